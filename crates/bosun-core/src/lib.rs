@@ -1,0 +1,11 @@
+//! Bosun's pure domain logic: identifiers, validation, filters, paging, policies and signatures.
+//!
+//! Nothing in this crate performs IO or reads a clock: callers pass `now` and random bytes in.
+
+pub mod arn;
+pub mod ids;
+pub mod instance;
+pub mod paging;
+pub mod policy;
+pub mod tags;
+pub mod validate;

@@ -1,0 +1,134 @@
+//! Wire types of the agent channel: versioned JSON messages over one websocket per agent.
+//!
+//! The handshake: the server speaks first with a [`ServerMessage::Challenge`] carrying a fresh
+//! nonce; the agent answers with [`AgentMessage::Register`] (first contact, with an activation)
+//! or [`AgentMessage::Authenticate`] (a registered node), both signed with the node's Ed25519 key
+//! over [`register_payload`] / [`authenticate_payload`]. Identity comes only from that proof;
+//! no later message names the node.
+
+use serde::{Deserialize, Serialize};
+
+/// Version of the channel protocol this build speaks.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Path of the agent websocket on the server.
+pub const AGENT_CHANNEL_PATH: &str = "/v1/agent/channel";
+
+/// Facts an agent reports about its host.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeInfo {
+    pub computer_name: String,
+    pub ip_addresses: Vec<String>,
+    pub platform_type: String,
+    pub platform_name: String,
+    pub platform_version: String,
+    pub agent_version: String,
+}
+
+/// Messages from the server to an agent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// First message on every connection: sign this nonce to prove who you are.
+    Challenge { protocol_version: u32, nonce: String },
+    /// Registration succeeded: this is the node's id and region from now on.
+    Registered { instance_id: String, region: String },
+    /// Authentication succeeded; send heartbeats every `heartbeat_seconds`.
+    Welcome { instance_id: String, heartbeat_seconds: u64 },
+    /// The handshake failed; the connection closes after this message.
+    Rejected { code: RejectCode, message: String },
+    /// The node was deregistered by an operator: stop, and do not reconnect.
+    Deregistered { message: String },
+}
+
+/// Why a handshake was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub enum RejectCode {
+    /// Unknown activation id or wrong code (deliberately indistinguishable).
+    InvalidActivation,
+    ActivationExpired,
+    RegistrationLimitExceeded,
+    /// Signature, key or instance id did not check out.
+    AuthenticationFailed,
+    /// The node was deregistered; its key no longer works.
+    Deregistered,
+    /// The agent speaks a protocol version the server does not.
+    UnsupportedVersion,
+    /// The message was not what the handshake expects.
+    ProtocolError,
+    /// The server failed; try again later.
+    ServerError,
+}
+
+impl RejectCode {
+    /// True when retrying the same handshake can never succeed.
+    pub fn is_permanent(self) -> bool {
+        !matches!(self, RejectCode::ServerError)
+    }
+}
+
+/// Messages from an agent to the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AgentMessage {
+    /// First contact: join the fleet with a hybrid activation.
+    Register {
+        protocol_version: u32,
+        activation_id: String,
+        activation_code: String,
+        /// Region the activation lives in; empty means the server's default region.
+        region: String,
+        /// Ed25519 public key, base64 (standard, padded).
+        public_key: String,
+        /// Signature over [`register_payload`], base64.
+        signature: String,
+        info: NodeInfo,
+    },
+    /// A registered node connecting again.
+    Authenticate {
+        protocol_version: u32,
+        instance_id: String,
+        /// Signature over [`authenticate_payload`], base64.
+        signature: String,
+        info: NodeInfo,
+    },
+    /// Liveness; carries fresh host facts when they changed.
+    Heartbeat { info: Option<NodeInfo> },
+}
+
+/// Bytes an agent signs to register: binds the nonce and the activation it uses.
+pub fn register_payload(nonce: &str, activation_id: &str) -> Vec<u8> {
+    format!("bosun-agent-register-v1\n{nonce}\n{activation_id}").into_bytes()
+}
+
+/// Bytes an agent signs to authenticate: binds the nonce and the id it claims.
+pub fn authenticate_payload(nonce: &str, instance_id: &str) -> Vec<u8> {
+    format!("bosun-agent-authenticate-v1\n{nonce}\n{instance_id}").into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_round_trip_with_type_tags() {
+        let m = ServerMessage::Rejected {
+            code: RejectCode::RegistrationLimitExceeded,
+            message: "full".into(),
+        };
+        let text = serde_json::to_string(&m).unwrap();
+        assert!(text.contains(r#""type":"rejected""#), "{text}");
+        assert!(text.contains(r#""code":"RegistrationLimitExceeded""#), "{text}");
+        assert_eq!(serde_json::from_str::<ServerMessage>(&text).unwrap(), m);
+
+        let a = AgentMessage::Heartbeat { info: None };
+        let text = serde_json::to_string(&a).unwrap();
+        assert_eq!(serde_json::from_str::<AgentMessage>(&text).unwrap(), a);
+    }
+
+    #[test]
+    fn payloads_differ_by_purpose() {
+        assert_ne!(register_payload("n", "x"), authenticate_payload("n", "x"));
+    }
+}
