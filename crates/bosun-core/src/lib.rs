@@ -7,5 +7,6 @@ pub mod ids;
 pub mod instance;
 pub mod paging;
 pub mod policy;
+pub mod sigv4;
 pub mod tags;
 pub mod validate;

@@ -1,1 +1,116 @@
-//! placeholder
+//! The Bosun control plane: the SSM-compatible API, the agent channel and their state.
+//!
+//! Entry point: [`start`] opens the data directory, creates the first admin key if needed,
+//! binds the listener and serves until [`RunningServer::shutdown`] (or the process ends).
+
+pub mod admin;
+mod agents;
+pub mod api;
+pub mod bootstrap;
+pub mod config;
+pub mod fsutil;
+mod http;
+mod state;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use bosun_store::Store;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use config::{ServerConfig, TlsConfig};
+
+/// A server that is accepting connections.
+pub struct RunningServer {
+    /// The address actually bound (useful with port 0).
+    pub addr: SocketAddr,
+    pub config: ServerConfig,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl RunningServer {
+    /// Stop accepting connections and wait for the server task to end.
+    pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.task.await.context("server task")?
+    }
+
+    /// Wait until the server stops by itself (it only does on error).
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.task.await.context("server task")?
+    }
+}
+
+/// Open the database in the data directory (creating both if needed).
+pub fn open_store(config: &ServerConfig) -> anyhow::Result<Store> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+    Store::open(&config.database_path())
+        .with_context(|| format!("opening {}", config.database_path().display()))
+}
+
+/// Start serving. Returns once the listener is bound and the address file is written.
+pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
+    let store = Arc::new(open_store(&config)?);
+    bootstrap::ensure_admin(&store, &config)?;
+    let skew_ms = config.max_clock_skew.as_millis() as i64;
+    let state = Arc::new(state::AppState {
+        config: config.clone(),
+        store,
+        hub: agents::AgentHub::default(),
+        replay: api::replay::ReplayCache::new(2 * skew_ms, 200_000),
+    });
+    let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let std_listener = std::net::TcpListener::bind(config.listen)
+        .with_context(|| format!("binding {}", config.listen))?;
+    std_listener.set_nonblocking(true)?;
+    let addr = std_listener.local_addr()?;
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = match &config.tls {
+        None => {
+            let listener = tokio::net::TcpListener::from_std(std_listener)?;
+            tokio::spawn(async move {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async move {
+                        let _ = rx.await;
+                    })
+                    .await
+                    .context("serving HTTP")
+            })
+        }
+        Some(tls) => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let rustls_config =
+                axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert_path, &tls.key_path)
+                    .await
+                    .context("loading the TLS certificate and key")?;
+            let handle = axum_server::Handle::new();
+            let stopper = handle.clone();
+            tokio::spawn(async move {
+                let _ = rx.await;
+                stopper.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
+            });
+            tokio::spawn(async move {
+                axum_server::from_tcp_rustls(std_listener, rustls_config)
+                    .handle(handle)
+                    .serve(app)
+                    .await
+                    .context("serving HTTPS")
+            })
+        }
+    };
+    fsutil::write_atomic(&config.listen_addr_path(), addr.to_string().as_bytes(), 0o644)
+        .context("writing the listen-addr file")?;
+    tracing::info!(%addr, data_dir = %config.data_dir.display(), tls = config.tls.is_some(), "bosun server listening");
+    Ok(RunningServer {
+        addr,
+        config,
+        shutdown: Some(tx),
+        task,
+    })
+}

@@ -1,1 +1,72 @@
-//! placeholder
+//! Bosun's persistence: one SQLite database (WAL, synchronous=FULL) behind a narrow API.
+//!
+//! Every method is a short transaction; a method that returns `Ok` has made its change durable.
+//! All region-scoped state carries the region in its key, as AWS scopes it.
+
+mod activations;
+mod audit;
+mod iam;
+mod instances;
+mod schema;
+mod tags;
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::Connection;
+
+pub use activations::{ActivationRecord, RegisterOutcome};
+pub use audit::{AuditRecord, AuditVerification};
+pub use iam::{AccessKeyRecord, UserRecord};
+pub use instances::{InstanceRecord, NewInstance, NodeFacts};
+
+/// A storage failure; the API maps it to `InternalServerError`.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("{0} already exists")]
+    AlreadyExists(String),
+    #[error("{0} does not exist")]
+    NotFound(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// The database. Cheap to share behind an `Arc`; calls are serialised on one connection,
+/// which is what SQLite does for writers anyway.
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+impl Store {
+    /// Open (creating if needed) the database file and bring its schema up to date.
+    pub fn open(path: &Path) -> Result<Self> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        Self::init(conn)
+    }
+
+    /// A private in-memory database, for tests.
+    pub fn open_in_memory() -> Result<Self> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(conn: Connection) -> Result<Self> {
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        schema::migrate(&conn)?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite half-written (transactions roll
+        // back on drop), so a poisoned lock is safe to keep using.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}

@@ -1,0 +1,68 @@
+//! Local administration of users, access keys and policies (`bosun admin …`), done directly on
+//! the data directory's database by an operator who can read it. Every change is audited.
+
+use anyhow::{bail, Context};
+use bosun_core::ids;
+use bosun_core::policy::PolicyDocument;
+use bosun_store::{AccessKeyRecord, AuditRecord, Store};
+
+use crate::state::{now_ms, random_bytes};
+
+fn valid_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+}
+
+fn audit(store: &Store, action: &str, resource: &str) -> anyhow::Result<()> {
+    store
+        .append_audit(&AuditRecord {
+            time_ms: now_ms(),
+            principal: "local-admin".into(),
+            action: action.into(),
+            region: String::new(),
+            resource: resource.into(),
+            request_id: ids::uuid_v4(random_bytes()),
+            source: "bosun admin".into(),
+            outcome: "Allowed".into(),
+            detail: String::new(),
+        })
+        .context("writing the audit record")
+}
+
+pub fn create_user(store: &Store, name: &str) -> anyhow::Result<()> {
+    if !valid_name(name) {
+        bail!("user names are 1-64 characters of letters, digits and +=,.@_-");
+    }
+    store.create_user(name, now_ms())?;
+    audit(store, "iam:CreateUser", name)
+}
+
+/// Create an access key for a user; returns (access key id, secret access key).
+pub fn create_access_key(store: &Store, user: &str) -> anyhow::Result<(String, String)> {
+    let record = AccessKeyRecord {
+        access_key_id: ids::access_key_id(random_bytes()),
+        secret_access_key: ids::secret_access_key(random_bytes()),
+        user_name: user.into(),
+        active: true,
+    };
+    store.create_access_key(&record, now_ms())?;
+    audit(store, "iam:CreateAccessKey", user)?;
+    Ok((record.access_key_id, record.secret_access_key))
+}
+
+/// Attach (or replace) a named policy after checking that it parses.
+pub fn put_user_policy(store: &Store, user: &str, policy_name: &str, document: &str) -> anyhow::Result<()> {
+    if !valid_name(policy_name) {
+        bail!("policy names are 1-64 characters of letters, digits and +=,.@_-");
+    }
+    PolicyDocument::parse(document).context("the policy document is not valid")?;
+    store.put_user_policy(user, policy_name, document)?;
+    audit(store, "iam:PutUserPolicy", &format!("{user}/{policy_name}"))
+}
+
+pub fn delete_user_policy(store: &Store, user: &str, policy_name: &str) -> anyhow::Result<()> {
+    if !store.delete_user_policy(user, policy_name)? {
+        bail!("user {user} has no policy named {policy_name}");
+    }
+    audit(store, "iam:DeleteUserPolicy", &format!("{user}/{policy_name}"))
+}

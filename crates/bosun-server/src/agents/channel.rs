@@ -1,0 +1,222 @@
+//! One agent's websocket: the signed handshake (register or authenticate), then heartbeats.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::response::Response;
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use bosun_core::ids;
+use bosun_proto::{AgentMessage, NodeInfo, RejectCode, ServerMessage, PROTOCOL_VERSION};
+use bosun_store::{NewInstance, NodeFacts, RegisterOutcome};
+use ed25519_dalek::{Signature, VerifyingKey};
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::mpsc;
+
+use super::Outbound;
+use crate::state::{now_ms, random_bytes, AppState};
+
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
+const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
+
+/// Axum handler for the agent channel path.
+pub async fn agent_channel(State(state): State<Arc<AppState>>, ws: WebSocketUpgrade) -> Response {
+    ws.max_message_size(MAX_MESSAGE_BYTES)
+        .on_upgrade(move |socket| async move { run(state, socket).await })
+}
+
+async fn send(socket: &mut WebSocket, msg: &ServerMessage) -> Result<(), axum::Error> {
+    let text = serde_json::to_string(msg).expect("server messages serialize");
+    socket.send(Message::Text(text.into())).await
+}
+
+async fn reject(mut socket: WebSocket, code: RejectCode, message: impl Into<String>) {
+    let message = message.into();
+    tracing::info!(?code, %message, "agent handshake rejected");
+    let _ = send(&mut socket, &ServerMessage::Rejected { code, message }).await;
+    let _ = socket.close().await;
+}
+
+async fn next_agent_message(socket: &mut WebSocket) -> Option<Result<AgentMessage, String>> {
+    loop {
+        match socket.next().await? {
+            Ok(Message::Text(t)) => {
+                return Some(serde_json::from_str(&t).map_err(|e| format!("bad message: {e}")))
+            }
+            Ok(Message::Ping(_)) | Ok(Message::Pong(_)) => continue,
+            Ok(Message::Binary(_)) => return Some(Err("binary messages are not part of the protocol".into())),
+            Ok(Message::Close(_)) | Err(_) => return None,
+        }
+    }
+}
+
+fn facts(info: &NodeInfo) -> NodeFacts {
+    let clip = |s: &str, n: usize| s.chars().take(n).collect::<String>();
+    NodeFacts {
+        computer_name: clip(&info.computer_name, 255),
+        ip_address: clip(info.ip_addresses.first().map(String::as_str).unwrap_or(""), 46),
+        platform_type: match info.platform_type.as_str() {
+            t @ ("Linux" | "Windows" | "MacOS") => t.to_string(),
+            _ => "Linux".into(),
+        },
+        platform_name: clip(&info.platform_name, 256),
+        platform_version: clip(&info.platform_version, 256),
+        agent_version: clip(&info.agent_version, 64),
+    }
+}
+
+fn verify_signature(public_key_b64: &str, payload: &[u8], signature_b64: &str) -> bool {
+    let Ok(key_bytes) = B64.decode(public_key_b64) else { return false };
+    let Ok(key_arr) = <[u8; 32]>::try_from(key_bytes.as_slice()) else { return false };
+    let Ok(key) = VerifyingKey::from_bytes(&key_arr) else { return false };
+    let Ok(sig_bytes) = B64.decode(signature_b64) else { return false };
+    let Ok(sig) = Signature::from_slice(&sig_bytes) else { return false };
+    key.verify_strict(payload, &sig).is_ok()
+}
+
+async fn run(state: Arc<AppState>, mut socket: WebSocket) {
+    let nonce = hex::encode(random_bytes::<32>());
+    if send(&mut socket, &ServerMessage::Challenge { protocol_version: PROTOCOL_VERSION, nonce: nonce.clone() })
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let first = match tokio::time::timeout(HANDSHAKE_TIMEOUT, next_agent_message(&mut socket)).await {
+        Ok(Some(Ok(m))) => m,
+        Ok(Some(Err(e))) => return reject(socket, RejectCode::ProtocolError, e).await,
+        Ok(None) | Err(_) => return,
+    };
+    match first {
+        AgentMessage::Register { protocol_version, activation_id, activation_code, region, public_key, signature, info } => {
+            if protocol_version != PROTOCOL_VERSION {
+                return reject(socket, RejectCode::UnsupportedVersion, format!("server speaks protocol {PROTOCOL_VERSION}")).await;
+            }
+            if !verify_signature(&public_key, &bosun_proto::register_payload(&nonce, &activation_id), &signature) {
+                return reject(socket, RejectCode::AuthenticationFailed, "the registration signature does not verify").await;
+            }
+            let region = if region.is_empty() { state.config.default_region.clone() } else { region };
+            let instance_id = ids::managed_instance_id(random_bytes());
+            let store = state.store.clone();
+            let now = now_ms();
+            let node = NewInstance {
+                region: region.clone(),
+                instance_id: instance_id.clone(),
+                activation_id: activation_id.clone(),
+                public_key,
+                name: String::new(),
+                iam_role: String::new(),
+                registration_ms: now,
+                info: facts(&info),
+            };
+            let code_hash = ids::hash_activation_code(&activation_code);
+            let outcome = tokio::task::spawn_blocking(move || {
+                let activation = store.get_activation(&node.region, &activation_id)?;
+                let mut node = node;
+                if let Some(a) = activation {
+                    node.name = a.default_instance_name;
+                    node.iam_role = a.iam_role;
+                }
+                store.register_instance(&activation_id, &code_hash, &node, now)
+            })
+            .await;
+            match outcome {
+                Ok(Ok(RegisterOutcome::Registered)) => {
+                    tracing::info!(%instance_id, %region, "node registered");
+                    let _ = send(&mut socket, &ServerMessage::Registered { instance_id, region }).await;
+                    let _ = socket.close().await;
+                }
+                Ok(Ok(RegisterOutcome::InvalidActivation)) => {
+                    reject(socket, RejectCode::InvalidActivation, "The activation is not valid: the activation ID and code do not match, or the activation does not exist in this region.").await
+                }
+                Ok(Ok(RegisterOutcome::Expired)) => reject(socket, RejectCode::ActivationExpired, "The activation has expired.").await,
+                Ok(Ok(RegisterOutcome::LimitExceeded)) => {
+                    reject(socket, RejectCode::RegistrationLimitExceeded, "The activation's registration limit has been reached.").await
+                }
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "registration failed");
+                    reject(socket, RejectCode::ServerError, "registration failed on the server; try again").await
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "registration task failed");
+                    reject(socket, RejectCode::ServerError, "registration failed on the server; try again").await
+                }
+            }
+        }
+        AgentMessage::Authenticate { protocol_version, instance_id, signature, info } => {
+            if protocol_version != PROTOCOL_VERSION {
+                return reject(socket, RejectCode::UnsupportedVersion, format!("server speaks protocol {PROTOCOL_VERSION}")).await;
+            }
+            let record = match state.store.get_instance(&instance_id) {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::error!(error = %e, "instance lookup failed");
+                    return reject(socket, RejectCode::ServerError, "server error; try again").await;
+                }
+            };
+            let Some(record) = record else {
+                return reject(socket, RejectCode::AuthenticationFailed, "unknown managed node or bad signature").await;
+            };
+            if !verify_signature(&record.public_key, &bosun_proto::authenticate_payload(&nonce, &instance_id), &signature) {
+                return reject(socket, RejectCode::AuthenticationFailed, "unknown managed node or bad signature").await;
+            }
+            if record.deregistered {
+                return reject(socket, RejectCode::Deregistered, format!("managed node {instance_id} was deregistered; register it again with a new activation")).await;
+            }
+            serve_node(state, socket, instance_id, info).await;
+        }
+        AgentMessage::Heartbeat { .. } => {
+            reject(socket, RejectCode::ProtocolError, "expected register or authenticate").await
+        }
+    }
+}
+
+/// The authenticated part of a connection: heartbeats in, hub messages out.
+async fn serve_node(state: Arc<AppState>, mut socket: WebSocket, instance_id: String, info: NodeInfo) {
+    let now = now_ms();
+    if let Err(e) = state.store.update_instance_info(&instance_id, &facts(&info), now) {
+        tracing::error!(error = %e, "could not record node facts");
+    }
+    let heartbeat_seconds = state.config.heartbeat_interval.as_secs().max(1);
+    if send(&mut socket, &ServerMessage::Welcome { instance_id: instance_id.clone(), heartbeat_seconds }).await.is_err() {
+        return;
+    }
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let conn_id = state.hub.attach(&instance_id, tx, now);
+    tracing::info!(%instance_id, "node online");
+    let idle_limit = state.config.heartbeat_timeout();
+    loop {
+        tokio::select! {
+            out = rx.recv() => match out {
+                Some(Outbound::Send(m)) => { if send(&mut socket, &m).await.is_err() { break; } }
+                Some(Outbound::SendAndClose(m)) => { let _ = send(&mut socket, &m).await; let _ = socket.close().await; break; }
+                None => break,
+            },
+            msg = tokio::time::timeout(idle_limit, next_agent_message(&mut socket)) => match msg {
+                Ok(Some(Ok(AgentMessage::Heartbeat { info }))) => {
+                    let now = now_ms();
+                    state.hub.heard(&instance_id, now);
+                    let result = match info {
+                        Some(i) => state.store.update_instance_info(&instance_id, &facts(&i), now),
+                        None => Ok(()),
+                    };
+                    if let Err(e) = result { tracing::error!(error = %e, "could not record heartbeat"); }
+                }
+                Ok(Some(Ok(other))) => {
+                    tracing::warn!(%instance_id, ?other, "unexpected message after handshake");
+                }
+                Ok(Some(Err(e))) => { tracing::warn!(%instance_id, error = %e, "dropping connection"); break; }
+                Ok(None) => break,
+                Err(_) => { tracing::info!(%instance_id, "no heartbeat within the timeout; closing"); break; }
+            }
+        }
+    }
+    let last_heard = state.hub.last_heard(&instance_id).unwrap_or_else(now_ms);
+    state.hub.detach(&instance_id, conn_id);
+    if let Err(e) = state.store.touch_instance(&instance_id, last_heard) {
+        tracing::error!(error = %e, "could not record last ping");
+    }
+    tracing::info!(%instance_id, "node disconnected");
+}

@@ -1,0 +1,88 @@
+//! Connected agents: who is online right now, and a way to reach each of them.
+
+mod channel;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use bosun_proto::ServerMessage;
+use tokio::sync::mpsc;
+
+pub use channel::agent_channel;
+
+/// Something the hub asks a connection task to do.
+#[derive(Debug)]
+pub enum Outbound {
+    Send(ServerMessage),
+    /// Send this message, then close the connection.
+    SendAndClose(ServerMessage),
+}
+
+struct Connection {
+    id: u64,
+    tx: mpsc::UnboundedSender<Outbound>,
+    last_heard_ms: i64,
+}
+
+/// The live agent connections of this server.
+#[derive(Default)]
+pub struct AgentHub {
+    next_id: AtomicU64,
+    connections: Mutex<HashMap<String, Connection>>,
+}
+
+impl AgentHub {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Connection>> {
+        self.connections.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Register a fresh connection for a node, replacing (and closing) an older one.
+    pub fn attach(&self, instance_id: &str, tx: mpsc::UnboundedSender<Outbound>, now_ms: i64) -> u64 {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let old = self.lock().insert(
+            instance_id.to_string(),
+            Connection { id, tx, last_heard_ms: now_ms },
+        );
+        if let Some(old) = old {
+            let _ = old.tx.send(Outbound::SendAndClose(ServerMessage::Rejected {
+                code: bosun_proto::RejectCode::ProtocolError,
+                message: "replaced by a newer connection of the same node".into(),
+            }));
+        }
+        id
+    }
+
+    /// Forget a connection (only if it is still the node's current one).
+    pub fn detach(&self, instance_id: &str, connection_id: u64) {
+        let mut map = self.lock();
+        if map.get(instance_id).is_some_and(|c| c.id == connection_id) {
+            map.remove(instance_id);
+        }
+    }
+
+    /// Note that a node was heard from.
+    pub fn heard(&self, instance_id: &str, now_ms: i64) {
+        if let Some(c) = self.lock().get_mut(instance_id) {
+            c.last_heard_ms = now_ms;
+        }
+    }
+
+    /// When a connected node was last heard from; `None` when it is not connected.
+    pub fn last_heard(&self, instance_id: &str) -> Option<i64> {
+        self.lock().get(instance_id).map(|c| c.last_heard_ms)
+    }
+
+    /// Tell a node it was deregistered and drop its connection.
+    pub fn deregistered(&self, instance_id: &str) {
+        if let Some(c) = self.lock().remove(instance_id) {
+            let _ = c.tx.send(Outbound::SendAndClose(ServerMessage::Deregistered {
+                message: format!("managed node {instance_id} was deregistered by an operator"),
+            }));
+        }
+    }
+
+    pub fn connected_count(&self) -> usize {
+        self.lock().len()
+    }
+}

@@ -1,0 +1,92 @@
+//! Who is calling (SigV4 against the stored access keys) and may they (IAM policies).
+
+use axum::http::{HeaderMap, Method, Uri};
+use bosun_core::policy::{evaluate, Decision, PolicyDocument};
+use bosun_core::sigv4::{self, RequestParts};
+
+use crate::api::error::ApiError;
+use crate::state::AppState;
+
+/// An authenticated caller.
+pub struct Caller {
+    pub user: String,
+    pub region: String,
+    /// The request's signature: unique per signed request, the replay-cache key.
+    pub signature: String,
+}
+
+fn region_is_valid(region: &str) -> bool {
+    !region.is_empty()
+        && region.len() <= 32
+        && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// Verify the request's SigV4 signature and return the caller.
+pub fn authenticate(
+    state: &AppState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+    now_ms: i64,
+) -> Result<Caller, ApiError> {
+    let pairs: Vec<(String, String)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    let parts = RequestParts {
+        method: method.as_str(),
+        path: uri.path(),
+        query: uri.query().unwrap_or(""),
+        headers: &pairs,
+        body,
+    };
+    let sig_error = |e: sigv4::SigV4Error| ApiError::new(e.aws_error_code(), e.message());
+    let (credential, signed_headers, signature) = sigv4::parse_authorization(&parts).map_err(sig_error)?;
+    let Some(key) = state.store.access_key(&credential.access_key_id)? else {
+        return Err(ApiError::new(
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid.",
+        ));
+    };
+    let now = jiff::Timestamp::from_millisecond(now_ms).map_err(ApiError::internal)?;
+    let verified = sigv4::verify(&parts, &key.secret_access_key, "ssm", now, state.config.max_clock_skew)
+        .map_err(sig_error)?;
+    if !signed_headers.iter().any(|h| h.eq_ignore_ascii_case("x-amz-target")) {
+        return Err(ApiError::new(
+            "IncompleteSignatureException",
+            "The X-Amz-Target header must be signed.",
+        ));
+    }
+    if !region_is_valid(&verified.region) {
+        return Err(ApiError::new(
+            "InvalidSignatureException",
+            format!("Credential should be scoped to a valid region, not '{}'.", verified.region),
+        ));
+    }
+    Ok(Caller {
+        user: key.user_name,
+        region: verified.region,
+        signature: signature.to_ascii_lowercase(),
+    })
+}
+
+/// Check the caller's attached policies; explicit deny wins, default deny.
+pub fn authorize(state: &AppState, caller: &Caller, action: &str, resource: &str) -> Result<(), ApiError> {
+    let mut policies = Vec::new();
+    for (name, text) in state.store.user_policies(&caller.user)? {
+        match PolicyDocument::parse(&text) {
+            Ok(p) => policies.push(p),
+            // A stored policy that no longer parses grants nothing.
+            Err(e) => tracing::warn!(user = %caller.user, policy = %name, error = %e, "ignoring unparsable policy"),
+        }
+    }
+    match evaluate(&policies, action, resource) {
+        Decision::Allow => Ok(()),
+        Decision::ExplicitDeny | Decision::ImplicitDeny => Err(ApiError::access_denied(
+            &format!("arn:aws:iam::{}:user/{}", state.config.account_id, caller.user),
+            action,
+            resource,
+        )),
+    }
+}

@@ -1,0 +1,67 @@
+//! The closed list of operations Bosun serves, whether each mutates state, and which resource
+//! ARN a request acts on (for IAM policy checks).
+
+use serde_json::Value;
+
+use crate::api::error::ApiError;
+use crate::api::{activations, instances, tags, Ctx};
+
+/// One operation Bosun implements.
+pub struct Operation {
+    pub name: &'static str,
+    /// Mutating calls are audited and protected against replay.
+    pub mutating: bool,
+    pub handler: fn(&Ctx, Value) -> Result<Value, ApiError>,
+}
+
+pub const OPERATIONS: &[Operation] = &[
+    Operation { name: "AddTagsToResource", mutating: true, handler: tags::add_tags_to_resource },
+    Operation { name: "CreateActivation", mutating: true, handler: activations::create_activation },
+    Operation { name: "DeleteActivation", mutating: true, handler: activations::delete_activation },
+    Operation { name: "DeregisterManagedInstance", mutating: true, handler: instances::deregister_managed_instance },
+    Operation { name: "DescribeActivations", mutating: false, handler: activations::describe_activations },
+    Operation { name: "DescribeInstanceInformation", mutating: false, handler: instances::describe_instance_information },
+    Operation { name: "ListTagsForResource", mutating: false, handler: tags::list_tags_for_resource },
+    Operation { name: "RemoveTagsFromResource", mutating: true, handler: tags::remove_tags_from_resource },
+    Operation { name: "UpdateManagedInstanceRole", mutating: true, handler: instances::update_managed_instance_role },
+];
+
+pub fn find(name: &str) -> Option<&'static Operation> {
+    OPERATIONS.iter().find(|o| o.name == name)
+}
+
+/// The resource ARN an IAM policy is checked against for this request ("*" for operations
+/// that are not resource-scoped).
+pub fn resource_arn(ctx_scope: &bosun_core::arn::Scope, op: &str, body: &Value) -> String {
+    let s = |k: &str| body.get(k).and_then(Value::as_str);
+    match op {
+        "DeregisterManagedInstance" | "UpdateManagedInstanceRole" => s("InstanceId")
+            .map(|id| ctx_scope.managed_instance_arn(id))
+            .unwrap_or_else(|| "*".into()),
+        "DeleteActivation" => s("ActivationId")
+            .map(|id| ctx_scope.activation_arn(id))
+            .unwrap_or_else(|| "*".into()),
+        "AddTagsToResource" | "RemoveTagsFromResource" | "ListTagsForResource" => {
+            match (s("ResourceType"), s("ResourceId")) {
+                (Some("ManagedInstance"), Some(id)) => ctx_scope.managed_instance_arn(id),
+                (Some(t), Some(id)) => ctx_scope.ssm_arn(&format!("{}/{id}", t.to_ascii_lowercase())),
+                _ => "*".into(),
+            }
+        }
+        _ => "*".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::aws_operations::AWS_SSM_OPERATIONS;
+
+    #[test]
+    fn every_operation_is_an_aws_operation_and_listed_once() {
+        for op in OPERATIONS {
+            assert!(AWS_SSM_OPERATIONS.contains(&op.name), "{} is not in the AWS model", op.name);
+            assert_eq!(OPERATIONS.iter().filter(|o| o.name == op.name).count(), 1);
+        }
+    }
+}

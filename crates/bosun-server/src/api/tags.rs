@@ -1,0 +1,101 @@
+//! `AddTagsToResource`, `RemoveTagsFromResource`, `ListTagsForResource` for every taggable
+//! resource type; [`resource_exists`] is where each resource type plugs in.
+
+use bosun_core::tags::{check_tags, TagError, MAX_TAGS_PER_RESOURCE};
+use bosun_core::validate::Validation;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::wire::{pairs_to_tags, tags_to_pairs, Tag};
+use super::{parse, reply, Ctx};
+use crate::api::error::ApiError;
+
+const RESOURCE_TYPES: &[&str] = &[
+    "Document",
+    "ManagedInstance",
+    "MaintenanceWindow",
+    "Parameter",
+    "PatchBaseline",
+    "OpsItem",
+    "OpsMetadata",
+    "Automation",
+    "Association",
+];
+
+/// True when a resource of this type and id exists in the caller's region. Resource types
+/// Bosun does not manage yet are refused with `InvalidResourceType`.
+fn resource_exists(ctx: &Ctx, resource_type: &str, id: &str) -> Result<bool, ApiError> {
+    match resource_type {
+        "ManagedInstance" => Ok(ctx
+            .state
+            .store
+            .get_instance(id)?
+            .is_some_and(|n| n.region == ctx.region && !n.deregistered)),
+        other => Err(ApiError::new(
+            "InvalidResourceType",
+            format!("Tagging {other} resources is not supported by this Bosun server yet."),
+        )),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TagRequest {
+    resource_type: Option<String>,
+    resource_id: Option<String>,
+    tags: Option<Vec<Tag>>,
+    tag_keys: Option<Vec<String>>,
+}
+
+/// Validate the common members and resolve the resource; returns (type, id).
+fn target(ctx: &Ctx, req: &TagRequest, v: &mut Validation) -> Result<(String, String), ApiError> {
+    v.required("resourceType", req.resource_type.as_ref());
+    v.one_of("resourceType", req.resource_type.as_deref(), RESOURCE_TYPES);
+    v.required("resourceId", req.resource_id.as_ref());
+    let (t, id) = (req.resource_type.clone().unwrap_or_default(), req.resource_id.clone().unwrap_or_default());
+    let taken = std::mem::take(v);
+    taken.finish().map_err(ApiError::validation)?;
+    if !resource_exists(ctx, &t, &id)? {
+        return Err(ApiError::new("InvalidResourceId", format!("The resource ID {id} is not valid.")));
+    }
+    Ok((t, id))
+}
+
+pub fn add_tags_to_resource(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
+    let req: TagRequest = parse(body)?;
+    let mut v = Validation::new();
+    v.required("tags", req.tags.as_ref());
+    v.list_length("tags", req.tags.as_ref().map(Vec::len), 0, 1000);
+    let (t, id) = target(ctx, &req, &mut v)?;
+    let tags = tags_to_pairs(req.tags.as_deref().unwrap_or_default());
+    check_tags(&tags, "tags").map_err(|e| match e {
+        TagError::Validation(m) => ApiError::validation(m),
+        TagError::Reserved(m) => ApiError::new("InvalidParameters", m),
+    })?;
+    if !ctx.state.store.add_tags(&ctx.region, &t, &id, &tags, MAX_TAGS_PER_RESOURCE)? {
+        return Err(ApiError::new(
+            "TooManyTagsError",
+            format!("The resource {id} would have more than {MAX_TAGS_PER_RESOURCE} tags."),
+        ));
+    }
+    reply(&serde_json::json!({}))
+}
+
+pub fn remove_tags_from_resource(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
+    let req: TagRequest = parse(body)?;
+    let mut v = Validation::new();
+    v.required("tagKeys", req.tag_keys.as_ref());
+    let (t, id) = target(ctx, &req, &mut v)?;
+    ctx.state
+        .store
+        .remove_tags(&ctx.region, &t, &id, req.tag_keys.as_deref().unwrap_or_default())?;
+    reply(&serde_json::json!({}))
+}
+
+pub fn list_tags_for_resource(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
+    let req: TagRequest = parse(body)?;
+    let mut v = Validation::new();
+    let (t, id) = target(ctx, &req, &mut v)?;
+    let tags = ctx.state.store.tags(&ctx.region, &t, &id)?;
+    reply(&serde_json::json!({ "TagList": pairs_to_tags(&tags) }))
+}

@@ -1,0 +1,41 @@
+//! First start: create the `admin` user with full access and write its key where the operator
+//! can read it (`<data-dir>/credentials`, AWS shared-credentials format, mode 0600).
+
+use std::path::Path;
+
+use anyhow::Context;
+use bosun_store::Store;
+
+use crate::admin;
+use crate::config::ServerConfig;
+use crate::fsutil::write_atomic;
+
+/// The policy the first user gets.
+pub const ADMINISTRATOR_POLICY: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+
+/// Create the admin user and credentials file when the database has no users yet.
+pub fn ensure_admin(store: &Store, config: &ServerConfig) -> anyhow::Result<()> {
+    if !store.list_users()?.is_empty() {
+        return Ok(());
+    }
+    admin::create_user(store, "admin")?;
+    admin::put_user_policy(store, "admin", "AdministratorAccess", ADMINISTRATOR_POLICY)?;
+    let (akid, secret) = admin::create_access_key(store, "admin")?;
+    write_credentials(&config.credentials_path(), &akid, &secret)?;
+    write_atomic(
+        &config.data_dir.join("config"),
+        format!("[default]\nregion = {}\n", config.default_region).as_bytes(),
+        0o600,
+    )
+    .context("writing the AWS config file")?;
+    tracing::info!(path = %config.credentials_path().display(), "created the admin access key");
+    Ok(())
+}
+
+/// Write a shared-credentials file with one `default` profile.
+pub fn write_credentials(path: &Path, akid: &str, secret: &str) -> anyhow::Result<()> {
+    let text = format!("[default]\naws_access_key_id = {akid}\naws_secret_access_key = {secret}\n");
+    write_atomic(path, text.as_bytes(), 0o600)
+        .with_context(|| format!("writing {}", path.display()))
+}

@@ -1,0 +1,21 @@
+//! The HTTP surface: the API at `POST /`, the agent channel, and `GET /healthz`.
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::agents::agent_channel;
+use crate::api;
+use crate::state::AppState;
+
+pub fn router(state: Arc<AppState>) -> Router {
+    let limit = state.config.max_body_bytes;
+    Router::new()
+        .route("/", post(api::handle))
+        .route(bosun_proto::AGENT_CHANNEL_PATH, get(agent_channel))
+        .route("/healthz", get(|| async { "ok" }))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}

@@ -1,0 +1,28 @@
+//! Shared server state handed to every request and agent connection.
+
+use std::sync::Arc;
+
+use bosun_store::Store;
+
+use crate::agents::AgentHub;
+use crate::api::replay::ReplayCache;
+use crate::config::ServerConfig;
+
+pub struct AppState {
+    pub config: ServerConfig,
+    pub store: Arc<Store>,
+    pub hub: AgentHub,
+    pub replay: ReplayCache,
+}
+
+/// Milliseconds since the Unix epoch, from the system clock (the only clock the server reads).
+pub fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// `N` bytes from the operating system's CSPRNG.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut buf = [0u8; N];
+    getrandom::fill(&mut buf).expect("the operating system's random source failed");
+    buf
+}

@@ -1,0 +1,120 @@
+//! The append-only, hash-chained audit trail: one record per mutating call and per denial.
+
+use rusqlite::{params, OptionalExtension};
+use sha2::{Digest, Sha256};
+
+use crate::{Result, Store};
+
+/// One audit record as the caller describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub time_ms: i64,
+    pub principal: String,
+    pub action: String,
+    pub region: String,
+    pub resource: String,
+    pub request_id: String,
+    pub source: String,
+    /// `Allowed`, `Denied` or `Failed:<ErrorCode>`.
+    pub outcome: String,
+    /// Free text with no secret values (parameter names, ids).
+    pub detail: String,
+}
+
+/// Result of walking the chain.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AuditVerification {
+    Intact { records: u64 },
+    /// The first record whose hash does not follow from its content and predecessor.
+    BrokenAt { seq: i64 },
+}
+
+const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+fn chain_hash(prev: &str, seq: i64, r: &AuditRecord) -> String {
+    let mut h = Sha256::new();
+    for part in [
+        prev,
+        &seq.to_string(),
+        &r.time_ms.to_string(),
+        &r.principal,
+        &r.action,
+        &r.region,
+        &r.resource,
+        &r.request_id,
+        &r.source,
+        &r.outcome,
+        &r.detail,
+    ] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+impl Store {
+    /// Append one record, chained to the previous one.
+    pub fn append_audit(&self, r: &AuditRecord) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let last: Option<(i64, String)> = tx
+            .query_row("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", [], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .optional()?;
+        let (seq, prev) = match last {
+            Some((s, h)) => (s + 1, h),
+            None => (1, GENESIS.to_string()),
+        };
+        let hash = chain_hash(&prev, seq, r);
+        tx.execute(
+            "INSERT INTO audit (seq, time_ms, principal, action, region, resource, request_id, source, outcome, detail, prev_hash, hash) \
+             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+            params![seq, r.time_ms, r.principal, r.action, r.region, r.resource, r.request_id, r.source, r.outcome, r.detail, prev, hash],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every record in order (for operators and tests).
+    pub fn audit_records(&self) -> Result<Vec<(i64, AuditRecord)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT seq, time_ms, principal, action, region, resource, request_id, source, outcome, detail FROM audit ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                AuditRecord {
+                    time_ms: r.get(1)?,
+                    principal: r.get(2)?,
+                    action: r.get(3)?,
+                    region: r.get(4)?,
+                    resource: r.get(5)?,
+                    request_id: r.get(6)?,
+                    source: r.get(7)?,
+                    outcome: r.get(8)?,
+                    detail: r.get(9)?,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Recompute the chain and report the first record that does not verify.
+    pub fn verify_audit(&self) -> Result<AuditVerification> {
+        let records = self.audit_records()?;
+        let conn = self.conn();
+        let mut prev = GENESIS.to_string();
+        let mut expected_seq = 1;
+        for (seq, r) in &records {
+            let stored: String = conn.query_row("SELECT hash FROM audit WHERE seq = ?1", [seq], |row| row.get(0))?;
+            if *seq != expected_seq || chain_hash(&prev, *seq, r) != stored {
+                return Ok(AuditVerification::BrokenAt { seq: *seq });
+            }
+            prev = stored;
+            expected_seq += 1;
+        }
+        Ok(AuditVerification::Intact { records: records.len() as u64 })
+    }
+}
