@@ -1,1 +1,95 @@
-fn main() {}
+//! The `bosun-agent` command: `register` a node, then `run` it.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use bosun_agent::identity::Identity;
+use bosun_agent::register::{register, RegisterArgs};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "bosun-agent", version, about = "The Bosun node agent")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Join the fleet with a hybrid activation (id and code from `CreateActivation`).
+    Register {
+        #[arg(long, default_value = "/var/lib/bosun-agent")]
+        state_dir: PathBuf,
+        /// The server's base URL, e.g. http://127.0.0.1:8080.
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        id: String,
+        /// Region of the activation (default: the server's default region).
+        #[arg(long)]
+        region: Option<String>,
+        /// Extra CA certificate (PEM) to trust for an https:// server.
+        #[arg(long)]
+        ca_file: Option<PathBuf>,
+    },
+    /// Stay connected to the server and do the work it sends.
+    Run {
+        #[arg(long, default_value = "/var/lib/bosun-agent")]
+        state_dir: PathBuf,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("BOSUN_AGENT_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Register { state_dir, server, code, id, region, ca_file } => {
+                let identity = register(RegisterArgs {
+                    state_dir: &state_dir,
+                    server: &server,
+                    activation_id: &id,
+                    activation_code: &code,
+                    region: region.as_deref(),
+                    ca_file,
+                })
+                .await?;
+                println!("registered as {} in {}", identity.instance_id, identity.region);
+                Ok(())
+            }
+            Command::Run { state_dir } => {
+                let identity = Identity::load(&state_dir)?;
+                tracing::info!(instance_id = %identity.instance_id, server = %identity.server, "bosun-agent starting");
+                let reason = tokio::select! {
+                    e = bosun_agent::channel::run(&identity, &state_dir) => e,
+                    _ = shutdown_signal() => {
+                        tracing::info!("stopping on signal");
+                        return Ok(());
+                    }
+                };
+                Err(reason)
+            }
+        }
+    })
+}
+
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("installing the SIGTERM handler");
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}

@@ -1,1 +1,193 @@
-fn main() {}
+//! The `bosun` command: run the server, onboard nodes, and look at the fleet.
+
+mod client;
+mod fleet;
+mod quickstart;
+mod table;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use bosun_server::{ServerConfig, TlsConfig};
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "bosun", version, about = "Bosun: a self-hosted, SSM-compatible fleet manager")]
+struct Cli {
+    #[command(flatten)]
+    client: client::ClientArgs,
+    /// The server's data directory (for `server`, `quickstart`, `admin`, and to find credentials).
+    #[arg(long, global = true, default_value = "bosun-data")]
+    data_dir: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct ServerArgs {
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Default region (for agents that register without naming one).
+    #[arg(long = "default-region", default_value = "us-east-1")]
+    default_region: String,
+    #[arg(long, default_value = "000000000000")]
+    account_id: String,
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Seconds between agent heartbeats; a node is ConnectionLost after three missed ones.
+    #[arg(long, default_value_t = 20)]
+    heartbeat_seconds: u64,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the control plane.
+    Server(ServerArgs),
+    /// Start a server on embedded defaults with one local agent, and print what to do next.
+    Quickstart(ServerArgs),
+    /// List managed nodes.
+    Nodes,
+    /// Hybrid activations.
+    Activation {
+        #[command(subcommand)]
+        command: ActivationCommand,
+    },
+    /// Users, access keys and policies (works directly on the data directory).
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ActivationCommand {
+    /// Create an activation and print the id, the code and the register command.
+    Create {
+        #[arg(long, default_value_t = 1)]
+        limit: i32,
+        #[arg(long)]
+        expires_in_hours: Option<u32>,
+        #[arg(long)]
+        description: Option<String>,
+        /// Tags for the activation (and the nodes registered with it): Key=Value.
+        #[arg(long = "tag", value_parser = fleet::parse_tag)]
+        tags: Vec<(String, String)>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a user.
+    CreateUser { name: String },
+    /// Create an access key for a user and print it (or write it as a credentials file).
+    CreateKey {
+        user: String,
+        /// Write an AWS shared-credentials file (mode 0600) instead of printing.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Attach (or replace) an IAM-style JSON policy on a user.
+    PutPolicy {
+        user: String,
+        policy_name: String,
+        /// The policy document (JSON file).
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Detach a policy from a user.
+    DeletePolicy { user: String, policy_name: String },
+    /// Check the audit trail's hash chain.
+    VerifyAudit,
+}
+
+fn server_config(args: &ServerArgs, data_dir: &Path) -> ServerConfig {
+    ServerConfig {
+        listen: args.listen,
+        data_dir: data_dir.to_path_buf(),
+        default_region: args.default_region.clone(),
+        account_id: args.account_id.clone(),
+        tls: match (&args.tls_cert, &args.tls_key) {
+            (Some(c), Some(k)) => Some(TlsConfig { cert_path: c.clone(), key_path: k.clone() }),
+            _ => None,
+        },
+        heartbeat_interval: std::time::Duration::from_secs(args.heartbeat_seconds.max(1)),
+        ..ServerConfig::default()
+    }
+}
+
+pub(crate) fn quickstart_identity_exists(state_dir: &Path) -> bool {
+    state_dir.join("identity.json").exists()
+}
+
+async fn run_server(config: ServerConfig) -> anyhow::Result<()> {
+    let server = bosun_server::start(config).await?;
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => server.shutdown().await,
+        _ = term.recv() => server.shutdown().await,
+    }
+}
+
+fn admin(command: AdminCommand, data_dir: &Path) -> anyhow::Result<()> {
+    let config = ServerConfig { data_dir: data_dir.to_path_buf(), ..ServerConfig::default() };
+    let store = bosun_server::open_store(&config)?;
+    match command {
+        AdminCommand::CreateUser { name } => {
+            bosun_server::admin::create_user(&store, &name)?;
+            println!("created user {name}");
+        }
+        AdminCommand::CreateKey { user, output } => {
+            let (akid, secret) = bosun_server::admin::create_access_key(&store, &user)?;
+            match output {
+                Some(path) => {
+                    bosun_server::bootstrap::write_credentials(&path, &akid, &secret)?;
+                    println!("wrote the key {akid} for {user} to {}", path.display());
+                }
+                None => println!("aws_access_key_id = {akid}\naws_secret_access_key = {secret}"),
+            }
+        }
+        AdminCommand::PutPolicy { user, policy_name, file } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            bosun_server::admin::put_user_policy(&store, &user, &policy_name, &text)?;
+            println!("attached {policy_name} to {user}");
+        }
+        AdminCommand::DeletePolicy { user, policy_name } => {
+            bosun_server::admin::delete_user_policy(&store, &user, &policy_name)?;
+            println!("detached {policy_name} from {user}");
+        }
+        AdminCommand::VerifyAudit => match store.verify_audit()? {
+            bosun_store::AuditVerification::Intact { records } => println!("audit trail intact: {records} records"),
+            bosun_store::AuditVerification::BrokenAt { seq } => {
+                anyhow::bail!("audit trail broken at record {seq}")
+            }
+        },
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("BOSUN_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Server(args) => run_server(server_config(&args, &cli.data_dir)).await,
+        Command::Quickstart(args) => quickstart::run(server_config(&args, &cli.data_dir)).await,
+        Command::Nodes => fleet::nodes(&cli.client.client(&cli.data_dir)?).await,
+        Command::Activation { command: ActivationCommand::Create { limit, expires_in_hours, description, tags } } => {
+            let client = cli.client.client(&cli.data_dir)?;
+            fleet::create_activation(&client, &cli.client.endpoint_url, limit, expires_in_hours, description, &tags)
+                .await
+                .map(|_| ())
+        }
+        Command::Admin { command } => admin(command, &cli.data_dir),
+    }
+}

@@ -1,0 +1,180 @@
+//! The agent's connection to the server: connect, prove identity, send heartbeats, and
+//! reconnect with jittered exponential backoff until told to stop.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context};
+use bosun_proto::{AgentMessage, RejectCode, ServerMessage, PROTOCOL_VERSION};
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::identity::{mark_deregistered, Identity};
+
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+const MIN_BACKOFF: Duration = Duration::from_millis(500);
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// A connection that lasted this long resets the backoff.
+const STABLE_AFTER: Duration = Duration::from_secs(30);
+
+/// Open the websocket to the server's agent channel.
+pub async fn connect(server: &str, ca_file: Option<&Path>) -> anyhow::Result<Socket> {
+    let url = crate::channel_url(server)?;
+    let connector = crate::tls::connector(server, ca_file)?;
+    let (socket, _) = tokio::time::timeout(
+        CONNECT_TIMEOUT,
+        tokio_tungstenite::connect_async_tls_with_config(url.as_str(), None, false, connector),
+    )
+    .await
+    .map_err(|_| anyhow!("timed out connecting to {url}"))?
+    .with_context(|| format!("connecting to {url}"))?;
+    Ok(socket)
+}
+
+pub async fn send_agent(socket: &mut Socket, msg: &AgentMessage) -> anyhow::Result<()> {
+    let text = serde_json::to_string(msg)?;
+    socket.send(Message::Text(text.into())).await.context("sending to the server")
+}
+
+/// The next protocol message from the server (`Err` when the connection ended).
+pub async fn recv_server(socket: &mut Socket) -> anyhow::Result<ServerMessage> {
+    loop {
+        match socket.next().await {
+            Some(Ok(Message::Text(t))) => {
+                return serde_json::from_str(&t).with_context(|| "malformed message from the server".to_string())
+            }
+            Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
+            Some(Ok(Message::Binary(_))) => bail!("unexpected binary message from the server"),
+            Some(Ok(Message::Close(_))) | None => bail!("the server closed the connection"),
+            Some(Err(e)) => return Err(e).context("reading from the server"),
+        }
+    }
+}
+
+/// Read the server's opening challenge and return its nonce.
+pub async fn expect_challenge(socket: &mut Socket) -> anyhow::Result<String> {
+    match tokio::time::timeout(CONNECT_TIMEOUT, recv_server(socket)).await {
+        Ok(Ok(ServerMessage::Challenge { protocol_version, nonce })) if protocol_version == PROTOCOL_VERSION => Ok(nonce),
+        Ok(Ok(ServerMessage::Challenge { protocol_version, .. })) => {
+            bail!("the server speaks protocol {protocol_version}, this agent {PROTOCOL_VERSION}")
+        }
+        Ok(Ok(other)) => bail!("expected a challenge, got {other:?}"),
+        Ok(Err(e)) => Err(e),
+        Err(_) => bail!("timed out waiting for the server's challenge"),
+    }
+}
+
+/// How one connection ended.
+enum Ended {
+    /// Lost; try again.
+    Retry(anyhow::Error),
+    /// The server refused us for good, or deregistered us.
+    Stop(anyhow::Error),
+}
+
+/// Keep the node connected until a permanent refusal. Returns the reason it stopped.
+pub async fn run(identity: &Identity, state_dir: &Path) -> anyhow::Error {
+    let mut backoff = MIN_BACKOFF;
+    loop {
+        let started = tokio::time::Instant::now();
+        match connect_once(identity, state_dir).await {
+            Ended::Stop(e) => return e,
+            Ended::Retry(e) => {
+                if started.elapsed() >= STABLE_AFTER {
+                    backoff = MIN_BACKOFF;
+                }
+                let wait = jitter(backoff);
+                tracing::warn!(error = %format!("{e:#}"), retry_in_ms = wait.as_millis() as u64, "connection to the server lost");
+                tokio::time::sleep(wait).await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+        }
+    }
+}
+
+/// "Equal jitter": half the backoff plus a random share of the other half.
+fn jitter(backoff: Duration) -> Duration {
+    let mut b = [0u8; 4];
+    let _ = getrandom::fill(&mut b);
+    let r = f64::from(u32::from_le_bytes(b)) / f64::from(u32::MAX);
+    backoff / 2 + backoff.mul_f64(r / 2.0)
+}
+
+async fn connect_once(identity: &Identity, state_dir: &Path) -> Ended {
+    let mut socket = match connect(&identity.server, identity.ca_file.as_deref()).await {
+        Ok(s) => s,
+        Err(e) => return Ended::Retry(e),
+    };
+    let nonce = match expect_challenge(&mut socket).await {
+        Ok(n) => n,
+        Err(e) => return Ended::Retry(e),
+    };
+    let signature = match identity.sign(&bosun_proto::authenticate_payload(&nonce, &identity.instance_id)) {
+        Ok(s) => s,
+        Err(e) => return Ended::Stop(e),
+    };
+    let mut info = crate::sysinfo::collect();
+    let hello = AgentMessage::Authenticate {
+        protocol_version: PROTOCOL_VERSION,
+        instance_id: identity.instance_id.clone(),
+        signature,
+        info: info.clone(),
+    };
+    if let Err(e) = send_agent(&mut socket, &hello).await {
+        return Ended::Retry(e);
+    }
+    let heartbeat = match recv_server(&mut socket).await {
+        Ok(ServerMessage::Welcome { heartbeat_seconds, .. }) => Duration::from_secs(heartbeat_seconds.max(1)),
+        Ok(ServerMessage::Rejected { code, message }) => return refused(code, message, state_dir),
+        Ok(ServerMessage::Deregistered { message }) => return deregistered(message, state_dir),
+        Ok(other) => return Ended::Retry(anyhow!("unexpected answer to authentication: {other:?}")),
+        Err(e) => return Ended::Retry(e),
+    };
+    tracing::info!(instance_id = %identity.instance_id, "connected to the server");
+    let mut ticker = tokio::time::interval(heartbeat);
+    ticker.tick().await;
+    let mut beats: u64 = 0;
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {
+                beats += 1;
+                // Refresh host facts now and then; send them only when they changed.
+                let fresh = if beats % 10 == 0 {
+                    let now = crate::sysinfo::collect();
+                    (now != info).then(|| { info = now.clone(); now })
+                } else {
+                    None
+                };
+                if let Err(e) = send_agent(&mut socket, &AgentMessage::Heartbeat { info: fresh }).await {
+                    return Ended::Retry(e);
+                }
+            }
+            msg = recv_server(&mut socket) => match msg {
+                Ok(ServerMessage::Deregistered { message }) => return deregistered(message, state_dir),
+                Ok(ServerMessage::Rejected { code, message }) => return refused(code, message, state_dir),
+                Ok(other) => tracing::warn!(?other, "unexpected message from the server"),
+                Err(e) => return Ended::Retry(e),
+            }
+        }
+    }
+}
+
+fn deregistered(message: String, state_dir: &Path) -> Ended {
+    if let Err(e) = mark_deregistered(state_dir, &message) {
+        tracing::error!(error = %format!("{e:#}"), "could not record deregistration");
+    }
+    Ended::Stop(anyhow!("this node was deregistered: {message}"))
+}
+
+fn refused(code: RejectCode, message: String, state_dir: &Path) -> Ended {
+    match code {
+        RejectCode::Deregistered => deregistered(message, state_dir),
+        RejectCode::ProtocolError | RejectCode::ServerError => Ended::Retry(anyhow!("server said {code:?}: {message}")),
+        c if c.is_permanent() => Ended::Stop(anyhow!("the server refused this node ({c:?}): {message}")),
+        c => Ended::Retry(anyhow!("server said {c:?}: {message}")),
+    }
+}

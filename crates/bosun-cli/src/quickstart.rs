@@ -1,0 +1,93 @@
+//! `bosun quickstart`: a server on embedded defaults plus one local agent, in one command.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use anyhow::{bail, Context};
+use bosun_server::{RunningServer, ServerConfig};
+use tokio::process::{Child, Command};
+
+use crate::client::{read_credentials, sdk_client};
+
+/// The `bosun-agent` binary: next to this executable, else on `PATH`.
+pub fn agent_binary() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|d| d.join("bosun-agent")))
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| PathBuf::from("bosun-agent"))
+}
+
+async fn register_local_agent(server: &RunningServer, url: &str, state_dir: &Path) -> anyhow::Result<()> {
+    let cfg = &server.config;
+    let (akid, secret) = read_credentials(&cfg.credentials_path(), "default")
+        .context("quickstart needs the admin credentials the server wrote on first start")?;
+    let client = sdk_client(url, &cfg.default_region, &akid, &secret);
+    let out = client
+        .create_activation()
+        .iam_role("BosunManagedNode")
+        .description("bosun quickstart local node")
+        .default_instance_name("quickstart")
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!(crate::client::describe_error(&e)))?;
+    let status = Command::new(agent_binary())
+        .arg("register")
+        .arg("--state-dir")
+        .arg(state_dir)
+        .args(["--server", url])
+        .args(["--id", out.activation_id().unwrap_or_default()])
+        .args(["--code", out.activation_code().unwrap_or_default()])
+        .status()
+        .await
+        .context("running bosun-agent register (build it with `cargo build --release --workspace`)")?;
+    if !status.success() {
+        bail!("bosun-agent register failed ({status})");
+    }
+    Ok(())
+}
+
+fn spawn_agent(state_dir: &Path) -> anyhow::Result<Child> {
+    Command::new(agent_binary())
+        .arg("run")
+        .arg("--state-dir")
+        .arg(state_dir)
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting bosun-agent run")
+}
+
+pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
+    let server = bosun_server::start(config).await?;
+    let url = format!("http://{}", server.addr);
+    let data_dir = std::path::absolute(&server.config.data_dir)?;
+    let state_dir = data_dir.join("agent");
+    if !crate::quickstart_identity_exists(&state_dir) {
+        register_local_agent(&server, &url, &state_dir).await?;
+    }
+    let mut agent = spawn_agent(&state_dir)?;
+    let creds = data_dir.join("credentials");
+    let config_file = data_dir.join("config");
+    println!();
+    println!("Bosun is running at {url} with its data in {}.", data_dir.display());
+    println!("A local agent registered from {} is connecting.", state_dir.display());
+    println!();
+    println!("Try the AWS CLI against it:");
+    println!(
+        "  AWS_SHARED_CREDENTIALS_FILE={} AWS_CONFIG_FILE={} aws ssm describe-instance-information --endpoint-url {url}",
+        creds.display(),
+        config_file.display()
+    );
+    println!("or the bosun CLI:");
+    println!("  bosun nodes --endpoint-url {url} --credentials-file {}", creds.display());
+    println!("Add another node:  bosun activation create --endpoint-url {url} --credentials-file {}", creds.display());
+    println!();
+    println!("Press Ctrl-C to stop.");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        status = agent.wait() => eprintln!("the local agent exited: {status:?}"),
+    }
+    let _ = agent.start_kill();
+    server.shutdown().await
+}
