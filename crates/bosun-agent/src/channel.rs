@@ -37,7 +37,10 @@ pub async fn connect(server: &str, ca_file: Option<&Path>) -> anyhow::Result<Soc
 
 pub async fn send_agent(socket: &mut Socket, msg: &AgentMessage) -> anyhow::Result<()> {
     let text = serde_json::to_string(msg)?;
-    socket.send(Message::Text(text.into())).await.context("sending to the server")
+    socket
+        .send(Message::Text(text.into()))
+        .await
+        .context("sending to the server")
 }
 
 /// The next protocol message from the server (`Err` when the connection ended).
@@ -45,7 +48,8 @@ pub async fn recv_server(socket: &mut Socket) -> anyhow::Result<ServerMessage> {
     loop {
         match socket.next().await {
             Some(Ok(Message::Text(t))) => {
-                return serde_json::from_str(&t).with_context(|| "malformed message from the server".to_string())
+                return serde_json::from_str(&t)
+                    .with_context(|| "malformed message from the server".to_string())
             }
             Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
             Some(Ok(Message::Binary(_))) => bail!("unexpected binary message from the server"),
@@ -58,8 +62,13 @@ pub async fn recv_server(socket: &mut Socket) -> anyhow::Result<ServerMessage> {
 /// Read the server's opening challenge and return its nonce.
 pub async fn expect_challenge(socket: &mut Socket) -> anyhow::Result<String> {
     match tokio::time::timeout(CONNECT_TIMEOUT, recv_server(socket)).await {
-        Ok(Ok(ServerMessage::Challenge { protocol_version, nonce })) if protocol_version == PROTOCOL_VERSION => Ok(nonce),
-        Ok(Ok(ServerMessage::Challenge { protocol_version, .. })) => {
+        Ok(Ok(ServerMessage::Challenge {
+            protocol_version,
+            nonce,
+        })) if protocol_version == PROTOCOL_VERSION => Ok(nonce),
+        Ok(Ok(ServerMessage::Challenge {
+            protocol_version, ..
+        })) => {
             bail!("the server speaks protocol {protocol_version}, this agent {PROTOCOL_VERSION}")
         }
         Ok(Ok(other)) => bail!("expected a challenge, got {other:?}"),
@@ -113,7 +122,10 @@ async fn connect_once(identity: &Identity, state_dir: &Path) -> Ended {
         Ok(n) => n,
         Err(e) => return Ended::Retry(e),
     };
-    let signature = match identity.sign(&bosun_proto::authenticate_payload(&nonce, &identity.instance_id)) {
+    let signature = match identity.sign(&bosun_proto::authenticate_payload(
+        &nonce,
+        &identity.instance_id,
+    )) {
         Ok(s) => s,
         Err(e) => return Ended::Stop(e),
     };
@@ -128,10 +140,14 @@ async fn connect_once(identity: &Identity, state_dir: &Path) -> Ended {
         return Ended::Retry(e);
     }
     let heartbeat = match recv_server(&mut socket).await {
-        Ok(ServerMessage::Welcome { heartbeat_seconds, .. }) => Duration::from_secs(heartbeat_seconds.max(1)),
+        Ok(ServerMessage::Welcome {
+            heartbeat_seconds, ..
+        }) => Duration::from_secs(heartbeat_seconds.max(1)),
         Ok(ServerMessage::Rejected { code, message }) => return refused(code, message, state_dir),
         Ok(ServerMessage::Deregistered { message }) => return deregistered(message, state_dir),
-        Ok(other) => return Ended::Retry(anyhow!("unexpected answer to authentication: {other:?}")),
+        Ok(other) => {
+            return Ended::Retry(anyhow!("unexpected answer to authentication: {other:?}"))
+        }
         Err(e) => return Ended::Retry(e),
     };
     tracing::info!(instance_id = %identity.instance_id, "connected to the server");
@@ -173,8 +189,12 @@ fn deregistered(message: String, state_dir: &Path) -> Ended {
 fn refused(code: RejectCode, message: String, state_dir: &Path) -> Ended {
     match code {
         RejectCode::Deregistered => deregistered(message, state_dir),
-        RejectCode::ProtocolError | RejectCode::ServerError => Ended::Retry(anyhow!("server said {code:?}: {message}")),
-        c if c.is_permanent() => Ended::Stop(anyhow!("the server refused this node ({c:?}): {message}")),
+        RejectCode::ProtocolError | RejectCode::ServerError => {
+            Ended::Retry(anyhow!("server said {code:?}: {message}"))
+        }
+        c if c.is_permanent() => {
+            Ended::Stop(anyhow!("the server refused this node ({c:?}): {message}"))
+        }
         c => Ended::Retry(anyhow!("server said {c:?}: {message}")),
     }
 }

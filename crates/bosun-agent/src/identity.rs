@@ -60,7 +60,13 @@ pub fn generate_key() -> anyhow::Result<SigningKey> {
 }
 
 impl Identity {
-    pub fn new(instance_id: String, region: String, server: String, ca_file: Option<PathBuf>, key: &SigningKey) -> Self {
+    pub fn new(
+        instance_id: String,
+        region: String,
+        server: String,
+        ca_file: Option<PathBuf>,
+        key: &SigningKey,
+    ) -> Self {
         Self {
             instance_id,
             region,
@@ -71,7 +77,9 @@ impl Identity {
     }
 
     pub fn signing_key(&self) -> anyhow::Result<SigningKey> {
-        let bytes = B64.decode(&self.private_key).context("identity key is not base64")?;
+        let bytes = B64
+            .decode(&self.private_key)
+            .context("identity key is not base64")?;
         let seed: [u8; 32] = bytes
             .as_slice()
             .try_into()
@@ -94,10 +102,16 @@ impl Identity {
     pub fn load(state_dir: &Path) -> anyhow::Result<Self> {
         let path = identity_path(state_dir);
         let meta = fs::metadata(&path).with_context(|| {
-            format!("{} not found: register this node first with `bosun-agent register`", path.display())
+            format!(
+                "{} not found: register this node first with `bosun-agent register`",
+                path.display()
+            )
         })?;
         if meta.permissions().mode() & 0o077 != 0 {
-            bail!("{} must not be readable by group or others (chmod 600)", path.display());
+            bail!(
+                "{} must not be readable by group or others (chmod 600)",
+                path.display()
+            );
         }
         let identity: Identity = serde_json::from_slice(&fs::read(&path)?)
             .with_context(|| format!("{} is corrupt", path.display()))?;
@@ -115,7 +129,8 @@ impl Identity {
 
 /// Record that the server deregistered this node, so later starts refuse to run.
 pub fn mark_deregistered(state_dir: &Path, reason: &str) -> anyhow::Result<()> {
-    write_atomic(&deregistered_path(state_dir), reason.as_bytes(), 0o600).context("writing the deregistered marker")
+    write_atomic(&deregistered_path(state_dir), reason.as_bytes(), 0o600)
+        .context("writing the deregistered marker")
 }
 
 #[cfg(test)]
@@ -126,9 +141,18 @@ mod tests {
     fn identity_round_trips_with_private_mode_and_deregistration_blocks_loading() {
         let dir = tempfile::tempdir().unwrap();
         let key = generate_key().unwrap();
-        let id = Identity::new("mi-0123456789abcdef0".into(), "us-east-1".into(), "http://x".into(), None, &key);
+        let id = Identity::new(
+            "mi-0123456789abcdef0".into(),
+            "us-east-1".into(),
+            "http://x".into(),
+            None,
+            &key,
+        );
         id.save(dir.path()).unwrap();
-        let mode = fs::metadata(identity_path(dir.path())).unwrap().permissions().mode();
+        let mode = fs::metadata(identity_path(dir.path()))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
         let loaded = Identity::load(dir.path()).unwrap();
         assert_eq!(loaded.signing_key().unwrap().to_bytes(), key.to_bytes());

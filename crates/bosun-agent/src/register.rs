@@ -31,7 +31,11 @@ pub async fn register(args: RegisterArgs<'_>) -> anyhow::Result<Identity> {
     let mut socket: Socket = crate::channel::connect(args.server, args.ca_file.as_deref()).await?;
     let nonce = expect_challenge(&mut socket).await?;
     let signature = B64.encode(
-        ed25519_dalek::Signer::sign(&key, &bosun_proto::register_payload(&nonce, args.activation_id)).to_bytes(),
+        ed25519_dalek::Signer::sign(
+            &key,
+            &bosun_proto::register_payload(&nonce, args.activation_id),
+        )
+        .to_bytes(),
     );
     send_agent(
         &mut socket,
@@ -46,13 +50,22 @@ pub async fn register(args: RegisterArgs<'_>) -> anyhow::Result<Identity> {
         },
     )
     .await?;
-    match recv_server(&mut socket).await.context("waiting for the registration answer")? {
-        ServerMessage::Registered { instance_id, region } => {
-            let identity = Identity::new(instance_id, region, args.server.into(), args.ca_file, &key);
+    match recv_server(&mut socket)
+        .await
+        .context("waiting for the registration answer")?
+    {
+        ServerMessage::Registered {
+            instance_id,
+            region,
+        } => {
+            let identity =
+                Identity::new(instance_id, region, args.server.into(), args.ca_file, &key);
             identity.save(args.state_dir)?;
             Ok(identity)
         }
-        ServerMessage::Rejected { code, message } => bail!("registration refused ({code:?}): {message}"),
+        ServerMessage::Rejected { code, message } => {
+            bail!("registration refused ({code:?}): {message}")
+        }
         other => bail!("unexpected answer to registration: {other:?}"),
     }
 }

@@ -57,8 +57,12 @@ mod tests {
 
     #[test]
     fn parses_os_release() {
-        let text = "PRETTY_NAME=\"Debian GNU/Linux 12\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\n";
-        assert_eq!(os_release_field(text, "NAME").as_deref(), Some("Debian GNU/Linux"));
+        let text =
+            "PRETTY_NAME=\"Debian GNU/Linux 12\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\n";
+        assert_eq!(
+            os_release_field(text, "NAME").as_deref(),
+            Some("Debian GNU/Linux")
+        );
         assert_eq!(os_release_field(text, "VERSION_ID").as_deref(), Some("12"));
         assert_eq!(os_release_field(text, "MISSING"), None);
     }

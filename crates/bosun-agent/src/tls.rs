@@ -17,9 +17,12 @@ pub fn connector(server: &str, ca_file: Option<&Path>) -> anyhow::Result<Option<
         let _ = roots.add(cert);
     }
     if let Some(path) = ca_file {
-        let pem = std::fs::read(path).with_context(|| format!("reading CA file {}", path.display()))?;
+        let pem =
+            std::fs::read(path).with_context(|| format!("reading CA file {}", path.display()))?;
         for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
-            roots.add(cert.context("parsing CA file")?).context("adding CA certificate")?;
+            roots
+                .add(cert.context("parsing CA file")?)
+                .context("adding CA certificate")?;
         }
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -40,7 +43,9 @@ fn rustls_native_certs_or_empty() -> Vec<rustls::pki_types::CertificateDer<'stat
     ];
     for path in BUNDLES {
         if let Ok(pem) = std::fs::read(path) {
-            return rustls_pemfile::certs(&mut pem.as_slice()).filter_map(Result::ok).collect();
+            return rustls_pemfile::certs(&mut pem.as_slice())
+                .filter_map(Result::ok)
+                .collect();
         }
     }
     Vec::new()

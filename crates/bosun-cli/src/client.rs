@@ -9,7 +9,12 @@ use aws_sdk_ssm::config::{BehaviorVersion, Credentials, Region};
 #[derive(clap::Args, Clone, Debug)]
 pub struct ClientArgs {
     /// The server's URL.
-    #[arg(long, env = "BOSUN_ENDPOINT", default_value = "http://127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "BOSUN_ENDPOINT",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
     pub endpoint_url: String,
     /// Region to act in.
     #[arg(long, env = "AWS_REGION", default_value = "us-east-1", global = true)]
@@ -25,7 +30,8 @@ pub struct ClientArgs {
 
 /// Read one profile's keys from a shared-credentials file.
 pub fn read_credentials(path: &Path, profile: &str) -> anyhow::Result<(String, String)> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let mut in_profile = false;
     let (mut akid, mut secret) = (None, None);
     for line in text.lines().map(str::trim) {
@@ -43,13 +49,19 @@ pub fn read_credentials(path: &Path, profile: &str) -> anyhow::Result<(String, S
     }
     match (akid, secret) {
         (Some(a), Some(s)) => Ok((a, s)),
-        _ => bail!("profile [{profile}] in {} has no access key", path.display()),
+        _ => bail!(
+            "profile [{profile}] in {} has no access key",
+            path.display()
+        ),
     }
 }
 
 impl ClientArgs {
     pub fn client(&self, data_dir: &Path) -> anyhow::Result<aws_sdk_ssm::Client> {
-        let (akid, secret) = match (std::env::var("AWS_ACCESS_KEY_ID"), std::env::var("AWS_SECRET_ACCESS_KEY")) {
+        let (akid, secret) = match (
+            std::env::var("AWS_ACCESS_KEY_ID"),
+            std::env::var("AWS_SECRET_ACCESS_KEY"),
+        ) {
             (Ok(a), Ok(s)) if self.credentials_file.is_none() => (a, s),
             _ => {
                 let path = self
@@ -76,9 +88,9 @@ pub fn sdk_client(endpoint: &str, region: &str, akid: &str, secret: &str) -> aws
 }
 
 /// Render an SDK error with its AWS error code and message.
-pub fn describe_error<E: std::error::Error + 'static>(e: &aws_sdk_ssm::error::SdkError<E>) -> String
+pub fn describe_error<E>(e: &aws_sdk_ssm::error::SdkError<E>) -> String
 where
-    E: aws_sdk_ssm::error::ProvideErrorMetadata,
+    E: std::error::Error + aws_sdk_ssm::error::ProvideErrorMetadata + 'static,
 {
     match e.as_service_error() {
         Some(se) => format!(

@@ -16,15 +16,25 @@ fn when(t: Option<&aws_sdk_ssm::primitives::DateTime>) -> String {
 /// Print every managed node as a table.
 pub async fn nodes(client: &Client) -> anyhow::Result<()> {
     let mut rows = Vec::new();
-    let mut pages = client.describe_instance_information().into_paginator().items().send();
+    let mut pages = client
+        .describe_instance_information()
+        .into_paginator()
+        .items()
+        .send();
     while let Some(item) = pages.next().await {
         let n = item.map_err(|e| anyhow!(describe_error(&e)))?;
         rows.push(vec![
             n.instance_id().unwrap_or_default().to_string(),
-            n.ping_status().map(|p| p.as_str().to_string()).unwrap_or_default(),
+            n.ping_status()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_default(),
             n.computer_name().unwrap_or_default().to_string(),
             n.ip_address().unwrap_or_default().to_string(),
-            format!("{} {}", n.platform_name().unwrap_or_default(), n.platform_version().unwrap_or_default()),
+            format!(
+                "{} {}",
+                n.platform_name().unwrap_or_default(),
+                n.platform_version().unwrap_or_default()
+            ),
             n.agent_version().unwrap_or_default().to_string(),
             when(n.last_ping_date_time()),
         ]);
@@ -35,7 +45,18 @@ pub async fn nodes(client: &Client) -> anyhow::Result<()> {
     }
     print!(
         "{}",
-        table::render(&["NODE", "PING", "NAME", "IP", "PLATFORM", "AGENT", "LAST PING"], &rows)
+        table::render(
+            &[
+                "NODE",
+                "PING",
+                "NAME",
+                "IP",
+                "PLATFORM",
+                "AGENT",
+                "LAST PING"
+            ],
+            &rows
+        )
     );
     Ok(())
 }

@@ -13,7 +13,11 @@ use bosun_server::{ServerConfig, TlsConfig};
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "bosun", version, about = "Bosun: a self-hosted, SSM-compatible fleet manager")]
+#[command(
+    name = "bosun",
+    version,
+    about = "Bosun: a self-hosted, SSM-compatible fleet manager"
+)]
 struct Cli {
     #[command(flatten)]
     client: client::ClientArgs,
@@ -110,7 +114,10 @@ fn server_config(args: &ServerArgs, data_dir: &Path) -> ServerConfig {
         default_region: args.default_region.clone(),
         account_id: args.account_id.clone(),
         tls: match (&args.tls_cert, &args.tls_key) {
-            (Some(c), Some(k)) => Some(TlsConfig { cert_path: c.clone(), key_path: k.clone() }),
+            (Some(c), Some(k)) => Some(TlsConfig {
+                cert_path: c.clone(),
+                key_path: k.clone(),
+            }),
             _ => None,
         },
         heartbeat_interval: std::time::Duration::from_secs(args.heartbeat_seconds.max(1)),
@@ -132,7 +139,10 @@ async fn run_server(config: ServerConfig) -> anyhow::Result<()> {
 }
 
 fn admin(command: AdminCommand, data_dir: &Path) -> anyhow::Result<()> {
-    let config = ServerConfig { data_dir: data_dir.to_path_buf(), ..ServerConfig::default() };
+    let config = ServerConfig {
+        data_dir: data_dir.to_path_buf(),
+        ..ServerConfig::default()
+    };
     let store = bosun_server::open_store(&config)?;
     match command {
         AdminCommand::CreateUser { name } => {
@@ -149,8 +159,13 @@ fn admin(command: AdminCommand, data_dir: &Path) -> anyhow::Result<()> {
                 None => println!("aws_access_key_id = {akid}\naws_secret_access_key = {secret}"),
             }
         }
-        AdminCommand::PutPolicy { user, policy_name, file } => {
-            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+        AdminCommand::PutPolicy {
+            user,
+            policy_name,
+            file,
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
             bosun_server::admin::put_user_policy(&store, &user, &policy_name, &text)?;
             println!("attached {policy_name} to {user}");
         }
@@ -159,7 +174,9 @@ fn admin(command: AdminCommand, data_dir: &Path) -> anyhow::Result<()> {
             println!("detached {policy_name} from {user}");
         }
         AdminCommand::VerifyAudit => match store.verify_audit()? {
-            bosun_store::AuditVerification::Intact { records } => println!("audit trail intact: {records} records"),
+            bosun_store::AuditVerification::Intact { records } => {
+                println!("audit trail intact: {records} records")
+            }
             bosun_store::AuditVerification::BrokenAt { seq } => {
                 anyhow::bail!("audit trail broken at record {seq}")
             }
@@ -182,11 +199,26 @@ async fn main() -> anyhow::Result<()> {
         Command::Server(args) => run_server(server_config(&args, &cli.data_dir)).await,
         Command::Quickstart(args) => quickstart::run(server_config(&args, &cli.data_dir)).await,
         Command::Nodes => fleet::nodes(&cli.client.client(&cli.data_dir)?).await,
-        Command::Activation { command: ActivationCommand::Create { limit, expires_in_hours, description, tags } } => {
+        Command::Activation {
+            command:
+                ActivationCommand::Create {
+                    limit,
+                    expires_in_hours,
+                    description,
+                    tags,
+                },
+        } => {
             let client = cli.client.client(&cli.data_dir)?;
-            fleet::create_activation(&client, &cli.client.endpoint_url, limit, expires_in_hours, description, &tags)
-                .await
-                .map(|_| ())
+            fleet::create_activation(
+                &client,
+                &cli.client.endpoint_url,
+                limit,
+                expires_in_hours,
+                description,
+                &tags,
+            )
+            .await
+            .map(|_| ())
         }
         Command::Admin { command } => admin(command, &cli.data_dir),
     }

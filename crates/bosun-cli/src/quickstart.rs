@@ -18,7 +18,11 @@ pub fn agent_binary() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("bosun-agent"))
 }
 
-async fn register_local_agent(server: &RunningServer, url: &str, state_dir: &Path) -> anyhow::Result<()> {
+async fn register_local_agent(
+    server: &RunningServer,
+    url: &str,
+    state_dir: &Path,
+) -> anyhow::Result<()> {
     let cfg = &server.config;
     let (akid, secret) = read_credentials(&cfg.credentials_path(), "default")
         .context("quickstart needs the admin credentials the server wrote on first start")?;
@@ -40,7 +44,9 @@ async fn register_local_agent(server: &RunningServer, url: &str, state_dir: &Pat
         .args(["--code", out.activation_code().unwrap_or_default()])
         .status()
         .await
-        .context("running bosun-agent register (build it with `cargo build --release --workspace`)")?;
+        .context(
+            "running bosun-agent register (build it with `cargo build --release --workspace`)",
+        )?;
     if !status.success() {
         bail!("bosun-agent register failed ({status})");
     }
@@ -70,8 +76,14 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     let creds = data_dir.join("credentials");
     let config_file = data_dir.join("config");
     println!();
-    println!("Bosun is running at {url} with its data in {}.", data_dir.display());
-    println!("A local agent registered from {} is connecting.", state_dir.display());
+    println!(
+        "Bosun is running at {url} with its data in {}.",
+        data_dir.display()
+    );
+    println!(
+        "A local agent registered from {} is connecting.",
+        state_dir.display()
+    );
     println!();
     println!("Try the AWS CLI against it:");
     println!(
@@ -80,8 +92,14 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
         config_file.display()
     );
     println!("or the bosun CLI:");
-    println!("  bosun nodes --endpoint-url {url} --credentials-file {}", creds.display());
-    println!("Add another node:  bosun activation create --endpoint-url {url} --credentials-file {}", creds.display());
+    println!(
+        "  bosun nodes --endpoint-url {url} --credentials-file {}",
+        creds.display()
+    );
+    println!(
+        "Add another node:  bosun activation create --endpoint-url {url} --credentials-file {}",
+        creds.display()
+    );
     println!();
     println!("Press Ctrl-C to stop.");
     tokio::select! {

@@ -15,7 +15,9 @@ pub fn managed_instance_id(random: [u8; 9]) -> String {
 pub fn is_managed_instance_id(s: &str) -> bool {
     s.len() == 20
         && s.starts_with(MANAGED_INSTANCE_PREFIX)
-        && s[3..].bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        && s[3..]
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// True for any instance id the API accepts in `InstanceId` fields:
@@ -63,7 +65,9 @@ pub fn activation_code(random: [u8; 20]) -> String {
 /// Hash an activation code for storage; only the hash is ever kept.
 pub fn hash_activation_code(code: &str) -> String {
     use sha2::{Digest, Sha256};
-    hex::encode(Sha256::digest(format!("bosun-activation-code-v1:{code}").as_bytes()))
+    hex::encode(Sha256::digest(
+        format!("bosun-activation-code-v1:{code}").as_bytes(),
+    ))
 }
 
 /// A new access key id in AWS's shape: `AKIA` + 16 upper-case letters and digits.

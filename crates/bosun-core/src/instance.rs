@@ -23,7 +23,13 @@ impl PingStatus {
 
     /// Derive the status: deregistered nodes are `Inactive`; a node is `Online` while its channel
     /// is open and it was heard from within `timeout_ms`; otherwise `ConnectionLost`.
-    pub fn derive(deregistered: bool, connected: bool, last_heard_ms: i64, now_ms: i64, timeout_ms: i64) -> Self {
+    pub fn derive(
+        deregistered: bool,
+        connected: bool,
+        last_heard_ms: i64,
+        now_ms: i64,
+        timeout_ms: i64,
+    ) -> Self {
         if deregistered {
             PingStatus::Inactive
         } else if connected && now_ms - last_heard_ms <= timeout_ms {
@@ -77,7 +83,11 @@ pub enum FilterError {
 impl InstanceFilter {
     /// Build a filter from a key and its values. `tag_keys_allowed` is false for the legacy
     /// filter list, whose key is a closed enum.
-    pub fn parse(key: &str, values: Vec<String>, tag_keys_allowed: bool) -> Result<Self, FilterError> {
+    pub fn parse(
+        key: &str,
+        values: Vec<String>,
+        tag_keys_allowed: bool,
+    ) -> Result<Self, FilterError> {
         let bad_value = |v: &str| {
             FilterError::InvalidInstanceInformationFilterValue(format!(
                 "The filter value {v} is not valid for the filter key {key}."
@@ -167,10 +177,22 @@ mod tests {
 
     #[test]
     fn ping_status_derivation() {
-        assert_eq!(PingStatus::derive(true, true, 0, 0, 10), PingStatus::Inactive);
-        assert_eq!(PingStatus::derive(false, true, 0, 5, 10), PingStatus::Online);
-        assert_eq!(PingStatus::derive(false, true, 0, 11, 10), PingStatus::ConnectionLost);
-        assert_eq!(PingStatus::derive(false, false, 0, 1, 10), PingStatus::ConnectionLost);
+        assert_eq!(
+            PingStatus::derive(true, true, 0, 0, 10),
+            PingStatus::Inactive
+        );
+        assert_eq!(
+            PingStatus::derive(false, true, 0, 5, 10),
+            PingStatus::Online
+        );
+        assert_eq!(
+            PingStatus::derive(false, true, 0, 11, 10),
+            PingStatus::ConnectionLost
+        );
+        assert_eq!(
+            PingStatus::derive(false, false, 0, 1, 10),
+            PingStatus::ConnectionLost
+        );
     }
 
     #[test]

@@ -7,9 +7,8 @@ pub const MAX_TAGS_PER_RESOURCE: usize = 50;
 
 /// AWS's tag character class: letters, separators, numbers and `_.:/=+-@`.
 fn tag_chars_ok(s: &str) -> bool {
-    s.chars().all(|c| {
-        c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c)
-    })
+    s.chars()
+        .all(|c| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c))
 }
 
 /// Why a tag list was refused.
@@ -38,7 +37,10 @@ pub fn check_tags(tags: &[(String, String)], field: &str) -> Result<(), TagError
         }
     }
     v.finish().map_err(TagError::Validation)?;
-    if let Some((k, _)) = tags.iter().find(|(k, _)| k.to_ascii_lowercase().starts_with("aws:")) {
+    if let Some((k, _)) = tags
+        .iter()
+        .find(|(k, _)| k.to_ascii_lowercase().starts_with("aws:"))
+    {
         return Err(TagError::Reserved(format!(
             "Tag keys beginning with 'aws:' are reserved: {k}"
         )));
@@ -70,9 +72,18 @@ mod tests {
 
     #[test]
     fn rejects_bad_tags() {
-        assert!(matches!(check_tags(&[t("", "x")], "tags"), Err(TagError::Validation(_))));
-        assert!(matches!(check_tags(&[t("k", "a;b")], "tags"), Err(TagError::Validation(_))));
-        assert!(matches!(check_tags(&[t("aws:x", "1")], "tags"), Err(TagError::Reserved(_))));
+        assert!(matches!(
+            check_tags(&[t("", "x")], "tags"),
+            Err(TagError::Validation(_))
+        ));
+        assert!(matches!(
+            check_tags(&[t("k", "a;b")], "tags"),
+            Err(TagError::Validation(_))
+        ));
+        assert!(matches!(
+            check_tags(&[t("aws:x", "1")], "tags"),
+            Err(TagError::Reserved(_))
+        ));
     }
 
     #[test]

@@ -94,7 +94,10 @@ impl Validation {
             self.fail(
                 Some(v),
                 field,
-                &format!("Member must satisfy enum value set: [{}]", allowed.join(", ")),
+                &format!(
+                    "Member must satisfy enum value set: [{}]",
+                    allowed.join(", ")
+                ),
             );
         }
     }
@@ -153,7 +156,11 @@ mod tests {
         let mut v = Validation::new();
         v.required::<String>("iamRole", None);
         v.length("description", Some(&"x".repeat(300)), 0, 256);
-        v.one_of("resourceType", Some("Bogus"), &["Document", "ManagedInstance"]);
+        v.one_of(
+            "resourceType",
+            Some("Bogus"),
+            &["Document", "ManagedInstance"],
+        );
         let msg = v.finish().unwrap_err();
         assert!(msg.starts_with("3 validation errors detected: Value null at 'iamRole'"));
         assert!(msg.contains("Member must have length less than or equal to 256"));

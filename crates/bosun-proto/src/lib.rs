@@ -30,11 +30,17 @@ pub struct NodeInfo {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMessage {
     /// First message on every connection: sign this nonce to prove who you are.
-    Challenge { protocol_version: u32, nonce: String },
+    Challenge {
+        protocol_version: u32,
+        nonce: String,
+    },
     /// Registration succeeded: this is the node's id and region from now on.
     Registered { instance_id: String, region: String },
     /// Authentication succeeded; send heartbeats every `heartbeat_seconds`.
-    Welcome { instance_id: String, heartbeat_seconds: u64 },
+    Welcome {
+        instance_id: String,
+        heartbeat_seconds: u64,
+    },
     /// The handshake failed; the connection closes after this message.
     Rejected { code: RejectCode, message: String },
     /// The node was deregistered by an operator: stop, and do not reconnect.
@@ -119,7 +125,10 @@ mod tests {
         };
         let text = serde_json::to_string(&m).unwrap();
         assert!(text.contains(r#""type":"rejected""#), "{text}");
-        assert!(text.contains(r#""code":"RegistrationLimitExceeded""#), "{text}");
+        assert!(
+            text.contains(r#""code":"RegistrationLimitExceeded""#),
+            "{text}"
+        );
         assert_eq!(serde_json::from_str::<ServerMessage>(&text).unwrap(), m);
 
         let a = AgentMessage::Heartbeat { info: None };

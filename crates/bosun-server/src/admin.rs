@@ -10,7 +10,9 @@ use crate::state::{now_ms, random_bytes};
 
 fn valid_name(name: &str) -> bool {
     (1..=64).contains(&name.len())
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
 }
 
 fn audit(store: &Store, action: &str, resource: &str) -> anyhow::Result<()> {
@@ -51,7 +53,12 @@ pub fn create_access_key(store: &Store, user: &str) -> anyhow::Result<(String, S
 }
 
 /// Attach (or replace) a named policy after checking that it parses.
-pub fn put_user_policy(store: &Store, user: &str, policy_name: &str, document: &str) -> anyhow::Result<()> {
+pub fn put_user_policy(
+    store: &Store,
+    user: &str,
+    policy_name: &str,
+    document: &str,
+) -> anyhow::Result<()> {
     if !valid_name(policy_name) {
         bail!("policy names are 1-64 characters of letters, digits and +=,.@_-");
     }
@@ -64,5 +71,9 @@ pub fn delete_user_policy(store: &Store, user: &str, policy_name: &str) -> anyho
     if !store.delete_user_policy(user, policy_name)? {
         bail!("user {user} has no policy named {policy_name}");
     }
-    audit(store, "iam:DeleteUserPolicy", &format!("{user}/{policy_name}"))
+    audit(
+        store,
+        "iam:DeleteUserPolicy",
+        &format!("{user}/{policy_name}"),
+    )
 }

@@ -104,8 +104,12 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
             })
         }
     };
-    fsutil::write_atomic(&config.listen_addr_path(), addr.to_string().as_bytes(), 0o644)
-        .context("writing the listen-addr file")?;
+    fsutil::write_atomic(
+        &config.listen_addr_path(),
+        addr.to_string().as_bytes(),
+        0o644,
+    )
+    .context("writing the listen-addr file")?;
     tracing::info!(%addr, data_dir = %config.data_dir.display(), tls = config.tls.is_some(), "bosun server listening");
     Ok(RunningServer {
         addr,

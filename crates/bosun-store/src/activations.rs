@@ -133,17 +133,29 @@ impl Store {
             params![node.region, activation_id],
         )?;
         let tags = crate::tags::get_tags(&tx, &node.region, "Activation", activation_id)?;
-        crate::tags::put_tags(&tx, &node.region, "ManagedInstance", &node.instance_id, &tags)?;
+        crate::tags::put_tags(
+            &tx,
+            &node.region,
+            "ManagedInstance",
+            &node.instance_id,
+            &tags,
+        )?;
         tx.commit()?;
         Ok(RegisterOutcome::Registered)
     }
 
     /// One activation, if it exists in the region.
-    pub fn get_activation(&self, region: &str, activation_id: &str) -> Result<Option<ActivationRecord>> {
+    pub fn get_activation(
+        &self,
+        region: &str,
+        activation_id: &str,
+    ) -> Result<Option<ActivationRecord>> {
         let conn = self.conn();
         Ok(conn
             .query_row(
-                &format!("SELECT {COLUMNS} FROM activations WHERE region = ?1 AND activation_id = ?2"),
+                &format!(
+                    "SELECT {COLUMNS} FROM activations WHERE region = ?1 AND activation_id = ?2"
+                ),
                 params![region, activation_id],
                 from_row,
             )

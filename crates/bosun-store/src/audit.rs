@@ -24,9 +24,13 @@ pub struct AuditRecord {
 /// Result of walking the chain.
 #[derive(Debug, PartialEq, Eq)]
 pub enum AuditVerification {
-    Intact { records: u64 },
+    Intact {
+        records: u64,
+    },
     /// The first record whose hash does not follow from its content and predecessor.
-    BrokenAt { seq: i64 },
+    BrokenAt {
+        seq: i64,
+    },
 }
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -58,9 +62,11 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let last: Option<(i64, String)> = tx
-            .query_row("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", [], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })
+            .query_row(
+                "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
             .optional()?;
         let (seq, prev) = match last {
             Some((s, h)) => (s + 1, h),
@@ -78,9 +84,18 @@ impl Store {
 
     /// Every record in order (for operators and tests).
     pub fn audit_records(&self) -> Result<Vec<(i64, AuditRecord)>> {
+        Ok(self
+            .audit_rows()?
+            .into_iter()
+            .map(|(seq, r, _)| (seq, r))
+            .collect())
+    }
+
+    fn audit_rows(&self) -> Result<Vec<(i64, AuditRecord, String)>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT seq, time_ms, principal, action, region, resource, request_id, source, outcome, detail FROM audit ORDER BY seq",
+            "SELECT seq, time_ms, principal, action, region, resource, request_id, source, outcome, detail, hash \
+             FROM audit ORDER BY seq",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok((
@@ -96,25 +111,25 @@ impl Store {
                     outcome: r.get(8)?,
                     detail: r.get(9)?,
                 },
+                r.get(10)?,
             ))
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Recompute the chain and report the first record that does not verify.
+    /// Recompute the chain and report the first record that does not verify (an edited
+    /// record, or a gap in the sequence).
     pub fn verify_audit(&self) -> Result<AuditVerification> {
-        let records = self.audit_records()?;
-        let conn = self.conn();
+        let rows = self.audit_rows()?;
         let mut prev = GENESIS.to_string();
-        let mut expected_seq = 1;
-        for (seq, r) in &records {
-            let stored: String = conn.query_row("SELECT hash FROM audit WHERE seq = ?1", [seq], |row| row.get(0))?;
-            if *seq != expected_seq || chain_hash(&prev, *seq, r) != stored {
+        for (expected_seq, (seq, r, stored)) in (1..).zip(&rows) {
+            if *seq != expected_seq || chain_hash(&prev, *seq, r) != *stored {
                 return Ok(AuditVerification::BrokenAt { seq: *seq });
             }
-            prev = stored;
-            expected_seq += 1;
+            prev.clone_from(stored);
         }
-        Ok(AuditVerification::Intact { records: records.len() as u64 })
+        Ok(AuditVerification::Intact {
+            records: rows.len() as u64,
+        })
     }
 }

@@ -36,7 +36,12 @@ impl Store {
     pub fn list_users(&self) -> Result<Vec<UserRecord>> {
         let conn = self.conn();
         let mut stmt = conn.prepare("SELECT name, created_ms FROM users ORDER BY name")?;
-        let rows = stmt.query_map([], |r| Ok(UserRecord { name: r.get(0)?, created_ms: r.get(1)? }))?;
+        let rows = stmt.query_map([], |r| {
+            Ok(UserRecord {
+                name: r.get(0)?,
+                created_ms: r.get(1)?,
+            })
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -44,7 +49,11 @@ impl Store {
     pub fn create_access_key(&self, key: &AccessKeyRecord, now_ms: i64) -> Result<()> {
         let conn = self.conn();
         let exists: bool = conn
-            .query_row("SELECT 1 FROM users WHERE name = ?1", [&key.user_name], |_| Ok(()))
+            .query_row(
+                "SELECT 1 FROM users WHERE name = ?1",
+                [&key.user_name],
+                |_| Ok(()),
+            )
             .optional()?
             .is_some();
         if !exists {
@@ -76,7 +85,12 @@ impl Store {
     }
 
     /// Attach (or replace) a named inline policy on a user.
-    pub fn put_user_policy(&self, user_name: &str, policy_name: &str, document: &str) -> Result<()> {
+    pub fn put_user_policy(
+        &self,
+        user_name: &str,
+        policy_name: &str,
+        document: &str,
+    ) -> Result<()> {
         let conn = self.conn();
         let n = conn.execute(
             "INSERT INTO user_policies (user_name, policy_name, document) SELECT name, ?2, ?3 FROM users WHERE name = ?1 \

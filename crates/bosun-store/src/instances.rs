@@ -44,7 +44,8 @@ pub struct InstanceRecord {
     pub deregistered: bool,
 }
 
-const COLUMNS: &str = "region, instance_id, activation_id, public_key, name, iam_role, registration_ms, \
+const COLUMNS: &str =
+    "region, instance_id, activation_id, public_key, name, iam_role, registration_ms, \
      computer_name, ip_address, platform_type, platform_name, platform_version, agent_version, \
      last_ping_ms, deregistered";
 
@@ -117,8 +118,14 @@ impl Store {
              platform_name = ?5, platform_version = ?6, agent_version = ?7, last_ping_ms = ?8 \
              WHERE instance_id = ?1",
             params![
-                instance_id, info.computer_name, info.ip_address, info.platform_type,
-                info.platform_name, info.platform_version, info.agent_version, now_ms
+                instance_id,
+                info.computer_name,
+                info.ip_address,
+                info.platform_type,
+                info.platform_name,
+                info.platform_version,
+                info.agent_version,
+                now_ms
             ],
         )?;
         Ok(())

@@ -38,17 +38,28 @@ pub(crate) fn put_tags(
 
 impl Store {
     /// Tags of one resource, sorted by key.
-    pub fn tags(&self, region: &str, resource_type: &str, resource_id: &str) -> Result<Vec<(String, String)>> {
+    pub fn tags(
+        &self,
+        region: &str,
+        resource_type: &str,
+        resource_id: &str,
+    ) -> Result<Vec<(String, String)>> {
         Ok(get_tags(&self.conn(), region, resource_type, resource_id)?)
     }
 
     /// Tags of every resource of a type in a region: (resource id, key, value).
-    pub fn tags_of_type(&self, region: &str, resource_type: &str) -> Result<Vec<(String, String, String)>> {
+    pub fn tags_of_type(
+        &self,
+        region: &str,
+        resource_type: &str,
+    ) -> Result<Vec<(String, String, String)>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
             "SELECT resource_id, key, value FROM tags WHERE region = ?1 AND resource_type = ?2 ORDER BY resource_id, key",
         )?;
-        let rows = stmt.query_map(params![region, resource_type], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        let rows = stmt.query_map(params![region, resource_type], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -75,7 +86,13 @@ impl Store {
     }
 
     /// Remove the named tag keys (absent keys are ignored, as in AWS).
-    pub fn remove_tags(&self, region: &str, resource_type: &str, resource_id: &str, keys: &[String]) -> Result<()> {
+    pub fn remove_tags(
+        &self,
+        region: &str,
+        resource_type: &str,
+        resource_id: &str,
+        keys: &[String],
+    ) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         for k in keys {

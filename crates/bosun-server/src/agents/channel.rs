@@ -46,7 +46,9 @@ async fn next_agent_message(socket: &mut WebSocket) -> Option<Result<AgentMessag
                 return Some(serde_json::from_str(&t).map_err(|e| format!("bad message: {e}")))
             }
             Ok(Message::Ping(_)) | Ok(Message::Pong(_)) => continue,
-            Ok(Message::Binary(_)) => return Some(Err("binary messages are not part of the protocol".into())),
+            Ok(Message::Binary(_)) => {
+                return Some(Err("binary messages are not part of the protocol".into()))
+            }
             Ok(Message::Close(_)) | Err(_) => return None,
         }
     }
@@ -56,7 +58,10 @@ fn facts(info: &NodeInfo) -> NodeFacts {
     let clip = |s: &str, n: usize| s.chars().take(n).collect::<String>();
     NodeFacts {
         computer_name: clip(&info.computer_name, 255),
-        ip_address: clip(info.ip_addresses.first().map(String::as_str).unwrap_or(""), 46),
+        ip_address: clip(
+            info.ip_addresses.first().map(String::as_str).unwrap_or(""),
+            46,
+        ),
         platform_type: match info.platform_type.as_str() {
             t @ ("Linux" | "Windows" | "MacOS") => t.to_string(),
             _ => "Linux".into(),
@@ -68,36 +73,79 @@ fn facts(info: &NodeInfo) -> NodeFacts {
 }
 
 fn verify_signature(public_key_b64: &str, payload: &[u8], signature_b64: &str) -> bool {
-    let Ok(key_bytes) = B64.decode(public_key_b64) else { return false };
-    let Ok(key_arr) = <[u8; 32]>::try_from(key_bytes.as_slice()) else { return false };
-    let Ok(key) = VerifyingKey::from_bytes(&key_arr) else { return false };
-    let Ok(sig_bytes) = B64.decode(signature_b64) else { return false };
-    let Ok(sig) = Signature::from_slice(&sig_bytes) else { return false };
+    let Ok(key_bytes) = B64.decode(public_key_b64) else {
+        return false;
+    };
+    let Ok(key_arr) = <[u8; 32]>::try_from(key_bytes.as_slice()) else {
+        return false;
+    };
+    let Ok(key) = VerifyingKey::from_bytes(&key_arr) else {
+        return false;
+    };
+    let Ok(sig_bytes) = B64.decode(signature_b64) else {
+        return false;
+    };
+    let Ok(sig) = Signature::from_slice(&sig_bytes) else {
+        return false;
+    };
     key.verify_strict(payload, &sig).is_ok()
 }
 
 async fn run(state: Arc<AppState>, mut socket: WebSocket) {
     let nonce = hex::encode(random_bytes::<32>());
-    if send(&mut socket, &ServerMessage::Challenge { protocol_version: PROTOCOL_VERSION, nonce: nonce.clone() })
-        .await
-        .is_err()
+    if send(
+        &mut socket,
+        &ServerMessage::Challenge {
+            protocol_version: PROTOCOL_VERSION,
+            nonce: nonce.clone(),
+        },
+    )
+    .await
+    .is_err()
     {
         return;
     }
-    let first = match tokio::time::timeout(HANDSHAKE_TIMEOUT, next_agent_message(&mut socket)).await {
+    let first = match tokio::time::timeout(HANDSHAKE_TIMEOUT, next_agent_message(&mut socket)).await
+    {
         Ok(Some(Ok(m))) => m,
         Ok(Some(Err(e))) => return reject(socket, RejectCode::ProtocolError, e).await,
         Ok(None) | Err(_) => return,
     };
     match first {
-        AgentMessage::Register { protocol_version, activation_id, activation_code, region, public_key, signature, info } => {
+        AgentMessage::Register {
+            protocol_version,
+            activation_id,
+            activation_code,
+            region,
+            public_key,
+            signature,
+            info,
+        } => {
             if protocol_version != PROTOCOL_VERSION {
-                return reject(socket, RejectCode::UnsupportedVersion, format!("server speaks protocol {PROTOCOL_VERSION}")).await;
+                return reject(
+                    socket,
+                    RejectCode::UnsupportedVersion,
+                    format!("server speaks protocol {PROTOCOL_VERSION}"),
+                )
+                .await;
             }
-            if !verify_signature(&public_key, &bosun_proto::register_payload(&nonce, &activation_id), &signature) {
-                return reject(socket, RejectCode::AuthenticationFailed, "the registration signature does not verify").await;
+            if !verify_signature(
+                &public_key,
+                &bosun_proto::register_payload(&nonce, &activation_id),
+                &signature,
+            ) {
+                return reject(
+                    socket,
+                    RejectCode::AuthenticationFailed,
+                    "the registration signature does not verify",
+                )
+                .await;
             }
-            let region = if region.is_empty() { state.config.default_region.clone() } else { region };
+            let region = if region.is_empty() {
+                state.config.default_region.clone()
+            } else {
+                region
+            };
             let instance_id = ids::managed_instance_id(random_bytes());
             let store = state.store.clone();
             let now = now_ms();
@@ -145,22 +193,47 @@ async fn run(state: Arc<AppState>, mut socket: WebSocket) {
                 }
             }
         }
-        AgentMessage::Authenticate { protocol_version, instance_id, signature, info } => {
+        AgentMessage::Authenticate {
+            protocol_version,
+            instance_id,
+            signature,
+            info,
+        } => {
             if protocol_version != PROTOCOL_VERSION {
-                return reject(socket, RejectCode::UnsupportedVersion, format!("server speaks protocol {PROTOCOL_VERSION}")).await;
+                return reject(
+                    socket,
+                    RejectCode::UnsupportedVersion,
+                    format!("server speaks protocol {PROTOCOL_VERSION}"),
+                )
+                .await;
             }
             let record = match state.store.get_instance(&instance_id) {
                 Ok(r) => r,
                 Err(e) => {
                     tracing::error!(error = %e, "instance lookup failed");
-                    return reject(socket, RejectCode::ServerError, "server error; try again").await;
+                    return reject(socket, RejectCode::ServerError, "server error; try again")
+                        .await;
                 }
             };
             let Some(record) = record else {
-                return reject(socket, RejectCode::AuthenticationFailed, "unknown managed node or bad signature").await;
+                return reject(
+                    socket,
+                    RejectCode::AuthenticationFailed,
+                    "unknown managed node or bad signature",
+                )
+                .await;
             };
-            if !verify_signature(&record.public_key, &bosun_proto::authenticate_payload(&nonce, &instance_id), &signature) {
-                return reject(socket, RejectCode::AuthenticationFailed, "unknown managed node or bad signature").await;
+            if !verify_signature(
+                &record.public_key,
+                &bosun_proto::authenticate_payload(&nonce, &instance_id),
+                &signature,
+            ) {
+                return reject(
+                    socket,
+                    RejectCode::AuthenticationFailed,
+                    "unknown managed node or bad signature",
+                )
+                .await;
             }
             if record.deregistered {
                 return reject(socket, RejectCode::Deregistered, format!("managed node {instance_id} was deregistered; register it again with a new activation")).await;
@@ -168,19 +241,41 @@ async fn run(state: Arc<AppState>, mut socket: WebSocket) {
             serve_node(state, socket, instance_id, info).await;
         }
         AgentMessage::Heartbeat { .. } => {
-            reject(socket, RejectCode::ProtocolError, "expected register or authenticate").await
+            reject(
+                socket,
+                RejectCode::ProtocolError,
+                "expected register or authenticate",
+            )
+            .await
         }
     }
 }
 
 /// The authenticated part of a connection: heartbeats in, hub messages out.
-async fn serve_node(state: Arc<AppState>, mut socket: WebSocket, instance_id: String, info: NodeInfo) {
+async fn serve_node(
+    state: Arc<AppState>,
+    mut socket: WebSocket,
+    instance_id: String,
+    info: NodeInfo,
+) {
     let now = now_ms();
-    if let Err(e) = state.store.update_instance_info(&instance_id, &facts(&info), now) {
+    if let Err(e) = state
+        .store
+        .update_instance_info(&instance_id, &facts(&info), now)
+    {
         tracing::error!(error = %e, "could not record node facts");
     }
     let heartbeat_seconds = state.config.heartbeat_interval.as_secs().max(1);
-    if send(&mut socket, &ServerMessage::Welcome { instance_id: instance_id.clone(), heartbeat_seconds }).await.is_err() {
+    if send(
+        &mut socket,
+        &ServerMessage::Welcome {
+            instance_id: instance_id.clone(),
+            heartbeat_seconds,
+        },
+    )
+    .await
+    .is_err()
+    {
         return;
     }
     let (tx, mut rx) = mpsc::unbounded_channel();

@@ -38,11 +38,20 @@ impl AgentHub {
     }
 
     /// Register a fresh connection for a node, replacing (and closing) an older one.
-    pub fn attach(&self, instance_id: &str, tx: mpsc::UnboundedSender<Outbound>, now_ms: i64) -> u64 {
+    pub fn attach(
+        &self,
+        instance_id: &str,
+        tx: mpsc::UnboundedSender<Outbound>,
+        now_ms: i64,
+    ) -> u64 {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let old = self.lock().insert(
             instance_id.to_string(),
-            Connection { id, tx, last_heard_ms: now_ms },
+            Connection {
+                id,
+                tx,
+                last_heard_ms: now_ms,
+            },
         );
         if let Some(old) = old {
             let _ = old.tx.send(Outbound::SendAndClose(ServerMessage::Rejected {
@@ -76,9 +85,10 @@ impl AgentHub {
     /// Tell a node it was deregistered and drop its connection.
     pub fn deregistered(&self, instance_id: &str) {
         if let Some(c) = self.lock().remove(instance_id) {
-            let _ = c.tx.send(Outbound::SendAndClose(ServerMessage::Deregistered {
-                message: format!("managed node {instance_id} was deregistered by an operator"),
-            }));
+            let _ =
+                c.tx.send(Outbound::SendAndClose(ServerMessage::Deregistered {
+                    message: format!("managed node {instance_id} was deregistered by an operator"),
+                }));
         }
     }
 

@@ -47,8 +47,17 @@ pub fn create_activation(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     v.required("iamRole", req.iam_role.as_ref());
     v.length("iamRole", req.iam_role.as_deref(), 0, 64);
     v.length("description", req.description.as_deref(), 0, 256);
-    v.length("defaultInstanceName", req.default_instance_name.as_deref(), 0, 256);
-    if let Some(n) = req.default_instance_name.as_deref().filter(|n| !default_name_ok(n)) {
+    v.length(
+        "defaultInstanceName",
+        req.default_instance_name.as_deref(),
+        0,
+        256,
+    );
+    if let Some(n) = req
+        .default_instance_name
+        .as_deref()
+        .filter(|n| !default_name_ok(n))
+    {
         v.pattern_failed("defaultInstanceName", n, r"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$");
     }
     v.range("registrationLimit", req.registration_limit, 1, 1000);
@@ -64,7 +73,10 @@ pub fn create_activation(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
         Some(s) => {
             let ms = millis_from_epoch_seconds(s);
             if ms <= ctx.now_ms {
-                return Err(ApiError::new("InvalidParameters", "ExpirationDate must be in the future."));
+                return Err(ApiError::new(
+                    "InvalidParameters",
+                    "ExpirationDate must be in the future.",
+                ));
             }
             if ms > ctx.now_ms + MAX_EXPIRY_MS {
                 return Err(ApiError::new(
@@ -142,7 +154,11 @@ pub fn describe_activations(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     let mut v = Validation::new();
     v.range("maxResults", req.max_results, 1, 50);
     for (i, f) in req.filters.iter().flatten().enumerate() {
-        v.one_of(&format!("filters.{}.member.filterKey", i + 1), f.filter_key.as_deref(), ACTIVATION_FILTER_KEYS);
+        v.one_of(
+            &format!("filters.{}.member.filterKey", i + 1),
+            f.filter_key.as_deref(),
+            ACTIVATION_FILTER_KEYS,
+        );
     }
     v.finish().map_err(ApiError::validation)?;
     let after = match &req.next_token {
@@ -174,7 +190,10 @@ pub fn describe_activations(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     let page = paging::page_after(all, after.as_deref(), max, |a| a.activation_id.as_str());
     let mut list = Vec::with_capacity(page.items.len());
     for a in page.items {
-        let tags = ctx.state.store.tags(&ctx.region, "Activation", &a.activation_id)?;
+        let tags = ctx
+            .state
+            .store
+            .tags(&ctx.region, "Activation", &a.activation_id)?;
         list.push(Activation {
             expired: ctx.now_ms >= a.expiration_ms,
             expiration_date: epoch_seconds(a.expiration_ms),
@@ -204,7 +223,11 @@ pub fn delete_activation(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     let req: DeleteActivationRequest = parse(body)?;
     let mut v = Validation::new();
     v.required("activationId", req.activation_id.as_ref());
-    if let Some(id) = req.activation_id.as_deref().filter(|id| !ids::is_lower_uuid(id)) {
+    if let Some(id) = req
+        .activation_id
+        .as_deref()
+        .filter(|id| !ids::is_lower_uuid(id))
+    {
         v.pattern_failed(
             "activationId",
             id,

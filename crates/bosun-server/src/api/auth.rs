@@ -18,7 +18,9 @@ pub struct Caller {
 fn region_is_valid(region: &str) -> bool {
     !region.is_empty()
         && region.len() <= 32
-        && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// Verify the request's SigV4 signature and return the caller.
@@ -30,10 +32,21 @@ pub fn authenticate(
     body: &[u8],
     now_ms: i64,
 ) -> Result<Caller, ApiError> {
-    let pairs: Vec<(String, String)> = headers
+    let mut pairs: Vec<(String, String)> = headers
         .iter()
-        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
+    // HTTP/2 carries the host in the `:authority` pseudo-header, which clients sign as `host`.
+    if !headers.contains_key("host") {
+        if let Some(authority) = uri.authority() {
+            pairs.push(("host".into(), authority.as_str().to_string()));
+        }
+    }
     let parts = RequestParts {
         method: method.as_str(),
         path: uri.path(),
@@ -42,7 +55,8 @@ pub fn authenticate(
         body,
     };
     let sig_error = |e: sigv4::SigV4Error| ApiError::new(e.aws_error_code(), e.message());
-    let (credential, signed_headers, signature) = sigv4::parse_authorization(&parts).map_err(sig_error)?;
+    let (credential, signed_headers, signature) =
+        sigv4::parse_authorization(&parts).map_err(sig_error)?;
     let Some(key) = state.store.access_key(&credential.access_key_id)? else {
         return Err(ApiError::new(
             "UnrecognizedClientException",
@@ -50,9 +64,28 @@ pub fn authenticate(
         ));
     };
     let now = jiff::Timestamp::from_millisecond(now_ms).map_err(ApiError::internal)?;
-    let verified = sigv4::verify(&parts, &key.secret_access_key, "ssm", now, state.config.max_clock_skew)
-        .map_err(sig_error)?;
-    if !signed_headers.iter().any(|h| h.eq_ignore_ascii_case("x-amz-target")) {
+    let verified = sigv4::verify(
+        &parts,
+        &key.secret_access_key,
+        "ssm",
+        now,
+        state.config.max_clock_skew,
+    )
+    .map_err(|e| {
+        if e == sigv4::SigV4Error::SignatureDoesNotMatch {
+            // The canonical request holds header values and the body's hash, never a secret.
+            let body_hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(body));
+            tracing::debug!(
+                canonical_request = %sigv4::canonical_request(&parts, &signed_headers, &body_hash),
+                "signature mismatch"
+            );
+        }
+        sig_error(e)
+    })?;
+    if !signed_headers
+        .iter()
+        .any(|h| h.eq_ignore_ascii_case("x-amz-target"))
+    {
         return Err(ApiError::new(
             "IncompleteSignatureException",
             "The X-Amz-Target header must be signed.",
@@ -61,7 +94,10 @@ pub fn authenticate(
     if !region_is_valid(&verified.region) {
         return Err(ApiError::new(
             "InvalidSignatureException",
-            format!("Credential should be scoped to a valid region, not '{}'.", verified.region),
+            format!(
+                "Credential should be scoped to a valid region, not '{}'.",
+                verified.region
+            ),
         ));
     }
     Ok(Caller {
@@ -72,19 +108,29 @@ pub fn authenticate(
 }
 
 /// Check the caller's attached policies; explicit deny wins, default deny.
-pub fn authorize(state: &AppState, caller: &Caller, action: &str, resource: &str) -> Result<(), ApiError> {
+pub fn authorize(
+    state: &AppState,
+    caller: &Caller,
+    action: &str,
+    resource: &str,
+) -> Result<(), ApiError> {
     let mut policies = Vec::new();
     for (name, text) in state.store.user_policies(&caller.user)? {
         match PolicyDocument::parse(&text) {
             Ok(p) => policies.push(p),
             // A stored policy that no longer parses grants nothing.
-            Err(e) => tracing::warn!(user = %caller.user, policy = %name, error = %e, "ignoring unparsable policy"),
+            Err(e) => {
+                tracing::warn!(user = %caller.user, policy = %name, error = %e, "ignoring unparsable policy")
+            }
         }
     }
     match evaluate(&policies, action, resource) {
         Decision::Allow => Ok(()),
         Decision::ExplicitDeny | Decision::ImplicitDeny => Err(ApiError::access_denied(
-            &format!("arn:aws:iam::{}:user/{}", state.config.account_id, caller.user),
+            &format!(
+                "arn:aws:iam::{}:user/{}",
+                state.config.account_id, caller.user
+            ),
             action,
             resource,
         )),

@@ -67,7 +67,9 @@ impl ApiError {
     pub fn access_denied(principal: &str, action: &str, resource: &str) -> Self {
         Self::new(
             "AccessDeniedException",
-            format!("User: {principal} is not authorized to perform: {action} on resource: {resource}"),
+            format!(
+                "User: {principal} is not authorized to perform: {action} on resource: {resource}"
+            ),
         )
     }
 

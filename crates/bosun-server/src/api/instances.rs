@@ -17,7 +17,8 @@ use crate::api::error::ApiError;
 /// The agent version this server ships with; nodes reporting it are `IsLatestVersion`.
 pub const LATEST_AGENT_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-const MANAGED_INSTANCE_ID_PATTERN: &str = r"(^mi-[0-9a-f]{17}$)|(^eks_c:[0-9A-Za-z][A-Za-z0-9\-_]{0,99}_\w{17}$)";
+const MANAGED_INSTANCE_ID_PATTERN: &str =
+    r"(^mi-[0-9a-f]{17}$)|(^eks_c:[0-9A-Za-z][A-Za-z0-9\-_]{0,99}_\w{17}$)";
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -87,36 +88,60 @@ pub fn ping_of(ctx: &Ctx, n: &InstanceRecord) -> (PingStatus, i64) {
     let live = ctx.state.hub.last_heard(&n.instance_id);
     let last = live.unwrap_or(n.last_ping_ms).max(n.last_ping_ms);
     let timeout = ctx.state.config.heartbeat_timeout().as_millis() as i64;
-    (PingStatus::derive(n.deregistered, live.is_some(), last, ctx.now_ms, timeout), last)
+    (
+        PingStatus::derive(n.deregistered, live.is_some(), last, ctx.now_ms, timeout),
+        last,
+    )
 }
 
 pub fn describe_instance_information(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     let req: DescribeInstanceInformationRequest = parse(body)?;
     let mut v = Validation::new();
     v.range("maxResults", req.max_results, 5, 50);
-    for (i, f) in req.instance_information_filter_list.iter().flatten().enumerate() {
+    for (i, f) in req
+        .instance_information_filter_list
+        .iter()
+        .flatten()
+        .enumerate()
+    {
         let field = format!("instanceInformationFilterList.{}.member", i + 1);
         v.required(&format!("{field}.key"), f.key.as_ref());
         v.required(&format!("{field}.valueSet"), f.value_set.as_ref());
-        v.list_length(&format!("{field}.valueSet"), f.value_set.as_ref().map(Vec::len), 1, 100);
+        v.list_length(
+            &format!("{field}.valueSet"),
+            f.value_set.as_ref().map(Vec::len),
+            1,
+            100,
+        );
     }
     for (i, f) in req.filters.iter().flatten().enumerate() {
         let field = format!("filters.{}.member", i + 1);
         v.required(&format!("{field}.key"), f.key.as_ref());
         v.length(&format!("{field}.key"), f.key.as_deref(), 1, usize::MAX);
         v.required(&format!("{field}.values"), f.values.as_ref());
-        v.list_length(&format!("{field}.values"), f.values.as_ref().map(Vec::len), 1, 100);
+        v.list_length(
+            &format!("{field}.values"),
+            f.values.as_ref().map(Vec::len),
+            1,
+            100,
+        );
     }
     v.finish().map_err(ApiError::validation)?;
 
     let mut filters = Vec::new();
     for f in req.instance_information_filter_list.unwrap_or_default() {
         let key = f.key.unwrap_or_default();
-        filters.push(InstanceFilter::parse(&key, f.value_set.unwrap_or_default(), false).map_err(filter_error)?);
+        filters.push(
+            InstanceFilter::parse(&key, f.value_set.unwrap_or_default(), false)
+                .map_err(filter_error)?,
+        );
     }
     for f in req.filters.unwrap_or_default() {
         let key = f.key.unwrap_or_default();
-        filters.push(InstanceFilter::parse(&key, f.values.unwrap_or_default(), true).map_err(filter_error)?);
+        filters.push(
+            InstanceFilter::parse(&key, f.values.unwrap_or_default(), true)
+                .map_err(filter_error)?,
+        );
     }
     let after = match &req.next_token {
         Some(t) => Some(paging::decode_token(t).ok_or_else(|| {
@@ -126,7 +151,11 @@ pub fn describe_instance_information(ctx: &Ctx, body: Value) -> Result<Value, Ap
     };
 
     let mut tags: HashMap<String, Vec<(String, String)>> = HashMap::new();
-    for (id, k, val) in ctx.state.store.tags_of_type(&ctx.region, "ManagedInstance")? {
+    for (id, k, val) in ctx
+        .state
+        .store
+        .tags_of_type(&ctx.region, "ManagedInstance")?
+    {
         tags.entry(id).or_default().push((k, val));
     }
     let mut selected = Vec::new();
@@ -149,7 +178,9 @@ pub fn describe_instance_information(ctx: &Ctx, body: Value) -> Result<Value, Ap
         }
     }
     let max = req.max_results.unwrap_or(50) as usize;
-    let page = paging::page_after(selected, after.as_deref(), max, |(n, _, _)| n.instance_id.as_str());
+    let page = paging::page_after(selected, after.as_deref(), max, |(n, _, _)| {
+        n.instance_id.as_str()
+    });
     let list = page
         .items
         .into_iter()
@@ -191,7 +222,10 @@ fn check_managed_instance_id(v: &mut Validation, id: Option<&String>) {
 }
 
 fn invalid_instance(id: &str) -> ApiError {
-    ApiError::new("InvalidInstanceId", format!("Instance Id {id} is not valid or is not registered in this region."))
+    ApiError::new(
+        "InvalidInstanceId",
+        format!("Instance Id {id} is not valid or is not registered in this region."),
+    )
 }
 
 #[derive(Deserialize)]
@@ -228,7 +262,11 @@ pub fn update_managed_instance_role(ctx: &Ctx, body: Value) -> Result<Value, Api
     v.length("iamRole", req.iam_role.as_deref(), 0, 64);
     v.finish().map_err(ApiError::validation)?;
     let id = req.instance_id.unwrap_or_default();
-    if !ctx.state.store.set_instance_role(&ctx.region, &id, &req.iam_role.unwrap_or_default())? {
+    if !ctx
+        .state
+        .store
+        .set_instance_role(&ctx.region, &id, &req.iam_role.unwrap_or_default())?
+    {
         return Err(invalid_instance(&id));
     }
     reply(&serde_json::json!({}))

@@ -59,7 +59,12 @@ pub fn reply<T: Serialize>(value: &T) -> Result<Value, ApiError> {
 }
 
 fn json_response(status: StatusCode, body: String) -> Response {
-    (status, [("content-type", "application/x-amz-json-1.1")], body).into_response()
+    (
+        status,
+        [("content-type", "application/x-amz-json-1.1")],
+        body,
+    )
+        .into_response()
 }
 
 fn cached_response(c: CachedResponse) -> Response {
@@ -67,7 +72,10 @@ fn cached_response(c: CachedResponse) -> Response {
     match c.error_type {
         Some(t) => (
             status,
-            [("content-type", "application/x-amz-json-1.1"), ("x-amzn-errortype", t)],
+            [
+                ("content-type", "application/x-amz-json-1.1"),
+                ("x-amzn-errortype", t),
+            ],
             c.body,
         )
             .into_response(),
@@ -86,7 +94,15 @@ pub async fn handle(
 ) -> Response {
     let request_id = bosun_core::ids::uuid_v4(crate::state::random_bytes());
     let work = tokio::task::spawn_blocking(move || {
-        serve(&state, &peer.ip().to_string(), &method, &uri, &headers, &body, &request_id)
+        serve(
+            &state,
+            &peer.ip().to_string(),
+            &method,
+            &uri,
+            &headers,
+            &body,
+            &request_id,
+        )
     });
     match work.await {
         Ok(r) => r,
@@ -113,12 +129,17 @@ fn serve(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let Some(op_name) = target.strip_prefix(TARGET_PREFIX) else {
-        return ApiError::new("UnknownOperationException", format!("Unknown target: '{target}'"))
-            .into_response();
+        return ApiError::new(
+            "UnknownOperationException",
+            format!("Unknown target: '{target}'"),
+        )
+        .into_response();
     };
     let Some(op) = ops::find(op_name) else {
         let message = if aws_operations::AWS_SSM_OPERATIONS.contains(&op_name) {
-            format!("{op_name} is part of the SSM API but this Bosun server does not implement it yet")
+            format!(
+                "{op_name} is part of the SSM API but this Bosun server does not implement it yet"
+            )
         } else {
             format!("Unknown operation: {op_name}")
         };
@@ -126,7 +147,10 @@ fn serve(
     };
     let input: Value = match serde_json::from_slice(if body.is_empty() { b"{}" } else { body }) {
         Ok(v @ Value::Object(_)) => v,
-        Ok(_) => return ApiError::serialization("The request body must be a JSON object").into_response(),
+        Ok(_) => {
+            return ApiError::serialization("The request body must be a JSON object")
+                .into_response()
+        }
         Err(e) => return ApiError::serialization(format!("Malformed JSON: {e}")).into_response(),
     };
     let ctx = Ctx {
@@ -162,12 +186,18 @@ fn serve(
             Claim::New => {}
             Claim::Done(cached) => return cached_response(cached),
             Claim::InFlight => {
-                return ApiError::new("ThrottlingException", "An identical request is still being processed")
-                    .into_response()
+                return ApiError::new(
+                    "ThrottlingException",
+                    "An identical request is still being processed",
+                )
+                .into_response()
             }
             Claim::Full => {
-                return ApiError::new("ThrottlingException", "Too many mutating requests; retry shortly")
-                    .into_response()
+                return ApiError::new(
+                    "ThrottlingException",
+                    "Too many mutating requests; retry shortly",
+                )
+                .into_response()
             }
         }
     }
@@ -183,9 +213,17 @@ fn serve(
         });
         state.replay.complete(
             &caller.signature,
-            CachedResponse { status: status.as_u16(), body: body.clone(), error_type },
+            CachedResponse {
+                status: status.as_u16(),
+                body: body.clone(),
+                error_type,
+            },
         );
     }
     tracing::debug!(op = op.name, principal = %caller.user, region = %caller.region, status = status.as_u16(), "api call");
-    cached_response(CachedResponse { status: status.as_u16(), body, error_type })
+    cached_response(CachedResponse {
+        status: status.as_u16(),
+        body,
+        error_type,
+    })
 }

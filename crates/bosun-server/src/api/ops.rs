@@ -15,15 +15,51 @@ pub struct Operation {
 }
 
 pub const OPERATIONS: &[Operation] = &[
-    Operation { name: "AddTagsToResource", mutating: true, handler: tags::add_tags_to_resource },
-    Operation { name: "CreateActivation", mutating: true, handler: activations::create_activation },
-    Operation { name: "DeleteActivation", mutating: true, handler: activations::delete_activation },
-    Operation { name: "DeregisterManagedInstance", mutating: true, handler: instances::deregister_managed_instance },
-    Operation { name: "DescribeActivations", mutating: false, handler: activations::describe_activations },
-    Operation { name: "DescribeInstanceInformation", mutating: false, handler: instances::describe_instance_information },
-    Operation { name: "ListTagsForResource", mutating: false, handler: tags::list_tags_for_resource },
-    Operation { name: "RemoveTagsFromResource", mutating: true, handler: tags::remove_tags_from_resource },
-    Operation { name: "UpdateManagedInstanceRole", mutating: true, handler: instances::update_managed_instance_role },
+    Operation {
+        name: "AddTagsToResource",
+        mutating: true,
+        handler: tags::add_tags_to_resource,
+    },
+    Operation {
+        name: "CreateActivation",
+        mutating: true,
+        handler: activations::create_activation,
+    },
+    Operation {
+        name: "DeleteActivation",
+        mutating: true,
+        handler: activations::delete_activation,
+    },
+    Operation {
+        name: "DeregisterManagedInstance",
+        mutating: true,
+        handler: instances::deregister_managed_instance,
+    },
+    Operation {
+        name: "DescribeActivations",
+        mutating: false,
+        handler: activations::describe_activations,
+    },
+    Operation {
+        name: "DescribeInstanceInformation",
+        mutating: false,
+        handler: instances::describe_instance_information,
+    },
+    Operation {
+        name: "ListTagsForResource",
+        mutating: false,
+        handler: tags::list_tags_for_resource,
+    },
+    Operation {
+        name: "RemoveTagsFromResource",
+        mutating: true,
+        handler: tags::remove_tags_from_resource,
+    },
+    Operation {
+        name: "UpdateManagedInstanceRole",
+        mutating: true,
+        handler: instances::update_managed_instance_role,
+    },
 ];
 
 pub fn find(name: &str) -> Option<&'static Operation> {
@@ -44,7 +80,9 @@ pub fn resource_arn(ctx_scope: &bosun_core::arn::Scope, op: &str, body: &Value) 
         "AddTagsToResource" | "RemoveTagsFromResource" | "ListTagsForResource" => {
             match (s("ResourceType"), s("ResourceId")) {
                 (Some("ManagedInstance"), Some(id)) => ctx_scope.managed_instance_arn(id),
-                (Some(t), Some(id)) => ctx_scope.ssm_arn(&format!("{}/{id}", t.to_ascii_lowercase())),
+                (Some(t), Some(id)) => {
+                    ctx_scope.ssm_arn(&format!("{}/{id}", t.to_ascii_lowercase()))
+                }
                 _ => "*".into(),
             }
         }
@@ -60,7 +98,11 @@ mod tests {
     #[test]
     fn every_operation_is_an_aws_operation_and_listed_once() {
         for op in OPERATIONS {
-            assert!(AWS_SSM_OPERATIONS.contains(&op.name), "{} is not in the AWS model", op.name);
+            assert!(
+                AWS_SSM_OPERATIONS.contains(&op.name),
+                "{} is not in the AWS model",
+                op.name
+            );
             assert_eq!(OPERATIONS.iter().filter(|o| o.name == op.name).count(), 1);
         }
     }

@@ -52,11 +52,17 @@ fn target(ctx: &Ctx, req: &TagRequest, v: &mut Validation) -> Result<(String, St
     v.required("resourceType", req.resource_type.as_ref());
     v.one_of("resourceType", req.resource_type.as_deref(), RESOURCE_TYPES);
     v.required("resourceId", req.resource_id.as_ref());
-    let (t, id) = (req.resource_type.clone().unwrap_or_default(), req.resource_id.clone().unwrap_or_default());
+    let (t, id) = (
+        req.resource_type.clone().unwrap_or_default(),
+        req.resource_id.clone().unwrap_or_default(),
+    );
     let taken = std::mem::take(v);
     taken.finish().map_err(ApiError::validation)?;
     if !resource_exists(ctx, &t, &id)? {
-        return Err(ApiError::new("InvalidResourceId", format!("The resource ID {id} is not valid.")));
+        return Err(ApiError::new(
+            "InvalidResourceId",
+            format!("The resource ID {id} is not valid."),
+        ));
     }
     Ok((t, id))
 }
@@ -72,7 +78,11 @@ pub fn add_tags_to_resource(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
         TagError::Validation(m) => ApiError::validation(m),
         TagError::Reserved(m) => ApiError::new("InvalidParameters", m),
     })?;
-    if !ctx.state.store.add_tags(&ctx.region, &t, &id, &tags, MAX_TAGS_PER_RESOURCE)? {
+    if !ctx
+        .state
+        .store
+        .add_tags(&ctx.region, &t, &id, &tags, MAX_TAGS_PER_RESOURCE)?
+    {
         return Err(ApiError::new(
             "TooManyTagsError",
             format!("The resource {id} would have more than {MAX_TAGS_PER_RESOURCE} tags."),
@@ -86,9 +96,12 @@ pub fn remove_tags_from_resource(ctx: &Ctx, body: Value) -> Result<Value, ApiErr
     let mut v = Validation::new();
     v.required("tagKeys", req.tag_keys.as_ref());
     let (t, id) = target(ctx, &req, &mut v)?;
-    ctx.state
-        .store
-        .remove_tags(&ctx.region, &t, &id, req.tag_keys.as_deref().unwrap_or_default())?;
+    ctx.state.store.remove_tags(
+        &ctx.region,
+        &t,
+        &id,
+        req.tag_keys.as_deref().unwrap_or_default(),
+    )?;
     reply(&serde_json::json!({}))
 }
 

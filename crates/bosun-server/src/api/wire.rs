@@ -20,7 +20,9 @@ pub struct Tag {
 }
 
 pub fn tags_to_pairs(tags: &[Tag]) -> Vec<(String, String)> {
-    tags.iter().map(|t| (t.key.clone(), t.value.clone())).collect()
+    tags.iter()
+        .map(|t| (t.key.clone(), t.value.clone()))
+        .collect()
 }
 
 pub fn pairs_to_tags(pairs: &[(String, String)]) -> Vec<Tag> {

@@ -1,0 +1,178 @@
+//! A real `bosun server` process on a free loopback port with its own temp data dir.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use aws_sdk_ssm::config::{BehaviorVersion, Credentials, Region};
+use tokio::process::{Child, Command};
+
+use crate::{bin, http, wait_for};
+
+pub struct TestServer {
+    pub dir: tempfile::TempDir,
+    pub url: String,
+    pub addr: String,
+    child: Option<Child>,
+    extra_args: Vec<String>,
+}
+
+/// Read (access key id, secret) from a shared-credentials file's default profile.
+pub fn read_credentials(path: &Path) -> (String, String) {
+    let text = std::fs::read_to_string(path).expect("credentials file");
+    let get = |key: &str| {
+        text.lines()
+            .find_map(|l| {
+                l.split_once('=')
+                    .filter(|(k, _)| k.trim() == key)
+                    .map(|(_, v)| v.trim().to_string())
+            })
+            .unwrap_or_else(|| panic!("{key} missing in {}", path.display()))
+    };
+    (get("aws_access_key_id"), get("aws_secret_access_key"))
+}
+
+/// An SDK client for `url` with the given key, in `region`.
+pub fn client(url: &str, region: &str, akid: &str, secret: &str) -> aws_sdk_ssm::Client {
+    let config = aws_sdk_ssm::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(url)
+        .region(Region::new(region.to_string()))
+        .credentials_provider(Credentials::new(akid, secret, None, None, "e2e"))
+        .build();
+    aws_sdk_ssm::Client::from_conf(config)
+}
+
+impl TestServer {
+    /// Start a server with a 1 s heartbeat (ConnectionLost after 3 s of silence).
+    pub async fn start() -> TestServer {
+        Self::start_with(&[]).await
+    }
+
+    pub async fn start_with(extra_args: &[&str]) -> TestServer {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut s = TestServer {
+            dir,
+            url: String::new(),
+            addr: String::new(),
+            child: None,
+            extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
+        };
+        s.spawn("127.0.0.1:0").await;
+        s
+    }
+
+    async fn spawn(&mut self, listen: &str) {
+        let addr_file = self.data_dir().join("listen-addr");
+        let _ = std::fs::remove_file(&addr_file);
+        let child = Command::new(bin("bosun"))
+            .args(["server", "--listen", listen, "--heartbeat-seconds", "1"])
+            .arg("--data-dir")
+            .arg(self.data_dir())
+            .args(&self.extra_args)
+            .env(
+                "BOSUN_LOG",
+                std::env::var("BOSUN_TEST_SERVER_LOG").unwrap_or_else(|_| "info".into()),
+            )
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(self.dir.path().join("server.log")).expect("log file"))
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn bosun server");
+        self.child = Some(child);
+        let addr = wait_for(
+            "the server's listen-addr file",
+            Duration::from_secs(30),
+            || {
+                let f = addr_file.clone();
+                async move { std::fs::read_to_string(f).ok().filter(|s| !s.is_empty()) }
+            },
+        )
+        .await;
+        let scheme = if self.extra_args.iter().any(|a| a == "--tls-cert") {
+            "https"
+        } else {
+            "http"
+        };
+        self.url = format!("{scheme}://{addr}");
+        self.addr = addr.clone();
+        if scheme == "http" {
+            wait_for(
+                "GET /healthz to answer 200",
+                Duration::from_secs(30),
+                || {
+                    let a = addr.clone();
+                    async move {
+                        http::get(&a, "/healthz")
+                            .await
+                            .ok()
+                            .filter(|r| r.status == 200)
+                    }
+                },
+            )
+            .await;
+        }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// The admin key the server wrote on first start.
+    pub fn admin_credentials(&self) -> (String, String) {
+        read_credentials(&self.data_dir().join("credentials"))
+    }
+
+    /// An SDK client with the admin key in `us-east-1`.
+    pub fn client(&self) -> aws_sdk_ssm::Client {
+        self.client_in("us-east-1")
+    }
+
+    pub fn client_in(&self, region: &str) -> aws_sdk_ssm::Client {
+        let (a, s) = self.admin_credentials();
+        client(&self.url, region, &a, &s)
+    }
+
+    /// Kill the server with SIGKILL and start it again on the same port and data dir.
+    pub async fn restart(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill().await;
+        }
+        let addr = self.addr.clone();
+        self.spawn(&addr).await;
+    }
+
+    /// Run `bosun <args>` against this server's data dir; returns (success, stdout, stderr).
+    pub async fn cli(&self, args: &[&str]) -> (bool, String, String) {
+        let out = Command::new(bin("bosun"))
+            .args(args)
+            .arg("--data-dir")
+            .arg(self.data_dir())
+            .args(["--endpoint-url", &self.url])
+            .output()
+            .await
+            .expect("run bosun");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// The server's log so far (for assertion messages).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for TestServer {
+    /// A failing test shows the server's log, so CI failures can be diagnosed.
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "----- bosun server log -----\n{}----- end of server log -----",
+                self.log()
+            );
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! Store invariants: registration limits hold under concurrency; the audit chain detects edits.
+
+use std::sync::Arc;
+
+use bosun_store::{
+    ActivationRecord, AuditRecord, AuditVerification, NewInstance, RegisterOutcome, Store,
+};
+
+fn activation(limit: i64) -> ActivationRecord {
+    ActivationRecord {
+        region: "us-east-1".into(),
+        activation_id: "a".into(),
+        description: String::new(),
+        default_instance_name: String::new(),
+        iam_role: "r".into(),
+        registration_limit: limit,
+        registrations_count: 0,
+        expiration_ms: 10_000,
+        created_ms: 0,
+    }
+}
+
+fn node(i: usize) -> NewInstance {
+    NewInstance {
+        region: "us-east-1".into(),
+        instance_id: format!("mi-{i:017x}"),
+        activation_id: "a".into(),
+        public_key: "k".into(),
+        name: String::new(),
+        iam_role: "r".into(),
+        registration_ms: 1,
+        info: Default::default(),
+    }
+}
+
+#[test]
+fn concurrent_registrations_never_exceed_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("db")).unwrap());
+    store
+        .create_activation(&activation(3), "hash", &[("env".into(), "dev".into())])
+        .unwrap();
+    let handles: Vec<_> = (0..16)
+        .map(|i| {
+            let s = store.clone();
+            std::thread::spawn(move || s.register_instance("a", "hash", &node(i), 5).unwrap())
+        })
+        .collect();
+    let outcomes: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| **o == RegisterOutcome::Registered)
+            .count(),
+        3
+    );
+    assert_eq!(store.list_instances("us-east-1").unwrap().len(), 3);
+    assert_eq!(
+        store
+            .get_activation("us-east-1", "a")
+            .unwrap()
+            .unwrap()
+            .registrations_count,
+        3
+    );
+    let first = &store.list_instances("us-east-1").unwrap()[0];
+    assert_eq!(
+        store
+            .tags("us-east-1", "ManagedInstance", &first.instance_id)
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn registration_checks_code_expiry_and_region() {
+    let store = Store::open_in_memory().unwrap();
+    store
+        .create_activation(&activation(5), "hash", &[])
+        .unwrap();
+    assert_eq!(
+        store.register_instance("a", "wrong", &node(1), 5).unwrap(),
+        RegisterOutcome::InvalidActivation
+    );
+    assert_eq!(
+        store
+            .register_instance("a", "hash", &node(1), 10_000)
+            .unwrap(),
+        RegisterOutcome::Expired
+    );
+    let mut elsewhere = node(1);
+    elsewhere.region = "eu-west-1".into();
+    assert_eq!(
+        store.register_instance("a", "hash", &elsewhere, 5).unwrap(),
+        RegisterOutcome::InvalidActivation
+    );
+    assert!(store.list_instances("us-east-1").unwrap().is_empty());
+}
+
+#[test]
+fn the_audit_chain_detects_an_edited_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let store = Store::open(&path).unwrap();
+    for i in 0..5 {
+        store
+            .append_audit(&AuditRecord {
+                time_ms: i,
+                principal: "admin".into(),
+                action: "ssm:CreateActivation".into(),
+                region: "us-east-1".into(),
+                resource: "*".into(),
+                request_id: format!("r{i}"),
+                source: "127.0.0.1".into(),
+                outcome: "Allowed".into(),
+                detail: String::new(),
+            })
+            .unwrap();
+    }
+    assert_eq!(
+        store.verify_audit().unwrap(),
+        AuditVerification::Intact { records: 5 }
+    );
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute("UPDATE audit SET outcome = 'Denied' WHERE seq = 3", [])
+        .unwrap();
+    drop(conn);
+    let store = Store::open(&path).unwrap();
+    assert_eq!(
+        store.verify_audit().unwrap(),
+        AuditVerification::BrokenAt { seq: 3 }
+    );
+}
