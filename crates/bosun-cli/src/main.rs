@@ -33,8 +33,8 @@ struct ServerArgs {
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
     /// Default region (for agents that register without naming one).
-    #[arg(long = "default-region", default_value = "us-east-1")]
-    default_region: String,
+    #[arg(long, alias = "default-region", default_value = "us-east-1")]
+    region: String,
     #[arg(long, default_value = "000000000000")]
     account_id: String,
     #[arg(long, requires = "tls_key")]
@@ -53,9 +53,14 @@ enum Command {
     /// Start a server on embedded defaults with one local agent, and print what to do next.
     Quickstart(ServerArgs),
     /// List managed nodes.
-    Nodes,
+    Nodes {
+        #[command(flatten)]
+        client: client::ClientArgs,
+    },
     /// Hybrid activations.
     Activation {
+        #[command(flatten)]
+        client: client::ClientArgs,
         #[command(subcommand)]
         command: ActivationCommand,
     },
@@ -111,7 +116,7 @@ fn server_config(args: &ServerArgs, data_dir: &Path) -> ServerConfig {
     ServerConfig {
         listen: args.listen,
         data_dir: data_dir.to_path_buf(),
-        default_region: args.default_region.clone(),
+        default_region: args.region.clone(),
         account_id: args.account_id.clone(),
         tls: match (&args.tls_cert, &args.tls_key) {
             (Some(c), Some(k)) => Some(TlsConfig {
@@ -198,8 +203,9 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Server(args) => run_server(server_config(&args, &cli.data_dir)).await,
         Command::Quickstart(args) => quickstart::run(server_config(&args, &cli.data_dir)).await,
-        Command::Nodes => fleet::nodes(&cli.client.client(&cli.data_dir)?).await,
+        Command::Nodes { client } => fleet::nodes(&client.client(&cli.data_dir)?).await,
         Command::Activation {
+            client,
             command:
                 ActivationCommand::Create {
                     limit,
@@ -208,10 +214,10 @@ async fn main() -> anyhow::Result<()> {
                     tags,
                 },
         } => {
-            let client = cli.client.client(&cli.data_dir)?;
+            let sdk = client.client(&cli.data_dir)?;
             fleet::create_activation(
-                &client,
-                &cli.client.endpoint_url,
+                &sdk,
+                &client.endpoint_url,
                 limit,
                 expires_in_hours,
                 description,

@@ -309,3 +309,30 @@ async fn policies_allow_and_deny_exactly() {
     let (ok, out, err) = server.cli(&["admin", "verify-audit"]).await;
     assert!(ok && out.contains("intact"), "{out}{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_bodies_are_refused_with_an_aws_shaped_error() {
+    let server = TestServer::start().await;
+    let (akid, secret) = server.admin_credentials();
+    let addr = server.addr.as_str();
+    let big = format!(
+        r#"{{"IamRole":"r","Description":"{}"}}"#,
+        "x".repeat(2 * 1024 * 1024)
+    );
+    let r = send_signed(
+        addr,
+        &sign_request(
+            addr,
+            "CreateActivation",
+            &big,
+            &akid,
+            &secret,
+            "us-east-1",
+            SystemTime::now(),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 413, "{}", r.body);
+    assert_eq!(r.error_type(), "RequestEntityTooLargeException");
+    assert_eq!(activation_count(&server).await, 0);
+}

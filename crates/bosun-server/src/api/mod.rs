@@ -90,8 +90,19 @@ pub async fn handle(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => {
+            return ApiError::new(
+                "RequestEntityTooLargeException",
+                format!("The request body was refused: {e}"),
+            )
+            .with_status(e.status())
+            .into_response()
+        }
+    };
     let request_id = bosun_core::ids::uuid_v4(crate::state::random_bytes());
     let work = tokio::task::spawn_blocking(move || {
         serve(
