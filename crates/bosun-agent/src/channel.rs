@@ -11,6 +11,7 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+use crate::commands::CommandService;
 use crate::identity::{mark_deregistered, Identity};
 
 pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -86,11 +87,17 @@ enum Ended {
 }
 
 /// Keep the node connected until a permanent refusal. Returns the reason it stopped.
-pub async fn run(identity: &Identity, state_dir: &Path) -> anyhow::Error {
+pub async fn run(
+    identity: &Identity,
+    state_dir: &Path,
+    commands: &std::sync::Arc<CommandService>,
+) -> anyhow::Error {
     let mut backoff = MIN_BACKOFF;
     loop {
         let started = tokio::time::Instant::now();
-        match connect_once(identity, state_dir).await {
+        let ended = connect_once(identity, state_dir, commands).await;
+        commands.outbox.disconnect();
+        match ended {
             Ended::Stop(e) => return e,
             Ended::Retry(e) => {
                 if started.elapsed() >= STABLE_AFTER {
@@ -113,7 +120,11 @@ fn jitter(backoff: Duration) -> Duration {
     backoff / 2 + backoff.mul_f64(r / 2.0)
 }
 
-async fn connect_once(identity: &Identity, state_dir: &Path) -> Ended {
+async fn connect_once(
+    identity: &Identity,
+    state_dir: &Path,
+    commands: &std::sync::Arc<CommandService>,
+) -> Ended {
     let mut socket = match connect(&identity.server, identity.ca_file.as_deref()).await {
         Ok(s) => s,
         Err(e) => return Ended::Retry(e),
@@ -151,6 +162,12 @@ async fn connect_once(identity: &Identity, state_dir: &Path) -> Ended {
         Err(e) => return Ended::Retry(e),
     };
     tracing::info!(instance_id = %identity.instance_id, "connected to the server");
+    let (tx, mut outgoing) = tokio::sync::mpsc::channel::<AgentMessage>(64);
+    commands.outbox.connect(tx);
+    {
+        let svc = commands.clone();
+        tokio::spawn(async move { svc.on_connected().await });
+    }
     let mut ticker = tokio::time::interval(heartbeat);
     ticker.tick().await;
     let mut beats: u64 = 0;
@@ -169,9 +186,22 @@ async fn connect_once(identity: &Identity, state_dir: &Path) -> Ended {
                     return Ended::Retry(e);
                 }
             }
+            Some(out) = outgoing.recv() => {
+                if let Err(e) = send_agent(&mut socket, &out).await {
+                    return Ended::Retry(e);
+                }
+            }
             msg = recv_server(&mut socket) => match msg {
                 Ok(ServerMessage::Deregistered { message }) => return deregistered(message, state_dir),
                 Ok(ServerMessage::Rejected { code, message }) => return refused(code, message, state_dir),
+                Ok(m @ (ServerMessage::RunCommand(_)
+                | ServerMessage::CancelCommand { .. }
+                | ServerMessage::ResultAck { .. }
+                | ServerMessage::FetchOutput { .. })) => {
+                    // Handled off the read loop: handling may wait on the outgoing queue.
+                    let svc = commands.clone();
+                    tokio::spawn(async move { svc.handle(m).await });
+                }
                 Ok(other) => tracing::warn!(?other, "unexpected message from the server"),
                 Err(e) => return Ended::Retry(e),
             }

@@ -2,9 +2,11 @@
 //! the server, authenticated with the node's Ed25519 key.
 
 pub mod channel;
+pub mod commands;
 pub mod fsutil;
 pub mod identity;
 pub mod register;
+pub mod step;
 pub mod sysinfo;
 pub mod tls;
 

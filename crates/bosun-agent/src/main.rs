@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
+use bosun_agent::commands::{CommandService, Settings};
 use bosun_agent::identity::Identity;
 use bosun_agent::register::{register, RegisterArgs};
 use clap::{Parser, Subcommand};
@@ -42,6 +43,18 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
+    // The step supervisor runs before anything else (no runtime, no threads): it is a separate
+    // process the agent spawns for each step, see `bosun_agent::step`.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|a| a == "supervise") {
+        match bosun_agent::step::SuperviseArgs::from_args(args.into_iter().skip(2)) {
+            Ok(a) => std::process::exit(bosun_agent::step::supervise_main(a)),
+            Err(e) => {
+                eprintln!("bosun-agent supervise: {e}");
+                std::process::exit(2);
+            }
+        }
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("BOSUN_AGENT_LOG")
@@ -72,8 +85,17 @@ fn main() -> anyhow::Result<()> {
             Command::Run { state_dir } => {
                 let identity = Identity::load(&state_dir)?;
                 tracing::info!(instance_id = %identity.instance_id, server = %identity.server, "bosun-agent starting");
+                let settings = Settings {
+                    agent_exe: std::env::current_exe().context("locating the bosun-agent binary")?,
+                    workers: 5,
+                    stop_timeout: std::time::Duration::from_secs(5),
+                    allow_reboot: false,
+                };
+                let commands = CommandService::new(&state_dir, &identity.instance_id, settings)
+                    .context("opening the command state folders")?;
+                commands.recover().context("resuming commands")?;
                 let reason = tokio::select! {
-                    e = bosun_agent::channel::run(&identity, &state_dir) => e,
+                    e = bosun_agent::channel::run(&identity, &state_dir, &commands) => e,
                     _ = shutdown_signal() => {
                         tracing::info!("stopping on signal");
                         return Ok(());

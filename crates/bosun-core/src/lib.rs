@@ -3,6 +3,7 @@
 //! Nothing in this crate performs IO or reads a clock: callers pass `now` and random bytes in.
 
 pub mod arn;
+pub mod command;
 pub mod document;
 pub mod ids;
 pub mod instance;

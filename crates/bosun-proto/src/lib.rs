@@ -8,6 +8,10 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod command;
+
+pub use command::{CommandDelivery, CommandResult, OutputChunk};
+
 /// Version of the channel protocol this build speaks.
 pub const PROTOCOL_VERSION: u32 = 1;
 
@@ -45,6 +49,19 @@ pub enum ServerMessage {
     Rejected { code: RejectCode, message: String },
     /// The node was deregistered by an operator: stop, and do not reconnect.
     Deregistered { message: String },
+    /// Run a command (re-sent until acknowledged).
+    RunCommand(CommandDelivery),
+    /// Stop a command if it is running; report it `Cancelled`.
+    CancelCommand { command_id: String },
+    /// The server has stored this command's result; the agent may drop its spooled copy.
+    ResultAck { command_id: String },
+    /// Send output of a finished step again from `offset` (the server's copy has a gap).
+    FetchOutput {
+        command_id: String,
+        step: String,
+        stream: command::Stream,
+        offset: u64,
+    },
 }
 
 /// Why a handshake was refused.
@@ -101,6 +118,12 @@ pub enum AgentMessage {
     },
     /// Liveness; carries fresh host facts when they changed.
     Heartbeat { info: Option<NodeInfo> },
+    /// The agent has persisted this command (or already had it).
+    CommandAck { command_id: String },
+    /// Output as it is written (live) or re-sent on request.
+    Output(OutputChunk),
+    /// The end of a command on this node (re-sent until `ResultAck`).
+    Result(CommandResult),
 }
 
 /// Bytes an agent signs to register: binds the nonce and the activation it uses.

@@ -16,6 +16,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/", post(api::handle))
         .route(bosun_proto::AGENT_CHANNEL_PATH, get(agent_channel))
         .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/v1/output/{command_id}/{instance_id}/{step}/{stream}",
+            get(crate::outputs::get_output),
+        )
+        .route("/v1/commands/{command_id}/live", get(crate::outputs::live))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }

@@ -6,10 +6,15 @@
 pub mod admin;
 mod agents;
 pub mod api;
+mod blobs;
 pub mod bootstrap;
 pub mod config;
+mod documents;
+mod feed;
 pub mod fsutil;
 mod http;
+mod orchestrator;
+mod outputs;
 mod state;
 
 use std::net::SocketAddr;
@@ -29,6 +34,7 @@ pub struct RunningServer {
     pub config: ServerConfig,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<anyhow::Result<()>>,
+    background: Vec<JoinHandle<()>>,
 }
 
 impl RunningServer {
@@ -36,6 +42,9 @@ impl RunningServer {
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
+        }
+        for t in &self.background {
+            t.abort();
         }
         self.task.await.context("server task")?
     }
@@ -64,7 +73,11 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         store,
         hub: agents::AgentHub::default(),
         replay: api::replay::ReplayCache::new(2 * skew_ms, 200_000),
+        orchestrator: orchestrator::Orchestrator::default(),
+        blobs: blobs::Blobs::new(config.data_dir.join("blobs")),
+        feed: feed::OutputFeed::default(),
     });
+    let orchestrator_task = tokio::spawn(orchestrator::run(state.clone()));
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let std_listener = std::net::TcpListener::bind(config.listen)
         .with_context(|| format!("binding {}", config.listen))?;
@@ -116,5 +129,6 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         config,
         shutdown: Some(tx),
         task,
+        background: vec![orchestrator_task],
     })
 }

@@ -6,13 +6,19 @@ use bosun_store::Store;
 
 use crate::agents::AgentHub;
 use crate::api::replay::ReplayCache;
+use crate::blobs::Blobs;
 use crate::config::ServerConfig;
+use crate::feed::OutputFeed;
+use crate::orchestrator::Orchestrator;
 
 pub struct AppState {
     pub config: ServerConfig,
     pub store: Arc<Store>,
     pub hub: AgentHub,
     pub replay: ReplayCache,
+    pub orchestrator: Orchestrator,
+    pub blobs: Blobs,
+    pub feed: OutputFeed,
 }
 
 /// Milliseconds since the Unix epoch, from the system clock (the only clock the server reads).

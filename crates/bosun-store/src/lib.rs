@@ -5,6 +5,7 @@
 
 mod activations;
 mod audit;
+mod commands;
 mod iam;
 mod instances;
 mod schema;
@@ -17,6 +18,7 @@ use rusqlite::Connection;
 
 pub use activations::{ActivationRecord, RegisterOutcome};
 pub use audit::{AuditRecord, AuditVerification};
+pub use commands::{CommandRecord, InvocationRecord, PluginRecord};
 pub use iam::{AccessKeyRecord, UserRecord};
 pub use instances::{InstanceRecord, NewInstance, NodeFacts};
 

@@ -2,7 +2,8 @@
 
 use rusqlite::Connection;
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE activations (
     region TEXT NOT NULL,
     activation_id TEXT NOT NULL,
@@ -73,7 +74,68 @@ CREATE TABLE audit (
     prev_hash TEXT NOT NULL,
     hash TEXT NOT NULL
 );
-"#];
+"#,
+    r#"
+CREATE TABLE commands (
+    region TEXT NOT NULL,
+    command_id TEXT NOT NULL PRIMARY KEY,
+    document_name TEXT NOT NULL,
+    document_version TEXT NOT NULL,
+    document_hash TEXT NOT NULL,
+    comment TEXT NOT NULL,
+    request_json TEXT NOT NULL,
+    steps_json TEXT NOT NULL,
+    requested_ms INTEGER NOT NULL,
+    expires_ms INTEGER NOT NULL,
+    timeout_seconds INTEGER NOT NULL,
+    max_concurrency TEXT NOT NULL,
+    max_errors TEXT NOT NULL,
+    status TEXT NOT NULL,
+    status_details TEXT NOT NULL,
+    target_count INTEGER NOT NULL,
+    completed_count INTEGER NOT NULL DEFAULT 0,
+    error_count INTEGER NOT NULL DEFAULT 0,
+    delivery_timed_out_count INTEGER NOT NULL DEFAULT 0,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    active INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX commands_by_region ON commands (region, requested_ms);
+CREATE INDEX commands_active ON commands (active) WHERE active = 1;
+CREATE TABLE invocations (
+    command_id TEXT NOT NULL REFERENCES commands(command_id) ON DELETE CASCADE,
+    instance_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    instance_name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    status_details TEXT NOT NULL,
+    dispatched_ms INTEGER,
+    acked INTEGER NOT NULL DEFAULT 0,
+    response_code INTEGER NOT NULL DEFAULT -1,
+    start_ms INTEGER,
+    end_ms INTEGER,
+    PRIMARY KEY (command_id, instance_id)
+);
+CREATE INDEX invocations_by_instance ON invocations (instance_id, status);
+CREATE TABLE plugins (
+    command_id TEXT NOT NULL,
+    instance_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    status_details TEXT NOT NULL,
+    response_code INTEGER NOT NULL DEFAULT -1,
+    start_ms INTEGER,
+    end_ms INTEGER,
+    stdout TEXT NOT NULL DEFAULT '',
+    stderr TEXT NOT NULL DEFAULT '',
+    stdout_bytes INTEGER NOT NULL DEFAULT 0,
+    stderr_bytes INTEGER NOT NULL DEFAULT 0,
+    detail TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (command_id, instance_id, seq),
+    FOREIGN KEY (command_id, instance_id) REFERENCES invocations(command_id, instance_id) ON DELETE CASCADE
+);
+"#,
+];
 
 /// Apply every migration newer than the database's `user_version`.
 pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {

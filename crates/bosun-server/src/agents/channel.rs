@@ -240,7 +240,7 @@ async fn run(state: Arc<AppState>, mut socket: WebSocket) {
             }
             serve_node(state, socket, instance_id, info).await;
         }
-        AgentMessage::Heartbeat { .. } => {
+        _ => {
             reject(
                 socket,
                 RejectCode::ProtocolError,
@@ -281,6 +281,8 @@ async fn serve_node(
     let (tx, mut rx) = mpsc::unbounded_channel();
     let conn_id = state.hub.attach(&instance_id, tx, now);
     tracing::info!(%instance_id, "node online");
+    // Anything waiting for this node (Delayed, unacknowledged) goes out now.
+    state.orchestrator.kick();
     let idle_limit = state.config.heartbeat_timeout();
     loop {
         tokio::select! {
@@ -299,8 +301,9 @@ async fn serve_node(
                     };
                     if let Err(e) = result { tracing::error!(error = %e, "could not record heartbeat"); }
                 }
-                Ok(Some(Ok(other))) => {
-                    tracing::warn!(%instance_id, ?other, "unexpected message after handshake");
+                Ok(Some(Ok(msg))) => {
+                    state.hub.heard(&instance_id, now_ms());
+                    handle_report(&state, &instance_id, msg).await;
                 }
                 Ok(Some(Err(e))) => { tracing::warn!(%instance_id, error = %e, "dropping connection"); break; }
                 Ok(None) => break,
@@ -314,4 +317,25 @@ async fn serve_node(
         tracing::error!(error = %e, "could not record last ping");
     }
     tracing::info!(%instance_id, "node disconnected");
+}
+
+/// Command reports from an authenticated node (its id comes from the channel, not the message).
+async fn handle_report(state: &Arc<AppState>, instance_id: &str, msg: AgentMessage) {
+    let (st, id) = (state.clone(), instance_id.to_string());
+    let work = tokio::task::spawn_blocking(move || match msg {
+        AgentMessage::CommandAck { command_id } => {
+            crate::orchestrator::on_ack(&st, &id, &command_id)
+        }
+        AgentMessage::Output(chunk) => crate::orchestrator::on_output(&st, &id, &chunk),
+        AgentMessage::Result(result) => crate::orchestrator::on_result(&st, &id, &result),
+        other => {
+            tracing::warn!(instance_id = %id, ?other, "unexpected message after handshake");
+            Ok(())
+        }
+    });
+    match work.await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::error!(%instance_id, error = %e, "could not handle an agent report"),
+        Err(e) => tracing::error!(%instance_id, error = %e, "agent report handler panicked"),
+    }
 }

@@ -92,6 +92,17 @@ impl AgentHub {
         }
     }
 
+    /// Queue a message for a connected node; `false` when it is not connected.
+    pub fn send(&self, instance_id: &str, msg: ServerMessage) -> bool {
+        self.lock()
+            .get(instance_id)
+            .is_some_and(|c| c.tx.send(Outbound::Send(msg)).is_ok())
+    }
+
+    pub fn is_connected(&self, instance_id: &str) -> bool {
+        self.lock().contains_key(instance_id)
+    }
+
     pub fn connected_count(&self) -> usize {
         self.lock().len()
     }

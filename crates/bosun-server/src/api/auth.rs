@@ -31,6 +31,7 @@ pub fn authenticate(
     headers: &HeaderMap,
     body: &[u8],
     now_ms: i64,
+    require_target: bool,
 ) -> Result<Caller, ApiError> {
     let mut pairs: Vec<(String, String)> = headers
         .iter()
@@ -82,9 +83,10 @@ pub fn authenticate(
         }
         sig_error(e)
     })?;
-    if !signed_headers
-        .iter()
-        .any(|h| h.eq_ignore_ascii_case("x-amz-target"))
+    if require_target
+        && !signed_headers
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case("x-amz-target"))
     {
         return Err(ApiError::new(
             "IncompleteSignatureException",

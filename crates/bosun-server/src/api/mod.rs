@@ -5,12 +5,15 @@
 //! an audit record for every mutating call and every denial.
 
 mod activations;
-mod auth;
+pub(crate) mod auth;
 pub mod aws_operations;
+mod commands;
+mod documents;
 pub mod error;
 mod instances;
 pub mod ops;
 pub mod replay;
+mod send_command;
 mod tags;
 mod wire;
 
@@ -40,6 +43,8 @@ pub struct Ctx<'a> {
     /// The calling user's name.
     pub principal: String,
     pub now_ms: i64,
+    /// `scheme://host` as the caller reached the server (for output URLs).
+    pub base_url: String,
 }
 
 impl Ctx<'_> {
@@ -81,6 +86,22 @@ fn cached_response(c: CachedResponse) -> Response {
             .into_response(),
         None => json_response(status, c.body),
     }
+}
+
+/// `scheme://host` of this request.
+pub fn base_url(state: &AppState, uri: &Uri, headers: &HeaderMap) -> String {
+    let scheme = if state.config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let host = headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| uri.authority().map(|a| a.to_string()))
+        .unwrap_or_else(|| state.config.listen.to_string());
+    format!("{scheme}://{host}")
 }
 
 /// Axum handler for `POST /`.
@@ -131,7 +152,7 @@ fn serve(
     request_id: &str,
 ) -> Response {
     let now = now_ms();
-    let caller = match auth::authenticate(state, method, uri, headers, body, now) {
+    let caller = match auth::authenticate(state, method, uri, headers, body, now, true) {
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
@@ -169,6 +190,7 @@ fn serve(
         region: caller.region.clone(),
         principal: caller.user.clone(),
         now_ms: now,
+        base_url: base_url(state, uri, headers),
     };
     let resource = ops::resource_arn(&ctx.scope(), op.name, &input);
     let action = format!("ssm:{}", op.name);

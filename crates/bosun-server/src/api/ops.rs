@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::api::error::ApiError;
-use crate::api::{activations, instances, tags, Ctx};
+use crate::api::{activations, commands, documents, instances, send_command, tags, Ctx};
 
 /// One operation Bosun implements.
 pub struct Operation {
@@ -15,6 +15,46 @@ pub struct Operation {
 }
 
 pub const OPERATIONS: &[Operation] = &[
+    Operation {
+        name: "CancelCommand",
+        mutating: true,
+        handler: commands::cancel_command,
+    },
+    Operation {
+        name: "DescribeDocument",
+        mutating: false,
+        handler: documents::describe_document,
+    },
+    Operation {
+        name: "GetCommandInvocation",
+        mutating: false,
+        handler: commands::get_command_invocation,
+    },
+    Operation {
+        name: "GetDocument",
+        mutating: false,
+        handler: documents::get_document,
+    },
+    Operation {
+        name: "ListCommandInvocations",
+        mutating: false,
+        handler: commands::list_command_invocations,
+    },
+    Operation {
+        name: "ListCommands",
+        mutating: false,
+        handler: commands::list_commands,
+    },
+    Operation {
+        name: "ListDocuments",
+        mutating: false,
+        handler: documents::list_documents,
+    },
+    Operation {
+        name: "SendCommand",
+        mutating: true,
+        handler: send_command::send_command,
+    },
     Operation {
         name: "AddTagsToResource",
         mutating: true,
@@ -73,6 +113,12 @@ pub fn resource_arn(ctx_scope: &bosun_core::arn::Scope, op: &str, body: &Value) 
     match op {
         "DeregisterManagedInstance" | "UpdateManagedInstanceRole" => s("InstanceId")
             .map(|id| ctx_scope.managed_instance_arn(id))
+            .unwrap_or_else(|| "*".into()),
+        "SendCommand" => s("DocumentName")
+            .map(|d| ctx_scope.ssm_arn(&format!("document/{d}")))
+            .unwrap_or_else(|| "*".into()),
+        "DescribeDocument" | "GetDocument" => s("Name")
+            .map(|d| ctx_scope.ssm_arn(&format!("document/{d}")))
             .unwrap_or_else(|| "*".into()),
         "DeleteActivation" => s("ActivationId")
             .map(|id| ctx_scope.activation_arn(id))

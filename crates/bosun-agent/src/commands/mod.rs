@@ -1,0 +1,224 @@
+//! Run Command on the agent: accept deliveries durably (persist, remember, then acknowledge),
+//! run them with at most `CommandWorkersLimit` at a time, spool results until the server
+//! acknowledges them, honour cancels, and pick up where it left off after a restart.
+
+mod outbox;
+mod run;
+pub mod spool;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bosun_proto::command::NotRunReason;
+use bosun_proto::{AgentMessage, CommandDelivery, CommandResult, ServerMessage};
+use tokio::sync::Semaphore;
+
+pub use outbox::Outbox;
+use spool::{Phase, Spool};
+
+use crate::step::StepHandle;
+
+/// The settings command execution needs (from the agent config).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The `bosun-agent` binary, re-run as `bosun-agent supervise …` for each step.
+    pub agent_exe: PathBuf,
+    pub workers: usize,
+    pub stop_timeout: Duration,
+    pub allow_reboot: bool,
+}
+
+/// One command known to be running or queued here.
+#[derive(Default)]
+struct Running {
+    cancelled: bool,
+    step: Option<StepHandle>,
+}
+
+pub struct CommandService {
+    pub instance_id: String,
+    pub spool: Spool,
+    pub settings: Settings,
+    pub outbox: Outbox,
+    workers: Arc<Semaphore>,
+    running: Mutex<HashMap<String, Running>>,
+}
+
+fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+impl CommandService {
+    pub fn new(
+        state_dir: &std::path::Path,
+        instance_id: &str,
+        settings: Settings,
+    ) -> std::io::Result<Arc<Self>> {
+        Ok(Arc::new(Self {
+            instance_id: instance_id.to_string(),
+            spool: Spool::open(state_dir, instance_id)?,
+            workers: Arc::new(Semaphore::new(settings.workers.max(1))),
+            settings,
+            outbox: Outbox::default(),
+            running: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    fn running(&self) -> std::sync::MutexGuard<'_, HashMap<String, Running>> {
+        self.running.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn is_cancelled(&self, command_id: &str) -> bool {
+        self.running().get(command_id).is_some_and(|r| r.cancelled)
+    }
+
+    fn set_running(&self, command_id: &str, step: Option<StepHandle>) {
+        if let Some(r) = self.running().get_mut(command_id) {
+            r.step = step;
+        }
+    }
+
+    /// After a (re)start: resume commands that were running or accepted but not started.
+    pub fn recover(self: &Arc<Self>) -> std::io::Result<()> {
+        for d in self.spool.list(Phase::Current)? {
+            tracing::info!(command_id = %d.command_id, "resuming a command that was running when the agent stopped");
+            self.launch(d, Phase::Current);
+        }
+        for d in self.spool.list(Phase::Pending)? {
+            self.launch(d, Phase::Pending);
+        }
+        Ok(())
+    }
+
+    /// A connection to the server is up: re-send every unacknowledged result.
+    pub async fn on_connected(&self) {
+        match self.spool.replies() {
+            Ok(replies) => {
+                for r in replies {
+                    self.outbox.send(AgentMessage::Result(r)).await;
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "could not read spooled results"),
+        }
+    }
+
+    /// Handle one command-related message from the server.
+    pub async fn handle(self: &Arc<Self>, msg: ServerMessage) {
+        match msg {
+            ServerMessage::RunCommand(d) => self.deliver(d).await,
+            ServerMessage::CancelCommand { command_id } => self.cancel(&command_id).await,
+            ServerMessage::ResultAck { command_id } => {
+                if let Err(e) = self.spool.drop_reply(&command_id) {
+                    tracing::error!(%command_id, error = %e, "could not drop an acknowledged result");
+                }
+            }
+            ServerMessage::FetchOutput {
+                command_id,
+                step,
+                stream,
+                offset,
+            } => run::resend_output(self, &command_id, &step, stream, offset).await,
+            other => tracing::warn!(?other, "not a command message"),
+        }
+    }
+
+    async fn deliver(self: &Arc<Self>, d: CommandDelivery) {
+        let id = d.command_id.clone();
+        if self.spool.seen(&id) {
+            // A re-delivery: never run twice; acknowledge again, and repeat the result if any.
+            self.outbox
+                .send(AgentMessage::CommandAck {
+                    command_id: id.clone(),
+                })
+                .await;
+            if let Some(r) = self.spool.reply(&id) {
+                self.outbox.send(AgentMessage::Result(r)).await;
+            }
+            return;
+        }
+        if let Err(e) = self.spool.accept(&d) {
+            // Not persisted, so not acknowledged: the server will send it again.
+            tracing::error!(command_id = %id, error = %e, "could not persist a command");
+            return;
+        }
+        self.outbox
+            .send(AgentMessage::CommandAck { command_id: id })
+            .await;
+        self.launch(d, Phase::Pending);
+    }
+
+    fn launch(self: &Arc<Self>, d: CommandDelivery, phase: Phase) {
+        self.running().entry(d.command_id.clone()).or_default();
+        let svc = self.clone();
+        tokio::spawn(async move {
+            let Ok(_permit) = svc.workers.clone().acquire_owned().await else {
+                return;
+            };
+            let result = if phase == Phase::Pending && now_ms() > d.deliver_by_ms {
+                CommandResult {
+                    command_id: d.command_id.clone(),
+                    not_run: Some(NotRunReason::DeliveryTimedOut),
+                    steps: vec![],
+                }
+            } else if phase == Phase::Pending && svc.is_cancelled(&d.command_id) {
+                CommandResult {
+                    command_id: d.command_id.clone(),
+                    not_run: Some(NotRunReason::Cancelled),
+                    steps: vec![],
+                }
+            } else {
+                if phase == Phase::Pending {
+                    if let Err(e) = svc
+                        .spool
+                        .advance(&d.command_id, Phase::Pending, Phase::Current)
+                    {
+                        tracing::error!(command_id = %d.command_id, error = %e, "could not mark a command current");
+                    }
+                }
+                run::run_command(svc.clone(), &d).await
+            };
+            svc.finish(&d, phase, result).await;
+        });
+    }
+
+    async fn finish(&self, d: &CommandDelivery, phase: Phase, result: CommandResult) {
+        let id = &d.command_id;
+        if let Err(e) = self.spool.put_reply(&result) {
+            tracing::error!(command_id = %id, error = %e, "could not spool a result");
+        }
+        let from = if result.not_run.is_some() && phase == Phase::Pending {
+            Phase::Pending
+        } else {
+            Phase::Current
+        };
+        if let Err(e) = self.spool.advance(id, from, Phase::Completed) {
+            tracing::error!(command_id = %id, error = %e, "could not mark a command completed");
+        }
+        self.running().remove(id);
+        tracing::info!(command_id = %id, "command finished");
+        self.outbox.send(AgentMessage::Result(result)).await;
+    }
+
+    async fn cancel(&self, command_id: &str) {
+        let step = {
+            let mut running = self.running();
+            match running.get_mut(command_id) {
+                Some(r) => {
+                    r.cancelled = true;
+                    r.step.clone()
+                }
+                None => None,
+            }
+        };
+        if let Some(step) = step {
+            if let Err(e) = step.cancel() {
+                tracing::warn!(%command_id, error = %e, "could not signal the step's supervisor");
+            }
+        } else if let Some(r) = self.spool.reply(command_id) {
+            // Already finished: the result answers the cancel.
+            self.outbox.send(AgentMessage::Result(r)).await;
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! Running one command on this node: each step under its own supervisor process, output
+//! streamed from the step's files to the server while it runs, and a result built from what
+//! the supervisor recorded on disk.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use bosun_core::document::StepPlan;
+use bosun_proto::command::{
+    StepResult, StepStatus, Stream, MAX_CHUNK_BYTES, STDERR_PREFIX_CHARS, STDOUT_PREFIX_CHARS,
+};
+use bosun_proto::{AgentMessage, CommandDelivery, CommandResult, OutputChunk};
+
+use super::CommandService;
+use crate::step::{self, read_prefix, Attach, Outcome, OutputTail, StepExit, StepHandle, StepSpec};
+
+/// Exit code that means "succeeded, skip the remaining steps".
+const EXIT_SUCCESS_STOP: i32 = 168;
+/// Exit code that means "failed, skip the remaining steps".
+const EXIT_FAILURE_STOP: i32 = 169;
+/// Exit codes that ask for a reboot (Linux/macOS and Windows spellings).
+const EXIT_REBOOT: [i32; 2] = [194, 3010];
+
+const OUTPUT_POLL: Duration = Duration::from_millis(100);
+
+fn stream_path(dir: &Path, stream: Stream) -> PathBuf {
+    dir.join(stream.file_name())
+}
+
+/// Send whatever one stream gained since the last call.
+async fn forward_stream(
+    svc: &CommandService,
+    command_id: &str,
+    step: &str,
+    stream: Stream,
+    tail: &mut OutputTail,
+) {
+    loop {
+        let offset = tail.offset();
+        let Ok(data) = tail.read_new(MAX_CHUNK_BYTES) else {
+            break;
+        };
+        if data.is_empty() {
+            break;
+        }
+        let chunk = OutputChunk {
+            command_id: command_id.into(),
+            step: step.into(),
+            stream,
+            offset,
+            data: B64.encode(&data),
+        };
+        svc.outbox.send(AgentMessage::Output(chunk)).await;
+    }
+}
+
+async fn forward_output(
+    svc: &CommandService,
+    command_id: &str,
+    step: &str,
+    tails: &mut [(Stream, OutputTail); 2],
+) {
+    for (stream, tail) in tails.iter_mut() {
+        forward_stream(svc, command_id, step, *stream, tail).await;
+    }
+}
+
+/// Send a finished step's output again from `offset` (the server asked: its copy has a gap).
+pub async fn resend_output(
+    svc: &CommandService,
+    command_id: &str,
+    step: &str,
+    stream: Stream,
+    offset: u64,
+) {
+    let Some(dir) = svc.spool.existing_step_dir(command_id, step) else {
+        tracing::warn!(%command_id, %step, "output was asked for again but is no longer on this node");
+        return;
+    };
+    let mut tail = OutputTail::with_offset(stream_path(&dir, stream), offset);
+    forward_stream(svc, command_id, step, stream, &mut tail).await;
+}
+
+/// Start a step, or re-attach to it if a supervisor already owns it (after an agent restart).
+fn start_or_attach(
+    svc: &CommandService,
+    d: &CommandDelivery,
+    plan: &StepPlan,
+    dir: &Path,
+) -> std::io::Result<Result<StepHandle, StepExit>> {
+    if dir.join(step::SUPERVISOR_FILE).exists() || dir.join(step::EXIT_FILE).exists() {
+        return Ok(match step::attach(dir)? {
+            Attach::Running(h) => Ok(h),
+            Attach::Finished(exit) => Err(exit),
+            Attach::Lost => Err(made_up(Outcome::Lost)),
+        });
+    }
+    let mut spec = StepSpec::new(dir, plan.run_command.join("\n"));
+    spec.timeout = Duration::from_secs(plan.timeout_seconds);
+    spec.stop_timeout = svc.settings.stop_timeout;
+    if !plan.working_directory.trim().is_empty() {
+        spec.working_dir = Some(PathBuf::from(plan.working_directory.trim()));
+    }
+    spec.env = vec![
+        ("AWS_SSM_INSTANCE_ID".into(), svc.instance_id.clone()),
+        ("AWS_SSM_REGION_NAME".into(), d.region.clone()),
+        ("BOSUN_COMMAND_ID".into(), d.command_id.clone()),
+    ];
+    step::start(
+        &spec,
+        &svc.settings.agent_exe,
+        &[OsString::from("supervise")],
+    )
+    .map(Ok)
+}
+
+/// An exit the agent decides on (no supervisor record): no times.
+fn made_up(outcome: Outcome) -> StepExit {
+    let now = jiff::Timestamp::now().as_millisecond().max(0) as u64;
+    StepExit {
+        outcome,
+        start_ms: now,
+        end_ms: now,
+    }
+}
+
+/// What a finished step means for the document: its result and whether later steps run.
+fn judge(exit: &StepExit, allow_reboot: bool) -> (StepStatus, i32, Option<String>, bool) {
+    match &exit.outcome {
+        Outcome::Exited { code: 0 } => (StepStatus::Success, 0, None, true),
+        Outcome::Exited { code: EXIT_SUCCESS_STOP } => (StepStatus::Success, EXIT_SUCCESS_STOP, Some("exit code 168: success, remaining steps skipped".into()), false),
+        Outcome::Exited { code: EXIT_FAILURE_STOP } => (StepStatus::Failed, EXIT_FAILURE_STOP, Some("exit code 169: failure, remaining steps skipped".into()), false),
+        Outcome::Exited { code } if EXIT_REBOOT.contains(code) && !allow_reboot => (
+            StepStatus::Failed,
+            *code,
+            Some(format!("the step asked for a reboot (exit code {code}), but this agent may not reboot the node (Agent.AllowReboot is false)")),
+            true,
+        ),
+        Outcome::Exited { code } => (StepStatus::Failed, *code, None, true),
+        Outcome::Signaled { signal } => (StepStatus::Failed, 128 + signal, Some(format!("the script was killed by signal {signal}")), true),
+        Outcome::TimedOut => (StepStatus::TimedOut, -1, Some("the step ran past its execution timeout and was stopped".into()), true),
+        Outcome::Cancelled => (StepStatus::Cancelled, -1, Some("cancelled".into()), false),
+        Outcome::Failed { error } => (StepStatus::Failed, -1, Some(format!("the step could not start: {error}")), true),
+        Outcome::Lost => (StepStatus::Failed, -1, Some("interrupted: the agent restarted and the step's supervisor was gone; the step was not run again".into()), true),
+    }
+}
+
+fn result_of(
+    plan: &StepPlan,
+    dir: &Path,
+    status: StepStatus,
+    code: i32,
+    detail: Option<String>,
+    exit: Option<&StepExit>,
+) -> StepResult {
+    let prefix = |s: Stream, n: usize| {
+        read_prefix(&stream_path(dir, s), n)
+            .map(|(t, _)| t)
+            .unwrap_or_default()
+    };
+    let size = |s: Stream| {
+        std::fs::metadata(stream_path(dir, s))
+            .map(|m| m.len())
+            .unwrap_or(0)
+    };
+    StepResult {
+        name: plan.name.clone(),
+        status,
+        response_code: code,
+        start_ms: exit.map(|e| e.start_ms as i64),
+        end_ms: exit.map(|e| e.end_ms as i64),
+        stdout: prefix(Stream::Stdout, STDOUT_PREFIX_CHARS),
+        stderr: prefix(Stream::Stderr, STDERR_PREFIX_CHARS),
+        stdout_bytes: size(Stream::Stdout),
+        stderr_bytes: size(Stream::Stderr),
+        detail,
+    }
+}
+
+fn not_started(plan: &StepPlan, why: &str) -> StepResult {
+    StepResult {
+        name: plan.name.clone(),
+        status: StepStatus::NotStarted,
+        response_code: -1,
+        start_ms: None,
+        end_ms: None,
+        stdout: String::new(),
+        stderr: String::new(),
+        stdout_bytes: 0,
+        stderr_bytes: 0,
+        detail: Some(why.into()),
+    }
+}
+
+/// Run (or resume) every step of a command and return its result.
+pub async fn run_command(svc: Arc<CommandService>, d: &CommandDelivery) -> CommandResult {
+    let mut steps = Vec::with_capacity(d.steps.len());
+    let mut go_on = true;
+    for plan in &d.steps {
+        if !go_on {
+            steps.push(not_started(plan, "an earlier step ended the document"));
+            continue;
+        }
+        if svc.is_cancelled(&d.command_id) {
+            steps.push(not_started(plan, "cancelled before this step started"));
+            go_on = false;
+            continue;
+        }
+        let dir = match svc.spool.step_dir(&d.command_id, &plan.name) {
+            Ok(dir) => dir,
+            Err(e) => {
+                steps.push(result_of(
+                    plan,
+                    Path::new("/nonexistent"),
+                    StepStatus::Failed,
+                    -1,
+                    Some(format!("could not create the step folder: {e}")),
+                    None,
+                ));
+                continue;
+            }
+        };
+        let (svc2, d2, plan2, dir2) = (svc.clone(), d.clone(), plan.clone(), dir.clone());
+        let started =
+            tokio::task::spawn_blocking(move || start_or_attach(&svc2, &d2, &plan2, &dir2)).await;
+        let exit = match started {
+            Ok(Ok(Ok(handle))) => {
+                svc.set_running(&d.command_id, Some(handle.clone()));
+                let mut tails = [
+                    (
+                        Stream::Stdout,
+                        OutputTail::new(stream_path(&dir, Stream::Stdout)),
+                    ),
+                    (
+                        Stream::Stderr,
+                        OutputTail::new(stream_path(&dir, Stream::Stderr)),
+                    ),
+                ];
+                let mut ticker = tokio::time::interval(OUTPUT_POLL);
+                let exit = loop {
+                    tokio::select! {
+                        exit = handle.wait() => break exit,
+                        _ = ticker.tick() => forward_output(&svc, &d.command_id, &plan.name, &mut tails).await,
+                    }
+                };
+                forward_output(&svc, &d.command_id, &plan.name, &mut tails).await;
+                svc.set_running(&d.command_id, None);
+                exit.unwrap_or(made_up(Outcome::Lost))
+            }
+            Ok(Ok(Err(finished))) => finished,
+            Ok(Err(e)) => made_up(Outcome::Failed {
+                error: e.to_string(),
+            }),
+            Err(e) => made_up(Outcome::Failed {
+                error: e.to_string(),
+            }),
+        };
+        let (status, code, detail, cont) = judge(&exit, svc.settings.allow_reboot);
+        go_on = cont;
+        steps.push(result_of(plan, &dir, status, code, detail, Some(&exit)));
+    }
+    CommandResult {
+        command_id: d.command_id.clone(),
+        not_run: None,
+        steps,
+    }
+}

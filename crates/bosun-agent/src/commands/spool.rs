@@ -1,0 +1,263 @@
+//! The agent's durable command state under `<state-dir>/<node-id>/`:
+//! `document/state/{pending,current,completed}/<command-id>` (the delivery, moved along as it
+//! runs), `document/orchestration/<command-id>/<step>/` (working folders and output),
+//! `idempotency/<command-id>` (seen before: never run twice) and `replies/<command-id>`
+//! (results kept until the server acknowledges them). Every write is atomic.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use bosun_core::ids;
+use bosun_proto::{CommandDelivery, CommandResult};
+
+use crate::fsutil::write_atomic;
+
+/// Where a command is in its life on this node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Pending,
+    Current,
+    Completed,
+}
+
+impl Phase {
+    fn dir(self) -> &'static str {
+        match self {
+            Phase::Pending => "pending",
+            Phase::Current => "current",
+            Phase::Completed => "completed",
+        }
+    }
+}
+
+pub struct Spool {
+    root: PathBuf,
+}
+
+/// The folder name of a step (its name without `:`, hex-encoded if not plain).
+pub fn step_dir_name(step: &str) -> String {
+    let plain: String = step.chars().filter(|c| *c != ':').collect();
+    let ok = !plain.is_empty()
+        && plain != "."
+        && plain != ".."
+        && plain
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    if ok {
+        plain
+    } else {
+        format!("x{}", hex::encode(step))
+    }
+}
+
+impl Spool {
+    /// Open (creating) the tree for one node.
+    pub fn open(state_dir: &Path, instance_id: &str) -> io::Result<Self> {
+        // Absolute: step supervisors run in other working directories.
+        let root = std::path::absolute(state_dir)?.join(instance_id);
+        for d in [
+            "document/state/pending",
+            "document/state/current",
+            "document/state/completed",
+            "document/state/corrupt",
+            "document/orchestration",
+            "idempotency",
+            "replies",
+        ] {
+            fs::create_dir_all(root.join(d))?;
+        }
+        Ok(Self { root })
+    }
+
+    fn valid(command_id: &str) -> io::Result<()> {
+        if ids::is_lower_uuid(command_id) {
+            Ok(())
+        } else {
+            Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("malformed command id {command_id:?}"),
+            ))
+        }
+    }
+
+    fn state_path(&self, phase: Phase, command_id: &str) -> PathBuf {
+        self.root
+            .join("document/state")
+            .join(phase.dir())
+            .join(command_id)
+    }
+
+    pub fn orchestration_root(&self) -> PathBuf {
+        self.root.join("document/orchestration")
+    }
+
+    /// The working folder of one step (created).
+    pub fn step_dir(&self, command_id: &str, step: &str) -> io::Result<PathBuf> {
+        Self::valid(command_id)?;
+        let dir = self
+            .orchestration_root()
+            .join(command_id)
+            .join(step_dir_name(step));
+        fs::create_dir_all(&dir)?;
+        Ok(dir)
+    }
+
+    /// The folder of a step if it exists (for re-attaching and re-sending output).
+    pub fn existing_step_dir(&self, command_id: &str, step: &str) -> Option<PathBuf> {
+        Self::valid(command_id).ok()?;
+        let dir = self
+            .orchestration_root()
+            .join(command_id)
+            .join(step_dir_name(step));
+        dir.is_dir().then_some(dir)
+    }
+
+    /// True when this command was accepted before (whatever happened to it since).
+    pub fn seen(&self, command_id: &str) -> bool {
+        Self::valid(command_id).is_ok() && self.root.join("idempotency").join(command_id).exists()
+    }
+
+    /// Persist a new delivery as pending and record it as seen, durably, before it is acked.
+    pub fn accept(&self, d: &CommandDelivery) -> io::Result<()> {
+        Self::valid(&d.command_id)?;
+        write_atomic(
+            &self.state_path(Phase::Pending, &d.command_id),
+            &serde_json::to_vec(d)?,
+            0o600,
+        )?;
+        write_atomic(
+            &self.root.join("idempotency").join(&d.command_id),
+            b"",
+            0o600,
+        )
+    }
+
+    /// Move a command to another phase (the file keeps the delivery).
+    pub fn advance(&self, command_id: &str, from: Phase, to: Phase) -> io::Result<()> {
+        Self::valid(command_id)?;
+        fs::rename(
+            self.state_path(from, command_id),
+            self.state_path(to, command_id),
+        )?;
+        fs::File::open(self.root.join("document/state").join(to.dir()))?.sync_all()
+    }
+
+    /// Deliveries in a phase (unreadable files are moved to `corrupt`).
+    pub fn list(&self, phase: Phase) -> io::Result<Vec<CommandDelivery>> {
+        let mut out = Vec::new();
+        for entry in fs::read_dir(self.root.join("document/state").join(phase.dir()))? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue;
+            }
+            match fs::read(entry.path())
+                .ok()
+                .and_then(|b| serde_json::from_slice::<CommandDelivery>(&b).ok())
+            {
+                Some(d) if d.command_id == name => out.push(d),
+                _ => {
+                    tracing::warn!(file = %entry.path().display(), "moving an unreadable command state file to corrupt");
+                    let _ = fs::rename(
+                        entry.path(),
+                        self.root.join("document/state/corrupt").join(&name),
+                    );
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Spool a result until the server acknowledges it.
+    pub fn put_reply(&self, r: &CommandResult) -> io::Result<()> {
+        Self::valid(&r.command_id)?;
+        write_atomic(
+            &self.root.join("replies").join(&r.command_id),
+            &serde_json::to_vec(r)?,
+            0o600,
+        )
+    }
+
+    pub fn replies(&self) -> io::Result<Vec<CommandResult>> {
+        let mut out = Vec::new();
+        for entry in fs::read_dir(self.root.join("replies"))? {
+            let entry = entry?;
+            if entry.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            if let Some(r) = fs::read(entry.path())
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok())
+            {
+                out.push(r);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn reply(&self, command_id: &str) -> Option<CommandResult> {
+        Self::valid(command_id).ok()?;
+        fs::read(self.root.join("replies").join(command_id))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+    }
+
+    /// The server stored the result: drop the spooled copy.
+    pub fn drop_reply(&self, command_id: &str) -> io::Result<()> {
+        Self::valid(command_id)?;
+        match fs::remove_file(self.root.join("replies").join(command_id)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delivery(id: &str) -> CommandDelivery {
+        CommandDelivery {
+            command_id: id.into(),
+            document_name: "AWS-RunShellScript".into(),
+            document_hash: String::new(),
+            steps: vec![],
+            deliver_by_ms: 0,
+            region: "us-east-1".into(),
+        }
+    }
+
+    #[test]
+    fn a_command_moves_through_the_phases_and_is_remembered() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path(), "mi-0123456789abcdef0").unwrap();
+        let id = "00000000-0000-4000-8000-000000000001";
+        assert!(!spool.seen(id));
+        spool.accept(&delivery(id)).unwrap();
+        assert!(spool.seen(id));
+        assert_eq!(spool.list(Phase::Pending).unwrap().len(), 1);
+        spool.advance(id, Phase::Pending, Phase::Current).unwrap();
+        assert!(spool.list(Phase::Pending).unwrap().is_empty());
+        assert_eq!(spool.list(Phase::Current).unwrap()[0].command_id, id);
+        let r = CommandResult {
+            command_id: id.into(),
+            not_run: None,
+            steps: vec![],
+        };
+        spool.put_reply(&r).unwrap();
+        assert_eq!(spool.replies().unwrap(), vec![r]);
+        spool.drop_reply(id).unwrap();
+        assert!(spool.replies().unwrap().is_empty());
+    }
+
+    #[test]
+    fn malformed_ids_never_touch_the_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path(), "mi-0123456789abcdef0").unwrap();
+        assert!(spool.accept(&delivery("../../etc/passwd")).is_err());
+        assert!(spool.step_dir("../x", "s").is_err());
+        assert!(!spool.seen("../x"));
+        assert_eq!(step_dir_name(".."), format!("x{}", hex::encode("..")));
+    }
+}

@@ -1,0 +1,477 @@
+//! `ListCommands`, `ListCommandInvocations`, `GetCommandInvocation`, `CancelCommand`, and the
+//! JSON shapes of `Command`, `CommandInvocation` and `CommandPlugin`.
+
+use bosun_core::ids;
+use bosun_core::paging;
+use bosun_core::validate::Validation;
+use bosun_store::{CommandRecord, InvocationRecord, PluginRecord};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::wire::epoch_seconds;
+use super::{parse, Ctx};
+use crate::api::error::ApiError;
+use crate::blobs::step_dir_name;
+
+/// `Command` as the API returns it.
+pub fn command_json(ctx: &Ctx, c: &CommandRecord) -> Value {
+    let echo: serde_json::Map<String, Value> =
+        serde_json::from_str(&c.request_json).unwrap_or_default();
+    let get = |k: &str, default: Value| echo.get(k).cloned().unwrap_or(default);
+    json!({
+        "CommandId": c.command_id,
+        "DocumentName": c.document_name,
+        "DocumentVersion": c.document_version,
+        "Comment": c.comment,
+        "ExpiresAfter": epoch_seconds(c.expires_ms),
+        "Parameters": get("Parameters", json!({})),
+        "InstanceIds": get("InstanceIds", json!([])),
+        "Targets": get("Targets", json!([])),
+        "RequestedDateTime": epoch_seconds(c.requested_ms),
+        "Status": c.status,
+        "StatusDetails": c.status_details,
+        "OutputS3Region": get("OutputS3Region", json!(ctx.region)),
+        "OutputS3BucketName": get("OutputS3BucketName", json!("")),
+        "OutputS3KeyPrefix": get("OutputS3KeyPrefix", json!("")),
+        "MaxConcurrency": c.max_concurrency,
+        "MaxErrors": c.max_errors,
+        "TargetCount": c.target_count,
+        "CompletedCount": c.completed_count,
+        "ErrorCount": c.error_count,
+        "DeliveryTimedOutCount": c.delivery_timed_out_count,
+        "ServiceRole": get("ServiceRoleArn", json!("")),
+        "NotificationConfig": get("NotificationConfig", json!({"NotificationArn": "", "NotificationEvents": [], "NotificationType": ""})),
+        "CloudWatchOutputConfig": get("CloudWatchOutputConfig", json!({"CloudWatchLogGroupName": "", "CloudWatchOutputEnabled": false})),
+        "TimeoutSeconds": c.timeout_seconds,
+    })
+}
+
+fn output_url(
+    ctx: &Ctx,
+    c: &CommandRecord,
+    instance_id: &str,
+    plugin: &str,
+    stream: &str,
+) -> String {
+    format!(
+        "{}/v1/output/{}/{}/{}/{}",
+        ctx.base_url,
+        c.command_id,
+        instance_id,
+        step_dir_name(plugin),
+        stream
+    )
+}
+
+/// AWS's plugin `Output`: stdout, then stderr after a marker, cut to 2,500 characters.
+fn plugin_output(p: &PluginRecord) -> String {
+    let mut out = p.stdout.clone();
+    if !p.stderr.is_empty() {
+        out.push_str("\n----------ERROR-------\n");
+        out.push_str(&p.stderr);
+    }
+    out.chars().take(2500).collect()
+}
+
+fn plugin_json(ctx: &Ctx, c: &CommandRecord, p: &PluginRecord) -> Value {
+    let mut v = json!({
+        "Name": p.name,
+        "Status": p.status,
+        "StatusDetails": p.status_details,
+        "ResponseCode": p.response_code,
+        "Output": plugin_output(p),
+        "StandardOutputUrl": output_url(ctx, c, &p.instance_id, &p.name, "stdout"),
+        "StandardErrorUrl": output_url(ctx, c, &p.instance_id, &p.name, "stderr"),
+        "OutputS3Region": ctx.region,
+        "OutputS3BucketName": "",
+        "OutputS3KeyPrefix": "",
+    });
+    if let Some(s) = p.start_ms {
+        v["ResponseStartDateTime"] = json!(epoch_seconds(s));
+    }
+    if let Some(e) = p.end_ms {
+        v["ResponseFinishDateTime"] = json!(epoch_seconds(e));
+    }
+    v
+}
+
+fn invocation_json(
+    ctx: &Ctx,
+    c: &CommandRecord,
+    i: &InvocationRecord,
+    details: bool,
+) -> Result<Value, ApiError> {
+    let plugins = ctx.state.store.plugins(&c.command_id, &i.instance_id)?;
+    let first = plugins.first().map(|p| p.name.clone()).unwrap_or_default();
+    let echo: serde_json::Map<String, Value> =
+        serde_json::from_str(&c.request_json).unwrap_or_default();
+    Ok(json!({
+        "CommandId": c.command_id,
+        "InstanceId": i.instance_id,
+        "InstanceName": i.instance_name,
+        "Comment": c.comment,
+        "DocumentName": c.document_name,
+        "DocumentVersion": c.document_version,
+        "RequestedDateTime": epoch_seconds(c.requested_ms),
+        "Status": i.status,
+        "StatusDetails": i.status_details,
+        "TraceOutput": "",
+        "StandardOutputUrl": if plugins.len() == 1 { output_url(ctx, c, &i.instance_id, &first, "stdout") } else { String::new() },
+        "StandardErrorUrl": if plugins.len() == 1 { output_url(ctx, c, &i.instance_id, &first, "stderr") } else { String::new() },
+        "CommandPlugins": if details { plugins.iter().map(|p| plugin_json(ctx, c, p)).collect::<Vec<_>>() } else { Vec::new() },
+        "ServiceRole": echo.get("ServiceRoleArn").cloned().unwrap_or(json!("")),
+        "NotificationConfig": echo.get("NotificationConfig").cloned().unwrap_or(json!({"NotificationArn": "", "NotificationEvents": [], "NotificationType": ""})),
+        "CloudWatchOutputConfig": echo.get("CloudWatchOutputConfig").cloned().unwrap_or(json!({"CloudWatchLogGroupName": "", "CloudWatchOutputEnabled": false})),
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListRequest {
+    command_id: Option<String>,
+    instance_id: Option<String>,
+    max_results: Option<i64>,
+    next_token: Option<String>,
+    filters: Option<Vec<Filter>>,
+    details: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct Filter {
+    key: Option<String>,
+    value: Option<String>,
+}
+
+/// One parsed list filter.
+enum ListFilter {
+    After(i64),
+    Before(i64),
+    Status(String),
+    Stage(bool),
+    Document(String),
+}
+
+fn parse_filters(filters: &[Filter], allow_stage: bool) -> Result<Vec<ListFilter>, ApiError> {
+    let mut v = Validation::new();
+    v.list_length("filters", Some(filters.len()), 0, 5);
+    for (n, f) in filters.iter().enumerate() {
+        v.required(&format!("filters.{}.member.key", n + 1), f.key.as_ref());
+        v.required(&format!("filters.{}.member.value", n + 1), f.value.as_ref());
+        v.length(
+            &format!("filters.{}.member.value", n + 1),
+            f.value.as_deref(),
+            1,
+            128,
+        );
+    }
+    v.finish().map_err(ApiError::validation)?;
+    let time = |s: &str| {
+        s.parse::<jiff::Timestamp>()
+            .map(|t| t.as_millisecond())
+            .map_err(|_| {
+                ApiError::new(
+                    "InvalidFilterValue",
+                    format!("{s} is not a timestamp like 2024-07-07T00:00:00Z."),
+                )
+            })
+    };
+    filters
+        .iter()
+        .map(|f| {
+            let value = f.value.clone().unwrap_or_default();
+            Ok(match f.key.as_deref().unwrap_or_default() {
+                "InvokedAfter" => ListFilter::After(time(&value)?),
+                "InvokedBefore" => ListFilter::Before(time(&value)?),
+                "Status" => ListFilter::Status(value),
+                "DocumentName" => ListFilter::Document(value),
+                "ExecutionStage" if allow_stage => match value.as_str() {
+                    "Executing" => ListFilter::Stage(false),
+                    "Complete" => ListFilter::Stage(true),
+                    _ => {
+                        return Err(ApiError::new(
+                            "InvalidFilterValue",
+                            "ExecutionStage is Executing or Complete.",
+                        ))
+                    }
+                },
+                other => {
+                    return Err(ApiError::new(
+                        "InvalidFilterKey",
+                        format!("The filter key {other} is not valid."),
+                    ))
+                }
+            })
+        })
+        .collect()
+}
+
+fn passes(
+    filters: &[ListFilter],
+    c: &CommandRecord,
+    status: &str,
+    details: &str,
+    terminal: bool,
+) -> bool {
+    filters.iter().all(|f| match f {
+        ListFilter::After(t) => c.requested_ms >= *t,
+        ListFilter::Before(t) => c.requested_ms <= *t,
+        ListFilter::Status(s) => s == status || s == details,
+        ListFilter::Stage(complete) => *complete == terminal,
+        ListFilter::Document(d) => *d == c.document_name,
+    })
+}
+
+fn check_list_request(req: &ListRequest) -> Result<Option<String>, ApiError> {
+    let mut v = Validation::new();
+    v.range("maxResults", req.max_results, 1, 50);
+    v.length("commandId", req.command_id.as_deref(), 36, 36);
+    v.finish().map_err(ApiError::validation)?;
+    if let Some(id) = req
+        .instance_id
+        .as_deref()
+        .filter(|id| !ids::is_instance_id(id))
+    {
+        return Err(ApiError::new(
+            "InvalidInstanceId",
+            format!("Instance Id {id} is not valid."),
+        ));
+    }
+    match &req.next_token {
+        Some(t) => paging::decode_token(t)
+            .map(Some)
+            .ok_or_else(|| ApiError::new("InvalidNextToken", "The specified token is not valid.")),
+        None => Ok(None),
+    }
+}
+
+/// Sort key that orders newest commands first.
+fn newest_first_key(c: &CommandRecord) -> String {
+    format!("{:020}:{}", i64::MAX - c.requested_ms, c.command_id)
+}
+
+fn lookup(ctx: &Ctx, command_id: &str) -> Result<CommandRecord, ApiError> {
+    ctx.state
+        .store
+        .get_command(&ctx.region, command_id)?
+        .ok_or_else(|| {
+            ApiError::new(
+                "InvalidCommandId",
+                format!("Command {command_id} does not exist in this region."),
+            )
+        })
+}
+
+pub fn list_commands(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
+    let req: ListRequest = parse(body)?;
+    let after = check_list_request(&req)?;
+    let filters = parse_filters(req.filters.as_deref().unwrap_or_default(), true)?;
+    let commands = match &req.command_id {
+        Some(id) => vec![lookup(ctx, id)?],
+        None => ctx.state.store.list_commands(&ctx.region)?,
+    };
+    let mut selected = Vec::new();
+    for c in commands {
+        if let Some(instance) = &req.instance_id {
+            if ctx
+                .state
+                .store
+                .invocation(&c.command_id, instance)?
+                .is_none()
+            {
+                continue;
+            }
+        }
+        let terminal = !matches!(c.status.as_str(), "Pending" | "InProgress" | "Cancelling");
+        if passes(&filters, &c, &c.status, &c.status_details, terminal) {
+            selected.push((newest_first_key(&c), c));
+        }
+    }
+    let page = paging::page_after(
+        selected,
+        after.as_deref(),
+        req.max_results.unwrap_or(50) as usize,
+        |(k, _)| k,
+    );
+    let mut out = json!({ "Commands": page.items.iter().map(|(_, c)| command_json(ctx, c)).collect::<Vec<_>>() });
+    if let Some(t) = page.next_token {
+        out["NextToken"] = json!(t);
+    }
+    Ok(out)
+}
+
+pub fn list_command_invocations(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
+    let req: ListRequest = parse(body)?;
+    let after = check_list_request(&req)?;
+    let filters = parse_filters(req.filters.as_deref().unwrap_or_default(), false)?;
+    let commands = match &req.command_id {
+        Some(id) => vec![lookup(ctx, id)?],
+        None => ctx.state.store.list_commands(&ctx.region)?,
+    };
+    let mut selected = Vec::new();
+    for c in &commands {
+        for i in ctx.state.store.invocations(&c.command_id)? {
+            if req
+                .instance_id
+                .as_ref()
+                .is_some_and(|id| *id != i.instance_id)
+            {
+                continue;
+            }
+            let terminal = !matches!(
+                i.status.as_str(),
+                "Pending" | "InProgress" | "Delayed" | "Cancelling"
+            );
+            if passes(&filters, c, &i.status, &i.status_details, terminal) {
+                selected.push((format!("{}:{:08}", newest_first_key(c), i.seq), c, i));
+            }
+        }
+    }
+    let page = paging::page_after(
+        selected,
+        after.as_deref(),
+        req.max_results.unwrap_or(50) as usize,
+        |(k, _, _)| k,
+    );
+    let details = req.details.unwrap_or(false);
+    let list = page
+        .items
+        .iter()
+        .map(|(_, c, i)| invocation_json(ctx, c, i, details))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut out = json!({ "CommandInvocations": list });
+    if let Some(t) = page.next_token {
+        out["NextToken"] = json!(t);
+    }
+    Ok(out)
+}
+
+fn iso(ms: Option<i64>) -> String {
+    ms.and_then(|m| jiff::Timestamp::from_millisecond(m).ok())
+        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+        .unwrap_or_default()
+}
+
+fn elapsed(start: Option<i64>, end: Option<i64>) -> String {
+    match (start, end) {
+        (Some(s), Some(e)) if e >= s => format!("PT{}.{:03}S", (e - s) / 1000, (e - s) % 1000),
+        _ => String::new(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct GetRequest {
+    command_id: Option<String>,
+    instance_id: Option<String>,
+    plugin_name: Option<String>,
+}
+
+pub fn get_command_invocation(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
+    let req: GetRequest = parse(body)?;
+    let mut v = Validation::new();
+    v.required("commandId", req.command_id.as_ref());
+    v.length("commandId", req.command_id.as_deref(), 36, 36);
+    v.required("instanceId", req.instance_id.as_ref());
+    v.length("pluginName", req.plugin_name.as_deref(), 4, usize::MAX);
+    v.finish().map_err(ApiError::validation)?;
+    let (command_id, instance_id) = (
+        req.command_id.unwrap_or_default(),
+        req.instance_id.unwrap_or_default(),
+    );
+    if !ids::is_instance_id(&instance_id) {
+        return Err(ApiError::new(
+            "InvalidInstanceId",
+            format!("Instance Id {instance_id} is not valid."),
+        ));
+    }
+    let c = lookup(ctx, &command_id)?;
+    let inv = ctx
+        .state
+        .store
+        .invocation(&command_id, &instance_id)?
+        .ok_or_else(|| {
+            ApiError::new(
+                "InvocationDoesNotExist",
+                format!("Command {command_id} has no invocation on {instance_id}."),
+            )
+        })?;
+    let plugins = ctx.state.store.plugins(&command_id, &instance_id)?;
+    let plugin = match &req.plugin_name {
+        Some(name) => plugins.iter().find(|p| p.name == *name).ok_or_else(|| {
+            ApiError::new(
+                "InvalidPluginName",
+                format!("The document has no step named {name}."),
+            )
+        })?,
+        None if plugins.len() == 1 => &plugins[0],
+        None => {
+            return Err(ApiError::new(
+                "InvalidPluginName",
+                "The document has more than one step; name one with PluginName.",
+            ))
+        }
+    };
+    let (status, details) = if req.plugin_name.is_some()
+        && matches!(
+            plugin.status.as_str(),
+            "Success" | "Failed" | "TimedOut" | "Cancelled"
+        ) {
+        (plugin.status.clone(), plugin.status_details.clone())
+    } else {
+        (inv.status.clone(), inv.status_details.clone())
+    };
+    Ok(json!({
+        "CommandId": c.command_id,
+        "InstanceId": instance_id,
+        "Comment": c.comment,
+        "DocumentName": c.document_name,
+        "DocumentVersion": c.document_version,
+        "PluginName": plugin.name,
+        "ResponseCode": plugin.response_code,
+        "ExecutionStartDateTime": iso(plugin.start_ms),
+        "ExecutionElapsedTime": elapsed(plugin.start_ms, plugin.end_ms),
+        "ExecutionEndDateTime": iso(plugin.end_ms),
+        "Status": status,
+        "StatusDetails": details,
+        "StandardOutputContent": plugin.stdout,
+        "StandardOutputUrl": output_url(ctx, &c, &instance_id, &plugin.name, "stdout"),
+        "StandardErrorContent": plugin.stderr,
+        "StandardErrorUrl": output_url(ctx, &c, &instance_id, &plugin.name, "stderr"),
+        "CloudWatchOutputConfig": {"CloudWatchLogGroupName": "", "CloudWatchOutputEnabled": false},
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CancelRequest {
+    command_id: Option<String>,
+    instance_ids: Option<Vec<String>>,
+}
+
+pub fn cancel_command(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
+    let req: CancelRequest = parse(body)?;
+    let mut v = Validation::new();
+    v.required("commandId", req.command_id.as_ref());
+    v.length("commandId", req.command_id.as_deref(), 36, 36);
+    v.list_length(
+        "instanceIds",
+        req.instance_ids.as_ref().map(Vec::len),
+        0,
+        50,
+    );
+    v.finish().map_err(ApiError::validation)?;
+    let c = lookup(ctx, &req.command_id.unwrap_or_default())?;
+    let invocations = ctx.state.store.invocations(&c.command_id)?;
+    let chosen = req.instance_ids.unwrap_or_default();
+    if let Some(bad) = chosen
+        .iter()
+        .find(|id| !invocations.iter().any(|i| i.instance_id == **id))
+    {
+        return Err(ApiError::new(
+            "InvalidInstanceId",
+            format!("Command {} does not target {bad}.", c.command_id),
+        ));
+    }
+    crate::orchestrator::cancel(ctx.state, &c, &invocations, &chosen, ctx.now_ms)?;
+    Ok(json!({}))
+}

@@ -1,0 +1,436 @@
+//! `SendCommand`: validate, resolve the document and the targets, and persist the command with
+//! one invocation per node before answering. The orchestrator does the rest.
+
+use std::collections::BTreeMap;
+
+use bosun_core::command::rate::{MaxConcurrency, MaxErrors};
+use bosun_core::document::{plan_steps, resolve_parameters, PlanError};
+use bosun_core::ids;
+use bosun_core::validate::Validation;
+use bosun_store::{CommandRecord, InvocationRecord, PluginRecord};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::commands::command_json;
+use super::{parse, Ctx};
+use crate::api::error::ApiError;
+use crate::documents::builtin;
+use crate::state::random_bytes;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SendCommandRequest {
+    document_name: Option<String>,
+    document_version: Option<String>,
+    document_hash: Option<String>,
+    document_hash_type: Option<String>,
+    instance_ids: Option<Vec<String>>,
+    targets: Option<Vec<Target>>,
+    parameters: Option<BTreeMap<String, Vec<String>>>,
+    timeout_seconds: Option<i64>,
+    comment: Option<String>,
+    max_concurrency: Option<String>,
+    max_errors: Option<String>,
+    output_s3_region: Option<String>,
+    output_s3_bucket_name: Option<String>,
+    output_s3_key_prefix: Option<String>,
+    service_role_arn: Option<String>,
+    notification_config: Option<NotificationConfig>,
+    cloud_watch_output_config: Option<CloudWatchOutputConfig>,
+    alarm_configuration: Option<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct NotificationConfig {
+    notification_events: Option<Vec<String>>,
+    notification_type: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CloudWatchOutputConfig {
+    cloud_watch_log_group_name: Option<String>,
+}
+
+#[derive(Deserialize, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct Target {
+    pub key: Option<String>,
+    pub values: Option<Vec<String>>,
+}
+
+const DOCREF_PATTERN: &str = r"^[a-zA-Z0-9_\-.:/]{3,128}$";
+
+fn validate(req: &SendCommandRequest) -> Result<(), ApiError> {
+    let mut v = Validation::new();
+    v.required("documentName", req.document_name.as_ref());
+    if let Some(n) = req.document_name.as_deref() {
+        let ok = (3..=128).contains(&n.len())
+            && n.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_-.:/".contains(&b));
+        if !ok {
+            v.pattern_failed("documentName", n, DOCREF_PATTERN);
+        }
+    }
+    if let Some(ver) = req.document_version.as_deref() {
+        let ok = ver == "$LATEST"
+            || ver == "$DEFAULT"
+            || (!ver.starts_with('0') && ver.parse::<u32>().is_ok());
+        if !ok {
+            v.pattern_failed(
+                "documentVersion",
+                ver,
+                "([$]LATEST|[$]DEFAULT|^[1-9][0-9]*$)",
+            );
+        }
+    }
+    v.length("documentHash", req.document_hash.as_deref(), 0, 256);
+    v.one_of(
+        "documentHashType",
+        req.document_hash_type.as_deref(),
+        &["Sha256", "Sha1"],
+    );
+    v.list_length(
+        "instanceIds",
+        req.instance_ids.as_ref().map(Vec::len),
+        0,
+        50,
+    );
+    v.list_length("targets", req.targets.as_ref().map(Vec::len), 0, 5);
+    v.range("timeoutSeconds", req.timeout_seconds, 30, 2_592_000);
+    v.length("comment", req.comment.as_deref(), 0, 100);
+    v.length("maxConcurrency", req.max_concurrency.as_deref(), 1, 7);
+    v.length("maxErrors", req.max_errors.as_deref(), 1, 7);
+    if let Some(mc) = req
+        .max_concurrency
+        .as_deref()
+        .filter(|s| MaxConcurrency::parse(s).is_err())
+    {
+        v.pattern_failed(
+            "maxConcurrency",
+            mc,
+            "^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$",
+        );
+    }
+    if let Some(me) = req
+        .max_errors
+        .as_deref()
+        .filter(|s| MaxErrors::parse(s).is_err())
+    {
+        v.pattern_failed(
+            "maxErrors",
+            me,
+            "^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)$",
+        );
+    }
+    v.length("outputS3Region", req.output_s3_region.as_deref(), 3, 20);
+    v.length(
+        "outputS3BucketName",
+        req.output_s3_bucket_name.as_deref(),
+        3,
+        63,
+    );
+    v.length(
+        "outputS3KeyPrefix",
+        req.output_s3_key_prefix.as_deref(),
+        0,
+        500,
+    );
+    v.length("serviceRoleArn", req.service_role_arn.as_deref(), 0, 2048);
+    if let Some(n) = &req.notification_config {
+        v.one_of(
+            "notificationConfig.notificationType",
+            n.notification_type.as_deref(),
+            &["Command", "Invocation"],
+        );
+        for (i, e) in n.notification_events.iter().flatten().enumerate() {
+            v.one_of(
+                &format!("notificationConfig.notificationEvents.{}.member", i + 1),
+                Some(e),
+                &[
+                    "All",
+                    "InProgress",
+                    "Success",
+                    "TimedOut",
+                    "Cancelled",
+                    "Failed",
+                ],
+            );
+        }
+    }
+    if let Some(cw) = &req.cloud_watch_output_config {
+        v.length(
+            "cloudWatchOutputConfig.cloudWatchLogGroupName",
+            cw.cloud_watch_log_group_name.as_deref(),
+            1,
+            512,
+        );
+    }
+    if req
+        .alarm_configuration
+        .as_ref()
+        .is_some_and(|a| !a.is_object())
+    {
+        v.pattern_failed("alarmConfiguration", "(not an object)", "structure");
+    }
+    for (i, id) in req.instance_ids.iter().flatten().enumerate() {
+        if !ids::is_instance_id(id) {
+            v.pattern_failed(
+                &format!("instanceIds.{}.member", i + 1),
+                id,
+                r"(^i-(\w{8}|\w{17})$)|(^mi-\w{17}$)",
+            );
+        }
+    }
+    for (i, t) in req.targets.iter().flatten().enumerate() {
+        v.required(&format!("targets.{}.member.key", i + 1), t.key.as_ref());
+        v.length(
+            &format!("targets.{}.member.key", i + 1),
+            t.key.as_deref(),
+            1,
+            163,
+        );
+        v.list_length(
+            &format!("targets.{}.member.values", i + 1),
+            t.values.as_ref().map(Vec::len),
+            0,
+            50,
+        );
+    }
+    v.finish().map_err(ApiError::validation)?;
+    let has_ids = req.instance_ids.as_ref().is_some_and(|l| !l.is_empty());
+    let has_targets = req.targets.as_ref().is_some_and(|l| !l.is_empty());
+    match (has_ids, has_targets) {
+        (true, true) => Err(ApiError::validation(
+            "InstanceIds and Targets cannot both be specified.",
+        )),
+        (false, false) => Err(ApiError::validation(
+            "Either InstanceIds or Targets must be specified.",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The nodes a request targets, in the order they will be started: (id, name).
+fn resolve_targets(
+    ctx: &Ctx,
+    req: &SendCommandRequest,
+) -> Result<(Vec<(String, String)>, bool), ApiError> {
+    let nodes = ctx.state.store.list_instances(&ctx.region)?;
+    let live = |id: &str| {
+        nodes
+            .iter()
+            .find(|n| n.instance_id == id && !n.deregistered)
+    };
+    if let Some(list) = req.instance_ids.as_ref().filter(|l| !l.is_empty()) {
+        let missing: Vec<&String> = list.iter().filter(|id| live(id).is_none()).collect();
+        if !missing.is_empty() {
+            return Err(ApiError::new(
+                "InvalidInstanceId",
+                format!(
+                    "Instances [{}] are not registered managed nodes of this region, or were deregistered.",
+                    missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
+        let mut out: Vec<(String, String)> = Vec::new();
+        for id in list {
+            if !out.iter().any(|(i, _)| i == id) {
+                out.push((
+                    id.clone(),
+                    live(id).map(|n| n.name.clone()).unwrap_or_default(),
+                ));
+            }
+        }
+        return Ok((out, false));
+    }
+    let mut tags: std::collections::HashMap<String, Vec<(String, String)>> = Default::default();
+    for (id, k, v) in ctx
+        .state
+        .store
+        .tags_of_type(&ctx.region, "ManagedInstance")?
+    {
+        tags.entry(id).or_default().push((k, v));
+    }
+    let mut rules = Vec::new();
+    for t in req.targets.clone().unwrap_or_default() {
+        let key = t.key.unwrap_or_default();
+        let values = t.values.unwrap_or_default();
+        rules.push(match key.as_str() {
+            "InstanceIds" => TargetRule::Ids(values),
+            "tag-key" => TargetRule::TagKey(values),
+            k => match k.strip_prefix("tag:").filter(|t| !t.is_empty()) {
+                Some(tag) => TargetRule::Tag(tag.to_string(), values),
+                None => {
+                    return Err(ApiError::new(
+                        "InvalidTarget",
+                        format!("The target key {key} is not supported; use InstanceIds, tag:<key> or tag-key."),
+                    ))
+                }
+            },
+        });
+    }
+    let by_tag = rules.iter().any(|r| !matches!(r, TargetRule::Ids(_)));
+    let no_tags = Vec::new();
+    let out = nodes
+        .iter()
+        .filter(|n| {
+            let node_tags = tags.get(&n.instance_id).unwrap_or(&no_tags);
+            !n.deregistered && rules.iter().all(|r| r.matches(&n.instance_id, node_tags))
+        })
+        .map(|n| (n.instance_id.clone(), n.name.clone()))
+        .collect();
+    Ok((out, by_tag))
+}
+
+/// One `Targets` entry.
+enum TargetRule {
+    Ids(Vec<String>),
+    TagKey(Vec<String>),
+    Tag(String, Vec<String>),
+}
+
+impl TargetRule {
+    fn matches(&self, id: &str, tags: &[(String, String)]) -> bool {
+        match self {
+            TargetRule::Ids(ids) => ids.iter().any(|v| v == id),
+            TargetRule::TagKey(keys) => tags.iter().any(|(k, _)| keys.contains(k)),
+            TargetRule::Tag(key, values) => {
+                tags.iter().any(|(k, v)| k == key && values.contains(v))
+            }
+        }
+    }
+}
+
+pub fn send_command(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
+    let req: SendCommandRequest = parse(body.clone())?;
+    validate(&req)?;
+    let name = req.document_name.clone().unwrap_or_default();
+    let doc = builtin(&name).ok_or_else(|| {
+        ApiError::new(
+            "InvalidDocument",
+            format!("Document {name} does not exist."),
+        )
+    })?;
+    if let Some(ver) = req
+        .document_version
+        .as_deref()
+        .filter(|v| !matches!(*v, "1" | "$LATEST" | "$DEFAULT"))
+    {
+        return Err(ApiError::new(
+            "InvalidDocumentVersion",
+            format!("Document {name} has no version {ver}."),
+        ));
+    }
+    let hash = doc.hash();
+    if let Some(h) = req.document_hash.as_deref() {
+        if req.document_hash_type.as_deref() == Some("Sha1") || !h.eq_ignore_ascii_case(&hash) {
+            return Err(ApiError::new(
+                "InvalidDocument",
+                "The document hash does not match the document's Sha256 hash.",
+            ));
+        }
+    }
+    let parsed = doc.parsed();
+    let params = resolve_parameters(
+        &parsed.parameters,
+        &req.parameters.clone().unwrap_or_default(),
+    )
+    .map_err(|e| ApiError::new("InvalidParameters", e.0))?;
+    let steps = plan_steps(&parsed, &params).map_err(|e| match e {
+        PlanError::InvalidDocument(m) => ApiError::new("InvalidDocument", m),
+        PlanError::InvalidParameters(m) => ApiError::new("InvalidParameters", m),
+    })?;
+    let (targets, by_tag) = resolve_targets(ctx, &req)?;
+
+    let command_id = ids::uuid_v4(random_bytes());
+    let timeout_seconds = req.timeout_seconds.unwrap_or(3600);
+    let execution_seconds: u64 = steps.iter().map(|s| s.timeout_seconds).sum();
+    let expires_ms = ctx.now_ms + timeout_seconds * 1000 + execution_seconds as i64 * 1000;
+    let (status, details) = if targets.is_empty() {
+        // Nothing matched: say so instead of reporting success for work that did not happen.
+        ("Failed", if by_tag { "NoInstancesInTag" } else { "Failed" })
+    } else {
+        ("Pending", "Pending")
+    };
+    let mut echo = serde_json::Map::new();
+    for key in [
+        "Parameters",
+        "InstanceIds",
+        "Targets",
+        "OutputS3Region",
+        "OutputS3BucketName",
+        "OutputS3KeyPrefix",
+        "ServiceRoleArn",
+        "NotificationConfig",
+        "CloudWatchOutputConfig",
+        "AlarmConfiguration",
+    ] {
+        if let Some(v) = body.get(key) {
+            echo.insert(key.to_string(), v.clone());
+        }
+    }
+    let record = CommandRecord {
+        region: ctx.region.clone(),
+        command_id: command_id.clone(),
+        document_name: doc.name.to_string(),
+        document_version: req.document_version.clone().unwrap_or_default(),
+        document_hash: hash,
+        comment: req.comment.clone().unwrap_or_default(),
+        request_json: Value::Object(echo).to_string(),
+        steps_json: serde_json::to_string(&steps).map_err(ApiError::internal)?,
+        requested_ms: ctx.now_ms,
+        expires_ms,
+        timeout_seconds,
+        max_concurrency: req.max_concurrency.clone().unwrap_or_else(|| "50".into()),
+        max_errors: req.max_errors.clone().unwrap_or_else(|| "0".into()),
+        status: status.into(),
+        status_details: details.into(),
+        target_count: targets.len() as i64,
+        completed_count: 0,
+        error_count: 0,
+        delivery_timed_out_count: 0,
+        cancel_requested: false,
+    };
+    let mut invocations = Vec::with_capacity(targets.len());
+    let mut plugins = Vec::with_capacity(targets.len() * steps.len());
+    for (seq, (instance_id, name)) in targets.iter().enumerate() {
+        invocations.push(InvocationRecord {
+            command_id: command_id.clone(),
+            instance_id: instance_id.clone(),
+            seq: seq as i64,
+            instance_name: name.clone(),
+            status: "Pending".into(),
+            status_details: "Pending".into(),
+            dispatched_ms: None,
+            acked: false,
+            response_code: -1,
+            start_ms: None,
+            end_ms: None,
+        });
+        for (i, step) in steps.iter().enumerate() {
+            plugins.push(PluginRecord {
+                command_id: command_id.clone(),
+                instance_id: instance_id.clone(),
+                seq: i as i64,
+                name: step.name.clone(),
+                status: "Pending".into(),
+                status_details: "Pending".into(),
+                response_code: -1,
+                start_ms: None,
+                end_ms: None,
+                stdout: String::new(),
+                stderr: String::new(),
+                stdout_bytes: 0,
+                stderr_bytes: 0,
+                detail: String::new(),
+            });
+        }
+    }
+    ctx.state
+        .store
+        .create_command(&record, &invocations, &plugins)?;
+    ctx.state.orchestrator.kick();
+    Ok(json!({ "Command": command_json(ctx, &record) }))
+}

@@ -1,0 +1,149 @@
+//! What agents report about commands: acknowledgements, output, results. The node id always
+//! comes from the authenticated channel; a report about another node's invocation is ignored.
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use bosun_core::command::{roll_up, InvocationEvent, PluginOutcome};
+use bosun_proto::command::{NotRunReason, StepStatus, Stream};
+use bosun_proto::{CommandResult, OutputChunk, ServerMessage};
+
+use super::{apply, state_of};
+use crate::state::AppState;
+
+/// The agent persisted a command.
+pub fn on_ack(state: &AppState, instance_id: &str, command_id: &str) -> anyhow::Result<()> {
+    let Some(mut i) = state.store.invocation(command_id, instance_id)? else {
+        tracing::warn!(%instance_id, %command_id, "ack for an unknown invocation");
+        return Ok(());
+    };
+    if state_of(&i).is_terminal() {
+        return Ok(());
+    }
+    i.acked = true;
+    apply(&mut i, InvocationEvent::Acknowledged);
+    state.store.update_invocation(&i)?;
+    state.orchestrator.kick();
+    Ok(())
+}
+
+/// A piece of live output: store it in the blob store at its offset.
+pub fn on_output(state: &AppState, instance_id: &str, chunk: &OutputChunk) -> anyhow::Result<()> {
+    if state
+        .store
+        .invocation(&chunk.command_id, instance_id)?
+        .is_none()
+    {
+        tracing::warn!(%instance_id, command_id = %chunk.command_id, "output for an unknown invocation");
+        return Ok(());
+    }
+    let data = B64.decode(&chunk.data)?;
+    state.blobs.write_at(
+        &chunk.command_id,
+        instance_id,
+        &chunk.step,
+        chunk.stream,
+        chunk.offset,
+        &data,
+    )?;
+    state
+        .feed
+        .publish(&chunk.command_id, instance_id, chunk.stream, &data);
+    Ok(())
+}
+
+fn outcome(s: StepStatus) -> PluginOutcome {
+    match s {
+        StepStatus::Success => PluginOutcome::Success,
+        StepStatus::Failed => PluginOutcome::Failed,
+        StepStatus::TimedOut => PluginOutcome::TimedOut,
+        StepStatus::Cancelled => PluginOutcome::Cancelled,
+        StepStatus::Skipped => PluginOutcome::Skipped,
+        StepStatus::NotStarted => PluginOutcome::NotStarted,
+    }
+}
+
+/// A command's final result on a node: store it, then acknowledge so the agent drops its copy.
+pub fn on_result(
+    state: &AppState,
+    instance_id: &str,
+    result: &CommandResult,
+) -> anyhow::Result<()> {
+    let ack = || {
+        state.hub.send(
+            instance_id,
+            ServerMessage::ResultAck {
+                command_id: result.command_id.clone(),
+            },
+        );
+    };
+    let Some(mut i) = state.store.invocation(&result.command_id, instance_id)? else {
+        tracing::warn!(%instance_id, command_id = %result.command_id, "result for an unknown invocation");
+        ack();
+        return Ok(());
+    };
+    if state_of(&i).is_terminal() {
+        ack();
+        return Ok(());
+    }
+    let mut plugins = state.store.plugins(&result.command_id, instance_id)?;
+    let event = match result.not_run {
+        Some(NotRunReason::DeliveryTimedOut) => InvocationEvent::DeliveryDeadlinePassed,
+        Some(NotRunReason::Cancelled) => InvocationEvent::CancelConfirmed,
+        None => {
+            let mut outcomes = Vec::new();
+            for p in plugins.iter_mut() {
+                let Some(step) = result.steps.iter().find(|s| s.name == p.name) else {
+                    outcomes.push(PluginOutcome::NotStarted);
+                    continue;
+                };
+                let o = outcome(step.status);
+                outcomes.push(o);
+                p.status = o.status().as_str().to_string();
+                p.status_details = o.details().to_string();
+                p.response_code = i64::from(step.response_code);
+                p.start_ms = step.start_ms;
+                p.end_ms = step.end_ms;
+                p.stdout = step.stdout.clone();
+                p.stderr = step.stderr.clone();
+                p.stdout_bytes = step.stdout_bytes as i64;
+                p.stderr_bytes = step.stderr_bytes as i64;
+                p.detail = step.detail.clone().unwrap_or_default();
+                for (stream, size) in [
+                    (Stream::Stdout, step.stdout_bytes),
+                    (Stream::Stderr, step.stderr_bytes),
+                ] {
+                    let have = state
+                        .blobs
+                        .len(&result.command_id, instance_id, &p.name, stream);
+                    if have < size {
+                        state.hub.send(
+                            instance_id,
+                            ServerMessage::FetchOutput {
+                                command_id: result.command_id.clone(),
+                                step: p.name.clone(),
+                                stream,
+                                offset: have,
+                            },
+                        );
+                    }
+                }
+            }
+            InvocationEvent::Finished(roll_up(&outcomes))
+        }
+    };
+    apply(&mut i, event);
+    let first = result.steps.first();
+    i.response_code = result
+        .steps
+        .iter()
+        .find(|s| s.response_code != 0)
+        .or(first)
+        .map(|s| i64::from(s.response_code))
+        .unwrap_or(-1);
+    i.start_ms = result.steps.iter().filter_map(|s| s.start_ms).min();
+    i.end_ms = result.steps.iter().filter_map(|s| s.end_ms).max();
+    state.store.update_invocation_with_plugins(&i, &plugins)?;
+    ack();
+    state.orchestrator.kick();
+    Ok(())
+}

@@ -1,0 +1,240 @@
+//! The Run Command orchestrator: sends invocations to agents within the rate controls, re-sends
+//! until acknowledged, applies delivery deadlines and cancellations, records results, and keeps
+//! each command's aggregate status. All decisions come from `bosun_core::command`; this module
+//! only applies them to the store and the agent channels.
+
+mod events;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bosun_core::command::{
+    command_status, next, plan, CommandCounts, DispatchCounts, InvocationEvent, InvocationState,
+    MaxConcurrency, MaxErrors,
+};
+use bosun_core::document::StepPlan;
+use bosun_proto::{CommandDelivery, ServerMessage};
+use bosun_store::{CommandRecord, InvocationRecord};
+use tokio::sync::Notify;
+
+use crate::state::{now_ms, AppState};
+
+pub use events::{on_ack, on_output, on_result};
+
+/// How long an unacknowledged delivery waits before it is sent again.
+const RESEND_AFTER_MS: i64 = 5_000;
+/// How often the orchestrator looks at active commands without being asked.
+const SWEEP_EVERY: Duration = Duration::from_millis(500);
+
+/// Wakes the orchestrator loop.
+#[derive(Default)]
+pub struct Orchestrator {
+    notify: Notify,
+}
+
+impl Orchestrator {
+    /// Ask for a pass soon (after a new command, a result, a connect...).
+    pub fn kick(&self) {
+        self.notify.notify_one();
+    }
+}
+
+/// Run the orchestrator until the process ends.
+pub async fn run(state: Arc<AppState>) {
+    let mut sweep = tokio::time::interval(SWEEP_EVERY);
+    sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = state.orchestrator.notify.notified() => {}
+            _ = sweep.tick() => {}
+        }
+        let st = state.clone();
+        match tokio::task::spawn_blocking(move || tick(&st, now_ms())).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "orchestrator pass failed"),
+            Err(e) => tracing::error!(error = %e, "orchestrator pass panicked"),
+        }
+    }
+}
+
+fn state_of(i: &InvocationRecord) -> InvocationState {
+    InvocationState::from_wire(&i.status, &i.status_details).unwrap_or(InvocationState::Pending)
+}
+
+/// Apply an event to an invocation record; `false` when it does not apply (left unchanged).
+pub(crate) fn apply(i: &mut InvocationRecord, event: InvocationEvent) -> bool {
+    match next(state_of(i), event) {
+        Ok(s) => {
+            i.status = s.status().as_str().to_string();
+            i.status_details = s.details().to_string();
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// One pass over every active command.
+pub fn tick(state: &AppState, now: i64) -> anyhow::Result<()> {
+    for c in state.store.active_commands()? {
+        if let Err(e) = process(state, c, now) {
+            tracing::error!(error = %e, "could not advance a command");
+        }
+    }
+    Ok(())
+}
+
+fn delivery(c: &CommandRecord) -> anyhow::Result<CommandDelivery> {
+    let steps: Vec<StepPlan> = serde_json::from_str(&c.steps_json)?;
+    Ok(CommandDelivery {
+        command_id: c.command_id.clone(),
+        document_name: c.document_name.clone(),
+        document_hash: c.document_hash.clone(),
+        steps,
+        deliver_by_ms: c.expires_ms,
+        region: c.region.clone(),
+    })
+}
+
+/// Send (or re-send) one invocation to its node; `Delayed` when the node is not connected.
+fn send(
+    state: &AppState,
+    msg: &CommandDelivery,
+    i: &mut InvocationRecord,
+    now: i64,
+) -> anyhow::Result<()> {
+    let sent = state
+        .hub
+        .send(&i.instance_id, ServerMessage::RunCommand(msg.clone()));
+    let event = if sent {
+        InvocationEvent::Sent
+    } else {
+        InvocationEvent::DeliveryFailed
+    };
+    apply(i, event);
+    if sent {
+        i.dispatched_ms = Some(now);
+    } else if i.dispatched_ms.is_none() {
+        // Attempted: it counts against MaxConcurrency and is retried when the node returns.
+        i.dispatched_ms = Some(0);
+    }
+    state.store.update_invocation(i)?;
+    Ok(())
+}
+
+fn process(state: &AppState, mut c: CommandRecord, now: i64) -> anyhow::Result<()> {
+    let msg = delivery(&c)?;
+    let mut invocations = state.store.invocations(&c.command_id)?;
+    for i in invocations
+        .iter_mut()
+        .filter(|i| !state_of(i).is_terminal())
+    {
+        if now >= c.expires_ms {
+            // ExpiresAfter passed without a terminal answer.
+            if state_of(i) == InvocationState::InProgress && i.acked {
+                state.hub.send(
+                    &i.instance_id,
+                    ServerMessage::CancelCommand {
+                        command_id: c.command_id.clone(),
+                    },
+                );
+            }
+            apply(i, InvocationEvent::DeliveryDeadlinePassed);
+            state.store.update_invocation(i)?;
+            continue;
+        }
+        let due = i.dispatched_ms.is_none_or(|d| now - d >= RESEND_AFTER_MS);
+        match state_of(i) {
+            InvocationState::Cancelling if due => {
+                let cancel = ServerMessage::CancelCommand {
+                    command_id: c.command_id.clone(),
+                };
+                if state.hub.send(&i.instance_id, cancel) {
+                    i.dispatched_ms = Some(now);
+                    state.store.update_invocation(i)?;
+                }
+            }
+            InvocationState::Delayed if state.hub.is_connected(&i.instance_id) => {
+                send(state, &msg, i, now)?;
+            }
+            InvocationState::InProgress if !i.acked && due => {
+                send(state, &msg, i, now)?;
+            }
+            _ => {}
+        }
+    }
+    let targets = invocations.len();
+    let states: Vec<InvocationState> = invocations.iter().map(state_of).collect();
+    let max_concurrency = MaxConcurrency::parse(&c.max_concurrency)
+        .map(|m| m.resolve(targets))
+        .unwrap_or(50);
+    let max_errors = MaxErrors::parse(&c.max_errors)
+        .map(|m| m.resolve(targets))
+        .unwrap_or(0);
+    let decision = plan(&DispatchCounts::tally(&states), max_concurrency, max_errors);
+    let mut to_start = decision.start;
+    for i in invocations.iter_mut() {
+        if state_of(i) != InvocationState::Pending || i.dispatched_ms.is_some() {
+            continue;
+        }
+        if decision.terminate_not_started {
+            apply(i, InvocationEvent::MaxErrorsExceeded);
+            state.store.update_invocation(i)?;
+        } else if to_start > 0 {
+            to_start -= 1;
+            send(state, &msg, i, now)?;
+        }
+    }
+    let states: Vec<InvocationState> = invocations.iter().map(state_of).collect();
+    let (status, details) = command_status(&states, max_errors, c.cancel_requested);
+    let counts = CommandCounts::tally(&states);
+    c.status = status.as_str().to_string();
+    c.status_details = details.to_string();
+    c.completed_count = counts.completed_count as i64;
+    c.error_count = counts.error_count as i64;
+    c.delivery_timed_out_count = counts.delivery_timed_out_count as i64;
+    let active = states.iter().any(|s| !s.is_terminal());
+    state.store.update_command_status(&c, active)?;
+    if !active {
+        tracing::info!(command_id = %c.command_id, status = %c.status, details = %c.status_details, "command finished");
+    }
+    Ok(())
+}
+
+/// `CancelCommand`: cancel the chosen invocations (all when `instance_ids` is empty).
+pub fn cancel(
+    state: &AppState,
+    c: &CommandRecord,
+    invocations: &[InvocationRecord],
+    instance_ids: &[String],
+    now: i64,
+) -> Result<(), bosun_store::StoreError> {
+    let whole = instance_ids.is_empty();
+    for i in invocations {
+        if !whole && !instance_ids.contains(&i.instance_id) {
+            continue;
+        }
+        let mut i = i.clone();
+        if state_of(&i).is_terminal() {
+            continue;
+        }
+        let was_sent = state_of(&i) == InvocationState::InProgress;
+        if apply(&mut i, InvocationEvent::CancelRequested) {
+            if was_sent
+                && state.hub.send(
+                    &i.instance_id,
+                    ServerMessage::CancelCommand {
+                        command_id: c.command_id.clone(),
+                    },
+                )
+            {
+                i.dispatched_ms = Some(now);
+            }
+            state.store.update_invocation(&i)?;
+        }
+    }
+    if whole {
+        state.store.request_cancel(&c.command_id)?;
+    }
+    state.orchestrator.kick();
+    Ok(())
+}

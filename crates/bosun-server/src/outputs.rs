@@ -1,0 +1,147 @@
+//! Bosun's own HTTP endpoints for command output, both SigV4-signed like the API and checked
+//! against `ssm:GetCommandInvocation`:
+//! - `GET /v1/output/<command>/<node>/<step>/<stdout|stderr>`: the full stream (the target of
+//!   `StandardOutputUrl`/`StandardErrorUrl`), e.g. `curl --aws-sigv4 aws:amz:<region>:ssm`.
+//! - `GET /v1/commands/<command>/live` (websocket): output chunks as agents send them.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::ws::{Message, WebSocketUpgrade};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+
+use crate::api::auth::{authenticate, authorize, Caller};
+use crate::api::error::ApiError;
+use crate::blobs::stream_from_name;
+use crate::state::{now_ms, AppState};
+
+fn check(
+    state: &AppState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    command_id: &str,
+) -> Result<Caller, ApiError> {
+    let caller = authenticate(state, method, uri, headers, b"", now_ms(), false)?;
+    authorize(state, &caller, "ssm:GetCommandInvocation", "*")?;
+    if state
+        .store
+        .get_command(&caller.region, command_id)?
+        .is_none()
+    {
+        return Err(ApiError::new(
+            "InvalidCommandId",
+            format!("Command {command_id} does not exist in this region."),
+        )
+        .with_status(StatusCode::NOT_FOUND));
+    }
+    Ok(caller)
+}
+
+pub async fn get_output(
+    State(state): State<Arc<AppState>>,
+    Path((command_id, instance_id, step, stream)): Path<(String, String, String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let st = state.clone();
+    let cid = command_id.clone();
+    let checked =
+        tokio::task::spawn_blocking(move || check(&st, &method, &uri, &headers, &cid)).await;
+    match checked {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => return e.into_response(),
+        Err(e) => return ApiError::internal(e).into_response(),
+    }
+    let not_found = || {
+        ApiError::new("InvocationDoesNotExist", "No such output.")
+            .with_status(StatusCode::NOT_FOUND)
+    };
+    let Some(stream) = stream_from_name(&stream) else {
+        return not_found().into_response();
+    };
+    let Some(file) = state.blobs.open(&command_id, &instance_id, &step, stream) else {
+        // A step that printed nothing has no blob: an empty stream.
+        return if state
+            .store
+            .invocation(&command_id, &instance_id)
+            .ok()
+            .flatten()
+            .is_some()
+        {
+            (
+                StatusCode::OK,
+                [("content-type", "text/plain; charset=utf-8")],
+                "",
+            )
+                .into_response()
+        } else {
+            not_found().into_response()
+        };
+    };
+    let body = Body::from_stream(tokio_util::io::ReaderStream::new(
+        tokio::fs::File::from_std(file),
+    ));
+    (
+        StatusCode::OK,
+        [("content-type", "text/plain; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+pub async fn live(
+    State(state): State<Arc<AppState>>,
+    Path(command_id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let st = state.clone();
+    let cid = command_id.clone();
+    let checked =
+        tokio::task::spawn_blocking(move || check(&st, &method, &uri, &headers, &cid)).await;
+    match checked {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => return e.into_response(),
+        Err(e) => return ApiError::internal(e).into_response(),
+    }
+    let mut feed = state.feed.subscribe(&command_id);
+    ws.on_upgrade(move |mut socket| async move {
+        loop {
+            match feed.recv().await {
+                Ok(item) => {
+                    let msg = serde_json::json!({
+                        "instance_id": item.instance_id,
+                        "stream": item.stream,
+                        "data": B64.encode(&item.data),
+                    });
+                    if socket
+                        .send(Message::Text(msg.to_string().into()))
+                        .await
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                    let msg = serde_json::json!({ "lagged": n });
+                    if socket
+                        .send(Message::Text(msg.to_string().into()))
+                        .await
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    })
+}
