@@ -30,17 +30,43 @@ pub async fn send_raw(addr: &str, request: &[u8]) -> std::io::Result<Response> {
     stream.write_all(request).await?;
     let mut buf = Vec::new();
     stream.read_to_end(&mut buf).await?;
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    let status = text
+    let split = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| p + 4)
+        .unwrap_or(buf.len());
+    let head = String::from_utf8_lossy(&buf[..split]).to_ascii_lowercase();
+    let status = head
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    Ok(Response { status, body })
+    let raw = &buf[split..];
+    let body = if head.contains("transfer-encoding: chunked") {
+        dechunk(raw)
+    } else {
+        raw.to_vec()
+    };
+    Ok(Response {
+        status,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
+}
+
+/// Decode an HTTP/1.1 chunked body.
+fn dechunk(mut raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(eol) = raw.windows(2).position(|w| w == b"\r\n") {
+        let size =
+            usize::from_str_radix(String::from_utf8_lossy(&raw[..eol]).trim(), 16).unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        let start = eol + 2;
+        out.extend_from_slice(&raw[start..(start + size).min(raw.len())]);
+        raw = &raw[(start + size + 2).min(raw.len())..];
+    }
+    out
 }
 
 pub async fn get(addr: &str, path: &str) -> std::io::Result<Response> {
@@ -115,4 +141,38 @@ pub async fn send_signed(addr: &str, req: &SignedRequest) -> Response {
         req.body
     ));
     send_raw(addr, text.as_bytes()).await.expect("send request")
+}
+
+/// A SigV4-signed GET of a Bosun URL (`http://addr/path`), as `curl --aws-sigv4` sends it.
+pub async fn signed_get(url: &str, akid: &str, secret: &str, region: &str) -> Response {
+    let rest = url.strip_prefix("http://").expect("http URL");
+    let (addr, path) = rest
+        .split_once('/')
+        .map(|(a, p)| (a, format!("/{p}")))
+        .expect("URL with a path");
+    let identity = Credentials::new(akid, secret, None, None, "e2e").into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region)
+        .name("ssm")
+        .time(SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()
+        .expect("signing params")
+        .into();
+    let headers = [("host".to_string(), addr.to_string())];
+    let signable = SignableRequest::new(
+        "GET",
+        url.to_string(),
+        headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        SignableBody::Bytes(b""),
+    )
+    .expect("signable");
+    let (instructions, _) = sign(signable, &params).expect("sign").into_parts();
+    let mut text = format!("GET {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n");
+    for (k, v) in instructions.headers() {
+        text.push_str(&format!("{k}: {v}\r\n"));
+    }
+    text.push_str("\r\n");
+    send_raw(addr, text.as_bytes()).await.expect("GET")
 }

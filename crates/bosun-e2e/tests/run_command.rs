@@ -1,0 +1,396 @@
+//! Run Command end to end: real agents run real shell commands; statuses, output, timeouts,
+//! cancellation, rate controls and delivery deadlines behave as AWS documents them.
+
+use std::time::Duration;
+
+use aws_sdk_ssm::error::ProvideErrorMetadata;
+use aws_sdk_ssm::types::{CommandInvocationStatus, CommandStatus};
+use bosun_e2e::fleet::Fleet;
+use bosun_e2e::http::signed_get;
+use bosun_e2e::wait_for;
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_codes_and_output_come_back_exactly() {
+    let fleet = Fleet::start(1, 1).await;
+    let id = fleet.ids()[0].clone();
+    let cmd = fleet
+        .run(
+            &[id.clone()],
+            &["echo hello", "echo oops >&2", "exit 3"],
+            &[],
+        )
+        .await;
+    let inv = fleet.wait_done(&cmd, &id, LIMIT).await;
+    assert_eq!(inv.status(), Some(&CommandInvocationStatus::Failed));
+    assert_eq!(inv.status_details(), Some("Failed"));
+    assert_eq!(inv.response_code(), 3);
+    assert_eq!(inv.standard_output_content(), Some("hello\n"));
+    assert_eq!(inv.standard_error_content(), Some("oops\n"));
+    assert_eq!(inv.plugin_name(), Some("aws:runShellScript"));
+    let c = fleet.wait_command(&cmd, LIMIT).await;
+    assert_eq!(c.status(), Some(&CommandStatus::Failed));
+    assert_eq!(
+        (c.target_count(), c.completed_count(), c.error_count()),
+        (1, 1, 1)
+    );
+
+    // Environment and working directory.
+    let cmd = fleet
+        .run(
+            &[id.clone()],
+            &["echo $AWS_SSM_INSTANCE_ID $AWS_SSM_REGION_NAME", "pwd"],
+            &[("workingDirectory", "/tmp")],
+        )
+        .await;
+    let inv = fleet.wait_done(&cmd, &id, LIMIT).await;
+    assert_eq!(inv.status(), Some(&CommandInvocationStatus::Success));
+    assert_eq!(
+        inv.standard_output_content(),
+        Some(format!("{id} us-east-1\n/tmp\n").as_str())
+    );
+
+    // Details of ListCommandInvocations carry the plugin.
+    let list = fleet
+        .client
+        .list_command_invocations()
+        .command_id(&cmd)
+        .details(true)
+        .send()
+        .await
+        .unwrap();
+    let plugins = list.command_invocations()[0].command_plugins();
+    assert_eq!(plugins.len(), 1);
+    assert_eq!(plugins[0].name(), Some("aws:runShellScript"));
+    assert_eq!(plugins[0].response_code(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_output_is_cut_in_the_api_and_whole_at_the_url() {
+    let fleet = Fleet::start(1, 1).await;
+    let id = fleet.ids()[0].clone();
+    // 100 KB of stdout: 1,000 lines of 99 characters plus newline.
+    let cmd = fleet
+        .run(
+            &[id.clone()],
+            &[
+                "for i in $(seq 1 1000); do printf '%099d\\n' $i; done",
+                "head -c 20000 /dev/zero | tr '\\0' e >&2",
+            ],
+            &[],
+        )
+        .await;
+    let inv = fleet.wait_done(&cmd, &id, LIMIT).await;
+    assert_eq!(inv.status(), Some(&CommandInvocationStatus::Success));
+    assert_eq!(
+        inv.standard_output_content().unwrap().chars().count(),
+        24_000
+    );
+    assert_eq!(inv.standard_error_content().unwrap().chars().count(), 8_000);
+    let (akid, secret) = fleet.server.admin_credentials();
+    let url = inv.standard_output_url().unwrap().to_string();
+    let full = wait_for("the full output at its URL", LIMIT, || async {
+        let r = signed_get(&url, &akid, &secret, "us-east-1").await;
+        (r.status == 200 && r.body.len() == 100_000).then_some(r.body)
+    })
+    .await;
+    assert!(full.starts_with(&format!("{:099}\n", 1)));
+    assert!(full.ends_with(&format!("{:099}\n", 1000)));
+    let err = signed_get(
+        inv.standard_error_url().unwrap(),
+        &akid,
+        &secret,
+        "us-east-1",
+    )
+    .await;
+    assert_eq!(err.body.len(), 20_000);
+    // Unsigned or wrongly signed requests get nothing.
+    let r = signed_get(&url, &akid, "wrong", "us-east-1").await;
+    assert_eq!(r.status, 400, "{}", r.body);
+}
+
+fn pid_alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| {
+            !s.rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+        })
+        .unwrap_or(false)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timeouts_and_cancels_stop_the_whole_process_tree() {
+    let fleet = Fleet::start(1, 1).await;
+    let id = fleet.ids()[0].clone();
+    let pids = tempfile::tempdir().unwrap();
+    let timed = pids.path().join("timed");
+    let script = format!(
+        "sleep 30 & echo $! > {0}.bg; echo $$ > {0}; wait",
+        timed.display()
+    );
+    let cmd = fleet
+        .run(&[id.clone()], &[&script], &[("executionTimeout", "2")])
+        .await;
+    let started = std::time::Instant::now();
+    let inv = fleet.wait_done(&cmd, &id, LIMIT).await;
+    assert_eq!(inv.status(), Some(&CommandInvocationStatus::TimedOut));
+    assert_eq!(inv.status_details(), Some("ExecutionTimedOut"));
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "stopped promptly"
+    );
+    for f in [timed.clone(), timed.with_extension("bg")] {
+        let pid: i32 = std::fs::read_to_string(&f).unwrap().trim().parse().unwrap();
+        assert!(
+            !pid_alive(pid),
+            "process {pid} from {} survived the timeout",
+            f.display()
+        );
+    }
+    let c = fleet.wait_command(&cmd, LIMIT).await;
+    assert_eq!(c.status(), Some(&CommandStatus::TimedOut));
+
+    let cancelled = pids.path().join("cancelled");
+    let script = format!("echo $$ > {}; sleep 60", cancelled.display());
+    let cmd = fleet.run(&[id.clone()], &[&script], &[]).await;
+    wait_for("the script to start", LIMIT, || async {
+        cancelled.exists().then_some(())
+    })
+    .await;
+    fleet
+        .client
+        .cancel_command()
+        .command_id(&cmd)
+        .send()
+        .await
+        .expect("CancelCommand");
+    let inv = fleet.wait_done(&cmd, &id, LIMIT).await;
+    assert_eq!(inv.status(), Some(&CommandInvocationStatus::Cancelled));
+    let pid: i32 = std::fs::read_to_string(&cancelled)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(!pid_alive(pid));
+    let c = fleet.wait_command(&cmd, LIMIT).await;
+    assert_eq!(c.status(), Some(&CommandStatus::Cancelled));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_controls_bound_concurrency_and_stop_after_errors() {
+    let fleet = Fleet::start(3, 3).await;
+    let ids = fleet.ids();
+    let log = tempfile::tempdir().unwrap();
+    let script = format!(
+        "echo start $(date +%s%N) >> {0}/$AWS_SSM_INSTANCE_ID; sleep 0.3; echo end $(date +%s%N) >> {0}/$AWS_SSM_INSTANCE_ID",
+        log.path().display()
+    );
+    let out = fleet
+        .client
+        .send_command()
+        .document_name("AWS-RunShellScript")
+        .set_instance_ids(Some(ids.clone()))
+        .parameters("commands", vec![script])
+        .max_concurrency("1")
+        .send()
+        .await
+        .unwrap();
+    let cmd = out.command.unwrap().command_id.unwrap();
+    let c = fleet.wait_command(&cmd, LIMIT).await;
+    assert_eq!(c.status(), Some(&CommandStatus::Success));
+    let mut spans: Vec<(u128, u128)> = ids
+        .iter()
+        .map(|id| {
+            let text = std::fs::read_to_string(log.path().join(id)).unwrap();
+            let nums: Vec<u128> = text
+                .lines()
+                .map(|l| l.split_whitespace().nth(1).unwrap().parse().unwrap())
+                .collect();
+            (nums[0], nums[1])
+        })
+        .collect();
+    spans.sort();
+    for w in spans.windows(2) {
+        assert!(
+            w[0].1 <= w[1].0,
+            "invocations overlapped with MaxConcurrency 1: {spans:?}"
+        );
+    }
+
+    // MaxErrors 0: the first failure stops dispatch; the rest are Terminated.
+    let out = fleet
+        .client
+        .send_command()
+        .document_name("AWS-RunShellScript")
+        .set_instance_ids(Some(ids.clone()))
+        .parameters("commands", vec!["exit 1".to_string()])
+        .max_concurrency("1")
+        .max_errors("0")
+        .send()
+        .await
+        .unwrap();
+    let cmd = out.command.unwrap().command_id.unwrap();
+    let c = fleet.wait_command(&cmd, LIMIT).await;
+    assert_eq!(c.status(), Some(&CommandStatus::Failed));
+    let invs = fleet
+        .client
+        .list_command_invocations()
+        .command_id(&cmd)
+        .send()
+        .await
+        .unwrap();
+    let details: Vec<&str> = invs
+        .command_invocations()
+        .iter()
+        .filter_map(|i| i.status_details())
+        .collect();
+    assert_eq!(
+        details.iter().filter(|d| **d == "Failed").count(),
+        1,
+        "{details:?}"
+    );
+    assert_eq!(
+        details.iter().filter(|d| **d == "Terminated").count(),
+        2,
+        "{details:?}"
+    );
+    assert_eq!(c.error_count(), 1);
+    assert_eq!(c.completed_count(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_nodes_are_delayed_then_run_and_expired_ones_never_run() {
+    let mut fleet = Fleet::start(2, 0).await;
+    let ids = fleet.ids();
+    let marks = tempfile::tempdir().unwrap();
+    let late = marks.path().join("late");
+    let expired = marks.path().join("expired");
+
+    let cmd_late = fleet
+        .run(
+            &[ids[0].clone()],
+            &[&format!("touch {}", late.display())],
+            &[],
+        )
+        .await;
+    let out = fleet
+        .client
+        .send_command()
+        .document_name("AWS-RunShellScript")
+        .instance_ids(&ids[1])
+        .parameters("commands", vec![format!("touch {}", expired.display())])
+        .parameters("executionTimeout", vec!["1".into()])
+        .timeout_seconds(30)
+        .send()
+        .await
+        .unwrap();
+    let cmd_expired = out.command.unwrap().command_id.unwrap();
+
+    wait_for("the offline invocation to be Delayed", LIMIT, || async {
+        let inv = fleet
+            .client
+            .get_command_invocation()
+            .command_id(&cmd_late)
+            .instance_id(&ids[0])
+            .send()
+            .await
+            .ok()?;
+        (inv.status() == Some(&CommandInvocationStatus::Delayed)).then_some(())
+    })
+    .await;
+    fleet.agents[0].start();
+    let inv = fleet.wait_done(&cmd_late, &ids[0], LIMIT).await;
+    assert_eq!(inv.status(), Some(&CommandInvocationStatus::Success));
+    assert!(late.exists());
+
+    // The second node stays away past ExpiresAfter (30 s + 1 s): DeliveryTimedOut, and when it
+    // comes back the command does not run.
+    let inv = fleet
+        .wait_done(&cmd_expired, &ids[1], Duration::from_secs(60))
+        .await;
+    assert_eq!(inv.status(), Some(&CommandInvocationStatus::TimedOut));
+    assert_eq!(inv.status_details(), Some("DeliveryTimedOut"));
+    let c = fleet.wait_command(&cmd_expired, LIMIT).await;
+    assert_eq!(c.delivery_timed_out_count(), 1);
+    fleet.agents[1].start();
+    fleet.wait_online(&ids[1]).await;
+    // A later command on the same node proves the node is working and has drained its queue.
+    let probe = fleet.run(&[ids[1].clone()], &["true"], &[]).await;
+    fleet.wait_done(&probe, &ids[1], LIMIT).await;
+    assert!(!expired.exists(), "an expired command must never run");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_get_the_aws_errors() {
+    let fleet = Fleet::start(1, 1).await;
+    let c = &fleet.client;
+    let err = c
+        .send_command()
+        .document_name("AWS-RunShellScript")
+        .instance_ids("mi-00000000000000000")
+        .parameters("commands", vec!["true".into()])
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("InvalidInstanceId"));
+    let err = c
+        .send_command()
+        .document_name("No-Such-Doc")
+        .instance_ids(fleet.ids()[0].clone())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("InvalidDocument"));
+    let err = c
+        .send_command()
+        .document_name("AWS-RunShellScript")
+        .instance_ids(fleet.ids()[0].clone())
+        .parameters("bogus", vec!["x".into()])
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("InvalidParameters"));
+    let err = c
+        .send_command()
+        .document_name("AWS-RunShellScript")
+        .instance_ids(fleet.ids()[0].clone())
+        .parameters("commands", vec!["true".into()])
+        .parameters("executionTimeout", vec!["0; rm -rf /".into()])
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("InvalidParameters"));
+    let err = c
+        .get_command_invocation()
+        .command_id("00000000-0000-4000-8000-000000000000")
+        .instance_id(fleet.ids()[0].clone())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("InvalidCommandId"));
+    let cmd = fleet.run(&fleet.ids(), &["true"], &[]).await;
+    let err = c
+        .get_command_invocation()
+        .command_id(&cmd)
+        .instance_id("mi-00000000000000000")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("InvocationDoesNotExist"));
+    let err = c
+        .get_command_invocation()
+        .command_id(&cmd)
+        .instance_id(fleet.ids()[0].clone())
+        .plugin_name("aws:nothing")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("InvalidPluginName"));
+    // A tag that matches nothing is reported as such, never as success.
+    let cmd = fleet.run_tagged("env", "nowhere", &["true"]).await;
+    let c = fleet.wait_command(&cmd, LIMIT).await;
+    assert_eq!(c.status(), Some(&CommandStatus::Failed));
+    assert_eq!(c.status_details(), Some("NoInstancesInTag"));
+    assert_eq!(c.target_count(), 0);
+}
