@@ -2,7 +2,9 @@
 //! the server, authenticated with the node's Ed25519 key.
 
 pub mod channel;
+pub mod cleanup;
 pub mod commands;
+pub mod config;
 pub mod fsutil;
 pub mod identity;
 pub mod register;

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use bosun_agent::commands::{CommandService, Settings};
+use bosun_agent::config::AgentConfig;
 use bosun_agent::identity::Identity;
 use bosun_agent::register::{register, RegisterArgs};
 use clap::{Parser, Subcommand};
@@ -39,7 +40,23 @@ enum Command {
     Run {
         #[arg(long, default_value = "/var/lib/bosun-agent")]
         state_dir: PathBuf,
+        /// The agent config file (JSON, AWS agent key names); default <state-dir>/agent.json.
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
+    /// The agent configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print every setting with its default value, as a config file.
+    Defaults,
+    /// Check a config file and print the settings it results in.
+    Check { file: PathBuf },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -82,18 +99,26 @@ fn main() -> anyhow::Result<()> {
                 println!("registered as {} in {}", identity.instance_id, identity.region);
                 Ok(())
             }
-            Command::Run { state_dir } => {
+            Command::Config { command: ConfigCommand::Defaults } => {
+                println!("{}", AgentConfig::defaults_json());
+                Ok(())
+            }
+            Command::Config { command: ConfigCommand::Check { file } } => {
+                let config = AgentConfig::load(&file)?;
+                println!("{}", config.to_json());
+                Ok(())
+            }
+            Command::Run { state_dir, config } => {
                 let identity = Identity::load(&state_dir)?;
                 tracing::info!(instance_id = %identity.instance_id, server = %identity.server, "bosun-agent starting");
-                let settings = Settings {
-                    agent_exe: std::env::current_exe().context("locating the bosun-agent binary")?,
-                    workers: 5,
-                    stop_timeout: std::time::Duration::from_secs(5),
-                    allow_reboot: false,
-                };
+                let config_path = config.unwrap_or_else(|| state_dir.join("agent.json"));
+                let config = AgentConfig::load(&config_path)?;
+                let exe = std::env::current_exe().context("locating the bosun-agent binary")?;
+                let settings = Settings::from_config(&config, exe);
                 let commands = CommandService::new(&state_dir, &identity.instance_id, settings)
                     .context("opening the command state folders")?;
                 commands.recover().context("resuming commands")?;
+                commands.spawn_sweeper();
                 let reason = tokio::select! {
                     e = bosun_agent::channel::run(&identity, &state_dir, &commands) => e,
                     _ = shutdown_signal() => {

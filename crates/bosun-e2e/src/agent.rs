@@ -77,6 +77,18 @@ impl Agent {
         self.child = Some(child);
     }
 
+    /// Write the agent's config file (`<state-dir>/agent.json`), used from the next start.
+    pub fn configure(&self, json: &str) {
+        std::fs::write(self.state_dir.join("agent.json"), json).expect("write agent.json");
+    }
+
+    /// The node's orchestration folder (command working folders).
+    pub fn orchestration_dir(&self) -> PathBuf {
+        self.state_dir
+            .join(&self.instance_id)
+            .join("document/orchestration")
+    }
+
     /// SIGKILL the running agent and reap it.
     pub async fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {

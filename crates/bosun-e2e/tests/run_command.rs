@@ -17,7 +17,7 @@ async fn exit_codes_and_output_come_back_exactly() {
     let id = fleet.ids()[0].clone();
     let cmd = fleet
         .run(
-            &[id.clone()],
+            std::slice::from_ref(&id),
             &["echo hello", "echo oops >&2", "exit 3"],
             &[],
         )
@@ -39,7 +39,7 @@ async fn exit_codes_and_output_come_back_exactly() {
     // Environment and working directory.
     let cmd = fleet
         .run(
-            &[id.clone()],
+            std::slice::from_ref(&id),
             &["echo $AWS_SSM_INSTANCE_ID $AWS_SSM_REGION_NAME", "pwd"],
             &[("workingDirectory", "/tmp")],
         )
@@ -73,7 +73,7 @@ async fn long_output_is_cut_in_the_api_and_whole_at_the_url() {
     // 100 KB of stdout: 1,000 lines of 99 characters plus newline.
     let cmd = fleet
         .run(
-            &[id.clone()],
+            std::slice::from_ref(&id),
             &[
                 "for i in $(seq 1 1000); do printf '%099d\\n' $i; done",
                 "head -c 20000 /dev/zero | tr '\\0' e >&2",
@@ -130,7 +130,11 @@ async fn timeouts_and_cancels_stop_the_whole_process_tree() {
         timed.display()
     );
     let cmd = fleet
-        .run(&[id.clone()], &[&script], &[("executionTimeout", "2")])
+        .run(
+            std::slice::from_ref(&id),
+            &[&script],
+            &[("executionTimeout", "2")],
+        )
         .await;
     let started = std::time::Instant::now();
     let inv = fleet.wait_done(&cmd, &id, LIMIT).await;
@@ -153,7 +157,7 @@ async fn timeouts_and_cancels_stop_the_whole_process_tree() {
 
     let cancelled = pids.path().join("cancelled");
     let script = format!("echo $$ > {}; sleep 60", cancelled.display());
-    let cmd = fleet.run(&[id.clone()], &[&script], &[]).await;
+    let cmd = fleet.run(std::slice::from_ref(&id), &[&script], &[]).await;
     wait_for("the script to start", LIMIT, || async {
         cancelled.exists().then_some(())
     })

@@ -18,7 +18,12 @@ use tokio::sync::Semaphore;
 pub use outbox::Outbox;
 use spool::{Phase, Spool};
 
+use crate::cleanup::{self, CleanupPolicy, FinalOutcome};
+use crate::config::AgentConfig;
 use crate::step::StepHandle;
+
+/// How often the orchestration tree and the spool are swept.
+const SWEEP_EVERY: Duration = Duration::from_secs(600);
 
 /// The settings command execution needs (from the agent config).
 #[derive(Debug, Clone)]
@@ -28,6 +33,22 @@ pub struct Settings {
     pub workers: usize,
     pub stop_timeout: Duration,
     pub allow_reboot: bool,
+    pub cleanup: CleanupPolicy,
+    pub replies_retention: Duration,
+}
+
+impl Settings {
+    /// Settings from the agent config file.
+    pub fn from_config(config: &AgentConfig, agent_exe: PathBuf) -> Self {
+        Self {
+            agent_exe,
+            workers: config.command_workers_limit(),
+            stop_timeout: config.stop_timeout(),
+            allow_reboot: config.allow_reboot(),
+            cleanup: config.cleanup_policy(),
+            replies_retention: config.replies_retention(),
+        }
+    }
 }
 
 /// One command known to be running or queued here.
@@ -44,6 +65,28 @@ pub struct CommandService {
     pub outbox: Outbox,
     workers: Arc<Semaphore>,
     running: Mutex<HashMap<String, Running>>,
+}
+
+/// How a command ended, for `Ssm.OrchestrationDirectoryCleanup`.
+fn final_outcome(r: &CommandResult) -> FinalOutcome {
+    use bosun_proto::command::StepStatus;
+    if r.not_run.is_some() {
+        FinalOutcome::Other
+    } else if r
+        .steps
+        .iter()
+        .all(|s| matches!(s.status, StepStatus::Success | StepStatus::Skipped))
+    {
+        FinalOutcome::Success
+    } else if r
+        .steps
+        .iter()
+        .any(|s| matches!(s.status, StepStatus::TimedOut | StepStatus::Cancelled))
+    {
+        FinalOutcome::Other
+    } else {
+        FinalOutcome::Failed
+    }
 }
 
 fn now_ms() -> i64 {
@@ -90,6 +133,45 @@ impl CommandService {
             self.launch(d, Phase::Pending);
         }
         Ok(())
+    }
+
+    /// Keep the disk bounded: sweep now and every ten minutes (AWS only cleans when a command
+    /// finishes, so an idle node never cleans; Bosun does).
+    pub fn spawn_sweeper(self: &Arc<Self>) {
+        let svc = self.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(SWEEP_EVERY);
+            loop {
+                every.tick().await;
+                let s = svc.clone();
+                let _ = tokio::task::spawn_blocking(move || s.sweep()).await;
+            }
+        });
+    }
+
+    /// One cleanup pass over the orchestration tree and the spool.
+    pub fn sweep(&self) {
+        let in_use: std::collections::HashSet<String> = self.running().keys().cloned().collect();
+        let root = self.spool.orchestration_root();
+        match cleanup::sweep(
+            &root,
+            &self.settings.cleanup,
+            std::time::SystemTime::now(),
+            &in_use,
+        ) {
+            Ok(report) if !report.removed.is_empty() => {
+                tracing::info!(
+                    removed = report.removed.len(),
+                    bytes = report.bytes_freed,
+                    "cleaned orchestration folders"
+                )
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "orchestration cleanup failed"),
+        }
+        if let Err(e) = self.spool.expire(now_ms(), self.settings.replies_retention) {
+            tracing::error!(error = %e, "spool cleanup failed");
+        }
     }
 
     /// A connection to the server is up: re-send every unacknowledged result.
@@ -198,6 +280,11 @@ impl CommandService {
         }
         self.running().remove(id);
         tracing::info!(command_id = %id, "command finished");
+        let outcome = final_outcome(&result);
+        let root = self.spool.orchestration_root();
+        if let Err(e) = cleanup::after_command(&root, id, outcome, &self.settings.cleanup) {
+            tracing::warn!(command_id = %id, error = %e, "could not clean the command's folder");
+        }
         self.outbox.send(AgentMessage::Result(result)).await;
     }
 

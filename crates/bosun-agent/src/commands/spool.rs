@@ -126,11 +126,43 @@ impl Spool {
             &serde_json::to_vec(d)?,
             0o600,
         )?;
+        // The marker holds the delivery deadline: the server never sends the command after it,
+        // so the marker can go an hour later.
         write_atomic(
             &self.root.join("idempotency").join(&d.command_id),
-            b"",
+            d.deliver_by_ms.to_string().as_bytes(),
             0o600,
         )
+    }
+
+    /// Forget what can no longer matter: idempotency markers (and completed state files) an
+    /// hour past their delivery deadline, and spooled results older than `replies_max_age`
+    /// (the server was unreachable that long; the loss is logged). Returns how many files went.
+    pub fn expire(&self, now_ms: i64, replies_max_age: std::time::Duration) -> io::Result<usize> {
+        let mut removed = 0;
+        for entry in fs::read_dir(self.root.join("idempotency"))? {
+            let entry = entry?;
+            let deadline: i64 = fs::read_to_string(entry.path())
+                .ok()
+                .and_then(|t| t.trim().parse().ok())
+                .unwrap_or(0);
+            if now_ms > deadline + 3_600_000 {
+                let name = entry.file_name();
+                let _ = fs::remove_file(self.root.join("document/state/completed").join(&name));
+                fs::remove_file(entry.path())?;
+                removed += 1;
+            }
+        }
+        let cutoff = std::time::SystemTime::now() - replies_max_age;
+        for entry in fs::read_dir(self.root.join("replies"))? {
+            let entry = entry?;
+            if entry.metadata()?.modified()? < cutoff {
+                tracing::warn!(command_id = %entry.file_name().to_string_lossy(), "dropping a result the server never acknowledged");
+                fs::remove_file(entry.path())?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 
     /// Move a command to another phase (the file keeps the delivery).
