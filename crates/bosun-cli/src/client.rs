@@ -58,21 +58,30 @@ pub fn read_credentials(path: &Path, profile: &str) -> anyhow::Result<(String, S
 
 impl ClientArgs {
     pub fn client(&self, data_dir: &Path) -> anyhow::Result<aws_sdk_ssm::Client> {
-        let (akid, secret) = match (
-            std::env::var("AWS_ACCESS_KEY_ID"),
-            std::env::var("AWS_SECRET_ACCESS_KEY"),
-        ) {
-            (Ok(a), Ok(s)) if self.credentials_file.is_none() => (a, s),
-            _ => {
-                let path = self
-                    .credentials_file
-                    .clone()
-                    .or_else(|| std::env::var_os("AWS_SHARED_CREDENTIALS_FILE").map(PathBuf::from))
-                    .unwrap_or_else(|| data_dir.join("credentials"));
-                read_credentials(&path, &self.profile)?
-            }
-        };
+        let (akid, secret) = self.keys(data_dir)?;
         Ok(sdk_client(&self.endpoint_url, &self.region, &akid, &secret))
+    }
+
+    /// The access key to sign with: the environment, else the credentials file.
+    pub fn keys(&self, data_dir: &Path) -> anyhow::Result<(String, String)> {
+        Ok(
+            match (
+                std::env::var("AWS_ACCESS_KEY_ID"),
+                std::env::var("AWS_SECRET_ACCESS_KEY"),
+            ) {
+                (Ok(a), Ok(s)) if self.credentials_file.is_none() => (a, s),
+                _ => {
+                    let path = self
+                        .credentials_file
+                        .clone()
+                        .or_else(|| {
+                            std::env::var_os("AWS_SHARED_CREDENTIALS_FILE").map(PathBuf::from)
+                        })
+                        .unwrap_or_else(|| data_dir.join("credentials"));
+                    read_credentials(&path, &self.profile)?
+                }
+            },
+        )
     }
 }
 

@@ -2,7 +2,9 @@
 
 mod client;
 mod fleet;
+mod live;
 mod quickstart;
+mod run;
 mod table;
 
 use std::net::SocketAddr;
@@ -25,7 +27,7 @@ struct Cli {
     #[arg(long, global = true, default_value = "bosun-data")]
     data_dir: PathBuf,
     #[command(subcommand)]
-    command: Command,
+    command: TopCommand,
 }
 
 #[derive(Args, Clone)]
@@ -47,7 +49,7 @@ struct ServerArgs {
 }
 
 #[derive(Subcommand)]
-enum Command {
+enum TopCommand {
     /// Run the control plane.
     Server(ServerArgs),
     /// Start a server on embedded defaults with one local agent, and print what to do next.
@@ -63,6 +65,46 @@ enum Command {
         client: client::ClientArgs,
         #[command(subcommand)]
         command: ActivationCommand,
+    },
+    /// Run a shell command on nodes and show their output live.
+    Run {
+        #[command(flatten)]
+        client: client::ClientArgs,
+        /// Node ids (comma separated).
+        #[arg(long, value_delimiter = ',')]
+        instance_ids: Vec<String>,
+        /// Targets as Key=tag:env,Values=dev[,prod] (repeatable).
+        #[arg(long = "targets", value_parser = run::parse_target)]
+        targets: Vec<(String, Vec<String>)>,
+        #[arg(long)]
+        max_concurrency: Option<String>,
+        #[arg(long)]
+        max_errors: Option<String>,
+        /// Delivery timeout in seconds (TimeoutSeconds).
+        #[arg(long)]
+        timeout: Option<i32>,
+        /// Execution timeout in seconds for the command on each node.
+        #[arg(long)]
+        execution_timeout: Option<u32>,
+        #[arg(long)]
+        comment: Option<String>,
+        /// The shell command.
+        #[arg(last = true, required = true)]
+        command: Vec<String>,
+    },
+    /// Recent commands.
+    Commands {
+        #[command(flatten)]
+        client: client::ClientArgs,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// One command.
+    Command {
+        #[command(flatten)]
+        client: client::ClientArgs,
+        #[command(subcommand)]
+        command: CommandCommand,
     },
     /// Users, access keys and policies (works directly on the data directory).
     Admin {
@@ -85,6 +127,12 @@ enum ActivationCommand {
         #[arg(long = "tag", value_parser = fleet::parse_tag)]
         tags: Vec<(String, String)>,
     },
+}
+
+#[derive(Subcommand)]
+enum CommandCommand {
+    /// Show a command with its invocations and output.
+    Show { command_id: String },
 }
 
 #[derive(Subcommand)]
@@ -201,10 +249,10 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Command::Server(args) => run_server(server_config(&args, &cli.data_dir)).await,
-        Command::Quickstart(args) => quickstart::run(server_config(&args, &cli.data_dir)).await,
-        Command::Nodes { client } => fleet::nodes(&client.client(&cli.data_dir)?).await,
-        Command::Activation {
+        TopCommand::Server(args) => run_server(server_config(&args, &cli.data_dir)).await,
+        TopCommand::Quickstart(args) => quickstart::run(server_config(&args, &cli.data_dir)).await,
+        TopCommand::Nodes { client } => fleet::nodes(&client.client(&cli.data_dir)?).await,
+        TopCommand::Activation {
             client,
             command:
                 ActivationCommand::Create {
@@ -226,6 +274,41 @@ async fn main() -> anyhow::Result<()> {
             .await
             .map(|_| ())
         }
-        Command::Admin { command } => admin(command, &cli.data_dir),
+        TopCommand::Run {
+            client,
+            instance_ids,
+            targets,
+            max_concurrency,
+            max_errors,
+            timeout,
+            execution_timeout,
+            comment,
+            command,
+        } => {
+            let sdk = client.client(&cli.data_dir)?;
+            let req = run::RunRequest {
+                instance_ids,
+                targets,
+                document: "AWS-RunShellScript".into(),
+                params: execution_timeout
+                    .map(|t| vec![("executionTimeout".to_string(), t.to_string())])
+                    .unwrap_or_default(),
+                command,
+                max_concurrency,
+                max_errors,
+                timeout,
+                comment,
+            };
+            let code = run::run(&sdk, &client, &cli.data_dir, req).await?;
+            std::process::exit(code);
+        }
+        TopCommand::Commands { client, limit } => {
+            run::commands(&client.client(&cli.data_dir)?, limit).await
+        }
+        TopCommand::Command {
+            client,
+            command: CommandCommand::Show { command_id },
+        } => run::show(&client.client(&cli.data_dir)?, &command_id).await,
+        TopCommand::Admin { command } => admin(command, &cli.data_dir),
     }
 }

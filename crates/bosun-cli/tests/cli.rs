@@ -136,3 +136,130 @@ async fn activation_create_prints_a_working_register_command() {
     assert_eq!(tags.tag_list().len(), 1);
     assert_eq!(tags.tag_list()[0].key(), "env");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bosun_run_streams_output_and_the_aws_cli_waiter_works() {
+    let fleet = bosun_e2e::fleet::Fleet::start(2, 2).await;
+    let ids = fleet.ids();
+    let data = fleet.server.data_dir();
+    let run = |args: Vec<String>| {
+        let data = data.clone();
+        let url = fleet.server.url.clone();
+        async move {
+            Command::new(bin("bosun"))
+                .arg("run")
+                .args(["--endpoint-url", &url])
+                .arg("--data-dir")
+                .arg(&data)
+                .args(args)
+                .output()
+                .await
+                .unwrap()
+        }
+    };
+    let out = run(vec![
+        "--targets".into(),
+        "Key=tag:env,Values=test".into(),
+        "--".into(),
+        "echo hi; echo warn >&2".into(),
+    ])
+    .await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for id in &ids {
+        assert!(stdout.contains(&format!("{id} | hi")), "{stdout}");
+        assert!(
+            stdout.contains(&format!("{id} (stderr) | warn")),
+            "{stdout}"
+        );
+    }
+    let out = run(vec![
+        "--instance-ids".into(),
+        ids[0].clone(),
+        "--".into(),
+        "exit 2".into(),
+    ])
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a failed invocation makes bosun run fail"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Failed"));
+
+    // `bosun commands` lists both; `bosun command show` shows one.
+    let (ok, listing, _) = fleet.server.cli(&["commands"]).await;
+    assert!(ok && listing.lines().count() >= 3, "{listing}");
+
+    // The unchanged AWS CLI: send by tag, wait, read the output.
+    let aws = |args: &[&str]| {
+        let mut c = Command::new("aws");
+        c.args(args)
+            .args(["--endpoint-url", &fleet.server.url, "--output", "json"])
+            .env("AWS_SHARED_CREDENTIALS_FILE", data.join("credentials"))
+            .env("AWS_CONFIG_FILE", data.join("config"))
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_REGION")
+            .env_remove("AWS_DEFAULT_REGION");
+        c
+    };
+    let sent = aws(&[
+        "ssm",
+        "send-command",
+        "--document-name",
+        "AWS-RunShellScript",
+        "--targets",
+        "Key=tag:env,Values=test",
+        "--parameters",
+        "commands=uname -s",
+    ])
+    .output()
+    .await
+    .unwrap();
+    assert!(
+        sent.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&sent.stdout).unwrap();
+    let cmd = v["Command"]["CommandId"].as_str().unwrap().to_string();
+    let waited = aws(&[
+        "ssm",
+        "wait",
+        "command-executed",
+        "--command-id",
+        &cmd,
+        "--instance-id",
+        &ids[1],
+    ])
+    .output()
+    .await
+    .unwrap();
+    assert!(
+        waited.status.success(),
+        "{}",
+        String::from_utf8_lossy(&waited.stderr)
+    );
+    let got = aws(&[
+        "ssm",
+        "get-command-invocation",
+        "--command-id",
+        &cmd,
+        "--instance-id",
+        &ids[1],
+    ])
+    .output()
+    .await
+    .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&got.stdout).unwrap();
+    assert_eq!(v["Status"], "Success");
+    assert_eq!(v["StandardOutputContent"], "Linux\n");
+    let (ok, shown, err) = fleet.server.cli(&["command", "show", &cmd]).await;
+    assert!(ok && shown.contains("| Linux"), "{shown}{err}");
+}

@@ -13,6 +13,8 @@ use tokio::sync::broadcast;
 pub struct FeedItem {
     pub instance_id: String,
     pub stream: Stream,
+    /// Byte offset of `data` in the stream (watchers detect gaps with it).
+    pub offset: u64,
     pub data: Vec<u8>,
 }
 
@@ -29,7 +31,14 @@ impl OutputFeed {
             .subscribe()
     }
 
-    pub fn publish(&self, command_id: &str, instance_id: &str, stream: Stream, data: &[u8]) {
+    pub fn publish(
+        &self,
+        command_id: &str,
+        instance_id: &str,
+        stream: Stream,
+        offset: u64,
+        data: &[u8],
+    ) {
         let mut map = self.channels.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(tx) = map.get(command_id) {
             if tx.receiver_count() == 0 {
@@ -38,6 +47,7 @@ impl OutputFeed {
                 let _ = tx.send(FeedItem {
                     instance_id: instance_id.to_string(),
                     stream,
+                    offset,
                     data: data.to_vec(),
                 });
             }

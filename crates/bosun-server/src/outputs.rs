@@ -120,6 +120,7 @@ pub async fn live(
                     let msg = serde_json::json!({
                         "instance_id": item.instance_id,
                         "stream": item.stream,
+                        "offset": item.offset,
                         "data": B64.encode(&item.data),
                     });
                     if socket

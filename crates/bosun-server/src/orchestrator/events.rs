@@ -45,9 +45,13 @@ pub fn on_output(state: &AppState, instance_id: &str, chunk: &OutputChunk) -> an
         chunk.offset,
         &data,
     )?;
-    state
-        .feed
-        .publish(&chunk.command_id, instance_id, chunk.stream, &data);
+    state.feed.publish(
+        &chunk.command_id,
+        instance_id,
+        chunk.stream,
+        chunk.offset,
+        &data,
+    );
     Ok(())
 }
 
