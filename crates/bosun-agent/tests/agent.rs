@@ -165,3 +165,33 @@ async fn make_certificates(
     }
     (p("ca.pem"), p("cert.pem"), p("key.pem"))
 }
+
+#[tokio::test]
+async fn config_defaults_print_a_valid_config_with_aws_key_names() {
+    let out = Command::new(bin("bosun-agent"))
+        .args(["config", "defaults"])
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["Mds"]["CommandWorkersLimit"], 5);
+    assert!(v["Ssm"]["RunCommandLogsRetentionDurationHours"].is_number());
+    assert!(v["Ssm"]["OrchestrationDirectoryMaxMegabytes"].is_number());
+    // The printed defaults are themselves a valid config file.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("agent.json");
+    std::fs::write(&file, text.as_bytes()).unwrap();
+    let check = Command::new(bin("bosun-agent"))
+        .args(["config", "check"])
+        .arg(&file)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}

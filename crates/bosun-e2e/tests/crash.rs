@@ -84,6 +84,10 @@ async fn a_step_whose_supervisor_died_ends_failed_and_is_not_rerun() {
         .unwrap();
     let plugin = &list.command_invocations()[0].command_plugins()[0];
     assert_eq!(plugin.status_details(), Some("Failed"));
+    assert!(
+        plugin.output().unwrap_or_default().contains("interrupted"),
+        "{plugin:?}"
+    );
     assert_eq!(
         lines(&runs),
         1,

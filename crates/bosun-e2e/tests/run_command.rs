@@ -398,3 +398,67 @@ async fn bad_requests_get_the_aws_errors() {
     assert_eq!(c.status_details(), Some("NoInstancesInTag"));
     assert_eq!(c.target_count(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_built_in_document_is_visible_and_deregistered_targets_are_undeliverable() {
+    let fleet = Fleet::start(1, 0).await;
+    let c = &fleet.client;
+    let doc = c
+        .get_document()
+        .name("AWS-RunShellScript")
+        .send()
+        .await
+        .unwrap();
+    let content: serde_json::Value = serde_json::from_str(doc.content().unwrap()).unwrap();
+    assert_eq!(content["schemaVersion"], "1.2");
+    assert!(content["parameters"]["commands"].is_object());
+    let described = c
+        .describe_document()
+        .name("AWS-RunShellScript")
+        .send()
+        .await
+        .unwrap();
+    let d = described.document().unwrap();
+    use sha2::Digest;
+    assert_eq!(
+        d.hash(),
+        Some(hex::encode(sha2::Sha256::digest(doc.content().unwrap())).as_str())
+    );
+    assert_eq!(d.document_type().map(|t| t.as_str()), Some("Command"));
+    let names: Vec<String> = c
+        .list_documents()
+        .send()
+        .await
+        .unwrap()
+        .document_identifiers()
+        .iter()
+        .filter_map(|d| d.name().map(str::to_string))
+        .collect();
+    assert!(names.contains(&"AWS-RunShellScript".to_string()));
+    let err = c.get_document().name("Nope-Doc").send().await.unwrap_err();
+    assert_eq!(err.code(), Some("InvalidDocument"));
+
+    // A node deregistered while its invocation waits is Undeliverable; all undeliverable ⇒ Failed.
+    let id = fleet.ids()[0].clone();
+    let cmd = fleet.run(std::slice::from_ref(&id), &["true"], &[]).await;
+    wait_for("Delayed", LIMIT, || async {
+        let inv = c
+            .get_command_invocation()
+            .command_id(&cmd)
+            .instance_id(&id)
+            .send()
+            .await
+            .ok()?;
+        (inv.status() == Some(&CommandInvocationStatus::Delayed)).then_some(())
+    })
+    .await;
+    c.deregister_managed_instance()
+        .instance_id(&id)
+        .send()
+        .await
+        .unwrap();
+    let inv = fleet.wait_done(&cmd, &id, LIMIT).await;
+    assert_eq!(inv.status_details(), Some("Undeliverable"));
+    let command = fleet.wait_command(&cmd, LIMIT).await;
+    assert_eq!(command.status(), Some(&CommandStatus::Failed));
+}

@@ -134,10 +134,14 @@ fn judge(exit: &StepExit, allow_reboot: bool) -> (StepStatus, i32, Option<String
         Outcome::Exited { code: 0 } => (StepStatus::Success, 0, None, true),
         Outcome::Exited { code: EXIT_SUCCESS_STOP } => (StepStatus::Success, EXIT_SUCCESS_STOP, Some("exit code 168: success, remaining steps skipped".into()), false),
         Outcome::Exited { code: EXIT_FAILURE_STOP } => (StepStatus::Failed, EXIT_FAILURE_STOP, Some("exit code 169: failure, remaining steps skipped".into()), false),
-        Outcome::Exited { code } if EXIT_REBOOT.contains(code) && !allow_reboot => (
+        Outcome::Exited { code } if EXIT_REBOOT.contains(code) => (
             StepStatus::Failed,
             *code,
-            Some(format!("the step asked for a reboot (exit code {code}), but this agent may not reboot the node (Agent.AllowReboot is false)")),
+            Some(if allow_reboot {
+                format!("the step asked for a reboot (exit code {code}); rebooting and resuming is not implemented by this agent yet")
+            } else {
+                format!("the step asked for a reboot (exit code {code}), but this agent may not reboot the node (Agent.AllowReboot is false)")
+            }),
             true,
         ),
         Outcome::Exited { code } => (StepStatus::Failed, *code, None, true),

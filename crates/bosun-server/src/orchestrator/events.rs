@@ -108,7 +108,18 @@ pub fn on_result(
                 p.start_ms = step.start_ms;
                 p.end_ms = step.end_ms;
                 p.stdout = step.stdout.clone();
-                p.stderr = step.stderr.clone();
+                // Like the AWS agent, the agent's own explanation ends the step's stderr.
+                p.stderr = match &step.detail {
+                    Some(d) if !matches!(step.status, StepStatus::Success) => {
+                        let sep = if step.stderr.is_empty() || step.stderr.ends_with('\n') {
+                            ""
+                        } else {
+                            "\n"
+                        };
+                        format!("{}{sep}bosun-agent: {d}\n", step.stderr)
+                    }
+                    _ => step.stderr.clone(),
+                };
                 p.stdout_bytes = step.stdout_bytes as i64;
                 p.stderr_bytes = step.stderr_bytes as i64;
                 p.detail = step.detail.clone().unwrap_or_default();

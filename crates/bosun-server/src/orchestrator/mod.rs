@@ -142,6 +142,19 @@ fn process(state: &AppState, mut c: CommandRecord, now: i64) -> anyhow::Result<(
             state.store.update_invocation(i)?;
             continue;
         }
+        if matches!(
+            state_of(i),
+            InvocationState::Pending | InvocationState::Delayed
+        ) && state
+            .store
+            .get_instance(&i.instance_id)?
+            .is_none_or(|n| n.deregistered)
+        {
+            // The node was deregistered after the command was sent: it can never be reached.
+            apply(i, InvocationEvent::Undeliverable);
+            state.store.update_invocation(i)?;
+            continue;
+        }
         let due = i.dispatched_ms.is_none_or(|d| now - d >= RESEND_AFTER_MS);
         match state_of(i) {
             InvocationState::Cancelling if due => {
