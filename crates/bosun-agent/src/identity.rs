@@ -11,7 +11,7 @@ use base64::Engine;
 use ed25519_dalek::{Signer, SigningKey};
 use serde::{Deserialize, Serialize};
 
-use crate::fsutil::write_atomic;
+use bosun_fs::write_atomic;
 
 #[derive(Clone, Serialize, Deserialize)]
 pub struct Identity {

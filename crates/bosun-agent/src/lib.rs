@@ -5,7 +5,6 @@ pub mod channel;
 pub mod cleanup;
 pub mod commands;
 pub mod config;
-pub mod fsutil;
 pub mod identity;
 pub mod register;
 pub mod step;

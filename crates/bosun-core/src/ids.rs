@@ -93,8 +93,38 @@ pub fn secret_access_key(random: [u8; 30]) -> String {
     out
 }
 
+/// True for a folder name made only of `[A-Za-z0-9._-]` that is not `.` or `..`.
+pub fn is_plain_name(s: &str) -> bool {
+    !s.is_empty()
+        && s != "."
+        && s != ".."
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+}
+
+/// The folder name of a document step (server blobs and agent orchestration folders alike):
+/// the step name without `:`, as the SSM agent names plugin folders
+/// (`aws:runShellScript` → `awsrunShellScript`), hex-encoded when that is not a plain name.
+pub fn step_dir_name(step: &str) -> String {
+    let plain: String = step.chars().filter(|c| *c != ':').collect();
+    if is_plain_name(&plain) {
+        plain
+    } else {
+        format!("x{}", hex::encode(step))
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn step_names_become_safe_folder_names() {
+        assert_eq!(step_dir_name("aws:runShellScript"), "awsrunShellScript");
+        assert_eq!(step_dir_name("my-step_1.x"), "my-step_1.x");
+        assert!(step_dir_name("../etc").starts_with('x'));
+        assert!(step_dir_name("..").starts_with('x'));
+        assert!(!is_plain_name("a/b"));
+    }
+
     use super::*;
 
     #[test]

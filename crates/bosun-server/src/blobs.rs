@@ -9,22 +9,7 @@ use std::path::PathBuf;
 use bosun_core::ids;
 use bosun_proto::command::Stream;
 
-/// The folder name of a step: its name without `:` (as the SSM agent names plugin folders),
-/// kept only if it is plain `[A-Za-z0-9._-]`, otherwise hex-encoded.
-pub fn step_dir_name(step: &str) -> String {
-    let plain: String = step.chars().filter(|c| *c != ':').collect();
-    let ok = !plain.is_empty()
-        && plain != "."
-        && plain != ".."
-        && plain
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
-    if ok {
-        plain
-    } else {
-        format!("x{}", hex::encode(step))
-    }
-}
+pub use bosun_core::ids::step_dir_name;
 
 /// Parse a stream name from a URL.
 pub fn stream_from_name(name: &str) -> Option<Stream> {
@@ -52,12 +37,7 @@ impl Blobs {
         step_dir: &str,
         stream: Stream,
     ) -> Option<PathBuf> {
-        let step_ok = !step_dir.is_empty()
-            && step_dir != "."
-            && step_dir != ".."
-            && step_dir
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+        let step_ok = ids::is_plain_name(step_dir);
         if !ids::is_lower_uuid(command_id) || !ids::is_instance_id(instance_id) || !step_ok {
             return None;
         }
@@ -120,14 +100,6 @@ impl Blobs {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn step_names_become_safe_folder_names() {
-        assert_eq!(step_dir_name("aws:runShellScript"), "awsrunShellScript");
-        assert_eq!(step_dir_name("my-step_1.x"), "my-step_1.x");
-        assert!(step_dir_name("../etc").starts_with('x'));
-        assert!(step_dir_name("..").starts_with('x'));
-    }
 
     #[test]
     fn paths_refuse_malformed_ids() {

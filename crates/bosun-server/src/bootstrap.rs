@@ -8,7 +8,7 @@ use bosun_store::Store;
 
 use crate::admin;
 use crate::config::ServerConfig;
-use crate::fsutil::write_atomic;
+use bosun_fs::write_atomic;
 
 /// The policy the first user gets.
 pub const ADMINISTRATOR_POLICY: &str =

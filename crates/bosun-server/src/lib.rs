@@ -11,7 +11,6 @@ pub mod bootstrap;
 pub mod config;
 mod documents;
 mod feed;
-pub mod fsutil;
 mod http;
 mod orchestrator;
 mod outputs;
@@ -117,7 +116,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
             })
         }
     };
-    fsutil::write_atomic(
+    bosun_fs::write_atomic(
         &config.listen_addr_path(),
         addr.to_string().as_bytes(),
         0o644,

@@ -42,6 +42,21 @@ fn check(
     Ok(caller)
 }
 
+/// [`check`] off the async threads (it reads the store).
+async fn checked(
+    state: &Arc<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    command_id: &str,
+) -> Result<(), ApiError> {
+    let (st, cid) = (state.clone(), command_id.to_string());
+    match tokio::task::spawn_blocking(move || check(&st, &method, &uri, &headers, &cid)).await {
+        Ok(r) => r.map(|_| ()),
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}
+
 pub async fn get_output(
     State(state): State<Arc<AppState>>,
     Path((command_id, instance_id, step, stream)): Path<(String, String, String, String)>,
@@ -49,14 +64,8 @@ pub async fn get_output(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let st = state.clone();
-    let cid = command_id.clone();
-    let checked =
-        tokio::task::spawn_blocking(move || check(&st, &method, &uri, &headers, &cid)).await;
-    match checked {
-        Ok(Ok(_)) => {}
-        Ok(Err(e)) => return e.into_response(),
-        Err(e) => return ApiError::internal(e).into_response(),
+    if let Err(e) = checked(&state, method, uri, headers, &command_id).await {
+        return e.into_response();
     }
     let not_found = || {
         ApiError::new("InvocationDoesNotExist", "No such output.")
@@ -103,14 +112,8 @@ pub async fn live(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    let st = state.clone();
-    let cid = command_id.clone();
-    let checked =
-        tokio::task::spawn_blocking(move || check(&st, &method, &uri, &headers, &cid)).await;
-    match checked {
-        Ok(Ok(_)) => {}
-        Ok(Err(e)) => return e.into_response(),
-        Err(e) => return ApiError::internal(e).into_response(),
+    if let Err(e) = checked(&state, method, uri, headers, &command_id).await {
+        return e.into_response();
     }
     let mut feed = state.feed.subscribe(&command_id);
     ws.on_upgrade(move |mut socket| async move {

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use bosun_core::ids;
 use bosun_proto::{CommandDelivery, CommandResult};
 
-use crate::fsutil::write_atomic;
+use bosun_fs::write_atomic;
 
 /// Where a command is in its life on this node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,21 +35,7 @@ pub struct Spool {
     root: PathBuf,
 }
 
-/// The folder name of a step (its name without `:`, hex-encoded if not plain).
-pub fn step_dir_name(step: &str) -> String {
-    let plain: String = step.chars().filter(|c| *c != ':').collect();
-    let ok = !plain.is_empty()
-        && plain != "."
-        && plain != ".."
-        && plain
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
-    if ok {
-        plain
-    } else {
-        format!("x{}", hex::encode(step))
-    }
-}
+pub use bosun_core::ids::step_dir_name;
 
 impl Spool {
     /// Open (creating) the tree for one node.

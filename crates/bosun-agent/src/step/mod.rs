@@ -150,8 +150,8 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
 }
 
 /// Write `contents` to `path` atomically with the given Unix mode: temp file, fsync, rename,
-/// fsync the directory. (The same as `crate::fsutil::write_atomic` in `bosun-agent`.)
-pub(crate) use crate::fsutil::write_atomic;
+/// fsync the directory. (The same as `bosun_fs::write_atomic` in `bosun-agent`.)
+pub(crate) use bosun_fs::write_atomic;
 
 /// Milliseconds since the Unix epoch.
 pub(crate) fn now_ms() -> u64 {
