@@ -6,6 +6,7 @@
 mod activations;
 mod audit;
 mod commands;
+mod documents;
 mod iam;
 mod instances;
 mod schema;
@@ -19,6 +20,7 @@ use rusqlite::Connection;
 pub use activations::{ActivationRecord, RegisterOutcome};
 pub use audit::{AuditRecord, AuditVerification};
 pub use commands::{CommandRecord, InvocationRecord, PluginRecord};
+pub use documents::{AddVersion, DocumentRecord, DocumentVersionRecord};
 pub use iam::{AccessKeyRecord, UserRecord};
 pub use instances::{InstanceRecord, NewInstance, NodeFacts};
 
@@ -33,6 +35,8 @@ pub enum StoreError {
     AlreadyExists(String),
     #[error("{0} does not exist")]
     NotFound(String),
+    #[error("the limit of {0} is reached")]
+    LimitExceeded(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;

@@ -135,6 +135,41 @@ CREATE TABLE plugins (
     FOREIGN KEY (command_id, instance_id) REFERENCES invocations(command_id, instance_id) ON DELETE CASCADE
 );
 "#,
+    r#"
+CREATE TABLE documents (
+    region TEXT NOT NULL,
+    name TEXT NOT NULL,
+    document_type TEXT NOT NULL,
+    target_type TEXT NOT NULL,
+    display_name TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    default_version INTEGER NOT NULL,
+    latest_version INTEGER NOT NULL,
+    PRIMARY KEY (region, name)
+);
+CREATE TABLE document_versions (
+    region TEXT NOT NULL,
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    version_name TEXT NOT NULL,
+    content TEXT NOT NULL,
+    format TEXT NOT NULL,
+    schema_version TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    requires_json TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    PRIMARY KEY (region, name, version),
+    FOREIGN KEY (region, name) REFERENCES documents(region, name) ON DELETE CASCADE
+);
+CREATE TABLE document_shares (
+    region TEXT NOT NULL,
+    name TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    shared_version TEXT NOT NULL,
+    PRIMARY KEY (region, name, account_id),
+    FOREIGN KEY (region, name) REFERENCES documents(region, name) ON DELETE CASCADE
+);
+"#,
 ];
 
 /// Apply every migration newer than the database's `user_version`.

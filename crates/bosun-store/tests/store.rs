@@ -133,3 +133,89 @@ fn the_audit_chain_detects_an_edited_record() {
         AuditVerification::BrokenAt { seq: 3 }
     );
 }
+
+#[test]
+fn document_versions_are_numbered_deduplicated_and_deleted_with_the_document() {
+    use bosun_store::{AddVersion, DocumentRecord, DocumentVersionRecord};
+    let store = Store::open_in_memory().unwrap();
+    let doc = DocumentRecord {
+        region: "us-east-1".into(),
+        name: "Deploy".into(),
+        document_type: "Command".into(),
+        target_type: String::new(),
+        display_name: String::new(),
+        created_ms: 1,
+        default_version: 1,
+        latest_version: 1,
+    };
+    let v = |content: &str, name: &str| DocumentVersionRecord {
+        version: 1,
+        version_name: name.into(),
+        content: content.into(),
+        format: "JSON".into(),
+        schema_version: "2.2".into(),
+        hash: format!("h-{content}"),
+        requires_json: "[]".into(),
+        created_ms: 1,
+    };
+    store
+        .create_document(&doc, &v("a", "v1"), &[("team".into(), "ops".into())], 10)
+        .unwrap();
+    assert!(matches!(
+        store.create_document(&doc, &v("a", ""), &[], 10),
+        Err(bosun_store::StoreError::AlreadyExists(_))
+    ));
+    assert_eq!(
+        store
+            .add_document_version("us-east-1", "Deploy", &v("a", ""), 5)
+            .unwrap(),
+        AddVersion::DuplicateContent
+    );
+    assert_eq!(
+        store
+            .add_document_version("us-east-1", "Deploy", &v("b", "v1"), 5)
+            .unwrap(),
+        AddVersion::DuplicateVersionName
+    );
+    assert_eq!(
+        store
+            .add_document_version("us-east-1", "Deploy", &v("b", "v2"), 5)
+            .unwrap(),
+        AddVersion::Added(2)
+    );
+    assert_eq!(
+        store
+            .add_document_version("us-east-1", "Deploy", &v("c", ""), 2)
+            .unwrap(),
+        AddVersion::LimitExceeded
+    );
+    assert!(store
+        .set_default_document_version("us-east-1", "Deploy", 2)
+        .unwrap());
+    assert!(!store
+        .set_default_document_version("us-east-1", "Deploy", 9)
+        .unwrap());
+    assert!(store
+        .delete_document_version("us-east-1", "Deploy", 1)
+        .unwrap());
+    assert_eq!(
+        store
+            .add_document_version("us-east-1", "Deploy", &v("c", ""), 5)
+            .unwrap(),
+        AddVersion::Added(3),
+        "numbers are never reused"
+    );
+    assert!(
+        store.get_document("eu-west-1", "Deploy").unwrap().is_none(),
+        "documents are regional"
+    );
+    assert!(store.delete_document("us-east-1", "Deploy").unwrap());
+    assert!(store
+        .document_versions("us-east-1", "Deploy")
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .tags("us-east-1", "Document", "Deploy")
+        .unwrap()
+        .is_empty());
+}
