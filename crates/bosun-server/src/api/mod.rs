@@ -8,6 +8,7 @@ mod activations;
 pub(crate) mod auth;
 pub mod aws_operations;
 mod commands;
+mod document_writes;
 mod documents;
 pub mod error;
 mod instances;

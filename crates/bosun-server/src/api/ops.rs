@@ -4,7 +4,9 @@
 use serde_json::Value;
 
 use crate::api::error::ApiError;
-use crate::api::{activations, commands, documents, instances, send_command, tags, Ctx};
+use crate::api::{
+    activations, commands, document_writes, documents, instances, send_command, tags, Ctx,
+};
 
 /// One operation Bosun implements.
 pub struct Operation {
@@ -15,6 +17,41 @@ pub struct Operation {
 }
 
 pub const OPERATIONS: &[Operation] = &[
+    Operation {
+        name: "CreateDocument",
+        mutating: true,
+        handler: document_writes::create_document,
+    },
+    Operation {
+        name: "UpdateDocument",
+        mutating: true,
+        handler: document_writes::update_document,
+    },
+    Operation {
+        name: "UpdateDocumentDefaultVersion",
+        mutating: true,
+        handler: document_writes::update_document_default_version,
+    },
+    Operation {
+        name: "DeleteDocument",
+        mutating: true,
+        handler: document_writes::delete_document,
+    },
+    Operation {
+        name: "ModifyDocumentPermission",
+        mutating: true,
+        handler: document_writes::modify_document_permission,
+    },
+    Operation {
+        name: "ListDocumentVersions",
+        mutating: false,
+        handler: documents::list_document_versions,
+    },
+    Operation {
+        name: "DescribeDocumentPermission",
+        mutating: false,
+        handler: documents::describe_document_permission,
+    },
     Operation {
         name: "CancelCommand",
         mutating: true,
@@ -117,7 +154,15 @@ pub fn resource_arn(ctx_scope: &bosun_core::arn::Scope, op: &str, body: &Value) 
         "SendCommand" => s("DocumentName")
             .map(|d| ctx_scope.ssm_arn(&format!("document/{d}")))
             .unwrap_or_else(|| "*".into()),
-        "DescribeDocument" | "GetDocument" => s("Name")
+        "DescribeDocument"
+        | "GetDocument"
+        | "CreateDocument"
+        | "UpdateDocument"
+        | "DeleteDocument"
+        | "UpdateDocumentDefaultVersion"
+        | "ListDocumentVersions"
+        | "DescribeDocumentPermission"
+        | "ModifyDocumentPermission" => s("Name")
             .map(|d| ctx_scope.ssm_arn(&format!("document/{d}")))
             .unwrap_or_else(|| "*".into()),
         "DeleteActivation" => s("ActivationId")

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use bosun_core::command::rate::{MaxConcurrency, MaxErrors};
-use bosun_core::document::{plan_steps, resolve_parameters, PlanError};
+use bosun_core::document::{plan_steps, resolve_parameters, CommandDocument, PlanError};
 use bosun_core::ids;
 use bosun_core::validate::Validation;
 use bosun_store::{CommandRecord, InvocationRecord, PluginRecord};
@@ -12,9 +12,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::commands::command_json;
+use super::documents::{content_error, find};
 use super::{parse, Ctx};
 use crate::api::error::ApiError;
-use crate::documents::builtin;
+use crate::documents::{content, Selector};
 use crate::state::random_bytes;
 
 #[derive(Deserialize)]
@@ -307,23 +308,21 @@ pub fn send_command(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     let req: SendCommandRequest = parse(body.clone())?;
     validate(&req)?;
     let name = req.document_name.clone().unwrap_or_default();
-    let doc = builtin(&name).ok_or_else(|| {
-        ApiError::new(
-            "InvalidDocument",
-            format!("Document {name} does not exist."),
-        )
-    })?;
-    if let Some(ver) = req
-        .document_version
-        .as_deref()
-        .filter(|v| !matches!(*v, "1" | "$LATEST" | "$DEFAULT"))
-    {
+    let doc = find(
+        ctx,
+        &name,
+        Selector::from_request(req.document_version.as_deref(), None),
+    )?;
+    if doc.document_type != "Command" {
         return Err(ApiError::new(
-            "InvalidDocumentVersion",
-            format!("Document {name} has no version {ver}."),
+            "InvalidDocument",
+            format!(
+                "{name} is a {} document; Run Command runs Command documents.",
+                doc.document_type
+            ),
         ));
     }
-    let hash = doc.hash();
+    let hash = doc.hash.clone();
     if let Some(h) = req.document_hash.as_deref() {
         if req.document_hash_type.as_deref() == Some("Sha1") || !h.eq_ignore_ascii_case(&hash) {
             return Err(ApiError::new(
@@ -332,7 +331,9 @@ pub fn send_command(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
             ));
         }
     }
-    let parsed = doc.parsed();
+    let value = content::parse(&doc.content, &doc.format).map_err(content_error)?;
+    let parsed = CommandDocument::parse_json(&value.to_string())
+        .map_err(|e| ApiError::new("InvalidDocument", e.to_string()))?;
     let params = resolve_parameters(
         &parsed.parameters,
         &req.parameters.clone().unwrap_or_default(),

@@ -31,6 +31,7 @@ fn resource_exists(ctx: &Ctx, resource_type: &str, id: &str) -> Result<bool, Api
             .store
             .get_instance(id)?
             .is_some_and(|n| n.region == ctx.region && !n.deregistered)),
+        "Document" => Ok(ctx.state.store.get_document(&ctx.region, id)?.is_some()),
         other => Err(ApiError::new(
             "InvalidResourceType",
             format!("Tagging {other} resources is not supported by this Bosun server yet."),

@@ -1,13 +1,16 @@
-//! Documents the server knows: for now the built-in `AWS-*` library, each written by us to
-//! behave as AWS documents it. User documents arrive with the documents issue.
+//! Documents the server knows: the built-in `AWS-*` library (each written by us to behave as
+//! AWS documents it; owner `Amazon`, one version) and users' documents from the store, behind
+//! one lookup.
+
+pub mod content;
 
 use bosun_core::document::CommandDocument;
+use bosun_store::{Store, StoreError};
 
 /// A built-in document.
 pub struct BuiltinDocument {
     pub name: &'static str,
     pub content: &'static str,
-    pub platform_types: &'static [&'static str],
     /// When the built-in was first shipped (epoch ms), reported as `CreatedDate`.
     pub created_ms: i64,
 }
@@ -15,7 +18,6 @@ pub struct BuiltinDocument {
 pub const BUILTINS: &[BuiltinDocument] = &[BuiltinDocument {
     name: "AWS-RunShellScript",
     content: include_str!("AWS-RunShellScript.json"),
-    platform_types: &["Linux", "MacOS"],
     created_ms: 1_795_219_200_000,
 }];
 
@@ -29,13 +31,130 @@ pub fn builtin(name_or_arn: &str) -> Option<&'static BuiltinDocument> {
 }
 
 impl BuiltinDocument {
-    pub fn parsed(&self) -> CommandDocument {
-        CommandDocument::parse_json(self.content).expect("built-in documents parse")
-    }
-
     pub fn hash(&self) -> String {
         CommandDocument::sha256(self.content)
     }
+}
+
+/// Which version of a document a request names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selector<'a> {
+    Default,
+    Latest,
+    Number(i64),
+    Name(&'a str),
+}
+
+impl<'a> Selector<'a> {
+    /// From the API's `DocumentVersion` / `VersionName` members (already pattern-checked).
+    pub fn from_request(version: Option<&'a str>, version_name: Option<&'a str>) -> Self {
+        match (version, version_name) {
+            (Some("$LATEST"), _) => Selector::Latest,
+            (Some(v), _) if v != "$DEFAULT" => {
+                v.parse().map(Selector::Number).unwrap_or(Selector::Default)
+            }
+            (_, Some(n)) => Selector::Name(n),
+            _ => Selector::Default,
+        }
+    }
+}
+
+/// One version of a document, whoever owns it.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub name: String,
+    pub builtin: bool,
+    pub version: i64,
+    pub version_name: String,
+    pub content: String,
+    pub format: String,
+    pub document_type: String,
+    pub hash: String,
+    pub created_ms: i64,
+    pub default_version: i64,
+    pub latest_version: i64,
+    pub target_type: String,
+    pub display_name: String,
+}
+
+/// Why a lookup found nothing.
+#[derive(Debug)]
+pub enum Lookup {
+    NoDocument,
+    NoVersion,
+    Store(StoreError),
+}
+
+impl From<StoreError> for Lookup {
+    fn from(e: StoreError) -> Self {
+        Lookup::Store(e)
+    }
+}
+
+/// The bare name of a document given by name or ARN.
+pub fn bare_name(name_or_arn: &str) -> &str {
+    name_or_arn
+        .rsplit_once(":document/")
+        .map(|(_, n)| n)
+        .unwrap_or(name_or_arn)
+}
+
+/// Find a document version in a region.
+pub fn resolve(
+    store: &Store,
+    region: &str,
+    name_or_arn: &str,
+    selector: Selector,
+) -> Result<Resolved, Lookup> {
+    if let Some(b) = builtin(name_or_arn) {
+        return match selector {
+            Selector::Default | Selector::Latest | Selector::Number(1) => Ok(Resolved {
+                name: b.name.to_string(),
+                builtin: true,
+                version: 1,
+                version_name: String::new(),
+                content: b.content.to_string(),
+                format: "JSON".into(),
+                document_type: "Command".into(),
+                hash: b.hash(),
+                created_ms: b.created_ms,
+                default_version: 1,
+                latest_version: 1,
+                target_type: String::new(),
+                display_name: String::new(),
+            }),
+            _ => Err(Lookup::NoVersion),
+        };
+    }
+    let name = bare_name(name_or_arn);
+    let doc = store
+        .get_document(region, name)?
+        .ok_or(Lookup::NoDocument)?;
+    let version = match selector {
+        Selector::Default => store.document_version(region, name, doc.default_version)?,
+        Selector::Latest => store.document_version(region, name, doc.latest_version)?,
+        Selector::Number(n) => store.document_version(region, name, n)?,
+        Selector::Name(vn) => store
+            .document_versions(region, name)?
+            .into_iter()
+            .find(|v| v.version_name == vn),
+    }
+    .ok_or(Lookup::NoVersion)?;
+    Ok(Resolved {
+        name: doc.name,
+        builtin: false,
+        version: version.version,
+        version_name: version.version_name,
+        content: version.content,
+        format: version.format,
+        document_type: doc.document_type,
+        hash: version.hash,
+        created_ms: version.created_ms,
+        default_version: doc.default_version,
+        latest_version: doc.latest_version,
+        target_type: doc.target_type,
+        display_name: doc.display_name,
+    })
 }
 
 #[cfg(test)]
@@ -43,8 +162,9 @@ mod tests {
     #[test]
     fn every_builtin_parses_and_resolves_by_name_or_arn() {
         for d in super::BUILTINS {
-            let doc = d.parsed();
-            assert!(!doc.parameters.is_empty());
+            let value = super::content::parse(d.content, "JSON").unwrap();
+            let facts = super::content::validate(&value, "Command").unwrap();
+            assert!(!facts.parameters.is_empty());
         }
         assert!(super::builtin("arn:aws:ssm:us-east-1::document/AWS-RunShellScript").is_some());
         assert!(super::builtin("AWS-Nope").is_none());

@@ -1,0 +1,303 @@
+//! Document lifecycle end to end: create, read, version, default, delete, share — and running
+//! a user document with typed parameters on a real agent.
+
+use std::time::Duration;
+
+use aws_sdk_ssm::error::ProvideErrorMetadata;
+use aws_sdk_ssm::types::{CommandInvocationStatus, DocumentFormat, DocumentType, Tag};
+use bosun_e2e::fleet::Fleet;
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+/// A schema 2.2 Command document with typed parameters (the shape of seed 003's document).
+fn doc(greeting_default: &str) -> String {
+    serde_json::json!({
+        "schemaVersion": "2.2",
+        "description": "Greets and counts",
+        "parameters": {
+            "greeting": {"type": "String", "default": greeting_default, "allowedPattern": "^[a-zA-Z ]{1,32}$"},
+            "times": {"type": "Integer", "default": 2}
+        },
+        "mainSteps": [{
+            "action": "aws:runShellScript",
+            "name": "greet",
+            "inputs": {"runCommand": ["for i in $(seq 1 {{ times }}); do echo {{ greeting }}; done"]}
+        }]
+    })
+    .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn documents_are_versioned_and_run_with_typed_parameters() {
+    let fleet = Fleet::start(1, 1).await;
+    let c = &fleet.client;
+    let created = c
+        .create_document()
+        .name("Greet")
+        .content(doc("hello"))
+        .document_type(DocumentType::Command)
+        .document_format(DocumentFormat::Json)
+        .version_name("first")
+        .tags(Tag::builder().key("team").value("ops").build().unwrap())
+        .send()
+        .await
+        .expect("CreateDocument");
+    let d = created.document_description().unwrap();
+    assert_eq!(d.document_version(), Some("1"));
+    assert_eq!(d.default_version(), Some("1"));
+    assert_eq!(d.schema_version(), Some("2.2"));
+    assert_eq!(d.owner(), Some("000000000000"));
+    assert_eq!(d.parameters().len(), 2);
+    let h1 = d.hash().unwrap().to_string();
+
+    let err = c
+        .create_document()
+        .name("Greet")
+        .content(doc("x"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("DocumentAlreadyExists"));
+    let err = c
+        .create_document()
+        .name("AWS-Mine")
+        .content(doc("x"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("ValidationException"));
+    let err = c
+        .create_document()
+        .name("Broken")
+        .content("{not json")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("InvalidDocumentContent"));
+    let err = c
+        .create_document()
+        .name("OldSchema")
+        .content(r#"{"schemaVersion":"9.9","mainSteps":[]}"#)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("InvalidDocumentSchemaVersion"));
+    let big = format!(
+        r#"{{"schemaVersion":"2.2","description":"{}","mainSteps":[]}}"#,
+        "x".repeat(70_000)
+    );
+    let err = c
+        .create_document()
+        .name("Huge")
+        .content(big)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("MaxDocumentSizeExceeded"));
+
+    // Versions: update, duplicate content refused, default moves, $LATEST, delete one version.
+    let updated = c
+        .update_document()
+        .name("Greet")
+        .content(doc("howdy"))
+        .document_version("$LATEST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        updated.document_description().unwrap().document_version(),
+        Some("2")
+    );
+    assert_eq!(
+        updated.document_description().unwrap().default_version(),
+        Some("1")
+    );
+    let err = c
+        .update_document()
+        .name("Greet")
+        .content(doc("howdy"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("DuplicateDocumentContent"));
+    let err = c
+        .update_document()
+        .name("Greet")
+        .content(doc("hey"))
+        .document_version("1")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("InvalidDocumentVersion"));
+    let latest = c
+        .get_document()
+        .name("Greet")
+        .document_version("$LATEST")
+        .send()
+        .await
+        .unwrap();
+    assert!(latest.content().unwrap().contains("howdy"));
+    let default = c.get_document().name("Greet").send().await.unwrap();
+    assert!(default.content().unwrap().contains("hello"));
+    assert_eq!(default.version_name(), Some("first"));
+    let by_name = c
+        .describe_document()
+        .name("Greet")
+        .version_name("first")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_name.document().unwrap().hash(), Some(h1.as_str()));
+
+    // Run the default version with typed parameters, then with the new default.
+    let id = fleet.ids()[0].clone();
+    let run = |params: Vec<(&str, &str)>| {
+        let mut r = c.send_command().document_name("Greet").instance_ids(&id);
+        for (k, v) in params {
+            r = r.parameters(k, vec![v.to_string()]);
+        }
+        r.send()
+    };
+    let cmd = run(vec![("times", "3")])
+        .await
+        .unwrap()
+        .command
+        .unwrap()
+        .command_id
+        .unwrap();
+    let inv = fleet.wait_done(&cmd, &id, LIMIT).await;
+    assert_eq!(inv.status(), Some(&CommandInvocationStatus::Success));
+    assert_eq!(inv.standard_output_content(), Some("hello\nhello\nhello\n"));
+    assert_eq!(inv.plugin_name(), Some("greet"));
+    let err = run(vec![("greeting", "hi; rm -rf /")]).await.unwrap_err();
+    assert_eq!(err.code(), Some("InvalidParameters"));
+    let err = run(vec![("times", "many")]).await.unwrap_err();
+    assert_eq!(err.code(), Some("InvalidParameters"));
+
+    let set = c
+        .update_document_default_version()
+        .name("Greet")
+        .document_version("2")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.description().unwrap().default_version(), Some("2"));
+    let cmd = run(vec![("times", "1")])
+        .await
+        .unwrap()
+        .command
+        .unwrap()
+        .command_id
+        .unwrap();
+    assert_eq!(
+        fleet
+            .wait_done(&cmd, &id, LIMIT)
+            .await
+            .standard_output_content(),
+        Some("howdy\n")
+    );
+
+    let versions = c
+        .list_document_versions()
+        .name("Greet")
+        .send()
+        .await
+        .unwrap();
+    let flags: Vec<(Option<&str>, bool)> = versions
+        .document_versions()
+        .iter()
+        .map(|v| (v.document_version(), v.is_default_version()))
+        .collect();
+    assert_eq!(flags, vec![(Some("1"), false), (Some("2"), true)]);
+    let err = c
+        .delete_document()
+        .name("Greet")
+        .document_version("2")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        Some("InvalidDocumentOperation"),
+        "the default version stays"
+    );
+    c.delete_document()
+        .name("Greet")
+        .document_version("1")
+        .send()
+        .await
+        .unwrap();
+    let err = c
+        .get_document()
+        .name("Greet")
+        .document_version("1")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("InvalidDocumentVersion"));
+
+    // Listing: Owner Self shows ours, Amazon the built-ins; tags filter.
+    let mine = c
+        .list_documents()
+        .filters(
+            aws_sdk_ssm::types::DocumentKeyValuesFilter::builder()
+                .key("Owner")
+                .values("Self")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<&str> = mine
+        .document_identifiers()
+        .iter()
+        .filter_map(|d| d.name())
+        .collect();
+    assert_eq!(names, vec!["Greet"]);
+    let tagged = c
+        .list_documents()
+        .filters(
+            aws_sdk_ssm::types::DocumentKeyValuesFilter::builder()
+                .key("tag:team")
+                .values("ops")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tagged.document_identifiers().len(), 1);
+
+    // Sharing.
+    c.modify_document_permission()
+        .name("Greet")
+        .permission_type(aws_sdk_ssm::types::DocumentPermissionType::Share)
+        .account_ids_to_add("111122223333")
+        .send()
+        .await
+        .unwrap();
+    let perms = c
+        .describe_document_permission()
+        .name("Greet")
+        .permission_type(aws_sdk_ssm::types::DocumentPermissionType::Share)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(perms.account_ids(), &["111122223333".to_string()]);
+
+    // Deleting the document removes it; built-ins cannot be deleted.
+    c.delete_document().name("Greet").send().await.unwrap();
+    let err = c
+        .describe_document()
+        .name("Greet")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("InvalidDocument"));
+    let err = c
+        .delete_document()
+        .name("AWS-RunShellScript")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("InvalidDocumentOperation"));
+}
