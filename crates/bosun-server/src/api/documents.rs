@@ -350,11 +350,11 @@ pub fn list_documents(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
             "PlatformTypes" => values
                 .iter()
                 .any(|v| facts.platform_types.contains(&v.as_str())),
-            "DocumentType" => values.iter().any(|v| *v == d.document_type),
+            "DocumentType" => values.contains(&d.document_type),
             "SearchKeyword" => values
                 .iter()
                 .any(|v| d.name.to_lowercase().contains(&v.to_lowercase())),
-            "TargetType" => values.iter().any(|v| *v == d.target_type),
+            "TargetType" => values.contains(&d.target_type),
             "tag-key" => tags.iter().any(|(k, _)| values.contains(k)),
             k => k.strip_prefix("tag:").is_some_and(|tk| {
                 tags.iter()
