@@ -1,6 +1,7 @@
 //! The `bosun` command: run the server, onboard nodes, and look at the fleet.
 
 mod client;
+mod docs;
 mod fleet;
 mod live;
 mod quickstart;
@@ -86,10 +87,16 @@ enum TopCommand {
         /// Execution timeout in seconds for the command on each node.
         #[arg(long)]
         execution_timeout: Option<u32>,
+        /// Run this document instead of AWS-RunShellScript (its parameters via --param).
+        #[arg(long, default_value = "AWS-RunShellScript")]
+        document: String,
+        /// A document parameter: key=value (repeatable).
+        #[arg(long = "param", value_parser = fleet::parse_tag)]
+        params: Vec<(String, String)>,
         #[arg(long)]
         comment: Option<String>,
-        /// The shell command.
-        #[arg(last = true, required = true)]
+        /// The shell command (for AWS-RunShellScript).
+        #[arg(last = true)]
         command: Vec<String>,
     },
     /// Recent commands.
@@ -105,6 +112,13 @@ enum TopCommand {
         client: client::ClientArgs,
         #[command(subcommand)]
         command: CommandCommand,
+    },
+    /// Documents: create, update, show, list, versions, delete.
+    Doc {
+        #[command(flatten)]
+        client: client::ClientArgs,
+        #[command(subcommand)]
+        command: DocCommand,
     },
     /// Users, access keys and policies (works directly on the data directory).
     Admin {
@@ -126,6 +140,51 @@ enum ActivationCommand {
         /// Tags for the activation (and the nodes registered with it): Key=Value.
         #[arg(long = "tag", value_parser = fleet::parse_tag)]
         tags: Vec<(String, String)>,
+    },
+}
+
+#[derive(Subcommand)]
+enum DocCommand {
+    /// Create a document from a YAML or JSON file.
+    Create {
+        name: String,
+        file: PathBuf,
+        #[arg(long, default_value = "Command")]
+        document_type: String,
+        #[arg(long)]
+        version_name: Option<String>,
+    },
+    /// Add a new version from a file.
+    Update {
+        name: String,
+        file: PathBuf,
+        #[arg(long)]
+        version_name: Option<String>,
+        /// Also make the new version the default.
+        #[arg(long)]
+        default: bool,
+    },
+    /// Print a document's content.
+    Show {
+        name: String,
+        #[arg(long)]
+        version: Option<String>,
+        #[arg(long)]
+        yaml: bool,
+    },
+    /// List documents.
+    Ls {
+        /// Only this account's documents.
+        #[arg(long)]
+        mine: bool,
+    },
+    /// List a document's versions.
+    Versions { name: String },
+    /// Delete a document, or one version of it.
+    Delete {
+        name: String,
+        #[arg(long)]
+        version: Option<String>,
     },
 }
 
@@ -282,6 +341,8 @@ async fn main() -> anyhow::Result<()> {
             max_errors,
             timeout,
             execution_timeout,
+            document,
+            params,
             comment,
             command,
         } => {
@@ -289,10 +350,12 @@ async fn main() -> anyhow::Result<()> {
             let req = run::RunRequest {
                 instance_ids,
                 targets,
-                document: "AWS-RunShellScript".into(),
+                document,
                 params: execution_timeout
-                    .map(|t| vec![("executionTimeout".to_string(), t.to_string())])
-                    .unwrap_or_default(),
+                    .map(|t| ("executionTimeout".to_string(), t.to_string()))
+                    .into_iter()
+                    .chain(params)
+                    .collect(),
                 command,
                 max_concurrency,
                 max_errors,
@@ -309,6 +372,31 @@ async fn main() -> anyhow::Result<()> {
             client,
             command: CommandCommand::Show { command_id },
         } => run::show(&client.client(&cli.data_dir)?, &command_id).await,
+        TopCommand::Doc { client, command } => {
+            let sdk = client.client(&cli.data_dir)?;
+            match command {
+                DocCommand::Create {
+                    name,
+                    file,
+                    document_type,
+                    version_name,
+                } => docs::create(&sdk, &name, &file, &document_type, version_name).await,
+                DocCommand::Update {
+                    name,
+                    file,
+                    version_name,
+                    default,
+                } => docs::update(&sdk, &name, &file, version_name, default).await,
+                DocCommand::Show {
+                    name,
+                    version,
+                    yaml,
+                } => docs::show(&sdk, &name, version, yaml).await,
+                DocCommand::Ls { mine } => docs::list(&sdk, mine).await,
+                DocCommand::Versions { name } => docs::versions(&sdk, &name).await,
+                DocCommand::Delete { name, version } => docs::delete(&sdk, &name, version).await,
+            }
+        }
         TopCommand::Admin { command } => admin(command, &cli.data_dir),
     }
 }

@@ -95,13 +95,18 @@ pub async fn run(
     data_dir: &std::path::Path,
     req: RunRequest,
 ) -> anyhow::Result<i32> {
-    if req.command.is_empty() {
+    let shell = req.document == "AWS-RunShellScript";
+    if shell && req.command.is_empty() {
         bail!("give the shell command after `--`, e.g. bosun run --targets Key=tag:env,Values=dev -- uname -a");
     }
-    let mut send = client
-        .send_command()
-        .document_name(&req.document)
-        .parameters("commands", vec![req.command.join(" ")])
+    if !shell && !req.command.is_empty() {
+        bail!("a shell command after `--` only goes with AWS-RunShellScript; pass document parameters with --param");
+    }
+    let mut send = client.send_command().document_name(&req.document);
+    if shell {
+        send = send.parameters("commands", vec![req.command.join(" ")]);
+    }
+    send = send
         .set_max_concurrency(req.max_concurrency.clone())
         .set_max_errors(req.max_errors.clone())
         .set_timeout_seconds(req.timeout)

@@ -263,3 +263,47 @@ async fn bosun_run_streams_output_and_the_aws_cli_waiter_works() {
     let (ok, shown, err) = fleet.server.cli(&["command", "show", &cmd]).await;
     assert!(ok && shown.contains("| Linux"), "{shown}{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bosun_doc_manages_documents_and_bosun_run_runs_them() {
+    let fleet = bosun_e2e::fleet::Fleet::start(1, 1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("hello.json");
+    std::fs::write(
+        &file,
+        r#"{"schemaVersion":"2.2","description":"hi","parameters":{"who":{"type":"String","default":"world","allowedPattern":"^[a-z]+$"}},
+            "mainSteps":[{"action":"aws:runShellScript","name":"hello","inputs":{"runCommand":["echo hello {{ who }}"]}}]}"#,
+    )
+    .unwrap();
+    let f = file.to_str().unwrap();
+    let (ok, out, err) = fleet.server.cli(&["doc", "create", "Hello", f]).await;
+    assert!(ok && out.contains("created Hello version 1"), "{out}{err}");
+    let (ok, out, _) = fleet.server.cli(&["doc", "ls", "--mine"]).await;
+    assert!(ok && out.contains("Hello"), "{out}");
+    let (ok, out, _) = fleet.server.cli(&["doc", "show", "Hello"]).await;
+    assert!(ok && out.contains("echo hello"), "{out}");
+    let id = fleet.ids()[0].clone();
+    let run = Command::new(bin("bosun"))
+        .args(["run", "--endpoint-url", &fleet.server.url])
+        .arg("--data-dir")
+        .arg(fleet.server.data_dir())
+        .args([
+            "--instance-ids",
+            &id,
+            "--document",
+            "Hello",
+            "--param",
+            "who=bosun",
+        ])
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success() && stdout.contains("hello bosun"),
+        "{stdout}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let (ok, out, _) = fleet.server.cli(&["doc", "delete", "Hello"]).await;
+    assert!(ok && out.contains("deleted Hello"), "{out}");
+}
