@@ -96,12 +96,8 @@ fn delivery(c: &CommandRecord) -> anyhow::Result<CommandDelivery> {
 }
 
 /// Send (or re-send) one invocation to its node; `Delayed` when the node is not connected.
-fn send(
-    state: &AppState,
-    msg: &CommandDelivery,
-    i: &mut InvocationRecord,
-    now: i64,
-) -> anyhow::Result<()> {
+/// The caller persists the change.
+fn send(state: &AppState, msg: &CommandDelivery, i: &mut InvocationRecord, now: i64) {
     let sent = state
         .hub
         .send(&i.instance_id, ServerMessage::RunCommand(msg.clone()));
@@ -117,17 +113,19 @@ fn send(
         // Attempted: it counts against MaxConcurrency and is retried when the node returns.
         i.dispatched_ms = Some(0);
     }
-    state.store.update_invocation(i)?;
-    Ok(())
 }
 
+/// One pass over one command. Every invocation change of the pass is written in one
+/// transaction, after the messages went out: a crash in between only means a re-send, which
+/// agents de-duplicate.
 fn process(state: &AppState, mut c: CommandRecord, now: i64) -> anyhow::Result<()> {
     let msg = delivery(&c)?;
     let mut invocations = state.store.invocations(&c.command_id)?;
-    for i in invocations
-        .iter_mut()
-        .filter(|i| !state_of(i).is_terminal())
-    {
+    let mut dirty = vec![false; invocations.len()];
+    for (n, i) in invocations.iter_mut().enumerate() {
+        if state_of(i).is_terminal() {
+            continue;
+        }
         if now >= c.expires_ms {
             // ExpiresAfter passed without a terminal answer.
             if state_of(i) == InvocationState::InProgress && i.acked {
@@ -138,8 +136,7 @@ fn process(state: &AppState, mut c: CommandRecord, now: i64) -> anyhow::Result<(
                     },
                 );
             }
-            apply(i, InvocationEvent::DeliveryDeadlinePassed);
-            state.store.update_invocation(i)?;
+            dirty[n] = apply(i, InvocationEvent::DeliveryDeadlinePassed);
             continue;
         }
         if matches!(
@@ -148,11 +145,10 @@ fn process(state: &AppState, mut c: CommandRecord, now: i64) -> anyhow::Result<(
         ) && state
             .store
             .get_instance(&i.instance_id)?
-            .is_none_or(|n| n.deregistered)
+            .is_none_or(|node| node.deregistered)
         {
             // The node was deregistered after the command was sent: it can never be reached.
-            apply(i, InvocationEvent::Undeliverable);
-            state.store.update_invocation(i)?;
+            dirty[n] = apply(i, InvocationEvent::Undeliverable);
             continue;
         }
         let due = i.dispatched_ms.is_none_or(|d| now - d >= RESEND_AFTER_MS);
@@ -163,14 +159,16 @@ fn process(state: &AppState, mut c: CommandRecord, now: i64) -> anyhow::Result<(
                 };
                 if state.hub.send(&i.instance_id, cancel) {
                     i.dispatched_ms = Some(now);
-                    state.store.update_invocation(i)?;
+                    dirty[n] = true;
                 }
             }
             InvocationState::Delayed if state.hub.is_connected(&i.instance_id) => {
-                send(state, &msg, i, now)?;
+                send(state, &msg, i, now);
+                dirty[n] = true;
             }
             InvocationState::InProgress if !i.acked && due => {
-                send(state, &msg, i, now)?;
+                send(state, &msg, i, now);
+                dirty[n] = true;
             }
             _ => {}
         }
@@ -185,27 +183,43 @@ fn process(state: &AppState, mut c: CommandRecord, now: i64) -> anyhow::Result<(
         .unwrap_or(0);
     let decision = plan(&DispatchCounts::tally(&states), max_concurrency, max_errors);
     let mut to_start = decision.start;
-    for i in invocations.iter_mut() {
+    for (n, i) in invocations.iter_mut().enumerate() {
         if state_of(i) != InvocationState::Pending || i.dispatched_ms.is_some() {
             continue;
         }
         if decision.terminate_not_started {
-            apply(i, InvocationEvent::MaxErrorsExceeded);
-            state.store.update_invocation(i)?;
+            dirty[n] = apply(i, InvocationEvent::MaxErrorsExceeded);
         } else if to_start > 0 {
             to_start -= 1;
-            send(state, &msg, i, now)?;
+            send(state, &msg, i, now);
+            dirty[n] = true;
         }
     }
+    let changed: Vec<InvocationRecord> = invocations
+        .iter()
+        .zip(&dirty)
+        .filter(|(_, d)| **d)
+        .map(|(i, _)| i.clone())
+        .collect();
+    state.store.update_invocations(&changed)?;
     let states: Vec<InvocationState> = invocations.iter().map(state_of).collect();
     let (status, details) = command_status(&states, max_errors, c.cancel_requested);
     let counts = CommandCounts::tally(&states);
+    let active = states.iter().any(|s| !s.is_terminal());
+    let unchanged = c.status == status.as_str()
+        && c.status_details == details
+        && c.completed_count == counts.completed_count as i64
+        && c.error_count == counts.error_count as i64
+        && c.delivery_timed_out_count == counts.delivery_timed_out_count as i64
+        && active;
+    if unchanged {
+        return Ok(());
+    }
     c.status = status.as_str().to_string();
     c.status_details = details.to_string();
     c.completed_count = counts.completed_count as i64;
     c.error_count = counts.error_count as i64;
     c.delivery_timed_out_count = counts.delivery_timed_out_count as i64;
-    let active = states.iter().any(|s| !s.is_terminal());
     state.store.update_command_status(&c, active)?;
     if !active {
         tracing::info!(command_id = %c.command_id, status = %c.status, details = %c.status_details, "command finished");

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Build release binaries and run every benchmark on loopback; write bench/results/<date>.json
+# and a Markdown table next to it. `--quick` uses smaller counts and shorter windows.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+quick=()
+[ "${1:-}" = "--quick" ] && quick=(--quick)
+cargo build --release --workspace --bins
+stamp=$(date -u +%Y-%m-%dT%H-%M-%SZ)
+out="bench/results/${stamp}.json"
+target/release/bosun-bench --bin-dir target/release "${quick[@]}" > "$out"
+python3 bench/table.py "$out" > "bench/results/${stamp}.md"
+cat "bench/results/${stamp}.md"
+echo "figures: $out"

@@ -1,0 +1,43 @@
+"""Render a bosun-bench JSON result as a Markdown table, with each figure's ratio to its target."""
+import json
+import sys
+
+r = json.load(open(sys.argv[1]))
+rows = []
+
+
+def add(name, value, unit, target=None, lower_is_better=True):
+    if value is None:
+        return
+    ratio = ""
+    if target:
+        ratio = f"{value / target:.2f}× target" if lower_is_better else f"{value / target:.2f}× target (higher is better)"
+    rows.append((name, f"{value:,.3f} {unit}" if isinstance(value, float) else f"{value:,} {unit}", ratio))
+
+
+for f in r["fan_out_real_agents"]:
+    add(f"fan-out, {f['nodes']} real agents (API)", f["api_seconds"]["median"], "s")
+    if f["bosun_run_seconds"]:
+        add(f"fan-out, {f['nodes']} real agents (bosun run)", f["bosun_run_seconds"]["median"], "s")
+for s in r["fleet_simulator"]:
+    n = s["nodes"]
+    add(f"connect {n} simulated nodes", s["connect"]["connect_seconds"], "s")
+    add(f"fan-out to {n} simulated nodes", s["fan_out_seconds"]["median"], "s", 1.0 if n == 1000 else None)
+    add(f"server RSS per node ({n})", s["server_rss_kb_per_node"], "KB", 20.0)
+    add(f"server CPU idle ({n})", s["server_cpu_idle_cores"], "cores")
+    add(f"server CPU during fan-out ({n})", s["server_cpu_fan_out_cores"], "cores")
+a = r["agent_footprint"]
+add("agent binary (stripped)", a["binary_bytes"] / 1e6, "MB", 10.0)
+add(f"agent idle RSS after {a['idle_seconds']} s", a["idle_rss_kb"] / 1024, "MB", 8.0)
+add(f"agent CPU in {a['idle_seconds']} s idle", a["idle_cpu_seconds"], "s")
+add("agent peak RSS streaming 50 MB", a["peak_rss_kb_streaming_50mb"] / 1024, "MB", 16.0)
+for op, v in r["api_throughput"].items():
+    target = {"SendCommand": 1000.0}.get(op)
+    add(f"{op} ({v['clients']} clients)", v["requests_per_second"], "req/s", target, lower_is_better=False)
+    add(f"{op} p50 / p99", v["p50_ms"], f"ms / {v['p99_ms']:.1f} ms")
+
+print(f"Run {r['date']} on {r['machine']['cores']} cores (quick: {r['quick']})\n")
+print("| figure | value | vs target |")
+print("|---|---|---|")
+for name, value, ratio in rows:
+    print(f"| {name} | {value} | {ratio} |")

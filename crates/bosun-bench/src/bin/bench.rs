@@ -1,0 +1,489 @@
+//! `bosun-bench`: runs the benchmarks of `bench/README.md` against release binaries on loopback
+//! and prints one JSON document of figures (median, min and max of several runs).
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use aws_sdk_ssm::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_ssm::types::{Tag, Target};
+use clap::Parser;
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+#[derive(Parser)]
+struct Args {
+    /// Folder holding the release binaries (bosun, bosun-agent, bosun-fleet-sim).
+    #[arg(long, default_value = "target/release")]
+    bin_dir: PathBuf,
+    /// Smaller counts and shorter windows (minutes, not tens of minutes).
+    #[arg(long)]
+    quick: bool,
+    /// Scratch folder for data and state dirs.
+    #[arg(long, default_value = "target/bench-work")]
+    work: PathBuf,
+}
+
+struct Server {
+    child: Child,
+    url: String,
+    client: aws_sdk_ssm::Client,
+}
+
+fn rss_kb(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+        + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    ticks / 100.0
+}
+
+fn stats(samples: &mut [f64]) -> Value {
+    samples.sort_by(|a, b| a.total_cmp(b));
+    let n = samples.len();
+    if n == 0 {
+        return json!(null);
+    }
+    json!({ "median": samples[n / 2], "min": samples[0], "max": samples[n - 1], "runs": n })
+}
+
+async fn start_server(args: &Args, name: &str) -> anyhow::Result<Server> {
+    let data = args.work.join(name);
+    let _ = std::fs::remove_dir_all(&data);
+    std::fs::create_dir_all(&data)?;
+    let child = Command::new(args.bin_dir.join("bosun"))
+        .args([
+            "server",
+            "--listen",
+            "127.0.0.1:0",
+            "--heartbeat-seconds",
+            "20",
+        ])
+        .arg("--data-dir")
+        .arg(&data)
+        .env("BOSUN_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting bosun server")?;
+    let addr_file = data.join("listen-addr");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    let addr = loop {
+        tick.tick().await;
+        if let Ok(a) = std::fs::read_to_string(&addr_file) {
+            break a;
+        }
+        if Instant::now() > deadline {
+            bail!("the server did not start");
+        }
+    };
+    let creds = std::fs::read_to_string(data.join("credentials"))?;
+    let get = |k: &str| {
+        creds
+            .lines()
+            .find_map(|l| {
+                l.split_once('=')
+                    .filter(|(a, _)| a.trim() == k)
+                    .map(|(_, v)| v.trim().to_string())
+            })
+            .unwrap_or_default()
+    };
+    let url = format!("http://{addr}");
+    let config = aws_sdk_ssm::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(&url)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new(
+            get("aws_access_key_id"),
+            get("aws_secret_access_key"),
+            None,
+            None,
+            "bench",
+        ))
+        .build();
+    Ok(Server {
+        child,
+        url,
+        client: aws_sdk_ssm::Client::from_conf(config),
+    })
+}
+
+async fn activation(s: &Server, limit: i32, tag: &str) -> anyhow::Result<(String, String)> {
+    let out = s
+        .client
+        .create_activation()
+        .iam_role("bench")
+        .registration_limit(limit)
+        .tags(Tag::builder().key("bench").value(tag).build()?)
+        .send()
+        .await?;
+    Ok((
+        out.activation_id.unwrap_or_default(),
+        out.activation_code.unwrap_or_default(),
+    ))
+}
+
+/// Send `echo hi` to every node tagged `bench=<tag>` and time until the command is terminal.
+/// (Each run's text differs: an identical signed request within a second is a replay.)
+async fn fan_out(s: &Server, tag: &str, expect: usize, run: usize) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let out = s
+        .client
+        .send_command()
+        .document_name("AWS-RunShellScript")
+        .targets(Target::builder().key("tag:bench").values(tag).build())
+        .parameters("commands", vec![format!("echo hi # {run}")])
+        .max_concurrency("100%")
+        .send()
+        .await?;
+    let id = out.command.and_then(|c| c.command_id).unwrap_or_default();
+    let mut tick = tokio::time::interval(Duration::from_millis(5));
+    loop {
+        tick.tick().await;
+        let c = s.client.list_commands().command_id(&id).send().await?;
+        let Some(c) = c.commands().first() else {
+            continue;
+        };
+        if !matches!(
+            c.status().map(|s| s.as_str()),
+            Some("Pending" | "InProgress")
+        ) {
+            if c.completed_count() as usize != expect
+                || c.status().map(|s| s.as_str()) != Some("Success")
+            {
+                bail!(
+                    "fan-out ended {:?} with {}/{} done",
+                    c.status(),
+                    c.completed_count(),
+                    expect
+                );
+            }
+            return Ok(started.elapsed().as_secs_f64());
+        }
+        if started.elapsed() > Duration::from_secs(300) {
+            bail!("fan-out did not finish in 300 s");
+        }
+    }
+}
+
+async fn wait_online(s: &Server, n: usize) -> anyhow::Result<()> {
+    let mut tick = tokio::time::interval(Duration::from_millis(50));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        tick.tick().await;
+        let mut online = 0;
+        let mut pages = s
+            .client
+            .describe_instance_information()
+            .max_results(50)
+            .into_paginator()
+            .items()
+            .send();
+        while let Some(n) = pages.next().await {
+            if n?.ping_status().map(|p| p.as_str()) == Some("Online") {
+                online += 1;
+            }
+        }
+        if online >= n {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("only {online}/{n} nodes came online");
+        }
+    }
+}
+
+/// Fan-out to N real agent processes.
+async fn real_agents(args: &Args, n: usize, runs: usize) -> anyhow::Result<Value> {
+    let s = start_server(args, &format!("real-{n}")).await?;
+    let (id, code) = activation(&s, n as i32, "real").await?;
+    let mut agents = Vec::new();
+    for i in 0..n {
+        let state = args.work.join(format!("real-{n}/agent-{i}"));
+        let ok = Command::new(args.bin_dir.join("bosun-agent"))
+            .args(["register", "--server", &s.url, "--id", &id, "--code", &code])
+            .arg("--state-dir")
+            .arg(&state)
+            .stdout(Stdio::null())
+            .status()
+            .await?;
+        if !ok.success() {
+            bail!("agent registration failed");
+        }
+        agents.push(
+            Command::new(args.bin_dir.join("bosun-agent"))
+                .arg("run")
+                .arg("--state-dir")
+                .arg(&state)
+                .env("BOSUN_AGENT_LOG", "warn")
+                .stderr(Stdio::null())
+                .kill_on_drop(true)
+                .spawn()?,
+        );
+    }
+    wait_online(&s, n).await?;
+    let mut api = Vec::new();
+    for run in 0..runs {
+        api.push(fan_out(&s, "real", n, run).await?);
+    }
+    let mut cli = Vec::new();
+    for run in 0..runs {
+        let started = Instant::now();
+        let status = Command::new(args.bin_dir.join("bosun"))
+            .args([
+                "run",
+                "--endpoint-url",
+                &s.url,
+                "--targets",
+                "Key=tag:bench,Values=real",
+                "--max-concurrency",
+                "100%",
+            ])
+            .arg("--data-dir")
+            .arg(args.work.join(format!("real-{n}")))
+            .args(["--", &format!("echo hi # cli {run}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .await?;
+        if status.success() {
+            cli.push(started.elapsed().as_secs_f64());
+        }
+    }
+    drop(agents);
+    drop(s);
+    Ok(json!({ "nodes": n, "api_seconds": stats(&mut api), "bosun_run_seconds": stats(&mut cli) }))
+}
+
+/// N simulated nodes in one process: connect time, fan-out, server RSS and CPU.
+async fn simulated(args: &Args, n: usize, runs: usize) -> anyhow::Result<Value> {
+    let s = start_server(args, &format!("sim-{n}")).await?;
+    let pid = s.child.id().unwrap_or(0);
+    let rss_before = rss_kb(pid, "VmRSS:");
+    let (id, code) = activation(&s, n as i32, "sim").await?;
+    let mut sim = Command::new(args.bin_dir.join("bosun-fleet-sim"))
+        .args([
+            "--server",
+            &s.url,
+            "--activation-id",
+            &id,
+            "--activation-code",
+            &code,
+            "--count",
+            &n.to_string(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()?;
+    let mut lines = BufReader::new(sim.stdout.take().context("sim stdout")?).lines();
+    let first = tokio::time::timeout(Duration::from_secs(600), lines.next_line())
+        .await??
+        .context("sim ended")?;
+    let connect: Value = serde_json::from_str(&first)?;
+    let rss_connected = rss_kb(pid, "VmRSS:");
+    let cpu0 = cpu_seconds(pid);
+    let idle_window = Duration::from_secs(if args.quick { 5 } else { 30 });
+    tokio::time::sleep(idle_window).await;
+    let idle_cpu = (cpu_seconds(pid) - cpu0) / idle_window.as_secs_f64();
+    let mut fan = Vec::new();
+    let cpu1 = cpu_seconds(pid);
+    let busy_started = Instant::now();
+    for run in 0..runs {
+        fan.push(fan_out(&s, "sim", n, run).await?);
+    }
+    let busy_cpu = (cpu_seconds(pid) - cpu1) / busy_started.elapsed().as_secs_f64();
+    let _ = sim.kill().await;
+    Ok(json!({
+        "nodes": n,
+        "connect": connect,
+        "fan_out_seconds": stats(&mut fan),
+        "server_rss_kb_per_node": (rss_connected.saturating_sub(rss_before)) as f64 / n as f64,
+        "server_rss_kb": rss_connected,
+        "server_cpu_idle_cores": idle_cpu,
+        "server_cpu_fan_out_cores": busy_cpu,
+    }))
+}
+
+/// The agent's binary size and memory, idle and while streaming 50 MB of output.
+async fn footprint(args: &Args) -> anyhow::Result<Value> {
+    let s = start_server(args, "footprint").await?;
+    let (id, code) = activation(&s, 1, "foot").await?;
+    let state = args.work.join("footprint/agent");
+    Command::new(args.bin_dir.join("bosun-agent"))
+        .args(["register", "--server", &s.url, "--id", &id, "--code", &code])
+        .arg("--state-dir")
+        .arg(&state)
+        .stdout(Stdio::null())
+        .status()
+        .await?;
+    let mut agent = Command::new(args.bin_dir.join("bosun-agent"))
+        .arg("run")
+        .arg("--state-dir")
+        .arg(&state)
+        .env("BOSUN_AGENT_LOG", "warn")
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()?;
+    let pid = agent.id().unwrap_or(0);
+    wait_online(&s, 1).await?;
+    let idle = Duration::from_secs(if args.quick { 10 } else { 60 });
+    let cpu0 = cpu_seconds(pid);
+    tokio::time::sleep(idle).await;
+    let idle_cpu = cpu_seconds(pid) - cpu0;
+    let idle_rss = rss_kb(pid, "VmRSS:");
+    let started = Instant::now();
+    let out = s
+        .client
+        .send_command()
+        .document_name("AWS-RunShellScript")
+        .targets(Target::builder().key("tag:bench").values("foot").build())
+        .parameters(
+            "commands",
+            vec!["head -c 50000000 /dev/zero | tr '\\0' a".into()],
+        )
+        .send()
+        .await?;
+    let cmd = out.command.and_then(|c| c.command_id).unwrap_or_default();
+    let mut tick = tokio::time::interval(Duration::from_millis(50));
+    loop {
+        tick.tick().await;
+        let c = s.client.list_commands().command_id(&cmd).send().await?;
+        if c.commands().first().is_some_and(|c| {
+            !matches!(
+                c.status().map(|s| s.as_str()),
+                Some("Pending" | "InProgress")
+            )
+        }) {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(300) {
+            bail!("the 50 MB command did not finish");
+        }
+    }
+    let peak = rss_kb(pid, "VmHWM:");
+    let _ = agent.kill().await;
+    let size = std::fs::metadata(args.bin_dir.join("bosun-agent"))?.len();
+    Ok(json!({
+        "binary_bytes": size,
+        "idle_rss_kb": idle_rss,
+        "idle_seconds": idle.as_secs(),
+        "idle_cpu_seconds": idle_cpu,
+        "peak_rss_kb_streaming_50mb": peak,
+        "streaming_50mb_seconds": started.elapsed().as_secs_f64(),
+    }))
+}
+
+/// K concurrent clients calling one operation for a fixed time: requests/s and latency.
+async fn throughput(args: &Args, clients: usize) -> anyhow::Result<Value> {
+    let s = start_server(args, "api").await?;
+    let window = Duration::from_secs(if args.quick { 5 } else { 20 });
+    let mut results = serde_json::Map::new();
+    for op in ["DescribeInstanceInformation", "SendCommand"] {
+        let deadline = Instant::now() + window;
+        let mut tasks = Vec::new();
+        for _ in 0..clients {
+            let client = s.client.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut lat = Vec::new();
+                while Instant::now() < deadline {
+                    let t = Instant::now();
+                    let ok = match op {
+                        "SendCommand" => client
+                            .send_command()
+                            .document_name("AWS-RunShellScript")
+                            .targets(
+                                Target::builder()
+                                    .key("tag:none")
+                                    .values(format!("{:?}", t))
+                                    .build(),
+                            )
+                            .parameters("commands", vec!["true".into()])
+                            .send()
+                            .await
+                            .is_ok(),
+                        _ => client.describe_instance_information().send().await.is_ok(),
+                    };
+                    if ok {
+                        lat.push(t.elapsed().as_secs_f64() * 1000.0);
+                    }
+                }
+                lat
+            }));
+        }
+        let mut all = Vec::new();
+        for t in tasks {
+            all.extend(t.await?);
+        }
+        all.sort_by(|a, b| a.total_cmp(b));
+        let n = all.len();
+        results.insert(
+            op.into(),
+            json!({
+                "clients": clients,
+                "requests_per_second": n as f64 / window.as_secs_f64(),
+                "p50_ms": all.get(n / 2).copied().unwrap_or(0.0),
+                "p99_ms": all.get(n * 99 / 100).copied().unwrap_or(0.0),
+            }),
+        );
+    }
+    Ok(Value::Object(results))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    std::fs::create_dir_all(&args.work)?;
+    let runs = if args.quick { 3 } else { 5 };
+    let real_counts: &[usize] = if args.quick {
+        &[1, 10]
+    } else {
+        &[1, 10, 50, 200]
+    };
+    let sim_counts: &[usize] = if args.quick { &[1000] } else { &[1000, 10000] };
+    let mut real = Vec::new();
+    for n in real_counts {
+        eprintln!("fan-out to {n} real agents…");
+        real.push(real_agents(&args, *n, runs).await?);
+    }
+    let mut sim = Vec::new();
+    for n in sim_counts {
+        eprintln!("{n} simulated nodes…");
+        sim.push(simulated(&args, *n, runs).await?);
+    }
+    eprintln!("agent footprint…");
+    let foot = footprint(&args).await?;
+    eprintln!("API throughput…");
+    let api = throughput(&args, 16).await?;
+    let machine = json!({
+        "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        "kernel": std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim(),
+    });
+    let out = json!({
+        "date": jiff::Timestamp::now().to_string(),
+        "quick": args.quick,
+        "machine": machine,
+        "fan_out_real_agents": real,
+        "fleet_simulator": sim,
+        "agent_footprint": foot,
+        "api_throughput": api,
+    });
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}
