@@ -113,6 +113,13 @@ fn main() -> anyhow::Result<()> {
                 tracing::info!(instance_id = %identity.instance_id, server = %identity.server, "bosun-agent starting");
                 let config_path = config.unwrap_or_else(|| state_dir.join("agent.json"));
                 let config = AgentConfig::load(&config_path)?;
+                if config.allow_reboot() {
+                    anyhow::bail!(
+                        "{}: Agent.AllowReboot is true, but this agent cannot reboot nodes yet; set it to false \
+                         (steps that exit 194 or 3010 then fail with an explanation)",
+                        config_path.display()
+                    );
+                }
                 let exe = std::env::current_exe().context("locating the bosun-agent binary")?;
                 let settings = Settings::from_config(&config, exe);
                 let commands = CommandService::new(&state_dir, &identity.instance_id, settings)

@@ -75,7 +75,9 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         orchestrator: orchestrator::Orchestrator::default(),
         blobs: blobs::Blobs::new(config.data_dir.join("blobs")),
         feed: feed::OutputFeed::default(),
+        results: orchestrator::ResultWriter::default(),
     });
+    orchestrator::ResultWriter::start(&state);
     let orchestrator_task = tokio::spawn(orchestrator::run(state.clone()));
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let std_listener = std::net::TcpListener::bind(config.listen)

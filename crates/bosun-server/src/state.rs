@@ -9,7 +9,7 @@ use crate::api::replay::ReplayCache;
 use crate::blobs::Blobs;
 use crate::config::ServerConfig;
 use crate::feed::OutputFeed;
-use crate::orchestrator::Orchestrator;
+use crate::orchestrator::{Orchestrator, ResultWriter};
 
 pub struct AppState {
     pub config: ServerConfig,
@@ -19,6 +19,7 @@ pub struct AppState {
     pub orchestrator: Orchestrator,
     pub blobs: Blobs,
     pub feed: OutputFeed,
+    pub results: ResultWriter,
 }
 
 /// Milliseconds since the Unix epoch, from the system clock (the only clock the server reads).

@@ -1,7 +1,9 @@
 //! Run Command state: commands, their per-node invocations and per-step plugin results.
 //!
 //! A command and all its invocations are written in one transaction before `SendCommand`
-//! returns; every later state change is its own transaction.
+//! returns; every later state change is its own transaction. A terminal invocation status
+//! (`Success`, `Failed`, `TimedOut`, `Cancelled`) is never overwritten: every update is
+//! conditional on the stored status still being live, so concurrent writers cannot undo a result.
 
 use rusqlite::{params, OptionalExtension, Row};
 
@@ -293,16 +295,7 @@ impl Store {
 
     /// Write an invocation's mutable fields.
     pub fn update_invocation(&self, i: &InvocationRecord) -> Result<()> {
-        self.conn()
-            .prepare_cached(
-                "UPDATE invocations SET status = ?3, status_details = ?4, dispatched_ms = ?5, acked = ?6, \
-                 response_code = ?7, start_ms = ?8, end_ms = ?9 WHERE command_id = ?1 AND instance_id = ?2",
-            )?
-            .execute(params![
-                i.command_id, i.instance_id, i.status, i.status_details, i.dispatched_ms, i.acked,
-                i.response_code, i.start_ms, i.end_ms
-            ])?;
-        Ok(())
+        self.update_invocations(std::slice::from_ref(i))
     }
 
     /// Write many invocations' mutable fields in one transaction (one fsync for a whole pass).
@@ -315,7 +308,7 @@ impl Store {
         {
             let mut stmt = tx.prepare_cached(
                 "UPDATE invocations SET status = ?3, status_details = ?4, dispatched_ms = ?5, acked = ?6, \
-                 response_code = ?7, start_ms = ?8, end_ms = ?9 WHERE command_id = ?1 AND instance_id = ?2",
+                 response_code = ?7, start_ms = ?8, end_ms = ?9 WHERE command_id = ?1 AND instance_id = ?2 AND status IN ('Pending', 'InProgress', 'Delayed', 'Cancelling')",
             )?;
             for i in list {
                 stmt.execute(params![
@@ -335,27 +328,52 @@ impl Store {
         Ok(())
     }
 
+    /// Write many invocations with their plugin results in one transaction.
+    pub fn write_results(&self, rows: &[(InvocationRecord, Vec<PluginRecord>)]) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE invocations SET status = ?3, status_details = ?4, dispatched_ms = ?5, acked = ?6, \
+                 response_code = ?7, start_ms = ?8, end_ms = ?9 WHERE command_id = ?1 AND instance_id = ?2 AND status IN ('Pending', 'InProgress', 'Delayed', 'Cancelling')",
+            )?;
+            let mut changed = Vec::with_capacity(rows.len());
+            for (i, _) in rows {
+                changed.push(
+                    stmt.execute(params![
+                        i.command_id,
+                        i.instance_id,
+                        i.status,
+                        i.status_details,
+                        i.dispatched_ms,
+                        i.acked,
+                        i.response_code,
+                        i.start_ms,
+                        i.end_ms
+                    ])? > 0,
+                );
+            }
+            drop(stmt);
+            for ((_, plugins), changed) in rows.iter().zip(changed) {
+                // A result for an invocation that is already terminal changes nothing.
+                if changed {
+                    for p in plugins {
+                        insert_plugin(&tx, p)?;
+                    }
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Write an invocation together with its plugin results, in one transaction.
     pub fn update_invocation_with_plugins(
         &self,
         i: &InvocationRecord,
         plugins: &[PluginRecord],
     ) -> Result<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        tx.execute(
-            "UPDATE invocations SET status = ?3, status_details = ?4, dispatched_ms = ?5, acked = ?6, \
-             response_code = ?7, start_ms = ?8, end_ms = ?9 WHERE command_id = ?1 AND instance_id = ?2",
-            params![
-                i.command_id, i.instance_id, i.status, i.status_details, i.dispatched_ms, i.acked,
-                i.response_code, i.start_ms, i.end_ms
-            ],
-        )?;
-        for p in plugins {
-            insert_plugin(&tx, p)?;
-        }
-        tx.commit()?;
-        Ok(())
+        self.write_results(&[(i.clone(), plugins.to_vec())])
     }
 
     pub fn plugins(&self, command_id: &str, instance_id: &str) -> Result<Vec<PluginRecord>> {

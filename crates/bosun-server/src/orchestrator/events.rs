@@ -7,6 +7,7 @@ use bosun_core::command::{roll_up, InvocationEvent, PluginOutcome};
 use bosun_proto::command::{NotRunReason, StepStatus, Stream};
 use bosun_proto::{CommandResult, OutputChunk, ServerMessage};
 
+use super::commit::PendingResult;
 use super::{apply, state_of};
 use crate::state::AppState;
 
@@ -21,8 +22,15 @@ pub fn on_ack(state: &AppState, instance_id: &str, command_id: &str) -> anyhow::
     }
     i.acked = true;
     apply(&mut i, InvocationEvent::Acknowledged);
-    state.store.update_invocation(&i)?;
-    state.orchestrator.kick();
+    // Through the group-commit writer, in order with this agent's result that may follow.
+    if let Err(r) = state.results.submit(PendingResult {
+        invocation: i,
+        plugins: Vec::new(),
+        result_ack: false,
+    }) {
+        state.store.update_invocation(&r.invocation)?;
+        state.orchestrator.kick();
+    }
     Ok(())
 }
 
@@ -157,8 +165,17 @@ pub fn on_result(
         .unwrap_or(-1);
     i.start_ms = result.steps.iter().filter_map(|s| s.start_ms).min();
     i.end_ms = result.steps.iter().filter_map(|s| s.end_ms).max();
-    state.store.update_invocation_with_plugins(&i, &plugins)?;
-    ack();
-    state.orchestrator.kick();
+    // Stored (with the others arriving now) and then acknowledged by the result writer.
+    if let Err(r) = state.results.submit(PendingResult {
+        invocation: i,
+        plugins,
+        result_ack: true,
+    }) {
+        state
+            .store
+            .update_invocation_with_plugins(&r.invocation, &r.plugins)?;
+        ack();
+        state.orchestrator.kick();
+    }
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! each command's aggregate status. All decisions come from `bosun_core::command`; this module
 //! only applies them to the store and the agent channels.
 
+mod commit;
 mod events;
 
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use tokio::sync::Notify;
 
 use crate::state::{now_ms, AppState};
 
+pub use commit::ResultWriter;
 pub use events::{on_ack, on_output, on_result};
 
 /// How long an unacknowledged delivery waits before it is sent again.
