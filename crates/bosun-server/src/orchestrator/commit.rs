@@ -39,11 +39,11 @@ impl ResultWriter {
             .expect("spawning the result writer");
     }
 
-    /// Queue a result; `false` when the writer is not running (the caller writes it itself).
-    pub fn submit(&self, r: PendingResult) -> Result<(), PendingResult> {
+    /// Queue a result; gives it back when the writer is not running (the caller writes it).
+    pub fn submit(&self, r: PendingResult) -> Option<PendingResult> {
         match self.tx.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
-            Some(tx) => tx.send(r).map_err(|e| e.0),
-            None => Err(r),
+            Some(tx) => tx.send(r).err().map(|e| e.0),
+            None => Some(r),
         }
     }
 }

@@ -23,7 +23,7 @@ pub fn on_ack(state: &AppState, instance_id: &str, command_id: &str) -> anyhow::
     i.acked = true;
     apply(&mut i, InvocationEvent::Acknowledged);
     // Through the group-commit writer, in order with this agent's result that may follow.
-    if let Err(r) = state.results.submit(PendingResult {
+    if let Some(r) = state.results.submit(PendingResult {
         invocation: i,
         plugins: Vec::new(),
         result_ack: false,
@@ -166,7 +166,7 @@ pub fn on_result(
     i.start_ms = result.steps.iter().filter_map(|s| s.start_ms).min();
     i.end_ms = result.steps.iter().filter_map(|s| s.end_ms).max();
     // Stored (with the others arriving now) and then acknowledged by the result writer.
-    if let Err(r) = state.results.submit(PendingResult {
+    if let Some(r) = state.results.submit(PendingResult {
         invocation: i,
         plugins,
         result_ack: true,
