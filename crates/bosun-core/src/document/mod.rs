@@ -12,6 +12,8 @@ mod types;
 mod validate;
 
 #[cfg(test)]
+mod fuzz_tests;
+#[cfg(test)]
 mod injection_tests;
 
 pub use decl::{
