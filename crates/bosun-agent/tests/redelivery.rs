@@ -33,6 +33,7 @@ fn delivery(id: &str, script: &str, deliver_by_ms: i64) -> CommandDelivery {
             run_command: vec![script.into()],
             working_directory: String::new(),
             timeout_seconds: 60,
+            ..Default::default()
         }],
         deliver_by_ms,
         region: "us-east-1".into(),

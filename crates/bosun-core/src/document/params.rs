@@ -1,75 +1,11 @@
-//! Document parameter declarations and the checks applied to the values a caller passes.
+//! The checks applied to the parameter values a caller passes (`SendCommand.Parameters`),
+//! defaults filled in from the declarations.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-/// The parameter types of Command documents.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ParameterType {
-    String,
-    StringList,
-    Boolean,
-    Integer,
-    StringMap,
-    MapList,
-}
-
-/// One declared parameter.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ParameterDecl {
-    pub kind: ParameterType,
-    pub default: Option<Value>,
-    pub allowed_values: Option<Vec<String>>,
-    pub allowed_pattern: Option<String>,
-    pub min_items: Option<usize>,
-    pub max_items: Option<usize>,
-    pub min_chars: Option<usize>,
-    pub max_chars: Option<usize>,
-}
-
-impl ParameterDecl {
-    pub fn from_json(v: &Value) -> Result<Self, String> {
-        let obj = v.as_object().ok_or("the declaration must be an object")?;
-        let kind = match obj.get("type").and_then(Value::as_str) {
-            Some("String") => ParameterType::String,
-            Some("StringList") => ParameterType::StringList,
-            Some("Boolean") => ParameterType::Boolean,
-            Some("Integer") => ParameterType::Integer,
-            Some("StringMap") => ParameterType::StringMap,
-            Some("MapList") => ParameterType::MapList,
-            Some(other) => return Err(format!("unknown type {other}")),
-            None => return Err("type is required".into()),
-        };
-        let usize_of = |k: &str| obj.get(k).and_then(Value::as_u64).map(|n| n as usize);
-        let allowed_pattern = obj
-            .get("allowedPattern")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        if let Some(p) = &allowed_pattern {
-            regex::Regex::new(p)
-                .map_err(|e| format!("allowedPattern is not a valid pattern: {e}"))?;
-        }
-        Ok(Self {
-            kind,
-            default: obj.get("default").cloned(),
-            allowed_values: obj.get("allowedValues").and_then(Value::as_array).map(|a| {
-                a.iter()
-                    .map(|v| {
-                        v.as_str()
-                            .map(str::to_string)
-                            .unwrap_or_else(|| v.to_string())
-                    })
-                    .collect()
-            }),
-            allowed_pattern,
-            min_items: usize_of("minItems"),
-            max_items: usize_of("maxItems"),
-            min_chars: usize_of("minChars"),
-            max_chars: usize_of("maxChars"),
-        })
-    }
-}
+use super::decl::{compile_pattern, Interpolation, ParameterDecl, ParameterType};
 
 /// Resolved parameter values, each as the strings AWS passes (`Parameters` is
 /// `map<string, list<string>>`).
@@ -79,21 +15,6 @@ pub type ResolvedParams = BTreeMap<String, Vec<String>>;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct ParamError(pub String);
-
-fn default_values(decl: &ParameterDecl) -> Option<Vec<String>> {
-    decl.default.as_ref().map(|d| match d {
-        Value::Array(items) => items
-            .iter()
-            .map(|v| {
-                v.as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| v.to_string())
-            })
-            .collect(),
-        Value::String(s) => vec![s.clone()],
-        other => vec![other.to_string()],
-    })
-}
 
 /// Check the passed values against the declarations and fill in defaults.
 pub fn resolve_parameters(
@@ -109,7 +30,7 @@ pub fn resolve_parameters(
     for (name, decl) in decls {
         let values = match passed.get(name) {
             Some(v) => v.clone(),
-            None => default_values(decl).ok_or_else(|| {
+            None => decl.default_values().ok_or_else(|| {
                 ParamError(format!(
                     "Parameter \"{name}\" is required and has no default."
                 ))
@@ -121,48 +42,73 @@ pub fn resolve_parameters(
     Ok(out)
 }
 
-fn check_values(name: &str, decl: &ParameterDecl, values: &[String]) -> Result<(), ParamError> {
+/// Check one parameter's values against its declaration (also used for defaults).
+pub(crate) fn check_values(
+    name: &str,
+    decl: &ParameterDecl,
+    values: &[String],
+) -> Result<(), ParamError> {
     let fail = |why: String| Err(ParamError(format!("Parameter \"{name}\" {why}")));
-    match decl.kind {
-        ParameterType::String | ParameterType::Boolean | ParameterType::Integer
-            if values.len() > 1 =>
-        {
-            return fail("takes a single value.".into())
-        }
-        ParameterType::Boolean if !values.iter().all(|v| v == "true" || v == "false") => {
-            return fail("must be true or false.".into())
-        }
-        ParameterType::Integer if !values.iter().all(|v| v.parse::<i64>().is_ok()) => {
-            return fail("must be an integer.".into())
-        }
-        _ => {}
-    }
-    if decl.min_items.is_some_and(|m| values.len() < m) {
-        return fail(format!(
-            "needs at least {} items.",
-            decl.min_items.unwrap_or(0)
-        ));
-    }
-    if decl.max_items.is_some_and(|m| values.len() > m) {
-        return fail(format!(
-            "takes at most {} items.",
-            decl.max_items.unwrap_or(0)
-        ));
+    let single = matches!(
+        decl.kind,
+        ParameterType::String
+            | ParameterType::Boolean
+            | ParameterType::Integer
+            | ParameterType::StringMap
+    );
+    if single && values.len() != 1 {
+        return fail("takes exactly one value.".into());
     }
     for v in values {
+        let ok = match decl.kind {
+            ParameterType::Boolean => v == "true" || v == "false",
+            ParameterType::Integer => v.parse::<i64>().is_ok(),
+            ParameterType::StringMap | ParameterType::MapList => {
+                serde_json::from_str::<Value>(v).is_ok_and(|m| m.is_object())
+            }
+            ParameterType::String | ParameterType::StringList => true,
+        };
+        if !ok {
+            let want = match decl.kind {
+                ParameterType::Boolean => "true or false",
+                ParameterType::Integer => "an integer",
+                _ => "a JSON object (a map of strings)",
+            };
+            return fail(format!("must be {want}."));
+        }
+    }
+    if let Some(m) = decl.min_items.filter(|m| values.len() < *m) {
+        return fail(format!("needs at least {m} items."));
+    }
+    if let Some(m) = decl.max_items.filter(|m| values.len() > *m) {
+        return fail(format!("takes at most {m} items."));
+    }
+    let pattern = match &decl.allowed_pattern {
+        Some(p) => Some(compile_pattern(p).map_err(ParamError)?),
+        None => None,
+    };
+    for v in values {
+        if decl.interpolation == Interpolation::EnvVar && v.contains('\0') {
+            return fail(
+                "has a value with a NUL character, which an environment variable cannot hold."
+                    .into(),
+            );
+        }
         let n = v.chars().count();
-        if decl.min_chars.is_some_and(|m| n < m) || decl.max_chars.is_some_and(|m| n > m) {
-            return fail("has a value of the wrong length.".into());
+        if let Some(m) = decl.min_chars.filter(|m| n < *m) {
+            return fail(format!("has a value shorter than {m} characters."));
+        }
+        if let Some(m) = decl.max_chars.filter(|m| n > *m) {
+            return fail(format!("has a value longer than {m} characters."));
         }
         if let Some(allowed) = &decl.allowed_values {
             if !allowed.contains(v) {
                 return fail(format!("must be one of: {}.", allowed.join(", ")));
             }
         }
-        if let Some(pattern) = &decl.allowed_pattern {
-            let re = regex::Regex::new(pattern).map_err(|e| ParamError(e.to_string()))?;
+        if let (Some(re), Some(p)) = (&pattern, &decl.allowed_pattern) {
             if !re.is_match(v) {
-                return fail(format!("does not match the allowed pattern {pattern}."));
+                return fail(format!("does not match the allowed pattern {p}."));
             }
         }
     }

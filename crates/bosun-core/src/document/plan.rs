@@ -1,16 +1,38 @@
 //! Resolve a Command document and its parameters into the steps an agent runs: which plugin,
-//! which commands, where, and for how long.
+//! which commands, where, for how long, with which environment, and what happens after.
+//!
+//! Preconditions: [`plan_steps`] does not know the node, so a step limited to some platforms
+//! (by its plugin or a `platformType` precondition) lists them in [`StepPlan::platforms`] for
+//! the agent to check; [`plan_steps_for`] knows the node's platform and marks steps that do not
+//! apply with [`StepPlan::skip_reason`] (schema 2.2 skips, as AWS does; in 1.2/2.0 a plugin the
+//! platform cannot run is an error). Parameter-expression preconditions
+//! (`StringEquals: ["{{ a }}", "x"]`) are decided in both.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{CommandDocument, ResolvedParams};
+use super::decl::Interpolation;
+use super::interpolate::{env_var_name, text_of, Mode, Scope};
+use super::{CommandDocument, PlatformType, ResolvedParams, COMMAND_PLUGINS};
 
 /// The default execution timeout of a step when the document gives none (seconds).
 pub const DEFAULT_STEP_TIMEOUT_SECONDS: u64 = 3600;
 
+/// What the agent does after a step fails (`inputs.onFailure` of Command documents).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum OnFailure {
+    /// No `onFailure`: the next steps still run; the invocation ends Failed.
+    #[default]
+    Continue,
+    /// `exit`: skip the remaining steps (except a `finallyStep`); the invocation ends Failed.
+    Exit,
+    /// `successAndExit`: skip the remaining steps (except a `finallyStep`) and report Success.
+    SuccessAndExit,
+}
+
 /// One step, fully resolved.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepPlan {
     /// The plugin name reported in `CommandPlugins` / `PluginName` (step name in 2.x,
     /// plugin name such as `aws:runShellScript` in 1.2).
@@ -20,6 +42,23 @@ pub struct StepPlan {
     pub run_command: Vec<String>,
     pub working_directory: String,
     pub timeout_seconds: u64,
+    /// Environment for the step: `SSM_<name>` for every `ENV_VAR` parameter, sorted by name.
+    #[serde(default)]
+    pub env: Vec<(String, String)>,
+    /// Set when the step must not run on this node (reported as skipped, not failed).
+    #[serde(default)]
+    pub skip_reason: Option<String>,
+    /// Platforms the step may run on; empty means any. The agent skips the step elsewhere.
+    #[serde(default)]
+    pub platforms: Vec<PlatformType>,
+    #[serde(default)]
+    pub on_failure: OnFailure,
+    /// `onSuccess: exit`: after this step succeeds, skip the rest (except a `finallyStep`).
+    #[serde(default)]
+    pub exit_on_success: bool,
+    /// `finallyStep: true`: runs even after an `exit` (always the last step).
+    #[serde(default)]
+    pub finally_step: bool,
 }
 
 /// Why a document cannot be run (maps to `InvalidDocument` / `InvalidParameters`).
@@ -31,137 +70,75 @@ pub enum PlanError {
     InvalidParameters(String),
 }
 
-/// Replace `{{ name }}` references in a string input. A whole-value reference to a list
-/// parameter is handled by [`interpolate_list`].
-fn interpolate(text: &str, params: &ResolvedParams) -> Result<String, PlanError> {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let Some(end) = after.find("}}") else {
-            out.push_str(&rest[start..]);
-            return Ok(out);
-        };
-        let name = after[..end].trim();
-        if name.starts_with("ssm:") || name.starts_with("ssm-secure:") {
-            return Err(PlanError::InvalidParameters(format!(
-                "Parameter Store references ({{{{{name}}}}}) are not supported by this Bosun server yet."
-            )));
-        }
-        match params.get(name) {
-            Some(values) => out.push_str(&values.join("\n")),
-            None => {
-                return Err(PlanError::InvalidDocument(format!(
-                    "The document references the undeclared parameter {name}."
-                )))
-            }
-        }
-        rest = &after[end + 2..];
-    }
-    out.push_str(rest);
-    Ok(out)
-}
+/// Plugins this Bosun agent can run.
+const SUPPORTED: &[&str] = &["aws:runShellScript"];
 
-/// `runCommand` may be a list of lines or a single `{{ list }}` reference.
-fn interpolate_list(v: &Value, params: &ResolvedParams) -> Result<Vec<String>, PlanError> {
-    let items: Vec<&str> = match v {
-        Value::String(s) => vec![s.as_str()],
-        Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
-        _ => {
-            return Err(PlanError::InvalidDocument(
-                "runCommand must be a string or a list of strings".into(),
-            ))
-        }
-    };
-    let mut lines = Vec::new();
-    for item in items {
-        let t = item.trim();
-        let whole = t
-            .strip_prefix("{{")
-            .and_then(|r| r.strip_suffix("}}"))
-            .map(str::trim);
-        match whole.and_then(|n| params.get(n)) {
-            Some(values) => lines.extend(values.iter().cloned()),
-            None => lines.push(interpolate(item, params)?),
-        }
-    }
-    Ok(lines)
-}
-
-fn step_from_inputs(
-    name: String,
-    action: &str,
-    inputs: &Value,
-    params: &ResolvedParams,
-) -> Result<StepPlan, PlanError> {
-    if action != "aws:runShellScript" {
-        return Err(PlanError::InvalidDocument(format!(
-            "The plugin {action} is not supported by this Bosun server yet."
-        )));
-    }
-    let run_command = interpolate_list(inputs.get("runCommand").unwrap_or(&Value::Null), params)?;
-    let working_directory = match inputs.get("workingDirectory").and_then(Value::as_str) {
-        Some(s) => interpolate(s, params)?,
-        None => String::new(),
-    };
-    let timeout_seconds = match inputs.get("timeoutSeconds") {
-        None => DEFAULT_STEP_TIMEOUT_SECONDS,
-        Some(Value::Number(n)) => n.as_u64().unwrap_or(DEFAULT_STEP_TIMEOUT_SECONDS),
-        Some(Value::String(s)) => {
-            let text = interpolate(s, params)?;
-            if text.trim().is_empty() {
-                DEFAULT_STEP_TIMEOUT_SECONDS
-            } else {
-                text.trim().parse().map_err(|_| {
-                    PlanError::InvalidParameters(format!(
-                        "The execution timeout {text:?} is not a number of seconds."
-                    ))
-                })?
-            }
-        }
-        Some(_) => {
-            return Err(PlanError::InvalidDocument(
-                "timeoutSeconds must be a number".into(),
-            ))
-        }
-    };
-    Ok(StepPlan {
-        name,
-        action: action.to_string(),
-        run_command,
-        working_directory,
-        timeout_seconds,
-    })
-}
-
-/// Resolve every step of the document.
+/// Resolve every step of the document for a node whose platform is not known.
 pub fn plan_steps(
     doc: &CommandDocument,
     params: &ResolvedParams,
 ) -> Result<Vec<StepPlan>, PlanError> {
+    plan(doc, params, None)
+}
+
+/// Resolve every step for a node of `platform`, marking steps that do not apply there.
+pub fn plan_steps_for(
+    doc: &CommandDocument,
+    params: &ResolvedParams,
+    platform: PlatformType,
+) -> Result<Vec<StepPlan>, PlanError> {
+    plan(doc, params, Some(platform))
+}
+
+fn invalid(msg: impl Into<String>) -> PlanError {
+    PlanError::InvalidDocument(msg.into())
+}
+
+fn plan(
+    doc: &CommandDocument,
+    params: &ResolvedParams,
+    platform: Option<PlatformType>,
+) -> Result<Vec<StepPlan>, PlanError> {
+    let scope = Scope {
+        decls: &doc.parameters,
+        values: params,
+    };
+    let mut env = Vec::new();
+    for (name, decl) in &doc.parameters {
+        if decl.interpolation == Interpolation::EnvVar {
+            let values = params.get(name).map(Vec::as_slice).unwrap_or_default();
+            let value = text_of(&super::typed_value(decl, values));
+            if value.contains('\0') {
+                return Err(PlanError::InvalidParameters(format!(
+                    "Parameter \"{name}\" has a value with a NUL character, which an environment variable cannot hold."
+                )));
+            }
+            env.push((env_var_name(name), value));
+        }
+    }
     let mut steps = Vec::new();
     if doc.schema_version == "1.2" {
         let runtime = doc
             .content
             .get("runtimeConfig")
             .and_then(Value::as_object)
-            .ok_or_else(|| {
-                PlanError::InvalidDocument("a schema 1.2 document needs runtimeConfig".into())
-            })?;
+            .ok_or_else(|| invalid("a schema 1.2 document needs runtimeConfig"))?;
         for (plugin, config) in runtime {
-            let props = config.get("properties").cloned().unwrap_or(Value::Null);
-            let list = match props {
-                Value::Array(a) => a,
-                Value::Object(_) => vec![props],
-                _ => {
-                    return Err(PlanError::InvalidDocument(format!(
-                        "{plugin} has no properties"
-                    )))
-                }
+            let list = match config.get("properties") {
+                Some(Value::Array(a)) => a.clone(),
+                Some(p @ Value::Object(_)) => vec![p.clone()],
+                _ => return Err(invalid(format!("{plugin} has no properties"))),
             };
             for p in list {
-                steps.push(step_from_inputs(plugin.clone(), plugin, &p, params)?);
+                steps.push(step(
+                    plugin.clone(),
+                    plugin,
+                    &p,
+                    None,
+                    &scope,
+                    platform,
+                    false,
+                )?);
             }
         }
     } else {
@@ -169,88 +146,165 @@ pub fn plan_steps(
             .content
             .get("mainSteps")
             .and_then(Value::as_array)
-            .ok_or_else(|| PlanError::InvalidDocument("the document needs mainSteps".into()))?;
-        for step in main {
-            let name = step
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            let action = step
-                .get("action")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
+            .ok_or_else(|| invalid("the document needs mainSteps"))?;
+        for s in main {
+            let name = s.get("name").and_then(Value::as_str).unwrap_or_default();
+            let action = s.get("action").and_then(Value::as_str).unwrap_or_default();
             if name.is_empty() || action.is_empty() {
-                return Err(PlanError::InvalidDocument(
-                    "every step needs a name and an action".into(),
-                ));
+                return Err(invalid("every step needs a name and an action"));
             }
-            steps.push(step_from_inputs(
-                name,
+            let inputs = s.get("inputs").unwrap_or(&Value::Null);
+            let skip_incompatible = doc.schema_version == "2.2";
+            steps.push(step(
+                name.into(),
                 action,
-                step.get("inputs").unwrap_or(&Value::Null),
-                params,
+                inputs,
+                s.get("precondition"),
+                &scope,
+                platform,
+                skip_incompatible,
             )?);
         }
     }
     if steps.is_empty() {
-        return Err(PlanError::InvalidDocument(
-            "the document has no steps".into(),
-        ));
+        return Err(invalid("the document has no steps"));
+    }
+    for s in &mut steps {
+        s.env = env.clone();
     }
     Ok(steps)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::document::resolve_parameters;
-
-    const DOC: &str = r#"{"schemaVersion":"1.2","description":"d","parameters":{
-        "commands":{"type":"StringList"},
-        "workingDirectory":{"type":"String","default":""},
-        "executionTimeout":{"type":"String","default":"3600"}},
-      "runtimeConfig":{"aws:runShellScript":{"properties":[{"id":"0.aws:runShellScript",
-        "runCommand":"{{ commands }}","workingDirectory":"{{ workingDirectory }}","timeoutSeconds":"{{ executionTimeout }}"}]}}}"#;
-
-    #[test]
-    fn run_shell_script_resolves() {
-        let doc = CommandDocument::parse_json(DOC).unwrap();
-        let mut passed = std::collections::BTreeMap::new();
-        passed.insert(
-            "commands".to_string(),
-            vec!["echo a".to_string(), "echo b".to_string()],
-        );
-        passed.insert("executionTimeout".to_string(), vec!["2".to_string()]);
-        let params = resolve_parameters(&doc.parameters, &passed).unwrap();
-        let steps = plan_steps(&doc, &params).unwrap();
-        assert_eq!(steps.len(), 1);
-        assert_eq!(steps[0].name, "aws:runShellScript");
-        assert_eq!(steps[0].run_command, vec!["echo a", "echo b"]);
-        assert_eq!(steps[0].timeout_seconds, 2);
-        assert_eq!(steps[0].working_directory, "");
+fn step(
+    name: String,
+    action: &str,
+    inputs: &Value,
+    precondition: Option<&Value>,
+    scope: &Scope<'_>,
+    platform: Option<PlatformType>,
+    skip_incompatible: bool,
+) -> Result<StepPlan, PlanError> {
+    let mut plan = StepPlan {
+        name,
+        action: action.to_string(),
+        timeout_seconds: DEFAULT_STEP_TIMEOUT_SECONDS,
+        ..Default::default()
+    };
+    let plugin_platforms: Vec<PlatformType> = COMMAND_PLUGINS
+        .iter()
+        .find(|(a, _, _)| a.eq_ignore_ascii_case(action))
+        .map(|(_, p, _)| p.to_vec())
+        .unwrap_or_default();
+    plan.platforms = plugin_platforms.clone();
+    if let Some(pre) = precondition {
+        let pair = pre
+            .get("StringEquals")
+            .and_then(Value::as_array)
+            .filter(|a| a.len() == 2)
+            .ok_or_else(|| {
+                invalid(format!(
+                    "step {}: precondition must be StringEquals with two values",
+                    plan.name
+                ))
+            })?;
+        let left = pair[0].as_str().unwrap_or_default();
+        let right = pair[1].as_str().unwrap_or_default();
+        if left == "platformType" {
+            let p = PlatformType::parse(right).ok_or_else(|| {
+                invalid(format!("step {}: unknown platformType {right}", plan.name))
+            })?;
+            plan.platforms.retain(|x| *x == p);
+            if platform.is_some_and(|n| n != p) {
+                plan.skip_reason = Some(format!(
+                    "Step {} was skipped: its precondition requires platformType {right}.",
+                    plan.name
+                ));
+            }
+        } else {
+            let l = text_of(&scope.string(left, Mode::Data)?);
+            let r = text_of(&scope.string(right, Mode::Data)?);
+            if l != r {
+                plan.skip_reason = Some(format!(
+                    "Step {} was skipped: its precondition {l:?} equals {r:?} is false.",
+                    plan.name
+                ));
+            }
+        }
     }
-
-    #[test]
-    fn schema_22_steps_and_unsupported_plugins() {
-        let doc = CommandDocument::parse_json(
-            r#"{"schemaVersion":"2.2","mainSteps":[{"name":"one","action":"aws:runShellScript","inputs":{"runCommand":["echo {{ who }}"]}}],
-                "parameters":{"who":{"type":"String","default":"world"}}}"#,
-        )
-        .unwrap();
-        let params = resolve_parameters(&doc.parameters, &Default::default()).unwrap();
-        let steps = plan_steps(&doc, &params).unwrap();
-        assert_eq!(steps[0].name, "one");
-        assert_eq!(steps[0].run_command, vec!["echo world"]);
-        assert_eq!(steps[0].timeout_seconds, DEFAULT_STEP_TIMEOUT_SECONDS);
-
-        let other = CommandDocument::parse_json(
-            r#"{"schemaVersion":"2.2","mainSteps":[{"name":"x","action":"aws:runPowerShellScript","inputs":{}}]}"#,
-        )
-        .unwrap();
-        assert!(matches!(
-            plan_steps(&other, &Default::default()),
-            Err(PlanError::InvalidDocument(_))
+    if let Some(p) =
+        platform.filter(|p| plan.skip_reason.is_none() && !plugin_platforms.contains(p))
+    {
+        if !skip_incompatible {
+            return Err(invalid(format!(
+                "The plugin {action} does not run on {} nodes.",
+                p.as_str()
+            )));
+        }
+        plan.skip_reason = Some(format!(
+            "Step {} was skipped: {action} does not run on {} nodes.",
+            plan.name,
+            p.as_str()
         ));
     }
+    let flag = |k: &str| inputs.get(k).and_then(Value::as_str);
+    plan.on_failure = match flag("onFailure") {
+        Some("exit") => OnFailure::Exit,
+        Some("successAndExit") => OnFailure::SuccessAndExit,
+        _ => OnFailure::Continue,
+    };
+    plan.exit_on_success = flag("onSuccess") == Some("exit");
+    plan.finally_step = inputs
+        .get("finallyStep")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    if plan.skip_reason.is_some() {
+        return Ok(plan);
+    }
+    if !SUPPORTED.iter().any(|s| s.eq_ignore_ascii_case(action)) {
+        return Err(invalid(format!(
+            "The plugin {action} is not supported by this Bosun server yet."
+        )));
+    }
+    plan.run_command = run_command(inputs.get("runCommand").unwrap_or(&Value::Null), scope)?;
+    if let Some(w) = inputs.get("workingDirectory") {
+        plan.working_directory = text_of(&scope.value(w, Mode::Data)?);
+    }
+    plan.timeout_seconds = match inputs
+        .get("timeoutSeconds")
+        .map(|t| scope.value(t, Mode::Data))
+        .transpose()?
+    {
+        None => DEFAULT_STEP_TIMEOUT_SECONDS,
+        Some(Value::Number(n)) => n.as_u64().unwrap_or(DEFAULT_STEP_TIMEOUT_SECONDS),
+        Some(Value::String(s)) if s.trim().is_empty() => DEFAULT_STEP_TIMEOUT_SECONDS,
+        Some(Value::String(s)) => s.trim().parse().map_err(|_| {
+            PlanError::InvalidParameters(format!(
+                "The execution timeout {s:?} is not a number of seconds."
+            ))
+        })?,
+        Some(_) => return Err(invalid("timeoutSeconds must be a number")),
+    };
+    Ok(plan)
 }
+
+/// `runCommand` may be a string, a list of lines, or hold `{{ list }}` references whose items
+/// are spliced in as lines. `ENV_VAR` parameters appear as `${SSM_<name>}`.
+fn run_command(v: &Value, scope: &Scope<'_>) -> Result<Vec<String>, PlanError> {
+    let items: Vec<&Value> = match v {
+        Value::String(_) => vec![v],
+        Value::Array(a) => a.iter().collect(),
+        _ => return Err(invalid("runCommand must be a string or a list of strings")),
+    };
+    let mut lines = Vec::new();
+    for item in items {
+        match scope.value(item, Mode::Script)? {
+            Value::Array(a) => lines.extend(a.iter().map(text_of)),
+            other => lines.push(text_of(&other)),
+        }
+    }
+    Ok(lines)
+}
+
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod tests;
