@@ -113,27 +113,30 @@ impl Fleet {
             .unwrap()
     }
 
-    /// Wait until one invocation is terminal and return it.
+    /// Wait until one invocation is terminal and return it (for a multi-step document, as seen
+    /// through its first step).
     pub async fn wait_done(
         &self,
         command_id: &str,
         instance_id: &str,
         limit: Duration,
     ) -> aws_sdk_ssm::operation::get_command_invocation::GetCommandInvocationOutput {
-        wait_for(
+        let first_plugin = wait_for(
             &format!("{command_id} on {instance_id} to finish"),
             limit,
             || async {
                 let out = self
                     .client
-                    .get_command_invocation()
+                    .list_command_invocations()
                     .command_id(command_id)
                     .instance_id(instance_id)
+                    .details(true)
                     .send()
                     .await
                     .ok()?;
+                let inv = out.command_invocations().first()?;
                 let live = matches!(
-                    out.status(),
+                    inv.status(),
                     Some(
                         CommandInvocationStatus::Pending
                             | CommandInvocationStatus::InProgress
@@ -141,10 +144,22 @@ impl Fleet {
                             | CommandInvocationStatus::Cancelling
                     )
                 );
-                (!live).then_some(out)
+                let plugins = inv.command_plugins();
+                // GetCommandInvocation needs a plugin name when the document has several steps.
+                (!live).then(|| {
+                    (plugins.len() > 1).then(|| plugins[0].name().unwrap_or_default().to_string())
+                })
             },
         )
-        .await
+        .await;
+        self.client
+            .get_command_invocation()
+            .command_id(command_id)
+            .instance_id(instance_id)
+            .set_plugin_name(first_plugin)
+            .send()
+            .await
+            .expect("GetCommandInvocation")
     }
 
     /// Wait until the command itself is terminal and return it.

@@ -301,3 +301,210 @@ async fn documents_are_versioned_and_run_with_typed_parameters() {
         .unwrap_err();
     assert_eq!(err.code(), Some("InvalidDocumentOperation"));
 }
+
+/// Seed 003's kind of document, written in YAML.
+const YAML_DOC: &str = r#"schemaVersion: "2.2"
+description: Report the agent version and a message
+parameters:
+  message:
+    type: String
+    default: all good
+    allowedPattern: "^[a-zA-Z ]{1,40}$"
+mainSteps:
+  - action: aws:runShellScript
+    name: onlyOnWindows
+    precondition:
+      StringEquals: [platformType, Windows]
+    inputs:
+      runCommand:
+        - echo never
+  - action: aws:runShellScript
+    name: report
+    inputs:
+      runCommand:
+        - echo "{{ message }}"
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn yaml_documents_round_trip_and_preconditions_skip_steps() {
+    let fleet = Fleet::start(1, 1).await;
+    let c = &fleet.client;
+    let created = c
+        .create_document()
+        .name("Report")
+        .content(YAML_DOC)
+        .document_format(DocumentFormat::Yaml)
+        .send()
+        .await
+        .expect("CreateDocument from YAML");
+    assert_eq!(
+        created
+            .document_description()
+            .unwrap()
+            .document_format()
+            .map(|f| f.as_str()),
+        Some("YAML")
+    );
+    let as_yaml = c.get_document().name("Report").send().await.unwrap();
+    assert_eq!(
+        as_yaml.content(),
+        Some(YAML_DOC),
+        "the content is kept as written"
+    );
+    let as_json = c
+        .get_document()
+        .name("Report")
+        .document_format(DocumentFormat::Json)
+        .send()
+        .await
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(as_json.content().unwrap()).unwrap();
+    assert_eq!(v["mainSteps"][1]["name"], "report");
+    assert_eq!(as_json.document_format().map(|f| f.as_str()), Some("JSON"));
+
+    let id = fleet.ids()[0].clone();
+    let cmd = c
+        .send_command()
+        .document_name("Report")
+        .instance_ids(&id)
+        .send()
+        .await
+        .unwrap()
+        .command
+        .unwrap()
+        .command_id
+        .unwrap();
+    let inv = fleet.wait_done(&cmd, &id, LIMIT).await;
+    assert_eq!(inv.status(), Some(&CommandInvocationStatus::Success));
+    let list = c
+        .list_command_invocations()
+        .command_id(&cmd)
+        .details(true)
+        .send()
+        .await
+        .unwrap();
+    let plugins = list.command_invocations()[0].command_plugins();
+    assert_eq!(plugins.len(), 2);
+    assert_eq!(plugins[0].name(), Some("onlyOnWindows"));
+    assert_eq!(plugins[0].status().map(|s| s.as_str()), Some("Success"));
+    assert!(
+        plugins[0].output().unwrap_or_default().contains("skipped"),
+        "{:?}",
+        plugins[0]
+    );
+    assert_eq!(plugins[1].output(), Some("all good\n"));
+    let got = c
+        .get_command_invocation()
+        .command_id(&cmd)
+        .instance_id(&id)
+        .plugin_name("report")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.standard_output_content(), Some("all good\n"));
+}
+
+/// Hostile values: each would run something, or break quoting, if spliced into shell text.
+const CORPUS: &[&str] = &[
+    "; touch PWNED",
+    "$(touch PWNED)",
+    "`touch PWNED`",
+    "| touch PWNED",
+    "&& touch PWNED",
+    "line\ntouch PWNED",
+    "\"; touch PWNED; echo \"",
+    "'; touch PWNED; echo '",
+    "\\\"$(touch PWNED)\\\"",
+    "${IFS}touch${IFS}PWNED",
+    "{{ other }}",
+    "-- --help",
+    "ünïcödé ✓ $(touch PWNED)",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn env_var_parameters_arrive_byte_exact_and_run_nothing() {
+    let fleet = Fleet::start(1, 1).await;
+    let c = &fleet.client;
+    let work = tempfile::tempdir().unwrap();
+    let env_doc = serde_json::json!({
+        "schemaVersion": "2.2",
+        "parameters": {"value": {"type": "String", "interpolationType": "ENV_VAR"}, "out": {"type": "String"}},
+        "mainSteps": [{"action": "aws:runShellScript", "name": "echo",
+            "inputs": {"runCommand": ["cd {{ out }} && printf '%s' \"{{ value }}\" > got && printf '%s' \"$SSM_value\" > env"]}}]
+    });
+    c.create_document()
+        .name("EnvVar")
+        .content(env_doc.to_string())
+        .send()
+        .await
+        .unwrap();
+    let strict_doc = serde_json::json!({
+        "schemaVersion": "2.2",
+        "parameters": {"value": {"type": "String", "allowedPattern": "^[a-zA-Z0-9_.-]{1,64}$"}},
+        "mainSteps": [{"action": "aws:runShellScript", "name": "echo", "inputs": {"runCommand": ["echo {{ value }}"]}}]
+    });
+    c.create_document()
+        .name("Strict")
+        .content(strict_doc.to_string())
+        .send()
+        .await
+        .unwrap();
+    let id = fleet.ids()[0].clone();
+    let long = "A$(touch PWNED)".repeat(2000);
+    let mut values: Vec<String> = CORPUS.iter().map(|s| s.to_string()).collect();
+    values.push(long);
+    for (n, value) in values.iter().enumerate() {
+        let dir = work.path().join(n.to_string());
+        std::fs::create_dir_all(&dir).unwrap();
+        let cmd = c
+            .send_command()
+            .document_name("EnvVar")
+            .instance_ids(&id)
+            .parameters("value", vec![value.clone()])
+            .parameters("out", vec![dir.to_str().unwrap().to_string()])
+            .send()
+            .await
+            .unwrap()
+            .command
+            .unwrap()
+            .command_id
+            .unwrap();
+        let inv = fleet.wait_done(&cmd, &id, LIMIT).await;
+        assert_eq!(
+            inv.status(),
+            Some(&CommandInvocationStatus::Success),
+            "value {n}: {inv:?}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.join("got")).unwrap(),
+            *value,
+            "value {n} via {{{{ }}}}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.join("env")).unwrap(),
+            *value,
+            "value {n} via $SSM_value"
+        );
+        assert!(!dir.join("PWNED").exists(), "value {n} ran something");
+        // The same value through a `{{ }}` document with a strict allowedPattern is refused.
+        let err = c
+            .send_command()
+            .document_name("Strict")
+            .instance_ids(&id)
+            .parameters("value", vec![value.clone()])
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Some("InvalidParameters"), "value {n}");
+    }
+    let err = c
+        .send_command()
+        .document_name("EnvVar")
+        .instance_ids(&id)
+        .parameters("value", vec!["nul\0byte".into()])
+        .parameters("out", vec!["/tmp".into()])
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("InvalidParameters"));
+}

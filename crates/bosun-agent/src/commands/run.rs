@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use bosun_core::document::StepPlan;
+use bosun_core::document::{OnFailure, PlatformType, StepPlan};
 use bosun_proto::command::{
     StepResult, StepStatus, Stream, MAX_CHUNK_BYTES, STDERR_PREFIX_CHARS, STDOUT_PREFIX_CHARS,
 };
@@ -110,6 +110,8 @@ fn start_or_attach(
         ("AWS_SSM_REGION_NAME".into(), d.region.clone()),
         ("BOSUN_COMMAND_ID".into(), d.command_id.clone()),
     ];
+    // ENV_VAR parameters arrive as SSM_<name> variables, never spliced into the script.
+    spec.env.extend(plan.env.iter().cloned());
     step::start(
         &spec,
         &svc.settings.agent_exe,
@@ -185,6 +187,29 @@ fn result_of(
     }
 }
 
+/// Why this node must not run a step: the server's precondition verdict, or a plugin that does
+/// not run on Linux. This agent only runs shell steps.
+fn skip_reason(plan: &StepPlan) -> Option<String> {
+    if let Some(why) = &plan.skip_reason {
+        return Some(why.clone());
+    }
+    if !plan.platforms.is_empty() && !plan.platforms.contains(&PlatformType::Linux) {
+        return Some(format!(
+            "Step execution skipped: {} does not run on Linux",
+            plan.action
+        ));
+    }
+    None
+}
+
+fn skipped(plan: &StepPlan, why: &str) -> StepResult {
+    StepResult {
+        status: StepStatus::Skipped,
+        stdout: format!("{why}\n"),
+        ..not_started(plan, why)
+    }
+}
+
 fn not_started(plan: &StepPlan, why: &str) -> StepResult {
     StepResult {
         name: plan.name.clone(),
@@ -205,8 +230,12 @@ pub async fn run_command(svc: Arc<CommandService>, d: &CommandDelivery) -> Comma
     let mut steps = Vec::with_capacity(d.steps.len());
     let mut go_on = true;
     for plan in &d.steps {
-        if !go_on {
+        if !go_on && !plan.finally_step {
             steps.push(not_started(plan, "an earlier step ended the document"));
+            continue;
+        }
+        if let Some(why) = skip_reason(plan) {
+            steps.push(skipped(plan, &why));
             continue;
         }
         if svc.is_cancelled(&d.command_id) {
@@ -263,8 +292,17 @@ pub async fn run_command(svc: Arc<CommandService>, d: &CommandDelivery) -> Comma
                 error: e.to_string(),
             }),
         };
-        let (status, code, detail, cont) = judge(&exit, svc.settings.allow_reboot);
-        go_on = cont;
+        let (mut status, code, detail, cont) = judge(&exit, svc.settings.allow_reboot);
+        go_on = go_on && cont;
+        match (status, plan.on_failure) {
+            (StepStatus::Failed | StepStatus::TimedOut, OnFailure::Exit) => go_on = false,
+            (StepStatus::Failed | StepStatus::TimedOut, OnFailure::SuccessAndExit) => {
+                go_on = false;
+                status = StepStatus::Success;
+            }
+            (StepStatus::Success, _) if plan.exit_on_success => go_on = false,
+            _ => {}
+        }
         steps.push(result_of(plan, &dir, status, code, detail, Some(&exit)));
     }
     CommandResult {

@@ -214,7 +214,9 @@ fn step(
                 invalid(format!("step {}: unknown platformType {right}", plan.name))
             })?;
             plan.platforms.retain(|x| *x == p);
-            if platform.is_some_and(|n| n != p) {
+            // Required platform the plugin cannot run on: skipped on every node.
+            let nowhere = plan.platforms.is_empty() && !plugin_platforms.is_empty();
+            if nowhere || platform.is_some_and(|n| n != p) {
                 plan.skip_reason = Some(format!(
                     "Step {} was skipped: its precondition requires platformType {right}.",
                     plan.name

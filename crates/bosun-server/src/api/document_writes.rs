@@ -12,7 +12,7 @@ use super::documents::{check_selectors, content_error, description, find, name_c
 use super::wire::{tags_to_pairs, Tag};
 use super::{parse, Ctx};
 use crate::api::error::ApiError;
-use crate::documents::content::{self, MAX_CONTENT_BYTES};
+use crate::documents::content;
 use crate::documents::{builtin, Selector};
 
 /// Documents per region (AWS's default quota is 500; Bosun allows more).
@@ -97,22 +97,11 @@ fn check_common(req: &WriteRequest, v: &mut Validation) {
 
 /// Size, syntax and schema of new content for a document type.
 fn checked_content(content: &str, format: &str, document_type: &str) -> Result<String, ApiError> {
-    if content.len() > MAX_CONTENT_BYTES {
-        return Err(ApiError::new(
-            "MaxDocumentSizeExceeded",
-            format!(
-                "The document is {} bytes; the limit is {MAX_CONTENT_BYTES}.",
-                content.len()
-            ),
-        ));
-    }
+    content::check_size(content).map_err(content_error)?;
     let value = content::parse(content, format).map_err(content_error)?;
-    content::validate(&value, document_type).map_err(content_error)?;
-    Ok(value
-        .get("schemaVersion")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string())
+    Ok(content::validate(&value, document_type)
+        .map_err(content_error)?
+        .schema_version)
 }
 
 fn version_record(
@@ -142,10 +131,10 @@ pub fn create_document(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     v.list_length("tags", req.tags.as_ref().map(Vec::len), 0, 1000);
     v.finish().map_err(ApiError::validation)?;
     let name = req.name.clone().unwrap_or_default();
-    let lower = name.to_ascii_lowercase();
-    if lower.starts_with("aws") || lower.starts_with("amazon") || builtin(&name).is_some() {
+    bosun_core::document::validate_document_name(&name).map_err(|e| content_error(e.into()))?;
+    if builtin(&name).is_some() {
         return Err(ApiError::validation(format!(
-            "Document names beginning with AWS, aws or amazon are reserved: {name}"
+            "{name} is the name of a built-in document"
         )));
     }
     let document_type = req

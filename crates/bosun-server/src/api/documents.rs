@@ -45,6 +45,8 @@ pub(crate) fn content_error(e: ContentError) -> ApiError {
     match e {
         ContentError::InvalidContent(m) => ApiError::new("InvalidDocumentContent", m),
         ContentError::InvalidSchemaVersion(m) => ApiError::new("InvalidDocumentSchemaVersion", m),
+        ContentError::SizeExceeded(m) => ApiError::new("MaxDocumentSizeExceeded", m),
+        ContentError::InvalidName(m) => ApiError::validation(m),
     }
 }
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use bosun_core::command::rate::{MaxConcurrency, MaxErrors};
-use bosun_core::document::{plan_steps, resolve_parameters, CommandDocument, PlanError};
+use bosun_core::document::{plan_steps, resolve_parameters, PlanError};
 use bosun_core::ids;
 use bosun_core::validate::Validation;
 use bosun_store::{CommandRecord, InvocationRecord, PluginRecord};
@@ -332,7 +332,7 @@ pub fn send_command(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
         }
     }
     let value = content::parse(&doc.content, &doc.format).map_err(content_error)?;
-    let parsed = CommandDocument::parse_json(&value.to_string())
+    let parsed = content::command_document(&value, &doc.document_type)
         .map_err(|e| ApiError::new("InvalidDocument", e.to_string()))?;
     let params = resolve_parameters(
         &parsed.parameters,

@@ -2,40 +2,81 @@
 //! format, validate for a document type, render in a requested format, and derive the facts the
 //! API reports (parameters, platforms).
 
-use bosun_core::document::CommandDocument;
+use bosun_core::document::{
+    check_content_size, parse_content, render as render_value, validate as validate_value,
+    CommandDocument, DocumentError, DocumentFormat, DocumentType, ValidatedDocument,
+};
 use serde_json::{json, Value};
-
-/// Largest document content AWS accepts (64 KB).
-pub const MAX_CONTENT_BYTES: usize = 64 * 1024;
 
 /// Why content was refused, by the AWS exception it maps to.
 #[derive(Debug)]
 pub enum ContentError {
     InvalidContent(String),
     InvalidSchemaVersion(String),
+    SizeExceeded(String),
+    InvalidName(String),
 }
 
-/// Parse content written in `format` (`JSON` or `YAML`; `TEXT` is kept as a string).
-pub fn parse(content: &str, format: &str) -> Result<Value, ContentError> {
-    match format {
-        "JSON" => serde_json::from_str(content).map_err(|e| {
-            ContentError::InvalidContent(format!("The content is not valid JSON: {e}"))
-        }),
-        "YAML" => Err(ContentError::InvalidContent(
-            "YAML documents are not supported by this Bosun server yet; send JSON".into(),
-        )),
-        _ => Ok(Value::String(content.to_string())),
+impl std::fmt::Display for ContentError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (ContentError::InvalidContent(m)
+        | ContentError::InvalidSchemaVersion(m)
+        | ContentError::SizeExceeded(m)
+        | ContentError::InvalidName(m)) = self;
+        f.write_str(m)
     }
+}
+
+impl From<DocumentError> for ContentError {
+    fn from(e: DocumentError) -> Self {
+        match e {
+            DocumentError::InvalidContent(m) => ContentError::InvalidContent(m),
+            DocumentError::InvalidSchemaVersion(m) => ContentError::InvalidSchemaVersion(m),
+            DocumentError::SizeExceeded(m) => ContentError::SizeExceeded(m),
+            DocumentError::InvalidName(m) => ContentError::InvalidName(m),
+        }
+    }
+}
+
+fn format_of(name: &str) -> Result<DocumentFormat, ContentError> {
+    DocumentFormat::parse(name)
+        .ok_or_else(|| ContentError::InvalidContent(format!("unknown document format {name}")))
+}
+
+fn type_of(name: &str) -> Result<DocumentType, ContentError> {
+    DocumentType::parse(name)
+        .ok_or_else(|| ContentError::InvalidContent(format!("unknown document type {name}")))
+}
+
+/// Check the size of new content (AWS's 64 KB limit).
+pub fn check_size(content: &str) -> Result<(), ContentError> {
+    Ok(check_content_size(content)?)
+}
+
+/// Parse content written in `format` (`JSON`, `YAML` or `TEXT`).
+pub fn parse(content: &str, format: &str) -> Result<Value, ContentError> {
+    Ok(parse_content(content, format_of(format)?)?)
 }
 
 /// Render a parsed document in `format`.
 pub fn render(value: &Value, format: &str) -> Result<String, ContentError> {
-    match format {
-        "JSON" => Ok(serde_json::to_string_pretty(value).unwrap_or_default()),
-        _ => Err(ContentError::InvalidContent(format!(
-            "Converting documents to {format} is not supported yet."
-        ))),
-    }
+    Ok(render_value(value, format_of(format)?))
+}
+
+/// Validate a parsed document for its type.
+pub fn validated(value: &Value, document_type: &str) -> Result<ValidatedDocument, ContentError> {
+    Ok(validate_value(value, type_of(document_type)?)?)
+}
+
+/// A Command document ready to plan.
+pub fn command_document(
+    value: &Value,
+    document_type: &str,
+) -> Result<CommandDocument, ContentError> {
+    Ok(CommandDocument::from_validated(validated(
+        value,
+        document_type,
+    )?))
 }
 
 /// What the API reports about a validated document.
@@ -49,86 +90,29 @@ pub struct Facts {
 
 /// Check a parsed document for its type and derive its facts.
 pub fn validate(value: &Value, document_type: &str) -> Result<Facts, ContentError> {
-    let schema = value
-        .get("schemaVersion")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
-    match document_type {
-        "Command" => {
-            if !matches!(schema.as_str(), "1.2" | "2.0" | "2.2") {
-                return Err(ContentError::InvalidSchemaVersion(format!(
-                    "schemaVersion {schema:?} is not valid for a Command document; use 1.2, 2.0 or 2.2"
-                )));
+    let doc = validated(value, document_type)?;
+    let parameters = doc
+        .parameters
+        .iter()
+        .map(|(name, p)| {
+            let mut out = json!({
+                "Name": name,
+                "Type": format!("{:?}", p.kind),
+                "Description": p.description,
+            });
+            if let Some(d) = &p.default {
+                out["DefaultValue"] = json!(d
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| d.to_string()));
             }
-            let text = value.to_string();
-            let doc = CommandDocument::parse_json(&text)
-                .map_err(|e| ContentError::InvalidContent(e.to_string()))?;
-            Ok(Facts {
-                schema_version: schema,
-                description: doc.description,
-                parameters: parameters(value),
-                platform_types: platforms(value),
-            })
-        }
-        other => Err(ContentError::InvalidContent(format!(
-            "{other} documents are not supported by this Bosun server yet."
-        ))),
-    }
-}
-
-fn parameters(value: &Value) -> Vec<Value> {
-    value
-        .get("parameters")
-        .and_then(Value::as_object)
-        .map(|params| {
-            params
-                .iter()
-                .map(|(name, p)| {
-                    let mut out = json!({
-                        "Name": name,
-                        "Type": p.get("type").cloned().unwrap_or(Value::Null),
-                        "Description": p.get("description").cloned().unwrap_or(json!("")),
-                    });
-                    if let Some(d) = p.get("default") {
-                        out["DefaultValue"] = json!(d
-                            .as_str()
-                            .map(str::to_string)
-                            .unwrap_or_else(|| d.to_string()));
-                    }
-                    out
-                })
-                .collect()
+            out
         })
-        .unwrap_or_default()
-}
-
-/// Platforms a Command document can run on, from its plugins.
-fn platforms(value: &Value) -> Vec<&'static str> {
-    let mut actions: Vec<String> = Vec::new();
-    if let Some(steps) = value.get("mainSteps").and_then(Value::as_array) {
-        actions.extend(
-            steps
-                .iter()
-                .filter_map(|s| s.get("action").and_then(Value::as_str))
-                .map(str::to_string),
-        );
-    }
-    if let Some(rc) = value.get("runtimeConfig").and_then(Value::as_object) {
-        actions.extend(rc.keys().cloned());
-    }
-    let mut out = Vec::new();
-    for a in actions {
-        let p: &[&'static str] = match a.as_str() {
-            "aws:runShellScript" => &["Linux", "MacOS"],
-            "aws:runPowerShellScript" => &["Windows", "Linux"],
-            _ => &["Windows", "Linux", "MacOS"],
-        };
-        for x in p {
-            if !out.contains(x) {
-                out.push(*x);
-            }
-        }
-    }
-    out
+        .collect();
+    Ok(Facts {
+        schema_version: doc.schema_version,
+        description: doc.description,
+        parameters,
+        platform_types: doc.platform_types.iter().map(|p| p.as_str()).collect(),
+    })
 }
