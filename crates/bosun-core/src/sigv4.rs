@@ -170,7 +170,7 @@ impl fmt::Display for SigV4Error {
 
 fn skew_text(d: Duration) -> String {
     let secs = d.as_secs();
-    if secs % 60 == 0 {
+    if secs.is_multiple_of(60) {
         format!("{} min", secs / 60)
     } else {
         format!("{secs} sec")
