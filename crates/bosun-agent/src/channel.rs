@@ -176,7 +176,7 @@ async fn connect_once(
             _ = ticker.tick() => {
                 beats += 1;
                 // Refresh host facts now and then; send them only when they changed.
-                let fresh = if beats % 10 == 0 {
+                let fresh = if beats.is_multiple_of(10) {
                     let now = crate::sysinfo::collect();
                     (now != info).then(|| { info = now.clone(); now })
                 } else {
