@@ -238,6 +238,19 @@ pub async fn run_command(svc: Arc<CommandService>, d: &CommandDelivery) -> Comma
             steps.push(skipped(plan, &why));
             continue;
         }
+        if plan.action != "aws:runShellScript" {
+            let why = format!(
+                "the {} plugin is not supported by this agent yet",
+                plan.action
+            );
+            steps.push(StepResult {
+                status: StepStatus::Failed,
+                stderr: format!("{why}\n"),
+                ..not_started(plan, &why)
+            });
+            go_on = go_on && plan.on_failure == OnFailure::Continue;
+            continue;
+        }
         if svc.is_cancelled(&d.command_id) {
             steps.push(not_started(plan, "cancelled before this step started"));
             go_on = false;
