@@ -8,6 +8,7 @@ mod audit;
 mod commands;
 mod iam;
 mod instances;
+mod parameters;
 mod schema;
 mod tags;
 
@@ -21,6 +22,7 @@ pub use audit::{AuditRecord, AuditVerification};
 pub use commands::{CommandRecord, InvocationRecord, PluginRecord};
 pub use iam::{AccessKeyRecord, UserRecord};
 pub use instances::{InstanceRecord, NewInstance, NodeFacts};
+pub use parameters::{LabelOutcome, ParameterVersion, PolicyEvent, PutLimits, PutOutcome};
 
 /// A storage failure; the API maps it to `InternalServerError`.
 #[derive(Debug, thiserror::Error)]
