@@ -19,6 +19,7 @@ pub struct AppState {
     pub orchestrator: Orchestrator,
     pub blobs: Blobs,
     pub feed: OutputFeed,
+    pub kms: crate::kms::Keyring,
 }
 
 /// Milliseconds since the Unix epoch, from the system clock (the only clock the server reads).
