@@ -4,6 +4,7 @@ mod client;
 mod docs;
 mod fleet;
 mod live;
+mod params;
 mod quickstart;
 mod run;
 mod table;
@@ -47,6 +48,9 @@ struct ServerArgs {
     /// Seconds between agent heartbeats; a node is ConnectionLost after three missed ones.
     #[arg(long, default_value_t = 20)]
     heartbeat_seconds: u64,
+    /// The KMS keyring file for SecureString master keys (default <data-dir>/kms/keyring.json).
+    #[arg(long)]
+    kms_key_file: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -120,6 +124,21 @@ enum TopCommand {
         #[command(subcommand)]
         command: DocCommand,
     },
+    /// Parameter Store.
+    Param {
+        #[command(flatten)]
+        client: client::ClientArgs,
+        #[command(subcommand)]
+        command: ParamCommand,
+    },
+    /// Master keys for SecureString parameters (works directly on the keyring file).
+    Kms {
+        /// The keyring file (default <data-dir>/kms/keyring.json).
+        #[arg(long)]
+        kms_key_file: Option<PathBuf>,
+        #[command(subcommand)]
+        command: KmsCommand,
+    },
     /// Users, access keys and policies (works directly on the data directory).
     Admin {
         #[command(subcommand)]
@@ -189,6 +208,83 @@ enum DocCommand {
 }
 
 #[derive(Subcommand)]
+enum ParamCommand {
+    /// Create or update a parameter.
+    Put {
+        name: String,
+        value: String,
+        /// String, StringList or SecureString (required when creating).
+        #[arg(long = "type")]
+        param_type: Option<String>,
+        #[arg(long)]
+        overwrite: bool,
+        #[arg(long)]
+        description: Option<String>,
+        /// KMS key for SecureString (alias/..., key id or ARN).
+        #[arg(long)]
+        key_id: Option<String>,
+        /// Standard, Advanced or Intelligent-Tiering.
+        #[arg(long)]
+        tier: Option<String>,
+        /// Policies JSON (Expiration, ExpirationNotification, NoChangeNotification).
+        #[arg(long)]
+        policies: Option<String>,
+        #[arg(long)]
+        allowed_pattern: Option<String>,
+    },
+    /// Print a parameter's value (name, name:version or name:label).
+    Get {
+        name: String,
+        /// Decrypt a SecureString (needs kms:Decrypt on its key).
+        #[arg(long)]
+        decrypt: bool,
+    },
+    /// List parameters under a path; --recursive shows a tree.
+    Ls {
+        #[arg(default_value = "/")]
+        path: String,
+        #[arg(long, short)]
+        recursive: bool,
+    },
+    /// Every version of a parameter.
+    History {
+        name: String,
+        #[arg(long)]
+        decrypt: bool,
+    },
+    /// Attach labels to a version (default: the latest).
+    Label {
+        name: String,
+        #[arg(long)]
+        version: Option<i64>,
+        #[arg(required = true)]
+        labels: Vec<String>,
+    },
+    /// Delete parameters.
+    Rm {
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+    /// Events recorded by parameter policies (reads the data directory).
+    Events {
+        /// Only this region.
+        #[arg(long = "only-region")]
+        only_region: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum KmsCommand {
+    /// Create a master key, optionally with an alias (alias/name).
+    CreateKey {
+        #[arg(long)]
+        alias: Option<String>,
+    },
+    /// List the master keys (ids and aliases, never key material).
+    ListKeys,
+}
+
+#[derive(Subcommand)]
 enum CommandCommand {
     /// Show a command with its invocations and output.
     Show { command_id: String },
@@ -233,6 +329,7 @@ fn server_config(args: &ServerArgs, data_dir: &Path) -> ServerConfig {
             _ => None,
         },
         heartbeat_interval: std::time::Duration::from_secs(args.heartbeat_seconds.max(1)),
+        kms_key_file: args.kms_key_file.clone(),
         ..ServerConfig::default()
     }
 }
@@ -293,6 +390,85 @@ fn admin(command: AdminCommand, data_dir: &Path) -> anyhow::Result<()> {
                 anyhow::bail!("audit trail broken at record {seq}")
             }
         },
+    }
+    Ok(())
+}
+
+async fn param(
+    client: client::ClientArgs,
+    command: ParamCommand,
+    data_dir: &Path,
+) -> anyhow::Result<()> {
+    if let ParamCommand::Events { only_region } = &command {
+        let config = ServerConfig {
+            data_dir: data_dir.to_path_buf(),
+            ..ServerConfig::default()
+        };
+        return params::events(&bosun_server::open_store(&config)?, only_region.as_deref());
+    }
+    let sdk = client.client(data_dir)?;
+    match command {
+        ParamCommand::Put {
+            name,
+            value,
+            param_type,
+            overwrite,
+            description,
+            key_id,
+            tier,
+            policies,
+            allowed_pattern,
+        } => {
+            params::put(
+                &sdk,
+                params::PutArgs {
+                    name,
+                    value,
+                    param_type,
+                    overwrite,
+                    description,
+                    key_id,
+                    tier,
+                    policies,
+                    allowed_pattern,
+                },
+            )
+            .await
+        }
+        ParamCommand::Get { name, decrypt } => params::get(&sdk, &name, decrypt).await,
+        ParamCommand::Ls { path, recursive } => params::ls(&sdk, &path, recursive).await,
+        ParamCommand::History { name, decrypt } => params::history(&sdk, &name, decrypt).await,
+        ParamCommand::Label {
+            name,
+            version,
+            labels,
+        } => params::label(&sdk, &name, version, labels).await,
+        ParamCommand::Rm { names } => params::rm(&sdk, names).await,
+        ParamCommand::Events { .. } => Ok(()),
+    }
+}
+
+fn kms(file: Option<PathBuf>, command: KmsCommand, data_dir: &Path) -> anyhow::Result<()> {
+    let path = file.unwrap_or_else(|| bosun_server::kms::Keyring::default_path(data_dir));
+    let now = jiff::Timestamp::now().as_millisecond();
+    let ring = bosun_server::kms::Keyring::open(&path, now)?;
+    match command {
+        KmsCommand::CreateKey { alias } => {
+            let key = ring.create_key(alias.as_deref(), now)?;
+            println!(
+                "created key {}{}",
+                key.key_id,
+                alias.map(|a| format!(" ({a})")).unwrap_or_default()
+            );
+        }
+        KmsCommand::ListKeys => {
+            let rows: Vec<Vec<String>> = ring
+                .keys()
+                .into_iter()
+                .map(|k| vec![k.key_id, k.aliases.join(",")])
+                .collect();
+            print!("{}", table::render(&["KEY ID", "ALIASES"], &rows));
+        }
     }
     Ok(())
 }
@@ -398,5 +574,10 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         TopCommand::Admin { command } => admin(command, &cli.data_dir),
+        TopCommand::Param { client, command } => param(client, command, &cli.data_dir).await,
+        TopCommand::Kms {
+            kms_key_file,
+            command,
+        } => kms(kms_key_file, command, &cli.data_dir),
     }
 }

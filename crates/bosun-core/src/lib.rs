@@ -8,6 +8,7 @@ pub mod document;
 pub mod ids;
 pub mod instance;
 pub mod paging;
+pub mod parameters;
 pub mod policy;
 pub mod sigv4;
 pub mod tags;

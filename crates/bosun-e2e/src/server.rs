@@ -15,6 +15,7 @@ pub struct TestServer {
     pub addr: String,
     child: Option<Child>,
     extra_args: Vec<String>,
+    env: Vec<(String, String)>,
 }
 
 /// Read (access key id, secret) from a shared-credentials file's default profile.
@@ -50,6 +51,11 @@ impl TestServer {
     }
 
     pub async fn start_with(extra_args: &[&str]) -> TestServer {
+        Self::start_with_env(extra_args, &[]).await
+    }
+
+    /// Start with extra environment variables for the server process (e.g. `BOSUN_LOG=trace`).
+    pub async fn start_with_env(extra_args: &[&str], env: &[(&str, &str)]) -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut s = TestServer {
             dir,
@@ -57,6 +63,10 @@ impl TestServer {
             addr: String::new(),
             child: None,
             extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
         };
         s.spawn("127.0.0.1:0").await;
         s
@@ -74,6 +84,7 @@ impl TestServer {
                 "BOSUN_LOG",
                 std::env::var("BOSUN_TEST_SERVER_LOG").unwrap_or_else(|_| "info".into()),
             )
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(self.dir.path().join("server.log")).expect("log file"))
             .kill_on_drop(true)

@@ -19,6 +19,10 @@ pub struct ServerConfig {
     pub max_clock_skew: Duration,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
+    /// The KMS keyring file (default `<data-dir>/kms/keyring.json`).
+    pub kms_key_file: Option<PathBuf>,
+    /// How often parameter policies are checked.
+    pub policy_interval: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -38,6 +42,8 @@ impl Default for ServerConfig {
             heartbeat_interval: Duration::from_secs(20),
             max_clock_skew: Duration::from_secs(300),
             max_body_bytes: 1024 * 1024,
+            kms_key_file: None,
+            policy_interval: Duration::from_secs(1),
         }
     }
 }
@@ -57,6 +63,12 @@ impl ServerConfig {
     }
 
     /// File the server writes its bound address to once it accepts connections.
+    pub fn kms_keyring_path(&self) -> PathBuf {
+        self.kms_key_file
+            .clone()
+            .unwrap_or_else(|| crate::kms::Keyring::default_path(&self.data_dir))
+    }
+
     pub fn listen_addr_path(&self) -> PathBuf {
         self.data_dir.join("listen-addr")
     }

@@ -12,8 +12,10 @@ pub mod config;
 mod documents;
 mod feed;
 mod http;
+pub mod kms;
 mod orchestrator;
 mod outputs;
+mod param_policies;
 mod state;
 
 use std::net::SocketAddr;
@@ -76,9 +78,12 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         blobs: blobs::Blobs::new(config.data_dir.join("blobs")),
         feed: feed::OutputFeed::default(),
         results: orchestrator::ResultWriter::default(),
+        kms: kms::Keyring::open(&config.kms_keyring_path(), state::now_ms())
+            .context("opening the KMS keyring")?,
     });
     orchestrator::ResultWriter::start(&state);
     let orchestrator_task = tokio::spawn(orchestrator::run(state.clone()));
+    let policy_task = tokio::spawn(param_policies::run(state.clone()));
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let std_listener = std::net::TcpListener::bind(config.listen)
         .with_context(|| format!("binding {}", config.listen))?;
@@ -130,6 +135,6 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         config,
         shutdown: Some(tx),
         task,
-        background: vec![orchestrator_task],
+        background: vec![orchestrator_task, policy_task],
     })
 }

@@ -20,6 +20,7 @@ pub struct AppState {
     pub blobs: Blobs,
     pub feed: OutputFeed,
     pub results: ResultWriter,
+    pub kms: crate::kms::Keyring,
 }
 
 /// Milliseconds since the Unix epoch, from the system clock (the only clock the server reads).

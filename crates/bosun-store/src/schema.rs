@@ -170,6 +170,54 @@ CREATE TABLE document_shares (
     FOREIGN KEY (region, name) REFERENCES documents(region, name) ON DELETE CASCADE
 );
 "#,
+    r#"
+CREATE TABLE parameters (
+    region TEXT NOT NULL,
+    key TEXT NOT NULL,
+    name TEXT NOT NULL,
+    latest_version INTEGER NOT NULL,
+    tier TEXT NOT NULL,
+    has_policies INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (region, key)
+);
+CREATE INDEX parameters_with_policies ON parameters (has_policies) WHERE has_policies = 1;
+CREATE TABLE parameter_versions (
+    region TEXT NOT NULL,
+    key TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    value TEXT NOT NULL,
+    key_id TEXT,
+    description TEXT,
+    allowed_pattern TEXT,
+    tier TEXT NOT NULL,
+    policies TEXT,
+    data_type TEXT NOT NULL,
+    modified_ms INTEGER NOT NULL,
+    modified_user TEXT NOT NULL,
+    PRIMARY KEY (region, key, version),
+    FOREIGN KEY (region, key) REFERENCES parameters(region, key) ON DELETE CASCADE
+);
+CREATE TABLE parameter_labels (
+    region TEXT NOT NULL,
+    key TEXT NOT NULL,
+    label TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    PRIMARY KEY (region, key, label),
+    FOREIGN KEY (region, key, version) REFERENCES parameter_versions(region, key, version) ON DELETE CASCADE
+);
+CREATE TABLE parameter_policy_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    region TEXT NOT NULL,
+    key TEXT NOT NULL,
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    policy_type TEXT NOT NULL,
+    time_ms INTEGER NOT NULL,
+    detail TEXT NOT NULL,
+    UNIQUE (region, key, version, policy_type)
+);
+"#,
 ];
 
 /// Apply every migration newer than the database's `user_version`.

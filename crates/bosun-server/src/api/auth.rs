@@ -116,23 +116,30 @@ pub fn authorize(
     action: &str,
     resource: &str,
 ) -> Result<(), ApiError> {
+    authorize_user(state, &caller.user, action, resource)
+}
+
+/// [`authorize`] for a user by name (handlers checking a second action, e.g. `kms:Decrypt`).
+pub fn authorize_user(
+    state: &AppState,
+    user: &str,
+    action: &str,
+    resource: &str,
+) -> Result<(), ApiError> {
     let mut policies = Vec::new();
-    for (name, text) in state.store.user_policies(&caller.user)? {
+    for (name, text) in state.store.user_policies(user)? {
         match PolicyDocument::parse(&text) {
             Ok(p) => policies.push(p),
             // A stored policy that no longer parses grants nothing.
             Err(e) => {
-                tracing::warn!(user = %caller.user, policy = %name, error = %e, "ignoring unparsable policy")
+                tracing::warn!(user = %user, policy = %name, error = %e, "ignoring unparsable policy")
             }
         }
     }
     match evaluate(&policies, action, resource) {
         Decision::Allow => Ok(()),
         Decision::ExplicitDeny | Decision::ImplicitDeny => Err(ApiError::access_denied(
-            &format!(
-                "arn:aws:iam::{}:user/{}",
-                state.config.account_id, caller.user
-            ),
+            &format!("arn:aws:iam::{}:user/{}", state.config.account_id, user),
             action,
             resource,
         )),

@@ -13,6 +13,10 @@ mod documents;
 pub mod error;
 mod instances;
 pub mod ops;
+mod parameter_labels;
+mod parameter_put;
+mod parameter_search;
+mod parameters;
 pub mod replay;
 mod send_command;
 mod tags;
@@ -46,11 +50,40 @@ pub struct Ctx<'a> {
     pub now_ms: i64,
     /// `scheme://host` as the caller reached the server (for output URLs).
     pub base_url: String,
+    pub request_id: String,
+    /// The caller's address (for audit records written by handlers).
+    pub source: String,
 }
 
 impl Ctx<'_> {
     pub fn scope(&self) -> Scope {
         Scope::new(self.region.clone(), self.state.config.account_id.clone())
+    }
+
+    /// Check a further action (beyond the operation's own `ssm:` action) and audit the
+    /// decision; a denial is `AccessDeniedException`.
+    pub fn authorize_and_audit(&self, action: &str, resource: &str) -> Result<(), ApiError> {
+        let decision = auth::authorize_user(self.state, &self.principal, action, resource);
+        let record = AuditRecord {
+            time_ms: self.now_ms,
+            principal: self.principal.clone(),
+            action: action.to_string(),
+            region: self.region.clone(),
+            resource: resource.to_string(),
+            request_id: self.request_id.clone(),
+            source: self.source.clone(),
+            outcome: if decision.is_ok() {
+                "Allowed"
+            } else {
+                "Denied"
+            }
+            .into(),
+            detail: String::new(),
+        };
+        if let Err(e) = self.state.store.append_audit(&record) {
+            tracing::error!(error = %e, "could not write an audit record");
+        }
+        decision
     }
 }
 
@@ -192,6 +225,8 @@ fn serve(
         principal: caller.user.clone(),
         now_ms: now,
         base_url: base_url(state, uri, headers),
+        request_id: request_id.to_string(),
+        source: source.to_string(),
     };
     let resource = ops::resource_arn(&ctx.scope(), op.name, &input);
     let action = format!("ssm:{}", op.name);

@@ -5,7 +5,8 @@ use serde_json::Value;
 
 use crate::api::error::ApiError;
 use crate::api::{
-    activations, commands, document_writes, documents, instances, send_command, tags, Ctx,
+    activations, commands, document_writes, documents, instances, parameter_labels, parameter_put,
+    parameter_search, parameters, send_command, tags, Ctx,
 };
 
 /// One operation Bosun implements.
@@ -137,6 +138,56 @@ pub const OPERATIONS: &[Operation] = &[
         mutating: true,
         handler: instances::update_managed_instance_role,
     },
+    Operation {
+        name: "DeleteParameter",
+        mutating: true,
+        handler: parameters::delete_parameter,
+    },
+    Operation {
+        name: "DeleteParameters",
+        mutating: true,
+        handler: parameters::delete_parameters,
+    },
+    Operation {
+        name: "DescribeParameters",
+        mutating: false,
+        handler: parameter_search::describe_parameters,
+    },
+    Operation {
+        name: "GetParameter",
+        mutating: false,
+        handler: parameters::get_parameter,
+    },
+    Operation {
+        name: "GetParameterHistory",
+        mutating: false,
+        handler: parameters::get_parameter_history,
+    },
+    Operation {
+        name: "GetParameters",
+        mutating: false,
+        handler: parameters::get_parameters,
+    },
+    Operation {
+        name: "GetParametersByPath",
+        mutating: false,
+        handler: parameter_search::get_parameters_by_path,
+    },
+    Operation {
+        name: "LabelParameterVersion",
+        mutating: true,
+        handler: parameter_labels::label_parameter_version,
+    },
+    Operation {
+        name: "PutParameter",
+        mutating: true,
+        handler: parameter_put::put_parameter,
+    },
+    Operation {
+        name: "UnlabelParameterVersion",
+        mutating: true,
+        handler: parameter_labels::unlabel_parameter_version,
+    },
 ];
 
 pub fn find(name: &str) -> Option<&'static Operation> {
@@ -165,12 +216,31 @@ pub fn resource_arn(ctx_scope: &bosun_core::arn::Scope, op: &str, body: &Value) 
         | "ModifyDocumentPermission" => s("Name")
             .map(|d| ctx_scope.ssm_arn(&format!("document/{d}")))
             .unwrap_or_else(|| "*".into()),
+        "PutParameter"
+        | "GetParameter"
+        | "DeleteParameter"
+        | "GetParameterHistory"
+        | "LabelParameterVersion"
+        | "UnlabelParameterVersion" => s("Name")
+            .map(|n| parameter_resource(ctx_scope, n))
+            .unwrap_or_else(|| "*".into()),
+        "GetParameters" | "DeleteParameters" => body
+            .get("Names")
+            .and_then(Value::as_array)
+            .and_then(|a| a.first())
+            .and_then(Value::as_str)
+            .map(|n| parameter_resource(ctx_scope, n))
+            .unwrap_or_else(|| "*".into()),
+        "GetParametersByPath" => s("Path")
+            .map(|p| ctx_scope.ssm_arn(&format!("parameter/{}", p.trim_matches('/'))))
+            .unwrap_or_else(|| "*".into()),
         "DeleteActivation" => s("ActivationId")
             .map(|id| ctx_scope.activation_arn(id))
             .unwrap_or_else(|| "*".into()),
         "AddTagsToResource" | "RemoveTagsFromResource" | "ListTagsForResource" => {
             match (s("ResourceType"), s("ResourceId")) {
                 (Some("ManagedInstance"), Some(id)) => ctx_scope.managed_instance_arn(id),
+                (Some("Parameter"), Some(id)) => parameter_resource(ctx_scope, id),
                 (Some(t), Some(id)) => {
                     ctx_scope.ssm_arn(&format!("{}/{id}", t.to_ascii_lowercase()))
                 }
@@ -181,10 +251,33 @@ pub fn resource_arn(ctx_scope: &bosun_core::arn::Scope, op: &str, body: &Value) 
     }
 }
 
+/// The IAM resource of a parameter reference (a name, `name:selector`, or an ARN).
+pub fn parameter_resource(scope: &bosun_core::arn::Scope, input: &str) -> String {
+    if input.starts_with("arn:") {
+        // Drop a `:version` / `:label` selector after the resource part.
+        let fields: Vec<&str> = input.splitn(7, ':').collect();
+        return fields[..fields.len().min(6)].join(":");
+    }
+    let name = input.split(':').next().unwrap_or(input);
+    scope.ssm_arn(&bosun_core::parameters::name::arn_resource(name))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::api::aws_operations::AWS_SSM_OPERATIONS;
+
+    #[test]
+    fn parameter_resources_drop_selectors_and_leading_slashes() {
+        let scope = bosun_core::arn::Scope::new("us-east-1", "000000000000");
+        let arn = "arn:aws:ssm:us-east-1:000000000000:parameter/a/b";
+        assert_eq!(parameter_resource(&scope, "/a/b:prod"), arn);
+        assert_eq!(parameter_resource(&scope, &format!("{arn}:3")), arn);
+        assert_eq!(
+            parameter_resource(&scope, "/top"),
+            "arn:aws:ssm:us-east-1:000000000000:parameter/top"
+        );
+    }
 
     #[test]
     fn every_operation_is_an_aws_operation_and_listed_once() {

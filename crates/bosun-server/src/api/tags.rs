@@ -32,6 +32,7 @@ fn resource_exists(ctx: &Ctx, resource_type: &str, id: &str) -> Result<bool, Api
             .get_instance(id)?
             .is_some_and(|n| n.region == ctx.region && !n.deregistered)),
         "Document" => Ok(ctx.state.store.get_document(&ctx.region, id)?.is_some()),
+        "Parameter" => Ok(ctx.state.store.parameter(&ctx.region, id)?.is_some()),
         other => Err(ApiError::new(
             "InvalidResourceType",
             format!("Tagging {other} resources is not supported by this Bosun server yet."),
@@ -53,10 +54,14 @@ fn target(ctx: &Ctx, req: &TagRequest, v: &mut Validation) -> Result<(String, St
     v.required("resourceType", req.resource_type.as_ref());
     v.one_of("resourceType", req.resource_type.as_deref(), RESOURCE_TYPES);
     v.required("resourceId", req.resource_id.as_ref());
-    let (t, id) = (
+    let (t, mut id) = (
         req.resource_type.clone().unwrap_or_default(),
         req.resource_id.clone().unwrap_or_default(),
     );
+    if t == "Parameter" {
+        // `/name` and `name` are one parameter; tags are kept under the store key.
+        id = bosun_core::parameters::name::key(&id);
+    }
     let taken = std::mem::take(v);
     taken.finish().map_err(ApiError::validation)?;
     if !resource_exists(ctx, &t, &id)? {

@@ -1,0 +1,429 @@
+//! SecureString secrecy: the canary test (a unique marker never reaches the database, its WAL,
+//! any file in the data dir, the server log at trace level, the audit trail, or any response
+//! that did not ask for decryption), `kms:Decrypt` authorization, ciphertext binding, and the
+//! unchanged AWS CLI round-tripping through real encryption and paging like AWS.
+
+use std::path::Path;
+use std::time::SystemTime;
+
+use aws_sdk_ssm::error::ProvideErrorMetadata;
+use aws_sdk_ssm::types::ParameterType;
+use bosun_e2e::server::{client, read_credentials};
+use bosun_e2e::{http, TestServer};
+use serde_json::json;
+
+fn marker() -> String {
+    let mut b = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut b))
+        .unwrap();
+    format!("CANARY-{}", hex::encode(b))
+}
+
+fn files_under(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            files_under(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+/// Create a user with one policy and return an SDK client and its keys.
+async fn user_with_policy(
+    s: &TestServer,
+    user: &str,
+    policy: &str,
+) -> (aws_sdk_ssm::Client, String, String) {
+    let dir = s.dir.path();
+    let (ok, _, e) = s.cli(&["admin", "create-user", user]).await;
+    assert!(ok, "{e}");
+    let file = dir.join(format!("{user}.json"));
+    std::fs::write(&file, policy).unwrap();
+    let (ok, _, e) = s
+        .cli(&[
+            "admin",
+            "put-policy",
+            user,
+            "p",
+            "--file",
+            file.to_str().unwrap(),
+        ])
+        .await;
+    assert!(ok, "{e}");
+    let creds = dir.join(format!("{user}.credentials"));
+    let (ok, _, e) = s
+        .cli(&[
+            "admin",
+            "create-key",
+            user,
+            "--output",
+            creds.to_str().unwrap(),
+        ])
+        .await;
+    assert!(ok, "{e}");
+    let (a, k) = read_credentials(&creds);
+    (client(&s.url, "us-east-1", &a, &k), a, k)
+}
+
+#[tokio::test]
+async fn secure_string_plaintext_appears_only_in_decrypted_responses() {
+    let s = TestServer::start_with_env(&[], &[("BOSUN_LOG", "trace")]).await;
+    let canary = marker();
+    let (akid, secret) = s.admin_credentials();
+    let call = |op: &'static str, body: serde_json::Value| {
+        let (addr, akid, secret) = (s.addr.clone(), akid.clone(), secret.clone());
+        async move {
+            let req = http::sign_request(
+                &addr,
+                op,
+                &body.to_string(),
+                &akid,
+                &secret,
+                "us-east-1",
+                SystemTime::now(),
+            );
+            http::send_signed(&addr, &req).await
+        }
+    };
+    let mut undecrypted = Vec::new();
+    for i in 0..5 {
+        let r = call("PutParameter", json!({"Name": format!("/canary/p{i}"), "Value": format!("{canary}-{i}"), "Type": "SecureString", "Tier": if i == 4 { "Advanced" } else { "Standard" }})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        undecrypted.push(r.body);
+    }
+    let r = call(
+        "PutParameter",
+        json!({"Name": "/canary/p0", "Value": format!("{canary}-v2"), "Overwrite": true}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    undecrypted.push(r.body);
+    call(
+        "LabelParameterVersion",
+        json!({"Name": "/canary/p0", "ParameterVersion": 1, "Labels": ["old"]}),
+    )
+    .await;
+    // Failing puts must not echo the value either.
+    for body in [
+        json!({"Name": "/canary/bad", "Value": canary, "Type": "SecureString", "AllowedPattern": "^x$"}),
+        json!({"Name": "/canary/bad", "Value": canary, "Type": "SecureString", "DataType": "aws:ec2:image"}),
+        json!({"Name": "/canary/bad", "Value": format!("{canary}{}", "x".repeat(9000)), "Type": "SecureString"}),
+        json!({"Name": "/canary/p1", "Value": canary, "Type": "SecureString"}),
+        json!({"Name": "bad name", "Value": canary, "Type": "SecureString"}),
+        json!({"Name": "/canary/bad", "Value": canary, "Type": "SecureString", "KeyId": "alias/missing"}),
+    ] {
+        let r = call("PutParameter", body).await;
+        assert_eq!(r.status, 400, "{}", r.body);
+        undecrypted.push(r.body);
+    }
+    let reads = [
+        ("GetParameter", json!({"Name": "/canary/p0"})),
+        ("GetParameter", json!({"Name": "/canary/p0:1"})),
+        ("GetParameter", json!({"Name": "/canary/p0:old"})),
+        (
+            "GetParameters",
+            json!({"Names": ["/canary/p0", "/canary/p1", "/canary/p4"]}),
+        ),
+        (
+            "GetParametersByPath",
+            json!({"Path": "/canary", "Recursive": true}),
+        ),
+        ("GetParameterHistory", json!({"Name": "/canary/p0"})),
+    ];
+    for (op, body) in &reads {
+        let plain = call(op, body.clone()).await;
+        assert_eq!(plain.status, 200, "{}", plain.body);
+        assert!(
+            !plain.body.contains(&canary),
+            "{op} without decryption leaked: {}",
+            plain.body
+        );
+        undecrypted.push(plain.body);
+        let mut with = body.clone();
+        with["WithDecryption"] = json!(true);
+        let decrypted = call(op, with).await;
+        assert!(
+            decrypted.body.contains(&canary),
+            "{op} with decryption: {}",
+            decrypted.body
+        );
+    }
+    for body in [
+        json!({}),
+        json!({"ParameterFilters": [{"Key": "Path", "Option": "Recursive", "Values": ["/canary"]}]}),
+    ] {
+        let r = call("DescribeParameters", body).await;
+        assert_eq!(r.status, 200);
+        undecrypted.push(r.body);
+    }
+    // A principal without kms:Decrypt gets the blob, and is denied the plaintext.
+    let (no_kms, a2, k2) = user_with_policy(&s, "reader", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ssm:*","Resource":"*"}]}"#).await;
+    let denied = http::send_signed(
+        &s.addr,
+        &http::sign_request(
+            &s.addr,
+            "GetParameter",
+            &json!({"Name": "/canary/p1", "WithDecryption": true}).to_string(),
+            &a2,
+            &k2,
+            "us-east-1",
+            SystemTime::now(),
+        ),
+    )
+    .await;
+    assert_eq!(
+        denied.error_type(),
+        "AccessDeniedException",
+        "{}",
+        denied.body
+    );
+    assert!(denied.body.contains("kms:Decrypt"), "{}", denied.body);
+    undecrypted.push(denied.body);
+    let blob = no_kms
+        .get_parameter()
+        .name("/canary/p1")
+        .send()
+        .await
+        .unwrap();
+    undecrypted.push(format!("{blob:?}"));
+    let e = no_kms
+        .get_parameters_by_path()
+        .path("/canary")
+        .with_decryption(true)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("AccessDeniedException"));
+
+    for (i, body) in undecrypted.iter().enumerate() {
+        assert!(
+            !body.contains(&canary),
+            "response {i} leaked the canary: {body}"
+        );
+    }
+    // Every file under the data dir (database, WAL, keyring, credentials, audit), and the log.
+    let mut files = Vec::new();
+    files_under(&s.data_dir(), &mut files);
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().any(|n| n == "bosun.db") && names.iter().any(|n| n == "bosun.db-wal"),
+        "{names:?}"
+    );
+    files.push(s.dir.path().join("server.log"));
+    for f in &files {
+        let bytes = std::fs::read(f).unwrap();
+        assert!(
+            !bytes.windows(canary.len()).any(|w| w == canary.as_bytes()),
+            "{} holds the canary",
+            f.display()
+        );
+    }
+    let log = s.log();
+    assert!(
+        log.contains("TRACE") || log.contains("DEBUG"),
+        "the server logged at trace level"
+    );
+    // The audit trail (in the database, checked above) records the decryptions and the denial.
+    let (ok, out, e) = s.cli(&["admin", "verify-audit"]).await;
+    assert!(ok, "{out}{e}");
+}
+
+#[tokio::test]
+async fn kms_decrypt_is_authorized_per_key_and_ciphertexts_are_bound_to_their_parameter() {
+    let s = TestServer::start().await;
+    let c = s.client();
+    let (ok, _, e) = s.cli(&["kms", "create-key", "--alias", "alias/app"]).await;
+    assert!(ok, "{e}");
+    c.put_parameter()
+        .name("/a/secret")
+        .value("alpha")
+        .r#type(ParameterType::SecureString)
+        .send()
+        .await
+        .unwrap();
+    c.put_parameter()
+        .name("/b/secret")
+        .value("bravo")
+        .r#type(ParameterType::SecureString)
+        .key_id("alias/app")
+        .send()
+        .await
+        .unwrap();
+    let keyring: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(s.data_dir().join("kms/keyring.json")).unwrap())
+            .unwrap();
+    let app_key = keyring["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["aliases"][0] == "alias/app")
+        .unwrap()["key_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"ssm:GetParameter*","Resource":"arn:aws:ssm:*:*:parameter/*"}},
+            {{"Effect":"Allow","Action":"kms:Decrypt","Resource":"arn:aws:kms:us-east-1:000000000000:key/{app_key}"}}]}}"#
+    );
+    let (app, _, _) = user_with_policy(&s, "app", &policy).await;
+    let ok = app
+        .get_parameter()
+        .name("/b/secret")
+        .with_decryption(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.parameter.unwrap().value(), Some("bravo"));
+    let e = app
+        .get_parameter()
+        .name("/a/secret")
+        .with_decryption(true)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("AccessDeniedException"));
+    assert!(
+        app.get_parameter().name("/a/secret").send().await.is_ok(),
+        "the blob needs no kms:Decrypt"
+    );
+    assert_eq!(
+        app.put_parameter()
+            .name("/x")
+            .value("v")
+            .r#type(ParameterType::String)
+            .send()
+            .await
+            .unwrap_err()
+            .code(),
+        Some("AccessDeniedException")
+    );
+
+    // Move /a's ciphertext under /b (as someone with write access to the database might).
+    c.put_parameter()
+        .name("/b/secret")
+        .value("bravo2")
+        .overwrite(true)
+        .key_id("alias/aws/ssm")
+        .send()
+        .await
+        .unwrap();
+    let db = rusqlite::Connection::open(s.data_dir().join("bosun.db")).unwrap();
+    db.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+    let n = db
+        .execute(
+            "UPDATE parameter_versions SET value = (SELECT value FROM parameter_versions WHERE key = '/a/secret' AND version = 1) WHERE key = '/b/secret' AND version = 2",
+            [],
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+    drop(db);
+    let e = c
+        .get_parameter()
+        .name("/b/secret")
+        .with_decryption(true)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("InvalidKeyId"), "{e:?}");
+    assert!(!format!("{e:?}").contains("alpha"));
+    // The genuine one still opens.
+    let a = c
+        .get_parameter()
+        .name("/a/secret")
+        .with_decryption(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(a.parameter.unwrap().value(), Some("alpha"));
+}
+
+#[tokio::test]
+async fn the_aws_cli_round_trips_secure_strings_and_pages_by_path() {
+    let s = TestServer::start().await;
+    let data = s.data_dir();
+    let aws = |args: &[&str]| {
+        let out = std::process::Command::new("aws")
+            .args(args)
+            .args([
+                "--endpoint-url",
+                &s.url,
+                "--region",
+                "us-east-1",
+                "--output",
+                "json",
+            ])
+            .env("AWS_SHARED_CREDENTIALS_FILE", data.join("credentials"))
+            .env("AWS_CONFIG_FILE", data.join("config"))
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_PROFILE")
+            .output()
+            .expect("the AWS CLI is installed");
+        assert!(
+            out.status.success(),
+            "aws {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap_or(json!(null))
+    };
+    aws(&[
+        "ssm",
+        "put-parameter",
+        "--name",
+        "/cli/db/password",
+        "--value",
+        "pa55word",
+        "--type",
+        "SecureString",
+    ]);
+    let got = aws(&[
+        "ssm",
+        "get-parameter",
+        "--name",
+        "/cli/db/password",
+        "--with-decryption",
+    ]);
+    assert_eq!(got["Parameter"]["Value"], "pa55word");
+    let blob = aws(&["ssm", "get-parameter", "--name", "/cli/db/password"]);
+    assert_ne!(blob["Parameter"]["Value"], "pa55word");
+    for i in 0..12 {
+        aws(&[
+            "ssm",
+            "put-parameter",
+            "--name",
+            &format!("/cli/app/k{i}"),
+            "--value",
+            "v",
+            "--type",
+            "String",
+        ]);
+    }
+    // The CLI pages (3 per request) until no NextToken is left.
+    let all = aws(&[
+        "ssm",
+        "get-parameters-by-path",
+        "--path",
+        "/cli",
+        "--recursive",
+        "--page-size",
+        "3",
+    ]);
+    assert_eq!(all["Parameters"].as_array().unwrap().len(), 13, "{all}");
+    let first = aws(&[
+        "ssm",
+        "get-parameters-by-path",
+        "--path",
+        "/cli",
+        "--recursive",
+        "--max-items",
+        "5",
+    ]);
+    assert_eq!(first["Parameters"].as_array().unwrap().len(), 5);
+    assert!(first["NextToken"].is_string(), "{first}");
+}

@@ -1,0 +1,249 @@
+//! `PutParameter`: validation in AWS's order, the carry-over of an overwritten version's
+//! settings, tier and policy rules, sealing SecureString values, and the 100-version limit.
+
+use bosun_core::parameters::{self as params, name, policies, Rejection};
+use bosun_core::validate::Validation;
+use bosun_store::{ParameterVersion, PutLimits, PutOutcome};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::parameters::{arn_prefix, parameter_arn, rejection, user_arn};
+use super::wire::{tags_to_pairs, Tag};
+use super::{parse, Ctx};
+use crate::api::error::ApiError;
+use crate::kms::envelope;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PutRequest {
+    name: Option<String>,
+    description: Option<String>,
+    value: Option<String>,
+    #[serde(rename = "Type")]
+    param_type: Option<String>,
+    key_id: Option<String>,
+    overwrite: Option<bool>,
+    allowed_pattern: Option<String>,
+    tags: Option<Vec<Tag>>,
+    tier: Option<String>,
+    policies: Option<String>,
+    data_type: Option<String>,
+}
+
+pub fn put_parameter(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
+    let req: PutRequest = parse(body)?;
+    let mut v = Validation::new();
+    v.required("name", req.name.as_ref());
+    v.length("name", req.name.as_deref(), 1, 2048);
+    v.required("value", req.value.as_ref());
+    v.length("description", req.description.as_deref(), 0, 1024);
+    v.one_of("type", req.param_type.as_deref(), params::TYPES);
+    v.length("keyId", req.key_id.as_deref(), 1, 256);
+    if let Some(k) = req.key_id.as_deref() {
+        if !k
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b":/_-".contains(&b))
+        {
+            v.pattern_failed("keyId", k, "^([a-zA-Z0-9:/_-]+)$");
+        }
+    }
+    v.length("allowedPattern", req.allowed_pattern.as_deref(), 0, 1024);
+    v.list_length("tags", req.tags.as_ref().map(Vec::len), 0, 1000);
+    v.one_of("tier", req.tier.as_deref(), params::TIERS);
+    v.length("policies", req.policies.as_deref(), 1, 4096);
+    v.length("dataType", req.data_type.as_deref(), 0, 128);
+    v.finish().map_err(ApiError::validation)?;
+    let name = req.name.clone().unwrap_or_default();
+    let value = req.value.clone().unwrap_or_default();
+    if value.is_empty() {
+        // The value is never echoed (it may be a secret).
+        return Err(ApiError::validation(
+            "1 validation error detected: Value at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1",
+        ));
+    }
+    name::validate(&name, arn_prefix(ctx).len()).map_err(rejection)?;
+    let overwrite = req.overwrite.unwrap_or(false);
+    if overwrite && req.tags.as_ref().is_some_and(|t| !t.is_empty()) {
+        return Err(ApiError::validation(
+            "Invalid request: tags and overwrite can't be used together. To create a parameter with tags, remove the overwrite flag. To change the tags of an existing parameter, use AddTagsToResource or RemoveTagsFromResource.",
+        ));
+    }
+    let tags = tags_to_pairs(req.tags.as_deref().unwrap_or_default());
+    bosun_core::tags::check_tags(&tags, "tags").map_err(|e| match e {
+        bosun_core::tags::TagError::Validation(m) => ApiError::validation(m),
+        bosun_core::tags::TagError::Reserved(m) => ApiError::new("InvalidParameters", m),
+    })?;
+    let key = name::key(&name);
+    for _attempt in 0..5 {
+        let existing = ctx.state.store.parameter(&ctx.region, &key)?;
+        if existing.is_some() && !overwrite {
+            return Err(already_exists());
+        }
+        let param_type = match (&req.param_type, &existing) {
+            (Some(t), _) => t.clone(),
+            (None, Some(e)) => e.param_type.clone(),
+            (None, None) => {
+                return Err(ApiError::validation(
+                    "A parameter type is required when you create a parameter.",
+                ))
+            }
+        };
+        if let Some(e) = &existing {
+            if e.param_type != param_type && name::levels(&name) > 1 {
+                return Err(ApiError::new(
+                    "HierarchyTypeMismatchException",
+                    format!(
+                        "The parameter type of {name} can't be changed from {} to {param_type} in a hierarchy. Create a new parameter instead.",
+                        e.param_type
+                    ),
+                ));
+            }
+        }
+        let same_type = existing.as_ref().filter(|e| e.param_type == param_type);
+        let key_id = if param_type == "SecureString" {
+            Some(
+                req.key_id
+                    .clone()
+                    .or_else(|| same_type.and_then(|e| e.key_id.clone()))
+                    .unwrap_or_else(|| params::DEFAULT_KEY_ALIAS.to_string()),
+            )
+        } else if req.key_id.is_some() {
+            return Err(ApiError::validation(
+                "KeyId is supported only for SecureString parameters.",
+            ));
+        } else {
+            None
+        };
+        let master = match &key_id {
+            Some(k) => Some(ctx.state.kms.find(k).ok_or_else(|| {
+                ApiError::new(
+                    "InvalidKeyId",
+                    format!("The key {k} does not exist in this server's keyring."),
+                )
+            })?),
+            None => None,
+        };
+        let description = req
+            .description
+            .clone()
+            .or_else(|| existing.as_ref().and_then(|e| e.description.clone()));
+        let allowed_pattern = req
+            .allowed_pattern
+            .clone()
+            .or_else(|| existing.as_ref().and_then(|e| e.allowed_pattern.clone()))
+            .filter(|p| !p.is_empty());
+        let data_type = req
+            .data_type
+            .clone()
+            .filter(|d| !d.is_empty())
+            .or_else(|| existing.as_ref().map(|e| e.data_type.clone()))
+            .unwrap_or_else(|| "text".into());
+        params::check_data_type(&data_type, &param_type, &value).map_err(|r| {
+            // Never echo a SecureString's value.
+            if param_type == "SecureString" {
+                rejection(Rejection::validation(
+                    "The value does not fit the data type.",
+                ))
+            } else {
+                rejection(r)
+            }
+        })?;
+        if let Some(p) = &allowed_pattern {
+            let re = regex::RegexBuilder::new(p)
+                .size_limit(1 << 20)
+                .build()
+                .map_err(|_| {
+                    ApiError::new(
+                        "InvalidAllowedPatternException",
+                        format!("The allowed pattern {p} is not a valid regular expression."),
+                    )
+                })?;
+            if !re.is_match(&value) {
+                return Err(ApiError::new(
+                    "ParameterPatternMismatchException",
+                    format!("Parameter value, cannot be validated against allowedPattern: {p}"),
+                ));
+            }
+        }
+        let policies_text = match &req.policies {
+            Some(text) => {
+                let list = policies::parse(text, ctx.now_ms).map_err(rejection)?;
+                (!list.is_empty()).then(|| {
+                    Value::Array(
+                        list.iter()
+                            .map(|p| serde_json::from_str(&p.text).unwrap_or(Value::Null))
+                            .collect(),
+                    )
+                    .to_string()
+                })
+            }
+            None => existing.as_ref().and_then(|e| e.policies.clone()),
+        };
+        let tier = params::resolve_tier(
+            req.tier.as_deref(),
+            existing.as_ref().map(|e| e.tier.as_str()),
+            value.len(),
+            policies_text.is_some(),
+        )
+        .map_err(rejection)?;
+        let version = existing.as_ref().map_or(1, |e| e.version + 1);
+        let stored_name = existing.as_ref().map_or(name.clone(), |e| e.name.clone());
+        let stored_value = match &master {
+            Some(m) => envelope::seal(m, &parameter_arn(ctx, &stored_name), version, &value)
+                .map_err(ApiError::internal)?,
+            None => value.clone(),
+        };
+        let record = ParameterVersion {
+            region: ctx.region.clone(),
+            key: key.clone(),
+            name: stored_name,
+            version,
+            param_type,
+            value: stored_value,
+            key_id,
+            description,
+            allowed_pattern,
+            tier: tier.to_string(),
+            policies: policies_text,
+            data_type,
+            modified_ms: ctx.now_ms,
+            modified_user: user_arn(ctx),
+            labels: vec![],
+        };
+        let limits = PutLimits {
+            max_versions: params::MAX_VERSIONS,
+            max_standard: params::MAX_STANDARD_PARAMETERS,
+            max_advanced: params::MAX_ADVANCED_PARAMETERS,
+        };
+        match ctx.state.store.put_parameter(&record, existing.map(|e| e.version), overwrite, &tags, &limits)? {
+            PutOutcome::Stored => return Ok(json!({"Version": version, "Tier": tier})),
+            PutOutcome::Conflict => continue,
+            PutOutcome::AlreadyExists => return Err(already_exists()),
+            PutOutcome::OldestLabelled(oldest) => {
+                return Err(ApiError::new(
+                    "ParameterMaxVersionLimitExceeded",
+                    format!(
+                        "You attempted to create a new version of {name} by calling the PutParameter API with the overwrite flag. Version {oldest}, the oldest version, can't be deleted because it has a label associated with it. Move the label to another version of the parameter, and try again."
+                    ),
+                ))
+            }
+            PutOutcome::LimitExceeded => {
+                return Err(ApiError::new(
+                    "ParameterLimitExceeded",
+                    format!("This region already holds the maximum number of {tier}-tier parameters."),
+                ))
+            }
+        }
+    }
+    Err(ApiError::new(
+        "TooManyUpdates",
+        "The parameter is being changed by other requests; retry.",
+    ))
+}
+
+fn already_exists() -> ApiError {
+    ApiError::new(
+        "ParameterAlreadyExists",
+        "The parameter already exists. To overwrite this value, set the overwrite option in the request to true.",
+    )
+}

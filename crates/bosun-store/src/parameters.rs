@@ -1,0 +1,577 @@
+//! Parameter Store: parameters, their versions (at most 100 kept), labels, and the events
+//! their policies produced. SecureString values arrive here already encrypted.
+
+use rusqlite::{params, OptionalExtension, Row, Transaction, TransactionBehavior};
+
+use crate::{Result, Store};
+
+/// One version of a parameter, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParameterVersion {
+    pub region: String,
+    /// Store key (see `bosun_core::parameters::name::key`).
+    pub key: String,
+    /// The name as first created.
+    pub name: String,
+    pub version: i64,
+    pub param_type: String,
+    /// Plain text for String/StringList; the encrypted envelope for SecureString.
+    pub value: String,
+    pub key_id: Option<String>,
+    pub description: Option<String>,
+    pub allowed_pattern: Option<String>,
+    pub tier: String,
+    pub policies: Option<String>,
+    pub data_type: String,
+    pub modified_ms: i64,
+    pub modified_user: String,
+    /// Labels on this version (filled by reads).
+    pub labels: Vec<String>,
+}
+
+/// Limits a put must respect.
+pub struct PutLimits {
+    pub max_versions: i64,
+    pub max_standard: i64,
+    pub max_advanced: i64,
+}
+
+/// What happened to a put.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PutOutcome {
+    Stored,
+    /// The latest version is not the one the caller built on (a concurrent put); retry.
+    Conflict,
+    /// The parameter exists and the put did not ask to overwrite.
+    AlreadyExists,
+    /// 100 versions exist and the oldest one carries a label.
+    OldestLabelled(i64),
+    /// The region holds the maximum number of parameters of this tier.
+    LimitExceeded,
+}
+
+/// What a label request did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LabelOutcome {
+    Done,
+    VersionNotFound,
+    /// The version would carry more labels than allowed.
+    TooManyLabels,
+}
+
+/// An event recorded by a policy (until the events bus exists, operators list these).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyEvent {
+    pub seq: i64,
+    pub region: String,
+    pub name: String,
+    pub version: i64,
+    pub policy_type: String,
+    pub time_ms: i64,
+    pub detail: String,
+}
+
+const COLUMNS: &str =
+    "v.region, v.key, p.name, v.version, v.type, v.value, v.key_id, v.description, \
+     v.allowed_pattern, v.tier, v.policies, v.data_type, v.modified_ms, v.modified_user";
+const FROM: &str =
+    "parameter_versions v JOIN parameters p ON p.region = v.region AND p.key = v.key";
+
+fn from_row(r: &Row) -> rusqlite::Result<ParameterVersion> {
+    Ok(ParameterVersion {
+        region: r.get(0)?,
+        key: r.get(1)?,
+        name: r.get(2)?,
+        version: r.get(3)?,
+        param_type: r.get(4)?,
+        value: r.get(5)?,
+        key_id: r.get(6)?,
+        description: r.get(7)?,
+        allowed_pattern: r.get(8)?,
+        tier: r.get(9)?,
+        policies: r.get(10)?,
+        data_type: r.get(11)?,
+        modified_ms: r.get(12)?,
+        modified_user: r.get(13)?,
+        labels: Vec::new(),
+    })
+}
+
+fn labels_of(
+    tx: &rusqlite::Connection,
+    region: &str,
+    key: &str,
+    version: i64,
+) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT label FROM parameter_labels WHERE region = ?1 AND key = ?2 AND version = ?3 ORDER BY label",
+    )?;
+    let rows = stmt.query_map(params![region, key, version], |r| r.get(0))?;
+    rows.collect()
+}
+
+fn with_labels(
+    conn: &rusqlite::Connection,
+    mut v: ParameterVersion,
+) -> rusqlite::Result<ParameterVersion> {
+    v.labels = labels_of(conn, &v.region, &v.key, v.version)?;
+    Ok(v)
+}
+
+fn latest_version(tx: &Transaction, region: &str, key: &str) -> rusqlite::Result<Option<i64>> {
+    tx.query_row(
+        "SELECT latest_version FROM parameters WHERE region = ?1 AND key = ?2",
+        params![region, key],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
+impl Store {
+    /// Store `v` as a new version. `v.version` must be one more than the current latest
+    /// (`expected_latest`, `None` for a new parameter); tags are written only on create.
+    pub fn put_parameter(
+        &self,
+        v: &ParameterVersion,
+        expected_latest: Option<i64>,
+        overwrite: bool,
+        tags: &[(String, String)],
+        limits: &PutLimits,
+    ) -> Result<PutOutcome> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let latest = latest_version(&tx, &v.region, &v.key)?;
+        if latest.is_some() && !overwrite {
+            return Ok(PutOutcome::AlreadyExists);
+        }
+        if latest != expected_latest {
+            return Ok(PutOutcome::Conflict);
+        }
+        match latest {
+            None => {
+                let (count, max): (i64, i64) = if v.tier == "Advanced" {
+                    (
+                        tx.query_row("SELECT COUNT(*) FROM parameters WHERE region = ?1 AND tier = 'Advanced'", [&v.region], |r| r.get(0))?,
+                        limits.max_advanced,
+                    )
+                } else {
+                    (
+                        tx.query_row("SELECT COUNT(*) FROM parameters WHERE region = ?1 AND tier != 'Advanced'", [&v.region], |r| r.get(0))?,
+                        limits.max_standard,
+                    )
+                };
+                if count >= max {
+                    return Ok(PutOutcome::LimitExceeded);
+                }
+                tx.execute(
+                    "INSERT INTO parameters (region, key, name, latest_version, tier, has_policies) VALUES (?1,?2,?3,?4,?5,?6)",
+                    params![v.region, v.key, v.name, v.version, v.tier, v.policies.is_some()],
+                )?;
+                crate::tags::put_tags(&tx, &v.region, "Parameter", &v.key, tags)?;
+            }
+            Some(_) => {
+                let (count, oldest): (i64, i64) = tx.query_row(
+                    "SELECT COUNT(*), MIN(version) FROM parameter_versions WHERE region = ?1 AND key = ?2",
+                    params![v.region, v.key],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?;
+                if count >= limits.max_versions {
+                    if !labels_of(&tx, &v.region, &v.key, oldest)?.is_empty() {
+                        return Ok(PutOutcome::OldestLabelled(oldest));
+                    }
+                    tx.execute(
+                        "DELETE FROM parameter_versions WHERE region = ?1 AND key = ?2 AND version = ?3",
+                        params![v.region, v.key, oldest],
+                    )?;
+                }
+                tx.execute(
+                    "UPDATE parameters SET latest_version = ?3, tier = ?4, has_policies = ?5 WHERE region = ?1 AND key = ?2",
+                    params![v.region, v.key, v.version, v.tier, v.policies.is_some()],
+                )?;
+            }
+        }
+        tx.execute(
+            "INSERT INTO parameter_versions (region, key, version, type, value, key_id, description, allowed_pattern, tier, policies, data_type, modified_ms, modified_user) \
+             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
+            params![
+                v.region, v.key, v.version, v.param_type, v.value, v.key_id, v.description,
+                v.allowed_pattern, v.tier, v.policies, v.data_type, v.modified_ms, v.modified_user
+            ],
+        )?;
+        tx.commit()?;
+        Ok(PutOutcome::Stored)
+    }
+
+    /// The latest version of a parameter, with its labels.
+    pub fn parameter(&self, region: &str, key: &str) -> Result<Option<ParameterVersion>> {
+        let conn = self.conn();
+        let v = conn
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM {FROM} WHERE v.region = ?1 AND v.key = ?2 AND v.version = p.latest_version"),
+                params![region, key],
+                from_row,
+            )
+            .optional()?;
+        Ok(v.map(|v| with_labels(&conn, v)).transpose()?)
+    }
+
+    /// One version of a parameter; `Ok(None)` when the version (or parameter) is unknown.
+    pub fn parameter_version(
+        &self,
+        region: &str,
+        key: &str,
+        version: i64,
+    ) -> Result<Option<ParameterVersion>> {
+        let conn = self.conn();
+        let v = conn
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM {FROM} WHERE v.region = ?1 AND v.key = ?2 AND v.version = ?3"),
+                params![region, key, version],
+                from_row,
+            )
+            .optional()?;
+        Ok(v.map(|v| with_labels(&conn, v)).transpose()?)
+    }
+
+    /// The version carrying `label`, if any.
+    pub fn parameter_by_label(
+        &self,
+        region: &str,
+        key: &str,
+        label: &str,
+    ) -> Result<Option<ParameterVersion>> {
+        let version: Option<i64> = self
+            .conn()
+            .query_row(
+                "SELECT version FROM parameter_labels WHERE region = ?1 AND key = ?2 AND label = ?3",
+                params![region, key, label],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match version {
+            Some(v) => self.parameter_version(region, key, v),
+            None => Ok(None),
+        }
+    }
+
+    /// Every kept version of a parameter, oldest first, with labels.
+    pub fn parameter_history(&self, region: &str, key: &str) -> Result<Vec<ParameterVersion>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM {FROM} WHERE v.region = ?1 AND v.key = ?2 ORDER BY v.version"
+        ))?;
+        let rows = stmt.query_map(params![region, key], from_row)?;
+        let list = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(list
+            .into_iter()
+            .map(|v| with_labels(&conn, v))
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The latest version of every parameter in a region, ordered by key (labels not filled).
+    pub fn list_parameters(&self, region: &str) -> Result<Vec<ParameterVersion>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM {FROM} WHERE v.region = ?1 AND v.version = p.latest_version ORDER BY v.key"
+        ))?;
+        let rows = stmt.query_map([region], from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every label in a region: (key, label, version).
+    pub fn parameter_labels(&self, region: &str) -> Result<Vec<(String, String, i64)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT key, label, version FROM parameter_labels WHERE region = ?1 ORDER BY key, label",
+        )?;
+        let rows = stmt.query_map([region], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Delete a parameter with all its versions, labels and tags. `Ok(false)`: it did not exist.
+    pub fn delete_parameter(&self, region: &str, key: &str) -> Result<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let n = tx.execute(
+            "DELETE FROM parameters WHERE region = ?1 AND key = ?2",
+            params![region, key],
+        )?;
+        tx.execute(
+            "DELETE FROM tags WHERE region = ?1 AND resource_type = 'Parameter' AND resource_id = ?2",
+            params![region, key],
+        )?;
+        tx.commit()?;
+        Ok(n > 0)
+    }
+
+    /// Attach labels to a version, moving any that sit on another version.
+    pub fn label_parameter_version(
+        &self,
+        region: &str,
+        key: &str,
+        version: i64,
+        labels: &[String],
+        max_per_version: usize,
+    ) -> Result<LabelOutcome> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let exists: bool = tx.query_row(
+            "SELECT COUNT(*) FROM parameter_versions WHERE region = ?1 AND key = ?2 AND version = ?3",
+            params![region, key, version],
+            |r| r.get::<_, i64>(0),
+        )? > 0;
+        if !exists {
+            return Ok(LabelOutcome::VersionNotFound);
+        }
+        let mut current = labels_of(&tx, region, key, version)?;
+        for l in labels {
+            if !current.contains(l) {
+                current.push(l.clone());
+            }
+        }
+        if current.len() > max_per_version {
+            return Ok(LabelOutcome::TooManyLabels);
+        }
+        for l in labels {
+            tx.execute(
+                "INSERT INTO parameter_labels (region, key, label, version) VALUES (?1,?2,?3,?4) \
+                 ON CONFLICT (region, key, label) DO UPDATE SET version = excluded.version",
+                params![region, key, l, version],
+            )?;
+        }
+        tx.commit()?;
+        Ok(LabelOutcome::Done)
+    }
+
+    /// Remove labels from a version; returns the labels removed (others were not on it).
+    pub fn unlabel_parameter_version(
+        &self,
+        region: &str,
+        key: &str,
+        version: i64,
+        labels: &[String],
+    ) -> Result<Option<Vec<String>>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let exists: bool = tx.query_row(
+            "SELECT COUNT(*) FROM parameter_versions WHERE region = ?1 AND key = ?2 AND version = ?3",
+            params![region, key, version],
+            |r| r.get::<_, i64>(0),
+        )? > 0;
+        if !exists {
+            return Ok(None);
+        }
+        let mut removed = Vec::new();
+        for l in labels {
+            let n = tx.execute(
+                "DELETE FROM parameter_labels WHERE region = ?1 AND key = ?2 AND label = ?3 AND version = ?4",
+                params![region, key, l, version],
+            )?;
+            if n > 0 {
+                removed.push(l.clone());
+            }
+        }
+        tx.commit()?;
+        Ok(Some(removed))
+    }
+
+    /// Latest versions (every region) that carry policies.
+    pub fn parameters_with_policies(&self) -> Result<Vec<ParameterVersion>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM {FROM} WHERE p.has_policies = 1 AND v.version = p.latest_version"
+        ))?;
+        let rows = stmt.query_map([], from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Policy types already fired for one version.
+    pub fn fired_policies(&self, region: &str, key: &str, version: i64) -> Result<Vec<String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT policy_type FROM parameter_policy_events WHERE region = ?1 AND key = ?2 AND version = ?3",
+        )?;
+        let rows = stmt.query_map(params![region, key, version], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Record a fired policy; for `Expiration` also delete the parameter, but only if `version`
+    /// is still its latest (a newer put replaced the policies). One transaction.
+    /// Returns false when nothing happened (already fired, or superseded).
+    pub fn fire_parameter_policy(
+        &self,
+        v: &ParameterVersion,
+        policy_type: &str,
+        now_ms: i64,
+        detail: &str,
+    ) -> Result<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if latest_version(&tx, &v.region, &v.key)? != Some(v.version) {
+            return Ok(false);
+        }
+        let n = tx.execute(
+            "INSERT OR IGNORE INTO parameter_policy_events (region, key, name, version, policy_type, time_ms, detail) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+            params![v.region, v.key, v.name, v.version, policy_type, now_ms, detail],
+        )?;
+        if n == 0 {
+            return Ok(false);
+        }
+        if policy_type == "Expiration" {
+            tx.execute(
+                "DELETE FROM parameters WHERE region = ?1 AND key = ?2",
+                params![v.region, v.key],
+            )?;
+            tx.execute(
+                "DELETE FROM tags WHERE region = ?1 AND resource_type = 'Parameter' AND resource_id = ?2",
+                params![v.region, v.key],
+            )?;
+        }
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// Recorded policy events, oldest first (optionally one region only).
+    pub fn parameter_policy_events(&self, region: Option<&str>) -> Result<Vec<PolicyEvent>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT seq, region, name, version, policy_type, time_ms, detail FROM parameter_policy_events \
+             WHERE ?1 IS NULL OR region = ?1 ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([region], |r| {
+            Ok(PolicyEvent {
+                seq: r.get(0)?,
+                region: r.get(1)?,
+                name: r.get(2)?,
+                version: r.get(3)?,
+                policy_type: r.get(4)?,
+                time_ms: r.get(5)?,
+                detail: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(key: &str, n: i64) -> ParameterVersion {
+        ParameterVersion {
+            region: "us-east-1".into(),
+            key: key.into(),
+            name: key.into(),
+            version: n,
+            param_type: "String".into(),
+            value: format!("v{n}"),
+            key_id: None,
+            description: None,
+            allowed_pattern: None,
+            tier: "Standard".into(),
+            policies: None,
+            data_type: "text".into(),
+            modified_ms: n,
+            modified_user: "u".into(),
+            labels: vec![],
+        }
+    }
+
+    const LIMITS: PutLimits = PutLimits {
+        max_versions: 3,
+        max_standard: 2,
+        max_advanced: 2,
+    };
+
+    #[test]
+    fn versions_labels_and_limits() {
+        let s = Store::open_in_memory().unwrap();
+        assert_eq!(
+            s.put_parameter(&version("/a", 1), None, false, &[], &LIMITS)
+                .unwrap(),
+            PutOutcome::Stored
+        );
+        assert_eq!(
+            s.put_parameter(&version("/a", 2), Some(1), false, &[], &LIMITS)
+                .unwrap(),
+            PutOutcome::AlreadyExists
+        );
+        assert_eq!(
+            s.put_parameter(&version("/a", 3), Some(2), true, &[], &LIMITS)
+                .unwrap(),
+            PutOutcome::Conflict
+        );
+        for n in 2..=3 {
+            assert_eq!(
+                s.put_parameter(&version("/a", n), Some(n - 1), true, &[], &LIMITS)
+                    .unwrap(),
+                PutOutcome::Stored
+            );
+        }
+        assert_eq!(
+            s.label_parameter_version("us-east-1", "/a", 1, &["x".into()], 10)
+                .unwrap(),
+            LabelOutcome::Done
+        );
+        assert_eq!(
+            s.put_parameter(&version("/a", 4), Some(3), true, &[], &LIMITS)
+                .unwrap(),
+            PutOutcome::OldestLabelled(1)
+        );
+        // Moving the label frees the oldest version, which is then dropped.
+        s.label_parameter_version("us-east-1", "/a", 3, &["x".into()], 10)
+            .unwrap();
+        assert_eq!(
+            s.put_parameter(&version("/a", 4), Some(3), true, &[], &LIMITS)
+                .unwrap(),
+            PutOutcome::Stored
+        );
+        let h = s.parameter_history("us-east-1", "/a").unwrap();
+        assert_eq!(h.iter().map(|v| v.version).collect::<Vec<_>>(), [2, 3, 4]);
+        assert_eq!(h[1].labels, ["x"]);
+        assert_eq!(
+            s.parameter_by_label("us-east-1", "/a", "x")
+                .unwrap()
+                .unwrap()
+                .version,
+            3
+        );
+        assert_eq!(
+            s.label_parameter_version("us-east-1", "/a", 9, &["y".into()], 10)
+                .unwrap(),
+            LabelOutcome::VersionNotFound
+        );
+        assert_eq!(
+            s.unlabel_parameter_version("us-east-1", "/a", 3, &["x".into(), "nope".into()])
+                .unwrap(),
+            Some(vec!["x".to_string()])
+        );
+        s.put_parameter(&version("/b", 1), None, false, &[], &LIMITS)
+            .unwrap();
+        assert_eq!(
+            s.put_parameter(&version("/c", 1), None, false, &[], &LIMITS)
+                .unwrap(),
+            PutOutcome::LimitExceeded
+        );
+        assert!(s.delete_parameter("us-east-1", "/a").unwrap());
+        assert!(!s.delete_parameter("us-east-1", "/a").unwrap());
+        assert!(s.parameter("us-east-1", "/a").unwrap().is_none());
+    }
+
+    #[test]
+    fn expiration_deletes_once_and_records_an_event() {
+        let s = Store::open_in_memory().unwrap();
+        let mut v = version("/exp", 1);
+        v.policies = Some("[]".into());
+        s.put_parameter(&v, None, false, &[("k".into(), "v".into())], &LIMITS)
+            .unwrap();
+        assert_eq!(s.parameters_with_policies().unwrap().len(), 1);
+        assert!(s.fire_parameter_policy(&v, "Expiration", 5, "{}").unwrap());
+        assert!(!s.fire_parameter_policy(&v, "Expiration", 6, "{}").unwrap());
+        assert!(s.parameter("us-east-1", "/exp").unwrap().is_none());
+        assert!(s.tags("us-east-1", "Parameter", "/exp").unwrap().is_empty());
+        let events = s.parameter_policy_events(Some("us-east-1")).unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].policy_type, "Expiration");
+    }
+}
