@@ -8,6 +8,7 @@ mod audit;
 mod commands;
 mod iam;
 mod instances;
+mod parameter_policies;
 mod parameters;
 mod schema;
 mod tags;
@@ -22,7 +23,8 @@ pub use audit::{AuditRecord, AuditVerification};
 pub use commands::{CommandRecord, InvocationRecord, PluginRecord};
 pub use iam::{AccessKeyRecord, UserRecord};
 pub use instances::{InstanceRecord, NewInstance, NodeFacts};
-pub use parameters::{LabelOutcome, ParameterVersion, PolicyEvent, PutLimits, PutOutcome};
+pub use parameter_policies::PolicyEvent;
+pub use parameters::{LabelOutcome, ParameterVersion, PutLimits, PutOutcome};
 
 /// A storage failure; the API maps it to `InternalServerError`.
 #[derive(Debug, thiserror::Error)]
