@@ -9,6 +9,7 @@ mod commands;
 mod documents;
 mod iam;
 mod instances;
+mod parameter_policies;
 mod parameters;
 mod schema;
 mod tags;
@@ -24,7 +25,8 @@ pub use commands::{CommandRecord, InvocationRecord, PluginRecord};
 pub use documents::{AddVersion, DocumentRecord, DocumentVersionRecord};
 pub use iam::{AccessKeyRecord, UserRecord};
 pub use instances::{InstanceRecord, NewInstance, NodeFacts};
-pub use parameters::{LabelOutcome, ParameterVersion, PolicyEvent, PutLimits, PutOutcome};
+pub use parameter_policies::PolicyEvent;
+pub use parameters::{LabelOutcome, ParameterVersion, PutLimits, PutOutcome};
 
 /// A storage failure; the API maps it to `InternalServerError`.
 #[derive(Debug, thiserror::Error)]
