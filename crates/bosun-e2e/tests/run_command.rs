@@ -462,3 +462,73 @@ async fn the_built_in_document_is_visible_and_deregistered_targets_are_undeliver
     let command = fleet.wait_command(&cmd, LIMIT).await;
     assert_eq!(command.status(), Some(&CommandStatus::Failed));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parameter_store_references_resolve_on_delivery_and_are_not_stored() {
+    use aws_sdk_ssm::types::ParameterType;
+    let fleet = Fleet::start(1, 1).await;
+    let c = &fleet.client;
+    let id = fleet.ids()[0].clone();
+    c.put_parameter()
+        .name("/app/dns-ip")
+        .value("10.9.8.7")
+        .r#type(ParameterType::String)
+        .send()
+        .await
+        .unwrap();
+    let cmd = fleet
+        .run(
+            std::slice::from_ref(&id),
+            &["echo dns={{ssm:/app/dns-ip}}"],
+            &[],
+        )
+        .await;
+    let inv = fleet.wait_done(&cmd, &id, LIMIT).await;
+    assert_eq!(inv.status(), Some(&CommandInvocationStatus::Success));
+    assert_eq!(inv.standard_output_content(), Some("dns=10.9.8.7\n"));
+    // The stored command keeps the reference, not the value.
+    let listed = c.list_commands().command_id(&cmd).send().await.unwrap();
+    let params = listed.commands()[0].parameters().unwrap();
+    assert_eq!(
+        params["commands"],
+        vec!["echo dns={{ssm:/app/dns-ip}}".to_string()]
+    );
+    let store = bosun_store::Store::open(&fleet.server.data_dir().join("bosun.db")).unwrap();
+    let stored = store.get_command("us-east-1", &cmd).unwrap().unwrap();
+    assert!(
+        !stored.steps_json.contains("10.9.8.7")
+            && stored.steps_json.contains("{{ssm:/app/dns-ip}}")
+    );
+
+    let err = c
+        .send_command()
+        .document_name("AWS-RunShellScript")
+        .instance_ids(&id)
+        .parameters("commands", vec!["echo {{ssm:/app/missing}}".into()])
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("InvalidParameters"));
+    c.put_parameter()
+        .name("/app/secret")
+        .value("s3cr3t")
+        .r#type(ParameterType::SecureString)
+        .send()
+        .await
+        .unwrap();
+    for text in [
+        "echo {{ssm-secure:/app/secret}}",
+        "echo {{ssm:/app/secret}}",
+    ] {
+        let err = c
+            .send_command()
+            .document_name("AWS-RunShellScript")
+            .instance_ids(&id)
+            .parameters("commands", vec![text.into()])
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Some("InvalidParameters"), "{text}");
+        assert!(!err.message().unwrap_or_default().contains("s3cr3t"));
+    }
+}

@@ -6,8 +6,9 @@
 //! - a reference inside a larger string is replaced by the value's text: a String as itself,
 //!   anything else as compact JSON (a StringList `["a","b"]` gives `["a","b"]`), as the agent's
 //!   `agent/parameters` package marshals non-string values;
-//! - a reference to an undeclared parameter is an error; `{{ssm:…}}`/`{{ssm-secure:…}}` are not
-//!   supported here yet; other `{{ … }}` text (Go templates such as `{{.State}}`) stays as is;
+//! - a reference to an undeclared parameter is an error; `{{ssm:…}}`/`{{ssm-secure:…}}` stay in
+//!   the plan for the server to resolve at delivery; other `{{ … }}` text (Go templates such as
+//!   `{{.State}}`) stays as is;
 //! - values are never scanned again, so a value holding `{{other}}` stays literal.
 //!
 //! In [`Mode::Script`] (the text of `runCommand`), a reference to an `ENV_VAR` parameter is
@@ -98,9 +99,9 @@ pub(crate) fn is_store_inner(inner: &str) -> bool {
 impl Scope<'_> {
     fn lookup(&self, name: &str) -> Result<Option<(&ParameterDecl, &[String])>, PlanError> {
         if is_store_inner(name) {
-            return Err(PlanError::InvalidParameters(format!(
-                "Parameter Store references ({{{{{name}}}}}) are not supported by this Bosun server yet."
-            )));
+            // Parameter Store references stay in the plan; the server resolves them when it
+            // delivers the command (see `references`).
+            return Ok(None);
         }
         if !valid_parameter_name(name) {
             return Ok(None);
@@ -245,7 +246,7 @@ mod tests {
     }
 
     #[test]
-    fn undeclared_and_store_references_are_errors() {
+    fn undeclared_references_are_errors_and_store_references_stay() {
         let (d, v) = (decls(), values());
         let sc = Scope {
             decls: &d,
@@ -254,12 +255,13 @@ mod tests {
         assert!(
             matches!(sc.string("{{ nope }}", Mode::Data), Err(PlanError::InvalidDocument(m)) if m.contains("nope"))
         );
-        assert!(
-            matches!(sc.string("a {{ssm:/x}}", Mode::Data), Err(PlanError::InvalidParameters(m)) if m.contains("not supported"))
+        assert_eq!(
+            sc.string("a {{ssm:/x}}", Mode::Data).unwrap(),
+            serde_json::json!("a {{ssm:/x}}")
         );
-        assert!(matches!(
-            sc.string("{{ ssm-secure:k }}", Mode::Data),
-            Err(PlanError::InvalidParameters(_))
-        ));
+        assert_eq!(
+            sc.string("{{ ssm-secure:k }}", Mode::Data).unwrap(),
+            serde_json::json!("{{ ssm-secure:k }}")
+        );
     }
 }

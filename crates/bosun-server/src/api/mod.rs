@@ -17,6 +17,7 @@ mod parameter_labels;
 mod parameter_put;
 mod parameter_search;
 mod parameters;
+pub(crate) mod references;
 pub mod replay;
 mod send_command;
 mod tags;

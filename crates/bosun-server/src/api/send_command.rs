@@ -343,6 +343,7 @@ pub fn send_command(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
         PlanError::InvalidDocument(m) => ApiError::new("InvalidDocument", m),
         PlanError::InvalidParameters(m) => ApiError::new("InvalidParameters", m),
     })?;
+    super::references::check(ctx, &steps)?;
     let (targets, by_tag) = resolve_targets(ctx, &req)?;
 
     let command_id = ids::uuid_v4(random_bytes());

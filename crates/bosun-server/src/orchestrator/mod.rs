@@ -85,8 +85,12 @@ pub fn tick(state: &AppState, now: i64) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn delivery(c: &CommandRecord) -> anyhow::Result<CommandDelivery> {
-    let steps: Vec<StepPlan> = serde_json::from_str(&c.steps_json)?;
+/// The message an agent gets: the stored plan with its Parameter Store references resolved
+/// in memory (the values are never stored with the command).
+fn delivery(state: &AppState, c: &CommandRecord) -> anyhow::Result<CommandDelivery> {
+    let mut steps: Vec<StepPlan> = serde_json::from_str(&c.steps_json)?;
+    let scope = bosun_core::arn::Scope::new(c.region.clone(), state.config.account_id.clone());
+    crate::api::references::resolve(&state.store, &scope, &mut steps)?;
     Ok(CommandDelivery {
         command_id: c.command_id.clone(),
         document_name: c.document_name.clone(),
@@ -121,7 +125,7 @@ fn send(state: &AppState, msg: &CommandDelivery, i: &mut InvocationRecord, now: 
 /// transaction, after the messages went out: a crash in between only means a re-send, which
 /// agents de-duplicate.
 fn process(state: &AppState, mut c: CommandRecord, now: i64) -> anyhow::Result<()> {
-    let msg = delivery(&c)?;
+    let msg = delivery(state, &c)?;
     let mut invocations = state.store.invocations(&c.command_id)?;
     let mut dirty = vec![false; invocations.len()];
     for (n, i) in invocations.iter_mut().enumerate() {
