@@ -509,26 +509,63 @@ async fn parameter_store_references_resolve_on_delivery_and_are_not_stored() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some("InvalidParameters"));
+    // A SecureString reference: the node gets the value in memory only.
+    let marker = format!("CANARY-{}", std::process::id());
     c.put_parameter()
         .name("/app/secret")
-        .value("s3cr3t")
+        .value(&marker)
         .r#type(ParameterType::SecureString)
         .send()
         .await
         .unwrap();
-    for text in [
-        "echo {{ssm-secure:/app/secret}}",
-        "echo {{ssm:/app/secret}}",
-    ] {
-        let err = c
-            .send_command()
-            .document_name("AWS-RunShellScript")
-            .instance_ids(&id)
-            .parameters("commands", vec![text.into()])
-            .send()
-            .await
-            .unwrap_err();
-        assert_eq!(err.code(), Some("InvalidParameters"), "{text}");
-        assert!(!err.message().unwrap_or_default().contains("s3cr3t"));
+    let err = c
+        .send_command()
+        .document_name("AWS-RunShellScript")
+        .instance_ids(&id)
+        .parameters("commands", vec!["echo {{ssm:/app/secret}}".into()])
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        Some("InvalidParameters"),
+        "a SecureString needs ssm-secure"
+    );
+    assert!(!err.message().unwrap_or_default().contains(&marker));
+    let cmd = fleet
+        .run(
+            std::slice::from_ref(&id),
+            &["printf '%s' \"{{ssm-secure:/app/secret}}\" | sha256sum | cut -c1-64"],
+            &[],
+        )
+        .await;
+    let inv = fleet.wait_done(&cmd, &id, LIMIT).await;
+    assert_eq!(
+        inv.status(),
+        Some(&CommandInvocationStatus::Success),
+        "{inv:?}"
+    );
+    use sha2::Digest;
+    let expected = format!("{}\n", hex::encode(sha2::Sha256::digest(marker.as_bytes())));
+    assert_eq!(inv.standard_output_content(), Some(expected.as_str()));
+    // Nowhere on disk: not the agent's state dir (script, state files, replies), not the
+    // server's data dir (database, WAL, blobs), not the server log.
+    let mut hits = Vec::new();
+    let mut dirs = vec![
+        fleet.agents[0].state_dir.clone(),
+        fleet.server.dir.path().to_path_buf(),
+    ];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                if bytes.windows(marker.len()).any(|w| w == marker.as_bytes()) {
+                    hits.push(path);
+                }
+            }
+        }
     }
+    assert!(hits.is_empty(), "the SecureString reached disk: {hits:?}");
 }

@@ -127,10 +127,10 @@ impl CommandService {
     pub fn recover(self: &Arc<Self>) -> std::io::Result<()> {
         for d in self.spool.list(Phase::Current)? {
             tracing::info!(command_id = %d.command_id, "resuming a command that was running when the agent stopped");
-            self.launch(d, Phase::Current);
+            self.launch(d, Phase::Current, true);
         }
         for d in self.spool.list(Phase::Pending)? {
-            self.launch(d, Phase::Pending);
+            self.launch(d, Phase::Pending, true);
         }
         Ok(())
     }
@@ -228,10 +228,12 @@ impl CommandService {
         self.outbox
             .send(AgentMessage::CommandAck { command_id: id })
             .await;
-        self.launch(d, Phase::Pending);
+        self.launch(d, Phase::Pending, false);
     }
 
-    fn launch(self: &Arc<Self>, d: CommandDelivery, phase: Phase) {
+    /// Run a command in a worker slot. `from_disk`: recovered after a restart, so secret values
+    /// (never written to disk) are missing.
+    fn launch(self: &Arc<Self>, d: CommandDelivery, phase: Phase, from_disk: bool) {
         self.running().entry(d.command_id.clone()).or_default();
         let svc = self.clone();
         tokio::spawn(async move {
@@ -259,7 +261,7 @@ impl CommandService {
                         tracing::error!(command_id = %d.command_id, error = %e, "could not mark a command current");
                     }
                 }
-                run::run_command(svc.clone(), &d).await
+                run::run_command(svc.clone(), &d, from_disk).await
             };
             svc.finish(&d, phase, result).await;
         });

@@ -226,7 +226,11 @@ fn not_started(plan: &StepPlan, why: &str) -> StepResult {
 }
 
 /// Run (or resume) every step of a command and return its result.
-pub async fn run_command(svc: Arc<CommandService>, d: &CommandDelivery) -> CommandResult {
+pub async fn run_command(
+    svc: Arc<CommandService>,
+    d: &CommandDelivery,
+    from_disk: bool,
+) -> CommandResult {
     let mut steps = Vec::with_capacity(d.steps.len());
     let mut go_on = true;
     for plan in &d.steps {
@@ -236,6 +240,23 @@ pub async fn run_command(svc: Arc<CommandService>, d: &CommandDelivery) -> Comma
         }
         if let Some(why) = skip_reason(plan) {
             steps.push(skipped(plan, &why));
+            continue;
+        }
+        let started_before = svc
+            .spool
+            .existing_step_dir(&d.command_id, &plan.name)
+            .is_some_and(|dir| {
+                dir.join(step::SUPERVISOR_FILE).exists() || dir.join(step::EXIT_FILE).exists()
+            });
+        if from_disk && !plan.secret_env.is_empty() && !started_before {
+            let why =
+                "the agent restarted before this step started; its SecureString values are never \
+                       stored on the node, so it was not run (send the command again)";
+            steps.push(StepResult {
+                status: StepStatus::Failed,
+                stderr: format!("{why}\n"),
+                ..not_started(plan, why)
+            });
             continue;
         }
         if plan.action != "aws:runShellScript" {

@@ -37,6 +37,20 @@ pub struct Spool {
 
 pub use bosun_core::ids::step_dir_name;
 
+/// The delivery as it may be written to disk: values of secret environment entries blanked.
+/// (They exist in memory only; a command recovered from disk cannot start steps that need them.)
+pub fn without_secrets(d: &CommandDelivery) -> CommandDelivery {
+    let mut d = d.clone();
+    for step in d.steps.iter_mut() {
+        for (name, value) in step.env.iter_mut() {
+            if step.secret_env.contains(name) {
+                value.clear();
+            }
+        }
+    }
+    d
+}
+
 impl Spool {
     /// Open (creating) the tree for one node.
     pub fn open(state_dir: &Path, instance_id: &str) -> io::Result<Self> {
@@ -109,7 +123,7 @@ impl Spool {
         Self::valid(&d.command_id)?;
         write_atomic(
             &self.state_path(Phase::Pending, &d.command_id),
-            &serde_json::to_vec(d)?,
+            &serde_json::to_vec(&without_secrets(d))?,
             0o600,
         )?;
         // The marker holds the delivery deadline: the server never sends the command after it,

@@ -30,7 +30,9 @@ pub use params::{resolve_parameters, ParamError, ResolvedParams};
 pub use plan::{
     plan_steps, plan_steps_for, OnFailure, PlanError, StepPlan, DEFAULT_STEP_TIMEOUT_SECONDS,
 };
-pub use references::{find_references, plan_references, substitute, SsmReference};
+pub use references::{
+    find_references, plan_references, substitute, substitute_resolved, SsmReference,
+};
 pub use types::{DocumentType, PlatformType};
 pub use validate::{validate, ValidatedDocument, COMMAND_PLUGINS};
 

@@ -59,6 +59,10 @@ pub struct StepPlan {
     /// `finallyStep: true`: runs even after an `exit` (always the last step).
     #[serde(default)]
     pub finally_step: bool,
+    /// Names of `env` entries that hold secrets (resolved `{{ssm-secure:…}}` references): the
+    /// agent keeps them in memory only and never writes their values to disk.
+    #[serde(default)]
+    pub secret_env: Vec<String>,
 }
 
 /// Why a document cannot be run (maps to `InvalidDocument` / `InvalidParameters`).

@@ -60,6 +60,46 @@ pub fn plan_references(steps: &[StepPlan]) -> Vec<SsmReference> {
     all
 }
 
+/// Resolve references: plain values (`values`, keyed by token) are replaced in place; secret
+/// values (`secrets`, keyed by token) never become script text — in `runCommand` the token
+/// becomes `${BOSUN_SECRET_<n>}` and the value travels in the step's environment, marked in
+/// `secret_env`; an `env` value holding a secret token gets the value and is marked too.
+pub fn substitute_resolved(
+    steps: &mut [StepPlan],
+    values: &BTreeMap<String, String>,
+    secrets: &BTreeMap<String, String>,
+) {
+    substitute(steps, values);
+    for step in steps.iter_mut() {
+        for (n, (token, value)) in secrets.iter().enumerate() {
+            let var = format!("BOSUN_SECRET_{n}");
+            let mut used = false;
+            for line in step.run_command.iter_mut() {
+                if line.contains(token.as_str()) {
+                    *line = line.replace(token.as_str(), &format!("${{{var}}}"));
+                    used = true;
+                }
+            }
+            let mut marked = Vec::new();
+            for (name, v) in step.env.iter_mut() {
+                if v.contains(token.as_str()) {
+                    *v = v.replace(token.as_str(), value);
+                    marked.push(name.clone());
+                }
+            }
+            if used {
+                step.env.push((var.clone(), value.clone()));
+                marked.push(var);
+            }
+            for m in marked {
+                if !step.secret_env.contains(&m) {
+                    step.secret_env.push(m);
+                }
+            }
+        }
+    }
+}
+
 /// Replace every reference token by its value (`values` is keyed by token).
 pub fn substitute(steps: &mut [StepPlan], values: &BTreeMap<String, String>) {
     let apply = |s: &mut String| {
@@ -94,6 +134,32 @@ mod tests {
         assert_eq!(refs[1].token, "{{ ssm-secure:/db/pass:3 }}");
         assert_eq!(refs[1].name, "/db/pass:3");
         assert!(refs[1].secure);
+    }
+
+    #[test]
+    fn secrets_never_become_script_text() {
+        let mut steps = vec![StepPlan {
+            run_command: vec!["login --password \"{{ssm-secure:/p}}\"".into()],
+            env: vec![("SSM_x".into(), "pre-{{ssm-secure:/p}}".into())],
+            ..Default::default()
+        }];
+        let secrets: BTreeMap<String, String> =
+            [("{{ssm-secure:/p}}".to_string(), "$(rm -rf /)".to_string())].into();
+        substitute_resolved(&mut steps, &BTreeMap::new(), &secrets);
+        assert_eq!(
+            steps[0].run_command,
+            vec!["login --password \"${BOSUN_SECRET_0}\""]
+        );
+        assert!(steps[0]
+            .env
+            .contains(&("BOSUN_SECRET_0".to_string(), "$(rm -rf /)".to_string())));
+        assert!(steps[0]
+            .env
+            .contains(&("SSM_x".to_string(), "pre-$(rm -rf /)".to_string())));
+        assert_eq!(
+            steps[0].secret_env,
+            vec!["SSM_x".to_string(), "BOSUN_SECRET_0".to_string()]
+        );
     }
 
     #[test]

@@ -1,8 +1,9 @@
-//! Parameter Store references in commands (`{{ssm:name}}`): checked when the command is sent
-//! (they exist, have the right type, and the sender may read them), and resolved in memory each
-//! time the command is delivered, so the stored command keeps the references, not the values.
-//! `{{ssm-secure:…}}` is refused for now: resolved into script text the value would reach the
-//! node's disk (see `check`).
+//! Parameter Store references in commands (`{{ssm:name}}`, `{{ssm-secure:name}}`): checked when
+//! the command is sent (they exist, have the right type, and the sender may read — and for
+//! SecureStrings decrypt — them), and resolved in memory each time the command is delivered, so
+//! the stored command keeps the references, never the values. SecureString values never become
+//! script text: they travel in the step's environment, marked secret, and the agent keeps them
+//! in memory only.
 
 use std::collections::BTreeMap;
 
@@ -12,24 +13,22 @@ use bosun_core::parameters::name;
 use bosun_store::{ParameterVersion, Store};
 
 use super::error::ApiError;
-use super::parameters::lookup;
+use super::parameters::{lookup, Decrypter};
 use super::Ctx;
+use crate::kms::envelope;
+use crate::kms::Keyring;
 
 fn refused(r: &SsmReference, why: &str) -> ApiError {
     ApiError::new("InvalidParameters", format!("{} {why}", r.token))
 }
 
-/// Check every reference of a plan for the caller.
+/// Check every reference of a plan for the caller: it exists, its type matches the reference
+/// kind, the caller may read it, and for `ssm-secure` may decrypt it (`kms:Decrypt`).
 pub fn check(ctx: &Ctx, steps: &[StepPlan]) -> Result<(), ApiError> {
+    let mut decrypter = Decrypter::new(ctx);
     for r in plan_references(steps) {
-        if r.secure {
-            // Resolved into script text, a SecureString would land in the script file on the
-            // node. Until secrets travel only in the step's environment, refuse them.
-            return Err(refused(
-                &r,
-                "is a SecureString reference; Bosun does not pass SecureStrings to commands yet \
-                 (the value would be written to the node's disk).",
-            ));
+        if r.secure && steps.iter().any(|s| s.working_directory.contains(&r.token)) {
+            return Err(refused(&r, "cannot be used as a working directory."));
         }
         let found = lookup(ctx, &r.name)
             .map_err(|e| refused(&r, &format!("cannot be resolved: {}", e.message)))?;
@@ -39,14 +38,25 @@ pub fn check(ctx: &Ctx, steps: &[StepPlan]) -> Result<(), ApiError> {
                 "names a parameter that does not exist in this region.",
             ));
         };
-        if version.param_type == "SecureString" {
+        let secure = version.param_type == "SecureString";
+        if secure && !r.secure {
             return Err(refused(
                 &r,
-                "names a SecureString, which commands cannot use yet.",
+                "names a SecureString; reference it with {{ssm-secure:…}}.",
+            ));
+        }
+        if !secure && r.secure {
+            return Err(refused(
+                &r,
+                "names a parameter that is not a SecureString; use {{ssm:…}}.",
             ));
         }
         let resource = super::ops::parameter_resource(&ctx.scope(), &version.name);
         ctx.authorize_and_audit("ssm:GetParameters", &resource)?;
+        if secure {
+            // Proves kms:Decrypt and that the value opens; the plaintext is dropped at once.
+            decrypter.open(&version)?;
+        }
     }
     Ok(())
 }
@@ -69,21 +79,37 @@ fn find(
 }
 
 /// Resolve the references of a plan for delivery (in memory only).
-pub fn resolve(store: &Store, scope: &Scope, steps: &mut [StepPlan]) -> anyhow::Result<()> {
+pub fn resolve(
+    store: &Store,
+    kms: &Keyring,
+    scope: &Scope,
+    steps: &mut [StepPlan],
+) -> anyhow::Result<()> {
     let refs = plan_references(steps);
     if refs.is_empty() {
         return Ok(());
     }
     let prefix = scope.ssm_arn("parameter/");
     let mut values = BTreeMap::new();
+    let mut secrets = BTreeMap::new();
     for r in refs {
         let v = find(store, &scope.region, &prefix, &r.name)
             .map_err(|e| anyhow::anyhow!("{}: {e}", r.token))?;
-        if r.secure || v.param_type == "SecureString" {
-            anyhow::bail!("{}: SecureStrings are not passed to commands", r.token);
+        if r.secure != (v.param_type == "SecureString") {
+            anyhow::bail!(
+                "{}: the parameter's type changed since the command was sent",
+                r.token
+            );
         }
-        values.insert(r.token, v.value);
+        if r.secure {
+            let arn = scope.ssm_arn(&name::arn_resource(&v.name));
+            let plain = envelope::open(|id| kms.find(id), &arn, v.version, &v.value)
+                .map_err(|_| anyhow::anyhow!("{}: the value cannot be decrypted", r.token))?;
+            secrets.insert(r.token, plain);
+        } else {
+            values.insert(r.token, v.value);
+        }
     }
-    bosun_core::document::substitute(steps, &values);
+    bosun_core::document::substitute_resolved(steps, &values, &secrets);
     Ok(())
 }
