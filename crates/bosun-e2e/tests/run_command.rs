@@ -551,6 +551,11 @@ async fn parameter_store_references_resolve_on_delivery_and_are_not_stored() {
     // Nowhere on disk: not the agent's state dir (script, state files, replies), not the
     // server's data dir (database, WAL, blobs), not the server log.
     let mut hits = Vec::new();
+    let agent_log = fleet.agents[0].state_dir.with_extension("log");
+    let log = std::fs::read(&agent_log).unwrap_or_default();
+    if log.windows(marker.len()).any(|w| w == marker.as_bytes()) {
+        hits.push(agent_log);
+    }
     let mut dirs = vec![
         fleet.agents[0].state_dir.clone(),
         fleet.server.dir.path().to_path_buf(),
