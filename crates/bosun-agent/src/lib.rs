@@ -6,6 +6,7 @@ pub mod cleanup;
 pub mod commands;
 pub mod config;
 pub mod identity;
+pub mod plugins;
 pub mod register;
 pub mod step;
 pub mod sysinfo;

@@ -574,3 +574,46 @@ async fn parameter_store_references_resolve_on_delivery_and_are_not_stored() {
     }
     assert!(hits.is_empty(), "the SecureString reached disk: {hits:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn powershell_runs_with_pwsh_or_fails_saying_it_is_missing() {
+    let fleet = Fleet::start(1, 1).await;
+    let id = fleet.ids()[0].clone();
+    let cmd = fleet
+        .client
+        .send_command()
+        .document_name("AWS-RunPowerShellScript")
+        .instance_ids(&id)
+        .parameters("commands", vec!["Write-Output 'hello from pwsh'".into()])
+        .send()
+        .await
+        .unwrap()
+        .command
+        .unwrap()
+        .command_id
+        .unwrap();
+    let inv = fleet.wait_done(&cmd, &id, LIMIT).await;
+    let has_pwsh = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join("pwsh").is_file()))
+        .unwrap_or(false);
+    if has_pwsh {
+        assert_eq!(
+            inv.status(),
+            Some(&CommandInvocationStatus::Success),
+            "{inv:?}"
+        );
+        assert_eq!(inv.standard_output_content(), Some("hello from pwsh\n"));
+    } else {
+        assert_eq!(
+            inv.status(),
+            Some(&CommandInvocationStatus::Failed),
+            "{inv:?}"
+        );
+        assert!(
+            inv.standard_error_content()
+                .unwrap_or_default()
+                .contains("pwsh) is not installed"),
+            "{inv:?}"
+        );
+    }
+}

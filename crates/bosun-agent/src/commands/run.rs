@@ -16,6 +16,7 @@ use bosun_proto::command::{
 use bosun_proto::{AgentMessage, CommandDelivery, CommandResult, OutputChunk};
 
 use super::CommandService;
+use crate::plugins;
 use crate::step::{self, read_prefix, Attach, Outcome, OutputTail, StepExit, StepHandle, StepSpec};
 
 /// Exit code that means "succeeded, skip the remaining steps".
@@ -99,7 +100,17 @@ fn start_or_attach(
             Attach::Lost => Err(made_up(Outcome::Lost)),
         });
     }
-    let mut spec = StepSpec::new(dir, plan.run_command.join("\n"));
+    let plugin = plugins::plugin_for(&plan.action).ok_or_else(|| {
+        std::io::Error::other(format!(
+            "the {} plugin is not supported by this agent yet",
+            plan.action
+        ))
+    })?;
+    let launch = plugin.prepare(plan, dir).map_err(std::io::Error::other)?;
+    for (name, text) in &launch.files {
+        bosun_fs::write_atomic(&dir.join(name), text.as_bytes(), 0o600)?;
+    }
+    let mut spec = StepSpec::new(dir, launch.script);
     spec.timeout = Duration::from_secs(plan.timeout_seconds);
     spec.stop_timeout = svc.settings.stop_timeout;
     if !plan.working_directory.trim().is_empty() {
@@ -259,11 +270,14 @@ pub async fn run_command(
             });
             continue;
         }
-        if plan.action != "aws:runShellScript" {
-            let why = format!(
+        let unavailable = match plugins::plugin_for(&plan.action) {
+            None => Some(format!(
                 "the {} plugin is not supported by this agent yet",
                 plan.action
-            );
+            )),
+            Some(p) => p.prepare(plan, Path::new("/nonexistent")).err(),
+        };
+        if let Some(why) = unavailable {
             steps.push(StepResult {
                 status: StepStatus::Failed,
                 stderr: format!("{why}\n"),

@@ -75,7 +75,7 @@ pub enum PlanError {
 }
 
 /// Plugins this Bosun agent can run.
-const SUPPORTED: &[&str] = &["aws:runShellScript"];
+const SUPPORTED: &[&str] = &["aws:runShellScript", "aws:runPowerShellScript"];
 
 /// Resolve every step of the document for a node whose platform is not known.
 pub fn plan_steps(

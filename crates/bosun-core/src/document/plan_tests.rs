@@ -62,7 +62,7 @@ fn schema_22_steps_and_unsupported_plugins() {
         vec![PlatformType::Linux, PlatformType::MacOS]
     );
     let other = planned(
-        r#"{"schemaVersion":"2.2","mainSteps":[{"name":"x","action":"aws:runPowerShellScript","inputs":{"runCommand":"x"}}]}"#,
+        r#"{"schemaVersion":"2.2","mainSteps":[{"name":"x","action":"aws:downloadContent","inputs":{"sourceType":"HTTP","sourceInfo":"{\"url\":\"http://x\"}"}}]}"#,
         &[],
     );
     assert!(matches!(other, Err(PlanError::InvalidDocument(m)) if m.contains("not supported")));

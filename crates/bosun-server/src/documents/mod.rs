@@ -15,11 +15,18 @@ pub struct BuiltinDocument {
     pub created_ms: i64,
 }
 
-pub const BUILTINS: &[BuiltinDocument] = &[BuiltinDocument {
-    name: "AWS-RunShellScript",
-    content: include_str!("AWS-RunShellScript.json"),
-    created_ms: 1_795_219_200_000,
-}];
+pub const BUILTINS: &[BuiltinDocument] = &[
+    BuiltinDocument {
+        name: "AWS-RunPowerShellScript",
+        content: include_str!("AWS-RunPowerShellScript.json"),
+        created_ms: 1_795_219_200_000,
+    },
+    BuiltinDocument {
+        name: "AWS-RunShellScript",
+        content: include_str!("AWS-RunShellScript.json"),
+        created_ms: 1_795_219_200_000,
+    },
+];
 
 /// Look up a document by name or by ARN (`arn:aws:ssm:<region>::document/<name>`).
 pub fn builtin(name_or_arn: &str) -> Option<&'static BuiltinDocument> {
