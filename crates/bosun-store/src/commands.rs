@@ -303,29 +303,9 @@ impl Store {
         if list.is_empty() {
             return Ok(());
         }
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        {
-            let mut stmt = tx.prepare_cached(
-                "UPDATE invocations SET status = ?3, status_details = ?4, dispatched_ms = ?5, acked = ?6, \
-                 response_code = ?7, start_ms = ?8, end_ms = ?9 WHERE command_id = ?1 AND instance_id = ?2 AND status IN ('Pending', 'InProgress', 'Delayed', 'Cancelling')",
-            )?;
-            for i in list {
-                stmt.execute(params![
-                    i.command_id,
-                    i.instance_id,
-                    i.status,
-                    i.status_details,
-                    i.dispatched_ms,
-                    i.acked,
-                    i.response_code,
-                    i.start_ms,
-                    i.end_ms
-                ])?;
-            }
-        }
-        tx.commit()?;
-        Ok(())
+        let rows: Vec<(InvocationRecord, Vec<PluginRecord>)> =
+            list.iter().map(|i| (i.clone(), Vec::new())).collect();
+        self.write_results(&rows)
     }
 
     /// Write many invocations with their plugin results in one transaction.
