@@ -10,7 +10,7 @@
 //!              "OrchestrationDirectoryMaxMegabytes": 512,
 //!              "OrchestrationDirectoryMaxEntries": 5000,
 //!              "RepliesRetentionHours": 72 },
-//!   "Agent": { "AllowReboot": false }
+//!   "Agent": { "AllowReboot": false, "MaxDownloadMegabytes": 1024 }
 //! }
 //! ```
 //!
@@ -24,6 +24,7 @@
 //! | `Ssm.OrchestrationDirectoryMaxEntries` | 5000 | 1..=1000000 | Cap on command folders, i.e. inodes (Bosun only). |
 //! | `Ssm.RepliesRetentionHours` | 72 | 24..=720 | How long unacknowledged results are kept (Bosun only). |
 //! | `Agent.AllowReboot` | false | bool | Whether exit code 194 may reboot the node (Bosun only). |
+//! | `Agent.MaxDownloadMegabytes` | 1024 | 1..=1048576 | Largest file `aws:downloadContent` saves, MiB (Bosun only). |
 //!
 //! Why these defaults: `StopTimeoutMillis` keeps AWS's number, so a value copied from an AWS
 //! file behaves the same; its floor is 1 s rather than AWS's 10 s because here it is only a kill
@@ -134,6 +135,7 @@ struct Ssm {
 #[serde(rename_all = "PascalCase")]
 struct Agent {
     allow_reboot: bool,
+    max_download_megabytes: u64,
 }
 
 /// An integer key and its inclusive range.
@@ -155,9 +157,10 @@ const MAX_ENTRIES: Bounds = bounds("Ssm.OrchestrationDirectoryMaxEntries", 1, 1_
 const REPLIES_RETENTION: Bounds = bounds("Ssm.RepliesRetentionHours", 24, 24 * 30);
 const CLEANUP: &str = "Ssm.OrchestrationDirectoryCleanup";
 const ALLOW_REBOOT: &str = "Agent.AllowReboot";
+const MAX_DOWNLOAD: Bounds = bounds("Agent.MaxDownloadMegabytes", 1, 1 << 20);
 
 /// Every key this file accepts, `Section.Key`.
-const KEYS: [&str; 8] = [
+const KEYS: [&str; 9] = [
     WORKERS.key,
     STOP_TIMEOUT.key,
     CLEANUP,
@@ -166,6 +169,7 @@ const KEYS: [&str; 8] = [
     MAX_ENTRIES.key,
     REPLIES_RETENTION.key,
     ALLOW_REBOOT,
+    MAX_DOWNLOAD.key,
 ];
 const SECTIONS: [&str; 3] = ["Mds", "Ssm", "Agent"];
 
@@ -185,6 +189,7 @@ impl Default for AgentConfig {
             },
             agent: Agent {
                 allow_reboot: false,
+                max_download_megabytes: 1024,
             },
         }
     }
@@ -259,6 +264,9 @@ impl AgentConfig {
                     k if k == REPLIES_RETENTION.key => {
                         ssm.replies_retention_hours = int(&REPLIES_RETENTION)?
                     }
+                    k if k == MAX_DOWNLOAD.key => {
+                        config.agent.max_download_megabytes = int(&MAX_DOWNLOAD)?
+                    }
                     CLEANUP => ssm.orchestration_directory_cleanup = cleanup_mode(value)?,
                     ALLOW_REBOOT => {
                         config.agent.allow_reboot = value.as_bool().ok_or(ConfigError::Type {
@@ -322,6 +330,11 @@ impl AgentConfig {
     /// `Agent.AllowReboot`: whether exit code 194 may reboot the node.
     pub fn allow_reboot(&self) -> bool {
         self.agent.allow_reboot
+    }
+
+    /// `Agent.MaxDownloadMegabytes`, in bytes.
+    pub fn max_download_bytes(&self) -> u64 {
+        self.agent.max_download_megabytes << 20
     }
 
     /// The orchestration-tree policy for [`crate::cleanup`].

@@ -72,6 +72,14 @@ fn main() -> anyhow::Result<()> {
             }
         }
     }
+    // Plugins that are not scripts run under a step's supervisor as this binary, too.
+    if args.get(1).is_some_and(|a| a == "run-plugin") {
+        let Some(job) = args.get(2) else {
+            eprintln!("bosun-agent run-plugin: the job file is missing");
+            std::process::exit(2);
+        };
+        std::process::exit(bosun_agent::plugins::job::main(std::path::Path::new(job)));
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("BOSUN_AGENT_LOG")

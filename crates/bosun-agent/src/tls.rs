@@ -13,7 +13,7 @@ pub fn connector(server: &str, ca_file: Option<&Path>) -> anyhow::Result<Option<
         return Ok(None);
     }
     let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_native_certs_or_empty() {
+    for cert in system_roots() {
         let _ = roots.add(cert);
     }
     if let Some(path) = ca_file {
@@ -35,7 +35,7 @@ pub fn connector(server: &str, ca_file: Option<&Path>) -> anyhow::Result<Option<
 }
 
 /// System trust roots from the usual bundle locations (missing bundles are fine).
-fn rustls_native_certs_or_empty() -> Vec<rustls::pki_types::CertificateDer<'static>> {
+pub fn system_roots() -> Vec<rustls::pki_types::CertificateDer<'static>> {
     const BUNDLES: &[&str] = &[
         "/etc/ssl/certs/ca-certificates.crt",
         "/etc/pki/tls/certs/ca-bundle.crt",

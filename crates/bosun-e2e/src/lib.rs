@@ -7,6 +7,7 @@ pub mod fleet;
 pub mod http;
 pub mod poll;
 pub mod server;
+pub mod web;
 
 use std::path::PathBuf;
 

@@ -35,6 +35,8 @@ pub struct Settings {
     pub allow_reboot: bool,
     pub cleanup: CleanupPolicy,
     pub replies_retention: Duration,
+    /// `Agent.MaxDownloadMegabytes`, in bytes.
+    pub max_download_bytes: u64,
 }
 
 impl Settings {
@@ -47,6 +49,7 @@ impl Settings {
             allow_reboot: config.allow_reboot(),
             cleanup: config.cleanup_policy(),
             replies_retention: config.replies_retention(),
+            max_download_bytes: config.max_download_bytes(),
         }
     }
 }

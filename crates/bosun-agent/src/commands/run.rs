@@ -9,14 +9,14 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use bosun_core::document::{OnFailure, PlatformType, StepPlan};
+use bosun_core::document::{OnFailure, StepPlan};
 use bosun_proto::command::{
     StepResult, StepStatus, Stream, MAX_CHUNK_BYTES, STDERR_PREFIX_CHARS, STDOUT_PREFIX_CHARS,
 };
 use bosun_proto::{AgentMessage, CommandDelivery, CommandResult, OutputChunk};
 
 use super::CommandService;
-use crate::plugins;
+use crate::plugins::{self, StepContext};
 use crate::step::{self, read_prefix, Attach, Outcome, OutputTail, StepExit, StepHandle, StepSpec};
 
 /// Exit code that means "succeeded, skip the remaining steps".
@@ -106,16 +106,22 @@ fn start_or_attach(
             plan.action
         ))
     })?;
-    let launch = plugin.prepare(plan, dir).map_err(std::io::Error::other)?;
+    let downloads = svc.spool.downloads_dir(&d.command_id)?;
+    let ctx = StepContext {
+        dir: dir.to_path_buf(),
+        downloads: downloads.clone(),
+        agent_exe: svc.settings.agent_exe.clone(),
+        depth: 0,
+        max_download_bytes: svc.settings.max_download_bytes,
+    };
+    let launch = plugin.prepare(plan, &ctx).map_err(std::io::Error::other)?;
     for (name, text) in &launch.files {
         bosun_fs::write_atomic(&dir.join(name), text.as_bytes(), 0o600)?;
     }
     let mut spec = StepSpec::new(dir, launch.script);
     spec.timeout = Duration::from_secs(plan.timeout_seconds);
     spec.stop_timeout = svc.settings.stop_timeout;
-    if !plan.working_directory.trim().is_empty() {
-        spec.working_dir = Some(PathBuf::from(plan.working_directory.trim()));
-    }
+    spec.working_dir = Some(plugins::working_directory(plan, &downloads));
     spec.env = vec![
         ("AWS_SSM_INSTANCE_ID".into(), svc.instance_id.clone()),
         ("AWS_SSM_REGION_NAME".into(), d.region.clone()),
@@ -198,21 +204,6 @@ fn result_of(
     }
 }
 
-/// Why this node must not run a step: the server's precondition verdict, or a plugin that does
-/// not run on Linux. This agent only runs shell steps.
-fn skip_reason(plan: &StepPlan) -> Option<String> {
-    if let Some(why) = &plan.skip_reason {
-        return Some(why.clone());
-    }
-    if !plan.platforms.is_empty() && !plan.platforms.contains(&PlatformType::Linux) {
-        return Some(format!(
-            "Step execution skipped: {} does not run on Linux",
-            plan.action
-        ));
-    }
-    None
-}
-
 fn skipped(plan: &StepPlan, why: &str) -> StepResult {
     StepResult {
         status: StepStatus::Skipped,
@@ -249,7 +240,7 @@ pub async fn run_command(
             steps.push(not_started(plan, "an earlier step ended the document"));
             continue;
         }
-        if let Some(why) = skip_reason(plan) {
+        if let Some(why) = plugins::skip_reason(plan) {
             steps.push(skipped(plan, &why));
             continue;
         }
@@ -270,14 +261,7 @@ pub async fn run_command(
             });
             continue;
         }
-        let unavailable = match plugins::plugin_for(&plan.action) {
-            None => Some(format!(
-                "the {} plugin is not supported by this agent yet",
-                plan.action
-            )),
-            Some(p) => p.prepare(plan, Path::new("/nonexistent")).err(),
-        };
-        if let Some(why) = unavailable {
+        if let Some(why) = plugins::unavailable(plan) {
             steps.push(StepResult {
                 status: StepStatus::Failed,
                 stderr: format!("{why}\n"),

@@ -103,6 +103,19 @@ impl Spool {
         Ok(dir)
     }
 
+    /// The command's download folder (created): `aws:downloadContent`'s default destination
+    /// and the working directory of steps that name none. `@` keeps it apart from step
+    /// folders, whose names never hold one.
+    pub fn downloads_dir(&self, command_id: &str) -> io::Result<PathBuf> {
+        Self::valid(command_id)?;
+        let dir = self
+            .orchestration_root()
+            .join(command_id)
+            .join("@downloads");
+        fs::create_dir_all(&dir)?;
+        Ok(dir)
+    }
+
     /// The folder of a step if it exists (for re-attaching and re-sending output).
     pub fn existing_step_dir(&self, command_id: &str, step: &str) -> Option<PathBuf> {
         Self::valid(command_id).ok()?;

@@ -1,11 +1,11 @@
 //! `aws:runPowerShellScript`: runs the lines with PowerShell (`pwsh`) when it is installed;
 //! otherwise the step fails saying so.
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use bosun_core::document::StepPlan;
 
-use super::{find_on_path, Launch, Plugin};
+use super::{find_on_path, sh_quote, Launch, Plugin, StepContext};
 
 pub struct RunPowerShellScript;
 
@@ -16,13 +16,14 @@ impl Plugin for RunPowerShellScript {
         "aws:runPowerShellScript"
     }
 
-    fn prepare(&self, plan: &StepPlan, dir: &Path) -> Result<Launch, String> {
-        let pwsh = find_on_path("pwsh").ok_or_else(|| {
-            "PowerShell (pwsh) is not installed on this node, so aws:runPowerShellScript cannot run".to_string()
-        })?;
-        let ps1 = dir.join(SCRIPT_FILE);
+    fn check(&self, _plan: &StepPlan) -> Result<(), String> {
+        pwsh().map(drop)
+    }
+
+    fn prepare(&self, plan: &StepPlan, ctx: &StepContext) -> Result<Launch, String> {
+        let pwsh = pwsh()?;
+        let ps1 = ctx.dir.join(SCRIPT_FILE);
         // The shell script only starts PowerShell on the file; paths are quoted for sh.
-        let quote = |p: &Path| format!("'{}'", p.to_string_lossy().replace('\'', "'\\''"));
         // ENV_VAR parameters (and secrets) are referenced as `${SSM_x}` in the planned lines;
         // define PowerShell variables of those names from the environment so the same text works.
         let mut lines: Vec<String> = plan
@@ -35,10 +36,17 @@ impl Plugin for RunPowerShellScript {
         Ok(Launch {
             script: format!(
                 "exec {} -NoProfile -NonInteractive -File {}",
-                quote(&pwsh),
-                quote(&ps1)
+                sh_quote(&pwsh),
+                sh_quote(&ps1)
             ),
             files: vec![(SCRIPT_FILE, lines.join("\n"))],
         })
     }
+}
+
+fn pwsh() -> Result<PathBuf, String> {
+    find_on_path("pwsh").ok_or_else(|| {
+        "PowerShell (pwsh) is not installed on this node, so aws:runPowerShellScript cannot run"
+            .to_string()
+    })
 }

@@ -1,10 +1,8 @@
 //! `aws:runShellScript`: the step's lines are the script.
 
-use std::path::Path;
-
 use bosun_core::document::StepPlan;
 
-use super::{Launch, Plugin};
+use super::{Launch, Plugin, StepContext};
 
 pub struct RunShellScript;
 
@@ -13,7 +11,7 @@ impl Plugin for RunShellScript {
         "aws:runShellScript"
     }
 
-    fn prepare(&self, plan: &StepPlan, _dir: &Path) -> Result<Launch, String> {
+    fn prepare(&self, plan: &StepPlan, _ctx: &StepContext) -> Result<Launch, String> {
         Ok(Launch {
             script: plan.run_command.join("\n"),
             files: Vec::new(),

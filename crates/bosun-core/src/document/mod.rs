@@ -8,6 +8,7 @@ mod interpolate;
 mod limits;
 mod params;
 mod plan;
+mod plugin_inputs;
 mod references;
 mod types;
 mod validate;
@@ -28,10 +29,16 @@ pub use limits::{
 };
 pub use params::{resolve_parameters, ParamError, ResolvedParams};
 pub use plan::{
-    plan_steps, plan_steps_for, OnFailure, PlanError, StepPlan, DEFAULT_STEP_TIMEOUT_SECONDS,
+    plan_nested, plan_steps, plan_steps_for, Attachment, OnFailure, PlanError, StepPlan,
+    DEFAULT_STEP_TIMEOUT_SECONDS,
+};
+pub use plugin_inputs::{
+    confined_path, document_ref, download_spec, file_name_from_url, run_document_spec, DocumentRef,
+    DownloadSource, DownloadSpec, NestedSource, RunDocumentSpec, MAX_DOCUMENT_NESTING,
 };
 pub use references::{
-    find_references, plan_references, substitute, substitute_resolved, SsmReference,
+    find_references, plan_references, references_outside_scripts, substitute, substitute_resolved,
+    SsmReference,
 };
 pub use types::{DocumentType, PlatformType};
 pub use validate::{validate, ValidatedDocument, COMMAND_PLUGINS};

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use super::decl::Interpolation;
 use super::interpolate::{env_var_name, text_of, Mode, Scope};
+use super::plugin_inputs::{download_spec, run_document_spec};
 use super::{CommandDocument, PlatformType, ResolvedParams, COMMAND_PLUGINS};
 
 /// The default execution timeout of a step when the document gives none (seconds).
@@ -63,6 +64,36 @@ pub struct StepPlan {
     /// agent keeps them in memory only and never writes their values to disk.
     #[serde(default)]
     pub secret_env: Vec<String>,
+    /// The interpolated inputs of a plugin that is not a script (`aws:downloadContent`,
+    /// `aws:runDocument`); `Null` for script plugins.
+    #[serde(default, skip_serializing_if = "Value::is_null")]
+    pub inputs: Value,
+    /// What the server attached for the agent: the Bosun document a step downloads or the
+    /// planned steps of the document it runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<Attachment>,
+}
+
+/// Content the server resolved for a step, so the agent needs no further API calls.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Attachment {
+    /// `aws:downloadContent` with `sourceType: SSMDocument`: the document version's content.
+    #[serde(rename_all = "camelCase")]
+    Document {
+        name: String,
+        version: i64,
+        /// `JSON`, `YAML` or `TEXT`.
+        format: String,
+        content: String,
+    },
+    /// `aws:runDocument` with `documentType: SSMDocument`: the nested document, planned.
+    #[serde(rename_all = "camelCase")]
+    Steps {
+        name: String,
+        version: i64,
+        steps: Vec<StepPlan>,
+    },
 }
 
 /// Why a document cannot be run (maps to `InvalidDocument` / `InvalidParameters`).
@@ -75,7 +106,12 @@ pub enum PlanError {
 }
 
 /// Plugins this Bosun agent can run.
-const SUPPORTED: &[&str] = &["aws:runShellScript", "aws:runPowerShellScript"];
+const SUPPORTED: &[&str] = &[
+    "aws:runShellScript",
+    "aws:runPowerShellScript",
+    "aws:downloadContent",
+    "aws:runDocument",
+];
 
 /// Resolve every step of the document for a node whose platform is not known.
 pub fn plan_steps(
@@ -92,6 +128,17 @@ pub fn plan_steps_for(
     platform: PlatformType,
 ) -> Result<Vec<StepPlan>, PlanError> {
     plan(doc, params, Some(platform))
+}
+
+/// Plan the document an `aws:runDocument` step runs, with the step's `documentParameters`.
+pub fn plan_nested(
+    doc: &CommandDocument,
+    parameters: &std::collections::BTreeMap<String, Vec<String>>,
+    platform: Option<PlatformType>,
+) -> Result<Vec<StepPlan>, PlanError> {
+    let params = super::resolve_parameters(&doc.parameters, parameters)
+        .map_err(|e| PlanError::InvalidParameters(e.0))?;
+    plan(doc, &params, platform)
 }
 
 fn invalid(msg: impl Into<String>) -> PlanError {
@@ -271,7 +318,17 @@ fn step(
             "The plugin {action} is not supported by this Bosun server yet."
         )));
     }
-    plan.run_command = run_command(inputs.get("runCommand").unwrap_or(&Value::Null), scope)?;
+    let checked =
+        |r: Result<(), String>| r.map_err(|e| invalid(format!("step {}: {e}", plan.name)));
+    if action.eq_ignore_ascii_case("aws:downloadContent") {
+        plan.inputs = scope.value(inputs, Mode::Data)?;
+        checked(download_spec(&plan.inputs).map(drop))?;
+    } else if action.eq_ignore_ascii_case("aws:runDocument") {
+        plan.inputs = scope.value(inputs, Mode::Data)?;
+        checked(run_document_spec(&plan.inputs).map(drop))?;
+    } else {
+        plan.run_command = run_command(inputs.get("runCommand").unwrap_or(&Value::Null), scope)?;
+    }
     if let Some(w) = inputs.get("workingDirectory") {
         plan.working_directory = text_of(&scope.value(w, Mode::Data)?);
     }

@@ -62,7 +62,7 @@ fn schema_22_steps_and_unsupported_plugins() {
         vec![PlatformType::Linux, PlatformType::MacOS]
     );
     let other = planned(
-        r#"{"schemaVersion":"2.2","mainSteps":[{"name":"x","action":"aws:downloadContent","inputs":{"sourceType":"HTTP","sourceInfo":"{\"url\":\"http://x\"}"}}]}"#,
+        r#"{"schemaVersion":"2.2","mainSteps":[{"name":"x","action":"aws:configurePackage","inputs":{"name":"pkg","action":"Install"}}]}"#,
         &[],
     );
     assert!(matches!(other, Err(PlanError::InvalidDocument(m)) if m.contains("not supported")));
@@ -161,4 +161,25 @@ fn step_plans_from_older_servers_still_deserialize() {
     assert_eq!(p.on_failure, OnFailure::Continue);
     let again: StepPlan = serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
     assert_eq!(again, p);
+}
+
+#[test]
+fn download_and_run_document_steps_keep_their_checked_inputs() {
+    let doc = r#"{"schemaVersion":"2.2","parameters":{"info":{"type":"StringMap","default":{"url":"https://h/x.sh"}},
+        "inner":{"type":"String","default":"Inner"}},
+      "mainSteps":[
+        {"name":"get","action":"aws:downloadContent","inputs":{"sourceType":"HTTP","sourceInfo":"{{ info }}","destinationPath":"bin"}},
+        {"name":"nest","action":"aws:runDocument","inputs":{"documentType":"SSMDocument","documentPath":"{{ inner }}",
+          "documentParameters":{"who":"{{ inner }}"}}}]}"#;
+    let steps = planned(doc, &[]).unwrap();
+    assert_eq!(steps[0].inputs["sourceInfo"]["url"], "https://h/x.sh");
+    assert_eq!(steps[0].inputs["destinationPath"], "bin");
+    assert!(steps[0].run_command.is_empty());
+    assert_eq!(steps[1].inputs["documentParameters"]["who"], "Inner");
+    let bad = r#"{"schemaVersion":"2.2","mainSteps":[{"name":"get","action":"aws:downloadContent",
+        "inputs":{"sourceType":"HTTP","sourceInfo":{"url":"http://h/x"}}}]}"#;
+    let e = planned(bad, &[]).unwrap_err();
+    assert!(
+        matches!(e, PlanError::InvalidDocument(m) if m.contains("step get") && m.contains("allowInsecureDownload"))
+    );
 }

@@ -4,7 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use super::StepPlan;
+use serde_json::Value;
+
+use super::{Attachment, StepPlan};
 
 /// One reference as written.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -41,23 +43,59 @@ pub fn find_references(text: &str) -> Vec<SsmReference> {
     out
 }
 
-fn texts(step: &StepPlan) -> impl Iterator<Item = &String> {
-    step.run_command
-        .iter()
-        .chain(std::iter::once(&step.working_directory))
-        .chain(step.env.iter().map(|(_, v)| v))
+/// Every string of a value, in order.
+fn value_texts<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+    match v {
+        Value::String(s) => out.push(s),
+        Value::Array(a) => a.iter().for_each(|x| value_texts(x, out)),
+        Value::Object(m) => m.values().for_each(|x| value_texts(x, out)),
+        _ => {}
+    }
 }
 
-/// The distinct references of a plan.
-pub fn plan_references(steps: &[StepPlan]) -> Vec<SsmReference> {
-    let mut all: Vec<SsmReference> = steps
-        .iter()
-        .flat_map(texts)
-        .flat_map(|t| find_references(t))
-        .collect();
+/// The texts of one step that may hold references, split into script texts (its own lines,
+/// working directory and environment) and the rest (plugin inputs, nested documents' steps).
+fn step_texts<'a>(step: &'a StepPlan, scripts: &mut Vec<&'a str>, others: &mut Vec<&'a str>) {
+    scripts.extend(step.run_command.iter().map(String::as_str));
+    scripts.push(&step.working_directory);
+    scripts.extend(step.env.iter().map(|(_, v)| v.as_str()));
+    value_texts(&step.inputs, others);
+    if let Some(Attachment::Steps { steps, .. }) = &step.attachment {
+        let mut nested = Vec::new();
+        for s in steps {
+            step_texts(s, &mut nested, others);
+        }
+        others.extend(nested);
+    }
+}
+
+fn distinct(texts: &[&str]) -> Vec<SsmReference> {
+    let mut all: Vec<SsmReference> = texts.iter().flat_map(|t| find_references(t)).collect();
     all.sort();
     all.dedup();
     all
+}
+
+/// The distinct references of a plan, nested documents included.
+pub fn plan_references(steps: &[StepPlan]) -> Vec<SsmReference> {
+    let (mut scripts, mut others) = (Vec::new(), Vec::new());
+    steps
+        .iter()
+        .for_each(|s| step_texts(s, &mut scripts, &mut others));
+    scripts.extend(others);
+    distinct(&scripts)
+}
+
+/// References outside a step's own script, working directory and environment: in plugin
+/// inputs (a download URL) or in the steps of a document run by `aws:runDocument`. Plain
+/// values are resolved there too; SecureString values are not (they would reach the node's
+/// disk in the plugin's input file), so the server refuses `{{ssm-secure:…}}` in these places.
+pub fn references_outside_scripts(steps: &[StepPlan]) -> Vec<SsmReference> {
+    let (mut scripts, mut others) = (Vec::new(), Vec::new());
+    steps
+        .iter()
+        .for_each(|s| step_texts(s, &mut scripts, &mut others));
+    distinct(&others)
 }
 
 /// Resolve references: plain values (`values`, keyed by token) are replaced in place; secret
@@ -115,6 +153,19 @@ pub fn substitute(steps: &mut [StepPlan], values: &BTreeMap<String, String>) {
         for (_, v) in step.env.iter_mut() {
             apply(v);
         }
+        substitute_value(&mut step.inputs, &apply);
+        if let Some(Attachment::Steps { steps, .. }) = &mut step.attachment {
+            substitute(steps, values);
+        }
+    }
+}
+
+fn substitute_value(v: &mut Value, apply: &impl Fn(&mut String)) {
+    match v {
+        Value::String(s) => apply(s),
+        Value::Array(a) => a.iter_mut().for_each(|x| substitute_value(x, apply)),
+        Value::Object(m) => m.values_mut().for_each(|x| substitute_value(x, apply)),
+        _ => {}
     }
 }
 
@@ -181,5 +232,42 @@ mod tests {
         assert_eq!(steps[0].run_command, vec!["echo 1"]);
         assert_eq!(steps[0].working_directory, "1");
         assert_eq!(steps[0].env[0].1, "s");
+    }
+
+    #[test]
+    fn inputs_and_nested_steps_are_searched_and_substituted() {
+        let inner = StepPlan {
+            run_command: vec!["echo {{ssm:/b}} {{ssm-secure:/s}}".into()],
+            ..Default::default()
+        };
+        let mut steps = vec![StepPlan {
+            inputs: serde_json::json!({"sourceInfo": {"url": "https://{{ssm:/a}}/x"}}),
+            attachment: Some(Attachment::Steps {
+                name: "Inner".into(),
+                version: 1,
+                steps: vec![inner],
+            }),
+            ..Default::default()
+        }];
+        let names = |refs: Vec<SsmReference>| {
+            let mut n: Vec<String> = refs.into_iter().map(|r| r.name).collect();
+            n.sort();
+            n
+        };
+        assert_eq!(names(plan_references(&steps)), vec!["/a", "/b", "/s"]);
+        assert_eq!(
+            names(references_outside_scripts(&steps)),
+            vec!["/a", "/b", "/s"]
+        );
+        let values = BTreeMap::from([
+            ("{{ssm:/a}}".to_string(), "host".to_string()),
+            ("{{ssm:/b}}".to_string(), "B".to_string()),
+        ]);
+        substitute(&mut steps, &values);
+        assert_eq!(steps[0].inputs["sourceInfo"]["url"], "https://host/x");
+        let Some(Attachment::Steps { steps: nested, .. }) = &steps[0].attachment else {
+            unreachable!()
+        };
+        assert_eq!(nested[0].run_command[0], "echo B {{ssm-secure:/s}}");
     }
 }

@@ -5,6 +5,7 @@
 //! an audit record for every mutating call and every denial.
 
 mod activations;
+mod attachments;
 pub(crate) mod auth;
 pub mod aws_operations;
 mod commands;

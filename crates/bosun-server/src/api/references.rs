@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use bosun_core::arn::Scope;
-use bosun_core::document::{plan_references, SsmReference, StepPlan};
+use bosun_core::document::{plan_references, references_outside_scripts, SsmReference, StepPlan};
 use bosun_core::parameters::name;
 use bosun_store::{ParameterVersion, Store};
 
@@ -25,6 +25,15 @@ fn refused(r: &SsmReference, why: &str) -> ApiError {
 /// Check every reference of a plan for the caller: it exists, its type matches the reference
 /// kind, the caller may read it, and for `ssm-secure` may decrypt it (`kms:Decrypt`).
 pub fn check(ctx: &Ctx, steps: &[StepPlan]) -> Result<(), ApiError> {
+    if let Some(r) = references_outside_scripts(steps)
+        .into_iter()
+        .find(|r| r.secure)
+    {
+        return Err(refused(
+            &r,
+            "can be used only in a step's runCommand or environment, not in plugin inputs or in a document run by aws:runDocument.",
+        ));
+    }
     let mut decrypter = Decrypter::new(ctx);
     for r in plan_references(steps) {
         if r.secure && steps.iter().any(|s| s.working_directory.contains(&r.token)) {

@@ -339,10 +339,11 @@ pub fn send_command(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
         &req.parameters.clone().unwrap_or_default(),
     )
     .map_err(|e| ApiError::new("InvalidParameters", e.0))?;
-    let steps = plan_steps(&parsed, &params).map_err(|e| match e {
+    let mut steps = plan_steps(&parsed, &params).map_err(|e| match e {
         PlanError::InvalidDocument(m) => ApiError::new("InvalidDocument", m),
         PlanError::InvalidParameters(m) => ApiError::new("InvalidParameters", m),
     })?;
+    super::attachments::attach(ctx, &mut steps, 0)?;
     super::references::check(ctx, &steps)?;
     let (targets, by_tag) = resolve_targets(ctx, &req)?;
 

@@ -17,9 +17,19 @@ pub struct BuiltinDocument {
 
 pub const BUILTINS: &[BuiltinDocument] = &[
     BuiltinDocument {
+        name: "AWS-RunDocument",
+        content: include_str!("AWS-RunDocument.json"),
+        created_ms: 1_795_737_600_000,
+    },
+    BuiltinDocument {
         name: "AWS-RunPowerShellScript",
         content: include_str!("AWS-RunPowerShellScript.json"),
         created_ms: 1_795_219_200_000,
+    },
+    BuiltinDocument {
+        name: "AWS-RunRemoteScript",
+        content: include_str!("AWS-RunRemoteScript.json"),
+        created_ms: 1_795_737_600_000,
     },
     BuiltinDocument {
         name: "AWS-RunShellScript",

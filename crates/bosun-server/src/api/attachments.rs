@@ -1,0 +1,88 @@
+//! Bosun documents that steps refer to, resolved when a command is sent: the content an
+//! `aws:downloadContent` step with `sourceType: SSMDocument` saves, and the planned steps of
+//! the document an `aws:runDocument` step with `documentType: SSMDocument` runs. They are
+//! attached to the step, so the node needs no API access and the command runs the versions
+//! that existed when it was sent. The sender must be allowed `ssm:GetDocument` on a document
+//! it downloads and `ssm:SendCommand` on a document it runs.
+
+use bosun_core::document::{
+    download_spec, plan_nested, run_document_spec, Attachment, DocumentRef, DownloadSource,
+    NestedSource, PlanError, StepPlan, MAX_DOCUMENT_NESTING,
+};
+
+use super::documents::{content_error, find};
+use super::error::ApiError;
+use super::Ctx;
+use crate::documents::{content, Resolved, Selector};
+
+fn invalid(step: &StepPlan, msg: impl std::fmt::Display) -> ApiError {
+    ApiError::new("InvalidDocument", format!("step {}: {msg}", step.name))
+}
+
+fn lookup(ctx: &Ctx, r: &DocumentRef, action: &str) -> Result<Resolved, ApiError> {
+    let resource = ctx.scope().ssm_arn(&format!("document/{}", r.name));
+    ctx.authorize_and_audit(action, &resource)?;
+    find(
+        ctx,
+        &r.name,
+        Selector::from_request(r.version.as_deref(), None),
+    )
+}
+
+/// Attach what the steps refer to; `depth` is how many `aws:runDocument` levels are above.
+pub fn attach(ctx: &Ctx, steps: &mut [StepPlan], depth: u32) -> Result<(), ApiError> {
+    for step in steps.iter_mut().filter(|s| s.skip_reason.is_none()) {
+        if step.action.eq_ignore_ascii_case("aws:downloadContent") {
+            let spec = download_spec(&step.inputs).map_err(|e| invalid(step, e))?;
+            if let DownloadSource::Document(r) = spec.source {
+                let doc = lookup(ctx, &r, "ssm:GetDocument")?;
+                step.attachment = Some(Attachment::Document {
+                    name: doc.name,
+                    version: doc.version,
+                    format: doc.format,
+                    content: doc.content,
+                });
+            }
+        } else if step.action.eq_ignore_ascii_case("aws:runDocument") {
+            let spec = run_document_spec(&step.inputs).map_err(|e| invalid(step, e))?;
+            let NestedSource::Document(r) = spec.source else {
+                continue;
+            };
+            if depth + 1 > MAX_DOCUMENT_NESTING {
+                return Err(invalid(
+                    step,
+                    format!(
+                        "aws:runDocument may nest documents at most {MAX_DOCUMENT_NESTING} levels deep."
+                    ),
+                ));
+            }
+            let doc = lookup(ctx, &r, "ssm:SendCommand")?;
+            if doc.document_type != "Command" {
+                return Err(invalid(
+                    step,
+                    format!(
+                        "{} is a {} document; aws:runDocument runs Command documents.",
+                        doc.name, doc.document_type
+                    ),
+                ));
+            }
+            let value = content::parse(&doc.content, &doc.format).map_err(content_error)?;
+            let parsed = content::command_document(&value, &doc.document_type)
+                .map_err(|e| invalid(step, e))?;
+            let mut nested = plan_nested(&parsed, &spec.parameters, None).map_err(|e| {
+                let (code, m) = match e {
+                    PlanError::InvalidDocument(m) => ("InvalidDocument", m),
+                    PlanError::InvalidParameters(m) => ("InvalidParameters", m),
+                };
+                ApiError::new(code, format!("step {} ({}): {m}", step.name, doc.name))
+            })?;
+            attach(ctx, &mut nested, depth + 1)?;
+            step.attachment = Some(Attachment::Steps {
+                name: doc.name,
+                version: doc.version,
+                steps: nested,
+            });
+        }
+    }
+    Ok(())
+}
