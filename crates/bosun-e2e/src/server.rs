@@ -170,6 +170,33 @@ impl TestServer {
         )
     }
 
+    /// Run the AWS CLI (`aws <args>`) against this server with the admin key from the files the
+    /// server wrote; returns its JSON answer (`null` when it prints nothing), or its stderr.
+    pub fn aws(&self, args: &[&str]) -> Result<serde_json::Value, String> {
+        let data = self.data_dir();
+        let out = std::process::Command::new("aws")
+            .args(args)
+            .args([
+                "--endpoint-url",
+                &self.url,
+                "--region",
+                "us-east-1",
+                "--output",
+                "json",
+            ])
+            .env("AWS_SHARED_CREDENTIALS_FILE", data.join("credentials"))
+            .env("AWS_CONFIG_FILE", data.join("config"))
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_PROFILE")
+            .output()
+            .expect("the AWS CLI is installed (.ci/run installs it)");
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+        }
+        Ok(serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null))
+    }
+
     /// The server's log so far (for assertion messages).
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()

@@ -346,32 +346,7 @@ async fn kms_decrypt_is_authorized_per_key_and_ciphertexts_are_bound_to_their_pa
 #[tokio::test]
 async fn the_aws_cli_round_trips_secure_strings_and_pages_by_path() {
     let s = TestServer::start().await;
-    let data = s.data_dir();
-    let aws = |args: &[&str]| {
-        let out = std::process::Command::new("aws")
-            .args(args)
-            .args([
-                "--endpoint-url",
-                &s.url,
-                "--region",
-                "us-east-1",
-                "--output",
-                "json",
-            ])
-            .env("AWS_SHARED_CREDENTIALS_FILE", data.join("credentials"))
-            .env("AWS_CONFIG_FILE", data.join("config"))
-            .env_remove("AWS_ACCESS_KEY_ID")
-            .env_remove("AWS_SECRET_ACCESS_KEY")
-            .env_remove("AWS_PROFILE")
-            .output()
-            .expect("the AWS CLI is installed");
-        assert!(
-            out.status.success(),
-            "aws {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap_or(json!(null))
-    };
+    let aws = |args: &[&str]| s.aws(args).unwrap_or_else(|e| panic!("aws {args:?}: {e}"));
     aws(&[
         "ssm",
         "put-parameter",
