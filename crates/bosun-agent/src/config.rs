@@ -10,7 +10,7 @@
 //!              "OrchestrationDirectoryMaxMegabytes": 512,
 //!              "OrchestrationDirectoryMaxEntries": 5000,
 //!              "RepliesRetentionHours": 72 },
-//!   "Agent": { "AllowReboot": false, "MaxDownloadMegabytes": 1024 }
+//!   "Agent": { "AllowReboot": false, "MaxDownloadMegabytes": 256 }
 //! }
 //! ```
 //!
@@ -24,7 +24,7 @@
 //! | `Ssm.OrchestrationDirectoryMaxEntries` | 5000 | 1..=1000000 | Cap on command folders, i.e. inodes (Bosun only). |
 //! | `Ssm.RepliesRetentionHours` | 72 | 24..=720 | How long unacknowledged results are kept (Bosun only). |
 //! | `Agent.AllowReboot` | false | bool | Whether exit code 194 may reboot the node (Bosun only). |
-//! | `Agent.MaxDownloadMegabytes` | 1024 | 1..=1048576 | Largest file `aws:downloadContent` saves, MiB (Bosun only). |
+//! | `Agent.MaxDownloadMegabytes` | 256 | 1..=1048576 | Largest file `aws:downloadContent` saves, MiB (Bosun only). |
 //!
 //! Why these defaults: `StopTimeoutMillis` keeps AWS's number, so a value copied from an AWS
 //! file behaves the same; its floor is 1 s rather than AWS's 10 s because here it is only a kill
@@ -32,7 +32,8 @@
 //! to look at a failure after a weekend, and a node running a command every minute holds about
 //! 4300 folders, under the 5000-entry cap; AWS's 14 days of that is the inode exhaustion of
 //! agent-protocol.md §2.3. 512 MiB is about 6% of the usual 8 GiB root volume. Replies are kept
-//! 72 h so results survive a server outage over a weekend.
+//! 72 h so results survive a server outage over a weekend. Downloads are capped at 256 MiB, half
+//! the orchestration cap, because they land in the command's folder by default.
 //!
 //! Strictness differs from AWS on purpose, because falling back silently hides mistakes:
 //! invalid JSON, an unknown section or key (AWS-only keys included, and keys that differ only in
@@ -189,7 +190,7 @@ impl Default for AgentConfig {
             },
             agent: Agent {
                 allow_reboot: false,
-                max_download_megabytes: 1024,
+                max_download_megabytes: 256,
             },
         }
     }
@@ -454,6 +455,9 @@ mod tests {
         assert_eq!(d.orchestration_max_entries(), 5000);
         assert_eq!(d.replies_retention(), Duration::from_secs(72 * 3600));
         assert!(!d.allow_reboot());
+        assert_eq!(d.max_download_bytes(), 256 << 20);
+        let small = AgentConfig::from_json(r#"{"Agent": {"MaxDownloadMegabytes": 0}}"#).unwrap();
+        assert_eq!(small.max_download_bytes(), 1 << 20, "clamped to the floor");
         let p = d.cleanup_policy();
         assert_eq!((p.max_entries, p.retention), (5000, d.retention()));
     }
