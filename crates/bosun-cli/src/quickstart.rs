@@ -54,14 +54,23 @@ async fn register_local_agent(
 }
 
 fn spawn_agent(state_dir: &Path) -> anyhow::Result<Child> {
-    Command::new(agent_binary())
-        .arg("run")
+    let mut cmd = Command::new(agent_binary());
+    cmd.arg("run")
         .arg("--state-dir")
         .arg(state_dir)
         .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .context("starting bosun-agent run")
+        .kill_on_drop(true);
+    // The local agent belongs to this quickstart: if quickstart dies without cleaning up
+    // (SIGKILL), the kernel stops the agent too instead of leaving it reconnecting forever.
+    // SAFETY: the closure runs in the forked child before exec and only calls prctl(2),
+    // which is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGTERM)
+                .map_err(std::io::Error::from)
+        });
+    }
+    cmd.spawn().context("starting bosun-agent run")
 }
 
 pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
