@@ -18,8 +18,9 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 target=${CARGO_TARGET_DIR:-$root/target}
 venv="$target/salt-venv"
 work="$target/salt-work"
-pub_port=${SALT_PUBLISH_PORT:-45505}
-ret_port=${SALT_RET_PORT:-45506}
+# Below the kernel's ephemeral range, so the many client sockets of a benchmark never hold them.
+pub_port=${SALT_PUBLISH_PORT:-14505}
+ret_port=${SALT_RET_PORT:-14506}
 runs=${SALT_RUNS:-3}
 spec=${SALT_SPEC:-salt>=3008,<3009}
 
@@ -92,7 +93,8 @@ log_file: $work/master/master.log
 log_level_logfile: warning
 EOF
 "$venv/bin/salt-master" -c "$work/master" -l quiet >/dev/null 2>&1 &
-echo $! >>"$pids_file"
+master_pid=$!
+echo $master_pid >>"$pids_file"
 
 for i in $(seq 1 "$n"); do
     d="$work/m$i"
@@ -127,6 +129,9 @@ started=$(date +%s.%N)
 while :; do
     got=$( (salt_cli -t 5 '*' test.ping || true) | count true)
     [ "$got" -ge "$n" ] && break
+    if ! kill -0 "$master_pid" 2>/dev/null; then
+        fail "salt-master exited: $(grep -h -m1 -iE 'error|critical' "$work/master/master.log" | tr '"\\' "''" | cut -c1-300)"
+    fi
     if [ "$(elapsed "$started" "$(date +%s.%N)" | cut -d. -f1)" -ge 600 ]; then
         fail "only $got/$n minions answered test.ping in 600 s"
     fi

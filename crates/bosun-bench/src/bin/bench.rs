@@ -270,7 +270,10 @@ impl Salt {
         stdin.flush().await?;
         let v = self.line().await?;
         if v["answered"].as_u64() != Some(n as u64) {
-            bail!("salt cmd.run: only {} of {n} minions answered", v["answered"]);
+            bail!(
+                "salt cmd.run: only {} of {n} minions answered",
+                v["answered"]
+            );
         }
         v["seconds"].as_f64().context("salt.sh gave no seconds")
     }

@@ -55,10 +55,12 @@ impl AgentHub {
             },
         );
         if let Some(old) = old {
-            let _ = old.tx.send(Outbound::SendAndClose(Box::new(ServerMessage::Rejected {
-                code: bosun_proto::RejectCode::ProtocolError,
-                message: "replaced by a newer connection of the same node".into(),
-            })));
+            let _ = old
+                .tx
+                .send(Outbound::SendAndClose(Box::new(ServerMessage::Rejected {
+                    code: bosun_proto::RejectCode::ProtocolError,
+                    message: "replaced by a newer connection of the same node".into(),
+                })));
         }
         id
     }
@@ -86,10 +88,11 @@ impl AgentHub {
     /// Tell a node it was deregistered and drop its connection.
     pub fn deregistered(&self, instance_id: &str) {
         if let Some(c) = self.lock().remove(instance_id) {
-            let _ =
-                c.tx.send(Outbound::SendAndClose(Box::new(ServerMessage::Deregistered {
+            let _ = c.tx.send(Outbound::SendAndClose(Box::new(
+                ServerMessage::Deregistered {
                     message: format!("managed node {instance_id} was deregistered by an operator"),
-                })));
+                },
+            )));
         }
     }
 

@@ -158,7 +158,13 @@ pub fn authorize_user(
     action: &str,
     resource: &str,
 ) -> Result<(), ApiError> {
-    decide(state, user, &state.store.user_policies(user)?, action, resource)
+    decide(
+        state,
+        user,
+        &state.store.user_policies(user)?,
+        action,
+        resource,
+    )
 }
 
 fn decide(
