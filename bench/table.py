@@ -22,8 +22,18 @@ def spread(name, st, unit, target=None):
     add(name, st["median"], f"{unit} (min {st['min']:.3f}, max {st['max']:.3f}, {st['runs']} runs)", target)
 
 
+def failed(name, entry):
+    """A benchmark that failed shows its error instead of figures."""
+    if entry and "error" in entry:
+        rows.append((name, "FAILED", entry["error"].replace("|", "/").replace("\n", " ")))
+        return True
+    return False
+
+
 for f in r["fan_out_real_agents"]:
     n = f["nodes"]
+    if failed(f"fan-out, {n} real agents", f):
+        continue
     if f.get("api_seconds"):
         spread(f"fan-out, {n} real agents (API)", f["api_seconds"], "s")
     if f.get("bosun_run_seconds"):
@@ -41,18 +51,21 @@ for f in r["fan_out_real_agents"]:
     add(f"salt-minion idle RSS (process tree, {n} minions up)", salt["minion_rss_kb"] / 1024, "MB")
 for s in r["fleet_simulator"]:
     n = s["nodes"]
+    if failed(f"{n} simulated nodes", s):
+        continue
     add(f"connect {n} simulated nodes", s["connect"]["connect_seconds"], "s")
     add(f"fan-out to {n} simulated nodes", s["fan_out_seconds"]["median"], "s", 1.0 if n == 1000 else None)
     add(f"server RSS per node ({n})", s["server_rss_kb_per_node"], "KB", 20.0)
     add(f"server CPU idle ({n})", s["server_cpu_idle_cores"], "cores")
     add(f"server CPU during fan-out ({n})", s["server_cpu_fan_out_cores"], "cores")
 a = r["agent_footprint"] or {}
-if a:
+if a and not failed("agent footprint", a):
     add("agent binary (stripped)", a["binary_bytes"] / 1e6, "MB", 10.0)
     add(f"agent idle RSS after {a['idle_seconds']} s", a["idle_rss_kb"] / 1024, "MB", 8.0)
     add(f"agent CPU in {a['idle_seconds']} s idle", a["idle_cpu_seconds"], "s")
     add("agent peak RSS streaming 50 MB", a["peak_rss_kb_streaming_50mb"] / 1024, "MB", 16.0)
-for op, v in (r["api_throughput"] or {}).items():
+api = r["api_throughput"] or {}
+for op, v in ({} if failed("API throughput", api) else api).items():
     target = {"SendCommand": 1000.0, "GetParameter": 20000.0}.get(op)
     add(f"{op} ({v['clients']} clients)", v["requests_per_second"], "req/s", target, lower_is_better=False)
     add(f"{op} p50 / p99", v["p50_ms"], f"ms / {v['p99_ms']:.1f} ms")

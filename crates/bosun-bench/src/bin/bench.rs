@@ -406,18 +406,14 @@ async fn simulated(args: &Args, n: usize, runs: usize) -> anyhow::Result<Value> 
     let s = start_server(args, &format!("sim-{n}")).await?;
     let pid = s.child.id().unwrap_or(0);
     let rss_before = rss_kb(pid, "VmRSS:");
-    let (id, code) = activation(&s, n as i32, "sim").await?;
-    let mut sim = Command::new(args.bin_dir.join("bosun-fleet-sim"))
-        .args([
-            "--server",
-            &s.url,
-            "--activation-id",
-            &id,
-            "--activation-code",
-            &code,
-            "--count",
-            &n.to_string(),
-        ])
+    // An activation registers at most 1,000 nodes (AWS's limit): one per thousand.
+    let mut sim = Command::new(args.bin_dir.join("bosun-fleet-sim"));
+    sim.args(["--server", &s.url, "--count", &n.to_string()]);
+    for first in (0..n).step_by(1000) {
+        let (id, code) = activation(&s, (n - first).min(1000) as i32, "sim").await?;
+        sim.args(["--activation-id", &id, "--activation-code", &code]);
+    }
+    let mut sim = sim
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .kill_on_drop(true)
@@ -625,6 +621,19 @@ async fn throughput(args: &Args, clients: usize) -> anyhow::Result<Value> {
     Ok(Value::Object(results))
 }
 
+/// A benchmark's figures, or `base` with its error (said on stderr too): one failing
+/// benchmark does not cost the others' figures.
+fn recorded(mut base: Value, result: anyhow::Result<Value>) -> Value {
+    match result {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("BENCHMARK FAILED: {e:#}");
+            base["error"] = json!(format!("{e:#}"));
+            base
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
@@ -641,22 +650,28 @@ async fn main() -> anyhow::Result<()> {
     for n in real_counts.iter().filter(|_| wanted("real")) {
         eprintln!("fan-out to {n} real agents…");
         let salt = args.salt_nodes.contains(n) && wanted("salt");
-        real.push(real_agents(&args, *n, runs, salt).await?);
+        real.push(recorded(
+            json!({ "nodes": n }),
+            real_agents(&args, *n, runs, salt).await,
+        ));
     }
     let mut sim = Vec::new();
     for n in sim_counts.iter().filter(|_| wanted("sim")) {
         eprintln!("{n} simulated nodes…");
-        sim.push(simulated(&args, *n, runs).await?);
+        sim.push(recorded(
+            json!({ "nodes": n }),
+            simulated(&args, *n, runs).await,
+        ));
     }
     let mut foot = Value::Null;
     if wanted("footprint") {
         eprintln!("agent footprint…");
-        foot = footprint(&args).await?;
+        foot = recorded(json!({}), footprint(&args).await);
     }
     let mut api = Value::Null;
     if wanted("throughput") {
         eprintln!("API throughput…");
-        api = throughput(&args, 16).await?;
+        api = recorded(json!({}), throughput(&args, 16).await);
     }
     let machine = json!({
         "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
@@ -673,4 +688,24 @@ async fn main() -> anyhow::Result<()> {
     });
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ratios_are_taken_pair_by_pair_then_summarised() {
+        // Pairwise: 1/10, 4/8, 3/6 -> 0.1, 0.5, 0.5 (not median(a) / median(b) = 3/8).
+        let r = ratios(&[1.0, 4.0, 3.0], &[10.0, 8.0, 6.0]);
+        assert_eq!(r["median"], json!(0.5));
+        assert_eq!(r["min"], json!(0.1));
+        assert_eq!(r["max"], json!(0.5));
+        assert_eq!(r["runs"], json!(3));
+    }
+
+    #[test]
+    fn stats_of_nothing_is_null() {
+        assert_eq!(stats(&mut []), Value::Null);
+    }
 }
