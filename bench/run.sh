@@ -6,9 +6,10 @@ cd "$(dirname "$0")/.."
 quick=()
 [ "${1:-}" = "--quick" ] && quick=(--quick)
 cargo build --release --workspace --bins
+bins="${CARGO_TARGET_DIR:-target}/release"
 stamp=$(date -u +%Y-%m-%dT%H-%M-%SZ)
 out="bench/results/${stamp}.json"
-target/release/bosun-bench --bin-dir target/release "${quick[@]}" > "$out"
+"$bins/bosun-bench" --bin-dir "$bins" "${quick[@]}" > "$out"
 python3 bench/table.py "$out" > "bench/results/${stamp}.md"
 cat "bench/results/${stamp}.md"
 echo "figures: $out"

@@ -15,26 +15,63 @@ def add(name, value, unit, target=None, lower_is_better=True):
     rows.append((name, f"{value:,.3f} {unit}" if isinstance(value, float) else f"{value:,} {unit}", ratio))
 
 
+def spread(name, st, unit, target=None):
+    """A median with its min and max."""
+    if not st:
+        return
+    add(name, st["median"], f"{unit} (min {st['min']:.3f}, max {st['max']:.3f}, {st['runs']} runs)", target)
+
+
+def failed(name, entry):
+    """A benchmark that failed shows its error instead of figures."""
+    if entry and "error" in entry:
+        rows.append((name, "FAILED", entry["error"].replace("|", "/").replace("\n", " ")))
+        return True
+    return False
+
+
 for f in r["fan_out_real_agents"]:
-    add(f"fan-out, {f['nodes']} real agents (API)", f["api_seconds"]["median"], "s")
-    if f["bosun_run_seconds"]:
-        add(f"fan-out, {f['nodes']} real agents (bosun run)", f["bosun_run_seconds"]["median"], "s")
+    n = f["nodes"]
+    if failed(f"fan-out, {n} real agents", f):
+        continue
+    if f.get("api_seconds"):
+        spread(f"fan-out, {n} real agents (API)", f["api_seconds"], "s")
+    if f.get("bosun_run_seconds"):
+        spread(f"fan-out, {n} real agents (bosun run)", f["bosun_run_seconds"], "s")
+    salt = f.get("salt")
+    if not salt:
+        continue
+    if "error" in salt:
+        rows.append((f"Salt, {n} minions", "NOT MEASURED", salt["error"]))
+        continue
+    spread(f"Salt {salt['version']} cmd.run, {n} minions", salt["seconds"], "s")
+    target = 0.1 if n == 50 else None
+    spread(f"ratio Bosun (bosun run) / Salt, {n} nodes", salt["ratio_bosun_run_to_salt"], "×", target)
+    spread(f"ratio Bosun (API) / Salt, {n} nodes", salt["ratio_api_to_salt"], "×", target)
+    add(f"salt-minion idle RSS (process tree, {n} minions up)", salt["minion_rss_kb"] / 1024, "MB")
 for s in r["fleet_simulator"]:
     n = s["nodes"]
+    if failed(f"{n} simulated nodes", s):
+        continue
     add(f"connect {n} simulated nodes", s["connect"]["connect_seconds"], "s")
     add(f"fan-out to {n} simulated nodes", s["fan_out_seconds"]["median"], "s", 1.0 if n == 1000 else None)
     add(f"server RSS per node ({n})", s["server_rss_kb_per_node"], "KB", 20.0)
     add(f"server CPU idle ({n})", s["server_cpu_idle_cores"], "cores")
     add(f"server CPU during fan-out ({n})", s["server_cpu_fan_out_cores"], "cores")
-a = r["agent_footprint"]
-add("agent binary (stripped)", a["binary_bytes"] / 1e6, "MB", 10.0)
-add(f"agent idle RSS after {a['idle_seconds']} s", a["idle_rss_kb"] / 1024, "MB", 8.0)
-add(f"agent CPU in {a['idle_seconds']} s idle", a["idle_cpu_seconds"], "s")
-add("agent peak RSS streaming 50 MB", a["peak_rss_kb_streaming_50mb"] / 1024, "MB", 16.0)
-for op, v in r["api_throughput"].items():
-    target = {"SendCommand": 1000.0}.get(op)
+a = r["agent_footprint"] or {}
+if a and not failed("agent footprint", a):
+    add("agent binary (stripped)", a["binary_bytes"] / 1e6, "MB", 10.0)
+    add(f"agent idle RSS after {a['idle_seconds']} s", a["idle_rss_kb"] / 1024, "MB", 8.0)
+    add(f"agent CPU in {a['idle_seconds']} s idle", a["idle_cpu_seconds"], "s")
+    add("agent peak RSS streaming 50 MB", a["peak_rss_kb_streaming_50mb"] / 1024, "MB", 16.0)
+api = r["api_throughput"] or {}
+for op, v in ({} if failed("API throughput", api) else api).items():
+    target = {"SendCommand": 1000.0, "GetParameter": 20000.0}.get(op)
     add(f"{op} ({v['clients']} clients)", v["requests_per_second"], "req/s", target, lower_is_better=False)
     add(f"{op} p50 / p99", v["p50_ms"], f"ms / {v['p99_ms']:.1f} ms")
+    if "server_cpu_cores" in v:
+        add(f"{op} CPU: server / load generator", v["server_cpu_cores"],
+            f"cores / {v['load_generator_cpu_cores']:.2f} cores")
 
 print(f"Run {r['date']} on {r['machine']['cores']} cores (quick: {r['quick']})\n")
 print("| figure | value | vs target |")

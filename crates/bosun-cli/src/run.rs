@@ -148,12 +148,19 @@ pub async fn run(
         tokio::spawn(async move { follow(&endpoint, &region, &akid, &secret, &id, tx).await })
     };
     let mut printer = Printer::default();
-    let mut poll = tokio::time::interval(Duration::from_millis(500));
+    // Poll briskly while a quick command is likely to finish, then settle to twice a second.
+    let sent_at = tokio::time::Instant::now();
+    let mut poll = tokio::time::interval(Duration::from_millis(50));
+    let mut settled = false;
     let mut last_progress = String::new();
     let final_invocations = loop {
         tokio::select! {
             Some(chunk) = rx.recv() => printer.take(chunk),
             _ = poll.tick() => {
+                if !settled && sent_at.elapsed() > Duration::from_secs(5) {
+                    poll = tokio::time::interval(Duration::from_millis(500));
+                    settled = true;
+                }
                 let c = client.list_commands().command_id(&command_id).send().await.map_err(|e| anyhow!(describe_error(&e)))?;
                 let Some(c) = c.commands().first().cloned() else { continue };
                 let progress = format!("[{}/{} done, {} errors] {}", c.completed_count(), c.target_count(), c.error_count(), c.status().map(|s| s.as_str()).unwrap_or(""));

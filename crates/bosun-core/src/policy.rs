@@ -318,11 +318,15 @@ fn lowercase_chars(s: &str) -> Vec<char> {
 /// `Condition` never applies (it cannot grant anything), and a Deny statement with a
 /// `Condition` always applies when its action and resource match, as if the condition held.
 /// An empty `Condition` object (`{}`) counts as no condition.
-pub fn evaluate(policies: &[PolicyDocument], action: &str, resource: &str) -> Decision {
+pub fn evaluate<P: std::borrow::Borrow<PolicyDocument>>(
+    policies: &[P],
+    action: &str,
+    resource: &str,
+) -> Decision {
     let action = lowercase_chars(action);
     let resource: Vec<char> = resource.chars().collect();
     let mut allowed = false;
-    for statement in policies.iter().flat_map(|p| &p.statements) {
+    for statement in policies.iter().flat_map(|p| &p.borrow().statements) {
         if !statement.actions.matches(&action) || !statement.resources.matches(&resource) {
             continue;
         }

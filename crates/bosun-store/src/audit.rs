@@ -56,28 +56,33 @@ fn chain_hash(prev: &str, seq: i64, r: &AuditRecord) -> String {
     hex::encode(h.finalize())
 }
 
+/// Append one record inside the caller's transaction, chained to the last record that
+/// transaction sees (the caller's transaction must be `IMMEDIATE`, so no other writer can
+/// append in between).
+pub(crate) fn append_in(tx: &rusqlite::Transaction, r: &AuditRecord) -> Result<()> {
+    let last: Option<(i64, String)> = tx
+        .prepare_cached("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?;
+    let (seq, prev) = match last {
+        Some((s, h)) => (s + 1, h),
+        None => (1, GENESIS.to_string()),
+    };
+    let hash = chain_hash(&prev, seq, r);
+    tx.prepare_cached(
+        "INSERT INTO audit (seq, time_ms, principal, action, region, resource, request_id, source, outcome, detail, prev_hash, hash) \
+         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+    )?
+    .execute(params![seq, r.time_ms, r.principal, r.action, r.region, r.resource, r.request_id, r.source, r.outcome, r.detail, prev, hash])?;
+    Ok(())
+}
+
 impl Store {
     /// Append one record, chained to the previous one.
     pub fn append_audit(&self, r: &AuditRecord) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let last: Option<(i64, String)> = tx
-            .query_row(
-                "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
-                [],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .optional()?;
-        let (seq, prev) = match last {
-            Some((s, h)) => (s + 1, h),
-            None => (1, GENESIS.to_string()),
-        };
-        let hash = chain_hash(&prev, seq, r);
-        tx.execute(
-            "INSERT INTO audit (seq, time_ms, principal, action, region, resource, request_id, source, outcome, detail, prev_hash, hash) \
-             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
-            params![seq, r.time_ms, r.principal, r.action, r.region, r.resource, r.request_id, r.source, r.outcome, r.detail, prev, hash],
-        )?;
+        append_in(&tx, r)?;
         tx.commit()?;
         Ok(())
     }

@@ -7,7 +7,7 @@
 
 use rusqlite::{params, OptionalExtension, Row};
 
-use crate::{Result, Store};
+use crate::{AuditRecord, Result, Store};
 
 /// A command as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,8 +166,24 @@ impl Store {
         invocations: &[InvocationRecord],
         plugins: &[PluginRecord],
     ) -> Result<()> {
+        self.create_command_audited(c, invocations, plugins, None)
+    }
+
+    /// [`Store::create_command`], appending `audit` (the record of the call that created it)
+    /// in the same transaction: one commit, one disk sync, and the record exists exactly when
+    /// the command does.
+    pub fn create_command_audited(
+        &self,
+        c: &CommandRecord,
+        invocations: &[InvocationRecord],
+        plugins: &[PluginRecord],
+        audit: Option<&AuditRecord>,
+    ) -> Result<()> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if let Some(r) = audit {
+            crate::audit::append_in(&tx, r)?;
+        }
         tx.execute(
             &format!("INSERT INTO commands ({CMD_COLS}, active) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)"),
             params![

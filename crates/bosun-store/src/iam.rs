@@ -1,6 +1,6 @@
 //! Users, their access keys and their attached policies.
 
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::{Result, Store, StoreError};
 
@@ -68,20 +68,21 @@ impl Store {
 
     /// Look up an active access key.
     pub fn access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>> {
+        access_key_in(&self.conn(), access_key_id)
+    }
+
+    /// An active access key and its user's policies (name, JSON text), read together: what
+    /// authenticating and authorizing one API call needs, in one visit to the database.
+    pub fn access_key_and_policies(
+        &self,
+        access_key_id: &str,
+    ) -> Result<Option<(AccessKeyRecord, Vec<(String, String)>)>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT access_key_id, secret_access_key, user_name, active FROM access_keys WHERE access_key_id = ?1 AND active = 1",
-        )?;
-        Ok(stmt
-            .query_row([access_key_id], |r| {
-                Ok(AccessKeyRecord {
-                    access_key_id: r.get(0)?,
-                    secret_access_key: r.get(1)?,
-                    user_name: r.get(2)?,
-                    active: r.get(3)?,
-                })
-            })
-            .optional()?)
+        let Some(key) = access_key_in(&conn, access_key_id)? else {
+            return Ok(None);
+        };
+        let policies = policies_in(&conn, &key.user_name)?;
+        Ok(Some((key, policies)))
     }
 
     /// Attach (or replace) a named inline policy on a user.
@@ -114,11 +115,30 @@ impl Store {
 
     /// The policy documents attached to a user: (name, JSON text).
     pub fn user_policies(&self, user_name: &str) -> Result<Vec<(String, String)>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT policy_name, document FROM user_policies WHERE user_name = ?1 ORDER BY policy_name",
-        )?;
-        let rows = stmt.query_map([user_name], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        policies_in(&self.conn(), user_name)
     }
+}
+
+fn access_key_in(conn: &Connection, access_key_id: &str) -> Result<Option<AccessKeyRecord>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT access_key_id, secret_access_key, user_name, active FROM access_keys WHERE access_key_id = ?1 AND active = 1",
+    )?;
+    Ok(stmt
+        .query_row([access_key_id], |r| {
+            Ok(AccessKeyRecord {
+                access_key_id: r.get(0)?,
+                secret_access_key: r.get(1)?,
+                user_name: r.get(2)?,
+                active: r.get(3)?,
+            })
+        })
+        .optional()?)
+}
+
+fn policies_in(conn: &Connection, user_name: &str) -> Result<Vec<(String, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT policy_name, document FROM user_policies WHERE user_name = ?1 ORDER BY policy_name",
+    )?;
+    let rows = stmt.query_map([user_name], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

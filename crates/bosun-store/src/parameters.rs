@@ -198,11 +198,8 @@ impl Store {
     pub fn parameter(&self, region: &str, key: &str) -> Result<Option<ParameterVersion>> {
         let conn = self.conn();
         let v = conn
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM {FROM} WHERE v.region = ?1 AND v.key = ?2 AND v.version = p.latest_version"),
-                params![region, key],
-                from_row,
-            )
+            .prepare_cached(&format!("SELECT {COLUMNS} FROM {FROM} WHERE v.region = ?1 AND v.key = ?2 AND v.version = p.latest_version"))?
+            .query_row(params![region, key], from_row)
             .optional()?;
         Ok(v.map(|v| with_labels(&conn, v)).transpose()?)
     }
@@ -216,11 +213,8 @@ impl Store {
     ) -> Result<Option<ParameterVersion>> {
         let conn = self.conn();
         let v = conn
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM {FROM} WHERE v.region = ?1 AND v.key = ?2 AND v.version = ?3"),
-                params![region, key, version],
-                from_row,
-            )
+            .prepare_cached(&format!("SELECT {COLUMNS} FROM {FROM} WHERE v.region = ?1 AND v.key = ?2 AND v.version = ?3"))?
+            .query_row(params![region, key, version], from_row)
             .optional()?;
         Ok(v.map(|v| with_labels(&conn, v)).transpose()?)
     }
@@ -234,11 +228,10 @@ impl Store {
     ) -> Result<Option<ParameterVersion>> {
         let version: Option<i64> = self
             .conn()
-            .query_row(
+            .prepare_cached(
                 "SELECT version FROM parameter_labels WHERE region = ?1 AND key = ?2 AND label = ?3",
-                params![region, key, label],
-                |r| r.get(0),
-            )
+            )?
+            .query_row(params![region, key, label], |r| r.get(0))
             .optional()?;
         match version {
             Some(v) => self.parameter_version(region, key, v),

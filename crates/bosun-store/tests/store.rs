@@ -219,3 +219,90 @@ fn document_versions_are_numbered_deduplicated_and_deleted_with_the_document() {
         .unwrap()
         .is_empty());
 }
+
+fn audit_record(i: i64, action: &str) -> AuditRecord {
+    AuditRecord {
+        time_ms: i,
+        principal: "admin".into(),
+        action: action.into(),
+        region: "us-east-1".into(),
+        resource: "*".into(),
+        request_id: format!("r{i}"),
+        source: "127.0.0.1".into(),
+        outcome: "Allowed".into(),
+        detail: String::new(),
+    }
+}
+
+fn command(id: &str) -> bosun_store::CommandRecord {
+    bosun_store::CommandRecord {
+        region: "us-east-1".into(),
+        command_id: id.into(),
+        document_name: "AWS-RunShellScript".into(),
+        document_version: String::new(),
+        document_hash: String::new(),
+        comment: String::new(),
+        request_json: "{}".into(),
+        steps_json: "[]".into(),
+        requested_ms: 0,
+        expires_ms: 0,
+        timeout_seconds: 3600,
+        max_concurrency: "50".into(),
+        max_errors: "0".into(),
+        status: "Failed".into(),
+        status_details: "NoInstancesInTag".into(),
+        target_count: 0,
+        completed_count: 0,
+        error_count: 0,
+        delivery_timed_out_count: 0,
+        cancel_requested: false,
+    }
+}
+
+#[test]
+fn a_command_and_its_audit_record_commit_together_and_keep_the_chain() {
+    let store = Store::open_in_memory().unwrap();
+    store
+        .append_audit(&audit_record(1, "ssm:CreateActivation"))
+        .unwrap();
+    store
+        .create_command_audited(
+            &command("c1"),
+            &[],
+            &[],
+            Some(&audit_record(2, "ssm:SendCommand")),
+        )
+        .unwrap();
+    store
+        .append_audit(&audit_record(3, "ssm:CreateActivation"))
+        .unwrap();
+    // A command that cannot be stored (its id is taken) leaves no audit record behind.
+    assert!(store
+        .create_command_audited(
+            &command("c1"),
+            &[],
+            &[],
+            Some(&audit_record(4, "ssm:SendCommand"))
+        )
+        .is_err());
+    store
+        .create_command_audited(
+            &command("c2"),
+            &[],
+            &[],
+            Some(&audit_record(5, "ssm:SendCommand")),
+        )
+        .unwrap();
+    assert_eq!(
+        store.verify_audit().unwrap(),
+        AuditVerification::Intact { records: 4 }
+    );
+    let times: Vec<i64> = store
+        .audit_records()
+        .unwrap()
+        .iter()
+        .map(|(_, r)| r.time_ms)
+        .collect();
+    assert_eq!(times, [1, 2, 3, 5]);
+    assert!(store.get_command("us-east-1", "c2").unwrap().is_some());
+}

@@ -306,9 +306,12 @@ pub async fn run_command(
                     ),
                 ];
                 let mut ticker = tokio::time::interval(OUTPUT_POLL);
+                // One wait across the loop: its polling starts brisk and slows down.
+                let wait = handle.wait();
+                tokio::pin!(wait);
                 let exit = loop {
                     tokio::select! {
-                        exit = handle.wait() => break exit,
+                        exit = &mut wait => break exit,
                         _ = ticker.tick() => forward_output(&svc, &d.command_id, &plan.name, &mut tails).await,
                     }
                 };

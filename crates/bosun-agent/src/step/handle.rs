@@ -26,7 +26,9 @@ use super::{
     StepExit, StepSpec, SuperviseArgs, SupervisorRecord, SCRIPT_FILE,
 };
 
-/// How often [`StepHandle::wait`] looks for `exit.json`.
+/// How often [`StepHandle::wait`] looks for `exit.json`: every `POLL_FIRST` at first (most
+/// steps are short, and every wait adds to a command's latency), doubling up to `POLL`.
+const POLL_FIRST: Duration = Duration::from_millis(5);
 const POLL: Duration = Duration::from_millis(50);
 
 /// A step whose supervisor was alive when the handle was made.
@@ -206,11 +208,13 @@ impl StepHandle {
 
     /// Wait for the step to be over, looking every 50 ms (see [`StepHandle::try_wait`]).
     pub async fn wait(&self) -> io::Result<StepExit> {
+        let mut pause = POLL_FIRST;
         loop {
             if let Some(exit) = self.try_wait()? {
                 return Ok(exit);
             }
-            tokio::time::sleep(POLL).await;
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(POLL);
         }
     }
 }

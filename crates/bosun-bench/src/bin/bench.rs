@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use aws_sdk_ssm::config::{BehaviorVersion, Credentials, Region};
-use aws_sdk_ssm::types::{Tag, Target};
+use aws_sdk_ssm::types::{ParameterType, Tag, Target};
 use clap::Parser;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -21,6 +21,16 @@ struct Args {
     /// Smaller counts and shorter windows (minutes, not tens of minutes).
     #[arg(long)]
     quick: bool,
+    /// Run only these benchmarks (comma-separated: real, salt, sim, footprint, throughput); the
+    /// others are left out of the figures.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// The Salt peer script, run beside Bosun for these fan-out sizes.
+    #[arg(long, default_value = "bench/peers/salt.sh")]
+    salt_script: PathBuf,
+    /// Fan-out sizes that also run Salt side by side (empty: none).
+    #[arg(long, value_delimiter = ',', default_value = "10,50")]
+    salt_nodes: Vec<usize>,
     /// Scratch folder for data and state dirs.
     #[arg(long, default_value = "target/bench-work")]
     work: PathBuf,
@@ -209,8 +219,87 @@ async fn wait_online(s: &Server, n: usize) -> anyhow::Result<()> {
     }
 }
 
-/// Fan-out to N real agent processes.
-async fn real_agents(args: &Args, n: usize, runs: usize) -> anyhow::Result<Value> {
+/// A Salt master and N minions run by `bench/peers/salt.sh N --serve`.
+struct Salt {
+    child: Child,
+    lines: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+    ready: Value,
+}
+
+impl Salt {
+    /// Start the peer; it installs Salt on first use and answers once every minion pings.
+    fn spawn(args: &Args, n: usize) -> anyhow::Result<Self> {
+        let mut child = Command::new(&args.salt_script)
+            .args([n.to_string().as_str(), "--serve"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {}", args.salt_script.display()))?;
+        let lines = BufReader::new(child.stdout.take().context("salt stdout")?).lines();
+        Ok(Self {
+            child,
+            lines,
+            ready: Value::Null,
+        })
+    }
+
+    async fn line(&mut self) -> anyhow::Result<Value> {
+        let line = tokio::time::timeout(Duration::from_secs(900), self.lines.next_line())
+            .await
+            .context("salt.sh said nothing for 900 s")??
+            .context("salt.sh ended")?;
+        let v: Value = serde_json::from_str(&line)?;
+        if let Some(e) = v.get("error") {
+            bail!("salt.sh: {}", e.as_str().unwrap_or_default());
+        }
+        Ok(v)
+    }
+
+    async fn wait_ready(&mut self) -> anyhow::Result<()> {
+        self.ready = self.line().await?;
+        Ok(())
+    }
+
+    /// One `salt '*' cmd.run 'echo hi'`: its wall time, if every minion answered.
+    async fn run(&mut self, n: usize) -> anyhow::Result<f64> {
+        use tokio::io::AsyncWriteExt;
+        let stdin = self.child.stdin.as_mut().context("salt stdin")?;
+        stdin.write_all(b"run\n").await?;
+        stdin.flush().await?;
+        let v = self.line().await?;
+        if v["answered"].as_u64() != Some(n as u64) {
+            bail!(
+                "salt cmd.run: only {} of {n} minions answered",
+                v["answered"]
+            );
+        }
+        v["seconds"].as_f64().context("salt.sh gave no seconds")
+    }
+
+    /// Close its stdin: the script stops exactly the processes it started.
+    async fn stop(mut self) {
+        drop(self.child.stdin.take());
+        let _ = tokio::time::timeout(Duration::from_secs(60), self.child.wait()).await;
+    }
+}
+
+/// Median, min and max of the pairwise ratios `a[i] / b[i]`.
+fn ratios(a: &[f64], b: &[f64]) -> Value {
+    let mut r: Vec<f64> = a.iter().zip(b).map(|(x, y)| x / y).collect();
+    stats(&mut r)
+}
+
+/// Fan-out to N real agent processes; with `salt`, a Salt run after each Bosun pair of runs.
+async fn real_agents(args: &Args, n: usize, runs: usize, salt: bool) -> anyhow::Result<Value> {
+    let (mut peer, mut salt_error) = (None, None);
+    if salt {
+        match Salt::spawn(args, n) {
+            Ok(p) => peer = Some(p),
+            Err(e) => salt_error = Some(format!("{e:#}")),
+        }
+    }
     let s = start_server(args, &format!("real-{n}")).await?;
     let (id, code) = activation(&s, n as i32, "real").await?;
     let mut agents = Vec::new();
@@ -238,37 +327,78 @@ async fn real_agents(args: &Args, n: usize, runs: usize) -> anyhow::Result<Value
         );
     }
     wait_online(&s, n).await?;
-    let mut api = Vec::new();
+    if let Some(p) = peer.as_mut() {
+        if let Err(e) = p.wait_ready().await {
+            salt_error = Some(format!("{e:#}"));
+        }
+    }
+    if salt_error.is_some() {
+        if let Some(p) = peer.take() {
+            p.stop().await;
+        }
+    }
+    let (mut api, mut cli, mut salt_secs) = (Vec::new(), Vec::new(), Vec::new());
     for run in 0..runs {
         api.push(fan_out(&s, "real", n, run).await?);
-    }
-    let mut cli = Vec::new();
-    for run in 0..runs {
-        let started = Instant::now();
-        let status = Command::new(args.bin_dir.join("bosun"))
-            .args([
-                "run",
-                "--endpoint-url",
-                &s.url,
-                "--targets",
-                "Key=tag:bench,Values=real",
-                "--max-concurrency",
-                "100%",
-            ])
-            .arg("--data-dir")
-            .arg(args.work.join(format!("real-{n}")))
-            .args(["--", &format!("echo hi # cli {run}")])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .await?;
-        if status.success() {
-            cli.push(started.elapsed().as_secs_f64());
+        cli.push(bosun_run(args, &s, n, run).await?);
+        if let Some(p) = peer.as_mut() {
+            match p.run(n).await {
+                Ok(t) => salt_secs.push(t),
+                Err(e) => {
+                    salt_error = Some(format!("{e:#}"));
+                    break;
+                }
+            }
         }
     }
     drop(agents);
     drop(s);
-    Ok(json!({ "nodes": n, "api_seconds": stats(&mut api), "bosun_run_seconds": stats(&mut cli) }))
+    let mut out = json!({ "nodes": n, "api_seconds": stats(&mut api.clone()), "bosun_run_seconds": stats(&mut cli.clone()) });
+    if let Some(p) = peer {
+        let ready = p.ready.clone();
+        p.stop().await;
+        // Only complete pairs count (a Salt failure mid-way leaves fewer Salt runs).
+        let k = salt_secs.len();
+        out["salt"] = json!({
+            "version": ready["salt_version"],
+            "minion_rss_kb": ready["minion_rss_kb"],
+            "ready_seconds": ready["ready_seconds"],
+            "seconds": stats(&mut salt_secs.clone()),
+            "ratio_api_to_salt": ratios(&api[..k], &salt_secs),
+            "ratio_bosun_run_to_salt": ratios(&cli[..k], &salt_secs),
+        });
+    }
+    if let Some(e) = salt_error {
+        eprintln!("SALT NOT MEASURED for {n} nodes: {e}");
+        out["salt"] = json!({ "error": e });
+    }
+    Ok(out)
+}
+
+/// `bosun run` to every agent: wall time of the whole CLI process.
+async fn bosun_run(args: &Args, s: &Server, n: usize, run: usize) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let status = Command::new(args.bin_dir.join("bosun"))
+        .args([
+            "run",
+            "--endpoint-url",
+            &s.url,
+            "--targets",
+            "Key=tag:bench,Values=real",
+            "--max-concurrency",
+            "100%",
+        ])
+        .arg("--data-dir")
+        .arg(args.work.join(format!("real-{n}")))
+        .args(["--", &format!("echo hi # cli {run}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .await?;
+    if !status.success() {
+        bail!("bosun run to {n} agents failed");
+    }
+    Ok(started.elapsed().as_secs_f64())
 }
 
 /// N simulated nodes in one process: connect time, fan-out, server RSS and CPU.
@@ -276,18 +406,14 @@ async fn simulated(args: &Args, n: usize, runs: usize) -> anyhow::Result<Value> 
     let s = start_server(args, &format!("sim-{n}")).await?;
     let pid = s.child.id().unwrap_or(0);
     let rss_before = rss_kb(pid, "VmRSS:");
-    let (id, code) = activation(&s, n as i32, "sim").await?;
-    let mut sim = Command::new(args.bin_dir.join("bosun-fleet-sim"))
-        .args([
-            "--server",
-            &s.url,
-            "--activation-id",
-            &id,
-            "--activation-code",
-            &code,
-            "--count",
-            &n.to_string(),
-        ])
+    // An activation registers at most 1,000 nodes (AWS's limit): one per thousand.
+    let mut sim = Command::new(args.bin_dir.join("bosun-fleet-sim"));
+    sim.args(["--server", &s.url, "--count", &n.to_string()]);
+    for first in (0..n).step_by(1000) {
+        let (id, code) = activation(&s, (n - first).min(1000) as i32, "sim").await?;
+        sim.args(["--activation-id", &id, "--activation-code", &code]);
+    }
+    let mut sim = sim
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .kill_on_drop(true)
@@ -390,60 +516,122 @@ async fn footprint(args: &Args) -> anyhow::Result<Value> {
     }))
 }
 
-/// K concurrent clients calling one operation for a fixed time: requests/s and latency.
+/// The calls the throughput benchmark drives, by the name its figures carry.
+const THROUGHPUT_OPS: [&str; 4] = [
+    "GetParameter",
+    "GetParameter (SecureString, WithDecryption)",
+    "DescribeInstanceInformation",
+    "SendCommand",
+];
+
+/// One request of `op`; `Ok(false)` when the server answered with an error.
+async fn call(client: &aws_sdk_ssm::Client, op: &str, t: Instant) -> bool {
+    match op {
+        "GetParameter" => client
+            .get_parameter()
+            .name("/bench/plain")
+            .send()
+            .await
+            .is_ok_and(|o| o.parameter.is_some()),
+        "GetParameter (SecureString, WithDecryption)" => client
+            .get_parameter()
+            .name("/bench/secret")
+            .with_decryption(true)
+            .send()
+            .await
+            .is_ok_and(|o| o.parameter.and_then(|p| p.value).as_deref() == Some("s3cret")),
+        "SendCommand" => client
+            .send_command()
+            .document_name("AWS-RunShellScript")
+            .targets(
+                Target::builder()
+                    .key("tag:none")
+                    .values(format!("{t:?}"))
+                    .build(),
+            )
+            .parameters("commands", vec!["true".into()])
+            .send()
+            .await
+            .is_ok(),
+        _ => client.describe_instance_information().send().await.is_ok(),
+    }
+}
+
+/// K concurrent clients calling one operation for a fixed time: requests/s and latency, and
+/// the CPU used by the server and by this load generator (both share the machine's cores).
 async fn throughput(args: &Args, clients: usize) -> anyhow::Result<Value> {
     let s = start_server(args, "api").await?;
+    let server_pid = s.child.id().unwrap_or(0);
+    let me = std::process::id();
+    for (name, kind, value) in [
+        ("/bench/plain", ParameterType::String, "plain value"),
+        ("/bench/secret", ParameterType::SecureString, "s3cret"),
+    ] {
+        s.client
+            .put_parameter()
+            .name(name)
+            .r#type(kind)
+            .value(value)
+            .send()
+            .await?;
+    }
     let window = Duration::from_secs(if args.quick { 5 } else { 20 });
     let mut results = serde_json::Map::new();
-    for op in ["DescribeInstanceInformation", "SendCommand"] {
+    for op in THROUGHPUT_OPS {
+        let (server_cpu0, client_cpu0) = (cpu_seconds(server_pid), cpu_seconds(me));
         let deadline = Instant::now() + window;
         let mut tasks = Vec::new();
         for _ in 0..clients {
             let client = s.client.clone();
             tasks.push(tokio::spawn(async move {
-                let mut lat = Vec::new();
+                let (mut lat, mut errors) = (Vec::new(), 0u64);
                 while Instant::now() < deadline {
                     let t = Instant::now();
-                    let ok = match op {
-                        "SendCommand" => client
-                            .send_command()
-                            .document_name("AWS-RunShellScript")
-                            .targets(
-                                Target::builder()
-                                    .key("tag:none")
-                                    .values(format!("{:?}", t))
-                                    .build(),
-                            )
-                            .parameters("commands", vec!["true".into()])
-                            .send()
-                            .await
-                            .is_ok(),
-                        _ => client.describe_instance_information().send().await.is_ok(),
-                    };
-                    if ok {
+                    if call(&client, op, t).await {
                         lat.push(t.elapsed().as_secs_f64() * 1000.0);
+                    } else {
+                        errors += 1;
                     }
                 }
-                lat
+                (lat, errors)
             }));
         }
-        let mut all = Vec::new();
+        let (mut all, mut errors) = (Vec::new(), 0);
         for t in tasks {
-            all.extend(t.await?);
+            let (lat, e) = t.await?;
+            all.extend(lat);
+            errors += e;
         }
+        let secs = window.as_secs_f64();
         all.sort_by(|a, b| a.total_cmp(b));
         let n = all.len();
         results.insert(
             op.into(),
             json!({
                 "clients": clients,
-                "requests_per_second": n as f64 / window.as_secs_f64(),
+                "requests_per_second": n as f64 / secs,
+                "errors": errors,
                 "p50_ms": all.get(n / 2).copied().unwrap_or(0.0),
                 "p99_ms": all.get(n * 99 / 100).copied().unwrap_or(0.0),
+                "server_cpu_cores": (cpu_seconds(server_pid) - server_cpu0) / secs,
+                "load_generator_cpu_cores": (cpu_seconds(me) - client_cpu0) / secs,
             }),
         );
     }
     Ok(Value::Object(results))
+}
+
+/// A benchmark's figures, or `base` with its error (said on stderr too): one failing
+/// benchmark does not cost the others' figures.
+fn recorded(mut base: Value, result: anyhow::Result<Value>) -> Value {
+    match result {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("BENCHMARK FAILED: {e:#}");
+            base["error"] = json!(format!("{e:#}"));
+            base
+        }
+    }
 }
 
 #[tokio::main]
@@ -452,25 +640,39 @@ async fn main() -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.work)?;
     let runs = if args.quick { 3 } else { 5 };
     let real_counts: &[usize] = if args.quick {
-        &[1, 10]
+        &[1, 10, 50]
     } else {
         &[1, 10, 50, 200]
     };
     let sim_counts: &[usize] = if args.quick { &[1000] } else { &[1000, 10000] };
+    let wanted = |name: &str| args.only.is_empty() || args.only.iter().any(|o| o == name);
     let mut real = Vec::new();
-    for n in real_counts {
+    for n in real_counts.iter().filter(|_| wanted("real")) {
         eprintln!("fan-out to {n} real agents…");
-        real.push(real_agents(&args, *n, runs).await?);
+        let salt = args.salt_nodes.contains(n) && wanted("salt");
+        real.push(recorded(
+            json!({ "nodes": n }),
+            real_agents(&args, *n, runs, salt).await,
+        ));
     }
     let mut sim = Vec::new();
-    for n in sim_counts {
+    for n in sim_counts.iter().filter(|_| wanted("sim")) {
         eprintln!("{n} simulated nodes…");
-        sim.push(simulated(&args, *n, runs).await?);
+        sim.push(recorded(
+            json!({ "nodes": n }),
+            simulated(&args, *n, runs).await,
+        ));
     }
-    eprintln!("agent footprint…");
-    let foot = footprint(&args).await?;
-    eprintln!("API throughput…");
-    let api = throughput(&args, 16).await?;
+    let mut foot = Value::Null;
+    if wanted("footprint") {
+        eprintln!("agent footprint…");
+        foot = recorded(json!({}), footprint(&args).await);
+    }
+    let mut api = Value::Null;
+    if wanted("throughput") {
+        eprintln!("API throughput…");
+        api = recorded(json!({}), throughput(&args, 16).await);
+    }
     let machine = json!({
         "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
         "kernel": std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim(),
@@ -486,4 +688,24 @@ async fn main() -> anyhow::Result<()> {
     });
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ratios_are_taken_pair_by_pair_then_summarised() {
+        // Pairwise: 1/10, 4/8, 3/6 -> 0.1, 0.5, 0.5 (not median(a) / median(b) = 3/8).
+        let r = ratios(&[1.0, 4.0, 3.0], &[10.0, 8.0, 6.0]);
+        assert_eq!(r["median"], json!(0.5));
+        assert_eq!(r["min"], json!(0.1));
+        assert_eq!(r["max"], json!(0.5));
+        assert_eq!(r["runs"], json!(3));
+    }
+
+    #[test]
+    fn stats_of_nothing_is_null() {
+        assert_eq!(stats(&mut []), Value::Null);
+    }
 }

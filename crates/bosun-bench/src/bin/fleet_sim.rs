@@ -1,4 +1,4 @@
-//! `bosun-fleet-sim`: register N simulated nodes through a real activation and hold N
+//! `bosun-fleet-sim`: register N simulated nodes through real activations and hold N
 //! authenticated agent connections in one process. Prints one JSON line of figures when all
 //! are connected, then keeps serving until killed.
 
@@ -16,10 +16,15 @@ struct Args {
     /// The server's base URL, e.g. http://127.0.0.1:8080.
     #[arg(long)]
     server: String,
-    #[arg(long)]
-    activation_id: String,
-    #[arg(long)]
-    activation_code: String,
+    /// Repeat with `--activation-code` for more than one activation (an activation registers
+    /// at most 1,000 nodes): node `i` uses activation `i / per_activation`.
+    #[arg(long, required = true)]
+    activation_id: Vec<String>,
+    #[arg(long, required = true)]
+    activation_code: Vec<String>,
+    /// Nodes registered with each activation.
+    #[arg(long, default_value_t = 1000)]
+    per_activation: usize,
     #[arg(long, default_value = "us-east-1")]
     region: String,
     #[arg(long)]
@@ -32,6 +37,10 @@ struct Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    anyhow::ensure!(
+        args.activation_id.len() == args.activation_code.len() && args.per_activation > 0,
+        "give one --activation-code per --activation-id"
+    );
     let url = format!(
         "{}{}",
         args.server.trim_end_matches('/').replacen("http", "ws", 1),
@@ -43,8 +52,9 @@ async fn main() -> anyhow::Result<()> {
     for i in 0..args.count {
         let (url, id, code, region, gate) = (
             url.clone(),
-            args.activation_id.clone(),
-            args.activation_code.clone(),
+            args.activation_id[(i / args.per_activation).min(args.activation_id.len() - 1)].clone(),
+            args.activation_code[(i / args.per_activation).min(args.activation_code.len() - 1)]
+                .clone(),
             args.region.clone(),
             gate.clone(),
         );

@@ -24,8 +24,9 @@ const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 /// Axum handler for the agent channel path.
 pub async fn agent_channel(State(state): State<Arc<AppState>>, ws: WebSocketUpgrade) -> Response {
     ws.max_message_size(MAX_MESSAGE_BYTES)
-        // Small per-connection buffers: a server holds thousands of mostly idle agent channels.
-        .read_buffer_size(8 * 1024)
+        // Small per-connection buffers: a server holds thousands of mostly idle agent channels
+        // (the read buffer is allocated and touched whole up front; it grows for big messages).
+        .read_buffer_size(4 * 1024)
         .write_buffer_size(8 * 1024)
         .on_upgrade(move |socket| async move { run(state, socket).await })
 }

@@ -11,12 +11,13 @@ use tokio::sync::mpsc;
 
 pub use channel::agent_channel;
 
-/// Something the hub asks a connection task to do.
+/// Something the hub asks a connection task to do. Messages are boxed: a channel allocates
+/// room for a block of 32 of these up front, per connection, so they stay pointer-sized.
 #[derive(Debug)]
 pub enum Outbound {
-    Send(ServerMessage),
+    Send(Box<ServerMessage>),
     /// Send this message, then close the connection.
-    SendAndClose(ServerMessage),
+    SendAndClose(Box<ServerMessage>),
 }
 
 struct Connection {
@@ -54,10 +55,12 @@ impl AgentHub {
             },
         );
         if let Some(old) = old {
-            let _ = old.tx.send(Outbound::SendAndClose(ServerMessage::Rejected {
-                code: bosun_proto::RejectCode::ProtocolError,
-                message: "replaced by a newer connection of the same node".into(),
-            }));
+            let _ = old
+                .tx
+                .send(Outbound::SendAndClose(Box::new(ServerMessage::Rejected {
+                    code: bosun_proto::RejectCode::ProtocolError,
+                    message: "replaced by a newer connection of the same node".into(),
+                })));
         }
         id
     }
@@ -85,10 +88,11 @@ impl AgentHub {
     /// Tell a node it was deregistered and drop its connection.
     pub fn deregistered(&self, instance_id: &str) {
         if let Some(c) = self.lock().remove(instance_id) {
-            let _ =
-                c.tx.send(Outbound::SendAndClose(ServerMessage::Deregistered {
+            let _ = c.tx.send(Outbound::SendAndClose(Box::new(
+                ServerMessage::Deregistered {
                     message: format!("managed node {instance_id} was deregistered by an operator"),
-                }));
+                },
+            )));
         }
     }
 
@@ -96,7 +100,7 @@ impl AgentHub {
     pub fn send(&self, instance_id: &str, msg: ServerMessage) -> bool {
         self.lock()
             .get(instance_id)
-            .is_some_and(|c| c.tx.send(Outbound::Send(msg)).is_ok())
+            .is_some_and(|c| c.tx.send(Outbound::Send(Box::new(msg))).is_ok())
     }
 
     pub fn is_connected(&self, instance_id: &str) -> bool {

@@ -1,4 +1,11 @@
 //! Who is calling (SigV4 against the stored access keys) and may they (IAM policies).
+//!
+//! A call reads its access key and its user's policies in one visit to the store; parsed
+//! policies are kept by their text (a pure function of it), so an unchanged policy is parsed
+//! once, while every call still sees the policies stored at that moment.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::http::{HeaderMap, Method, Uri};
 use bosun_core::policy::{evaluate, Decision, PolicyDocument};
@@ -13,6 +20,27 @@ pub struct Caller {
     pub region: String,
     /// The request's signature: unique per signed request, the replay-cache key.
     pub signature: String,
+    /// The user's policies (name, JSON text) as stored when the call was authenticated.
+    policies: Vec<(String, String)>,
+}
+
+/// Most distinct policy texts kept parsed (the cache starts over past this).
+const PARSED_POLICIES_KEPT: usize = 1024;
+
+/// The parsed form of a policy text; `Err` for a text that does not parse.
+fn parsed(text: &str) -> Result<Arc<PolicyDocument>, String> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<PolicyDocument>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(p) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(text) {
+        return Ok(p.clone());
+    }
+    let doc = Arc::new(PolicyDocument::parse(text).map_err(|e| e.to_string())?);
+    let mut map = cache.lock().unwrap_or_else(|p| p.into_inner());
+    if map.len() >= PARSED_POLICIES_KEPT {
+        map.clear();
+    }
+    map.insert(text.to_string(), doc.clone());
+    Ok(doc)
 }
 
 fn region_is_valid(region: &str) -> bool {
@@ -58,7 +86,10 @@ pub fn authenticate(
     let sig_error = |e: sigv4::SigV4Error| ApiError::new(e.aws_error_code(), e.message());
     let (credential, signed_headers, signature) =
         sigv4::parse_authorization(&parts).map_err(sig_error)?;
-    let Some(key) = state.store.access_key(&credential.access_key_id)? else {
+    let Some((key, policies)) = state
+        .store
+        .access_key_and_policies(&credential.access_key_id)?
+    else {
         return Err(ApiError::new(
             "UnrecognizedClientException",
             "The security token included in the request is invalid.",
@@ -106,6 +137,7 @@ pub fn authenticate(
         user: key.user_name,
         region: verified.region,
         signature: signature.to_ascii_lowercase(),
+        policies,
     })
 }
 
@@ -116,7 +148,7 @@ pub fn authorize(
     action: &str,
     resource: &str,
 ) -> Result<(), ApiError> {
-    authorize_user(state, &caller.user, action, resource)
+    decide(state, &caller.user, &caller.policies, action, resource)
 }
 
 /// [`authorize`] for a user by name (handlers checking a second action, e.g. `kms:Decrypt`).
@@ -126,9 +158,25 @@ pub fn authorize_user(
     action: &str,
     resource: &str,
 ) -> Result<(), ApiError> {
-    let mut policies = Vec::new();
-    for (name, text) in state.store.user_policies(user)? {
-        match PolicyDocument::parse(&text) {
+    decide(
+        state,
+        user,
+        &state.store.user_policies(user)?,
+        action,
+        resource,
+    )
+}
+
+fn decide(
+    state: &AppState,
+    user: &str,
+    stored: &[(String, String)],
+    action: &str,
+    resource: &str,
+) -> Result<(), ApiError> {
+    let mut policies = Vec::with_capacity(stored.len());
+    for (name, text) in stored {
+        match parsed(text) {
             Ok(p) => policies.push(p),
             // A stored policy that no longer parses grants nothing.
             Err(e) => {

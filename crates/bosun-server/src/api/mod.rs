@@ -55,9 +55,27 @@ pub struct Ctx<'a> {
     pub request_id: String,
     /// The caller's address (for audit records written by handlers).
     pub source: String,
+    /// The `Allowed` audit record of a mutating call, for a handler that writes it in the same
+    /// transaction as its change ([`Ctx::audit_in_change`]).
+    audit: Option<AuditRecord>,
+    /// Set once the handler's transaction committed that record; the pipeline then writes none.
+    audited: std::cell::Cell<bool>,
 }
 
 impl Ctx<'_> {
+    /// Write this call's audit record inside the store transaction `change` commits (one disk
+    /// sync instead of two). `change` gets the record (`None` for calls that are not audited)
+    /// and must append it in its transaction; when it returns `Ok` the pipeline writes no
+    /// second record, and when it fails the pipeline audits the failure as usual.
+    pub fn audit_in_change<T>(
+        &self,
+        change: impl FnOnce(Option<&AuditRecord>) -> bosun_store::Result<T>,
+    ) -> bosun_store::Result<T> {
+        let out = change(self.audit.as_ref())?;
+        self.audited.set(self.audit.is_some());
+        Ok(out)
+    }
+
     pub fn scope(&self) -> Scope {
         Scope::new(self.region.clone(), self.state.config.account_id.clone())
     }
@@ -221,6 +239,25 @@ fn serve(
         }
         Err(e) => return ApiError::serialization(format!("Malformed JSON: {e}")).into_response(),
     };
+    let scope = Scope::new(caller.region.clone(), state.config.account_id.clone());
+    let resource = ops::resource_arn(&scope, op.name, &input);
+    let action = format!("ssm:{}", op.name);
+    let record = |outcome: String| AuditRecord {
+        time_ms: now,
+        principal: caller.user.clone(),
+        action: action.clone(),
+        region: caller.region.clone(),
+        resource: resource.clone(),
+        request_id: request_id.to_string(),
+        source: source.to_string(),
+        outcome,
+        detail: String::new(),
+    };
+    let audit = |outcome: String| {
+        if let Err(e) = state.store.append_audit(&record(outcome)) {
+            tracing::error!(error = %e, "could not write an audit record");
+        }
+    };
     let ctx = Ctx {
         state,
         region: caller.region.clone(),
@@ -229,24 +266,8 @@ fn serve(
         base_url: base_url(state, uri, headers),
         request_id: request_id.to_string(),
         source: source.to_string(),
-    };
-    let resource = ops::resource_arn(&ctx.scope(), op.name, &input);
-    let action = format!("ssm:{}", op.name);
-    let audit = |outcome: String| {
-        let record = AuditRecord {
-            time_ms: now,
-            principal: caller.user.clone(),
-            action: action.clone(),
-            region: caller.region.clone(),
-            resource: resource.clone(),
-            request_id: request_id.to_string(),
-            source: source.to_string(),
-            outcome,
-            detail: String::new(),
-        };
-        if let Err(e) = state.store.append_audit(&record) {
-            tracing::error!(error = %e, "could not write an audit record");
-        }
+        audit: op.mutating.then(|| record("Allowed".into())),
+        audited: std::cell::Cell::new(false),
     };
     if let Err(e) = auth::authorize(state, &caller, &action, &resource) {
         audit("Denied".into());
@@ -278,10 +299,12 @@ fn serve(
         Err(e) => (e.status, e.body(), Some(e.code)),
     };
     if op.mutating {
-        audit(match &result {
-            Ok(_) => "Allowed".into(),
-            Err(e) => format!("Failed:{}", e.code),
-        });
+        if !ctx.audited.get() {
+            audit(match &result {
+                Ok(_) => "Allowed".into(),
+                Err(e) => format!("Failed:{}", e.code),
+            });
+        }
         state.replay.complete(
             &caller.signature,
             CachedResponse {

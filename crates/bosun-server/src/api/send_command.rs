@@ -431,9 +431,11 @@ pub fn send_command(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
             });
         }
     }
-    ctx.state
-        .store
-        .create_command(&record, &invocations, &plugins)?;
+    ctx.audit_in_change(|audit| {
+        ctx.state
+            .store
+            .create_command_audited(&record, &invocations, &plugins, audit)
+    })?;
     ctx.state.orchestrator.kick();
     Ok(json!({ "Command": command_json(ctx, &record) }))
 }
