@@ -4,6 +4,9 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::{Result, Store, StoreError};
 
+/// A user's policy: its name and its JSON text.
+pub type NamedPolicy = (String, String);
+
 /// A user (principal) of the API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRecord {
@@ -71,12 +74,12 @@ impl Store {
         access_key_in(&self.conn(), access_key_id)
     }
 
-    /// An active access key and its user's policies (name, JSON text), read together: what
+    /// An active access key and its user's policies, read together: what
     /// authenticating and authorizing one API call needs, in one visit to the database.
     pub fn access_key_and_policies(
         &self,
         access_key_id: &str,
-    ) -> Result<Option<(AccessKeyRecord, Vec<(String, String)>)>> {
+    ) -> Result<Option<(AccessKeyRecord, Vec<NamedPolicy>)>> {
         let conn = self.conn();
         let Some(key) = access_key_in(&conn, access_key_id)? else {
             return Ok(None);
