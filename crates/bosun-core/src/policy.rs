@@ -507,7 +507,7 @@ mod tests {
     #[test]
     fn no_policies_is_implicit_deny() {
         assert_eq!(
-            evaluate(&[], "ssm:ListCommands", "*"),
+            evaluate::<PolicyDocument>(&[], "ssm:ListCommands", "*"),
             Decision::ImplicitDeny
         );
     }

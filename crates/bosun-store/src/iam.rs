@@ -20,6 +20,9 @@ pub struct AccessKeyRecord {
     pub active: bool,
 }
 
+/// A policy attached to a user: (policy name, JSON text).
+pub type NamedPolicy = (String, String);
+
 impl Store {
     /// Create a user; `AlreadyExists` if the name is taken.
     pub fn create_user(&self, name: &str, now_ms: i64) -> Result<()> {
@@ -76,7 +79,7 @@ impl Store {
     pub fn access_key_and_policies(
         &self,
         access_key_id: &str,
-    ) -> Result<Option<(AccessKeyRecord, Vec<(String, String)>)>> {
+    ) -> Result<Option<(AccessKeyRecord, Vec<NamedPolicy>)>> {
         let conn = self.conn();
         let Some(key) = access_key_in(&conn, access_key_id)? else {
             return Ok(None);
