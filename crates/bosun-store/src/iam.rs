@@ -23,6 +23,9 @@ pub struct AccessKeyRecord {
     pub active: bool,
 }
 
+/// A policy attached to a user: (policy name, JSON text).
+pub type NamedPolicy = (String, String);
+
 impl Store {
     /// Create a user; `AlreadyExists` if the name is taken.
     pub fn create_user(&self, name: &str, now_ms: i64) -> Result<()> {

@@ -139,6 +139,9 @@ async fn activation(s: &Server, limit: i32, tag: &str) -> anyhow::Result<(String
         .client
         .create_activation()
         .iam_role("bench")
+        // A distinct request each time: an identical signed request within a second is a
+        // replay and returns the first activation.
+        .description(format!("bench {tag} {:?}", Instant::now()))
         .registration_limit(limit)
         .tags(Tag::builder().key("bench").value(tag).build()?)
         .send()
