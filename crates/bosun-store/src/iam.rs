@@ -4,9 +4,6 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::{Result, Store, StoreError};
 
-/// A user's policy: its name and its JSON text.
-pub type NamedPolicy = (String, String);
-
 /// A user (principal) of the API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRecord {
