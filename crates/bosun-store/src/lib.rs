@@ -23,7 +23,7 @@ pub use activations::{ActivationRecord, RegisterOutcome};
 pub use audit::{AuditRecord, AuditVerification};
 pub use commands::{CommandRecord, InvocationRecord, PluginRecord};
 pub use documents::{AddVersion, DocumentRecord, DocumentVersionRecord};
-pub use iam::{AccessKeyRecord, UserRecord};
+pub use iam::{AccessKeyRecord, NamedPolicy, UserRecord};
 pub use instances::{InstanceRecord, NewInstance, NodeFacts};
 pub use parameter_policies::PolicyEvent;
 pub use parameters::{LabelOutcome, ParameterVersion, PutLimits, PutOutcome};

@@ -31,9 +31,14 @@ impl Plugin for DownloadContent {
     }
 }
 
-/// The file a download is written to: `name` in the destination folder.
+/// The file a download is written to (`name` in the destination folder), its folder created.
 fn destination(given: &str, downloads: &Path, name: &str) -> Result<PathBuf, String> {
-    Ok(confined_path(downloads, given)?.join(name))
+    let target = confined_path(downloads, given)?.join(name);
+    if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    Ok(target)
 }
 
 fn extension(format: &str) -> &'static str {
@@ -48,33 +53,8 @@ fn extension(format: &str) -> &'static str {
 pub fn run(job: &Job) -> Result<i32, String> {
     let spec = download_spec(&job.plan.inputs)?;
     let limit = job.ctx.max_download_bytes;
-    let (name, source) = match (&spec.source, &job.plan.attachment) {
-        (DownloadSource::Http { url, .. }, _) => (file_name_from_url(url), url.clone()),
-        (
-            DownloadSource::Document(_),
-            Some(Attachment::Document {
-                name,
-                version,
-                format,
-                ..
-            }),
-        ) => (
-            format!("{name}.{}", extension(format)),
-            format!("document {name} (version {version})"),
-        ),
-        (DownloadSource::Document(r), _) => {
-            return Err(format!(
-            "the server sent no content for document {}; it is resolved when the command is sent",
-            r.name
-        ))
-        }
-    };
-    let target = destination(&spec.destination, &job.ctx.downloads, &name)?;
-    if let Some(parent) = target.parent() {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-    }
-    let bytes = match (&spec.source, &job.plan.attachment) {
+    let folder = |name: &str| destination(&spec.destination, &job.ctx.downloads, name);
+    let (source, target, bytes) = match (&spec.source, &job.plan.attachment) {
         (
             DownloadSource::Http {
                 url,
@@ -82,17 +62,34 @@ pub fn run(job: &Job) -> Result<i32, String> {
                 allow_insecure,
             },
             _,
-        ) => fetch::http_to_file(url, basic_auth.as_ref(), *allow_insecure, &target, limit)?,
-        (_, Some(Attachment::Document { content, .. })) => {
-            let len = content.len() as u64;
-            if len > limit {
+        ) => {
+            let target = folder(&file_name_from_url(url))?;
+            let bytes =
+                fetch::http_to_file(url, basic_auth.as_ref(), *allow_insecure, &target, limit)?;
+            (url.clone(), target, bytes)
+        }
+        (
+            DownloadSource::Document(_),
+            Some(Attachment::Document {
+                name,
+                version,
+                format,
+                content,
+            }),
+        ) => {
+            let source = format!("document {name} (version {version})");
+            if content.len() as u64 > limit {
                 return Err(fetch::too_large(&source, limit));
             }
+            let target = folder(&format!("{name}.{}", extension(format)))?;
             bosun_fs::write_atomic(&target, content.as_bytes(), 0o600)
                 .map_err(|e| format!("cannot write {}: {e}", target.display()))?;
-            len
+            (source, target, content.len() as u64)
         }
-        _ => unreachable!("a document source without content returned above"),
+        (DownloadSource::Document(r), _) => return Err(format!(
+            "the server sent no content for document {}; it is resolved when the command is sent",
+            r.name
+        )),
     };
     println!(
         "Downloaded {source} to {} ({bytes} bytes).",
@@ -107,17 +104,20 @@ mod tests {
 
     #[test]
     fn destinations_are_folders_confined_unless_absolute() {
-        let d = Path::new("/state/cmd/@downloads");
+        let dir = tempfile::tempdir().unwrap();
+        let d = &dir.path().join("@downloads");
         assert_eq!(destination("", d, "a.sh").unwrap(), d.join("a.sh"));
         assert_eq!(destination("bin/", d, "a.sh").unwrap(), d.join("bin/a.sh"));
         assert_eq!(
             destination("tools", d, "a.sh").unwrap(),
             d.join("tools/a.sh")
         );
+        let absolute = dir.path().join("elsewhere");
         assert_eq!(
-            destination("/opt/x", d, "a.sh").unwrap(),
-            Path::new("/opt/x/a.sh")
+            destination(absolute.to_str().unwrap(), d, "a.sh").unwrap(),
+            absolute.join("a.sh")
         );
+        assert!(absolute.is_dir(), "the folder is created");
         assert!(destination("../../etc", d, "passwd").is_err());
     }
 }

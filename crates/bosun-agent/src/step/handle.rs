@@ -206,7 +206,9 @@ impl StepHandle {
         }))
     }
 
-    /// Wait for the step to be over, looking every 50 ms (see [`StepHandle::try_wait`]).
+    /// Wait for the step to be over, looking for `exit.json` every 5 ms at first and every
+    /// 50 ms later (see [`StepHandle::try_wait`]). The supervisor is not this process's child
+    /// after an agent restart, so the file it writes is the signal; there is nothing to wait on.
     pub async fn wait(&self) -> io::Result<StepExit> {
         let mut pause = POLL_FIRST;
         loop {

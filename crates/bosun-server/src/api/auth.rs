@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use axum::http::{HeaderMap, Method, Uri};
 use bosun_core::policy::{evaluate, Decision, PolicyDocument};
 use bosun_core::sigv4::{self, RequestParts};
+use bosun_store::NamedPolicy;
 
 use crate::api::error::ApiError;
 use crate::state::AppState;
@@ -21,7 +22,7 @@ pub struct Caller {
     /// The request's signature: unique per signed request, the replay-cache key.
     pub signature: String,
     /// The user's policies (name, JSON text) as stored when the call was authenticated.
-    policies: Vec<(String, String)>,
+    policies: Vec<NamedPolicy>,
 }
 
 /// Most distinct policy texts kept parsed (the cache starts over past this).
@@ -170,7 +171,7 @@ pub fn authorize_user(
 fn decide(
     state: &AppState,
     user: &str,
-    stored: &[(String, String)],
+    stored: &[NamedPolicy],
     action: &str,
     resource: &str,
 ) -> Result<(), ApiError> {
