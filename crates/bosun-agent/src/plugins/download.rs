@@ -86,10 +86,12 @@ pub fn run(job: &Job) -> Result<i32, String> {
                 .map_err(|e| format!("cannot write {}: {e}", target.display()))?;
             (source, target, content.len() as u64)
         }
-        (DownloadSource::Document(r), _) => return Err(format!(
+        (DownloadSource::Document(r), _) => {
+            return Err(format!(
             "the server sent no content for document {}; it is resolved when the command is sent",
             r.name
-        )),
+        ))
+        }
     };
     println!(
         "Downloaded {source} to {} ({bytes} bytes).",
