@@ -70,12 +70,13 @@ impl Store {
 
     /// Every activation of a region, ordered by id.
     pub fn list_activations(&self, region: &str) -> Result<Vec<ActivationRecord>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {COLUMNS} FROM activations WHERE region = ?1 ORDER BY activation_id"
-        ))?;
-        let rows = stmt.query_map([region], from_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.read(|conn| {
+            let mut stmt = conn.prepare(&format!(
+                "SELECT {COLUMNS} FROM activations WHERE region = ?1 ORDER BY activation_id"
+            ))?;
+            let rows = stmt.query_map([region], from_row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
     }
 
     /// Delete an activation; `false` when it did not exist. Registered nodes stay registered.
@@ -150,16 +151,17 @@ impl Store {
         region: &str,
         activation_id: &str,
     ) -> Result<Option<ActivationRecord>> {
-        let conn = self.conn();
-        Ok(conn
-            .query_row(
-                &format!(
-                    "SELECT {COLUMNS} FROM activations WHERE region = ?1 AND activation_id = ?2"
-                ),
-                params![region, activation_id],
-                from_row,
-            )
-            .optional()?)
+        self.read(|conn| {
+            Ok(conn
+                .query_row(
+                    &format!(
+                        "SELECT {COLUMNS} FROM activations WHERE region = ?1 AND activation_id = ?2"
+                    ),
+                    params![region, activation_id],
+                    from_row,
+                )
+                .optional()?)
+        })
     }
 }
 

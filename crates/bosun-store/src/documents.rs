@@ -122,23 +122,25 @@ impl Store {
     }
 
     pub fn get_document(&self, region: &str, name: &str) -> Result<Option<DocumentRecord>> {
-        Ok(self
-            .conn()
-            .query_row(
-                &format!("SELECT {DOC_COLS} FROM documents WHERE region = ?1 AND name = ?2"),
-                params![region, name],
-                doc_from_row,
-            )
-            .optional()?)
+        self.read(|conn| {
+            Ok(conn
+                .query_row(
+                    &format!("SELECT {DOC_COLS} FROM documents WHERE region = ?1 AND name = ?2"),
+                    params![region, name],
+                    doc_from_row,
+                )
+                .optional()?)
+        })
     }
 
     pub fn list_documents(&self, region: &str) -> Result<Vec<DocumentRecord>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {DOC_COLS} FROM documents WHERE region = ?1 ORDER BY name"
-        ))?;
-        let rows = stmt.query_map([region], doc_from_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.read(|conn| {
+            let mut stmt = conn.prepare(&format!(
+                "SELECT {DOC_COLS} FROM documents WHERE region = ?1 ORDER BY name"
+            ))?;
+            let rows = stmt.query_map([region], doc_from_row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
     }
 
     pub fn document_version(
@@ -147,14 +149,15 @@ impl Store {
         name: &str,
         version: i64,
     ) -> Result<Option<DocumentVersionRecord>> {
-        Ok(self
-            .conn()
-            .query_row(
-                &format!("SELECT {VER_COLS} FROM document_versions WHERE region = ?1 AND name = ?2 AND version = ?3"),
-                params![region, name, version],
-                ver_from_row,
-            )
-            .optional()?)
+        self.read(|conn| {
+            Ok(conn
+                .query_row(
+                    &format!("SELECT {VER_COLS} FROM document_versions WHERE region = ?1 AND name = ?2 AND version = ?3"),
+                    params![region, name, version],
+                    ver_from_row,
+                )
+                .optional()?)
+        })
     }
 
     pub fn document_versions(
@@ -162,12 +165,13 @@ impl Store {
         region: &str,
         name: &str,
     ) -> Result<Vec<DocumentVersionRecord>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {VER_COLS} FROM document_versions WHERE region = ?1 AND name = ?2 ORDER BY version"
-        ))?;
-        let rows = stmt.query_map(params![region, name], ver_from_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.read(|conn| {
+            let mut stmt = conn.prepare(&format!(
+                "SELECT {VER_COLS} FROM document_versions WHERE region = ?1 AND name = ?2 ORDER BY version"
+            ))?;
+            let rows = stmt.query_map(params![region, name], ver_from_row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
     }
 
     /// Add the next version (numbered latest + 1), refusing duplicate content or version names.
@@ -269,10 +273,11 @@ impl Store {
 
     /// Account ids a document is shared with, with the shared version.
     pub fn document_shares(&self, region: &str, name: &str) -> Result<Vec<(String, String)>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT account_id, shared_version FROM document_shares WHERE region = ?1 AND name = ?2 ORDER BY account_id")?;
-        let rows = stmt.query_map(params![region, name], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.read(|conn| {
+            let mut stmt = conn.prepare("SELECT account_id, shared_version FROM document_shares WHERE region = ?1 AND name = ?2 ORDER BY account_id")?;
+            let rows = stmt.query_map(params![region, name], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
     }
 
     /// Add and remove shares in one transaction.

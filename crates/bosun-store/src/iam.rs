@@ -37,15 +37,16 @@ impl Store {
     }
 
     pub fn list_users(&self) -> Result<Vec<UserRecord>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT name, created_ms FROM users ORDER BY name")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(UserRecord {
-                name: r.get(0)?,
-                created_ms: r.get(1)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.read(|conn| {
+            let mut stmt = conn.prepare("SELECT name, created_ms FROM users ORDER BY name")?;
+            let rows = stmt.query_map([], |r| {
+                Ok(UserRecord {
+                    name: r.get(0)?,
+                    created_ms: r.get(1)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
     }
 
     /// Give a user a new access key.
@@ -71,7 +72,7 @@ impl Store {
 
     /// Look up an active access key.
     pub fn access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>> {
-        access_key_in(&self.conn(), access_key_id)
+        self.read(|conn| access_key_in(conn, access_key_id))
     }
 
     /// An active access key and its user's policies, read together: what
@@ -80,12 +81,13 @@ impl Store {
         &self,
         access_key_id: &str,
     ) -> Result<Option<(AccessKeyRecord, Vec<NamedPolicy>)>> {
-        let conn = self.conn();
-        let Some(key) = access_key_in(&conn, access_key_id)? else {
-            return Ok(None);
-        };
-        let policies = policies_in(&conn, &key.user_name)?;
-        Ok(Some((key, policies)))
+        self.read(|conn| {
+            let Some(key) = access_key_in(conn, access_key_id)? else {
+                return Ok(None);
+            };
+            let policies = policies_in(conn, &key.user_name)?;
+            Ok(Some((key, policies)))
+        })
     }
 
     /// Attach (or replace) a named inline policy on a user.
@@ -118,7 +120,7 @@ impl Store {
 
     /// The policy documents attached to a user: (name, JSON text).
     pub fn user_policies(&self, user_name: &str) -> Result<Vec<(String, String)>> {
-        policies_in(&self.conn(), user_name)
+        self.read(|conn| policies_in(conn, user_name))
     }
 }
 

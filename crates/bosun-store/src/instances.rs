@@ -86,24 +86,26 @@ pub(crate) fn insert(tx: &Transaction, n: &NewInstance) -> rusqlite::Result<()> 
 impl Store {
     /// A node by id, in any region (ids are globally unique).
     pub fn get_instance(&self, instance_id: &str) -> Result<Option<InstanceRecord>> {
-        let conn = self.conn();
-        Ok(conn
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM instances WHERE instance_id = ?1"),
-                [instance_id],
-                from_row,
-            )
-            .optional()?)
+        self.read(|conn| {
+            Ok(conn
+                .query_row(
+                    &format!("SELECT {COLUMNS} FROM instances WHERE instance_id = ?1"),
+                    [instance_id],
+                    from_row,
+                )
+                .optional()?)
+        })
     }
 
     /// Every node of a region, ordered by id.
     pub fn list_instances(&self, region: &str) -> Result<Vec<InstanceRecord>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {COLUMNS} FROM instances WHERE region = ?1 ORDER BY instance_id"
-        ))?;
-        let rows = stmt.query_map([region], from_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.read(|conn| {
+            let mut stmt = conn.prepare(&format!(
+                "SELECT {COLUMNS} FROM instances WHERE region = ?1 ORDER BY instance_id"
+            ))?;
+            let rows = stmt.query_map([region], from_row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
     }
 
     /// Record fresh host facts and a ping time for a connected node.

@@ -11,6 +11,7 @@ mod iam;
 mod instances;
 mod parameter_policies;
 mod parameters;
+mod readers;
 mod schema;
 mod tags;
 
@@ -18,6 +19,8 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::Connection;
+
+use readers::Readers;
 
 pub use activations::{ActivationRecord, RegisterOutcome};
 pub use audit::{AuditRecord, AuditVerification};
@@ -45,10 +48,13 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
-/// The database. Cheap to share behind an `Arc`; calls are serialised on one connection,
-/// which is what SQLite does for writers anyway.
+/// The database. Cheap to share behind an `Arc`. Changes are serialised on one connection,
+/// which is what SQLite does for writers anyway; reads of a database file run on read-only
+/// connections beside it ([`readers`]), so they never wait for a writer's disk sync.
 pub struct Store {
     conn: Mutex<Connection>,
+    /// `None` for an in-memory database, whose contents only its own connection sees.
+    readers: Option<Readers>,
 }
 
 impl Store {
@@ -56,7 +62,9 @@ impl Store {
     pub fn open(path: &Path) -> Result<Self> {
         let conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        Self::init(conn)
+        let mut store = Self::init(conn)?;
+        store.readers = Some(Readers::new(path));
+        Ok(store)
     }
 
     /// A private in-memory database, for tests.
@@ -71,6 +79,7 @@ impl Store {
         schema::migrate(&conn)?;
         Ok(Self {
             conn: Mutex::new(conn),
+            readers: None,
         })
     }
 
@@ -78,5 +87,14 @@ impl Store {
         // A panic while holding the lock cannot leave SQLite half-written (transactions roll
         // back on drop), so a poisoned lock is safe to keep using.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Run a read on one consistent snapshot of the last commit, off the writer's connection
+    /// when the database is a file.
+    fn read<T>(&self, read: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        match &self.readers {
+            Some(readers) => readers.read(read),
+            None => read(&self.conn()),
+        }
     }
 }

@@ -106,6 +106,22 @@ fn with_labels(
     Ok(v)
 }
 
+/// One version of a parameter with its labels, read on `conn`.
+fn version_in(
+    conn: &rusqlite::Connection,
+    region: &str,
+    key: &str,
+    version: i64,
+) -> rusqlite::Result<Option<ParameterVersion>> {
+    let v = conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM {FROM} WHERE v.region = ?1 AND v.key = ?2 AND v.version = ?3"
+        ))?
+        .query_row(params![region, key, version], from_row)
+        .optional()?;
+    v.map(|v| with_labels(conn, v)).transpose()
+}
+
 pub(crate) fn latest_version(
     tx: &Transaction,
     region: &str,
@@ -196,12 +212,13 @@ impl Store {
 
     /// The latest version of a parameter, with its labels.
     pub fn parameter(&self, region: &str, key: &str) -> Result<Option<ParameterVersion>> {
-        let conn = self.conn();
-        let v = conn
-            .prepare_cached(&format!("SELECT {COLUMNS} FROM {FROM} WHERE v.region = ?1 AND v.key = ?2 AND v.version = p.latest_version"))?
-            .query_row(params![region, key], from_row)
-            .optional()?;
-        Ok(v.map(|v| with_labels(&conn, v)).transpose()?)
+        self.read(|conn| {
+            let v = conn
+                .prepare_cached(&format!("SELECT {COLUMNS} FROM {FROM} WHERE v.region = ?1 AND v.key = ?2 AND v.version = p.latest_version"))?
+                .query_row(params![region, key], from_row)
+                .optional()?;
+            Ok(v.map(|v| with_labels(conn, v)).transpose()?)
+        })
     }
 
     /// One version of a parameter; `Ok(None)` when the version (or parameter) is unknown.
@@ -211,12 +228,7 @@ impl Store {
         key: &str,
         version: i64,
     ) -> Result<Option<ParameterVersion>> {
-        let conn = self.conn();
-        let v = conn
-            .prepare_cached(&format!("SELECT {COLUMNS} FROM {FROM} WHERE v.region = ?1 AND v.key = ?2 AND v.version = ?3"))?
-            .query_row(params![region, key, version], from_row)
-            .optional()?;
-        Ok(v.map(|v| with_labels(&conn, v)).transpose()?)
+        self.read(|conn| Ok(version_in(conn, region, key, version)?))
     }
 
     /// The version carrying `label`, if any.
@@ -226,51 +238,55 @@ impl Store {
         key: &str,
         label: &str,
     ) -> Result<Option<ParameterVersion>> {
-        let version: Option<i64> = self
-            .conn()
-            .prepare_cached(
-                "SELECT version FROM parameter_labels WHERE region = ?1 AND key = ?2 AND label = ?3",
-            )?
-            .query_row(params![region, key, label], |r| r.get(0))
-            .optional()?;
-        match version {
-            Some(v) => self.parameter_version(region, key, v),
-            None => Ok(None),
-        }
+        self.read(|conn| {
+            let version: Option<i64> = conn
+                .prepare_cached(
+                    "SELECT version FROM parameter_labels WHERE region = ?1 AND key = ?2 AND label = ?3",
+                )?
+                .query_row(params![region, key, label], |r| r.get(0))
+                .optional()?;
+            match version {
+                Some(v) => Ok(version_in(conn, region, key, v)?),
+                None => Ok(None),
+            }
+        })
     }
 
     /// Every kept version of a parameter, oldest first, with labels.
     pub fn parameter_history(&self, region: &str, key: &str) -> Result<Vec<ParameterVersion>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {COLUMNS} FROM {FROM} WHERE v.region = ?1 AND v.key = ?2 ORDER BY v.version"
-        ))?;
-        let rows = stmt.query_map(params![region, key], from_row)?;
-        let list = rows.collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(list
-            .into_iter()
-            .map(|v| with_labels(&conn, v))
-            .collect::<rusqlite::Result<_>>()?)
+        self.read(|conn| {
+            let mut stmt = conn.prepare(&format!(
+                "SELECT {COLUMNS} FROM {FROM} WHERE v.region = ?1 AND v.key = ?2 ORDER BY v.version"
+            ))?;
+            let rows = stmt.query_map(params![region, key], from_row)?;
+            let list = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(list
+                .into_iter()
+                .map(|v| with_labels(conn, v))
+                .collect::<rusqlite::Result<_>>()?)
+        })
     }
 
     /// The latest version of every parameter in a region, ordered by key (labels not filled).
     pub fn list_parameters(&self, region: &str) -> Result<Vec<ParameterVersion>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {COLUMNS} FROM {FROM} WHERE v.region = ?1 AND v.version = p.latest_version ORDER BY v.key"
-        ))?;
-        let rows = stmt.query_map([region], from_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.read(|conn| {
+            let mut stmt = conn.prepare(&format!(
+                "SELECT {COLUMNS} FROM {FROM} WHERE v.region = ?1 AND v.version = p.latest_version ORDER BY v.key"
+            ))?;
+            let rows = stmt.query_map([region], from_row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
     }
 
     /// Every label in a region: (key, label, version).
     pub fn parameter_labels(&self, region: &str) -> Result<Vec<(String, String, i64)>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT key, label, version FROM parameter_labels WHERE region = ?1 ORDER BY key, label",
-        )?;
-        let rows = stmt.query_map([region], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.read(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT key, label, version FROM parameter_labels WHERE region = ?1 ORDER BY key, label",
+            )?;
+            let rows = stmt.query_map([region], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
     }
 
     /// Delete a parameter with all its versions, labels and tags. `Ok(false)`: it did not exist.

@@ -44,7 +44,7 @@ impl Store {
         resource_type: &str,
         resource_id: &str,
     ) -> Result<Vec<(String, String)>> {
-        Ok(get_tags(&self.conn(), region, resource_type, resource_id)?)
+        self.read(|conn| Ok(get_tags(conn, region, resource_type, resource_id)?))
     }
 
     /// Tags of every resource of a type in a region: (resource id, key, value).
@@ -53,14 +53,15 @@ impl Store {
         region: &str,
         resource_type: &str,
     ) -> Result<Vec<(String, String, String)>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT resource_id, key, value FROM tags WHERE region = ?1 AND resource_type = ?2 ORDER BY resource_id, key",
-        )?;
-        let rows = stmt.query_map(params![region, resource_type], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT resource_id, key, value FROM tags WHERE region = ?1 AND resource_type = ?2 ORDER BY resource_id, key",
+            )?;
+            let rows = stmt.query_map(params![region, resource_type], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
     }
 
     /// Add or overwrite tags, refusing (and changing nothing) if the resource would end up

@@ -190,6 +190,28 @@ pub const OPERATIONS: &[Operation] = &[
     },
 ];
 
+/// Whether a permitted, non-mutating call may run on the request's async thread: its handler
+/// only reads the store (on read connections, which never wait for the writer) and writes
+/// nothing, not even an audit record. Decrypting a SecureString writes a `kms:Decrypt` audit
+/// record, so reads that ask for decryption run on the blocking pool.
+pub fn runs_inline(op: &Operation, input: &Value) -> bool {
+    match op.name {
+        "GetParameter" | "GetParameters" | "GetParametersByPath" | "GetParameterHistory" => {
+            input.get("WithDecryption").and_then(Value::as_bool) != Some(true)
+        }
+        "DescribeParameters"
+        | "DescribeInstanceInformation"
+        | "DescribeActivations"
+        | "GetDocument"
+        | "DescribeDocument"
+        | "DescribeDocumentPermission"
+        | "ListDocuments"
+        | "ListDocumentVersions"
+        | "ListTagsForResource" => true,
+        _ => false,
+    }
+}
+
 pub fn find(name: &str) -> Option<&'static Operation> {
     OPERATIONS.iter().find(|o| o.name == name)
 }

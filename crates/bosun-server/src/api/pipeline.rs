@@ -1,0 +1,241 @@
+//! One API call from bytes to response: admit (signature, operation, body, policy), then run
+//! (replay guard, handler, audit).
+//!
+//! Admitting never writes, so it runs on the request's own async thread. A call that only reads
+//! the store ([`ops::runs_inline`]) then runs there too: reads use read-only connections that
+//! never wait for the writer, and handing such a call to the blocking pool cost about a third of
+//! its CPU in context switches. Everything that may write or wait (mutating calls, denials,
+//! which are audited, decryption, which is audited) runs on the blocking pool.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use bosun_core::arn::Scope;
+use bosun_store::AuditRecord;
+use serde_json::Value;
+
+use super::auth::{self, Caller};
+use super::error::ApiError;
+use super::ops::{self, Operation};
+use super::replay::{CachedResponse, Claim};
+use super::{aws_operations, base_url, cached_response, Ctx};
+use crate::state::{now_ms, AppState};
+
+const TARGET_PREFIX: &str = "AmazonSSM.";
+
+/// Axum handler for `POST /`.
+pub async fn handle(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => {
+            return ApiError::new(
+                "RequestEntityTooLargeException",
+                format!("The request body was refused: {e}"),
+            )
+            .with_status(e.status())
+            .into_response()
+        }
+    };
+    let request_id = bosun_core::ids::uuid_v4(crate::state::random_bytes());
+    let call = match admit(&state, &method, &uri, &headers, &body) {
+        Ok(call) => call,
+        Err(e) => return e.into_response(),
+    };
+    let call = Call {
+        source: peer.ip().to_string(),
+        request_id,
+        ..call
+    };
+    if call.decision.is_ok() && !call.op.mutating && ops::runs_inline(call.op, &call.input) {
+        return run(&state, call, true);
+    }
+    let work = tokio::task::spawn_blocking(move || run(&state, call, false));
+    match work.await {
+        Ok(r) => r,
+        Err(e) => ApiError::internal(format!("handler panicked: {e}")).into_response(),
+    }
+}
+
+/// An authenticated call to a known operation, with its policy decision taken.
+struct Call {
+    caller: Caller,
+    op: &'static Operation,
+    input: Value,
+    action: String,
+    resource: String,
+    base_url: String,
+    now_ms: i64,
+    /// `Err(AccessDeniedException)` when the caller's policies do not allow the call.
+    decision: Result<(), ApiError>,
+    source: String,
+    request_id: String,
+}
+
+/// Everything that decides whether a call may run, without writing anything.
+fn admit(
+    state: &AppState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Call, ApiError> {
+    let now = now_ms();
+    let caller = auth::authenticate(state, method, uri, headers, body, now, true)?;
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let Some(op_name) = target.strip_prefix(TARGET_PREFIX) else {
+        return Err(ApiError::new(
+            "UnknownOperationException",
+            format!("Unknown target: '{target}'"),
+        ));
+    };
+    let Some(op) = ops::find(op_name) else {
+        let message = if aws_operations::AWS_SSM_OPERATIONS.contains(&op_name) {
+            format!(
+                "{op_name} is part of the SSM API but this Bosun server does not implement it yet"
+            )
+        } else {
+            format!("Unknown operation: {op_name}")
+        };
+        return Err(ApiError::new("UnknownOperationException", message));
+    };
+    let input: Value = match serde_json::from_slice(if body.is_empty() { b"{}" } else { body }) {
+        Ok(v @ Value::Object(_)) => v,
+        Ok(_) => {
+            return Err(ApiError::serialization(
+                "The request body must be a JSON object",
+            ))
+        }
+        Err(e) => return Err(ApiError::serialization(format!("Malformed JSON: {e}"))),
+    };
+    let scope = Scope::new(caller.region.clone(), state.config.account_id.clone());
+    let resource = ops::resource_arn(&scope, op.name, &input);
+    let action = format!("ssm:{}", op.name);
+    let decision = auth::authorize(state, &caller, &action, &resource);
+    Ok(Call {
+        caller,
+        op,
+        input,
+        action,
+        resource,
+        base_url: base_url(state, uri, headers),
+        now_ms: now,
+        decision,
+        source: String::new(),
+        request_id: String::new(),
+    })
+}
+
+/// Run an admitted call: audit a denial, guard against replays, run the handler, audit the
+/// outcome of a mutating call. `inline` is set when the call runs on an async thread, where it
+/// must not write (checked in debug builds).
+fn run(state: &AppState, call: Call, inline: bool) -> Response {
+    let Call {
+        caller,
+        op,
+        input,
+        action,
+        resource,
+        base_url,
+        now_ms: now,
+        decision,
+        source,
+        request_id,
+    } = call;
+    let record = |outcome: String| AuditRecord {
+        time_ms: now,
+        principal: caller.user.clone(),
+        action: action.clone(),
+        region: caller.region.clone(),
+        resource: resource.clone(),
+        request_id: request_id.clone(),
+        source: source.clone(),
+        outcome,
+        detail: String::new(),
+    };
+    let audit = |outcome: String| {
+        debug_assert!(
+            !inline,
+            "{} wrote an audit record on an async thread",
+            op.name
+        );
+        if let Err(e) = state.store.append_audit(&record(outcome)) {
+            tracing::error!(error = %e, "could not write an audit record");
+        }
+    };
+    if let Err(e) = decision {
+        audit("Denied".into());
+        return e.into_response();
+    }
+    let ctx = Ctx {
+        state,
+        region: caller.region.clone(),
+        principal: caller.user.clone(),
+        now_ms: now,
+        base_url,
+        request_id: request_id.clone(),
+        source: source.clone(),
+        audit: op.mutating.then(|| record("Allowed".into())),
+        audited: std::cell::Cell::new(false),
+        inline,
+    };
+    if op.mutating {
+        match state.replay.claim(&caller.signature, now) {
+            Claim::New => {}
+            Claim::Done(cached) => return cached_response(cached),
+            Claim::InFlight => {
+                return ApiError::new(
+                    "ThrottlingException",
+                    "An identical request is still being processed",
+                )
+                .into_response()
+            }
+            Claim::Full => {
+                return ApiError::new(
+                    "ThrottlingException",
+                    "Too many mutating requests; retry shortly",
+                )
+                .into_response()
+            }
+        }
+    }
+    let result = (op.handler)(&ctx, input);
+    let (status, body, error_type) = match &result {
+        Ok(v) => (StatusCode::OK, v.to_string(), None),
+        Err(e) => (e.status, e.body(), Some(e.code)),
+    };
+    if op.mutating {
+        if !ctx.audited.get() {
+            audit(match &result {
+                Ok(_) => "Allowed".into(),
+                Err(e) => format!("Failed:{}", e.code),
+            });
+        }
+        state.replay.complete(
+            &caller.signature,
+            CachedResponse {
+                status: status.as_u16(),
+                body: body.clone(),
+                error_type,
+            },
+        );
+    }
+    tracing::debug!(op = op.name, principal = %caller.user, region = %caller.region, status = status.as_u16(), inline, "api call");
+    cached_response(CachedResponse {
+        status: status.as_u16(),
+        body,
+        error_type,
+    })
+}
