@@ -7,11 +7,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use aws_sdk_ssm::config::{BehaviorVersion, Credentials, Region};
-use aws_sdk_ssm::types::{ParameterType, Tag, Target};
+use aws_sdk_ssm::types::{Tag, Target};
 use clap::Parser;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
+
+mod throughput;
 
 #[derive(Parser)]
 struct Args {
@@ -39,8 +41,15 @@ struct Args {
 struct Server {
     child: Child,
     url: String,
+    /// `host:port` of the API.
+    addr: String,
+    access_key_id: String,
+    secret_access_key: String,
     client: aws_sdk_ssm::Client,
 }
+
+/// The region every benchmark call is signed for.
+const REGION: &str = "us-east-1";
 
 fn rss_kb(pid: u32, field: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
@@ -114,14 +123,17 @@ async fn start_server(args: &Args, name: &str) -> anyhow::Result<Server> {
             })
             .unwrap_or_default()
     };
+    let addr = addr.trim().to_string();
     let url = format!("http://{addr}");
+    let (access_key_id, secret_access_key) =
+        (get("aws_access_key_id"), get("aws_secret_access_key"));
     let config = aws_sdk_ssm::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .endpoint_url(&url)
-        .region(Region::new("us-east-1"))
+        .region(Region::new(REGION))
         .credentials_provider(Credentials::new(
-            get("aws_access_key_id"),
-            get("aws_secret_access_key"),
+            &access_key_id,
+            &secret_access_key,
             None,
             None,
             "bench",
@@ -130,6 +142,9 @@ async fn start_server(args: &Args, name: &str) -> anyhow::Result<Server> {
     Ok(Server {
         child,
         url,
+        addr,
+        access_key_id,
+        secret_access_key,
         client: aws_sdk_ssm::Client::from_conf(config),
     })
 }
@@ -519,111 +534,6 @@ async fn footprint(args: &Args) -> anyhow::Result<Value> {
     }))
 }
 
-/// The calls the throughput benchmark drives, by the name its figures carry.
-const THROUGHPUT_OPS: [&str; 4] = [
-    "GetParameter",
-    "GetParameter (SecureString, WithDecryption)",
-    "DescribeInstanceInformation",
-    "SendCommand",
-];
-
-/// One request of `op`; `Ok(false)` when the server answered with an error.
-async fn call(client: &aws_sdk_ssm::Client, op: &str, t: Instant) -> bool {
-    match op {
-        "GetParameter" => client
-            .get_parameter()
-            .name("/bench/plain")
-            .send()
-            .await
-            .is_ok_and(|o| o.parameter.is_some()),
-        "GetParameter (SecureString, WithDecryption)" => client
-            .get_parameter()
-            .name("/bench/secret")
-            .with_decryption(true)
-            .send()
-            .await
-            .is_ok_and(|o| o.parameter.and_then(|p| p.value).as_deref() == Some("s3cret")),
-        "SendCommand" => client
-            .send_command()
-            .document_name("AWS-RunShellScript")
-            .targets(
-                Target::builder()
-                    .key("tag:none")
-                    .values(format!("{t:?}"))
-                    .build(),
-            )
-            .parameters("commands", vec!["true".into()])
-            .send()
-            .await
-            .is_ok(),
-        _ => client.describe_instance_information().send().await.is_ok(),
-    }
-}
-
-/// K concurrent clients calling one operation for a fixed time: requests/s and latency, and
-/// the CPU used by the server and by this load generator (both share the machine's cores).
-async fn throughput(args: &Args, clients: usize) -> anyhow::Result<Value> {
-    let s = start_server(args, "api").await?;
-    let server_pid = s.child.id().unwrap_or(0);
-    let me = std::process::id();
-    for (name, kind, value) in [
-        ("/bench/plain", ParameterType::String, "plain value"),
-        ("/bench/secret", ParameterType::SecureString, "s3cret"),
-    ] {
-        s.client
-            .put_parameter()
-            .name(name)
-            .r#type(kind)
-            .value(value)
-            .send()
-            .await?;
-    }
-    let window = Duration::from_secs(if args.quick { 5 } else { 20 });
-    let mut results = serde_json::Map::new();
-    for op in THROUGHPUT_OPS {
-        let (server_cpu0, client_cpu0) = (cpu_seconds(server_pid), cpu_seconds(me));
-        let deadline = Instant::now() + window;
-        let mut tasks = Vec::new();
-        for _ in 0..clients {
-            let client = s.client.clone();
-            tasks.push(tokio::spawn(async move {
-                let (mut lat, mut errors) = (Vec::new(), 0u64);
-                while Instant::now() < deadline {
-                    let t = Instant::now();
-                    if call(&client, op, t).await {
-                        lat.push(t.elapsed().as_secs_f64() * 1000.0);
-                    } else {
-                        errors += 1;
-                    }
-                }
-                (lat, errors)
-            }));
-        }
-        let (mut all, mut errors) = (Vec::new(), 0);
-        for t in tasks {
-            let (lat, e) = t.await?;
-            all.extend(lat);
-            errors += e;
-        }
-        let secs = window.as_secs_f64();
-        all.sort_by(|a, b| a.total_cmp(b));
-        let n = all.len();
-        results.insert(
-            op.into(),
-            json!({
-                "clients": clients,
-                "requests_per_second": n as f64 / secs,
-                "errors": errors,
-                "p50_ms": all.get(n / 2).copied().unwrap_or(0.0),
-                "p99_ms": all.get(n * 99 / 100).copied().unwrap_or(0.0),
-                "server_cpu_cores": (cpu_seconds(server_pid) - server_cpu0) / secs,
-                "load_generator_cpu_cores": (cpu_seconds(me) - client_cpu0) / secs,
-            }),
-        );
-    }
-    Ok(Value::Object(results))
-}
-
 /// A benchmark's figures, or `base` with its error (said on stderr too): one failing
 /// benchmark does not cost the others' figures.
 fn recorded(mut base: Value, result: anyhow::Result<Value>) -> Value {
@@ -674,7 +584,7 @@ async fn main() -> anyhow::Result<()> {
     let mut api = Value::Null;
     if wanted("throughput") {
         eprintln!("API throughput…");
-        api = recorded(json!({}), throughput(&args, 16).await);
+        api = recorded(json!({}), throughput::run(&args, 16, runs).await);
     }
     let machine = json!({
         "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
