@@ -221,39 +221,34 @@ impl Store {
     }
 
     pub fn get_command(&self, region: &str, command_id: &str) -> Result<Option<CommandRecord>> {
-        self.read(|conn| {
-            Ok(conn
-                .query_row(
-                    &format!(
-                        "SELECT {CMD_COLS} FROM commands WHERE region = ?1 AND command_id = ?2"
-                    ),
-                    params![region, command_id],
-                    cmd_from_row,
-                )
-                .optional()?)
-        })
+        let conn = self.conn();
+        Ok(conn
+            .query_row(
+                &format!("SELECT {CMD_COLS} FROM commands WHERE region = ?1 AND command_id = ?2"),
+                params![region, command_id],
+                cmd_from_row,
+            )
+            .optional()?)
     }
 
     /// Commands of a region, newest first.
     pub fn list_commands(&self, region: &str) -> Result<Vec<CommandRecord>> {
-        self.read(|conn| {
-            let mut stmt = conn.prepare(&format!(
-                "SELECT {CMD_COLS} FROM commands WHERE region = ?1 ORDER BY requested_ms DESC, command_id"
-            ))?;
-            let rows = stmt.query_map([region], cmd_from_row)?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
-        })
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {CMD_COLS} FROM commands WHERE region = ?1 ORDER BY requested_ms DESC, command_id"
+        ))?;
+        let rows = stmt.query_map([region], cmd_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Commands that still have work to do (the orchestrator's worklist).
     pub fn active_commands(&self) -> Result<Vec<CommandRecord>> {
-        self.read(|conn| {
-            let mut stmt = conn.prepare(&format!(
-                "SELECT {CMD_COLS} FROM commands WHERE active = 1 ORDER BY requested_ms"
-            ))?;
-            let rows = stmt.query_map([], cmd_from_row)?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
-        })
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {CMD_COLS} FROM commands WHERE active = 1 ORDER BY requested_ms"
+        ))?;
+        let rows = stmt.query_map([], cmd_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Record a command's aggregate status and counts; `active = false` retires it.
@@ -279,13 +274,12 @@ impl Store {
     }
 
     pub fn invocations(&self, command_id: &str) -> Result<Vec<InvocationRecord>> {
-        self.read(|conn| {
-            let mut stmt = conn.prepare_cached(&format!(
-                "SELECT {INV_COLS} FROM invocations WHERE command_id = ?1 ORDER BY seq"
-            ))?;
-            let rows = stmt.query_map([command_id], inv_from_row)?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
-        })
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {INV_COLS} FROM invocations WHERE command_id = ?1 ORDER BY seq"
+        ))?;
+        let rows = stmt.query_map([command_id], inv_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     pub fn invocation(
@@ -293,28 +287,26 @@ impl Store {
         command_id: &str,
         instance_id: &str,
     ) -> Result<Option<InvocationRecord>> {
-        self.read(|conn| {
-            Ok(conn
-                .query_row(
-                    &format!(
-                        "SELECT {INV_COLS} FROM invocations WHERE command_id = ?1 AND instance_id = ?2"
-                    ),
-                    params![command_id, instance_id],
-                    inv_from_row,
-                )
-                .optional()?)
-        })
+        let conn = self.conn();
+        Ok(conn
+            .query_row(
+                &format!(
+                    "SELECT {INV_COLS} FROM invocations WHERE command_id = ?1 AND instance_id = ?2"
+                ),
+                params![command_id, instance_id],
+                inv_from_row,
+            )
+            .optional()?)
     }
 
     /// Invocations of one node (newest command first), for `ListCommandInvocations` by node.
     pub fn invocations_of_instance(&self, instance_id: &str) -> Result<Vec<InvocationRecord>> {
-        self.read(|conn| {
-            let mut stmt = conn.prepare(&format!(
-                "SELECT {INV_COLS} FROM invocations WHERE instance_id = ?1 ORDER BY command_id"
-            ))?;
-            let rows = stmt.query_map([instance_id], inv_from_row)?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
-        })
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {INV_COLS} FROM invocations WHERE instance_id = ?1 ORDER BY command_id"
+        ))?;
+        let rows = stmt.query_map([instance_id], inv_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Write an invocation's mutable fields.
@@ -381,24 +373,22 @@ impl Store {
     }
 
     pub fn plugins(&self, command_id: &str, instance_id: &str) -> Result<Vec<PluginRecord>> {
-        self.read(|conn| {
-            let mut stmt = conn.prepare_cached(&format!(
-                "SELECT {PLUGIN_COLS} FROM plugins WHERE command_id = ?1 AND instance_id = ?2 ORDER BY seq"
-            ))?;
-            let rows = stmt.query_map(params![command_id, instance_id], plugin_from_row)?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
-        })
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {PLUGIN_COLS} FROM plugins WHERE command_id = ?1 AND instance_id = ?2 ORDER BY seq"
+        ))?;
+        let rows = stmt.query_map(params![command_id, instance_id], plugin_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Ids of active commands that have an invocation on this node not yet terminal.
     pub fn open_commands_of_instance(&self, instance_id: &str) -> Result<Vec<String>> {
-        self.read(|conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT i.command_id FROM invocations i JOIN commands c ON c.command_id = i.command_id \
-                 WHERE i.instance_id = ?1 AND c.active = 1",
-            )?;
-            let rows = stmt.query_map([instance_id], |r| r.get(0))?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
-        })
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT i.command_id FROM invocations i JOIN commands c ON c.command_id = i.command_id \
+             WHERE i.instance_id = ?1 AND c.active = 1",
+        )?;
+        let rows = stmt.query_map([instance_id], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }

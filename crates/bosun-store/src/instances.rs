@@ -86,15 +86,14 @@ pub(crate) fn insert(tx: &Transaction, n: &NewInstance) -> rusqlite::Result<()> 
 impl Store {
     /// A node by id, in any region (ids are globally unique).
     pub fn get_instance(&self, instance_id: &str) -> Result<Option<InstanceRecord>> {
-        self.read(|conn| {
-            Ok(conn
-                .query_row(
-                    &format!("SELECT {COLUMNS} FROM instances WHERE instance_id = ?1"),
-                    [instance_id],
-                    from_row,
-                )
-                .optional()?)
-        })
+        let conn = self.conn();
+        Ok(conn
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM instances WHERE instance_id = ?1"),
+                [instance_id],
+                from_row,
+            )
+            .optional()?)
     }
 
     /// Every node of a region, ordered by id.

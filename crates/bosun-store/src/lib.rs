@@ -91,6 +91,13 @@ impl Store {
 
     /// Run a read on one consistent snapshot of the last commit, off the writer's connection
     /// when the database is a file.
+    ///
+    /// For the API's reads (keys, policies, parameters, documents, tags, node lists), which must
+    /// not queue behind a writer's disk sync. A read connection drops its page cache whenever
+    /// another connection has written since its last read, so the reads the orchestrator and
+    /// the agent channel repeat while results stream in (commands, invocations, a node by id)
+    /// stay on the writer's connection, whose cache stays warm (measured: moving them here
+    /// slowed a fan-out to 10,000 simulated nodes from 4.7 to 7.4 s).
     fn read<T>(&self, read: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         match &self.readers {
             Some(readers) => readers.read(read),

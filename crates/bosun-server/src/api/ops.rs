@@ -312,4 +312,22 @@ mod tests {
             assert_eq!(OPERATIONS.iter().filter(|o| o.name == op.name).count(), 1);
         }
     }
+
+    #[test]
+    fn only_reads_run_inline_and_decryption_never_does() {
+        let plain = serde_json::json!({});
+        let decrypting = serde_json::json!({"WithDecryption": true});
+        let mut inline = OPERATIONS.iter().filter(|op| runs_inline(op, &plain));
+        assert!(inline.all(|op| !op.mutating), "a mutating call runs inline");
+        for name in [
+            "GetParameter",
+            "GetParameters",
+            "GetParametersByPath",
+            "GetParameterHistory",
+        ] {
+            let op = find(name).unwrap();
+            assert!(runs_inline(op, &plain), "{name} without decryption");
+            assert!(!runs_inline(op, &decrypting), "{name} decrypts and audits");
+        }
+    }
 }
