@@ -191,22 +191,19 @@ pub const OPERATIONS: &[Operation] = &[
 ];
 
 /// Whether a permitted, non-mutating call may run on the request's async thread: its handler
-/// only reads the store (on read connections, which never wait for the writer) and writes
-/// nothing, not even an audit record. Decrypting a SecureString writes a `kms:Decrypt` audit
-/// record, so reads that ask for decryption run on the blocking pool.
+/// reads a bounded amount of the store (a key, a name, at most a page of one resource) on read
+/// connections, which never wait for the writer, and writes nothing, not even an audit record.
+/// Decrypting a SecureString writes a `kms:Decrypt` audit record, so reads that ask for
+/// decryption run on the blocking pool, as do reads that scan a whole region (by path, describe
+/// and list calls), which would hold an async thread for as long as the region is large.
 pub fn runs_inline(op: &Operation, input: &Value) -> bool {
     match op.name {
-        "GetParameter" | "GetParameters" | "GetParametersByPath" | "GetParameterHistory" => {
+        "GetParameter" | "GetParameters" | "GetParameterHistory" => {
             input.get("WithDecryption").and_then(Value::as_bool) != Some(true)
         }
-        "DescribeParameters"
-        | "DescribeInstanceInformation"
-        | "DescribeActivations"
-        | "GetDocument"
+        "GetDocument"
         | "DescribeDocument"
         | "DescribeDocumentPermission"
-        | "ListDocuments"
-        | "ListDocumentVersions"
         | "ListTagsForResource" => true,
         _ => false,
     }
@@ -319,15 +316,20 @@ mod tests {
         let decrypting = serde_json::json!({"WithDecryption": true});
         let mut inline = OPERATIONS.iter().filter(|op| runs_inline(op, &plain));
         assert!(inline.all(|op| !op.mutating), "a mutating call runs inline");
-        for name in [
-            "GetParameter",
-            "GetParameters",
-            "GetParametersByPath",
-            "GetParameterHistory",
-        ] {
+        for name in ["GetParameter", "GetParameters", "GetParameterHistory"] {
             let op = find(name).unwrap();
             assert!(runs_inline(op, &plain), "{name} without decryption");
             assert!(!runs_inline(op, &decrypting), "{name} decrypts and audits");
+        }
+        for name in [
+            "GetParametersByPath",
+            "DescribeParameters",
+            "DescribeInstanceInformation",
+        ] {
+            assert!(
+                !runs_inline(find(name).unwrap(), &plain),
+                "{name} scans a region"
+            );
         }
     }
 }

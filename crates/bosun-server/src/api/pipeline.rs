@@ -2,7 +2,7 @@
 //! (replay guard, handler, audit).
 //!
 //! Admitting never writes, so it runs on the request's own async thread. A call that only reads
-//! the store ([`ops::runs_inline`]) then runs there too: reads use read-only connections that
+//! a bounded part of the store ([`ops::runs_inline`]) then runs there too: reads use read-only connections that
 //! never wait for the writer, and handing such a call to the blocking pool cost about a third of
 //! its CPU in context switches. Everything that may write or wait (mutating calls, denials,
 //! which are audited, decryption, which is audited) runs on the blocking pool.
