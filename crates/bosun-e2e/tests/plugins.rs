@@ -323,6 +323,44 @@ async fn run_document_runs_bosun_documents_and_files_on_the_node() {
             .contains("at most 3 levels"),
         "{err:?}"
     );
+    // Within the depth limit, a document may still not multiply into unbounded work: 11 steps
+    // each running 11 steps each running 11 steps is over the per-command step budget (the
+    // leaf steps are for Windows, so the accepted command skips them here).
+    let runs = |name: &str| -> serde_json::Value {
+        let steps: Vec<_> = (0..11)
+            .map(|i| {
+                json!({"action": "aws:runDocument", "name": format!("r{i}"),
+                "inputs": {"documentType": "SSMDocument", "documentPath": name}})
+            })
+            .collect();
+        json!({"schemaVersion": "2.2", "mainSteps": steps})
+    };
+    let leaf: Vec<_> = (0..11)
+        .map(|i| {
+            json!({"action": "aws:runShellScript", "name": format!("s{i}"),
+            "precondition": {"StringEquals": ["platformType", "Windows"]},
+            "inputs": {"runCommand": ["true"]}})
+        })
+        .collect();
+    create(
+        &fleet,
+        "Wide3",
+        json!({"schemaVersion": "2.2", "mainSteps": leaf}),
+    )
+    .await;
+    create(&fleet, "Wide2", runs("Wide3")).await;
+    create(&fleet, "Wide1", runs("Wide2")).await;
+    send(&fleet, "Wide2", &[])
+        .await
+        .expect("121 nested steps are within the budget");
+    let err = send(&fleet, "Wide1", &[]).await.unwrap_err();
+    assert_eq!(err.code(), Some("InvalidDocument"), "{err:?}");
+    assert!(
+        err.message()
+            .unwrap_or_default()
+            .contains("exceed 1000 nested steps"),
+        "{err:?}"
+    );
     let err = send(
         &fleet,
         "AWS-RunDocument",

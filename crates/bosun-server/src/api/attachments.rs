@@ -29,13 +29,58 @@ fn lookup(ctx: &Ctx, r: &DocumentRef, action: &str) -> Result<Resolved, ApiError
     )
 }
 
-/// Attach what the steps refer to; `depth` is how many `aws:runDocument` levels are above.
-pub fn attach(ctx: &Ctx, steps: &mut [StepPlan], depth: u32) -> Result<(), ApiError> {
+/// Most steps a command's nested documents may add in all (every level counted), and most
+/// bytes of document content its downloads may attach: the depth limit alone would let one
+/// 64 KB document that runs hundreds of documents, each running hundreds more, plan millions.
+const MAX_ATTACHED_STEPS: usize = 1000;
+const MAX_ATTACHED_BYTES: usize = 4 << 20;
+
+/// What a command may still attach.
+struct Budget {
+    steps: usize,
+    bytes: usize,
+}
+
+impl Budget {
+    fn take(&mut self, step: &StepPlan, steps: usize, bytes: usize) -> Result<(), ApiError> {
+        if steps > self.steps || bytes > self.bytes {
+            return Err(invalid(
+                step,
+                format!(
+                    "the documents this command runs and downloads exceed {MAX_ATTACHED_STEPS} \
+                     nested steps or {} MB of content in all.",
+                    MAX_ATTACHED_BYTES >> 20
+                ),
+            ));
+        }
+        self.steps -= steps;
+        self.bytes -= bytes;
+        Ok(())
+    }
+}
+
+/// Attach what the steps of a command's document refer to.
+pub fn attach(ctx: &Ctx, steps: &mut [StepPlan]) -> Result<(), ApiError> {
+    let mut budget = Budget {
+        steps: MAX_ATTACHED_STEPS,
+        bytes: MAX_ATTACHED_BYTES,
+    };
+    attach_within(ctx, steps, 0, &mut budget)
+}
+
+/// [`attach`] at `depth` `aws:runDocument` levels down.
+fn attach_within(
+    ctx: &Ctx,
+    steps: &mut [StepPlan],
+    depth: u32,
+    budget: &mut Budget,
+) -> Result<(), ApiError> {
     for step in steps.iter_mut().filter(|s| s.skip_reason.is_none()) {
         if step.action.eq_ignore_ascii_case("aws:downloadContent") {
             let spec = download_spec(&step.inputs).map_err(|e| invalid(step, e))?;
             if let DownloadSource::Document(r) = spec.source {
                 let doc = lookup(ctx, &r, "ssm:GetDocument")?;
+                budget.take(step, 0, doc.content.len())?;
                 step.attachment = Some(Attachment::Document {
                     name: doc.name,
                     version: doc.version,
@@ -76,7 +121,8 @@ pub fn attach(ctx: &Ctx, steps: &mut [StepPlan], depth: u32) -> Result<(), ApiEr
                 };
                 ApiError::new(code, format!("step {} ({}): {m}", step.name, doc.name))
             })?;
-            attach(ctx, &mut nested, depth + 1)?;
+            budget.take(step, nested.len(), 0)?;
+            attach_within(ctx, &mut nested, depth + 1, budget)?;
             step.attachment = Some(Attachment::Steps {
                 name: doc.name,
                 version: doc.version,

@@ -343,7 +343,7 @@ pub fn send_command(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
         PlanError::InvalidDocument(m) => ApiError::new("InvalidDocument", m),
         PlanError::InvalidParameters(m) => ApiError::new("InvalidParameters", m),
     })?;
-    super::attachments::attach(ctx, &mut steps, 0)?;
+    super::attachments::attach(ctx, &mut steps)?;
     super::references::check(ctx, &steps)?;
     let (targets, by_tag) = resolve_targets(ctx, &req)?;
 
