@@ -14,9 +14,8 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use bosun_core::document::{
-    confined_path, parse_content, plan_nested, plan_references, run_document_spec, validate,
-    Attachment, CommandDocument, DocumentFormat, DocumentType, NestedSource, OnFailure,
-    PlatformType, StepPlan, MAX_DOCUMENT_NESTING,
+    confined_path, plan_nested, plan_references, run_document_spec, Attachment, CommandDocument,
+    DocumentFormat, NestedSource, OnFailure, PlatformType, StepPlan, MAX_DOCUMENT_NESTING,
 };
 use bosun_core::ids::step_dir_name;
 
@@ -72,10 +71,7 @@ fn local_document(path: &Path) -> Result<CommandDocument, String> {
     } else {
         DocumentFormat::Yaml
     };
-    let value = parse_content(&text, format).map_err(|e| format!("{}: {e}", path.display()))?;
-    let doc =
-        validate(&value, DocumentType::Command).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(CommandDocument::from_validated(doc))
+    CommandDocument::parse(&text, format).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Carry out the step (in `bosun-agent run-plugin`).
@@ -154,7 +150,7 @@ fn run_steps(steps: &[StepPlan], outer: &StepContext, depth: u32) -> i32 {
             stop = true;
         }
         if !ok && failure.is_none() {
-            failure = Some(if code == 169 || code == 0 { 1 } else { code });
+            failure = Some(if code == 169 { 1 } else { code });
         }
         go_on = go_on && !stop;
     }
@@ -173,7 +169,7 @@ fn run_one(plan: &StepPlan, ctx: &StepContext) -> Result<i32, String> {
         bosun_fs::write_atomic(&ctx.dir.join(name), text.as_bytes(), 0o600)
             .map_err(|e| e.to_string())?;
     }
-    let script = ctx.dir.join("_script.sh");
+    let script = ctx.dir.join(crate::step::SCRIPT_FILE);
     bosun_fs::write_atomic(&script, launch.script.as_bytes(), 0o700).map_err(|e| e.to_string())?;
     // The child stays in this step's process group, so cancelling the step stops it too.
     let mut child = Command::new("/bin/sh")
@@ -214,22 +210,10 @@ fn run_one(plan: &StepPlan, ctx: &StepContext) -> Result<i32, String> {
 fn kill_tree(root: u32) {
     use nix::sys::signal::{kill, Signal};
     use nix::unistd::Pid;
-    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| {
-            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
-            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
-            let ppid = stat
-                .rsplit_once(')')?
-                .1
-                .split_whitespace()
-                .nth(1)?
-                .parse()
-                .ok()?;
-            Some((pid, ppid))
-        })
+    let parents: Vec<(u32, u32)> = crate::step::all_processes()
+        .unwrap_or_default()
+        .iter()
+        .map(|p| (p.pid as u32, p.ppid as u32))
         .collect();
     let mut tree = vec![root];
     let mut i = 0;

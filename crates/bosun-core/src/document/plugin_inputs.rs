@@ -7,6 +7,8 @@ use std::path::{Component, Path, PathBuf};
 
 use serde_json::{Map, Value};
 
+use super::interpolate::text_of;
+
 /// How deep `aws:runDocument` may nest documents (a document that runs itself stops here).
 pub const MAX_DOCUMENT_NESTING: u32 = 3;
 
@@ -200,16 +202,9 @@ pub fn run_document_spec(inputs: &Value) -> Result<RunDocumentSpec, String> {
     let mut parameters = BTreeMap::new();
     for (name, v) in string_map(inputs.get("documentParameters"), "documentParameters")? {
         let values = match v {
-            Value::String(s) => vec![s],
-            Value::Array(items) => items
-                .iter()
-                .map(|i| match i {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                })
-                .collect(),
+            Value::Array(items) => items.iter().map(text_of).collect(),
             Value::Null => Vec::new(),
-            other => vec![other.to_string()],
+            other => vec![text_of(&other)],
         };
         parameters.insert(name, values);
     }

@@ -47,14 +47,10 @@ pub async fn handle(
         }
     };
     let request_id = bosun_core::ids::uuid_v4(crate::state::random_bytes());
-    let call = match admit(&state, &method, &uri, &headers, &body) {
+    let source = peer.ip().to_string();
+    let call = match admit(&state, source, request_id, &method, &uri, &headers, &body) {
         Ok(call) => call,
         Err(e) => return e.into_response(),
-    };
-    let call = Call {
-        source: peer.ip().to_string(),
-        request_id,
-        ..call
     };
     if call.decision.is_ok() && !call.op.mutating && ops::runs_inline(call.op, &call.input) {
         return run(&state, call, true);
@@ -84,6 +80,8 @@ struct Call {
 /// Everything that decides whether a call may run, without writing anything.
 fn admit(
     state: &AppState,
+    source: String,
+    request_id: String,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
@@ -133,8 +131,8 @@ fn admit(
         base_url: base_url(state, uri, headers),
         now_ms: now,
         decision,
-        source: String::new(),
-        request_id: String::new(),
+        source,
+        request_id,
     })
 }
 

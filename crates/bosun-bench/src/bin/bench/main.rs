@@ -181,31 +181,45 @@ async fn fan_out(s: &Server, tag: &str, expect: usize, run: usize) -> anyhow::Re
         .send()
         .await?;
     let id = out.command.and_then(|c| c.command_id).unwrap_or_default();
-    let mut tick = tokio::time::interval(Duration::from_millis(5));
+    let c = until_terminal(s, &id, Duration::from_millis(5), "fan-out").await?;
+    if c.completed_count() as usize != expect || c.status().map(|s| s.as_str()) != Some("Success") {
+        bail!(
+            "fan-out ended {:?} with {}/{} done",
+            c.status(),
+            c.completed_count(),
+            expect
+        );
+    }
+    Ok(started.elapsed().as_secs_f64())
+}
+
+/// Poll a command every `tick` until it is no longer Pending or InProgress (at most 300 s).
+async fn until_terminal(
+    s: &Server,
+    command_id: &str,
+    tick: Duration,
+    what: &str,
+) -> anyhow::Result<aws_sdk_ssm::types::Command> {
+    let started = Instant::now();
+    let mut tick = tokio::time::interval(tick);
     loop {
         tick.tick().await;
-        let c = s.client.list_commands().command_id(&id).send().await?;
-        let Some(c) = c.commands().first() else {
-            continue;
-        };
-        if !matches!(
-            c.status().map(|s| s.as_str()),
-            Some("Pending" | "InProgress")
-        ) {
-            if c.completed_count() as usize != expect
-                || c.status().map(|s| s.as_str()) != Some("Success")
-            {
-                bail!(
-                    "fan-out ended {:?} with {}/{} done",
-                    c.status(),
-                    c.completed_count(),
-                    expect
-                );
+        let out = s
+            .client
+            .list_commands()
+            .command_id(command_id)
+            .send()
+            .await?;
+        if let Some(c) = out.commands().first() {
+            if !matches!(
+                c.status().map(|s| s.as_str()),
+                Some("Pending" | "InProgress")
+            ) {
+                return Ok(c.clone());
             }
-            return Ok(started.elapsed().as_secs_f64());
         }
         if started.elapsed() > Duration::from_secs(300) {
-            bail!("fan-out did not finish in 300 s");
+            bail!("{what} did not finish in 300 s");
         }
     }
 }
@@ -505,22 +519,7 @@ async fn footprint(args: &Args) -> anyhow::Result<Value> {
         .send()
         .await?;
     let cmd = out.command.and_then(|c| c.command_id).unwrap_or_default();
-    let mut tick = tokio::time::interval(Duration::from_millis(50));
-    loop {
-        tick.tick().await;
-        let c = s.client.list_commands().command_id(&cmd).send().await?;
-        if c.commands().first().is_some_and(|c| {
-            !matches!(
-                c.status().map(|s| s.as_str()),
-                Some("Pending" | "InProgress")
-            )
-        }) {
-            break;
-        }
-        if started.elapsed() > Duration::from_secs(300) {
-            bail!("the 50 MB command did not finish");
-        }
-    }
+    until_terminal(&s, &cmd, Duration::from_millis(50), "the 50 MB command").await?;
     let peak = rss_kb(pid, "VmHWM:");
     let _ = agent.kill().await;
     let size = std::fs::metadata(args.bin_dir.join("bosun-agent"))?.len();

@@ -50,13 +50,23 @@ async fn call(client: &mut SignedClient, op: &str, n: u64) -> bool {
     }
 }
 
-/// One window of `op`: (requests/s, p50 ms, p99 ms, server cores, load generator cores, errors).
+/// The figures of one window of one operation.
+struct Window {
+    requests_per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    server_cores: f64,
+    load_generator_cores: f64,
+    errors: u64,
+}
+
+/// One window of `op` with `clients` connections calling it back to back.
 async fn window(
     s: &super::Server,
     op: &'static str,
     clients: usize,
     length: Duration,
-) -> anyhow::Result<[f64; 6]> {
+) -> anyhow::Result<Window> {
     let server_pid = s.child.id().unwrap_or(0);
     let me = std::process::id();
     let mut connected = Vec::new();
@@ -91,20 +101,19 @@ async fn window(
         errors += e;
     }
     let secs = length.as_secs_f64();
-    let (server_cpu, client_cpu) = (
-        (cpu_seconds(server_pid) - server_cpu0) / secs,
-        (cpu_seconds(me) - client_cpu0) / secs,
-    );
+    // CPU is read before sorting the latencies, which is not load.
+    let server_cores = (cpu_seconds(server_pid) - server_cpu0) / secs;
+    let load_generator_cores = (cpu_seconds(me) - client_cpu0) / secs;
     all.sort_by(|a, b| a.total_cmp(b));
     let n = all.len();
-    Ok([
-        n as f64 / secs,
-        all.get(n / 2).copied().unwrap_or(0.0),
-        all.get(n * 99 / 100).copied().unwrap_or(0.0),
-        server_cpu,
-        client_cpu,
-        errors as f64,
-    ])
+    Ok(Window {
+        requests_per_second: n as f64 / secs,
+        p50_ms: all.get(n / 2).copied().unwrap_or(0.0),
+        p99_ms: all.get(n * 99 / 100).copied().unwrap_or(0.0),
+        server_cores,
+        load_generator_cores,
+        errors,
+    })
 }
 
 /// Every operation `runs` times, interleaved (so machine drift spreads over all of them).
@@ -123,7 +132,7 @@ pub async fn run(args: &Args, clients: usize, runs: usize) -> anyhow::Result<Val
             .await?;
     }
     let length = Duration::from_secs(if args.quick { 5 } else { 10 });
-    let mut samples = vec![Vec::new(); OPS.len()];
+    let mut samples: Vec<Vec<Window>> = OPS.iter().map(|_| Vec::new()).collect();
     for _ in 0..runs {
         for (op, sample) in OPS.iter().zip(&mut samples) {
             sample.push(window(&s, op, clients, length).await?);
@@ -131,20 +140,21 @@ pub async fn run(args: &Args, clients: usize, runs: usize) -> anyhow::Result<Val
     }
     let mut results = serde_json::Map::new();
     for (op, sample) in OPS.iter().zip(samples) {
-        let column = |i: usize| stats(&mut sample.iter().map(|s| s[i]).collect::<Vec<_>>());
-        let mut per_request: Vec<f64> = sample.iter().map(|s| s[3] / s[0].max(1.0) * 1e6).collect();
+        let column =
+            |figure: fn(&Window) -> f64| stats(&mut sample.iter().map(figure).collect::<Vec<_>>());
         results.insert(
             op.to_string(),
             json!({
                 "clients": clients,
                 "window_seconds": length.as_secs(),
-                "requests_per_second": column(0),
-                "p50_ms": column(1),
-                "p99_ms": column(2),
-                "server_cpu_cores": column(3),
-                "load_generator_cpu_cores": column(4),
-                "server_cpu_us_per_request": stats(&mut per_request),
-                "errors": sample.iter().map(|s| s[5]).sum::<f64>() as u64,
+                "requests_per_second": column(|w| w.requests_per_second),
+                "p50_ms": column(|w| w.p50_ms),
+                "p99_ms": column(|w| w.p99_ms),
+                "server_cpu_cores": column(|w| w.server_cores),
+                "load_generator_cpu_cores": column(|w| w.load_generator_cores),
+                "server_cpu_us_per_request":
+                    column(|w| w.server_cores / w.requests_per_second.max(1.0) * 1e6),
+                "errors": sample.iter().map(|w| w.errors).sum::<u64>(),
             }),
         );
     }
