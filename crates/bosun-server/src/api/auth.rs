@@ -175,6 +175,11 @@ fn decide(
     action: &str,
     resource: &str,
 ) -> Result<(), ApiError> {
+    decide_parsed(state, user, &parse_all(user, stored), action, resource)
+}
+
+/// The user's stored policies, parsed (through the cache of parsed texts).
+fn parse_all(user: &str, stored: &[NamedPolicy]) -> Vec<Arc<PolicyDocument>> {
     let mut policies = Vec::with_capacity(stored.len());
     for (name, text) in stored {
         match parsed(text) {
@@ -185,7 +190,17 @@ fn decide(
             }
         }
     }
-    match evaluate(&policies, action, resource) {
+    policies
+}
+
+fn decide_parsed(
+    state: &AppState,
+    user: &str,
+    policies: &[Arc<PolicyDocument>],
+    action: &str,
+    resource: &str,
+) -> Result<(), ApiError> {
+    match evaluate(policies, action, resource) {
         Decision::Allow => Ok(()),
         Decision::ExplicitDeny | Decision::ImplicitDeny => Err(ApiError::access_denied(
             &format!("arn:aws:iam::{}:user/{}", state.config.account_id, user),
@@ -193,4 +208,22 @@ fn decide(
             resource,
         )),
     }
+}
+
+/// Check one action on every resource a call acts on (a command's target nodes, say), reading
+/// and parsing the user's policies once. Explicit deny wins on each resource. `Ok(Some(..))`
+/// is the first resource refused, with its `AccessDeniedException`.
+pub fn authorize_each<'r>(
+    state: &AppState,
+    user: &str,
+    action: &str,
+    resources: impl IntoIterator<Item = &'r str>,
+) -> Result<Option<(String, ApiError)>, ApiError> {
+    let policies = parse_all(user, &state.store.user_policies(user)?);
+    for resource in resources {
+        if let Err(denial) = decide_parsed(state, user, &policies, action, resource) {
+            return Ok(Some((resource.to_string(), denial)));
+        }
+    }
+    Ok(None)
 }

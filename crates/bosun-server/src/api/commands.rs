@@ -472,6 +472,13 @@ pub fn cancel_command(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
             format!("Command {} does not target {bad}.", c.command_id),
         ));
     }
+    // Cancelling acts on nodes: the caller must be allowed `ssm:CancelCommand` on each one
+    // whose invocation it would cancel.
+    let acted_on = invocations
+        .iter()
+        .map(|i| i.instance_id.as_str())
+        .filter(|id| chosen.is_empty() || chosen.iter().any(|c| c == id));
+    ctx.authorize_nodes("ssm:CancelCommand", acted_on)?;
     crate::orchestrator::cancel(ctx.state, &c, &invocations, &chosen, ctx.now_ms)?;
     Ok(json!({}))
 }

@@ -23,6 +23,7 @@ pub(crate) mod references;
 pub mod replay;
 mod send_command;
 mod tags;
+mod unsupported;
 mod wire;
 
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -83,8 +84,42 @@ impl Ctx<'_> {
     /// Check a further action (beyond the operation's own `ssm:` action) and audit the
     /// decision; a denial is `AccessDeniedException`.
     pub fn authorize_and_audit(&self, action: &str, resource: &str) -> Result<(), ApiError> {
-        debug_assert!(!self.inline, "{action} audited on an async thread");
         let decision = auth::authorize_user(self.state, &self.principal, action, resource);
+        self.audit_decision(action, resource, decision)
+    }
+
+    /// Check the call's action on each managed node it acts on (AWS authorizes `SendCommand`
+    /// on the document *and* every instance). One denied node refuses the whole call; that
+    /// denial is audited. Allowed nodes add no record: the call's own record covers them.
+    pub fn authorize_nodes<'n>(
+        &self,
+        action: &str,
+        node_ids: impl IntoIterator<Item = &'n str>,
+    ) -> Result<(), ApiError> {
+        let scope = self.scope();
+        let arns: Vec<String> = node_ids
+            .into_iter()
+            .map(|id| scope.managed_instance_arn(id))
+            .collect();
+        match auth::authorize_each(
+            self.state,
+            &self.principal,
+            action,
+            arns.iter().map(String::as_str),
+        )? {
+            None => Ok(()),
+            Some((resource, denial)) => self.audit_decision(action, &resource, Err(denial)),
+        }
+    }
+
+    /// Write the audit record of an authorization decision and pass the decision on.
+    fn audit_decision(
+        &self,
+        action: &str,
+        resource: &str,
+        decision: Result<(), ApiError>,
+    ) -> Result<(), ApiError> {
+        debug_assert!(!self.inline, "{action} audited on an async thread");
         let record = AuditRecord {
             time_ms: self.now_ms,
             principal: self.principal.clone(),

@@ -209,6 +209,14 @@ pub fn runs_inline(op: &Operation, input: &Value) -> bool {
     }
 }
 
+/// Operations whose only resources are the managed nodes they act on, which the handler finds
+/// (a command's nodes): the handler authorizes the action on each of them
+/// ([`crate::api::Ctx::authorize_nodes`]) instead of the pipeline checking `*`, so a policy
+/// scoped to some nodes works, and a deny on one node refuses the call.
+pub fn authorized_per_node(op: &str) -> bool {
+    matches!(op, "CancelCommand")
+}
+
 pub fn find(name: &str) -> Option<&'static Operation> {
     OPERATIONS.iter().find(|o| o.name == name)
 }

@@ -285,6 +285,23 @@ fn resolve_targets(
     Ok((out, by_tag))
 }
 
+/// The node ids a request names outright (`InstanceIds`, or a `Targets` entry keyed
+/// `InstanceIds`), not the `*` wildcard.
+fn named_nodes(req: &SendCommandRequest) -> impl Iterator<Item = &str> {
+    let by_target = req
+        .targets
+        .iter()
+        .flatten()
+        .filter(|t| t.key.as_deref() == Some("InstanceIds"))
+        .flat_map(|t| t.values.iter().flatten());
+    req.instance_ids
+        .iter()
+        .flatten()
+        .chain(by_target)
+        .map(String::as_str)
+        .filter(|id| *id != "*")
+}
+
 /// One `Targets` entry.
 enum TargetRule {
     Ids(Vec<String>),
@@ -295,7 +312,8 @@ enum TargetRule {
 impl TargetRule {
     fn matches(&self, id: &str, tags: &[(String, String)]) -> bool {
         match self {
-            TargetRule::Ids(ids) => ids.iter().any(|v| v == id),
+            // `Key=InstanceIds,Values=*` targets every managed node, as in AWS.
+            TargetRule::Ids(ids) => ids.iter().any(|v| v == id || v == "*"),
             TargetRule::TagKey(keys) => tags.iter().any(|(k, _)| keys.contains(k)),
             TargetRule::Tag(key, values) => {
                 tags.iter().any(|(k, v)| k == key && values.contains(v))
@@ -307,6 +325,9 @@ impl TargetRule {
 pub fn send_command(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     let req: SendCommandRequest = parse(body.clone())?;
     validate(&req)?;
+    // Nodes named in the request are authorized before anything about them is looked up, so
+    // a caller learns nothing of nodes it may not command.
+    ctx.authorize_nodes("ssm:SendCommand", named_nodes(&req))?;
     let name = req.document_name.clone().unwrap_or_default();
     let doc = find(
         ctx,
@@ -346,6 +367,7 @@ pub fn send_command(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     super::attachments::attach(ctx, &mut steps)?;
     super::references::check(ctx, &steps)?;
     let (targets, by_tag) = resolve_targets(ctx, &req)?;
+    ctx.authorize_nodes("ssm:SendCommand", targets.iter().map(|(id, _)| id.as_str()))?;
 
     let command_id = ids::uuid_v4(random_bytes());
     let timeout_seconds = req.timeout_seconds.unwrap_or(3600);
