@@ -2,7 +2,7 @@
 //! server URL and Ed25519 private key; `<state-dir>/deregistered` once an operator removed it.
 
 use std::fs;
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
@@ -43,13 +43,17 @@ pub fn deregistered_path(state_dir: &Path) -> PathBuf {
     state_dir.join("deregistered")
 }
 
-/// Create the state directory (mode 0700) if needed.
+/// Create the state directory (mode 0700) if needed, or make an existing one private (with a
+/// warning): command deliveries, scripts and outputs in it can hold secrets.
 pub fn ensure_state_dir(state_dir: &Path) -> anyhow::Result<()> {
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(state_dir)
-        .with_context(|| format!("creating state directory {}", state_dir.display()))
+    bosun_fs::create_private_dir_all(state_dir)
+        .with_context(|| format!("creating state directory {}", state_dir.display()))?;
+    if bosun_fs::restrict_to_owner(state_dir)
+        .with_context(|| format!("restricting the mode of {}", state_dir.display()))?
+    {
+        tracing::warn!(path = %state_dir.display(), "the state directory was readable by other users; made it private");
+    }
+    Ok(())
 }
 
 /// A fresh key pair from the operating system's random source.

@@ -118,6 +118,7 @@ fn main() -> anyhow::Result<()> {
             }
             Command::Run { state_dir, config } => {
                 let identity = Identity::load(&state_dir)?;
+                bosun_agent::identity::ensure_state_dir(&state_dir)?;
                 tracing::info!(instance_id = %identity.instance_id, server = %identity.server, "bosun-agent starting");
                 let config_path = config.unwrap_or_else(|| state_dir.join("agent.json"));
                 let config = AgentConfig::load(&config_path)?;

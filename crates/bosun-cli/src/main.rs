@@ -141,6 +141,10 @@ enum TopCommand {
     },
     /// Users, access keys and policies (works directly on the data directory).
     Admin {
+        /// The server's keyring file, which seals new access keys (default
+        /// <data-dir>/kms/keyring.json; give the server's --kms-key-file if it has one).
+        #[arg(long)]
+        kms_key_file: Option<PathBuf>,
         #[command(subcommand)]
         command: AdminCommand,
     },
@@ -294,7 +298,8 @@ enum CommandCommand {
 enum AdminCommand {
     /// Create a user.
     CreateUser { name: String },
-    /// Create an access key for a user and print it (or write it as a credentials file).
+    /// Create an access key for a user and print it once (or write it as a credentials file);
+    /// the database keeps the secret only sealed.
     CreateKey {
         user: String,
         /// Write an AWS shared-credentials file (mode 0600) instead of printing.
@@ -347,9 +352,14 @@ async fn run_server(config: ServerConfig) -> anyhow::Result<()> {
     }
 }
 
-fn admin(command: AdminCommand, data_dir: &Path) -> anyhow::Result<()> {
+fn admin(
+    command: AdminCommand,
+    data_dir: &Path,
+    kms_key_file: Option<PathBuf>,
+) -> anyhow::Result<()> {
     let config = ServerConfig {
         data_dir: data_dir.to_path_buf(),
+        kms_key_file,
         ..ServerConfig::default()
     };
     let store = bosun_server::open_store(&config)?;
@@ -359,7 +369,12 @@ fn admin(command: AdminCommand, data_dir: &Path) -> anyhow::Result<()> {
             println!("created user {name}");
         }
         AdminCommand::CreateKey { user, output } => {
-            let (akid, secret) = bosun_server::admin::create_access_key(&store, &user)?;
+            let keyring = bosun_server::access_keys::keyring_for_admin(
+                &store,
+                &config.kms_keyring_path(),
+                jiff::Timestamp::now().as_millisecond(),
+            )?;
+            let (akid, secret) = bosun_server::admin::create_access_key(&store, &keyring, &user)?;
             match output {
                 Some(path) => {
                     bosun_server::bootstrap::write_credentials(&path, &akid, &secret)?;
@@ -573,7 +588,10 @@ async fn main() -> anyhow::Result<()> {
                 DocCommand::Delete { name, version } => docs::delete(&sdk, &name, version).await,
             }
         }
-        TopCommand::Admin { command } => admin(command, &cli.data_dir),
+        TopCommand::Admin {
+            kms_key_file,
+            command,
+        } => admin(command, &cli.data_dir, kms_key_file),
         TopCommand::Param { client, command } => param(client, command, &cli.data_dir).await,
         TopCommand::Kms {
             kms_key_file,

@@ -35,7 +35,9 @@ async fn register_local_agent(
         .send()
         .await
         .map_err(|e| anyhow::anyhow!(crate::client::describe_error(&e)))?;
-    let status = Command::new(agent_binary())
+    let mut register = Command::new(agent_binary());
+    with_inherited_umask(&mut register);
+    let status = register
         .arg("register")
         .arg("--state-dir")
         .arg(state_dir)
@@ -53,8 +55,25 @@ async fn register_local_agent(
     Ok(())
 }
 
+/// Give the agent the umask quickstart was started with, not the server's private 0077 (the
+/// agent keeps its own state private itself; the commands it runs should not inherit 0077).
+fn with_inherited_umask(cmd: &mut Command) {
+    if let Some(mask) = bosun_server::datadir::inherited_umask() {
+        let mode = nix::sys::stat::Mode::from_bits_truncate(mask as nix::libc::mode_t);
+        // SAFETY: runs in the forked child before exec and only calls umask(2), which is
+        // async-signal-safe.
+        unsafe {
+            cmd.pre_exec(move || {
+                nix::sys::stat::umask(mode);
+                Ok(())
+            });
+        }
+    }
+}
+
 fn spawn_agent(state_dir: &Path) -> anyhow::Result<Child> {
     let mut cmd = Command::new(agent_binary());
+    with_inherited_umask(&mut cmd);
     cmd.arg("run")
         .arg("--state-dir")
         .arg(state_dir)

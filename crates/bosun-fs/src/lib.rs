@@ -1,10 +1,30 @@
 //! Crash-safe file writes shared by the server and the agent: temp file, fsync, rename, fsync
-//! the directory — so a crash leaves either the old file or the new one, never half of one.
+//! the directory — so a crash leaves either the old file or the new one, never half of one —
+//! and private directories (mode 0700) for state other local users must not read.
 
 use std::fs;
 use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
+
+/// Create `path` and any missing parents with mode 0700 (whatever the umask). Existing
+/// directories keep their mode.
+pub fn create_private_dir_all(path: &Path) -> io::Result<()> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)
+}
+
+/// Clear the group and other bits of an existing file or directory; `true` when it had any.
+pub fn restrict_to_owner(path: &Path) -> io::Result<bool> {
+    let mode = fs::metadata(path)?.permissions().mode();
+    if mode & 0o077 == 0 {
+        return Ok(false);
+    }
+    fs::set_permissions(path, fs::Permissions::from_mode(mode & 0o7700))?;
+    Ok(true)
+}
 
 /// Write `contents` to `path` atomically with the given Unix mode.
 pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> io::Result<()> {
@@ -31,6 +51,8 @@ pub fn write_atomic_with<T>(
             .truncate(true)
             .mode(mode)
             .open(&tmp)?;
+        // A temp file left by a crash keeps its old mode; `mode` is what the caller asked for.
+        f.set_permissions(fs::Permissions::from_mode(mode))?;
         let out = fill(&mut f)?;
         f.sync_all()?;
         Ok(out)
@@ -63,6 +85,29 @@ mod tests {
             0o600
         );
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn private_dirs_are_0700_and_restricting_clears_group_and_other_bits() {
+        let dir = tempfile::tempdir().unwrap();
+        let deep = dir.path().join("a/b/c");
+        super::create_private_dir_all(&deep).unwrap();
+        for d in ["a", "a/b", "a/b/c"] {
+            let mode = std::fs::metadata(dir.path().join(d))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o700, "{d}");
+        }
+        let f = dir.path().join("f");
+        std::fs::write(&f, "x").unwrap();
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o754)).unwrap();
+        assert!(super::restrict_to_owner(&f).unwrap());
+        assert_eq!(
+            std::fs::metadata(&f).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+        assert!(!super::restrict_to_owner(&f).unwrap(), "already private");
     }
 
     #[test]

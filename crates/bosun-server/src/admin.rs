@@ -6,6 +6,8 @@ use bosun_core::ids;
 use bosun_core::policy::PolicyDocument;
 use bosun_store::{AccessKeyRecord, AuditRecord, Store};
 
+use crate::access_keys;
+use crate::kms::Keyring;
 use crate::state::{now_ms, random_bytes};
 
 fn valid_name(name: &str) -> bool {
@@ -39,17 +41,24 @@ pub fn create_user(store: &Store, name: &str) -> anyhow::Result<()> {
     audit(store, "iam:CreateUser", name)
 }
 
-/// Create an access key for a user; returns (access key id, secret access key).
-pub fn create_access_key(store: &Store, user: &str) -> anyhow::Result<(String, String)> {
+/// Create an access key for a user; returns (access key id, secret access key). The secret is
+/// stored only sealed with `keyring`: this answer is the one time it is shown.
+pub fn create_access_key(
+    store: &Store,
+    keyring: &Keyring,
+    user: &str,
+) -> anyhow::Result<(String, String)> {
+    let access_key_id = ids::access_key_id(random_bytes());
+    let secret = ids::secret_access_key(random_bytes());
     let record = AccessKeyRecord {
-        access_key_id: ids::access_key_id(random_bytes()),
-        secret_access_key: ids::secret_access_key(random_bytes()),
+        sealed_secret: access_keys::seal(keyring, &access_key_id, &secret)?,
+        access_key_id,
         user_name: user.into(),
         active: true,
     };
     store.create_access_key(&record, now_ms())?;
     audit(store, "iam:CreateAccessKey", user)?;
-    Ok((record.access_key_id, record.secret_access_key))
+    Ok((record.access_key_id, secret))
 }
 
 /// Attach (or replace) a named policy after checking that it parses.

@@ -1,9 +1,10 @@
 //! The local blob store for full command output: `<data-dir>/blobs/commands/<command-id>/
-//! <node-id>/<step>/{stdout,stderr}`. Paths are built only from validated ids.
+//! <node-id>/<step>/{stdout,stderr}`. Paths are built only from validated ids. Output can hold
+//! secrets: folders are 0700 and files 0600.
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::PathBuf;
 
 use bosun_core::ids;
@@ -67,12 +68,13 @@ impl Blobs {
                 io::Error::new(io::ErrorKind::InvalidInput, "malformed output location")
             })?;
         if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir)?;
+            bosun_fs::create_private_dir_all(dir)?;
         }
         let f = OpenOptions::new()
             .create(true)
             .write(true)
             .truncate(false)
+            .mode(0o600)
             .open(&path)?;
         f.write_all_at(data, offset)
     }

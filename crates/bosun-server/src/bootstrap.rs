@@ -1,5 +1,6 @@
 //! First start: create the `admin` user with full access and write its key where the operator
-//! can read it (`<data-dir>/credentials`, AWS shared-credentials format, mode 0600).
+//! can read it (`<data-dir>/credentials`, AWS shared-credentials format, mode 0600; the
+//! database holds the secret only sealed).
 
 use std::path::Path;
 
@@ -8,6 +9,7 @@ use bosun_store::Store;
 
 use crate::admin;
 use crate::config::ServerConfig;
+use crate::kms::Keyring;
 use bosun_fs::write_atomic;
 
 /// The policy the first user gets.
@@ -15,13 +17,13 @@ pub const ADMINISTRATOR_POLICY: &str =
     r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
 
 /// Create the admin user and credentials file when the database has no users yet.
-pub fn ensure_admin(store: &Store, config: &ServerConfig) -> anyhow::Result<()> {
+pub fn ensure_admin(store: &Store, keyring: &Keyring, config: &ServerConfig) -> anyhow::Result<()> {
     if !store.list_users()?.is_empty() {
         return Ok(());
     }
     admin::create_user(store, "admin")?;
     admin::put_user_policy(store, "admin", "AdministratorAccess", ADMINISTRATOR_POLICY)?;
-    let (akid, secret) = admin::create_access_key(store, "admin")?;
+    let (akid, secret) = admin::create_access_key(store, keyring, "admin")?;
     write_credentials(&config.credentials_path(), &akid, &secret)?;
     write_atomic(
         &config.data_dir.join("config"),

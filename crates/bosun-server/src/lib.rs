@@ -1,14 +1,17 @@
 //! The Bosun control plane: the SSM-compatible API, the agent channel and their state.
 //!
-//! Entry point: [`start`] opens the data directory, creates the first admin key if needed,
-//! binds the listener and serves until [`RunningServer::shutdown`] (or the process ends).
+//! Entry point: [`start`] takes the data directory (private, one server at a time), opens it,
+//! creates the first admin key if needed, binds the listener and serves until
+//! [`RunningServer::shutdown`] (or the process ends).
 
+pub mod access_keys;
 pub mod admin;
 mod agents;
 pub mod api;
 mod blobs;
 pub mod bootstrap;
 pub mod config;
+pub mod datadir;
 mod documents;
 mod feed;
 mod http;
@@ -36,6 +39,8 @@ pub struct RunningServer {
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<anyhow::Result<()>>,
     background: Vec<JoinHandle<()>>,
+    /// Held while the server runs: no second server on the same data directory.
+    _lock: datadir::DataDirLock,
 }
 
 impl RunningServer {
@@ -56,18 +61,40 @@ impl RunningServer {
     }
 }
 
-/// Open the database in the data directory (creating both if needed).
+/// Open the database in the data directory (creating both if needed, private to this user).
 pub fn open_store(config: &ServerConfig) -> anyhow::Result<Store> {
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+    datadir::prepare(&config.data_dir)?;
     Store::open(&config.database_path())
         .with_context(|| format!("opening {}", config.database_path().display()))
 }
 
 /// Start serving. Returns once the listener is bound and the address file is written.
+///
+/// Sets the process umask to 0077 (see [`datadir`]) and fails if another server holds the
+/// data directory.
 pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
-    let store = Arc::new(open_store(&config)?);
-    bootstrap::ensure_admin(&store, &config)?;
+    datadir::restrict_umask();
+    datadir::prepare(&config.data_dir)?;
+    let lock = datadir::lock(&config.data_dir)?;
+    let store = Arc::new(
+        Store::open(&config.database_path())
+            .with_context(|| format!("opening {}", config.database_path().display()))?,
+    );
+    let kms = kms::Keyring::open(&config.kms_keyring_path(), state::now_ms())
+        .context("opening the KMS keyring")?;
+    let sealed = access_keys::seal_plaintext(&store, &kms)
+        .context("sealing access-key secrets stored in plaintext")?;
+    if sealed > 0 {
+        tracing::info!(
+            count = sealed,
+            "sealed access-key secrets stored in plaintext by an older version"
+        );
+    }
+    bootstrap::ensure_admin(&store, &kms, &config)?;
+    for id in access_keys::unopenable(&store, &kms)? {
+        tracing::warn!(access_key_id = %id, keyring = %config.kms_keyring_path().display(),
+            "this access key was sealed with a master key the keyring lacks; it cannot authenticate");
+    }
     let skew_ms = config.max_clock_skew.as_millis() as i64;
     let state = Arc::new(state::AppState {
         config: config.clone(),
@@ -78,8 +105,8 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         blobs: blobs::Blobs::new(config.data_dir.join("blobs")),
         feed: feed::OutputFeed::default(),
         results: orchestrator::ResultWriter::default(),
-        kms: kms::Keyring::open(&config.kms_keyring_path(), state::now_ms())
-            .context("opening the KMS keyring")?,
+        kms,
+        opened_secrets: access_keys::OpenedSecrets::default(),
     });
     orchestrator::ResultWriter::start(&state);
     let orchestrator_task = tokio::spawn(orchestrator::run(state.clone()));
@@ -126,7 +153,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     bosun_fs::write_atomic(
         &config.listen_addr_path(),
         addr.to_string().as_bytes(),
-        0o644,
+        0o600,
     )
     .context("writing the listen-addr file")?;
     tracing::info!(%addr, data_dir = %config.data_dir.display(), tls = config.tls.is_some(), "bosun server listening");
@@ -136,5 +163,6 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         shutdown: Some(tx),
         task,
         background: vec![orchestrator_task, policy_task],
+        _lock: lock,
     })
 }

@@ -21,6 +21,8 @@ pub struct AppState {
     pub feed: OutputFeed,
     pub results: ResultWriter,
     pub kms: crate::kms::Keyring,
+    /// Secret access keys opened from their sealed form (see `access_keys`).
+    pub opened_secrets: crate::access_keys::OpenedSecrets,
 }
 
 /// Milliseconds since the Unix epoch, from the system clock (the only clock the server reads).

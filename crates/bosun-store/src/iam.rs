@@ -1,6 +1,11 @@
 //! Users, their access keys and their attached policies.
+//!
+//! Secret access keys are stored only sealed: the store keeps the opaque bytes its caller
+//! sealed (the server, with its keyring) and never sees the secret. Databases written before
+//! secrets were sealed hold them in `secret_access_key`; [`Store::seal_plaintext_secrets`]
+//! converts them and scrubs the plaintext from the file.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use crate::{Result, Store, StoreError};
 
@@ -15,7 +20,8 @@ pub struct UserRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessKeyRecord {
     pub access_key_id: String,
-    pub secret_access_key: String,
+    /// The secret access key as sealed by the caller (opaque to the store).
+    pub sealed_secret: String,
     pub user_name: String,
     pub active: bool,
 }
@@ -64,10 +70,79 @@ impl Store {
             return Err(StoreError::NotFound(format!("user {}", key.user_name)));
         }
         conn.execute(
-            "INSERT INTO access_keys (access_key_id, secret_access_key, user_name, active, created_ms) VALUES (?1,?2,?3,?4,?5)",
-            params![key.access_key_id, key.secret_access_key, key.user_name, key.active, now_ms],
+            "INSERT INTO access_keys (access_key_id, secret_access_key, secret_sealed, user_name, active, created_ms) VALUES (?1,'',?2,?3,?4,?5)",
+            params![key.access_key_id, key.sealed_secret, key.user_name, key.active, now_ms],
         )?;
         Ok(())
+    }
+
+    /// Every access key's id and sealed secret (active or not), for checking that the keyring
+    /// can open them.
+    pub fn sealed_secrets(&self) -> Result<Vec<(String, String)>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT access_key_id, secret_sealed FROM access_keys WHERE secret_sealed IS NOT NULL ORDER BY access_key_id",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    /// Seal the plaintext secrets a database from before sealing holds: `seal(access key id,
+    /// secret)` gives the sealed form. One transaction stores every sealed form and clears every
+    /// plaintext; freed bytes are zeroed (`secure_delete`) and the WAL is checkpointed and
+    /// truncated, so the plaintext is gone from the files. Returns how many were sealed.
+    pub fn seal_plaintext_secrets<E: From<StoreError>>(
+        &self,
+        mut seal: impl FnMut(&str, &str) -> std::result::Result<String, E>,
+    ) -> std::result::Result<usize, E> {
+        let mut conn = self.conn();
+        let plaintext: Vec<(String, String)> = {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT access_key_id, secret_access_key FROM access_keys WHERE secret_access_key <> ''",
+                )
+                .map_err(StoreError::from)?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(StoreError::from)?;
+            rows.collect::<rusqlite::Result<_>>()
+                .map_err(StoreError::from)?
+        };
+        if plaintext.is_empty() {
+            return Ok(0);
+        }
+        let mut sealed = Vec::with_capacity(plaintext.len());
+        for (id, secret) in &plaintext {
+            sealed.push((id, seal(id, secret)?));
+        }
+        set_secure_delete(&conn, true)?;
+        let converted = (|| -> Result<()> {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            for ((id, secret), (_, sealed)) in plaintext.iter().zip(&sealed) {
+                // Only the plaintext just read: a key changed meanwhile is left for next time.
+                tx.execute(
+                    "UPDATE access_keys SET secret_sealed = ?2, secret_access_key = '' WHERE access_key_id = ?1 AND secret_access_key = ?3",
+                    params![id, sealed, secret],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })();
+        let restored = set_secure_delete(&conn, false);
+        converted?;
+        restored?;
+        // Copy the scrubbed pages into the database file and empty the WAL, whose older frames
+        // may still hold the plaintext.
+        let (busy, _, _): (i64, i64, i64) = conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .map_err(StoreError::from)?;
+        if busy != 0 {
+            tracing::warn!("another connection kept the WAL from being truncated after sealing access-key secrets");
+        }
+        Ok(plaintext.len())
     }
 
     /// Look up an active access key.
@@ -124,15 +199,24 @@ impl Store {
     }
 }
 
+fn set_secure_delete(conn: &Connection, on: bool) -> Result<()> {
+    let mut stmt = conn.prepare(&format!("PRAGMA secure_delete = {}", on as u8))?;
+    let mut rows = stmt.query([])?;
+    while rows.next()?.is_some() {}
+    Ok(())
+}
+
+/// An active key whose secret is sealed (a plaintext one left by an older version is not
+/// usable until the server seals it at start).
 fn access_key_in(conn: &Connection, access_key_id: &str) -> Result<Option<AccessKeyRecord>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT access_key_id, secret_access_key, user_name, active FROM access_keys WHERE access_key_id = ?1 AND active = 1",
+        "SELECT access_key_id, secret_sealed, user_name, active FROM access_keys WHERE access_key_id = ?1 AND active = 1 AND secret_sealed IS NOT NULL",
     )?;
     Ok(stmt
         .query_row([access_key_id], |r| {
             Ok(AccessKeyRecord {
                 access_key_id: r.get(0)?,
-                secret_access_key: r.get(1)?,
+                sealed_secret: r.get(1)?,
                 user_name: r.get(2)?,
                 active: r.get(3)?,
             })
@@ -146,4 +230,97 @@ fn policies_in(conn: &Connection, user_name: &str) -> Result<Vec<(String, String
     )?;
     let rows = stmt.query_map([user_name], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn contains(path: &std::path::Path, needle: &str) -> bool {
+        std::fs::read(path)
+            .unwrap_or_default()
+            .windows(needle.len())
+            .any(|w| w == needle.as_bytes())
+    }
+
+    #[test]
+    fn plaintext_secrets_are_sealed_in_one_go_and_scrubbed_from_the_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bosun.db");
+        let store = Store::open(&path).unwrap();
+        store.create_user("alice", 1).unwrap();
+        let secrets = [
+            "plaintextSecretNumberOne0123456789abcdef",
+            "plaintextSecretNumberTwo0123456789abcdef",
+        ];
+        for (i, secret) in secrets.iter().enumerate() {
+            // What versions before sealing stored.
+            store
+                .conn()
+                .execute(
+                    "INSERT INTO access_keys (access_key_id, secret_access_key, user_name, active, created_ms) VALUES (?1, ?2, 'alice', 1, 0)",
+                    params![format!("AKIAOLD{i}"), secret],
+                )
+                .unwrap();
+        }
+        assert!(
+            store.access_key("AKIAOLD0").unwrap().is_none(),
+            "unsealed keys are not usable"
+        );
+        let wal = dir.path().join("bosun.db-wal");
+        assert!(secrets
+            .iter()
+            .all(|s| contains(&path, s) || contains(&wal, s)));
+
+        // A failing seal changes nothing.
+        let failed: std::result::Result<usize, StoreError> =
+            store.seal_plaintext_secrets(|_, _| Err(StoreError::Corrupt("no key".into())));
+        assert!(failed.is_err());
+        assert_eq!(store.sealed_secrets().unwrap(), vec![]);
+
+        // The old rows in the database file itself, as after a clean shutdown of an old version.
+        store
+            .conn()
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .unwrap();
+        assert!(secrets.iter().all(|s| contains(&path, s)));
+        // Sealed forms are longer than the secrets, as real ones are: the rows move.
+        let sealed = |id: &str, secret: &str| -> Result<String> {
+            Ok(format!("sealed:{id}:{}:{}", secret.len(), "s".repeat(200)))
+        };
+        assert_eq!(store.seal_plaintext_secrets(sealed).unwrap(), 2);
+        assert_eq!(
+            store.seal_plaintext_secrets(sealed).unwrap(),
+            0,
+            "nothing left"
+        );
+        let key = store.access_key("AKIAOLD1").unwrap().unwrap();
+        assert!(key.sealed_secret.starts_with("sealed:AKIAOLD1:40:"));
+        assert_eq!(store.sealed_secrets().unwrap().len(), 2);
+        for secret in secrets {
+            assert!(
+                !contains(&path, secret),
+                "plaintext left in the database file"
+            );
+            assert!(!contains(&wal, secret), "plaintext left in the WAL");
+        }
+    }
+
+    #[test]
+    fn the_database_files_are_private_whatever_the_umask() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bosun.db");
+        std::fs::write(&path, "").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let store = Store::open(&path).unwrap();
+        store.create_user("alice", 1).unwrap();
+        for name in ["bosun.db", "bosun.db-wal", "bosun.db-shm"] {
+            let mode = std::fs::metadata(dir.path().join(name))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{name}");
+        }
+    }
 }

@@ -36,6 +36,8 @@ pub use parameters::{LabelOutcome, ParameterVersion, PutLimits, PutOutcome};
 pub enum StoreError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("database file: {0}")]
+    Io(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("{0} already exists")]
@@ -57,9 +59,38 @@ pub struct Store {
     readers: Option<Readers>,
 }
 
+/// Create the database file with mode 0600 if missing; clear group and other bits on it and on
+/// its `-wal` and `-shm` files if present.
+fn make_private(path: &Path) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let io = |e: std::io::Error| StoreError::Io(format!("{}: {e}", path.display()));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .map_err(io)?;
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        match bosun_fs::restrict_to_owner(Path::new(&name)) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io(e)),
+        }
+    }
+    Ok(())
+}
+
 impl Store {
     /// Open (creating if needed) the database file and bring its schema up to date.
+    ///
+    /// The file is created with mode 0600 (and an existing one, its WAL and shared-memory
+    /// files made 0600); SQLite gives the WAL and shared-memory files it creates the
+    /// database's mode, so none of them is readable by other users whatever the umask.
     pub fn open(path: &Path) -> Result<Self> {
+        make_private(path)?;
         let conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         let mut store = Self::init(conn)?;

@@ -218,6 +218,11 @@ CREATE TABLE parameter_policy_events (
     UNIQUE (region, key, version, policy_type)
 );
 "#,
+    // Secret access keys sealed by the server; `secret_access_key` keeps only the plaintext of
+    // databases from before, until the server seals it at start (and then holds '').
+    r#"
+ALTER TABLE access_keys ADD COLUMN secret_sealed TEXT;
+"#,
 ];
 
 /// Apply every migration newer than the database's `user_version`.

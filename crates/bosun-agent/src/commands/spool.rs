@@ -65,7 +65,7 @@ impl Spool {
             "idempotency",
             "replies",
         ] {
-            fs::create_dir_all(root.join(d))?;
+            bosun_fs::create_private_dir_all(&root.join(d))?;
         }
         Ok(Self { root })
     }
@@ -99,7 +99,7 @@ impl Spool {
             .orchestration_root()
             .join(command_id)
             .join(step_dir_name(step));
-        fs::create_dir_all(&dir)?;
+        bosun_fs::create_private_dir_all(&dir)?;
         Ok(dir)
     }
 
@@ -112,7 +112,7 @@ impl Spool {
             .orchestration_root()
             .join(command_id)
             .join("@downloads");
-        fs::create_dir_all(&dir)?;
+        bosun_fs::create_private_dir_all(&dir)?;
         Ok(dir)
     }
 

@@ -35,7 +35,7 @@ impl Plugin for DownloadContent {
 fn destination(given: &str, downloads: &Path, name: &str) -> Result<PathBuf, String> {
     let target = confined_path(downloads, given)?.join(name);
     if let Some(parent) = target.parent() {
-        std::fs::create_dir_all(parent)
+        bosun_fs::create_private_dir_all(parent)
             .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
     }
     Ok(target)

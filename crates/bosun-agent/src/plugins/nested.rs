@@ -163,7 +163,7 @@ fn run_one(plan: &StepPlan, ctx: &StepContext) -> Result<i32, String> {
         return Err(why);
     }
     let plugin = plugin_for(&plan.action).ok_or("no plugin")?;
-    std::fs::create_dir_all(&ctx.dir).map_err(|e| e.to_string())?;
+    bosun_fs::create_private_dir_all(&ctx.dir).map_err(|e| e.to_string())?;
     let launch = plugin.prepare(plan, ctx)?;
     for (name, text) in &launch.files {
         bosun_fs::write_atomic(&ctx.dir.join(name), text.as_bytes(), 0o600)

@@ -96,10 +96,19 @@ pub fn authenticate(
             "The security token included in the request is invalid.",
         ));
     };
+    let secret = state
+        .opened_secrets
+        .get(&state.kms, &key.access_key_id, &key.sealed_secret)
+        .map_err(|e| {
+            ApiError::internal(format!(
+                "the secret of access key {} does not open with the keyring: {e:?}",
+                key.access_key_id
+            ))
+        })?;
     let now = jiff::Timestamp::from_millisecond(now_ms).map_err(ApiError::internal)?;
     let verified = sigv4::verify(
         &parts,
-        &key.secret_access_key,
+        &secret,
         "ssm",
         now,
         state.config.max_clock_skew,

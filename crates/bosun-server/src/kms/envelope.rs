@@ -1,8 +1,9 @@
-//! AES-256-GCM envelope encryption for SecureString values.
+//! AES-256-GCM envelope encryption for SecureString values (and access-key secrets at rest).
 //!
 //! Each value gets a fresh 32-byte data key. The value is sealed with the data key; the data
-//! key is sealed with a master key. Both seals bind the parameter's ARN and version as
-//! associated data, so a ciphertext copied to another parameter or version fails to open.
+//! key is sealed with a master key. Both seals bind what the value belongs to as associated
+//! data — a domain (what kind of secret) and a subject (for a parameter its ARN and version) —
+//! so a ciphertext copied to another parameter, version or kind of secret fails to open.
 //! Blob layout (then base64): `BSK1` | key id (36 ASCII) | nonce (12) | sealed data key (48)
 //! | nonce (12) | sealed value.
 
@@ -28,8 +29,14 @@ pub enum OpenError {
     Rejected,
 }
 
-fn aad(purpose: &str, arn: &str, version: i64) -> Vec<u8> {
-    format!("bosun-ssm-securestring/{purpose}\n{arn}\n{version}").into_bytes()
+const SECURE_STRING: &str = "bosun-ssm-securestring";
+
+fn aad(domain: &str, purpose: &str, subject: &str) -> Vec<u8> {
+    format!("{domain}/{purpose}\n{subject}").into_bytes()
+}
+
+fn parameter_subject(arn: &str, version: i64) -> String {
+    format!("{arn}\n{version}")
 }
 
 fn cipher(bytes: &[u8; 32]) -> Aes256Gcm {
@@ -43,6 +50,21 @@ pub fn seal(
     version: i64,
     plaintext: &str,
 ) -> anyhow::Result<String> {
+    seal_bound(
+        master,
+        SECURE_STRING,
+        &parameter_subject(arn, version),
+        plaintext,
+    )
+}
+
+/// Encrypt `plaintext` under `master`, bound to `domain` and `subject`.
+pub fn seal_bound(
+    master: &MasterKey,
+    domain: &str,
+    subject: &str,
+    plaintext: &str,
+) -> anyhow::Result<String> {
     let mk = master
         .bytes()
         .ok_or_else(|| anyhow::anyhow!("master key {} has no material", master.key_id))?;
@@ -54,7 +76,7 @@ pub fn seal(
             Nonce::from_slice(&n1),
             Payload {
                 msg: &data_key,
-                aad: &aad("key", arn, version),
+                aad: &aad(domain, "key", subject),
             },
         )
         .map_err(|_| anyhow::anyhow!("sealing the data key failed"))?;
@@ -63,7 +85,7 @@ pub fn seal(
             Nonce::from_slice(&n2),
             Payload {
                 msg: plaintext.as_bytes(),
-                aad: &aad("value", arn, version),
+                aad: &aad(domain, "value", subject),
             },
         )
         .map_err(|_| anyhow::anyhow!("sealing the value failed"))?;
@@ -95,6 +117,16 @@ pub fn open(
     version: i64,
     blob: &str,
 ) -> Result<String, OpenError> {
+    open_bound(find, SECURE_STRING, &parameter_subject(arn, version), blob)
+}
+
+/// Decrypt a blob made by [`seal_bound`] for the same `domain` and `subject`.
+pub fn open_bound(
+    find: impl Fn(&str) -> Option<MasterKey>,
+    domain: &str,
+    subject: &str,
+    blob: &str,
+) -> Result<String, OpenError> {
     let id = key_id_of(blob)?;
     let master = find(&id).ok_or(OpenError::UnknownKey(id))?;
     let mk = master.bytes().ok_or(OpenError::Malformed)?;
@@ -113,7 +145,7 @@ pub fn open(
             Nonce::from_slice(n1),
             Payload {
                 msg: sealed_key,
-                aad: &aad("key", arn, version),
+                aad: &aad(domain, "key", subject),
             },
         )
         .map_err(|_| OpenError::Rejected)?;
@@ -123,7 +155,7 @@ pub fn open(
             Nonce::from_slice(n2),
             Payload {
                 msg: &raw[at..],
-                aad: &aad("value", arn, version),
+                aad: &aad(domain, "value", subject),
             },
         )
         .map_err(|_| OpenError::Rejected)?;
@@ -178,5 +210,32 @@ mod tests {
         raw[last] ^= 1;
         let tampered = base64::engine::general_purpose::STANDARD.encode(raw);
         assert_eq!(open(find, arn, 1, &tampered), Err(OpenError::Rejected));
+    }
+
+    #[test]
+    fn the_domain_is_bound_too() {
+        let k = key();
+        let find = |id: &str| (id == k.key_id).then(|| k.clone());
+        let arn = "arn:aws:ssm:us-east-1:000000000000:parameter/a";
+        let blob = seal(&k, arn, 1, "s3cret").unwrap();
+        let subject = format!("{arn}\n1");
+        assert_eq!(
+            open_bound(find, SECURE_STRING, &subject, &blob).unwrap(),
+            "s3cret",
+            "seal is seal_bound in the SecureString domain (existing blobs still open)"
+        );
+        assert_eq!(
+            open_bound(find, "bosun-access-key", &subject, &blob),
+            Err(OpenError::Rejected)
+        );
+        let other = seal_bound(&k, "bosun-access-key", "AKIAEXAMPLE", "s3cret").unwrap();
+        assert_eq!(
+            open_bound(find, "bosun-access-key", "AKIAEXAMPLE", &other).unwrap(),
+            "s3cret"
+        );
+        assert_eq!(
+            open_bound(find, "bosun-access-key", "AKIAOTHER", &other),
+            Err(OpenError::Rejected)
+        );
     }
 }

@@ -118,7 +118,8 @@ impl Keyring {
         };
         keys.push(key.clone());
         let dir = self.path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        bosun_fs::create_private_dir_all(dir)
+            .with_context(|| format!("creating {}", dir.display()))?;
         let text = serde_json::to_vec_pretty(&KeyringFile { keys: keys.clone() })?;
         bosun_fs::write_atomic(&self.path, &text, 0o600)
             .with_context(|| format!("writing {}", self.path.display()))?;
