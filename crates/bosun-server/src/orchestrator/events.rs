@@ -111,9 +111,12 @@ pub fn on_result(
                 p.start_ms = step.start_ms;
                 p.end_ms = step.end_ms;
                 p.stdout = step.stdout.clone();
-                // Like the AWS agent, the agent's own explanation ends the step's stderr.
+                // Like the AWS agent, the agent's own explanation ends the step's stderr, except
+                // for a skipped step, whose output already says why (AWS shows no error there).
                 p.stderr = match &step.detail {
-                    Some(d) if !matches!(step.status, StepStatus::Success) => {
+                    Some(d)
+                        if !matches!(step.status, StepStatus::Success | StepStatus::Skipped) =>
+                    {
                         let sep = if step.stderr.is_empty() || step.stderr.ends_with('\n') {
                             ""
                         } else {
