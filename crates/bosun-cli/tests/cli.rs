@@ -307,3 +307,44 @@ async fn bosun_doc_manages_documents_and_bosun_run_runs_them() {
     let (ok, out, _) = fleet.server.cli(&["doc", "delete", "Hello"]).await;
     assert!(ok && out.contains("deleted Hello"), "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bosun_run_returns_when_a_document_ends_early() {
+    let fleet = bosun_e2e::fleet::Fleet::start(1, 1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("early.json");
+    std::fs::write(
+        &file,
+        r#"{"schemaVersion":"2.2","description":"ends early","mainSteps":[
+            {"action":"aws:runShellScript","name":"first","inputs":{"runCommand":["echo first","exit 168"]}},
+            {"action":"aws:runShellScript","name":"second","inputs":{"runCommand":["echo second"]}}]}"#,
+    )
+    .unwrap();
+    let (ok, out, err) = fleet
+        .server
+        .cli(&["doc", "create", "EarlyExit", file.to_str().unwrap()])
+        .await;
+    assert!(ok, "{out}{err}");
+    let id = fleet.ids()[0].clone();
+    let run = Command::new(bin("bosun"))
+        .args(["run", "--endpoint-url", &fleet.server.url])
+        .arg("--data-dir")
+        .arg(fleet.server.data_dir())
+        .args(["--instance-ids", &id, "--document", "EarlyExit"])
+        .kill_on_drop(true)
+        .output();
+    let run = tokio::time::timeout(DEADLINE, run)
+        .await
+        .expect("bosun run returns once the document has exited early")
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr),
+    );
+    assert!(run.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("first") && !stdout.contains("second"),
+        "{stdout}{stderr}"
+    );
+    assert!(stderr.contains("Success"), "{stderr}");
+}

@@ -156,8 +156,11 @@ async fn download_content_over_http_then_a_script_uses_the_file() {
     let (status, steps) = run(&fleet, "FetchAndRun", &[("url", private.clone())]).await;
     assert_eq!(status, CommandInvocationStatus::Failed);
     assert!(output(&steps[0]).contains("401"), "{steps:?}");
-    // The step after it never started (shown as Pending, like AWS's NotStarted).
-    assert_eq!(steps[1].status().map(|s| s.as_str()), Some("Pending"));
+    // The step after it was skipped (onFailure: exit): reported as the AWS agent reports a
+    // skipped step, Success with code 0 and a message saying why, never left Pending.
+    assert_eq!(steps[1].status().map(|s| s.as_str()), Some("Success"));
+    assert_eq!(steps[1].response_code(), 0);
+    assert!(output(&steps[1]).contains("was skipped"), "{steps:?}");
     let creds = [
         ("url", private),
         ("auth", "Basic".to_string()),

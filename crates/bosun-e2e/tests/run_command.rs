@@ -241,9 +241,21 @@ async fn rate_controls_bound_concurrency_and_stop_after_errors() {
         .client
         .list_command_invocations()
         .command_id(&cmd)
+        .details(true)
         .send()
         .await
         .unwrap();
+    // The steps of a Terminated invocation are not left Pending: they show how it ended.
+    for inv in invs.command_invocations() {
+        if inv.status_details() == Some("Terminated") {
+            let steps: Vec<(Option<&str>, Option<&str>)> = inv
+                .command_plugins()
+                .iter()
+                .map(|p| (p.status().map(|s| s.as_str()), p.status_details()))
+                .collect();
+            assert_eq!(steps, [(Some("Cancelled"), Some("Terminated"))], "{inv:?}");
+        }
+    }
     let details: Vec<&str> = invs
         .command_invocations()
         .iter()

@@ -4,6 +4,7 @@
 //! [`crate::AgentMessage::CommandAck`] (sent only after the agent persisted it). Results are
 //! spooled on the agent until the server answers [`crate::ServerMessage::ResultAck`].
 
+use bosun_core::command::PluginOutcome;
 use bosun_core::document::StepPlan;
 use serde::{Deserialize, Serialize};
 
@@ -54,11 +55,44 @@ pub enum StepStatus {
     Failed,
     /// The step ran longer than its execution timeout and was stopped.
     TimedOut,
+    /// Stopped by a cancel, or not started because the command was cancelled.
     Cancelled,
     /// Not run: its precondition was false or an earlier step ended the document.
     Skipped,
-    /// Never started (cancelled or the command ended before this step).
+    /// Never started. Agents no longer report it (a step that does not run is `Skipped` or
+    /// `Cancelled`); agents before that reported early-exit steps so, and the server reads it
+    /// in a final result as `Skipped` (`PluginOutcome::in_final_report`).
     NotStarted,
+}
+
+impl StepStatus {
+    /// The same result in the agent vocabulary the roll-up rules use.
+    pub fn outcome(self) -> PluginOutcome {
+        match self {
+            StepStatus::Success => PluginOutcome::Success,
+            StepStatus::Failed => PluginOutcome::Failed,
+            StepStatus::TimedOut => PluginOutcome::TimedOut,
+            StepStatus::Cancelled => PluginOutcome::Cancelled,
+            StepStatus::Skipped => PluginOutcome::Skipped,
+            StepStatus::NotStarted => PluginOutcome::NotStarted,
+        }
+    }
+
+    /// The status for a final step result; `None` for the reboot outcomes, which this protocol
+    /// does not carry.
+    pub fn of_outcome(o: PluginOutcome) -> Option<StepStatus> {
+        Some(match o {
+            PluginOutcome::Success => StepStatus::Success,
+            PluginOutcome::Failed => StepStatus::Failed,
+            PluginOutcome::TimedOut => StepStatus::TimedOut,
+            PluginOutcome::Cancelled => StepStatus::Cancelled,
+            PluginOutcome::Skipped => StepStatus::Skipped,
+            PluginOutcome::NotStarted => StepStatus::NotStarted,
+            PluginOutcome::InProgress
+            | PluginOutcome::SuccessAndReboot
+            | PluginOutcome::PassedAndReboot => return None,
+        })
+    }
 }
 
 /// One step's result.

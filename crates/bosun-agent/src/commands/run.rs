@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use bosun_core::document::{OnFailure, StepPlan};
+use bosun_core::command::flow::{cancelled_before_start, skipped_after_exit_message};
+use bosun_core::command::{DocumentFlow, NextStep, PluginOutcome, Reported, StepFlow};
+use bosun_core::document::StepPlan;
 use bosun_proto::command::{
     StepResult, StepStatus, Stream, MAX_CHUNK_BYTES, STDERR_PREFIX_CHARS, STDOUT_PREFIX_CHARS,
 };
@@ -19,10 +21,6 @@ use super::CommandService;
 use crate::plugins::{self, StepContext};
 use crate::step::{self, read_prefix, Attach, Outcome, OutputTail, StepExit, StepHandle, StepSpec};
 
-/// Exit code that means "succeeded, skip the remaining steps".
-const EXIT_SUCCESS_STOP: i32 = 168;
-/// Exit code that means "failed, skip the remaining steps".
-const EXIT_FAILURE_STOP: i32 = 169;
 /// Exit codes that ask for a reboot (Linux/macOS and Windows spellings).
 const EXIT_REBOOT: [i32; 2] = [194, 3010];
 
@@ -147,29 +145,39 @@ fn made_up(outcome: Outcome) -> StepExit {
     }
 }
 
-/// What a finished step means for the document: its result and whether later steps run.
-fn judge(exit: &StepExit, allow_reboot: bool) -> (StepStatus, i32, Option<String>, bool) {
+/// How a finished step ended, before the document's flow rules (`DocumentFlow::record`) apply:
+/// every non-zero exit is `Failed` here, 168 and 169 included.
+fn judge(exit: &StepExit, allow_reboot: bool) -> (PluginOutcome, i32, Option<String>) {
     match &exit.outcome {
-        Outcome::Exited { code: 0 } => (StepStatus::Success, 0, None, true),
-        Outcome::Exited { code: EXIT_SUCCESS_STOP } => (StepStatus::Success, EXIT_SUCCESS_STOP, Some("exit code 168: success, remaining steps skipped".into()), false),
-        Outcome::Exited { code: EXIT_FAILURE_STOP } => (StepStatus::Failed, EXIT_FAILURE_STOP, Some("exit code 169: failure, remaining steps skipped".into()), false),
+        Outcome::Exited { code: 0 } => (PluginOutcome::Success, 0, None),
         Outcome::Exited { code } if EXIT_REBOOT.contains(code) => (
-            StepStatus::Failed,
+            PluginOutcome::Failed,
             *code,
             Some(if allow_reboot {
                 format!("the step asked for a reboot (exit code {code}); rebooting and resuming is not implemented by this agent yet")
             } else {
                 format!("the step asked for a reboot (exit code {code}), but this agent may not reboot the node (Agent.AllowReboot is false)")
             }),
-            true,
         ),
-        Outcome::Exited { code } => (StepStatus::Failed, *code, None, true),
-        Outcome::Signaled { signal } => (StepStatus::Failed, 128 + signal, Some(format!("the script was killed by signal {signal}")), true),
-        Outcome::TimedOut => (StepStatus::TimedOut, -1, Some("the step ran past its execution timeout and was stopped".into()), true),
-        Outcome::Cancelled => (StepStatus::Cancelled, -1, Some("cancelled".into()), false),
-        Outcome::Failed { error } => (StepStatus::Failed, -1, Some(format!("the step could not start: {error}")), true),
-        Outcome::Lost => (StepStatus::Failed, -1, Some("interrupted: the agent restarted and the step's supervisor was gone; the step was not run again".into()), true),
+        Outcome::Exited { code } => (PluginOutcome::Failed, *code, None),
+        Outcome::Signaled { signal } => (PluginOutcome::Failed, 128 + signal, Some(format!("the script was killed by signal {signal}"))),
+        Outcome::TimedOut => (PluginOutcome::TimedOut, -1, Some("the step ran past its execution timeout and was stopped".into())),
+        Outcome::Cancelled => (PluginOutcome::Cancelled, -1, Some("cancelled".into())),
+        Outcome::Failed { error } => (PluginOutcome::Failed, -1, Some(format!("the step could not start: {error}"))),
+        Outcome::Lost => (PluginOutcome::Failed, -1, Some("interrupted: the agent restarted and the step's supervisor was gone; the step was not run again".into())),
     }
+}
+
+/// The agent's own explanation and the flow's, together.
+fn explain(detail: Option<String>, r: &Reported) -> Option<String> {
+    match (detail, r.note) {
+        (Some(d), Some(n)) => Some(format!("{d}; {n}")),
+        (d, n) => d.or(n.map(String::from)),
+    }
+}
+
+fn status_of(o: PluginOutcome) -> StepStatus {
+    StepStatus::of_outcome(o).unwrap_or(StepStatus::Failed)
 }
 
 fn result_of(
@@ -204,18 +212,22 @@ fn result_of(
     }
 }
 
+/// A step that did not run and says why in its output (precondition, early exit). Like the
+/// AWS agent: `Skipped`, response code 0.
 fn skipped(plan: &StepPlan, why: &str) -> StepResult {
     StepResult {
         status: StepStatus::Skipped,
+        response_code: 0,
         stdout: format!("{why}\n"),
-        ..not_started(plan, why)
+        ..not_run(plan, StepStatus::Skipped, why)
     }
 }
 
-fn not_started(plan: &StepPlan, why: &str) -> StepResult {
+/// A step the agent decided without running it.
+fn not_run(plan: &StepPlan, status: StepStatus, why: &str) -> StepResult {
     StepResult {
         name: plan.name.clone(),
-        status: StepStatus::NotStarted,
+        status,
         response_code: -1,
         start_ms: None,
         end_ms: None,
@@ -227,20 +239,50 @@ fn not_started(plan: &StepPlan, why: &str) -> StepResult {
     }
 }
 
-/// Run (or resume) every step of a command and return its result.
+/// A step that failed before it could start (`why` goes to its stderr), under the flow rules.
+fn failed_to_start(doc: &mut DocumentFlow, plan: &StepPlan, why: &str) -> StepResult {
+    let r = doc.record(StepFlow::of(plan), PluginOutcome::Failed, -1);
+    StepResult {
+        response_code: r.response_code,
+        stderr: format!("{why}\n"),
+        detail: explain(Some(why.to_string()), &r),
+        ..not_run(plan, status_of(r.outcome), why)
+    }
+}
+
+/// Run (or resume) every step of a command and return its result. Which steps run, and what
+/// each reports, follows `bosun_core::command::flow` (exit codes 168/169, `onSuccess`,
+/// `onFailure`, `finallyStep`, cancel): every step ends with a final status, none is left
+/// not started.
 pub async fn run_command(
     svc: Arc<CommandService>,
     d: &CommandDelivery,
     from_disk: bool,
 ) -> CommandResult {
     let mut steps = Vec::with_capacity(d.steps.len());
-    let mut go_on = true;
-    for plan in &d.steps {
-        if !go_on && !plan.finally_step {
-            steps.push(not_started(plan, "an earlier step ended the document"));
-            continue;
+    let mut doc = DocumentFlow::new();
+    let last = d.steps.len().saturating_sub(1);
+    for (index, plan) in d.steps.iter().enumerate() {
+        let flow = StepFlow::of(plan);
+        if svc.is_cancelled(&d.command_id) {
+            doc.cancel();
+        }
+        match doc.next_step(flow, index == last) {
+            NextStep::Run => {}
+            NextStep::SkipAfterExit => {
+                let why = skipped_after_exit_message(&plan.action, &plan.name);
+                steps.push(skipped(plan, &why));
+                continue;
+            }
+            NextStep::Cancelled => {
+                let r = cancelled_before_start();
+                let why = r.note.unwrap_or("cancelled");
+                steps.push(not_run(plan, status_of(r.outcome), why));
+                continue;
+            }
         }
         if let Some(why) = plugins::skip_reason(plan) {
+            doc.record(flow, PluginOutcome::Skipped, 0);
             steps.push(skipped(plan, &why));
             continue;
         }
@@ -254,38 +296,18 @@ pub async fn run_command(
             let why =
                 "the agent restarted before this step started; its SecureString values are never \
                        stored on the node, so it was not run (send the command again)";
-            steps.push(StepResult {
-                status: StepStatus::Failed,
-                stderr: format!("{why}\n"),
-                ..not_started(plan, why)
-            });
+            steps.push(failed_to_start(&mut doc, plan, why));
             continue;
         }
         if let Some(why) = plugins::unavailable(plan) {
-            steps.push(StepResult {
-                status: StepStatus::Failed,
-                stderr: format!("{why}\n"),
-                ..not_started(plan, &why)
-            });
-            go_on = go_on && plan.on_failure == OnFailure::Continue;
-            continue;
-        }
-        if svc.is_cancelled(&d.command_id) {
-            steps.push(not_started(plan, "cancelled before this step started"));
-            go_on = false;
+            steps.push(failed_to_start(&mut doc, plan, &why));
             continue;
         }
         let dir = match svc.spool.step_dir(&d.command_id, &plan.name) {
             Ok(dir) => dir,
             Err(e) => {
-                steps.push(result_of(
-                    plan,
-                    Path::new("/nonexistent"),
-                    StepStatus::Failed,
-                    -1,
-                    Some(format!("could not create the step folder: {e}")),
-                    None,
-                ));
+                let why = format!("could not create the step folder: {e}");
+                steps.push(failed_to_start(&mut doc, plan, &why));
                 continue;
             }
         };
@@ -327,18 +349,17 @@ pub async fn run_command(
                 error: e.to_string(),
             }),
         };
-        let (mut status, code, detail, cont) = judge(&exit, svc.settings.allow_reboot);
-        go_on = go_on && cont;
-        match (status, plan.on_failure) {
-            (StepStatus::Failed | StepStatus::TimedOut, OnFailure::Exit) => go_on = false,
-            (StepStatus::Failed | StepStatus::TimedOut, OnFailure::SuccessAndExit) => {
-                go_on = false;
-                status = StepStatus::Success;
-            }
-            (StepStatus::Success, _) if plan.exit_on_success => go_on = false,
-            _ => {}
-        }
-        steps.push(result_of(plan, &dir, status, code, detail, Some(&exit)));
+        let (outcome, code, detail) = judge(&exit, svc.settings.allow_reboot);
+        let r = doc.record(flow, outcome, code);
+        let detail = explain(detail, &r);
+        steps.push(result_of(
+            plan,
+            &dir,
+            status_of(r.outcome),
+            r.response_code,
+            detail,
+            Some(&exit),
+        ));
     }
     CommandResult {
         command_id: d.command_id.clone(),

@@ -13,9 +13,11 @@ use std::process::Command;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use bosun_core::command::flow::EXIT_FAILURE_STOP;
+use bosun_core::command::{DocumentFlow, NextStep, PluginOutcome, StepFlow};
 use bosun_core::document::{
     confined_path, plan_nested, plan_references, run_document_spec, Attachment, CommandDocument,
-    DocumentFormat, NestedSource, OnFailure, PlatformType, StepPlan, MAX_DOCUMENT_NESTING,
+    DocumentFormat, NestedSource, PlatformType, StepPlan, MAX_DOCUMENT_NESTING,
 };
 use bosun_core::ids::step_dir_name;
 
@@ -109,12 +111,15 @@ pub fn run(job: &Job) -> Result<i32, String> {
     Ok(run_steps(&steps, &job.ctx, depth))
 }
 
-/// Run a document's steps; the exit code is 0 or the first failing step's.
+/// Run a document's steps; the exit code is 0 or the first failing step's. Which steps run
+/// follows the same rules as a command's (`bosun_core::command::flow`).
 fn run_steps(steps: &[StepPlan], outer: &StepContext, depth: u32) -> i32 {
-    let mut go_on = true;
+    let mut doc = DocumentFlow::new();
     let mut failure: Option<i32> = None;
-    for plan in steps {
-        if !go_on && !plan.finally_step {
+    let last = steps.len().saturating_sub(1);
+    for (index, plan) in steps.iter().enumerate() {
+        let flow = StepFlow::of(plan);
+        if doc.next_step(flow, index == last) != NextStep::Run {
             continue;
         }
         if let Some(why) = skip_reason(plan) {
@@ -133,26 +138,15 @@ fn run_steps(steps: &[StepPlan], outer: &StepContext, depth: u32) -> i32 {
                 1
             }
         };
-        let (mut ok, mut stop) = match code {
-            0 => (true, false),
-            168 => (true, true),
-            169 => (false, true),
-            _ => (false, false),
+        let outcome = if code == 0 {
+            PluginOutcome::Success
+        } else {
+            PluginOutcome::Failed
         };
-        if !ok {
-            match plan.on_failure {
-                OnFailure::Continue => {}
-                OnFailure::Exit => stop = true,
-                OnFailure::SuccessAndExit => (ok, stop) = (true, true),
-            }
+        let reported = doc.record(flow, outcome, code);
+        if reported.outcome != PluginOutcome::Success && failure.is_none() {
+            failure = Some(if code == EXIT_FAILURE_STOP { 1 } else { code });
         }
-        if ok && plan.exit_on_success {
-            stop = true;
-        }
-        if !ok && failure.is_none() {
-            failure = Some(if code == 169 { 1 } else { code });
-        }
-        go_on = go_on && !stop;
     }
     failure.unwrap_or(0)
 }

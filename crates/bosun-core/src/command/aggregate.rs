@@ -66,7 +66,8 @@ fn never_reached(s: InvocationState) -> bool {
 ///
 /// `max_errors` is resolved (see `rate::MaxErrors::resolve`). Pass `cancel_requested` when
 /// `CancelCommand` covered the whole command (no `InstanceIds`); a partial cancel leaves the
-/// command to finish normally, and its cancelled invocations make it `Incomplete`.
+/// command to finish normally: its cancelled invocations make it `Incomplete` next to
+/// successes, and `Cancelled` when nothing succeeded (rule 8).
 ///
 /// In order:
 /// 1. No invocations: the targets matched nothing ⇒ (`Failed`, `NoInstancesInTag`). AWS reports
@@ -86,10 +87,20 @@ fn never_reached(s: InvocationState) -> bool {
 /// 6. Every invocation never reached its node ⇒ `Failed`, with `AccessDenied` details when all
 ///    are `AccessDenied` (a command-level detail of its own) and `Failed` otherwise.
 /// 7. Ignoring those, every invocation succeeded ⇒ `Success`/`Success`.
-/// 8. Otherwise (failures, timeouts or cancellations within the limit) ⇒ `Success`/`Incomplete`.
-///    `CommandStatus` has no Incomplete; the guide says not enough invocations failed "for the
-///    status to be Failed", and errors within MaxErrors are allowed "without the command
-///    failing", so the status is `Success` and the details carry the nuance.
+/// 8. Ignoring those, no invocation succeeded ⇒ never `Success` (the guide's `Success` is a
+///    command "received by SSM Agent on all … managed nodes" that "returned an exit code of
+///    zero"): the worst invocation names the command, in the agent's own precedence
+///    (`DocumentResultAggregator`: Failed, then timed out, then cancelled): any `Failed` ⇒
+///    `Failed`/`Failed`; else any `ExecutionTimedOut` ⇒ `TimedOut`/`ExecutionTimedOut`; else
+///    any `Cancelled` or `Terminated` ⇒ `Cancelled`/`Cancelled` (so a command whose every
+///    invocation was cancelled is `Cancelled`, whether `CancelCommand` named the nodes or not:
+///    "the command was terminated before it was completed"); else (only delivery timeouts)
+///    `TimedOut`/`DeliveryTimedOut`.
+/// 9. Otherwise (some succeeded; failures, timeouts or cancellations within the limit) ⇒
+///    `Success`/`Incomplete`. `CommandStatus` has no Incomplete; the guide says not enough
+///    invocations failed "for the status to be Failed", and errors within MaxErrors are allowed
+///    "without the command failing", so the status is `Success` and the details carry the
+///    nuance.
 ///
 /// The guide's command-level "Delayed" and "Rate Exceeded" are not produced: `Status` has no
 /// Delayed (a retrying command is `InProgress`), and Bosun has no pending-invocation quota.
@@ -139,10 +150,23 @@ pub fn command_status(
         .iter()
         .all(|s| *s == S::Success || never_reached(*s))
     {
-        (CommandStatus::Success, details::SUCCESS)
-    } else {
-        (CommandStatus::Success, details::INCOMPLETE)
+        return (CommandStatus::Success, details::SUCCESS);
     }
+    if !invocations.contains(&S::Success) {
+        return if failed > 0 {
+            (CommandStatus::Failed, details::FAILED)
+        } else if execution_timed_out > 0 {
+            (CommandStatus::TimedOut, details::EXECUTION_TIMED_OUT)
+        } else if invocations
+            .iter()
+            .any(|s| matches!(s, S::Cancelled | S::Terminated))
+        {
+            (CommandStatus::Cancelled, details::CANCELLED)
+        } else {
+            (CommandStatus::TimedOut, details::DELIVERY_TIMED_OUT)
+        };
+    }
+    (CommandStatus::Success, details::INCOMPLETE)
 }
 
 #[cfg(test)]
@@ -198,6 +222,9 @@ mod tests {
         // Not all Success, but under the threshold ⇒ Incomplete.
         let dto = with(&[(S::DeliveryTimedOut, 1), (S::Success, 4)]);
         assert_eq!(command_status(&dto, 1, false), (C::Success, "Incomplete"));
+        // Under the threshold but nothing succeeded ⇒ never Success.
+        let none = with(&[(S::Failed, 1), (S::DeliveryTimedOut, 1)]);
+        assert_eq!(command_status(&none, 1, false), (C::Failed, "Failed"));
         // No targets matched.
         assert_eq!(
             command_status(&[], 0, false),
@@ -241,9 +268,25 @@ mod tests {
             command_status(&n(S::Success, 3), 0, true),
             (C::Success, "Success")
         );
-        // A partial cancel (not the whole command): Incomplete.
+        // A partial cancel (not the whole command) next to successes: Incomplete.
         let v = with(&[(S::Cancelled, 1), (S::Success, 2)]);
         assert_eq!(command_status(&v, 0, false), (C::Success, "Incomplete"));
+        // Every invocation cancelled through `InstanceIds` (one node, or each node named):
+        // Cancelled, exactly as a whole-command cancel.
+        assert_eq!(
+            command_status(&[S::Cancelled], 0, false),
+            (C::Cancelled, "Cancelled")
+        );
+        assert_eq!(
+            command_status(&n(S::Cancelled, 2), 0, false),
+            (C::Cancelled, "Cancelled")
+        );
+        // Cancelled next to nodes that could not be reached: still Cancelled.
+        let v = with(&[(S::Cancelled, 1), (S::Undeliverable, 2)]);
+        assert_eq!(command_status(&v, 0, false), (C::Cancelled, "Cancelled"));
+        // Cancelled next to a delivery timeout within MaxErrors: nothing succeeded.
+        let v = with(&[(S::Cancelled, 1), (S::DeliveryTimedOut, 1)]);
+        assert_eq!(command_status(&v, 1, false), (C::Cancelled, "Cancelled"));
         // Terminated invocations are not a user cancellation.
         let v = with(&[(S::Terminated, 1), (S::Success, 2)]);
         assert_eq!(command_status(&v, 0, true), (C::Success, "Incomplete"));
@@ -256,7 +299,13 @@ mod tests {
             command_status(&et, 1, false),
             (C::TimedOut, "ExecutionTimedOut")
         );
-        assert_eq!(command_status(&et, 2, false), (C::Success, "Incomplete"));
+        assert_eq!(
+            command_status(&et, 2, false),
+            (C::TimedOut, "ExecutionTimedOut"),
+            "within MaxErrors, but nothing succeeded"
+        );
+        let et_ok = with(&[(S::ExecutionTimedOut, 2), (S::Success, 1)]);
+        assert_eq!(command_status(&et_ok, 2, false), (C::Success, "Incomplete"));
         // Mixed errors exceed together although neither kind does alone ⇒ Failed.
         let mixed = with(&[(S::ExecutionTimedOut, 1), (S::Failed, 1)]);
         assert_eq!(command_status(&mixed, 1, false), (C::Failed, "Failed"));
@@ -269,7 +318,11 @@ mod tests {
             command_status(&dto, 1, false),
             (C::TimedOut, "DeliveryTimedOut")
         );
-        assert_eq!(command_status(&dto, 2, false), (C::Success, "Incomplete"));
+        assert_eq!(
+            command_status(&dto, 2, false),
+            (C::TimedOut, "DeliveryTimedOut"),
+            "within MaxErrors, but nothing succeeded"
+        );
         let v = with(&[(S::DeliveryTimedOut, 3), (S::Failed, 3)]);
         assert_eq!(command_status(&v, 2, false), (C::Failed, "Failed"));
         // A single-node command with the default MaxErrors.
@@ -299,9 +352,9 @@ mod tests {
             (S::Failed, (C::Failed, "Failed")),
             (S::DeliveryTimedOut, (C::TimedOut, "DeliveryTimedOut")),
             (S::ExecutionTimedOut, (C::TimedOut, "ExecutionTimedOut")),
-            (S::Cancelled, (C::Success, "Incomplete")),
+            (S::Cancelled, (C::Cancelled, "Cancelled")),
             (S::Undeliverable, (C::Failed, "Failed")),
-            (S::Terminated, (C::Success, "Incomplete")),
+            (S::Terminated, (C::Cancelled, "Cancelled")),
             (S::InvalidPlatform, (C::Failed, "Failed")),
             (S::AccessDenied, (C::Failed, "AccessDenied")),
         ];
@@ -365,6 +418,23 @@ mod tests {
             if details == "Success" {
                 prop_assert_eq!(counts.error_count, 0);
                 prop_assert_eq!(counts.delivery_timed_out_count, 0);
+            }
+        }
+
+        /// A finished command none of whose invocations succeeded is never `Success`; one whose
+        /// every invocation was cancelled is `Cancelled`, however the cancel was asked for.
+        #[test]
+        fn never_success_without_a_success(
+            invs in prop::collection::vec(any_state(), 1..30),
+            max_errors in 0..40usize,
+            cancel in any::<bool>(),
+        ) {
+            let (status, details) = command_status(&invs, max_errors, cancel);
+            if !invs.contains(&S::Success) {
+                prop_assert_ne!(status, C::Success, "{:?} {}", invs, details);
+            }
+            if invs.iter().all(|s| *s == S::Cancelled) {
+                prop_assert_eq!((status, details), (C::Cancelled, "Cancelled"));
             }
         }
     }

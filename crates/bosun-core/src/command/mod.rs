@@ -7,23 +7,28 @@
 //!    `NoInstancesInTag` at once).
 //! 2. Whenever an invocation changes, [`plan`] says how many `Pending` ones to send and whether
 //!    the rest must be `Terminated`; each change goes through [`next`].
-//! 3. Agent step reports roll up with [`roll_up`] into [`InvocationEvent::Finished`].
+//! 3. On the node, [`DocumentFlow`] decides which steps run (exit codes 168/169, `onSuccess`,
+//!    `onFailure`, `finallyStep`, cancel) and what each reports; the agent's final report
+//!    rolls up with [`roll_up_final`] into [`InvocationEvent::Finished`]. Steps of an
+//!    invocation that ended without a report show [`InvocationState::unrun_step`].
 //! 4. At `ExpiresAfter` every live invocation gets [`InvocationEvent::DeliveryDeadlinePassed`].
 //! 5. [`command_status`] and [`CommandCounts`] derive the `Command` fields from the invocations.
 //!
 //! Nothing here reads a clock, does IO or draws random numbers.
 
 pub mod aggregate;
+pub mod flow;
 pub mod plugin;
 pub mod rate;
 pub mod status;
 
 pub use aggregate::{command_status, CommandCounts};
-pub use plugin::{roll_up, PluginOutcome};
+pub use flow::{DocumentFlow, NextStep, Reported, StepFlow};
+pub use plugin::{roll_up, roll_up_final, PluginOutcome};
 pub use rate::{plan, DispatchCounts, DispatchPlan, MaxConcurrency, MaxErrors};
 pub use status::{
-    next, CommandInvocationStatus, CommandPluginStatus, CommandStatus, InvalidTransition,
-    InvocationEvent, InvocationOutcome, InvocationState,
+    next, settle_step, CommandInvocationStatus, CommandPluginStatus, CommandStatus,
+    InvalidTransition, InvocationEvent, InvocationOutcome, InvocationState,
 };
 
 #[cfg(test)]
@@ -61,7 +66,11 @@ mod tests {
                 apply(s, InvocationEvent::Sent);
                 apply(s, InvocationEvent::Acknowledged);
             }
-            assert!(DispatchCounts::tally(&invs).in_flight <= max_concurrency);
+            let in_flight = DispatchCounts::tally(&invs).in_flight;
+            assert!(in_flight <= max_concurrency);
+            if rounds == 1 {
+                assert_eq!(in_flight, max_concurrency, "MaxConcurrency start at once");
+            }
             // Finish the first running invocation with the next scripted result.
             let in_flight =
                 |s: &&mut InvocationState| !s.is_terminal() && **s != InvocationState::Pending;
@@ -74,9 +83,9 @@ mod tests {
             apply(s, InvocationEvent::Finished(roll_up(&steps)));
         }
         assert!(rounds < 10);
-        // Ramp: 1, then 2, then 3 once two are done. The failure (second to finish) is within
-        // MaxErrors 1; the timeout (third) exceeds it, so the last unsent one is terminated
-        // while the two already running complete.
+        // No ramp: three start at once and each finish frees one slot. The failure (second to
+        // finish) is within MaxErrors 1; the timeout (third) exceeds it, so the last unsent one
+        // is terminated while the two already running complete.
         use InvocationState as S;
         assert_eq!(
             invs,

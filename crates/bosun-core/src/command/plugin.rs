@@ -90,6 +90,18 @@ impl PluginOutcome {
         }
     }
 
+    /// What a step shows in a document's *final* report (the agent sends one when the whole
+    /// document is done): a step still `NotStarted` or `InProgress` there did not run and never
+    /// will, so it is `Skipped` (an earlier step ended the document; agents before the
+    /// step-flow fix reported such steps `NotStarted`). Everything else is kept. Reboot
+    /// outcomes are kept too: they mean the document resumes, so that report is not final.
+    pub fn in_final_report(self) -> PluginOutcome {
+        match self {
+            PluginOutcome::NotStarted | PluginOutcome::InProgress => PluginOutcome::Skipped,
+            other => other,
+        }
+    }
+
     /// The agent will not report this step again (reboot outcomes resume, so they are live).
     pub fn is_final(self) -> bool {
         matches!(
@@ -112,7 +124,8 @@ impl PluginOutcome {
 /// 6. else ⇒ `InProgress` (something is still pending, running, or `PassedAndReboot`).
 ///
 /// A failure therefore ends the roll-up even while later steps have not reported; whether the
-/// remaining steps run is the agent's business (`onFailure`, exit codes 168/169).
+/// remaining steps run is the agent's business (`onFailure`, exit codes 168/169: see
+/// `command::flow`). For a final report use [`roll_up_final`].
 pub fn roll_up(plugins: &[PluginOutcome]) -> InvocationOutcome {
     let any = |o: PluginOutcome| plugins.contains(&o);
     if any(PluginOutcome::SuccessAndReboot) {
@@ -131,6 +144,13 @@ pub fn roll_up(plugins: &[PluginOutcome]) -> InvocationOutcome {
     } else {
         InvocationOutcome::InProgress
     }
+}
+
+/// Roll up a document's final report (see [`PluginOutcome::in_final_report`]): always a
+/// terminal outcome unless a step asked for a reboot.
+pub fn roll_up_final(plugins: &[PluginOutcome]) -> InvocationOutcome {
+    let settled: Vec<PluginOutcome> = plugins.iter().map(|p| p.in_final_report()).collect();
+    roll_up(&settled)
 }
 
 #[cfg(test)]
@@ -243,6 +263,12 @@ mod tests {
         assert_eq!(roll_up(&[P::Failed, P::SuccessAndReboot]), O::InProgress);
         // Later steps not yet reported.
         assert_eq!(roll_up(&[P::Success, P::NotStarted]), O::InProgress);
+        // ... but in a final report a step not started did not run: the document ended early.
+        assert_eq!(roll_up_final(&[P::Success, P::NotStarted]), O::Success);
+        assert_eq!(roll_up_final(&[P::Failed, P::NotStarted]), O::Failed);
+        assert_eq!(roll_up_final(&[P::Success, P::Skipped]), O::Success);
+        // A reboot request is not a final report.
+        assert_eq!(roll_up_final(&[P::SuccessAndReboot]), O::InProgress);
     }
 
     fn any_outcome() -> impl Strategy<Value = PluginOutcome> {
@@ -260,6 +286,24 @@ mod tests {
             plugins.rotate_left((seed % n) as usize);
             plugins.reverse();
             prop_assert_eq!(roll_up(&plugins), before);
+        }
+
+        /// Whatever a final report holds (the statuses a Bosun agent reports, which have no
+        /// reboot), the invocation ends.
+        #[test]
+        fn a_final_report_always_ends_the_invocation(
+            plugins in prop::collection::vec(
+                prop::sample::select(vec![
+                    P::NotStarted, P::InProgress, P::Success, P::Failed, P::Cancelled,
+                    P::TimedOut, P::Skipped,
+                ]),
+                0..8,
+            ),
+        ) {
+            prop_assert_ne!(roll_up_final(&plugins), O::InProgress, "{:?}", plugins);
+            for p in &plugins {
+                prop_assert!(p.in_final_report().is_final());
+            }
         }
 
         #[test]

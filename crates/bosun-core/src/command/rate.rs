@@ -7,8 +7,11 @@
 //!   fourth error, "0" at the first, "10%" of 50 targets at the sixth).
 //! - Invocations already running when that happens may complete, and may fail too.
 //! - Errors are `Failed` and `ExecutionTimedOut` invocations (`Command.ErrorCount`).
-//! - Dispatch ramps up: one node first; when it completes, two more; then exponentially more
-//!   until MaxConcurrency is reached.
+//! - MaxConcurrency is "the maximum number of managed nodes that are allowed to run the command
+//!   at the same time" (API reference, `SendCommand`): Run Command starts that many at once.
+//!   The exponential ramp (one node, then two, then four…) is documented for Automation rate
+//!   control, not for Run Command; [`ramp_window`] keeps it for Automation, [`plan`] does not
+//!   use it.
 //! - Defaults: MaxConcurrency "50", MaxErrors "0" (API reference, `SendCommand`).
 
 use std::fmt;
@@ -197,8 +200,7 @@ string_forms!(MaxErrors);
 pub struct DispatchCounts {
     /// Sent and not terminal: `InProgress`, `Delayed` (still being retried), `Cancelling`.
     pub in_flight: usize,
-    /// Terminal, whatever the reason. Drives the ramp-up; counting invocations that were never
-    /// sent (`Undeliverable`, `Terminated`, …) only opens the window sooner.
+    /// Terminal, whatever the reason.
     pub finished: usize,
     /// `Failed` + `ExecutionTimedOut` so far (`Command.ErrorCount`).
     pub errors: usize,
@@ -237,19 +239,22 @@ pub fn errors_exceeded(errors: usize, max_errors: usize) -> bool {
     errors > max_errors
 }
 
-/// How many invocations may be in flight after `finished` have completed: 1, then 2 once the
-/// first is done, 4 once three are done, 8 once seven are done, … capped at MaxConcurrency.
-/// Waves that complete together double the window, as the guide describes; completions that
-/// trickle in widen it one at a time.
+/// Automation's ramp-up, kept for Automation rate control (Run Command does not ramp: see
+/// [`plan`]): how many executions may be in flight after `finished` have completed: 1, then 2
+/// once the first is done, 4 once three are done, 8 once seven are done, … capped at
+/// MaxConcurrency. Waves that complete together double the window; completions that trickle in
+/// widen it one at a time.
 pub fn ramp_window(finished: usize, max_concurrency: usize) -> usize {
     finished.saturating_add(1).min(max_concurrency)
 }
 
 /// Decide how many invocations to send now (`max_concurrency`/`max_errors` already resolved).
 ///
-/// Nothing starts once errors exceed MaxErrors; otherwise the planner fills the ramp window,
-/// never beyond MaxConcurrency in flight. `max_concurrency` 0 starts nothing (`resolve` never
-/// gives 0 when there is a target). Call it again whenever an invocation changes state.
+/// Nothing starts once errors exceed MaxErrors (invocations already in flight run on);
+/// otherwise the planner fills every free slot at once, up to MaxConcurrency in flight: with
+/// MaxConcurrency N the first N invocations start together. `max_concurrency` 0 starts nothing
+/// (`resolve` never gives 0 when there is a target). Call it again whenever an invocation
+/// changes state.
 pub fn plan(counts: &DispatchCounts, max_concurrency: usize, max_errors: usize) -> DispatchPlan {
     if errors_exceeded(counts.errors, max_errors) {
         return DispatchPlan {
@@ -257,7 +262,7 @@ pub fn plan(counts: &DispatchCounts, max_concurrency: usize, max_errors: usize) 
             terminate_not_started: counts.not_started > 0,
         };
     }
-    let room = ramp_window(counts.finished, max_concurrency).saturating_sub(counts.in_flight);
+    let room = max_concurrency.saturating_sub(counts.in_flight);
     DispatchPlan {
         start: room.min(counts.not_started),
         terminate_not_started: false,
@@ -442,13 +447,18 @@ mod tests {
             start: 0,
             terminate_not_started: t,
         };
-        assert_eq!(plan(&counts(0, 0, 0, 10), 50, 0), go(1), "first probe");
-        assert_eq!(plan(&counts(1, 0, 0, 9), 50, 0), go(0), "wait for it");
-        assert_eq!(plan(&counts(0, 1, 0, 9), 50, 0), go(2), "then two more");
+        assert_eq!(plan(&counts(0, 0, 0, 10), 50, 0), go(10), "all at once");
+        assert_eq!(
+            plan(&counts(0, 0, 0, 10), 3, 0),
+            go(3),
+            "no ramp: 3 at once"
+        );
+        assert_eq!(plan(&counts(3, 0, 0, 7), 3, 0), go(0), "all slots busy");
+        assert_eq!(plan(&counts(2, 1, 0, 7), 3, 0), go(1), "one slot freed");
         assert_eq!(
             plan(&counts(1, 2, 0, 7), 50, 0),
-            go(2),
-            "window 3, one busy"
+            go(7),
+            "room for everything left"
         );
         assert_eq!(
             plan(&counts(0, 40, 0, 60), 10, 0),
@@ -465,7 +475,7 @@ mod tests {
         assert_eq!(plan(&counts(0, 5, 0, 5), 0, 0), go(0), "zero concurrency");
         assert_eq!(
             plan(&counts(2, 3, 3, 5), 10, 3),
-            go(2),
+            go(5),
             "at the limit, still sending"
         );
         assert_eq!(plan(&counts(2, 4, 4, 5), 10, 3), stop(true), "one beyond");
@@ -551,7 +561,8 @@ mod tests {
                 running += p.start;
                 pending -= p.start;
                 prop_assert!(running <= max_concurrency);
-                prop_assert!(running <= ramp_window(finished, max_concurrency));
+                // No ramp: every free slot is filled at once.
+                prop_assert_eq!(running, max_concurrency.min(running + pending));
                 if running == 0 {
                     break;
                 }

@@ -181,11 +181,45 @@ impl InvocationState {
         )
     }
 
+    /// What a step that never reported shows once its invocation is terminal: the
+    /// invocation's own `Status` and `StatusDetails` (a `Terminated` invocation's steps read
+    /// `Cancelled`/`Terminated`, an undeliverable one's `Failed`/`Undeliverable`). `None` while
+    /// the invocation is live: its steps are rightly `Pending`.
+    ///
+    /// AWS documents no plugin status for steps that never ran; the `CommandPlugin`
+    /// `StatusDetails` reference lists the same values as the invocation's (`Terminated`,
+    /// `Undeliverable`, `Delivery Timed Out`, …), so each step repeats its invocation's.
+    pub fn unrun_step(self) -> Option<(CommandPluginStatus, &'static str)> {
+        use CommandInvocationStatus as W;
+        use CommandPluginStatus as P;
+        let status = match self.status() {
+            W::Success => P::Success,
+            W::Failed => P::Failed,
+            W::TimedOut => P::TimedOut,
+            W::Cancelled => P::Cancelled,
+            W::Pending | W::InProgress | W::Delayed | W::Cancelling => return None,
+        };
+        Some((status, self.details()))
+    }
+
     /// Read a stored (`Status`, `StatusDetails`) pair back. `None` for a pair no state produces.
     pub fn from_wire(status: &str, details: &str) -> Option<Self> {
         Self::ALL
             .into_iter()
             .find(|s| s.status().as_str() == status && s.details() == details)
+    }
+}
+
+/// A step's new (`Status`, `StatusDetails`) now that its invocation is in `invocation`:
+/// `Some` when the stored `step` status must change (the step never reported and the
+/// invocation has ended: see [`InvocationState::unrun_step`]), `None` to keep it.
+pub fn settle_step(
+    invocation: InvocationState,
+    step: CommandPluginStatus,
+) -> Option<(CommandPluginStatus, &'static str)> {
+    match step {
+        CommandPluginStatus::Pending | CommandPluginStatus::InProgress => invocation.unrun_step(),
+        _ => None,
     }
 }
 
@@ -485,6 +519,35 @@ mod tests {
         assert!(read("Timed Out").is_err());
     }
 
+    #[test]
+    fn steps_that_never_ran_show_their_invocation() {
+        use CommandPluginStatus as P;
+        assert_eq!(
+            S::Terminated.unrun_step(),
+            Some((P::Cancelled, "Terminated"))
+        );
+        assert_eq!(S::Cancelled.unrun_step(), Some((P::Cancelled, "Cancelled")));
+        assert_eq!(
+            S::DeliveryTimedOut.unrun_step(),
+            Some((P::TimedOut, "DeliveryTimedOut"))
+        );
+        assert_eq!(
+            S::Undeliverable.unrun_step(),
+            Some((P::Failed, "Undeliverable"))
+        );
+        for s in S::ALL {
+            match s.unrun_step() {
+                None => assert!(!s.is_terminal(), "{s:?}"),
+                Some((p, d)) => {
+                    assert!(s.is_terminal(), "{s:?}");
+                    assert_ne!(p, P::Pending);
+                    assert_ne!(p, P::InProgress);
+                    assert_eq!((p.as_str(), d), (s.status().as_str(), s.details()));
+                }
+            }
+        }
+    }
+
     fn any_event() -> impl Strategy<Value = InvocationEvent> {
         (0..EVENTS.len()).prop_map(|i| EVENTS[i])
     }
@@ -505,6 +568,40 @@ mod tests {
                 if state.is_terminal() {
                     terminal_at = Some(state);
                 }
+            }
+        }
+
+        /// However an invocation ends, none of its steps is left `Pending`: steps the agent
+        /// reported keep their result, the others take the invocation's end
+        /// (`Terminated` and `Cancelled` included).
+        #[test]
+        fn a_terminal_invocation_has_no_pending_step(
+            events in prop::collection::vec(any_event(), 0..20),
+            reported in prop::collection::vec(prop::option::of(0..6usize), 1..6),
+        ) {
+            let mut state = S::Pending;
+            for event in events {
+                state = next(state, event).unwrap_or(state);
+            }
+            let steps: Vec<CommandPluginStatus> = reported
+                .iter()
+                .map(|r| r.map_or(CommandPluginStatus::Pending, |i| CommandPluginStatus::ALL[i]))
+                .collect();
+            let settled: Vec<CommandPluginStatus> = steps
+                .iter()
+                .map(|p| settle_step(state, *p).map_or(*p, |(s, _)| s))
+                .collect();
+            for (before, after) in steps.iter().zip(&settled) {
+                if !matches!(before, CommandPluginStatus::Pending | CommandPluginStatus::InProgress) {
+                    prop_assert_eq!(before, after, "a reported step keeps its result");
+                }
+            }
+            if state.is_terminal() {
+                prop_assert!(!settled.contains(&CommandPluginStatus::Pending), "{:?}", state);
+                prop_assert!(!settled.contains(&CommandPluginStatus::InProgress), "{:?}", state);
+            }
+            if matches!(state, S::Terminated | S::Cancelled) {
+                prop_assert!(settled.iter().all(|p| *p != CommandPluginStatus::Pending));
             }
         }
 

@@ -3,12 +3,12 @@
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use bosun_core::command::{roll_up, InvocationEvent, PluginOutcome};
+use bosun_core::command::{roll_up_final, InvocationEvent, PluginOutcome};
 use bosun_proto::command::{NotRunReason, StepStatus, Stream};
 use bosun_proto::{CommandResult, OutputChunk, ServerMessage};
 
 use super::commit::PendingResult;
-use super::{apply, state_of};
+use super::{apply, settle_plugins, state_of};
 use crate::state::AppState;
 
 /// The agent persisted a command.
@@ -63,17 +63,6 @@ pub fn on_output(state: &AppState, instance_id: &str, chunk: &OutputChunk) -> an
     Ok(())
 }
 
-fn outcome(s: StepStatus) -> PluginOutcome {
-    match s {
-        StepStatus::Success => PluginOutcome::Success,
-        StepStatus::Failed => PluginOutcome::Failed,
-        StepStatus::TimedOut => PluginOutcome::TimedOut,
-        StepStatus::Cancelled => PluginOutcome::Cancelled,
-        StepStatus::Skipped => PluginOutcome::Skipped,
-        StepStatus::NotStarted => PluginOutcome::NotStarted,
-    }
-}
-
 /// A command's final result on a node: store it, then acknowledge so the agent drops its copy.
 pub fn on_result(
     state: &AppState,
@@ -103,12 +92,18 @@ pub fn on_result(
         Some(NotRunReason::Cancelled) => InvocationEvent::CancelConfirmed,
         None => {
             let mut outcomes = Vec::new();
+            // A result is the agent's final report: a step it did not run never will (see
+            // `PluginOutcome::in_final_report`), so the invocation always ends.
             for p in plugins.iter_mut() {
                 let Some(step) = result.steps.iter().find(|s| s.name == p.name) else {
-                    outcomes.push(PluginOutcome::NotStarted);
+                    let o = PluginOutcome::NotStarted.in_final_report();
+                    outcomes.push(o);
+                    p.status = o.status().as_str().to_string();
+                    p.status_details = o.details().to_string();
+                    p.detail = "the agent's final report did not include this step".into();
                     continue;
                 };
-                let o = outcome(step.status);
+                let o = step.status.outcome().in_final_report();
                 outcomes.push(o);
                 p.status = o.status().as_str().to_string();
                 p.status_details = o.details().to_string();
@@ -116,9 +111,12 @@ pub fn on_result(
                 p.start_ms = step.start_ms;
                 p.end_ms = step.end_ms;
                 p.stdout = step.stdout.clone();
-                // Like the AWS agent, the agent's own explanation ends the step's stderr.
+                // Like the AWS agent, the agent's own explanation ends the step's stderr, except
+                // for a skipped step, whose output already says why (AWS shows no error there).
                 p.stderr = match &step.detail {
-                    Some(d) if !matches!(step.status, StepStatus::Success) => {
+                    Some(d)
+                        if !matches!(step.status, StepStatus::Success | StepStatus::Skipped) =>
+                    {
                         let sep = if step.stderr.is_empty() || step.stderr.ends_with('\n') {
                             ""
                         } else {
@@ -151,10 +149,12 @@ pub fn on_result(
                     }
                 }
             }
-            InvocationEvent::Finished(roll_up(&outcomes))
+            InvocationEvent::Finished(roll_up_final(&outcomes))
         }
     };
     apply(&mut i, event);
+    // Not run at all (cancelled or expired before it started): the steps end with it.
+    settle_plugins(&i, &mut plugins);
     let first = result.steps.first();
     i.response_code = result
         .steps

@@ -10,12 +10,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bosun_core::command::{
-    command_status, next, plan, CommandCounts, DispatchCounts, InvocationEvent, InvocationState,
-    MaxConcurrency, MaxErrors,
+    command_status, next, plan, settle_step, CommandCounts, CommandPluginStatus, DispatchCounts,
+    InvocationEvent, InvocationState, MaxConcurrency, MaxErrors,
 };
 use bosun_core::document::StepPlan;
 use bosun_proto::{CommandDelivery, ServerMessage};
-use bosun_store::{CommandRecord, InvocationRecord};
+use bosun_store::{CommandRecord, InvocationRecord, PluginRecord};
 use tokio::sync::Notify;
 
 use crate::state::{now_ms, AppState};
@@ -73,6 +73,38 @@ pub(crate) fn apply(i: &mut InvocationRecord, event: InvocationEvent) -> bool {
         }
         Err(_) => false,
     }
+}
+
+/// Steps that never reported take their invocation's end once it is terminal, so a
+/// `Terminated`, `Cancelled` or undelivered invocation shows no `Pending` step
+/// (`bosun_core::command::settle_step`). Returns whether any step changed.
+pub(crate) fn settle_plugins(i: &InvocationRecord, plugins: &mut [PluginRecord]) -> bool {
+    let state = state_of(i);
+    let mut changed = false;
+    for p in plugins {
+        let Some(status) = CommandPluginStatus::from_wire(&p.status) else {
+            continue;
+        };
+        if let Some((s, d)) = settle_step(state, status) {
+            p.status = s.as_str().to_string();
+            p.status_details = d.to_string();
+            changed = true;
+        }
+    }
+    changed
+}
+
+/// An invocation's change to write, with its steps settled when it ended without a report.
+fn with_settled_plugins(
+    state: &AppState,
+    i: &InvocationRecord,
+) -> anyhow::Result<(InvocationRecord, Vec<PluginRecord>)> {
+    if !state_of(i).is_terminal() {
+        return Ok((i.clone(), Vec::new()));
+    }
+    let mut plugins = state.store.plugins(&i.command_id, &i.instance_id)?;
+    let changed = settle_plugins(i, &mut plugins);
+    Ok((i.clone(), if changed { plugins } else { Vec::new() }))
 }
 
 /// One pass over every active command.
@@ -201,13 +233,13 @@ fn process(state: &AppState, mut c: CommandRecord, now: i64) -> anyhow::Result<(
             dirty[n] = true;
         }
     }
-    let changed: Vec<InvocationRecord> = invocations
+    let changed = invocations
         .iter()
         .zip(&dirty)
         .filter(|(_, d)| **d)
-        .map(|(i, _)| i.clone())
-        .collect();
-    state.store.update_invocations(&changed)?;
+        .map(|(i, _)| with_settled_plugins(state, i))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    state.store.write_results(&changed)?;
     let states: Vec<InvocationState> = invocations.iter().map(state_of).collect();
     let (status, details) = command_status(&states, max_errors, c.cancel_requested);
     let counts = CommandCounts::tally(&states);
@@ -262,7 +294,13 @@ pub fn cancel(
             {
                 i.dispatched_ms = Some(now);
             }
-            state.store.update_invocation(&i)?;
+            // Not sent yet: it ends here, and so do its steps.
+            let mut plugins = Vec::new();
+            if state_of(&i).is_terminal() {
+                plugins = state.store.plugins(&i.command_id, &i.instance_id)?;
+                settle_plugins(&i, &mut plugins);
+            }
+            state.store.update_invocation_with_plugins(&i, &plugins)?;
         }
     }
     if whole {
