@@ -283,6 +283,13 @@ async fn documents_are_versioned_and_run_with_typed_parameters() {
         .await
         .unwrap();
     assert_eq!(perms.account_ids(), &["111122223333".to_string()]);
+    c.modify_document_permission()
+        .name("Greet")
+        .permission_type(aws_sdk_ssm::types::DocumentPermissionType::Share)
+        .account_ids_to_remove("111122223333")
+        .send()
+        .await
+        .unwrap();
 
     // Deleting the document removes it; built-ins cannot be deleted.
     c.delete_document().name("Greet").send().await.unwrap();
@@ -300,6 +307,158 @@ async fn documents_are_versioned_and_run_with_typed_parameters() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some("InvalidDocumentOperation"));
+}
+
+/// A Command document AWS accepts although its parameters' `description` (and other optional
+/// properties) are written with no value, and a default breaks its own `allowedPattern`.
+const EMPTY_PROPERTIES_YAML: &str = r#"schemaVersion: "2.2"
+description: Parameters with empty properties
+parameters:
+  Count:
+    type: Integer
+    default: 3
+    description: "How many."
+    allowedValues: [1, 2, 3, 4]
+  Word:
+    type: String
+    default: def
+    description:
+    allowedValues: [abc, def]
+    allowedPattern: r"^[a-z]{3,128}$"
+  Flag:
+    type: Boolean
+    default: false
+    description:
+  Settings:
+    type: StringMap
+    default:
+      Kind: Command
+      Events: [Failed]
+    description:
+mainSteps:
+  - action: aws:runShellScript
+    name: sampleCommand
+    inputs:
+      runCommand:
+        - echo hi
+"#;
+
+/// Issue 11: a YAML document with `description:` empty is created; while it is shared it
+/// cannot be deleted (`InvalidDocumentOperation`), once unshared it can; `ListCommands` refuses
+/// a `Status` filter value that is not a status (`InvalidFilterKey`, the only filter error the
+/// model lists for it); runbook step names keep their documented characters.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_shaped_documents_sharing_and_list_filters() {
+    use aws_sdk_ssm::types::{CommandFilter, CommandFilterKey, DocumentPermissionType};
+    let server = bosun_e2e::TestServer::start().await;
+    let c = server.client();
+    let created = c
+        .create_document()
+        .name("EmptyDescriptions")
+        .content(EMPTY_PROPERTIES_YAML)
+        .document_type(DocumentType::Command)
+        .document_format(DocumentFormat::Yaml)
+        .send()
+        .await
+        .expect("CreateDocument of a document AWS accepts");
+    let d = created.document_description().unwrap();
+    let mut params: Vec<(&str, &str, Option<&str>)> = d
+        .parameters()
+        .iter()
+        .map(|p| {
+            (
+                p.name().unwrap_or(""),
+                p.description().unwrap_or(""),
+                p.default_value(),
+            )
+        })
+        .collect();
+    params.sort();
+    assert_eq!(
+        params,
+        vec![
+            ("Count", "How many.", Some("3")),
+            ("Flag", "", Some("false")),
+            (
+                "Settings",
+                "",
+                Some(r#"{"Events":["Failed"],"Kind":"Command"}"#)
+            ),
+            ("Word", "", Some("def")),
+        ]
+    );
+
+    let share = |add: bool| {
+        let r = c
+            .modify_document_permission()
+            .name("EmptyDescriptions")
+            .permission_type(DocumentPermissionType::Share);
+        if add {
+            r.account_ids_to_add("111122223333").send()
+        } else {
+            r.account_ids_to_remove("111122223333").send()
+        }
+    };
+    share(true).await.expect("share");
+    let err = c
+        .delete_document()
+        .name("EmptyDescriptions")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("InvalidDocumentOperation"), "{err:?}");
+    c.describe_document()
+        .name("EmptyDescriptions")
+        .send()
+        .await
+        .expect("still there after the refused delete");
+    share(false).await.expect("unshare");
+    // `Force` makes this request differ from the refused one: Bosun's replay protection
+    // answers an identical signed request inside the same second with the first response.
+    c.delete_document()
+        .name("EmptyDescriptions")
+        .force(false)
+        .send()
+        .await
+        .expect("DeleteDocument once unshared");
+    let err = c
+        .describe_document()
+        .name("EmptyDescriptions")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("InvalidDocument"));
+
+    let status = |v: &str| {
+        c.list_commands()
+            .filters(
+                CommandFilter::builder()
+                    .key(CommandFilterKey::Status)
+                    .value(v)
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+    };
+    let err = status("Bogus").await.unwrap_err();
+    assert_eq!(err.code(), Some("InvalidFilterKey"), "{err:?}");
+    assert!(err.message().unwrap_or("").contains("Bogus"), "{err:?}");
+    for ok in ["Success", "DeliveryTimedOut", "Cancelling"] {
+        status(ok)
+            .await
+            .unwrap_or_else(|e| panic!("Status {ok}: {e:?}"));
+    }
+
+    // Runbook step names: letters, digits and underscores.
+    let err = c
+        .create_document()
+        .name("BadStepName")
+        .document_type(DocumentType::Automation)
+        .content(r#"{"schemaVersion":"0.3","mainSteps":[{"name":"bad-name","action":"aws:sleep","inputs":{"Duration":"PT1S"}}]}"#)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("InvalidDocumentContent"), "{err:?}");
 }
 
 /// Seed 003's kind of document, written in YAML.

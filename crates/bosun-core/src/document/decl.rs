@@ -1,14 +1,22 @@
 //! Parameter declarations (`parameters` of a document): the six types, their constraints, and
 //! the checks a declaration must pass when the document is created.
 //!
-//! Checked: the name (`^[a-zA-Z0-9_]{1,64}$`, the project's rule from the S5 injection
-//! requirements; it also makes `SSM_<name>` a valid environment variable name), `type`, the
-//! known properties only (a misspelt `allowedPatern` must not silently drop a safety check),
-//! `default` of the declared type (a `{{ssm:…}}` reference is allowed for any type and checked
-//! when it is resolved), `allowedValues`, `allowedPattern` (compiled by the linear-time `regex`
-//! crate, matched against the whole value), `minItems/maxItems/minChars/maxChars` (non-negative
-//! integers, min ≤ max), `displayType` (`textfield`/`textarea`), `interpolationType`
-//! (`ENV_VAR`), and that a default satisfies the declaration's own constraints.
+//! Each check names its source. AWS's are from the user guide's "Data elements and parameters"
+//! page (`type` required and one of six; `description`, `default`, `allowedValues` (an array),
+//! `allowedPattern`, `displayType` (`textfield`/`textarea`), `minItems/maxItems/minChars/
+//! maxChars` optional; the value forms of each type; `interpolationType: ENV_VAR`). A property
+//! written with no value (`description:` in YAML, `null` in JSON) counts as absent, as AWS
+//! accepts such documents. The constraints themselves (`allowedValues`, `allowedPattern`,
+//! min/max) are applied to values when the document is used (that page: "If the user input
+//! doesn't match the allowed pattern, the execution fails to start"; the pattern is compiled
+//! "at the API level when you use a document"), defaults included, so a default that breaks
+//! its own constraints is accepted here (the page's own `InstanceId` example has `default: ''`
+//! with `allowedPattern: "^i-[a-z0-9]{8,17}$"`) and refused only if a command relies on it.
+//!
+//! Bosun's own rules (README, "Bosun's own document rules"): parameter names are
+//! `^[a-zA-Z0-9_]{1,64}$` (the S5 injection requirements; it also makes `SSM_<name>` a valid
+//! environment variable name), and a property Bosun does not know is refused (a misspelt
+//! `allowedPatern` must not silently drop a safety check).
 
 use regex::{Regex, RegexBuilder};
 use serde_json::Value;
@@ -64,7 +72,8 @@ pub struct ParameterDecl {
     pub interpolation: Interpolation,
 }
 
-/// The longest `allowedPattern` accepted (characters).
+/// The longest `allowedPattern` Bosun applies (characters). Bosun's own limit, part of keeping
+/// pattern matching cheap; like every pattern check it applies when the document is used.
 pub const MAX_PATTERN_CHARS: usize = 1024;
 
 const KNOWN_PROPERTIES: &[&str] = &[
@@ -83,7 +92,8 @@ const KNOWN_PROPERTIES: &[&str] = &[
 
 /// Compile an `allowedPattern` so that it must match the whole value (as Java's
 /// `String.matches` does on the AWS side: `AWS-RunShellScript`'s unanchored
-/// `executionTimeout` pattern only makes sense that way). Linear time; size-limited.
+/// `executionTimeout` pattern only makes sense that way). Linear time; size-limited. The syntax
+/// is RE2's, as the AWS agent's Go `regexp` applies it (no look-around, no back-references).
 pub fn compile_pattern(pattern: &str) -> Result<Regex, String> {
     if pattern.chars().count() > MAX_PATTERN_CHARS {
         return Err(format!(
@@ -122,13 +132,17 @@ impl ParameterDecl {
     /// caller prefixes it).
     pub fn from_json(v: &Value) -> Result<Self, String> {
         let obj = v.as_object().ok_or("the declaration must be an object")?;
+        // Bosun's rule: unknown properties are refused (see the module comment).
         if let Some(k) = obj.keys().find(|k| !KNOWN_PROPERTIES.contains(&k.as_str())) {
             return Err(format!(
                 "{k} is not a parameter property (known: {})",
                 KNOWN_PROPERTIES.join(", ")
             ));
         }
-        let kind = match obj.get("type") {
+        // A property with no value (`description:` in YAML) is as good as absent.
+        let get = |k: &str| obj.get(k).filter(|v| !v.is_null());
+        // AWS: `type` is required and one of the six types.
+        let kind = match get("type") {
             Some(Value::String(t)) => match t.as_str() {
                 "String" => ParameterType::String,
                 "StringList" => ParameterType::StringList,
@@ -146,14 +160,15 @@ impl ParameterDecl {
             None => return Err("type is required".into()),
         };
         let string_of = |k: &str| -> Result<Option<String>, String> {
-            match obj.get(k) {
+            match get(k) {
                 None => Ok(None),
                 Some(Value::String(s)) => Ok(Some(s.clone())),
                 Some(_) => Err(format!("{k} must be a string")),
             }
         };
+        // AWS: minItems/maxItems/minChars/maxChars are numbers of items or characters.
         let count_of = |k: &str| -> Result<Option<usize>, String> {
-            match obj.get(k) {
+            match get(k) {
                 None => Ok(None),
                 Some(v) => v
                     .as_u64()
@@ -161,21 +176,23 @@ impl ParameterDecl {
                     .ok_or_else(|| format!("{k} must be a non-negative integer")),
             }
         };
+        // AWS: allowedPattern is a string; it is compiled when the document is used
+        // (`params::check_values`), not here.
         let allowed_pattern = string_of("allowedPattern")?;
-        if let Some(p) = &allowed_pattern {
-            compile_pattern(p)?;
-        }
-        let allowed_values = match obj.get("allowedValues") {
+        // AWS: allowedValues is an array.
+        let allowed_values = match get("allowedValues") {
             None => None,
             Some(Value::Array(a)) => Some(a.iter().map(value_text).collect()),
             Some(_) => return Err("allowedValues must be a list".into()),
         };
+        // AWS: displayType is textfield or textarea.
         let display_type = string_of("displayType")?;
         if let Some(d) = &display_type {
             if d != "textfield" && d != "textarea" {
                 return Err(format!("displayType {d} is not textfield or textarea"));
             }
         }
+        // AWS: interpolationType's one value is ENV_VAR.
         let interpolation = match string_of("interpolationType")?.as_deref() {
             None => Interpolation::Text,
             Some("ENV_VAR") => Interpolation::EnvVar,
@@ -187,8 +204,9 @@ impl ParameterDecl {
         };
         let decl = Self {
             kind,
+            // AWS: description is an optional string.
             description: string_of("description")?.unwrap_or_default(),
-            default: obj.get("default").cloned(),
+            default: get("default").cloned(),
             allowed_values,
             allowed_pattern,
             min_items: count_of("minItems")?,
@@ -198,23 +216,12 @@ impl ParameterDecl {
             display_type,
             interpolation,
         };
-        for (lo, hi, what) in [
-            (decl.min_items, decl.max_items, "Items"),
-            (decl.min_chars, decl.max_chars, "Chars"),
-        ] {
-            if let (Some(lo), Some(hi)) = (lo, hi) {
-                if lo > hi {
-                    return Err(format!("min{what} ({lo}) is greater than max{what} ({hi})"));
-                }
-            }
-        }
+        // AWS: a default is a value of the declared type (the page's type examples: Boolean
+        // "Accepts only true or false", Integer "Doesn't accept decimal numbers ... or numbers
+        // wrapped in quotation marks"), or a `{{ssm:…}}` reference, checked when resolved.
         if let Some(d) = &decl.default {
             if !is_store_reference(d) {
                 check_default_type(kind, d)?;
-                let values = decl.default_values().unwrap_or_default();
-                super::params::check_values("default", &decl, &values).map_err(|e| {
-                    format!("the default does not satisfy the declaration: {}", e.0)
-                })?;
             }
         }
         Ok(decl)
@@ -294,18 +301,11 @@ mod tests {
     fn bad_declarations_say_what_is_wrong() {
         let cases = [
             (json!({"default": "x"}), "type is required"),
+            (json!({"type": null}), "type is required"),
             (json!({"type": "Float"}), "not one of"),
             (
                 json!({"type": "String", "allowedPatern": "x"}),
                 "allowedPatern is not a parameter property",
-            ),
-            (
-                json!({"type": "String", "allowedPattern": "(a"}),
-                "not a pattern",
-            ),
-            (
-                json!({"type": "String", "allowedPattern": "(?=a)b"}),
-                "look-around",
             ),
             (
                 json!({"type": "String", "displayType": "big"}),
@@ -317,8 +317,16 @@ mod tests {
             ),
             (json!({"type": "String", "minChars": -1}), "non-negative"),
             (
-                json!({"type": "StringList", "minItems": 3, "maxItems": 2}),
-                "greater than",
+                json!({"type": "String", "description": 7}),
+                "description must be a string",
+            ),
+            (
+                json!({"type": "String", "allowedPattern": 7}),
+                "allowedPattern must be a string",
+            ),
+            (
+                json!({"type": "String", "allowedValues": "a"}),
+                "allowedValues must be a list",
             ),
             (
                 json!({"type": "Boolean", "default": "true"}),
@@ -332,26 +340,48 @@ mod tests {
                 json!({"type": "Integer", "default": "3"}),
                 "not a value of type Integer",
             ),
-            (
-                json!({"type": "String", "default": "abc", "allowedValues": ["x"]}),
-                "default does not satisfy",
-            ),
-            (
-                json!({"type": "String", "default": "abc1", "allowedPattern": "[a-z]+"}),
-                "default does not satisfy",
-            ),
-            (
-                json!({"type": "String", "default": "abcdef", "maxChars": 3}),
-                "default does not satisfy",
-            ),
-            (
-                json!({"type": "StringList", "default": ["a"], "minItems": 2}),
-                "default does not satisfy",
-            ),
         ];
         for (v, want) in cases {
             let e = decl(v.clone()).unwrap_err();
             assert!(e.contains(want), "{v}: {e}");
+        }
+    }
+
+    /// AWS accepts a property written with no value (YAML `description:`): it is absent.
+    #[test]
+    fn properties_without_a_value_are_absent() {
+        let d = decl(
+            json!({"type": "String", "description": null, "default": null,
+            "allowedValues": null, "allowedPattern": null, "displayType": null,
+            "minItems": null, "maxItems": null, "minChars": null, "maxChars": null,
+            "interpolationType": null}),
+        )
+        .unwrap();
+        assert_eq!(d.description, "");
+        assert_eq!(d.default, None, "no default: the parameter is required");
+        assert_eq!(d.allowed_values, None);
+        assert_eq!(d.allowed_pattern, None);
+        assert_eq!(d.display_type, None);
+        assert_eq!((d.min_items, d.max_chars), (None, None));
+        assert_eq!(d.interpolation, Interpolation::Text);
+    }
+
+    /// Constraints apply to values when the document is used, defaults included; a declaration
+    /// whose default breaks them is still a declaration AWS accepts (the user guide's own
+    /// `InstanceId` example: `default: ''` with `allowedPattern: "^i-[a-z0-9]{8,17}$"`).
+    #[test]
+    fn constraints_are_not_applied_to_the_declaration_itself() {
+        for v in [
+            json!({"type": "String", "default": "", "allowedPattern": "^i-[a-z0-9]{8,17}$"}),
+            json!({"type": "String", "default": "def", "allowedPattern": "r\"^[a-z]{3,128}$\""}),
+            json!({"type": "String", "default": "abc", "allowedValues": ["x"]}),
+            json!({"type": "String", "default": "abcdef", "maxChars": 3}),
+            json!({"type": "StringList", "default": ["a"], "minItems": 2}),
+            json!({"type": "StringList", "minItems": 3, "maxItems": 2}),
+            json!({"type": "String", "allowedPattern": "(?=a)b"}),
+            json!({"type": "String", "allowedPattern": "(a"}),
+        ] {
+            assert!(decl(v.clone()).is_ok(), "{v}");
         }
     }
 

@@ -3,7 +3,9 @@
 //!
 //! YAML goes through `serde-saphyr` with a tight budget (depth, nodes, aliases, one document
 //! per stream) so that a small hostile text cannot expand into a large tree, and with YAML 1.2
-//! booleans (`yes`/`no`/`on`/`off` stay strings).
+//! booleans (`yes`/`no`/`on`/`off` stay strings). The budget is Bosun's own rule (README,
+//! "Bosun's own document rules"); real documents stay far inside it. A key repeated in one
+//! mapping is refused because YAML itself requires keys to be unique (YAML 1.2, §3.2.1.1).
 
 use serde_json::Value;
 

@@ -22,8 +22,10 @@ pub fn check_content_size(content: &str) -> Result<(), DocumentError> {
     Ok(())
 }
 
-/// Name prefixes AWS keeps for its own documents (CreateDocument `Name` documentation). The
-/// check ignores case: AWS's own documents are spelled `AWS-…`, `AWSSupport-…`, `Amazon…`.
+/// Name prefixes AWS keeps for its own documents (the model's CreateDocument `Name`
+/// documentation: `aws`, `amazon`, `amzn`, `AWSEC2`, `AWSConfigRemediation`, `AWSSupport`).
+/// The check ignores case: AWS's own documents are spelled `AWS-…`, `Amazon…`, and AWS's own
+/// toolkit (AWS Toolkit for VS Code, `validateDocumentName`) refuses `AWS-` and `Amazon` too.
 pub const RESERVED_NAME_PREFIXES: &[&str] = &[
     "aws",
     "amazon",
@@ -38,8 +40,9 @@ fn name_chars_ok(s: &str) -> bool {
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
-/// A name for a new document (`CreateDocument`): `^[a-zA-Z0-9_\-.]{3,128}$` and no reserved
-/// prefix. Errors are `ValidationException`s; the message names the rule that failed.
+/// A name for a new document (`CreateDocument`): the model's `DocumentName` pattern
+/// `^[a-zA-Z0-9_\-.]{3,128}$` and no reserved prefix. Errors are `ValidationException`s; the
+/// message names the rule that failed.
 pub fn validate_document_name(name: &str) -> Result<(), DocumentError> {
     if !(3..=128).contains(&name.len()) || !name_chars_ok(name) {
         return Err(DocumentError::InvalidName(format!(
@@ -58,7 +61,8 @@ pub fn validate_document_name(name: &str) -> Result<(), DocumentError> {
     Ok(())
 }
 
-/// A `VersionName`: `^[a-zA-Z0-9_\-.]{1,128}$` (uniqueness per document is the store's job).
+/// A `VersionName`: the model's `DocumentVersionName` pattern `^[a-zA-Z0-9_\-.]{1,128}$`
+/// (uniqueness per document is the store's job).
 pub fn validate_version_name(version_name: &str) -> Result<(), DocumentError> {
     if !(1..=128).contains(&version_name.len()) || !name_chars_ok(version_name) {
         return Err(DocumentError::InvalidName(format!(

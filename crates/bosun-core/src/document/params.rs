@@ -1,5 +1,11 @@
 //! The checks applied to the parameter values a caller passes (`SendCommand.Parameters`),
 //! defaults filled in from the declarations.
+//!
+//! This is where a declaration's constraints bite (user guide, "Data elements and
+//! parameters": `allowedValues`/`allowedPattern` validate the input and "the execution fails
+//! to start"; the pattern is compiled "at the API level when you use a document"): a value,
+//! or a default a command relies on, outside them is refused with `InvalidParameters`, as is a
+//! pattern Bosun cannot compile.
 
 use std::collections::BTreeMap;
 
@@ -176,5 +182,28 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.0.contains("bogus"));
+    }
+
+    /// Declarations are not checked against their own constraints when the document is
+    /// created; a default or a pattern that cannot work is refused when a command needs it.
+    #[test]
+    fn broken_defaults_and_patterns_fail_when_used() {
+        let d = |v: Value| ParameterDecl::from_json(&v).unwrap();
+        let id = vec![(
+            "InstanceId".to_string(),
+            d(
+                serde_json::json!({"type": "String", "default": "", "allowedPattern": "^i-[a-z0-9]{8,17}$"}),
+            ),
+        )];
+        let e = resolve_parameters(&id, &passed(&[])).unwrap_err();
+        assert!(e.0.contains("does not match the allowed pattern"), "{e}");
+        let r = resolve_parameters(&id, &passed(&[("InstanceId", &["i-0123456789abcdef0"])]));
+        assert_eq!(r.unwrap()["InstanceId"], vec!["i-0123456789abcdef0"]);
+        let look = vec![(
+            "p".to_string(),
+            d(serde_json::json!({"type": "String", "allowedPattern": "(?=a)a"})),
+        )];
+        let e = resolve_parameters(&look, &passed(&[("p", &["a"])])).unwrap_err();
+        assert!(e.0.contains("look-around"), "{e}");
     }
 }

@@ -151,7 +151,53 @@ enum ListFilter {
     Document(String),
 }
 
-fn parse_filters(filters: &[Filter], allow_stage: bool) -> Result<Vec<ListFilter>, ApiError> {
+/// `Status` filter values `ListCommands` takes: the model's `CommandFilter.value` list for
+/// `ListCommands`, plus `Cancelling` (a `CommandStatus`, and listed there in earlier editions).
+const COMMAND_STATUS_FILTERS: &[&str] = &[
+    "Pending",
+    "InProgress",
+    "Success",
+    "Cancelled",
+    "Cancelling",
+    "Failed",
+    "TimedOut",
+    "AccessDenied",
+    "DeliveryTimedOut",
+    "ExecutionTimedOut",
+    "Incomplete",
+    "NoInstancesInTag",
+    "LimitExceeded",
+];
+
+/// `Status` filter values `ListCommandInvocations` takes: the model's list for it, plus
+/// `Cancelling` (a `CommandInvocationStatus`).
+const INVOCATION_STATUS_FILTERS: &[&str] = &[
+    "Pending",
+    "InProgress",
+    "Delayed",
+    "Success",
+    "Cancelled",
+    "Cancelling",
+    "Failed",
+    "TimedOut",
+    "AccessDenied",
+    "DeliveryTimedOut",
+    "ExecutionTimedOut",
+    "Undeliverable",
+    "InvalidPlatform",
+    "Terminated",
+];
+
+/// A filter AWS would refuse. `InvalidFilterKey` is the one filter error the model lists for
+/// `ListCommands` and `ListCommandInvocations` (it has no `InvalidFilterValue`), so a bad value
+/// is reported with it too; the message says which part is wrong.
+fn bad_filter(message: String) -> ApiError {
+    ApiError::new("InvalidFilterKey", message)
+}
+
+/// Parse `Filters`. `commands` is true for `ListCommands` (which also takes `ExecutionStage`
+/// and its own `Status` values), false for `ListCommandInvocations`.
+fn parse_filters(filters: &[Filter], commands: bool) -> Result<Vec<ListFilter>, ApiError> {
     let mut v = Validation::new();
     v.list_length("filters", Some(filters.len()), 0, 5);
     for (n, f) in filters.iter().enumerate() {
@@ -165,41 +211,46 @@ fn parse_filters(filters: &[Filter], allow_stage: bool) -> Result<Vec<ListFilter
         );
     }
     v.finish().map_err(ApiError::validation)?;
-    let time = |s: &str| {
+    let time = |key: &str, s: &str| {
         s.parse::<jiff::Timestamp>()
             .map(|t| t.as_millisecond())
             .map_err(|_| {
-                ApiError::new(
-                    "InvalidFilterValue",
-                    format!("{s} is not a timestamp like 2024-07-07T00:00:00Z."),
-                )
+                bad_filter(format!(
+                    "The value {s} of filter {key} is not a timestamp like 2024-07-07T00:00:00Z."
+                ))
             })
+    };
+    let statuses = if commands {
+        COMMAND_STATUS_FILTERS
+    } else {
+        INVOCATION_STATUS_FILTERS
     };
     filters
         .iter()
         .map(|f| {
             let value = f.value.clone().unwrap_or_default();
-            Ok(match f.key.as_deref().unwrap_or_default() {
-                "InvokedAfter" => ListFilter::After(time(&value)?),
-                "InvokedBefore" => ListFilter::Before(time(&value)?),
-                "Status" => ListFilter::Status(value),
+            let key = f.key.as_deref().unwrap_or_default();
+            Ok(match key {
+                "InvokedAfter" => ListFilter::After(time(key, &value)?),
+                "InvokedBefore" => ListFilter::Before(time(key, &value)?),
+                "Status" if statuses.contains(&value.as_str()) => ListFilter::Status(value),
+                "Status" => {
+                    return Err(bad_filter(format!(
+                        "The value {value} of filter Status is not valid. Valid values: {}.",
+                        statuses.join(", ")
+                    )))
+                }
                 "DocumentName" => ListFilter::Document(value),
-                "ExecutionStage" if allow_stage => match value.as_str() {
+                "ExecutionStage" if commands => match value.as_str() {
                     "Executing" => ListFilter::Stage(false),
                     "Complete" => ListFilter::Stage(true),
                     _ => {
-                        return Err(ApiError::new(
-                            "InvalidFilterValue",
-                            "ExecutionStage is Executing or Complete.",
-                        ))
+                        return Err(bad_filter(format!(
+                            "The value {value} of filter ExecutionStage is not valid. Valid values: Executing, Complete."
+                        )))
                     }
                 },
-                other => {
-                    return Err(ApiError::new(
-                        "InvalidFilterKey",
-                        format!("The filter key {other} is not valid."),
-                    ))
-                }
+                other => return Err(bad_filter(format!("The filter key {other} is not valid."))),
             })
         })
         .collect()

@@ -334,6 +334,19 @@ pub fn delete_document(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
             format!("{name} is a built-in document and cannot be deleted."),
         ));
     }
+    // The model's `InvalidDocumentOperation`: "You attempted to delete a document while it is
+    // still shared. You must stop sharing the document before you can delete it."
+    if !ctx
+        .state
+        .store
+        .document_shares(&ctx.region, &head.name)?
+        .is_empty()
+    {
+        return Err(ApiError::new(
+            "InvalidDocumentOperation",
+            format!("{name} is shared with other accounts. Stop sharing it (ModifyDocumentPermission with AccountIdsToRemove) before deleting it."),
+        ));
+    }
     if req.document_version.is_none() && req.version_name.is_none() {
         ctx.state.store.delete_document(&ctx.region, &head.name)?;
         return Ok(json!({}));

@@ -1,13 +1,23 @@
 //! Automation runbooks and change templates (schema 0.3).
 //!
-//! Checked: `schemaVersion` 0.3; `description`, `parameters`; `assumeRole` a string; `mainSteps`
-//! a non-empty list (a change template may omit it); each step an object with a unique `name`
-//! matching `^[a-zA-Z0-9_]+$` and an `action` of the form `aws:<name>`; for the actions in the
-//! reference §7.8 table, their required inputs; `inputs` an object (optional only for
-//! `aws:pause`); `maxAttempts` and `timeoutSeconds` positive integers; `onFailure`
-//! (`Abort|Continue|step:<name>`), `onCancel` (`Abort|step:<name>`) and `nextStep` naming
-//! existing steps; `isEnd`/`isCritical` booleans; step `outputs` a list of `{Name, Selector,
-//! Type}`; top-level `outputs` a list of `"<step>.<output>"` strings naming existing steps.
+//! Checked, with the source of each rule (the user guide's "Systems Manager Automation actions
+//! reference", "Properties shared by all actions", unless said otherwise):
+//! - `schemaVersion` 0.3; `description`, `parameters`; `assumeRole` a string.
+//! - `mainSteps` a non-empty list ("Required: Yes"; a change template may omit it).
+//! - Each step an object with a `name` unique in the runbook ("An identifier that must be
+//!   unique across all step names in the document") made of letters, digits and underscores
+//!   (the reference §7.8 pattern `[a-zA-Z0-9_]+$`; `step:<name>` and `{{ step.output }}`
+//!   references depend on it), and an `action` of the form `aws:<name>` (the model's
+//!   `StepExecution.Action`, `^aws:[a-zA-Z]{3,40}$`).
+//! - For the actions in the reference §7.8 table, their required inputs; `inputs` an object
+//!   ("Required: Yes"; optional only for `aws:pause` and `aws:sleep`).
+//! - `maxAttempts` and `timeoutSeconds` integers ("Type: Integer").
+//! - `onFailure` (`Abort|Continue|step:<name>`), `onCancel` (`Abort|step:<name>`) and
+//!   `nextStep` naming existing steps.
+//! - `isEnd`/`isCritical` true/false, or a string (AWS's own published editor schema for
+//!   runbooks, amazon-ssm-document-language-service, takes a string or a boolean).
+//! - Step `outputs` a list of `{Name, Selector, Type}`; top-level `outputs` a list of
+//!   `"<step>.<output>"` strings naming existing steps.
 //!
 //! Not checked: other top-level elements (`files`, `variables`, change-template elements) and
 //! input values, which AWS itself checks only when the step runs (reference §7.3).
@@ -146,13 +156,15 @@ fn step(s: &Map<String, Value>, at: &str, names: &BTreeSet<&str>) -> Result<(), 
     }
     for key in ["maxAttempts", "timeoutSeconds"] {
         if let Some(v) = s.get(key) {
-            if v.as_u64().is_none_or(|n| n == 0) {
-                return Err(bad(format!("{at}: {key} {v} must be a positive integer.")));
+            if !(v.is_i64() || v.is_u64()) {
+                return Err(bad(format!("{at}: {key} {v} must be an integer.")));
             }
         }
     }
     for key in ["isEnd", "isCritical"] {
-        if s.get(key).is_some_and(|v| !v.is_boolean()) {
+        if s.get(key)
+            .is_some_and(|v| !(v.is_boolean() || v.is_string()))
+        {
             return Err(bad(format!("{at}: {key} must be true or false.")));
         }
     }
@@ -239,6 +251,12 @@ mod tests {
         let d = validate(&v, DocumentType::Automation).unwrap();
         assert_eq!(d.schema_version, "0.3");
         assert!(d.platform_types.is_empty());
+        // Integers AWS does not forbid, and isEnd/isCritical written as strings.
+        let lax = runbook(json!([
+            {"name": "first", "action": "aws:pause", "maxAttempts": 0, "timeoutSeconds": 0,
+             "isEnd": "true", "isCritical": "{{ Critical }}"},
+        ]));
+        assert!(validate(&lax, DocumentType::Automation).is_ok());
         let ct =
             json!({"schemaVersion": "0.3", "templateInformation": "x", "executableRunBooks": []});
         assert!(validate(&ct, DocumentType::AutomationChangeTemplate).is_ok());
@@ -270,8 +288,12 @@ mod tests {
                 "inputs is required",
             ),
             (
-                json!([{"name": "first", "action": "aws:pause", "maxAttempts": 0}]),
-                "maxAttempts 0 must be a positive integer",
+                json!([{"name": "first", "action": "aws:pause", "maxAttempts": 1.5}]),
+                "maxAttempts 1.5 must be an integer",
+            ),
+            (
+                json!([{"name": "first", "action": "aws:pause", "timeoutSeconds": "60"}]),
+                "timeoutSeconds \"60\" must be an integer",
             ),
             (
                 json!([{"name": "first", "action": "aws:pause", "onFailure": "step:nowhere"}]),
@@ -286,7 +308,7 @@ mod tests {
                 "nextStep \"x\" must be a step name",
             ),
             (
-                json!([{"name": "first", "action": "aws:pause", "isEnd": "yes"}]),
+                json!([{"name": "first", "action": "aws:pause", "isEnd": 1}]),
                 "isEnd must be true or false",
             ),
             (

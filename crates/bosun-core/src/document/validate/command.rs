@@ -1,18 +1,37 @@
 //! Command and Policy documents.
 //!
-//! Checked: `schemaVersion` (Command 1.2, 2.0, 2.2; Policy 2.0, 2.2); top-level elements
-//! (`schemaVersion`, `description`, `parameters`, and `runtimeConfig` for 1.2 or `mainSteps` for
-//! 2.x); 1.2 `runtimeConfig` maps known plugins to `properties` (an object or a list of
-//! objects); 2.x `mainSteps` is a non-empty list of steps, each with a string `action` naming a
-//! known plugin (the table below, from the reference §7.6; matched ignoring case because the
-//! model's own list spells some of them differently), a unique non-empty `name`, an object
-//! `inputs` holding the plugin's required inputs, and only `precondition`/`description`
-//! besides; `precondition` only in 2.2 and only `{"StringEquals": [left, right]}` with
-//! `platformType` on the left requiring `Linux|Windows|MacOS` on the right; the shared inputs
-//! `onFailure` (`exit`/`successAndExit`), `onSuccess` (`exit`), `finallyStep` (true, last step
-//! only); literal `timeoutSeconds` a positive integer; `runCommand` a string or list of
-//! strings; every `{{ name }}` names a declared parameter; `interpolationType: ENV_VAR` only
-//! in schema 2.2 (an agent must never fall back to splicing such a value into text, S5).
+//! Checked, with the source of each rule:
+//! - `schemaVersion`: Command 1.2, 2.0, 2.2; Policy 2.0 or later (user guide, "Schemas,
+//!   features, and examples").
+//! - Top-level elements `schemaVersion`, `description`, `parameters`, and `runtimeConfig` for
+//!   1.2 or `mainSteps` for 2.x (user guide, "Data elements and parameters"); nothing else
+//!   (Bosun's rule: a misspelt element is refused, not ignored).
+//! - 1.2 `runtimeConfig` maps known plugins to `properties` (an object or a list of objects)
+//!   (user guide: "Dictionary<string,PluginConfiguration>", the plugin reference's 1.2 syntax).
+//! - 2.x `mainSteps` is required (user guide: "Required: Yes") and is a non-empty list.
+//! - Each step: a string `name`, not blank and unique in the document (the step name is how
+//!   the API reports and selects a step's result: `CommandPlugin.Name`,
+//!   `GetCommandInvocation.PluginName`); AWS documents no length or character rule for Command
+//!   step names, so Bosun applies none (a name becomes a folder name through
+//!   `ids::step_dir_name`, which encodes anything unsafe). A string `action` naming a known
+//!   plugin (the table below, from the plugin reference; AWS refuses others as an invalid
+//!   plugin). Matched ignoring case because the model's own list spells some differently.
+//!   An object `inputs` holding the plugin's required inputs (plugin reference, "Required:
+//!   Yes"). Only `precondition`/`description` besides (Bosun's rule, as for the top level).
+//! - `precondition` only in 2.2 and only `{"StringEquals": [left, right]}`, with
+//!   `platformType` on the left requiring `Linux|Windows|MacOS` on the right, or a parameter
+//!   expression on the left (user guide, "Schemas, features, and examples": cross-platform
+//!   support, `StringEquals` the only operator).
+//! - The shared inputs `onFailure` (`exit`/`successAndExit`), `onSuccess` (`exit`),
+//!   `finallyStep` (true or false; true only on the last step) (plugin reference, "Shared
+//!   inputs").
+//! - The run-script inputs: `runCommand` a string or list of strings, required by the script
+//!   plugins; `workingDirectory` a string; `timeoutSeconds` a number or a string (plugin
+//!   reference: "Type: String"; its value is the plan's business when the document runs).
+//! - Every `{{ name }}` names a declared parameter (AWS refuses the document with
+//!   `Parameter "<name>" is not declared.`, as seen from CreateDocument in public reports).
+//! - `interpolationType: ENV_VAR` only in schema 2.2 (user guide: the property came with 2.2;
+//!   and an agent must never fall back to splicing such a value into text, S5).
 //!
 //! Not checked: plugin inputs beyond presence of the required ones and the run-script inputs
 //! (their values are the plugin's business when it runs).
@@ -28,7 +47,8 @@ use super::{bad, description, known_keys, object, parameters, schema_version, Va
 
 use PlatformType::{Linux as L, MacOS as M, Windows as W};
 
-/// Plugins a Command/Policy step may use: `(action, platforms, required inputs)`.
+/// Plugins a Command/Policy step may use: `(action, platforms, required inputs)`, from the
+/// Command document plugin reference (platforms and "Required: Yes" inputs).
 pub const COMMAND_PLUGINS: &[(&str, &[PlatformType], &[&str])] = &[
     ("aws:runShellScript", &[L, M], &["runCommand"]),
     ("aws:runPowerShellScript", &[W, L, M], &["runCommand"]),
@@ -240,14 +260,13 @@ fn run_script_inputs(
             "{at}: inputs.workingDirectory must be a string."
         )));
     }
+    // Plugin reference: `timeoutSeconds` is a String (numbers are written either way); which
+    // number of seconds it holds is checked when the document runs.
     match inputs.get("timeoutSeconds") {
-        None => {}
-        Some(Value::Number(n)) if n.as_u64().is_some_and(|n| n > 0) => {}
-        Some(Value::String(s))
-            if s.contains("{{") || s.trim().parse::<u64>().is_ok_and(|n| n > 0) => {}
+        None | Some(Value::Number(_)) | Some(Value::String(_)) => {}
         Some(other) => {
             return Err(bad(format!(
-                "{at}: inputs.timeoutSeconds {other} is not a positive number of seconds."
+                "{at}: inputs.timeoutSeconds {other} must be a number of seconds."
             )))
         }
     }
@@ -319,7 +338,7 @@ fn check_references(v: &Value, declared: &[&str], at: &str) -> Result<(), Docume
                     && !declared.contains(&r.inner)
                 {
                     return Err(bad(format!(
-                        "{at}: {{{{ {} }}}} refers to a parameter the document does not declare.",
+                        "{at}: Parameter \"{}\" is not declared.",
                         r.inner
                     )));
                 }

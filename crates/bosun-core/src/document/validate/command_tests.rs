@@ -108,12 +108,14 @@ fn each_rule_points_at_the_problem() {
             "runCommand must be a string or a list of strings",
         ),
         (
-            doc22(json!([step(json!({"inputs": {"timeoutSeconds": "soon"}}))])),
-            "timeoutSeconds \"soon\" is not a positive",
+            doc22(json!([step(json!({"inputs": {"timeoutSeconds": ["60"]}}))])),
+            "timeoutSeconds [\"60\"] must be a number of seconds",
         ),
         (
-            doc22(json!([step(json!({"inputs": {"timeoutSeconds": 0}}))])),
-            "timeoutSeconds 0",
+            doc22(
+                json!([{"name": " ", "action": "aws:runShellScript", "inputs": {"runCommand": ["x"]}}]),
+            ),
+            "mainSteps[0] needs a name",
         ),
         (
             doc22(json!([step(json!({"inputs": {"onFailure": "Abort"}}))])),
@@ -157,7 +159,7 @@ fn each_rule_points_at_the_problem() {
             doc22(json!([step(
                 json!({"inputs": {"runCommand": ["echo {{ nope }}"]}})
             )])),
-            "mainSteps[0].inputs.runCommand[0]: {{ nope }} refers to a parameter",
+            "mainSteps[0].inputs.runCommand[0]: Parameter \"nope\" is not declared.",
         ),
         (
             json!({"schemaVersion": "2.2", "mainSteps": [step(json!({}))], "runtimeConfig": {}}),
@@ -202,4 +204,19 @@ fn other_braces_and_store_references_are_left_to_later() {
         json!({"inputs": {"runCommand": ["docker inspect -f '{{.State}}' x", "echo {{ssm:/a/b}}"]}})
     )]));
     assert!(validate(&v, DocumentType::Command).is_ok());
+}
+
+/// AWS documents no length or character rule for Command step names and no range for a
+/// step's `timeoutSeconds` (a String in the plugin reference): documents AWS accepts are
+/// accepted.
+#[test]
+fn step_names_and_timeouts_take_what_aws_takes() {
+    let long = "s".repeat(300);
+    let v = doc22(json!([
+        step(json!({"name": "a", "inputs": {"timeoutSeconds": 0}})),
+        step(json!({"name": "with spaces & symbols: é/..", "inputs": {"timeoutSeconds": "soon"}})),
+        step(json!({"name": long})),
+    ]));
+    let d = validate(&v, DocumentType::Command).unwrap();
+    assert_eq!(d.schema_version, "2.2");
 }

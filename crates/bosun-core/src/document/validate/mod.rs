@@ -4,7 +4,9 @@
 //!
 //! What each type gets is described on its module: [`command`] (Command and Policy),
 //! [`automation`] (Automation and Automation.ChangeTemplate), [`other`] (Session, Package,
-//! ChangeCalendar and the types Bosun only stores).
+//! ChangeCalendar and the types Bosun only stores). Every rule names its source: AWS's user
+//! guide or API model, or "Bosun's rule" for the few safety choices that go beyond AWS (listed
+//! in the README, "Bosun's own document rules").
 
 mod automation;
 mod command;
@@ -71,7 +73,9 @@ pub(crate) fn object(doc: &ValidatedDocument) -> Result<&Map<String, Value>, Doc
 }
 
 /// Read `schemaVersion` (a string; an unquoted YAML number such as `2.2` is accepted as its
-/// text) and check it against `allowed`.
+/// text) and check it against `allowed`. AWS: `schemaVersion` is required, and each document
+/// type has its versions (user guide, "Schemas, features, and examples");
+/// `InvalidDocumentSchemaVersion` is the model's error for an unsupported one.
 pub(crate) fn schema_version(
     doc: &mut ValidatedDocument,
     allowed: &[&str],
@@ -94,7 +98,7 @@ pub(crate) fn schema_version(
     Ok(())
 }
 
-/// Read `description` (optional string).
+/// Read `description` (AWS: optional, a string; written with no value it is absent).
 pub(crate) fn description(doc: &mut ValidatedDocument) -> Result<(), DocumentError> {
     match object(doc)?.get("description") {
         None | Some(Value::Null) => {}
@@ -104,7 +108,7 @@ pub(crate) fn description(doc: &mut ValidatedDocument) -> Result<(), DocumentErr
     Ok(())
 }
 
-/// Read and check `parameters` (optional map of name → declaration).
+/// Read and check `parameters` (AWS: optional, a structure of name → declaration).
 pub(crate) fn parameters(doc: &mut ValidatedDocument) -> Result<(), DocumentError> {
     let decls = match object(doc)?.get("parameters") {
         None | Some(Value::Null) => return Ok(()),
@@ -117,6 +121,7 @@ pub(crate) fn parameters(doc: &mut ValidatedDocument) -> Result<(), DocumentErro
     };
     let mut out = Vec::with_capacity(decls.len());
     for (name, decl) in decls {
+        // Bosun's rule (S5): names that are safe in `{{ }}` and as `SSM_<name>` variables.
         if !valid_parameter_name(name) {
             return Err(bad(format!(
                 "Parameter name {name:?} is not valid: use 1 to 64 letters, digits and underscores."
@@ -130,7 +135,9 @@ pub(crate) fn parameters(doc: &mut ValidatedDocument) -> Result<(), DocumentErro
     Ok(())
 }
 
-/// Refuse top-level elements a type does not have.
+/// Refuse elements a type does not have. Bosun's rule: AWS documents the elements each
+/// schema has but not what it does with others; Bosun refuses them so that a misspelt element
+/// is not silently ignored.
 pub(crate) fn known_keys(
     obj: &Map<String, Value>,
     known: &[&str],
@@ -193,5 +200,29 @@ mod tests {
             validate(&v, DocumentType::Command).unwrap().schema_version,
             "2.2"
         );
+    }
+
+    /// A Command document AWS accepts: parameters whose `description` (and other optional
+    /// properties) are written with no value, of every type, with a default its own pattern
+    /// would refuse. YAML and JSON alike.
+    #[test]
+    fn documents_with_empty_optional_properties_are_accepted() {
+        let yaml = "schemaVersion: '2.2'\ndescription:\nparameters:\n  Count:\n    type: Integer\n    default: 3\n    description:\n    allowedValues: [1, 2, 3]\n  Word:\n    type: String\n    default: abc\n    description:\n    allowedValues: [abc, xyz]\n    allowedPattern: r\"^[a-z]{5,}$\"\n  Flag:\n    type: Boolean\n    default: false\n    description:\n    allowedValues: [true, false]\n  Words:\n    type: StringList\n    default: [a, b]\n    description:\n    displayType:\n  Notify:\n    type: StringMap\n    default:\n      Events: [Failed]\n      Type: Command\n    description:\n  Disks:\n    type: MapList\n    default:\n    - Name: /dev/sda1\n      Size: '50'\n    description:\n    maxItems:\nmainSteps:\n- action: aws:runShellScript\n  name: say\n  inputs:\n    runCommand: ['echo {{ Word }}']\n";
+        let value = super::super::parse_content(yaml, super::super::DocumentFormat::Yaml).unwrap();
+        let from_yaml = validate(&value, DocumentType::Command).unwrap();
+        assert_eq!(from_yaml.parameters.len(), 6);
+        assert!(from_yaml
+            .parameters
+            .iter()
+            .all(|(_, d)| d.description.is_empty()));
+        let json_text = serde_json::to_string(&value).unwrap();
+        assert!(json_text.contains(r#""description":null"#), "{json_text}");
+        let from_json = validate(
+            &super::super::parse_content(&json_text, super::super::DocumentFormat::Json).unwrap(),
+            DocumentType::Command,
+        )
+        .unwrap();
+        assert_eq!(from_json.parameters, from_yaml.parameters);
+        assert_eq!(from_json.description, "");
     }
 }

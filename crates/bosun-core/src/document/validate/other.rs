@@ -1,19 +1,23 @@
 //! Session, Package, ChangeCalendar, and the types Bosun only stores.
 //!
-//! - **Session** (schema 1.0): `sessionType` one of `Standard_Stream`, `InteractiveCommands`,
-//!   `NonInteractiveCommands`, `Port`; `inputs` and `properties` objects when present; only
-//!   `schemaVersion`, `description`, `sessionType`, `inputs`, `parameters`, `properties` at the
-//!   top; for Standard_Stream the boolean preference inputs are booleans and
-//!   `idleSessionTimeout` (1..60) / `maxSessionDuration` (1..1440) are minutes.
-//! - **Package** (Distributor manifest): an object; `schemaVersion` `2.0`; `packages` and
-//!   `files` objects when present; each file's `checksums.sha256` 64 hex digits when present.
-//! - **ChangeCalendar** (TEXT, iCalendar): the text starts with `BEGIN:VCALENDAR` and holds
-//!   `END:VCALENDAR`. Events are not parsed.
+//! - **Session** (schema 1.0; user guide, "Session document schema" and the Session Manager
+//!   preferences document): `sessionType` one of `Standard_Stream`, `InteractiveCommands`,
+//!   `NonInteractiveCommands`, `Port`; `inputs` and `properties` objects when present; for
+//!   Standard_Stream the boolean preference inputs are booleans and `idleSessionTimeout`
+//!   (1..60) / `maxSessionDuration` (1..1440) are minutes, as the preferences document
+//!   documents them. Only `schemaVersion`, `description`, `sessionType`, `inputs`,
+//!   `parameters`, `properties` at the top (Bosun's rule: a misspelt element is refused).
+//! - **Package** (Distributor manifest, user guide "Create a package"): an object;
+//!   `schemaVersion` `2.0`; `packages` and `files` objects when present; each file's
+//!   `checksums.sha256` a SHA-256 (64 hex digits) when present.
+//! - **ChangeCalendar** (TEXT, iCalendar, user guide "Change Calendar"): the text starts with
+//!   `BEGIN:VCALENDAR` and holds `END:VCALENDAR`. Events are not parsed.
 //! - **ApplicationConfiguration, ApplicationConfigurationSchema, DeploymentStrategy,
 //!   ProblemAnalysis, ProblemAnalysisTemplate, CloudFormation, ConformancePackTemplate,
 //!   QuickSetup, ManualApprovalPolicy, AutoApprovalPolicy**: an object (ApplicationConfiguration
-//!   may be any JSON value); a `schemaVersion`, when present, of the model's `major.minor` form;
-//!   `parameters`, when present, checked like any other. Their own shapes are not checked.
+//!   may be any JSON value); a `schemaVersion`, when present, of the model's `major.minor` form
+//!   (`DocumentSchemaVersion`, pattern `([0-9]+)\.([0-9]+)`); `parameters`, when present,
+//!   checked like any other. Their own shapes are not checked.
 
 use serde_json::Value;
 
