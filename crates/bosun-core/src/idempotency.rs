@@ -135,7 +135,10 @@ mod tests {
         assert_eq!(usable_invocation_id(""), None);
         assert_eq!(usable_invocation_id("a b"), None);
         assert_eq!(usable_invocation_id("é"), None);
-        assert_eq!(usable_invocation_id(&"x".repeat(256)).map(str::len), Some(256));
+        assert_eq!(
+            usable_invocation_id(&"x".repeat(256)).map(str::len),
+            Some(256)
+        );
         assert_eq!(usable_invocation_id(&"x".repeat(257)), None);
     }
 
@@ -174,8 +177,14 @@ mod tests {
             owner,
             answers_with_change,
         };
-        assert_eq!(attempt(Some(in_flight("me", false)), "me"), Attempt::InProgress);
-        assert_eq!(attempt(Some(in_flight("me", true)), "me"), Attempt::InProgress);
+        assert_eq!(
+            attempt(Some(in_flight("me", false)), "me"),
+            Attempt::InProgress
+        );
+        assert_eq!(
+            attempt(Some(in_flight("me", true)), "me"),
+            Attempt::InProgress
+        );
         assert_eq!(
             attempt(Some(in_flight("gone", true)), "me"),
             Attempt::TakeOver

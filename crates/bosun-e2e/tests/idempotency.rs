@@ -16,7 +16,10 @@ const DEADLINE: Duration = Duration::from_secs(60);
 
 /// Run a scenario of `tests/data/idempotency_boto3.py` against `server` with its admin key.
 fn boto3(server: &TestServer, args: &[&str]) -> Value {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/idempotency_boto3.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/idempotency_boto3.py"
+    );
     let data = server.data_dir();
     let out = Command::new("python3")
         .arg(script)
@@ -66,15 +69,15 @@ async fn put_and_delete_in_a_tight_loop_take_effect_every_time() {
     let server = TestServer::start().await;
     let out = boto3(&server, &["put-delete", "/loop/p", "5"]);
     let expected: Vec<Value> = (0..5)
-        .flat_map(|_| [serde_json::json!(["put", true]), serde_json::json!(["delete", false])])
+        .flat_map(|_| {
+            [
+                serde_json::json!(["put", true]),
+                serde_json::json!(["delete", false]),
+            ]
+        })
         .collect();
     assert_eq!(out["seen"], Value::Array(expected), "state after each call");
-    let gone = server
-        .client()
-        .get_parameter()
-        .name("/loop/p")
-        .send()
-        .await;
+    let gone = server.client().get_parameter().name("/loop/p").send().await;
     assert!(gone.is_err(), "the last call deleted it");
 }
 
@@ -140,12 +143,7 @@ async fn identical_create_activations_make_distinct_activations() {
     }
     assert!(all_distinct(&ids), "{ids:?}");
     assert!(all_distinct(&codes), "each call gets its own one-time code");
-    let listed = server
-        .client()
-        .describe_activations()
-        .send()
-        .await
-        .unwrap();
+    let listed = server.client().describe_activations().send().await.unwrap();
     assert_eq!(listed.activation_list().len(), 7);
 }
 

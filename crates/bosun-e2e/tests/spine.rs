@@ -200,7 +200,10 @@ async fn nodes_register_stay_connected_and_deregister() {
         .send()
         .await;
     assert_eq!(
-        again.err().and_then(|e| e.code().map(str::to_string)).as_deref(),
+        again
+            .err()
+            .and_then(|e| e.code().map(str::to_string))
+            .as_deref(),
         Some("InvalidInstanceId")
     );
 }
@@ -290,7 +293,10 @@ async fn bad_activations_are_refused_and_create_nothing() {
     assert!(deleted.contains("InvalidActivation"), "{deleted}");
     let again = client.delete_activation().activation_id(&id).send().await;
     assert_eq!(
-        again.err().and_then(|e| e.code().map(str::to_string)).as_deref(),
+        again
+            .err()
+            .and_then(|e| e.code().map(str::to_string))
+            .as_deref(),
         Some("InvalidActivationId")
     );
 }

@@ -119,7 +119,14 @@ fn claim_in(conn: &mut Connection, c: &ClaimRequest) -> Result<Claim> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     tx.prepare_cached("DELETE FROM idempotency WHERE expires_ms <= ?1")?
         .execute([c.now_ms])?;
-    type Row = (String, bool, bool, Option<u16>, Option<String>, Option<Vec<u8>>);
+    type Row = (
+        String,
+        bool,
+        bool,
+        Option<u16>,
+        Option<String>,
+        Option<Vec<u8>>,
+    );
     let row: Option<Row> = tx
         .prepare_cached(
             "SELECT owner, answers_with_change, answered, status, error_type, sealed_body \
@@ -202,13 +209,19 @@ mod tests {
     #[test]
     fn the_first_attempt_executes_and_retries_get_its_answer() {
         let store = Store::open_in_memory().unwrap();
-        assert_eq!(store.claim_call(&request("a", "p1", 0)).unwrap(), Claim::Execute);
+        assert_eq!(
+            store.claim_call(&request("a", "p1", 0)).unwrap(),
+            Claim::Execute
+        );
         assert_eq!(
             store.claim_call(&request("a", "p1", 1)).unwrap(),
             Claim::InProgress
         );
         // Another call is independent.
-        assert_eq!(store.claim_call(&request("b", "p1", 1)).unwrap(), Claim::Execute);
+        assert_eq!(
+            store.claim_call(&request("b", "p1", 1)).unwrap(),
+            Claim::Execute
+        );
         let a = answer("a", b"sealed");
         store
             .record_call(CallRecords {

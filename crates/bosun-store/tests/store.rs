@@ -356,5 +356,8 @@ fn a_command_and_its_answer_for_retries_commit_together() {
     assert!(store
         .create_command_audited(&command("c1"), &[], &[], records)
         .is_err());
-    assert_eq!(store.claim_call(&claim("two", 2)).unwrap(), Claim::InProgress);
+    assert_eq!(
+        store.claim_call(&claim("two", 2)).unwrap(),
+        Claim::InProgress
+    );
 }

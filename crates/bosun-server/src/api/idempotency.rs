@@ -40,6 +40,8 @@ pub struct Idempotency {
     /// was made by a process that is gone.
     owner: String,
     retention_ms: i64,
+    /// How long a retry waits for a first attempt running here ([`WAIT_FOR_FIRST_ATTEMPT`]).
+    wait: Duration,
     /// Calls executing in this process.
     running: Mutex<HashSet<String>>,
     /// Signalled when a call stops running.
@@ -59,6 +61,7 @@ impl Idempotency {
         Self {
             owner: hex::encode(random_bytes::<16>()),
             retention_ms: retention_ms(max_clock_skew_ms),
+            wait: WAIT_FOR_FIRST_ATTEMPT,
             running: Mutex::default(),
             settled: Condvar::new(),
         }
@@ -89,7 +92,7 @@ impl Idempotency {
             let set = self.running.lock().unwrap_or_else(|p| p.into_inner());
             let (mut set, _) = self
                 .settled
-                .wait_timeout_while(set, WAIT_FOR_FIRST_ATTEMPT, |s| s.contains(&keys.id))
+                .wait_timeout_while(set, self.wait, |s| s.contains(&keys.id))
                 .unwrap_or_else(|p| p.into_inner());
             if set.contains(&keys.id) {
                 return Err(still_running());
@@ -287,6 +290,34 @@ mod tests {
                 _ => panic!("the retry gets the first answer"),
             }
         });
+    }
+
+    #[test]
+    fn a_retry_while_the_first_attempt_runs_too_long_is_throttled() {
+        let store = Store::open_in_memory().unwrap();
+        let idem = Idempotency {
+            wait: Duration::from_millis(20),
+            ..Idempotency::new(300_000)
+        };
+        let keys = call_keys("AKID", "PutParameter", "inv", b"{}");
+        let Ok(Begun::Execute(first)) = idem.begin(&store, keys.clone(), false, 0) else {
+            panic!("the first attempt executes");
+        };
+        let Err(e) = idem.begin(&store, keys.clone(), false, 1) else {
+            panic!("the retry is refused while the first attempt runs");
+        };
+        assert_eq!(e.code, "ThrottlingException");
+        // The first attempt ends without an answer (its recording failed): retries are still
+        // refused until the claim expires, never run a second time.
+        drop(first);
+        let Err(e) = idem.begin(&store, keys.clone(), false, 2) else {
+            panic!("an unanswered claim is not run again");
+        };
+        assert_eq!(e.code, "ThrottlingException");
+        assert!(matches!(
+            idem.begin(&store, keys, false, idem.retention_ms),
+            Ok(Begun::Execute(_))
+        ));
     }
 
     #[test]
