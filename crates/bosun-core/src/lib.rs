@@ -5,6 +5,7 @@
 pub mod arn;
 pub mod command;
 pub mod document;
+pub mod idempotency;
 pub mod ids;
 pub mod instance;
 pub mod paging;

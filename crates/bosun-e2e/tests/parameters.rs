@@ -333,7 +333,7 @@ async fn put_and_get_mirror_aws() {
 
     // Delete and DeleteParameters.
     c.delete_parameter().name("/list").send().await.unwrap();
-    // (`list` is `/list`; a different request body also keeps the replay guard out of the way.)
+    // (`list` is `/list`.)
     assert_eq!(
         err(c.delete_parameter().name("list").send().await).0,
         "ParameterNotFound"
@@ -900,7 +900,6 @@ async fn versions_and_labels() {
         .send()
         .await
         .unwrap();
-    // A different body: an identical signed request would be answered by the replay guard.
     assert_eq!(
         c.put_parameter()
             .name("/many")

@@ -100,7 +100,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         config: config.clone(),
         store,
         hub: agents::AgentHub::default(),
-        replay: api::replay::ReplayCache::new(2 * skew_ms, 200_000),
+        idempotency: api::idempotency::Idempotency::new(skew_ms),
         orchestrator: orchestrator::Orchestrator::default(),
         blobs: blobs::Blobs::new(config.data_dir.join("blobs")),
         feed: feed::OutputFeed::default(),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use bosun_store::Store;
 
 use crate::agents::AgentHub;
-use crate::api::replay::ReplayCache;
+use crate::api::idempotency::Idempotency;
 use crate::blobs::Blobs;
 use crate::config::ServerConfig;
 use crate::feed::OutputFeed;
@@ -15,7 +15,7 @@ pub struct AppState {
     pub config: ServerConfig,
     pub store: Arc<Store>,
     pub hub: AgentHub,
-    pub replay: ReplayCache,
+    pub idempotency: Idempotency,
     pub orchestrator: Orchestrator,
     pub blobs: Blobs,
     pub feed: OutputFeed,

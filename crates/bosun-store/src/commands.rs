@@ -7,7 +7,7 @@
 
 use rusqlite::{params, OptionalExtension, Row};
 
-use crate::{AuditRecord, Result, Store};
+use crate::{CallRecords, Result, Store};
 
 /// A command as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,24 +166,22 @@ impl Store {
         invocations: &[InvocationRecord],
         plugins: &[PluginRecord],
     ) -> Result<()> {
-        self.create_command_audited(c, invocations, plugins, None)
+        self.create_command_audited(c, invocations, plugins, CallRecords::default())
     }
 
-    /// [`Store::create_command`], appending `audit` (the record of the call that created it)
-    /// in the same transaction: one commit, one disk sync, and the record exists exactly when
-    /// the command does.
+    /// [`Store::create_command`], writing the records of the call that created it (its audit
+    /// record, its answer for retries) in the same transaction: one commit, one disk sync, and
+    /// the records exist exactly when the command does.
     pub fn create_command_audited(
         &self,
         c: &CommandRecord,
         invocations: &[InvocationRecord],
         plugins: &[PluginRecord],
-        audit: Option<&AuditRecord>,
+        records: CallRecords,
     ) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        if let Some(r) = audit {
-            crate::audit::append_in(&tx, r)?;
-        }
+        records.write_in(&tx)?;
         tx.execute(
             &format!("INSERT INTO commands ({CMD_COLS}, active) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)"),
             params![

@@ -223,6 +223,21 @@ CREATE TABLE parameter_policy_events (
     r#"
 ALTER TABLE access_keys ADD COLUMN secret_sealed TEXT;
 "#,
+    // Idempotent retries (`idempotency.rs`): one row per mutating call sent with an SDK
+    // invocation id, kept for the retention window.
+    r#"
+CREATE TABLE idempotency (
+    call_id TEXT NOT NULL PRIMARY KEY,
+    owner TEXT NOT NULL,
+    answers_with_change INTEGER NOT NULL,
+    answered INTEGER NOT NULL DEFAULT 0,
+    status INTEGER,
+    error_type TEXT,
+    sealed_body BLOB,
+    expires_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX idempotency_by_expiry ON idempotency (expires_ms);
+"#,
 ];
 
 /// Apply every migration newer than the database's `user_version`.

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use bosun_store::{
-    ActivationRecord, AuditRecord, AuditVerification, NewInstance, RegisterOutcome, Store,
+    ActivationRecord, Answer, AuditRecord, AuditVerification, CallRecords, Claim, ClaimRequest,
+    NewInstance, RegisterOutcome, Store, StoredAnswer,
 };
 
 fn activation(limit: i64) -> ActivationRecord {
@@ -259,6 +260,13 @@ fn command(id: &str) -> bosun_store::CommandRecord {
     }
 }
 
+fn audited(r: &AuditRecord) -> CallRecords<'_> {
+    CallRecords {
+        audit: Some(r),
+        answer: None,
+    }
+}
+
 #[test]
 fn a_command_and_its_audit_record_commit_together_and_keep_the_chain() {
     let store = Store::open_in_memory().unwrap();
@@ -270,7 +278,7 @@ fn a_command_and_its_audit_record_commit_together_and_keep_the_chain() {
             &command("c1"),
             &[],
             &[],
-            Some(&audit_record(2, "ssm:SendCommand")),
+            audited(&audit_record(2, "ssm:SendCommand")),
         )
         .unwrap();
     store
@@ -282,7 +290,7 @@ fn a_command_and_its_audit_record_commit_together_and_keep_the_chain() {
             &command("c1"),
             &[],
             &[],
-            Some(&audit_record(4, "ssm:SendCommand"))
+            audited(&audit_record(4, "ssm:SendCommand"))
         )
         .is_err());
     store
@@ -290,7 +298,7 @@ fn a_command_and_its_audit_record_commit_together_and_keep_the_chain() {
             &command("c2"),
             &[],
             &[],
-            Some(&audit_record(5, "ssm:SendCommand")),
+            audited(&audit_record(5, "ssm:SendCommand")),
         )
         .unwrap();
     assert_eq!(
@@ -305,4 +313,51 @@ fn a_command_and_its_audit_record_commit_together_and_keep_the_chain() {
         .collect();
     assert_eq!(times, [1, 2, 3, 5]);
     assert!(store.get_command("us-east-1", "c2").unwrap().is_some());
+}
+
+#[test]
+fn a_command_and_its_answer_for_retries_commit_together() {
+    let store = Store::open_in_memory().unwrap();
+    let claim = |call_id, now_ms| ClaimRequest {
+        call_id,
+        owner: "p1",
+        answers_with_change: true,
+        now_ms,
+        expires_ms: now_ms + 60_000,
+    };
+    let answer = |call_id: &str| Answer {
+        call_id: call_id.into(),
+        answer: StoredAnswer {
+            status: 200,
+            error_type: None,
+            sealed_body: call_id.as_bytes().to_vec(),
+        },
+    };
+    assert_eq!(store.claim_call(&claim("one", 0)).unwrap(), Claim::Execute);
+    let first = answer("one");
+    let records = CallRecords {
+        audit: None,
+        answer: Some(&first),
+    };
+    store
+        .create_command_audited(&command("c1"), &[], &[], records)
+        .unwrap();
+    assert_eq!(
+        store.claim_call(&claim("one", 1)).unwrap(),
+        Claim::Replay(first.answer.clone())
+    );
+    // A command that cannot be stored leaves its call unanswered.
+    assert_eq!(store.claim_call(&claim("two", 1)).unwrap(), Claim::Execute);
+    let second = answer("two");
+    let records = CallRecords {
+        audit: None,
+        answer: Some(&second),
+    };
+    assert!(store
+        .create_command_audited(&command("c1"), &[], &[], records)
+        .is_err());
+    assert_eq!(
+        store.claim_call(&claim("two", 2)).unwrap(),
+        Claim::InProgress
+    );
 }

@@ -19,8 +19,8 @@ use crate::state::AppState;
 pub struct Caller {
     pub user: String,
     pub region: String,
-    /// The request's signature: unique per signed request, the replay-cache key.
-    pub signature: String,
+    /// The access key that signed the request (idempotent retries are keyed on it).
+    pub access_key_id: String,
     /// The user's policies (name, JSON text) as stored when the call was authenticated.
     policies: Vec<NamedPolicy>,
 }
@@ -85,7 +85,7 @@ pub fn authenticate(
         body,
     };
     let sig_error = |e: sigv4::SigV4Error| ApiError::new(e.aws_error_code(), e.message());
-    let (credential, signed_headers, signature) =
+    let (credential, signed_headers, _signature) =
         sigv4::parse_authorization(&parts).map_err(sig_error)?;
     let Some((key, policies)) = state
         .store
@@ -146,7 +146,7 @@ pub fn authenticate(
     Ok(Caller {
         user: key.user_name,
         region: verified.region,
-        signature: signature.to_ascii_lowercase(),
+        access_key_id: credential.access_key_id,
         policies,
     })
 }

@@ -1,8 +1,8 @@
 //! The AWS JSON 1.1 endpoint: `POST /` with `X-Amz-Target: AmazonSSM.<Operation>`.
 //!
 //! Every request goes through the same steps ([`pipeline`]): find the operation, verify the SigV4 signature,
-//! check the caller's IAM policies, refuse replays of mutating calls, run the handler, and write
-//! an audit record for every mutating call and every denial.
+//! check the caller's IAM policies, answer SDK retries of a mutating call with its first answer,
+//! run the handler, and write an audit record for every mutating call and every denial.
 
 mod activations;
 mod attachments;
@@ -12,6 +12,7 @@ mod commands;
 mod document_writes;
 mod documents;
 pub mod error;
+pub mod idempotency;
 mod instances;
 pub mod ops;
 mod parameter_labels;
@@ -20,7 +21,6 @@ mod parameter_search;
 mod parameters;
 mod pipeline;
 pub(crate) mod references;
-pub mod replay;
 mod send_command;
 mod tags;
 mod unsupported;
@@ -29,14 +29,15 @@ mod wire;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use bosun_core::arn::Scope;
-use bosun_store::AuditRecord;
+use bosun_core::idempotency::CallKeys;
+use bosun_store::{AuditRecord, CallRecords};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::state::AppState;
 use error::ApiError;
-use replay::CachedResponse;
+use idempotency::Reply;
 
 pub use pipeline::handle;
 
@@ -54,26 +55,51 @@ pub struct Ctx<'a> {
     /// The caller's address (for audit records written by handlers).
     pub source: String,
     /// The `Allowed` audit record of a mutating call, for a handler that writes it in the same
-    /// transaction as its change ([`Ctx::audit_in_change`]).
+    /// transaction as its change ([`Ctx::record_in_change`]).
     audit: Option<AuditRecord>,
     /// Set once the handler's transaction committed that record; the pipeline then writes none.
     audited: std::cell::Cell<bool>,
+    /// The keys of a mutating call sent with an SDK invocation id, whose answer is stored for
+    /// its retries ([`idempotency`]).
+    call: Option<CallKeys>,
+    /// The answer the handler's transaction stored for retries; the pipeline then stores none.
+    answered: std::cell::RefCell<Option<String>>,
     /// The call runs on an async thread ([`ops::runs_inline`]): it must not write.
     inline: bool,
 }
 
 impl Ctx<'_> {
-    /// Write this call's audit record inside the store transaction `change` commits (one disk
-    /// sync instead of two). `change` gets the record (`None` for calls that are not audited)
-    /// and must append it in its transaction; when it returns `Ok` the pipeline writes no
-    /// second record, and when it fails the pipeline audits the failure as usual.
-    pub fn audit_in_change<T>(
+    /// Write this call's records inside the store transaction `change` commits (one disk sync
+    /// instead of two): its audit record, and for a call sent with an invocation id its
+    /// `answer`, which the handler must then return unchanged. A retry then finds the answer
+    /// exactly when the change exists, even across a crash. `change` must write the records
+    /// in its transaction; when it returns `Ok` the pipeline writes neither again, and when it
+    /// fails the pipeline records the failure as usual.
+    pub fn record_in_change<T>(
         &self,
-        change: impl FnOnce(Option<&AuditRecord>) -> bosun_store::Result<T>,
+        answer: &Value,
+        change: impl FnOnce(CallRecords<'_>) -> bosun_store::Result<T>,
     ) -> bosun_store::Result<T> {
         debug_assert!(!self.inline, "a change made on an async thread");
-        let out = change(self.audit.as_ref())?;
+        let body = answer.to_string();
+        let stored = self.call.as_ref().map(|keys| {
+            idempotency::answer(
+                keys,
+                &Reply {
+                    status: StatusCode::OK.as_u16(),
+                    body: body.clone(),
+                    error_type: None,
+                },
+            )
+        });
+        let out = change(CallRecords {
+            audit: self.audit.as_ref(),
+            answer: stored.as_ref(),
+        })?;
         self.audited.set(self.audit.is_some());
+        if stored.is_some() {
+            *self.answered.borrow_mut() = Some(body);
+        }
         Ok(out)
     }
 
@@ -162,19 +188,19 @@ fn json_response(status: StatusCode, body: String) -> Response {
         .into_response()
 }
 
-fn cached_response(c: CachedResponse) -> Response {
-    let status = StatusCode::from_u16(c.status).unwrap_or(StatusCode::OK);
-    match c.error_type {
+fn reply_response(r: Reply) -> Response {
+    let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK);
+    match r.error_type {
         Some(t) => (
             status,
             [
-                ("content-type", "application/x-amz-json-1.1"),
+                ("content-type", "application/x-amz-json-1.1".to_string()),
                 ("x-amzn-errortype", t),
             ],
-            c.body,
+            r.body,
         )
             .into_response(),
-        None => json_response(status, c.body),
+        None => json_response(status, r.body),
     }
 }
 

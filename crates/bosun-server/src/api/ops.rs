@@ -12,7 +12,7 @@ use crate::api::{
 /// One operation Bosun implements.
 pub struct Operation {
     pub name: &'static str,
-    /// Mutating calls are audited and protected against replay.
+    /// Mutating calls are audited, and their SDK retries get the first answer.
     pub mutating: bool,
     pub handler: fn(&Ctx, Value) -> Result<Value, ApiError>,
 }
@@ -215,6 +215,14 @@ pub fn runs_inline(op: &Operation, input: &Value) -> bool {
 /// scoped to some nodes works, and a deny on one node refuses the call.
 pub fn authorized_per_node(op: &str) -> bool {
     matches!(op, "CancelCommand")
+}
+
+/// Whether a mutating operation records its answer for retries in the same store transaction
+/// as its change ([`crate::api::Ctx::record_in_change`]) on every path that changes anything:
+/// then a call claimed by a server process that died without answering it changed nothing, and
+/// its retry may run it.
+pub fn answers_in_change(op: &Operation) -> bool {
+    op.name == "SendCommand"
 }
 
 pub fn find(name: &str) -> Option<&'static Operation> {

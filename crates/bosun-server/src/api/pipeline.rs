@@ -1,5 +1,5 @@
 //! One API call from bytes to response: admit (signature, operation, body, policy), then run
-//! (replay guard, handler, audit).
+//! (idempotent retries, handler, audit).
 //!
 //! Admitting never writes, so it runs on the request's own async thread. A call that only reads
 //! a bounded part of the store ([`ops::runs_inline`]) then runs there too: reads use read-only connections that
@@ -14,14 +14,15 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use bosun_core::arn::Scope;
-use bosun_store::AuditRecord;
+use bosun_core::idempotency::CallKeys;
+use bosun_store::{AuditRecord, CallRecords};
 use serde_json::Value;
 
 use super::auth::{self, Caller};
 use super::error::ApiError;
+use super::idempotency::{self, Begun, Idempotency, Reply};
 use super::ops::{self, Operation};
-use super::replay::{CachedResponse, Claim};
-use super::{aws_operations, base_url, cached_response, unsupported, Ctx};
+use super::{aws_operations, base_url, reply_response, unsupported, Ctx};
 use crate::state::{now_ms, AppState};
 
 const TARGET_PREFIX: &str = "AmazonSSM.";
@@ -73,6 +74,8 @@ struct Call {
     now_ms: i64,
     /// `Err(AccessDeniedException)` when the caller's policies do not allow the call.
     decision: Result<(), ApiError>,
+    /// A mutating call sent with an SDK invocation id: its retries get its first answer.
+    call_keys: Option<CallKeys>,
     source: String,
     request_id: String,
 }
@@ -126,6 +129,10 @@ fn admit(
     } else {
         auth::authorize(state, &caller, &action, &resource)
     };
+    let call_keys = op
+        .mutating
+        .then(|| Idempotency::keys(&caller.access_key_id, op.name, headers, body))
+        .flatten();
     Ok(Call {
         caller,
         op,
@@ -135,14 +142,16 @@ fn admit(
         base_url: base_url(state, uri, headers),
         now_ms: now,
         decision,
+        call_keys,
         source,
         request_id,
     })
 }
 
-/// Run an admitted call: audit a denial, guard against replays, run the handler, audit the
-/// outcome of a mutating call. `inline` is set when the call runs on an async thread, where it
-/// must not write (checked in debug builds).
+/// Run an admitted call: audit a denial, answer a retry with its call's first answer, run the
+/// handler, record the outcome of a mutating call (audit record, answer for retries). `inline`
+/// is set when the call runs on an async thread, where it must not write (checked in debug
+/// builds).
 fn run(state: &AppState, call: Call, inline: bool) -> Response {
     let Call {
         caller,
@@ -153,6 +162,7 @@ fn run(state: &AppState, call: Call, inline: bool) -> Response {
         base_url,
         now_ms: now,
         decision,
+        call_keys,
         source,
         request_id,
     } = call;
@@ -167,19 +177,25 @@ fn run(state: &AppState, call: Call, inline: bool) -> Response {
         outcome,
         detail: String::new(),
     };
-    let audit = |outcome: String| {
-        debug_assert!(
-            !inline,
-            "{} wrote an audit record on an async thread",
-            op.name
-        );
-        if let Err(e) = state.store.append_audit(&record(outcome)) {
+    if let Err(e) = decision {
+        debug_assert!(!inline, "{} audited a denial on an async thread", op.name);
+        if let Err(e) = state.store.append_audit(&record("Denied".into())) {
             tracing::error!(error = %e, "could not write an audit record");
         }
-    };
-    if let Err(e) = decision {
-        audit("Denied".into());
         return e.into_response();
+    }
+    let mut running = None;
+    if let Some(keys) = call_keys {
+        debug_assert!(!inline, "{} claimed a call on an async thread", op.name);
+        let answers_with_change = ops::answers_in_change(op);
+        match state
+            .idempotency
+            .begin(&state.store, keys, answers_with_change, now)
+        {
+            Ok(Begun::Execute(r)) => running = Some(r),
+            Ok(Begun::Replay(reply)) => return reply_response(reply),
+            Err(e) => return e.into_response(),
+        }
     }
     let ctx = Ctx {
         state,
@@ -191,53 +207,54 @@ fn run(state: &AppState, call: Call, inline: bool) -> Response {
         source: source.clone(),
         audit: op.mutating.then(|| record("Allowed".into())),
         audited: std::cell::Cell::new(false),
+        call: running.as_ref().map(|r| r.keys().clone()),
+        answered: std::cell::RefCell::new(None),
         inline,
     };
-    if op.mutating {
-        match state.replay.claim(&caller.signature, now) {
-            Claim::New => {}
-            Claim::Done(cached) => return cached_response(cached),
-            Claim::InFlight => {
-                return ApiError::new(
-                    "ThrottlingException",
-                    "An identical request is still being processed",
-                )
-                .into_response()
-            }
-            Claim::Full => {
-                return ApiError::new(
-                    "ThrottlingException",
-                    "Too many mutating requests; retry shortly",
-                )
-                .into_response()
-            }
-        }
-    }
     let result = unsupported::check(op.name, &input).and_then(|()| (op.handler)(&ctx, input));
-    let (status, body, error_type) = match &result {
-        Ok(v) => (StatusCode::OK, v.to_string(), None),
-        Err(e) => (e.status, e.body(), Some(e.code)),
+    let reply = match &result {
+        Ok(v) => Reply {
+            status: StatusCode::OK.as_u16(),
+            body: v.to_string(),
+            error_type: None,
+        },
+        Err(e) => Reply {
+            status: e.status.as_u16(),
+            body: e.body(),
+            error_type: Some(e.code.to_string()),
+        },
     };
     if op.mutating {
-        if !ctx.audited.get() {
-            audit(match &result {
+        debug_assert!(!inline, "{} wrote records on an async thread", op.name);
+        let audit = (!ctx.audited.get()).then(|| {
+            record(match &result {
                 Ok(_) => "Allowed".into(),
                 Err(e) => format!("Failed:{}", e.code),
-            });
+            })
+        });
+        let answered = ctx.answered.borrow_mut().take();
+        if let Some(stored) = &answered {
+            debug_assert_eq!(stored, &reply.body, "{} stored another answer", op.name);
         }
-        state.replay.complete(
-            &caller.signature,
-            CachedResponse {
-                status: status.as_u16(),
-                body: body.clone(),
-                error_type,
-            },
-        );
+        let answer = running
+            .as_ref()
+            .filter(|_| answered.is_none())
+            .map(|r| idempotency::answer(r.keys(), &reply));
+        let records = CallRecords {
+            audit: audit.as_ref(),
+            answer: answer.as_ref(),
+        };
+        match state.store.record_call(records) {
+            Ok(()) => {
+                if let Some(r) = running.as_mut() {
+                    r.set_answered();
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "could not record a call's outcome"),
+        }
     }
-    tracing::debug!(op = op.name, principal = %caller.user, region = %caller.region, status = status.as_u16(), inline, "api call");
-    cached_response(CachedResponse {
-        status: status.as_u16(),
-        body,
-        error_type,
-    })
+    // Retries waiting for this call go on now that its answer is stored.
+    drop(running);
+    tracing::debug!(op = op.name, principal = %caller.user, region = %caller.region, status = reply.status, inline, "api call");
+    reply_response(reply)
 }

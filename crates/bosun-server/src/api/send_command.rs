@@ -453,11 +453,12 @@ pub fn send_command(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
             });
         }
     }
-    ctx.audit_in_change(|audit| {
+    let answer = json!({ "Command": command_json(ctx, &record) });
+    ctx.record_in_change(&answer, |records| {
         ctx.state
             .store
-            .create_command_audited(&record, &invocations, &plugins, audit)
+            .create_command_audited(&record, &invocations, &plugins, records)
     })?;
     ctx.state.orchestrator.kick();
-    Ok(json!({ "Command": command_json(ctx, &record) }))
+    Ok(answer)
 }
