@@ -461,7 +461,10 @@ mod tests {
             assert!(value[section].get(name).is_some(), "{key} missing:\n{text}");
         }
         assert_eq!(value["Ssm"]["OrchestrationDirectoryCleanup"], "");
-        assert_eq!(AgentConfig::from_json(&text).unwrap(), AgentConfig::default());
+        assert_eq!(
+            AgentConfig::from_json(&text).unwrap(),
+            AgentConfig::default()
+        );
     }
 
     #[test]

@@ -43,7 +43,11 @@ async fn a_cap_of_ten_holds_through_forty_commands() {
     let mut sent = Vec::new();
     for n in 0..40 {
         // (Distinct texts: an identical request signed in the same second is a replay.)
-        sent.push(fleet.run(std::slice::from_ref(&id), &[&format!("echo {n}")], &[]).await);
+        sent.push(
+            fleet
+                .run(std::slice::from_ref(&id), &[&format!("echo {n}")], &[])
+                .await,
+        );
     }
     for command in &sent {
         fleet.wait_done(command, &id, LIMIT).await;
@@ -67,5 +71,8 @@ async fn a_cap_of_ten_holds_through_forty_commands() {
         })
         .await;
     }
-    assert!(node_dir.join("idempotency").join(sent.last().unwrap()).exists());
+    assert!(node_dir
+        .join("idempotency")
+        .join(sent.last().unwrap())
+        .exists());
 }

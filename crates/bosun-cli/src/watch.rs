@@ -268,7 +268,7 @@ pub async fn follow(conn: &Connection, command_id: &str, json: bool) -> anyhow::
                     status.clear();
                     printer.flush();
                     eprintln!(
-                        "stopped watching command {command_id}; it goes on on the server.\n  follow it: bosun command watch {command_id}\n  cancel it: bosun command cancel {command_id}"
+                        "stopped watching command {command_id}; it goes on on the server (its cancel was requested).\n  follow it: bosun command watch {command_id}\n  cancel it: bosun command cancel {command_id}"
                     );
                     if let Some(f) = feed { f.abort(); }
                     return Ok(DETACHED);

@@ -10,12 +10,24 @@ use rexpect::session::spawn_command;
 fn in_terminal(fleet: &Fleet, node: &str, script: &str, no_color: bool) -> String {
     let home = tempfile::tempdir().unwrap();
     let mut c = std::process::Command::new(bin("bosun"));
-    for var in ["NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "AWS_PROFILE", "BOSUN_ENDPOINT"] {
+    for var in [
+        "NO_COLOR",
+        "CLICOLOR",
+        "CLICOLOR_FORCE",
+        "AWS_PROFILE",
+        "BOSUN_ENDPOINT",
+    ] {
         c.env_remove(var);
     }
     c.env("HOME", home.path())
         .env("TERM", "xterm-256color")
-        .args(["run", "--instance-ids", node, "--endpoint-url", &fleet.server.url])
+        .args([
+            "run",
+            "--instance-ids",
+            node,
+            "--endpoint-url",
+            &fleet.server.url,
+        ])
         .arg("--data-dir")
         .arg(fleet.server.data_dir())
         .args(["--", script]);
@@ -42,25 +54,47 @@ async fn a_terminal_gets_a_live_status_line_and_colours_a_pipe_gets_plain_text()
     let first = text.find(" first\r").expect("first line");
     let second = text.find(" second\r").expect("second line");
     let running_between = text[first..second].contains("1 running");
-    assert!(running_between, "the status line is redrawn under live output: {text:?}");
+    assert!(
+        running_between,
+        "the status line is redrawn under live output: {text:?}"
+    );
     // The node's name before each output line is dim.
-    assert!(text.contains(&format!("\x1b[2m{node} |\x1b[0m first")), "{text:?}");
+    assert!(
+        text.contains(&format!("\x1b[2m{node} |\x1b[0m first")),
+        "{text:?}"
+    );
     // The summary table colours the outcome.
     assert!(text.contains("\x1b[32mSuccess\x1b[0m"), "{text:?}");
 
     // NO_COLOR: still live, no colours.
     let text = tokio::task::block_in_place(|| in_terminal(f, &n, "echo plain", true));
     assert!(text.contains("\r\x1b[2K["), "{text:?}");
-    assert!(!text.contains("\x1b[3") && !text.contains("\x1b[2m"), "{text:?}");
+    assert!(
+        !text.contains("\x1b[3") && !text.contains("\x1b[2m"),
+        "{text:?}"
+    );
     assert!(text.contains(&format!("{node} | plain")), "{text:?}");
 
     // A pipe: no escape codes at all, status changes as plain lines.
-    let (ok, out, err) = fleet
-        .server
-        .cli(&["run", "--instance-ids", &node, "--", "echo piped"])
-        .await;
+    let out = tokio::process::Command::new(bin("bosun"))
+        .args(["--endpoint-url", &fleet.server.url, "--data-dir"])
+        .arg(fleet.server.data_dir())
+        .args(["run", "--instance-ids", &node, "--", "echo piped"])
+        .env_remove("NO_COLOR")
+        .env("CLICOLOR", "1")
+        .output()
+        .await
+        .unwrap();
+    let (ok, out, err) = (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
     assert!(ok, "{err}");
-    assert!(!out.contains('\x1b') && !err.contains('\x1b'), "{out:?}{err:?}");
+    assert!(
+        !out.contains('\x1b') && !err.contains('\x1b'),
+        "{out:?}{err:?}"
+    );
     assert!(out.contains(&format!("{node} | piped")));
     assert!(err.contains("[1/1 done (1 ok)] Success"), "{err}");
 }

@@ -409,10 +409,17 @@ mod tests {
                 spool.root.join("idempotency").join(id(n)),
                 spool.state_path(Phase::Pending, &id(n)),
             ] {
-                std::fs::File::options().write(true).open(&p).unwrap().set_modified(t).unwrap();
+                std::fs::File::options()
+                    .write(true)
+                    .open(&p)
+                    .unwrap()
+                    .set_modified(t)
+                    .unwrap();
             }
             if n != 1 && n != 2 {
-                spool.advance(&id(n), Phase::Pending, Phase::Completed).unwrap();
+                spool
+                    .advance(&id(n), Phase::Pending, Phase::Completed)
+                    .unwrap();
             }
         }
         // 1 is still pending; 3's result is not acknowledged yet.
@@ -423,7 +430,9 @@ mod tests {
                 steps: vec![],
             })
             .unwrap();
-        spool.advance(&id(2), Phase::Pending, Phase::Current).unwrap();
+        spool
+            .advance(&id(2), Phase::Pending, Phase::Current)
+            .unwrap();
         let removed = spool.bound_records(4, 100 * hour, now).unwrap();
         // 8 records, cap 4: the oldest removable ones (0, 4, 5, 6) go; 1, 2, 3 stay.
         assert_eq!(removed, 4);
