@@ -12,6 +12,7 @@ mod output;
 mod params;
 mod quickstart;
 mod resolve;
+mod results;
 mod run;
 mod status;
 mod style;

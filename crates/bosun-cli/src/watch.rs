@@ -1,7 +1,7 @@
 //! Following a command until it ends (`bosun run`, `bosun command watch`): node output as it
 //! arrives, a status line (redrawn in place on a terminal, a plain line per change elsewhere),
-//! Ctrl-C once to cancel on the server, twice to stop watching; then a summary table or, with
-//! `--json`, the results as JSON. The exit code is 0 only if every node succeeded.
+//! Ctrl-C once to cancel on the server, twice to stop watching; then the
+//! results (`crate::results`).
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -17,7 +17,6 @@ use crate::client::{describe_error, Connection};
 use crate::live::{follow as live_feed, Chunk};
 use crate::status::{is_final, NodeState, Summary};
 use crate::style;
-use crate::{output, table};
 
 /// Above this many targets only the command's counts are polled, not every invocation.
 const PER_NODE_LIMIT: i32 = 200;
@@ -29,9 +28,12 @@ const DETACHED: u8 = 130;
 struct Printer {
     partial: HashMap<(String, bool), Vec<u8>>,
     /// Bytes shown so far per (node, stderr).
-    shown: HashMap<(String, bool), u64>,
+    shown: Shown,
     colours: bool,
 }
+
+/// Bytes of output shown live per (node, stderr).
+pub type Shown = HashMap<(String, bool), u64>;
 
 impl Printer {
     fn take(&mut self, c: Chunk, status: &mut StatusLine) {
@@ -71,7 +73,7 @@ impl Printer {
 }
 
 /// `node | line` on stdout (`node (stderr) | line` for stderr), ending in a newline.
-fn print_line(colours: bool, id: &str, stderr: bool, line: &[u8]) {
+pub fn print_line(colours: bool, id: &str, stderr: bool, line: &[u8]) {
     let prefix = format!("{id}{} |", if stderr { " (stderr)" } else { "" });
     let style = if stderr {
         style::for_status("Delayed")
@@ -300,135 +302,7 @@ pub async fn follow(conn: &Connection, command_id: &str, json: bool) -> anyhow::
     }
     status.clear();
     printer.flush();
-    finish(conn, command_id, json, &printer).await
-}
-
-/// One node's final state.
-struct Final {
-    instance_id: String,
-    status: String,
-    details: String,
-    code: i32,
-    steps: Vec<String>,
-}
-
-async fn finish(
-    conn: &Connection,
-    command_id: &str,
-    json: bool,
-    printer: &Printer,
-) -> anyhow::Result<u8> {
-    let mut finals = Vec::new();
-    let mut pages = conn
-        .sdk
-        .list_command_invocations()
-        .command_id(command_id)
-        .details(true)
-        .into_paginator()
-        .items()
-        .send();
-    while let Some(item) = pages.next().await {
-        let inv = item.map_err(|e| anyhow!(describe_error(&e)))?;
-        let plugins = inv.command_plugins();
-        let failed = plugins.iter().find(|p| p.response_code() != 0);
-        finals.push(Final {
-            instance_id: inv.instance_id().unwrap_or_default().to_string(),
-            status: inv
-                .status()
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_default(),
-            details: inv.status_details().unwrap_or_default().to_string(),
-            code: failed
-                .or(plugins.last())
-                .map(|p| p.response_code())
-                .unwrap_or(-1),
-            steps: plugins
-                .iter()
-                .filter_map(|p| p.name().map(str::to_string))
-                .collect(),
-        });
-    }
-    let all_ok = !finals.is_empty() && finals.iter().all(|f| f.status == "Success");
-    if json {
-        let mut list = Vec::new();
-        for f in &finals {
-            let mut steps = Vec::new();
-            for step in &f.steps {
-                let o = output::step_output(conn, command_id, &f.instance_id, step).await?;
-                let (stdout, _) = output::whole(conn, &o.stdout, &o.stdout_url).await;
-                let (stderr, _) = output::whole(conn, &o.stderr, &o.stderr_url).await;
-                steps.push(serde_json::json!({
-                    "Name": step,
-                    "StandardOutput": String::from_utf8_lossy(&stdout),
-                    "StandardError": String::from_utf8_lossy(&stderr),
-                }));
-            }
-            list.push(serde_json::json!({
-                "InstanceId": f.instance_id,
-                "Status": f.status,
-                "StatusDetails": f.details,
-                "ResponseCode": f.code,
-                "Steps": steps,
-            }));
-        }
-        let v =
-            serde_json::json!({"CommandId": command_id, "Success": all_ok, "Invocations": list});
-        println!("{}", serde_json::to_string_pretty(&v)?);
-        return Ok(if all_ok { 0 } else { 1 });
-    }
-    // Output the live feed did not deliver (it subscribes after the command is sent, and its
-    // offsets are per step): the rest of each single-step node's streams, every step otherwise.
-    for f in &finals {
-        for step in &f.steps {
-            let shown = |stderr| {
-                if f.steps.len() == 1 {
-                    printer
-                        .shown
-                        .get(&(f.instance_id.clone(), stderr))
-                        .copied()
-                        .unwrap_or(0)
-                } else if printer.shown.keys().any(|(id, _)| *id == f.instance_id) {
-                    u64::MAX
-                } else {
-                    0
-                }
-            };
-            let (out_from, err_from) = (shown(false), shown(true));
-            if out_from == u64::MAX {
-                continue;
-            }
-            let o = output::step_output(conn, command_id, &f.instance_id, step).await?;
-            for (stderr, text, url, from) in [
-                (false, &o.stdout, &o.stdout_url, out_from),
-                (true, &o.stderr, &o.stderr_url, err_from),
-            ] {
-                let (bytes, note) = output::whole(conn, text, url).await;
-                let rest = bytes.get(from as usize..).unwrap_or_default();
-                for line in rest.split_inclusive(|b| *b == b'\n') {
-                    print_line(printer.colours, &f.instance_id, stderr, line);
-                }
-                if let Some(note) = note {
-                    eprintln!("{}: {note}", f.instance_id);
-                }
-            }
-        }
-    }
-    let colours = style::stderr_colours();
-    let rows: Vec<Vec<String>> = finals
-        .iter()
-        .map(|f| {
-            vec![
-                f.instance_id.clone(),
-                style::paint(colours, style::for_status(&f.status), &f.details),
-                f.code.to_string(),
-            ]
-        })
-        .collect();
-    eprint!("{}", table::render(&["NODE", "STATUS", "CODE"], &rows));
-    if finals.is_empty() {
-        eprintln!("no node matched the targets");
-    }
-    Ok(if all_ok { 0 } else { 1 })
+    crate::results::finish(conn, command_id, json, &printer.shown, printer.colours).await
 }
 
 /// `bosun command watch ID`.
