@@ -37,11 +37,14 @@
 //!
 //! Strictness differs from AWS on purpose, because falling back silently hides mistakes:
 //! invalid JSON, an unknown section or key (AWS-only keys included, and keys that differ only in
-//! case, which Go's decoder would accept), a value of the wrong JSON type, and an unknown
-//! `OrchestrationDirectoryCleanup` value are errors naming the key. An integer out of its range
-//! (negative included) is not an error: it is **clamped to the nearest bound** and logged as a
-//! warning ([`Adjusted`]). AWS instead substitutes the default, which turns
-//! `RunCommandLogsRetentionDurationHours: 1` into 336, the opposite of what was asked.
+//! case, which Go's decoder would accept), a value of the wrong JSON type, an integer out of its
+//! range (the error gives the range; AWS instead substitutes the default, which turns
+//! `RunCommandLogsRetentionDurationHours: 1` into 336, the opposite of what was asked), an
+//! unknown `OrchestrationDirectoryCleanup` value, and `Agent.AllowReboot: true` (this agent
+//! cannot reboot yet) are errors naming the key. A file named on the command line must exist;
+//! only the default `<state-dir>/agent.json` may be absent. `bosun-agent config check FILE` and
+//! `bosun-agent run --config FILE` read a file the same way, so check accepts exactly what run
+//! accepts.
 
 use std::fs;
 use std::io;
@@ -83,29 +86,23 @@ pub enum ConfigError {
         value: String,
         allowed: &'static str,
     },
+    #[error("{key} = {given} is out of range; allowed: {min} to {max}")]
+    Range {
+        key: &'static str,
+        given: String,
+        min: u64,
+        max: u64,
+    },
+    #[error(
+        "Agent.AllowReboot is true, but this agent cannot reboot nodes yet; set it to false \
+         (steps that exit 194 or 3010 then fail with an explanation)"
+    )]
+    RebootUnsupported,
 }
 
-/// An out-of-range integer that was clamped to its nearest bound.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Adjusted {
-    pub key: &'static str,
-    /// The number as written in the file.
-    pub given: String,
-    pub used: u64,
-}
-
-impl std::fmt::Display for Adjusted {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} = {} is out of range; using {}",
-            self.key, self.given, self.used
-        )
-    }
-}
-
-/// The agent's settings. Build with [`AgentConfig::default`], [`AgentConfig::load`] or
-/// [`AgentConfig::from_json`]; read with the accessors, which are always within range.
+/// The agent's settings. Build with [`AgentConfig::default`], [`AgentConfig::load`],
+/// [`AgentConfig::load_default`] or [`AgentConfig::from_json`]; read with the accessors, which
+/// are always within range.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct AgentConfig {
@@ -197,42 +194,33 @@ impl Default for AgentConfig {
 }
 
 impl AgentConfig {
-    /// Read the config file; a missing file means all defaults. Clamped values are logged.
+    /// Read a config file named by the operator: it must exist (`run --config FILE` and
+    /// `config check FILE`).
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = match fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                tracing::debug!(path = %path.display(), "no config file; using the defaults");
-                return Ok(Self::default());
-            }
-            Err(error) => {
-                return Err(ConfigError::Read {
-                    path: path.to_path_buf(),
-                    error,
-                })
-            }
-        };
+        let text = fs::read_to_string(path).map_err(|error| ConfigError::Read {
+            path: path.to_path_buf(),
+            error,
+        })?;
         Self::from_json(&text).map_err(|e| ConfigError::File {
             path: path.to_path_buf(),
             error: Box::new(e),
         })
     }
 
-    /// Parse config text over the defaults. Clamped values are logged.
-    pub fn from_json(text: &str) -> Result<Self, ConfigError> {
-        let (config, adjusted) = Self::parse(text)?;
-        for a in &adjusted {
-            tracing::warn!("config: {a}");
+    /// Read the default config file (`<state-dir>/agent.json`), which may be absent: then every
+    /// setting has its default.
+    pub fn load_default(path: &Path) -> Result<Self, ConfigError> {
+        if !path.exists() {
+            tracing::debug!(path = %path.display(), "no config file; using the defaults");
+            return Ok(Self::default());
         }
-        Ok(config)
+        Self::load(path)
     }
 
-    /// Parse config text over the defaults, returning the values that were clamped
-    /// (for a `config check` command).
-    pub fn parse(text: &str) -> Result<(Self, Vec<Adjusted>), ConfigError> {
+    /// Parse config text over the defaults.
+    pub fn from_json(text: &str) -> Result<Self, ConfigError> {
         let root: Value = serde_json::from_str(text).map_err(ConfigError::Syntax)?;
         let mut config = Self::default();
-        let mut adjusted = Vec::new();
         for (section, body) in object(&root, "the config file")? {
             if !SECTIONS.contains(&section.as_str()) {
                 return Err(ConfigError::UnknownSection {
@@ -248,7 +236,7 @@ impl AgentConfig {
                         key: full,
                     });
                 };
-                let mut int = |b: &Bounds| integer(b, value, &mut adjusted);
+                let int = |b: &Bounds| integer(b, value);
                 let (mds, ssm) = (&mut config.mds, &mut config.ssm);
                 match key {
                     k if k == WORKERS.key => mds.command_workers_limit = int(&WORKERS)?,
@@ -280,7 +268,10 @@ impl AgentConfig {
                 }
             }
         }
-        Ok((config, adjusted))
+        if config.agent.allow_reboot {
+            return Err(ConfigError::RebootUnsupported);
+        }
+        Ok(config)
     }
 
     /// Every key with its default, pretty JSON (`bosun-agent config defaults`).
@@ -364,27 +355,26 @@ fn object<'a>(value: &'a Value, what: &str) -> Result<&'a Map<String, Value>, Co
     })
 }
 
-/// A whole number, clamped into `b` (negative numbers to the minimum).
-fn integer(b: &Bounds, value: &Value, adjusted: &mut Vec<Adjusted>) -> Result<u64, ConfigError> {
+/// A whole number within `b`.
+fn integer(b: &Bounds, value: &Value) -> Result<u64, ConfigError> {
     let wrong_type = || ConfigError::Type {
         key: b.key,
         expected: "a whole number",
         found: kind(value),
     };
     let n = value.as_number().ok_or_else(wrong_type)?;
-    let used = match (n.as_u64(), n.as_i64()) {
-        (Some(u), _) => u.clamp(b.min, b.max),
-        (None, Some(_negative)) => b.min,
-        (None, None) => return Err(wrong_type()),
-    };
-    if n.as_u64() != Some(used) {
-        adjusted.push(Adjusted {
+    if n.as_u64().is_none() && n.as_i64().is_none() {
+        return Err(wrong_type());
+    }
+    match n.as_u64() {
+        Some(u) if (b.min..=b.max).contains(&u) => Ok(u),
+        _ => Err(ConfigError::Range {
             key: b.key,
             given: n.to_string(),
-            used,
-        });
+            min: b.min,
+            max: b.max,
+        }),
     }
-    Ok(used)
 }
 
 fn cleanup_mode(value: &Value) -> Result<CleanupMode, ConfigError> {
@@ -441,9 +431,9 @@ mod tests {
     }
 
     #[test]
-    fn missing_file_and_empty_object_give_the_defaults() {
+    fn missing_default_file_and_empty_object_give_the_defaults() {
         let dir = tempfile::tempdir().unwrap();
-        let d = AgentConfig::load(&dir.path().join("absent.json")).unwrap();
+        let d = AgentConfig::load_default(&dir.path().join("absent.json")).unwrap();
         assert_eq!(d, AgentConfig::default());
         assert_eq!(AgentConfig::from_json("{}").unwrap(), d);
         assert_eq!(AgentConfig::from_json(r#"{"Ssm": {}}"#).unwrap(), d);
@@ -456,8 +446,8 @@ mod tests {
         assert_eq!(d.replies_retention(), Duration::from_secs(72 * 3600));
         assert!(!d.allow_reboot());
         assert_eq!(d.max_download_bytes(), 256 << 20);
-        let small = AgentConfig::from_json(r#"{"Agent": {"MaxDownloadMegabytes": 0}}"#).unwrap();
-        assert_eq!(small.max_download_bytes(), 1 << 20, "clamped to the floor");
+        let small = AgentConfig::from_json(r#"{"Agent": {"MaxDownloadMegabytes": 1}}"#).unwrap();
+        assert_eq!(small.max_download_bytes(), 1 << 20);
         let p = d.cleanup_policy();
         assert_eq!((p.max_entries, p.retention), (5000, d.retention()));
     }
@@ -471,8 +461,10 @@ mod tests {
             assert!(value[section].get(name).is_some(), "{key} missing:\n{text}");
         }
         assert_eq!(value["Ssm"]["OrchestrationDirectoryCleanup"], "");
-        let (back, adjusted) = AgentConfig::parse(&text).unwrap();
-        assert_eq!((back, adjusted), (AgentConfig::default(), vec![]));
+        assert_eq!(
+            AgentConfig::from_json(&text).unwrap(),
+            AgentConfig::default()
+        );
     }
 
     #[test]
@@ -484,14 +476,14 @@ mod tests {
             r#"{"Mds": {"CommandWorkersLimit": 2},
                 "Ssm": {"OrchestrationDirectoryCleanup": "clean-success-failed",
                         "OrchestrationDirectoryMaxEntries": 100},
-                "Agent": {"AllowReboot": true}}"#,
+                "Agent": {"AllowReboot": false}}"#,
         )
         .unwrap();
         let c = AgentConfig::load(&path).unwrap();
         assert_eq!(c.command_workers_limit(), 2);
         assert_eq!(c.cleanup_mode(), CleanupMode::CleanSuccessFailed);
         assert_eq!(c.orchestration_max_entries(), 100);
-        assert!(c.allow_reboot());
+        assert!(!c.allow_reboot());
         assert_eq!(c.stop_timeout(), AgentConfig::default().stop_timeout());
         assert_eq!(AgentConfig::from_json(&c.to_json()).unwrap(), c);
         for (text, mode) in [
@@ -504,25 +496,47 @@ mod tests {
     }
 
     #[test]
-    fn out_of_range_numbers_clamp_to_the_nearest_bound() {
-        let (c, adjusted) = AgentConfig::parse(
-            r#"{"Mds": {"CommandWorkersLimit": 0, "StopTimeoutMillis": 99999999999},
-                "Ssm": {"RunCommandLogsRetentionDurationHours": -5, "RepliesRetentionHours": 2}}"#,
-        )
-        .unwrap();
-        assert_eq!(c.command_workers_limit(), 1);
-        assert_eq!(c.stop_timeout(), Duration::from_secs(1000));
-        assert_eq!(c.retention(), Duration::from_secs(3600));
-        assert_eq!(c.replies_retention(), Duration::from_secs(24 * 3600));
-        assert_eq!(adjusted.len(), 4);
-        let retention = adjusted.iter().find(|a| a.key == RETENTION.key).unwrap();
-        assert_eq!(
-            retention.to_string(),
-            format!("{} = -5 is out of range; using 1", RETENTION.key)
-        );
-        // In range: no adjustment, including AWS's own StopTimeoutMillis bounds.
-        let (_, none) = AgentConfig::parse(r#"{"Mds": {"StopTimeoutMillis": 10000}}"#).unwrap();
-        assert!(none.is_empty());
+    fn out_of_range_numbers_are_errors_giving_the_range() {
+        for (text, message) in [
+            (
+                r#"{"Mds": {"CommandWorkersLimit": 0}}"#,
+                "Mds.CommandWorkersLimit = 0 is out of range; allowed: 1 to 1000",
+            ),
+            (
+                r#"{"Mds": {"StopTimeoutMillis": 99999999999}}"#,
+                "Mds.StopTimeoutMillis = 99999999999 is out of range; allowed: 1000 to 1000000",
+            ),
+            (
+                r#"{"Ssm": {"RunCommandLogsRetentionDurationHours": -5}}"#,
+                "Ssm.RunCommandLogsRetentionDurationHours = -5 is out of range; allowed: 1 to 8760",
+            ),
+            (
+                r#"{"Ssm": {"RepliesRetentionHours": 2}}"#,
+                "Ssm.RepliesRetentionHours = 2 is out of range; allowed: 24 to 720",
+            ),
+        ] {
+            assert_eq!(err(text), message);
+        }
+        // The bounds themselves are in range, including AWS's own StopTimeoutMillis bounds.
+        for text in [
+            r#"{"Mds": {"StopTimeoutMillis": 10000, "CommandWorkersLimit": 1000}}"#,
+            r#"{"Ssm": {"RepliesRetentionHours": 24, "OrchestrationDirectoryMaxEntries": 1}}"#,
+        ] {
+            AgentConfig::from_json(text).unwrap();
+        }
+    }
+
+    #[test]
+    fn allow_reboot_true_is_refused_until_reboots_exist() {
+        let e = err(r#"{"Agent": {"AllowReboot": true}}"#);
+        assert!(e.starts_with("Agent.AllowReboot is true"), "{e}");
+    }
+
+    #[test]
+    fn a_named_file_must_exist() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = AgentConfig::load(&dir.path().join("absent.json")).unwrap_err();
+        assert!(e.to_string().starts_with("cannot read"), "{e}");
     }
 
     #[test]

@@ -55,8 +55,12 @@ enum Command {
 enum ConfigCommand {
     /// Print every setting with its default value, as a config file.
     Defaults,
-    /// Check a config file and print the settings it results in.
-    Check { file: PathBuf },
+    /// Check a config file exactly as `run --config FILE` reads it, and print the settings it
+    /// results in.
+    Check {
+        /// The config file (JSON).
+        file: PathBuf,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -117,18 +121,15 @@ fn main() -> anyhow::Result<()> {
                 Ok(())
             }
             Command::Run { state_dir, config } => {
+                // A file named with --config must exist; the default one may be absent. Read
+                // first, so a bad file is reported the same as by `config check`.
+                let config = match config {
+                    Some(path) => AgentConfig::load(&path)?,
+                    None => AgentConfig::load_default(&state_dir.join("agent.json"))?,
+                };
                 let identity = Identity::load(&state_dir)?;
                 bosun_agent::identity::ensure_state_dir(&state_dir)?;
                 tracing::info!(instance_id = %identity.instance_id, server = %identity.server, "bosun-agent starting");
-                let config_path = config.unwrap_or_else(|| state_dir.join("agent.json"));
-                let config = AgentConfig::load(&config_path)?;
-                if config.allow_reboot() {
-                    anyhow::bail!(
-                        "{}: Agent.AllowReboot is true, but this agent cannot reboot nodes yet; set it to false \
-                         (steps that exit 194 or 3010 then fail with an explanation)",
-                        config_path.display()
-                    );
-                }
                 let exe = std::env::current_exe().context("locating the bosun-agent binary")?;
                 let settings = Settings::from_config(&config, exe);
                 let commands = CommandService::new(&state_dir, &identity.instance_id, settings)

@@ -195,3 +195,71 @@ async fn config_defaults_print_a_valid_config_with_aws_key_names() {
         String::from_utf8_lossy(&check.stderr)
     );
 }
+
+/// `config check FILE` accepts exactly what `run --config FILE` accepts.
+#[tokio::test]
+async fn config_check_and_run_accept_and_refuse_the_same_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let agent = |args: Vec<std::ffi::OsString>| async move {
+        let out = Command::new(bin("bosun-agent"))
+            .args(args)
+            .env("RUST_BACKTRACE", "0")
+            .output()
+            .await
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let cases = [
+        ("missing.json", None, "cannot read"),
+        (
+            "range.json",
+            Some(r#"{"Mds": {"CommandWorkersLimit": 0}}"#),
+            "Mds.CommandWorkersLimit = 0 is out of range; allowed: 1 to 1000",
+        ),
+        (
+            "negative.json",
+            Some(r#"{"Ssm": {"OrchestrationDirectoryMaxEntries": -1}}"#),
+            "allowed: 1 to 1000000",
+        ),
+        (
+            "reboot.json",
+            Some(r#"{"Agent": {"AllowReboot": true}}"#),
+            "Agent.AllowReboot is true, but this agent cannot reboot nodes yet",
+        ),
+    ];
+    for (name, text, message) in cases {
+        let file = dir.path().join(name);
+        if let Some(text) = text {
+            std::fs::write(&file, text).unwrap();
+        }
+        let (ok, err) = agent(vec!["config".into(), "check".into(), file.clone().into()]).await;
+        assert!(!ok && err.contains(message), "check {name}: {err}");
+        let (ok, err) = agent(vec![
+            "run".into(),
+            "--state-dir".into(),
+            state.clone().into(),
+            "--config".into(),
+            file.into(),
+        ])
+        .await;
+        assert!(!ok && err.contains(message), "run {name}: {err}");
+    }
+    // A good file passes check; run then gets past the config (to the missing registration).
+    let good = dir.path().join("good.json");
+    std::fs::write(&good, r#"{"Mds": {"CommandWorkersLimit": 1000}}"#).unwrap();
+    let (ok, err) = agent(vec!["config".into(), "check".into(), good.clone().into()]).await;
+    assert!(ok, "{err}");
+    let (ok, err) = agent(vec![
+        "run".into(),
+        "--state-dir".into(),
+        state.into(),
+        "--config".into(),
+        good.into(),
+    ])
+    .await;
+    assert!(!ok && err.contains("register this node first"), "{err}");
+}

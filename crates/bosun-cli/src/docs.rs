@@ -152,11 +152,7 @@ pub async fn versions(client: &Client, name: &str) -> anyhow::Result<()> {
             vec![
                 v.document_version().unwrap_or_default().to_string(),
                 v.version_name().unwrap_or_default().to_string(),
-                if v.is_default_version() {
-                    "default".into()
-                } else {
-                    String::new()
-                },
+                if v.is_default_version() { "yes" } else { "" }.to_string(),
                 v.document_format()
                     .map(|f| f.as_str().to_string())
                     .unwrap_or_default(),
@@ -165,7 +161,7 @@ pub async fn versions(client: &Client, name: &str) -> anyhow::Result<()> {
         .collect();
     print!(
         "{}",
-        table::render(&["VERSION", "NAME", "", "FORMAT"], &rows)
+        table::render(&["VERSION", "VERSION NAME", "DEFAULT", "FORMAT"], &rows)
     );
     Ok(())
 }

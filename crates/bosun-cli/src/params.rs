@@ -5,8 +5,74 @@ use anyhow::anyhow;
 use aws_sdk_ssm::types::{ParameterTier, ParameterType};
 use aws_sdk_ssm::Client;
 
-use crate::client::describe_error;
+use crate::cli::ParamCommand;
+use crate::client::{describe_error, ClientArgs};
 use crate::table;
+
+/// `bosun param …`.
+pub async fn dispatch(c: &ClientArgs, command: ParamCommand) -> anyhow::Result<()> {
+    if let ParamCommand::Events { only_region } = &command {
+        let store = crate::admin::open_store(&c.server_data_dir())?;
+        return events(&store, only_region.as_deref());
+    }
+    let sdk = c.connect()?.sdk;
+    match command {
+        ParamCommand::Put {
+            name,
+            value,
+            param_type,
+            overwrite,
+            description,
+            key_id,
+            tier,
+            policies,
+            allowed_pattern,
+        } => {
+            put(
+                &sdk,
+                PutArgs {
+                    name,
+                    value,
+                    param_type,
+                    overwrite,
+                    description,
+                    key_id,
+                    tier,
+                    policies,
+                    allowed_pattern,
+                },
+            )
+            .await
+        }
+        ParamCommand::Get { name, decrypt } => get(&sdk, &name, decrypt).await,
+        ParamCommand::Ls { path, recursive } => ls(&sdk, &path, recursive).await,
+        ParamCommand::History { name, decrypt } => history(&sdk, &name, decrypt).await,
+        ParamCommand::Label {
+            name,
+            version,
+            labels,
+        } => label(&sdk, &name, version, labels).await,
+        ParamCommand::Rm { names } => rm(&sdk, names).await,
+        ParamCommand::Events { .. } => Ok(()),
+    }
+}
+
+/// An SDK error from `put`, with the bosun flag that fixes it.
+fn put_error<E>(name: &str, e: &aws_sdk_ssm::error::SdkError<E>) -> anyhow::Error
+where
+    E: std::error::Error + aws_sdk_ssm::error::ProvideErrorMetadata + 'static,
+{
+    let text = describe_error(e);
+    match e.as_service_error().and_then(|s| s.code()) {
+        Some("ParameterAlreadyExists") => {
+            anyhow!("{name} already exists: use --overwrite to store a new version")
+        }
+        Some("ValidationException") if text.contains("type is required") => {
+            anyhow!("{name} is new: give its type with --type String, StringList or SecureString")
+        }
+        _ => anyhow!(text),
+    }
+}
 
 fn when(t: Option<&aws_sdk_ssm::primitives::DateTime>) -> String {
     t.and_then(|d| jiff::Timestamp::from_second(d.secs()).ok())
@@ -41,7 +107,7 @@ pub async fn put(client: &Client, a: PutArgs) -> anyhow::Result<()> {
         .set_allowed_pattern(a.allowed_pattern)
         .send()
         .await
-        .map_err(|e| anyhow!(describe_error(&e)))?;
+        .map_err(|e| put_error(&a.name, &e))?;
     println!(
         "{} version {} ({})",
         a.name,

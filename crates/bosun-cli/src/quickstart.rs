@@ -101,34 +101,7 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
         register_local_agent(&server, &url, &state_dir).await?;
     }
     let mut agent = spawn_agent(&state_dir)?;
-    let creds = data_dir.join("credentials");
-    let config_file = data_dir.join("config");
-    println!();
-    println!(
-        "Bosun is running at {url} with its data in {}.",
-        data_dir.display()
-    );
-    println!(
-        "A local agent registered from {} is connecting.",
-        state_dir.display()
-    );
-    println!();
-    println!("Try the AWS CLI against it:");
-    println!(
-        "  AWS_SHARED_CREDENTIALS_FILE={} AWS_CONFIG_FILE={} aws ssm describe-instance-information --endpoint-url {url}",
-        creds.display(),
-        config_file.display()
-    );
-    println!("or the bosun CLI:");
-    println!(
-        "  bosun nodes --endpoint-url {url} --credentials-file {}",
-        creds.display()
-    );
-    println!(
-        "Add another node:  bosun activation create --endpoint-url {url} --credentials-file {}",
-        creds.display()
-    );
-    println!();
+    print!("{}", next_steps(&url, &data_dir, &state_dir));
     println!("Press Ctrl-C to stop.");
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
@@ -136,4 +109,38 @@ pub async fn run(config: ServerConfig) -> anyhow::Result<()> {
     }
     let _ = agent.start_kill();
     server.shutdown().await
+}
+
+/// What quickstart prints once it is up: the shortest way to use it from here.
+pub fn next_steps(url: &str, data_dir: &Path, state_dir: &Path) -> String {
+    let here = std::env::current_dir()
+        .ok()
+        .is_some_and(|cwd| cwd.join("bosun-data") == data_dir);
+    let mut t = String::new();
+    t.push_str(&format!(
+        "\nBosun is running at {url} with its data in {}.\n",
+        data_dir.display()
+    ));
+    t.push_str(&format!(
+        "A local agent registered from {} is connecting.\n\n",
+        state_dir.display()
+    ));
+    if here {
+        t.push_str("In another terminal, from this folder (no flags needed):\n");
+    } else {
+        t.push_str(&format!(
+            "In another terminal, after  export BOSUN_DATA_DIR={}\n",
+            data_dir.display()
+        ));
+    }
+    t.push_str("  bosun nodes\n  bosun run --all -- uname -a\n");
+    t.push_str("  bosun activation create      (to add another node)\n");
+    t.push_str("The AWS CLI reads the endpoint and key from the files Bosun wrote:\n");
+    t.push_str(&format!(
+        "  AWS_CONFIG_FILE={} AWS_SHARED_CREDENTIALS_FILE={} aws ssm describe-instance-information\n",
+        data_dir.join("config").display(),
+        data_dir.join("credentials").display()
+    ));
+    t.push_str("  (or once per shell: eval \"$(bosun env)\")\n\n");
+    t
 }

@@ -1,32 +1,13 @@
-//! `bosun run`: send a shell command, show each node's output live as it arrives, a progress
-//! line, then a summary; exit non-zero unless every invocation succeeded.
-//! Also `bosun commands` and `bosun command show`.
+//! `bosun run`: build the request (targets, parameters from `--param`, `--param-json` and the
+//! words after `--`), send it, then follow it with [`crate::watch`].
 
-use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
-use std::time::Duration;
+use std::collections::BTreeMap;
 
 use anyhow::{anyhow, bail};
 use aws_sdk_ssm::types::Target;
-use aws_sdk_ssm::Client;
-use tokio::sync::mpsc;
 
-use crate::client::{describe_error, ClientArgs};
-use crate::live::{follow, Chunk};
-use crate::table;
-
-/// What to run where.
-pub struct RunRequest {
-    pub instance_ids: Vec<String>,
-    pub targets: Vec<(String, Vec<String>)>,
-    pub document: String,
-    pub params: Vec<(String, String)>,
-    pub command: Vec<String>,
-    pub max_concurrency: Option<String>,
-    pub max_errors: Option<String>,
-    pub timeout: Option<i32>,
-    pub comment: Option<String>,
-}
+use crate::cli::RunArgs;
+use crate::client::{describe_error, Connection};
 
 /// Parse `Key=tag:env,Values=dev,prod`.
 pub fn parse_target(s: &str) -> Result<(String, Vec<String>), String> {
@@ -42,79 +23,117 @@ pub fn parse_target(s: &str) -> Result<(String, Vec<String>), String> {
     ))
 }
 
-/// Line-buffered printing of interleaved streams, each line prefixed by its node.
-#[derive(Default)]
-struct Printer {
-    partial: HashMap<(String, bool), Vec<u8>>,
-    /// Bytes shown so far per (node, stderr).
-    shown: HashMap<(String, bool), u64>,
+/// The document parameters: `--param-json` first, then each `--param` (a name given more than
+/// once builds a StringList, in order), `--execution-timeout`, and for AWS-RunShellScript the
+/// words after `--` as one `commands` entry.
+pub fn parameters(args: &RunArgs) -> anyhow::Result<BTreeMap<String, Vec<String>>> {
+    let shell = args.document == "AWS-RunShellScript";
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    if let Some(json) = &args.param_json {
+        let value: serde_json::Value = serde_json::from_str(json)
+            .map_err(|e| anyhow!("--param-json is not valid JSON: {e}"))?;
+        let object = value.as_object().ok_or_else(|| {
+            anyhow!(r#"--param-json must be an object like {{"name": ["value"]}}"#)
+        })?;
+        for (name, v) in object {
+            let values = match v {
+                serde_json::Value::String(s) => vec![s.clone()],
+                serde_json::Value::Array(items) => items
+                    .iter()
+                    .map(|i| {
+                        i.as_str().map(str::to_string).ok_or_else(|| {
+                            anyhow!("--param-json: the values of {name:?} must be strings")
+                        })
+                    })
+                    .collect::<anyhow::Result<_>>()?,
+                _ => bail!("--param-json: {name:?} must be a list of strings"),
+            };
+            out.insert(name.clone(), values);
+        }
+    }
+    let mut from_flags: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (k, v) in &args.params {
+        from_flags.entry(k.clone()).or_default().push(v.clone());
+    }
+    for (k, values) in from_flags {
+        if out.contains_key(&k) {
+            bail!("parameter {k:?} is given by both --param and --param-json");
+        }
+        out.insert(k, values);
+    }
+    if let Some(t) = args.execution_timeout {
+        if out.contains_key("executionTimeout") {
+            bail!("give executionTimeout once: --execution-timeout or --param, not both");
+        }
+        out.insert("executionTimeout".into(), vec![t.to_string()]);
+    }
+    if !args.command.is_empty() {
+        if !shell {
+            bail!(
+                "a shell command after `--` only goes with AWS-RunShellScript; pass {}'s parameters \
+                 with --param",
+                args.document
+            );
+        }
+        if out.contains_key("commands") {
+            bail!("give the commands once: after `--` or with --param commands=…, not both");
+        }
+        out.insert("commands".into(), vec![args.command.join(" ")]);
+    }
+    if shell && !out.contains_key("commands") {
+        bail!(
+            "give the shell command after `--`, e.g. bosun run --all -- uname -a (or repeat \
+             --param commands=…)"
+        );
+    }
+    Ok(out)
 }
 
-impl Printer {
-    fn take(&mut self, c: Chunk) {
-        let key = (c.instance_id.clone(), c.stderr);
-        let shown = self.shown.entry(key.clone()).or_default();
-        if c.offset > *shown {
-            return; // a gap: the rest is printed from the full output at the end
-        }
-        let skip = (*shown - c.offset) as usize;
-        if skip >= c.data.len() {
-            return;
-        }
-        let fresh = &c.data[skip..];
-        *shown += fresh.len() as u64;
-        let buf = self.partial.entry(key.clone()).or_default();
-        buf.extend_from_slice(fresh);
-        while let Some(pos) = buf.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = buf.drain(..=pos).collect();
-            print_line(&key.0, key.1, &line);
-        }
+/// Every managed node's id, for `--all`.
+async fn all_nodes(conn: &Connection) -> anyhow::Result<Vec<String>> {
+    let mut ids = Vec::new();
+    let mut pages = conn
+        .sdk
+        .describe_instance_information()
+        .into_paginator()
+        .items()
+        .send();
+    while let Some(item) = pages.next().await {
+        let n = item.map_err(|e| anyhow!(describe_error(&e)))?;
+        ids.push(n.instance_id().unwrap_or_default().to_string());
     }
-
-    fn flush(&mut self) {
-        for ((id, err), buf) in self.partial.drain() {
-            if !buf.is_empty() {
-                print_line(&id, err, &buf);
-                if !buf.ends_with(b"\n") {
-                    println!();
-                }
-            }
-        }
+    match ids.len() {
+        0 => bail!("no managed nodes in {} yet: register one (bosun activation create)", conn.region),
+        1..=50 => Ok(ids),
+        n => bail!("--all would name {n} nodes, over SendCommand's 50 InstanceIds: target them by tag with --targets"),
     }
 }
 
-fn print_line(id: &str, stderr: bool, line: &[u8]) {
-    let mut out = std::io::stdout().lock();
-    let _ = write!(out, "{id}{} | ", if stderr { " (stderr)" } else { "" });
-    let _ = out.write_all(line);
-}
-
-pub async fn run(
-    client: &Client,
-    args: &ClientArgs,
-    data_dir: &std::path::Path,
-    req: RunRequest,
-) -> anyhow::Result<i32> {
-    let shell = req.document == "AWS-RunShellScript";
-    if shell && req.command.is_empty() {
-        bail!("give the shell command after `--`, e.g. bosun run --targets Key=tag:env,Values=dev -- uname -a");
+pub async fn run(conn: &Connection, args: RunArgs) -> anyhow::Result<u8> {
+    let params = parameters(&args)?;
+    if !args.all && args.instance_ids.is_empty() && args.targets.is_empty() {
+        bail!(
+            "say where to run it: --all, --instance-ids mi-…, or --targets Key=tag:env,Values=dev"
+        );
     }
-    if !shell && !req.command.is_empty() {
-        bail!("a shell command after `--` only goes with AWS-RunShellScript; pass document parameters with --param");
+    let instance_ids = if args.all {
+        all_nodes(conn).await?
+    } else {
+        args.instance_ids.clone()
+    };
+    let mut send = conn
+        .sdk
+        .send_command()
+        .document_name(&args.document)
+        .set_parameters(Some(params.into_iter().collect()))
+        .set_max_concurrency(args.max_concurrency.clone())
+        .set_max_errors(args.max_errors.clone())
+        .set_timeout_seconds(args.timeout)
+        .set_comment(args.comment.clone());
+    if !instance_ids.is_empty() {
+        send = send.set_instance_ids(Some(instance_ids));
     }
-    let mut send = client.send_command().document_name(&req.document);
-    if shell {
-        send = send.parameters("commands", vec![req.command.join(" ")]);
-    }
-    send = send
-        .set_max_concurrency(req.max_concurrency.clone())
-        .set_max_errors(req.max_errors.clone())
-        .set_timeout_seconds(req.timeout)
-        .set_comment(req.comment.clone());
-    if !req.instance_ids.is_empty() {
-        send = send.set_instance_ids(Some(req.instance_ids.clone()));
-    }
-    for (k, values) in &req.targets {
+    for (k, values) in &args.targets {
         send = send.targets(
             Target::builder()
                 .key(k)
@@ -122,227 +141,88 @@ pub async fn run(
                 .build(),
         );
     }
-    for (k, v) in &req.params {
-        send = send.parameters(k, vec![v.clone()]);
-    }
     let cmd = send
         .send()
         .await
         .map_err(|e| anyhow!(describe_error(&e)))?
         .command
-        .ok_or_else(|| anyhow!("no command"))?;
+        .ok_or_else(|| anyhow!("the server answered without a command"))?;
     let command_id = cmd.command_id().unwrap_or_default().to_string();
-    eprintln!(
-        "command {command_id} sent to {} node(s)",
-        cmd.target_count()
-    );
-
-    let (akid, secret) = args.keys(data_dir)?;
-    let (tx, mut rx) = mpsc::channel(256);
-    let feed = {
-        let (endpoint, region, id) = (
-            args.endpoint_url.clone(),
-            args.region.clone(),
-            command_id.clone(),
+    if !args.json {
+        eprintln!(
+            "command {command_id} sent to {} node(s)",
+            cmd.target_count()
         );
-        tokio::spawn(async move { follow(&endpoint, &region, &akid, &secret, &id, tx).await })
-    };
-    let mut printer = Printer::default();
-    // Poll briskly while a quick command is likely to finish, then settle to twice a second.
-    let sent_at = tokio::time::Instant::now();
-    let mut poll = tokio::time::interval(Duration::from_millis(50));
-    let mut settled = false;
-    let mut last_progress = String::new();
-    let final_invocations = loop {
-        tokio::select! {
-            Some(chunk) = rx.recv() => printer.take(chunk),
-            _ = poll.tick() => {
-                if !settled && sent_at.elapsed() > Duration::from_secs(5) {
-                    poll = tokio::time::interval(Duration::from_millis(500));
-                    settled = true;
-                }
-                let c = client.list_commands().command_id(&command_id).send().await.map_err(|e| anyhow!(describe_error(&e)))?;
-                let Some(c) = c.commands().first().cloned() else { continue };
-                let progress = format!("[{}/{} done, {} errors] {}", c.completed_count(), c.target_count(), c.error_count(), c.status().map(|s| s.as_str()).unwrap_or(""));
-                if progress != last_progress {
-                    eprintln!("{progress}");
-                    last_progress = progress;
-                }
-                let done = !matches!(c.status().map(|s| s.as_str()), Some("Pending" | "InProgress" | "Cancelling"));
-                if done {
-                    break list_invocations(client, &command_id).await?;
-                }
-            }
+    }
+    crate::watch::follow(conn, &command_id, args.json).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn args(words: &[&str]) -> RunArgs {
+        #[derive(clap::Parser)]
+        struct P {
+            #[command(flatten)]
+            run: RunArgs,
         }
-    };
-    while let Ok(chunk) = rx.try_recv() {
-        printer.take(chunk);
+        P::parse_from(std::iter::once("run").chain(words.iter().copied())).run
     }
-    feed.abort();
-    printer.flush();
-    // Output the live feed did not deliver (a late subscription or a gap): print it whole.
-    for inv in &final_invocations {
-        let key_out = (inv.0.clone(), false);
-        if printer.shown.get(&key_out).copied().unwrap_or(0) == 0 && !inv.3.is_empty() {
-            for line in inv.3.split_inclusive('\n') {
-                print_line(&inv.0, false, line.as_bytes());
-            }
-            if !inv.3.ends_with('\n') {
-                println!();
-            }
-        }
-    }
-    let rows: Vec<Vec<String>> = final_invocations
-        .iter()
-        .map(|(id, status, code, _)| vec![id.clone(), status.clone(), code.to_string()])
-        .collect();
-    eprint!("{}", table::render(&["NODE", "STATUS", "CODE"], &rows));
-    let all_ok = !final_invocations.is_empty()
-        && final_invocations.iter().all(|(_, s, _, _)| s == "Success");
-    if final_invocations.is_empty() {
-        eprintln!("no node matched the targets");
-    }
-    Ok(if all_ok { 0 } else { 1 })
-}
 
-/// (node, status details, response code, stdout) of every invocation.
-async fn list_invocations(
-    client: &Client,
-    command_id: &str,
-) -> anyhow::Result<Vec<(String, String, i32, String)>> {
-    let mut out = Vec::new();
-    let mut pages = client
-        .list_command_invocations()
-        .command_id(command_id)
-        .details(true)
-        .into_paginator()
-        .items()
-        .send();
-    while let Some(item) = pages.next().await {
-        let inv = item.map_err(|e| anyhow!(describe_error(&e)))?;
-        let plugin = inv.command_plugins().first();
-        out.push((
-            inv.instance_id().unwrap_or_default().to_string(),
-            inv.status_details().unwrap_or_default().to_string(),
-            plugin.map(|p| p.response_code()).unwrap_or(-1),
-            plugin
-                .and_then(|p| p.output())
-                .unwrap_or_default()
-                .to_string(),
-        ));
+    #[test]
+    fn repeated_params_build_string_lists() {
+        let a = args(&[
+            "--document",
+            "Doc",
+            "--param",
+            "names=a",
+            "--param",
+            "names=b=c",
+            "--param",
+            "one=1",
+        ]);
+        let p = parameters(&a).unwrap();
+        assert_eq!(p["names"], ["a", "b=c"]);
+        assert_eq!(p["one"], ["1"]);
     }
-    Ok(out)
-}
 
-fn when(t: Option<&aws_sdk_ssm::primitives::DateTime>) -> String {
-    t.and_then(|d| jiff::Timestamp::from_second(d.secs()).ok())
-        .map(|ts| ts.strftime("%Y-%m-%d %H:%M:%SZ").to_string())
-        .unwrap_or_default()
-}
-
-/// `bosun commands`: recent commands, newest first.
-pub async fn commands(client: &Client, limit: usize) -> anyhow::Result<()> {
-    let out = client
-        .list_commands()
-        .max_results(limit.clamp(1, 50) as i32)
-        .send()
-        .await
-        .map_err(|e| anyhow!(describe_error(&e)))?;
-    let rows: Vec<Vec<String>> = out
-        .commands()
-        .iter()
-        .map(|c| {
-            vec![
-                c.command_id().unwrap_or_default().to_string(),
-                c.document_name().unwrap_or_default().to_string(),
-                c.status_details().unwrap_or_default().to_string(),
-                format!("{}/{}", c.completed_count(), c.target_count()),
-                c.error_count().to_string(),
-                when(c.requested_date_time()),
-            ]
-        })
-        .collect();
-    if rows.is_empty() {
-        println!("No commands yet. Try: bosun run --targets Key=tag:env,Values=dev -- uname -a");
-    } else {
-        print!(
-            "{}",
-            table::render(
-                &[
-                    "COMMAND",
-                    "DOCUMENT",
-                    "STATUS",
-                    "DONE",
-                    "ERRORS",
-                    "REQUESTED"
-                ],
-                &rows
-            )
-        );
-    }
-    Ok(())
-}
-
-/// `bosun command show <id>`: one command and its invocations with their output.
-pub async fn show(client: &Client, command_id: &str) -> anyhow::Result<()> {
-    let out = client
-        .list_commands()
-        .command_id(command_id)
-        .send()
-        .await
-        .map_err(|e| anyhow!(describe_error(&e)))?;
-    let c = out
-        .commands()
-        .first()
-        .ok_or_else(|| anyhow!("no command {command_id}"))?;
-    let params: BTreeMap<_, _> = c
-        .parameters()
-        .map(|p| p.iter().collect())
-        .unwrap_or_default();
-    println!("Command:   {}", c.command_id().unwrap_or_default());
-    println!("Document:  {}", c.document_name().unwrap_or_default());
-    println!(
-        "Status:    {} ({})",
-        c.status().map(|s| s.as_str()).unwrap_or(""),
-        c.status_details().unwrap_or("")
-    );
-    println!("Requested: {}", when(c.requested_date_time()));
-    println!(
-        "Targets:   {} (done {}, errors {}, delivery timed out {})",
-        c.target_count(),
-        c.completed_count(),
-        c.error_count(),
-        c.delivery_timed_out_count()
-    );
-    for (k, v) in params {
-        println!("Parameter: {k} = {}", v.join(" | "));
-    }
-    let mut pages = client
-        .list_command_invocations()
-        .command_id(command_id)
-        .details(true)
-        .into_paginator()
-        .items()
-        .send();
-    while let Some(item) = pages.next().await {
-        let inv = item.map_err(|e| anyhow!(describe_error(&e)))?;
-        println!();
-        println!(
-            "== {} — {}",
-            inv.instance_id().unwrap_or_default(),
-            inv.status_details().unwrap_or_default()
-        );
-        for p in inv.command_plugins() {
-            println!(
-                "   {} — {} (exit {})",
-                p.name().unwrap_or_default(),
-                p.status_details().unwrap_or_default(),
-                p.response_code()
+    #[test]
+    fn param_json_takes_the_aws_form() {
+        let a = args(&[
+            "--param-json",
+            r#"{"commands": ["echo a", "echo b"], "workingDirectory": "/tmp"}"#,
+            "--execution-timeout",
+            "60",
+        ]);
+        let p = parameters(&a).unwrap();
+        assert_eq!(p["commands"], ["echo a", "echo b"]);
+        assert_eq!(p["workingDirectory"], ["/tmp"]);
+        assert_eq!(p["executionTimeout"], ["60"]);
+        for bad in [r#"["x"]"#, r#"{"a": 1}"#, r#"{"a": [1]}"#, "{"] {
+            let a = args(&["--param-json", bad, "--", "true"]);
+            assert!(
+                parameters(&a)
+                    .unwrap_err()
+                    .to_string()
+                    .contains("--param-json"),
+                "{bad}"
             );
-            for line in p.output().unwrap_or_default().lines() {
-                println!("   | {line}");
-            }
         }
+        let both = args(&["--param-json", r#"{"commands": ["x"]}"#, "--", "y"]);
+        assert!(parameters(&both).is_err());
     }
-    Ok(())
+
+    #[test]
+    fn the_shell_command_goes_after_the_double_dash() {
+        let p = parameters(&args(&["--", "echo", "hi there"])).unwrap();
+        assert_eq!(p["commands"], ["echo hi there"]);
+        assert!(parameters(&args(&[]))
+            .unwrap_err()
+            .to_string()
+            .contains("after `--`"));
+        let e = parameters(&args(&["--document", "Mine", "--", "ls"])).unwrap_err();
+        assert!(e.to_string().contains("--param"), "{e}");
+    }
 }

@@ -8,24 +8,26 @@ use bosun_e2e::{bin, wait_for, TestServer};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
+mod common;
+use common::clean;
+
 const DEADLINE: Duration = Duration::from_secs(30);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn quickstart_brings_a_node_online_for_the_aws_cli() {
+async fn after_quickstart_bosun_and_the_aws_cli_need_no_flags() {
     let dir = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
     let data = dir.path().join("bosun-data");
-    let mut child = Command::new(bin("bosun"))
+    // Quickstart as the README says: no --data-dir, from the folder the user is in.
+    let mut child = clean(&mut Command::new(bin("bosun")), home.path())
         .args(["quickstart", "--listen", "127.0.0.1:0"])
-        .arg("--data-dir")
-        .arg(&data)
-        .env("RUST_BACKTRACE", "0")
+        .current_dir(dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .kill_on_drop(true)
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut url = None;
     let mut printed = String::new();
     while let Some(line) = tokio::time::timeout(DEADLINE, lines.next_line())
         .await
@@ -34,42 +36,43 @@ async fn quickstart_brings_a_node_online_for_the_aws_cli() {
     {
         printed.push_str(&line);
         printed.push('\n');
-        if let Some(rest) = line.strip_prefix("Bosun is running at ") {
-            url = rest.split_whitespace().next().map(str::to_string);
-        }
         if line.contains("Ctrl-C") {
             break;
         }
     }
-    let url = url.unwrap_or_else(|| panic!("no URL in {printed}"));
     assert!(
-        printed.contains("aws ssm describe-instance-information --endpoint-url"),
+        printed.contains("from this folder (no flags needed)"),
         "{printed}"
     );
+    assert!(
+        printed.contains("  bosun run --all -- uname -a"),
+        "{printed}"
+    );
+    assert!(!printed.contains("--endpoint-url"), "{printed}");
+    let aws_line = printed
+        .lines()
+        .find(|l| l.contains("aws ssm describe-instance-information"))
+        .unwrap_or_else(|| panic!("no AWS CLI line in {printed}"));
+    assert!(
+        aws_line.contains("AWS_CONFIG_FILE=") && aws_line.contains("AWS_SHARED_CREDENTIALS_FILE=")
+    );
 
-    // The AWS CLI, unchanged, exactly as quickstart told us.
+    // The AWS CLI, unchanged, with only the two variables quickstart printed.
+    let aws = || {
+        let mut c = Command::new("aws");
+        clean(&mut c, home.path())
+            .args(["ssm", "describe-instance-information", "--output", "json"])
+            .env("AWS_SHARED_CREDENTIALS_FILE", data.join("credentials"))
+            .env("AWS_CONFIG_FILE", data.join("config"));
+        c
+    };
     let out = wait_for(
         "the AWS CLI to list the quickstart node Online",
         DEADLINE,
         || {
-            let (url, data) = (url.clone(), data.clone());
+            let mut c = aws();
             async move {
-                let out = Command::new("aws")
-                    .args([
-                        "ssm",
-                        "describe-instance-information",
-                        "--endpoint-url",
-                        &url,
-                        "--output",
-                        "json",
-                    ])
-                    .env("AWS_SHARED_CREDENTIALS_FILE", data.join("credentials"))
-                    .env("AWS_CONFIG_FILE", data.join("config"))
-                    .env_remove("AWS_ACCESS_KEY_ID")
-                    .env_remove("AWS_SECRET_ACCESS_KEY")
-                    .env_remove("AWS_PROFILE")
-                    .env_remove("AWS_REGION")
-                    .env_remove("AWS_DEFAULT_REGION")
+                let out = c
                     .output()
                     .await
                     .expect("the AWS CLI (`pip install awscli`) must be on PATH");
@@ -87,24 +90,82 @@ async fn quickstart_brings_a_node_online_for_the_aws_cli() {
         },
     )
     .await;
-    let node = &out["InstanceInformationList"][0];
-    assert!(node["InstanceId"].as_str().unwrap().starts_with("mi-"));
+    let node = out["InstanceInformationList"][0].clone();
+    let node_id = node["InstanceId"].as_str().unwrap().to_string();
     assert_eq!(node["Name"], "quickstart");
 
-    // `bosun nodes` shows the same node.
-    let table = Command::new(bin("bosun"))
-        .args(["nodes", "--endpoint-url", &url])
-        .arg("--data-dir")
-        .arg(&data)
+    // bosun, from that folder, with no flags at all.
+    let bosun = |args: &[&str]| {
+        let mut c = Command::new(bin("bosun"));
+        clean(&mut c, home.path())
+            .args(args)
+            .current_dir(dir.path());
+        c
+    };
+    let table = bosun(&["nodes"]).output().await.unwrap();
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        table.status.success() && text.contains(&node_id) && text.contains("Online"),
+        "{text}{}",
+        String::from_utf8_lossy(&table.stderr)
+    );
+    let name_column = text.lines().next().unwrap().find("NAME").unwrap();
+    assert_eq!(
+        &text.lines().nth(1).unwrap()[name_column..name_column + 10],
+        "quickstart"
+    );
+    let run = bosun(&["run", "--all", "--", "echo", "no flags"])
         .output()
         .await
         .unwrap();
-    let text = String::from_utf8_lossy(&table.stdout);
+    let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(
-        table.status.success()
-            && text.contains(node["InstanceId"].as_str().unwrap())
-            && text.contains("Online"),
-        "{text}"
+        run.status.success() && stdout.contains(&format!("{node_id} | no flags")),
+        "{stdout}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let put = bosun(&["param", "put", "/app/colour", "blue", "--type", "String"])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        put.status.success(),
+        "{}",
+        String::from_utf8_lossy(&put.stderr)
+    );
+    let again = bosun(&["param", "put", "/app/colour", "red"])
+        .output()
+        .await
+        .unwrap();
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        !again.status.success() && err.contains("use --overwrite"),
+        "{err}"
+    );
+    let get = bosun(&["param", "get", "/app/colour"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&get.stdout), "blue\n");
+
+    // `bosun env` prints the lines that make the AWS CLI work in a shell with nothing set.
+    let script = format!(
+        "eval \"$({} env)\" && aws ssm describe-instance-information --output json",
+        bin("bosun").display()
+    );
+    let mut sh = Command::new("sh");
+    let out = clean(&mut sh, home.path())
+        .args(["-c", &script])
+        .current_dir(dir.path())
+        .env("AWS_PROFILE", "elsewhere")
+        .output()
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains(&node_id),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
     );
     child.kill().await.unwrap();
 }

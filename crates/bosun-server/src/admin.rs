@@ -86,3 +86,15 @@ pub fn delete_user_policy(store: &Store, user: &str, policy_name: &str) -> anyho
         &format!("{user}/{policy_name}"),
     )
 }
+
+/// Deactivate an access key: calls signed with it are refused from the next request on.
+pub fn deactivate_access_key(store: &Store, access_key_id: &str) -> anyhow::Result<()> {
+    store.deactivate_access_key(access_key_id)?;
+    audit(store, "iam:UpdateAccessKey", access_key_id)
+}
+
+/// Delete an access key.
+pub fn delete_access_key(store: &Store, access_key_id: &str) -> anyhow::Result<()> {
+    store.delete_access_key(access_key_id)?;
+    audit(store, "iam:DeleteAccessKey", access_key_id)
+}

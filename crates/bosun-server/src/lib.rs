@@ -10,6 +10,7 @@ mod agents;
 pub mod api;
 mod blobs;
 pub mod bootstrap;
+pub mod client_config;
 pub mod config;
 pub mod datadir;
 mod documents;
@@ -150,6 +151,10 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
             })
         }
     };
+    // Before listen-addr: whoever waits for that file then finds the config current too.
+    if let Err(e) = client_config::record_endpoint(&config, addr) {
+        tracing::warn!(error = %e, "could not record endpoint_url in the data dir's AWS config");
+    }
     bosun_fs::write_atomic(
         &config.listen_addr_path(),
         addr.to_string().as_bytes(),

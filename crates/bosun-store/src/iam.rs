@@ -193,6 +193,53 @@ impl Store {
         Ok(n > 0)
     }
 
+    /// Every access key (active or not), optionally of one user: (key, created ms), by user
+    /// then creation time.
+    pub fn list_access_keys(&self, user: Option<&str>) -> Result<Vec<(AccessKeyRecord, i64)>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT access_key_id, COALESCE(secret_sealed, ''), user_name, active, created_ms FROM access_keys \
+                 WHERE ?1 IS NULL OR user_name = ?1 ORDER BY user_name, created_ms, access_key_id",
+            )?;
+            let rows = stmt.query_map([user], |r| {
+                Ok((
+                    AccessKeyRecord {
+                        access_key_id: r.get(0)?,
+                        sealed_secret: r.get(1)?,
+                        user_name: r.get(2)?,
+                        active: r.get(3)?,
+                    },
+                    r.get(4)?,
+                ))
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    /// Mark an access key inactive (calls signed with it are refused); `NotFound` if unknown.
+    pub fn deactivate_access_key(&self, access_key_id: &str) -> Result<()> {
+        let n = self.conn().execute(
+            "UPDATE access_keys SET active = 0 WHERE access_key_id = ?1",
+            [access_key_id],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("access key {access_key_id}")));
+        }
+        Ok(())
+    }
+
+    /// Delete an access key; `NotFound` if unknown.
+    pub fn delete_access_key(&self, access_key_id: &str) -> Result<()> {
+        let n = self.conn().execute(
+            "DELETE FROM access_keys WHERE access_key_id = ?1",
+            [access_key_id],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("access key {access_key_id}")));
+        }
+        Ok(())
+    }
+
     /// The policy documents attached to a user: (name, JSON text).
     pub fn user_policies(&self, user_name: &str) -> Result<Vec<(String, String)>> {
         self.read(|conn| policies_in(conn, user_name))

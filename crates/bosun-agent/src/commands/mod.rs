@@ -68,6 +68,9 @@ pub struct CommandService {
     pub outbox: Outbox,
     workers: Arc<Semaphore>,
     running: Mutex<HashMap<String, Running>>,
+    /// Held while making room for a command's folder and creating it, so that two commands
+    /// starting at once cannot both see room for one.
+    room: Mutex<()>,
 }
 
 /// How a command ended, for `Ssm.OrchestrationDirectoryCleanup`.
@@ -109,6 +112,7 @@ impl CommandService {
             settings,
             outbox: Outbox::default(),
             running: Mutex::new(HashMap::new()),
+            room: Mutex::new(()),
         }))
     }
 
@@ -154,14 +158,18 @@ impl CommandService {
 
     /// One cleanup pass over the orchestration tree and the spool.
     pub fn sweep(&self) {
+        self.sweep_tree(&self.settings.cleanup);
+        if let Err(e) = self.spool.expire(now_ms(), self.settings.replies_retention) {
+            tracing::error!(error = %e, "spool cleanup failed");
+        }
+        self.bound_records();
+    }
+
+    /// Bring the orchestration tree within `policy`, leaving running commands alone.
+    fn sweep_tree(&self, policy: &CleanupPolicy) {
         let in_use: std::collections::HashSet<String> = self.running().keys().cloned().collect();
         let root = self.spool.orchestration_root();
-        match cleanup::sweep(
-            &root,
-            &self.settings.cleanup,
-            std::time::SystemTime::now(),
-            &in_use,
-        ) {
+        match cleanup::sweep(&root, policy, std::time::SystemTime::now(), &in_use) {
             Ok(report) if !report.removed.is_empty() => {
                 tracing::info!(
                     removed = report.removed.len(),
@@ -172,8 +180,32 @@ impl CommandService {
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "orchestration cleanup failed"),
         }
-        if let Err(e) = self.spool.expire(now_ms(), self.settings.replies_retention) {
-            tracing::error!(error = %e, "spool cleanup failed");
+    }
+
+    /// Keep the idempotency markers and completed state files within the entry cap and the
+    /// retention of the orchestration folders.
+    fn bound_records(&self) {
+        let p = &self.settings.cleanup;
+        if let Err(e) =
+            self.spool
+                .bound_records(p.max_entries, p.retention, std::time::SystemTime::now())
+        {
+            tracing::error!(error = %e, "could not bound the command records");
+        }
+    }
+
+    /// Before a command runs: delete old folders so that, with its own folder (created here),
+    /// the tree stays within `OrchestrationDirectoryMaxEntries`.
+    fn make_room(&self, command_id: &str) {
+        let _room = self.room.lock().unwrap_or_else(|p| p.into_inner());
+        let root = self.spool.orchestration_root();
+        if !root.join(command_id).exists() {
+            let mut policy = self.settings.cleanup.clone();
+            policy.max_entries = policy.max_entries.saturating_sub(1);
+            self.sweep_tree(&policy);
+        }
+        if let Err(e) = self.spool.create_command_dir(command_id) {
+            tracing::warn!(%command_id, error = %e, "could not create the command's folder");
         }
     }
 
@@ -198,6 +230,9 @@ impl CommandService {
                 if let Err(e) = self.spool.drop_reply(&command_id) {
                     tracing::error!(%command_id, error = %e, "could not drop an acknowledged result");
                 }
+                // Its records may go now: keep them within the cap.
+                let svc = self.clone();
+                let _ = tokio::task::spawn_blocking(move || svc.bound_records()).await;
             }
             ServerMessage::FetchOutput {
                 command_id,
@@ -264,13 +299,15 @@ impl CommandService {
                         tracing::error!(command_id = %d.command_id, error = %e, "could not mark a command current");
                     }
                 }
+                let (s, id) = (svc.clone(), d.command_id.clone());
+                let _ = tokio::task::spawn_blocking(move || s.make_room(&id)).await;
                 run::run_command(svc.clone(), &d, from_disk).await
             };
             svc.finish(&d, phase, result).await;
         });
     }
 
-    async fn finish(&self, d: &CommandDelivery, phase: Phase, result: CommandResult) {
+    async fn finish(self: &Arc<Self>, d: &CommandDelivery, phase: Phase, result: CommandResult) {
         let id = &d.command_id;
         if let Err(e) = self.spool.put_reply(&result) {
             tracing::error!(command_id = %id, error = %e, "could not spool a result");
@@ -291,6 +328,14 @@ impl CommandService {
             tracing::warn!(command_id = %id, error = %e, "could not clean the command's folder");
         }
         self.outbox.send(AgentMessage::Result(result)).await;
+        // The caps hold whenever a command completes, not only at the periodic sweep (its
+        // output may have pushed the tree over the size cap).
+        let svc = self.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            svc.sweep_tree(&svc.settings.cleanup);
+            svc.bound_records();
+        })
+        .await;
     }
 
     async fn cancel(&self, command_id: &str) {

@@ -178,6 +178,94 @@ impl Spool {
         Ok(removed)
     }
 
+    /// Create the command's orchestration folder (`<root>/<command-id>`), so it exists, and
+    /// counts against the cap, from the moment room was made for it.
+    pub fn create_command_dir(&self, command_id: &str) -> io::Result<PathBuf> {
+        Self::valid(command_id)?;
+        let dir = self.orchestration_root().join(command_id);
+        fs::create_dir_all(&dir)?;
+        Ok(dir)
+    }
+
+    /// Keep `idempotency/` and `document/state/completed/` within `max_entries` and
+    /// `retention`, like the orchestration folders: records older than `retention` go, then the
+    /// oldest until at most `max_entries` are left. Only records of commands that are neither
+    /// pending, running nor holding an unacknowledged result are removed: the server re-sends a
+    /// delivery only until the agent acknowledges it and stops once it holds the result, so a
+    /// command whose result was acknowledged is never delivered again. Returns how many went.
+    pub fn bound_records(
+        &self,
+        max_entries: usize,
+        retention: std::time::Duration,
+        now: std::time::SystemTime,
+    ) -> io::Result<usize> {
+        let names = |dir: &Path| -> io::Result<Vec<(String, std::time::SystemTime)>> {
+            let mut out = Vec::new();
+            for entry in fs::read_dir(dir)? {
+                let entry = entry?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.starts_with('.') {
+                    continue;
+                }
+                let modified = entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .unwrap_or(std::time::UNIX_EPOCH);
+                out.push((name, modified));
+            }
+            Ok(out)
+        };
+        let state = self.root.join("document/state");
+        let active: std::collections::HashSet<String> = [
+            state.join("pending"),
+            state.join("current"),
+            self.root.join("replies"),
+        ]
+        .iter()
+        .map(|d| names(d))
+        .collect::<io::Result<Vec<_>>>()?
+        .into_iter()
+        .flatten()
+        .map(|(n, _)| n)
+        .collect();
+        // Every record, by command: a marker, a completed state file, or both (oldest time).
+        let mut records: std::collections::HashMap<String, std::time::SystemTime> =
+            Default::default();
+        for (name, t) in names(&self.root.join("idempotency"))?
+            .into_iter()
+            .chain(names(&state.join("completed"))?)
+        {
+            let e = records.entry(name).or_insert(t);
+            *e = (*e).min(t);
+        }
+        let mut count = records.len();
+        let mut removable: Vec<(String, std::time::SystemTime)> = records
+            .into_iter()
+            .filter(|(n, _)| !active.contains(n))
+            .collect();
+        removable.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
+        let mut removed = 0;
+        for (name, t) in removable {
+            let expired = now.duration_since(t).is_ok_and(|age| age > retention);
+            if !expired && count <= max_entries {
+                continue;
+            }
+            // The state file first: a crash in between leaves a marker, which still blocks a rerun.
+            for path in [
+                state.join("completed").join(&name),
+                self.root.join("idempotency").join(&name),
+            ] {
+                match fs::remove_file(&path) {
+                    Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                    _ => {}
+                }
+            }
+            count -= 1;
+            removed += 1;
+        }
+        Ok(removed)
+    }
+
     /// Move a command to another phase (the file keeps the delivery).
     pub fn advance(&self, command_id: &str, from: Phase, to: Phase) -> io::Result<()> {
         Self::valid(command_id)?;
@@ -304,5 +392,59 @@ mod tests {
         assert!(spool.step_dir("../x", "s").is_err());
         assert!(!spool.seen("../x"));
         assert_eq!(step_dir_name(".."), format!("x{}", hex::encode("..")));
+    }
+
+    #[test]
+    fn records_are_bounded_but_never_those_of_live_or_unacknowledged_commands() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path(), "mi-0123456789abcdef0").unwrap();
+        let id = |n: u32| format!("00000000-0000-4000-8000-{n:012}");
+        let now = std::time::SystemTime::now();
+        let hour = std::time::Duration::from_secs(3600);
+        for n in 0..8 {
+            spool.accept(&delivery(&id(n))).unwrap();
+            // Oldest first: n = 0 is 8 hours old.
+            let t = now - hour * (8 - n);
+            for p in [
+                spool.root.join("idempotency").join(id(n)),
+                spool.state_path(Phase::Pending, &id(n)),
+            ] {
+                std::fs::File::options()
+                    .write(true)
+                    .open(&p)
+                    .unwrap()
+                    .set_modified(t)
+                    .unwrap();
+            }
+            if n != 1 && n != 2 {
+                spool
+                    .advance(&id(n), Phase::Pending, Phase::Completed)
+                    .unwrap();
+            }
+        }
+        // 1 is still pending; 3's result is not acknowledged yet.
+        spool
+            .put_reply(&CommandResult {
+                command_id: id(3),
+                not_run: None,
+                steps: vec![],
+            })
+            .unwrap();
+        spool
+            .advance(&id(2), Phase::Pending, Phase::Current)
+            .unwrap();
+        let removed = spool.bound_records(4, 100 * hour, now).unwrap();
+        // 8 records, cap 4: the oldest removable ones (0, 4, 5, 6) go; 1, 2, 3 stay.
+        assert_eq!(removed, 4);
+        for n in [0, 4, 5, 6] {
+            assert!(!spool.seen(&id(n)), "{n}");
+            assert!(!spool.state_path(Phase::Completed, &id(n)).exists());
+        }
+        for n in [1, 2, 3, 7] {
+            assert!(spool.seen(&id(n)), "{n}");
+        }
+        // Retention: 7 is an hour old.
+        assert_eq!(spool.bound_records(100, hour / 2, now).unwrap(), 1);
+        assert!(!spool.seen(&id(7)));
     }
 }
