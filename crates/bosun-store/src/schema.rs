@@ -224,8 +224,7 @@ CREATE TABLE parameter_policy_events (
 CREATE TABLE idempotency (
     call_id TEXT NOT NULL PRIMARY KEY,
     owner TEXT NOT NULL,
-    answers_with_change INTEGER NOT NULL,
-    answered INTEGER NOT NULL DEFAULT 0,
+    answered INTEGER NOT NULL,
     status INTEGER,
     error_type TEXT,
     sealed_body BLOB,
