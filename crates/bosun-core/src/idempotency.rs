@@ -84,9 +84,6 @@ pub enum Stored<'a> {
     InFlight {
         /// The server process that claimed it.
         owner: &'a str,
-        /// The operation records its answer in the same transaction as its change, so an
-        /// unanswered call made no change.
-        answers_with_change: bool,
     },
     /// The first attempt's answer is stored.
     Answered,
@@ -95,11 +92,8 @@ pub enum Stored<'a> {
 /// What a new attempt of a call does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Attempt {
-    /// Nothing stored (or expired): claim the call and execute it.
+    /// Nothing stored (or expired): execute the call.
     Execute,
-    /// The first attempt was claimed by a server process that is gone, and its operation
-    /// answers in the transaction of its change, so it changed nothing: claim and execute.
-    TakeOver,
     /// Send the stored answer again.
     Replay,
     /// The first attempt is still running in this process.
@@ -111,15 +105,15 @@ pub enum Attempt {
 
 /// Decide what a new attempt does, given what is stored for its call and the current server
 /// process (`me`). One server process serves a data directory, so another owner is gone.
+///
+/// Operations that store their answer in the same transaction as their change never leave a
+/// claim behind (they are looked up, not claimed), so for them a crash leaves nothing or the
+/// answer.
 pub fn attempt(stored: Option<Stored<'_>>, me: &str) -> Attempt {
     match stored {
         None => Attempt::Execute,
         Some(Stored::Answered) => Attempt::Replay,
-        Some(Stored::InFlight { owner, .. }) if owner == me => Attempt::InProgress,
-        Some(Stored::InFlight {
-            answers_with_change: true,
-            ..
-        }) => Attempt::TakeOver,
+        Some(Stored::InFlight { owner }) if owner == me => Attempt::InProgress,
         Some(Stored::InFlight { .. }) => Attempt::Interrupted,
     }
 }
@@ -173,24 +167,12 @@ mod tests {
     fn attempts_follow_what_is_stored() {
         assert_eq!(attempt(None, "me"), Attempt::Execute);
         assert_eq!(attempt(Some(Stored::Answered), "me"), Attempt::Replay);
-        let in_flight = |owner, answers_with_change| Stored::InFlight {
-            owner,
-            answers_with_change,
-        };
         assert_eq!(
-            attempt(Some(in_flight("me", false)), "me"),
+            attempt(Some(Stored::InFlight { owner: "me" }), "me"),
             Attempt::InProgress
         );
         assert_eq!(
-            attempt(Some(in_flight("me", true)), "me"),
-            Attempt::InProgress
-        );
-        assert_eq!(
-            attempt(Some(in_flight("gone", true)), "me"),
-            Attempt::TakeOver
-        );
-        assert_eq!(
-            attempt(Some(in_flight("gone", false)), "me"),
+            attempt(Some(Stored::InFlight { owner: "gone" }), "me"),
             Attempt::Interrupted
         );
     }

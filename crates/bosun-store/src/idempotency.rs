@@ -17,10 +17,15 @@ pub struct StoredAnswer {
     pub sealed_body: Vec<u8>,
 }
 
-/// The answer of the call `call_id`, to record.
+/// The answer of the call `call_id`, to record (replacing its claim, if it has one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
     pub call_id: String,
+    /// The server process answering.
+    pub owner: String,
+    /// Now (rows expired by then are swept) and when this answer expires.
+    pub now_ms: i64,
+    pub expires_ms: i64,
     pub answer: StoredAnswer,
 }
 
@@ -44,25 +49,33 @@ impl CallRecords<'_> {
             append_in(tx, r)?;
         }
         if let Some(a) = self.answer {
+            tx.prepare_cached("DELETE FROM idempotency WHERE expires_ms <= ?1")?
+                .execute([a.now_ms])?;
             tx.prepare_cached(
-                "UPDATE idempotency SET answered = 1, status = ?2, error_type = ?3, sealed_body = ?4 \
-                 WHERE call_id = ?1",
+                "INSERT INTO idempotency (call_id, owner, answered, status, error_type, sealed_body, expires_ms) \
+                 VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6) \
+                 ON CONFLICT (call_id) DO UPDATE SET owner = excluded.owner, answered = 1, \
+                 status = excluded.status, error_type = excluded.error_type, \
+                 sealed_body = excluded.sealed_body, expires_ms = excluded.expires_ms",
             )?
             .execute(params![
                 a.call_id,
+                a.owner,
                 a.answer.status,
                 a.answer.error_type,
-                a.answer.sealed_body
+                a.answer.sealed_body,
+                a.expires_ms
             ])?;
         }
         Ok(())
     }
 }
 
-/// What claiming a call found.
+/// What a new attempt of a call found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
-    /// Claimed: execute the call, then record its answer.
+    /// Execute the call, then record its answer (claimed, when it came from
+    /// [`Store::claim_call`]).
     Execute,
     /// The first attempt's answer.
     Replay(StoredAnswer),
@@ -72,16 +85,17 @@ pub enum Claim {
     Interrupted,
 }
 
-/// A claim to make: the call, this server process, and whether the call's operation records its
-/// answer in the same transaction as its change.
+/// A call to claim or look up, by this server process at `now_ms`.
 #[derive(Debug, Clone, Copy)]
 pub struct ClaimRequest<'a> {
     pub call_id: &'a str,
     pub owner: &'a str,
-    pub answers_with_change: bool,
     pub now_ms: i64,
+    /// When a claim made now expires.
     pub expires_ms: i64,
 }
+
+type Row = (String, bool, Option<u16>, Option<String>, Option<Vec<u8>>);
 
 impl Store {
     /// Claim a call before executing it, atomically: the first attempt to claim it executes,
@@ -102,6 +116,14 @@ impl Store {
         Ok(claimed)
     }
 
+    /// What is stored for a call, without claiming it: for operations that record their answer
+    /// in the transaction of their change, where a claim would add nothing (a crash leaves
+    /// either no change and no answer, or both). `Execute` means nothing is stored.
+    pub fn look_up_call(&self, c: &ClaimRequest) -> Result<Claim> {
+        let row = self.read(|conn| select(conn, c))?;
+        Ok(decide(row, c))
+    }
+
     /// Write a call's records in one transaction (after a change that did not write them).
     pub fn record_call(&self, records: CallRecords) -> Result<()> {
         if records.is_empty() {
@@ -115,59 +137,31 @@ impl Store {
     }
 }
 
-fn claim_in(conn: &mut Connection, c: &ClaimRequest) -> Result<Claim> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    tx.prepare_cached("DELETE FROM idempotency WHERE expires_ms <= ?1")?
-        .execute([c.now_ms])?;
-    type Row = (
-        String,
-        bool,
-        bool,
-        Option<u16>,
-        Option<String>,
-        Option<Vec<u8>>,
-    );
-    let row: Option<Row> = tx
+/// The call's row, unless it expired.
+fn select(conn: &Connection, c: &ClaimRequest) -> Result<Option<Row>> {
+    Ok(conn
         .prepare_cached(
-            "SELECT owner, answers_with_change, answered, status, error_type, sealed_body \
-             FROM idempotency WHERE call_id = ?1",
+            "SELECT owner, answered, status, error_type, sealed_body \
+             FROM idempotency WHERE call_id = ?1 AND expires_ms > ?2",
         )?
-        .query_row([c.call_id], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
+        .query_row(params![c.call_id, c.now_ms], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })
-        .optional()?;
-    let stored = row
-        .as_ref()
-        .map(|(owner, answers_with_change, answered, ..)| {
-            if *answered {
-                Stored::Answered
-            } else {
-                Stored::InFlight {
-                    owner,
-                    answers_with_change: *answers_with_change,
-                }
-            }
-        });
-    let claim = match attempt(stored, c.owner) {
-        Attempt::Execute | Attempt::TakeOver => {
-            tx.prepare_cached(
-                "INSERT INTO idempotency (call_id, owner, answers_with_change, answered, expires_ms) \
-                 VALUES (?1, ?2, ?3, 0, ?4) \
-                 ON CONFLICT (call_id) DO UPDATE SET owner = excluded.owner, \
-                 answers_with_change = excluded.answers_with_change, expires_ms = excluded.expires_ms",
-            )?
-            .execute(params![c.call_id, c.owner, c.answers_with_change, c.expires_ms])?;
-            Claim::Execute
+        .optional()?)
+}
+
+fn decide(row: Option<Row>, c: &ClaimRequest) -> Claim {
+    let stored = row.as_ref().map(|(owner, answered, ..)| {
+        if *answered {
+            Stored::Answered
+        } else {
+            Stored::InFlight { owner }
         }
+    });
+    match attempt(stored, c.owner) {
+        Attempt::Execute => Claim::Execute,
         Attempt::Replay => {
-            let (_, _, _, status, error_type, sealed_body) = row.expect("an answered row");
+            let (_, _, status, error_type, sealed_body) = row.expect("an answered row");
             Claim::Replay(StoredAnswer {
                 status: status.unwrap_or(200),
                 error_type,
@@ -176,7 +170,20 @@ fn claim_in(conn: &mut Connection, c: &ClaimRequest) -> Result<Claim> {
         }
         Attempt::InProgress => Claim::InProgress,
         Attempt::Interrupted => Claim::Interrupted,
-    };
+    }
+}
+
+fn claim_in(conn: &mut Connection, c: &ClaimRequest) -> Result<Claim> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    tx.prepare_cached("DELETE FROM idempotency WHERE expires_ms <= ?1")?
+        .execute([c.now_ms])?;
+    let claim = decide(select(&tx, c)?, c);
+    if claim == Claim::Execute {
+        tx.prepare_cached(
+            "INSERT INTO idempotency (call_id, owner, answered, expires_ms) VALUES (?1, ?2, 0, ?3)",
+        )?
+        .execute(params![c.call_id, c.owner, c.expires_ms])?;
+    }
     tx.commit()?;
     Ok(claim)
 }
@@ -189,21 +196,39 @@ mod tests {
         ClaimRequest {
             call_id,
             owner,
-            answers_with_change: false,
             now_ms,
             expires_ms: now_ms + 1000,
         }
     }
 
-    fn answer(call_id: &str, body: &[u8]) -> Answer {
+    fn answer(call_id: &str, now_ms: i64, body: &[u8]) -> Answer {
         Answer {
             call_id: call_id.into(),
+            owner: "p1".into(),
+            now_ms,
+            expires_ms: now_ms + 1000,
             answer: StoredAnswer {
                 status: 200,
                 error_type: None,
                 sealed_body: body.to_vec(),
             },
         }
+    }
+
+    fn record(store: &Store, a: &Answer) {
+        store
+            .record_call(CallRecords {
+                audit: None,
+                answer: Some(a),
+            })
+            .unwrap();
+    }
+
+    fn rows(store: &Store) -> i64 {
+        store
+            .conn()
+            .query_row("SELECT COUNT(*) FROM idempotency", [], |r| r.get(0))
+            .unwrap()
     }
 
     #[test]
@@ -222,13 +247,8 @@ mod tests {
             store.claim_call(&request("b", "p1", 1)).unwrap(),
             Claim::Execute
         );
-        let a = answer("a", b"sealed");
-        store
-            .record_call(CallRecords {
-                audit: None,
-                answer: Some(&a),
-            })
-            .unwrap();
+        let a = answer("a", 1, b"sealed");
+        record(&store, &a);
         assert_eq!(
             store.claim_call(&request("a", "p1", 2)).unwrap(),
             Claim::Replay(a.answer.clone())
@@ -241,48 +261,57 @@ mod tests {
     }
 
     #[test]
-    fn an_unanswered_call_of_a_gone_process_is_run_again_only_when_that_changed_nothing() {
+    fn a_claim_left_by_a_gone_process_is_never_run_again() {
         let store = Store::open_in_memory().unwrap();
-        store.claim_call(&request("plain", "p1", 0)).unwrap();
+        store.claim_call(&request("a", "p1", 0)).unwrap();
         assert_eq!(
-            store.claim_call(&request("plain", "p2", 1)).unwrap(),
+            store.claim_call(&request("a", "p2", 1)).unwrap(),
             Claim::Interrupted
         );
-        let atomic = ClaimRequest {
-            answers_with_change: true,
-            ..request("atomic", "p1", 0)
-        };
-        store.claim_call(&atomic).unwrap();
-        let retry = ClaimRequest {
-            owner: "p2",
-            now_ms: 1,
-            ..atomic
-        };
-        assert_eq!(store.claim_call(&retry).unwrap(), Claim::Execute);
-        // Now p2 holds it.
-        assert_eq!(store.claim_call(&retry).unwrap(), Claim::InProgress);
+        assert_eq!(
+            store.look_up_call(&request("a", "p2", 1)).unwrap(),
+            Claim::Interrupted
+        );
+    }
+
+    #[test]
+    fn looking_up_a_call_claims_nothing() {
+        let store = Store::open_in_memory().unwrap();
+        assert_eq!(
+            store.look_up_call(&request("a", "p1", 0)).unwrap(),
+            Claim::Execute
+        );
+        assert_eq!(rows(&store), 0);
+        let a = answer("a", 0, b"x");
+        record(&store, &a);
+        assert_eq!(
+            store.look_up_call(&request("a", "p2", 1)).unwrap(),
+            Claim::Replay(a.answer)
+        );
     }
 
     #[test]
     fn expired_calls_are_swept_and_run_as_new() {
         let store = Store::open_in_memory().unwrap();
         store.claim_call(&request("a", "p1", 0)).unwrap();
-        store
-            .record_call(CallRecords {
-                audit: None,
-                answer: Some(&answer("a", b"x")),
-            })
-            .unwrap();
+        record(&store, &answer("a", 0, b"x"));
         store.claim_call(&request("b", "p1", 0)).unwrap();
+        assert_eq!(
+            store.look_up_call(&request("a", "p1", 1000)).unwrap(),
+            Claim::Execute
+        );
         assert_eq!(
             store.claim_call(&request("a", "p1", 1000)).unwrap(),
             Claim::Execute
         );
-        let rows: i64 = store
-            .conn()
-            .query_row("SELECT COUNT(*) FROM idempotency", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(rows, 1, "the expired `b` is gone, `a` is claimed afresh");
+        assert_eq!(
+            rows(&store),
+            1,
+            "the expired `b` is gone, `a` is claimed afresh"
+        );
+        // Recording an answer sweeps too.
+        record(&store, &answer("c", 5000, b"y"));
+        assert_eq!(rows(&store), 1, "only `c` is left");
     }
 
     #[test]
@@ -312,7 +341,7 @@ mod tests {
             outcome: "Allowed".into(),
             detail: String::new(),
         };
-        let a = answer("a", b"x");
+        let a = answer("a", 0, b"x");
         store
             .record_call(CallRecords {
                 audit: Some(&audit),

@@ -229,8 +229,7 @@ ALTER TABLE access_keys ADD COLUMN secret_sealed TEXT;
 CREATE TABLE idempotency (
     call_id TEXT NOT NULL PRIMARY KEY,
     owner TEXT NOT NULL,
-    answers_with_change INTEGER NOT NULL,
-    answered INTEGER NOT NULL DEFAULT 0,
+    answered INTEGER NOT NULL,
     status INTEGER,
     error_type TEXT,
     sealed_body BLOB,

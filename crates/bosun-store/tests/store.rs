@@ -318,22 +318,24 @@ fn a_command_and_its_audit_record_commit_together_and_keep_the_chain() {
 #[test]
 fn a_command_and_its_answer_for_retries_commit_together() {
     let store = Store::open_in_memory().unwrap();
-    let claim = |call_id, now_ms| ClaimRequest {
+    let call = |call_id| ClaimRequest {
         call_id,
         owner: "p1",
-        answers_with_change: true,
-        now_ms,
-        expires_ms: now_ms + 60_000,
+        now_ms: 1,
+        expires_ms: 60_000,
     };
     let answer = |call_id: &str| Answer {
         call_id: call_id.into(),
+        owner: "p1".into(),
+        now_ms: 0,
+        expires_ms: 60_000,
         answer: StoredAnswer {
             status: 200,
             error_type: None,
             sealed_body: call_id.as_bytes().to_vec(),
         },
     };
-    assert_eq!(store.claim_call(&claim("one", 0)).unwrap(), Claim::Execute);
+    assert_eq!(store.look_up_call(&call("one")).unwrap(), Claim::Execute);
     let first = answer("one");
     let records = CallRecords {
         audit: None,
@@ -343,11 +345,10 @@ fn a_command_and_its_answer_for_retries_commit_together() {
         .create_command_audited(&command("c1"), &[], &[], records)
         .unwrap();
     assert_eq!(
-        store.claim_call(&claim("one", 1)).unwrap(),
+        store.look_up_call(&call("one")).unwrap(),
         Claim::Replay(first.answer.clone())
     );
-    // A command that cannot be stored leaves its call unanswered.
-    assert_eq!(store.claim_call(&claim("two", 1)).unwrap(), Claim::Execute);
+    // A command that cannot be stored leaves no answer: its retry runs it.
     let second = answer("two");
     let records = CallRecords {
         audit: None,
@@ -356,8 +357,5 @@ fn a_command_and_its_answer_for_retries_commit_together() {
     assert!(store
         .create_command_audited(&command("c1"), &[], &[], records)
         .is_err());
-    assert_eq!(
-        store.claim_call(&claim("two", 2)).unwrap(),
-        Claim::InProgress
-    );
+    assert_eq!(store.look_up_call(&call("two")).unwrap(), Claim::Execute);
 }

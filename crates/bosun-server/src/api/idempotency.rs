@@ -80,7 +80,8 @@ impl Idempotency {
     }
 
     /// Start an attempt of the call `keys`: claim it, or get its first answer.
-    /// `answers_with_change`: the operation records its answer in its change's transaction.
+    /// `answers_with_change`: the operation records its answer in its change's transaction
+    /// ([`crate::api::ops::answers_in_change`]), so the call is only looked up, not claimed.
     pub fn begin<'a>(
         &'a self,
         store: &'a Store,
@@ -103,24 +104,33 @@ impl Idempotency {
         let mut running = Running {
             idempotency: self,
             store,
-            keys,
-            executing: false,
+            call: PendingCall {
+                keys,
+                owner: self.owner.clone(),
+                now_ms,
+                expires_ms: now_ms + self.retention_ms,
+            },
+            claimed: false,
             answered: false,
         };
-        let claim = store.claim_call(&ClaimRequest {
-            call_id: &running.keys.id,
+        let request = ClaimRequest {
+            call_id: &running.call.keys.id,
             owner: &self.owner,
-            answers_with_change,
             now_ms,
-            expires_ms: now_ms + self.retention_ms,
-        })?;
+            expires_ms: running.call.expires_ms,
+        };
+        let claim = if answers_with_change {
+            store.look_up_call(&request)?
+        } else {
+            store.claim_call(&request)?
+        };
         match claim {
             Claim::Execute => {
-                running.executing = true;
+                running.claimed = !answers_with_change;
                 Ok(Begun::Execute(running))
             }
             Claim::Replay(stored) => {
-                let body = open(&running.keys, &stored.sealed_body).ok_or_else(|| {
+                let body = open(&running.call.keys, &stored.sealed_body).ok_or_else(|| {
                     ApiError::internal("a stored answer for a retried call does not open")
                 })?;
                 Ok(Begun::Replay(Reply {
@@ -147,22 +157,49 @@ fn still_running() -> ApiError {
     )
 }
 
+/// A call being executed, as its answer will be stored.
+#[derive(Clone)]
+pub struct PendingCall {
+    keys: CallKeys,
+    owner: String,
+    now_ms: i64,
+    expires_ms: i64,
+}
+
+impl PendingCall {
+    /// The stored form of the call's answer: its body sealed with the call's key.
+    pub fn answer(&self, reply: &Reply) -> Answer {
+        Answer {
+            call_id: self.keys.id.clone(),
+            owner: self.owner.clone(),
+            now_ms: self.now_ms,
+            expires_ms: self.expires_ms,
+            answer: StoredAnswer {
+                status: reply.status,
+                error_type: reply.error_type.clone(),
+                sealed_body: seal(&self.keys, &reply.body),
+            },
+        }
+    }
+}
+
 /// A call being executed by this process; dropping it lets waiting retries go on.
 pub struct Running<'a> {
     idempotency: &'a Idempotency,
     store: &'a Store,
-    keys: CallKeys,
-    executing: bool,
+    call: PendingCall,
+    /// The call holds a claim in the store (it was not only looked up).
+    claimed: bool,
     answered: bool,
 }
 
 impl Running<'_> {
-    pub fn keys(&self) -> &CallKeys {
-        &self.keys
+    pub fn call(&self) -> &PendingCall {
+        &self.call
     }
 
-    /// Note that the call's answer is recorded (in its change's transaction, or by the caller
-    /// with [`answer`]).
+    /// Note that the call's answer is recorded (in its change's transaction, or with
+    /// [`PendingCall::answer`] after it).
     pub fn set_answered(&mut self) {
         self.answered = true;
     }
@@ -170,15 +207,17 @@ impl Running<'_> {
 
 impl Drop for Running<'_> {
     fn drop(&mut self) {
-        if self.executing && !self.answered && std::thread::panicking() {
-            // The handler panicked: its caller gets an internal error, and so do its retries.
+        // A handler panicked. A claimed call may have made its change: its caller got an
+        // internal error, and so do its retries. (A call only looked up stores its answer with
+        // its change, so it has either both or neither, and its retry may run it.)
+        if self.claimed && !self.answered && std::thread::panicking() {
             let e = ApiError::internal("a handler panicked");
             let reply = Reply {
                 status: e.status.as_u16(),
                 body: e.body(),
                 error_type: Some(e.code.to_string()),
             };
-            let answer = answer(&self.keys, &reply);
+            let answer = self.call.answer(&reply);
             let records = CallRecords {
                 audit: None,
                 answer: Some(&answer),
@@ -192,20 +231,8 @@ impl Drop for Running<'_> {
             .running
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        set.remove(&self.keys.id);
+        set.remove(&self.call.keys.id);
         self.idempotency.settled.notify_all();
-    }
-}
-
-/// The stored form of a call's answer: its body sealed with the call's key.
-pub fn answer(keys: &CallKeys, reply: &Reply) -> Answer {
-    Answer {
-        call_id: keys.id.clone(),
-        answer: StoredAnswer {
-            status: reply.status,
-            error_type: reply.error_type.clone(),
-            sealed_body: seal(keys, &reply.body),
-        },
     }
 }
 
@@ -280,7 +307,7 @@ mod tests {
             let retry = s.spawn(|| idem.begin(&store, keys.clone(), false, 1));
             let records = CallRecords {
                 audit: None,
-                answer: Some(&answer(first.keys(), &reply)),
+                answer: Some(&first.call().answer(&reply)),
             };
             store.record_call(records).unwrap();
             first.set_answered();
@@ -318,6 +345,34 @@ mod tests {
             idem.begin(&store, keys, false, idem.retention_ms),
             Ok(Begun::Execute(_))
         ));
+    }
+
+    #[test]
+    fn a_call_answering_with_its_change_is_looked_up_not_claimed() {
+        let store = Store::open_in_memory().unwrap();
+        let idem = Idempotency::new(300_000);
+        let keys = call_keys("AKID", "SendCommand", "inv", b"{}");
+        let Ok(Begun::Execute(first)) = idem.begin(&store, keys.clone(), true, 0) else {
+            panic!("the first attempt executes");
+        };
+        // Its change failed before committing (no answer): the retry runs it.
+        drop(first);
+        let Ok(Begun::Execute(second)) = idem.begin(&store, keys.clone(), true, 1) else {
+            panic!("a call that stored nothing runs again");
+        };
+        let reply = Reply {
+            status: 200,
+            body: "{}".into(),
+            error_type: None,
+        };
+        let records = CallRecords {
+            audit: None,
+            answer: Some(&second.call().answer(&reply)),
+        };
+        store.record_call(records).unwrap();
+        drop(second);
+        let retry = idem.begin(&store, keys, true, 2);
+        assert!(matches!(retry, Ok(Begun::Replay(r)) if r == reply));
     }
 
     #[test]

@@ -29,7 +29,6 @@ mod wire;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use bosun_core::arn::Scope;
-use bosun_core::idempotency::CallKeys;
 use bosun_store::{AuditRecord, CallRecords};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -61,7 +60,7 @@ pub struct Ctx<'a> {
     audited: std::cell::Cell<bool>,
     /// The keys of a mutating call sent with an SDK invocation id, whose answer is stored for
     /// its retries ([`idempotency`]).
-    call: Option<CallKeys>,
+    call: Option<idempotency::PendingCall>,
     /// The answer the handler's transaction stored for retries; the pipeline then stores none.
     answered: std::cell::RefCell<Option<String>>,
     /// The call runs on an async thread ([`ops::runs_inline`]): it must not write.
@@ -82,15 +81,12 @@ impl Ctx<'_> {
     ) -> bosun_store::Result<T> {
         debug_assert!(!self.inline, "a change made on an async thread");
         let body = answer.to_string();
-        let stored = self.call.as_ref().map(|keys| {
-            idempotency::answer(
-                keys,
-                &Reply {
-                    status: StatusCode::OK.as_u16(),
-                    body: body.clone(),
-                    error_type: None,
-                },
-            )
+        let stored = self.call.as_ref().map(|call| {
+            call.answer(&Reply {
+                status: StatusCode::OK.as_u16(),
+                body: body.clone(),
+                error_type: None,
+            })
         });
         let out = change(CallRecords {
             audit: self.audit.as_ref(),

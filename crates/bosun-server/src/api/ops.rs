@@ -218,9 +218,9 @@ pub fn authorized_per_node(op: &str) -> bool {
 }
 
 /// Whether a mutating operation records its answer for retries in the same store transaction
-/// as its change ([`crate::api::Ctx::record_in_change`]) on every path that changes anything:
-/// then a call claimed by a server process that died without answering it changed nothing, and
-/// its retry may run it.
+/// as its change ([`crate::api::Ctx::record_in_change`]) on every path that changes anything.
+/// Its calls need no claim, only a look-up (a crash leaves the change and its answer, or
+/// neither), which saves a write per call.
 pub fn answers_in_change(op: &Operation) -> bool {
     op.name == "SendCommand"
 }

@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use super::auth::{self, Caller};
 use super::error::ApiError;
-use super::idempotency::{self, Begun, Idempotency, Reply};
+use super::idempotency::{Begun, Idempotency, Reply};
 use super::ops::{self, Operation};
 use super::{aws_operations, base_url, reply_response, unsupported, Ctx};
 use crate::state::{now_ms, AppState};
@@ -207,7 +207,7 @@ fn run(state: &AppState, call: Call, inline: bool) -> Response {
         source: source.clone(),
         audit: op.mutating.then(|| record("Allowed".into())),
         audited: std::cell::Cell::new(false),
-        call: running.as_ref().map(|r| r.keys().clone()),
+        call: running.as_ref().map(|r| r.call().clone()),
         answered: std::cell::RefCell::new(None),
         inline,
     };
@@ -239,7 +239,7 @@ fn run(state: &AppState, call: Call, inline: bool) -> Response {
         let answer = running
             .as_ref()
             .filter(|_| answered.is_none())
-            .map(|r| idempotency::answer(r.keys(), &reply));
+            .map(|r| r.call().answer(&reply));
         let records = CallRecords {
             audit: audit.as_ref(),
             answer: answer.as_ref(),
