@@ -183,7 +183,7 @@ impl Spool {
     pub fn create_command_dir(&self, command_id: &str) -> io::Result<PathBuf> {
         Self::valid(command_id)?;
         let dir = self.orchestration_root().join(command_id);
-        fs::create_dir_all(&dir)?;
+        bosun_fs::create_private_dir_all(&dir)?;
         Ok(dir)
     }
 
