@@ -4,12 +4,17 @@
 //! Same tables and columns as the SQLite engine (`bosun_store`), written as PostgreSQL DDL in
 //! `schema/NNNN_name.sql`; times stay `BIGINT` milliseconds so both engines compare integers.
 //! Columns holding a Rust `bool` are `BOOLEAN` here (SQLite's 0/1 `INTEGER`).
+//!
+//! With the `testing` feature, [`testing::PgCluster`] starts a private throwaway PostgreSQL.
 
 mod access;
 mod error;
 mod migrate;
 mod options;
 mod store;
+
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use deadpool_postgres::{ClientWrapper, Transaction};
 pub use error::PgError;
