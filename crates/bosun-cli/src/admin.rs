@@ -2,15 +2,17 @@
 //! directory's database, as an operator who can read it.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context;
 use bosun_server::ServerConfig;
+use bosun_store::prelude::*;
 
 use crate::cli::AdminCommand;
 use crate::table;
 
 /// Open the store of `data_dir`, refusing to create one where there is none.
-pub fn open_store(data_dir: &Path) -> anyhow::Result<bosun_store::Store> {
+pub fn open_store(data_dir: &Path) -> anyhow::Result<Arc<dyn Store>> {
     let config = ServerConfig {
         data_dir: data_dir.to_path_buf(),
         ..ServerConfig::default()
@@ -44,7 +46,7 @@ pub fn run(
     };
     match command {
         AdminCommand::CreateUser { name } => {
-            bosun_server::admin::create_user(&store, &name)?;
+            bosun_server::admin::create_user(&*store, &name)?;
             println!("created user {name}");
         }
         AdminCommand::ListUsers => {
@@ -74,11 +76,11 @@ pub fn run(
         }
         AdminCommand::CreateKey { user, output } => {
             let keyring = bosun_server::access_keys::keyring_for_admin(
-                &store,
+                &*store,
                 &config.kms_keyring_path(),
                 jiff::Timestamp::now().as_millisecond(),
             )?;
-            let (akid, secret) = bosun_server::admin::create_access_key(&store, &keyring, &user)?;
+            let (akid, secret) = bosun_server::admin::create_access_key(&*store, &keyring, &user)?;
             match output {
                 Some(path) => {
                     bosun_server::bootstrap::write_credentials(&path, &akid, &secret)?;
@@ -106,11 +108,11 @@ pub fn run(
             );
         }
         AdminCommand::DeactivateKey { access_key_id } => {
-            bosun_server::admin::deactivate_access_key(&store, &access_key_id)?;
+            bosun_server::admin::deactivate_access_key(&*store, &access_key_id)?;
             println!("deactivated {access_key_id}");
         }
         AdminCommand::DeleteKey { access_key_id } => {
-            bosun_server::admin::delete_access_key(&store, &access_key_id)?;
+            bosun_server::admin::delete_access_key(&*store, &access_key_id)?;
             println!("deleted {access_key_id}");
         }
         AdminCommand::PutPolicy {
@@ -120,11 +122,11 @@ pub fn run(
         } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
-            bosun_server::admin::put_user_policy(&store, &user, &policy_name, &text)?;
+            bosun_server::admin::put_user_policy(&*store, &user, &policy_name, &text)?;
             println!("attached {policy_name} to {user}");
         }
         AdminCommand::DeletePolicy { user, policy_name } => {
-            bosun_server::admin::delete_user_policy(&store, &user, &policy_name)?;
+            bosun_server::admin::delete_user_policy(&*store, &user, &policy_name)?;
             println!("detached {policy_name} from {user}");
         }
         AdminCommand::VerifyAudit => match store.verify_audit()? {

@@ -13,7 +13,7 @@ use crate::table;
 pub async fn dispatch(c: &ClientArgs, command: ParamCommand) -> anyhow::Result<()> {
     if let ParamCommand::Events { only_region } = &command {
         let store = crate::admin::open_store(&c.server_data_dir())?;
-        return events(&store, only_region.as_deref());
+        return events(&*store, only_region.as_deref());
     }
     let sdk = c.connect()?.sdk;
     match command {
@@ -312,7 +312,7 @@ pub async fn rm(client: &Client, names: Vec<String>) -> anyhow::Result<()> {
 }
 
 /// Policy events recorded by the server (read from the data directory).
-pub fn events(store: &bosun_store::Store, region: Option<&str>) -> anyhow::Result<()> {
+pub fn events(store: &dyn bosun_store::Store, region: Option<&str>) -> anyhow::Result<()> {
     let rows: Vec<Vec<String>> = store
         .parameter_policy_events(region)?
         .into_iter()

@@ -301,7 +301,8 @@ async fn policies_allow_and_deny_exactly() {
     assert!(!ok && err.contains("not valid"), "{err}");
 
     // Denials and mutating calls are in the audit trail, and the chain verifies.
-    let store = bosun_store::Store::open(&server.data_dir().join("bosun.db")).unwrap();
+    use bosun_store::prelude::*;
+    let store = bosun_store::SqliteStore::open(&server.data_dir().join("bosun.db")).unwrap();
     let records = store.audit_records().unwrap();
     assert!(records.iter().any(|(_, r)| r.principal == "limited"
         && r.action == "ssm:DescribeInstanceInformation"

@@ -187,7 +187,8 @@ async fn send_command_is_authorized_on_every_target_node() {
         .expect("the admin may cancel");
 
     // Every denial is in the audit trail with the node it was about.
-    let store = bosun_store::Store::open(&fleet.server.data_dir().join("bosun.db")).unwrap();
+    use bosun_store::prelude::*;
+    let store = bosun_store::SqliteStore::open(&fleet.server.data_dir().join("bosun.db")).unwrap();
     let records = store.audit_records().unwrap();
     for (user, action) in [
         ("only-a", "ssm:SendCommand"),

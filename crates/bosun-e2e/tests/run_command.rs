@@ -505,7 +505,8 @@ async fn parameter_store_references_resolve_on_delivery_and_are_not_stored() {
         params["commands"],
         vec!["echo dns={{ssm:/app/dns-ip}}".to_string()]
     );
-    let store = bosun_store::Store::open(&fleet.server.data_dir().join("bosun.db")).unwrap();
+    use bosun_store::prelude::*;
+    let store = bosun_store::SqliteStore::open(&fleet.server.data_dir().join("bosun.db")).unwrap();
     let stored = store.get_command("us-east-1", &cmd).unwrap().unwrap();
     assert!(
         !stored.steps_json.contains("10.9.8.7")

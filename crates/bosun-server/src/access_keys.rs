@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::RwLock;
 
 use anyhow::{bail, Context};
-use bosun_store::Store;
+use bosun_store::prelude::*;
 
 use crate::kms::envelope::{self, OpenError};
 use crate::kms::{Keyring, DEFAULT_KEY_ALIAS};
@@ -69,15 +69,25 @@ impl OpenedSecrets {
     }
 }
 
-/// Seal the plaintext secrets a database from an older version holds (one transaction, the
-/// plaintext scrubbed from the files); returns how many there were.
-pub fn seal_plaintext(store: &Store, keyring: &Keyring) -> anyhow::Result<usize> {
-    store.seal_plaintext_secrets(|id, secret| seal(keyring, id, secret))
+/// Seal the plaintext secrets a database from an older version holds (stored in one
+/// transaction, the plaintext scrubbed from the files); returns how many were converted.
+/// Nothing is stored unless every one of them could be sealed.
+pub fn seal_plaintext(store: &dyn Store, keyring: &Keyring) -> anyhow::Result<usize> {
+    let plaintext = store.plaintext_secrets()?;
+    if plaintext.is_empty() {
+        return Ok(0);
+    }
+    let mut sealed = Vec::with_capacity(plaintext.len());
+    for (id, secret) in plaintext {
+        let sealed_secret = seal(keyring, &id, &secret)?;
+        sealed.push((id, secret, sealed_secret));
+    }
+    Ok(store.replace_plaintext_secrets(&sealed)?)
 }
 
 /// The stored access keys whose sealing master key this keyring lacks (they cannot
 /// authenticate with it).
-pub fn unopenable(store: &Store, keyring: &Keyring) -> anyhow::Result<Vec<String>> {
+pub fn unopenable(store: &dyn Store, keyring: &Keyring) -> anyhow::Result<Vec<String>> {
     let mut missing = Vec::new();
     for (id, sealed) in store.sealed_secrets()? {
         let known = envelope::key_id_of(&sealed)
@@ -93,7 +103,7 @@ pub fn unopenable(store: &Store, keyring: &Keyring) -> anyhow::Result<Vec<String
 /// The keyring `bosun admin` seals new keys with: the server's (`path`), checked to hold the
 /// master key that sealed the keys already stored, so a key made with the wrong keyring file
 /// (the server runs with `--kms-key-file`) is refused instead of failing to authenticate.
-pub fn keyring_for_admin(store: &Store, path: &Path, now_ms: i64) -> anyhow::Result<Keyring> {
+pub fn keyring_for_admin(store: &dyn Store, path: &Path, now_ms: i64) -> anyhow::Result<Keyring> {
     let stored = store.sealed_secrets()?;
     if !stored.is_empty() && !path.exists() {
         bail!(
@@ -164,7 +174,7 @@ mod tests {
     #[test]
     fn admin_refuses_a_keyring_that_did_not_seal_the_stored_keys() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("bosun.db")).unwrap();
+        let store = bosun_store::SqliteStore::open(&dir.path().join("bosun.db")).unwrap();
         store.create_user("alice", 1).unwrap();
         let server_ring = Keyring::open(&dir.path().join("server.json"), 1).unwrap();
         let sealed = seal(&server_ring, "AKIAONE", "secret-one").unwrap();

@@ -4,7 +4,8 @@
 use anyhow::{bail, Context};
 use bosun_core::ids;
 use bosun_core::policy::PolicyDocument;
-use bosun_store::{AccessKeyRecord, AuditRecord, Store};
+use bosun_store::prelude::*;
+use bosun_store::{AccessKeyRecord, AuditRecord};
 
 use crate::access_keys;
 use crate::kms::Keyring;
@@ -17,7 +18,7 @@ fn valid_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
 }
 
-fn audit(store: &Store, action: &str, resource: &str) -> anyhow::Result<()> {
+fn audit(store: &dyn Store, action: &str, resource: &str) -> anyhow::Result<()> {
     store
         .append_audit(&AuditRecord {
             time_ms: now_ms(),
@@ -33,7 +34,7 @@ fn audit(store: &Store, action: &str, resource: &str) -> anyhow::Result<()> {
         .context("writing the audit record")
 }
 
-pub fn create_user(store: &Store, name: &str) -> anyhow::Result<()> {
+pub fn create_user(store: &dyn Store, name: &str) -> anyhow::Result<()> {
     if !valid_name(name) {
         bail!("user names are 1-64 characters of letters, digits and +=,.@_-");
     }
@@ -44,7 +45,7 @@ pub fn create_user(store: &Store, name: &str) -> anyhow::Result<()> {
 /// Create an access key for a user; returns (access key id, secret access key). The secret is
 /// stored only sealed with `keyring`: this answer is the one time it is shown.
 pub fn create_access_key(
-    store: &Store,
+    store: &dyn Store,
     keyring: &Keyring,
     user: &str,
 ) -> anyhow::Result<(String, String)> {
@@ -63,7 +64,7 @@ pub fn create_access_key(
 
 /// Attach (or replace) a named policy after checking that it parses.
 pub fn put_user_policy(
-    store: &Store,
+    store: &dyn Store,
     user: &str,
     policy_name: &str,
     document: &str,
@@ -76,7 +77,7 @@ pub fn put_user_policy(
     audit(store, "iam:PutUserPolicy", &format!("{user}/{policy_name}"))
 }
 
-pub fn delete_user_policy(store: &Store, user: &str, policy_name: &str) -> anyhow::Result<()> {
+pub fn delete_user_policy(store: &dyn Store, user: &str, policy_name: &str) -> anyhow::Result<()> {
     if !store.delete_user_policy(user, policy_name)? {
         bail!("user {user} has no policy named {policy_name}");
     }
@@ -88,13 +89,13 @@ pub fn delete_user_policy(store: &Store, user: &str, policy_name: &str) -> anyho
 }
 
 /// Deactivate an access key: calls signed with it are refused from the next request on.
-pub fn deactivate_access_key(store: &Store, access_key_id: &str) -> anyhow::Result<()> {
+pub fn deactivate_access_key(store: &dyn Store, access_key_id: &str) -> anyhow::Result<()> {
     store.deactivate_access_key(access_key_id)?;
     audit(store, "iam:UpdateAccessKey", access_key_id)
 }
 
 /// Delete an access key.
-pub fn delete_access_key(store: &Store, access_key_id: &str) -> anyhow::Result<()> {
+pub fn delete_access_key(store: &dyn Store, access_key_id: &str) -> anyhow::Result<()> {
     store.delete_access_key(access_key_id)?;
     audit(store, "iam:DeleteAccessKey", access_key_id)
 }

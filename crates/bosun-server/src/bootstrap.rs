@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use anyhow::Context;
-use bosun_store::Store;
+use bosun_store::prelude::*;
 
 use crate::admin;
 use crate::config::ServerConfig;
@@ -17,7 +17,11 @@ pub const ADMINISTRATOR_POLICY: &str =
     r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
 
 /// Create the admin user and credentials file when the database has no users yet.
-pub fn ensure_admin(store: &Store, keyring: &Keyring, config: &ServerConfig) -> anyhow::Result<()> {
+pub fn ensure_admin(
+    store: &dyn Store,
+    keyring: &Keyring,
+    config: &ServerConfig,
+) -> anyhow::Result<()> {
     if !store.list_users()?.is_empty() {
         return Ok(());
     }

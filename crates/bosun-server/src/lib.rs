@@ -26,7 +26,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use bosun_store::Store;
+use bosun_store::{SqliteStore, Store};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -63,10 +63,11 @@ impl RunningServer {
 }
 
 /// Open the database in the data directory (creating both if needed, private to this user).
-pub fn open_store(config: &ServerConfig) -> anyhow::Result<Store> {
+pub fn open_store(config: &ServerConfig) -> anyhow::Result<Arc<dyn Store>> {
     datadir::prepare(&config.data_dir)?;
-    Store::open(&config.database_path())
-        .with_context(|| format!("opening {}", config.database_path().display()))
+    let store = SqliteStore::open(&config.database_path())
+        .with_context(|| format!("opening {}", config.database_path().display()))?;
+    Ok(Arc::new(store))
 }
 
 /// Start serving. Returns once the listener is bound and the address file is written.
@@ -77,13 +78,13 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     datadir::restrict_umask();
     datadir::prepare(&config.data_dir)?;
     let lock = datadir::lock(&config.data_dir)?;
-    let store = Arc::new(
-        Store::open(&config.database_path())
+    let store: Arc<dyn Store> = Arc::new(
+        SqliteStore::open(&config.database_path())
             .with_context(|| format!("opening {}", config.database_path().display()))?,
     );
     let kms = kms::Keyring::open(&config.kms_keyring_path(), state::now_ms())
         .context("opening the KMS keyring")?;
-    let sealed = access_keys::seal_plaintext(&store, &kms)
+    let sealed = access_keys::seal_plaintext(&*store, &kms)
         .context("sealing access-key secrets stored in plaintext")?;
     if sealed > 0 {
         tracing::info!(
@@ -91,8 +92,8 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
             "sealed access-key secrets stored in plaintext by an older version"
         );
     }
-    bootstrap::ensure_admin(&store, &kms, &config)?;
-    for id in access_keys::unopenable(&store, &kms)? {
+    bootstrap::ensure_admin(&*store, &kms, &config)?;
+    for id in access_keys::unopenable(&*store, &kms)? {
         tracing::warn!(access_key_id = %id, keyring = %config.kms_keyring_path().display(),
             "this access key was sealed with a master key the keyring lacks; it cannot authenticate");
     }

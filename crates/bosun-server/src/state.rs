@@ -13,7 +13,7 @@ use crate::orchestrator::{Orchestrator, ResultWriter};
 
 pub struct AppState {
     pub config: ServerConfig,
-    pub store: Arc<Store>,
+    pub store: Arc<dyn Store>,
     pub hub: AgentHub,
     pub idempotency: Idempotency,
     pub orchestrator: Orchestrator,

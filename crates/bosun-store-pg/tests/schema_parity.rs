@@ -40,7 +40,7 @@ struct Schema {
 fn sqlite_schema() -> Schema {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bosun.db");
-    drop(bosun_store::Store::open(&path).unwrap());
+    drop(bosun_store::SqliteStore::open(&path).unwrap());
     let db = rusqlite::Connection::open(&path).unwrap();
     // Every row of a query as strings.
     let strings = |sql: &str, args: &[&str]| -> Vec<Vec<String>> {

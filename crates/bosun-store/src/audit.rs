@@ -1,9 +1,12 @@
 //! The append-only, hash-chained audit trail: one record per mutating call and per denial.
+//!
+//! The chain is engine-neutral: every engine stores, per record, its sequence number (1, 2, …
+//! without gaps) and [`chain_hash`] of its predecessor's hash (or [`GENESIS`]) and its content,
+//! and verifies with [`verify_chain`].
 
-use rusqlite::{params, OptionalExtension};
 use sha2::{Digest, Sha256};
 
-use crate::{Result, Store};
+use crate::Result;
 
 /// One audit record as the caller describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,9 +36,28 @@ pub enum AuditVerification {
     },
 }
 
-const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+/// The audit trail.
+pub trait AuditStore {
+    /// Append one record, chained to the previous one.
+    ///
+    /// Atomic and serialised with every other append (including those made with a change,
+    /// see [`crate::CallRecords`]): concurrent appends get distinct consecutive sequence
+    /// numbers and the chain still verifies.
+    fn append_audit(&self, r: &AuditRecord) -> Result<()>;
 
-fn chain_hash(prev: &str, seq: i64, r: &AuditRecord) -> String {
+    /// Every record in order (for operators and tests).
+    fn audit_records(&self) -> Result<Vec<(i64, AuditRecord)>>;
+
+    /// Recompute the chain ([`verify_chain`]) and report the first record that does not verify
+    /// (an edited record, or a gap in the sequence). Reads one consistent snapshot.
+    fn verify_audit(&self) -> Result<AuditVerification>;
+}
+
+/// The `prev_hash` of the first record.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The hash of record `seq` with content `r`, following the record whose hash is `prev`.
+pub fn chain_hash(prev: &str, seq: i64, r: &AuditRecord) -> String {
     let mut h = Sha256::new();
     for part in [
         prev,
@@ -56,85 +78,74 @@ fn chain_hash(prev: &str, seq: i64, r: &AuditRecord) -> String {
     hex::encode(h.finalize())
 }
 
-/// Append one record inside the caller's transaction, chained to the last record that
-/// transaction sees (the caller's transaction must be `IMMEDIATE`, so no other writer can
-/// append in between).
-pub(crate) fn append_in(tx: &rusqlite::Transaction, r: &AuditRecord) -> Result<()> {
-    let last: Option<(i64, String)> = tx
-        .prepare_cached("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")?
-        .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
-        .optional()?;
-    let (seq, prev) = match last {
-        Some((s, h)) => (s + 1, h),
+/// The sequence number and `prev_hash` of the record appended after the last one, `last`
+/// being that record's (sequence number, hash), `None` for an empty trail.
+pub fn next_link(last: Option<(i64, String)>) -> (i64, String) {
+    match last {
+        Some((seq, hash)) => (seq + 1, hash),
         None => (1, GENESIS.to_string()),
-    };
-    let hash = chain_hash(&prev, seq, r);
-    tx.prepare_cached(
-        "INSERT INTO audit (seq, time_ms, principal, action, region, resource, request_id, source, outcome, detail, prev_hash, hash) \
-         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
-    )?
-    .execute(params![seq, r.time_ms, r.principal, r.action, r.region, r.resource, r.request_id, r.source, r.outcome, r.detail, prev, hash])?;
-    Ok(())
+    }
 }
 
-impl Store {
-    /// Append one record, chained to the previous one.
-    pub fn append_audit(&self, r: &AuditRecord) -> Result<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        append_in(&tx, r)?;
-        tx.commit()?;
-        Ok(())
-    }
-
-    /// Every record in order (for operators and tests).
-    pub fn audit_records(&self) -> Result<Vec<(i64, AuditRecord)>> {
-        Ok(self
-            .audit_rows()?
-            .into_iter()
-            .map(|(seq, r, _)| (seq, r))
-            .collect())
-    }
-
-    fn audit_rows(&self) -> Result<Vec<(i64, AuditRecord, String)>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT seq, time_ms, principal, action, region, resource, request_id, source, outcome, detail, hash \
-             FROM audit ORDER BY seq",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                AuditRecord {
-                    time_ms: r.get(1)?,
-                    principal: r.get(2)?,
-                    action: r.get(3)?,
-                    region: r.get(4)?,
-                    resource: r.get(5)?,
-                    request_id: r.get(6)?,
-                    source: r.get(7)?,
-                    outcome: r.get(8)?,
-                    detail: r.get(9)?,
-                },
-                r.get(10)?,
-            ))
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    /// Recompute the chain and report the first record that does not verify (an edited
-    /// record, or a gap in the sequence).
-    pub fn verify_audit(&self) -> Result<AuditVerification> {
-        let rows = self.audit_rows()?;
-        let mut prev = GENESIS.to_string();
-        for (expected_seq, (seq, r, stored)) in (1..).zip(&rows) {
-            if *seq != expected_seq || chain_hash(&prev, *seq, r) != *stored {
-                return Ok(AuditVerification::BrokenAt { seq: *seq });
-            }
-            prev.clone_from(stored);
+/// Verify stored rows, in sequence order: (sequence number, content, stored hash).
+pub fn verify_chain(rows: &[(i64, AuditRecord, String)]) -> AuditVerification {
+    let mut prev = GENESIS.to_string();
+    for (expected_seq, (seq, r, stored)) in (1..).zip(rows) {
+        if *seq != expected_seq || chain_hash(&prev, *seq, r) != *stored {
+            return AuditVerification::BrokenAt { seq: *seq };
         }
-        Ok(AuditVerification::Intact {
-            records: rows.len() as u64,
-        })
+        prev.clone_from(stored);
+    }
+    AuditVerification::Intact {
+        records: rows.len() as u64,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(i: i64) -> AuditRecord {
+        AuditRecord {
+            time_ms: i,
+            principal: "admin".into(),
+            action: "ssm:CreateActivation".into(),
+            region: "us-east-1".into(),
+            resource: "*".into(),
+            request_id: format!("r{i}"),
+            source: "127.0.0.1".into(),
+            outcome: "Allowed".into(),
+            detail: String::new(),
+        }
+    }
+
+    fn chain(n: i64) -> Vec<(i64, AuditRecord, String)> {
+        let mut rows = Vec::new();
+        let mut last = None;
+        for i in 0..n {
+            let (seq, prev) = next_link(last);
+            let hash = chain_hash(&prev, seq, &record(i));
+            rows.push((seq, record(i), hash.clone()));
+            last = Some((seq, hash));
+        }
+        rows
+    }
+
+    #[test]
+    fn a_chain_verifies_until_a_record_is_edited_or_missing() {
+        assert_eq!(verify_chain(&[]), AuditVerification::Intact { records: 0 });
+        assert_eq!(
+            verify_chain(&chain(5)),
+            AuditVerification::Intact { records: 5 }
+        );
+        let mut edited = chain(5);
+        edited[2].1.outcome = "Denied".into();
+        assert_eq!(
+            verify_chain(&edited),
+            AuditVerification::BrokenAt { seq: 3 }
+        );
+        let mut gap = chain(5);
+        gap.remove(1);
+        assert_eq!(verify_chain(&gap), AuditVerification::BrokenAt { seq: 3 });
     }
 }

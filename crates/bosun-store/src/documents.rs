@@ -1,9 +1,7 @@
 //! User documents: one row per document (type, default and latest version) and one per
 //! version (content as written, its format and hash), plus account shares.
 
-use rusqlite::{params, OptionalExtension, Row};
-
-use crate::{Result, Store, StoreError};
+use crate::Result;
 
 /// A document's own fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,267 +42,73 @@ pub enum AddVersion {
     NoSuchDocument,
 }
 
-const DOC_COLS: &str = "region, name, document_type, target_type, display_name, created_ms, default_version, latest_version";
-const VER_COLS: &str =
-    "version, version_name, content, format, schema_version, hash, requires_json, created_ms";
-
-fn doc_from_row(r: &Row) -> rusqlite::Result<DocumentRecord> {
-    Ok(DocumentRecord {
-        region: r.get(0)?,
-        name: r.get(1)?,
-        document_type: r.get(2)?,
-        target_type: r.get(3)?,
-        display_name: r.get(4)?,
-        created_ms: r.get(5)?,
-        default_version: r.get(6)?,
-        latest_version: r.get(7)?,
-    })
-}
-
-fn ver_from_row(r: &Row) -> rusqlite::Result<DocumentVersionRecord> {
-    Ok(DocumentVersionRecord {
-        version: r.get(0)?,
-        version_name: r.get(1)?,
-        content: r.get(2)?,
-        format: r.get(3)?,
-        schema_version: r.get(4)?,
-        hash: r.get(5)?,
-        requires_json: r.get(6)?,
-        created_ms: r.get(7)?,
-    })
-}
-
-fn insert_version(
-    conn: &rusqlite::Connection,
-    region: &str,
-    name: &str,
-    v: &DocumentVersionRecord,
-) -> rusqlite::Result<()> {
-    conn.execute(
-        &format!("INSERT INTO document_versions (region, name, {VER_COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"),
-        params![region, name, v.version, v.version_name, v.content, v.format, v.schema_version, v.hash, v.requires_json, v.created_ms],
-    )?;
-    Ok(())
-}
-
-impl Store {
-    /// Create a document with its first version and tags; `AlreadyExists` when the name is taken.
-    pub fn create_document(
+/// Documents, their versions and shares.
+pub trait DocumentStore {
+    /// Create a document with its first version and tags, atomically.
+    ///
+    /// Errors: `AlreadyExists` when the name is taken in the region, `LimitExceeded` when the
+    /// region already holds `max_documents`. Serialised with other creations: concurrent
+    /// creations never exceed the limit, and of two with the same name exactly one succeeds.
+    fn create_document(
         &self,
         d: &DocumentRecord,
         first: &DocumentVersionRecord,
         tags: &[(String, String)],
         max_documents: usize,
-    ) -> Result<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let count: i64 = tx.query_row(
-            "SELECT COUNT(*) FROM documents WHERE region = ?1",
-            [&d.region],
-            |r| r.get(0),
-        )?;
-        if count as usize >= max_documents {
-            return Err(StoreError::LimitExceeded(format!(
-                "{max_documents} documents"
-            )));
-        }
-        let n = tx.execute(
-            &format!("INSERT INTO documents ({DOC_COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT DO NOTHING"),
-            params![d.region, d.name, d.document_type, d.target_type, d.display_name, d.created_ms, d.default_version, d.latest_version],
-        )?;
-        if n == 0 {
-            return Err(StoreError::AlreadyExists(format!("document {}", d.name)));
-        }
-        insert_version(&tx, &d.region, &d.name, first)?;
-        crate::tags::put_tags(&tx, &d.region, "Document", &d.name, tags)?;
-        tx.commit()?;
-        Ok(())
-    }
+    ) -> Result<()>;
 
-    pub fn get_document(&self, region: &str, name: &str) -> Result<Option<DocumentRecord>> {
-        self.read(|conn| {
-            Ok(conn
-                .query_row(
-                    &format!("SELECT {DOC_COLS} FROM documents WHERE region = ?1 AND name = ?2"),
-                    params![region, name],
-                    doc_from_row,
-                )
-                .optional()?)
-        })
-    }
+    /// A document of a region.
+    fn get_document(&self, region: &str, name: &str) -> Result<Option<DocumentRecord>>;
 
-    pub fn list_documents(&self, region: &str) -> Result<Vec<DocumentRecord>> {
-        self.read(|conn| {
-            let mut stmt = conn.prepare(&format!(
-                "SELECT {DOC_COLS} FROM documents WHERE region = ?1 ORDER BY name"
-            ))?;
-            let rows = stmt.query_map([region], doc_from_row)?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
-        })
-    }
+    /// Every document of a region, by name.
+    fn list_documents(&self, region: &str) -> Result<Vec<DocumentRecord>>;
 
-    pub fn document_version(
+    /// One version of a document.
+    fn document_version(
         &self,
         region: &str,
         name: &str,
         version: i64,
-    ) -> Result<Option<DocumentVersionRecord>> {
-        self.read(|conn| {
-            Ok(conn
-                .query_row(
-                    &format!("SELECT {VER_COLS} FROM document_versions WHERE region = ?1 AND name = ?2 AND version = ?3"),
-                    params![region, name, version],
-                    ver_from_row,
-                )
-                .optional()?)
-        })
-    }
+    ) -> Result<Option<DocumentVersionRecord>>;
 
-    pub fn document_versions(
-        &self,
-        region: &str,
-        name: &str,
-    ) -> Result<Vec<DocumentVersionRecord>> {
-        self.read(|conn| {
-            let mut stmt = conn.prepare(&format!(
-                "SELECT {VER_COLS} FROM document_versions WHERE region = ?1 AND name = ?2 ORDER BY version"
-            ))?;
-            let rows = stmt.query_map(params![region, name], ver_from_row)?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
-        })
-    }
+    /// Every kept version of a document, oldest first.
+    fn document_versions(&self, region: &str, name: &str) -> Result<Vec<DocumentVersionRecord>>;
 
-    /// Add the next version (numbered latest + 1), refusing duplicate content or version names.
-    pub fn add_document_version(
+    /// Add the next version (numbered latest + 1; numbers are never reused, even after a
+    /// version is deleted), refusing duplicate content (same hash) or version names, and a
+    /// document that has `max_versions` versions. `v.version` is ignored.
+    ///
+    /// Atomic and serialised per document: concurrent additions get distinct numbers.
+    fn add_document_version(
         &self,
         region: &str,
         name: &str,
         v: &DocumentVersionRecord,
         max_versions: usize,
-    ) -> Result<AddVersion> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let latest: Option<i64> = tx
-            .query_row(
-                "SELECT latest_version FROM documents WHERE region = ?1 AND name = ?2",
-                params![region, name],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let Some(latest) = latest else {
-            return Ok(AddVersion::NoSuchDocument);
-        };
-        let (count, same_hash, same_name): (i64, i64, i64) = tx.query_row(
-            "SELECT COUNT(*), COALESCE(SUM(hash = ?3), 0), COALESCE(SUM(version_name <> '' AND version_name = ?4), 0) \
-             FROM document_versions WHERE region = ?1 AND name = ?2",
-            params![region, name, v.hash, v.version_name],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?;
-        if same_hash > 0 {
-            return Ok(AddVersion::DuplicateContent);
-        }
-        if same_name > 0 {
-            return Ok(AddVersion::DuplicateVersionName);
-        }
-        if count as usize >= max_versions {
-            return Ok(AddVersion::LimitExceeded);
-        }
-        let version = latest + 1;
-        insert_version(
-            &tx,
-            region,
-            name,
-            &DocumentVersionRecord {
-                version,
-                ..v.clone()
-            },
-        )?;
-        tx.execute(
-            "UPDATE documents SET latest_version = ?3 WHERE region = ?1 AND name = ?2",
-            params![region, name, version],
-        )?;
-        tx.commit()?;
-        Ok(AddVersion::Added(version))
-    }
+    ) -> Result<AddVersion>;
 
     /// Make an existing version the default; `false` when it does not exist.
-    pub fn set_default_document_version(
-        &self,
-        region: &str,
-        name: &str,
-        version: i64,
-    ) -> Result<bool> {
-        let n = self.conn().execute(
-            "UPDATE documents SET default_version = ?3 WHERE region = ?1 AND name = ?2 \
-             AND EXISTS (SELECT 1 FROM document_versions WHERE region = ?1 AND name = ?2 AND version = ?3)",
-            params![region, name, version],
-        )?;
-        Ok(n > 0)
-    }
+    fn set_default_document_version(&self, region: &str, name: &str, version: i64) -> Result<bool>;
 
-    /// Delete a whole document (versions, shares and tags go with it).
-    pub fn delete_document(&self, region: &str, name: &str) -> Result<bool> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let n = tx.execute(
-            "DELETE FROM documents WHERE region = ?1 AND name = ?2",
-            params![region, name],
-        )?;
-        tx.execute(
-            "DELETE FROM tags WHERE region = ?1 AND resource_type = 'Document' AND resource_id = ?2",
-            params![region, name],
-        )?;
-        tx.commit()?;
-        Ok(n > 0)
-    }
+    /// Delete a whole document, atomically with its versions, shares and tags; `false` when it
+    /// did not exist.
+    fn delete_document(&self, region: &str, name: &str) -> Result<bool>;
 
-    /// Delete one version (the caller has checked it is not the default).
-    pub fn delete_document_version(&self, region: &str, name: &str, version: i64) -> Result<bool> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let n = tx.execute(
-            "DELETE FROM document_versions WHERE region = ?1 AND name = ?2 AND version = ?3",
-            params![region, name, version],
-        )?;
-        // The latest version number stays: AWS never reuses version numbers.
-        tx.commit()?;
-        Ok(n > 0)
-    }
+    /// Delete one version (the caller has checked it is not the default); `false` when it did
+    /// not exist. The latest version number stays.
+    fn delete_document_version(&self, region: &str, name: &str, version: i64) -> Result<bool>;
 
-    /// Account ids a document is shared with, with the shared version.
-    pub fn document_shares(&self, region: &str, name: &str) -> Result<Vec<(String, String)>> {
-        self.read(|conn| {
-            let mut stmt = conn.prepare("SELECT account_id, shared_version FROM document_shares WHERE region = ?1 AND name = ?2 ORDER BY account_id")?;
-            let rows = stmt.query_map(params![region, name], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
-        })
-    }
+    /// Account ids a document is shared with, with the shared version, by account id.
+    fn document_shares(&self, region: &str, name: &str) -> Result<Vec<(String, String)>>;
 
-    /// Add and remove shares in one transaction.
-    pub fn modify_document_shares(
+    /// Add and remove shares, atomically (removals first; an added account already shared gets
+    /// the new version).
+    fn modify_document_shares(
         &self,
         region: &str,
         name: &str,
         add: &[String],
         remove: &[String],
         version: &str,
-    ) -> Result<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        for a in remove {
-            tx.execute(
-                "DELETE FROM document_shares WHERE region = ?1 AND name = ?2 AND account_id = ?3",
-                params![region, name, a],
-            )?;
-        }
-        for a in add {
-            tx.execute(
-                "INSERT INTO document_shares (region, name, account_id, shared_version) VALUES (?1,?2,?3,?4) \
-                 ON CONFLICT (region, name, account_id) DO UPDATE SET shared_version = excluded.shared_version",
-                params![region, name, a, version],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
-    }
+    ) -> Result<()>;
 }

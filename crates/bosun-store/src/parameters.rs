@@ -1,9 +1,7 @@
 //! Parameter Store: parameters, their versions (at most 100 kept), labels, and the events
 //! their policies produced. SecureString values arrive here already encrypted.
 
-use rusqlite::{params, OptionalExtension, Row, Transaction, TransactionBehavior};
-
-use crate::{Result, Store};
+use crate::Result;
 
 /// One version of a parameter, as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,426 +57,79 @@ pub enum LabelOutcome {
     TooManyLabels,
 }
 
-pub(crate) const COLUMNS: &str =
-    "v.region, v.key, p.name, v.version, v.type, v.value, v.key_id, v.description, \
-     v.allowed_pattern, v.tier, v.policies, v.data_type, v.modified_ms, v.modified_user";
-pub(crate) const FROM: &str =
-    "parameter_versions v JOIN parameters p ON p.region = v.region AND p.key = v.key";
-
-pub(crate) fn from_row(r: &Row) -> rusqlite::Result<ParameterVersion> {
-    Ok(ParameterVersion {
-        region: r.get(0)?,
-        key: r.get(1)?,
-        name: r.get(2)?,
-        version: r.get(3)?,
-        param_type: r.get(4)?,
-        value: r.get(5)?,
-        key_id: r.get(6)?,
-        description: r.get(7)?,
-        allowed_pattern: r.get(8)?,
-        tier: r.get(9)?,
-        policies: r.get(10)?,
-        data_type: r.get(11)?,
-        modified_ms: r.get(12)?,
-        modified_user: r.get(13)?,
-        labels: Vec::new(),
-    })
-}
-
-fn labels_of(
-    tx: &rusqlite::Connection,
-    region: &str,
-    key: &str,
-    version: i64,
-) -> rusqlite::Result<Vec<String>> {
-    let mut stmt = tx.prepare_cached(
-        "SELECT label FROM parameter_labels WHERE region = ?1 AND key = ?2 AND version = ?3 ORDER BY label",
-    )?;
-    let rows = stmt.query_map(params![region, key, version], |r| r.get(0))?;
-    rows.collect()
-}
-
-fn with_labels(
-    conn: &rusqlite::Connection,
-    mut v: ParameterVersion,
-) -> rusqlite::Result<ParameterVersion> {
-    v.labels = labels_of(conn, &v.region, &v.key, v.version)?;
-    Ok(v)
-}
-
-/// One version of a parameter with its labels, read on `conn`.
-fn version_in(
-    conn: &rusqlite::Connection,
-    region: &str,
-    key: &str,
-    version: i64,
-) -> rusqlite::Result<Option<ParameterVersion>> {
-    let v = conn
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM {FROM} WHERE v.region = ?1 AND v.key = ?2 AND v.version = ?3"
-        ))?
-        .query_row(params![region, key, version], from_row)
-        .optional()?;
-    v.map(|v| with_labels(conn, v)).transpose()
-}
-
-pub(crate) fn latest_version(
-    tx: &Transaction,
-    region: &str,
-    key: &str,
-) -> rusqlite::Result<Option<i64>> {
-    tx.query_row(
-        "SELECT latest_version FROM parameters WHERE region = ?1 AND key = ?2",
-        params![region, key],
-        |r| r.get(0),
-    )
-    .optional()
-}
-
-impl Store {
+/// Parameters, their versions and labels.
+pub trait ParameterStore {
     /// Store `v` as a new version. `v.version` must be one more than the current latest
     /// (`expected_latest`, `None` for a new parameter); tags are written only on create.
-    pub fn put_parameter(
+    ///
+    /// Atomic and serialised per parameter (compare-and-set on the latest version): of
+    /// concurrent puts built on the same latest version exactly one is `Stored`, the others
+    /// get `Conflict` and retry, so versions are consecutive and none is lost. Outcomes in
+    /// order of checking: `AlreadyExists` (exists, `overwrite` false), `Conflict`,
+    /// `LimitExceeded` (a new parameter past its tier's limit in the region), and when
+    /// `max_versions` exist, the oldest is dropped unless it carries a label
+    /// (`OldestLabelled`).
+    fn put_parameter(
         &self,
         v: &ParameterVersion,
         expected_latest: Option<i64>,
         overwrite: bool,
         tags: &[(String, String)],
         limits: &PutLimits,
-    ) -> Result<PutOutcome> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let latest = latest_version(&tx, &v.region, &v.key)?;
-        if latest.is_some() && !overwrite {
-            return Ok(PutOutcome::AlreadyExists);
-        }
-        if latest != expected_latest {
-            return Ok(PutOutcome::Conflict);
-        }
-        match latest {
-            None => {
-                let (count, max): (i64, i64) = if v.tier == "Advanced" {
-                    (
-                        tx.query_row("SELECT COUNT(*) FROM parameters WHERE region = ?1 AND tier = 'Advanced'", [&v.region], |r| r.get(0))?,
-                        limits.max_advanced,
-                    )
-                } else {
-                    (
-                        tx.query_row("SELECT COUNT(*) FROM parameters WHERE region = ?1 AND tier != 'Advanced'", [&v.region], |r| r.get(0))?,
-                        limits.max_standard,
-                    )
-                };
-                if count >= max {
-                    return Ok(PutOutcome::LimitExceeded);
-                }
-                tx.execute(
-                    "INSERT INTO parameters (region, key, name, latest_version, tier, has_policies) VALUES (?1,?2,?3,?4,?5,?6)",
-                    params![v.region, v.key, v.name, v.version, v.tier, v.policies.is_some()],
-                )?;
-                crate::tags::put_tags(&tx, &v.region, "Parameter", &v.key, tags)?;
-            }
-            Some(_) => {
-                let (count, oldest): (i64, i64) = tx.query_row(
-                    "SELECT COUNT(*), MIN(version) FROM parameter_versions WHERE region = ?1 AND key = ?2",
-                    params![v.region, v.key],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )?;
-                if count >= limits.max_versions {
-                    if !labels_of(&tx, &v.region, &v.key, oldest)?.is_empty() {
-                        return Ok(PutOutcome::OldestLabelled(oldest));
-                    }
-                    tx.execute(
-                        "DELETE FROM parameter_versions WHERE region = ?1 AND key = ?2 AND version = ?3",
-                        params![v.region, v.key, oldest],
-                    )?;
-                }
-                tx.execute(
-                    "UPDATE parameters SET latest_version = ?3, tier = ?4, has_policies = ?5 WHERE region = ?1 AND key = ?2",
-                    params![v.region, v.key, v.version, v.tier, v.policies.is_some()],
-                )?;
-            }
-        }
-        tx.execute(
-            "INSERT INTO parameter_versions (region, key, version, type, value, key_id, description, allowed_pattern, tier, policies, data_type, modified_ms, modified_user) \
-             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
-            params![
-                v.region, v.key, v.version, v.param_type, v.value, v.key_id, v.description,
-                v.allowed_pattern, v.tier, v.policies, v.data_type, v.modified_ms, v.modified_user
-            ],
-        )?;
-        tx.commit()?;
-        Ok(PutOutcome::Stored)
-    }
+    ) -> Result<PutOutcome>;
 
-    /// The latest version of a parameter, with its labels.
-    pub fn parameter(&self, region: &str, key: &str) -> Result<Option<ParameterVersion>> {
-        self.read(|conn| {
-            let v = conn
-                .prepare_cached(&format!("SELECT {COLUMNS} FROM {FROM} WHERE v.region = ?1 AND v.key = ?2 AND v.version = p.latest_version"))?
-                .query_row(params![region, key], from_row)
-                .optional()?;
-            Ok(v.map(|v| with_labels(conn, v)).transpose()?)
-        })
-    }
+    /// The latest version of a parameter, with its labels (one consistent snapshot).
+    fn parameter(&self, region: &str, key: &str) -> Result<Option<ParameterVersion>>;
 
-    /// One version of a parameter; `Ok(None)` when the version (or parameter) is unknown.
-    pub fn parameter_version(
+    /// One version of a parameter with its labels; `Ok(None)` when the version (or parameter)
+    /// is unknown.
+    fn parameter_version(
         &self,
         region: &str,
         key: &str,
         version: i64,
-    ) -> Result<Option<ParameterVersion>> {
-        self.read(|conn| Ok(version_in(conn, region, key, version)?))
-    }
+    ) -> Result<Option<ParameterVersion>>;
 
-    /// The version carrying `label`, if any.
-    pub fn parameter_by_label(
+    /// The version carrying `label`, if any, with its labels.
+    fn parameter_by_label(
         &self,
         region: &str,
         key: &str,
         label: &str,
-    ) -> Result<Option<ParameterVersion>> {
-        self.read(|conn| {
-            let version: Option<i64> = conn
-                .prepare_cached(
-                    "SELECT version FROM parameter_labels WHERE region = ?1 AND key = ?2 AND label = ?3",
-                )?
-                .query_row(params![region, key, label], |r| r.get(0))
-                .optional()?;
-            match version {
-                Some(v) => Ok(version_in(conn, region, key, v)?),
-                None => Ok(None),
-            }
-        })
-    }
+    ) -> Result<Option<ParameterVersion>>;
 
     /// Every kept version of a parameter, oldest first, with labels.
-    pub fn parameter_history(&self, region: &str, key: &str) -> Result<Vec<ParameterVersion>> {
-        self.read(|conn| {
-            let mut stmt = conn.prepare(&format!(
-                "SELECT {COLUMNS} FROM {FROM} WHERE v.region = ?1 AND v.key = ?2 ORDER BY v.version"
-            ))?;
-            let rows = stmt.query_map(params![region, key], from_row)?;
-            let list = rows.collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(list
-                .into_iter()
-                .map(|v| with_labels(conn, v))
-                .collect::<rusqlite::Result<_>>()?)
-        })
-    }
+    fn parameter_history(&self, region: &str, key: &str) -> Result<Vec<ParameterVersion>>;
 
     /// The latest version of every parameter in a region, ordered by key (labels not filled).
-    pub fn list_parameters(&self, region: &str) -> Result<Vec<ParameterVersion>> {
-        self.read(|conn| {
-            let mut stmt = conn.prepare(&format!(
-                "SELECT {COLUMNS} FROM {FROM} WHERE v.region = ?1 AND v.version = p.latest_version ORDER BY v.key"
-            ))?;
-            let rows = stmt.query_map([region], from_row)?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
-        })
-    }
+    fn list_parameters(&self, region: &str) -> Result<Vec<ParameterVersion>>;
 
-    /// Every label in a region: (key, label, version).
-    pub fn parameter_labels(&self, region: &str) -> Result<Vec<(String, String, i64)>> {
-        self.read(|conn| {
-            let mut stmt = conn.prepare(
-                "SELECT key, label, version FROM parameter_labels WHERE region = ?1 ORDER BY key, label",
-            )?;
-            let rows = stmt.query_map([region], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
-        })
-    }
+    /// Every label in a region: (key, label, version), by key then label.
+    fn parameter_labels(&self, region: &str) -> Result<Vec<(String, String, i64)>>;
 
-    /// Delete a parameter with all its versions, labels and tags. `Ok(false)`: it did not exist.
-    pub fn delete_parameter(&self, region: &str, key: &str) -> Result<bool> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let n = tx.execute(
-            "DELETE FROM parameters WHERE region = ?1 AND key = ?2",
-            params![region, key],
-        )?;
-        tx.execute(
-            "DELETE FROM tags WHERE region = ?1 AND resource_type = 'Parameter' AND resource_id = ?2",
-            params![region, key],
-        )?;
-        tx.commit()?;
-        Ok(n > 0)
-    }
+    /// Delete a parameter with all its versions, labels and tags, atomically. `Ok(false)`: it
+    /// did not exist.
+    fn delete_parameter(&self, region: &str, key: &str) -> Result<bool>;
 
-    /// Attach labels to a version, moving any that sit on another version.
-    pub fn label_parameter_version(
+    /// Attach labels to a version, moving any that sit on another version of the parameter;
+    /// refused (changing nothing) when the version would carry more than `max_per_version`.
+    /// Atomic and serialised with puts and other label changes of the parameter.
+    fn label_parameter_version(
         &self,
         region: &str,
         key: &str,
         version: i64,
         labels: &[String],
         max_per_version: usize,
-    ) -> Result<LabelOutcome> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let exists: bool = tx.query_row(
-            "SELECT COUNT(*) FROM parameter_versions WHERE region = ?1 AND key = ?2 AND version = ?3",
-            params![region, key, version],
-            |r| r.get::<_, i64>(0),
-        )? > 0;
-        if !exists {
-            return Ok(LabelOutcome::VersionNotFound);
-        }
-        let mut current = labels_of(&tx, region, key, version)?;
-        for l in labels {
-            if !current.contains(l) {
-                current.push(l.clone());
-            }
-        }
-        if current.len() > max_per_version {
-            return Ok(LabelOutcome::TooManyLabels);
-        }
-        for l in labels {
-            tx.execute(
-                "INSERT INTO parameter_labels (region, key, label, version) VALUES (?1,?2,?3,?4) \
-                 ON CONFLICT (region, key, label) DO UPDATE SET version = excluded.version",
-                params![region, key, l, version],
-            )?;
-        }
-        tx.commit()?;
-        Ok(LabelOutcome::Done)
-    }
+    ) -> Result<LabelOutcome>;
 
-    /// Remove labels from a version; returns the labels removed (others were not on it).
-    pub fn unlabel_parameter_version(
+    /// Remove labels from a version, atomically; returns the labels removed (others were not
+    /// on it), `None` when the version does not exist.
+    fn unlabel_parameter_version(
         &self,
         region: &str,
         key: &str,
         version: i64,
         labels: &[String],
-    ) -> Result<Option<Vec<String>>> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let exists: bool = tx.query_row(
-            "SELECT COUNT(*) FROM parameter_versions WHERE region = ?1 AND key = ?2 AND version = ?3",
-            params![region, key, version],
-            |r| r.get::<_, i64>(0),
-        )? > 0;
-        if !exists {
-            return Ok(None);
-        }
-        let mut removed = Vec::new();
-        for l in labels {
-            let n = tx.execute(
-                "DELETE FROM parameter_labels WHERE region = ?1 AND key = ?2 AND label = ?3 AND version = ?4",
-                params![region, key, l, version],
-            )?;
-            if n > 0 {
-                removed.push(l.clone());
-            }
-        }
-        tx.commit()?;
-        Ok(Some(removed))
-    }
-}
-
-#[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-
-    pub(crate) fn version(key: &str, n: i64) -> ParameterVersion {
-        ParameterVersion {
-            region: "us-east-1".into(),
-            key: key.into(),
-            name: key.into(),
-            version: n,
-            param_type: "String".into(),
-            value: format!("v{n}"),
-            key_id: None,
-            description: None,
-            allowed_pattern: None,
-            tier: "Standard".into(),
-            policies: None,
-            data_type: "text".into(),
-            modified_ms: n,
-            modified_user: "u".into(),
-            labels: vec![],
-        }
-    }
-
-    pub(crate) const LIMITS: PutLimits = PutLimits {
-        max_versions: 3,
-        max_standard: 2,
-        max_advanced: 2,
-    };
-
-    #[test]
-    fn versions_labels_and_limits() {
-        let s = Store::open_in_memory().unwrap();
-        assert_eq!(
-            s.put_parameter(&version("/a", 1), None, false, &[], &LIMITS)
-                .unwrap(),
-            PutOutcome::Stored
-        );
-        assert_eq!(
-            s.put_parameter(&version("/a", 2), Some(1), false, &[], &LIMITS)
-                .unwrap(),
-            PutOutcome::AlreadyExists
-        );
-        assert_eq!(
-            s.put_parameter(&version("/a", 3), Some(2), true, &[], &LIMITS)
-                .unwrap(),
-            PutOutcome::Conflict
-        );
-        for n in 2..=3 {
-            assert_eq!(
-                s.put_parameter(&version("/a", n), Some(n - 1), true, &[], &LIMITS)
-                    .unwrap(),
-                PutOutcome::Stored
-            );
-        }
-        assert_eq!(
-            s.label_parameter_version("us-east-1", "/a", 1, &["x".into()], 10)
-                .unwrap(),
-            LabelOutcome::Done
-        );
-        assert_eq!(
-            s.put_parameter(&version("/a", 4), Some(3), true, &[], &LIMITS)
-                .unwrap(),
-            PutOutcome::OldestLabelled(1)
-        );
-        // Moving the label frees the oldest version, which is then dropped.
-        s.label_parameter_version("us-east-1", "/a", 3, &["x".into()], 10)
-            .unwrap();
-        assert_eq!(
-            s.put_parameter(&version("/a", 4), Some(3), true, &[], &LIMITS)
-                .unwrap(),
-            PutOutcome::Stored
-        );
-        let h = s.parameter_history("us-east-1", "/a").unwrap();
-        assert_eq!(h.iter().map(|v| v.version).collect::<Vec<_>>(), [2, 3, 4]);
-        assert_eq!(h[1].labels, ["x"]);
-        assert_eq!(
-            s.parameter_by_label("us-east-1", "/a", "x")
-                .unwrap()
-                .unwrap()
-                .version,
-            3
-        );
-        assert_eq!(
-            s.label_parameter_version("us-east-1", "/a", 9, &["y".into()], 10)
-                .unwrap(),
-            LabelOutcome::VersionNotFound
-        );
-        assert_eq!(
-            s.unlabel_parameter_version("us-east-1", "/a", 3, &["x".into(), "nope".into()])
-                .unwrap(),
-            Some(vec!["x".to_string()])
-        );
-        s.put_parameter(&version("/b", 1), None, false, &[], &LIMITS)
-            .unwrap();
-        assert_eq!(
-            s.put_parameter(&version("/c", 1), None, false, &[], &LIMITS)
-                .unwrap(),
-            PutOutcome::LimitExceeded
-        );
-        assert!(s.delete_parameter("us-east-1", "/a").unwrap());
-        assert!(!s.delete_parameter("us-east-1", "/a").unwrap());
-        assert!(s.parameter("us-east-1", "/a").unwrap().is_none());
-    }
+    ) -> Result<Option<Vec<String>>>;
 }

@@ -1,108 +1,46 @@
 //! Tags of any resource, keyed by (region, resource type, resource id).
+//!
+//! Resources that carry tags (activations, documents, parameters, nodes) have them written
+//! with their creation and removed with their deletion by the other areas' methods.
 
-use rusqlite::{params, Connection};
+use crate::Result;
 
-use crate::{Result, Store};
-
-pub(crate) fn get_tags(
-    conn: &Connection,
-    region: &str,
-    resource_type: &str,
-    resource_id: &str,
-) -> rusqlite::Result<Vec<(String, String)>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT key, value FROM tags WHERE region = ?1 AND resource_type = ?2 AND resource_id = ?3 ORDER BY key",
-    )?;
-    let rows = stmt.query_map(params![region, resource_type, resource_id], |r| {
-        Ok((r.get(0)?, r.get(1)?))
-    })?;
-    rows.collect()
-}
-
-pub(crate) fn put_tags(
-    conn: &Connection,
-    region: &str,
-    resource_type: &str,
-    resource_id: &str,
-    tags: &[(String, String)],
-) -> rusqlite::Result<()> {
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO tags (region, resource_type, resource_id, key, value) VALUES (?1,?2,?3,?4,?5) \
-         ON CONFLICT (region, resource_type, resource_id, key) DO UPDATE SET value = excluded.value",
-    )?;
-    for (k, v) in tags {
-        stmt.execute(params![region, resource_type, resource_id, k, v])?;
-    }
-    Ok(())
-}
-
-impl Store {
+/// Tags of resources.
+pub trait TagStore {
     /// Tags of one resource, sorted by key.
-    pub fn tags(
+    fn tags(
         &self,
         region: &str,
         resource_type: &str,
         resource_id: &str,
-    ) -> Result<Vec<(String, String)>> {
-        self.read(|conn| Ok(get_tags(conn, region, resource_type, resource_id)?))
-    }
+    ) -> Result<Vec<(String, String)>>;
 
-    /// Tags of every resource of a type in a region: (resource id, key, value).
-    pub fn tags_of_type(
+    /// Tags of every resource of a type in a region: (resource id, key, value), by resource
+    /// id then key.
+    fn tags_of_type(
         &self,
         region: &str,
         resource_type: &str,
-    ) -> Result<Vec<(String, String, String)>> {
-        self.read(|conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT resource_id, key, value FROM tags WHERE region = ?1 AND resource_type = ?2 ORDER BY resource_id, key",
-            )?;
-            let rows = stmt.query_map(params![region, resource_type], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
-        })
-    }
+    ) -> Result<Vec<(String, String, String)>>;
 
     /// Add or overwrite tags, refusing (and changing nothing) if the resource would end up
-    /// with more than `max_tags`. Returns `Ok(false)` in that case.
-    pub fn add_tags(
+    /// with more than `max_tags`; returns `Ok(false)` in that case. Atomic and serialised per
+    /// resource: concurrent additions never exceed the limit.
+    fn add_tags(
         &self,
         region: &str,
         resource_type: &str,
         resource_id: &str,
         tags: &[(String, String)],
         max_tags: usize,
-    ) -> Result<bool> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let existing = get_tags(&tx, region, resource_type, resource_id)?;
-        let merged = bosun_core::tags::merge(&existing, tags);
-        if merged.len() > max_tags {
-            return Ok(false);
-        }
-        put_tags(&tx, region, resource_type, resource_id, tags)?;
-        tx.commit()?;
-        Ok(true)
-    }
+    ) -> Result<bool>;
 
-    /// Remove the named tag keys (absent keys are ignored, as in AWS).
-    pub fn remove_tags(
+    /// Remove the named tag keys, atomically (absent keys are ignored, as in AWS).
+    fn remove_tags(
         &self,
         region: &str,
         resource_type: &str,
         resource_id: &str,
         keys: &[String],
-    ) -> Result<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        for k in keys {
-            tx.execute(
-                "DELETE FROM tags WHERE region = ?1 AND resource_type = ?2 AND resource_id = ?3 AND key = ?4",
-                params![region, resource_type, resource_id, k],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
-    }
+    ) -> Result<()>;
 }

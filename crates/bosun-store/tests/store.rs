@@ -2,9 +2,10 @@
 
 use std::sync::Arc;
 
+use bosun_store::prelude::*;
 use bosun_store::{
     ActivationRecord, Answer, AuditRecord, AuditVerification, CallRecords, Claim, ClaimRequest,
-    NewInstance, RegisterOutcome, Store, StoredAnswer,
+    NewInstance, RegisterOutcome, SqliteStore, StoredAnswer,
 };
 
 fn activation(limit: i64) -> ActivationRecord {
@@ -37,7 +38,7 @@ fn node(i: usize) -> NewInstance {
 #[test]
 fn concurrent_registrations_never_exceed_the_limit() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(&dir.path().join("db")).unwrap());
+    let store = Arc::new(SqliteStore::open(&dir.path().join("db")).unwrap());
     store
         .create_activation(&activation(3), "hash", &[("env".into(), "dev".into())])
         .unwrap();
@@ -76,7 +77,7 @@ fn concurrent_registrations_never_exceed_the_limit() {
 
 #[test]
 fn registration_checks_code_expiry_and_region() {
-    let store = Store::open_in_memory().unwrap();
+    let store = SqliteStore::open_in_memory().unwrap();
     store
         .create_activation(&activation(5), "hash", &[])
         .unwrap();
@@ -103,7 +104,7 @@ fn registration_checks_code_expiry_and_region() {
 fn the_audit_chain_detects_an_edited_record() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("db");
-    let store = Store::open(&path).unwrap();
+    let store = SqliteStore::open(&path).unwrap();
     for i in 0..5 {
         store
             .append_audit(&AuditRecord {
@@ -128,7 +129,7 @@ fn the_audit_chain_detects_an_edited_record() {
     conn.execute("UPDATE audit SET outcome = 'Denied' WHERE seq = 3", [])
         .unwrap();
     drop(conn);
-    let store = Store::open(&path).unwrap();
+    let store = SqliteStore::open(&path).unwrap();
     assert_eq!(
         store.verify_audit().unwrap(),
         AuditVerification::BrokenAt { seq: 3 }
@@ -138,7 +139,7 @@ fn the_audit_chain_detects_an_edited_record() {
 #[test]
 fn document_versions_are_numbered_deduplicated_and_deleted_with_the_document() {
     use bosun_store::{AddVersion, DocumentRecord, DocumentVersionRecord};
-    let store = Store::open_in_memory().unwrap();
+    let store = SqliteStore::open_in_memory().unwrap();
     let doc = DocumentRecord {
         region: "us-east-1".into(),
         name: "Deploy".into(),
@@ -269,7 +270,7 @@ fn audited(r: &AuditRecord) -> CallRecords<'_> {
 
 #[test]
 fn a_command_and_its_audit_record_commit_together_and_keep_the_chain() {
-    let store = Store::open_in_memory().unwrap();
+    let store = SqliteStore::open_in_memory().unwrap();
     store
         .append_audit(&audit_record(1, "ssm:CreateActivation"))
         .unwrap();
@@ -317,7 +318,7 @@ fn a_command_and_its_audit_record_commit_together_and_keep_the_chain() {
 
 #[test]
 fn a_command_and_its_answer_for_retries_commit_together() {
-    let store = Store::open_in_memory().unwrap();
+    let store = SqliteStore::open_in_memory().unwrap();
     let call = |call_id| ClaimRequest {
         call_id,
         owner: "p1",

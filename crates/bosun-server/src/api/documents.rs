@@ -52,7 +52,7 @@ pub(crate) fn content_error(e: ContentError) -> ApiError {
 
 /// Look a document up, mapping misses to AWS's errors.
 pub(crate) fn find(ctx: &Ctx, name: &str, selector: Selector) -> Result<Resolved, ApiError> {
-    resolve(&ctx.state.store, &ctx.region, name, selector).map_err(|e| match e {
+    resolve(&*ctx.state.store, &ctx.region, name, selector).map_err(|e| match e {
         Lookup::NoDocument => ApiError::new(
             "InvalidDocument",
             format!("Document {name} does not exist in this region."),

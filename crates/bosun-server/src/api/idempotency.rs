@@ -17,7 +17,8 @@ use axum::http::{HeaderMap, StatusCode};
 use bosun_core::idempotency::{
     call_keys, retention_ms, usable_invocation_id, CallKeys, INVOCATION_ID_HEADER,
 };
-use bosun_store::{Answer, CallRecords, Claim, ClaimRequest, Store, StoredAnswer};
+use bosun_store::prelude::*;
+use bosun_store::{Answer, CallRecords, Claim, ClaimRequest, StoredAnswer};
 
 use super::error::ApiError;
 use crate::state::random_bytes;
@@ -84,7 +85,7 @@ impl Idempotency {
     /// ([`crate::api::ops::answers_in_change`]), so the call is only looked up, not claimed.
     pub fn begin<'a>(
         &'a self,
-        store: &'a Store,
+        store: &'a dyn Store,
         keys: CallKeys,
         answers_with_change: bool,
         now_ms: i64,
@@ -186,7 +187,7 @@ impl PendingCall {
 /// A call being executed by this process; dropping it lets waiting retries go on.
 pub struct Running<'a> {
     idempotency: &'a Idempotency,
-    store: &'a Store,
+    store: &'a dyn Store,
     call: PendingCall,
     /// The call holds a claim in the store (it was not only looked up).
     claimed: bool,
@@ -292,7 +293,7 @@ mod tests {
 
     #[test]
     fn a_retry_waits_for_the_first_attempt_and_gets_its_answer() {
-        let store = Store::open_in_memory().unwrap();
+        let store = bosun_store::SqliteStore::open_in_memory().unwrap();
         let idem = Idempotency::new(300_000);
         let keys = call_keys("AKID", "PutParameter", "inv", b"{}");
         let reply = Reply {
@@ -321,7 +322,7 @@ mod tests {
 
     #[test]
     fn a_retry_while_the_first_attempt_runs_too_long_is_throttled() {
-        let store = Store::open_in_memory().unwrap();
+        let store = bosun_store::SqliteStore::open_in_memory().unwrap();
         let idem = Idempotency {
             wait: Duration::from_millis(20),
             ..Idempotency::new(300_000)
@@ -349,7 +350,7 @@ mod tests {
 
     #[test]
     fn a_call_answering_with_its_change_is_looked_up_not_claimed() {
-        let store = Store::open_in_memory().unwrap();
+        let store = bosun_store::SqliteStore::open_in_memory().unwrap();
         let idem = Idempotency::new(300_000);
         let keys = call_keys("AKID", "SendCommand", "inv", b"{}");
         let Ok(Begun::Execute(first)) = idem.begin(&store, keys.clone(), true, 0) else {

@@ -190,7 +190,7 @@ fn run(state: &AppState, call: Call, inline: bool) -> Response {
         let answers_with_change = ops::answers_in_change(op);
         match state
             .idempotency
-            .begin(&state.store, keys, answers_with_change, now)
+            .begin(&*state.store, keys, answers_with_change, now)
         {
             Ok(Begun::Execute(r)) => running = Some(r),
             Ok(Begun::Replay(reply)) => return reply_response(reply),

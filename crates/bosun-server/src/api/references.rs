@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use bosun_core::arn::Scope;
 use bosun_core::document::{plan_references, references_outside_scripts, SsmReference, StepPlan};
 use bosun_core::parameters::name;
-use bosun_store::{ParameterVersion, Store};
+use bosun_store::prelude::*;
+use bosun_store::ParameterVersion;
 
 use super::error::ApiError;
 use super::parameters::{lookup, Decrypter};
@@ -71,7 +72,7 @@ pub fn check(ctx: &Ctx, steps: &[StepPlan]) -> Result<(), ApiError> {
 }
 
 fn find(
-    store: &Store,
+    store: &dyn Store,
     region: &str,
     arn_prefix: &str,
     reference: &str,
@@ -89,7 +90,7 @@ fn find(
 
 /// Resolve the references of a plan for delivery (in memory only).
 pub fn resolve(
-    store: &Store,
+    store: &dyn Store,
     kms: &Keyring,
     scope: &Scope,
     steps: &mut [StepPlan],

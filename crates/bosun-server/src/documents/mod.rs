@@ -5,7 +5,8 @@
 pub mod content;
 
 use bosun_core::document::CommandDocument;
-use bosun_store::{Store, StoreError};
+use bosun_store::prelude::*;
+use bosun_store::StoreError;
 
 /// A built-in document.
 pub struct BuiltinDocument {
@@ -118,7 +119,7 @@ pub fn bare_name(name_or_arn: &str) -> &str {
 
 /// Find a document version in a region.
 pub fn resolve(
-    store: &Store,
+    store: &dyn Store,
     region: &str,
     name_or_arn: &str,
     selector: Selector,

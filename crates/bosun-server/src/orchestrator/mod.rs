@@ -122,7 +122,7 @@ pub fn tick(state: &AppState, now: i64) -> anyhow::Result<()> {
 fn delivery(state: &AppState, c: &CommandRecord) -> anyhow::Result<CommandDelivery> {
     let mut steps: Vec<StepPlan> = serde_json::from_str(&c.steps_json)?;
     let scope = bosun_core::arn::Scope::new(c.region.clone(), state.config.account_id.clone());
-    crate::api::references::resolve(&state.store, &state.kms, &scope, &mut steps)?;
+    crate::api::references::resolve(&*state.store, &state.kms, &scope, &mut steps)?;
     Ok(CommandDelivery {
         command_id: c.command_id.clone(),
         document_name: c.document_name.clone(),

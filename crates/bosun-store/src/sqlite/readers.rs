@@ -64,12 +64,13 @@ mod tests {
     use std::sync::mpsc;
     use std::time::Duration;
 
-    use crate::Store;
+    use crate::IamStore;
+    use crate::SqliteStore;
 
     #[test]
     fn reads_see_every_commit_and_never_wait_for_an_open_write() {
         let dir = tempfile::tempdir().unwrap();
-        let store = std::sync::Arc::new(Store::open(&dir.path().join("bosun.db")).unwrap());
+        let store = std::sync::Arc::new(SqliteStore::open(&dir.path().join("bosun.db")).unwrap());
         store.create_user("alice", 1).unwrap();
         assert_eq!(
             store.list_users().unwrap().len(),
@@ -107,7 +108,7 @@ mod tests {
     #[test]
     fn a_failed_read_changes_nothing_and_the_pool_stays_bounded() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("bosun.db")).unwrap();
+        let store = SqliteStore::open(&dir.path().join("bosun.db")).unwrap();
         let readers = store.readers.as_ref().unwrap();
         let err = readers.read(|conn| {
             conn.execute("INSERT INTO users (name, created_ms) VALUES ('x', 1)", [])?;
