@@ -8,11 +8,14 @@
 //! `use bosun_store::prelude::*;` to call its methods.
 //!
 //! Every method is a short transaction; a method that returns `Ok` has made its change durable.
-//! All region-scoped state carries the region in its key, as AWS scopes it.
+//! All region-scoped state carries the region in its key, as AWS scopes it. Engines run the
+//! conformance suite ([`conformance_tests!`], feature `testing`).
 
 mod activations;
 mod audit;
 mod commands;
+#[cfg(feature = "testing")]
+pub mod conformance;
 mod documents;
 mod error;
 mod iam;

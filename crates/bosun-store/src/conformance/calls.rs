@@ -1,0 +1,162 @@
+//! Claimed and answered calls (idempotent retries).
+
+use super::fixtures::{answer, audit_record, claim, command};
+use crate::prelude::*;
+use crate::{Answer, CallRecords, Claim, ClaimRequest};
+
+fn record(store: &dyn Store, a: &Answer) {
+    store
+        .record_call(CallRecords {
+            audit: None,
+            answer: Some(a),
+        })
+        .unwrap();
+}
+
+pub fn the_first_attempt_executes_and_retries_get_its_answer(store: &dyn Store) {
+    assert_eq!(
+        store.claim_call(&claim("a", "p1", 0)).unwrap(),
+        Claim::Execute
+    );
+    assert_eq!(
+        store.claim_call(&claim("a", "p1", 1)).unwrap(),
+        Claim::InProgress
+    );
+    // Another call is independent.
+    assert_eq!(
+        store.claim_call(&claim("b", "p1", 1)).unwrap(),
+        Claim::Execute
+    );
+    let mut a = answer("a", 1, b"sealed");
+    a.answer.status = 400;
+    a.answer.error_type = Some("ValidationException".into());
+    record(store, &a);
+    assert_eq!(
+        store.claim_call(&claim("a", "p1", 2)).unwrap(),
+        Claim::Replay(a.answer.clone())
+    );
+    // A later server process replays it too, claiming or looking up.
+    assert_eq!(
+        store.claim_call(&claim("a", "p2", 3)).unwrap(),
+        Claim::Replay(a.answer.clone())
+    );
+    assert_eq!(
+        store.look_up_call(&claim("a", "p2", 3)).unwrap(),
+        Claim::Replay(a.answer)
+    );
+}
+
+pub fn a_claim_left_by_a_gone_process_is_never_run_again(store: &dyn Store) {
+    store.claim_call(&claim("a", "p1", 0)).unwrap();
+    assert_eq!(
+        store.claim_call(&claim("a", "p2", 1)).unwrap(),
+        Claim::Interrupted
+    );
+    assert_eq!(
+        store.look_up_call(&claim("a", "p2", 1)).unwrap(),
+        Claim::Interrupted
+    );
+    assert_eq!(
+        store.look_up_call(&claim("a", "p1", 1)).unwrap(),
+        Claim::InProgress
+    );
+}
+
+pub fn looking_up_a_call_claims_nothing(store: &dyn Store) {
+    assert_eq!(
+        store.look_up_call(&claim("a", "p1", 0)).unwrap(),
+        Claim::Execute
+    );
+    assert_eq!(
+        store.claim_call(&claim("a", "p2", 1)).unwrap(),
+        Claim::Execute,
+        "nothing was stored by the look-up"
+    );
+    let a = answer("b", 0, b"x");
+    record(store, &a);
+    assert_eq!(
+        store.look_up_call(&claim("b", "p2", 1)).unwrap(),
+        Claim::Replay(a.answer)
+    );
+}
+
+pub fn expired_calls_run_as_new(store: &dyn Store) {
+    store.claim_call(&claim("a", "p1", 0)).unwrap();
+    record(store, &answer("a", 0, b"x"));
+    store.claim_call(&claim("b", "p1", 0)).unwrap();
+    // Both expire at 1000.
+    assert_eq!(
+        store.look_up_call(&claim("a", "p1", 1000)).unwrap(),
+        Claim::Execute
+    );
+    assert_eq!(
+        store.claim_call(&claim("a", "p2", 1000)).unwrap(),
+        Claim::Execute
+    );
+    assert_eq!(
+        store.claim_call(&claim("b", "p2", 1000)).unwrap(),
+        Claim::Execute,
+        "an expired claim of a gone process no longer blocks"
+    );
+    assert_eq!(
+        store.claim_call(&claim("a", "p2", 1001)).unwrap(),
+        Claim::InProgress,
+        "the fresh claim holds"
+    );
+}
+
+pub fn a_calls_records_are_written_together(store: &dyn Store) {
+    store.record_call(CallRecords::default()).unwrap();
+    assert!(store.audit_records().unwrap().is_empty());
+    store.claim_call(&claim("a", "p1", 0)).unwrap();
+    let audit = audit_record(0, "ssm:PutParameter");
+    let a = answer("a", 0, b"x");
+    store
+        .record_call(CallRecords {
+            audit: Some(&audit),
+            answer: Some(&a),
+        })
+        .unwrap();
+    assert_eq!(store.audit_records().unwrap(), [(1, audit)]);
+    assert_eq!(
+        store.claim_call(&claim("a", "p1", 1)).unwrap(),
+        Claim::Replay(a.answer)
+    );
+}
+
+pub fn a_command_and_its_answer_for_retries_commit_together(store: &dyn Store) {
+    let call = |call_id| ClaimRequest {
+        call_id,
+        owner: "p1",
+        now_ms: 1,
+        expires_ms: 60_000,
+    };
+    let answer = |call_id: &str| {
+        let mut a = answer(call_id, 0, call_id.as_bytes());
+        a.expires_ms = 60_000;
+        a
+    };
+    assert_eq!(store.look_up_call(&call("one")).unwrap(), Claim::Execute);
+    let first = answer("one");
+    let records = CallRecords {
+        audit: None,
+        answer: Some(&first),
+    };
+    store
+        .create_command_audited(&command("c1", 0), &[], &[], records)
+        .unwrap();
+    assert_eq!(
+        store.look_up_call(&call("one")).unwrap(),
+        Claim::Replay(first.answer.clone())
+    );
+    // A command that cannot be stored leaves no answer: its retry runs it.
+    let second = answer("two");
+    let records = CallRecords {
+        audit: None,
+        answer: Some(&second),
+    };
+    assert!(store
+        .create_command_audited(&command("c1", 0), &[], &[], records)
+        .is_err());
+    assert_eq!(store.look_up_call(&call("two")).unwrap(), Claim::Execute);
+}

@@ -1,0 +1,202 @@
+//! Commands, invocations and plugin results.
+
+use super::fixtures::{audit_record, command, invocation, plugin, OTHER_REGION, REGION};
+use crate::prelude::*;
+use crate::{AuditRecord, AuditVerification, CallRecords, InvocationRecord, PluginRecord};
+
+/// Command `id` on nodes `a` and `b`, two steps each.
+fn create(store: &dyn Store, id: &str, requested_ms: i64) {
+    let mut c = command(id, requested_ms);
+    c.target_count = 2;
+    let invocations = [invocation(id, "mi-a", 1), invocation(id, "mi-b", 2)];
+    let plugins: Vec<PluginRecord> = ["mi-a", "mi-b"]
+        .iter()
+        .flat_map(|node| [plugin(id, node, 1), plugin(id, node, 2)])
+        .collect();
+    store.create_command(&c, &invocations, &plugins).unwrap();
+}
+
+pub fn commands_invocations_and_plugins_round_trip(store: &dyn Store) {
+    create(store, "c1", 10);
+    create(store, "c2", 20);
+    let mut elsewhere = command("c3", 30);
+    elsewhere.region = OTHER_REGION.into();
+    store.create_command(&elsewhere, &[], &[]).unwrap();
+
+    let mut c1 = command("c1", 10);
+    c1.target_count = 2;
+    assert_eq!(store.get_command(REGION, "c1").unwrap(), Some(c1));
+    assert_eq!(store.get_command(OTHER_REGION, "c1").unwrap(), None);
+    let ids = |list: Vec<crate::CommandRecord>| {
+        list.into_iter().map(|c| c.command_id).collect::<Vec<_>>()
+    };
+    assert_eq!(ids(store.list_commands(REGION).unwrap()), ["c2", "c1"]);
+    assert_eq!(ids(store.list_commands(OTHER_REGION).unwrap()), ["c3"]);
+    assert_eq!(
+        ids(store.active_commands().unwrap()),
+        ["c1", "c2"],
+        "a command without invocations has nothing to do"
+    );
+    assert_eq!(
+        store.invocations("c1").unwrap(),
+        [invocation("c1", "mi-a", 1), invocation("c1", "mi-b", 2)]
+    );
+    assert_eq!(
+        store.invocation("c1", "mi-b").unwrap(),
+        Some(invocation("c1", "mi-b", 2))
+    );
+    assert_eq!(store.invocation("c1", "mi-z").unwrap(), None);
+    let of_a = store.invocations_of_instance("mi-a").unwrap();
+    assert_eq!(
+        of_a.iter()
+            .map(|i| i.command_id.as_str())
+            .collect::<Vec<_>>(),
+        ["c1", "c2"]
+    );
+    assert_eq!(
+        store.plugins("c1", "mi-b").unwrap(),
+        [plugin("c1", "mi-b", 1), plugin("c1", "mi-b", 2)]
+    );
+    assert!(store.plugins("c1", "mi-z").unwrap().is_empty());
+    assert!(
+        store.create_command(&command("c1", 40), &[], &[]).is_err(),
+        "command ids are unique"
+    );
+}
+
+pub fn command_status_retires_and_cancel_reactivates(store: &dyn Store) {
+    create(store, "c1", 10);
+    let mut c = store.get_command(REGION, "c1").unwrap().unwrap();
+    c.status = "Success".into();
+    c.status_details = "Success".into();
+    c.completed_count = 2;
+    c.error_count = 1;
+    c.delivery_timed_out_count = 1;
+    store.update_command_status(&c, false).unwrap();
+    assert_eq!(store.get_command(REGION, "c1").unwrap(), Some(c.clone()));
+    assert!(store.active_commands().unwrap().is_empty());
+    assert!(store.open_commands_of_instance("mi-a").unwrap().is_empty());
+
+    store.request_cancel("c1").unwrap();
+    let cancelled = store.get_command(REGION, "c1").unwrap().unwrap();
+    assert!(cancelled.cancel_requested);
+    assert_eq!(cancelled.status, "Success", "only the orchestrator sets it");
+    assert_eq!(store.active_commands().unwrap(), [cancelled]);
+    assert_eq!(store.open_commands_of_instance("mi-a").unwrap(), ["c1"]);
+    assert!(store.open_commands_of_instance("mi-z").unwrap().is_empty());
+}
+
+pub fn results_never_overwrite_a_terminal_status(store: &dyn Store) {
+    create(store, "c1", 10);
+    store.update_invocations(&[]).unwrap();
+    let mut a = invocation("c1", "mi-a", 1);
+    a.status = "InProgress".into();
+    a.status_details = "InProgress".into();
+    a.dispatched_ms = Some(11);
+    a.acked = true;
+    a.start_ms = Some(12);
+    store.update_invocation(&a).unwrap();
+    assert_eq!(store.invocation("c1", "mi-a").unwrap(), Some(a.clone()));
+
+    let mut done = a.clone();
+    done.status = "Success".into();
+    done.status_details = "Success".into();
+    done.response_code = 0;
+    done.end_ms = Some(13);
+    let mut step = plugin("c1", "mi-a", 1);
+    step.status = "Success".into();
+    step.response_code = 0;
+    step.stdout = "hello".into();
+    step.stdout_bytes = 5;
+    let mut b = invocation("c1", "mi-b", 2);
+    b.status = "Failed".into();
+    b.status_details = "Failed".into();
+    store
+        .write_results(&[(done.clone(), vec![step.clone()]), (b.clone(), vec![])])
+        .unwrap();
+    assert_eq!(store.invocations("c1").unwrap(), [done.clone(), b.clone()]);
+    assert_eq!(
+        store.plugins("c1", "mi-a").unwrap(),
+        [step.clone(), plugin("c1", "mi-a", 2)]
+    );
+
+    // Terminal: later writes, with or without plugins, change nothing.
+    let mut late = done.clone();
+    late.status = "TimedOut".into();
+    let mut late_step = step.clone();
+    late_step.stdout = "overwritten".into();
+    store
+        .update_invocation_with_plugins(&late, &[late_step])
+        .unwrap();
+    let mut late_b = b.clone();
+    late_b.status = "Cancelled".into();
+    store.update_invocations(&[late_b]).unwrap();
+    assert_eq!(store.invocations("c1").unwrap(), [done, b]);
+    assert_eq!(store.plugins("c1", "mi-a").unwrap()[0], step);
+}
+
+pub fn every_live_status_can_still_change(store: &dyn Store) {
+    create(store, "c1", 10);
+    for live in ["Delayed", "Cancelling", "InProgress", "Pending"] {
+        let mut i: InvocationRecord = invocation("c1", "mi-a", 1);
+        i.status = live.into();
+        store.update_invocation(&i).unwrap();
+        assert_eq!(
+            store.invocation("c1", "mi-a").unwrap().unwrap().status,
+            live
+        );
+    }
+}
+
+fn audited(r: &AuditRecord) -> CallRecords<'_> {
+    CallRecords {
+        audit: Some(r),
+        answer: None,
+    }
+}
+
+pub fn a_command_and_its_audit_record_commit_together_and_keep_the_chain(store: &dyn Store) {
+    store
+        .append_audit(&audit_record(1, "ssm:CreateActivation"))
+        .unwrap();
+    store
+        .create_command_audited(
+            &command("c1", 0),
+            &[],
+            &[],
+            audited(&audit_record(2, "ssm:SendCommand")),
+        )
+        .unwrap();
+    store
+        .append_audit(&audit_record(3, "ssm:CreateActivation"))
+        .unwrap();
+    // A command that cannot be stored (its id is taken) leaves no audit record behind.
+    assert!(store
+        .create_command_audited(
+            &command("c1", 0),
+            &[],
+            &[],
+            audited(&audit_record(4, "ssm:SendCommand"))
+        )
+        .is_err());
+    store
+        .create_command_audited(
+            &command("c2", 0),
+            &[],
+            &[],
+            audited(&audit_record(5, "ssm:SendCommand")),
+        )
+        .unwrap();
+    assert_eq!(
+        store.verify_audit().unwrap(),
+        AuditVerification::Intact { records: 4 }
+    );
+    let times: Vec<i64> = store
+        .audit_records()
+        .unwrap()
+        .iter()
+        .map(|(_, r)| r.time_ms)
+        .collect();
+    assert_eq!(times, [1, 2, 3, 5]);
+    assert!(store.get_command(REGION, "c2").unwrap().is_some());
+}

@@ -1,0 +1,83 @@
+//! Managed nodes.
+
+use super::fixtures::{activation, node, OTHER_REGION, REGION};
+use crate::prelude::*;
+use crate::{NodeFacts, RegisterOutcome};
+
+fn register(store: &dyn Store, nodes: &[usize]) {
+    store
+        .create_activation(&activation("a", 10), "hash", &[])
+        .unwrap();
+    for i in nodes {
+        assert_eq!(
+            store
+                .register_instance("a", "hash", &node(*i, "a"), 5)
+                .unwrap(),
+            RegisterOutcome::Registered
+        );
+    }
+}
+
+pub fn nodes_are_listed_updated_touched_and_re_roled(store: &dyn Store) {
+    register(store, &[2, 1]);
+    let (one, two) = (node(1, "a").instance_id, node(2, "a").instance_id);
+    let listed = store.list_instances(REGION).unwrap();
+    assert_eq!(
+        listed.iter().map(|n| &n.instance_id).collect::<Vec<_>>(),
+        [&one, &two],
+        "by id"
+    );
+    assert!(store.list_instances(OTHER_REGION).unwrap().is_empty());
+    assert_eq!(store.get_instance("mi-unknown").unwrap(), None);
+
+    let facts = NodeFacts {
+        computer_name: "renamed".into(),
+        ip_address: "10.0.0.9".into(),
+        platform_type: "Linux".into(),
+        platform_name: "Ubuntu".into(),
+        platform_version: "24.04".into(),
+        agent_version: "0.2.0".into(),
+    };
+    store.update_instance_info(&one, &facts, 100).unwrap();
+    let stored = store.get_instance(&one).unwrap().unwrap();
+    assert_eq!(stored.info, facts);
+    assert_eq!(stored.last_ping_ms, 100);
+    store.touch_instance(&one, 200).unwrap();
+    assert_eq!(store.get_instance(&one).unwrap().unwrap().last_ping_ms, 200);
+    assert_eq!(
+        store.get_instance(&two).unwrap().unwrap().info,
+        node(2, "a").info,
+        "other nodes are untouched"
+    );
+    store.touch_instance("mi-unknown", 1).unwrap();
+
+    assert!(store.set_instance_role(REGION, &one, "new-role").unwrap());
+    assert_eq!(
+        store.get_instance(&one).unwrap().unwrap().iam_role,
+        "new-role"
+    );
+    assert!(!store.set_instance_role(OTHER_REGION, &one, "x").unwrap());
+    assert!(!store.set_instance_role(REGION, "mi-unknown", "x").unwrap());
+}
+
+pub fn deregistration_happens_once_and_freezes_the_role(store: &dyn Store) {
+    register(store, &[1]);
+    let one = node(1, "a").instance_id;
+    assert!(!store.deregister_instance(OTHER_REGION, &one).unwrap());
+    assert!(!store.get_instance(&one).unwrap().unwrap().deregistered);
+    assert!(store.deregister_instance(REGION, &one).unwrap());
+    assert!(!store.deregister_instance(REGION, &one).unwrap());
+    assert!(!store.deregister_instance(REGION, "mi-unknown").unwrap());
+    let stored = store.get_instance(&one).unwrap().unwrap();
+    assert!(stored.deregistered);
+    assert_eq!(
+        store.list_instances(REGION).unwrap(),
+        std::slice::from_ref(&stored),
+        "deregistered nodes are still listed"
+    );
+    assert!(!store.set_instance_role(REGION, &one, "x").unwrap());
+    assert_eq!(
+        store.get_instance(&one).unwrap().unwrap().iam_role,
+        stored.iam_role
+    );
+}

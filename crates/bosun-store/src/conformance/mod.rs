@@ -1,0 +1,159 @@
+//! The conformance suite: the behaviour every store engine must have, as plain functions over a
+//! `&dyn Store`, run by each engine's tests through [`conformance_tests!`](crate::conformance_tests).
+//!
+//! Every case starts from a fresh, empty database and fails by panicking. Cases only use the
+//! store traits, so they hold for any engine; what only one engine can check (its files, its
+//! connections) stays in that engine's own tests. A new store method or table gets its case
+//! here, and the case is listed in the macro below.
+
+pub mod activations;
+pub mod audit;
+pub mod calls;
+pub mod commands;
+pub mod concurrency;
+pub mod documents;
+mod fixtures;
+pub mod iam;
+pub mod instances;
+pub mod parameters;
+pub mod tags;
+
+/// Expand to one `#[test]` per conformance case, grouped in one module per area (so a failure
+/// names its case, e.g. `concurrency::concurrent_registrations_never_exceed_the_limit`).
+///
+/// `$make_store` is called once per case, as `($make_store)()`, and gives a fresh, empty
+/// database: an `Arc<dyn Store>`, or any value that derefs to a `dyn Store` (or to an engine
+/// type) and keeps the database alive while it lives (e.g. together with its temporary
+/// directory). The expansion site must not define modules named like the areas.
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// use bosun_store::{SqliteStore, Store};
+///
+/// fn make_store() -> Arc<dyn Store> {
+///     Arc::new(SqliteStore::open_in_memory().unwrap())
+/// }
+///
+/// bosun_store::conformance_tests!(make_store);
+/// # fn main() {}
+/// ```
+#[macro_export]
+macro_rules! conformance_tests {
+    ($make_store:expr) => {
+        $crate::__conformance_cases! { $make_store;
+            activations {
+                activations_are_listed_fetched_and_deleted_with_their_tags,
+                registration_checks_code_expiry_and_region,
+                a_registration_stores_the_node_counts_it_and_copies_the_tags,
+            }
+            audit {
+                audit_records_are_numbered_in_order_and_chained,
+            }
+            calls {
+                the_first_attempt_executes_and_retries_get_its_answer,
+                a_claim_left_by_a_gone_process_is_never_run_again,
+                looking_up_a_call_claims_nothing,
+                expired_calls_run_as_new,
+                a_calls_records_are_written_together,
+                a_command_and_its_answer_for_retries_commit_together,
+            }
+            commands {
+                commands_invocations_and_plugins_round_trip,
+                command_status_retires_and_cancel_reactivates,
+                results_never_overwrite_a_terminal_status,
+                every_live_status_can_still_change,
+                a_command_and_its_audit_record_commit_together_and_keep_the_chain,
+            }
+            concurrency {
+                concurrent_registrations_never_exceed_the_limit,
+                concurrent_parameter_overwrites_get_consecutive_versions_and_none_is_lost,
+                concurrent_audit_appends_keep_a_chain_that_verifies,
+                concurrent_claims_of_one_call_execute_it_once,
+            }
+            documents {
+                document_versions_are_numbered_deduplicated_and_deleted_with_the_document,
+                documents_are_listed_limited_and_shared,
+            }
+            iam {
+                users_keys_and_policies,
+                deactivated_and_deleted_keys_stop_working,
+                sealing_leaves_sealed_keys_alone,
+            }
+            instances {
+                nodes_are_listed_updated_touched_and_re_roled,
+                deregistration_happens_once_and_freezes_the_role,
+            }
+            parameters {
+                versions_labels_and_limits,
+                parameters_are_read_listed_and_deleted_by_region,
+                expiration_deletes_once_and_records_an_event,
+                policies_fire_once_per_version_and_never_for_a_superseded_one,
+            }
+            tags {
+                tags_are_added_overwritten_limited_and_removed,
+                tags_of_a_type_are_listed_by_resource,
+            }
+        }
+    };
+}
+
+/// The expansion of [`conformance_tests!`](crate::conformance_tests) (not for direct use).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_cases {
+    ($make_store:expr; $($area:ident { $($case:ident),* $(,)? })*) => {
+        $(
+            mod $area {
+                #[allow(unused_imports)]
+                use super::*;
+                $(
+                    #[test]
+                    fn $case() {
+                        let store = ($make_store)();
+                        $crate::conformance::$area::$case(&*store);
+                    }
+                )*
+            }
+        )*
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    /// A case missing from the macro would silently never run.
+    #[test]
+    fn every_case_is_listed_in_the_macro() {
+        let listing = include_str!("mod.rs");
+        let areas = [
+            ("activations", include_str!("activations.rs")),
+            ("audit", include_str!("audit.rs")),
+            ("calls", include_str!("calls.rs")),
+            ("commands", include_str!("commands.rs")),
+            ("concurrency", include_str!("concurrency.rs")),
+            ("documents", include_str!("documents.rs")),
+            ("iam", include_str!("iam.rs")),
+            ("instances", include_str!("instances.rs")),
+            ("parameters", include_str!("parameters.rs")),
+            ("tags", include_str!("tags.rs")),
+        ];
+        let mut cases = 0;
+        for (area, source) in areas {
+            assert!(
+                listing.contains(&format!("            {area} {{")),
+                "{area}"
+            );
+            for line in source.lines() {
+                if let Some(rest) = line.strip_prefix("pub fn ") {
+                    let name = rest.split(['(', '<']).next().unwrap();
+                    assert!(
+                        listing.contains(&format!("                {name},")),
+                        "{area}::{name} is not listed in conformance_tests!"
+                    );
+                    cases += 1;
+                }
+            }
+        }
+        assert!(cases >= 30, "{cases}");
+    }
+}

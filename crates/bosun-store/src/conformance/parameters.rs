@@ -1,0 +1,281 @@
+//! Parameters, their versions, labels and policies.
+
+use super::fixtures::{parameter as version, tags, LIMITS, OTHER_REGION, REGION};
+use crate::prelude::*;
+use crate::{LabelOutcome, PutOutcome};
+
+fn labels(names: &[&str]) -> Vec<String> {
+    names.iter().map(|s| s.to_string()).collect()
+}
+
+pub fn versions_labels_and_limits(s: &dyn Store) {
+    assert_eq!(
+        s.put_parameter(&version("/a", 1), None, false, &[], &LIMITS)
+            .unwrap(),
+        PutOutcome::Stored
+    );
+    assert_eq!(
+        s.put_parameter(&version("/a", 2), Some(1), false, &[], &LIMITS)
+            .unwrap(),
+        PutOutcome::AlreadyExists
+    );
+    assert_eq!(
+        s.put_parameter(&version("/a", 3), Some(2), true, &[], &LIMITS)
+            .unwrap(),
+        PutOutcome::Conflict
+    );
+    for n in 2..=3 {
+        assert_eq!(
+            s.put_parameter(&version("/a", n), Some(n - 1), true, &[], &LIMITS)
+                .unwrap(),
+            PutOutcome::Stored
+        );
+    }
+    assert_eq!(
+        s.label_parameter_version(REGION, "/a", 1, &labels(&["x"]), 10)
+            .unwrap(),
+        LabelOutcome::Done
+    );
+    assert_eq!(
+        s.put_parameter(&version("/a", 4), Some(3), true, &[], &LIMITS)
+            .unwrap(),
+        PutOutcome::OldestLabelled(1)
+    );
+    // Moving the label frees the oldest version, which is then dropped.
+    s.label_parameter_version(REGION, "/a", 3, &labels(&["x"]), 10)
+        .unwrap();
+    assert_eq!(
+        s.put_parameter(&version("/a", 4), Some(3), true, &[], &LIMITS)
+            .unwrap(),
+        PutOutcome::Stored
+    );
+    let h = s.parameter_history(REGION, "/a").unwrap();
+    assert_eq!(h.iter().map(|v| v.version).collect::<Vec<_>>(), [2, 3, 4]);
+    assert_eq!(h[1].labels, ["x"]);
+    assert_eq!(
+        s.parameter_by_label(REGION, "/a", "x")
+            .unwrap()
+            .unwrap()
+            .version,
+        3
+    );
+    assert_eq!(s.parameter_by_label(REGION, "/a", "nope").unwrap(), None);
+    assert_eq!(
+        s.label_parameter_version(REGION, "/a", 9, &labels(&["y"]), 10)
+            .unwrap(),
+        LabelOutcome::VersionNotFound
+    );
+    assert_eq!(
+        s.label_parameter_version(REGION, "/a", 3, &labels(&["y", "z"]), 2)
+            .unwrap(),
+        LabelOutcome::TooManyLabels
+    );
+    assert_eq!(
+        s.parameter_version(REGION, "/a", 3)
+            .unwrap()
+            .unwrap()
+            .labels,
+        ["x"]
+    );
+    assert_eq!(
+        s.unlabel_parameter_version(REGION, "/a", 3, &labels(&["x", "nope"]))
+            .unwrap(),
+        Some(labels(&["x"]))
+    );
+    assert_eq!(
+        s.unlabel_parameter_version(REGION, "/a", 9, &labels(&["x"]))
+            .unwrap(),
+        None
+    );
+    s.put_parameter(&version("/b", 1), None, false, &[], &LIMITS)
+        .unwrap();
+    assert_eq!(
+        s.put_parameter(&version("/c", 1), None, false, &[], &LIMITS)
+            .unwrap(),
+        PutOutcome::LimitExceeded
+    );
+    let mut advanced = version("/c", 1);
+    advanced.tier = "Advanced".into();
+    assert_eq!(
+        s.put_parameter(&advanced, None, false, &[], &LIMITS)
+            .unwrap(),
+        PutOutcome::Stored,
+        "tiers have their own limits"
+    );
+    assert!(s.delete_parameter(REGION, "/a").unwrap());
+    assert!(!s.delete_parameter(REGION, "/a").unwrap());
+    assert!(s.parameter(REGION, "/a").unwrap().is_none());
+    assert!(s.parameter_history(REGION, "/a").unwrap().is_empty());
+}
+
+pub fn parameters_are_read_listed_and_deleted_by_region(s: &dyn Store) {
+    let mut v1 = version("/app/db", 1);
+    v1.description = Some("the database".into());
+    v1.key_id = Some("alias/aws/ssm".into());
+    v1.allowed_pattern = Some(".*".into());
+    v1.param_type = "SecureString".into();
+    s.put_parameter(&v1, None, false, &tags(&[("team", "ops")]), &LIMITS)
+        .unwrap();
+    let mut v2 = version("/app/db", 2);
+    v2.value = "new".into();
+    assert_eq!(
+        s.put_parameter(&v2, Some(1), true, &tags(&[("other", "x")]), &LIMITS)
+            .unwrap(),
+        PutOutcome::Stored
+    );
+    assert_eq!(
+        s.tags(REGION, "Parameter", "/app/db").unwrap(),
+        tags(&[("team", "ops")]),
+        "tags are written only on create"
+    );
+    s.put_parameter(&version("/app/api", 1), None, false, &[], &LIMITS)
+        .unwrap();
+    let mut elsewhere = version("/app/db", 1);
+    elsewhere.region = OTHER_REGION.into();
+    s.put_parameter(&elsewhere, None, false, &[], &LIMITS)
+        .unwrap();
+
+    assert_eq!(s.parameter(REGION, "/app/db").unwrap(), Some(v2.clone()));
+    assert_eq!(
+        s.parameter_version(REGION, "/app/db", 1).unwrap(),
+        Some(v1.clone())
+    );
+    assert_eq!(s.parameter_version(REGION, "/app/db", 7).unwrap(), None);
+    assert_eq!(
+        s.parameter(OTHER_REGION, "/app/db").unwrap(),
+        Some(elsewhere)
+    );
+    assert_eq!(
+        s.list_parameters(REGION).unwrap(),
+        [version("/app/api", 1), v2.clone()],
+        "latest versions by key"
+    );
+    assert_eq!(s.parameter_history(REGION, "/app/db").unwrap(), [v1, v2]);
+
+    s.label_parameter_version(REGION, "/app/db", 1, &labels(&["old"]), 10)
+        .unwrap();
+    s.label_parameter_version(REGION, "/app/db", 2, &labels(&["live", "b"]), 10)
+        .unwrap();
+    s.label_parameter_version(REGION, "/app/api", 1, &labels(&["live"]), 10)
+        .unwrap();
+    assert_eq!(
+        s.parameter_labels(REGION).unwrap(),
+        [
+            ("/app/api".to_string(), "live".to_string(), 1),
+            ("/app/db".to_string(), "b".to_string(), 2),
+            ("/app/db".to_string(), "live".to_string(), 2),
+            ("/app/db".to_string(), "old".to_string(), 1),
+        ]
+    );
+    assert_eq!(
+        s.parameter(REGION, "/app/db").unwrap().unwrap().labels,
+        ["b", "live"]
+    );
+    assert!(s.parameter_labels(OTHER_REGION).unwrap().is_empty());
+
+    assert!(s.delete_parameter(REGION, "/app/db").unwrap());
+    assert!(s.tags(REGION, "Parameter", "/app/db").unwrap().is_empty());
+    assert_eq!(
+        s.parameter_labels(REGION).unwrap(),
+        [("/app/api".to_string(), "live".to_string(), 1)]
+    );
+    assert!(s.parameter(OTHER_REGION, "/app/db").unwrap().is_some());
+    assert_eq!(
+        s.put_parameter(&version("/app/db", 1), None, false, &[], &LIMITS)
+            .unwrap(),
+        PutOutcome::Stored,
+        "a deleted parameter starts over"
+    );
+}
+
+pub fn expiration_deletes_once_and_records_an_event(s: &dyn Store) {
+    let mut v = version("/exp", 1);
+    v.policies = Some("[]".into());
+    s.put_parameter(&v, None, false, &tags(&[("k", "v")]), &LIMITS)
+        .unwrap();
+    s.put_parameter(&version("/plain", 1), None, false, &[], &LIMITS)
+        .unwrap();
+    assert_eq!(s.parameters_with_policies().unwrap(), [v.clone()]);
+    assert!(s.fire_parameter_policy(&v, "Expiration", 5, "{}").unwrap());
+    assert!(!s.fire_parameter_policy(&v, "Expiration", 6, "{}").unwrap());
+    assert!(s.parameter(REGION, "/exp").unwrap().is_none());
+    assert!(s.tags(REGION, "Parameter", "/exp").unwrap().is_empty());
+    assert!(s.parameters_with_policies().unwrap().is_empty());
+    let events = s.parameter_policy_events(Some(REGION)).unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].policy_type, "Expiration");
+    assert_eq!(events[0].name, "/exp");
+    assert_eq!(events[0].version, 1);
+    assert_eq!(events[0].time_ms, 5);
+}
+
+pub fn policies_fire_once_per_version_and_never_for_a_superseded_one(s: &dyn Store) {
+    let mut v1 = version("/p", 1);
+    v1.policies = Some("[1]".into());
+    s.put_parameter(&v1, None, false, &[], &LIMITS).unwrap();
+    assert!(s
+        .fire_parameter_policy(&v1, "ExpirationNotification", 5, "first")
+        .unwrap());
+    assert!(!s
+        .fire_parameter_policy(&v1, "ExpirationNotification", 6, "again")
+        .unwrap());
+    assert!(
+        s.parameter(REGION, "/p").unwrap().is_some(),
+        "only Expiration deletes"
+    );
+    assert_eq!(
+        s.fired_policies(REGION, "/p", 1).unwrap(),
+        ["ExpirationNotification"]
+    );
+
+    let mut v2 = version("/p", 2);
+    v2.policies = Some("[2]".into());
+    s.put_parameter(&v2, Some(1), true, &[], &LIMITS).unwrap();
+    assert!(
+        !s.fire_parameter_policy(&v1, "Expiration", 7, "").unwrap(),
+        "superseded by version 2"
+    );
+    assert!(s.fired_policies(REGION, "/p", 2).unwrap().is_empty());
+    assert_eq!(s.parameters_with_policies().unwrap(), [v2.clone()]);
+    assert!(s
+        .fire_parameter_policy(&v2, "NoChangeNotification", 8, "")
+        .unwrap());
+
+    let mut elsewhere = version("/p", 1);
+    elsewhere.region = OTHER_REGION.into();
+    elsewhere.policies = Some("[]".into());
+    s.put_parameter(&elsewhere, None, false, &[], &LIMITS)
+        .unwrap();
+    assert!(s
+        .fire_parameter_policy(&elsewhere, "ExpirationNotification", 9, "")
+        .unwrap());
+
+    let all = s.parameter_policy_events(None).unwrap();
+    assert_eq!(
+        all.iter()
+            .map(|e| (
+                e.region.as_str(),
+                e.version,
+                e.policy_type.as_str(),
+                e.detail.as_str()
+            ))
+            .collect::<Vec<_>>(),
+        [
+            (REGION, 1, "ExpirationNotification", "first"),
+            (REGION, 2, "NoChangeNotification", ""),
+            (OTHER_REGION, 1, "ExpirationNotification", ""),
+        ],
+        "oldest first"
+    );
+    assert!(all.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert_eq!(
+        s.parameter_policy_events(Some(OTHER_REGION)).unwrap().len(),
+        1
+    );
+
+    // A parameter without policies never shows up.
+    let mut v3 = version("/p", 3);
+    v3.policies = None;
+    s.put_parameter(&v3, Some(2), true, &[], &LIMITS).unwrap();
+    assert_eq!(s.parameters_with_policies().unwrap(), [elsewhere]);
+}
