@@ -8,6 +8,7 @@
 //! With the `testing` feature, [`testing::PgCluster`] starts a private throwaway PostgreSQL.
 
 mod access;
+mod areas;
 mod error;
 mod migrate;
 mod options;
