@@ -12,6 +12,7 @@ mod areas;
 mod error;
 mod migrate;
 mod options;
+mod server_lease;
 mod store;
 
 #[cfg(feature = "testing")]
@@ -21,5 +22,6 @@ pub use deadpool_postgres::{ClientWrapper, Transaction};
 pub use error::PgError;
 pub use migrate::{Migration, MIGRATIONS};
 pub use options::PgOptions;
+pub use server_lease::ServerLease;
 pub use store::PgStore;
 pub use tokio_postgres::IsolationLevel;

@@ -21,6 +21,8 @@ use crate::options::{describe_target, pg_config, PgOptions};
 pub struct PgStore {
     pub(crate) pool: Pool,
     pub(crate) options: PgOptions,
+    /// The parsed URL with Bosun's options, for connections outside the pool.
+    pub(crate) config: tokio_postgres::Config,
     target: String,
     /// `Some` until drop, which shuts it down without waiting (drop may happen on any thread).
     runtime: Option<tokio::runtime::Runtime>,
@@ -48,7 +50,7 @@ impl PgStore {
         let config = pg_config(url, &options)?;
         let target = describe_target(&config);
         let manager = Manager::from_config(
-            config,
+            config.clone(),
             NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
@@ -73,6 +75,7 @@ impl PgStore {
         let store = PgStore {
             pool,
             options,
+            config,
             target,
             runtime: Some(runtime),
         };
@@ -84,6 +87,16 @@ impl PgStore {
     /// Where this store points, as `postgres://user@host:port/dbname` (no password).
     pub fn target(&self) -> &str {
         &self.target
+    }
+
+    /// Spawn a background task on this store's runtime.
+    pub(crate) fn spawn<F>(&self, future: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let runtime = self.runtime.as_ref().expect("the runtime lives until drop");
+        runtime.spawn(future)
     }
 
     /// Run a future to completion on this store's runtime, blocking the calling thread.
