@@ -24,7 +24,7 @@ pub fn open_store(data_dir: &Path) -> anyhow::Result<Arc<dyn Store>> {
             data_dir.display()
         );
     }
-    bosun_server::open_store(&config)
+    Ok(bosun_server::open_store(&config)?.store)
 }
 
 fn date(ms: i64) -> String {

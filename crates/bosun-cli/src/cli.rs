@@ -48,6 +48,10 @@ pub struct ServerArgs {
     /// The KMS keyring file for SecureString master keys (default <data-dir>/kms/keyring.json).
     #[arg(long, value_name = "FILE")]
     pub kms_key_file: Option<PathBuf>,
+    /// Where state lives: sqlite:<path> (default <data-dir>/bosun.db) or
+    /// postgres://user[:password]@host[:port]/dbname (one server per database for now).
+    #[arg(long, env = "BOSUN_DATABASE", value_name = "URL")]
+    pub database: Option<String>,
 }
 
 #[derive(Subcommand)]

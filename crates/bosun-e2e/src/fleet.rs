@@ -17,7 +17,11 @@ pub struct Fleet {
 impl Fleet {
     /// A server and `n` registered agents tagged `env=test`; `running` of them started.
     pub async fn start(n: usize, running: usize) -> Fleet {
-        let server = TestServer::start().await;
+        Self::start_on(TestServer::start().await, n, running).await
+    }
+
+    /// [`Fleet::start`] on a server the caller started (e.g. with `--database`).
+    pub async fn start_on(server: TestServer, n: usize, running: usize) -> Fleet {
         let client = server.client();
         let out = client
             .create_activation()

@@ -18,6 +18,17 @@ pub struct TestServer {
     env: Vec<(String, String)>,
 }
 
+/// A fresh, migrated database of this test binary's private PostgreSQL (started on first use),
+/// as a URL for `--database`; `None` (with a message) when PostgreSQL's binaries are missing,
+/// unless `BOSUN_REQUIRE_PG=1`, which makes that a panic.
+pub async fn postgres_database() -> Option<String> {
+    tokio::task::spawn_blocking(|| {
+        bosun_store_pg::testing::PgCluster::shared().map(|c| c.fresh_database())
+    })
+    .await
+    .expect("starting PostgreSQL")
+}
+
 /// Read (access key id, secret) from a shared-credentials file's default profile.
 pub fn read_credentials(path: &Path) -> (String, String) {
     let text = std::fs::read_to_string(path).expect("credentials file");
@@ -55,14 +66,27 @@ impl TestServer {
     }
 
     /// Start with extra environment variables for the server process (e.g. `BOSUN_LOG=trace`).
+    ///
+    /// With `BOSUN_E2E_DATABASE=postgres` in the test's environment, a server not given
+    /// `--database` gets a fresh database of the test binary's private PostgreSQL, so the same
+    /// tests run on the PostgreSQL engine.
     pub async fn start_with_env(extra_args: &[&str], env: &[(&str, &str)]) -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
+        let mut extra_args: Vec<String> = extra_args.iter().map(|s| s.to_string()).collect();
+        if std::env::var("BOSUN_E2E_DATABASE").as_deref() == Ok("postgres")
+            && !extra_args.iter().any(|a| a == "--database")
+        {
+            extra_args.push("--database".into());
+            extra_args.push(postgres_database().await.expect(
+                "BOSUN_E2E_DATABASE=postgres needs PostgreSQL's server binaries (initdb, pg_ctl)",
+            ));
+        }
         let mut s = TestServer {
             dir,
             url: String::new(),
             addr: String::new(),
             child: None,
-            extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
+            extra_args,
             env: env
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))

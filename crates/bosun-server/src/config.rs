@@ -23,6 +23,35 @@ pub struct ServerConfig {
     pub kms_key_file: Option<PathBuf>,
     /// How often parameter policies are checked.
     pub policy_interval: Duration,
+    /// `--database`: `sqlite:<path>` or `postgres://…`; `None` is `<data-dir>/bosun.db`.
+    pub database: Option<String>,
+}
+
+/// Where the store lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// A SQLite file (the embedded default).
+    Sqlite(PathBuf),
+    /// A PostgreSQL database, by its URL (which may hold a password: never log it).
+    Postgres(String),
+}
+
+impl Database {
+    /// Parse `--database`: `sqlite:<path>` (relative paths are relative to the working
+    /// directory), `postgres://…` or `postgresql://…`.
+    pub fn parse(text: &str) -> Result<Database, String> {
+        if let Some(path) = text.strip_prefix("sqlite:") {
+            let path = path.strip_prefix("//").unwrap_or(path);
+            if path.is_empty() {
+                return Err("--database sqlite: needs a file path, e.g. sqlite:./bosun-data/bosun.db".into());
+            }
+            return Ok(Database::Sqlite(PathBuf::from(path)));
+        }
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            return Ok(Database::Postgres(text.to_string()));
+        }
+        Err("--database must be sqlite:<path> or postgres://user@host:port/dbname".into())
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -44,6 +73,7 @@ impl Default for ServerConfig {
             max_body_bytes: 1024 * 1024,
             kms_key_file: None,
             policy_interval: Duration::from_secs(1),
+            database: None,
         }
     }
 }
@@ -54,8 +84,17 @@ impl ServerConfig {
         self.heartbeat_interval * 3
     }
 
+    /// The SQLite file of the default store (`<data-dir>/bosun.db`).
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("bosun.db")
+    }
+
+    /// Where the store lives: `--database`, else the SQLite file in the data dir.
+    pub fn database(&self) -> Result<Database, String> {
+        match &self.database {
+            Some(text) => Database::parse(text),
+            None => Ok(Database::Sqlite(self.database_path())),
+        }
     }
 
     pub fn credentials_path(&self) -> PathBuf {
@@ -71,5 +110,38 @@ impl ServerConfig {
 
     pub fn listen_addr_path(&self) -> PathBuf {
         self.data_dir.join("listen-addr")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls_name_their_engine() {
+        assert_eq!(
+            Database::parse("sqlite:./x/bosun.db"),
+            Ok(Database::Sqlite(PathBuf::from("./x/bosun.db")))
+        );
+        assert_eq!(
+            Database::parse("sqlite:///var/lib/bosun.db"),
+            Ok(Database::Sqlite(PathBuf::from("/var/lib/bosun.db")))
+        );
+        assert!(matches!(
+            Database::parse("postgres://bosun@db:5432/bosun"),
+            Ok(Database::Postgres(_))
+        ));
+        assert!(matches!(
+            Database::parse("postgresql://bosun@db/bosun"),
+            Ok(Database::Postgres(_))
+        ));
+        for bad in ["", "sqlite:", "mysql://x", "bosun.db"] {
+            assert!(Database::parse(bad).is_err(), "{bad}");
+        }
+        let default = ServerConfig::default();
+        assert_eq!(
+            default.database(),
+            Ok(Database::Sqlite(default.database_path()))
+        );
     }
 }

@@ -42,6 +42,8 @@ pub struct RunningServer {
     background: Vec<JoinHandle<()>>,
     /// Held while the server runs: no second server on the same data directory.
     _lock: datadir::DataDirLock,
+    /// PostgreSQL: held while the server runs: no second server on the same database.
+    _lease: Option<bosun_store_pg::ServerLease>,
 }
 
 impl RunningServer {
@@ -62,12 +64,91 @@ impl RunningServer {
     }
 }
 
-/// Open the database in the data directory (creating both if needed, private to this user).
-pub fn open_store(config: &ServerConfig) -> anyhow::Result<Arc<dyn Store>> {
+/// An opened store and how the server may call it.
+pub struct OpenedStore {
+    pub store: Arc<dyn Store>,
+    /// Reads are local and short (SQLite), so bounded ones may run on async threads.
+    pub inline_reads: bool,
+    /// PostgreSQL: the lease that makes this the database's one serving server.
+    lease: Option<bosun_store_pg::ServerLease>,
+}
+
+/// Open the store `config` names (`--database`, default the SQLite file in the data directory,
+/// which is created if needed, private to this user) and bring its schema up to date.
+///
+/// Blocks (PostgreSQL: connects and migrates): call it from a blocking thread.
+pub fn open_store(config: &ServerConfig) -> anyhow::Result<OpenedStore> {
+    open(config, false)
+}
+
+/// [`open_store`] for a server, which must be the database's only one: on PostgreSQL it takes
+/// the database's serving lease (a second server fails here), and losing that lease later for
+/// good ends the process, so two servers never serve one database.
+fn open_store_to_serve(config: &ServerConfig) -> anyhow::Result<OpenedStore> {
+    open(config, true)
+}
+
+fn open(config: &ServerConfig, serve: bool) -> anyhow::Result<OpenedStore> {
     datadir::prepare(&config.data_dir)?;
-    let store = SqliteStore::open(&config.database_path())
-        .with_context(|| format!("opening {}", config.database_path().display()))?;
-    Ok(Arc::new(store))
+    match config.database().map_err(anyhow::Error::msg)? {
+        config::Database::Sqlite(path) => {
+            let store = SqliteStore::open(&path)
+                .with_context(|| format!("opening {}", path.display()))?;
+            Ok(OpenedStore {
+                store: Arc::new(store),
+                inline_reads: true,
+                lease: None,
+            })
+        }
+        config::Database::Postgres(url) => {
+            let store = bosun_store_pg::PgStore::connect(&url)
+                .context("connecting to PostgreSQL (--database)")?;
+            let lease = if serve {
+                let lease = store
+                    .take_server_lease(|| {
+                        tracing::error!("another bosun server took over this database; stopping");
+                        std::process::exit(1);
+                    })
+                    .context("taking the database's serving lease")?;
+                Some(lease)
+            } else {
+                None
+            };
+            let applied = store
+                .migrate()
+                .with_context(|| format!("migrating {}", store.target()))?;
+            if !applied.is_empty() {
+                tracing::info!(database = %store.target(), migrations = ?applied, "schema migrated");
+            }
+            Ok(OpenedStore {
+                store: Arc::new(store),
+                inline_reads: false,
+                lease,
+            })
+        }
+    }
+}
+
+/// Open the store and the keyring; seal legacy plaintext secrets; create the first admin key.
+fn prepare_store(config: &ServerConfig) -> anyhow::Result<(OpenedStore, kms::Keyring)> {
+    let opened = open_store_to_serve(config)?;
+    let store = &*opened.store;
+    let kms = kms::Keyring::open(&config.kms_keyring_path(), state::now_ms())
+        .context("opening the KMS keyring")?;
+    let sealed = access_keys::seal_plaintext(store, &kms)
+        .context("sealing access-key secrets stored in plaintext")?;
+    if sealed > 0 {
+        tracing::info!(
+            count = sealed,
+            "sealed access-key secrets stored in plaintext by an older version"
+        );
+    }
+    bootstrap::ensure_admin(store, &kms, config)?;
+    for id in access_keys::unopenable(store, &kms)? {
+        tracing::warn!(access_key_id = %id, keyring = %config.kms_keyring_path().display(),
+            "this access key was sealed with a master key the keyring lacks; it cannot authenticate");
+    }
+    Ok((opened, kms))
 }
 
 /// Start serving. Returns once the listener is bound and the address file is written.
@@ -78,29 +159,22 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     datadir::restrict_umask();
     datadir::prepare(&config.data_dir)?;
     let lock = datadir::lock(&config.data_dir)?;
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(&config.database_path())
-            .with_context(|| format!("opening {}", config.database_path().display()))?,
-    );
-    let kms = kms::Keyring::open(&config.kms_keyring_path(), state::now_ms())
-        .context("opening the KMS keyring")?;
-    let sealed = access_keys::seal_plaintext(&*store, &kms)
-        .context("sealing access-key secrets stored in plaintext")?;
-    if sealed > 0 {
-        tracing::info!(
-            count = sealed,
-            "sealed access-key secrets stored in plaintext by an older version"
-        );
-    }
-    bootstrap::ensure_admin(&*store, &kms, &config)?;
-    for id in access_keys::unopenable(&*store, &kms)? {
-        tracing::warn!(access_key_id = %id, keyring = %config.kms_keyring_path().display(),
-            "this access key was sealed with a master key the keyring lacks; it cannot authenticate");
-    }
+    // Opening a store may block (PostgreSQL), so it and the first-start work run off the
+    // async threads.
+    let setup_config = config.clone();
+    let (opened, kms) = tokio::task::spawn_blocking(move || prepare_store(&setup_config))
+        .await
+        .context("store setup task")??;
+    let OpenedStore {
+        store,
+        inline_reads,
+        lease,
+    } = opened;
     let skew_ms = config.max_clock_skew.as_millis() as i64;
     let state = Arc::new(state::AppState {
         config: config.clone(),
         store,
+        inline_reads,
         hub: agents::AgentHub::default(),
         idempotency: api::idempotency::Idempotency::new(skew_ms),
         orchestrator: orchestrator::Orchestrator::default(),
@@ -170,5 +244,6 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         task,
         background: vec![orchestrator_task, policy_task],
         _lock: lock,
+        _lease: lease,
     })
 }

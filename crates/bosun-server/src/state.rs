@@ -14,6 +14,9 @@ use crate::orchestrator::{Orchestrator, ResultWriter};
 pub struct AppState {
     pub config: ServerConfig,
     pub store: Arc<dyn Store>,
+    /// The store's reads are local and short (SQLite): bounded reads may run on async threads.
+    /// False for a store across the network, whose every call runs on the blocking pool.
+    pub inline_reads: bool,
     pub hub: AgentHub,
     pub idempotency: Idempotency,
     pub orchestrator: Orchestrator,

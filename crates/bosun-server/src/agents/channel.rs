@@ -211,8 +211,15 @@ async fn run(state: Arc<AppState>, mut socket: WebSocket) {
                 )
                 .await;
             }
-            let record = match state.store.get_instance(&instance_id) {
-                Ok(r) => r,
+            let store = state.store.clone();
+            let id = instance_id.clone();
+            let record = match tokio::task::spawn_blocking(move || store.get_instance(&id)).await {
+                Ok(Ok(r)) => r,
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "instance lookup failed");
+                    return reject(socket, RejectCode::ServerError, "server error; try again")
+                        .await;
+                }
                 Err(e) => {
                     tracing::error!(error = %e, "instance lookup failed");
                     return reject(socket, RejectCode::ServerError, "server error; try again")
@@ -263,12 +270,7 @@ async fn serve_node(
     info: NodeInfo,
 ) {
     let now = now_ms();
-    if let Err(e) = state
-        .store
-        .update_instance_info(&instance_id, &facts(&info), now)
-    {
-        tracing::error!(error = %e, "could not record node facts");
-    }
+    record_facts(&state, &instance_id, facts(&info), now).await;
     let heartbeat_seconds = state.config.heartbeat_interval.as_secs().max(1);
     if send(
         &mut socket,
@@ -299,11 +301,9 @@ async fn serve_node(
                 Ok(Some(Ok(AgentMessage::Heartbeat { info }))) => {
                     let now = now_ms();
                     state.hub.heard(&instance_id, now);
-                    let result = match info {
-                        Some(i) => state.store.update_instance_info(&instance_id, &facts(&i), now),
-                        None => Ok(()),
-                    };
-                    if let Err(e) = result { tracing::error!(error = %e, "could not record heartbeat"); }
+                    if let Some(i) = info {
+                        record_facts(&state, &instance_id, facts(&i), now).await;
+                    }
                 }
                 Ok(Some(Ok(msg))) => {
                     state.hub.heard(&instance_id, now_ms());
@@ -317,10 +317,23 @@ async fn serve_node(
     }
     let last_heard = state.hub.last_heard(&instance_id).unwrap_or_else(now_ms);
     state.hub.detach(&instance_id, conn_id);
-    if let Err(e) = state.store.touch_instance(&instance_id, last_heard) {
-        tracing::error!(error = %e, "could not record last ping");
+    let (store, id) = (state.store.clone(), instance_id.clone());
+    match tokio::task::spawn_blocking(move || store.touch_instance(&id, last_heard)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::error!(error = %e, "could not record last ping"),
+        Err(e) => tracing::error!(error = %e, "last ping task failed"),
     }
     tracing::info!(%instance_id, "node disconnected");
+}
+
+/// Store a node's reported facts, off the async threads (the store may be across the network).
+async fn record_facts(state: &Arc<AppState>, instance_id: &str, facts: NodeFacts, now: i64) {
+    let (store, id) = (state.store.clone(), instance_id.to_string());
+    match tokio::task::spawn_blocking(move || store.update_instance_info(&id, &facts, now)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::error!(error = %e, "could not record node facts"),
+        Err(e) => tracing::error!(error = %e, "node facts task failed"),
+    }
 }
 
 /// Command reports from an authenticated node (its id comes from the channel, not the message).

@@ -1,11 +1,12 @@
 //! One API call from bytes to response: admit (signature, operation, body, policy), then run
 //! (idempotent retries, handler, audit).
 //!
-//! Admitting never writes, so it runs on the request's own async thread. A call that only reads
+//! Admitting never writes, so on a local store (SQLite) it runs on the request's own async thread. A call that only reads
 //! a bounded part of the store ([`ops::runs_inline`]) then runs there too: reads use read-only connections that
 //! never wait for the writer, and handing such a call to the blocking pool cost about a third of
 //! its CPU in context switches. Everything that may write or wait (mutating calls, denials,
-//! which are audited, decryption, which is audited) runs on the blocking pool.
+//! which are audited, decryption, which is audited) runs on the blocking pool, and so does every
+//! call on a store across the network (PostgreSQL: `AppState::inline_reads` is false).
 
 use std::sync::Arc;
 
@@ -49,6 +50,20 @@ pub async fn handle(
     };
     let request_id = bosun_core::ids::uuid_v4(crate::state::random_bytes());
     let source = peer.ip().to_string();
+    if !state.inline_reads {
+        // A store across the network (PostgreSQL) blocks for a round trip: the whole call,
+        // admission included, runs on the blocking pool.
+        let work = tokio::task::spawn_blocking(move || {
+            match admit(&state, source, request_id, &method, &uri, &headers, &body) {
+                Ok(call) => run(&state, call, false),
+                Err(e) => e.into_response(),
+            }
+        });
+        return match work.await {
+            Ok(r) => r,
+            Err(e) => ApiError::internal(format!("handler panicked: {e}")).into_response(),
+        };
+    }
     let call = match admit(&state, source, request_id, &method, &uri, &headers, &body) {
         Ok(call) => call,
         Err(e) => return e.into_response(),

@@ -1,0 +1,100 @@
+//! The server on PostgreSQL (`--database postgres://…`): real agents run real commands, state
+//! survives a server restart, nothing lands in the data dir's SQLite file, and a second server
+//! on the same database is refused. Skipped with a message without PostgreSQL's binaries
+//! (a failure under `BOSUN_REQUIRE_PG=1`, as in CI).
+
+use std::time::Duration;
+
+use aws_sdk_ssm::types::{CommandInvocationStatus, ParameterType};
+use bosun_e2e::fleet::Fleet;
+use bosun_e2e::server::postgres_database;
+use bosun_e2e::{bin, TestServer};
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_on_postgres_runs_commands_and_keeps_its_state_across_restarts() {
+    let Some(url) = postgres_database().await else {
+        return;
+    };
+    let server = TestServer::start_with(&["--database", &url]).await;
+    let mut fleet = Fleet::start_on(server, 2, 2).await;
+    let ids = fleet.ids();
+    let cmd = fleet.run(&ids, &["echo hello from $AWS_SSM_INSTANCE_ID"], &[]).await;
+    for id in &ids {
+        let inv = fleet.wait_done(&cmd, id, LIMIT).await;
+        assert_eq!(inv.status(), Some(&CommandInvocationStatus::Success));
+        assert_eq!(
+            inv.standard_output_content(),
+            Some(format!("hello from {id}\n").as_str())
+        );
+    }
+    fleet
+        .client
+        .put_parameter()
+        .name("/pg/secret")
+        .value("s3cr3t-on-postgres")
+        .r#type(ParameterType::SecureString)
+        .send()
+        .await
+        .expect("PutParameter");
+
+    fleet.server.restart().await;
+    let client = fleet.server.client();
+    let got = client
+        .get_parameter()
+        .name("/pg/secret")
+        .with_decryption(true)
+        .send()
+        .await
+        .expect("GetParameter after restart");
+    assert_eq!(
+        got.parameter().and_then(|p| p.value()),
+        Some("s3cr3t-on-postgres")
+    );
+    let commands = client.list_commands().send().await.expect("ListCommands");
+    assert!(
+        commands
+            .commands()
+            .iter()
+            .any(|c| c.command_id() == Some(cmd.as_str())),
+        "the command survived the restart"
+    );
+    // The agents reconnect to the restarted server and run more work.
+    for id in &ids {
+        fleet.wait_online(id).await;
+    }
+    let again = fleet.run(&ids, &["echo again"], &[]).await;
+    for id in &ids {
+        let inv = fleet.wait_done(&again, id, LIMIT).await;
+        assert_eq!(inv.standard_output_content(), Some("again\n"));
+    }
+    assert!(
+        !fleet.server.data_dir().join("bosun.db").exists(),
+        "no SQLite database beside a PostgreSQL store"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_server_on_the_same_database_is_refused() {
+    let Some(url) = postgres_database().await else {
+        return;
+    };
+    let _first = TestServer::start_with(&["--database", &url]).await;
+    let other_dir = tempfile::tempdir().unwrap();
+    let out = tokio::process::Command::new(bin("bosun"))
+        .args(["server", "--listen", "127.0.0.1:0", "--database", &url])
+        .arg("--data-dir")
+        .arg(other_dir.path())
+        .output();
+    let out = tokio::time::timeout(LIMIT, out)
+        .await
+        .expect("the second server exits")
+        .expect("run bosun server");
+    assert!(!out.status.success(), "a second server must not start");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("another bosun server is serving the database"),
+        "{stderr}"
+    );
+}
