@@ -67,6 +67,7 @@ macro_rules! conformance_tests {
                 expired_calls_run_as_new,
                 a_calls_records_are_written_together,
                 a_command_and_its_answer_for_retries_commit_together,
+                an_answered_call_keeps_its_answer_and_refuses_a_second_change,
             }
             commands {
                 commands_invocations_and_plugins_round_trip,
