@@ -32,6 +32,12 @@ pub struct Answer {
 /// What the API records about a call besides its change: its audit record and, for a call
 /// sent with an invocation id, its answer. Written in one transaction (the change's own, or
 /// [`CallStore::record_call`] right after it).
+///
+/// An answer completes the call's claim (or stands alone), but never replaces an unexpired
+/// answer: then the whole transaction fails with `StoreError::AlreadyExists` naming the call
+/// and changes nothing. So of two attempts of a call that was only looked up
+/// ([`CallStore::look_up_call`]) and executed concurrently (two replicas), exactly one commits
+/// its change; the other can replay the stored answer.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct CallRecords<'a> {
     pub audit: Option<&'a AuditRecord>,
@@ -99,7 +105,8 @@ pub trait CallStore {
 
     /// Write a call's records in one transaction (after a change that did not write them): the
     /// audit record chained as by [`crate::AuditStore::append_audit`], the answer replacing the
-    /// call's claim. Nothing is written when `records` is empty.
+    /// call's claim. Nothing is written when `records` is empty; nothing at all when the call
+    /// is already answered (`AlreadyExists`, see [`CallRecords`]).
     fn record_call(&self, records: CallRecords) -> Result<()>;
 }
 

@@ -1,9 +1,278 @@
 //! The commands area of the store on PostgreSQL ([`bosun_store::CommandStore`]).
+//!
+//! Invocations and plugins are written in bulk (`UNNEST` of one array per column), so a command
+//! to thousands of nodes is a handful of statements. An invocation is updated only while its
+//! stored status is live, checked and written by one `UPDATE … WHERE status IN (…)`: under READ
+//! COMMITTED a concurrent writer of the same row waits, and the condition is checked again on
+//! the row it committed, so a terminal status is never overwritten (compare-and-set).
 
-#[allow(unused_imports)]
-use bosun_store::*;
+use std::collections::HashSet;
 
-use crate::PgStore;
+use bosun_store::{
+    CallRecords, CommandRecord, CommandStore, InvocationRecord, PluginRecord, Result, StoreError,
+};
+use tokio_postgres::Row;
+
+use super::calls::write_call_records;
+use crate::{PgError, PgStore, Transaction};
+
+type PgResult<T> = std::result::Result<T, PgError>;
+type RowResult<T> = std::result::Result<T, tokio_postgres::Error>;
+
+const CMD_COLS: &str = "region, command_id, document_name, document_version, document_hash, \
+     comment, request_json, steps_json, requested_ms, expires_ms, timeout_seconds, \
+     max_concurrency, max_errors, status, status_details, target_count, completed_count, \
+     error_count, delivery_timed_out_count, cancel_requested";
+
+fn cmd_from_row(r: &Row) -> RowResult<CommandRecord> {
+    Ok(CommandRecord {
+        region: r.try_get(0)?,
+        command_id: r.try_get(1)?,
+        document_name: r.try_get(2)?,
+        document_version: r.try_get(3)?,
+        document_hash: r.try_get(4)?,
+        comment: r.try_get(5)?,
+        request_json: r.try_get(6)?,
+        steps_json: r.try_get(7)?,
+        requested_ms: r.try_get(8)?,
+        expires_ms: r.try_get(9)?,
+        timeout_seconds: r.try_get(10)?,
+        max_concurrency: r.try_get(11)?,
+        max_errors: r.try_get(12)?,
+        status: r.try_get(13)?,
+        status_details: r.try_get(14)?,
+        target_count: r.try_get(15)?,
+        completed_count: r.try_get(16)?,
+        error_count: r.try_get(17)?,
+        delivery_timed_out_count: r.try_get(18)?,
+        cancel_requested: r.try_get(19)?,
+    })
+}
+
+const INV_COLS: &str = "command_id, instance_id, seq, instance_name, status, status_details, \
+     dispatched_ms, acked, response_code, start_ms, end_ms";
+
+fn inv_from_row(r: &Row) -> RowResult<InvocationRecord> {
+    Ok(InvocationRecord {
+        command_id: r.try_get(0)?,
+        instance_id: r.try_get(1)?,
+        seq: r.try_get(2)?,
+        instance_name: r.try_get(3)?,
+        status: r.try_get(4)?,
+        status_details: r.try_get(5)?,
+        dispatched_ms: r.try_get(6)?,
+        acked: r.try_get(7)?,
+        response_code: r.try_get(8)?,
+        start_ms: r.try_get(9)?,
+        end_ms: r.try_get(10)?,
+    })
+}
+
+const PLUGIN_COLS: &str = "command_id, instance_id, seq, name, status, status_details, \
+     response_code, start_ms, end_ms, stdout, stderr, stdout_bytes, stderr_bytes, detail";
+
+fn plugin_from_row(r: &Row) -> RowResult<PluginRecord> {
+    Ok(PluginRecord {
+        command_id: r.try_get(0)?,
+        instance_id: r.try_get(1)?,
+        seq: r.try_get(2)?,
+        name: r.try_get(3)?,
+        status: r.try_get(4)?,
+        status_details: r.try_get(5)?,
+        response_code: r.try_get(6)?,
+        start_ms: r.try_get(7)?,
+        end_ms: r.try_get(8)?,
+        stdout: r.try_get(9)?,
+        stderr: r.try_get(10)?,
+        stdout_bytes: r.try_get(11)?,
+        stderr_bytes: r.try_get(12)?,
+        detail: r.try_get(13)?,
+    })
+}
+
+/// Map rows with `map`, failing on the first that does not fit.
+fn map_rows<T>(rows: &[Row], map: fn(&Row) -> RowResult<T>) -> PgResult<Vec<T>> {
+    Ok(rows.iter().map(map).collect::<RowResult<Vec<T>>>()?)
+}
+
+/// Insert new invocations in one statement.
+async fn insert_invocations(tx: &Transaction<'_>, list: &[InvocationRecord]) -> PgResult<()> {
+    if list.is_empty() {
+        return Ok(());
+    }
+    let column = |f: fn(&InvocationRecord) -> &str| list.iter().map(f).collect::<Vec<&str>>();
+    let numbers = |f: fn(&InvocationRecord) -> i64| list.iter().map(f).collect::<Vec<i64>>();
+    let times = |f: fn(&InvocationRecord) -> Option<i64>| list.iter().map(f).collect::<Vec<_>>();
+    let statement = tx
+        .prepare_cached(&format!(
+            "INSERT INTO invocations ({INV_COLS}) SELECT * FROM UNNEST($1::text[], $2::text[], \
+             $3::int8[], $4::text[], $5::text[], $6::text[], $7::int8[], $8::bool[], $9::int8[], \
+             $10::int8[], $11::int8[])"
+        ))
+        .await?;
+    tx.execute(
+        &statement,
+        &[
+            &column(|i| &i.command_id),
+            &column(|i| &i.instance_id),
+            &numbers(|i| i.seq),
+            &column(|i| &i.instance_name),
+            &column(|i| &i.status),
+            &column(|i| &i.status_details),
+            &times(|i| i.dispatched_ms),
+            &list.iter().map(|i| i.acked).collect::<Vec<bool>>(),
+            &numbers(|i| i.response_code),
+            &times(|i| i.start_ms),
+            &times(|i| i.end_ms),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Insert plugin results, replacing any stored with the same (command, node, seq); of several
+/// given with one key, the last counts (as if written one after the other).
+async fn upsert_plugins(tx: &Transaction<'_>, plugins: &[&PluginRecord]) -> PgResult<()> {
+    let mut seen = HashSet::new();
+    let mut list: Vec<&PluginRecord> = plugins
+        .iter()
+        .rev()
+        .filter(|p| seen.insert((&p.command_id, &p.instance_id, p.seq)))
+        .copied()
+        .collect();
+    if list.is_empty() {
+        return Ok(());
+    }
+    list.reverse();
+    let column = |f: fn(&PluginRecord) -> &str| list.iter().map(|p| f(p)).collect::<Vec<&str>>();
+    let numbers = |f: fn(&PluginRecord) -> i64| list.iter().map(|p| f(p)).collect::<Vec<i64>>();
+    let times = |f: fn(&PluginRecord) -> Option<i64>| list.iter().map(|p| f(p)).collect::<Vec<_>>();
+    let statement = tx
+        .prepare_cached(&format!(
+            "INSERT INTO plugins ({PLUGIN_COLS}) SELECT * FROM UNNEST($1::text[], $2::text[], \
+             $3::int8[], $4::text[], $5::text[], $6::text[], $7::int8[], $8::int8[], $9::int8[], \
+             $10::text[], $11::text[], $12::int8[], $13::int8[], $14::text[]) \
+             ON CONFLICT (command_id, instance_id, seq) DO UPDATE SET name = EXCLUDED.name, \
+             status = EXCLUDED.status, status_details = EXCLUDED.status_details, \
+             response_code = EXCLUDED.response_code, start_ms = EXCLUDED.start_ms, \
+             end_ms = EXCLUDED.end_ms, stdout = EXCLUDED.stdout, stderr = EXCLUDED.stderr, \
+             stdout_bytes = EXCLUDED.stdout_bytes, stderr_bytes = EXCLUDED.stderr_bytes, \
+             detail = EXCLUDED.detail"
+        ))
+        .await?;
+    tx.execute(
+        &statement,
+        &[
+            &column(|p| &p.command_id),
+            &column(|p| &p.instance_id),
+            &numbers(|p| p.seq),
+            &column(|p| &p.name),
+            &column(|p| &p.status),
+            &column(|p| &p.status_details),
+            &numbers(|p| p.response_code),
+            &times(|p| p.start_ms),
+            &times(|p| p.end_ms),
+            &column(|p| &p.stdout),
+            &column(|p| &p.stderr),
+            &numbers(|p| p.stdout_bytes),
+            &numbers(|p| p.stderr_bytes),
+            &column(|p| &p.detail),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Update the invocations of `rows` that are still live, in one statement (the rows name
+/// distinct invocations); then write the plugins of those it changed. Returns nothing: an
+/// invocation already terminal is left as it is, with its plugins.
+async fn write_batch(
+    tx: &Transaction<'_>,
+    rows: &[&(InvocationRecord, Vec<PluginRecord>)],
+) -> PgResult<()> {
+    let column =
+        |f: fn(&InvocationRecord) -> &str| rows.iter().map(|r| f(&r.0)).collect::<Vec<&str>>();
+    let numbers =
+        |f: fn(&InvocationRecord) -> i64| rows.iter().map(|r| f(&r.0)).collect::<Vec<i64>>();
+    let times =
+        |f: fn(&InvocationRecord) -> Option<i64>| rows.iter().map(|r| f(&r.0)).collect::<Vec<_>>();
+    let statement = tx
+        .prepare_cached(
+            "UPDATE invocations AS i SET status = u.status, status_details = u.status_details, \
+             dispatched_ms = u.dispatched_ms, acked = u.acked, response_code = u.response_code, \
+             start_ms = u.start_ms, end_ms = u.end_ms \
+             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::bool[], \
+             $7::int8[], $8::int8[], $9::int8[]) \
+             AS u(command_id, instance_id, status, status_details, dispatched_ms, acked, \
+             response_code, start_ms, end_ms) \
+             WHERE i.command_id = u.command_id AND i.instance_id = u.instance_id \
+             AND i.status IN ('Pending', 'InProgress', 'Delayed', 'Cancelling') \
+             RETURNING i.command_id, i.instance_id",
+        )
+        .await?;
+    let changed = tx
+        .query(
+            &statement,
+            &[
+                &column(|i| &i.command_id),
+                &column(|i| &i.instance_id),
+                &column(|i| &i.status),
+                &column(|i| &i.status_details),
+                &times(|i| i.dispatched_ms),
+                &rows.iter().map(|r| r.0.acked).collect::<Vec<bool>>(),
+                &numbers(|i| i.response_code),
+                &times(|i| i.start_ms),
+                &times(|i| i.end_ms),
+            ],
+        )
+        .await?;
+    let changed = changed
+        .iter()
+        .map(|r| Ok((r.try_get::<_, String>(0)?, r.try_get::<_, String>(1)?)))
+        .collect::<RowResult<HashSet<(String, String)>>>()?;
+    // A result for an invocation that is already terminal changes nothing.
+    let plugins: Vec<&PluginRecord> = rows
+        .iter()
+        .filter(|(i, _)| changed.contains(&(i.command_id.clone(), i.instance_id.clone())))
+        .flat_map(|(_, plugins)| plugins)
+        .collect();
+    upsert_plugins(tx, &plugins).await
+}
+
+/// Split `rows` in order into runs that name each invocation at most once, so each run is one
+/// statement and the runs, applied in order, do what writing the rows one by one would.
+fn runs(
+    rows: &[(InvocationRecord, Vec<PluginRecord>)],
+) -> Vec<Vec<&(InvocationRecord, Vec<PluginRecord>)>> {
+    let mut runs = Vec::new();
+    let mut run = Vec::new();
+    let mut keys = HashSet::new();
+    for row in rows {
+        if !keys.insert((&row.0.command_id, &row.0.instance_id)) {
+            runs.push(std::mem::take(&mut run));
+            keys.clear();
+            keys.insert((&row.0.command_id, &row.0.instance_id));
+        }
+        run.push(row);
+    }
+    if !run.is_empty() {
+        runs.push(run);
+    }
+    runs
+}
+
+/// Run a read statement on `store` and map its rows.
+fn select<T>(
+    store: &PgStore,
+    sql: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    map: fn(&Row) -> RowResult<T>,
+) -> Result<Vec<T>> {
+    Ok(store.with_client(async |client| {
+        let statement = client.prepare_cached(sql).await?;
+        map_rows(&client.query(&statement, params).await?, map)
+    })?)
+}
 
 impl CommandStore for PgStore {
     fn create_command_audited(
@@ -13,50 +282,242 @@ impl CommandStore for PgStore {
         plugins: &[PluginRecord],
         records: CallRecords,
     ) -> Result<()> {
-        todo!("PostgreSQL: commands")
+        let plugins: Vec<&PluginRecord> = plugins.iter().collect();
+        Ok(self.transaction(async |tx| {
+            let insert = tx
+                .prepare_cached(&format!(
+                    "INSERT INTO commands ({CMD_COLS}, active) VALUES ($1, $2, $3, $4, $5, $6, \
+                     $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
+                     ON CONFLICT DO NOTHING"
+                ))
+                .await?;
+            let inserted = tx
+                .execute(
+                    &insert,
+                    &[
+                        &c.region,
+                        &c.command_id,
+                        &c.document_name,
+                        &c.document_version,
+                        &c.document_hash,
+                        &c.comment,
+                        &c.request_json,
+                        &c.steps_json,
+                        &c.requested_ms,
+                        &c.expires_ms,
+                        &c.timeout_seconds,
+                        &c.max_concurrency,
+                        &c.max_errors,
+                        &c.status,
+                        &c.status_details,
+                        &c.target_count,
+                        &c.completed_count,
+                        &c.error_count,
+                        &c.delivery_timed_out_count,
+                        &c.cancel_requested,
+                        &!invocations.is_empty(),
+                    ],
+                )
+                .await?;
+            if inserted == 0 {
+                return Err(StoreError::AlreadyExists(format!("command {}", c.command_id)).into());
+            }
+            insert_invocations(tx, invocations).await?;
+            upsert_plugins(tx, &plugins).await?;
+            // Last: the audit record holds the chain's head until the commit.
+            write_call_records(tx, &records).await
+        })?)
     }
 
     fn get_command(&self, region: &str, command_id: &str) -> Result<Option<CommandRecord>> {
-        todo!("PostgreSQL: commands")
+        Ok(select(
+            self,
+            &format!("SELECT {CMD_COLS} FROM commands WHERE region = $1 AND command_id = $2"),
+            &[&region, &command_id],
+            cmd_from_row,
+        )?
+        .pop())
     }
 
     fn list_commands(&self, region: &str) -> Result<Vec<CommandRecord>> {
-        todo!("PostgreSQL: commands")
+        select(
+            self,
+            &format!(
+                "SELECT {CMD_COLS} FROM commands WHERE region = $1 \
+                 ORDER BY requested_ms DESC, command_id COLLATE \"C\""
+            ),
+            &[&region],
+            cmd_from_row,
+        )
     }
 
     fn active_commands(&self) -> Result<Vec<CommandRecord>> {
-        todo!("PostgreSQL: commands")
+        select(
+            self,
+            &format!(
+                "SELECT {CMD_COLS} FROM commands WHERE active \
+                 ORDER BY requested_ms, command_id COLLATE \"C\""
+            ),
+            &[],
+            cmd_from_row,
+        )
     }
 
     fn update_command_status(&self, c: &CommandRecord, active: bool) -> Result<()> {
-        todo!("PostgreSQL: commands")
+        Ok(self.with_client(async |client| {
+            let statement = client
+                .prepare_cached(
+                    "UPDATE commands SET status = $2, status_details = $3, completed_count = $4, \
+                     error_count = $5, delivery_timed_out_count = $6, cancel_requested = $7, \
+                     active = $8 WHERE command_id = $1",
+                )
+                .await?;
+            client
+                .execute(
+                    &statement,
+                    &[
+                        &c.command_id,
+                        &c.status,
+                        &c.status_details,
+                        &c.completed_count,
+                        &c.error_count,
+                        &c.delivery_timed_out_count,
+                        &c.cancel_requested,
+                        &active,
+                    ],
+                )
+                .await?;
+            Ok(())
+        })?)
     }
 
     fn request_cancel(&self, command_id: &str) -> Result<()> {
-        todo!("PostgreSQL: commands")
+        Ok(self.with_client(async |client| {
+            client
+                .execute(
+                    "UPDATE commands SET cancel_requested = TRUE, active = TRUE WHERE command_id = $1",
+                    &[&command_id],
+                )
+                .await?;
+            Ok(())
+        })?)
     }
 
     fn invocations(&self, command_id: &str) -> Result<Vec<InvocationRecord>> {
-        todo!("PostgreSQL: commands")
+        select(
+            self,
+            &format!("SELECT {INV_COLS} FROM invocations WHERE command_id = $1 ORDER BY seq"),
+            &[&command_id],
+            inv_from_row,
+        )
     }
 
     fn invocation(&self, command_id: &str, instance_id: &str) -> Result<Option<InvocationRecord>> {
-        todo!("PostgreSQL: commands")
+        Ok(select(
+            self,
+            &format!(
+                "SELECT {INV_COLS} FROM invocations WHERE command_id = $1 AND instance_id = $2"
+            ),
+            &[&command_id, &instance_id],
+            inv_from_row,
+        )?
+        .pop())
     }
 
     fn invocations_of_instance(&self, instance_id: &str) -> Result<Vec<InvocationRecord>> {
-        todo!("PostgreSQL: commands")
+        select(
+            self,
+            &format!(
+                "SELECT {INV_COLS} FROM invocations WHERE instance_id = $1 \
+                 ORDER BY command_id COLLATE \"C\""
+            ),
+            &[&instance_id],
+            inv_from_row,
+        )
     }
 
     fn write_results(&self, rows: &[(InvocationRecord, Vec<PluginRecord>)]) -> Result<()> {
-        todo!("PostgreSQL: commands")
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let runs = runs(rows);
+        Ok(self.transaction(async |tx| {
+            for run in &runs {
+                write_batch(tx, run).await?;
+            }
+            Ok(())
+        })?)
     }
 
     fn plugins(&self, command_id: &str, instance_id: &str) -> Result<Vec<PluginRecord>> {
-        todo!("PostgreSQL: commands")
+        select(
+            self,
+            &format!(
+                "SELECT {PLUGIN_COLS} FROM plugins WHERE command_id = $1 AND instance_id = $2 \
+                 ORDER BY seq"
+            ),
+            &[&command_id, &instance_id],
+            plugin_from_row,
+        )
     }
 
     fn open_commands_of_instance(&self, instance_id: &str) -> Result<Vec<String>> {
-        todo!("PostgreSQL: commands")
+        select(
+            self,
+            "SELECT i.command_id FROM invocations i JOIN commands c ON c.command_id = i.command_id \
+             WHERE i.instance_id = $1 AND c.active ORDER BY i.command_id COLLATE \"C\"",
+            &[&instance_id],
+            |r| r.try_get(0),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(command: &str, node: &str) -> (InvocationRecord, Vec<PluginRecord>) {
+        let i = InvocationRecord {
+            command_id: command.into(),
+            instance_id: node.into(),
+            seq: 1,
+            instance_name: String::new(),
+            status: "Pending".into(),
+            status_details: String::new(),
+            dispatched_ms: None,
+            acked: false,
+            response_code: -1,
+            start_ms: None,
+            end_ms: None,
+        };
+        (i, Vec::new())
+    }
+
+    #[test]
+    fn runs_name_each_invocation_once_and_keep_the_order() {
+        let rows = [
+            row("c", "a"),
+            row("c", "b"),
+            row("c", "a"),
+            row("d", "a"),
+            row("c", "a"),
+        ];
+        let keys: Vec<Vec<(&str, &str)>> = runs(&rows)
+            .iter()
+            .map(|run| {
+                run.iter()
+                    .map(|(i, _)| (i.command_id.as_str(), i.instance_id.as_str()))
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                vec![("c", "a"), ("c", "b")],
+                vec![("c", "a"), ("d", "a")],
+                vec![("c", "a")]
+            ]
+        );
+        assert!(runs(&[]).is_empty());
     }
 }

@@ -1,8 +1,8 @@
 //! Claimed and answered calls (idempotent retries).
 
-use super::fixtures::{answer, audit_record, claim, command};
+use super::fixtures::{answer, audit_record, claim, command, REGION};
 use crate::prelude::*;
-use crate::{Answer, CallRecords, Claim, ClaimRequest};
+use crate::{Answer, AuditVerification, CallRecords, Claim, ClaimRequest, StoreError};
 
 fn record(store: &dyn Store, a: &Answer) {
     store
@@ -159,4 +159,73 @@ pub fn a_command_and_its_answer_for_retries_commit_together(store: &dyn Store) {
         .create_command_audited(&command("c1", 0), &[], &[], records)
         .is_err());
     assert_eq!(store.look_up_call(&call("two")).unwrap(), Claim::Execute);
+}
+
+pub fn an_answered_call_keeps_its_answer_and_refuses_a_second_change(store: &dyn Store) {
+    let call = |now_ms| ClaimRequest {
+        call_id: "send",
+        owner: "p1",
+        now_ms,
+        expires_ms: now_ms + 1000,
+    };
+    // Two attempts of a call that is only looked up (two replicas) both find nothing stored.
+    assert_eq!(store.look_up_call(&call(0)).unwrap(), Claim::Execute);
+    assert_eq!(store.look_up_call(&call(0)).unwrap(), Claim::Execute);
+    let (first, second) = (answer("send", 0, b"first"), answer("send", 0, b"second"));
+    let (audit1, audit2) = (
+        audit_record(1, "ssm:SendCommand"),
+        audit_record(2, "ssm:SendCommand"),
+    );
+    let records = |a, r| CallRecords {
+        audit: Some(r),
+        answer: Some(a),
+    };
+    store
+        .create_command_audited(&command("c1", 0), &[], &[], records(&first, &audit1))
+        .unwrap();
+    // The second attempt's change, answer and audit record all roll back.
+    match store.create_command_audited(&command("c2", 0), &[], &[], records(&second, &audit2)) {
+        Err(StoreError::AlreadyExists(what)) => assert!(what.contains("send"), "{what}"),
+        other => panic!("a second answer must be refused, got {other:?}"),
+    }
+    assert!(store.get_command(REGION, "c2").unwrap().is_none());
+    assert_eq!(store.audit_records().unwrap(), [(1, audit1.clone())]);
+    assert!(matches!(
+        store.record_call(records(&second, &audit2)),
+        Err(StoreError::AlreadyExists(_))
+    ));
+    assert_eq!(store.audit_records().unwrap(), [(1, audit1)]);
+    assert_eq!(
+        store.verify_audit().unwrap(),
+        AuditVerification::Intact { records: 1 }
+    );
+    assert_eq!(
+        store.look_up_call(&call(1)).unwrap(),
+        Claim::Replay(first.answer)
+    );
+    // A claim is still completed by its answer, once.
+    assert_eq!(
+        store.claim_call(&claim("put", "p1", 0)).unwrap(),
+        Claim::Execute
+    );
+    let put = answer("put", 0, b"put");
+    record(store, &put);
+    assert!(matches!(
+        store.record_call(CallRecords {
+            audit: None,
+            answer: Some(&answer("put", 1, b"again")),
+        }),
+        Err(StoreError::AlreadyExists(_))
+    ));
+    assert_eq!(
+        store.claim_call(&claim("put", "p1", 2)).unwrap(),
+        Claim::Replay(put.answer)
+    );
+    // An expired answer is as good as none: a new one is stored.
+    let fresh = answer("send", 1000, b"fresh");
+    record(store, &fresh);
+    assert_eq!(
+        store.look_up_call(&call(1001)).unwrap(),
+        Claim::Replay(fresh.answer)
+    );
 }

@@ -67,6 +67,7 @@ macro_rules! conformance_tests {
                 expired_calls_run_as_new,
                 a_calls_records_are_written_together,
                 a_command_and_its_answer_for_retries_commit_together,
+                an_answered_call_keeps_its_answer_and_refuses_a_second_change,
             }
             commands {
                 commands_invocations_and_plugins_round_trip,
@@ -80,6 +81,10 @@ macro_rules! conformance_tests {
                 concurrent_parameter_overwrites_get_consecutive_versions_and_none_is_lost,
                 concurrent_audit_appends_keep_a_chain_that_verifies,
                 concurrent_claims_of_one_call_execute_it_once,
+                concurrent_attempts_of_one_looked_up_call_store_one_change,
+                concurrent_document_versions_get_consecutive_numbers_within_the_limit,
+                concurrent_document_creations_never_exceed_the_limit_and_take_a_name_once,
+                concurrent_results_for_one_invocation_keep_one_writers_result,
             }
             documents {
                 document_versions_are_numbered_deduplicated_and_deleted_with_the_document,

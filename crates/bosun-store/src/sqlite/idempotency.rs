@@ -6,9 +6,12 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::audit::append_in;
 use super::SqliteStore;
 use crate::idempotency::{decide, CallRecords, CallStore, Claim, ClaimRequest, StoredCall};
-use crate::Result;
+use crate::{Result, StoreError};
 
-/// Write a call's records inside the caller's `IMMEDIATE` transaction.
+/// Write a call's records inside the caller's `IMMEDIATE` transaction. The answer completes
+/// the call's claim; a call already answered keeps its answer and the write fails with
+/// `AlreadyExists`, so the caller's change rolls back (a second execution of a call that was
+/// only looked up, see [`CallStore::look_up_call`]).
 pub(crate) fn write_call_records(tx: &rusqlite::Transaction, records: &CallRecords) -> Result<()> {
     if let Some(r) = records.audit {
         append_in(tx, r)?;
@@ -16,21 +19,29 @@ pub(crate) fn write_call_records(tx: &rusqlite::Transaction, records: &CallRecor
     if let Some(a) = records.answer {
         tx.prepare_cached("DELETE FROM idempotency WHERE expires_ms <= ?1")?
             .execute([a.now_ms])?;
-        tx.prepare_cached(
-            "INSERT INTO idempotency (call_id, owner, answered, status, error_type, sealed_body, expires_ms) \
-             VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6) \
-             ON CONFLICT (call_id) DO UPDATE SET owner = excluded.owner, answered = 1, \
-             status = excluded.status, error_type = excluded.error_type, \
-             sealed_body = excluded.sealed_body, expires_ms = excluded.expires_ms",
-        )?
-        .execute(params![
+        let written = tx
+            .prepare_cached(
+                "INSERT INTO idempotency (call_id, owner, answered, status, error_type, sealed_body, expires_ms) \
+                 VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6) \
+                 ON CONFLICT (call_id) DO UPDATE SET owner = excluded.owner, answered = 1, \
+                 status = excluded.status, error_type = excluded.error_type, \
+                 sealed_body = excluded.sealed_body, expires_ms = excluded.expires_ms \
+                 WHERE idempotency.answered = 0",
+            )?
+            .execute(params![
             a.call_id,
             a.owner,
             a.answer.status,
             a.answer.error_type,
             a.answer.sealed_body,
-            a.expires_ms
-        ])?;
+                a.expires_ms
+            ])?;
+        if written == 0 {
+            return Err(StoreError::AlreadyExists(format!(
+                "the answer of call {}",
+                a.call_id
+            )));
+        }
     }
     Ok(())
 }
