@@ -1,9 +1,336 @@
 //! The parameters area of the store on PostgreSQL ([`bosun_store::ParameterStore`]).
+//!
+//! Locking rule: every change to a parameter's versions or labels (puts, label and unlabel,
+//! deletion, a policy firing) first locks the parameter's row in `parameters` (its head, which
+//! holds `latest_version`) with `SELECT … FOR UPDATE` or by deleting it. Under READ COMMITTED a
+//! waiter re-reads the head once the holder commits, so the compare-and-set on the latest
+//! version sees every earlier put: concurrent overwrites get consecutive versions, and none is
+//! lost. The primary key (region, key, version) of `parameter_versions` is the backstop.
+//! Creating a parameter has no head row to lock yet: it takes an advisory lock on its region's
+//! tier instead, so the tier's count and the insert cannot interleave with another creation
+//! (the limit holds), and a racing creation of the same key is settled by `ON CONFLICT`.
+//!
+//! Reads are single statements (one snapshot each), with a version's labels gathered by a
+//! subquery. Keys and labels sort with `COLLATE "C"` (byte order, as SQLite's `BINARY`).
 
-#[allow(unused_imports)]
-use bosun_store::*;
+use std::collections::BTreeSet;
 
-use crate::PgStore;
+use bosun_store::{LabelOutcome, ParameterStore, ParameterVersion, PutLimits, PutOutcome, Result};
+use deadpool_postgres::Transaction;
+use tokio_postgres::Row;
+
+use super::tags;
+use crate::{PgError, PgStore};
+
+/// `SELECT` whole versions, as [`from_row`] reads them, followed by the literal `$tail`
+/// (`WHERE …`, `ORDER BY …`) over `parameter_versions v JOIN parameters p`. `labelled` also
+/// selects each version's labels, sorted; `bare` leaves them empty.
+macro_rules! select_versions {
+    (bare, $tail:literal) => {
+        concat!(
+            "SELECT v.region, v.key, p.name, v.version, v.type, v.value, v.key_id, \
+             v.description, v.allowed_pattern, v.tier, v.policies, v.data_type, v.modified_ms, \
+             v.modified_user \
+             FROM parameter_versions v JOIN parameters p ON p.region = v.region AND p.key = v.key ",
+            $tail
+        )
+    };
+    (labelled, $tail:literal) => {
+        concat!(
+            "SELECT v.region, v.key, p.name, v.version, v.type, v.value, v.key_id, \
+             v.description, v.allowed_pattern, v.tier, v.policies, v.data_type, v.modified_ms, \
+             v.modified_user, \
+             ARRAY(SELECT l.label FROM parameter_labels l \
+                   WHERE l.region = v.region AND l.key = v.key AND l.version = v.version \
+                   ORDER BY l.label COLLATE \"C\") \
+             FROM parameter_versions v JOIN parameters p ON p.region = v.region AND p.key = v.key ",
+            $tail
+        )
+    };
+}
+pub(crate) use select_versions;
+
+/// A version from a row of [`select_versions!`].
+pub(crate) fn from_row(r: &Row) -> ParameterVersion {
+    ParameterVersion {
+        region: r.get(0),
+        key: r.get(1),
+        name: r.get(2),
+        version: r.get(3),
+        param_type: r.get(4),
+        value: r.get(5),
+        key_id: r.get(6),
+        description: r.get(7),
+        allowed_pattern: r.get(8),
+        tier: r.get(9),
+        policies: r.get(10),
+        data_type: r.get(11),
+        modified_ms: r.get(12),
+        modified_user: r.get(13),
+        labels: if r.len() > 14 { r.get(14) } else { Vec::new() },
+    }
+}
+
+/// Lock the parameter's head row until the transaction ends; its latest version, `None` when
+/// the parameter does not exist (or was deleted while this waited for the lock).
+pub(crate) async fn lock_head(
+    tx: &Transaction<'_>,
+    region: &str,
+    key: &str,
+) -> std::result::Result<Option<i64>, PgError> {
+    let select = tx
+        .prepare_cached(
+            "SELECT latest_version FROM parameters WHERE region = $1 AND key = $2 FOR UPDATE",
+        )
+        .await?;
+    Ok(tx
+        .query_opt(&select, &[&region, &key])
+        .await?
+        .map(|r| r.get(0)))
+}
+
+/// Delete a parameter (versions and labels go with it by cascade) and its tags; whether it
+/// existed.
+pub(crate) async fn delete_in(
+    tx: &Transaction<'_>,
+    region: &str,
+    key: &str,
+) -> std::result::Result<bool, PgError> {
+    let delete = tx
+        .prepare_cached("DELETE FROM parameters WHERE region = $1 AND key = $2")
+        .await?;
+    let n = tx.execute(&delete, &[&region, &key]).await?;
+    tags::delete_tags(tx, region, "Parameter", key).await?;
+    Ok(n > 0)
+}
+
+/// The first key of the advisory locks on creations per (region, tier) (`"parm"` in ASCII).
+const CREATE_LOCK_CLASS: i32 = 0x7061_726d;
+
+/// Whether the version counts against the Advanced tier's limit (else the Standard one's).
+fn is_advanced(tier: &str) -> bool {
+    tier == "Advanced"
+}
+
+/// Serialize creations of parameters of one tier in one region until the transaction ends.
+async fn lock_creations(
+    tx: &Transaction<'_>,
+    region: &str,
+    advanced: bool,
+) -> std::result::Result<(), PgError> {
+    let tier = if advanced { "Advanced" } else { "Standard" };
+    let lock = tx
+        .prepare_cached("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+        .await?;
+    tx.execute(&lock, &[&CREATE_LOCK_CLASS, &format!("{region} {tier}")])
+        .await?;
+    Ok(())
+}
+
+/// The new parameter's head row and tags, if its tier has room; the outcome when not stored.
+async fn create(
+    tx: &Transaction<'_>,
+    v: &ParameterVersion,
+    overwrite: bool,
+    tags: &[(String, String)],
+    limits: &PutLimits,
+) -> std::result::Result<Option<PutOutcome>, PgError> {
+    let (count_sql, max) = if is_advanced(&v.tier) {
+        (
+            "SELECT COUNT(*) FROM parameters WHERE region = $1 AND tier = 'Advanced'",
+            limits.max_advanced,
+        )
+    } else {
+        (
+            "SELECT COUNT(*) FROM parameters WHERE region = $1 AND tier <> 'Advanced'",
+            limits.max_standard,
+        )
+    };
+    let count: i64 = tx
+        .query_one(&tx.prepare_cached(count_sql).await?, &[&v.region])
+        .await?
+        .get(0);
+    if count >= max {
+        return Ok(Some(PutOutcome::LimitExceeded));
+    }
+    let insert = tx
+        .prepare_cached(
+            "INSERT INTO parameters (region, key, name, latest_version, tier, has_policies) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (region, key) DO NOTHING",
+        )
+        .await?;
+    let inserted = tx
+        .execute(
+            &insert,
+            &[
+                &v.region,
+                &v.key,
+                &v.name,
+                &v.version,
+                &v.tier,
+                &v.policies.is_some(),
+            ],
+        )
+        .await?;
+    if inserted == 0 {
+        // Created meanwhile by a put of the other tier, which committed first: answer as if
+        // this put had come after it.
+        return Ok(Some(if overwrite {
+            PutOutcome::Conflict
+        } else {
+            PutOutcome::AlreadyExists
+        }));
+    }
+    tags::put_tags(tx, &v.region, "Parameter", &v.key, tags).await?;
+    Ok(None)
+}
+
+/// Make room for one more version and move the head to `v`; the outcome when refused. The
+/// caller holds the head row's lock.
+async fn advance(
+    tx: &Transaction<'_>,
+    v: &ParameterVersion,
+    limits: &PutLimits,
+) -> std::result::Result<Option<PutOutcome>, PgError> {
+    let kept = tx
+        .prepare_cached(
+            "SELECT COUNT(*), MIN(version) FROM parameter_versions WHERE region = $1 AND key = $2",
+        )
+        .await?;
+    let row = tx.query_one(&kept, &[&v.region, &v.key]).await?;
+    let (count, oldest): (i64, Option<i64>) = (row.get(0), row.get(1));
+    if let Some(oldest) = oldest.filter(|_| count >= limits.max_versions) {
+        let labelled = tx
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM parameter_labels \
+                 WHERE region = $1 AND key = $2 AND version = $3)",
+            )
+            .await?;
+        if tx
+            .query_one(&labelled, &[&v.region, &v.key, &oldest])
+            .await?
+            .get(0)
+        {
+            return Ok(Some(PutOutcome::OldestLabelled(oldest)));
+        }
+        let drop = tx
+            .prepare_cached(
+                "DELETE FROM parameter_versions WHERE region = $1 AND key = $2 AND version = $3",
+            )
+            .await?;
+        tx.execute(&drop, &[&v.region, &v.key, &oldest]).await?;
+    }
+    let update = tx
+        .prepare_cached(
+            "UPDATE parameters SET latest_version = $3, tier = $4, has_policies = $5 \
+             WHERE region = $1 AND key = $2",
+        )
+        .await?;
+    tx.execute(
+        &update,
+        &[
+            &v.region,
+            &v.key,
+            &v.version,
+            &v.tier,
+            &v.policies.is_some(),
+        ],
+    )
+    .await?;
+    Ok(None)
+}
+
+async fn insert_version(
+    tx: &Transaction<'_>,
+    v: &ParameterVersion,
+) -> std::result::Result<(), PgError> {
+    let insert = tx
+        .prepare_cached(
+            "INSERT INTO parameter_versions (region, key, version, type, value, key_id, \
+             description, allowed_pattern, tier, policies, data_type, modified_ms, modified_user) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .await?;
+    tx.execute(
+        &insert,
+        &[
+            &v.region,
+            &v.key,
+            &v.version,
+            &v.param_type,
+            &v.value,
+            &v.key_id,
+            &v.description,
+            &v.allowed_pattern,
+            &v.tier,
+            &v.policies,
+            &v.data_type,
+            &v.modified_ms,
+            &v.modified_user,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Whether the version exists; the caller holds the head row's lock.
+async fn version_exists(
+    tx: &Transaction<'_>,
+    region: &str,
+    key: &str,
+    version: i64,
+) -> std::result::Result<bool, PgError> {
+    let select = tx
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM parameter_versions \
+             WHERE region = $1 AND key = $2 AND version = $3)",
+        )
+        .await?;
+    Ok(tx
+        .query_one(&select, &[&region, &key, &version])
+        .await?
+        .get(0))
+}
+
+/// Distinct labels, in the order first given.
+fn distinct(labels: &[String]) -> Vec<&str> {
+    let mut seen = BTreeSet::new();
+    labels
+        .iter()
+        .map(String::as_str)
+        .filter(|l| seen.insert(*l))
+        .collect()
+}
+
+impl PgStore {
+    /// At most one version, with labels, from a `labelled` [`select_versions!`] statement.
+    fn one_version(
+        &self,
+        sql: &'static str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<Option<ParameterVersion>> {
+        Ok(self.with_client(async |c| {
+            let select = c.prepare_cached(sql).await?;
+            Ok(c.query_opt(&select, params).await?.as_ref().map(from_row))
+        })?)
+    }
+
+    /// Every version a [`select_versions!`] statement selects.
+    fn versions(
+        &self,
+        sql: &'static str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<ParameterVersion>> {
+        Ok(self.with_client(async |c| {
+            let select = c.prepare_cached(sql).await?;
+            Ok(c.query(&select, params)
+                .await?
+                .iter()
+                .map(from_row)
+                .collect())
+        })?)
+    }
+}
 
 impl ParameterStore for PgStore {
     fn put_parameter(
@@ -14,11 +341,39 @@ impl ParameterStore for PgStore {
         tags: &[(String, String)],
         limits: &PutLimits,
     ) -> Result<PutOutcome> {
-        todo!("PostgreSQL: parameters")
+        Ok(self.transaction(async |tx| {
+            if expected_latest.is_none() {
+                // Taken before the head's lock, like every creation, so creations queue in
+                // one order.
+                lock_creations(tx, &v.region, is_advanced(&v.tier)).await?;
+            }
+            let latest = lock_head(tx, &v.region, &v.key).await?;
+            if latest.is_some() && !overwrite {
+                return Ok(PutOutcome::AlreadyExists);
+            }
+            if latest != expected_latest {
+                return Ok(PutOutcome::Conflict);
+            }
+            let refused = match latest {
+                None => create(tx, v, overwrite, tags, limits).await?,
+                Some(_) => advance(tx, v, limits).await?,
+            };
+            if let Some(outcome) = refused {
+                return Ok(outcome);
+            }
+            insert_version(tx, v).await?;
+            Ok(PutOutcome::Stored)
+        })?)
     }
 
     fn parameter(&self, region: &str, key: &str) -> Result<Option<ParameterVersion>> {
-        todo!("PostgreSQL: parameters")
+        self.one_version(
+            select_versions!(
+                labelled,
+                "WHERE v.region = $1 AND v.key = $2 AND v.version = p.latest_version"
+            ),
+            &[&region, &key],
+        )
     }
 
     fn parameter_version(
@@ -27,7 +382,13 @@ impl ParameterStore for PgStore {
         key: &str,
         version: i64,
     ) -> Result<Option<ParameterVersion>> {
-        todo!("PostgreSQL: parameters")
+        self.one_version(
+            select_versions!(
+                labelled,
+                "WHERE v.region = $1 AND v.key = $2 AND v.version = $3"
+            ),
+            &[&region, &key, &version],
+        )
     }
 
     fn parameter_by_label(
@@ -36,23 +397,55 @@ impl ParameterStore for PgStore {
         key: &str,
         label: &str,
     ) -> Result<Option<ParameterVersion>> {
-        todo!("PostgreSQL: parameters")
+        self.one_version(
+            select_versions!(
+                labelled,
+                "JOIN parameter_labels bl \
+                   ON bl.region = v.region AND bl.key = v.key AND bl.version = v.version \
+                 WHERE v.region = $1 AND v.key = $2 AND bl.label = $3"
+            ),
+            &[&region, &key, &label],
+        )
     }
 
     fn parameter_history(&self, region: &str, key: &str) -> Result<Vec<ParameterVersion>> {
-        todo!("PostgreSQL: parameters")
+        self.versions(
+            select_versions!(
+                labelled,
+                "WHERE v.region = $1 AND v.key = $2 ORDER BY v.version"
+            ),
+            &[&region, &key],
+        )
     }
 
     fn list_parameters(&self, region: &str) -> Result<Vec<ParameterVersion>> {
-        todo!("PostgreSQL: parameters")
+        self.versions(
+            select_versions!(
+                bare,
+                "WHERE v.region = $1 AND v.version = p.latest_version ORDER BY v.key COLLATE \"C\""
+            ),
+            &[&region],
+        )
     }
 
     fn parameter_labels(&self, region: &str) -> Result<Vec<(String, String, i64)>> {
-        todo!("PostgreSQL: parameters")
+        Ok(self.with_client(async |c| {
+            let select = c
+                .prepare_cached(
+                    "SELECT key, label, version FROM parameter_labels WHERE region = $1 \
+                     ORDER BY key COLLATE \"C\", label COLLATE \"C\"",
+                )
+                .await?;
+            let rows = c.query(&select, &[&region]).await?;
+            Ok(rows
+                .iter()
+                .map(|r| (r.get(0), r.get(1), r.get(2)))
+                .collect())
+        })?)
     }
 
     fn delete_parameter(&self, region: &str, key: &str) -> Result<bool> {
-        todo!("PostgreSQL: parameters")
+        Ok(self.transaction(async |tx| delete_in(tx, region, key).await)?)
     }
 
     fn label_parameter_version(
@@ -63,7 +456,39 @@ impl ParameterStore for PgStore {
         labels: &[String],
         max_per_version: usize,
     ) -> Result<LabelOutcome> {
-        todo!("PostgreSQL: parameters")
+        Ok(self.transaction(async |tx| {
+            if lock_head(tx, region, key).await?.is_none()
+                || !version_exists(tx, region, key, version).await?
+            {
+                return Ok(LabelOutcome::VersionNotFound);
+            }
+            let current = tx
+                .prepare_cached(
+                    "SELECT label FROM parameter_labels \
+                     WHERE region = $1 AND key = $2 AND version = $3",
+                )
+                .await?;
+            let mut after: BTreeSet<String> = tx
+                .query(&current, &[&region, &key, &version])
+                .await?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            after.extend(labels.iter().cloned());
+            if after.len() > max_per_version {
+                return Ok(LabelOutcome::TooManyLabels);
+            }
+            let upsert = tx
+                .prepare_cached(
+                    "INSERT INTO parameter_labels (region, key, label, version) \
+                     SELECT $1, $2, l, $3 FROM UNNEST($4::TEXT[]) AS l \
+                     ON CONFLICT (region, key, label) DO UPDATE SET version = EXCLUDED.version",
+                )
+                .await?;
+            tx.execute(&upsert, &[&region, &key, &version, &distinct(labels)])
+                .await?;
+            Ok(LabelOutcome::Done)
+        })?)
     }
 
     fn unlabel_parameter_version(
@@ -73,6 +498,32 @@ impl ParameterStore for PgStore {
         version: i64,
         labels: &[String],
     ) -> Result<Option<Vec<String>>> {
-        todo!("PostgreSQL: parameters")
+        Ok(self.transaction(async |tx| {
+            if lock_head(tx, region, key).await?.is_none()
+                || !version_exists(tx, region, key, version).await?
+            {
+                return Ok(None);
+            }
+            let delete = tx
+                .prepare_cached(
+                    "DELETE FROM parameter_labels \
+                     WHERE region = $1 AND key = $2 AND version = $3 AND label = ANY($4::TEXT[]) \
+                     RETURNING label",
+                )
+                .await?;
+            let gone: BTreeSet<String> = tx
+                .query(&delete, &[&region, &key, &version, &labels])
+                .await?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            Ok(Some(
+                distinct(labels)
+                    .into_iter()
+                    .filter(|l| gone.contains(*l))
+                    .map(str::to_string)
+                    .collect(),
+            ))
+        })?)
     }
 }
