@@ -13,4 +13,5 @@ mod iam;
 mod instances;
 mod parameter_policies;
 mod parameters;
+mod parameters_put;
 mod tags;

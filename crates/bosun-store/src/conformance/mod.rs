@@ -104,10 +104,17 @@ macro_rules! conformance_tests {
                 parameters_are_read_listed_and_deleted_by_region,
                 expiration_deletes_once_and_records_an_event,
                 policies_fire_once_per_version_and_never_for_a_superseded_one,
+                concurrent_creations_of_one_parameter_store_it_once,
+                concurrent_creations_never_exceed_the_tier_limit,
+                concurrent_labels_never_exceed_the_per_version_limit,
+                a_label_racing_an_overwrite_is_never_lost,
+                concurrent_firings_of_a_policy_fire_it_once,
             }
             tags {
                 tags_are_added_overwritten_limited_and_removed,
                 tags_of_a_type_are_listed_by_resource,
+                concurrent_additions_never_exceed_the_limit,
+                concurrent_overwrites_of_a_full_resource_are_all_accepted,
             }
         }
     };

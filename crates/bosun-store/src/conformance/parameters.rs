@@ -1,8 +1,9 @@
 //! Parameters, their versions, labels and policies.
 
+use super::concurrency::{race, THREADS};
 use super::fixtures::{parameter as version, tags, LIMITS, OTHER_REGION, REGION};
 use crate::prelude::*;
-use crate::{LabelOutcome, PutOutcome};
+use crate::{LabelOutcome, PutLimits, PutOutcome};
 
 fn labels(names: &[&str]) -> Vec<String> {
     names.iter().map(|s| s.to_string()).collect()
@@ -278,4 +279,181 @@ pub fn policies_fire_once_per_version_and_never_for_a_superseded_one(s: &dyn Sto
     v3.policies = None;
     s.put_parameter(&v3, Some(2), true, &[], &LIMITS).unwrap();
     assert_eq!(s.parameters_with_policies().unwrap(), [elsewhere]);
+}
+
+// What puts, labels and policies promise under concurrency: threads race on one store.
+
+/// Limits for the races: room for 3 parameters of a tier and 3 versions of a parameter.
+const RACE_LIMITS: PutLimits = PutLimits {
+    max_versions: 3,
+    max_standard: 3,
+    max_advanced: 3,
+};
+
+pub fn concurrent_creations_of_one_parameter_store_it_once(s: &dyn Store) {
+    let outcomes = race(|t| {
+        let mut v = version("/one", 1);
+        v.value = format!("thread {t}");
+        let overwrite = t % 2 == 0;
+        let writer = tags(&[("writer", t.to_string().as_str())]);
+        let outcome = s
+            .put_parameter(&v, None, overwrite, &writer, &RACE_LIMITS)
+            .unwrap();
+        (outcome, overwrite)
+    });
+    let winners: Vec<usize> = (0..THREADS)
+        .filter(|&t| outcomes[t].0 == PutOutcome::Stored)
+        .collect();
+    assert_eq!(winners.len(), 1, "{outcomes:?}");
+    for (outcome, overwrite) in outcomes.iter().filter(|o| o.0 != PutOutcome::Stored) {
+        let lost = if *overwrite {
+            PutOutcome::Conflict
+        } else {
+            PutOutcome::AlreadyExists
+        };
+        assert_eq!(*outcome, lost, "as if after the winner: {outcomes:?}");
+    }
+    let winner = winners[0];
+    let history = s.parameter_history(REGION, "/one").unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].value, format!("thread {winner}"));
+    assert_eq!(
+        s.tags(REGION, "Parameter", "/one").unwrap(),
+        tags(&[("writer", winner.to_string().as_str())]),
+        "only the stored put wrote its tags"
+    );
+}
+
+pub fn concurrent_creations_never_exceed_the_tier_limit(s: &dyn Store) {
+    let outcomes = race(|t| {
+        let mut v = version(&format!("/new/{t}"), 1);
+        if t % 2 == 1 {
+            v.tier = "Advanced".into();
+        }
+        s.put_parameter(&v, None, false, &[], &RACE_LIMITS).unwrap()
+    });
+    for tier in 0..2 {
+        let stored = (tier..THREADS)
+            .step_by(2)
+            .filter(|&t| outcomes[t] == PutOutcome::Stored)
+            .count();
+        assert_eq!(stored, 3, "3 of each tier: {outcomes:?}");
+    }
+    assert!(outcomes
+        .iter()
+        .all(|o| matches!(o, PutOutcome::Stored | PutOutcome::LimitExceeded)));
+    assert_eq!(s.list_parameters(REGION).unwrap().len(), 6);
+}
+
+pub fn concurrent_labels_never_exceed_the_per_version_limit(s: &dyn Store) {
+    s.put_parameter(&version("/l", 1), None, false, &[], &RACE_LIMITS)
+        .unwrap();
+    let outcomes = race(|t| {
+        s.label_parameter_version(REGION, "/l", 1, &labels(&[format!("l{t}").as_str()]), 3)
+            .unwrap()
+    });
+    let done: Vec<String> = (0..THREADS)
+        .filter(|&t| outcomes[t] == LabelOutcome::Done)
+        .map(|t| format!("l{t}"))
+        .collect();
+    assert_eq!(done.len(), 3, "{outcomes:?}");
+    assert!(outcomes
+        .iter()
+        .all(|o| matches!(o, LabelOutcome::Done | LabelOutcome::TooManyLabels)));
+    let mut on_version = s
+        .parameter_version(REGION, "/l", 1)
+        .unwrap()
+        .unwrap()
+        .labels;
+    on_version.sort();
+    assert_eq!(on_version, done);
+}
+
+/// Labels on the oldest version race puts that would drop it: a label reported attached is
+/// never dropped with its version, and a put never drops a labelled version.
+pub fn a_label_racing_an_overwrite_is_never_lost(s: &dyn Store) {
+    const ROUNDS: usize = 4;
+    for round in 0..ROUNDS {
+        let key = format!("/race/{round}");
+        for n in 1..=3 {
+            let expected = (n > 1).then_some(n - 1);
+            assert_eq!(
+                s.put_parameter(&version(&key, n), expected, true, &[], &RACE_LIMITS)
+                    .unwrap(),
+                PutOutcome::Stored
+            );
+        }
+        let labellers = THREADS / 2;
+        let outcomes = race(|t| {
+            if t < labellers {
+                let label = labels(&[format!("l{t}").as_str()]);
+                return Ok(s
+                    .label_parameter_version(REGION, &key, 1, &label, 10)
+                    .unwrap());
+            }
+            loop {
+                let latest = s.parameter(REGION, &key).unwrap().unwrap().version;
+                match s
+                    .put_parameter(
+                        &version(&key, latest + 1),
+                        Some(latest),
+                        true,
+                        &[],
+                        &RACE_LIMITS,
+                    )
+                    .unwrap()
+                {
+                    PutOutcome::Conflict => continue,
+                    other => return Err(other),
+                }
+            }
+        });
+        let history = s.parameter_history(REGION, &key).unwrap();
+        let kept_first = history[0].version == 1;
+        for (t, outcome) in outcomes.iter().enumerate() {
+            match outcome {
+                Ok(LabelOutcome::Done) => assert_eq!(
+                    s.parameter_by_label(REGION, &key, &format!("l{t}"))
+                        .unwrap()
+                        .map(|v| v.version),
+                    Some(1),
+                    "label l{t} was reported attached: {outcomes:?}"
+                ),
+                Ok(LabelOutcome::VersionNotFound) => assert!(!kept_first, "{outcomes:?}"),
+                Err(PutOutcome::Stored) => {}
+                Err(PutOutcome::OldestLabelled(1)) => assert!(kept_first, "{outcomes:?}"),
+                other => panic!("unexpected {other:?} in {outcomes:?}"),
+            }
+        }
+        assert!(history.windows(2).all(|w| w[1].version == w[0].version + 1));
+        assert!(s.delete_parameter(REGION, &key).unwrap());
+    }
+}
+
+pub fn concurrent_firings_of_a_policy_fire_it_once(s: &dyn Store) {
+    let mut v = version("/fire", 1);
+    v.policies = Some("[]".into());
+    s.put_parameter(&v, None, false, &tags(&[("k", "v")]), &RACE_LIMITS)
+        .unwrap();
+    for policy in ["ExpirationNotification", "Expiration"] {
+        let fired = race(|t| {
+            s.fire_parameter_policy(&v, policy, t as i64, &format!("thread {t}"))
+                .unwrap()
+        });
+        assert_eq!(
+            fired.iter().filter(|f| **f).count(),
+            1,
+            "{policy}: {fired:?}"
+        );
+    }
+    assert!(s.parameter(REGION, "/fire").unwrap().is_none());
+    assert!(s.tags(REGION, "Parameter", "/fire").unwrap().is_empty());
+    let events = s.parameter_policy_events(Some(REGION)).unwrap();
+    assert_eq!(
+        events
+            .iter()
+            .map(|e| e.policy_type.as_str())
+            .collect::<Vec<_>>(),
+        ["ExpirationNotification", "Expiration"]
+    );
 }

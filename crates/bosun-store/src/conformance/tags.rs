@@ -1,5 +1,6 @@
 //! Tags of resources.
 
+use super::concurrency::{race, THREADS};
 use super::fixtures::{tags, OTHER_REGION, REGION};
 use crate::prelude::*;
 
@@ -93,4 +94,55 @@ pub fn tags_of_a_type_are_listed_by_resource(store: &dyn Store) {
         ]
     );
     assert!(store.tags_of_type(REGION, "Parameter").unwrap().is_empty());
+}
+
+pub fn concurrent_additions_never_exceed_the_limit(store: &dyn Store) {
+    // A resource with no tags yet (nothing to lock row by row) and one with some.
+    store
+        .add_tags(REGION, "Document", "some", &tags(&[("a", "1")]), 4)
+        .unwrap();
+    for resource in ["none", "some"] {
+        let added = race(|t| {
+            let key = format!("k{t}");
+            store
+                .add_tags(
+                    REGION,
+                    "Document",
+                    resource,
+                    &tags(&[(key.as_str(), "v")]),
+                    4,
+                )
+                .unwrap()
+        });
+        let mut expected = store.tags(REGION, "Document", resource).unwrap();
+        assert_eq!(expected.len(), 4, "{resource}: {added:?}");
+        expected.retain(|(k, _)| k != "a");
+        let winners: Vec<(String, String)> = (0..THREADS)
+            .filter(|&t| added[t])
+            .map(|t| (format!("k{t}"), "v".to_string()))
+            .collect();
+        assert_eq!(
+            expected, winners,
+            "{resource}: only refused additions are missing"
+        );
+    }
+}
+
+pub fn concurrent_overwrites_of_a_full_resource_are_all_accepted(store: &dyn Store) {
+    store
+        .add_tags(REGION, "Document", "d", &tags(&[("a", "0"), ("b", "0")]), 2)
+        .unwrap();
+    let added = race(|t| {
+        let value = t.to_string();
+        let key = if t % 2 == 0 { "a" } else { "b" };
+        store
+            .add_tags(REGION, "Document", "d", &tags(&[(key, value.as_str())]), 2)
+            .unwrap()
+    });
+    assert!(added.iter().all(|a| *a), "{added:?}");
+    let now = store.tags(REGION, "Document", "d").unwrap();
+    assert_eq!(
+        now.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+        ["a", "b"]
+    );
 }
