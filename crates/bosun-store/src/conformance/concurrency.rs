@@ -10,7 +10,7 @@ use crate::{AuditVerification, CallRecords, Claim, PutLimits, PutOutcome, Regist
 const THREADS: usize = 8;
 
 /// Run `work(thread index)` on [`THREADS`] threads released together; their results in order.
-fn race<T: Send>(work: impl Fn(usize) -> T + Sync) -> Vec<T> {
+pub(super) fn race<T: Send>(work: impl Fn(usize) -> T + Sync) -> Vec<T> {
     let start = Barrier::new(THREADS);
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..THREADS)
