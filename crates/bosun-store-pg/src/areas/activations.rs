@@ -1,9 +1,39 @@
 //! The activations area of the store on PostgreSQL ([`bosun_store::ActivationStore`]).
+//!
+//! A registration locks its activation's row (`SELECT … FOR UPDATE`) for the whole transaction:
+//! registrations against one activation queue on that lock, each sees the count the previous
+//! one committed, so concurrent registrations never exceed the limit. A deletion takes the same
+//! row lock, so a registration either completes before it or finds the activation gone.
 
-#[allow(unused_imports)]
-use bosun_store::*;
+use bosun_store::{
+    refuse_registration, ActivationRecord, ActivationStore, NewInstance, RegisterOutcome, Result,
+};
+use deadpool_postgres::Transaction;
+use tokio_postgres::Row;
 
-use crate::PgStore;
+use super::instances;
+use crate::{PgError, PgStore};
+
+const COLUMNS: &str = "region, activation_id, description, default_instance_name, iam_role, \
+     registration_limit, registrations_count, expiration_ms, created_ms";
+
+/// The tags' resource type for activations, and for the nodes registered against them.
+const ACTIVATION: &str = "Activation";
+const MANAGED_INSTANCE: &str = "ManagedInstance";
+
+fn from_row(r: &Row) -> std::result::Result<ActivationRecord, tokio_postgres::Error> {
+    Ok(ActivationRecord {
+        region: r.try_get(0)?,
+        activation_id: r.try_get(1)?,
+        description: r.try_get(2)?,
+        default_instance_name: r.try_get(3)?,
+        iam_role: r.try_get(4)?,
+        registration_limit: r.try_get(5)?,
+        registrations_count: r.try_get(6)?,
+        expiration_ms: r.try_get(7)?,
+        created_ms: r.try_get(8)?,
+    })
+}
 
 impl ActivationStore for PgStore {
     fn create_activation(
@@ -12,15 +42,57 @@ impl ActivationStore for PgStore {
         code_hash: &str,
         tags: &[(String, String)],
     ) -> Result<()> {
-        todo!("PostgreSQL: activations")
+        let insert = format!(
+            "INSERT INTO activations ({COLUMNS}, code_hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        );
+        self.transaction(async |tx| {
+            tx.execute(
+                &insert,
+                &[
+                    &a.region,
+                    &a.activation_id,
+                    &a.description,
+                    &a.default_instance_name,
+                    &a.iam_role,
+                    &a.registration_limit,
+                    &a.registrations_count,
+                    &a.expiration_ms,
+                    &a.created_ms,
+                    &code_hash,
+                ],
+            )
+            .await?;
+            put_tags(tx, &a.region, ACTIVATION, &a.activation_id, tags).await
+        })?;
+        Ok(())
     }
 
     fn list_activations(&self, region: &str) -> Result<Vec<ActivationRecord>> {
-        todo!("PostgreSQL: activations")
+        let select = format!(
+            "SELECT {COLUMNS} FROM activations WHERE region = $1 \
+             ORDER BY activation_id COLLATE \"C\""
+        );
+        Ok(self.with_client(async |client| {
+            let rows = client.query(&select, &[&region]).await?;
+            Ok(rows
+                .iter()
+                .map(from_row)
+                .collect::<std::result::Result<_, _>>()?)
+        })?)
     }
 
     fn delete_activation(&self, region: &str, activation_id: &str) -> Result<bool> {
-        todo!("PostgreSQL: activations")
+        Ok(self.transaction(async |tx| {
+            let deleted = tx
+                .execute(
+                    "DELETE FROM activations WHERE region = $1 AND activation_id = $2",
+                    &[&region, &activation_id],
+                )
+                .await?;
+            delete_tags(tx, region, ACTIVATION, activation_id).await?;
+            Ok(deleted > 0)
+        })?)
     }
 
     fn register_instance(
@@ -30,7 +102,41 @@ impl ActivationStore for PgStore {
         node: &NewInstance,
         now_ms: i64,
     ) -> Result<RegisterOutcome> {
-        todo!("PostgreSQL: activations")
+        Ok(self.transaction(async |tx| {
+            // The row lock serialises this registration with every other one (and with a
+            // deletion) of the same activation until commit.
+            let found = tx
+                .query_opt(
+                    "SELECT code_hash, registration_limit, registrations_count, expiration_ms \
+                     FROM activations WHERE region = $1 AND activation_id = $2 FOR UPDATE",
+                    &[&node.region, &activation_id],
+                )
+                .await?;
+            let Some(row) = found else {
+                return Ok(RegisterOutcome::InvalidActivation);
+            };
+            let stored_hash: String = row.try_get(0)?;
+            if let Some(refused) = refuse_registration(
+                &stored_hash,
+                code_hash,
+                row.try_get(1)?,
+                row.try_get(2)?,
+                row.try_get(3)?,
+                now_ms,
+            ) {
+                return Ok(refused);
+            }
+            instances::insert(tx, node).await?;
+            tx.execute(
+                "UPDATE activations SET registrations_count = registrations_count + 1 \
+                 WHERE region = $1 AND activation_id = $2",
+                &[&node.region, &activation_id],
+            )
+            .await?;
+            let tags = activation_tags(tx, &node.region, activation_id).await?;
+            put_tags(tx, &node.region, MANAGED_INSTANCE, &node.instance_id, &tags).await?;
+            Ok(RegisterOutcome::Registered)
+        })?)
     }
 
     fn get_activation(
@@ -38,6 +144,78 @@ impl ActivationStore for PgStore {
         region: &str,
         activation_id: &str,
     ) -> Result<Option<ActivationRecord>> {
-        todo!("PostgreSQL: activations")
+        let select =
+            format!("SELECT {COLUMNS} FROM activations WHERE region = $1 AND activation_id = $2");
+        Ok(self.with_client(async |client| {
+            let row = client
+                .query_opt(&select, &[&region, &activation_id])
+                .await?;
+            Ok(row.as_ref().map(from_row).transpose()?)
+        })?)
     }
+}
+
+/// An activation's tags, to copy to a node registered against it.
+async fn activation_tags(
+    tx: &Transaction<'_>,
+    region: &str,
+    activation_id: &str,
+) -> std::result::Result<Vec<(String, String)>, PgError> {
+    let rows = tx
+        .query(
+            "SELECT key, value FROM tags \
+             WHERE region = $1 AND resource_type = $2 AND resource_id = $3 ORDER BY key COLLATE \"C\"",
+            &[&region, &ACTIVATION, &activation_id],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect::<std::result::Result<_, tokio_postgres::Error>>()?)
+}
+
+// Writing and removing a resource's tags inside this area's transactions. The tags area owns
+// these rows; these two have the signatures of its own helpers so that they can be swapped for
+// them.
+
+/// Add or overwrite tags of a resource in the caller's transaction (a key given twice keeps its
+/// last value, as the SQLite engine's one-by-one upserts leave it).
+async fn put_tags(
+    tx: &Transaction<'_>,
+    region: &str,
+    resource_type: &str,
+    resource_id: &str,
+    tags: &[(String, String)],
+) -> std::result::Result<(), PgError> {
+    if tags.is_empty() {
+        return Ok(());
+    }
+    let (keys, values): (Vec<&str>, Vec<&str>) =
+        tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).unzip();
+    // One upsert may not touch a row twice: keep each key's last occurrence.
+    tx.execute(
+        "INSERT INTO tags (region, resource_type, resource_id, key, value) \
+         SELECT DISTINCT ON (t.key) $1::TEXT, $2::TEXT, $3::TEXT, t.key, t.value \
+         FROM unnest($4::TEXT[], $5::TEXT[]) WITH ORDINALITY AS t (key, value, position) \
+         ORDER BY t.key, t.position DESC \
+         ON CONFLICT (region, resource_type, resource_id, key) DO UPDATE SET value = EXCLUDED.value",
+        &[&region, &resource_type, &resource_id, &keys, &values],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Remove every tag of a resource (it is being deleted) in the caller's transaction.
+async fn delete_tags(
+    tx: &Transaction<'_>,
+    region: &str,
+    resource_type: &str,
+    resource_id: &str,
+) -> std::result::Result<(), PgError> {
+    tx.execute(
+        "DELETE FROM tags WHERE region = $1 AND resource_type = $2 AND resource_id = $3",
+        &[&region, &resource_type, &resource_id],
+    )
+    .await?;
+    Ok(())
 }

@@ -1,5 +1,6 @@
 //! Users, access keys and user policies.
 
+use super::concurrency::race;
 use crate::prelude::*;
 use crate::{AccessKeyRecord, StoreError, UserRecord};
 
@@ -148,4 +149,37 @@ pub fn sealing_leaves_sealed_keys_alone(store: &dyn Store) {
         store.access_key("AKIA1").unwrap(),
         Some(key("AKIA1", "alice"))
     );
+}
+
+pub fn concurrent_creations_of_one_user_succeed_once(store: &dyn Store) {
+    let outcomes = race(|i| store.create_user("alice", i as i64));
+    let created: Vec<usize> = (0..outcomes.len())
+        .filter(|i| outcomes[*i].is_ok())
+        .collect();
+    assert_eq!(created.len(), 1, "{outcomes:?}");
+    assert!(outcomes
+        .iter()
+        .all(|o| matches!(o, Ok(()) | Err(StoreError::AlreadyExists(_)))));
+    assert_eq!(
+        store.list_users().unwrap(),
+        [UserRecord {
+            name: "alice".into(),
+            created_ms: created[0] as i64
+        }],
+        "the user is the one that was created"
+    );
+}
+
+pub fn concurrent_puts_of_one_policy_all_succeed_and_one_wins(store: &dyn Store) {
+    store.create_user("alice", 1).unwrap();
+    let documents: Vec<String> = (0..8).map(|i| format!("{{\"v\":{i}}}")).collect();
+    race(|i| {
+        store
+            .put_user_policy("alice", "p", &documents[i % documents.len()])
+            .unwrap()
+    });
+    let stored = store.user_policies("alice").unwrap();
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert_eq!(stored[0].0, "p");
+    assert!(documents.contains(&stored[0].1), "{stored:?}");
 }

@@ -1,5 +1,6 @@
 //! Managed nodes.
 
+use super::concurrency::race;
 use super::fixtures::{activation, node, OTHER_REGION, REGION};
 use crate::prelude::*;
 use crate::{NodeFacts, RegisterOutcome};
@@ -80,4 +81,41 @@ pub fn deregistration_happens_once_and_freezes_the_role(store: &dyn Store) {
         store.get_instance(&one).unwrap().unwrap().iam_role,
         stored.iam_role
     );
+}
+
+pub fn concurrent_deregistrations_succeed_once_and_stop_role_changes(store: &dyn Store) {
+    register(store, &[1]);
+    let one = node(1, "a").instance_id;
+    // Even threads deregister the node, odd ones give it a role of their own.
+    let outcomes = race(|i| {
+        if i % 2 == 0 {
+            store.deregister_instance(REGION, &one).unwrap()
+        } else {
+            store
+                .set_instance_role(REGION, &one, &format!("role-{i}"))
+                .unwrap()
+        }
+    });
+    let deregistered: Vec<usize> = (0..outcomes.len())
+        .filter(|i| i % 2 == 0 && outcomes[*i])
+        .collect();
+    assert_eq!(
+        deregistered.len(),
+        1,
+        "exactly one deregistration: {outcomes:?}"
+    );
+    let stored = store.get_instance(&one).unwrap().unwrap();
+    assert!(stored.deregistered);
+    let roles_set: Vec<String> = (0..outcomes.len())
+        .filter(|i| i % 2 == 1 && outcomes[*i])
+        .map(|i| format!("role-{i}"))
+        .collect();
+    assert!(
+        roles_set.contains(&stored.iam_role)
+            || (roles_set.is_empty() && stored.iam_role == node(1, "a").iam_role),
+        "the role is one a call reported set: {} of {roles_set:?}",
+        stored.iam_role
+    );
+    assert!(!store.deregister_instance(REGION, &one).unwrap());
+    assert!(!store.set_instance_role(REGION, &one, "late").unwrap());
 }

@@ -94,10 +94,13 @@ macro_rules! conformance_tests {
                 users_keys_and_policies,
                 deactivated_and_deleted_keys_stop_working,
                 sealing_leaves_sealed_keys_alone,
+                concurrent_creations_of_one_user_succeed_once,
+                concurrent_puts_of_one_policy_all_succeed_and_one_wins,
             }
             instances {
                 nodes_are_listed_updated_touched_and_re_roled,
                 deregistration_happens_once_and_freezes_the_role,
+                concurrent_deregistrations_succeed_once_and_stop_role_changes,
             }
             parameters {
                 versions_labels_and_limits,
