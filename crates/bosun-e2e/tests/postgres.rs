@@ -20,7 +20,9 @@ async fn a_server_on_postgres_runs_commands_and_keeps_its_state_across_restarts(
     let server = TestServer::start_with(&["--database", &url]).await;
     let mut fleet = Fleet::start_on(server, 2, 2).await;
     let ids = fleet.ids();
-    let cmd = fleet.run(&ids, &["echo hello from $AWS_SSM_INSTANCE_ID"], &[]).await;
+    let cmd = fleet
+        .run(&ids, &["echo hello from $AWS_SSM_INSTANCE_ID"], &[])
+        .await;
     for id in &ids {
         let inv = fleet.wait_done(&cmd, id, LIMIT).await;
         assert_eq!(inv.status(), Some(&CommandInvocationStatus::Success));

@@ -43,7 +43,10 @@ impl Database {
         if let Some(path) = text.strip_prefix("sqlite:") {
             let path = path.strip_prefix("//").unwrap_or(path);
             if path.is_empty() {
-                return Err("--database sqlite: needs a file path, e.g. sqlite:./bosun-data/bosun.db".into());
+                return Err(
+                    "--database sqlite: needs a file path, e.g. sqlite:./bosun-data/bosun.db"
+                        .into(),
+                );
             }
             return Ok(Database::Sqlite(PathBuf::from(path)));
         }

@@ -92,8 +92,8 @@ fn open(config: &ServerConfig, serve: bool) -> anyhow::Result<OpenedStore> {
     datadir::prepare(&config.data_dir)?;
     match config.database().map_err(anyhow::Error::msg)? {
         config::Database::Sqlite(path) => {
-            let store = SqliteStore::open(&path)
-                .with_context(|| format!("opening {}", path.display()))?;
+            let store =
+                SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))?;
             Ok(OpenedStore {
                 store: Arc::new(store),
                 inline_reads: true,

@@ -12,6 +12,7 @@ use deadpool_postgres::Transaction;
 use tokio_postgres::Row;
 
 use super::instances;
+use super::tags::{delete_tags, put_tags};
 use crate::{PgError, PgStore};
 
 const COLUMNS: &str = "region, activation_id, description, default_instance_name, iam_role, \
@@ -172,50 +173,4 @@ async fn activation_tags(
         .iter()
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
         .collect::<std::result::Result<_, tokio_postgres::Error>>()?)
-}
-
-// Writing and removing a resource's tags inside this area's transactions. The tags area owns
-// these rows; these two have the signatures of its own helpers so that they can be swapped for
-// them.
-
-/// Add or overwrite tags of a resource in the caller's transaction (a key given twice keeps its
-/// last value, as the SQLite engine's one-by-one upserts leave it).
-async fn put_tags(
-    tx: &Transaction<'_>,
-    region: &str,
-    resource_type: &str,
-    resource_id: &str,
-    tags: &[(String, String)],
-) -> std::result::Result<(), PgError> {
-    if tags.is_empty() {
-        return Ok(());
-    }
-    let (keys, values): (Vec<&str>, Vec<&str>) =
-        tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).unzip();
-    // One upsert may not touch a row twice: keep each key's last occurrence.
-    tx.execute(
-        "INSERT INTO tags (region, resource_type, resource_id, key, value) \
-         SELECT DISTINCT ON (t.key) $1::TEXT, $2::TEXT, $3::TEXT, t.key, t.value \
-         FROM unnest($4::TEXT[], $5::TEXT[]) WITH ORDINALITY AS t (key, value, position) \
-         ORDER BY t.key, t.position DESC \
-         ON CONFLICT (region, resource_type, resource_id, key) DO UPDATE SET value = EXCLUDED.value",
-        &[&region, &resource_type, &resource_id, &keys, &values],
-    )
-    .await?;
-    Ok(())
-}
-
-/// Remove every tag of a resource (it is being deleted) in the caller's transaction.
-async fn delete_tags(
-    tx: &Transaction<'_>,
-    region: &str,
-    resource_type: &str,
-    resource_id: &str,
-) -> std::result::Result<(), PgError> {
-    tx.execute(
-        "DELETE FROM tags WHERE region = $1 AND resource_type = $2 AND resource_id = $3",
-        &[&region, &resource_type, &resource_id],
-    )
-    .await?;
-    Ok(())
 }
