@@ -11,13 +11,19 @@ use bosun_store::prelude::*;
 use crate::cli::AdminCommand;
 use crate::table;
 
-/// Open the store of `data_dir`, refusing to create one where there is none.
-pub fn open_store(data_dir: &Path) -> anyhow::Result<Arc<dyn Store>> {
+/// Open the store of `data_dir` (or `database`, the server's `--database`), refusing to
+/// create a SQLite one where there is none. Blocks: call it off the async threads.
+pub fn open_store(data_dir: &Path, database: Option<String>) -> anyhow::Result<Arc<dyn Store>> {
     let config = ServerConfig {
         data_dir: data_dir.to_path_buf(),
+        database,
         ..ServerConfig::default()
     };
-    if !config.database_path().exists() {
+    let sqlite = matches!(
+        config.database().map_err(anyhow::Error::msg)?,
+        bosun_server::config::Database::Sqlite(_)
+    );
+    if sqlite && config.database.is_none() && !config.database_path().exists() {
         anyhow::bail!(
             "no Bosun database in {}: pass --data-dir (or set BOSUN_DATA_DIR) to the server's data \
              directory",
@@ -37,8 +43,9 @@ pub fn run(
     command: AdminCommand,
     data_dir: &Path,
     kms_key_file: Option<PathBuf>,
+    database: Option<String>,
 ) -> anyhow::Result<()> {
-    let store = open_store(data_dir)?;
+    let store = open_store(data_dir, database)?;
     let config = ServerConfig {
         data_dir: data_dir.to_path_buf(),
         kms_key_file,

@@ -106,6 +106,9 @@ pub enum TopCommand {
         /// <data-dir>/kms/keyring.json; give the server's --kms-key-file if it has one).
         #[arg(long)]
         kms_key_file: Option<PathBuf>,
+        /// The server's --database (sqlite:<path> or postgres://…; default <data-dir>/bosun.db).
+        #[arg(long, env = "BOSUN_DATABASE", value_name = "URL")]
+        database: Option<String>,
         #[command(subcommand)]
         command: AdminCommand,
     },

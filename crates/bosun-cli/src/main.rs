@@ -157,8 +157,16 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         }
         TopCommand::Admin {
             kms_key_file,
+            database,
             command,
-        } => admin::run(command, &c.server_data_dir(), kms_key_file)?,
+        } => {
+            // The store may block on the network (PostgreSQL): off the async threads.
+            let data_dir = c.server_data_dir();
+            tokio::task::spawn_blocking(move || {
+                admin::run(command, &data_dir, kms_key_file, database)
+            })
+            .await??
+        }
         TopCommand::Param { command } => params::dispatch(c, command).await?,
         TopCommand::Kms {
             kms_key_file,

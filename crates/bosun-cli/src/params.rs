@@ -12,8 +12,13 @@ use crate::table;
 /// `bosun param …`.
 pub async fn dispatch(c: &ClientArgs, command: ParamCommand) -> anyhow::Result<()> {
     if let ParamCommand::Events { only_region } = &command {
-        let store = crate::admin::open_store(&c.server_data_dir())?;
-        return events(&*store, only_region.as_deref());
+        let (data_dir, only_region) = (c.server_data_dir(), only_region.clone());
+        let database = std::env::var("BOSUN_DATABASE").ok();
+        return tokio::task::spawn_blocking(move || {
+            let store = crate::admin::open_store(&data_dir, database)?;
+            events(&*store, only_region.as_deref())
+        })
+        .await?;
     }
     let sdk = c.connect()?.sdk;
     match command {

@@ -149,6 +149,36 @@ impl TestServer {
         }
     }
 
+    /// Read the server's store directly (its SQLite file, or its `--database`), off the async
+    /// threads: for checks the API cannot make (stored text, the audit trail).
+    pub async fn read_store<T: Send + 'static>(
+        &self,
+        read: impl FnOnce(&dyn bosun_store::Store) -> T + Send + 'static,
+    ) -> T {
+        let database = self.database().map(str::to_string);
+        let file = self.data_dir().join("bosun.db");
+        tokio::task::spawn_blocking(move || {
+            let store: Box<dyn bosun_store::Store> = match database {
+                Some(url) if url.starts_with("postgres") => Box::new(
+                    bosun_store_pg::PgStore::connect(&url)
+                        .expect("connect to the server's database"),
+                ),
+                _ => Box::new(
+                    bosun_store::SqliteStore::open(&file).expect("open the server's database"),
+                ),
+            };
+            read(&*store)
+        })
+        .await
+        .expect("store read")
+    }
+
+    /// The server's `--database`, if it was given one.
+    pub fn database(&self) -> Option<&str> {
+        let at = self.extra_args.iter().position(|a| a == "--database")?;
+        self.extra_args.get(at + 1).map(String::as_str)
+    }
+
     /// The server process's id while it runs.
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().and_then(|c| c.id())
@@ -184,7 +214,12 @@ impl TestServer {
 
     /// Run `bosun <args>` against this server's data dir; returns (success, stdout, stderr).
     pub async fn cli(&self, args: &[&str]) -> (bool, String, String) {
-        let out = Command::new(bin("bosun"))
+        let mut command = Command::new(bin("bosun"));
+        if let Some(database) = self.database() {
+            // `bosun admin` and `bosun param events` work on the server's store.
+            command.env("BOSUN_DATABASE", database);
+        }
+        let out = command
             .args(args)
             .arg("--data-dir")
             .arg(self.data_dir())

@@ -301,9 +301,7 @@ async fn policies_allow_and_deny_exactly() {
     assert!(!ok && err.contains("not valid"), "{err}");
 
     // Denials and mutating calls are in the audit trail, and the chain verifies.
-    use bosun_store::prelude::*;
-    let store = bosun_store::SqliteStore::open(&server.data_dir().join("bosun.db")).unwrap();
-    let records = store.audit_records().unwrap();
+    let records = server.read_store(|s| s.audit_records().unwrap()).await;
     assert!(records.iter().any(|(_, r)| r.principal == "limited"
         && r.action == "ssm:DescribeInstanceInformation"
         && r.outcome == "Denied"));

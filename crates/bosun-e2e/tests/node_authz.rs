@@ -187,9 +187,10 @@ async fn send_command_is_authorized_on_every_target_node() {
         .expect("the admin may cancel");
 
     // Every denial is in the audit trail with the node it was about.
-    use bosun_store::prelude::*;
-    let store = bosun_store::SqliteStore::open(&fleet.server.data_dir().join("bosun.db")).unwrap();
-    let records = store.audit_records().unwrap();
+    let records = fleet
+        .server
+        .read_store(|s| s.audit_records().unwrap())
+        .await;
     for (user, action) in [
         ("only-a", "ssm:SendCommand"),
         ("not-b", "ssm:SendCommand"),

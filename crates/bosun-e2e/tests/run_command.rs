@@ -505,9 +505,11 @@ async fn parameter_store_references_resolve_on_delivery_and_are_not_stored() {
         params["commands"],
         vec!["echo dns={{ssm:/app/dns-ip}}".to_string()]
     );
-    use bosun_store::prelude::*;
-    let store = bosun_store::SqliteStore::open(&fleet.server.data_dir().join("bosun.db")).unwrap();
-    let stored = store.get_command("us-east-1", &cmd).unwrap().unwrap();
+    let id_ = cmd.clone();
+    let stored = fleet
+        .server
+        .read_store(move |s| s.get_command("us-east-1", &id_).unwrap().unwrap())
+        .await;
     assert!(
         !stored.steps_json.contains("10.9.8.7")
             && stored.steps_json.contains("{{ssm:/app/dns-ip}}")
