@@ -112,6 +112,13 @@ pub enum TopCommand {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Bring a database's schema up to date without starting a server (servers also migrate at
+    /// start; this is for operators who run schema changes as a separate step).
+    Migrate {
+        /// The database: sqlite:<path> or postgres://user[:password]@host[:port]/dbname.
+        #[arg(long, env = "BOSUN_DATABASE", value_name = "URL")]
+        database: String,
+    },
     /// Print a shell completion script: bosun completions bash > /etc/bash_completion.d/bosun
     Completions {
         /// The shell.

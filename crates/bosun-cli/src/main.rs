@@ -94,6 +94,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             quickstart::run(server_config(&args, &c.server_data_dir())).await?
         }
         TopCommand::Env => env::print(c)?,
+        TopCommand::Migrate { database } => {
+            let applied =
+                tokio::task::spawn_blocking(move || bosun_server::migrate(&database)).await??;
+            println!("{applied}");
+        }
         TopCommand::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "bosun", &mut std::io::stdout())
         }

@@ -100,3 +100,94 @@ async fn a_second_server_on_the_same_database_is_refused() {
         "{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_postgres_is_down_calls_fail_as_server_errors_and_recover_after() {
+    // A cluster of its own: stopping it disturbs no other test.
+    let Some((cluster, url)) = tokio::task::spawn_blocking(|| {
+        let cluster = bosun_store_pg::testing::PgCluster::start()?;
+        let url = cluster.fresh_database();
+        Some((cluster, url))
+    })
+    .await
+    .unwrap() else {
+        return;
+    };
+    let server = TestServer::start_with(&["--database", &url]).await;
+    let client = server.client();
+    client
+        .put_parameter()
+        .name("/pg/up")
+        .value("v1")
+        .r#type(ParameterType::String)
+        .send()
+        .await
+        .expect("PutParameter");
+    let ready = bosun_e2e::http::get(&server.addr, "/readyz").await.unwrap();
+    assert_eq!(ready.status, 200);
+
+    let cluster = tokio::task::spawn_blocking(move || {
+        cluster.stop();
+        cluster
+    })
+    .await
+    .unwrap();
+    let not_ready = bosun_e2e::http::get(&server.addr, "/readyz").await.unwrap();
+    assert_eq!(not_ready.status, 503);
+    let healthy = bosun_e2e::http::get(&server.addr, "/healthz").await.unwrap();
+    assert_eq!(healthy.status, 200, "the process still serves");
+    let err = client
+        .get_parameter()
+        .name("/pg/up")
+        .send()
+        .await
+        .expect_err("no database, no answer");
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    assert!(
+        matches!(status, Some(500..=599)),
+        "a server error, which SDKs retry: {err:?}"
+    );
+
+    let _cluster = tokio::task::spawn_blocking(move || {
+        cluster.restart();
+        cluster
+    })
+    .await
+    .unwrap();
+    let got = client
+        .get_parameter()
+        .name("/pg/up")
+        .send()
+        .await
+        .expect("GetParameter after PostgreSQL is back");
+    assert_eq!(got.parameter().and_then(|p| p.value()), Some("v1"));
+    let ready = bosun_e2e::http::get(&server.addr, "/readyz").await.unwrap();
+    assert_eq!(ready.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bosun_migrate_prepares_an_empty_database_once() {
+    let Some(url) = tokio::task::spawn_blocking(|| {
+        bosun_store_pg::testing::PgCluster::shared().map(|c| c.fresh_empty_database())
+    })
+    .await
+    .unwrap() else {
+        return;
+    };
+    let migrate = || {
+        std::process::Command::new(bin("bosun"))
+            .args(["migrate", "--database", &url])
+            .output()
+            .expect("run bosun migrate")
+    };
+    let first = migrate();
+    let out = String::from_utf8_lossy(&first.stdout);
+    assert!(first.status.success(), "{first:?}");
+    assert!(out.contains("applied migrations [1,"), "{out}");
+    let second = migrate();
+    let out = String::from_utf8_lossy(&second.stdout);
+    assert!(second.status.success() && out.contains("already up to date"), "{out}");
+    // A server starts on the migrated database.
+    let server = TestServer::start_with(&["--database", &url]).await;
+    server.client().list_commands().send().await.expect("ListCommands");
+}

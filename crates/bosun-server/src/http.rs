@@ -1,4 +1,5 @@
-//! The HTTP surface: the API at `POST /`, the agent channel, and `GET /healthz`.
+//! The HTTP surface: the API at `POST /`, the agent channel, `GET /healthz` (the process
+//! serves) and `GET /readyz` (its store answers).
 
 use std::sync::Arc;
 
@@ -16,6 +17,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/", post(api::handle))
         .route(bosun_proto::AGENT_CHANNEL_PATH, get(agent_channel))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(crate::readiness::readyz))
         .route(
             "/v1/output/{command_id}/{instance_id}/{step}/{stream}",
             get(crate::outputs::get_output),

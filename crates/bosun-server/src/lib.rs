@@ -20,6 +20,7 @@ pub mod kms;
 mod orchestrator;
 mod outputs;
 mod param_policies;
+mod readiness;
 mod state;
 
 use std::net::SocketAddr;
@@ -79,6 +80,34 @@ pub struct OpenedStore {
 /// Blocks (PostgreSQL: connects and migrates): call it from a blocking thread.
 pub fn open_store(config: &ServerConfig) -> anyhow::Result<OpenedStore> {
     open(config, false)
+}
+
+/// Bring the schema of `database` (`sqlite:<path>` or `postgres://…`) up to date; says what
+/// it did. Blocks.
+pub fn migrate(database: &str) -> anyhow::Result<String> {
+    match config::Database::parse(database).map_err(anyhow::Error::msg)? {
+        config::Database::Sqlite(path) => {
+            let existed = path.exists();
+            SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))?;
+            Ok(format!(
+                "{} {}: schema up to date",
+                if existed { "migrated" } else { "created" },
+                path.display()
+            ))
+        }
+        config::Database::Postgres(url) => {
+            let store = bosun_store_pg::PgStore::connect(&url)
+                .context("connecting to PostgreSQL (--database)")?;
+            let applied = store
+                .migrate()
+                .with_context(|| format!("migrating {}", store.target()))?;
+            Ok(if applied.is_empty() {
+                format!("{}: schema already up to date", store.target())
+            } else {
+                format!("{}: applied migrations {applied:?}", store.target())
+            })
+        }
+    }
 }
 
 /// [`open_store`] for a server, which must be the database's only one: on PostgreSQL it takes
