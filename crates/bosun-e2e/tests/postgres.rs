@@ -134,7 +134,9 @@ async fn while_postgres_is_down_calls_fail_as_server_errors_and_recover_after() 
     .unwrap();
     let not_ready = bosun_e2e::http::get(&server.addr, "/readyz").await.unwrap();
     assert_eq!(not_ready.status, 503);
-    let healthy = bosun_e2e::http::get(&server.addr, "/healthz").await.unwrap();
+    let healthy = bosun_e2e::http::get(&server.addr, "/healthz")
+        .await
+        .unwrap();
     assert_eq!(healthy.status, 200, "the process still serves");
     let err = client
         .get_parameter()
@@ -186,8 +188,16 @@ async fn bosun_migrate_prepares_an_empty_database_once() {
     assert!(out.contains("applied migrations [1,"), "{out}");
     let second = migrate();
     let out = String::from_utf8_lossy(&second.stdout);
-    assert!(second.status.success() && out.contains("already up to date"), "{out}");
+    assert!(
+        second.status.success() && out.contains("already up to date"),
+        "{out}"
+    );
     // A server starts on the migrated database.
     let server = TestServer::start_with(&["--database", &url]).await;
-    server.client().list_commands().send().await.expect("ListCommands");
+    server
+        .client()
+        .list_commands()
+        .send()
+        .await
+        .expect("ListCommands");
 }

@@ -21,9 +21,15 @@ pub async fn readyz(State(state): State<Arc<AppState>>) -> (StatusCode, &'static
         Ok(Ok(Ok(_))) => (StatusCode::OK, "ready"),
         Ok(Ok(Err(e))) => {
             tracing::warn!(error = %e, "readiness: the database does not answer");
-            (StatusCode::SERVICE_UNAVAILABLE, "the database does not answer")
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the database does not answer",
+            )
         }
-        Ok(Err(_)) => (StatusCode::SERVICE_UNAVAILABLE, "the readiness check failed"),
+        Ok(Err(_)) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the readiness check failed",
+        ),
         Err(_) => (
             StatusCode::SERVICE_UNAVAILABLE,
             "the database did not answer within 5 s",
