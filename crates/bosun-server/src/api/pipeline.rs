@@ -28,10 +28,31 @@ use crate::state::{now_ms, AppState};
 
 const TARGET_PREFIX: &str = "AmazonSSM.";
 
-/// Axum handler for `POST /`.
+/// The response header naming the request (boto3's `ResponseMetadata.RequestId`, the SDKs'
+/// `request_id()`); the same id is in the call's audit record.
+const REQUEST_ID_HEADER: &str = "x-amzn-RequestId";
+
+/// Axum handler for `POST /`: every answer, error or not, carries its request id.
 pub async fn handle(
+    state: State<Arc<AppState>>,
+    peer: ConnectInfo<std::net::SocketAddr>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    let request_id = bosun_core::ids::uuid_v4(crate::state::random_bytes());
+    let header =
+        axum::http::HeaderValue::from_str(&request_id).expect("a UUID is a valid header value");
+    let mut response = serve(state, peer, request_id, method, uri, headers, body).await;
+    response.headers_mut().insert(REQUEST_ID_HEADER, header);
+    response
+}
+
+async fn serve(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    request_id: String,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -48,7 +69,6 @@ pub async fn handle(
             .into_response()
         }
     };
-    let request_id = bosun_core::ids::uuid_v4(crate::state::random_bytes());
     let source = peer.ip().to_string();
     if !state.inline_reads {
         // A store across the network (PostgreSQL) blocks for a round trip: the whole call,
