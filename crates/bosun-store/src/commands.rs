@@ -107,7 +107,10 @@ pub trait CommandStore {
     /// Commands that still have work to do (the orchestrator's worklist), oldest first.
     fn active_commands(&self) -> Result<Vec<CommandRecord>>;
 
-    /// Record a command's aggregate status and counts; `active = false` retires it.
+    /// Record a command's aggregate status and counts; `active = false` retires it. Never
+    /// changes `cancel_requested` (only [`CommandStore::request_cancel`] sets it), and a cancel
+    /// requested after `c` was read (stored true, `c.cancel_requested` false) keeps the command
+    /// active whatever `active` says: checked and written as one step, so no cancel is lost.
     fn update_command_status(&self, c: &CommandRecord, active: bool) -> Result<()>;
 
     /// Mark a command for cancellation and make it active again so the orchestrator acts.

@@ -368,8 +368,8 @@ impl CommandStore for PgStore {
             let statement = client
                 .prepare_cached(
                     "UPDATE commands SET status = $2, status_details = $3, completed_count = $4, \
-                     error_count = $5, delivery_timed_out_count = $6, cancel_requested = $7, \
-                     active = $8 WHERE command_id = $1",
+                     error_count = $5, delivery_timed_out_count = $6, \
+                     active = (cancel_requested AND NOT $7) OR $8 WHERE command_id = $1",
                 )
                 .await?;
             client

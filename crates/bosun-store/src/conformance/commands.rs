@@ -86,6 +86,29 @@ pub fn command_status_retires_and_cancel_reactivates(store: &dyn Store) {
     assert!(store.open_commands_of_instance("mi-z").unwrap().is_empty());
 }
 
+/// The orchestrator writes a status from what it read; a cancel requested after that read is
+/// neither cleared nor retired by the write.
+pub fn a_cancel_requested_after_the_read_survives_the_status_write(store: &dyn Store) {
+    create(store, "c1", 10);
+    let mut read = store.get_command(REGION, "c1").unwrap().unwrap();
+    assert!(!read.cancel_requested);
+    store.request_cancel("c1").unwrap();
+    read.status = "Success".into();
+    read.status_details = "Success".into();
+    store.update_command_status(&read, false).unwrap();
+    let stored = store.get_command(REGION, "c1").unwrap().unwrap();
+    assert!(stored.cancel_requested, "the cancel is kept");
+    assert_eq!(stored.status, "Success");
+    assert_eq!(
+        store.active_commands().unwrap(),
+        [stored.clone()],
+        "still active, so the orchestrator acts on the cancel"
+    );
+    // Once the writer has seen the cancel, its write may retire the command.
+    store.update_command_status(&stored, false).unwrap();
+    assert!(store.active_commands().unwrap().is_empty());
+}
+
 pub fn results_never_overwrite_a_terminal_status(store: &dyn Store) {
     create(store, "c1", 10);
     store.update_invocations(&[]).unwrap();

@@ -72,6 +72,7 @@ macro_rules! conformance_tests {
             commands {
                 commands_invocations_and_plugins_round_trip,
                 command_status_retires_and_cancel_reactivates,
+                a_cancel_requested_after_the_read_survives_the_status_write,
                 results_never_overwrite_a_terminal_status,
                 every_live_status_can_still_change,
                 a_command_and_its_audit_record_commit_together_and_keep_the_chain,

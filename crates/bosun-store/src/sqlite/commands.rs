@@ -169,7 +169,7 @@ impl CommandStore for SqliteStore {
     fn update_command_status(&self, c: &CommandRecord, active: bool) -> Result<()> {
         self.conn().execute(
             "UPDATE commands SET status = ?2, status_details = ?3, completed_count = ?4, error_count = ?5, \
-             delivery_timed_out_count = ?6, cancel_requested = ?7, active = ?8 WHERE command_id = ?1",
+             delivery_timed_out_count = ?6, active = (cancel_requested AND NOT ?7) OR ?8 WHERE command_id = ?1",
             params![
                 c.command_id, c.status, c.status_details, c.completed_count, c.error_count,
                 c.delivery_timed_out_count, c.cancel_requested, active
