@@ -71,9 +71,24 @@ impl TestServer {
     /// `--database` gets a fresh database of the test binary's private PostgreSQL, so the same
     /// tests run on the PostgreSQL engine.
     pub async fn start_with_env(extra_args: &[&str], env: &[(&str, &str)]) -> TestServer {
+        Self::start_engine(extra_args, env, true).await
+    }
+
+    /// A server on the SQLite engine whatever `BOSUN_E2E_DATABASE` says: for tests of what the
+    /// SQLite files hold (modes, plaintext scans, rows edited on disk).
+    pub async fn start_sqlite_with_env(extra_args: &[&str], env: &[(&str, &str)]) -> TestServer {
+        Self::start_engine(extra_args, env, false).await
+    }
+
+    async fn start_engine(
+        extra_args: &[&str],
+        env: &[(&str, &str)],
+        postgres_allowed: bool,
+    ) -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut extra_args: Vec<String> = extra_args.iter().map(|s| s.to_string()).collect();
-        if std::env::var("BOSUN_E2E_DATABASE").as_deref() == Ok("postgres")
+        if postgres_allowed
+            && std::env::var("BOSUN_E2E_DATABASE").as_deref() == Ok("postgres")
             && !extra_args.iter().any(|a| a == "--database")
         {
             extra_args.push("--database".into());

@@ -101,7 +101,7 @@ async fn admin_user_with_key(s: &TestServer, user: &str) -> (String, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_umask_022_nothing_is_open_to_other_users_and_no_secret_is_stored_in_plaintext() {
     usual_umask();
-    let fleet = Fleet::start(1, 1).await;
+    let fleet = Fleet::start_on(TestServer::start_sqlite_with_env(&[], &[]).await, 1, 1).await;
     let node = fleet.ids()[0].clone();
     let cmd = fleet
         .run(
@@ -175,7 +175,7 @@ async fn with_umask_022_nothing_is_open_to_other_users_and_no_secret_is_stored_i
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_server_on_the_same_data_dir_exits_naming_the_first() {
     usual_umask();
-    let mut s = TestServer::start().await;
+    let mut s = TestServer::start_sqlite_with_env(&[], &[]).await;
     let addr_file = s.data_dir().join("listen-addr");
     let first_addr = std::fs::read_to_string(&addr_file).unwrap();
     let first_pid = s.pid().expect("the server runs");
@@ -216,7 +216,7 @@ async fn a_second_server_on_the_same_data_dir_exits_naming_the_first() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plaintext_secrets_from_an_older_version_are_sealed_at_start_and_still_work() {
     usual_umask();
-    let mut s = TestServer::start().await;
+    let mut s = TestServer::start_sqlite_with_env(&[], &[]).await;
     let (ok, _, e) = s.cli(&["admin", "create-user", "legacy"]).await;
     assert!(ok, "{e}");
     let policy = s.dir.path().join("legacy.json");

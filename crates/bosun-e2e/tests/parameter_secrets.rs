@@ -70,7 +70,7 @@ async fn user_with_policy(
 
 #[tokio::test]
 async fn secure_string_plaintext_appears_only_in_decrypted_responses() {
-    let s = TestServer::start_with_env(&[], &[("BOSUN_LOG", "trace")]).await;
+    let s = TestServer::start_sqlite_with_env(&[], &[("BOSUN_LOG", "trace")]).await;
     let canary = marker();
     let (akid, secret) = s.admin_credentials();
     let call = |op: &'static str, body: serde_json::Value| {
@@ -236,7 +236,7 @@ async fn secure_string_plaintext_appears_only_in_decrypted_responses() {
 
 #[tokio::test]
 async fn kms_decrypt_is_authorized_per_key_and_ciphertexts_are_bound_to_their_parameter() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_sqlite_with_env(&[], &[]).await;
     let c = s.client();
     let (ok, _, e) = s.cli(&["kms", "create-key", "--alias", "alias/app"]).await;
     assert!(ok, "{e}");
