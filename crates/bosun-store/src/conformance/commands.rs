@@ -101,7 +101,7 @@ pub fn a_cancel_requested_after_the_read_survives_the_status_write(store: &dyn S
     assert_eq!(stored.status, "Success");
     assert_eq!(
         store.active_commands().unwrap(),
-        [stored.clone()],
+        std::slice::from_ref(&stored),
         "still active, so the orchestrator acts on the cancel"
     );
     // Once the writer has seen the cancel, its write may retire the command.
