@@ -50,7 +50,12 @@ pub struct ServerArgs {
     pub kms_key_file: Option<PathBuf>,
     /// Where state lives: sqlite:<path> (default <data-dir>/bosun.db) or
     /// postgres://user[:password]@host[:port]/dbname (one server per database for now).
-    #[arg(long, env = "BOSUN_DATABASE", value_name = "URL")]
+    #[arg(
+        long,
+        env = "BOSUN_DATABASE",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub database: Option<String>,
 }
 
@@ -107,7 +112,12 @@ pub enum TopCommand {
         #[arg(long)]
         kms_key_file: Option<PathBuf>,
         /// The server's --database (sqlite:<path> or postgres://…; default <data-dir>/bosun.db).
-        #[arg(long, env = "BOSUN_DATABASE", value_name = "URL")]
+        #[arg(
+            long,
+            env = "BOSUN_DATABASE",
+            hide_env_values = true,
+            value_name = "URL"
+        )]
         database: Option<String>,
         #[command(subcommand)]
         command: AdminCommand,
@@ -116,7 +126,12 @@ pub enum TopCommand {
     /// start; this is for operators who run schema changes as a separate step).
     Migrate {
         /// The database: sqlite:<path> or postgres://user[:password]@host[:port]/dbname.
-        #[arg(long, env = "BOSUN_DATABASE", value_name = "URL")]
+        #[arg(
+            long,
+            env = "BOSUN_DATABASE",
+            hide_env_values = true,
+            value_name = "URL"
+        )]
         database: String,
     },
     /// Print a shell completion script: bosun completions bash > /etc/bash_completion.d/bosun

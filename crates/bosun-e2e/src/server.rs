@@ -188,6 +188,33 @@ impl TestServer {
         .expect("store read")
     }
 
+    /// A new user holding `policy` (made with `bosun admin`, as an operator would), and its
+    /// key: an SDK client signing as that user, its access key id and secret.
+    pub async fn user_with_policy(
+        &self,
+        user: &str,
+        policy: &str,
+    ) -> (aws_sdk_ssm::Client, String, String) {
+        let dir = self.dir.path();
+        let (ok, _, err) = self.cli(&["admin", "create-user", user]).await;
+        assert!(ok, "{err}");
+        let file = dir.join(format!("{user}.json"));
+        std::fs::write(&file, policy).unwrap();
+        let file = file.to_str().unwrap();
+        let (ok, _, err) = self
+            .cli(&["admin", "put-policy", user, "p", "--file", file])
+            .await;
+        assert!(ok, "{err}");
+        let creds = dir.join(format!("{user}.credentials"));
+        let creds = creds.to_str().unwrap();
+        let (ok, _, err) = self
+            .cli(&["admin", "create-key", user, "--output", creds])
+            .await;
+        assert!(ok, "{err}");
+        let (akid, secret) = read_credentials(Path::new(creds));
+        (client(&self.url, "us-east-1", &akid, &secret), akid, secret)
+    }
+
     /// The server's `--database`, if it was given one.
     pub fn database(&self) -> Option<&str> {
         let at = self.extra_args.iter().position(|a| a == "--database")?;

@@ -5,7 +5,6 @@ use std::time::{Duration, SystemTime};
 
 use aws_sdk_ssm::error::ProvideErrorMetadata;
 use bosun_e2e::http::{send_signed, sign_request};
-use bosun_e2e::server::{client, read_credentials};
 use bosun_e2e::TestServer;
 
 const CREATE: &str = r#"{"IamRole":"BosunNode","RegistrationLimit":1}"#;
@@ -212,40 +211,8 @@ async fn policies_allow_and_deny_exactly() {
     let deny_policy = r#"{"Version":"2012-10-17","Statement":[
         {"Effect":"Allow","Action":"ssm:*","Resource":"*"},
         {"Effect":"Deny","Action":"ssm:DescribeInstanceInformation","Resource":"*"}]}"#;
-    for (user, policy) in [("maintainer", seed_policy), ("limited", deny_policy)] {
-        let (ok, _, err) = server.cli(&["admin", "create-user", user]).await;
-        assert!(ok, "{err}");
-        let file = dir.join(format!("{user}.json"));
-        std::fs::write(&file, policy).unwrap();
-        let (ok, _, err) = server
-            .cli(&[
-                "admin",
-                "put-policy",
-                user,
-                "p",
-                "--file",
-                file.to_str().unwrap(),
-            ])
-            .await;
-        assert!(ok, "{err}");
-        let creds = dir.join(format!("{user}.credentials"));
-        let (ok, _, err) = server
-            .cli(&[
-                "admin",
-                "create-key",
-                user,
-                "--output",
-                creds.to_str().unwrap(),
-            ])
-            .await;
-        assert!(ok, "{err}");
-    }
-    let as_user = |user: &str| {
-        let (a, s) = read_credentials(&dir.join(format!("{user}.credentials")));
-        client(&server.url, "us-east-1", &a, &s)
-    };
-
-    let maintainer = as_user("maintainer");
+    let maintainer = server.user_with_policy("maintainer", seed_policy).await.0;
+    let limited = server.user_with_policy("limited", deny_policy).await.0;
     maintainer
         .describe_instance_information()
         .send()
@@ -259,7 +226,6 @@ async fn policies_allow_and_deny_exactly() {
         .unwrap_err();
     assert_eq!(err.code(), Some("AccessDeniedException"));
 
-    let limited = as_user("limited");
     let err = limited
         .describe_instance_information()
         .send()

@@ -10,7 +10,6 @@ use aws_sdk_ssm::types::{
 };
 use aws_sdk_ssm::Client;
 use bosun_e2e::fleet::Fleet;
-use bosun_e2e::server::{client, read_credentials};
 use bosun_e2e::TestServer;
 
 const LIMIT: Duration = Duration::from_secs(30);
@@ -18,35 +17,7 @@ const NODE_ARN: &str = "arn:aws:ssm:us-east-1:000000000000:managed-instance/";
 
 /// A user holding `policy`, and a client signing as that user.
 async fn user_with_policy(server: &TestServer, user: &str, policy: &str) -> Client {
-    let dir = server.dir.path();
-    let (ok, _, err) = server.cli(&["admin", "create-user", user]).await;
-    assert!(ok, "{err}");
-    let file = dir.join(format!("{user}.json"));
-    std::fs::write(&file, policy).unwrap();
-    let (ok, _, err) = server
-        .cli(&[
-            "admin",
-            "put-policy",
-            user,
-            "p",
-            "--file",
-            file.to_str().unwrap(),
-        ])
-        .await;
-    assert!(ok, "{err}");
-    let creds = dir.join(format!("{user}.credentials"));
-    let (ok, _, err) = server
-        .cli(&[
-            "admin",
-            "create-key",
-            user,
-            "--output",
-            creds.to_str().unwrap(),
-        ])
-        .await;
-    assert!(ok, "{err}");
-    let (a, s) = read_credentials(&creds);
-    client(&server.url, "us-east-1", &a, &s)
+    server.user_with_policy(user, policy).await.0
 }
 
 /// `SendCommand` of `echo` as `who`, to these ids or else to this target.

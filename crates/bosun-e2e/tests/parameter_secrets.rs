@@ -8,7 +8,6 @@ use std::time::SystemTime;
 
 use aws_sdk_ssm::error::ProvideErrorMetadata;
 use aws_sdk_ssm::types::ParameterType;
-use bosun_e2e::server::{client, read_credentials};
 use bosun_e2e::{http, TestServer};
 use serde_json::json;
 
@@ -29,43 +28,6 @@ fn files_under(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
             out.push(p);
         }
     }
-}
-
-/// Create a user with one policy and return an SDK client and its keys.
-async fn user_with_policy(
-    s: &TestServer,
-    user: &str,
-    policy: &str,
-) -> (aws_sdk_ssm::Client, String, String) {
-    let dir = s.dir.path();
-    let (ok, _, e) = s.cli(&["admin", "create-user", user]).await;
-    assert!(ok, "{e}");
-    let file = dir.join(format!("{user}.json"));
-    std::fs::write(&file, policy).unwrap();
-    let (ok, _, e) = s
-        .cli(&[
-            "admin",
-            "put-policy",
-            user,
-            "p",
-            "--file",
-            file.to_str().unwrap(),
-        ])
-        .await;
-    assert!(ok, "{e}");
-    let creds = dir.join(format!("{user}.credentials"));
-    let (ok, _, e) = s
-        .cli(&[
-            "admin",
-            "create-key",
-            user,
-            "--output",
-            creds.to_str().unwrap(),
-        ])
-        .await;
-    assert!(ok, "{e}");
-    let (a, k) = read_credentials(&creds);
-    (client(&s.url, "us-east-1", &a, &k), a, k)
 }
 
 #[tokio::test]
@@ -160,7 +122,7 @@ async fn secure_string_plaintext_appears_only_in_decrypted_responses() {
         undecrypted.push(r.body);
     }
     // A principal without kms:Decrypt gets the blob, and is denied the plaintext.
-    let (no_kms, a2, k2) = user_with_policy(&s, "reader", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ssm:*","Resource":"*"}]}"#).await;
+    let (no_kms, a2, k2) = s.user_with_policy("reader", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ssm:*","Resource":"*"}]}"#).await;
     let denied = http::send_signed(
         &s.addr,
         &http::sign_request(
@@ -271,7 +233,7 @@ async fn kms_decrypt_is_authorized_per_key_and_ciphertexts_are_bound_to_their_pa
         r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"ssm:GetParameter*","Resource":"arn:aws:ssm:*:*:parameter/*"}},
             {{"Effect":"Allow","Action":"kms:Decrypt","Resource":"arn:aws:kms:us-east-1:000000000000:key/{app_key}"}}]}}"#
     );
-    let (app, _, _) = user_with_policy(&s, "app", &policy).await;
+    let (app, _, _) = s.user_with_policy("app", &policy).await;
     let ok = app
         .get_parameter()
         .name("/b/secret")

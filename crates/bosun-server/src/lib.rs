@@ -22,16 +22,18 @@ mod outputs;
 mod param_policies;
 mod readiness;
 mod state;
+mod store_open;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use bosun_store::{SqliteStore, Store};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use config::{ServerConfig, TlsConfig};
+use store_open::open_store_to_serve;
+pub use store_open::{migrate, open_store, OpenedStore};
 
 /// A server that is accepting connections.
 pub struct RunningServer {
@@ -62,99 +64,6 @@ impl RunningServer {
     /// Wait until the server stops by itself (it only does on error).
     pub async fn wait(self) -> anyhow::Result<()> {
         self.task.await.context("server task")?
-    }
-}
-
-/// An opened store and how the server may call it.
-pub struct OpenedStore {
-    pub store: Arc<dyn Store>,
-    /// Reads are local and short (SQLite), so bounded ones may run on async threads.
-    pub inline_reads: bool,
-    /// PostgreSQL: the lease that makes this the database's one serving server.
-    lease: Option<bosun_store_pg::ServerLease>,
-}
-
-/// Open the store `config` names (`--database`, default the SQLite file in the data directory,
-/// which is created if needed, private to this user) and bring its schema up to date.
-///
-/// Blocks (PostgreSQL: connects and migrates): call it from a blocking thread.
-pub fn open_store(config: &ServerConfig) -> anyhow::Result<OpenedStore> {
-    open(config, false)
-}
-
-/// Bring the schema of `database` (`sqlite:<path>` or `postgres://…`) up to date; says what
-/// it did. Blocks.
-pub fn migrate(database: &str) -> anyhow::Result<String> {
-    match config::Database::parse(database).map_err(anyhow::Error::msg)? {
-        config::Database::Sqlite(path) => {
-            let existed = path.exists();
-            SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))?;
-            Ok(format!(
-                "{} {}: schema up to date",
-                if existed { "migrated" } else { "created" },
-                path.display()
-            ))
-        }
-        config::Database::Postgres(url) => {
-            let store = bosun_store_pg::PgStore::connect(&url)
-                .context("connecting to PostgreSQL (--database)")?;
-            let applied = store
-                .migrate()
-                .with_context(|| format!("migrating {}", store.target()))?;
-            Ok(if applied.is_empty() {
-                format!("{}: schema already up to date", store.target())
-            } else {
-                format!("{}: applied migrations {applied:?}", store.target())
-            })
-        }
-    }
-}
-
-/// [`open_store`] for a server, which must be the database's only one: on PostgreSQL it takes
-/// the database's serving lease (a second server fails here), and losing that lease later for
-/// good ends the process, so two servers never serve one database.
-fn open_store_to_serve(config: &ServerConfig) -> anyhow::Result<OpenedStore> {
-    open(config, true)
-}
-
-fn open(config: &ServerConfig, serve: bool) -> anyhow::Result<OpenedStore> {
-    datadir::prepare(&config.data_dir)?;
-    match config.database().map_err(anyhow::Error::msg)? {
-        config::Database::Sqlite(path) => {
-            let store =
-                SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))?;
-            Ok(OpenedStore {
-                store: Arc::new(store),
-                inline_reads: true,
-                lease: None,
-            })
-        }
-        config::Database::Postgres(url) => {
-            let store = bosun_store_pg::PgStore::connect(&url)
-                .context("connecting to PostgreSQL (--database)")?;
-            let lease = if serve {
-                let lease = store
-                    .take_server_lease(|| {
-                        tracing::error!("another bosun server took over this database; stopping");
-                        std::process::exit(1);
-                    })
-                    .context("taking the database's serving lease")?;
-                Some(lease)
-            } else {
-                None
-            };
-            let applied = store
-                .migrate()
-                .with_context(|| format!("migrating {}", store.target()))?;
-            if !applied.is_empty() {
-                tracing::info!(database = %store.target(), migrations = ?applied, "schema migrated");
-            }
-            Ok(OpenedStore {
-                store: Arc::new(store),
-                inline_reads: false,
-                lease,
-            })
-        }
     }
 }
 

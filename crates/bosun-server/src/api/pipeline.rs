@@ -73,16 +73,13 @@ async fn serve(
     if !state.inline_reads {
         // A store across the network (PostgreSQL) blocks for a round trip: the whole call,
         // admission included, runs on the blocking pool.
-        let work = tokio::task::spawn_blocking(move || {
+        return on_blocking_pool(move || {
             match admit(&state, source, request_id, &method, &uri, &headers, &body) {
                 Ok(call) => run(&state, call, false),
                 Err(e) => e.into_response(),
             }
-        });
-        return match work.await {
-            Ok(r) => r,
-            Err(e) => ApiError::internal(format!("handler panicked: {e}")).into_response(),
-        };
+        })
+        .await;
     }
     let call = match admit(&state, source, request_id, &method, &uri, &headers, &body) {
         Ok(call) => call,
@@ -91,8 +88,12 @@ async fn serve(
     if call.decision.is_ok() && !call.op.mutating && ops::runs_inline(call.op, &call.input) {
         return run(&state, call, true);
     }
-    let work = tokio::task::spawn_blocking(move || run(&state, call, false));
-    match work.await {
+    on_blocking_pool(move || run(&state, call, false)).await
+}
+
+/// Run a call's work on tokio's blocking pool; a panic there is an internal error.
+async fn on_blocking_pool(work: impl FnOnce() -> Response + Send + 'static) -> Response {
+    match tokio::task::spawn_blocking(work).await {
         Ok(r) => r,
         Err(e) => ApiError::internal(format!("handler panicked: {e}")).into_response(),
     }
