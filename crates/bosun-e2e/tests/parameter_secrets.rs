@@ -364,3 +364,74 @@ async fn the_aws_cli_round_trips_secure_strings_and_pages_by_path() {
     assert_eq!(first["Parameters"].as_array().unwrap().len(), 5);
     assert!(first["NextToken"].is_string(), "{first}");
 }
+
+/// Issue 11 item 5: a SecureString's KeyId may be a key id, key ARN, alias or alias ARN; one that
+/// names no key gets KMS's not-found text as Parameter Store passes it on (`InvalidKeyId`; the
+/// sources of each text are in `bosun_core::parameters::key_ref`).
+#[tokio::test]
+async fn key_ids_in_every_form_and_kms_not_found_answers() {
+    let s = TestServer::start().await;
+    let (ok, _, e) = s.cli(&["kms", "create-key", "--alias", "alias/team"]).await;
+    assert!(ok, "{e}");
+    let keyring: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(s.data_dir().join("kms/keyring.json")).unwrap())
+            .unwrap();
+    let team = keyring["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["aliases"][0] == "alias/team")
+        .unwrap()["key_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let put = |key: &str| {
+        s.aws(&[
+            "ssm",
+            "put-parameter",
+            "--name",
+            "/k",
+            "--value",
+            "v",
+            "--type",
+            "SecureString",
+            "--overwrite",
+            "--key-id",
+            key,
+        ])
+    };
+    for key in [
+        team.clone(),
+        format!("arn:aws:kms:us-east-1:000000000000:key/{team}"),
+        "alias/team".to_string(),
+        "arn:aws:kms:us-east-1:000000000000:alias/team".to_string(),
+        "alias/aws/ssm".to_string(),
+    ] {
+        put(&key).unwrap_or_else(|e| panic!("{key}: {e}"));
+        let got = s.aws(&["ssm", "describe-parameters"]).unwrap();
+        assert_eq!(got["Parameters"][0]["KeyId"], key.as_str(), "{got}");
+    }
+    let unknown = "0f9b04ee-ab13-4f35-a2b2-d0902bfe6a1e";
+    for (key, text) in [
+        (
+            unknown.to_string(),
+            format!("Key 'arn:aws:kms:us-east-1:000000000000:key/{unknown}' does not exist (Service: AWSKMS; Status Code: 400; Error Code: NotFoundException; Request ID: "),
+        ),
+        (
+            // A key of this server named under another account is not this account's key.
+            format!("arn:aws:kms:us-east-1:123456789012:key/{team}"),
+            format!("Key 'arn:aws:kms:us-east-1:123456789012:key/{team}' does not exist (Service: AWSKMS;"),
+        ),
+        (
+            "alias/nope".to_string(),
+            "Alias arn:aws:kms:us-east-1:000000000000:alias/nope is not found. (Service: AWSKMS; Status Code: 400; Error Code: NotFoundException; Request ID: ".to_string(),
+        ),
+        ("team".to_string(), "Invalid keyId team (Service: AWSKMS;".to_string()),
+    ] {
+        let err = put(&key).expect_err(&key);
+        assert!(
+            err.contains(&format!("An error occurred (InvalidKeyId) when calling the PutParameter operation: {text}")),
+            "{key}: {err}"
+        );
+    }
+}

@@ -2,6 +2,7 @@
 //! policies and their due times, and the `DescribeParameters`/`GetParametersByPath` filters.
 
 pub mod filters;
+pub mod key_ref;
 pub mod labels;
 pub mod name;
 pub mod policies;

@@ -1,6 +1,7 @@
 //! `PutParameter`: validation in AWS's order, the carry-over of an overwritten version's
 //! settings, tier and policy rules, sealing SecureString values, and the 100-version limit.
 
+use bosun_core::parameters::key_ref::KeyRef;
 use bosun_core::parameters::{self as params, name, policies, Rejection};
 use bosun_core::validate::Validation;
 use bosun_store::{ParameterVersion, PutLimits, PutOutcome};
@@ -115,12 +116,7 @@ pub fn put_parameter(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
             None
         };
         let master = match &key_id {
-            Some(k) => Some(ctx.state.kms.find(k).ok_or_else(|| {
-                ApiError::new(
-                    "InvalidKeyId",
-                    format!("The key {k} does not exist in this server's keyring."),
-                )
-            })?),
+            Some(k) => Some(find_master_key(ctx, k)?),
             None => None,
         };
         let description = req
@@ -246,4 +242,29 @@ fn already_exists() -> ApiError {
         "ParameterAlreadyExists",
         "The parameter already exists. To overwrite this value, set the overwrite option in the request to true.",
     )
+}
+
+/// The master key a `KeyId` names (key id, key ARN, alias or alias ARN; keys are server-wide,
+/// so an ARN's region is not checked but its account must be this server's), or KMS's
+/// not-found answer as Parameter Store passes it on (`InvalidKeyId`).
+fn find_master_key(ctx: &Ctx, key_ref: &str) -> Result<crate::kms::MasterKey, ApiError> {
+    let parsed = KeyRef::parse(key_ref);
+    let account = &ctx.state.config.account_id;
+    let found = match &parsed {
+        KeyRef::Malformed(_) => None,
+        KeyRef::Key {
+            account: Some(a), ..
+        }
+        | KeyRef::Alias {
+            account: Some(a), ..
+        } if a != account => None,
+        _ => ctx.state.kms.find(key_ref),
+    };
+    found.ok_or_else(|| {
+        let kms_request_id = bosun_core::ids::uuid_v4(crate::state::random_bytes());
+        ApiError::new(
+            "InvalidKeyId",
+            parsed.not_found_message(&ctx.region, account, &kms_request_id),
+        )
+    })
 }
