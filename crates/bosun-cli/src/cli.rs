@@ -57,6 +57,16 @@ pub struct ServerArgs {
         value_name = "URL"
     )]
     pub database: Option<String>,
+    /// The regions served, comma-separated (default: --region plus every region that already
+    /// holds data). Requests signed for any other region are refused, so a mistyped region
+    /// never opens an empty namespace.
+    #[arg(
+        long,
+        env = "BOSUN_REGIONS",
+        value_delimiter = ',',
+        value_name = "REGIONS"
+    )]
+    pub regions: Vec<String>,
 }
 
 #[derive(Subcommand)]

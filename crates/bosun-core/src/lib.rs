@@ -11,6 +11,7 @@ pub mod instance;
 pub mod paging;
 pub mod parameters;
 pub mod policy;
+pub mod regions;
 pub mod schedule;
 pub mod sigv4;
 pub mod tags;

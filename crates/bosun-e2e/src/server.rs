@@ -254,6 +254,19 @@ impl TestServer {
         self.spawn(&addr).await;
     }
 
+    /// Like [`restart`](Self::restart), with `extra_args` in place of the ones it started with
+    /// (a `--database` it was given is kept).
+    pub async fn restart_with(&mut self, extra_args: &[&str]) {
+        let database = self
+            .extra_args
+            .iter()
+            .position(|a| a == "--database")
+            .map(|i| self.extra_args[i..i + 2].to_vec());
+        self.extra_args = extra_args.iter().map(|s| s.to_string()).collect();
+        self.extra_args.extend(database.into_iter().flatten());
+        self.restart().await;
+    }
+
     /// Run `bosun <args>` against this server's data dir; returns (success, stdout, stderr).
     pub async fn cli(&self, args: &[&str]) -> (bool, String, String) {
         let mut command = Command::new(bin("bosun"));

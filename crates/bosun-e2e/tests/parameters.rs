@@ -47,7 +47,7 @@ async fn raw(s: &TestServer, op: &str, body: serde_json::Value) -> http::Respons
 
 #[tokio::test]
 async fn put_and_get_mirror_aws() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_with(&["--regions", "us-east-1,eu-west-1"]).await;
     let c = s.client();
     assert_eq!(
         put(&c, "/TestParam1", "one", ParameterType::String).await,

@@ -303,7 +303,7 @@ async fn bad_activations_are_refused_and_create_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn regions_are_separate_and_pages_cover_every_node() {
-    let server = TestServer::start().await;
+    let server = TestServer::start_with(&["--regions", "us-east-1,us-west-2"]).await;
     let east = server.client_in("us-east-1");
     let west = server.client_in("us-west-2");
     let (id, code) = create_activation(&west, 6, &[]).await;

@@ -25,6 +25,9 @@ pub struct ServerConfig {
     pub policy_interval: Duration,
     /// `--database`: `sqlite:<path>` or `postgres://…`; `None` is `<data-dir>/bosun.db`.
     pub database: Option<String>,
+    /// `--regions`: the regions served; empty serves `default_region` plus every region that
+    /// already holds data.
+    pub regions: Vec<String>,
 }
 
 /// Where the store lives.
@@ -77,6 +80,7 @@ impl Default for ServerConfig {
             kms_key_file: None,
             policy_interval: Duration::from_secs(1),
             database: None,
+            regions: Vec::new(),
         }
     }
 }

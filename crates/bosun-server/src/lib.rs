@@ -28,6 +28,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
+use bosun_core::regions::ServedRegions;
+use bosun_store::prelude::*;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -69,6 +71,12 @@ impl RunningServer {
 
 /// Open the store and the keyring; seal legacy plaintext secrets; create the first admin key.
 fn prepare_store(config: &ServerConfig) -> anyhow::Result<(OpenedStore, kms::Keyring)> {
+    for region in std::iter::once(&config.default_region).chain(&config.regions) {
+        anyhow::ensure!(
+            bosun_core::regions::is_region_name(region),
+            "{region:?} is not a region name (like us-east-1)"
+        );
+    }
     let opened = open_store_to_serve(config)?;
     let store = &*opened.store;
     let kms = kms::Keyring::open(&config.kms_keyring_path(), state::now_ms())
@@ -89,6 +97,20 @@ fn prepare_store(config: &ServerConfig) -> anyhow::Result<(OpenedStore, kms::Key
     Ok((opened, kms))
 }
 
+/// The regions this server answers in, warning about data it will not show.
+fn served_regions(config: &ServerConfig, store: &dyn Store) -> anyhow::Result<ServedRegions> {
+    let with_data = store
+        .regions_with_data()
+        .context("listing the regions that hold data")?;
+    let served = ServedRegions::new(&config.regions, &config.default_region, &with_data);
+    let hidden: Vec<&String> = with_data.iter().filter(|r| !served.serves(r)).collect();
+    if !hidden.is_empty() {
+        tracing::warn!(?hidden, "these regions hold data but are not in --regions: requests signed for them are refused");
+    }
+    tracing::info!(regions = ?served.list(), "serving regions");
+    Ok(served)
+}
+
 /// Start serving. Returns once the listener is bound and the address file is written.
 ///
 /// Sets the process umask to 0077 (see [`datadir`]) and fails if another server holds the
@@ -100,9 +122,13 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     // Opening a store may block (PostgreSQL), so it and the first-start work run off the
     // async threads.
     let setup_config = config.clone();
-    let (opened, kms) = tokio::task::spawn_blocking(move || prepare_store(&setup_config))
-        .await
-        .context("store setup task")??;
+    let (opened, kms, regions) = tokio::task::spawn_blocking(move || {
+        let (opened, kms) = prepare_store(&setup_config)?;
+        let regions = served_regions(&setup_config, &*opened.store)?;
+        anyhow::Ok((opened, kms, regions))
+    })
+    .await
+    .context("store setup task")??;
     let OpenedStore {
         store,
         inline_reads,
@@ -121,6 +147,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         results: orchestrator::ResultWriter::default(),
         kms,
         opened_secrets: access_keys::OpenedSecrets::default(),
+        regions,
     });
     orchestrator::ResultWriter::start(&state);
     let orchestrator_task = tokio::spawn(orchestrator::run(state.clone()));

@@ -26,6 +26,8 @@ pub struct AppState {
     pub kms: crate::kms::Keyring,
     /// Secret access keys opened from their sealed form (see `access_keys`).
     pub opened_secrets: crate::access_keys::OpenedSecrets,
+    /// The regions requests may be signed for (see `bosun_core::regions`).
+    pub regions: bosun_core::regions::ServedRegions,
 }
 
 /// Milliseconds since the Unix epoch, from the system clock (the only clock the server reads).

@@ -23,6 +23,7 @@ mod idempotency;
 mod instances;
 mod parameter_policies;
 mod parameters;
+mod regions;
 mod sqlite;
 mod tags;
 
@@ -40,6 +41,7 @@ pub use idempotency::{
 pub use instances::{InstanceRecord, InstanceStore, NewInstance, NodeFacts};
 pub use parameter_policies::{ParameterPolicyStore, PolicyEvent};
 pub use parameters::{LabelOutcome, ParameterStore, ParameterVersion, PutLimits, PutOutcome};
+pub use regions::{RegionStore, REGIONS_WITH_DATA_SQL};
 pub use sqlite::SqliteStore;
 pub use tags::TagStore;
 
@@ -55,6 +57,7 @@ pub trait Store:
     + InstanceStore
     + ParameterStore
     + ParameterPolicyStore
+    + RegionStore
     + TagStore
     + Send
     + Sync
@@ -71,6 +74,7 @@ impl<T> Store for T where
         + InstanceStore
         + ParameterStore
         + ParameterPolicyStore
+        + RegionStore
         + TagStore
         + Send
         + Sync
@@ -82,6 +86,6 @@ impl<T> Store for T where
 pub mod prelude {
     pub use crate::{
         ActivationStore, AuditStore, CallStore, CommandStore, DocumentStore, IamStore,
-        InstanceStore, ParameterPolicyStore, ParameterStore, Store, TagStore,
+        InstanceStore, ParameterPolicyStore, ParameterStore, RegionStore, Store, TagStore,
     };
 }

@@ -44,14 +44,6 @@ fn parsed(text: &str) -> Result<Arc<PolicyDocument>, String> {
     Ok(doc)
 }
 
-fn region_is_valid(region: &str) -> bool {
-    !region.is_empty()
-        && region.len() <= 32
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
-
 /// Verify the request's SigV4 signature and return the caller.
 pub fn authenticate(
     state: &AppState,
@@ -134,13 +126,10 @@ pub fn authenticate(
             "The X-Amz-Target header must be signed.",
         ));
     }
-    if !region_is_valid(&verified.region) {
+    if !state.regions.serves(&verified.region) {
         return Err(ApiError::new(
             "InvalidSignatureException",
-            format!(
-                "Credential should be scoped to a valid region, not '{}'.",
-                verified.region
-            ),
+            state.regions.refusal(&verified.region),
         ));
     }
     Ok(Caller {

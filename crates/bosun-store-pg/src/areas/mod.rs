@@ -9,4 +9,5 @@ mod instances;
 mod parameter_policies;
 mod parameters;
 mod parameters_put;
+mod regions;
 mod tags;

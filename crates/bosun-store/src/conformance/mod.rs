@@ -16,6 +16,7 @@ mod fixtures;
 pub mod iam;
 pub mod instances;
 pub mod parameters;
+pub mod regions;
 pub mod tags;
 
 /// Expand to one `#[test]` per conformance case, grouped in one module per area (so a failure
@@ -113,6 +114,9 @@ macro_rules! conformance_tests {
                 concurrent_labels_never_exceed_the_per_version_limit,
                 a_label_racing_an_overwrite_is_never_lost,
                 concurrent_firings_of_a_policy_fire_it_once,
+            }
+            regions {
+                regions_with_resources_are_listed_once_sorted,
             }
             tags {
                 tags_are_added_overwritten_limited_and_removed,

@@ -16,6 +16,7 @@ mod instances;
 mod parameter_policies;
 mod parameters;
 mod readers;
+mod regions;
 mod schema;
 mod tags;
 
