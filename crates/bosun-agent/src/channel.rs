@@ -1,5 +1,7 @@
 //! The agent's connection to the server: connect, prove identity, send heartbeats, and
-//! reconnect with jittered exponential backoff until told to stop.
+//! reconnect with jittered exponential backoff until told to stop. With several server URLs
+//! (`--server a,b`) each round tries them in order, so the agent fails over to whichever
+//! serves; the backoff grows only when a whole round failed.
 
 use std::path::Path;
 use std::time::Duration;
@@ -92,23 +94,30 @@ pub async fn run(
     state_dir: &Path,
     commands: &std::sync::Arc<CommandService>,
 ) -> anyhow::Error {
+    let urls = crate::server_urls(&identity.server);
     let mut backoff = MIN_BACKOFF;
     loop {
-        let started = tokio::time::Instant::now();
-        let ended = connect_once(identity, state_dir, commands).await;
-        commands.outbox.disconnect();
-        match ended {
-            Ended::Stop(e) => return e,
-            Ended::Retry(e) => {
-                if started.elapsed() >= STABLE_AFTER {
-                    backoff = MIN_BACKOFF;
+        for url in &urls {
+            let started = tokio::time::Instant::now();
+            let ended = connect_once(identity, url, state_dir, commands).await;
+            commands.outbox.disconnect();
+            match ended {
+                Ended::Stop(e) => return e,
+                Ended::Retry(e) => {
+                    if started.elapsed() >= STABLE_AFTER {
+                        backoff = MIN_BACKOFF;
+                    }
+                    tracing::warn!(server = %url, error = %format!("{e:#}"), "connection to the server lost or refused");
                 }
-                let wait = jitter(backoff);
-                tracing::warn!(error = %format!("{e:#}"), retry_in_ms = wait.as_millis() as u64, "connection to the server lost");
-                tokio::time::sleep(wait).await;
-                backoff = (backoff * 2).min(MAX_BACKOFF);
             }
         }
+        let wait = jitter(backoff);
+        tracing::warn!(
+            retry_in_ms = wait.as_millis() as u64,
+            "no server answered; trying again"
+        );
+        tokio::time::sleep(wait).await;
+        backoff = (backoff * 2).min(MAX_BACKOFF);
     }
 }
 
@@ -122,10 +131,11 @@ fn jitter(backoff: Duration) -> Duration {
 
 async fn connect_once(
     identity: &Identity,
+    server: &str,
     state_dir: &Path,
     commands: &std::sync::Arc<CommandService>,
 ) -> Ended {
-    let mut socket = match connect(&identity.server, identity.ca_file.as_deref()).await {
+    let mut socket = match connect(server, identity.ca_file.as_deref()).await {
         Ok(s) => s,
         Err(e) => return Ended::Retry(e),
     };

@@ -16,6 +16,16 @@ pub mod tls;
 pub const AGENT_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Turn the server's base URL into the agent-channel websocket URL.
+/// The server URLs of a `--server` value: one URL, or several separated by commas (replicas or
+/// a standby), tried in order.
+pub fn server_urls(servers: &str) -> Vec<&str> {
+    servers
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
 pub fn channel_url(server: &str) -> anyhow::Result<String> {
     let base = server.trim_end_matches('/');
     let ws = if let Some(rest) = base.strip_prefix("https://") {
@@ -41,5 +51,9 @@ mod tests {
             "wss://bosun.example/v1/agent/channel"
         );
         assert!(super::channel_url("ftp://x").is_err());
+        assert_eq!(
+            super::server_urls("http://a:1, http://b:2,"),
+            ["http://a:1", "http://b:2"]
+        );
     }
 }

@@ -22,7 +22,8 @@ enum Command {
     Register {
         #[arg(long, default_value = "/var/lib/bosun-agent")]
         state_dir: PathBuf,
-        /// The server's base URL, e.g. http://127.0.0.1:8080.
+        /// The server's base URL, e.g. http://127.0.0.1:8080; several, comma-separated, for
+        /// replicas or a standby (tried in order, whenever the connection is lost).
         #[arg(long)]
         server: String,
         #[arg(long)]

@@ -28,7 +28,7 @@ pub async fn register(args: RegisterArgs<'_>) -> anyhow::Result<Identity> {
         );
     }
     let key = generate_key()?;
-    let mut socket: Socket = crate::channel::connect(args.server, args.ca_file.as_deref()).await?;
+    let mut socket: Socket = connect_first(args.server, args.ca_file.as_deref()).await?;
     let nonce = expect_challenge(&mut socket).await?;
     let signature = B64.encode(
         ed25519_dalek::Signer::sign(
@@ -68,4 +68,16 @@ pub async fn register(args: RegisterArgs<'_>) -> anyhow::Result<Identity> {
         }
         other => bail!("unexpected answer to registration: {other:?}"),
     }
+}
+
+/// Connect to the first of the `--server` URLs that answers.
+async fn connect_first(servers: &str, ca_file: Option<&std::path::Path>) -> anyhow::Result<Socket> {
+    let mut last = anyhow::anyhow!("--server names no URL");
+    for url in crate::server_urls(servers) {
+        match crate::channel::connect(url, ca_file).await {
+            Ok(socket) => return Ok(socket),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
 }

@@ -67,6 +67,11 @@ pub struct ServerArgs {
         value_name = "REGIONS"
     )]
     pub regions: Vec<String>,
+    /// With a postgres:// --database served by another server: wait, and take over serving
+    /// when that server stops (its process ends or its database session is lost). Not yet
+    /// listening while it waits. Give it the same --kms-key-file keyring.
+    #[arg(long)]
+    pub standby: bool,
 }
 
 #[derive(Subcommand)]

@@ -44,6 +44,7 @@ fn server_config(args: &ServerArgs, data_dir: &Path) -> ServerConfig {
         kms_key_file: args.kms_key_file.clone(),
         database: args.database.clone(),
         regions: args.regions.clone(),
+        standby: args.standby,
         ..ServerConfig::default()
     }
 }

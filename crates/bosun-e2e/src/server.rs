@@ -111,9 +111,57 @@ impl TestServer {
         s
     }
 
-    async fn spawn(&mut self, listen: &str) {
-        let addr_file = self.data_dir().join("listen-addr");
-        let _ = std::fs::remove_file(&addr_file);
+    /// Start `bosun server --standby` with `extra_args` (which name the serving server's
+    /// `--database`), on a free port chosen now so agents can be given its URL before it serves;
+    /// returns at once, while it stands by ([`wait_serving`](Self::wait_serving) waits for it to
+    /// take over).
+    pub async fn start_standby(extra_args: &[&str]) -> TestServer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut extra: Vec<String> = extra_args.iter().map(|s| s.to_string()).collect();
+        extra.push("--standby".into());
+        let mut s = TestServer {
+            dir: tempfile::tempdir().expect("tempdir"),
+            url: format!("http://127.0.0.1:{port}"),
+            addr: format!("127.0.0.1:{port}"),
+            child: None,
+            extra_args: extra,
+            env: Vec::new(),
+        };
+        let addr = s.addr.clone();
+        s.spawn_child(&addr);
+        s
+    }
+
+    /// Wait until a standby server took over and answers.
+    pub async fn wait_serving(&mut self, limit: Duration) {
+        let addr = self.addr.clone();
+        wait_for(
+            "the standby to take over and answer /healthz",
+            limit,
+            || {
+                let a = addr.clone();
+                async move {
+                    http::get(&a, "/healthz")
+                        .await
+                        .ok()
+                        .filter(|r| r.status == 200)
+                }
+            },
+        )
+        .await;
+    }
+
+    /// Kill the server process with SIGKILL (a crash).
+    pub async fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill().await;
+        }
+    }
+
+    fn spawn_child(&mut self, listen: &str) {
         let child = Command::new(bin("bosun"))
             .args(["server", "--listen", listen, "--heartbeat-seconds", "1"])
             .arg("--data-dir")
@@ -130,6 +178,12 @@ impl TestServer {
             .spawn()
             .expect("spawn bosun server");
         self.child = Some(child);
+    }
+
+    async fn spawn(&mut self, listen: &str) {
+        let addr_file = self.data_dir().join("listen-addr");
+        let _ = std::fs::remove_file(&addr_file);
+        self.spawn_child(listen);
         let addr = wait_for(
             "the server's listen-addr file",
             Duration::from_secs(30),

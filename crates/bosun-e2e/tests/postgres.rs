@@ -6,9 +6,10 @@
 use std::time::Duration;
 
 use aws_sdk_ssm::types::{CommandInvocationStatus, ParameterType};
+use bosun_e2e::agent::register;
 use bosun_e2e::fleet::Fleet;
-use bosun_e2e::server::postgres_database;
-use bosun_e2e::{bin, TestServer};
+use bosun_e2e::server::{client as client_for, postgres_database};
+use bosun_e2e::{bin, wait_for, TestServer};
 
 const LIMIT: Duration = Duration::from_secs(30);
 
@@ -200,4 +201,113 @@ async fn bosun_migrate_prepares_an_empty_database_once() {
         .send()
         .await
         .expect("ListCommands");
+}
+
+/// Issue 13 (a first step of failover): a `--standby` server waits while another serves the
+/// database, takes over when that one is killed, and agents registered with both URLs follow;
+/// the command history and the admin's keys carry over because they live in the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_standby_takes_over_when_the_serving_server_dies_and_agents_follow() {
+    let Some(url) = postgres_database().await else {
+        return;
+    };
+    let active = TestServer::start_with(&["--database", &url]).await;
+    let keyring = active.data_dir().join("kms/keyring.json");
+    let mut standby = TestServer::start_standby(&[
+        "--database",
+        &url,
+        "--kms-key-file",
+        keyring.to_str().unwrap(),
+    ])
+    .await;
+    wait_for("the standby to stand by", LIMIT, || async {
+        standby.log().contains("standing by").then_some(())
+    })
+    .await;
+    assert!(
+        bosun_e2e::http::get(&standby.addr, "/healthz")
+            .await
+            .is_err(),
+        "a standby does not listen"
+    );
+
+    let client = active.client();
+    let act = client
+        .create_activation()
+        .iam_role("BosunNode")
+        .send()
+        .await
+        .expect("CreateActivation");
+    let both = format!("{},{}", active.url, standby.url);
+    let mut agent = register(
+        &both,
+        act.activation_id().unwrap(),
+        act.activation_code().unwrap(),
+        None,
+        &[],
+    )
+    .await
+    .expect("register");
+    agent.start();
+    let id = agent.instance_id.clone();
+    let (akid, secret) = active.admin_credentials();
+    let mut fleet = Fleet {
+        server: active,
+        client,
+        agents: vec![agent],
+    };
+    fleet.wait_online(&id).await;
+    let before = fleet
+        .run(std::slice::from_ref(&id), &["echo before"], &[])
+        .await;
+    let inv = fleet.wait_done(&before, &id, LIMIT).await;
+    assert_eq!(inv.standard_output_content(), Some("before\n"));
+
+    fleet.server.kill().await;
+    standby.wait_serving(LIMIT).await;
+    assert!(
+        standby.log().contains("starting to serve"),
+        "{}",
+        standby.log()
+    );
+    fleet.client = client_for(&standby.url, "us-east-1", &akid, &secret);
+    let listed = fleet
+        .client
+        .list_commands()
+        .send()
+        .await
+        .expect("ListCommands");
+    assert!(listed
+        .commands()
+        .iter()
+        .any(|c| c.command_id() == Some(before.as_str())));
+    fleet.wait_online(&id).await;
+    let after = fleet
+        .run(std::slice::from_ref(&id), &["echo after"], &[])
+        .await;
+    let inv = fleet.wait_done(&after, &id, LIMIT).await;
+    assert_eq!(inv.status(), Some(&CommandInvocationStatus::Success));
+    assert_eq!(inv.standard_output_content(), Some("after\n"));
+}
+
+#[tokio::test]
+async fn standby_needs_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(bin("bosun"))
+        .args([
+            "server",
+            "--listen",
+            "127.0.0.1:0",
+            "--standby",
+            "--data-dir",
+        ])
+        .arg(dir.path().join("d"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--standby needs a postgres:// --database"),
+        "{stderr}"
+    );
 }

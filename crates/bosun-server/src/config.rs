@@ -28,6 +28,9 @@ pub struct ServerConfig {
     /// `--regions`: the regions served; empty serves `default_region` plus every region that
     /// already holds data.
     pub regions: Vec<String>,
+    /// `--standby` (PostgreSQL): wait for the serving server to stop instead of refusing to
+    /// start beside it, then serve.
+    pub standby: bool,
 }
 
 /// Where the store lives.
@@ -81,6 +84,7 @@ impl Default for ServerConfig {
             policy_interval: Duration::from_secs(1),
             database: None,
             regions: Vec::new(),
+            standby: false,
         }
     }
 }

@@ -62,6 +62,10 @@ fn open(config: &ServerConfig, serve: bool) -> anyhow::Result<OpenedStore> {
     datadir::prepare(&config.data_dir)?;
     match config.database().map_err(anyhow::Error::msg)? {
         config::Database::Sqlite(path) => {
+            anyhow::ensure!(
+                !(serve && config.standby),
+                "--standby needs a postgres:// --database (a SQLite file has one server)"
+            );
             let store =
                 SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))?;
             Ok(OpenedStore {
@@ -73,13 +77,7 @@ fn open(config: &ServerConfig, serve: bool) -> anyhow::Result<OpenedStore> {
         config::Database::Postgres(url) => {
             let store = connect_postgres(&url)?;
             let lease = if serve {
-                let lease = store
-                    .take_server_lease(|| {
-                        tracing::error!("another bosun server took over this database; stopping");
-                        std::process::exit(1);
-                    })
-                    .context("taking the database's serving lease")?;
-                Some(lease)
+                Some(take_lease(&store, config.standby)?)
             } else {
                 None
             };
@@ -95,6 +93,40 @@ fn open(config: &ServerConfig, serve: bool) -> anyhow::Result<OpenedStore> {
         }
     }
 }
+
+/// Take the database's serving lease; a standby (`--standby`) waits for it, polling, until the
+/// serving server stops (its session ends, e.g. the process died), then goes on to serve.
+fn take_lease(store: &PgStore, standby: bool) -> anyhow::Result<bosun_store_pg::ServerLease> {
+    let on_lost = || {
+        tracing::error!("another bosun server took over this database; stopping");
+        std::process::exit(1);
+    };
+    if !standby {
+        return store
+            .take_server_lease(on_lost)
+            .context("taking the database's serving lease");
+    }
+    let mut announced = false;
+    loop {
+        let attempt = store.try_take_server_lease(on_lost);
+        match attempt {
+            Ok(Some(lease)) => {
+                tracing::info!(database = %store.target(), "standby: the serving lease is ours; starting to serve");
+                return Ok(lease);
+            }
+            Ok(None) if !announced => {
+                tracing::info!(database = %store.target(), "standing by: another server serves this database; taking over when it stops");
+                announced = true;
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "standby: cannot reach the database yet"),
+        }
+        std::thread::sleep(STANDBY_POLL);
+    }
+}
+
+/// How often a standby tries the serving lease (failover takes at most this plus start-up).
+const STANDBY_POLL: std::time::Duration = std::time::Duration::from_millis(500);
 
 fn connect_postgres(url: &str) -> anyhow::Result<PgStore> {
     PgStore::connect(url).context("connecting to PostgreSQL (--database)")

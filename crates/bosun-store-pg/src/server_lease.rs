@@ -65,14 +65,26 @@ impl PgStore {
         &self,
         on_lost: impl Fn() + Send + Sync + 'static,
     ) -> Result<ServerLease, PgError> {
+        self.try_take_server_lease(on_lost)?.ok_or_else(|| {
+            PgError::Config(format!(
+                "another bosun server is serving the database {}; Bosun does not run several \
+                 servers on one database yet (start this one with --standby to take over when \
+                 that one stops)",
+                self.target()
+            ))
+        })
+    }
+
+    /// [`take_server_lease`](Self::take_server_lease), answering `None` (at once) while another
+    /// server holds the lease: a standby calls it until the serving server is gone.
+    pub fn try_take_server_lease(
+        &self,
+        on_lost: impl Fn() + Send + Sync + 'static,
+    ) -> Result<Option<ServerLease>, PgError> {
         let config = self.config.clone();
         let first = self.block_on(take(&config))?;
         let Some(mut holder) = first else {
-            return Err(PgError::Config(format!(
-                "another bosun server is serving the database {}; Bosun does not run several \
-                 servers on one database yet",
-                self.target()
-            )));
+            return Ok(None);
         };
         let on_lost = Arc::new(on_lost);
         let target = self.target().to_string();
@@ -97,6 +109,6 @@ impl PgStore {
                 tracing::info!(database = %target, "server lease taken again");
             }
         });
-        Ok(ServerLease { task })
+        Ok(Some(ServerLease { task }))
     }
 }
