@@ -5,6 +5,7 @@
 //! (AWS's Systems Manager user guide, "Reference: Cron and rate expressions for Systems Manager").
 
 mod cron;
+mod due;
 mod fields;
 mod rate;
 #[cfg(test)]
@@ -15,6 +16,7 @@ use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 
 pub use cron::Cron;
+pub use due::{Due, ScheduleState};
 pub use rate::Rate;
 
 /// Who the expression is for: the accepted forms differ.
