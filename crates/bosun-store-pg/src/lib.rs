@@ -14,6 +14,7 @@ mod migrate;
 mod options;
 mod server_lease;
 mod store;
+mod tls;
 
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::error::PgError;
 use crate::PgStore;
@@ -40,8 +41,11 @@ struct Holder {
 }
 
 /// Connect and try the lock: `Some` holding it, `None` when another session holds it.
-async fn take(config: &tokio_postgres::Config) -> Result<Option<Holder>, PgError> {
-    let (client, connection) = config.connect(NoTls).await?;
+async fn take(
+    config: &tokio_postgres::Config,
+    tls: &MakeRustlsConnect,
+) -> Result<Option<Holder>, PgError> {
+    let (client, connection) = config.connect(tls.clone()).await?;
     let (ended_tx, ended) = oneshot::channel();
     tokio::spawn(async move {
         let _ = connection.await;
@@ -82,7 +86,8 @@ impl PgStore {
         on_lost: impl Fn() + Send + Sync + 'static,
     ) -> Result<Option<ServerLease>, PgError> {
         let config = self.config.clone();
-        let first = self.block_on(take(&config))?;
+        let tls = self.tls.clone();
+        let first = self.block_on(take(&config, &tls))?;
         let Some(mut holder) = first else {
             return Ok(None);
         };
@@ -94,7 +99,7 @@ impl PgStore {
                 tracing::warn!(database = %target, "the connection holding the server lease broke; taking it again");
                 holder = loop {
                     tokio::time::sleep(RETAKE_PAUSE).await;
-                    match take(&config).await {
+                    match take(&config, &tls).await {
                         Ok(Some(h)) => break h,
                         Ok(None) => {
                             tracing::error!(database = %target, "another bosun server took this database while the lease's connection was down");

@@ -12,7 +12,7 @@ use std::future::Future;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Timeouts};
-use tokio_postgres::NoTls;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::error::PgError;
 use crate::options::{describe_target, pg_config, PgOptions};
@@ -23,6 +23,8 @@ pub struct PgStore {
     pub(crate) options: PgOptions,
     /// The parsed URL with Bosun's options, for connections outside the pool.
     pub(crate) config: tokio_postgres::Config,
+    /// TLS for every connection, pooled or not ([`crate::tls`]).
+    pub(crate) tls: MakeRustlsConnect,
     target: String,
     /// `Some` until drop, which shuts it down without waiting (drop may happen on any thread).
     runtime: Option<tokio::runtime::Runtime>,
@@ -45,13 +47,15 @@ impl PgStore {
     /// Build the pool and open one connection to prove the server answers and the login works.
     /// Does not touch the schema: call [`PgStore::migrate`] for that.
     ///
-    /// Connections are plain TCP (`NoTls`): a URL asking for `sslmode=require` fails to connect.
+    /// TLS follows the URL's `sslmode` and `sslrootcert` ([`crate::tls`]).
     pub fn connect_with(url: &str, options: PgOptions) -> Result<PgStore, PgError> {
-        let config = pg_config(url, &options)?;
+        let (url, root_cert) = crate::tls::take_root_cert(url);
+        let config = pg_config(&url, &options)?;
+        let tls = crate::tls::connector(root_cert.as_deref())?;
         let target = describe_target(&config);
         let manager = Manager::from_config(
             config.clone(),
-            NoTls,
+            tls.clone(),
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -76,6 +80,7 @@ impl PgStore {
             pool,
             options,
             config,
+            tls,
             target,
             runtime: Some(runtime),
         };

@@ -55,18 +55,7 @@ impl PgCluster {
     /// # Panics
     /// When the binaries exist but the cluster cannot be created or started.
     pub fn start() -> Option<PgCluster> {
-        let Some(bindir) = server::find_bindir() else {
-            let why = "PostgreSQL server binaries not found (looked in $BOSUN_PG_BINDIR, \
-                       `pg_config --bindir` and /usr/lib/postgresql/*/bin; on Debian: \
-                       apt-get install postgresql)";
-            if std::env::var("BOSUN_REQUIRE_PG").as_deref() == Ok("1") {
-                panic!("BOSUN_REQUIRE_PG=1 but {why}");
-            }
-            // Straight to stderr, past the test harness's capture, so a skip is always seen.
-            use std::io::Write;
-            let _ = writeln!(std::io::stderr(), "skipping PostgreSQL tests: {why}");
-            return None;
-        };
+        let bindir = bindir_or_skip()?;
         let mut server = Server::init(bindir).unwrap_or_else(|e| panic!("{e}"));
         if let Err(e) = server.start() {
             server.remove_files();
@@ -79,6 +68,31 @@ impl PgCluster {
             next_database: AtomicU64::new(1),
             cleaned: Mutex::new(false),
         })
+    }
+
+    /// A cluster of the caller's own that accepts TCP clients over TLS only (a throwaway CA's
+    /// certificate for 127.0.0.1), and the CA certificate's path. `None` as for
+    /// [`PgCluster::shared`]. Its databases are reached with [`PgCluster::url`] plus
+    /// `?sslmode=…&sslrootcert=<ca>`; the other helpers (which connect without the CA) do not
+    /// work on it.
+    pub fn start_tls() -> Option<(PgCluster, std::path::PathBuf)> {
+        let bindir = bindir_or_skip()?;
+        let mut server = Server::init(bindir).unwrap_or_else(|e| panic!("{e}"));
+        let ca = server.enable_tls().unwrap_or_else(|e| panic!("{e}"));
+        if let Err(e) = server.start() {
+            server.remove_files();
+            panic!("{e}");
+        }
+        Some((
+            PgCluster {
+                port: server.port,
+                server: Mutex::new(server),
+                template_ready: Mutex::new(false),
+                next_database: AtomicU64::new(1),
+                cleaned: Mutex::new(false),
+            },
+            ca,
+        ))
     }
 
     /// The loopback port the server listens on (kept across restarts).
@@ -175,6 +189,24 @@ impl PgCluster {
         }
         server.remove_files();
     }
+}
+
+/// The PostgreSQL server binaries' directory; `None` after printing why they are missing, or a
+/// panic under `BOSUN_REQUIRE_PG=1`.
+fn bindir_or_skip() -> Option<std::path::PathBuf> {
+    let Some(bindir) = server::find_bindir() else {
+        let why = "PostgreSQL server binaries not found (looked in $BOSUN_PG_BINDIR, \
+                       `pg_config --bindir` and /usr/lib/postgresql/*/bin; on Debian: \
+                       apt-get install postgresql)";
+        if std::env::var("BOSUN_REQUIRE_PG").as_deref() == Ok("1") {
+            panic!("BOSUN_REQUIRE_PG=1 but {why}");
+        }
+        // Straight to stderr, past the test harness's capture, so a skip is always seen.
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "skipping PostgreSQL tests: {why}");
+        return None;
+    };
+    Some(bindir)
 }
 
 impl Drop for PgCluster {

@@ -113,6 +113,100 @@ impl Server {
         Ok(server)
     }
 
+    /// Serve TLS only: a throwaway CA and a certificate for 127.0.0.1 (made with `openssl`),
+    /// `ssl = on`, and `pg_hba.conf` allowing TCP clients only over TLS. Call before `start`.
+    /// Returns the CA certificate's path (for `sslrootcert`).
+    pub(crate) fn enable_tls(&self) -> Result<PathBuf, String> {
+        let dir = &self.root;
+        let data = dir.join("data");
+        let openssl = |args: &[&str]| {
+            let mut c = Command::new("openssl");
+            c.args(args).current_dir(dir);
+            run(c).map_err(|e| format!("openssl {}: {e}", args[0]))
+        };
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=bosun-test-ca",
+        ])?;
+        openssl(&[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ])?;
+        std::fs::write(
+            dir.join("san.ext"),
+            "subjectAltName=IP:127.0.0.1
+",
+        )
+        .map_err(|e| e.to_string())?;
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.crt",
+            "-days",
+            "2",
+            "-extfile",
+            "san.ext",
+        ])?;
+        for file in ["server.crt", "server.key"] {
+            std::fs::copy(dir.join(file), data.join(file)).map_err(|e| e.to_string())?;
+            std::fs::set_permissions(
+                data.join(file),
+                std::os::unix::fs::PermissionsExt::from_mode(0o600),
+            )
+            .map_err(|e| e.to_string())?;
+            if self.as_postgres {
+                let mut chown = Command::new("chown");
+                chown.arg("postgres:postgres").arg(data.join(file));
+                run(chown)?;
+            }
+        }
+        let append = |file: &str, text: &str| -> Result<(), String> {
+            use std::io::Write;
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(data.join(file))
+                .and_then(|mut f| f.write_all(text.as_bytes()))
+                .map_err(|e| format!("{file}: {e}"))
+        };
+        append(
+            "postgresql.conf",
+            "\nssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n",
+        )?;
+        std::fs::write(
+            data.join("pg_hba.conf"),
+            "local all all trust\nhostssl all all 127.0.0.1/32 trust\n",
+        )
+        .map_err(|e| format!("pg_hba.conf: {e}"))?;
+        Ok(dir.join("ca.pem"))
+    }
+
     /// A server binary, run as `postgres` when we are root, from the cluster's dir.
     fn command(&self, program: &str) -> Command {
         let path = self.bindir.join(program);
