@@ -8,6 +8,7 @@ pub mod document;
 pub mod idempotency;
 pub mod ids;
 pub mod instance;
+pub mod model;
 pub mod paging;
 pub mod parameters;
 pub mod policy;

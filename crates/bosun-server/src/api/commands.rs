@@ -3,7 +3,6 @@
 
 use bosun_core::ids;
 use bosun_core::paging;
-use bosun_core::validate::Validation;
 use bosun_store::{CommandRecord, InvocationRecord, PluginRecord};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -198,19 +197,7 @@ fn bad_filter(message: String) -> ApiError {
 /// Parse `Filters`. `commands` is true for `ListCommands` (which also takes `ExecutionStage`
 /// and its own `Status` values), false for `ListCommandInvocations`.
 fn parse_filters(filters: &[Filter], commands: bool) -> Result<Vec<ListFilter>, ApiError> {
-    let mut v = Validation::new();
-    v.list_length("filters", Some(filters.len()), 0, 5);
-    for (n, f) in filters.iter().enumerate() {
-        v.required(&format!("filters.{}.member.key", n + 1), f.key.as_ref());
-        v.required(&format!("filters.{}.member.value", n + 1), f.value.as_ref());
-        v.length(
-            &format!("filters.{}.member.value", n + 1),
-            f.value.as_deref(),
-            1,
-            128,
-        );
-    }
-    v.finish().map_err(ApiError::validation)?;
+    // Their number, keys and value lengths were checked against botocore's model.
     let time = |key: &str, s: &str| {
         s.parse::<jiff::Timestamp>()
             .map(|t| t.as_millisecond())
@@ -273,10 +260,6 @@ fn passes(
 }
 
 fn check_list_request(req: &ListRequest) -> Result<Option<String>, ApiError> {
-    let mut v = Validation::new();
-    v.range("maxResults", req.max_results, 1, 50);
-    v.length("commandId", req.command_id.as_deref(), 36, 36);
-    v.finish().map_err(ApiError::validation)?;
     if let Some(id) = req
         .instance_id
         .as_deref()
@@ -419,12 +402,6 @@ struct GetRequest {
 
 pub fn get_command_invocation(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     let req: GetRequest = parse(body)?;
-    let mut v = Validation::new();
-    v.required("commandId", req.command_id.as_ref());
-    v.length("commandId", req.command_id.as_deref(), 36, 36);
-    v.required("instanceId", req.instance_id.as_ref());
-    v.length("pluginName", req.plugin_name.as_deref(), 4, usize::MAX);
-    v.finish().map_err(ApiError::validation)?;
     let (command_id, instance_id) = (
         req.command_id.unwrap_or_default(),
         req.instance_id.unwrap_or_default(),
@@ -501,16 +478,6 @@ struct CancelRequest {
 
 pub fn cancel_command(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     let req: CancelRequest = parse(body)?;
-    let mut v = Validation::new();
-    v.required("commandId", req.command_id.as_ref());
-    v.length("commandId", req.command_id.as_deref(), 36, 36);
-    v.list_length(
-        "instanceIds",
-        req.instance_ids.as_ref().map(Vec::len),
-        0,
-        50,
-    );
-    v.finish().map_err(ApiError::validation)?;
     let c = lookup(ctx, &req.command_id.unwrap_or_default())?;
     let invocations = ctx.state.store.invocations(&c.command_id)?;
     let chosen = req.instance_ids.unwrap_or_default();

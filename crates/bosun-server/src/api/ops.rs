@@ -323,6 +323,12 @@ mod tests {
                 op.name
             );
             assert_eq!(OPERATIONS.iter().filter(|o| o.name == op.name).count(), 1);
+            // The generated model (tools/gen-ssm-model.py reads this list) validates it.
+            assert!(
+                bosun_core::model::input_shape(op.name).is_some(),
+                "{}: regenerate bosun-core's model/ssm_shapes.rs",
+                op.name
+            );
         }
     }
 

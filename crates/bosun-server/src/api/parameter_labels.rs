@@ -2,7 +2,6 @@
 
 use bosun_core::parameters::labels::{is_valid, MAX_LABELS_PER_VERSION};
 use bosun_core::parameters::name;
-use bosun_core::validate::Validation;
 use bosun_store::LabelOutcome;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -11,27 +10,14 @@ use super::parameters::{arn_prefix, not_found};
 use super::{parse, Ctx};
 use crate::api::error::ApiError;
 
+/// Checked against botocore's model (name, version where required, 1–10 labels of 1–100
+/// characters) before a handler runs.
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct LabelRequest {
     name: Option<String>,
     parameter_version: Option<i64>,
     labels: Option<Vec<String>>,
-}
-
-fn validate(req: &LabelRequest, version_required: bool) -> Result<(), ApiError> {
-    let mut v = Validation::new();
-    v.required("name", req.name.as_ref());
-    v.length("name", req.name.as_deref(), 1, 2048);
-    if version_required {
-        v.required("parameterVersion", req.parameter_version.as_ref());
-    }
-    v.required("labels", req.labels.as_ref());
-    v.list_length("labels", req.labels.as_ref().map(Vec::len), 1, 10);
-    for l in req.labels.iter().flatten() {
-        v.length("labels", Some(l), 1, 100);
-    }
-    v.finish().map_err(ApiError::validation)
 }
 
 /// The parameter's key and the version addressed (latest when none is given).
@@ -61,7 +47,6 @@ fn version_not_found(name: &str, version: i64) -> ApiError {
 
 pub fn label_parameter_version(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     let req: LabelRequest = parse(body)?;
-    validate(&req, false)?;
     let (key, name, version) = target(ctx, &req)?;
     let labels = req.labels.unwrap_or_default();
     let (valid, invalid): (Vec<String>, Vec<String>) =
@@ -78,7 +63,6 @@ pub fn label_parameter_version(ctx: &Ctx, body: Value) -> Result<Value, ApiError
 
 pub fn unlabel_parameter_version(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     let req: LabelRequest = parse(body)?;
-    validate(&req, true)?;
     let (key, name, version) = target(ctx, &req)?;
     let labels = req.labels.unwrap_or_default();
     let removed = ctx

@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 
 use bosun_core::parameters::{name, policies, Rejection};
-use bosun_core::validate::Validation;
 use bosun_store::ParameterVersion;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -206,14 +205,6 @@ pub(super) fn lookup(
     }
 }
 
-fn check_names(v: &mut Validation, field: &str, names: Option<&Vec<String>>) {
-    v.required(field, names);
-    v.list_length(field, names.map(Vec::len), 1, 10);
-    for n in names.into_iter().flatten() {
-        v.length(field, Some(n), 1, 2048);
-    }
-}
-
 /// Every further name of a multi-name call must pass IAM too (the pipeline checked the first).
 fn authorize_names(ctx: &Ctx, action: &str, names: &[String]) -> Result<(), ApiError> {
     for n in names.iter().skip(1) {
@@ -233,12 +224,10 @@ struct GetRequest {
     next_token: Option<String>,
 }
 
+// Names, lists of names and page sizes are checked against botocore's model before any
+// handler here runs (`bosun_core::model`, from the pipeline).
 pub fn get_parameter(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     let req: GetRequest = parse(body)?;
-    let mut v = Validation::new();
-    v.required("name", req.name.as_ref());
-    v.length("name", req.name.as_deref(), 1, 2048);
-    v.finish().map_err(ApiError::validation)?;
     let (found, selector) =
         lookup(ctx, req.name.as_deref().unwrap_or_default())?.ok_or_else(not_found)?;
     let mut dec = Decrypter::new(ctx);
@@ -254,9 +243,6 @@ pub fn get_parameter(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
 
 pub fn get_parameters(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     let req: GetRequest = parse(body)?;
-    let mut v = Validation::new();
-    check_names(&mut v, "names", req.names.as_ref());
-    v.finish().map_err(ApiError::validation)?;
     let names = req.names.unwrap_or_default();
     authorize_names(ctx, "ssm:GetParameters", &names)?;
     let mut dec = Decrypter::new(ctx);
@@ -293,11 +279,6 @@ pub fn get_parameters(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
 
 pub fn get_parameter_history(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     let req: GetRequest = parse(body)?;
-    let mut v = Validation::new();
-    v.required("name", req.name.as_ref());
-    v.length("name", req.name.as_deref(), 1, 2048);
-    v.range("maxResults", req.max_results, 1, 50);
-    v.finish().map_err(ApiError::validation)?;
     let r = name::parse_reference(req.name.as_deref().unwrap_or_default(), &arn_prefix(ctx))
         .filter(|r| r.selector.is_none())
         .ok_or_else(not_found)?;
@@ -340,10 +321,6 @@ pub fn get_parameter_history(ctx: &Ctx, body: Value) -> Result<Value, ApiError> 
 
 pub fn delete_parameter(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     let req: GetRequest = parse(body)?;
-    let mut v = Validation::new();
-    v.required("name", req.name.as_ref());
-    v.length("name", req.name.as_deref(), 1, 2048);
-    v.finish().map_err(ApiError::validation)?;
     let r = name::parse_reference(req.name.as_deref().unwrap_or_default(), &arn_prefix(ctx))
         .filter(|r| r.selector.is_none())
         .ok_or_else(not_found)?;
@@ -359,9 +336,6 @@ pub fn delete_parameter(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
 
 pub fn delete_parameters(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     let req: GetRequest = parse(body)?;
-    let mut v = Validation::new();
-    check_names(&mut v, "names", req.names.as_ref());
-    v.finish().map_err(ApiError::validation)?;
     let names = req.names.unwrap_or_default();
     authorize_names(ctx, "ssm:DeleteParameters", &names)?;
     let (mut deleted, mut invalid) = (Vec::new(), Vec::new());

@@ -247,7 +247,11 @@ fn run(state: &AppState, call: Call, inline: bool) -> Response {
         answered: std::cell::RefCell::new(None),
         inline,
     };
-    let result = unsupported::check(op.name, &input).and_then(|()| (op.handler)(&ctx, input));
+    // Botocore's model first (AWS's own ValidationException text), then the fields Bosun
+    // cannot honour yet, then the handler's service-level rules.
+    let result = model_check(op, &input)
+        .and_then(|()| unsupported::check(op.name, &input))
+        .and_then(|()| (op.handler)(&ctx, input));
     let reply = match &result {
         Ok(v) => Reply {
             status: StatusCode::OK.as_u16(),
@@ -293,4 +297,16 @@ fn run(state: &AppState, call: Call, inline: bool) -> Response {
     drop(running);
     tracing::debug!(op = op.name, principal = %caller.user, region = %caller.region, status = reply.status, inline, "api call");
     reply_response(reply)
+}
+
+/// The request against its operation's input shape in botocore's model
+/// (`bosun_core::model`, generated). It runs after authentication and authorization, as
+/// Bosun always has: whether AWS validates before authorizing was not settled by any recorded
+/// answer (an STS suite shows AssumeRole's session-name check before role and trust checks,
+/// which are STS's own, not IAM's policy decision).
+fn model_check(op: &Operation, input: &Value) -> Result<(), ApiError> {
+    match bosun_core::model::validate_request(op.name, input) {
+        Some(message) => Err(ApiError::validation(message)),
+        None => Ok(()),
+    }
 }
