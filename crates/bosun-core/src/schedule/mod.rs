@@ -3,8 +3,8 @@
 //! Pure: callers pass the instants in. State Manager associations and maintenance windows accept
 //! different subsets (`ScheduleKind`); the rules and their sources are in `api-surface.md` §6.
 
-use jiff::Timestamp;
 use jiff::tz::TimeZone;
+use jiff::Timestamp;
 
 /// Who the expression is for: the accepted forms differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
