@@ -5,8 +5,8 @@ use serde_json::Value;
 
 use crate::api::error::ApiError;
 use crate::api::{
-    activations, associations, commands, document_writes, documents, instances, parameter_labels, parameter_put,
-    parameter_search, parameters, send_command, tags, Ctx,
+    activations, associations, commands, document_writes, documents, instances, parameter_labels,
+    parameter_put, parameter_search, parameters, send_command, tags, Ctx,
 };
 
 /// One operation Bosun implements.

@@ -60,7 +60,11 @@ pub fn check_members(req: &AssociationInput, v: &mut Validation) {
         }
     }
     check_selectors(v, req.document_version.as_deref(), None);
-    if let Some(id) = req.instance_id.as_deref().filter(|id| !ids::is_instance_id(id)) {
+    if let Some(id) = req
+        .instance_id
+        .as_deref()
+        .filter(|id| !ids::is_instance_id(id))
+    {
         v.pattern_failed("instanceId", id, r"(^i-(\w{8}|\w{17})$)|(^mi-\w{17}$)");
     }
     if let Some(id) = req.association_id.as_deref().filter(|id| !is_uuid(id)) {
@@ -208,12 +212,15 @@ fn check_targets(req: &AssociationInput) -> Result<(), ApiError> {
                 ),
             ));
         }
-        let known =
-            key == "InstanceIds" || key == "tag-key" || key.strip_prefix("tag:").is_some_and(|k| !k.is_empty());
+        let known = key == "InstanceIds"
+            || key == "tag-key"
+            || key.strip_prefix("tag:").is_some_and(|k| !k.is_empty());
         if !known {
             return Err(ApiError::new(
                 "InvalidTarget",
-                format!("The target key {key} is not supported; use InstanceIds, tag:<key> or tag-key."),
+                format!(
+                    "The target key {key} is not supported; use InstanceIds, tag:<key> or tag-key."
+                ),
             ));
         }
         if t.values.as_ref().is_none_or(Vec::is_empty) {
@@ -300,7 +307,10 @@ pub fn definition(
     let nodes = ctx.state.store.list_instances(&ctx.region)?;
     let matched = match &req.instance_id {
         Some(id) => {
-            if !nodes.iter().any(|n| &n.instance_id == id && !n.deregistered) {
+            if !nodes
+                .iter()
+                .any(|n| &n.instance_id == id && !n.deregistered)
+            {
                 return Err(ApiError::new(
                     "InvalidInstanceId",
                     format!("Instance {id} is not a registered managed node of this region, or was deregistered."),

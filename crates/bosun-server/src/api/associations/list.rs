@@ -22,6 +22,7 @@ const FILTER_KEYS: &[&str] = &[
     "LastExecutedAfter",
     "AssociationName",
     "ResourceGroupName",
+    "CloudConnectorId",
 ];
 
 #[derive(Deserialize)]
@@ -97,6 +98,12 @@ pub fn list_associations(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
             "LastExecutedAfter" => {
                 let ms = instant_ms(key, &value)?;
                 set(&mut filter.last_executed_after_ms, ms, c)
+            }
+            "CloudConnectorId" => {
+                return Err(ApiError::validation(
+                    "The CloudConnectorId filter needs cloud connectors, which this Bosun \
+                     server does not have, and no association can target one.",
+                ))
             }
             _ => {
                 return Err(ApiError::validation(

@@ -237,6 +237,11 @@ pub fn update_association(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
         None | Some("$LATEST") => None,
         Some(n) => Some(n.parse::<i64>().map_err(|_| invalid_version())?),
     };
+    // A stale version is refused before the request's content is judged; the store checks it
+    // again atomically with the write.
+    if expected.is_some_and(|n| n != current.version) {
+        return Err(invalid_version());
+    }
     // Members left out are reset (AWS: "overwrites the association with null values"), except
     // what an association cannot be without: its document and how it reaches nodes.
     let old = &current.definition;
@@ -254,7 +259,9 @@ pub fn update_association(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     let document = bare_name(req.name.as_deref().unwrap_or_default()).to_string();
     ctx.authorize_arns(
         "ssm:UpdateAssociation",
-        [ctx.scope().ssm_arn(&format!("document/{document}")).as_str()],
+        [ctx.scope()
+            .ssm_arn(&format!("document/{document}"))
+            .as_str()],
     )?;
     let (definition, _) = definition(ctx, &req, "ssm:UpdateAssociation")?;
     let outcome = ctx.state.store.update_association(
