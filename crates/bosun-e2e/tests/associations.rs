@@ -189,7 +189,7 @@ async fn associations_are_created_versioned_listed_tagged_and_deleted() {
         .association_description
         .unwrap();
     assert_eq!(legacy.status().unwrap().name().as_str(), "Associated");
-    assert_eq!(legacy.targets()[0].values(), [node.clone()]);
+    assert_eq!(legacy.targets()[0].values(), std::slice::from_ref(&node));
     let again = client
         .create_association()
         .name("AWS-RunShellScript")
