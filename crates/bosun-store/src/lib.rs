@@ -12,6 +12,7 @@
 //! conformance suite ([`conformance_tests!`], feature `testing`).
 
 mod activations;
+mod associations;
 mod audit;
 mod commands;
 #[cfg(feature = "testing")]
@@ -28,6 +29,10 @@ mod sqlite;
 mod tags;
 
 pub use activations::{refuse_registration, ActivationRecord, ActivationStore, RegisterOutcome};
+pub use associations::{
+    AssociationDefinition, AssociationFilter, AssociationRecord, AssociationState,
+    AssociationStore, AssociationVersionRecord, UpdateAssociation,
+};
 pub use audit::{
     chain_hash, next_link, verify_chain, AuditRecord, AuditStore, AuditVerification, GENESIS,
 };
@@ -49,6 +54,7 @@ pub use tags::TagStore;
 /// area traits; use it as `dyn Store`.
 pub trait Store:
     ActivationStore
+    + AssociationStore
     + AuditStore
     + CallStore
     + CommandStore
@@ -66,6 +72,7 @@ pub trait Store:
 
 impl<T> Store for T where
     T: ActivationStore
+        + AssociationStore
         + AuditStore
         + CallStore
         + CommandStore
@@ -85,7 +92,8 @@ impl<T> Store for T where
 /// Every store trait, to call store methods on a `&dyn Store`: `use bosun_store::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        ActivationStore, AuditStore, CallStore, CommandStore, DocumentStore, IamStore,
-        InstanceStore, ParameterPolicyStore, ParameterStore, RegionStore, Store, TagStore,
+        ActivationStore, AssociationStore, AuditStore, CallStore, CommandStore, DocumentStore,
+        IamStore, InstanceStore, ParameterPolicyStore, ParameterStore, RegionStore, Store,
+        TagStore,
     };
 }

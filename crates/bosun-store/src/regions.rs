@@ -5,8 +5,8 @@ use crate::Result;
 
 /// The regions that hold resources.
 pub trait RegionStore {
-    /// Every region holding at least one activation, managed node, tag, command, document or
-    /// parameter (the region-scoped resources a caller creates; a new region-scoped table
+    /// Every region holding at least one activation, managed node, tag, command, document,
+    /// parameter or association (the region-scoped resources a caller creates; a new region-scoped table
     /// joins this list), sorted and without repeats. Audit records and stored answers do not
     /// count: a refused call leaves them, and must not make its region served.
     fn regions_with_data(&self) -> Result<Vec<String>>;
@@ -18,4 +18,5 @@ pub const REGIONS_WITH_DATA_SQL: &str = "SELECT region FROM activations \
      UNION SELECT region FROM tags \
      UNION SELECT region FROM commands \
      UNION SELECT region FROM documents \
-     UNION SELECT region FROM parameters";
+     UNION SELECT region FROM parameters \
+     UNION SELECT region FROM associations";

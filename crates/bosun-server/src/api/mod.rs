@@ -5,6 +5,7 @@
 //! run the handler, and write an audit record for every mutating call and every denial.
 
 mod activations;
+mod associations;
 mod attachments;
 pub(crate) mod auth;
 pub mod aws_operations;
@@ -123,12 +124,18 @@ impl Ctx<'_> {
             .into_iter()
             .map(|id| scope.managed_instance_arn(id))
             .collect();
-        match auth::authorize_each(
-            self.state,
-            &self.principal,
-            action,
-            arns.iter().map(String::as_str),
-        )? {
+        self.authorize_arns(action, arns.iter().map(String::as_str))
+    }
+
+    /// Check the call's action on further resources it acts on (a document, nodes), reading
+    /// the caller's policies once. One denial refuses the call and is audited; allowed
+    /// resources add no record.
+    pub fn authorize_arns<'r>(
+        &self,
+        action: &str,
+        arns: impl IntoIterator<Item = &'r str>,
+    ) -> Result<(), ApiError> {
+        match auth::authorize_each(self.state, &self.principal, action, arns)? {
             None => Ok(()),
             Some((resource, denial)) => self.audit_decision(action, &resource, Err(denial)),
         }

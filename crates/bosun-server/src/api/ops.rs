@@ -5,8 +5,8 @@ use serde_json::Value;
 
 use crate::api::error::ApiError;
 use crate::api::{
-    activations, commands, document_writes, documents, instances, parameter_labels, parameter_put,
-    parameter_search, parameters, send_command, tags, Ctx,
+    activations, associations, commands, document_writes, documents, instances, parameter_labels,
+    parameter_put, parameter_search, parameters, send_command, tags, Ctx,
 };
 
 /// One operation Bosun implements.
@@ -18,6 +18,41 @@ pub struct Operation {
 }
 
 pub const OPERATIONS: &[Operation] = &[
+    Operation {
+        name: "CreateAssociation",
+        mutating: true,
+        handler: associations::create_association,
+    },
+    Operation {
+        name: "CreateAssociationBatch",
+        mutating: true,
+        handler: associations::create_association_batch,
+    },
+    Operation {
+        name: "DescribeAssociation",
+        mutating: false,
+        handler: associations::describe_association,
+    },
+    Operation {
+        name: "UpdateAssociation",
+        mutating: true,
+        handler: associations::update_association,
+    },
+    Operation {
+        name: "DeleteAssociation",
+        mutating: true,
+        handler: associations::delete_association,
+    },
+    Operation {
+        name: "ListAssociations",
+        mutating: false,
+        handler: associations::list_associations,
+    },
+    Operation {
+        name: "ListAssociationVersions",
+        mutating: false,
+        handler: associations::list_association_versions,
+    },
     Operation {
         name: "CreateDocument",
         mutating: true,
@@ -213,8 +248,11 @@ pub fn runs_inline(op: &Operation, input: &Value) -> bool {
 /// (a command's nodes): the handler authorizes the action on each of them
 /// ([`crate::api::Ctx::authorize_nodes`]) instead of the pipeline checking `*`, so a policy
 /// scoped to some nodes works, and a deny on one node refuses the call.
+///
+/// `CreateAssociationBatch` too: each entry names its own document, which the handler
+/// authorizes with the entry's nodes, failing only that entry when denied.
 pub fn authorized_per_node(op: &str) -> bool {
-    matches!(op, "CancelCommand")
+    matches!(op, "CancelCommand" | "CreateAssociationBatch")
 }
 
 /// Whether a mutating operation records its answer for retries in the same store transaction
@@ -240,6 +278,17 @@ pub fn resource_arn(ctx_scope: &bosun_core::arn::Scope, op: &str, body: &Value) 
         "SendCommand" => s("DocumentName")
             .map(|d| ctx_scope.ssm_arn(&format!("document/{d}")))
             .unwrap_or_else(|| "*".into()),
+        "CreateAssociation" => s("Name")
+            .map(|d| document_resource(ctx_scope, d))
+            .unwrap_or_else(|| "*".into()),
+        "DescribeAssociation"
+        | "DeleteAssociation"
+        | "UpdateAssociation"
+        | "ListAssociationVersions" => match (s("AssociationId"), s("Name")) {
+            (Some(id), _) => ctx_scope.ssm_arn(&format!("association/{id}")),
+            (None, Some(d)) => document_resource(ctx_scope, d),
+            _ => "*".into(),
+        },
         "DescribeDocument"
         | "GetDocument"
         | "CreateDocument"
@@ -284,6 +333,12 @@ pub fn resource_arn(ctx_scope: &bosun_core::arn::Scope, op: &str, body: &Value) 
         }
         _ => "*".into(),
     }
+}
+
+/// The IAM resource of a document given by name or ARN.
+fn document_resource(scope: &bosun_core::arn::Scope, name_or_arn: &str) -> String {
+    let name = crate::documents::bare_name(name_or_arn);
+    scope.ssm_arn(&format!("document/{name}"))
 }
 
 /// The IAM resource of a parameter reference (a name, `name:selector`, or an ARN).

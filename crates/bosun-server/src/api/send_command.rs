@@ -246,6 +246,20 @@ fn resolve_targets(
         }
         return Ok((out, false));
     }
+    let targets = req.targets.clone().unwrap_or_default();
+    let by_tag = targets
+        .iter()
+        .any(|t| t.key.as_deref() != Some("InstanceIds"));
+    Ok((nodes_matching(ctx, &nodes, &targets)?, by_tag))
+}
+
+/// The live nodes of `nodes` that every `Targets` entry matches (`InstanceIds` with `*` for
+/// all nodes, `tag:<key>`, `tag-key`), as (id, name); `InvalidTarget` for any other key.
+pub(crate) fn nodes_matching(
+    ctx: &Ctx,
+    nodes: &[bosun_store::InstanceRecord],
+    targets: &[Target],
+) -> Result<Vec<(String, String)>, ApiError> {
     let mut tags: std::collections::HashMap<String, Vec<(String, String)>> = Default::default();
     for (id, k, v) in ctx
         .state
@@ -255,7 +269,7 @@ fn resolve_targets(
         tags.entry(id).or_default().push((k, v));
     }
     let mut rules = Vec::new();
-    for t in req.targets.clone().unwrap_or_default() {
+    for t in targets.iter().cloned() {
         let key = t.key.unwrap_or_default();
         let values = t.values.unwrap_or_default();
         rules.push(match key.as_str() {
@@ -272,17 +286,15 @@ fn resolve_targets(
             },
         });
     }
-    let by_tag = rules.iter().any(|r| !matches!(r, TargetRule::Ids(_)));
     let no_tags = Vec::new();
-    let out = nodes
+    Ok(nodes
         .iter()
         .filter(|n| {
             let node_tags = tags.get(&n.instance_id).unwrap_or(&no_tags);
             !n.deregistered && rules.iter().all(|r| r.matches(&n.instance_id, node_tags))
         })
         .map(|n| (n.instance_id.clone(), n.name.clone()))
-        .collect();
-    Ok((out, by_tag))
+        .collect())
 }
 
 /// The node ids a request names outright (`InstanceIds`, or a `Targets` entry keyed

@@ -7,6 +7,7 @@
 //! here, and the case is listed in the macro below.
 
 pub mod activations;
+pub mod associations;
 pub mod audit;
 pub mod calls;
 pub mod commands;
@@ -57,6 +58,12 @@ macro_rules! conformance_tests {
                 activations_are_listed_fetched_and_deleted_with_their_tags,
                 registration_checks_code_expiry_and_region,
                 a_registration_stores_the_node_counts_it_and_copies_the_tags,
+            }
+            associations {
+                associations_are_created_read_listed_and_deleted_with_their_tags,
+                updates_add_versions_checked_against_the_expected_one,
+                concurrent_updates_expecting_one_version_succeed_once,
+                concurrent_creations_never_exceed_the_limit,
             }
             audit {
                 audit_records_are_numbered_in_order_and_chained,
@@ -172,6 +179,7 @@ mod tests {
         let listing = include_str!("mod.rs");
         let areas = [
             ("activations", include_str!("activations.rs")),
+            ("associations", include_str!("associations.rs")),
             ("audit", include_str!("audit.rs")),
             ("calls", include_str!("calls.rs")),
             ("commands", include_str!("commands.rs")),

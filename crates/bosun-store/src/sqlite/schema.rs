@@ -237,6 +237,54 @@ CREATE TABLE idempotency (
 ) WITHOUT ROWID;
 CREATE INDEX idempotency_by_expiry ON idempotency (expires_ms);
 "#,
+    // State Manager associations (`associations.rs`): the latest definition and run state, and
+    // every version of the definition.
+    r#"
+CREATE TABLE associations (
+    region TEXT NOT NULL,
+    association_id TEXT NOT NULL,
+    latest_version INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    document_version TEXT NOT NULL,
+    instance_id TEXT NOT NULL,
+    association_name TEXT NOT NULL,
+    schedule_expression TEXT NOT NULL,
+    apply_only_at_cron_interval INTEGER NOT NULL,
+    schedule_offset INTEGER NOT NULL,
+    duration_hours INTEGER NOT NULL,
+    spec_json TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL,
+    status_name TEXT NOT NULL,
+    status_message TEXT NOT NULL,
+    status_date_ms INTEGER NOT NULL,
+    overview_status TEXT NOT NULL,
+    overview_detailed_status TEXT NOT NULL,
+    overview_counts_json TEXT NOT NULL,
+    last_execution_ms INTEGER,
+    last_successful_execution_ms INTEGER,
+    PRIMARY KEY (region, association_id)
+);
+CREATE UNIQUE INDEX associations_by_document_and_node ON associations (region, name, instance_id)
+    WHERE instance_id <> '';
+CREATE TABLE association_versions (
+    region TEXT NOT NULL,
+    association_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    document_version TEXT NOT NULL,
+    instance_id TEXT NOT NULL,
+    association_name TEXT NOT NULL,
+    schedule_expression TEXT NOT NULL,
+    apply_only_at_cron_interval INTEGER NOT NULL,
+    schedule_offset INTEGER NOT NULL,
+    duration_hours INTEGER NOT NULL,
+    spec_json TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    PRIMARY KEY (region, association_id, version),
+    FOREIGN KEY (region, association_id) REFERENCES associations(region, association_id) ON DELETE CASCADE
+);
+"#,
 ];
 
 /// Apply every migration newer than the database's `user_version`.
