@@ -57,6 +57,11 @@ pub struct ServerArgs {
         value_name = "URL"
     )]
     pub database: Option<String>,
+    /// Where command output lives: file:///path (default <data-dir>/blobs) or
+    /// s3://bucket/prefix?endpoint=http://host:port&region=us-east-1 (credentials from
+    /// AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY); S3 also lets commands use OutputS3BucketName.
+    #[arg(long, env = "BOSUN_BLOBS", value_name = "URL")]
+    pub blobs: Option<String>,
 }
 
 #[derive(Subcommand)]

@@ -43,6 +43,7 @@ fn server_config(args: &ServerArgs, data_dir: &Path) -> ServerConfig {
         heartbeat_interval: std::time::Duration::from_secs(args.heartbeat_seconds.max(1)),
         kms_key_file: args.kms_key_file.clone(),
         database: args.database.clone(),
+        blobs: args.blobs.clone(),
         ..ServerConfig::default()
     }
 }

@@ -247,7 +247,11 @@ fn run(state: &AppState, call: Call, inline: bool) -> Response {
         answered: std::cell::RefCell::new(None),
         inline,
     };
-    let result = unsupported::check(op.name, &input).and_then(|()| (op.handler)(&ctx, input));
+    let abilities = unsupported::Abilities {
+        writes_s3_output: ctx.state.blobs.writes_buckets(),
+    };
+    let result =
+        unsupported::check(op.name, &input, &abilities).and_then(|()| (op.handler)(&ctx, input));
     let reply = match &result {
         Ok(v) => Reply {
             status: StatusCode::OK.as_u16(),
