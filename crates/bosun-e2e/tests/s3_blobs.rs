@@ -77,7 +77,11 @@ async fn output_is_stored_in_s3_and_written_to_command_buckets_in_aws_layout() {
     // Output of several chunks (the agent sends at most 64 KiB at a time), served in full
     // through Bosun's signed output URL from the bucket.
     let plain = fleet
-        .run(&[id.clone()], &["seq 1 30000", "echo oops >&2"], &[])
+        .run(
+            std::slice::from_ref(&id),
+            &["seq 1 30000", "echo oops >&2"],
+            &[],
+        )
         .await;
     let inv = fleet.wait_done(&plain, &id, LIMIT).await;
     assert_eq!(inv.status(), Some(&CommandInvocationStatus::Success));
