@@ -72,6 +72,11 @@ pub struct ServerArgs {
     /// listening while it waits. Give it the same --kms-key-file keyring.
     #[arg(long)]
     pub standby: bool,
+    /// Where command output lives: file:///path (default <data-dir>/blobs) or
+    /// s3://bucket/prefix?endpoint=http://host:port&region=us-east-1 (credentials from
+    /// AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY); S3 also lets commands use OutputS3BucketName.
+    #[arg(long, env = "BOSUN_BLOBS", value_name = "URL")]
+    pub blobs: Option<String>,
 }
 
 #[derive(Subcommand)]

@@ -45,6 +45,7 @@ fn server_config(args: &ServerArgs, data_dir: &Path) -> ServerConfig {
         database: args.database.clone(),
         regions: args.regions.clone(),
         standby: args.standby,
+        blobs: args.blobs.clone(),
         ..ServerConfig::default()
     }
 }

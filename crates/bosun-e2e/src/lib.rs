@@ -6,6 +6,7 @@ pub mod agent;
 pub mod fleet;
 pub mod http;
 pub mod poll;
+pub mod s3;
 pub mod server;
 pub mod web;
 

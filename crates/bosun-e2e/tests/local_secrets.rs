@@ -128,7 +128,8 @@ async fn with_umask_022_nothing_is_open_to_other_users_and_no_secret_is_stored_i
     let outputs = data.join("blobs/commands").join(&cmd).join(&node);
     let blob = seen
         .iter()
-        .find(|p| p.starts_with(&outputs) && p.ends_with("stdout"))
+        // One object per stored chunk: `…/<step>/stdout/<offset>`.
+        .find(|p| p.starts_with(&outputs) && p.parent().is_some_and(|d| d.ends_with("stdout")))
         .unwrap_or_else(|| panic!("no stored stdout in {seen:#?}"))
         .clone();
     for expected in [data.join("bosun.db"), data.join("bosun.db-wal")] {

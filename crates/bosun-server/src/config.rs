@@ -31,6 +31,9 @@ pub struct ServerConfig {
     /// `--standby` (PostgreSQL): wait for the serving server to stop instead of refusing to
     /// start beside it, then serve.
     pub standby: bool,
+    /// `--blobs`: `file:///path` or `s3://bucket/prefix?endpoint=…&region=…`; `None` is
+    /// `<data-dir>/blobs`.
+    pub blobs: Option<String>,
 }
 
 /// Where the store lives.
@@ -63,6 +66,93 @@ impl Database {
     }
 }
 
+/// Where command output is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlobsLocation {
+    /// A local folder (the embedded default, `<data-dir>/blobs`).
+    Folder(PathBuf),
+    /// An S3-compatible bucket.
+    S3(S3Location),
+}
+
+/// An S3 bucket (and key prefix) on AWS or an S3-compatible endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Location {
+    pub bucket: String,
+    /// Keys start with this (no leading or trailing slash; may be empty).
+    pub prefix: String,
+    /// `http(s)://host:port` of an S3-compatible server; `None` is AWS.
+    pub endpoint: Option<String>,
+    pub region: String,
+}
+
+impl S3Location {
+    pub fn allows_http(&self) -> bool {
+        self.endpoint
+            .as_deref()
+            .is_some_and(|e| e.starts_with("http://"))
+    }
+
+    /// For logs: `s3://bucket/prefix at endpoint` (holds no credentials).
+    pub fn describe(&self) -> String {
+        let at = self.endpoint.as_deref().unwrap_or("AWS");
+        format!("s3://{}/{} at {at}", self.bucket, self.prefix)
+    }
+}
+
+impl BlobsLocation {
+    /// Parse `--blobs`: `file:///abs/path` (or `file:relative`), or
+    /// `s3://bucket[/prefix][?endpoint=http://host:port][&region=us-east-1]`.
+    pub fn parse(text: &str) -> Result<BlobsLocation, String> {
+        if let Some(path) = text.strip_prefix("file:") {
+            let path = path.strip_prefix("//").unwrap_or(path);
+            if path.is_empty() {
+                return Err(
+                    "--blobs file: needs a folder, e.g. file:///var/lib/bosun/blobs".into(),
+                );
+            }
+            return Ok(BlobsLocation::Folder(PathBuf::from(path)));
+        }
+        let Some(rest) = text.strip_prefix("s3://") else {
+            return Err(
+                "--blobs must be file:///path or s3://bucket/prefix?endpoint=http://host:port&region=…"
+                    .into(),
+            );
+        };
+        let (place, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let (bucket, prefix) = place.split_once('/').unwrap_or((place, ""));
+        let bucket_ok = (3..=63).contains(&bucket.len())
+            && bucket
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+        if !bucket_ok {
+            return Err(format!("--blobs: {bucket:?} is not an S3 bucket name"));
+        }
+        let mut location = S3Location {
+            bucket: bucket.to_string(),
+            prefix: prefix.trim_matches('/').to_string(),
+            endpoint: None,
+            region: std::env::var("AWS_REGION")
+                .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
+                .unwrap_or_else(|_| "us-east-1".into()),
+        };
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            match pair.split_once('=') {
+                Some(("endpoint", v)) if v.starts_with("http://") || v.starts_with("https://") => {
+                    location.endpoint = Some(v.trim_end_matches('/').to_string())
+                }
+                Some(("region", v)) if !v.is_empty() => location.region = v.to_string(),
+                _ => {
+                    return Err(format!(
+                        "--blobs: unknown or malformed setting {pair:?} (endpoint=http(s)://host:port, region=…)"
+                    ))
+                }
+            }
+        }
+        Ok(BlobsLocation::S3(location))
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct TlsConfig {
     pub cert_path: PathBuf,
@@ -85,6 +175,7 @@ impl Default for ServerConfig {
             database: None,
             regions: Vec::new(),
             standby: false,
+            blobs: None,
         }
     }
 }
@@ -105,6 +196,14 @@ impl ServerConfig {
         match &self.database {
             Some(text) => Database::parse(text),
             None => Ok(Database::Sqlite(self.database_path())),
+        }
+    }
+
+    /// Where command output lives: `--blobs`, else `<data-dir>/blobs`.
+    pub fn blobs(&self) -> Result<BlobsLocation, String> {
+        match &self.blobs {
+            Some(text) => BlobsLocation::parse(text),
+            None => Ok(BlobsLocation::Folder(self.data_dir.join("blobs"))),
         }
     }
 
@@ -151,8 +250,46 @@ mod tests {
         }
         let default = ServerConfig::default();
         assert_eq!(
+            default.blobs(),
+            Ok(BlobsLocation::Folder(default.data_dir.join("blobs")))
+        );
+        assert_eq!(
             default.database(),
             Ok(Database::Sqlite(default.database_path()))
         );
+    }
+
+    #[test]
+    fn blobs_urls_name_a_folder_or_a_bucket() {
+        assert_eq!(
+            BlobsLocation::parse("file:///var/lib/bosun/blobs"),
+            Ok(BlobsLocation::Folder(PathBuf::from("/var/lib/bosun/blobs")))
+        );
+        assert_eq!(
+            BlobsLocation::parse(
+                "s3://bosun-out/fleet/a/?endpoint=http://127.0.0.1:9000/&region=eu-west-1"
+            ),
+            Ok(BlobsLocation::S3(S3Location {
+                bucket: "bosun-out".into(),
+                prefix: "fleet/a".into(),
+                endpoint: Some("http://127.0.0.1:9000".into()),
+                region: "eu-west-1".into(),
+            }))
+        );
+        let Ok(BlobsLocation::S3(plain)) = BlobsLocation::parse("s3://bosun-out") else {
+            panic!("a bare bucket is a location");
+        };
+        assert_eq!((plain.prefix.as_str(), plain.endpoint), ("", None));
+        for bad in [
+            "",
+            "file:",
+            "s3://",
+            "s3://B",
+            "s3://ok-bucket?endpoint=ftp://x",
+            "s3://ok-bucket?secret=x",
+            "/tmp/x",
+        ] {
+            assert!(BlobsLocation::parse(bad).is_err(), "{bad}");
+        }
     }
 }

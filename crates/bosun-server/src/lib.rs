@@ -122,13 +122,16 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     // Opening a store may block (PostgreSQL), so it and the first-start work run off the
     // async threads.
     let setup_config = config.clone();
-    let (opened, kms, regions) = tokio::task::spawn_blocking(move || {
+    let (opened, kms, regions, blobs) = tokio::task::spawn_blocking(move || {
         let (opened, kms) = prepare_store(&setup_config)?;
         let regions = served_regions(&setup_config, &*opened.store)?;
-        anyhow::Ok((opened, kms, regions))
+        let location = setup_config.blobs().map_err(anyhow::Error::msg)?;
+        let blobs = blobs::Blobs::open(&location).context("opening the blob store (--blobs)")?;
+        anyhow::Ok((opened, kms, regions, blobs))
     })
     .await
     .context("store setup task")??;
+    tracing::info!(blobs = %blobs.describe(), "command output store");
     let OpenedStore {
         store,
         inline_reads,
@@ -142,7 +145,8 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         hub: agents::AgentHub::default(),
         idempotency: api::idempotency::Idempotency::new(skew_ms),
         orchestrator: orchestrator::Orchestrator::default(),
-        blobs: blobs::Blobs::new(config.data_dir.join("blobs")),
+        blobs,
+        output_waits: orchestrator::OutputWaits::default(),
         feed: feed::OutputFeed::default(),
         results: orchestrator::ResultWriter::default(),
         kms,
@@ -152,6 +156,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     orchestrator::ResultWriter::start(&state);
     let orchestrator_task = tokio::spawn(orchestrator::run(state.clone()));
     let policy_task = tokio::spawn(param_policies::run(state.clone()));
+    let output_waits_task = tokio::spawn(orchestrator::run_output_waits(state.clone()));
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let std_listener = std::net::TcpListener::bind(config.listen)
         .with_context(|| format!("binding {}", config.listen))?;
@@ -207,7 +212,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         config,
         shutdown: Some(tx),
         task,
-        background: vec![orchestrator_task, policy_task],
+        background: vec![orchestrator_task, policy_task, output_waits_task],
         _lock: lock,
         _lease: lease,
     })

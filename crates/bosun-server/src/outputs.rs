@@ -16,7 +16,7 @@ use base64::Engine;
 
 use crate::api::auth::{authenticate, authorize, Caller};
 use crate::api::error::ApiError;
-use crate::blobs::stream_from_name;
+use crate::blobs::{stream_from_name, BlobError};
 use crate::state::{now_ms, AppState};
 
 fn check(
@@ -74,28 +74,43 @@ pub async fn get_output(
     let Some(stream) = stream_from_name(&stream) else {
         return not_found().into_response();
     };
-    let Some(file) = state.blobs.open(&command_id, &instance_id, &step, stream) else {
-        // A step that printed nothing has no blob: an empty stream.
-        return if state
-            .store
-            .invocation(&command_id, &instance_id)
-            .ok()
-            .flatten()
-            .is_some()
-        {
-            (
-                StatusCode::OK,
-                [("content-type", "text/plain; charset=utf-8")],
-                "",
-            )
-                .into_response()
-        } else {
-            not_found().into_response()
+    // Read on a blocking thread, one stored object at a time, into the response.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, BlobError>>(4);
+    let (first_tx, first_rx) = tokio::sync::oneshot::channel::<Result<bool, ApiError>>();
+    let st = state.clone();
+    tokio::task::spawn_blocking(move || {
+        let stored = match st.blobs.stored(&command_id, &instance_id, &step, stream) {
+            Ok(s) => s,
+            Err(BlobError::BadLocation) => {
+                let _ = first_tx.send(Ok(false));
+                return;
+            }
+            Err(e) => {
+                let _ = first_tx.send(Err(ApiError::internal(e)));
+                return;
+            }
         };
-    };
-    let body = Body::from_stream(tokio_util::io::ReaderStream::new(
-        tokio::fs::File::from_std(file),
-    ));
+        if stored.is_empty() {
+            // A step that printed nothing has no blob: an empty stream, if the invocation exists.
+            let exists = st.store.invocation(&command_id, &instance_id);
+            let _ = first_tx.send(exists.map(|i| i.is_some()).map_err(ApiError::from));
+            return;
+        }
+        let _ = first_tx.send(Ok(true));
+        for part in st.blobs.read(&stored, u64::MAX) {
+            let failed = part.is_err();
+            if tx.blocking_send(part).is_err() || failed {
+                break;
+            }
+        }
+    });
+    match first_rx.await {
+        Ok(Ok(true)) => {}
+        Ok(Ok(false)) => return not_found().into_response(),
+        Ok(Err(e)) => return e.into_response(),
+        Err(e) => return ApiError::internal(e).into_response(),
+    }
+    let body = Body::from_stream(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)));
     (
         StatusCode::OK,
         [("content-type", "text/plain; charset=utf-8")],

@@ -9,7 +9,7 @@ use crate::api::idempotency::Idempotency;
 use crate::blobs::Blobs;
 use crate::config::ServerConfig;
 use crate::feed::OutputFeed;
-use crate::orchestrator::{Orchestrator, ResultWriter};
+use crate::orchestrator::{Orchestrator, OutputWaits, ResultWriter};
 
 pub struct AppState {
     pub config: ServerConfig,
@@ -21,6 +21,8 @@ pub struct AppState {
     pub idempotency: Idempotency,
     pub orchestrator: Orchestrator,
     pub blobs: Blobs,
+    /// Results not acknowledged until their output is stored.
+    pub output_waits: OutputWaits,
     pub feed: OutputFeed,
     pub results: ResultWriter,
     pub kms: crate::kms::Keyring,

@@ -10,7 +10,9 @@ use serde_json::{json, Value};
 use super::wire::epoch_seconds;
 use super::{parse, Ctx};
 use crate::api::error::ApiError;
-use crate::blobs::step_dir_name;
+use crate::blobs::command_bucket::{action_of, CommandBucket};
+use crate::blobs::{step_dir_name, stream_from_name};
+use bosun_core::document::StepPlan;
 
 /// `Command` as the API returns it.
 pub fn command_json(ctx: &Ctx, c: &CommandRecord) -> Value {
@@ -45,6 +47,14 @@ pub fn command_json(ctx: &Ctx, c: &CommandRecord) -> Value {
     })
 }
 
+/// The command's output bucket and resolved steps, when it named a bucket.
+fn bucket_of(c: &CommandRecord) -> Option<(CommandBucket, Vec<StepPlan>)> {
+    let bucket = CommandBucket::of_request(&c.request_json)?;
+    Some((bucket, serde_json::from_str(&c.steps_json).ok()?))
+}
+
+/// A stream's full-output URL: the object in the command's `OutputS3BucketName` (as AWS forms
+/// it: the S3 endpoint, bucket, key), else Bosun's own signed `/v1/output/…` endpoint.
 fn output_url(
     ctx: &Ctx,
     c: &CommandRecord,
@@ -52,14 +62,26 @@ fn output_url(
     plugin: &str,
     stream: &str,
 ) -> String {
-    format!(
-        "{}/v1/output/{}/{}/{}/{}",
-        ctx.base_url,
-        c.command_id,
-        instance_id,
-        step_dir_name(plugin),
-        stream
-    )
+    let in_bucket = bucket_of(c).and_then(|(b, steps)| {
+        let key = b.key(
+            &c.command_id,
+            instance_id,
+            &steps,
+            plugin,
+            stream_from_name(stream)?,
+        )?;
+        ctx.state.blobs.bucket_url(&b.bucket, &key)
+    });
+    in_bucket.unwrap_or_else(|| {
+        format!(
+            "{}/v1/output/{}/{}/{}/{}",
+            ctx.base_url,
+            c.command_id,
+            instance_id,
+            step_dir_name(plugin),
+            stream
+        )
+    })
 }
 
 /// AWS's plugin `Output`: stdout, then stderr after a marker, cut to 2,500 characters.
@@ -73,6 +95,14 @@ fn plugin_output(p: &PluginRecord) -> String {
 }
 
 fn plugin_json(ctx: &Ctx, c: &CommandRecord, p: &PluginRecord) -> Value {
+    let (bucket, prefix) = match bucket_of(c) {
+        Some((b, steps)) => {
+            let action = action_of(&steps, &p.name).unwrap_or(&p.name);
+            let prefix = b.plugin_prefix(&c.command_id, &p.instance_id, action);
+            (b.bucket, prefix)
+        }
+        None => (String::new(), String::new()),
+    };
     let mut v = json!({
         "Name": p.name,
         "Status": p.status,
@@ -82,8 +112,8 @@ fn plugin_json(ctx: &Ctx, c: &CommandRecord, p: &PluginRecord) -> Value {
         "StandardOutputUrl": output_url(ctx, c, &p.instance_id, &p.name, "stdout"),
         "StandardErrorUrl": output_url(ctx, c, &p.instance_id, &p.name, "stderr"),
         "OutputS3Region": ctx.region,
-        "OutputS3BucketName": "",
-        "OutputS3KeyPrefix": "",
+        "OutputS3BucketName": bucket,
+        "OutputS3KeyPrefix": prefix,
     });
     if let Some(s) = p.start_ms {
         v["ResponseStartDateTime"] = json!(epoch_seconds(s));

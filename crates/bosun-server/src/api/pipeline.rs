@@ -248,9 +248,12 @@ fn run(state: &AppState, call: Call, inline: bool) -> Response {
         inline,
     };
     // Botocore's model first (AWS's own ValidationException text), then the fields Bosun
-    // cannot honour yet, then the handler's service-level rules.
+    // cannot honour (here: S3 output needs an S3 blob store), then the handler's rules.
+    let abilities = unsupported::Abilities {
+        writes_s3_output: ctx.state.blobs.writes_buckets(),
+    };
     let result = model_check(op, &input)
-        .and_then(|()| unsupported::check(op.name, &input))
+        .and_then(|()| unsupported::check(op.name, &input, &abilities))
         .and_then(|()| (op.handler)(&ctx, input));
     let reply = match &result {
         Ok(v) => Reply {

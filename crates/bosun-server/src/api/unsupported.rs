@@ -9,6 +9,21 @@ use serde_json::Value;
 
 use super::error::ApiError;
 
+/// What this server can do beyond its defaults (from its configuration).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Abilities {
+    /// Its blob store is S3, so it can write command output to other buckets.
+    pub writes_s3_output: bool,
+}
+
+fn never(_: &Abilities) -> bool {
+    false
+}
+
+fn with_s3_blobs(a: &Abilities) -> bool {
+    a.writes_s3_output
+}
+
 /// One field a request may not use yet.
 struct Refusal {
     operation: &'static str,
@@ -16,6 +31,8 @@ struct Refusal {
     field: &'static [&'static str],
     /// Whether the value found there asks for something Bosun does not do.
     asks: fn(&Value) -> bool,
+    /// Servers that honour the field after all.
+    honoured: fn(&Abilities) -> bool,
     code: &'static str,
     message: &'static str,
 }
@@ -36,6 +53,7 @@ const REFUSALS: &[Refusal] = &[
         operation: "CreateAssociation",
         field: &["OutputLocation"],
         asks: non_empty,
+        honoured: never,
         code: "InvalidOutputLocation",
         message: "OutputLocation: this Bosun server does not write association output to S3 yet",
     },
@@ -43,6 +61,7 @@ const REFUSALS: &[Refusal] = &[
         operation: "CreateAssociation",
         field: &["CalendarNames"],
         asks: non_empty,
+        honoured: never,
         code: "ValidationException",
         message: "CalendarNames: this Bosun server has no Change Calendar yet",
     },
@@ -50,6 +69,7 @@ const REFUSALS: &[Refusal] = &[
         operation: "CreateAssociation",
         field: &["TargetLocations"],
         asks: non_empty,
+        honoured: never,
         code: "ValidationException",
         message: "TargetLocations: this Bosun server does not run associations in other accounts or regions",
     },
@@ -57,6 +77,7 @@ const REFUSALS: &[Refusal] = &[
         operation: "CreateAssociation",
         field: &["TargetMaps"],
         asks: non_empty,
+        honoured: never,
         code: "InvalidTargetMaps",
         message: "TargetMaps: this Bosun server does not run Automation yet; target nodes with Targets",
     },
@@ -64,6 +85,7 @@ const REFUSALS: &[Refusal] = &[
         operation: "CreateAssociation",
         field: &["AutomationTargetParameterName"],
         asks: non_empty,
+        honoured: never,
         code: "ValidationException",
         message: "AutomationTargetParameterName: this Bosun server does not run Automation yet",
     },
@@ -71,6 +93,7 @@ const REFUSALS: &[Refusal] = &[
         operation: "CreateAssociation",
         field: &["AlarmConfiguration", "Alarms"],
         asks: non_empty,
+        honoured: never,
         code: "ValidationException",
         message: "AlarmConfiguration.Alarms: this Bosun server has no CloudWatch alarms to watch",
     },
@@ -78,6 +101,7 @@ const REFUSALS: &[Refusal] = &[
         operation: "CreateAssociation",
         field: &["AssociationDispatchAssumeRole"],
         asks: non_empty,
+        honoured: never,
         code: "ValidationException",
         message: "AssociationDispatchAssumeRole: this Bosun server has no IAM roles to assume",
     },
@@ -85,6 +109,7 @@ const REFUSALS: &[Refusal] = &[
         operation: "UpdateAssociation",
         field: &["OutputLocation"],
         asks: non_empty,
+        honoured: never,
         code: "InvalidOutputLocation",
         message: "OutputLocation: this Bosun server does not write association output to S3 yet",
     },
@@ -92,6 +117,7 @@ const REFUSALS: &[Refusal] = &[
         operation: "UpdateAssociation",
         field: &["CalendarNames"],
         asks: non_empty,
+        honoured: never,
         code: "ValidationException",
         message: "CalendarNames: this Bosun server has no Change Calendar yet",
     },
@@ -99,6 +125,7 @@ const REFUSALS: &[Refusal] = &[
         operation: "UpdateAssociation",
         field: &["TargetLocations"],
         asks: non_empty,
+        honoured: never,
         code: "ValidationException",
         message: "TargetLocations: this Bosun server does not run associations in other accounts or regions",
     },
@@ -106,6 +133,7 @@ const REFUSALS: &[Refusal] = &[
         operation: "UpdateAssociation",
         field: &["TargetMaps"],
         asks: non_empty,
+        honoured: never,
         code: "InvalidTargetMaps",
         message: "TargetMaps: this Bosun server does not run Automation yet; target nodes with Targets",
     },
@@ -113,6 +141,7 @@ const REFUSALS: &[Refusal] = &[
         operation: "UpdateAssociation",
         field: &["AutomationTargetParameterName"],
         asks: non_empty,
+        honoured: never,
         code: "ValidationException",
         message: "AutomationTargetParameterName: this Bosun server does not run Automation yet",
     },
@@ -120,6 +149,7 @@ const REFUSALS: &[Refusal] = &[
         operation: "UpdateAssociation",
         field: &["AlarmConfiguration", "Alarms"],
         asks: non_empty,
+        honoured: never,
         code: "ValidationException",
         message: "AlarmConfiguration.Alarms: this Bosun server has no CloudWatch alarms to watch",
     },
@@ -127,6 +157,7 @@ const REFUSALS: &[Refusal] = &[
         operation: "UpdateAssociation",
         field: &["AssociationDispatchAssumeRole"],
         asks: non_empty,
+        honoured: never,
         code: "ValidationException",
         message: "AssociationDispatchAssumeRole: this Bosun server has no IAM roles to assume",
     },
@@ -134,6 +165,7 @@ const REFUSALS: &[Refusal] = &[
         operation: "CreateAssociationBatch",
         field: &["AssociationDispatchAssumeRole"],
         asks: non_empty,
+        honoured: never,
         code: "ValidationException",
         message: "AssociationDispatchAssumeRole: this Bosun server has no IAM roles to assume",
     },
@@ -141,22 +173,29 @@ const REFUSALS: &[Refusal] = &[
         operation: "SendCommand",
         field: &["OutputS3BucketName"],
         asks: non_empty,
+        honoured: with_s3_blobs,
         code: "InvalidOutputFolder",
-        message: "OutputS3BucketName: this Bosun server does not write command output to S3; \
-                  read it with GetCommandInvocation or the output URLs instead",
+        message:
+            "OutputS3BucketName: this Bosun server stores command output in a local folder, so it \
+                  writes none to S3 (start it with --blobs s3://… to allow this); read output \
+                  with GetCommandInvocation or the output URLs instead",
     },
     Refusal {
         operation: "SendCommand",
         field: &["OutputS3KeyPrefix"],
         asks: non_empty,
+        honoured: with_s3_blobs,
         code: "InvalidOutputFolder",
-        message: "OutputS3KeyPrefix: this Bosun server does not write command output to S3; \
-                  read it with GetCommandInvocation or the output URLs instead",
+        message:
+            "OutputS3KeyPrefix: this Bosun server stores command output in a local folder, so it \
+                  writes none to S3 (start it with --blobs s3://… to allow this); read output \
+                  with GetCommandInvocation or the output URLs instead",
     },
     Refusal {
         operation: "SendCommand",
         field: &["NotificationConfig", "NotificationArn"],
         asks: non_empty,
+        honoured: never,
         code: "InvalidNotificationConfig",
         message: "NotificationConfig.NotificationArn: this Bosun server does not send SNS \
                   notifications for commands yet",
@@ -165,6 +204,7 @@ const REFUSALS: &[Refusal] = &[
         operation: "SendCommand",
         field: &["NotificationConfig", "NotificationEvents"],
         asks: non_empty,
+        honoured: never,
         code: "InvalidNotificationConfig",
         message: "NotificationConfig.NotificationEvents: this Bosun server does not send SNS \
                   notifications for commands yet",
@@ -173,6 +213,7 @@ const REFUSALS: &[Refusal] = &[
         operation: "SendCommand",
         field: &["CloudWatchOutputConfig", "CloudWatchOutputEnabled"],
         asks: non_empty,
+        honoured: never,
         code: "InvalidParameters",
         message: "CloudWatchOutputConfig.CloudWatchOutputEnabled: this Bosun server does not send \
                   command output to CloudWatch Logs",
@@ -181,6 +222,7 @@ const REFUSALS: &[Refusal] = &[
         operation: "SendCommand",
         field: &["AlarmConfiguration", "Alarms"],
         asks: non_empty,
+        honoured: never,
         code: "InvalidParameters",
         message: "AlarmConfiguration.Alarms: this Bosun server has no CloudWatch alarms to watch \
                   while a command runs",
@@ -189,6 +231,7 @@ const REFUSALS: &[Refusal] = &[
         operation: "CreateDocument",
         field: &["Attachments"],
         asks: non_empty,
+        honoured: never,
         code: "ValidationException",
         message: "Attachments: this Bosun server does not fetch document attachments yet",
     },
@@ -196,6 +239,7 @@ const REFUSALS: &[Refusal] = &[
         operation: "UpdateDocument",
         field: &["Attachments"],
         asks: non_empty,
+        honoured: never,
         code: "ValidationException",
         message: "Attachments: this Bosun server does not fetch document attachments yet",
     },
@@ -203,14 +247,18 @@ const REFUSALS: &[Refusal] = &[
         operation: "DescribeParameters",
         field: &["Shared"],
         asks: non_empty,
+        honoured: never,
         code: "ValidationException",
         message: "Shared: this Bosun server has no parameters shared from other accounts",
     },
 ];
 
-/// Refuse a request that asks for something Bosun does not do.
-pub fn check(operation: &str, input: &Value) -> Result<(), ApiError> {
-    for r in REFUSALS.iter().filter(|r| r.operation == operation) {
+/// Refuse a request that asks for something this server does not do.
+pub fn check(operation: &str, input: &Value, abilities: &Abilities) -> Result<(), ApiError> {
+    for r in REFUSALS
+        .iter()
+        .filter(|r| r.operation == operation && !(r.honoured)(abilities))
+    {
         let found = r.field.iter().try_fold(input, |v, k| v.get(*k));
         if found.is_some_and(r.asks) {
             return Err(ApiError::new(r.code, r.message));
@@ -233,7 +281,10 @@ mod tests {
             json!({"ServiceRoleArn": "arn:aws:iam::1:role/r", "NotificationConfig": {}}),
             json!({"AlarmConfiguration": {"Alarms": []}}),
         ] {
-            assert!(check("SendCommand", &body).is_ok(), "{body}");
+            assert!(
+                check("SendCommand", &body, &Abilities::default()).is_ok(),
+                "{body}"
+            );
         }
     }
 
@@ -272,9 +323,20 @@ mod tests {
             ),
             ("DescribeParameters", json!({"Shared": true}), "Shared"),
         ] {
-            let e = check(op, &body).unwrap_err();
+            let e = check(op, &body, &Abilities::default()).unwrap_err();
             assert!(e.message.contains(field), "{op} {body}: {}", e.message);
         }
+    }
+
+    #[test]
+    fn a_server_with_s3_blobs_writes_output_buckets() {
+        let s3 = Abilities {
+            writes_s3_output: true,
+        };
+        let body = json!({"OutputS3BucketName": "b", "OutputS3KeyPrefix": "p"});
+        assert!(check("SendCommand", &body, &s3).is_ok());
+        let e = check("SendCommand", &body, &Abilities::default()).unwrap_err();
+        assert!(e.message.contains("--blobs s3://"), "{}", e.message);
     }
 
     #[test]

@@ -4,10 +4,11 @@
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use bosun_core::command::{roll_up_final, InvocationEvent, PluginOutcome};
-use bosun_proto::command::{NotRunReason, StepStatus, Stream};
+use bosun_proto::command::{NotRunReason, StepStatus};
 use bosun_proto::{CommandResult, OutputChunk, ServerMessage};
 
 use super::commit::PendingResult;
+use super::output_waits::{after_chunk, expected_output, result_output_complete};
 use super::{apply, settle_plugins, state_of};
 use crate::state::AppState;
 
@@ -34,7 +35,9 @@ pub fn on_ack(state: &AppState, instance_id: &str, command_id: &str) -> anyhow::
     Ok(())
 }
 
-/// A piece of live output: store it in the blob store at its offset.
+/// A piece of live output: store it in the blob store at its offset. A chunk that cannot be
+/// stored is dropped: the result that follows finds the gap and asks for it again, and is not
+/// acknowledged before it is stored.
 pub fn on_output(state: &AppState, instance_id: &str, chunk: &OutputChunk) -> anyhow::Result<()> {
     if state
         .store
@@ -45,7 +48,7 @@ pub fn on_output(state: &AppState, instance_id: &str, chunk: &OutputChunk) -> an
         return Ok(());
     }
     let data = B64.decode(&chunk.data)?;
-    state.blobs.write_at(
+    state.blobs.write_chunk(
         &chunk.command_id,
         instance_id,
         &chunk.step,
@@ -53,6 +56,14 @@ pub fn on_output(state: &AppState, instance_id: &str, chunk: &OutputChunk) -> an
         chunk.offset,
         &data,
     )?;
+    after_chunk(
+        state,
+        &chunk.command_id,
+        instance_id,
+        &chunk.step,
+        chunk.stream,
+        chunk.offset + data.len() as u64,
+    );
     state.feed.publish(
         &chunk.command_id,
         instance_id,
@@ -63,7 +74,8 @@ pub fn on_output(state: &AppState, instance_id: &str, chunk: &OutputChunk) -> an
     Ok(())
 }
 
-/// A command's final result on a node: store it, then acknowledge so the agent drops its copy.
+/// A command's final result on a node: store it, then acknowledge so the agent drops its copy
+/// — once its output is stored too (see `output_waits`).
 pub fn on_result(
     state: &AppState,
     instance_id: &str,
@@ -83,7 +95,15 @@ pub fn on_result(
         return Ok(());
     };
     if state_of(&i).is_terminal() {
-        ack();
+        // A result sent again: acknowledge it once its output is complete.
+        if result_output_complete(
+            state,
+            &result.command_id,
+            instance_id,
+            expected_output(result),
+        ) {
+            ack();
+        }
         return Ok(());
     }
     let mut plugins = state.store.plugins(&result.command_id, instance_id)?;
@@ -129,25 +149,6 @@ pub fn on_result(
                 p.stdout_bytes = step.stdout_bytes as i64;
                 p.stderr_bytes = step.stderr_bytes as i64;
                 p.detail = step.detail.clone().unwrap_or_default();
-                for (stream, size) in [
-                    (Stream::Stdout, step.stdout_bytes),
-                    (Stream::Stderr, step.stderr_bytes),
-                ] {
-                    let have = state
-                        .blobs
-                        .len(&result.command_id, instance_id, &p.name, stream);
-                    if have < size {
-                        state.hub.send(
-                            instance_id,
-                            ServerMessage::FetchOutput {
-                                command_id: result.command_id.clone(),
-                                step: p.name.clone(),
-                                stream,
-                                offset: have,
-                            },
-                        );
-                    }
-                }
             }
             InvocationEvent::Finished(roll_up_final(&outcomes))
         }
@@ -165,16 +166,25 @@ pub fn on_result(
         .unwrap_or(-1);
     i.start_ms = result.steps.iter().filter_map(|s| s.start_ms).min();
     i.end_ms = result.steps.iter().filter_map(|s| s.end_ms).max();
-    // Stored (with the others arriving now) and then acknowledged by the result writer.
+    let complete = result_output_complete(
+        state,
+        &result.command_id,
+        instance_id,
+        expected_output(result),
+    );
+    // Stored (with the others arriving now) and then acknowledged by the result writer, when
+    // the output is complete; otherwise by `output_waits` once it is.
     if let Some(r) = state.results.submit(PendingResult {
         invocation: i,
         plugins,
-        result_ack: true,
+        result_ack: complete,
     }) {
         state
             .store
             .update_invocation_with_plugins(&r.invocation, &r.plugins)?;
-        ack();
+        if complete {
+            ack();
+        }
         state.orchestrator.kick();
     }
     Ok(())

@@ -5,6 +5,7 @@
 
 mod commit;
 mod events;
+mod output_waits;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +23,7 @@ use crate::state::{now_ms, AppState};
 
 pub use commit::ResultWriter;
 pub use events::{on_ack, on_output, on_result};
+pub use output_waits::{run as run_output_waits, OutputWaits};
 
 /// How long an unacknowledged delivery waits before it is sent again.
 const RESEND_AFTER_MS: i64 = 5_000;

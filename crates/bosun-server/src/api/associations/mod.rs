@@ -120,20 +120,26 @@ pub fn create_association_batch(ctx: &Ctx, body: Value) -> Result<Value, ApiErro
     let mut successful = Vec::new();
     let mut failed = Vec::new();
     for entry in entries {
-        let outcome = super::unsupported::check("CreateAssociation", &entry)
-            .and_then(|()| parse::<AssociationInput>(entry.clone()))
-            .and_then(|mut req| {
-                // Entries carry no tags, ids or versions in AWS's model.
-                req.tags = None;
-                req.association_id = None;
-                req.association_version = None;
-                let document = req.name.as_deref().map(bare_name).unwrap_or_default();
-                ctx.authorize_arns(
-                    "ssm:CreateAssociationBatch",
-                    [scope.ssm_arn(&format!("document/{document}")).as_str()],
-                )?;
-                create(ctx, &req, "ssm:CreateAssociationBatch")
-            });
+        let outcome = super::unsupported::check(
+            "CreateAssociation",
+            &entry,
+            &super::unsupported::Abilities {
+                writes_s3_output: ctx.state.blobs.writes_buckets(),
+            },
+        )
+        .and_then(|()| parse::<AssociationInput>(entry.clone()))
+        .and_then(|mut req| {
+            // Entries carry no tags, ids or versions in AWS's model.
+            req.tags = None;
+            req.association_id = None;
+            req.association_version = None;
+            let document = req.name.as_deref().map(bare_name).unwrap_or_default();
+            ctx.authorize_arns(
+                "ssm:CreateAssociationBatch",
+                [scope.ssm_arn(&format!("document/{document}")).as_str()],
+            )?;
+            create(ctx, &req, "ssm:CreateAssociationBatch")
+        });
         match outcome {
             Ok(description) => successful.push(description),
             Err(e) => failed.push(json!({
