@@ -45,6 +45,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(4, "parameters", "0004_parameters.sql"),
     migration!(5, "secret_sealed", "0005_secret_sealed.sql"),
     migration!(6, "idempotency", "0006_idempotency.sql"),
+    migration!(7, "compliance", "0007_compliance.sql"),
 ];
 
 /// The advisory lock every migration transaction holds ("bosunmig" in ASCII).

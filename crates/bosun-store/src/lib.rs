@@ -14,6 +14,7 @@
 mod activations;
 mod audit;
 mod commands;
+mod compliance;
 #[cfg(feature = "testing")]
 pub mod conformance;
 mod documents;
@@ -32,6 +33,7 @@ pub use audit::{
     chain_hash, next_link, verify_chain, AuditRecord, AuditStore, AuditVerification, GENESIS,
 };
 pub use commands::{CommandRecord, CommandStore, InvocationRecord, PluginRecord};
+pub use compliance::{ComplianceItemRecord, ComplianceOutcome, ComplianceStore, UploadMode};
 pub use documents::{AddVersion, DocumentRecord, DocumentStore, DocumentVersionRecord};
 pub use error::{Result, StoreError};
 pub use iam::{AccessKeyRecord, IamStore, NamedPolicy, UserRecord};
@@ -52,6 +54,7 @@ pub trait Store:
     + AuditStore
     + CallStore
     + CommandStore
+    + ComplianceStore
     + DocumentStore
     + IamStore
     + InstanceStore
@@ -69,6 +72,7 @@ impl<T> Store for T where
         + AuditStore
         + CallStore
         + CommandStore
+        + ComplianceStore
         + DocumentStore
         + IamStore
         + InstanceStore
@@ -85,7 +89,8 @@ impl<T> Store for T where
 /// Every store trait, to call store methods on a `&dyn Store`: `use bosun_store::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        ActivationStore, AuditStore, CallStore, CommandStore, DocumentStore, IamStore,
-        InstanceStore, ParameterPolicyStore, ParameterStore, RegionStore, Store, TagStore,
+        ActivationStore, AuditStore, CallStore, CommandStore, ComplianceStore, DocumentStore,
+        IamStore, InstanceStore, ParameterPolicyStore, ParameterStore, RegionStore, Store,
+        TagStore,
     };
 }

@@ -3,6 +3,7 @@ mod activations;
 mod audit;
 mod calls;
 mod commands;
+mod compliance;
 mod documents;
 mod iam;
 mod instances;

@@ -9,6 +9,7 @@
 mod activations;
 mod audit;
 mod commands;
+mod compliance;
 mod documents;
 mod iam;
 mod idempotency;
