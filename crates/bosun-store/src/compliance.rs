@@ -48,8 +48,9 @@ pub trait ComplianceStore {
     /// Store one upload of `items` (all of `resource`'s `compliance_type`, in one region) as
     /// `mode` says, with `content_hash`; atomically. When `content_hash` is given and equals
     /// the hash stored by the previous upload of this type, nothing changes (`Unchanged`).
-    /// When the resource would end up with items of more than `max_types` types, nothing
-    /// changes (`TooManyTypes`); concurrent uploads never exceed it. An upload with no items
+    /// When a `Custom:` type would make the resource hold more than `max_types` custom types,
+    /// nothing changes (`TooManyTypes`); concurrent uploads never exceed it. Other types
+    /// (`Association`, `Patch`) are not counted. An upload with no items
     /// in `Complete` mode removes the type's items.
     #[allow(clippy::too_many_arguments)]
     fn put_compliance_items(

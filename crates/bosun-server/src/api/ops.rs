@@ -5,8 +5,8 @@ use serde_json::Value;
 
 use crate::api::error::ApiError;
 use crate::api::{
-    activations, commands, document_writes, documents, instances, parameter_labels, parameter_put,
-    parameter_search, parameters, send_command, tags, Ctx,
+    activations, commands, compliance, document_writes, documents, instances, parameter_labels,
+    parameter_put, parameter_search, parameters, send_command, tags, Ctx,
 };
 
 /// One operation Bosun implements.
@@ -18,6 +18,26 @@ pub struct Operation {
 }
 
 pub const OPERATIONS: &[Operation] = &[
+    Operation {
+        name: "PutComplianceItems",
+        mutating: true,
+        handler: compliance::put_compliance_items,
+    },
+    Operation {
+        name: "ListComplianceItems",
+        mutating: false,
+        handler: compliance::list_compliance_items,
+    },
+    Operation {
+        name: "ListComplianceSummaries",
+        mutating: false,
+        handler: compliance::list_compliance_summaries,
+    },
+    Operation {
+        name: "ListResourceComplianceSummaries",
+        mutating: false,
+        handler: compliance::list_resource_compliance_summaries,
+    },
     Operation {
         name: "CreateDocument",
         mutating: true,
@@ -214,7 +234,7 @@ pub fn runs_inline(op: &Operation, input: &Value) -> bool {
 /// ([`crate::api::Ctx::authorize_nodes`]) instead of the pipeline checking `*`, so a policy
 /// scoped to some nodes works, and a deny on one node refuses the call.
 pub fn authorized_per_node(op: &str) -> bool {
-    matches!(op, "CancelCommand")
+    matches!(op, "CancelCommand" | "PutComplianceItems")
 }
 
 /// Whether a mutating operation records its answer for retries in the same store transaction

@@ -83,11 +83,11 @@ impl ComplianceStore for PgStore {
                 }
             }
             let clears = mode == UploadMode::Complete && items.is_empty();
-            if stored.is_none() && !clears {
+            if stored.is_none() && !clears && compliance_type.starts_with("Custom:") {
                 let types: i64 = tx
                     .query_one(
                         "SELECT COUNT(*) FROM compliance_uploads WHERE region = $1 AND \
-                         resource_type = $2 AND resource_id = $3",
+                         resource_type = $2 AND resource_id = $3 AND compliance_type LIKE 'Custom:%'",
                         &[&region, &resource_type, &resource_id],
                     )
                     .await?

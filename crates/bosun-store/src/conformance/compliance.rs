@@ -113,9 +113,21 @@ pub fn a_resource_holds_a_bounded_number_of_compliance_types(s: &dyn Store) {
             ComplianceOutcome::Stored
         );
     }
+    // Types that are not custom do not count.
+    let association = item(REGION, "Association", "a", "COMPLIANT");
+    assert_eq!(
+        put(s, "Association", &[association], UploadMode::Complete, None),
+        ComplianceOutcome::Stored
+    );
     let d = item(REGION, "Custom:D", "1", "COMPLIANT");
     assert_eq!(
-        put(s, "Custom:D", &[d.clone()], UploadMode::Complete, None),
+        put(
+            s,
+            "Custom:D",
+            std::slice::from_ref(&d),
+            UploadMode::Complete,
+            None
+        ),
         ComplianceOutcome::TooManyTypes
     );
     // A type already held may be uploaded again; clearing one makes room.

@@ -64,10 +64,10 @@ impl ComplianceStore for SqliteStore {
             }
         }
         let clears = mode == UploadMode::Complete && items.is_empty();
-        if stored.is_none() && !clears {
+        if stored.is_none() && !clears && compliance_type.starts_with("Custom:") {
             let types: i64 = tx.query_row(
                 "SELECT COUNT(*) FROM compliance_uploads WHERE region = ?1 AND \
-                 resource_type = ?2 AND resource_id = ?3",
+                 resource_type = ?2 AND resource_id = ?3 AND compliance_type LIKE 'Custom:%'",
                 params![region, resource_type, resource_id],
                 |r| r.get(0),
             )?;
