@@ -4,6 +4,7 @@
 
 pub mod arn;
 pub mod command;
+pub mod compliance;
 pub mod document;
 pub mod idempotency;
 pub mod ids;

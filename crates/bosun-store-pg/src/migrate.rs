@@ -46,6 +46,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(5, "secret_sealed", "0005_secret_sealed.sql"),
     migration!(6, "idempotency", "0006_idempotency.sql"),
     migration!(7, "associations", "0007_associations.sql"),
+    migration!(8, "compliance", "0008_compliance.sql"),
 ];
 
 /// The advisory lock every migration transaction holds ("bosunmig" in ASCII).

@@ -15,6 +15,7 @@ mod activations;
 mod associations;
 mod audit;
 mod commands;
+mod compliance;
 #[cfg(feature = "testing")]
 pub mod conformance;
 mod documents;
@@ -37,6 +38,7 @@ pub use audit::{
     chain_hash, next_link, verify_chain, AuditRecord, AuditStore, AuditVerification, GENESIS,
 };
 pub use commands::{CommandRecord, CommandStore, InvocationRecord, PluginRecord};
+pub use compliance::{ComplianceItemRecord, ComplianceOutcome, ComplianceStore, UploadMode};
 pub use documents::{AddVersion, DocumentRecord, DocumentStore, DocumentVersionRecord};
 pub use error::{Result, StoreError};
 pub use iam::{AccessKeyRecord, IamStore, NamedPolicy, UserRecord};
@@ -58,6 +60,7 @@ pub trait Store:
     + AuditStore
     + CallStore
     + CommandStore
+    + ComplianceStore
     + DocumentStore
     + IamStore
     + InstanceStore
@@ -76,6 +79,7 @@ impl<T> Store for T where
         + AuditStore
         + CallStore
         + CommandStore
+        + ComplianceStore
         + DocumentStore
         + IamStore
         + InstanceStore
@@ -92,8 +96,8 @@ impl<T> Store for T where
 /// Every store trait, to call store methods on a `&dyn Store`: `use bosun_store::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        ActivationStore, AssociationStore, AuditStore, CallStore, CommandStore, DocumentStore,
-        IamStore, InstanceStore, ParameterPolicyStore, ParameterStore, RegionStore, Store,
-        TagStore,
+        ActivationStore, AssociationStore, AuditStore, CallStore, CommandStore, ComplianceStore,
+        DocumentStore, IamStore, InstanceStore, ParameterPolicyStore, ParameterStore, RegionStore,
+        Store, TagStore,
     };
 }

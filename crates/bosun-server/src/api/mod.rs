@@ -10,6 +10,7 @@ mod attachments;
 pub(crate) mod auth;
 pub mod aws_operations;
 mod commands;
+mod compliance;
 mod document_writes;
 mod documents;
 pub mod error;

@@ -5,8 +5,8 @@ use serde_json::Value;
 
 use crate::api::error::ApiError;
 use crate::api::{
-    activations, associations, commands, document_writes, documents, instances, parameter_labels,
-    parameter_put, parameter_search, parameters, send_command, tags, Ctx,
+    activations, associations, commands, compliance, document_writes, documents, instances,
+    parameter_labels, parameter_put, parameter_search, parameters, send_command, tags, Ctx,
 };
 
 /// One operation Bosun implements.
@@ -52,6 +52,26 @@ pub const OPERATIONS: &[Operation] = &[
         name: "ListAssociationVersions",
         mutating: false,
         handler: associations::list_association_versions,
+    },
+    Operation {
+        name: "PutComplianceItems",
+        mutating: true,
+        handler: compliance::put_compliance_items,
+    },
+    Operation {
+        name: "ListComplianceItems",
+        mutating: false,
+        handler: compliance::list_compliance_items,
+    },
+    Operation {
+        name: "ListComplianceSummaries",
+        mutating: false,
+        handler: compliance::list_compliance_summaries,
+    },
+    Operation {
+        name: "ListResourceComplianceSummaries",
+        mutating: false,
+        handler: compliance::list_resource_compliance_summaries,
     },
     Operation {
         name: "CreateDocument",
@@ -252,7 +272,10 @@ pub fn runs_inline(op: &Operation, input: &Value) -> bool {
 /// `CreateAssociationBatch` too: each entry names its own document, which the handler
 /// authorizes with the entry's nodes, failing only that entry when denied.
 pub fn authorized_per_node(op: &str) -> bool {
-    matches!(op, "CancelCommand" | "CreateAssociationBatch")
+    matches!(
+        op,
+        "CancelCommand" | "CreateAssociationBatch" | "PutComplianceItems"
+    )
 }
 
 /// Whether a mutating operation records its answer for retries in the same store transaction

@@ -4,6 +4,7 @@ mod associations;
 mod audit;
 mod calls;
 mod commands;
+mod compliance;
 mod documents;
 mod iam;
 mod instances;

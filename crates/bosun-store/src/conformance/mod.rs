@@ -11,6 +11,7 @@ pub mod associations;
 pub mod audit;
 pub mod calls;
 pub mod commands;
+pub mod compliance;
 pub mod concurrency;
 pub mod documents;
 mod fixtures;
@@ -121,6 +122,11 @@ macro_rules! conformance_tests {
                 concurrent_labels_never_exceed_the_per_version_limit,
                 a_label_racing_an_overwrite_is_never_lost,
                 concurrent_firings_of_a_policy_fire_it_once,
+            }
+            compliance {
+                uploads_replace_or_merge_and_unchanged_hashes_write_nothing,
+                a_resource_holds_a_bounded_number_of_compliance_types,
+                concurrent_uploads_never_exceed_the_type_limit,
             }
             regions {
                 regions_with_resources_are_listed_once_sorted,

@@ -10,6 +10,7 @@ mod activations;
 mod associations;
 mod audit;
 mod commands;
+mod compliance;
 mod documents;
 mod iam;
 mod idempotency;

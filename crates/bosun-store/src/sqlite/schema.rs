@@ -283,6 +283,31 @@ CREATE TABLE association_versions (
     created_ms INTEGER NOT NULL,
     PRIMARY KEY (region, association_id, version),
     FOREIGN KEY (region, association_id) REFERENCES associations(region, association_id) ON DELETE CASCADE
+    // Compliance (`compliance.rs`): each resource's items per compliance type, and the content
+    // hash of the upload that stored them.
+    r#"
+CREATE TABLE compliance_items (
+    region TEXT NOT NULL,
+    resource_type TEXT NOT NULL,
+    resource_id TEXT NOT NULL,
+    compliance_type TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    title TEXT NOT NULL,
+    status TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    details TEXT NOT NULL,
+    execution_id TEXT NOT NULL,
+    execution_type TEXT NOT NULL,
+    execution_time_ms INTEGER NOT NULL,
+    PRIMARY KEY (region, resource_type, resource_id, compliance_type, item_id)
+);
+CREATE TABLE compliance_uploads (
+    region TEXT NOT NULL,
+    resource_type TEXT NOT NULL,
+    resource_id TEXT NOT NULL,
+    compliance_type TEXT NOT NULL,
+    content_hash TEXT,
+    PRIMARY KEY (region, resource_type, resource_id, compliance_type)
 );
 "#,
 ];
