@@ -283,6 +283,8 @@ CREATE TABLE association_versions (
     created_ms INTEGER NOT NULL,
     PRIMARY KEY (region, association_id, version),
     FOREIGN KEY (region, association_id) REFERENCES associations(region, association_id) ON DELETE CASCADE
+);
+"#,
     // Compliance (`compliance.rs`): each resource's items per compliance type, and the content
     // hash of the upload that stored them.
     r#"
