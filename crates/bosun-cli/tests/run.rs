@@ -122,14 +122,25 @@ async fn ctrl_c_cancels_on_the_server_and_twice_detaches() {
 
     // Twice: bosun stops watching and says how to follow or cancel; the command goes on.
     // (A step that ignores SIGTERM: it is stopping, not stopped, until SIGKILL 20 s later.)
-    let stubborn = "trap '' TERM; for i in $(seq 600); do sleep 0.1; done";
+    // The step says when its trap is set (a file the agent, on this machine, creates): a
+    // Ctrl-C before that would stop it at once and the first cancel would simply succeed.
+    let ready = home.path().join("trap-set");
+    let stubborn = format!(
+        "trap '' TERM; touch {}; for i in $(seq 600); do sleep 0.1; done",
+        ready.display()
+    );
     let (mut child, err) = spawn(
         &fleet,
         home.path(),
-        &["run", "--instance-ids", &node, "--", stubborn],
+        &["run", "--instance-ids", &node, "--", &stubborn],
     );
     let seen = wait_stderr(&err, "1 running").await;
     let id = command_id(&seen);
+    wait_for("the step to set its trap", LIMIT, || {
+        let ready = ready.clone();
+        async move { ready.exists().then_some(()) }
+    })
+    .await;
     interrupt(&child);
     wait_stderr(&err, "cancelling command").await;
     interrupt(&child);
