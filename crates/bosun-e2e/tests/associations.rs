@@ -693,3 +693,50 @@ async fn the_aws_cli_creates_and_lists_a_weekly_tag_association() {
         description["AssociationId"]
     );
 }
+
+/// `DeleteDocument` refuses a document an association still uses (the model's
+/// `AssociatedInstances`), and deletes it once the association is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_document_in_use_by_an_association_is_not_deleted() {
+    let fleet = Fleet::start(1, 0).await;
+    let client = &fleet.client;
+    client
+        .create_document()
+        .name("KeepTidy")
+        .document_type(DocumentType::Command)
+        .content(
+            serde_json::json!({"schemaVersion": "2.2", "description": "tidy", "mainSteps": [
+                {"action": "aws:runShellScript", "name": "tidy",
+                 "inputs": {"runCommand": ["true"]}}]})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let id = client
+        .create_association()
+        .name("KeepTidy")
+        .targets(tag_target())
+        .send()
+        .await
+        .unwrap()
+        .association_description
+        .unwrap()
+        .association_id
+        .unwrap();
+    let refused = code(client.delete_document().name("KeepTidy").send().await);
+    assert!(refused.starts_with("AssociatedInstances: "), "{refused}");
+    assert!(refused.contains(&id), "{refused}");
+    client
+        .delete_association()
+        .association_id(&id)
+        .send()
+        .await
+        .unwrap();
+    client
+        .delete_document()
+        .name("KeepTidy")
+        .send()
+        .await
+        .unwrap();
+}

@@ -348,6 +348,24 @@ pub fn delete_document(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
         ));
     }
     if req.document_version.is_none() && req.version_name.is_none() {
+        // The model's `AssociatedInstances`: a document associations still use stays.
+        let filter = bosun_store::AssociationFilter {
+            name: Some(head.name.clone()),
+            ..Default::default()
+        };
+        let users = ctx
+            .state
+            .store
+            .list_associations(&ctx.region, &filter, None, 1)?;
+        if let Some(a) = users.first() {
+            return Err(ApiError::new(
+                "AssociatedInstances",
+                format!(
+                    "You must disassociate a document from all managed nodes before you can delete it: association {} uses {name}.",
+                    a.association_id
+                ),
+            ));
+        }
         ctx.state.store.delete_document(&ctx.region, &head.name)?;
         return Ok(json!({}));
     }
