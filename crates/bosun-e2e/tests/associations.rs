@@ -739,4 +739,18 @@ async fn a_document_in_use_by_an_association_is_not_deleted() {
         .send()
         .await
         .unwrap();
+
+    // Seed 003's weekly agent update names an AWS document Bosun does not provide yet: the
+    // refusal says so rather than that it does not exist.
+    let update = code(
+        client
+            .create_association()
+            .name("AWS-UpdateSSMAgent")
+            .targets(tag_target())
+            .schedule_expression("cron(0 5 ? * TUE *)")
+            .send()
+            .await,
+    );
+    assert!(update.starts_with("InvalidDocument: "), "{update}");
+    assert!(update.contains("does not provide yet"), "{update}");
 }

@@ -53,10 +53,16 @@ pub(crate) fn content_error(e: ContentError) -> ApiError {
 /// Look a document up, mapping misses to AWS's errors.
 pub(crate) fn find(ctx: &Ctx, name: &str, selector: Selector) -> Result<Resolved, ApiError> {
     resolve(&*ctx.state.store, &ctx.region, name, selector).map_err(|e| match e {
-        Lookup::NoDocument => ApiError::new(
-            "InvalidDocument",
-            format!("Document {name} does not exist in this region."),
-        ),
+        Lookup::NoDocument => match crate::documents::not_yet_provided(name) {
+            Some(feature) => ApiError::new(
+                "InvalidDocument",
+                format!("Document {name} is an AWS document this Bosun server does not provide yet (it needs {feature}, not implemented yet)."),
+            ),
+            None => ApiError::new(
+                "InvalidDocument",
+                format!("Document {name} does not exist in this region."),
+            ),
+        },
         Lookup::NoVersion => ApiError::new(
             "InvalidDocumentVersion",
             format!("Document {name} has no such version."),
