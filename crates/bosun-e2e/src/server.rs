@@ -137,19 +137,10 @@ impl TestServer {
 
     /// Wait until a standby server took over and answers.
     pub async fn wait_serving(&mut self, limit: Duration) {
-        let addr = self.addr.clone();
-        wait_for(
+        healthy(
+            &self.addr,
             "the standby to take over and answer /healthz",
             limit,
-            || {
-                let a = addr.clone();
-                async move {
-                    http::get(&a, "/healthz")
-                        .await
-                        .ok()
-                        .filter(|r| r.status == 200)
-                }
-            },
         )
         .await;
     }
@@ -201,20 +192,7 @@ impl TestServer {
         self.url = format!("{scheme}://{addr}");
         self.addr = addr.clone();
         if scheme == "http" {
-            wait_for(
-                "GET /healthz to answer 200",
-                Duration::from_secs(30),
-                || {
-                    let a = addr.clone();
-                    async move {
-                        http::get(&a, "/healthz")
-                            .await
-                            .ok()
-                            .filter(|r| r.status == 200)
-                    }
-                },
-            )
-            .await;
+            healthy(&addr, "GET /healthz to answer 200", Duration::from_secs(30)).await;
         }
     }
 
@@ -386,4 +364,15 @@ impl Drop for TestServer {
             );
         }
     }
+}
+
+/// Wait until the server at `addr` answers `GET /healthz` with 200.
+async fn healthy(addr: &str, what: &str, limit: Duration) {
+    wait_for(what, limit, || async move {
+        http::get(addr, "/healthz")
+            .await
+            .ok()
+            .filter(|r| r.status == 200)
+    })
+    .await;
 }
