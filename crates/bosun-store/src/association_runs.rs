@@ -40,13 +40,19 @@ pub struct NewCommand<'a> {
 
 /// Executions of associations.
 pub trait AssociationRunStore {
-    /// Record execution `e` and create its command (as [`crate::CommandStore::create_command`])
-    /// in one transaction, and set the association's `last_execution_ms` to `e.created_ms`.
+    /// Record execution `e` and create its command `c` (as
+    /// [`crate::CommandStore::create_command`]; `None` for an execution that could not start a
+    /// command, recorded as failed) in one transaction, and set the association's
+    /// `last_execution_ms` to `e.created_ms`.
     ///
     /// `false`, writing nothing, when the association already has an execution for
     /// `e.slot_ms` (atomic: of concurrent firings of one slot exactly one returns `true`), or
     /// when the association does not exist (deleted meanwhile).
-    fn fire_association(&self, e: &AssociationExecutionRecord, c: NewCommand<'_>) -> Result<bool>;
+    fn fire_association(
+        &self,
+        e: &AssociationExecutionRecord,
+        c: Option<NewCommand<'_>>,
+    ) -> Result<bool>;
 
     /// Executions of an association, latest slot first, at most `limit`.
     fn association_executions(

@@ -52,8 +52,12 @@ fn select(
 }
 
 impl AssociationRunStore for PgStore {
-    fn fire_association(&self, e: &AssociationExecutionRecord, c: NewCommand<'_>) -> Result<bool> {
-        let plugins: Vec<&PluginRecord> = c.plugins.iter().collect();
+    fn fire_association(
+        &self,
+        e: &AssociationExecutionRecord,
+        c: Option<NewCommand<'_>>,
+    ) -> Result<bool> {
+        let plugins: Vec<&PluginRecord> = c.iter().flat_map(|c| c.plugins.iter()).collect();
         Ok(self.transaction(async |tx| {
             let exists = tx
                 .query_opt(
@@ -95,7 +99,9 @@ impl AssociationRunStore for PgStore {
                 &[&e.region, &e.association_id, &e.created_ms],
             )
             .await?;
-            insert_command(tx, c.command, c.invocations, &plugins).await?;
+            if let Some(c) = c {
+                insert_command(tx, c.command, c.invocations, &plugins).await?;
+            }
             Ok(true)
         })?)
     }

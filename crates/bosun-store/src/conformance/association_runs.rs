@@ -32,11 +32,11 @@ fn fire(store: &dyn Store, n: usize, slot_ms: i64) -> bool {
     store
         .fire_association(
             &execution(n, slot_ms, &command_id),
-            NewCommand {
+            Some(NewCommand {
                 command: &c,
                 invocations: &invocations,
                 plugins: &plugins,
-            },
+            }),
         )
         .unwrap()
 }
@@ -85,6 +85,17 @@ pub fn a_fired_slot_stores_its_execution_and_command_once(store: &dyn Store) {
         .is_empty());
     let a = store.get_association(REGION, &id(1)).unwrap().unwrap();
     assert_eq!(a.state.last_execution_ms, Some(2005));
+    let mut failed = execution(5, 3000, "");
+    failed.status = "Failed".into();
+    assert!(
+        store.fire_association(&failed, None).unwrap(),
+        "an execution without a command"
+    );
+    assert!(!store.fire_association(&failed, None).unwrap());
+    assert_eq!(
+        store.association_executions(REGION, &id(1), 1).unwrap(),
+        vec![failed]
+    );
 }
 
 pub fn execution_status_and_association_state_are_written_together(store: &dyn Store) {

@@ -30,7 +30,11 @@ fn execution_from_row(r: &Row) -> rusqlite::Result<AssociationExecutionRecord> {
 }
 
 impl AssociationRunStore for SqliteStore {
-    fn fire_association(&self, e: &AssociationExecutionRecord, c: NewCommand<'_>) -> Result<bool> {
+    fn fire_association(
+        &self,
+        e: &AssociationExecutionRecord,
+        c: Option<NewCommand<'_>>,
+    ) -> Result<bool> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let touched = tx.execute(
@@ -63,7 +67,9 @@ impl AssociationRunStore for SqliteStore {
             // Dropping the transaction rolls back the `last_execution_ms` change.
             return Ok(false);
         }
-        super::commands::insert_command(&tx, c.command, c.invocations, c.plugins)?;
+        if let Some(c) = c {
+            super::commands::insert_command(&tx, c.command, c.invocations, c.plugins)?;
+        }
         tx.commit()?;
         Ok(true)
     }

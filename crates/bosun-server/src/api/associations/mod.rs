@@ -1,8 +1,9 @@
 //! State Manager associations: `CreateAssociation`, `CreateAssociationBatch`,
 //! `DescribeAssociation`, `UpdateAssociation`, `DeleteAssociation`, `ListAssociations`,
-//! `ListAssociationVersions`. Associations are stored and versioned here; nothing runs them yet
-//! (their `Overview` stays `Pending`/`Creating` until the scheduler exists).
+//! `ListAssociationVersions`. Associations are stored and versioned here; the association
+//! scheduler (`crate::association_scheduler`) runs them through [`execute`].
 
+pub(crate) mod execute;
 mod input;
 mod list;
 mod shape;
@@ -81,7 +82,10 @@ fn create(ctx: &Ctx, req: &AssociationInput, action: &str) -> Result<Value, ApiE
         .store
         .create_association(&record, &tags, MAX_ASSOCIATIONS)
     {
-        Ok(()) => Ok(shape::description(&record, None)),
+        Ok(()) => {
+            ctx.state.associations.kick();
+            Ok(shape::description(&record, None))
+        }
         Err(StoreError::LimitExceeded(_)) => Err(ApiError::new(
             "AssociationLimitExceeded",
             "You can have at most 2,000 active associations.",
@@ -280,6 +284,7 @@ pub fn update_association(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     );
     match outcome {
         Ok(UpdateAssociation::Updated(a)) => {
+            ctx.state.associations.kick();
             Ok(json!({ "AssociationDescription": shape::description(&a, None) }))
         }
         Ok(UpdateAssociation::NoSuchAssociation) => Err(no_such_association()),
