@@ -10,6 +10,8 @@
 //! across restarts or with two schedulers.
 
 mod rollup;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,9 +1,11 @@
 //! State Manager associations: `CreateAssociation`, `CreateAssociationBatch`,
 //! `DescribeAssociation`, `UpdateAssociation`, `DeleteAssociation`, `ListAssociations`,
-//! `ListAssociationVersions`. Associations are stored and versioned here; the association
+//! `ListAssociationVersions`, `DescribeAssociationExecutions`, `StartAssociationsOnce`.
+//! Associations are stored and versioned here; the association
 //! scheduler (`crate::association_scheduler`) runs them through [`execute`].
 
 pub(crate) mod execute;
+mod executions;
 mod input;
 mod list;
 mod shape;
@@ -23,6 +25,7 @@ use crate::documents::bare_name;
 use crate::state::random_bytes;
 use input::{check_members, definition, is_uuid, AssociationInput};
 
+pub use executions::{describe_association_executions, start_associations_once};
 pub use list::{list_association_versions, list_associations};
 
 /// AWS's limit of associations per account and region.
