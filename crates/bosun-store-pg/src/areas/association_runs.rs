@@ -1,9 +1,11 @@
 //! Executions of associations on PostgreSQL ([`bosun_store::AssociationRunStore`]).
 //!
-//! A firing locks the association's row (`FOR SHARE`, so a concurrent deletion waits) and
-//! inserts the execution with `ON CONFLICT DO NOTHING` on the unique (region, association,
-//! slot) index: of concurrent firings of one slot exactly one inserts, and only that one
-//! creates the command, in the same transaction.
+//! A firing locks the association's row first (`FOR NO KEY UPDATE`: firings of one association
+//! queue, a concurrent deletion waits, and the later `last_execution_ms` write needs no lock
+//! upgrade, which deadlocked under shared locks) and inserts the execution with
+//! `ON CONFLICT DO NOTHING` on the unique (region, association, slot) index: of concurrent
+//! firings of one slot exactly one inserts, and only that one creates the command, in the same
+//! transaction.
 
 use bosun_store::{
     AssociationExecutionRecord, AssociationRunStore, AssociationState, NewCommand, PluginRecord,
@@ -62,7 +64,7 @@ impl AssociationRunStore for PgStore {
             let exists = tx
                 .query_opt(
                     "SELECT 1 FROM associations WHERE region = $1 AND association_id = $2 \
-                     FOR SHARE",
+                     FOR NO KEY UPDATE",
                     &[&e.region, &e.association_id],
                 )
                 .await?;
