@@ -8,6 +8,7 @@ pub mod access_keys;
 pub mod admin;
 mod agents;
 pub mod api;
+mod association_scheduler;
 mod blobs;
 pub mod bootstrap;
 pub mod client_config;
@@ -145,6 +146,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         hub: agents::AgentHub::default(),
         idempotency: api::idempotency::Idempotency::new(skew_ms),
         orchestrator: orchestrator::Orchestrator::default(),
+        associations: association_scheduler::AssociationScheduler::default(),
         blobs,
         output_waits: orchestrator::OutputWaits::default(),
         feed: feed::OutputFeed::default(),
@@ -156,6 +158,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     orchestrator::ResultWriter::start(&state);
     let orchestrator_task = tokio::spawn(orchestrator::run(state.clone()));
     let policy_task = tokio::spawn(param_policies::run(state.clone()));
+    let association_task = tokio::spawn(association_scheduler::run(state.clone()));
     let output_waits_task = tokio::spawn(orchestrator::run_output_waits(state.clone()));
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let std_listener = std::net::TcpListener::bind(config.listen)
@@ -212,7 +215,12 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         config,
         shutdown: Some(tx),
         task,
-        background: vec![orchestrator_task, policy_task, output_waits_task],
+        background: vec![
+            orchestrator_task,
+            policy_task,
+            association_task,
+            output_waits_task,
+        ],
         _lock: lock,
         _lease: lease,
     })

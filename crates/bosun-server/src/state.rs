@@ -20,6 +20,8 @@ pub struct AppState {
     pub hub: AgentHub,
     pub idempotency: Idempotency,
     pub orchestrator: Orchestrator,
+    /// Wakes the association scheduler.
+    pub associations: crate::association_scheduler::AssociationScheduler,
     pub blobs: Blobs,
     /// Results not acknowledged until their output is stored.
     pub output_waits: OutputWaits,

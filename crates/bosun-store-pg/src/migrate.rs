@@ -47,6 +47,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(6, "idempotency", "0006_idempotency.sql"),
     migration!(7, "associations", "0007_associations.sql"),
     migration!(8, "compliance", "0008_compliance.sql"),
+    migration!(9, "association_runs", "0009_association_runs.sql"),
 ];
 
 /// The advisory lock every migration transaction holds ("bosunmig" in ASCII).

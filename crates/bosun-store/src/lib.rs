@@ -12,6 +12,7 @@
 //! conformance suite ([`conformance_tests!`], feature `testing`).
 
 mod activations;
+mod association_runs;
 mod associations;
 mod audit;
 mod commands;
@@ -30,6 +31,9 @@ mod sqlite;
 mod tags;
 
 pub use activations::{refuse_registration, ActivationRecord, ActivationStore, RegisterOutcome};
+pub use association_runs::{
+    AssociationExecutionRecord, AssociationRunStore, NewCommand, OPEN_EXECUTION_STATUSES,
+};
 pub use associations::{
     AssociationDefinition, AssociationFilter, AssociationRecord, AssociationState,
     AssociationStore, AssociationVersionRecord, UpdateAssociation,
@@ -57,6 +61,7 @@ pub use tags::TagStore;
 pub trait Store:
     ActivationStore
     + AssociationStore
+    + AssociationRunStore
     + AuditStore
     + CallStore
     + CommandStore
@@ -76,6 +81,7 @@ pub trait Store:
 impl<T> Store for T where
     T: ActivationStore
         + AssociationStore
+        + AssociationRunStore
         + AuditStore
         + CallStore
         + CommandStore
@@ -96,8 +102,8 @@ impl<T> Store for T where
 /// Every store trait, to call store methods on a `&dyn Store`: `use bosun_store::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        ActivationStore, AssociationStore, AuditStore, CallStore, CommandStore, ComplianceStore,
-        DocumentStore, IamStore, InstanceStore, ParameterPolicyStore, ParameterStore, RegionStore,
-        Store, TagStore,
+        ActivationStore, AssociationRunStore, AssociationStore, AuditStore, CallStore,
+        CommandStore, ComplianceStore, DocumentStore, IamStore, InstanceStore,
+        ParameterPolicyStore, ParameterStore, RegionStore, Store, TagStore,
     };
 }

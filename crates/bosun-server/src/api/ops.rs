@@ -54,6 +54,16 @@ pub const OPERATIONS: &[Operation] = &[
         handler: associations::list_association_versions,
     },
     Operation {
+        name: "DescribeAssociationExecutions",
+        mutating: false,
+        handler: associations::describe_association_executions,
+    },
+    Operation {
+        name: "StartAssociationsOnce",
+        mutating: true,
+        handler: associations::start_associations_once,
+    },
+    Operation {
         name: "PutComplianceItems",
         mutating: true,
         handler: compliance::put_compliance_items,
@@ -307,7 +317,8 @@ pub fn resource_arn(ctx_scope: &bosun_core::arn::Scope, op: &str, body: &Value) 
         "DescribeAssociation"
         | "DeleteAssociation"
         | "UpdateAssociation"
-        | "ListAssociationVersions" => match (s("AssociationId"), s("Name")) {
+        | "ListAssociationVersions"
+        | "DescribeAssociationExecutions" => match (s("AssociationId"), s("Name")) {
             (Some(id), _) => ctx_scope.ssm_arn(&format!("association/{id}")),
             (None, Some(d)) => document_resource(ctx_scope, d),
             _ => "*".into(),

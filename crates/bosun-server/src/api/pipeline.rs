@@ -246,6 +246,7 @@ fn run(state: &AppState, call: Call, inline: bool) -> Response {
         call: running.as_ref().map(|r| r.call().clone()),
         answered: std::cell::RefCell::new(None),
         inline,
+        internal: false,
     };
     // Botocore's model first (AWS's own ValidationException text), then the fields Bosun
     // cannot honour (here: S3 output needs an S3 blob store), then the handler's rules.

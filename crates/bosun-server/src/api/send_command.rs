@@ -334,17 +334,43 @@ impl TargetRule {
     }
 }
 
-pub fn send_command(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
-    let req: SendCommandRequest = parse(body.clone())?;
-    validate(&req)?;
-    // Nodes named in the request are authorized before anything about them is looked up, so
-    // a caller learns nothing of nodes it may not command.
-    ctx.authorize_nodes("ssm:SendCommand", named_nodes(&req))?;
-    let name = req.document_name.clone().unwrap_or_default();
+/// A command to create, as SendCommand or an association's execution asks for it: the
+/// document, its parameters and the rate controls, already validated as a request.
+pub(crate) struct CommandSpec {
+    pub document_name: String,
+    /// `None`: the default version.
+    pub document_version: Option<String>,
+    /// `DocumentHash` and `DocumentHashType`, when the caller pinned the content.
+    pub document_hash: Option<(String, Option<String>)>,
+    pub parameters: BTreeMap<String, Vec<String>>,
+    pub timeout_seconds: i64,
+    pub comment: String,
+    pub max_concurrency: String,
+    pub max_errors: String,
+    /// The members `Command` echoes (`Parameters`, `InstanceIds`, `Targets`, ...).
+    pub echo: serde_json::Map<String, Value>,
+}
+
+/// A command with its invocations and their pending plugins, ready to store.
+pub(crate) struct PreparedCommand {
+    pub record: CommandRecord,
+    pub invocations: Vec<InvocationRecord>,
+    pub plugins: Vec<PluginRecord>,
+}
+
+/// Resolve `spec`'s document, parameters and steps, then its targets (`targets` is asked
+/// after the document's checks, and gives the nodes as (id, name) and whether they were
+/// chosen by tag), into the records of a new command at `ctx.now_ms`. Stores nothing.
+pub(crate) fn prepare_command(
+    ctx: &Ctx,
+    spec: &CommandSpec,
+    targets: impl FnOnce() -> Result<(Vec<(String, String)>, bool), ApiError>,
+) -> Result<PreparedCommand, ApiError> {
+    let name = spec.document_name.clone();
     let doc = find(
         ctx,
         &name,
-        Selector::from_request(req.document_version.as_deref(), None),
+        Selector::from_request(spec.document_version.as_deref(), None),
     )?;
     if doc.document_type != "Command" {
         return Err(ApiError::new(
@@ -356,8 +382,8 @@ pub fn send_command(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
         ));
     }
     let hash = doc.hash.clone();
-    if let Some(h) = req.document_hash.as_deref() {
-        if req.document_hash_type.as_deref() == Some("Sha1") || !h.eq_ignore_ascii_case(&hash) {
+    if let Some((h, hash_type)) = &spec.document_hash {
+        if hash_type.as_deref() == Some("Sha1") || !h.eq_ignore_ascii_case(&hash) {
             return Err(ApiError::new(
                 "InvalidDocument",
                 "The document hash does not match the document's Sha256 hash.",
@@ -367,22 +393,18 @@ pub fn send_command(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     let value = content::parse(&doc.content, &doc.format).map_err(content_error)?;
     let parsed = content::command_document(&value, &doc.document_type)
         .map_err(|e| ApiError::new("InvalidDocument", e.to_string()))?;
-    let params = resolve_parameters(
-        &parsed.parameters,
-        &req.parameters.clone().unwrap_or_default(),
-    )
-    .map_err(|e| ApiError::new("InvalidParameters", e.0))?;
+    let params = resolve_parameters(&parsed.parameters, &spec.parameters)
+        .map_err(|e| ApiError::new("InvalidParameters", e.0))?;
     let mut steps = plan_steps(&parsed, &params).map_err(|e| match e {
         PlanError::InvalidDocument(m) => ApiError::new("InvalidDocument", m),
         PlanError::InvalidParameters(m) => ApiError::new("InvalidParameters", m),
     })?;
     super::attachments::attach(ctx, &mut steps)?;
     super::references::check(ctx, &steps)?;
-    let (targets, by_tag) = resolve_targets(ctx, &req)?;
-    ctx.authorize_nodes("ssm:SendCommand", targets.iter().map(|(id, _)| id.as_str()))?;
+    let (targets, by_tag) = targets()?;
 
     let command_id = ids::uuid_v4(random_bytes());
-    let timeout_seconds = req.timeout_seconds.unwrap_or(3600);
+    let timeout_seconds = spec.timeout_seconds;
     let execution_seconds: u64 = steps.iter().map(|s| s.timeout_seconds).sum();
     let expires_ms = ctx.now_ms + timeout_seconds * 1000 + execution_seconds as i64 * 1000;
     let (status, details) = if targets.is_empty() {
@@ -391,37 +413,20 @@ pub fn send_command(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     } else {
         ("Pending", "Pending")
     };
-    let mut echo = serde_json::Map::new();
-    for key in [
-        "Parameters",
-        "InstanceIds",
-        "Targets",
-        "OutputS3Region",
-        "OutputS3BucketName",
-        "OutputS3KeyPrefix",
-        "ServiceRoleArn",
-        "NotificationConfig",
-        "CloudWatchOutputConfig",
-        "AlarmConfiguration",
-    ] {
-        if let Some(v) = body.get(key) {
-            echo.insert(key.to_string(), v.clone());
-        }
-    }
     let record = CommandRecord {
         region: ctx.region.clone(),
         command_id: command_id.clone(),
         document_name: doc.name.to_string(),
-        document_version: req.document_version.clone().unwrap_or_default(),
+        document_version: spec.document_version.clone().unwrap_or_default(),
         document_hash: hash,
-        comment: req.comment.clone().unwrap_or_default(),
-        request_json: Value::Object(echo).to_string(),
+        comment: spec.comment.clone(),
+        request_json: Value::Object(spec.echo.clone()).to_string(),
         steps_json: serde_json::to_string(&steps).map_err(ApiError::internal)?,
         requested_ms: ctx.now_ms,
         expires_ms,
         timeout_seconds,
-        max_concurrency: req.max_concurrency.clone().unwrap_or_else(|| "50".into()),
-        max_errors: req.max_errors.clone().unwrap_or_else(|| "0".into()),
+        max_concurrency: spec.max_concurrency.clone(),
+        max_errors: spec.max_errors.clone(),
         status: status.into(),
         status_details: details.into(),
         target_count: targets.len() as i64,
@@ -465,11 +470,63 @@ pub fn send_command(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
             });
         }
     }
-    let answer = json!({ "Command": command_json(ctx, &record) });
+    Ok(PreparedCommand {
+        record,
+        invocations,
+        plugins,
+    })
+}
+
+pub fn send_command(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
+    let req: SendCommandRequest = parse(body.clone())?;
+    validate(&req)?;
+    // Nodes named in the request are authorized before anything about them is looked up, so
+    // a caller learns nothing of nodes it may not command.
+    ctx.authorize_nodes("ssm:SendCommand", named_nodes(&req))?;
+    let mut echo = serde_json::Map::new();
+    for key in [
+        "Parameters",
+        "InstanceIds",
+        "Targets",
+        "OutputS3Region",
+        "OutputS3BucketName",
+        "OutputS3KeyPrefix",
+        "ServiceRoleArn",
+        "NotificationConfig",
+        "CloudWatchOutputConfig",
+        "AlarmConfiguration",
+    ] {
+        if let Some(v) = body.get(key) {
+            echo.insert(key.to_string(), v.clone());
+        }
+    }
+    let spec = CommandSpec {
+        document_name: req.document_name.clone().unwrap_or_default(),
+        document_version: req.document_version.clone(),
+        document_hash: req
+            .document_hash
+            .clone()
+            .map(|h| (h, req.document_hash_type.clone())),
+        parameters: req.parameters.clone().unwrap_or_default(),
+        timeout_seconds: req.timeout_seconds.unwrap_or(3600),
+        comment: req.comment.clone().unwrap_or_default(),
+        max_concurrency: req.max_concurrency.clone().unwrap_or_else(|| "50".into()),
+        max_errors: req.max_errors.clone().unwrap_or_else(|| "0".into()),
+        echo,
+    };
+    let prepared = prepare_command(ctx, &spec, || {
+        let (targets, by_tag) = resolve_targets(ctx, &req)?;
+        ctx.authorize_nodes("ssm:SendCommand", targets.iter().map(|(id, _)| id.as_str()))?;
+        Ok((targets, by_tag))
+    })?;
+    let answer = json!({ "Command": command_json(ctx, &prepared.record) });
     ctx.record_in_change(&answer, |records| {
-        ctx.state
-            .store
-            .create_command_audited(&record, &invocations, &plugins, records)
+        ctx.state.store.create_command_audited(
+            &prepared.record,
+            &prepared.invocations,
+            &prepared.plugins,
+            records,
+        )
     })?;
     ctx.state.orchestrator.kick();
     Ok(answer)

@@ -274,6 +274,57 @@ fn select<T>(
     })?)
 }
 
+/// Insert a command with its invocations and plugins inside `tx`; `AlreadyExists` when its id
+/// is taken.
+pub(super) async fn insert_command(
+    tx: &Transaction<'_>,
+    c: &CommandRecord,
+    invocations: &[InvocationRecord],
+    plugins: &[&PluginRecord],
+) -> PgResult<()> {
+    let insert = tx
+        .prepare_cached(&format!(
+            "INSERT INTO commands ({CMD_COLS}, active) VALUES ($1, $2, $3, $4, $5, $6, \
+             $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
+             ON CONFLICT DO NOTHING"
+        ))
+        .await?;
+    let inserted = tx
+        .execute(
+            &insert,
+            &[
+                &c.region,
+                &c.command_id,
+                &c.document_name,
+                &c.document_version,
+                &c.document_hash,
+                &c.comment,
+                &c.request_json,
+                &c.steps_json,
+                &c.requested_ms,
+                &c.expires_ms,
+                &c.timeout_seconds,
+                &c.max_concurrency,
+                &c.max_errors,
+                &c.status,
+                &c.status_details,
+                &c.target_count,
+                &c.completed_count,
+                &c.error_count,
+                &c.delivery_timed_out_count,
+                &c.cancel_requested,
+                &!invocations.is_empty(),
+            ],
+        )
+        .await?;
+    if inserted == 0 {
+        return Err(StoreError::AlreadyExists(format!("command {}", c.command_id)).into());
+    }
+    insert_invocations(tx, invocations).await?;
+    upsert_plugins(tx, plugins).await?;
+    Ok(())
+}
+
 impl CommandStore for PgStore {
     fn create_command_audited(
         &self,
@@ -284,46 +335,7 @@ impl CommandStore for PgStore {
     ) -> Result<()> {
         let plugins: Vec<&PluginRecord> = plugins.iter().collect();
         Ok(self.transaction(async |tx| {
-            let insert = tx
-                .prepare_cached(&format!(
-                    "INSERT INTO commands ({CMD_COLS}, active) VALUES ($1, $2, $3, $4, $5, $6, \
-                     $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
-                     ON CONFLICT DO NOTHING"
-                ))
-                .await?;
-            let inserted = tx
-                .execute(
-                    &insert,
-                    &[
-                        &c.region,
-                        &c.command_id,
-                        &c.document_name,
-                        &c.document_version,
-                        &c.document_hash,
-                        &c.comment,
-                        &c.request_json,
-                        &c.steps_json,
-                        &c.requested_ms,
-                        &c.expires_ms,
-                        &c.timeout_seconds,
-                        &c.max_concurrency,
-                        &c.max_errors,
-                        &c.status,
-                        &c.status_details,
-                        &c.target_count,
-                        &c.completed_count,
-                        &c.error_count,
-                        &c.delivery_timed_out_count,
-                        &c.cancel_requested,
-                        &!invocations.is_empty(),
-                    ],
-                )
-                .await?;
-            if inserted == 0 {
-                return Err(StoreError::AlreadyExists(format!("command {}", c.command_id)).into());
-            }
-            insert_invocations(tx, invocations).await?;
-            upsert_plugins(tx, &plugins).await?;
+            insert_command(tx, c, invocations, &plugins).await?;
             // Last: the audit record holds the chain's head until the commit.
             write_call_records(tx, &records).await
         })?)

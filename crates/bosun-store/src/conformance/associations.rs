@@ -23,7 +23,7 @@ fn definition(document: &str) -> AssociationDefinition {
     }
 }
 
-fn association(id: &str, document: &str, created_ms: i64) -> AssociationRecord {
+pub(super) fn association(id: &str, document: &str, created_ms: i64) -> AssociationRecord {
     AssociationRecord {
         region: REGION.into(),
         association_id: id.into(),
@@ -44,7 +44,7 @@ fn association(id: &str, document: &str, created_ms: i64) -> AssociationRecord {
     }
 }
 
-fn id(i: usize) -> String {
+pub(super) fn id(i: usize) -> String {
     format!("00000000-0000-4000-8000-{i:012x}")
 }
 

@@ -7,6 +7,7 @@
 //! here, and the case is listed in the macro below.
 
 pub mod activations;
+pub mod association_runs;
 pub mod associations;
 pub mod audit;
 pub mod calls;
@@ -59,6 +60,11 @@ macro_rules! conformance_tests {
                 activations_are_listed_fetched_and_deleted_with_their_tags,
                 registration_checks_code_expiry_and_region,
                 a_registration_stores_the_node_counts_it_and_copies_the_tags,
+            }
+            association_runs {
+                a_fired_slot_stores_its_execution_and_command_once,
+                execution_status_and_association_state_are_written_together,
+                concurrent_firings_of_one_slot_fire_it_once,
             }
             associations {
                 associations_are_created_read_listed_and_deleted_with_their_tags,
@@ -185,6 +191,7 @@ mod tests {
         let listing = include_str!("mod.rs");
         let areas = [
             ("activations", include_str!("activations.rs")),
+            ("association_runs", include_str!("association_runs.rs")),
             ("associations", include_str!("associations.rs")),
             ("audit", include_str!("audit.rs")),
             ("calls", include_str!("calls.rs")),

@@ -90,6 +90,48 @@ fn insert_plugin(conn: &rusqlite::Connection, p: &PluginRecord) -> rusqlite::Res
     Ok(())
 }
 
+/// Insert a command with its invocations and plugins (inside the caller's transaction).
+pub(super) fn insert_command(
+    tx: &rusqlite::Connection,
+    c: &CommandRecord,
+    invocations: &[InvocationRecord],
+    plugins: &[PluginRecord],
+) -> rusqlite::Result<()> {
+    tx.execute(
+        &format!("INSERT INTO commands ({CMD_COLS}, active) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)"),
+        params![
+            c.region, c.command_id, c.document_name, c.document_version, c.document_hash, c.comment,
+            c.request_json, c.steps_json, c.requested_ms, c.expires_ms, c.timeout_seconds, c.max_concurrency,
+            c.max_errors, c.status, c.status_details, c.target_count, c.completed_count, c.error_count,
+            c.delivery_timed_out_count, c.cancel_requested, !invocations.is_empty()
+        ],
+    )?;
+    {
+        let mut stmt = tx.prepare_cached(&format!(
+            "INSERT INTO invocations ({INV_COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)"
+        ))?;
+        for i in invocations {
+            stmt.execute(params![
+                i.command_id,
+                i.instance_id,
+                i.seq,
+                i.instance_name,
+                i.status,
+                i.status_details,
+                i.dispatched_ms,
+                i.acked,
+                i.response_code,
+                i.start_ms,
+                i.end_ms
+            ])?;
+        }
+    }
+    for p in plugins {
+        insert_plugin(tx, p)?;
+    }
+    Ok(())
+}
+
 impl CommandStore for SqliteStore {
     fn create_command_audited(
         &self,
@@ -101,38 +143,7 @@ impl CommandStore for SqliteStore {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         super::idempotency::write_call_records(&tx, &records)?;
-        tx.execute(
-            &format!("INSERT INTO commands ({CMD_COLS}, active) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)"),
-            params![
-                c.region, c.command_id, c.document_name, c.document_version, c.document_hash, c.comment,
-                c.request_json, c.steps_json, c.requested_ms, c.expires_ms, c.timeout_seconds, c.max_concurrency,
-                c.max_errors, c.status, c.status_details, c.target_count, c.completed_count, c.error_count,
-                c.delivery_timed_out_count, c.cancel_requested, !invocations.is_empty()
-            ],
-        )?;
-        {
-            let mut stmt = tx.prepare_cached(&format!(
-                "INSERT INTO invocations ({INV_COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)"
-            ))?;
-            for i in invocations {
-                stmt.execute(params![
-                    i.command_id,
-                    i.instance_id,
-                    i.seq,
-                    i.instance_name,
-                    i.status,
-                    i.status_details,
-                    i.dispatched_ms,
-                    i.acked,
-                    i.response_code,
-                    i.start_ms,
-                    i.end_ms
-                ])?;
-            }
-        }
-        for p in plugins {
-            insert_plugin(&tx, p)?;
-        }
+        insert_command(&tx, c, invocations, plugins)?;
         tx.commit()?;
         Ok(())
     }

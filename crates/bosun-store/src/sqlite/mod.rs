@@ -7,6 +7,7 @@
 //! read-only connections (`readers.rs`).
 
 mod activations;
+mod association_runs;
 mod associations;
 mod audit;
 mod commands;

@@ -311,6 +311,26 @@ CREATE TABLE compliance_uploads (
     content_hash TEXT,
     PRIMARY KEY (region, resource_type, resource_id, compliance_type)
 );
+"#, // Executions of associations (`association_runs.rs`): one per fired slot, unique per
+    // (association, slot) so a slot never fires twice.
+    r#"
+CREATE TABLE association_executions (
+    region TEXT NOT NULL,
+    association_id TEXT NOT NULL,
+    execution_id TEXT NOT NULL,
+    association_version INTEGER NOT NULL,
+    slot_ms INTEGER NOT NULL,
+    command_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    detailed_status TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    last_update_ms INTEGER NOT NULL,
+    resource_counts_json TEXT NOT NULL,
+    PRIMARY KEY (region, association_id, execution_id),
+    FOREIGN KEY (region, association_id) REFERENCES associations(region, association_id) ON DELETE CASCADE
+);
+CREATE UNIQUE INDEX association_executions_by_slot ON association_executions (region, association_id, slot_ms);
+CREATE INDEX association_executions_by_status ON association_executions (status);
 "#,
 ];
 

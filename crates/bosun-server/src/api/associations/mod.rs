@@ -1,8 +1,11 @@
 //! State Manager associations: `CreateAssociation`, `CreateAssociationBatch`,
 //! `DescribeAssociation`, `UpdateAssociation`, `DeleteAssociation`, `ListAssociations`,
-//! `ListAssociationVersions`. Associations are stored and versioned here; nothing runs them yet
-//! (their `Overview` stays `Pending`/`Creating` until the scheduler exists).
+//! `ListAssociationVersions`, `DescribeAssociationExecutions`, `StartAssociationsOnce`.
+//! Associations are stored and versioned here; the association
+//! scheduler (`crate::association_scheduler`) runs them through [`execute`].
 
+pub(crate) mod execute;
+mod executions;
 mod input;
 mod list;
 mod shape;
@@ -22,6 +25,7 @@ use crate::documents::bare_name;
 use crate::state::random_bytes;
 use input::{check_members, definition, is_uuid, AssociationInput};
 
+pub use executions::{describe_association_executions, start_associations_once};
 pub use list::{list_association_versions, list_associations};
 
 /// AWS's limit of associations per account and region.
@@ -81,7 +85,10 @@ fn create(ctx: &Ctx, req: &AssociationInput, action: &str) -> Result<Value, ApiE
         .store
         .create_association(&record, &tags, MAX_ASSOCIATIONS)
     {
-        Ok(()) => Ok(shape::description(&record, None)),
+        Ok(()) => {
+            ctx.state.associations.kick();
+            Ok(shape::description(&record, None))
+        }
         Err(StoreError::LimitExceeded(_)) => Err(ApiError::new(
             "AssociationLimitExceeded",
             "You can have at most 2,000 active associations.",
@@ -280,6 +287,7 @@ pub fn update_association(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     );
     match outcome {
         Ok(UpdateAssociation::Updated(a)) => {
+            ctx.state.associations.kick();
             Ok(json!({ "AssociationDescription": shape::description(&a, None) }))
         }
         Ok(UpdateAssociation::NoSuchAssociation) => Err(no_such_association()),

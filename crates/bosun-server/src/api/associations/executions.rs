@@ -1,0 +1,154 @@
+//! `DescribeAssociationExecutions` (an association's executions, latest first, with AWS's
+//! `ExecutionId` / `Status` / `CreatedTime` filters) and `StartAssociationsOnce` (run now, as
+//! an execution of its own whose slot is the call's time).
+
+use bosun_store::AssociationExecutionRecord;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use super::execute::{fire, Fired};
+use super::no_such_association;
+use crate::api::error::ApiError;
+use crate::api::wire::epoch_seconds;
+use crate::api::{parse, Ctx};
+
+/// The most executions one description reads (the latest ones).
+const READ_LIMIT: usize = 10_000;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DescribeRequest {
+    association_id: String,
+    filters: Option<Vec<Filter>>,
+    max_results: Option<i64>,
+    next_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Filter {
+    key: String,
+    value: String,
+    r#type: String,
+}
+
+/// A test an execution passes or not.
+type Test = Box<dyn Fn(&AssociationExecutionRecord) -> bool>;
+
+/// One filter as a test on an execution.
+fn matcher(f: &Filter) -> Result<Test, ApiError> {
+    let value = f.value.clone();
+    match (f.key.as_str(), f.r#type.as_str()) {
+        ("ExecutionId", "EQUAL") => Ok(Box::new(move |e| e.execution_id == value)),
+        ("Status", "EQUAL") => Ok(Box::new(move |e| e.status == value)),
+        ("CreatedTime", kind) => {
+            let ms = value
+                .parse::<jiff::Timestamp>()
+                .map_err(|_| {
+                    ApiError::validation(format!(
+                        "The CreatedTime filter value {value} is not a timestamp such as \
+                         2024-01-31T00:00:00Z."
+                    ))
+                })?
+                .as_millisecond();
+            let seconds = |e: &AssociationExecutionRecord| e.created_ms / 1000;
+            Ok(match kind {
+                "LESS_THAN" => Box::new(move |e| e.created_ms < ms),
+                "GREATER_THAN" => Box::new(move |e| e.created_ms > ms),
+                _ => Box::new(move |e| seconds(e) == ms / 1000),
+            })
+        }
+        (key, kind) => Err(ApiError::validation(format!(
+            "The filter {key} supports only the EQUAL type, not {kind}."
+        ))),
+    }
+}
+
+/// AWS's `ResourceCountByStatus` text, e.g. `{Success=1, Failed=2}`.
+fn count_text(counts_json: &str) -> String {
+    let counts: Map<String, Value> = serde_json::from_str(counts_json).unwrap_or_default();
+    let parts: Vec<String> = counts.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!("{{{}}}", parts.join(", "))
+}
+
+fn execution_json(e: &AssociationExecutionRecord) -> Value {
+    json!({
+        "AssociationId": e.association_id,
+        "AssociationVersion": e.association_version.to_string(),
+        "ExecutionId": e.execution_id,
+        "Status": e.status,
+        "DetailedStatus": e.detailed_status,
+        "CreatedTime": epoch_seconds(e.created_ms),
+        "LastExecutionDate": epoch_seconds(e.last_update_ms),
+        "ResourceCountByStatus": count_text(&e.resource_counts_json),
+    })
+}
+
+pub fn describe_association_executions(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
+    let req: DescribeRequest = parse(body)?;
+    let tests = req
+        .filters
+        .iter()
+        .flatten()
+        .map(matcher)
+        .collect::<Result<Vec<_>, _>>()?;
+    ctx.state
+        .store
+        .get_association(&ctx.region, &req.association_id)?
+        .ok_or_else(no_such_association)?;
+    let start = match &req.next_token {
+        Some(t) => t
+            .parse::<usize>()
+            .map_err(|_| ApiError::new("InvalidNextToken", "The specified token is not valid."))?,
+        None => 0,
+    };
+    let max = req.max_results.unwrap_or(50).clamp(1, 50) as usize;
+    let matching: Vec<AssociationExecutionRecord> = ctx
+        .state
+        .store
+        .association_executions(&ctx.region, &req.association_id, READ_LIMIT)?
+        .into_iter()
+        .filter(|e| tests.iter().all(|t| t(e)))
+        .collect();
+    let page: Vec<Value> = matching
+        .iter()
+        .skip(start)
+        .take(max)
+        .map(execution_json)
+        .collect();
+    let mut out = json!({ "AssociationExecutions": page });
+    if start + max < matching.len() {
+        out["NextToken"] = json!((start + max).to_string());
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct StartRequest {
+    association_ids: Vec<String>,
+}
+
+pub fn start_associations_once(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
+    let req: StartRequest = parse(body)?;
+    // Every id is checked before any runs: a refused call starts nothing.
+    let mut found = Vec::with_capacity(req.association_ids.len());
+    for id in &req.association_ids {
+        found.push(
+            ctx.state
+                .store
+                .get_association(&ctx.region, id)?
+                .ok_or_else(no_such_association)?,
+        );
+    }
+    for a in &found {
+        match fire(ctx.state, a, ctx.now_ms, ctx.now_ms)? {
+            Fired::Started { execution_id } | Fired::Refused { execution_id, .. } => {
+                tracing::info!(association = %a.association_id, %execution_id, "association started once");
+            }
+            // Another run took this very millisecond's slot: the association runs now anyway.
+            Fired::SlotTaken => {}
+        }
+    }
+    Ok(json!({}))
+}

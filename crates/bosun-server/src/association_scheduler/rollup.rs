@@ -1,0 +1,79 @@
+//! Roll-up: an execution whose command ended takes the command's outcome (`Success`, or
+//! `Failed` with the command's detail), with its targets counted by status; the latest
+//! execution's outcome becomes its association's `Overview` and last execution dates.
+
+use std::collections::BTreeMap;
+
+use bosun_store::AssociationExecutionRecord;
+
+use crate::state::AppState;
+
+/// Command statuses that are not final.
+const LIVE: [&str; 4] = ["Pending", "InProgress", "Delayed", "Cancelling"];
+
+/// The execution's status and detailed status for a command that ended as
+/// (`status`, `details`).
+pub fn outcome(status: &str, details: &str) -> (&'static str, String) {
+    if status == "Success" {
+        ("Success", "Success".into())
+    } else {
+        ("Failed", details.to_string())
+    }
+}
+
+/// Update every open execution whose command moved on.
+pub fn roll_up(state: &AppState, now: i64) -> anyhow::Result<()> {
+    for e in state.store.open_association_executions()? {
+        if let Err(err) = roll_up_one(state, &e, now) {
+            tracing::warn!(association = %e.association_id, execution = %e.execution_id, error = %err, "association roll-up failed");
+        }
+    }
+    Ok(())
+}
+
+fn roll_up_one(state: &AppState, e: &AssociationExecutionRecord, now: i64) -> anyhow::Result<()> {
+    let Some(command) = state.store.get_command(&e.region, &e.command_id)? else {
+        return Ok(());
+    };
+    let mut counts: BTreeMap<String, i64> = BTreeMap::new();
+    for i in state.store.invocations(&command.command_id)? {
+        *counts.entry(i.status).or_default() += 1;
+    }
+    let counts_json = serde_json::to_string(&counts)?;
+    let mut next = e.clone();
+    next.last_update_ms = now;
+    next.resource_counts_json = counts_json.clone();
+    if LIVE.contains(&command.status.as_str()) {
+        if command.status == "InProgress" && e.status == "Pending" {
+            next.status = "InProgress".into();
+            next.detailed_status = "InProgress".into();
+            state.store.update_association_execution(&next, None)?;
+        }
+        return Ok(());
+    }
+    let (status, detailed) = outcome(&command.status, &command.status_details);
+    next.status = status.into();
+    next.detailed_status = detailed.clone();
+    let latest = state
+        .store
+        .association_executions(&e.region, &e.association_id, 1)?;
+    let is_latest = latest
+        .first()
+        .is_some_and(|l| l.execution_id == e.execution_id);
+    let association = state.store.get_association(&e.region, &e.association_id)?;
+    let run_state = association.filter(|_| is_latest).map(|a| {
+        let mut s = a.state;
+        s.overview_status = status.into();
+        s.overview_detailed_status = detailed;
+        s.overview_counts_json = counts_json;
+        if status == "Success" {
+            s.last_successful_execution_ms = Some(e.created_ms);
+        }
+        s
+    });
+    state
+        .store
+        .update_association_execution(&next, run_state.as_ref())?;
+    tracing::info!(association = %e.association_id, execution = %e.execution_id, status, "association execution ended");
+    Ok(())
+}

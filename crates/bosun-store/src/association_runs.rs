@@ -1,0 +1,77 @@
+//! Executions of State Manager associations: one row per firing of an association, keyed by
+//! its slot (the scheduled time it stands for). A slot fires at most once: the row and the
+//! Run Command command it starts are written in one transaction, and a second firing of the
+//! same (region, association, slot) — another scheduler, a restart — writes nothing.
+
+use crate::{AssociationState, CommandRecord, InvocationRecord, PluginRecord, Result};
+
+/// One execution of an association (AWS's `AssociationExecution`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssociationExecutionRecord {
+    pub region: String,
+    pub association_id: String,
+    /// A UUID.
+    pub execution_id: String,
+    /// The association's version that ran.
+    pub association_version: i64,
+    /// The scheduled time this execution stands for (unique per association).
+    pub slot_ms: i64,
+    /// The Run Command command that carries it out (`OutputSource.OutputSourceId`).
+    pub command_id: String,
+    /// `Pending`, `InProgress`, `Success`, `Failed`, ...
+    pub status: String,
+    pub detailed_status: String,
+    pub created_ms: i64,
+    pub last_update_ms: i64,
+    /// Targets per status as a JSON object (`{"Success":2}`), `{}` while none ended.
+    pub resource_counts_json: String,
+}
+
+/// The statuses of an execution that still waits for its command.
+pub const OPEN_EXECUTION_STATUSES: [&str; 2] = ["Pending", "InProgress"];
+
+/// A command to create with an execution: the command, its invocations and their plugins.
+#[derive(Debug, Clone, Copy)]
+pub struct NewCommand<'a> {
+    pub command: &'a CommandRecord,
+    pub invocations: &'a [InvocationRecord],
+    pub plugins: &'a [PluginRecord],
+}
+
+/// Executions of associations.
+pub trait AssociationRunStore {
+    /// Record execution `e` and create its command `c` (as
+    /// [`crate::CommandStore::create_command`]; `None` for an execution that could not start a
+    /// command, recorded as failed) in one transaction, and set the association's
+    /// `last_execution_ms` to `e.created_ms`.
+    ///
+    /// `false`, writing nothing, when the association already has an execution for
+    /// `e.slot_ms` (atomic: of concurrent firings of one slot exactly one returns `true`), or
+    /// when the association does not exist (deleted meanwhile).
+    fn fire_association(
+        &self,
+        e: &AssociationExecutionRecord,
+        c: Option<NewCommand<'_>>,
+    ) -> Result<bool>;
+
+    /// Executions of an association, latest slot first, at most `limit`.
+    fn association_executions(
+        &self,
+        region: &str,
+        association_id: &str,
+        limit: usize,
+    ) -> Result<Vec<AssociationExecutionRecord>>;
+
+    /// Executions of every region whose status is one of [`OPEN_EXECUTION_STATUSES`], oldest
+    /// first.
+    fn open_association_executions(&self) -> Result<Vec<AssociationExecutionRecord>>;
+
+    /// Write an execution's status, detailed status, counts and `last_update_ms`, and, when
+    /// `state` is given, the association's run state, in one transaction. Nothing happens for
+    /// an execution (or association) that no longer exists.
+    fn update_association_execution(
+        &self,
+        e: &AssociationExecutionRecord,
+        state: Option<&AssociationState>,
+    ) -> Result<()>;
+}

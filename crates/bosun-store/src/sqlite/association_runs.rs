@@ -1,0 +1,152 @@
+//! Executions of associations on SQLite: a firing runs in an `IMMEDIATE` transaction whose
+//! `INSERT ... ON CONFLICT DO NOTHING` on the unique slot decides whether it creates the
+//! command.
+
+use rusqlite::{params, Row};
+
+use super::SqliteStore;
+use crate::association_runs::{
+    AssociationExecutionRecord, AssociationRunStore, NewCommand, OPEN_EXECUTION_STATUSES,
+};
+use crate::{AssociationState, Result};
+
+const EXEC_COLS: &str = "region, association_id, execution_id, association_version, slot_ms, \
+     command_id, status, detailed_status, created_ms, last_update_ms, resource_counts_json";
+
+fn execution_from_row(r: &Row) -> rusqlite::Result<AssociationExecutionRecord> {
+    Ok(AssociationExecutionRecord {
+        region: r.get(0)?,
+        association_id: r.get(1)?,
+        execution_id: r.get(2)?,
+        association_version: r.get(3)?,
+        slot_ms: r.get(4)?,
+        command_id: r.get(5)?,
+        status: r.get(6)?,
+        detailed_status: r.get(7)?,
+        created_ms: r.get(8)?,
+        last_update_ms: r.get(9)?,
+        resource_counts_json: r.get(10)?,
+    })
+}
+
+impl AssociationRunStore for SqliteStore {
+    fn fire_association(
+        &self,
+        e: &AssociationExecutionRecord,
+        c: Option<NewCommand<'_>>,
+    ) -> Result<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let touched = tx.execute(
+            "UPDATE associations SET last_execution_ms = ?3 WHERE region = ?1 AND association_id = ?2",
+            params![e.region, e.association_id, e.created_ms],
+        )?;
+        if touched == 0 {
+            return Ok(false);
+        }
+        let inserted = tx.execute(
+            &format!(
+                "INSERT INTO association_executions ({EXEC_COLS}) \
+                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11) ON CONFLICT DO NOTHING"
+            ),
+            params![
+                e.region,
+                e.association_id,
+                e.execution_id,
+                e.association_version,
+                e.slot_ms,
+                e.command_id,
+                e.status,
+                e.detailed_status,
+                e.created_ms,
+                e.last_update_ms,
+                e.resource_counts_json
+            ],
+        )?;
+        if inserted == 0 {
+            // Dropping the transaction rolls back the `last_execution_ms` change.
+            return Ok(false);
+        }
+        if let Some(c) = c {
+            super::commands::insert_command(&tx, c.command, c.invocations, c.plugins)?;
+        }
+        tx.commit()?;
+        Ok(true)
+    }
+
+    fn association_executions(
+        &self,
+        region: &str,
+        association_id: &str,
+        limit: usize,
+    ) -> Result<Vec<AssociationExecutionRecord>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare(&format!(
+                "SELECT {EXEC_COLS} FROM association_executions \
+                 WHERE region = ?1 AND association_id = ?2 ORDER BY slot_ms DESC LIMIT ?3"
+            ))?;
+            let rows = stmt.query_map(
+                params![region, association_id, limit as i64],
+                execution_from_row,
+            )?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn open_association_executions(&self) -> Result<Vec<AssociationExecutionRecord>> {
+        let [a, b] = OPEN_EXECUTION_STATUSES;
+        self.read(|conn| {
+            let mut stmt = conn.prepare(&format!(
+                "SELECT {EXEC_COLS} FROM association_executions WHERE status IN (?1, ?2) \
+                 ORDER BY created_ms, execution_id"
+            ))?;
+            let rows = stmt.query_map(params![a, b], execution_from_row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn update_association_execution(
+        &self,
+        e: &AssociationExecutionRecord,
+        state: Option<&AssociationState>,
+    ) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute(
+            "UPDATE association_executions SET status = ?4, detailed_status = ?5, \
+             last_update_ms = ?6, resource_counts_json = ?7 \
+             WHERE region = ?1 AND association_id = ?2 AND execution_id = ?3",
+            params![
+                e.region,
+                e.association_id,
+                e.execution_id,
+                e.status,
+                e.detailed_status,
+                e.last_update_ms,
+                e.resource_counts_json
+            ],
+        )?;
+        if let Some(s) = state {
+            tx.execute(
+                "UPDATE associations SET status_name = ?3, status_message = ?4, \
+                 status_date_ms = ?5, overview_status = ?6, overview_detailed_status = ?7, \
+                 overview_counts_json = ?8, last_execution_ms = ?9, \
+                 last_successful_execution_ms = ?10 WHERE region = ?1 AND association_id = ?2",
+                params![
+                    e.region,
+                    e.association_id,
+                    s.status_name,
+                    s.status_message,
+                    s.status_date_ms,
+                    s.overview_status,
+                    s.overview_detailed_status,
+                    s.overview_counts_json,
+                    s.last_execution_ms,
+                    s.last_successful_execution_ms
+                ],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
