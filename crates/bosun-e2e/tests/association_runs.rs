@@ -1,15 +1,16 @@
 //! Associations really run: a real agent runs an association as soon as it is created, its
 //! `Overview` and execution dates show the outcome (`Success`, or `Failed` for a failing
 //! script), `ApplyOnlyAtCronInterval` waits for its slot, and a server restart (SIGKILL) does
-//! not run a slot that already ran. `DescribeAssociationExecutions` lists the executions and
-//! `StartAssociationsOnce` runs one now.
+//! not run a slot that already ran. `DescribeAssociationExecutions` lists the executions,
+//! `DescribeAssociationExecutionTargets` their nodes, and `StartAssociationsOnce` runs one now.
 
 use std::time::Duration;
 
 use aws_sdk_ssm::error::ProvideErrorMetadata;
 use aws_sdk_ssm::types::{
     AssociationDescription, AssociationExecution, AssociationExecutionFilter,
-    AssociationExecutionFilterKey, AssociationFilterOperatorType, Target,
+    AssociationExecutionFilterKey, AssociationExecutionTargetsFilter,
+    AssociationExecutionTargetsFilterKey, AssociationFilterOperatorType, Target,
 };
 use aws_sdk_ssm::Client;
 use bosun_e2e::fleet::Fleet;
@@ -118,6 +119,45 @@ async fn associations_run_at_creation_report_their_outcome_and_run_a_slot_once()
     assert!(executions_with(&client, &kept, "Status", "Failed")
         .await
         .is_empty());
+    // The execution's targets: the command's invocations, one per node.
+    let targets = client
+        .describe_association_execution_targets()
+        .association_id(&kept)
+        .execution_id(id)
+        .send()
+        .await
+        .expect("DescribeAssociationExecutionTargets");
+    let targets = targets.association_execution_targets();
+    assert_eq!(targets.len(), 1, "{targets:?}");
+    assert_eq!(targets[0].resource_id(), Some(node.as_str()));
+    assert_eq!(targets[0].resource_type(), Some("ManagedInstance"));
+    assert_eq!(targets[0].status(), Some("Success"));
+    let source = targets[0].output_source().unwrap();
+    assert_eq!(source.output_source_type(), Some("RunCommand"));
+    assert_eq!(source.output_source_id(), Some(runs[0].as_str()));
+    let none = client
+        .describe_association_execution_targets()
+        .association_id(&kept)
+        .execution_id(id)
+        .filters(
+            AssociationExecutionTargetsFilter::builder()
+                .key(AssociationExecutionTargetsFilterKey::Status)
+                .value("Failed")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(none.association_execution_targets().is_empty());
+    let missing = client
+        .describe_association_execution_targets()
+        .association_id(&kept)
+        .execution_id("00000000-0000-4000-8000-000000000000")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), Some("AssociationExecutionDoesNotExist"));
 
     // A crash and a restart: the slot that ran is recorded, so it does not run again.
     fleet.server.restart().await;

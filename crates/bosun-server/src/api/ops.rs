@@ -59,6 +59,11 @@ pub const OPERATIONS: &[Operation] = &[
         handler: associations::describe_association_executions,
     },
     Operation {
+        name: "DescribeAssociationExecutionTargets",
+        mutating: false,
+        handler: associations::describe_association_execution_targets,
+    },
+    Operation {
         name: "StartAssociationsOnce",
         mutating: true,
         handler: associations::start_associations_once,
@@ -318,7 +323,8 @@ pub fn resource_arn(ctx_scope: &bosun_core::arn::Scope, op: &str, body: &Value) 
         | "DeleteAssociation"
         | "UpdateAssociation"
         | "ListAssociationVersions"
-        | "DescribeAssociationExecutions" => match (s("AssociationId"), s("Name")) {
+        | "DescribeAssociationExecutions"
+        | "DescribeAssociationExecutionTargets" => match (s("AssociationId"), s("Name")) {
             (Some(id), _) => ctx_scope.ssm_arn(&format!("association/{id}")),
             (None, Some(d)) => document_resource(ctx_scope, d),
             _ => "*".into(),

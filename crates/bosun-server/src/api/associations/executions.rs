@@ -152,3 +152,104 @@ pub fn start_associations_once(ctx: &Ctx, body: Value) -> Result<Value, ApiError
     }
     Ok(json!({}))
 }
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TargetsRequest {
+    association_id: String,
+    execution_id: String,
+    filters: Option<Vec<TargetsFilter>>,
+    max_results: Option<i64>,
+    next_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TargetsFilter {
+    key: String,
+    value: String,
+}
+
+/// An invocation's status as an association target's: its terminal failures are `Failed`
+/// with the invocation's status as the detail (`DeliveryTimedOut`, `Cancelled`, …).
+fn target_status(invocation_status: &str) -> (&'static str, &str) {
+    match invocation_status {
+        "Success" => ("Success", "Success"),
+        "Pending" | "Delayed" => ("Pending", invocation_status),
+        "InProgress" | "Cancelling" => ("InProgress", invocation_status),
+        other => ("Failed", other),
+    }
+}
+
+/// `DescribeAssociationExecutionTargets`: the nodes one execution ran on — the invocations of
+/// its Run Command command — with filters `Status`, `ResourceId`, `ResourceType`.
+pub fn describe_association_execution_targets(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
+    let req: TargetsRequest = parse(body)?;
+    ctx.state
+        .store
+        .get_association(&ctx.region, &req.association_id)?
+        .ok_or_else(no_such_association)?;
+    let execution = ctx
+        .state
+        .store
+        .association_executions(&ctx.region, &req.association_id, READ_LIMIT)?
+        .into_iter()
+        .find(|e| e.execution_id == req.execution_id)
+        .ok_or_else(|| {
+            ApiError::new(
+                "AssociationExecutionDoesNotExist",
+                format!(
+                    "The association {} has no execution {}.",
+                    req.association_id, req.execution_id
+                ),
+            )
+        })?;
+    let invocations = if execution.command_id.is_empty() {
+        Vec::new()
+    } else {
+        ctx.state.store.invocations(&execution.command_id)?
+    };
+    let filters = req.filters.unwrap_or_default();
+    let targets: Vec<Value> = invocations
+        .iter()
+        .map(|i| (i, target_status(&i.status)))
+        .filter(|(i, (status, _))| {
+            filters.iter().all(|f| match f.key.as_str() {
+                "Status" => *status == f.value,
+                "ResourceId" => i.instance_id == f.value,
+                _ => f.value == "ManagedInstance",
+            })
+        })
+        .map(|(i, (status, detail))| {
+            let when = i.end_ms.or(i.start_ms).unwrap_or(execution.created_ms);
+            json!({
+                "AssociationId": execution.association_id,
+                "AssociationVersion": execution.association_version.to_string(),
+                "ExecutionId": execution.execution_id,
+                "ResourceId": i.instance_id,
+                "ResourceType": "ManagedInstance",
+                "Status": status,
+                "DetailedStatus": detail,
+                "LastExecutionDate": epoch_seconds(when),
+                "OutputSource": {
+                    "OutputSourceId": execution.command_id,
+                    "OutputSourceType": "RunCommand",
+                },
+            })
+        })
+        .collect();
+    let start = match &req.next_token {
+        Some(t) => t
+            .parse::<usize>()
+            .map_err(|_| ApiError::new("InvalidNextToken", "The specified token is not valid."))?,
+        None => 0,
+    };
+    let max = req.max_results.unwrap_or(50).clamp(1, 50) as usize;
+    let total = targets.len();
+    let page: Vec<Value> = targets.into_iter().skip(start).take(max).collect();
+    let mut out = json!({ "AssociationExecutionTargets": page });
+    if start + max < total {
+        out["NextToken"] = json!((start + max).to_string());
+    }
+    Ok(out)
+}

@@ -25,7 +25,10 @@ use crate::documents::bare_name;
 use crate::state::random_bytes;
 use input::{check_members, definition, is_uuid, AssociationInput};
 
-pub use executions::{describe_association_executions, start_associations_once};
+pub use executions::{
+    describe_association_execution_targets, describe_association_executions,
+    start_associations_once,
+};
 pub use list::{list_association_versions, list_associations};
 
 /// AWS's limit of associations per account and region.
