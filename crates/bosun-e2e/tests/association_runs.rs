@@ -211,6 +211,26 @@ async fn associations_run_at_creation_report_their_outcome_and_run_a_slot_once()
         .await
         .expect_err("an unknown association");
     assert_eq!(unknown.code(), Some("AssociationDoesNotExist"));
+    // Authorized on each association named: a deny on one refuses the call, nothing starts.
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[
+            {{"Effect":"Allow","Action":"ssm:*","Resource":"*"}},
+            {{"Effect":"Deny","Action":"ssm:StartAssociationsOnce",
+              "Resource":"arn:aws:ssm:us-east-1:000000000000:association/{kept}"}}]}}"#
+    );
+    let (limited, _, _) = fleet.server.user_with_policy("operator", &policy).await;
+    let denied = limited
+        .start_associations_once()
+        .association_ids(&waiting)
+        .association_ids(&kept)
+        .send()
+        .await
+        .expect_err("a denied association");
+    assert_eq!(denied.code(), Some("AccessDeniedException"));
+    assert!(commands_running(&client, "echo at-the-slot")
+        .await
+        .is_empty());
+    assert_eq!(commands_running(&client, "echo state-kept").await, runs);
     client
         .start_associations_once()
         .association_ids(&waiting)

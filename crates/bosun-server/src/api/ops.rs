@@ -285,11 +285,12 @@ pub fn runs_inline(op: &Operation, input: &Value) -> bool {
 /// scoped to some nodes works, and a deny on one node refuses the call.
 ///
 /// `CreateAssociationBatch` too: each entry names its own document, which the handler
-/// authorizes with the entry's nodes, failing only that entry when denied.
+/// authorizes with the entry's nodes, failing only that entry when denied. And
+/// `StartAssociationsOnce`, which names several associations: each one's ARN is authorized.
 pub fn authorized_per_node(op: &str) -> bool {
     matches!(
         op,
-        "CancelCommand" | "CreateAssociationBatch" | "PutComplianceItems"
+        "CancelCommand" | "CreateAssociationBatch" | "PutComplianceItems" | "StartAssociationsOnce"
     )
 }
 

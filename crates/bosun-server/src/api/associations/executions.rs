@@ -131,6 +131,14 @@ struct StartRequest {
 
 pub fn start_associations_once(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     let req: StartRequest = parse(body)?;
+    // Authorized on every association it names (a policy may allow some and deny others).
+    let scope = ctx.scope();
+    let arns: Vec<String> = req
+        .association_ids
+        .iter()
+        .map(|id| scope.ssm_arn(&format!("association/{id}")))
+        .collect();
+    ctx.authorize_arns("ssm:StartAssociationsOnce", arns.iter().map(String::as_str))?;
     // Every id is checked before any runs: a refused call starts nothing.
     let mut found = Vec::with_capacity(req.association_ids.len());
     for id in &req.association_ids {
