@@ -143,9 +143,11 @@ impl BlobsLocation {
                 }
                 Some(("region", v)) if !v.is_empty() => location.region = v.to_string(),
                 _ => {
+                    // Only the setting's name: a value put here by mistake may be a secret.
+                    let name = pair.split('=').next().unwrap_or_default();
                     return Err(format!(
-                        "--blobs: unknown or malformed setting {pair:?} (endpoint=http(s)://host:port, region=…)"
-                    ))
+                        "--blobs: unknown or malformed setting {name:?} (endpoint=http(s)://host:port, region=…; credentials come from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)"
+                    ));
                 }
             }
         }
