@@ -80,18 +80,20 @@ async fn model_constraints_answer_with_aws_messages() {
         "2 validation errors detected: Value '0' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 1; Value null at 'filters.1.member.value' failed to satisfy constraint: Member must not be null"
     );
 
-    // An enum, its values in model order (same catalogue: `billingMode`).
+    // An enum, its values in model order (same catalogue: `billingMode`). A tag operation's
+    // unknown `ResourceType` is not this: AWS answers it with `InvalidResourceType`
+    // (`bosun_core::model::service_error`).
     let r = call(
         &server,
         &akid,
         &secret,
-        "ListTagsForResource",
-        r#"{"ResourceType":"Bucket","ResourceId":"x"}"#,
+        "PutParameter",
+        r#"{"Name":"/x","Value":"v","Type":"String","Tier":"Cheap"}"#,
     )
     .await;
     assert_eq!(
         validation_message(&r),
-        "1 validation error detected: Value 'Bucket' at 'resourceType' failed to satisfy constraint: Member must satisfy enum value set: [Document, ManagedInstance, MaintenanceWindow, Parameter, PatchBaseline, OpsItem, OpsMetadata, Automation, Association]"
+        "1 validation error detected: Value 'Cheap' at 'tier' failed to satisfy constraint: Member must satisfy enum value set: [Standard, Advanced, Intelligent-Tiering]"
     );
 
     // A list of strings whose member breaks its shape: one entry for the whole list, Java's

@@ -723,7 +723,8 @@ async fn paths_recursion_filters_and_paging() {
             .send()
             .await)
         .0,
-        "InvalidFilterValue"
+        // AWS answers a bad Type value with InvalidFilterOption (moto's recorded suite).
+        "InvalidFilterOption"
     );
     let tags = c
         .list_tags_for_resource()

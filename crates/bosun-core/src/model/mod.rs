@@ -26,6 +26,7 @@
 //! (`com.amazonaws…@cdda30d`); Bosun prints `{Key=a, Value=b}`. No cap on the number of
 //! entries was found in any recorded answer, so every failure is listed.
 
+mod service_checked;
 mod shapes;
 pub mod ssm_shapes;
 #[cfg(test)]
@@ -36,6 +37,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 use serde_json::Value;
 
+pub use service_checked::service_error;
 pub use shapes::{Kind, Member, Pattern, Shape};
 use ssm_shapes::{OPERATIONS, SHAPES};
 

@@ -41,70 +41,115 @@ fn options_for(key: &str, op: Operation) -> &'static [&'static str] {
     }
 }
 
-/// Check filters before any matching: keys allowed for the operation, options allowed for the
-/// key, values present and well formed, no key twice.
+/// Keys each operation accepts, in the order AWS's message lists them. `GetParametersByPath`
+/// also takes `Label`, which its message leaves out (both as recorded; see [`check`]).
+const DESCRIBE_KEYS_LISTED: &str = "[Path, Name, Type, KeyId, Tier]";
+const BY_PATH_KEYS_LISTED: &str = "[Type, KeyId]";
+
+/// AWS's text for a `Path` filter value that is not a valid hierarchy.
+pub const PATH_RULES: &str = "The parameter doesn't meet the parameter name requirements. The parameter name must begin with a forward slash \"/\". It can't be prefixed with \"aws\" or \"ssm\" (case-insensitive). It must use only letters, numbers, or the following symbols: . (period), - (hyphen), _ (underscore). Special characters are not allowed. All sub-paths, if specified, must use the forward slash symbol \"/\". Valid example: /get/parameters2-/by1./path0_.";
+
+/// AWS's text for a `Path` filter under the reserved `aws`/`ssm` namespaces.
+pub const RESERVED_PATH_FILTER: &str = "Filters for common parameters can't be prefixed with \"aws\" or \"ssm\" (case-insensitive). When using global parameters, please specify within a global namespace.";
+
+fn reserved_path(path: &str) -> bool {
+    let first = path.trim_start_matches('/').to_ascii_lowercase();
+    first.starts_with("aws") || first.starts_with("ssm")
+}
+
+/// Check filters before any matching, filter by filter and in AWS's order: a key the operation
+/// does not take, values missing, the key repeated, then the key's own rules (`Path` options,
+/// reserved and malformed paths, `Tier` and `Type` values), then the option.
+///
+/// The texts and codes are AWS's as recorded by moto's SSM test suite
+/// (`test_describe_parameters_invalid_parameter_filters`, `test_describe_parameters_invalid_path`,
+/// `test_get_parameters_by_path`), which lists `[Path, Name, Type, KeyId, Tier]` and
+/// `[Type, KeyId]` even though `DataType` (DescribeParameters) and `Label`
+/// (GetParametersByPath) are accepted; the conformance cases in
+/// `crates/bosun-e2e/tests/data/aws_errors.py` check each one end to end.
 pub fn check(filters: &[StringFilter], op: Operation) -> Result<(), Rejection> {
-    let keys: &[&str] = match op {
+    let accepted: &[&str] = match op {
         Operation::ByPath => &["Type", "KeyId", "Label"],
         Operation::Describe => &["Name", "Type", "KeyId", "Path", "Tier", "DataType"],
+    };
+    let listed = match op {
+        Operation::ByPath => BY_PATH_KEYS_LISTED,
+        Operation::Describe => DESCRIBE_KEYS_LISTED,
     };
     let mut seen = BTreeSet::new();
     for f in filters {
         let is_tag = op == Operation::Describe && f.key.starts_with("tag:") && f.key.len() > 4;
-        if !is_tag && !keys.contains(&f.key.as_str()) {
+        if !is_tag && !accepted.contains(&f.key.as_str()) {
             return Err(Rejection::new(
                 "InvalidFilterKey",
                 format!(
-                    "The following filter key is not valid: {}. Valid filter keys include: [{}].",
-                    f.key,
-                    keys.join(", ")
+                    "The following filter key is not valid: {}. Valid filter keys include: {listed}.",
+                    f.key
                 ),
             ));
-        }
-        if !seen.insert(f.key.as_str()) {
-            return Err(Rejection::validation(format!(
-                "The following filter is duplicated in the request: {}. A request can contain only one occurrence of a specific filter.",
-                f.key
-            )));
-        }
-        let options = options_for(&f.key, op);
-        if let Some(o) = &f.option {
-            if !options.contains(&o.as_str()) {
-                return Err(Rejection::new(
-                    "InvalidFilterOption",
-                    format!(
-                        "The following filter option is not valid: {o}. Valid options include: [{}].",
-                        options.join(", ")
-                    ),
-                ));
-            }
         }
         if f.values.is_empty() && !is_tag {
             return Err(Rejection::new(
                 "InvalidFilterValue",
                 format!(
-                    "The following filter values are missing: null for filter key {}.",
+                    "The following filter values are missing : null for filter key {}.",
                     f.key
                 ),
             ));
         }
-        let allowed: Option<&[&str]> = match f.key.as_str() {
-            "Type" => Some(TYPES),
-            "Tier" => Some(TIERS),
-            _ => None,
-        };
-        for v in &f.values {
-            let bad = allowed.is_some_and(|a| !a.contains(&v.as_str()))
-                || (f.key == "Path" && name::validate_path(v).is_err());
-            if bad {
+        if !seen.insert(f.key.as_str()) {
+            return Err(Rejection::new(
+                "InvalidFilterKey",
+                format!(
+                    "The following filter is duplicated in the request: {}. A request can contain only one occurrence of a specific filter.",
+                    f.key
+                ),
+            ));
+        }
+        let options = options_for(&f.key, op);
+        if f.key == "Path" {
+            if let Some(o) = f.option.as_deref().filter(|o| !options.contains(o)) {
                 return Err(Rejection::new(
-                    "InvalidFilterValue",
+                    "InvalidFilterOption",
                     format!(
-                        "The following filter value is not valid: {v}. Filter key: {}.",
-                        f.key
+                        "The following filter option is not valid: {o}. Valid options include: [Recursive, OneLevel]."
                     ),
                 ));
             }
+            if f.values.iter().any(|v| reserved_path(v)) {
+                return Err(Rejection::validation(RESERVED_PATH_FILTER));
+            }
+            if f.values
+                .iter()
+                .any(|v| v.contains("//") || name::validate_path(v).is_err())
+            {
+                return Err(Rejection::validation(PATH_RULES));
+            }
+        }
+        let allowed: Option<(&[&str], &str)> = match f.key.as_str() {
+            "Tier" => Some((TIERS, "[Standard, Advanced, Intelligent-Tiering]")),
+            "Type" => Some((TYPES, "[String, StringList, SecureString]")),
+            _ => None,
+        };
+        if let Some((allowed, listed)) = allowed {
+            if let Some(v) = f.values.iter().find(|v| !allowed.contains(&v.as_str())) {
+                return Err(Rejection::new(
+                    "InvalidFilterOption",
+                    format!(
+                        "The following filter value is not valid: {v}. Valid values include: {listed}."
+                    ),
+                ));
+            }
+        }
+        if let Some(o) = f.option.as_deref().filter(|o| !options.contains(o)) {
+            // AWS names the two options every key takes, also for `Name` (which also takes
+            // `Contains`) and `Label` (which takes `Equals` only).
+            return Err(Rejection::new(
+                "InvalidFilterOption",
+                format!(
+                    "The following filter option is not valid: {o}. Valid options include: [BeginsWith, Equals]."
+                ),
+            ));
         }
     }
     Ok(())
@@ -232,7 +277,7 @@ mod tests {
             check(&[f("Type", None, &["Bogus"])], Operation::Describe)
                 .unwrap_err()
                 .code,
-            "InvalidFilterValue"
+            "InvalidFilterOption"
         );
         assert_eq!(
             check(
@@ -241,7 +286,7 @@ mod tests {
             )
             .unwrap_err()
             .code,
-            "InvalidFilterValue"
+            "ValidationException"
         );
         assert_eq!(
             check(
@@ -250,7 +295,13 @@ mod tests {
             )
             .unwrap_err()
             .code,
-            "ValidationException"
+            "InvalidFilterKey"
+        );
+        assert_eq!(
+            check(&[f("Path", None, &["/aws/x"])], Operation::Describe)
+                .unwrap_err()
+                .message,
+            RESERVED_PATH_FILTER
         );
     }
 

@@ -85,7 +85,7 @@ pub fn resolve_tier(
 pub fn check_data_type(data_type: &str, param_type: &str, value: &str) -> Result<(), Rejection> {
     if !DATA_TYPES.contains(&data_type) {
         return Err(Rejection::validation(format!(
-            "The data type {data_type} is not supported. Supported data types: text, aws:ec2:image."
+            "The following data type is not supported: {data_type} (Data type names are all lowercase.)"
         )));
     }
     if data_type == "aws:ec2:image" {

@@ -13,7 +13,14 @@ fn allowed_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '/')
 }
 
-const NAME_RULES: &str = "Parameter names may use only letters, numbers and the symbols . - _; hierarchical names start with / and separate levels with /. A name can't be prefixed with \"aws\" or \"ssm\" (case-insensitive).";
+/// AWS's answer to a malformed name, and to a hierarchical name under `ssm` (recorded by moto's
+/// `test_put_parameter_invalid_names`, LocalStack's `InvalidParameterNameException`, and a live
+/// ap-northeast-1 probe of a name with `:` quoted in a public project's source).
+const NAME_RULES: &str = "Parameter name: can't be prefixed with \"ssm\" (case-insensitive). If formed as a path, it can consist of sub-paths divided by slash symbol; each sub-path can be formed as a mix of letters, numbers and the following 3 symbols .-_";
+/// AWS's answer to a one-level name starting with `aws` or `ssm` (moto's
+/// `test_put_parameter_invalid_names`).
+const RESERVED_PREFIX: &str =
+    "Parameter name: can't be prefixed with \"aws\" or \"ssm\" (case-insensitive).";
 
 /// The store key: one-level names lose their leading slash, hierarchical names keep it.
 pub fn key(name: &str) -> String {
@@ -40,28 +47,25 @@ pub fn validate(name: &str, arn_prefix_len: usize) -> Result<(), Rejection> {
         return Err(Rejection::validation(NAME_RULES));
     }
     if name.contains('/') && !name.starts_with('/') {
-        return Err(Rejection::validation(format!(
-            "Parameter name {name} is not valid: a hierarchical name must begin with a forward slash (/)."
-        )));
+        return Err(Rejection::validation(NAME_RULES));
     }
     let body = name.strip_prefix('/').unwrap_or(name);
     if body.is_empty() || body.split('/').any(str::is_empty) {
-        return Err(Rejection::validation(format!(
-            "Parameter name {name} is not valid: every level of a hierarchy must have a name."
-        )));
+        return Err(Rejection::validation(NAME_RULES));
     }
     let first = body.split('/').next().unwrap_or("").to_ascii_lowercase();
+    let hierarchical = body.contains('/');
+    if first.starts_with("aws") && hierarchical {
+        return Err(Rejection::new(
+            "AccessDeniedException",
+            format!("No access to reserved parameter name: {name}."),
+        ));
+    }
+    if first.starts_with("ssm") && hierarchical {
+        return Err(Rejection::validation(NAME_RULES));
+    }
     if first.starts_with("aws") || first.starts_with("ssm") {
-        return Err(
-            if name.starts_with('/') && (first == "aws" || first == "ssm") {
-                Rejection::new(
-                    "AccessDeniedException",
-                    format!("No access to reserved parameter name: {name}."),
-                )
-            } else {
-                Rejection::validation(NAME_RULES)
-            },
-        );
+        return Err(Rejection::validation(RESERVED_PREFIX));
     }
     if levels(name) > MAX_LEVELS {
         return Err(Rejection::new(

@@ -172,7 +172,7 @@ pub fn create_document(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
         Err(StoreError::AlreadyExists(_)) => {
             return Err(ApiError::new(
                 "DocumentAlreadyExists",
-                format!("A document named {name} already exists."),
+                "The specified document already exists.",
             ))
         }
         Err(StoreError::LimitExceeded(m)) => {
@@ -204,13 +204,11 @@ pub fn update_document(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
         None | Some("$LATEST") => {}
         Some(v) if v == current.latest_version.to_string() => {}
         Some(v) => {
+            // Only the latest version can be updated; AWS's text as moto records it.
             return Err(ApiError::new(
                 "InvalidDocumentVersion",
-                format!(
-                    "Only the latest version ({}) can be updated, not {v}.",
-                    current.latest_version
-                ),
-            ))
+                "The document version is not valid or does not exist.",
+            ));
         }
     }
     let format = req
@@ -232,13 +230,13 @@ pub fn update_document(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
         AddVersion::DuplicateContent => {
             return Err(ApiError::new(
                 "DuplicateDocumentContent",
-                "The content matches an existing version of the document.",
+                "The content of the association document matches another document. Change the content of the document and try again.",
             ))
         }
         AddVersion::DuplicateVersionName => {
             return Err(ApiError::new(
                 "DuplicateDocumentVersionName",
-                "Another version of the document has this version name.",
+                "The specified version name is a duplicate.",
             ))
         }
         AddVersion::LimitExceeded => {
@@ -377,7 +375,7 @@ pub fn delete_document(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     if target.version == head.default_version {
         return Err(ApiError::new(
             "InvalidDocumentOperation",
-            "The default version cannot be deleted; make another version the default first, or delete the whole document.",
+            "Default version of the document can't be deleted.",
         ));
     }
     ctx.state
@@ -450,6 +448,13 @@ pub fn modify_document_permission(ctx: &Ctx, body: Value) -> Result<Value, ApiEr
         ));
     }
     let add = req.account_ids_to_add.unwrap_or_default();
+    if add.len() > 1 && add.iter().any(|a| a.eq_ignore_ascii_case("all")) {
+        // AWS's text as moto records it (`modify_document_permission`).
+        return Err(ApiError::new(
+            "DocumentPermissionLimit",
+            "Accounts can either be all or a group of AWS accounts",
+        ));
+    }
     let current = ctx.state.store.document_shares(&ctx.region, &d.name)?;
     if current.len() + add.len() > 20 {
         return Err(ApiError::new(

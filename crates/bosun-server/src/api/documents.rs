@@ -58,14 +58,12 @@ pub(crate) fn find(ctx: &Ctx, name: &str, selector: Selector) -> Result<Resolved
                 "InvalidDocument",
                 format!("Document {name} is an AWS document this Bosun server does not provide yet (it needs {feature}, not implemented yet)."),
             ),
-            None => ApiError::new(
-                "InvalidDocument",
-                format!("Document {name} does not exist in this region."),
-            ),
+            // AWS's texts as moto's SSM document tests record them.
+            None => ApiError::new("InvalidDocument", "The specified document does not exist."),
         },
         Lookup::NoVersion => ApiError::new(
             "InvalidDocumentVersion",
-            format!("Document {name} has no such version."),
+            "The document version is not valid or does not exist.",
         ),
         Lookup::Store(e) => ApiError::internal(e),
     })

@@ -66,7 +66,7 @@ pub fn put_parameter(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     let overwrite = req.overwrite.unwrap_or(false);
     if overwrite && req.tags.as_ref().is_some_and(|t| !t.is_empty()) {
         return Err(ApiError::validation(
-            "Invalid request: tags and overwrite can't be used together. To create a parameter with tags, remove the overwrite flag. To change the tags of an existing parameter, use AddTagsToResource or RemoveTagsFromResource.",
+            "Invalid request: tags and overwrite can't be used together. To create a parameter with tags, please remove overwrite flag. To update tags for an existing parameter, please use AddTagsToResource or RemoveTagsFromResource.",
         ));
     }
     let tags = tags_to_pairs(req.tags.as_deref().unwrap_or_default());

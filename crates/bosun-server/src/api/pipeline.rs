@@ -309,6 +309,9 @@ fn run(state: &AppState, call: Call, inline: bool) -> Response {
 /// answer (an STS suite shows AssumeRole's session-name check before role and trust checks,
 /// which are STS's own, not IAM's policy decision).
 fn model_check(op: &Operation, input: &Value) -> Result<(), ApiError> {
+    if let Some((code, message)) = bosun_core::model::service_error(op.name, input) {
+        return Err(ApiError::new(code, message));
+    }
     match bosun_core::model::validate_request(op.name, input) {
         Some(message) => Err(ApiError::validation(message)),
         None => Ok(()),
