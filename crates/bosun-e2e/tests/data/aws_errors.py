@@ -75,6 +75,8 @@ def setup(c):
     c.put_parameter(Name="conf-plain", Value="p", Type="String")
     c.label_parameter_version(Name="/conf/str", ParameterVersion=1, Labels=["prod"])
     c.create_document(Name="ConfDoc", DocumentType="Command", Content=CMD_DOC % "echo hi", VersionName="Base")
+    c.create_document(Name="SharedDoc", DocumentType="Command", Content=CMD_DOC % "echo shared")
+    c.modify_document_permission(Name="SharedDoc", PermissionType="Share", AccountIdsToAdd=["111122223333"])
     c.put_parameter(Name="/conf/gone", Value="g", Type="String")
     c.delete_parameter(Name="/conf/gone")
 
@@ -234,6 +236,9 @@ case("doc-update-duplicate-version-name", "update_document",
      "DuplicateDocumentVersionName", "The specified version name is a duplicate.", MOTO_T("test_update_document"))
 case("doc-delete-default-version", "delete_document", {"Name": "ConfDoc", "DocumentVersion": "1"},
      "InvalidDocumentOperation", "Default version of the document can't be deleted.", D)
+case("doc-delete-shared", "delete_document", {"Name": "SharedDoc"}, "InvalidDocumentOperation",
+     "You attempted to delete a document while it is still shared. You must stop sharing the document before you "
+     "can delete it.", MOTO_M("delete_document") + "; the model's InvalidDocumentOperation documentation")
 case("doc-bad-json", "create_document", {"Name": "BadDoc", "Content": "{not json"}, "InvalidDocumentContent", None, D)
 case("doc-permission-type", "modify_document_permission",
      {"Name": "ConfDoc", "PermissionType": "Foo", "AccountIdsToAdd": ["111122223333"]}, "InvalidPermissionType",

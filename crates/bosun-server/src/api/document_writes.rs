@@ -332,8 +332,7 @@ pub fn delete_document(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
             format!("{name} is a built-in document and cannot be deleted."),
         ));
     }
-    // The model's `InvalidDocumentOperation`: "You attempted to delete a document while it is
-    // still shared. You must stop sharing the document before you can delete it."
+    // AWS's text, as the model documents `InvalidDocumentOperation` and moto records it.
     if !ctx
         .state
         .store
@@ -342,7 +341,7 @@ pub fn delete_document(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     {
         return Err(ApiError::new(
             "InvalidDocumentOperation",
-            format!("{name} is shared with other accounts. Stop sharing it (ModifyDocumentPermission with AccountIdsToRemove) before deleting it."),
+            "You attempted to delete a document while it is still shared. You must stop sharing the document before you can delete it.",
         ));
     }
     if req.document_version.is_none() && req.version_name.is_none() {
