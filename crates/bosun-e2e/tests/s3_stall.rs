@@ -58,7 +58,7 @@ async fn a_stalled_s3_endpoint_fails_within_bounds_and_never_wedges_the_server()
 
     // A command whose output cannot be stored: its result is still recorded...
     let cmd = fleet
-        .run(&[id.clone()], &["echo stalled-output"], &[])
+        .run(std::slice::from_ref(&id), &["echo stalled-output"], &[])
         .await;
     let inv = fleet.wait_done(&cmd, &id, LIMIT).await;
     assert_eq!(inv.status(), Some(&CommandInvocationStatus::Success));
