@@ -157,8 +157,14 @@ mod tests {
         let err = |s: &str| parse_cidr(s).unwrap_err();
         assert_eq!(err("bad-filter"), "Malformed CIDR, one '/' required");
         assert_eq!(err("10.0.0.0/"), "Malformed CIDR, one '/' required");
-        assert_eq!(err("bad-/64filter"), "Malformed CIDR, mask bits must be an integer");
-        assert_eq!(err("10.0.0.0/-1"), "Malformed CIDR, mask bits must not be negative");
+        assert_eq!(
+            err("bad-/64filter"),
+            "Malformed CIDR, mask bits must be an integer"
+        );
+        assert_eq!(
+            err("10.0.0.0/-1"),
+            "Malformed CIDR, mask bits must not be negative"
+        );
         assert_eq!(err("xx.11.xx/8"), "Nonstandard IP address: xx.11.xx");
         assert_eq!(err("10.0.0.300/8"), "Invalid IP address: 10.0.0.300");
         assert_eq!(err("10.0.0.0/32"), "IPv4 mask bits must be < 32");

@@ -225,7 +225,10 @@ fn parse_match_expression(members: &[(String, Json)]) -> Result<ValueMatcher, Re
         }
         "equals-ignore-case" => {
             let text = string_or(value, "equals-ignore-case match pattern must be a string")?;
-            single(ValueMatcher::EqualsIgnoringCase(text.to_lowercase()), ONLY_ONE_KEY)
+            single(
+                ValueMatcher::EqualsIgnoringCase(text.to_lowercase()),
+                ONLY_ONE_KEY,
+            )
         }
         "wildcard" => {
             let text = string_or(value, "wildcard match pattern must be a string")?;
@@ -248,7 +251,10 @@ fn parse_match_expression(members: &[(String, Json)]) -> Result<ValueMatcher, Re
             let Json::Arr(terms) = value else {
                 return Err("Value of numeric must be an array.".into());
             };
-            single(ValueMatcher::Numeric(parse_numeric(terms)?), TOO_MANY_NUMERIC)
+            single(
+                ValueMatcher::Numeric(parse_numeric(terms)?),
+                TOO_MANY_NUMERIC,
+            )
         }
         "anything-but" => single(parse_anything_but(value)?, TOO_MANY_NUMERIC),
         other => Err(format!("Unrecognized match type {other}")),
@@ -284,7 +290,12 @@ fn number_of(term: Option<&Json>) -> Option<f64> {
 fn parse_numeric(terms: &[Json]) -> Result<NumericRange, Reason> {
     let operator = match terms.first() {
         Some(Json::Str(op)) => op.as_str(),
-        Some(other) => return Err(format!("Invalid member in numeric match: {}", other.token_text())),
+        Some(other) => {
+            return Err(format!(
+                "Invalid member in numeric match: {}",
+                other.token_text()
+            ))
+        }
         None => return Err("Invalid member in numeric match: ]".into()),
     };
     let value_reason = |op: &str| format!("Value of {op} must be numeric");
@@ -317,7 +328,10 @@ fn parse_numeric(terms: &[Json]) -> Result<NumericRange, Reason> {
                 None => return Ok(NumericRange { lower, upper: None }),
                 Some(Json::Str(op)) => op.as_str(),
                 Some(other) => {
-                    return Err(format!("Bad value in numeric range: {}", other.token_text()))
+                    return Err(format!(
+                        "Bad value in numeric range: {}",
+                        other.token_text()
+                    ))
                 }
             };
             if top_operator != "<" && top_operator != "<=" {

@@ -138,12 +138,7 @@ fn array_identity(items: &[Value]) -> usize {
     items.as_ptr() as usize
 }
 
-fn descend<'e>(
-    value: &'e Value,
-    rest: &str,
-    trail: &mut Trail,
-    visit: &mut Visit<'_, 'e>,
-) -> bool {
+fn descend<'e>(value: &'e Value, rest: &str, trail: &mut Trail, visit: &mut Visit<'_, 'e>) -> bool {
     match value {
         Value::Object(object) => walk_object(object, rest, trail, visit),
         Value::Array(items) => {

@@ -120,7 +120,10 @@ pub(crate) enum ValueMatcher {
 
 /// Case-insensitive equality without allocating.
 fn eq_ignoring_case(value: &str, lowered: &str) -> bool {
-    value.chars().flat_map(char::to_lowercase).eq(lowered.chars())
+    value
+        .chars()
+        .flat_map(char::to_lowercase)
+        .eq(lowered.chars())
 }
 
 fn starts_ignoring_case(value: &str, lowered_prefix: &str) -> bool {

@@ -20,8 +20,14 @@ fn dotted_and_nested_keys_are_the_same_path() {
     let nested = r#"{"detail":{"state":{"status":["running"]}}}"#;
     let dotted = r#"{"detail":{"state.status":["running"]}}"#;
     assert!(hit(nested, json!({"detail":{"state.status":"running"}})));
-    assert!(hit(dotted, json!({"detail":{"state":{"status":"running"}}})));
-    assert!(!hit(nested, json!({"detail":{"state.status":{"status":"running"}}})));
+    assert!(hit(
+        dotted,
+        json!({"detail":{"state":{"status":"running"}}})
+    ));
+    assert!(!hit(
+        nested,
+        json!({"detail":{"state.status":{"status":"running"}}})
+    ));
 }
 
 #[test]
@@ -29,10 +35,16 @@ fn numbers_compare_by_value_and_never_match_strings() {
     assert!(hit(r#"{"n":[300]}"#, json!({"n": 300.0})));
     assert!(hit(r#"{"n":[3.0e2]}"#, json!({"n": 300})));
     assert!(!hit(r#"{"n":[300]}"#, json!({"n": "300"})));
-    assert!(!hit(r#"{"n":[{"numeric":[">",100]}]}"#, json!({"n": "300"})));
+    assert!(!hit(
+        r#"{"n":[{"numeric":[">",100]}]}"#,
+        json!({"n": "300"})
+    ));
     assert!(!hit(r#"{"n":[{"numeric":[">",100]}]}"#, json!({"n": null})));
     assert!(hit(r#"{"n":[{"numeric":[">",100]}]}"#, json!({"n": 101.0})));
-    assert!(hit(r#"{"n":[123456789012]}"#, json!({"n": 123456789012u64})));
+    assert!(hit(
+        r#"{"n":[123456789012]}"#,
+        json!({"n": 123456789012u64})
+    ));
 }
 
 #[test]
@@ -41,7 +53,10 @@ fn numeric_ranges_respect_open_and_closed_bounds() {
     assert!(!p.matches(&json!({"n": 0})));
     assert!(p.matches(&json!({"n": 5})));
     assert!(!p.matches(&json!({"n": 5.000001})));
-    assert!(hit(r#"{"n":[{"numeric":["=",3.018e2]}]}"#, json!({"n": 301.8})));
+    assert!(hit(
+        r#"{"n":[{"numeric":["=",3.018e2]}]}"#,
+        json!({"n": 301.8})
+    ));
     assert!(hit(r#"{"n":[{"numeric":["<",0]}]}"#, json!({"n": -1e300})));
 }
 
@@ -52,13 +67,22 @@ fn anything_but_needs_the_field_but_accepts_null_and_other_types() {
     assert!(hit(p, json!({"s": null})));
     assert!(!hit(p, json!({"s": "x"})));
     assert!(hit(p, json!({"s": 5})));
-    assert!(hit(r#"{"s":[{"anything-but":{"prefix":"init"}}]}"#, json!({"s": 12})));
-    assert!(!hit(r#"{"s":[{"anything-but":{"prefix":"init"}}]}"#, json!({"s": "initial"})));
+    assert!(hit(
+        r#"{"s":[{"anything-but":{"prefix":"init"}}]}"#,
+        json!({"s": 12})
+    ));
+    assert!(!hit(
+        r#"{"s":[{"anything-but":{"prefix":"init"}}]}"#,
+        json!({"s": "initial"})
+    ));
     assert!(!hit(
         r#"{"s":[{"anything-but":{"equals-ignore-case":["a","Stopped"]}}]}"#,
         json!({"s": "STOPPED"})
     ));
-    assert!(!hit(r#"{"n":[{"anything-but":[100,200]}]}"#, json!({"n": 200.0})));
+    assert!(!hit(
+        r#"{"n":[{"anything-but":[100,200]}]}"#,
+        json!({"n": 200.0})
+    ));
 }
 
 #[test]
@@ -68,7 +92,10 @@ fn exists_looks_only_at_leaves() {
     assert!(hit(p, json!({"resources": ["a"]})));
     assert!(!hit(r#"{"d":[{"exists":true}]}"#, json!({"d": {"k": 1}})));
     assert!(hit(r#"{"d":[{"exists":false}]}"#, json!({"d": {"k": 1}})));
-    assert!(hit(r#"{"a":{"b":[{"exists":true}]}}"#, json!({"a": [{"c": 1}, {"b": 2}]})));
+    assert!(hit(
+        r#"{"a":{"b":[{"exists":true}]}}"#,
+        json!({"a": [{"c": 1}, {"b": 2}]})
+    ));
     assert!(!hit(r#"{"r":[null]}"#, json!({"r": []})));
     assert!(hit(r#"{"r":[null]}"#, json!({"r": null})));
 }
@@ -87,33 +114,69 @@ fn empty_strings_follow_each_operator() {
     assert!(!hit(r#"{"s":[{"prefix":""}]}"#, json!({"s": 1})));
     assert!(!hit(r#"{"s":[{"wildcard":""}]}"#, json!({"s": "abc"})));
     assert!(hit(r#"{"s":[{"wildcard":""}]}"#, json!({"s": ""})));
-    assert!(!hit(r#"{"s":[{"equals-ignore-case":""}]}"#, json!({"s": "a"})));
-    assert_eq!(reason(r#"{"s":[{"anything-but":{"suffix":""}}]}"#), "Null prefix/suffix not allowed");
+    assert!(!hit(
+        r#"{"s":[{"equals-ignore-case":""}]}"#,
+        json!({"s": "a"})
+    ));
+    assert_eq!(
+        reason(r#"{"s":[{"anything-but":{"suffix":""}}]}"#),
+        "Null prefix/suffix not allowed"
+    );
 }
 
 #[test]
 fn keys_operators_and_json_in_strings_are_taken_literally() {
     assert!(!hit(r#"{"MY_KEY":["v"]}"#, json!({"my_key": "v"})));
-    assert_eq!(reason(r#"{"k":[{"EXISTS":true}]}"#), "Unrecognized match type EXISTS");
-    assert!(!hit(r#"{"detail":{"k":["v"]}}"#, json!({"detail": "{\"k\": \"v\"}"})));
+    assert_eq!(
+        reason(r#"{"k":[{"EXISTS":true}]}"#),
+        "Unrecognized match type EXISTS"
+    );
+    assert!(!hit(
+        r#"{"detail":{"k":["v"]}}"#,
+        json!({"detail": "{\"k\": \"v\"}"})
+    ));
     assert!(!hit(r#"{"b":[false]}"#, json!({"b": true})));
     assert!(!hit(r#"{"b":["true"]}"#, json!({"b": true})));
 }
 
 #[test]
 fn case_insensitive_forms() {
-    assert!(hit(r#"{"s":[{"equals-ignore-case":"EventB"}]}"#, json!({"s": "eventb"})));
-    assert!(hit(r#"{"s":[{"prefix":{"equals-ignore-case":"EventB"}}]}"#, json!({"s": "EVENTBRIDGE"})));
-    assert!(hit(r#"{"s":[{"suffix":{"equals-ignore-case":".png"}}]}"#, json!({"s": "a.PNG"})));
-    assert!(!hit(r#"{"s":[{"suffix":{"equals-ignore-case":".png"}}]}"#, json!({"s": "a.jpg"})));
+    assert!(hit(
+        r#"{"s":[{"equals-ignore-case":"EventB"}]}"#,
+        json!({"s": "eventb"})
+    ));
+    assert!(hit(
+        r#"{"s":[{"prefix":{"equals-ignore-case":"EventB"}}]}"#,
+        json!({"s": "EVENTBRIDGE"})
+    ));
+    assert!(hit(
+        r#"{"s":[{"suffix":{"equals-ignore-case":".png"}}]}"#,
+        json!({"s": "a.PNG"})
+    ));
+    assert!(!hit(
+        r#"{"s":[{"suffix":{"equals-ignore-case":".png"}}]}"#,
+        json!({"s": "a.jpg"})
+    ));
 }
 
 #[test]
 fn cidr_and_ip_values() {
-    assert!(hit(r#"{"ip":[{"cidr":"10.0.0.0/24"}]}"#, json!({"ip": "10.0.0.255"})));
-    assert!(!hit(r#"{"ip":[{"cidr":"10.0.0.0/24"}]}"#, json!({"ip": "10.0.0.256"})));
-    assert!(!hit(r#"{"ip":[{"cidr":"10.0.0.0/24"}]}"#, json!({"ip": 123})));
-    assert!(hit(r#"{"ip":["2001:db8::1"]}"#, json!({"ip": "2001:0db8:0:0:0:0:0:1"})));
+    assert!(hit(
+        r#"{"ip":[{"cidr":"10.0.0.0/24"}]}"#,
+        json!({"ip": "10.0.0.255"})
+    ));
+    assert!(!hit(
+        r#"{"ip":[{"cidr":"10.0.0.0/24"}]}"#,
+        json!({"ip": "10.0.0.256"})
+    ));
+    assert!(!hit(
+        r#"{"ip":[{"cidr":"10.0.0.0/24"}]}"#,
+        json!({"ip": 123})
+    ));
+    assert!(hit(
+        r#"{"ip":["2001:db8::1"]}"#,
+        json!({"ip": "2001:0db8:0:0:0:0:0:1"})
+    ));
 }
 
 #[test]
@@ -126,7 +189,10 @@ fn or_branches_and_their_rules() {
         reason(r#"{"$or":[{"x":[1]}]}"#),
         "There must have at least 2 Objects in $or relationship."
     );
-    assert_eq!(reason(r#"{"$or":{"x":[1]}}"#), "It must be an Array followed with $or.");
+    assert_eq!(
+        reason(r#"{"$or":{"x":[1]}}"#),
+        "It must be an Array followed with $or."
+    );
     assert_eq!(
         reason(r#"{"$or":[{"x":[1]}, 3]}"#),
         "Only JSON object is allowed in array of $or relationship."
@@ -143,7 +209,10 @@ fn array_fields_must_come_from_the_same_element() {
     assert!(!hit(p, json!({"a":[{"x":1,"y":2},{"x":3,"y":4}]})));
     assert!(hit(p, json!({"a":[{"x":1,"y":2},{"x":1,"y":4}]})));
     // Different arrays do not constrain each other.
-    assert!(hit(r#"{"a":{"x":[1]},"b":{"y":[4]}}"#, json!({"a":[{"x":1}],"b":[{"y":0},{"y":4}]})));
+    assert!(hit(
+        r#"{"a":{"x":[1]},"b":{"y":[4]}}"#,
+        json!({"a":[{"x":1}],"b":[{"y":0},{"y":4}]})
+    ));
 }
 
 #[test]
@@ -154,13 +223,25 @@ fn a_repeated_path_keeps_the_last_condition() {
 
 #[test]
 fn structural_errors_give_aws_reasons() {
-    assert_eq!(reason(r#"{"int": 42}"#), "\"int\" must be an object or an array");
-    assert_eq!(reason(r#"{"resources": []}"#), "Empty arrays are not allowed");
+    assert_eq!(
+        reason(r#"{"int": 42}"#),
+        "\"int\" must be an object or an array"
+    );
+    assert_eq!(
+        reason(r#"{"resources": []}"#),
+        "Empty arrays are not allowed"
+    );
     assert_eq!(reason(r#"{"d": {}}"#), "Empty objects are not allowed");
     assert_eq!(reason(r#"["a"]"#), "Filter is not an object");
-    assert_eq!(reason(r#"{"k":[["a"]]}"#), "Match value must be String, number, true, false, or null");
+    assert_eq!(
+        reason(r#"{"k":[["a"]]}"#),
+        "Match value must be String, number, true, false, or null"
+    );
     assert_eq!(reason(r#"{"k":[{}]}"#), "Match expression name not found");
-    assert_eq!(reason(r#"{"k":[{"prefix":"a","suffix":"b"}]}"#), "Only one key allowed in match expression");
+    assert_eq!(
+        reason(r#"{"k":[{"prefix":"a","suffix":"b"}]}"#),
+        "Only one key allowed in match expression"
+    );
 }
 
 #[test]
@@ -191,7 +272,10 @@ fn operator_errors_give_aws_reasons() {
 
 #[test]
 fn whitespace_around_the_pattern_is_accepted() {
-    assert!(hit("\n {\"source\": [\"aws.ssm\"]}\n", json!({"source": "aws.ssm"})));
+    assert!(hit(
+        "\n {\"source\": [\"aws.ssm\"]}\n",
+        json!({"source": "aws.ssm"})
+    ));
     assert_eq!(
         InvalidEventPattern::new("x").to_string(),
         "Event pattern is not valid. Reason: x"

@@ -78,7 +78,10 @@ pub enum TargetInput {
     /// `Input`: this JSON text, whatever the event.
     Constant(String),
     /// `InputPath`: the part of the event at the path.
-    Path { text: String, path: JsonPath },
+    Path {
+        text: String,
+        path: JsonPath,
+    },
     Transformer(InputTransformer),
 }
 

@@ -64,7 +64,7 @@ impl JsonPath {
         }
         let mut found = Vec::new();
         collect(&self.steps, root, &mut found);
-        (!found.is_empty()).then(|| Cow::Owned(Value::Array(found)))
+        (!found.is_empty()).then_some(Cow::Owned(Value::Array(found)))
     }
 }
 
@@ -114,7 +114,10 @@ mod tests {
     use serde_json::json;
 
     fn at(path: &str, v: &Value) -> Option<Value> {
-        JsonPath::parse(path).unwrap().select(v).map(Cow::into_owned)
+        JsonPath::parse(path)
+            .unwrap()
+            .select(v)
+            .map(Cow::into_owned)
     }
 
     #[test]

@@ -144,10 +144,19 @@ mod tests {
     #[test]
     fn values_render_by_type_and_position() {
         let vars = json!({"s": "t", "n": 5, "o": {"a": "b"}, "l": ["x", "y"], "q": "say \"hi\""});
-        assert_eq!(render(r#"{"v": <s>, "w": <n>, "x": <o>}"#, &vars), r#"{"v": "t", "w": 5, "x": {"a":"b"}}"#);
-        assert_eq!(render(r#""<s> <n> <o> <l>""#, &vars), r#""t 5 {a:b} [x,y]""#);
+        assert_eq!(
+            render(r#"{"v": <s>, "w": <n>, "x": <o>}"#, &vars),
+            r#"{"v": "t", "w": 5, "x": {"a":"b"}}"#
+        );
+        assert_eq!(
+            render(r#""<s> <n> <o> <l>""#, &vars),
+            r#""t 5 {a:b} [x,y]""#
+        );
         assert_eq!(render(r#"{"v": "<o>"}"#, &vars), r#"{"v": "{"a":"b"}"}"#);
-        assert_eq!(render(r#"{"v": <missing>, "w": "<missing>"}"#, &vars), r#"{"v": "", "w": ""}"#);
+        assert_eq!(
+            render(r#"{"v": <missing>, "w": "<missing>"}"#, &vars),
+            r#"{"v": "", "w": ""}"#
+        );
         // Values are not escaped inside quotes, so this body cannot be delivered.
         assert!(!is_deliverable(&render(r#""<q>""#, &vars)));
     }

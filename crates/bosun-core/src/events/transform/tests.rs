@@ -86,7 +86,11 @@ fn inputs_whole_event_constant_and_path() {
 
 #[test]
 fn string_and_json_templates() {
-    let map = [("c", "$.detail.command"), ("n", "$.detail.n"), ("o", "$.detail.obj")];
+    let map = [
+        ("c", "$.detail.command"),
+        ("n", "$.detail.n"),
+        ("o", "$.detail.obj"),
+    ];
     assert_eq!(transform(&map, "\"<c> <n> <o>\"").unwrap(), "\"c 3 {a:1}\"");
     assert_eq!(
         transform(&map, "{\"c\": <c>, \"n\": <n>, \"o\": <o>}").unwrap(),
