@@ -73,4 +73,6 @@ pub fn matches(pattern: &EventPattern, event: &Value) -> bool {
 }
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;
