@@ -34,18 +34,20 @@ fn any_json() -> impl Strategy<Value = Value> {
     })
 }
 
+fn object_of(inner: BoxedStrategy<Value>) -> BoxedStrategy<Value> {
+    prop::collection::btree_map("[a-z]{1,3}", inner, 1..4)
+        .prop_map(|m| Value::Object(m.into_iter().collect::<Map<_, _>>()))
+        .boxed()
+}
+
 /// Events of nested objects whose leaves are scalars or non-empty lists of scalars.
 fn event() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         3 => scalar(),
         1 => prop::collection::vec(scalar(), 1..4).prop_map(Value::from),
     ];
-    let object = |inner| {
-        prop::collection::btree_map("[a-z]{1,3}", inner, 1..4)
-            .prop_map(|m| Value::Object(m.into_iter().collect::<Map<_, _>>()))
-    };
-    leaf.prop_recursive(3, 24, 4, move |inner| object(inner))
-        .prop_flat_map(move |v| object(Just(v).boxed()))
+    leaf.prop_recursive(3, 24, 4, object_of)
+        .prop_flat_map(|v| object_of(Just(v).boxed()))
 }
 
 /// The pattern that asks for exactly the event's own values.
