@@ -7,6 +7,7 @@
 //! value, a list, or `prefix`/`suffix`/`wildcard`/`equals-ignore-case` forms), `numeric`
 //! ranges, `exists`, `cidr` (IPv4/IPv6), and `$or`.
 
+mod anything_but;
 mod cidr;
 mod compile;
 mod event_match;
