@@ -6,6 +6,7 @@ pub mod arn;
 pub mod command;
 pub mod compliance;
 pub mod document;
+pub mod events;
 pub mod idempotency;
 pub mod ids;
 pub mod instance;
