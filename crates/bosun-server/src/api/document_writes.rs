@@ -203,7 +203,7 @@ pub fn update_document(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     match req.document_version.as_deref() {
         None | Some("$LATEST") => {}
         Some(v) if v == current.latest_version.to_string() => {}
-        Some(v) => {
+        Some(_) => {
             // Only the latest version can be updated; AWS's text as moto records it.
             return Err(ApiError::new(
                 "InvalidDocumentVersion",
