@@ -11,9 +11,9 @@ use aws_sdk_ssm::error::ProvideErrorMetadata;
 use aws_sdk_ssm::primitives::DateTime;
 use aws_sdk_ssm::types::{
     AssociationComplianceSeverity, AssociationDescription, AssociationStatus,
-    AssociationStatusName, AssociationSyncCompliance, ComplianceExecutionSummary,
-    ComplianceItem, ComplianceItemEntry, ComplianceQueryOperatorType, ComplianceSeverity,
-    ComplianceStatus, ComplianceStringFilter, ComplianceUploadType, Target,
+    AssociationStatusName, AssociationSyncCompliance, ComplianceExecutionSummary, ComplianceItem,
+    ComplianceItemEntry, ComplianceQueryOperatorType, ComplianceSeverity, ComplianceStatus,
+    ComplianceStringFilter, ComplianceUploadType, Target,
 };
 use aws_sdk_ssm::Client;
 use bosun_e2e::fleet::Fleet;
@@ -119,7 +119,8 @@ async fn effective_ids(client: &Client, node: &str) -> Vec<String> {
             .expect("DescribeEffectiveInstanceAssociations");
         for a in out.associations() {
             assert!(
-                a.content().is_some_and(|c| c.contains("aws:runShellScript")),
+                a.content()
+                    .is_some_and(|c| c.contains("aws:runShellScript")),
                 "{a:?}"
             );
             assert_eq!(a.instance_id(), Some(node));
@@ -168,7 +169,10 @@ async fn runs_leave_node_status_and_association_compliance() {
         details.get("DocumentName").map(String::as_str),
         Some("AWS-RunShellScript")
     );
-    assert_eq!(details.get("DocumentVersion").map(String::as_str), Some("1"));
+    assert_eq!(
+        details.get("DocumentVersion").map(String::as_str),
+        Some("1")
+    );
     let summary = item.execution_summary().unwrap();
     assert_eq!(summary.execution_id(), execution.execution_id());
     assert_eq!(summary.execution_type(), Some("Command"));
@@ -181,8 +185,8 @@ async fn runs_leave_node_status_and_association_compliance() {
         .find(|t| t.compliance_type() == Some("Association"))
         .expect("an Association summary");
     let non = assoc.non_compliant_summary().unwrap();
-    assert_eq!(non.non_compliant_count(), Some(1));
-    assert_eq!(non.severity_summary().unwrap().high_count(), Some(1));
+    assert_eq!(non.non_compliant_count(), 1);
+    assert_eq!(non.severity_summary().unwrap().high_count(), 1);
     let resources = client
         .list_resource_compliance_summaries()
         .filters(
@@ -207,7 +211,11 @@ async fn runs_leave_node_status_and_association_compliance() {
     let tag = Target::builder().key("tag:env").values("test").build();
     let passing = create(&client, tag, "echo kept", None, None).await;
     assert_eq!(
-        wait_outcome(&client, &passing).await.overview().unwrap().status(),
+        wait_outcome(&client, &passing)
+            .await
+            .overview()
+            .unwrap()
+            .status(),
         Some("Success")
     );
     for node in [&a, &b] {
@@ -251,19 +259,27 @@ async fn runs_leave_node_status_and_association_compliance() {
             .upload_type(ComplianceUploadType::Partial)
             .send()
     };
-    upload(&manual).await.expect("a PARTIAL upload for a MANUAL association");
+    upload(&manual)
+        .await
+        .expect("a PARTIAL upload for a MANUAL association");
     let items = association_items(&client, &b).await;
     assert_eq!(
         item_of(&items, &manual).and_then(|i| i.severity()),
         Some(&ComplianceSeverity::Low)
     );
-    assert!(item_of(&items, &passing).is_some(), "PARTIAL keeps the others");
+    assert!(
+        item_of(&items, &passing).is_some(),
+        "PARTIAL keeps the others"
+    );
     let refused = upload(&passing).await.unwrap_err();
     assert_eq!(refused.code(), Some("InvalidItemContentException"));
 
     // The nodes' associations.
     let of_a = status_ids(&client, &a).await;
-    assert!(of_a.contains(&failing) && of_a.contains(&passing), "{of_a:?}");
+    assert!(
+        of_a.contains(&failing) && of_a.contains(&passing),
+        "{of_a:?}"
+    );
     assert!(!of_a.contains(&manual), "{of_a:?}");
     let of_b = status_ids(&client, &b).await;
     assert!(!of_b.contains(&failing), "{of_b:?}");
@@ -296,7 +312,12 @@ async fn runs_leave_node_status_and_association_compliance() {
     // Through the AWS CLI too.
     let cli = fleet
         .server
-        .aws(&["ssm", "describe-instance-associations-status", "--instance-id", &b])
+        .aws(&[
+            "ssm",
+            "describe-instance-associations-status",
+            "--instance-id",
+            &b,
+        ])
         .expect("the CLI's call");
     assert!(cli["InstanceAssociationStatusInfos"]
         .as_array()
@@ -348,7 +369,7 @@ async fn update_association_status_sets_a_legacy_associations_status() {
         .unwrap();
     let d = wait_outcome(&client, &legacy).await;
     assert_eq!(
-        d.status().and_then(|s| s.name()),
+        d.status().map(|s| s.name()),
         Some(&AssociationStatusName::Success),
         "a legacy association's status follows its run: {d:?}"
     );
@@ -377,8 +398,8 @@ async fn update_association_status_sets_a_legacy_associations_status() {
     .await
     .expect("UpdateAssociationStatus");
     let s = out.association_description().unwrap().status().unwrap();
-    assert_eq!(s.name(), Some(&AssociationStatusName::Failed));
-    assert_eq!(s.message(), Some("the agent says no"));
+    assert_eq!(s.name(), &AssociationStatusName::Failed);
+    assert_eq!(s.message(), "the agent says no");
     assert_eq!(s.additional_info(), Some("{\"agent\":\"test\"}"));
     let described = client
         .describe_association()
@@ -415,7 +436,10 @@ async fn update_association_status_sets_a_legacy_associations_status() {
         status(AssociationStatusName::Success, "x"),
     )
     .await;
-    assert_eq!(other_node.unwrap_err().code(), Some("AssociationDoesNotExist"));
+    assert_eq!(
+        other_node.unwrap_err().code(),
+        Some("AssociationDoesNotExist")
+    );
     let unknown_node = update(
         "AWS-RunShellScript",
         UNKNOWN_NODE,
@@ -423,7 +447,14 @@ async fn update_association_status_sets_a_legacy_associations_status() {
     )
     .await;
     assert_eq!(unknown_node.unwrap_err().code(), Some("InvalidInstanceId"));
-    let unknown_document =
-        update("NoSuchDocument", &a, status(AssociationStatusName::Success, "x")).await;
-    assert_eq!(unknown_document.unwrap_err().code(), Some("InvalidDocument"));
+    let unknown_document = update(
+        "NoSuchDocument",
+        &a,
+        status(AssociationStatusName::Success, "x"),
+    )
+    .await;
+    assert_eq!(
+        unknown_document.unwrap_err().code(),
+        Some("InvalidDocument")
+    );
 }

@@ -12,6 +12,7 @@ use bosun_store::{
 };
 use serde_json::{Map, Value};
 
+use crate::documents::{self, Selector};
 use crate::state::AppState;
 
 /// The compliance type State Manager writes.
@@ -45,6 +46,23 @@ fn summary(plugins: &[PluginRecord]) -> String {
     )
 }
 
+/// The document version `command` ran: its recorded number, or (when the command names none,
+/// as for built-in documents) the number the association's version selector resolves to.
+fn ran_version(state: &AppState, a: &AssociationRecord, command: &CommandRecord) -> String {
+    if !command.document_version.is_empty() {
+        return command.document_version.clone();
+    }
+    let wanted = Some(a.definition.document_version.as_str()).filter(|v| !v.is_empty());
+    documents::resolve(
+        state.store.as_ref(),
+        &a.region,
+        &command.document_name,
+        Selector::from_request(wanted, None),
+    )
+    .map(|r| r.version.to_string())
+    .unwrap_or_default()
+}
+
 /// The node statuses of execution `e` of `a`, run as `command`, and (unless `a` is `MANUAL`)
 /// the nodes' `Association` compliance items.
 pub fn of_execution(
@@ -63,9 +81,10 @@ pub fn of_execution(
     };
     let automatic = text("SyncCompliance", "AUTO") == "AUTO";
     let severity = text("ComplianceSeverity", "UNSPECIFIED");
+    let document_version = ran_version(state, a, command);
     let details = serde_json::to_string(&BTreeMap::from([
         ("DocumentName", command.document_name.as_str()),
-        ("DocumentVersion", command.document_version.as_str()),
+        ("DocumentVersion", document_version.as_str()),
     ]))?;
     let mut nodes = Vec::new();
     let mut items = Vec::new();
@@ -76,7 +95,7 @@ pub fn of_execution(
             association_id: e.association_id.clone(),
             instance_id: i.instance_id.clone(),
             association_version: e.association_version,
-            document_version: command.document_version.clone(),
+            document_version: document_version.clone(),
             execution_id: e.execution_id.clone(),
             execution_ms: e.created_ms,
             status: node_status(&i.status).into(),
