@@ -175,7 +175,7 @@ pub trait AssociationStore {
         max_versions: usize,
     ) -> Result<UpdateAssociation>;
 
-    /// Delete an association with its versions and tags, atomically; `false` when it did not
-    /// exist.
+    /// Delete an association with its versions, tags, executions, node statuses and the
+    /// `Association` compliance items naming it, atomically; `false` when it did not exist.
     fn delete_association(&self, region: &str, association_id: &str) -> Result<bool>;
 }

@@ -13,6 +13,7 @@
 
 mod activations;
 mod association_runs;
+mod association_status;
 mod associations;
 mod audit;
 mod commands;
@@ -33,6 +34,9 @@ mod tags;
 pub use activations::{refuse_registration, ActivationRecord, ActivationStore, RegisterOutcome};
 pub use association_runs::{
     AssociationExecutionRecord, AssociationRunStore, NewCommand, OPEN_EXECUTION_STATUSES,
+};
+pub use association_status::{
+    AssociationStatusStore, NodeAssociationStatus, StatusChange, StatusValue,
 };
 pub use associations::{
     AssociationDefinition, AssociationFilter, AssociationRecord, AssociationState,
@@ -62,6 +66,7 @@ pub trait Store:
     ActivationStore
     + AssociationStore
     + AssociationRunStore
+    + AssociationStatusStore
     + AuditStore
     + CallStore
     + CommandStore
@@ -82,6 +87,7 @@ impl<T> Store for T where
     T: ActivationStore
         + AssociationStore
         + AssociationRunStore
+        + AssociationStatusStore
         + AuditStore
         + CallStore
         + CommandStore
@@ -102,8 +108,8 @@ impl<T> Store for T where
 /// Every store trait, to call store methods on a `&dyn Store`: `use bosun_store::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        ActivationStore, AssociationRunStore, AssociationStore, AuditStore, CallStore,
-        CommandStore, ComplianceStore, DocumentStore, IamStore, InstanceStore,
+        ActivationStore, AssociationRunStore, AssociationStatusStore, AssociationStore, AuditStore,
+        CallStore, CommandStore, ComplianceStore, DocumentStore, IamStore, InstanceStore,
         ParameterPolicyStore, ParameterStore, RegionStore, Store, TagStore,
     };
 }

@@ -1,6 +1,8 @@
 //! Compliance: `PutComplianceItems` (a node's items of one type, complete or partial),
 //! `ListComplianceItems`, `ListComplianceSummaries` and `ListResourceComplianceSummaries`
-//! (computed from the stored items by `bosun_core::compliance`).
+//! (computed from the stored items by `bosun_core::compliance`). `Association` items are also
+//! written by State Manager when an execution ends (`association_scheduler/rollup`); a
+//! `PARTIAL` upload may only name associations whose `SyncCompliance` is `MANUAL`.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -77,6 +79,9 @@ pub fn put_compliance_items(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
         Some("PARTIAL") => UploadMode::Partial,
         _ => UploadMode::Complete,
     };
+    if mode == UploadMode::Partial {
+        manual_associations_only(ctx, req.items.iter().flatten())?;
+    }
     let summary = req.execution_summary.unwrap_or(ExecutionSummary {
         execution_time: None,
         execution_id: None,
@@ -129,6 +134,35 @@ pub fn put_compliance_items(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
         ));
     }
     reply(&json!({}))
+}
+
+/// A partial `Association` upload replaces the items of the associations it names, which
+/// must be associations of the region whose compliance is `MANUAL`: those with `AUTO` are
+/// written by State Manager from their runs.
+fn manual_associations_only<'i>(
+    ctx: &Ctx,
+    items: impl Iterator<Item = &'i ItemEntry>,
+) -> Result<(), ApiError> {
+    for item in items {
+        let id = item.id.as_deref().unwrap_or_default();
+        let association = ctx.state.store.get_association(&ctx.region, id)?;
+        let manual = association.is_some_and(|a| {
+            serde_json::from_str::<Value>(&a.definition.spec_json)
+                .ok()
+                .and_then(|spec| spec.get("SyncCompliance").cloned())
+                == Some(json!("MANUAL"))
+        });
+        if !manual {
+            return Err(ApiError::new(
+                "InvalidItemContentException",
+                format!(
+                    "The item Id \"{id}\" is not an association whose SyncCompliance is MANUAL: \
+                     a PARTIAL upload can only replace the compliance of such associations."
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]

@@ -69,6 +69,21 @@ pub const OPERATIONS: &[Operation] = &[
         handler: associations::start_associations_once,
     },
     Operation {
+        name: "DescribeInstanceAssociationsStatus",
+        mutating: false,
+        handler: associations::describe_instance_associations_status,
+    },
+    Operation {
+        name: "DescribeEffectiveInstanceAssociations",
+        mutating: false,
+        handler: associations::describe_effective_instance_associations,
+    },
+    Operation {
+        name: "UpdateAssociationStatus",
+        mutating: true,
+        handler: associations::update_association_status,
+    },
+    Operation {
         name: "PutComplianceItems",
         mutating: true,
         handler: compliance::put_compliance_items,
@@ -311,7 +326,11 @@ pub fn find(name: &str) -> Option<&'static Operation> {
 pub fn resource_arn(ctx_scope: &bosun_core::arn::Scope, op: &str, body: &Value) -> String {
     let s = |k: &str| body.get(k).and_then(Value::as_str);
     match op {
-        "DeregisterManagedInstance" | "UpdateManagedInstanceRole" => s("InstanceId")
+        "DeregisterManagedInstance"
+        | "UpdateManagedInstanceRole"
+        | "DescribeInstanceAssociationsStatus"
+        | "DescribeEffectiveInstanceAssociations"
+        | "UpdateAssociationStatus" => s("InstanceId")
             .map(|id| ctx_scope.managed_instance_arn(id))
             .unwrap_or_else(|| "*".into()),
         "SendCommand" => s("DocumentName")

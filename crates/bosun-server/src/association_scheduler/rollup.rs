@@ -1,12 +1,17 @@
 //! Roll-up: an execution whose command ended takes the command's outcome (`Success`, or
 //! `Failed` with the command's detail), with its targets counted by status; the latest
-//! execution's outcome becomes its association's `Overview` and last execution dates.
+//! execution's outcome becomes its association's `Overview` and last execution dates (and a
+//! legacy association's `AssociationStatus`). Each target node's outcome is stored as its
+//! association status and, unless the association's `SyncCompliance` is `MANUAL`, as its
+//! `Association` compliance item, in the same transaction (`AssociationStatusStore`).
 
 use std::collections::BTreeMap;
 
 use bosun_store::AssociationExecutionRecord;
 
 use crate::state::AppState;
+
+mod node_outcomes;
 
 /// Command statuses that are not final.
 const LIVE: [&str; 4] = ["Pending", "InProgress", "Delayed", "Cancelling"];
@@ -61,19 +66,29 @@ fn roll_up_one(state: &AppState, e: &AssociationExecutionRecord, now: i64) -> an
         .first()
         .is_some_and(|l| l.execution_id == e.execution_id);
     let association = state.store.get_association(&e.region, &e.association_id)?;
-    let run_state = association.filter(|_| is_latest).map(|a| {
-        let mut s = a.state;
+    let run_state = association.as_ref().filter(|_| is_latest).map(|a| {
+        let mut s = a.state.clone();
         s.overview_status = status.into();
-        s.overview_detailed_status = detailed;
+        s.overview_detailed_status = detailed.clone();
         s.overview_counts_json = counts_json;
         if status == "Success" {
             s.last_successful_execution_ms = Some(e.created_ms);
         }
+        if !a.definition.instance_id.is_empty() {
+            // What the agent reports for a legacy association (`UpdateAssociationStatus`).
+            s.status_name = status.into();
+            s.status_message = detailed.clone();
+            s.status_date_ms = now;
+        }
         s
     });
+    let (nodes, compliance) = match &association {
+        Some(a) => node_outcomes::of_execution(state, a, e, &command)?,
+        None => (Vec::new(), Vec::new()),
+    };
     state
         .store
-        .update_association_execution(&next, run_state.as_ref())?;
+        .end_association_execution(&next, run_state.as_ref(), &nodes, &compliance)?;
     tracing::info!(association = %e.association_id, execution = %e.execution_id, status, "association execution ended");
     Ok(())
 }

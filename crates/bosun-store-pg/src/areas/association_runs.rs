@@ -15,7 +15,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 
 use super::commands::insert_command;
-use crate::PgStore;
+use crate::{PgError, PgStore, Transaction};
 
 type RowResult<T> = std::result::Result<T, tokio_postgres::Error>;
 
@@ -51,6 +51,52 @@ fn select(
             .map(execution_from_row)
             .collect::<RowResult<Vec<_>>>()?)
     })?)
+}
+
+/// Write an execution's status and, when given, its association's run state.
+pub(super) async fn write_execution(
+    tx: &Transaction<'_>,
+    e: &AssociationExecutionRecord,
+    state: Option<&AssociationState>,
+) -> std::result::Result<(), PgError> {
+    tx.execute(
+        "UPDATE association_executions SET status = $4, detailed_status = $5, \
+                 last_update_ms = $6, resource_counts_json = $7 \
+                 WHERE region = $1 AND association_id = $2 AND execution_id = $3",
+        &[
+            &e.region,
+            &e.association_id,
+            &e.execution_id,
+            &e.status,
+            &e.detailed_status,
+            &e.last_update_ms,
+            &e.resource_counts_json,
+        ],
+    )
+    .await?;
+    if let Some(s) = state {
+        tx.execute(
+            "UPDATE associations SET status_name = $3, status_message = $4, \
+                     status_date_ms = $5, overview_status = $6, overview_detailed_status = $7, \
+                     overview_counts_json = $8, last_execution_ms = $9, \
+                     last_successful_execution_ms = $10 \
+                     WHERE region = $1 AND association_id = $2",
+            &[
+                &e.region,
+                &e.association_id,
+                &s.status_name,
+                &s.status_message,
+                &s.status_date_ms,
+                &s.overview_status,
+                &s.overview_detailed_status,
+                &s.overview_counts_json,
+                &s.last_execution_ms,
+                &s.last_successful_execution_ms,
+            ],
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 impl AssociationRunStore for PgStore {
@@ -141,45 +187,6 @@ impl AssociationRunStore for PgStore {
         e: &AssociationExecutionRecord,
         state: Option<&AssociationState>,
     ) -> Result<()> {
-        Ok(self.transaction(async |tx| {
-            tx.execute(
-                "UPDATE association_executions SET status = $4, detailed_status = $5, \
-                 last_update_ms = $6, resource_counts_json = $7 \
-                 WHERE region = $1 AND association_id = $2 AND execution_id = $3",
-                &[
-                    &e.region,
-                    &e.association_id,
-                    &e.execution_id,
-                    &e.status,
-                    &e.detailed_status,
-                    &e.last_update_ms,
-                    &e.resource_counts_json,
-                ],
-            )
-            .await?;
-            if let Some(s) = state {
-                tx.execute(
-                    "UPDATE associations SET status_name = $3, status_message = $4, \
-                     status_date_ms = $5, overview_status = $6, overview_detailed_status = $7, \
-                     overview_counts_json = $8, last_execution_ms = $9, \
-                     last_successful_execution_ms = $10 \
-                     WHERE region = $1 AND association_id = $2",
-                    &[
-                        &e.region,
-                        &e.association_id,
-                        &s.status_name,
-                        &s.status_message,
-                        &s.status_date_ms,
-                        &s.overview_status,
-                        &s.overview_detailed_status,
-                        &s.overview_counts_json,
-                        &s.last_execution_ms,
-                        &s.last_successful_execution_ms,
-                    ],
-                )
-                .await?;
-            }
-            Ok(())
-        })?)
+        Ok(self.transaction(async |tx| write_execution(tx, e, state).await)?)
     }
 }

@@ -419,6 +419,12 @@ impl AssociationStore for PgStore {
                 )
                 .await?;
             super::tags::delete_tags(tx, region, "Association", association_id).await?;
+            tx.execute(
+                "DELETE FROM compliance_items WHERE region = $1 AND \
+                 compliance_type = 'Association' AND item_id = $2",
+                &[&region, &association_id],
+            )
+            .await?;
             Ok(n > 0)
         })?)
     }

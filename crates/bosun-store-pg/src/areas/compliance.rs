@@ -10,7 +10,7 @@ use deadpool_postgres::Transaction;
 use crate::{PgError, PgStore};
 
 /// The first key of the advisory locks on resources' compliance (`"cmpl"` in ASCII).
-const COMPLIANCE_LOCK_CLASS: i32 = 0x636d_706c;
+pub(super) const COMPLIANCE_LOCK_CLASS: i32 = 0x636d_706c;
 
 const UPSERT_ITEM: &str = "INSERT INTO compliance_items (region, resource_type, resource_id, \
      compliance_type, item_id, title, status, severity, details, execution_id, execution_type, \

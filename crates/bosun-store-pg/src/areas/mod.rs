@@ -1,6 +1,7 @@
 //! The store's areas on PostgreSQL: one file per area trait of `bosun_store`, with its SQL.
 mod activations;
 mod association_runs;
+mod association_status;
 mod associations;
 mod audit;
 mod calls;

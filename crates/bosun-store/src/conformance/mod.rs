@@ -8,6 +8,7 @@
 
 pub mod activations;
 pub mod association_runs;
+pub mod association_status;
 pub mod associations;
 pub mod audit;
 pub mod calls;
@@ -65,6 +66,10 @@ macro_rules! conformance_tests {
                 a_fired_slot_stores_its_execution_and_command_once,
                 execution_status_and_association_state_are_written_together,
                 concurrent_firings_of_one_slot_fire_it_once,
+            }
+            association_status {
+                ended_executions_write_node_statuses_and_compliance_newer_wins,
+                association_status_updates_are_compare_and_set,
             }
             associations {
                 associations_are_created_read_listed_and_deleted_with_their_tags,
@@ -192,6 +197,7 @@ mod tests {
         let areas = [
             ("activations", include_str!("activations.rs")),
             ("association_runs", include_str!("association_runs.rs")),
+            ("association_status", include_str!("association_status.rs")),
             ("associations", include_str!("associations.rs")),
             ("audit", include_str!("audit.rs")),
             ("calls", include_str!("calls.rs")),

@@ -29,6 +29,49 @@ fn execution_from_row(r: &Row) -> rusqlite::Result<AssociationExecutionRecord> {
     })
 }
 
+/// Write an execution's status and, when given, its association's run state.
+pub(super) fn write_execution(
+    tx: &rusqlite::Transaction<'_>,
+    e: &AssociationExecutionRecord,
+    state: Option<&AssociationState>,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "UPDATE association_executions SET status = ?4, detailed_status = ?5, \
+         last_update_ms = ?6, resource_counts_json = ?7 \
+         WHERE region = ?1 AND association_id = ?2 AND execution_id = ?3",
+        params![
+            e.region,
+            e.association_id,
+            e.execution_id,
+            e.status,
+            e.detailed_status,
+            e.last_update_ms,
+            e.resource_counts_json
+        ],
+    )?;
+    if let Some(s) = state {
+        tx.execute(
+            "UPDATE associations SET status_name = ?3, status_message = ?4, \
+         status_date_ms = ?5, overview_status = ?6, overview_detailed_status = ?7, \
+         overview_counts_json = ?8, last_execution_ms = ?9, \
+         last_successful_execution_ms = ?10 WHERE region = ?1 AND association_id = ?2",
+            params![
+                e.region,
+                e.association_id,
+                s.status_name,
+                s.status_message,
+                s.status_date_ms,
+                s.overview_status,
+                s.overview_detailed_status,
+                s.overview_counts_json,
+                s.last_execution_ms,
+                s.last_successful_execution_ms
+            ],
+        )?;
+    }
+    Ok(())
+}
+
 impl AssociationRunStore for SqliteStore {
     fn fire_association(
         &self,
@@ -112,40 +155,7 @@ impl AssociationRunStore for SqliteStore {
     ) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        tx.execute(
-            "UPDATE association_executions SET status = ?4, detailed_status = ?5, \
-             last_update_ms = ?6, resource_counts_json = ?7 \
-             WHERE region = ?1 AND association_id = ?2 AND execution_id = ?3",
-            params![
-                e.region,
-                e.association_id,
-                e.execution_id,
-                e.status,
-                e.detailed_status,
-                e.last_update_ms,
-                e.resource_counts_json
-            ],
-        )?;
-        if let Some(s) = state {
-            tx.execute(
-                "UPDATE associations SET status_name = ?3, status_message = ?4, \
-                 status_date_ms = ?5, overview_status = ?6, overview_detailed_status = ?7, \
-                 overview_counts_json = ?8, last_execution_ms = ?9, \
-                 last_successful_execution_ms = ?10 WHERE region = ?1 AND association_id = ?2",
-                params![
-                    e.region,
-                    e.association_id,
-                    s.status_name,
-                    s.status_message,
-                    s.status_date_ms,
-                    s.overview_status,
-                    s.overview_detailed_status,
-                    s.overview_counts_json,
-                    s.last_execution_ms,
-                    s.last_successful_execution_ms
-                ],
-            )?;
-        }
+        write_execution(&tx, e, state)?;
         tx.commit()?;
         Ok(())
     }

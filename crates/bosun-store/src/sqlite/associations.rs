@@ -380,6 +380,11 @@ impl AssociationStore for SqliteStore {
             "DELETE FROM tags WHERE region = ?1 AND resource_type = 'Association' AND resource_id = ?2",
             params![region, association_id],
         )?;
+        tx.execute(
+            "DELETE FROM compliance_items WHERE region = ?1 AND compliance_type = 'Association' \
+             AND item_id = ?2",
+            params![region, association_id],
+        )?;
         tx.commit()?;
         Ok(n > 0)
     }

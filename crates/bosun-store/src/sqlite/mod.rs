@@ -8,6 +8,7 @@
 
 mod activations;
 mod association_runs;
+mod association_status;
 mod associations;
 mod audit;
 mod commands;

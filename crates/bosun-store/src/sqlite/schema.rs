@@ -332,6 +332,26 @@ CREATE TABLE association_executions (
 CREATE UNIQUE INDEX association_executions_by_slot ON association_executions (region, association_id, slot_ms);
 CREATE INDEX association_executions_by_status ON association_executions (status);
 "#,
+    // Each node's latest outcome of each association (`association_status.rs`).
+    r#"
+CREATE TABLE association_node_status (
+    region TEXT NOT NULL,
+    association_id TEXT NOT NULL,
+    instance_id TEXT NOT NULL,
+    association_version INTEGER NOT NULL,
+    document_version TEXT NOT NULL,
+    execution_id TEXT NOT NULL,
+    execution_ms INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    detailed_status TEXT NOT NULL,
+    error_code TEXT NOT NULL,
+    execution_summary TEXT NOT NULL,
+    additional_info TEXT NOT NULL,
+    PRIMARY KEY (region, association_id, instance_id),
+    FOREIGN KEY (region, association_id) REFERENCES associations(region, association_id) ON DELETE CASCADE
+);
+CREATE INDEX association_node_status_by_node ON association_node_status (region, instance_id);
+"#,
 ];
 
 /// Apply every migration newer than the database's `user_version`.

@@ -1,6 +1,7 @@
 //! State Manager associations: `CreateAssociation`, `CreateAssociationBatch`,
 //! `DescribeAssociation`, `UpdateAssociation`, `DeleteAssociation`, `ListAssociations`,
-//! `ListAssociationVersions`, `DescribeAssociationExecutions`, `StartAssociationsOnce`.
+//! `ListAssociationVersions`, `DescribeAssociationExecutions`, `StartAssociationsOnce`, and a
+//! node's associations (`node_status.rs`).
 //! Associations are stored and versioned here; the association
 //! scheduler (`crate::association_scheduler`) runs them through [`execute`].
 
@@ -8,6 +9,7 @@ pub(crate) mod execute;
 mod executions;
 mod input;
 mod list;
+mod node_status;
 mod shape;
 
 use bosun_core::ids;
@@ -30,6 +32,10 @@ pub use executions::{
     start_associations_once,
 };
 pub use list::{list_association_versions, list_associations};
+pub use node_status::{
+    describe_effective_instance_associations, describe_instance_associations_status,
+    update_association_status,
+};
 
 /// AWS's limit of associations per account and region.
 pub const MAX_ASSOCIATIONS: usize = 2000;
@@ -214,7 +220,12 @@ pub fn describe_association(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
             )
         }
     };
-    Ok(json!({ "AssociationDescription": shape::description(&a, version.as_ref()) }))
+    let mut description = shape::description(&a, version.as_ref());
+    let info = node_status::additional_info(ctx, &a)?;
+    if let (Some(status), false) = (description.get_mut("Status"), info.is_empty()) {
+        status["AdditionalInfo"] = json!(info);
+    }
+    Ok(json!({ "AssociationDescription": description }))
 }
 
 pub fn delete_association(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
