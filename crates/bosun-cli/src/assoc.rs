@@ -18,7 +18,7 @@ use crate::{style, table};
 /// `bosun assoc …`.
 pub async fn dispatch(client: &Client, command: AssocCommand) -> anyhow::Result<()> {
     match command {
-        AssocCommand::Create(args) => create(client, args).await,
+        AssocCommand::Create(args) => create(client, *args).await,
         AssocCommand::List { json } => list(client, json).await,
         AssocCommand::Show {
             association_id,

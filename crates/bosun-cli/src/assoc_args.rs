@@ -7,7 +7,7 @@ use crate::fleet;
 #[derive(Subcommand)]
 pub enum AssocCommand {
     /// Create an association: a document kept applied on nodes, on a schedule.
-    Create(CreateArgs),
+    Create(Box<CreateArgs>),
     /// List associations with their schedule, status and next run (in your time zone).
     List {
         /// Print them as JSON on stdout.
