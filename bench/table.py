@@ -86,6 +86,18 @@ for op, v in ({} if failed("API throughput", api) else api).items():
         add(f"{op} CPU: server / load generator", v["server_cpu_cores"],
             f"cores / {v['load_generator_cpu_cores']:.2f} cores")
 
+assoc = r.get("associations") or {}
+if assoc and not failed("associations on one cron slot", assoc):
+    n, nodes = assoc["associations"], assoc["nodes"]
+    add(f"{n:,} associations: slot to every command created ({nodes:,} simulated nodes)",
+        assoc["slot_to_all_commands_created_seconds"], "s", 10.0)
+    add(f"{n:,} associations: slot to every invocation terminal",
+        assoc["slot_to_all_invocations_terminal_seconds"], "s")
+    add(f"server CPU idle with {n:,} scheduled associations", assoc["server_cpu_idle_cores"] * 100,
+        "% of a core", 1.0)
+    add(f"server RSS idle with {n:,} scheduled associations", assoc["server_rss_idle_kb"] / 1024, "MB")
+    add(f"creating {n:,} associations ({assoc['regions']} regions, 16 at once)", assoc["create_seconds"], "s")
+
 print(f"Run {r['date']} on {r['machine']['cores']} cores (quick: {r['quick']})\n")
 print("| figure | value | vs target |")
 print("|---|---|---|")

@@ -112,6 +112,11 @@ pub enum TopCommand {
         #[command(subcommand)]
         command: DocCommand,
     },
+    /// State Manager associations: create, list, show, history, run-now, delete.
+    Assoc {
+        #[command(subcommand)]
+        command: crate::assoc_args::AssocCommand,
+    },
     /// Parameter Store.
     Param {
         #[command(subcommand)]

@@ -1,6 +1,8 @@
 //! The `bosun` command: run the server, onboard nodes, and look at the fleet.
 
 mod admin;
+mod assoc;
+mod assoc_args;
 mod cli;
 mod client;
 mod commands;
@@ -8,6 +10,7 @@ mod docs;
 mod env;
 mod fleet;
 mod live;
+mod next_run;
 mod output;
 mod params;
 mod quickstart;
@@ -175,6 +178,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             })
             .await??
         }
+        TopCommand::Assoc { command } => assoc::dispatch(&c.connect()?.sdk, command).await?,
         TopCommand::Param { command } => params::dispatch(c, command).await?,
         TopCommand::Kms {
             kms_key_file,

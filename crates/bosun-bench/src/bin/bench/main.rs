@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+mod associations;
 mod throughput;
 
 #[derive(Parser)]
@@ -23,8 +24,8 @@ struct Args {
     /// Smaller counts and shorter windows (minutes, not tens of minutes).
     #[arg(long)]
     quick: bool,
-    /// Run only these benchmarks (comma-separated: real, salt, sim, footprint, throughput); the
-    /// others are left out of the figures.
+    /// Run only these benchmarks (comma-separated: real, salt, sim, footprint, throughput,
+    /// associations); the others are left out of the figures.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// The Salt peer script, run beside Bosun for these fan-out sizes.
@@ -33,6 +34,10 @@ struct Args {
     /// Fan-out sizes that also run Salt side by side (empty: none).
     #[arg(long, value_delimiter = ',', default_value = "10,50")]
     salt_nodes: Vec<usize>,
+    /// Seconds from the start of the associations benchmark to its cron slot: time to create
+    /// 10,000 associations and measure the idle server before the slot.
+    #[arg(long, default_value_t = 240)]
+    assoc_lead_seconds: u64,
     /// Scratch folder for data and state dirs.
     #[arg(long, default_value = "target/bench-work")]
     work: PathBuf,
@@ -81,6 +86,11 @@ fn stats(samples: &mut [f64]) -> Value {
 }
 
 async fn start_server(args: &Args, name: &str) -> anyhow::Result<Server> {
+    start_server_with(args, name, &[]).await
+}
+
+/// [`start_server`] with more `bosun server` flags.
+async fn start_server_with(args: &Args, name: &str, extra: &[&str]) -> anyhow::Result<Server> {
     let data = args.work.join(name);
     let _ = std::fs::remove_dir_all(&data);
     std::fs::create_dir_all(&data)?;
@@ -92,6 +102,7 @@ async fn start_server(args: &Args, name: &str) -> anyhow::Result<Server> {
             "--heartbeat-seconds",
             "20",
         ])
+        .args(extra)
         .arg("--data-dir")
         .arg(&data)
         .env("BOSUN_LOG", "warn")
@@ -127,26 +138,26 @@ async fn start_server(args: &Args, name: &str) -> anyhow::Result<Server> {
     let url = format!("http://{addr}");
     let (access_key_id, secret_access_key) =
         (get("aws_access_key_id"), get("aws_secret_access_key"));
-    let config = aws_sdk_ssm::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(&url)
-        .region(Region::new(REGION))
-        .credentials_provider(Credentials::new(
-            &access_key_id,
-            &secret_access_key,
-            None,
-            None,
-            "bench",
-        ))
-        .build();
+    let client = sdk_client(&url, REGION, &access_key_id, &secret_access_key);
     Ok(Server {
         child,
         url,
         addr,
         access_key_id,
         secret_access_key,
-        client: aws_sdk_ssm::Client::from_conf(config),
+        client,
     })
+}
+
+/// An SDK client for the server at `url`, signing for `region`.
+fn sdk_client(url: &str, region: &str, akid: &str, secret: &str) -> aws_sdk_ssm::Client {
+    let config = aws_sdk_ssm::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(url)
+        .region(Region::new(region.to_string()))
+        .credentials_provider(Credentials::new(akid, secret, None, None, "bench"))
+        .build();
+    aws_sdk_ssm::Client::from_conf(config)
 }
 
 async fn activation(s: &Server, limit: i32, tag: &str) -> anyhow::Result<(String, String)> {
@@ -582,6 +593,11 @@ async fn main() -> anyhow::Result<()> {
         eprintln!("API throughput…");
         api = recorded(json!({}), throughput::run(&args, 16, runs).await);
     }
+    let mut assoc = Value::Null;
+    if wanted("associations") {
+        eprintln!("10,000 associations on one cron slot…");
+        assoc = recorded(json!({}), associations::run(&args).await);
+    }
     let machine = json!({
         "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
         "kernel": std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim(),
@@ -594,6 +610,7 @@ async fn main() -> anyhow::Result<()> {
         "fleet_simulator": sim,
         "agent_footprint": foot,
         "api_throughput": api,
+        "associations": assoc,
     });
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())

@@ -196,7 +196,7 @@ fn check_targets(req: &AssociationInput) -> Result<(), ApiError> {
         (false, false) => {
             return Err(ApiError::new(
                 "InvalidTarget",
-                "Either Targets or InstanceId must be specified.",
+                "Instance ID or targets must be specified",
             ))
         }
         _ => {}
@@ -219,7 +219,8 @@ fn check_targets(req: &AssociationInput) -> Result<(), ApiError> {
             return Err(ApiError::new(
                 "InvalidTarget",
                 format!(
-                    "The target key {key} is not supported; use InstanceIds, tag:<key> or tag-key."
+                    "Unsupported Target Type: the target key {key} is not one Bosun supports; use \
+                     InstanceIds, tag:<key> or tag-key."
                 ),
             ));
         }
