@@ -331,6 +331,18 @@ CREATE TABLE association_executions (
 );
 CREATE UNIQUE INDEX association_executions_by_slot ON association_executions (region, association_id, slot_ms);
 CREATE INDEX association_executions_by_status ON association_executions (status);
+"#, // Resource groups (`resource_groups.rs`): a tag query per named group; members are
+    // computed, the group's tags are in `tags`.
+    r#"
+CREATE TABLE resource_groups (
+    region TEXT NOT NULL,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL,
+    query_type TEXT NOT NULL,
+    query TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    PRIMARY KEY (region, name)
+);
 "#,
 ];
 
