@@ -15,6 +15,7 @@ pub mod paging;
 pub mod parameters;
 pub mod policy;
 pub mod regions;
+pub mod resource_groups;
 pub mod schedule;
 pub mod sigv4;
 pub mod tags;

@@ -1,4 +1,5 @@
-//! The HTTP surface: the API at `POST /`, the agent channel, `GET /healthz` (the process
+//! The HTTP surface: the SSM API at `POST /`, the Resource Groups API at its REST paths, the
+//! agent channel, `GET /healthz` (the process
 //! serves) and `GET /readyz` (its store answers).
 
 use std::sync::Arc;
@@ -23,6 +24,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(crate::outputs::get_output),
         )
         .route("/v1/commands/{command_id}/live", get(crate::outputs::live))
+        .merge(api::resource_groups::routes())
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }

@@ -26,7 +26,18 @@ fn check(
     headers: &HeaderMap,
     command_id: &str,
 ) -> Result<Caller, ApiError> {
-    let caller = authenticate(state, method, uri, headers, b"", now_ms(), false)?;
+    let caller = authenticate(
+        state,
+        method,
+        uri,
+        headers,
+        b"",
+        now_ms(),
+        crate::api::auth::Expect {
+            service: "ssm",
+            signed_target: false,
+        },
+    )?;
     authorize(state, &caller, "ssm:GetCommandInvocation", "*")?;
     if state
         .store

@@ -53,6 +53,7 @@ pub const MIGRATIONS: &[Migration] = &[
         "association_node_status",
         "0010_association_node_status.sql"
     ),
+    migration!(11, "resource_groups", "0011_resource_groups.sql"),
 ];
 
 /// The advisory lock every migration transaction holds ("bosunmig" in ASCII).

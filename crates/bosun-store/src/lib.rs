@@ -28,6 +28,7 @@ mod instances;
 mod parameter_policies;
 mod parameters;
 mod regions;
+mod resource_groups;
 mod sqlite;
 mod tags;
 
@@ -57,6 +58,7 @@ pub use instances::{InstanceRecord, InstanceStore, NewInstance, NodeFacts};
 pub use parameter_policies::{ParameterPolicyStore, PolicyEvent};
 pub use parameters::{LabelOutcome, ParameterStore, ParameterVersion, PutLimits, PutOutcome};
 pub use regions::{RegionStore, REGIONS_WITH_DATA_SQL};
+pub use resource_groups::{GroupRecord, ResourceGroupStore, GROUP_TAG_TYPE};
 pub use sqlite::SqliteStore;
 pub use tags::TagStore;
 
@@ -77,6 +79,7 @@ pub trait Store:
     + ParameterStore
     + ParameterPolicyStore
     + RegionStore
+    + ResourceGroupStore
     + TagStore
     + Send
     + Sync
@@ -98,6 +101,7 @@ impl<T> Store for T where
         + ParameterStore
         + ParameterPolicyStore
         + RegionStore
+        + ResourceGroupStore
         + TagStore
         + Send
         + Sync
@@ -110,6 +114,6 @@ pub mod prelude {
     pub use crate::{
         ActivationStore, AssociationRunStore, AssociationStatusStore, AssociationStore, AuditStore,
         CallStore, CommandStore, ComplianceStore, DocumentStore, IamStore, InstanceStore,
-        ParameterPolicyStore, ParameterStore, RegionStore, Store, TagStore,
+        ParameterPolicyStore, ParameterStore, RegionStore, ResourceGroupStore, Store, TagStore,
     };
 }

@@ -44,6 +44,14 @@ fn parsed(text: &str) -> Result<Arc<PolicyDocument>, String> {
     Ok(doc)
 }
 
+/// What a request's signature must show besides being valid.
+pub struct Expect<'a> {
+    /// The signing name of the API the request is for (`ssm`, `resource-groups`).
+    pub service: &'a str,
+    /// Whether `X-Amz-Target` must be among the signed headers (the AWS JSON protocols).
+    pub signed_target: bool,
+}
+
 /// Verify the request's SigV4 signature and return the caller.
 pub fn authenticate(
     state: &AppState,
@@ -52,7 +60,7 @@ pub fn authenticate(
     headers: &HeaderMap,
     body: &[u8],
     now_ms: i64,
-    require_target: bool,
+    expect: Expect,
 ) -> Result<Caller, ApiError> {
     let mut pairs: Vec<(String, String)> = headers
         .iter()
@@ -101,7 +109,7 @@ pub fn authenticate(
     let verified = sigv4::verify(
         &parts,
         &secret,
-        "ssm",
+        expect.service,
         now,
         state.config.max_clock_skew,
     )
@@ -116,7 +124,7 @@ pub fn authenticate(
         }
         sig_error(e)
     })?;
-    if require_target
+    if expect.signed_target
         && !signed_headers
             .iter()
             .any(|h| h.eq_ignore_ascii_case("x-amz-target"))

@@ -32,7 +32,7 @@ const TARGET_PREFIX: &str = "AmazonSSM.";
 /// `request_id()`); the same id is in the call's audit record.
 const REQUEST_ID_HEADER: &str = "x-amzn-RequestId";
 
-/// Axum handler for `POST /`: every answer, error or not, carries its request id.
+/// Axum handler for `POST /` (the SSM API).
 pub async fn handle(
     state: State<Arc<AppState>>,
     peer: ConnectInfo<std::net::SocketAddr>,
@@ -41,93 +41,77 @@ pub async fn handle(
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
+    let request = Request {
+        method,
+        uri,
+        headers,
+    };
+    serve_with_id(state, peer, request, body, &SSM, decode_ssm).await
+}
+
+/// Serve one call of `surface` under a fresh request id: every answer, error or not, carries
+/// it (boto3's `ResponseMetadata.RequestId`, the SDKs' `request_id()`).
+pub async fn serve_with_id(
+    state: State<Arc<AppState>>,
+    peer: ConnectInfo<std::net::SocketAddr>,
+    request: Request,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    surface: &'static Surface,
+    decode: impl FnOnce(&HeaderMap, &[u8]) -> Result<(&'static Operation, Value), ApiError>
+        + Send
+        + 'static,
+) -> Response {
     let request_id = bosun_core::ids::uuid_v4(crate::state::random_bytes());
     let header =
         axum::http::HeaderValue::from_str(&request_id).expect("a UUID is a valid header value");
-    let mut response = serve(state, peer, request_id, method, uri, headers, body).await;
+    let mut response = serve(state, peer, request_id, request, body, surface, decode).await;
     response.headers_mut().insert(REQUEST_ID_HEADER, header);
     response
 }
 
-async fn serve(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    request_id: String,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Response {
-    let body = match body {
-        Ok(b) => b,
-        Err(e) => {
-            return ApiError::new(
-                "RequestEntityTooLargeException",
-                format!("The request body was refused: {e}"),
-            )
-            .with_status(e.status())
-            .into_response()
-        }
-    };
-    let source = peer.ip().to_string();
-    if !state.inline_reads {
-        // A store across the network (PostgreSQL) blocks for a round trip: the whole call,
-        // admission included, runs on the blocking pool.
-        return on_blocking_pool(move || {
-            match admit(&state, source, request_id, &method, &uri, &headers, &body) {
-                Ok(call) => run(&state, call, false),
-                Err(e) => e.into_response(),
-            }
-        })
-        .await;
-    }
-    let call = match admit(&state, source, request_id, &method, &uri, &headers, &body) {
-        Ok(call) => call,
-        Err(e) => return e.into_response(),
-    };
-    if call.decision.is_ok() && !call.op.mutating && ops::runs_inline(call.op, &call.input) {
-        return run(&state, call, true);
-    }
-    on_blocking_pool(move || run(&state, call, false)).await
+/// An API surface served through this pipeline: how its calls are signed, named for IAM,
+/// authorized and checked before their handler runs. SSM is [`SSM`]; the others live in their
+/// own folders (`resource_groups`).
+pub struct Surface {
+    /// The SigV4 signing name its requests must be signed for.
+    pub signing_name: &'static str,
+    /// The IAM action prefix (`ssm`, `resource-groups`).
+    pub action_prefix: &'static str,
+    /// Whether requests must sign `X-Amz-Target` (the AWS JSON protocols).
+    pub signs_target: bool,
+    /// The ARN an operation's call acts on, for its policy check (`*` when none).
+    pub resource_arn: fn(&Scope, &str, &Value) -> String,
+    /// Operations whose handler authorizes each resource it touches instead of the pipeline.
+    pub authorized_by_handler: fn(&str) -> bool,
+    /// Mutating operations that store their answer with their change.
+    pub answers_in_change: fn(&Operation) -> bool,
+    /// Permitted reads cheap enough to run on the request's async thread (SQLite only).
+    pub runs_inline: fn(&Operation, &Value) -> bool,
+    /// Checks between admission and the handler (the model, fields Bosun cannot honour).
+    pub check: fn(&AppState, &Operation, &Value) -> Result<(), ApiError>,
 }
 
-/// Run a call's work on tokio's blocking pool; a panic there is an internal error.
-async fn on_blocking_pool(work: impl FnOnce() -> Response + Send + 'static) -> Response {
-    match tokio::task::spawn_blocking(work).await {
-        Ok(r) => r,
-        Err(e) => ApiError::internal(format!("handler panicked: {e}")).into_response(),
-    }
+/// The SSM API (`X-Amz-Target: AmazonSSM.*`, AWS JSON 1.1).
+pub static SSM: Surface = Surface {
+    signing_name: "ssm",
+    action_prefix: "ssm",
+    signs_target: true,
+    resource_arn: ops::resource_arn,
+    authorized_by_handler: ops::authorized_per_node,
+    answers_in_change: ops::answers_in_change,
+    runs_inline: ops::runs_inline,
+    check: ssm_check,
+};
+
+/// The parts of a request admission reads besides its body.
+pub struct Request {
+    pub method: Method,
+    pub uri: Uri,
+    pub headers: HeaderMap,
 }
 
-/// An authenticated call to a known operation, with its policy decision taken.
-struct Call {
-    caller: Caller,
-    op: &'static Operation,
-    input: Value,
-    action: String,
-    resource: String,
-    base_url: String,
-    now_ms: i64,
-    /// `Err(AccessDeniedException)` when the caller's policies do not allow the call.
-    decision: Result<(), ApiError>,
-    /// A mutating call sent with an SDK invocation id: its retries get its first answer.
-    call_keys: Option<CallKeys>,
-    source: String,
-    request_id: String,
-}
-
-/// Everything that decides whether a call may run, without writing anything.
-fn admit(
-    state: &AppState,
-    source: String,
-    request_id: String,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<Call, ApiError> {
-    let now = now_ms();
-    let caller = auth::authenticate(state, method, uri, headers, body, now, true)?;
+/// Find the SSM operation a request names (`X-Amz-Target`) and parse its JSON body.
+fn decode_ssm(headers: &HeaderMap, body: &[u8]) -> Result<(&'static Operation, Value), ApiError> {
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
@@ -148,29 +132,150 @@ fn admit(
         };
         return Err(ApiError::new("UnknownOperationException", message));
     };
-    let input: Value = match serde_json::from_slice(if body.is_empty() { b"{}" } else { body }) {
-        Ok(v @ Value::Object(_)) => v,
-        Ok(_) => {
-            return Err(ApiError::serialization(
-                "The request body must be a JSON object",
-            ))
+    Ok((op, json_object(body)?))
+}
+
+/// A request body as a JSON object (an empty body is `{}`).
+pub fn json_object(body: &[u8]) -> Result<Value, ApiError> {
+    match serde_json::from_slice(if body.is_empty() { b"{}" } else { body }) {
+        Ok(v @ Value::Object(_)) => Ok(v),
+        Ok(_) => Err(ApiError::serialization(
+            "The request body must be a JSON object",
+        )),
+        Err(e) => Err(ApiError::serialization(format!("Malformed JSON: {e}"))),
+    }
+}
+
+/// Serve one call of `surface`: decode it after authentication with `decode`, admit it, run it.
+async fn serve(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    request_id: String,
+    request: Request,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    surface: &'static Surface,
+    decode: impl FnOnce(&HeaderMap, &[u8]) -> Result<(&'static Operation, Value), ApiError>
+        + Send
+        + 'static,
+) -> Response {
+    let Request {
+        method,
+        uri,
+        headers,
+    } = request;
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => {
+            return ApiError::new(
+                "RequestEntityTooLargeException",
+                format!("The request body was refused: {e}"),
+            )
+            .with_status(e.status())
+            .into_response()
         }
-        Err(e) => return Err(ApiError::serialization(format!("Malformed JSON: {e}"))),
     };
+    let source = peer.ip().to_string();
+    if !state.inline_reads {
+        // A store across the network (PostgreSQL) blocks for a round trip: the whole call,
+        // admission included, runs on the blocking pool.
+        return on_blocking_pool(move || {
+            let request = Request {
+                method,
+                uri,
+                headers,
+            };
+            match admit(&state, source, request_id, &request, &body, surface, decode) {
+                Ok(call) => run(&state, call, false),
+                Err(e) => e.into_response(),
+            }
+        })
+        .await;
+    }
+    let request = Request {
+        method,
+        uri,
+        headers,
+    };
+    let call = match admit(&state, source, request_id, &request, &body, surface, decode) {
+        Ok(call) => call,
+        Err(e) => return e.into_response(),
+    };
+    if call.decision.is_ok() && !call.op.mutating && (surface.runs_inline)(call.op, &call.input) {
+        return run(&state, call, true);
+    }
+    on_blocking_pool(move || run(&state, call, false)).await
+}
+
+/// Run a call's work on tokio's blocking pool; a panic there is an internal error.
+async fn on_blocking_pool(work: impl FnOnce() -> Response + Send + 'static) -> Response {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(r) => r,
+        Err(e) => ApiError::internal(format!("handler panicked: {e}")).into_response(),
+    }
+}
+
+/// An authenticated call to a known operation, with its policy decision taken.
+struct Call {
+    caller: Caller,
+    surface: &'static Surface,
+    op: &'static Operation,
+    input: Value,
+    action: String,
+    resource: String,
+    base_url: String,
+    now_ms: i64,
+    /// `Err(AccessDeniedException)` when the caller's policies do not allow the call.
+    decision: Result<(), ApiError>,
+    /// A mutating call sent with an SDK invocation id: its retries get its first answer.
+    call_keys: Option<CallKeys>,
+    source: String,
+    request_id: String,
+}
+
+/// Everything that decides whether a call may run, without writing anything.
+fn admit(
+    state: &AppState,
+    source: String,
+    request_id: String,
+    request: &Request,
+    body: &[u8],
+    surface: &'static Surface,
+    decode: impl FnOnce(&HeaderMap, &[u8]) -> Result<(&'static Operation, Value), ApiError>,
+) -> Result<Call, ApiError> {
+    let now = now_ms();
+    let Request {
+        method,
+        uri,
+        headers,
+    } = request;
+    let caller = auth::authenticate(
+        state,
+        method,
+        uri,
+        headers,
+        body,
+        now,
+        auth::Expect {
+            service: surface.signing_name,
+            signed_target: surface.signs_target,
+        },
+    )?;
+    let (op, input) = decode(headers, body)?;
     let scope = Scope::new(caller.region.clone(), state.config.account_id.clone());
-    let resource = ops::resource_arn(&scope, op.name, &input);
-    let action = format!("ssm:{}", op.name);
-    let decision = if ops::authorized_per_node(op.name) {
+    let resource = (surface.resource_arn)(&scope, op.name, &input);
+    let action = format!("{}:{}", surface.action_prefix, op.name);
+    let decision = if (surface.authorized_by_handler)(op.name) {
         Ok(())
     } else {
         auth::authorize(state, &caller, &action, &resource)
     };
     let call_keys = op
         .mutating
-        .then(|| Idempotency::keys(&caller.access_key_id, op.name, headers, body))
+        .then(|| Idempotency::keys(&caller.access_key_id, &action, headers, body))
         .flatten();
     Ok(Call {
         caller,
+        surface,
         op,
         input,
         action,
@@ -191,6 +296,7 @@ fn admit(
 fn run(state: &AppState, call: Call, inline: bool) -> Response {
     let Call {
         caller,
+        surface,
         op,
         input,
         action,
@@ -223,7 +329,7 @@ fn run(state: &AppState, call: Call, inline: bool) -> Response {
     let mut running = None;
     if let Some(keys) = call_keys {
         debug_assert!(!inline, "{} claimed a call on an async thread", op.name);
-        let answers_with_change = ops::answers_in_change(op);
+        let answers_with_change = (surface.answers_in_change)(op);
         match state
             .idempotency
             .begin(&*state.store, keys, answers_with_change, now)
@@ -248,14 +354,7 @@ fn run(state: &AppState, call: Call, inline: bool) -> Response {
         inline,
         internal: false,
     };
-    // Botocore's model first (AWS's own ValidationException text), then the fields Bosun
-    // cannot honour (here: S3 output needs an S3 blob store), then the handler's rules.
-    let abilities = unsupported::Abilities {
-        writes_s3_output: ctx.state.blobs.writes_buckets(),
-    };
-    let result = model_check(op, &input)
-        .and_then(|()| unsupported::check(op.name, &input, &abilities))
-        .and_then(|()| (op.handler)(&ctx, input));
+    let result = (surface.check)(state, op, &input).and_then(|()| (op.handler)(&ctx, input));
     let reply = match &result {
         Ok(v) => Reply {
             status: StatusCode::OK.as_u16(),
@@ -308,6 +407,17 @@ fn run(state: &AppState, call: Call, inline: bool) -> Response {
 /// Bosun always has: whether AWS validates before authorizing was not settled by any recorded
 /// answer (an STS suite shows AssumeRole's session-name check before role and trust checks,
 /// which are STS's own, not IAM's policy decision).
+///
+/// Botocore's model first (AWS's own ValidationException text), then the fields Bosun cannot
+/// honour (here: S3 output needs an S3 blob store); the handler's rules come after.
+fn ssm_check(state: &AppState, op: &Operation, input: &Value) -> Result<(), ApiError> {
+    model_check(op, input)?;
+    let abilities = unsupported::Abilities {
+        writes_s3_output: state.blobs.writes_buckets(),
+    };
+    unsupported::check(op.name, input, &abilities)
+}
+
 fn model_check(op: &Operation, input: &Value) -> Result<(), ApiError> {
     if let Some((code, message)) = bosun_core::model::service_error(op.name, input) {
         return Err(ApiError::new(code, message));

@@ -254,7 +254,8 @@ fn resolve_targets(
 }
 
 /// The live nodes of `nodes` that every `Targets` entry matches (`InstanceIds` with `*` for
-/// all nodes, `tag:<key>`, `tag-key`), as (id, name); `InvalidTarget` for any other key.
+/// all nodes, `tag:<key>`, `tag-key`, `resource-groups:Name`: the group's members now), as
+/// (id, name); `InvalidTarget` for any other key and for a group that does not exist.
 pub(crate) fn nodes_matching(
     ctx: &Ctx,
     nodes: &[bosun_store::InstanceRecord],
@@ -275,12 +276,28 @@ pub(crate) fn nodes_matching(
         rules.push(match key.as_str() {
             "InstanceIds" => TargetRule::Ids(values),
             "tag-key" => TargetRule::TagKey(values),
+            "resource-groups:Name" => {
+                let [name] = values.as_slice() else {
+                    return Err(ApiError::new(
+                        "InvalidTarget",
+                        "A resource-groups:Name target names exactly one resource group.",
+                    ));
+                };
+                let members = crate::api::resource_groups::group_nodes(ctx, name)?
+                    .ok_or_else(|| {
+                        ApiError::new(
+                            "InvalidTarget",
+                            format!("The resource group {name} does not exist in this region."),
+                        )
+                    })?;
+                TargetRule::Ids(members)
+            }
             k => match k.strip_prefix("tag:").filter(|t| !t.is_empty()) {
                 Some(tag) => TargetRule::Tag(tag.to_string(), values),
                 None => {
                     return Err(ApiError::new(
                         "InvalidTarget",
-                        format!("The target key {key} is not supported; use InstanceIds, tag:<key> or tag-key."),
+                        format!("The target key {key} is not supported; use InstanceIds, tag:<key>, tag-key or resource-groups:Name."),
                     ))
                 }
             },

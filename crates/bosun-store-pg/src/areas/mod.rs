@@ -14,4 +14,5 @@ mod parameter_policies;
 mod parameters;
 mod parameters_put;
 mod regions;
+mod resource_groups;
 mod tags;

@@ -21,6 +21,7 @@ pub mod iam;
 pub mod instances;
 pub mod parameters;
 pub mod regions;
+pub mod resource_groups;
 pub mod tags;
 
 /// Expand to one `#[test]` per conformance case, grouped in one module per area (so a failure
@@ -141,6 +142,10 @@ macro_rules! conformance_tests {
             }
             regions {
                 regions_with_resources_are_listed_once_sorted,
+            }
+            resource_groups {
+                groups_are_created_listed_updated_and_deleted_with_their_tags,
+                concurrent_creations_of_one_group_succeed_once,
             }
             tags {
                 tags_are_added_overwritten_limited_and_removed,

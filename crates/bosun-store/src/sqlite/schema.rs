@@ -351,6 +351,18 @@ CREATE TABLE association_node_status (
     FOREIGN KEY (region, association_id) REFERENCES associations(region, association_id) ON DELETE CASCADE
 );
 CREATE INDEX association_node_status_by_node ON association_node_status (region, instance_id);
+"#, // Resource groups (`resource_groups.rs`): a tag query per named group; members are
+    // computed, the group's tags are in `tags`.
+    r#"
+CREATE TABLE resource_groups (
+    region TEXT NOT NULL,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL,
+    query_type TEXT NOT NULL,
+    query TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    PRIMARY KEY (region, name)
+);
 "#,
 ];
 
