@@ -177,7 +177,8 @@ fn cases() -> Vec<Case> {
             what: "an unknown document",
             document: Some("NoSuchDocument"),
             code: "InvalidDocument",
-            phrase: "NoSuchDocument",
+            // AWS's text as moto's document tests record it (aws_errors.py).
+            phrase: "The specified document does not exist.",
             ..Case::default()
         },
         Case {
