@@ -158,10 +158,10 @@ fn cases() -> Vec<Case> {
             ..Case::default()
         },
         Case {
-            what: "resource groups",
+            what: "a resource group that does not exist",
             targets: Some(vec![target("resource-groups:Name", &["web"])]),
             code: "InvalidTarget",
-            phrase: "Resource Groups",
+            phrase: "resource group web does not exist",
             ..Case::default()
         },
         Case {

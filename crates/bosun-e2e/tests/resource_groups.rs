@@ -303,3 +303,68 @@ async fn bad_groups_are_refused_and_policies_are_checked_on_the_group() {
         "AccessDeniedException"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_association_on_a_group_runs_on_its_members() {
+    let fleet = Fleet::start(2, 2).await;
+    let server = &fleet.server;
+    let mut ids = fleet.ids();
+    ids.sort();
+    tag_node(server, &ids[0], "role", "web");
+    server
+        .aws(&[
+            "resource-groups",
+            "create-group",
+            "--name",
+            "web",
+            "--resource-query",
+            &query("role", "web"),
+        ])
+        .expect("create-group");
+    let created = server
+        .aws(&[
+            "ssm",
+            "create-association",
+            "--name",
+            "AWS-RunShellScript",
+            "--targets",
+            "Key=resource-groups:Name,Values=web",
+            "--parameters",
+            "commands=[\"echo assoc-in-group\"]",
+        ])
+        .expect("create-association on a group");
+    let id = created["AssociationDescription"]["AssociationId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let targets = bosun_e2e::wait_for("the execution's targets", LIMIT, || async {
+        let execs = server
+            .aws(&[
+                "ssm",
+                "describe-association-executions",
+                "--association-id",
+                &id,
+            ])
+            .ok()?;
+        let exec = execs["AssociationExecutions"].as_array()?.first()?.clone();
+        (exec["Status"] == "Success").then_some(())?;
+        let exec_id = exec["ExecutionId"].as_str()?.to_string();
+        let t = server
+            .aws(&[
+                "ssm",
+                "describe-association-execution-targets",
+                "--association-id",
+                &id,
+                "--execution-id",
+                &exec_id,
+            ])
+            .ok()?;
+        Some(t["AssociationExecutionTargets"].as_array()?.clone())
+    })
+    .await;
+    let ran: Vec<&str> = targets
+        .iter()
+        .map(|t| t["ResourceId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ran, vec![ids[0].as_str()], "only the group's member");
+}

@@ -203,24 +203,25 @@ fn check_targets(req: &AssociationInput) -> Result<(), ApiError> {
     }
     for t in req.targets.iter().flatten() {
         let key = t.key.as_deref().unwrap_or_default();
-        if key.starts_with("resource-groups:") {
+        if key == "resource-groups:ResourceTypeFilters" {
             return Err(ApiError::new(
                 "InvalidTarget",
-                format!(
-                    "The target key {key} needs AWS Resource Groups, which this Bosun server does \
-                     not have; target nodes by InstanceIds, tag:<key> or tag-key."
-                ),
+                "The target key resource-groups:ResourceTypeFilters is for maintenance windows; \
+                 target an association's group with resource-groups:Name.",
             ));
         }
+        // `resource-groups:Name`: the group must exist now (`nodes_matching` below refuses
+        // one that does not); its members are resolved again at every execution.
         let known = key == "InstanceIds"
             || key == "tag-key"
+            || key == "resource-groups:Name"
             || key.strip_prefix("tag:").is_some_and(|k| !k.is_empty());
         if !known {
             return Err(ApiError::new(
                 "InvalidTarget",
                 format!(
                     "Unsupported Target Type: the target key {key} is not one Bosun supports; use \
-                     InstanceIds, tag:<key> or tag-key."
+                     InstanceIds, tag:<key>, tag-key or resource-groups:Name."
                 ),
             ));
         }
