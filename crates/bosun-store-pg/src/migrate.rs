@@ -48,6 +48,11 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(7, "associations", "0007_associations.sql"),
     migration!(8, "compliance", "0008_compliance.sql"),
     migration!(9, "association_runs", "0009_association_runs.sql"),
+    migration!(
+        10,
+        "association_applied_nodes",
+        "0010_association_applied_nodes.sql"
+    ),
 ];
 
 /// The advisory lock every migration transaction holds ("bosunmig" in ASCII).

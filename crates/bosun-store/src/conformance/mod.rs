@@ -65,6 +65,7 @@ macro_rules! conformance_tests {
                 a_fired_slot_stores_its_execution_and_command_once,
                 execution_status_and_association_state_are_written_together,
                 concurrent_firings_of_one_slot_fire_it_once,
+                a_version_reaches_each_node_once_through_new_node_firings,
             }
             associations {
                 associations_are_created_read_listed_and_deleted_with_their_tags,
