@@ -4,6 +4,7 @@
 //! when it is the association's latest, the association's `Overview` shows `Failed` with
 //! `TimedOut` as its detail. The rule itself is `bosun_core::schedule::is_past_deadline`.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 
 use bosun_core::schedule::{is_past_deadline, TIMED_OUT_EXECUTION_STATUS};
@@ -21,12 +22,13 @@ pub fn time_out_overdue(state: &AppState, now: i64) -> anyhow::Result<usize> {
     let mut associations: HashMap<(String, String), Option<AssociationRecord>> = HashMap::new();
     let mut left = 0;
     for e in &open {
-        let key = (e.region.clone(), e.association_id.clone());
-        if !associations.contains_key(&key) {
-            let a = state.store.get_association(&e.region, &e.association_id)?;
-            associations.insert(key.clone(), a);
-        }
-        let Some(a) = associations[&key].as_ref() else {
+        let a = match associations.entry((e.region.clone(), e.association_id.clone())) {
+            Entry::Occupied(known) => known.into_mut(),
+            Entry::Vacant(slot) => {
+                slot.insert(state.store.get_association(&e.region, &e.association_id)?)
+            }
+        };
+        let Some(a) = a.as_ref() else {
             continue;
         };
         if !is_past_deadline(e.created_ms, a.definition.duration_hours, now) {
