@@ -154,7 +154,6 @@ async fn a_cron_slot_missed_during_a_crash_runs_once_after_the_restart() {
     // restarted scheduler has looked at every association since.
     fleet.server.restart().await;
     let client = fleet.server.client();
-    fleet.wait_online(&node).await;
     let probe_marker = dir.path().join("probe");
     let probe = create(
         &client,
@@ -163,8 +162,12 @@ async fn a_cron_slot_missed_during_a_crash_runs_once_after_the_restart() {
         "rate(30 minutes)",
     )
     .await;
+    // As above: the agent comes back after its reconnect backoff.
+    wait_for("the probe's run", Duration::from_secs(150), || async {
+        (marks(&probe_marker) == [node.clone()]).then_some(())
+    })
+    .await;
     wait_successes(&client, &probe, 1).await;
-    wait_marks(&probe_marker, std::slice::from_ref(&node)).await;
     assert_eq!(executions(&client, &id).await.len(), 1);
     assert_eq!(marks(&marker), vec![node]);
 }
