@@ -54,6 +54,11 @@ pub const MIGRATIONS: &[Migration] = &[
         "0010_association_node_status.sql"
     ),
     migration!(11, "resource_groups", "0011_resource_groups.sql"),
+    migration!(
+        12,
+        "association_applied_nodes",
+        "0012_association_applied_nodes.sql"
+    ),
 ];
 
 /// The advisory lock every migration transaction holds ("bosunmig" in ASCII).

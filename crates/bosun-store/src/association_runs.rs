@@ -2,6 +2,11 @@
 //! its slot (the scheduled time it stands for). A slot fires at most once: the row and the
 //! Run Command command it starts are written in one transaction, and a second firing of the
 //! same (region, association, slot) — another scheduler, a restart — writes nothing.
+//!
+//! Each node a version of an association was applied to (its command targeted the node) is
+//! recorded with the firing, so a node that newly matches the targets gets that version once:
+//! [`AssociationRunStore::fire_association_on_new_nodes`] writes nothing when any of its nodes
+//! already has it.
 
 use crate::{AssociationState, CommandRecord, InvocationRecord, PluginRecord, Result};
 
@@ -43,7 +48,9 @@ pub trait AssociationRunStore {
     /// Record execution `e` and create its command `c` (as
     /// [`crate::CommandStore::create_command`]; `None` for an execution that could not start a
     /// command, recorded as failed) in one transaction, and set the association's
-    /// `last_execution_ms` to `e.created_ms`.
+    /// `last_execution_ms` to `e.created_ms`. The command's nodes are recorded as having
+    /// the association's version `e.association_version` (nodes that already had it stay as
+    /// they are; records of older versions are dropped).
     ///
     /// `false`, writing nothing, when the association already has an execution for
     /// `e.slot_ms` (atomic: of concurrent firings of one slot exactly one returns `true`), or
@@ -53,6 +60,25 @@ pub trait AssociationRunStore {
         e: &AssociationExecutionRecord,
         c: Option<NewCommand<'_>>,
     ) -> Result<bool>;
+
+    /// As [`AssociationRunStore::fire_association`] for an execution that applies the
+    /// association's version `e.association_version` to nodes that newly match its targets:
+    /// `false`, writing nothing, also when that is no longer the association's latest version
+    /// or when any of the command's nodes already has that version applied.
+    fn fire_association_on_new_nodes(
+        &self,
+        e: &AssociationExecutionRecord,
+        c: NewCommand<'_>,
+    ) -> Result<bool>;
+
+    /// The nodes the association's version `version` was applied to (a firing's command
+    /// targeted them), sorted.
+    fn association_applied_nodes(
+        &self,
+        region: &str,
+        association_id: &str,
+        version: i64,
+    ) -> Result<Vec<String>>;
 
     /// Executions of an association, latest slot first, at most `limit`.
     fn association_executions(

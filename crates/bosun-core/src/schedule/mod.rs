@@ -5,6 +5,7 @@
 //! (AWS's Systems Manager user guide, "Reference: Cron and rate expressions for Systems Manager").
 
 mod cron;
+mod deadline;
 mod due;
 mod fields;
 mod rate;
@@ -16,6 +17,7 @@ use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 
 pub use cron::Cron;
+pub use deadline::{execution_deadline_ms, is_past_deadline, TIMED_OUT_EXECUTION_STATUS};
 pub use due::{Due, ScheduleState};
 pub use rate::Rate;
 

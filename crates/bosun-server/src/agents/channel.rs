@@ -177,6 +177,7 @@ async fn run(state: Arc<AppState>, mut socket: WebSocket) {
             match outcome {
                 Ok(Ok(RegisterOutcome::Registered)) => {
                     tracing::info!(%instance_id, %region, "node registered");
+                    state.associations.targets_changed();
                     let _ = send(&mut socket, &ServerMessage::Registered { instance_id, region }).await;
                     let _ = socket.close().await;
                 }

@@ -74,6 +74,13 @@ fn target(ctx: &Ctx, req: &TagRequest, v: &mut Validation) -> Result<(String, St
     Ok((t, id))
 }
 
+/// A node's tags decide which associations target it: let the scheduler look.
+fn node_tags_changed(ctx: &Ctx, resource_type: &str) {
+    if resource_type == "ManagedInstance" {
+        ctx.state.associations.targets_changed();
+    }
+}
+
 pub fn add_tags_to_resource(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     let req: TagRequest = parse(body)?;
     let mut v = Validation::new();
@@ -95,6 +102,7 @@ pub fn add_tags_to_resource(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
             format!("The resource {id} would have more than {MAX_TAGS_PER_RESOURCE} tags."),
         ));
     }
+    node_tags_changed(ctx, &t);
     reply(&serde_json::json!({}))
 }
 
@@ -109,6 +117,7 @@ pub fn remove_tags_from_resource(ctx: &Ctx, body: Value) -> Result<Value, ApiErr
         &id,
         req.tag_keys.as_deref().unwrap_or_default(),
     )?;
+    node_tags_changed(ctx, &t);
     reply(&serde_json::json!({}))
 }
 

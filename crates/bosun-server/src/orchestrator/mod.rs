@@ -263,6 +263,8 @@ fn process(state: &AppState, mut c: CommandRecord, now: i64) -> anyhow::Result<(
     state.store.update_command_status(&c, active)?;
     if !active {
         tracing::info!(command_id = %c.command_id, status = %c.status, details = %c.status_details, "command finished");
+        // An association's execution may be waiting for it.
+        state.associations.command_ended();
     }
     Ok(())
 }

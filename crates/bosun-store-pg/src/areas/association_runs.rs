@@ -5,7 +5,7 @@
 //! upgrade, which deadlocked under shared locks) and inserts the execution with
 //! `ON CONFLICT DO NOTHING` on the unique (region, association, slot) index: of concurrent
 //! firings of one slot exactly one inserts, and only that one creates the command, in the same
-//! transaction.
+//! transaction, with the nodes it applies the association's version to.
 
 use bosun_store::{
     AssociationExecutionRecord, AssociationRunStore, AssociationState, NewCommand, PluginRecord,
@@ -51,6 +51,15 @@ fn select(
             .map(execution_from_row)
             .collect::<RowResult<Vec<_>>>()?)
     })?)
+}
+
+/// What a firing checks before it writes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Firing {
+    /// A slot of the schedule (or a manual run): fires on whatever nodes it resolved.
+    Slot,
+    /// Nodes that newly match: fires only for the latest version, on nodes without it.
+    NewNodes,
 }
 
 /// Write an execution's status and, when given, its association's run state.
@@ -99,58 +108,146 @@ pub(super) async fn write_execution(
     Ok(())
 }
 
+fn fire(
+    store: &PgStore,
+    e: &AssociationExecutionRecord,
+    c: Option<NewCommand<'_>>,
+    firing: Firing,
+) -> Result<bool> {
+    let plugins: Vec<&PluginRecord> = c.iter().flat_map(|c| c.plugins.iter()).collect();
+    let nodes: Vec<&str> = c
+        .iter()
+        .flat_map(|c| c.invocations.iter().map(|i| i.instance_id.as_str()))
+        .collect();
+    let any_version = firing == Firing::Slot;
+    Ok(store.transaction(async |tx| {
+        // The row lock queues firings of one association, so the checks below see every
+        // earlier firing's nodes.
+        let exists = tx
+            .query_opt(
+                "SELECT 1 FROM associations WHERE region = $1 AND association_id = $2 \
+                 AND ($3 OR latest_version = $4) FOR NO KEY UPDATE",
+                &[
+                    &e.region,
+                    &e.association_id,
+                    &any_version,
+                    &e.association_version,
+                ],
+            )
+            .await?;
+        if exists.is_none() {
+            return Ok(false);
+        }
+        if firing == Firing::NewNodes {
+            let had = tx
+                .query_opt(
+                    "SELECT 1 FROM association_applied_nodes WHERE region = $1 \
+                     AND association_id = $2 AND association_version = $3 \
+                     AND instance_id = ANY($4) LIMIT 1",
+                    &[&e.region, &e.association_id, &e.association_version, &nodes],
+                )
+                .await?;
+            if had.is_some() {
+                return Ok(false);
+            }
+        }
+        let inserted = tx
+            .execute(
+                &format!(
+                    "INSERT INTO association_executions ({EXEC_COLS}) VALUES \
+                     ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING"
+                ),
+                &[
+                    &e.region,
+                    &e.association_id,
+                    &e.execution_id,
+                    &e.association_version,
+                    &e.slot_ms,
+                    &e.command_id,
+                    &e.status,
+                    &e.detailed_status,
+                    &e.created_ms,
+                    &e.last_update_ms,
+                    &e.resource_counts_json,
+                ],
+            )
+            .await?;
+        if inserted == 0 {
+            return Ok(false);
+        }
+        tx.execute(
+            "UPDATE associations SET last_execution_ms = $3 \
+             WHERE region = $1 AND association_id = $2",
+            &[&e.region, &e.association_id, &e.created_ms],
+        )
+        .await?;
+        tx.execute(
+            "DELETE FROM association_applied_nodes WHERE region = $1 AND association_id = $2 \
+             AND association_version < $3",
+            &[&e.region, &e.association_id, &e.association_version],
+        )
+        .await?;
+        if !nodes.is_empty() {
+            tx.execute(
+                "INSERT INTO association_applied_nodes (region, association_id, \
+                 association_version, instance_id, execution_id) \
+                 SELECT $1, $2, $3, node, $5 FROM UNNEST($4::text[]) AS node \
+                 ON CONFLICT DO NOTHING",
+                &[
+                    &e.region,
+                    &e.association_id,
+                    &e.association_version,
+                    &nodes,
+                    &e.execution_id,
+                ],
+            )
+            .await?;
+        }
+        if let Some(c) = c {
+            insert_command(tx, c.command, c.invocations, &plugins).await?;
+        }
+        Ok(true)
+    })?)
+}
+
 impl AssociationRunStore for PgStore {
     fn fire_association(
         &self,
         e: &AssociationExecutionRecord,
         c: Option<NewCommand<'_>>,
     ) -> Result<bool> {
-        let plugins: Vec<&PluginRecord> = c.iter().flat_map(|c| c.plugins.iter()).collect();
-        Ok(self.transaction(async |tx| {
-            let exists = tx
-                .query_opt(
-                    "SELECT 1 FROM associations WHERE region = $1 AND association_id = $2 \
-                     FOR NO KEY UPDATE",
-                    &[&e.region, &e.association_id],
+        fire(self, e, c, Firing::Slot)
+    }
+
+    fn fire_association_on_new_nodes(
+        &self,
+        e: &AssociationExecutionRecord,
+        c: NewCommand<'_>,
+    ) -> Result<bool> {
+        fire(self, e, Some(c), Firing::NewNodes)
+    }
+
+    fn association_applied_nodes(
+        &self,
+        region: &str,
+        association_id: &str,
+        version: i64,
+    ) -> Result<Vec<String>> {
+        Ok(self.with_client(async |client| {
+            let statement = client
+                .prepare_cached(
+                    "SELECT instance_id FROM association_applied_nodes WHERE region = $1 \
+                     AND association_id = $2 AND association_version = $3 \
+                     ORDER BY instance_id COLLATE \"C\"",
                 )
                 .await?;
-            if exists.is_none() {
-                return Ok(false);
-            }
-            let inserted = tx
-                .execute(
-                    &format!(
-                        "INSERT INTO association_executions ({EXEC_COLS}) VALUES \
-                         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING"
-                    ),
-                    &[
-                        &e.region,
-                        &e.association_id,
-                        &e.execution_id,
-                        &e.association_version,
-                        &e.slot_ms,
-                        &e.command_id,
-                        &e.status,
-                        &e.detailed_status,
-                        &e.created_ms,
-                        &e.last_update_ms,
-                        &e.resource_counts_json,
-                    ],
-                )
+            let rows = client
+                .query(&statement, &[&region, &association_id, &version])
                 .await?;
-            if inserted == 0 {
-                return Ok(false);
-            }
-            tx.execute(
-                "UPDATE associations SET last_execution_ms = $3 \
-                 WHERE region = $1 AND association_id = $2",
-                &[&e.region, &e.association_id, &e.created_ms],
-            )
-            .await?;
-            if let Some(c) = c {
-                insert_command(tx, c.command, c.invocations, &plugins).await?;
-            }
-            Ok(true)
+            Ok(rows
+                .iter()
+                .map(|r| r.try_get(0))
+                .collect::<RowResult<Vec<String>>>()?)
         })?)
     }
 

@@ -1,8 +1,8 @@
 //! Executions of associations: a fired slot creates its execution and its command together,
 //! a slot fires once (also when 8 threads race), listings, the open worklist, status roll-up
-//! and the cascade on deletion.
+//! and the cascade on deletion; a version reaches each node once through new-node firings.
 
-use super::associations::{association, id};
+use super::associations::{association, definition, id};
 use super::concurrency::race;
 use super::fixtures::{command, invocation, plugin, REGION};
 use crate::prelude::*;
@@ -166,4 +166,99 @@ pub fn concurrent_firings_of_one_slot_fire_it_once(store: &dyn Store) {
         .is_some());
     let commands = store.list_commands(REGION).unwrap();
     assert_eq!(commands.len(), 1, "only the winner created a command");
+}
+
+/// Fire execution `n` of version `version` at `slot_ms` on `nodes`, as a slot or as a
+/// new-node firing.
+fn fire_on(
+    store: &dyn Store,
+    n: usize,
+    slot_ms: i64,
+    version: i64,
+    nodes: &[&str],
+    new_nodes: bool,
+) -> bool {
+    let command_id = format!("c0000000-0000-4000-8000-{n:012x}");
+    let c = command(&command_id, slot_ms);
+    let invocations: Vec<_> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, node)| invocation(&command_id, node, i as i64))
+        .collect();
+    let plugins: Vec<_> = nodes
+        .iter()
+        .map(|node| plugin(&command_id, node, 0))
+        .collect();
+    let mut e = execution(n, slot_ms, &command_id);
+    e.association_version = version;
+    let new_command = NewCommand {
+        command: &c,
+        invocations: &invocations,
+        plugins: &plugins,
+    };
+    if new_nodes {
+        store
+            .fire_association_on_new_nodes(&e, new_command)
+            .unwrap()
+    } else {
+        store.fire_association(&e, Some(new_command)).unwrap()
+    }
+}
+
+pub fn a_version_reaches_each_node_once_through_new_node_firings(store: &dyn Store) {
+    const N1: &str = "mi-00000000000000001";
+    const N2: &str = "mi-00000000000000002";
+    const N3: &str = "mi-00000000000000003";
+    let applied = |version| {
+        store
+            .association_applied_nodes(REGION, &id(1), version)
+            .unwrap()
+    };
+    assert!(
+        !fire_on(store, 1, 500, 1, &[N1], true),
+        "no association: nothing fires"
+    );
+    store
+        .create_association(&association(&id(1), "Deploy", 10), &[], 10)
+        .unwrap();
+    assert!(fire_on(store, 1, 1000, 1, &[N2, N1], false));
+    assert_eq!(applied(1), vec![N1, N2]);
+    assert!(
+        !fire_on(store, 2, 2000, 1, &[N3, N2], true),
+        "a node that has the version refuses the whole firing"
+    );
+    assert!(store
+        .get_command(REGION, "c0000000-0000-4000-8000-000000000002")
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        store
+            .association_executions(REGION, &id(1), 10)
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(fire_on(store, 3, 3000, 1, &[N3], true));
+    assert_eq!(applied(1), vec![N1, N2, N3]);
+    assert!(!fire_on(store, 4, 4000, 1, &[N3], true), "once per node");
+    assert!(
+        fire_on(store, 5, 5000, 1, &[N1, N3], false),
+        "a slot runs on every node it resolved"
+    );
+    assert_eq!(applied(1), vec![N1, N2, N3]);
+    assert!(
+        !fire_on(store, 6, 6000, 2, &[N1], true),
+        "only the latest version fires on new nodes"
+    );
+    let updated = store
+        .update_association(REGION, &id(1), Some(1), &definition("Deploy"), 7000, 1000)
+        .unwrap();
+    assert!(matches!(updated, crate::UpdateAssociation::Updated(_)));
+    assert!(fire_on(store, 7, 7000, 2, &[N1], false));
+    assert_eq!(applied(2), vec![N1]);
+    assert!(applied(1).is_empty(), "older versions' nodes are dropped");
+    assert!(fire_on(store, 8, 8000, 2, &[N2], true));
+    assert_eq!(applied(2), vec![N1, N2]);
+    assert!(store.delete_association(REGION, &id(1)).unwrap());
+    assert!(applied(2).is_empty(), "deletion cascades");
 }

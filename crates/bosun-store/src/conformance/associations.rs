@@ -9,7 +9,7 @@ use crate::{
     UpdateAssociation,
 };
 
-fn definition(document: &str) -> AssociationDefinition {
+pub(super) fn definition(document: &str) -> AssociationDefinition {
     AssociationDefinition {
         name: document.into(),
         document_version: String::new(),

@@ -67,6 +67,7 @@ macro_rules! conformance_tests {
                 a_fired_slot_stores_its_execution_and_command_once,
                 execution_status_and_association_state_are_written_together,
                 concurrent_firings_of_one_slot_fire_it_once,
+                a_version_reaches_each_node_once_through_new_node_firings,
             }
             association_status {
                 ended_executions_write_node_statuses_and_compliance_newer_wins,

@@ -72,20 +72,57 @@ pub(super) fn write_execution(
     Ok(())
 }
 
-impl AssociationRunStore for SqliteStore {
-    fn fire_association(
+/// What a firing checks before it writes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Firing {
+    /// A slot of the schedule (or a manual run): fires on whatever nodes it resolved.
+    Slot,
+    /// Nodes that newly match: fires only for the latest version, on nodes without it.
+    NewNodes,
+}
+
+impl SqliteStore {
+    fn fire(
         &self,
         e: &AssociationExecutionRecord,
         c: Option<NewCommand<'_>>,
+        firing: Firing,
     ) -> Result<bool> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let touched = tx.execute(
-            "UPDATE associations SET last_execution_ms = ?3 WHERE region = ?1 AND association_id = ?2",
-            params![e.region, e.association_id, e.created_ms],
+            "UPDATE associations SET last_execution_ms = ?3 WHERE region = ?1 \
+             AND association_id = ?2 AND (?4 OR latest_version = ?5)",
+            params![
+                e.region,
+                e.association_id,
+                e.created_ms,
+                firing == Firing::Slot,
+                e.association_version
+            ],
         )?;
         if touched == 0 {
             return Ok(false);
+        }
+        let nodes: Vec<&str> = c
+            .iter()
+            .flat_map(|c| c.invocations.iter().map(|i| i.instance_id.as_str()))
+            .collect();
+        if firing == Firing::NewNodes {
+            let mut had = tx.prepare_cached(
+                "SELECT 1 FROM association_applied_nodes WHERE region = ?1 \
+                 AND association_id = ?2 AND association_version = ?3 AND instance_id = ?4",
+            )?;
+            for node in &nodes {
+                if had.exists(params![
+                    e.region,
+                    e.association_id,
+                    e.association_version,
+                    node
+                ])? {
+                    return Ok(false);
+                }
+            }
         }
         let inserted = tx.execute(
             &format!(
@@ -110,11 +147,66 @@ impl AssociationRunStore for SqliteStore {
             // Dropping the transaction rolls back the `last_execution_ms` change.
             return Ok(false);
         }
+        tx.execute(
+            "DELETE FROM association_applied_nodes WHERE region = ?1 AND association_id = ?2 \
+             AND association_version < ?3",
+            params![e.region, e.association_id, e.association_version],
+        )?;
+        {
+            let mut applied = tx.prepare_cached(
+                "INSERT INTO association_applied_nodes (region, association_id, \
+                 association_version, instance_id, execution_id) VALUES (?1,?2,?3,?4,?5) \
+                 ON CONFLICT DO NOTHING",
+            )?;
+            for node in &nodes {
+                applied.execute(params![
+                    e.region,
+                    e.association_id,
+                    e.association_version,
+                    node,
+                    e.execution_id
+                ])?;
+            }
+        }
         if let Some(c) = c {
             super::commands::insert_command(&tx, c.command, c.invocations, c.plugins)?;
         }
         tx.commit()?;
         Ok(true)
+    }
+}
+
+impl AssociationRunStore for SqliteStore {
+    fn fire_association(
+        &self,
+        e: &AssociationExecutionRecord,
+        c: Option<NewCommand<'_>>,
+    ) -> Result<bool> {
+        self.fire(e, c, Firing::Slot)
+    }
+
+    fn fire_association_on_new_nodes(
+        &self,
+        e: &AssociationExecutionRecord,
+        c: NewCommand<'_>,
+    ) -> Result<bool> {
+        self.fire(e, Some(c), Firing::NewNodes)
+    }
+
+    fn association_applied_nodes(
+        &self,
+        region: &str,
+        association_id: &str,
+        version: i64,
+    ) -> Result<Vec<String>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT instance_id FROM association_applied_nodes WHERE region = ?1 \
+                 AND association_id = ?2 AND association_version = ?3 ORDER BY instance_id",
+            )?;
+            let rows = stmt.query_map(params![region, association_id, version], |r| r.get(0))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
     }
 
     fn association_executions(

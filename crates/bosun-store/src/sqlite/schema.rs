@@ -364,6 +364,19 @@ CREATE TABLE resource_groups (
     PRIMARY KEY (region, name)
 );
 "#,
+    // The nodes each association version was applied to (`association_runs.rs`), so a node
+    // that newly matches an association's targets gets it once.
+    r#"
+CREATE TABLE association_applied_nodes (
+    region TEXT NOT NULL,
+    association_id TEXT NOT NULL,
+    association_version INTEGER NOT NULL,
+    instance_id TEXT NOT NULL,
+    execution_id TEXT NOT NULL,
+    PRIMARY KEY (region, association_id, association_version, instance_id),
+    FOREIGN KEY (region, association_id) REFERENCES associations(region, association_id) ON DELETE CASCADE
+);
+"#,
 ];
 
 /// Apply every migration newer than the database's `user_version`.

@@ -1,15 +1,19 @@
 //! One execution of an association: its Run Command command, built as `SendCommand` builds
 //! one (same document resolution, parameters, targets and records), stored together with the
 //! execution's unique slot so the slot runs at most once.
+//!
+//! An execution for nodes that newly match the targets ([`fire_on_new_nodes`]) is a command
+//! whose targets are just those nodes (`InstanceIds`), stored only if none of them has the
+//! association's version yet; the nodes it already ran on are not run again.
 
 use std::collections::BTreeMap;
 
 use bosun_core::ids;
-use bosun_store::{AssociationExecutionRecord, AssociationRecord, NewCommand};
+use bosun_store::{AssociationExecutionRecord, AssociationRecord, InstanceRecord, NewCommand};
 use serde_json::{json, Map, Value};
 
 use crate::api::send_command::{nodes_matching, prepare_command, CommandSpec, Target};
-use crate::api::Ctx;
+use crate::api::{ApiError, Ctx};
 use crate::state::{random_bytes, AppState};
 
 /// The principal of commands State Manager starts.
@@ -43,16 +47,13 @@ fn targets(a: &AssociationRecord, spec: &Map<String, Value>) -> Vec<Target> {
         .unwrap_or_default()
 }
 
-/// Fire `a`'s slot `slot_ms` at `now_ms`: store a new execution and its command at once.
-pub fn fire(
-    state: &AppState,
+/// The association's command as its definition asks for it, with `targets` (the
+/// association's own, or the new nodes).
+fn command_spec(
     a: &AssociationRecord,
-    slot_ms: i64,
-    now_ms: i64,
-) -> bosun_store::Result<Fired> {
-    let ctx = Ctx::internal(state, &a.region, PRINCIPAL, now_ms);
-    let spec: Map<String, Value> =
-        serde_json::from_str(&a.definition.spec_json).unwrap_or_default();
+    spec: &Map<String, Value>,
+    targets: &[Target],
+) -> CommandSpec {
     let text = |key: &str, default: &str| {
         spec.get(key)
             .and_then(Value::as_str)
@@ -63,7 +64,6 @@ pub fn fire(
         .get("Parameters")
         .and_then(|p| serde_json::from_value(p.clone()).ok())
         .unwrap_or_default();
-    let targets = targets(a, &spec);
     let mut echo = Map::new();
     echo.insert("Parameters".into(), json!(parameters));
     echo.insert(
@@ -73,7 +73,7 @@ pub fn fire(
             .map(|t| json!({"Key": t.key, "Values": t.values}))
             .collect::<Vec<_>>()),
     );
-    let command_spec = CommandSpec {
+    CommandSpec {
         document_name: a.definition.name.clone(),
         document_version: Some(a.definition.document_version.clone()).filter(|v| !v.is_empty()),
         document_hash: None,
@@ -84,19 +84,14 @@ pub fn fire(
         max_concurrency: text("MaxConcurrency", "100%"),
         max_errors: text("MaxErrors", "100%"),
         echo,
-    };
-    let prepared = prepare_command(&ctx, &command_spec, || {
-        let nodes = state.store.list_instances(&a.region)?;
-        let by_tag = targets
-            .iter()
-            .any(|t| t.key.as_deref() != Some("InstanceIds"));
-        Ok((nodes_matching(&ctx, &nodes, &targets)?, by_tag))
-    });
-    let execution_id = ids::uuid_v4(random_bytes());
-    let mut execution = AssociationExecutionRecord {
+    }
+}
+
+fn new_execution(a: &AssociationRecord, slot_ms: i64, now_ms: i64) -> AssociationExecutionRecord {
+    AssociationExecutionRecord {
         region: a.region.clone(),
         association_id: a.association_id.clone(),
-        execution_id: execution_id.clone(),
+        execution_id: ids::uuid_v4(random_bytes()),
         association_version: a.version,
         slot_ms,
         command_id: String::new(),
@@ -105,7 +100,81 @@ pub fn fire(
         created_ms: now_ms,
         last_update_ms: now_ms,
         resource_counts_json: "{}".into(),
-    };
+    }
+}
+
+/// The nodes of `nodes` (the region's) that `a`'s targets match, as (id, name).
+pub fn matching_nodes(
+    state: &AppState,
+    a: &AssociationRecord,
+    nodes: &[InstanceRecord],
+    now_ms: i64,
+) -> Result<Vec<(String, String)>, ApiError> {
+    let ctx = Ctx::internal(state, &a.region, PRINCIPAL, now_ms);
+    let spec: Map<String, Value> =
+        serde_json::from_str(&a.definition.spec_json).unwrap_or_default();
+    nodes_matching(&ctx, nodes, &targets(a, &spec))
+}
+
+/// Run the latest version of `a` at `now_ms` on `nodes` (nodes that newly match its targets),
+/// as an execution whose slot is `now_ms`. `SlotTaken` when any of them already has this
+/// version, the association changed or the slot is taken; nothing is stored then. A command
+/// that cannot be built is not recorded (the association's scheduled runs record it).
+pub fn fire_on_new_nodes(
+    state: &AppState,
+    a: &AssociationRecord,
+    nodes: &[(String, String)],
+    now_ms: i64,
+) -> Result<Fired, ApiError> {
+    let ctx = Ctx::internal(state, &a.region, PRINCIPAL, now_ms);
+    let spec: Map<String, Value> =
+        serde_json::from_str(&a.definition.spec_json).unwrap_or_default();
+    let targets = vec![Target {
+        key: Some("InstanceIds".into()),
+        values: Some(nodes.iter().map(|(id, _)| id.clone()).collect()),
+    }];
+    let prepared = prepare_command(&ctx, &command_spec(a, &spec, &targets), || {
+        Ok((nodes.to_vec(), false))
+    })?;
+    let mut execution = new_execution(a, now_ms, now_ms);
+    execution.command_id = prepared.record.command_id.clone();
+    let fired = state.store.fire_association_on_new_nodes(
+        &execution,
+        NewCommand {
+            command: &prepared.record,
+            invocations: &prepared.invocations,
+            plugins: &prepared.plugins,
+        },
+    )?;
+    if !fired {
+        return Ok(Fired::SlotTaken);
+    }
+    state.orchestrator.kick();
+    Ok(Fired::Started {
+        execution_id: execution.execution_id,
+    })
+}
+
+/// Fire `a`'s slot `slot_ms` at `now_ms`: store a new execution and its command at once.
+pub fn fire(
+    state: &AppState,
+    a: &AssociationRecord,
+    slot_ms: i64,
+    now_ms: i64,
+) -> bosun_store::Result<Fired> {
+    let ctx = Ctx::internal(state, &a.region, PRINCIPAL, now_ms);
+    let spec: Map<String, Value> =
+        serde_json::from_str(&a.definition.spec_json).unwrap_or_default();
+    let targets = targets(a, &spec);
+    let prepared = prepare_command(&ctx, &command_spec(a, &spec, &targets), || {
+        let nodes = state.store.list_instances(&a.region)?;
+        let by_tag = targets
+            .iter()
+            .any(|t| t.key.as_deref() != Some("InstanceIds"));
+        Ok((nodes_matching(&ctx, &nodes, &targets)?, by_tag))
+    });
+    let mut execution = new_execution(a, slot_ms, now_ms);
+    let execution_id = execution.execution_id.clone();
     match prepared {
         Ok(p) => {
             execution.command_id = p.record.command_id.clone();
