@@ -48,6 +48,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(7, "associations", "0007_associations.sql"),
     migration!(8, "compliance", "0008_compliance.sql"),
     migration!(9, "association_runs", "0009_association_runs.sql"),
+    migration!(10, "replicas", "0010_replicas.sql"),
 ];
 
 /// The advisory lock every migration transaction holds ("bosunmig" in ASCII).

@@ -27,6 +27,7 @@ mod instances;
 mod parameter_policies;
 mod parameters;
 mod regions;
+mod replicas;
 mod sqlite;
 mod tags;
 
@@ -53,6 +54,7 @@ pub use instances::{InstanceRecord, InstanceStore, NewInstance, NodeFacts};
 pub use parameter_policies::{ParameterPolicyStore, PolicyEvent};
 pub use parameters::{LabelOutcome, ParameterStore, ParameterVersion, PutLimits, PutOutcome};
 pub use regions::{RegionStore, REGIONS_WITH_DATA_SQL};
+pub use replicas::{AgentSession, CommandLease, DeliveryMark, ReplicaRecord, ReplicaStore};
 pub use sqlite::SqliteStore;
 pub use tags::TagStore;
 
@@ -72,6 +74,7 @@ pub trait Store:
     + ParameterStore
     + ParameterPolicyStore
     + RegionStore
+    + ReplicaStore
     + TagStore
     + Send
     + Sync
@@ -92,6 +95,7 @@ impl<T> Store for T where
         + ParameterStore
         + ParameterPolicyStore
         + RegionStore
+        + ReplicaStore
         + TagStore
         + Send
         + Sync
@@ -104,6 +108,6 @@ pub mod prelude {
     pub use crate::{
         ActivationStore, AssociationRunStore, AssociationStore, AuditStore, CallStore,
         CommandStore, ComplianceStore, DocumentStore, IamStore, InstanceStore,
-        ParameterPolicyStore, ParameterStore, RegionStore, Store, TagStore,
+        ParameterPolicyStore, ParameterStore, RegionStore, ReplicaStore, Store, TagStore,
     };
 }

@@ -13,4 +13,5 @@ mod parameter_policies;
 mod parameters;
 mod parameters_put;
 mod regions;
+mod replicas;
 mod tags;

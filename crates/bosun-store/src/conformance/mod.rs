@@ -20,6 +20,7 @@ pub mod iam;
 pub mod instances;
 pub mod parameters;
 pub mod regions;
+pub mod replicas;
 pub mod tags;
 
 /// Expand to one `#[test]` per conformance case, grouped in one module per area (so a failure
@@ -137,6 +138,13 @@ macro_rules! conformance_tests {
             regions {
                 regions_with_resources_are_listed_once_sorted,
             }
+            replicas {
+                replicas_are_live_while_their_heartbeat_is_fresh,
+                a_newer_agent_session_replaces_the_old_one_on_any_replica,
+                command_owners_claim_renew_and_lose_commands_by_epoch,
+                concurrent_claims_give_each_command_one_owner,
+                delivery_marks_are_compare_and_set,
+            }
             tags {
                 tags_are_added_overwritten_limited_and_removed,
                 tags_of_a_type_are_listed_by_resource,
@@ -201,6 +209,7 @@ mod tests {
             ("iam", include_str!("iam.rs")),
             ("instances", include_str!("instances.rs")),
             ("parameters", include_str!("parameters.rs")),
+            ("replicas", include_str!("replicas.rs")),
             ("tags", include_str!("tags.rs")),
         ];
         let mut cases = 0;

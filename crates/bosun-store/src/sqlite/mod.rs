@@ -20,6 +20,7 @@ mod parameter_policies;
 mod parameters;
 mod readers;
 mod regions;
+mod replicas;
 mod schema;
 mod tags;
 
