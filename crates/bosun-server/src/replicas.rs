@@ -172,7 +172,7 @@ pub async fn run(state: Arc<AppState>) {
             let now = now_ms();
             st.replica.beat(&*st.store, &st.kms, now)?;
             close_replaced(&st)?;
-            if beats % 300 == 0 {
+            if beats.is_multiple_of(300) {
                 st.store.forget_replicas_before(now - FORGET_AFTER_MS)?;
             }
             anyhow::Ok(())
