@@ -49,7 +49,8 @@ pub struct ServerArgs {
     #[arg(long, value_name = "FILE")]
     pub kms_key_file: Option<PathBuf>,
     /// Where state lives: sqlite:<path> (default <data-dir>/bosun.db) or
-    /// postgres://user[:password]@host[:port]/dbname (one server per database for now).
+    /// postgres://user[:password]@host[:port]/dbname (several servers may serve one PostgreSQL
+    /// database at once, each with the same --kms-key-file keyring).
     #[arg(
         long,
         env = "BOSUN_DATABASE",
@@ -67,9 +68,8 @@ pub struct ServerArgs {
         value_name = "REGIONS"
     )]
     pub regions: Vec<String>,
-    /// With a postgres:// --database served by another server: wait, and take over serving
-    /// when that server stops (its process ends or its database session is lost). Not yet
-    /// listening while it waits. Give it the same --kms-key-file keyring.
+    /// Accepted for old scripts and ignored with a notice: every server on a postgres://
+    /// --database now serves as a replica beside the others (no waiting, no takeover needed).
     #[arg(long)]
     pub standby: bool,
     /// Where command output lives: file:///path (default <data-dir>/blobs) or

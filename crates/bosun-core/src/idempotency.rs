@@ -96,24 +96,27 @@ pub enum Attempt {
     Execute,
     /// Send the stored answer again.
     Replay,
-    /// The first attempt is still running in this process.
+    /// The first attempt is still running, in this process or in another live replica.
     InProgress,
     /// The first attempt was claimed by a server process that is gone, and may have made its
     /// change before it could record its answer: running it again could act twice.
     Interrupted,
 }
 
-/// Decide what a new attempt does, given what is stored for its call and the current server
-/// process (`me`). One server process serves a data directory, so another owner is gone.
+/// Decide what a new attempt does, given what is stored for its call, the current server
+/// process (`me`) and the other server processes (replicas on one database) alive now
+/// (`live`): a claim by one of those is still running there; any other owner is gone.
 ///
 /// Operations that store their answer in the same transaction as their change never leave a
 /// claim behind (they are looked up, not claimed), so for them a crash leaves nothing or the
 /// answer.
-pub fn attempt(stored: Option<Stored<'_>>, me: &str) -> Attempt {
+pub fn attempt(stored: Option<Stored<'_>>, me: &str, live: &[String]) -> Attempt {
     match stored {
         None => Attempt::Execute,
         Some(Stored::Answered) => Attempt::Replay,
-        Some(Stored::InFlight { owner }) if owner == me => Attempt::InProgress,
+        Some(Stored::InFlight { owner }) if owner == me || live.iter().any(|l| l == owner) => {
+            Attempt::InProgress
+        }
         Some(Stored::InFlight { .. }) => Attempt::Interrupted,
     }
 }
@@ -165,14 +168,24 @@ mod tests {
 
     #[test]
     fn attempts_follow_what_is_stored() {
-        assert_eq!(attempt(None, "me"), Attempt::Execute);
-        assert_eq!(attempt(Some(Stored::Answered), "me"), Attempt::Replay);
+        assert_eq!(attempt(None, "me", &[]), Attempt::Execute);
+        assert_eq!(attempt(Some(Stored::Answered), "me", &[]), Attempt::Replay);
         assert_eq!(
-            attempt(Some(Stored::InFlight { owner: "me" }), "me"),
+            attempt(Some(Stored::InFlight { owner: "me" }), "me", &[]),
             Attempt::InProgress
         );
         assert_eq!(
-            attempt(Some(Stored::InFlight { owner: "gone" }), "me"),
+            attempt(Some(Stored::InFlight { owner: "gone" }), "me", &[]),
+            Attempt::Interrupted
+        );
+        let live = ["other".to_string()];
+        assert_eq!(
+            attempt(Some(Stored::InFlight { owner: "other" }), "me", &live),
+            Attempt::InProgress,
+            "a claim by another live replica is still running there"
+        );
+        assert_eq!(
+            attempt(Some(Stored::InFlight { owner: "gone" }), "me", &live),
             Attempt::Interrupted
         );
     }

@@ -1,6 +1,6 @@
 //! The server on PostgreSQL (`--database postgres://…`): real agents run real commands, state
 //! survives a server restart, nothing lands in the data dir's SQLite file, and a second server
-//! on the same database is refused. Skipped with a message without PostgreSQL's binaries
+//! on the same database serves beside the first (replicas: see also `cluster.rs`). Skipped with a message without PostgreSQL's binaries
 //! (a failure under `BOSUN_REQUIRE_PG=1`, as in CI).
 
 use std::time::Duration;
@@ -9,7 +9,7 @@ use aws_sdk_ssm::types::{CommandInvocationStatus, ParameterType};
 use bosun_e2e::agent::register;
 use bosun_e2e::fleet::Fleet;
 use bosun_e2e::server::{client as client_for, postgres_database};
-use bosun_e2e::{bin, wait_for, TestServer};
+use bosun_e2e::{bin, TestServer};
 
 const LIMIT: Duration = Duration::from_secs(30);
 
@@ -79,26 +79,39 @@ async fn a_server_on_postgres_runs_commands_and_keeps_its_state_across_restarts(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_second_server_on_the_same_database_is_refused() {
+async fn a_second_server_on_the_same_database_serves_beside_the_first() {
     let Some(url) = postgres_database().await else {
         return;
     };
-    let _first = TestServer::start_with(&["--database", &url]).await;
-    let other_dir = tempfile::tempdir().unwrap();
-    let out = tokio::process::Command::new(bin("bosun"))
-        .args(["server", "--listen", "127.0.0.1:0", "--database", &url])
-        .arg("--data-dir")
-        .arg(other_dir.path())
-        .output();
-    let out = tokio::time::timeout(LIMIT, out)
+    let first = TestServer::start_with(&["--database", &url]).await;
+    let keyring = first.data_dir().join("kms/keyring.json");
+    let second = TestServer::start_with(&[
+        "--database",
+        &url,
+        "--kms-key-file",
+        keyring.to_str().unwrap(),
+    ])
+    .await;
+    let (akid, secret) = first.admin_credentials();
+    let created = first
+        .client()
+        .put_parameter()
+        .name("/replicas/shared")
+        .value("from the first")
+        .r#type(ParameterType::String)
+        .send()
         .await
-        .expect("the second server exits")
-        .expect("run bosun server");
-    assert!(!out.status.success(), "a second server must not start");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("another bosun server is serving the database"),
-        "{stderr}"
+        .expect("PutParameter on the first");
+    assert_eq!(created.version(), 1);
+    let through_second = client_for(&second.url, "us-east-1", &akid, &secret)
+        .get_parameter()
+        .name("/replicas/shared")
+        .send()
+        .await
+        .expect("GetParameter on the second, with the first's admin key");
+    assert_eq!(
+        through_second.parameter().and_then(|p| p.value()),
+        Some("from the first")
     );
 }
 
@@ -203,9 +216,9 @@ async fn bosun_migrate_prepares_an_empty_database_once() {
         .expect("ListCommands");
 }
 
-/// Issue 13 (a first step of failover): a `--standby` server waits while another serves the
-/// database, takes over when that one is killed, and agents registered with both URLs follow;
-/// the command history and the admin's keys carry over because they live in the database.
+/// Issue 13: `--standby` (kept for compatibility) now starts a replica that serves at once;
+/// when the other is killed, agents registered with both URLs follow to it, and the command
+/// history and the admin's keys carry over because they live in the database.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_standby_takes_over_when_the_serving_server_dies_and_agents_follow() {
     let Some(url) = postgres_database().await else {
@@ -220,15 +233,11 @@ async fn a_standby_takes_over_when_the_serving_server_dies_and_agents_follow() {
         keyring.to_str().unwrap(),
     ])
     .await;
-    wait_for("the standby to stand by", LIMIT, || async {
-        standby.log().contains("standing by").then_some(())
-    })
-    .await;
+    standby.wait_serving(LIMIT).await;
     assert!(
-        bosun_e2e::http::get(&standby.addr, "/healthz")
-            .await
-            .is_err(),
-        "a standby does not listen"
+        standby.log().contains("--standby is no longer needed"),
+        "{}",
+        standby.log()
     );
 
     let client = active.client();
@@ -264,12 +273,6 @@ async fn a_standby_takes_over_when_the_serving_server_dies_and_agents_follow() {
     assert_eq!(inv.standard_output_content(), Some("before\n"));
 
     fleet.server.kill().await;
-    standby.wait_serving(LIMIT).await;
-    assert!(
-        standby.log().contains("starting to serve"),
-        "{}",
-        standby.log()
-    );
     fleet.client = client_for(&standby.url, "us-east-1", &akid, &secret);
     let listed = fleet
         .client

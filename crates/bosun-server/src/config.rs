@@ -28,8 +28,8 @@ pub struct ServerConfig {
     /// `--regions`: the regions served; empty serves `default_region` plus every region that
     /// already holds data.
     pub regions: Vec<String>,
-    /// `--standby` (PostgreSQL): wait for the serving server to stop instead of refusing to
-    /// start beside it, then serve.
+    /// `--standby` (PostgreSQL): accepted for compatibility; replicas serve one database
+    /// together, so it only starts one more replica (it once waited for the serving server).
     pub standby: bool,
     /// `--blobs`: `file:///path` or `s3://bucket/prefix?endpoint=…&region=…`; `None` is
     /// `<data-dir>/blobs`.

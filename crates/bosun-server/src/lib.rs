@@ -22,6 +22,7 @@ mod orchestrator;
 mod outputs;
 mod param_policies;
 mod readiness;
+mod replicas;
 mod state;
 mod store_open;
 
@@ -48,8 +49,6 @@ pub struct RunningServer {
     background: Vec<JoinHandle<()>>,
     /// Held while the server runs: no second server on the same data directory.
     _lock: datadir::DataDirLock,
-    /// PostgreSQL: held while the server runs: no second server on the same database.
-    _lease: Option<bosun_store_pg::ServerLease>,
 }
 
 impl RunningServer {
@@ -123,12 +122,18 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     // Opening a store may block (PostgreSQL), so it and the first-start work run off the
     // async threads.
     let setup_config = config.clone();
-    let (opened, kms, regions, blobs) = tokio::task::spawn_blocking(move || {
+    let (opened, kms, regions, blobs, replica) = tokio::task::spawn_blocking(move || {
         let (opened, kms) = prepare_store(&setup_config)?;
+        // Announce this replica (and hear of a differing keyring) before serving anything.
+        let replica = replicas::Replica::new(state::now_ms());
+        replica
+            .beat(&*opened.store, &kms, state::now_ms())
+            .context("recording this server as a replica of the database")?;
+        tracing::info!(replica_id = %replica.id, keyring = %replicas::fingerprint(&kms), "replica started");
         let regions = served_regions(&setup_config, &*opened.store)?;
         let location = setup_config.blobs().map_err(anyhow::Error::msg)?;
         let blobs = blobs::Blobs::open(&location).context("opening the blob store (--blobs)")?;
-        anyhow::Ok((opened, kms, regions, blobs))
+        anyhow::Ok((opened, kms, regions, blobs, replica))
     })
     .await
     .context("store setup task")??;
@@ -136,7 +141,6 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     let OpenedStore {
         store,
         inline_reads,
-        lease,
     } = opened;
     let skew_ms = config.max_clock_skew.as_millis() as i64;
     let state = Arc::new(state::AppState {
@@ -144,7 +148,8 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         store,
         inline_reads,
         hub: agents::AgentHub::default(),
-        idempotency: api::idempotency::Idempotency::new(skew_ms),
+        idempotency: api::idempotency::Idempotency::new(skew_ms, replica.id.clone()),
+        replica,
         orchestrator: orchestrator::Orchestrator::default(),
         associations: association_scheduler::AssociationScheduler::default(),
         blobs,
@@ -156,6 +161,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         regions,
     });
     orchestrator::ResultWriter::start(&state);
+    let replica_task = tokio::spawn(replicas::run(state.clone()));
     let orchestrator_task = tokio::spawn(orchestrator::run(state.clone()));
     let policy_task = tokio::spawn(param_policies::run(state.clone()));
     let association_task = tokio::spawn(association_scheduler::run(state.clone()));
@@ -216,12 +222,12 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         shutdown: Some(tx),
         task,
         background: vec![
+            replica_task,
             orchestrator_task,
             policy_task,
             association_task,
             output_waits_task,
         ],
         _lock: lock,
-        _lease: lease,
     })
 }

@@ -14,8 +14,6 @@ pub struct OpenedStore {
     pub store: Arc<dyn Store>,
     /// Reads are local and short (SQLite), so bounded ones may run on async threads.
     pub inline_reads: bool,
-    /// PostgreSQL: the lease that makes this the database's one serving server.
-    pub(crate) lease: Option<bosun_store_pg::ServerLease>,
 }
 
 /// Open the store `config` names (`--database`, default the SQLite file in the data directory,
@@ -51,9 +49,9 @@ pub fn migrate(database: &str) -> anyhow::Result<String> {
     }
 }
 
-/// [`open_store`] for a server, which must be the database's only one: on PostgreSQL it takes
-/// the database's serving lease (a second server fails here), and losing that lease later for
-/// good ends the process, so two servers never serve one database.
+/// [`open_store`] for a server. Any number of servers (replicas) may serve one PostgreSQL
+/// database together; they coordinate through it (`crate::replicas`). `--standby`, which once
+/// made a server wait for the serving one to stop, is accepted and only starts a replica.
 pub(crate) fn open_store_to_serve(config: &ServerConfig) -> anyhow::Result<OpenedStore> {
     open(config, true)
 }
@@ -71,16 +69,13 @@ fn open(config: &ServerConfig, serve: bool) -> anyhow::Result<OpenedStore> {
             Ok(OpenedStore {
                 store: Arc::new(store),
                 inline_reads: true,
-                lease: None,
             })
         }
         config::Database::Postgres(url) => {
             let store = connect_postgres(&url)?;
-            let lease = if serve {
-                Some(take_lease(&store, config.standby)?)
-            } else {
-                None
-            };
+            if serve && config.standby {
+                tracing::info!(database = %store.target(), "--standby is no longer needed: replicas serve one database together; serving now");
+            }
             let applied = migrate_postgres(&store)?;
             if !applied.is_empty() {
                 tracing::info!(database = %store.target(), migrations = ?applied, "schema migrated");
@@ -88,45 +83,10 @@ fn open(config: &ServerConfig, serve: bool) -> anyhow::Result<OpenedStore> {
             Ok(OpenedStore {
                 store: Arc::new(store),
                 inline_reads: false,
-                lease,
             })
         }
     }
 }
-
-/// Take the database's serving lease; a standby (`--standby`) waits for it, polling, until the
-/// serving server stops (its session ends, e.g. the process died), then goes on to serve.
-fn take_lease(store: &PgStore, standby: bool) -> anyhow::Result<bosun_store_pg::ServerLease> {
-    let on_lost = || {
-        tracing::error!("another bosun server took over this database; stopping");
-        std::process::exit(1);
-    };
-    if !standby {
-        return store
-            .take_server_lease(on_lost)
-            .context("taking the database's serving lease");
-    }
-    let mut announced = false;
-    loop {
-        let attempt = store.try_take_server_lease(on_lost);
-        match attempt {
-            Ok(Some(lease)) => {
-                tracing::info!(database = %store.target(), "standby: the serving lease is ours; starting to serve");
-                return Ok(lease);
-            }
-            Ok(None) if !announced => {
-                tracing::info!(database = %store.target(), "standing by: another server serves this database; taking over when it stops");
-                announced = true;
-            }
-            Ok(None) => {}
-            Err(e) => tracing::warn!(error = %e, "standby: cannot reach the database yet"),
-        }
-        std::thread::sleep(STANDBY_POLL);
-    }
-}
-
-/// How often a standby tries the serving lease (failover takes at most this plus start-up).
-const STANDBY_POLL: std::time::Duration = std::time::Duration::from_millis(500);
 
 fn connect_postgres(url: &str) -> anyhow::Result<PgStore> {
     PgStore::connect(url).context("connecting to PostgreSQL (--database)")

@@ -12,7 +12,6 @@ mod areas;
 mod error;
 mod migrate;
 mod options;
-mod server_lease;
 mod store;
 mod tls;
 
@@ -23,6 +22,5 @@ pub use deadpool_postgres::{ClientWrapper, Transaction};
 pub use error::PgError;
 pub use migrate::{Migration, MIGRATIONS};
 pub use options::PgOptions;
-pub use server_lease::ServerLease;
 pub use store::PgStore;
 pub use tokio_postgres::IsolationLevel;

@@ -59,6 +59,7 @@ pub const MIGRATIONS: &[Migration] = &[
         "association_applied_nodes",
         "0012_association_applied_nodes.sql"
     ),
+    migration!(13, "replicas", "0013_replicas.sql"),
 ];
 
 /// The advisory lock every migration transaction holds ("bosunmig" in ASCII).

@@ -12,7 +12,6 @@ use std::future::Future;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Timeouts};
-use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::error::PgError;
 use crate::options::{describe_target, pg_config, PgOptions};
@@ -21,10 +20,6 @@ use crate::options::{describe_target, pg_config, PgOptions};
 pub struct PgStore {
     pub(crate) pool: Pool,
     pub(crate) options: PgOptions,
-    /// The parsed URL with Bosun's options, for connections outside the pool.
-    pub(crate) config: tokio_postgres::Config,
-    /// TLS for every connection, pooled or not ([`crate::tls`]).
-    pub(crate) tls: MakeRustlsConnect,
     target: String,
     /// `Some` until drop, which shuts it down without waiting (drop may happen on any thread).
     runtime: Option<tokio::runtime::Runtime>,
@@ -54,8 +49,8 @@ impl PgStore {
         let tls = crate::tls::connector(root_cert.as_deref())?;
         let target = describe_target(&config);
         let manager = Manager::from_config(
-            config.clone(),
-            tls.clone(),
+            config,
+            tls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -79,8 +74,6 @@ impl PgStore {
         let store = PgStore {
             pool,
             options,
-            config,
-            tls,
             target,
             runtime: Some(runtime),
         };
@@ -92,16 +85,6 @@ impl PgStore {
     /// Where this store points, as `postgres://user@host:port/dbname` (no password).
     pub fn target(&self) -> &str {
         &self.target
-    }
-
-    /// Spawn a background task on this store's runtime.
-    pub(crate) fn spawn<F>(&self, future: F) -> tokio::task::JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        let runtime = self.runtime.as_ref().expect("the runtime lives until drop");
-        runtime.spawn(future)
     }
 
     /// Run a future to completion on this store's runtime, blocking the calling thread.

@@ -59,7 +59,7 @@ pub enum Claim {
     Execute,
     /// The first attempt's answer.
     Replay(StoredAnswer),
-    /// The first attempt is still running in this server process.
+    /// The first attempt is still running, in this server process or another live replica.
     InProgress,
     /// The first attempt was cut off by a restart and may have taken effect.
     Interrupted,
@@ -70,6 +70,9 @@ pub enum Claim {
 pub struct ClaimRequest<'a> {
     pub call_id: &'a str,
     pub owner: &'a str,
+    /// The other server processes (replicas on one database) alive now: a claim one of them
+    /// holds is still running there, any other owner's claim was cut off.
+    pub live_owners: &'a [String],
     pub now_ms: i64,
     /// When a claim made now expires.
     pub expires_ms: i64,
@@ -119,7 +122,7 @@ pub fn decide(row: Option<StoredCall>, c: &ClaimRequest) -> Claim {
             Stored::InFlight { owner: &row.owner }
         }
     });
-    match attempt(stored, c.owner) {
+    match attempt(stored, c.owner, c.live_owners) {
         Attempt::Execute => Claim::Execute,
         Attempt::Replay => {
             let row = row.expect("an answered row");

@@ -28,6 +28,7 @@ mod instances;
 mod parameter_policies;
 mod parameters;
 mod regions;
+mod replicas;
 mod resource_groups;
 mod sqlite;
 mod tags;
@@ -58,6 +59,7 @@ pub use instances::{InstanceRecord, InstanceStore, NewInstance, NodeFacts};
 pub use parameter_policies::{ParameterPolicyStore, PolicyEvent};
 pub use parameters::{LabelOutcome, ParameterStore, ParameterVersion, PutLimits, PutOutcome};
 pub use regions::{RegionStore, REGIONS_WITH_DATA_SQL};
+pub use replicas::{AgentSession, CommandLease, DeliveryMark, ReplicaRecord, ReplicaStore};
 pub use resource_groups::{GroupRecord, ResourceGroupStore, GROUP_TAG_TYPE};
 pub use sqlite::SqliteStore;
 pub use tags::TagStore;
@@ -80,6 +82,7 @@ pub trait Store:
     + ParameterPolicyStore
     + RegionStore
     + ResourceGroupStore
+    + ReplicaStore
     + TagStore
     + Send
     + Sync
@@ -102,6 +105,7 @@ impl<T> Store for T where
         + ParameterPolicyStore
         + RegionStore
         + ResourceGroupStore
+        + ReplicaStore
         + TagStore
         + Send
         + Sync
@@ -114,6 +118,7 @@ pub mod prelude {
     pub use crate::{
         ActivationStore, AssociationRunStore, AssociationStatusStore, AssociationStore, AuditStore,
         CallStore, CommandStore, ComplianceStore, DocumentStore, IamStore, InstanceStore,
-        ParameterPolicyStore, ParameterStore, RegionStore, ResourceGroupStore, Store, TagStore,
+        ParameterPolicyStore, ParameterStore, RegionStore, ReplicaStore, ResourceGroupStore, Store,
+        TagStore,
     };
 }

@@ -272,6 +272,27 @@ async fn serve_node(
 ) {
     let now = now_ms();
     record_facts(&state, &instance_id, facts(&info), now).await;
+    // The session in the store first: a replica closes its connections the store says were
+    // replaced, so a connection must never be attached before its session is written.
+    let (store, id, replica) = (
+        state.store.clone(),
+        instance_id.clone(),
+        state.replica.id.clone(),
+    );
+    let epoch =
+        match tokio::task::spawn_blocking(move || store.open_agent_session(&id, &replica, now))
+            .await
+        {
+            Ok(Ok(epoch)) => epoch,
+            Ok(Err(e)) => {
+                tracing::error!(%instance_id, error = %e, "could not record the node's session");
+                return reject(socket, RejectCode::ServerError, "server error; try again").await;
+            }
+            Err(e) => {
+                tracing::error!(%instance_id, error = %e, "node session task failed");
+                return reject(socket, RejectCode::ServerError, "server error; try again").await;
+            }
+        };
     let heartbeat_seconds = state.config.heartbeat_interval.as_secs().max(1);
     if send(
         &mut socket,
@@ -283,10 +304,18 @@ async fn serve_node(
     .await
     .is_err()
     {
+        let (store, id, replica) = (
+            state.store.clone(),
+            instance_id.clone(),
+            state.replica.id.clone(),
+        );
+        let _ =
+            tokio::task::spawn_blocking(move || store.close_agent_session(&id, &replica, epoch))
+                .await;
         return;
     }
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let conn_id = state.hub.attach(&instance_id, tx, now);
+    let conn_id = state.hub.attach(&instance_id, tx, now, epoch);
     tracing::info!(%instance_id, "node online");
     // Anything waiting for this node (Delayed, unacknowledged) goes out now.
     state.orchestrator.kick();
@@ -318,8 +347,16 @@ async fn serve_node(
     }
     let last_heard = state.hub.last_heard(&instance_id).unwrap_or_else(now_ms);
     state.hub.detach(&instance_id, conn_id);
-    let (store, id) = (state.store.clone(), instance_id.clone());
-    match tokio::task::spawn_blocking(move || store.touch_instance(&id, last_heard)).await {
+    let (store, id, replica) = (
+        state.store.clone(),
+        instance_id.clone(),
+        state.replica.id.clone(),
+    );
+    let ended = move || {
+        store.close_agent_session(&id, &replica, epoch)?;
+        store.touch_instance(&id, last_heard)
+    };
+    match tokio::task::spawn_blocking(ended).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => tracing::error!(error = %e, "could not record last ping"),
         Err(e) => tracing::error!(error = %e, "last ping task failed"),

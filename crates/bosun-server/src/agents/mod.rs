@@ -22,6 +22,8 @@ pub enum Outbound {
 
 struct Connection {
     id: u64,
+    /// The node's session epoch in the store (`agent_sessions`) for this connection.
+    session_epoch: i64,
     tx: mpsc::UnboundedSender<Outbound>,
     last_heard_ms: i64,
 }
@@ -44,25 +46,41 @@ impl AgentHub {
         instance_id: &str,
         tx: mpsc::UnboundedSender<Outbound>,
         now_ms: i64,
+        session_epoch: i64,
     ) -> u64 {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let old = self.lock().insert(
             instance_id.to_string(),
             Connection {
                 id,
+                session_epoch,
                 tx,
                 last_heard_ms: now_ms,
             },
         );
         if let Some(old) = old {
-            let _ = old
-                .tx
-                .send(Outbound::SendAndClose(Box::new(ServerMessage::Rejected {
-                    code: bosun_proto::RejectCode::ProtocolError,
-                    message: "replaced by a newer connection of the same node".into(),
-                })));
+            replaced(&old);
         }
         id
+    }
+
+    /// Every connection: (node, connection id, session epoch).
+    pub fn sessions(&self) -> Vec<(String, u64, i64)> {
+        self.lock()
+            .iter()
+            .map(|(node, c)| (node.clone(), c.id, c.session_epoch))
+            .collect()
+    }
+
+    /// Close a connection whose node connected again through another replica (only if it is
+    /// still the node's current one here).
+    pub fn close_replaced(&self, instance_id: &str, connection_id: u64) {
+        let mut map = self.lock();
+        if map.get(instance_id).is_some_and(|c| c.id == connection_id) {
+            if let Some(old) = map.remove(instance_id) {
+                replaced(&old);
+            }
+        }
     }
 
     /// Forget a connection (only if it is still the node's current one).
@@ -110,4 +128,14 @@ impl AgentHub {
     pub fn connected_count(&self) -> usize {
         self.lock().len()
     }
+}
+
+/// Tell an older connection of a node that a newer one replaced it, and close it.
+fn replaced(old: &Connection) {
+    let _ = old
+        .tx
+        .send(Outbound::SendAndClose(Box::new(ServerMessage::Rejected {
+            code: bosun_proto::RejectCode::ProtocolError,
+            message: "replaced by a newer connection of the same node".into(),
+        })));
 }

@@ -37,8 +37,9 @@ pub struct Reply {
 
 /// This server process's side of idempotent retries.
 pub struct Idempotency {
-    /// Names this server process in its claims (random per start): a claim by another owner
-    /// was made by a process that is gone.
+    /// Names this server process in its claims: its replica id (random per start). A claim by
+    /// another owner was made by another live replica (still running there) or by a process
+    /// that is gone.
     owner: String,
     retention_ms: i64,
     /// How long a retry waits for a first attempt running here ([`WAIT_FOR_FIRST_ATTEMPT`]).
@@ -58,9 +59,9 @@ pub enum Begun<'a> {
 }
 
 impl Idempotency {
-    pub fn new(max_clock_skew_ms: i64) -> Self {
+    pub fn new(max_clock_skew_ms: i64, owner: String) -> Self {
         Self {
-            owner: hex::encode(random_bytes::<16>()),
+            owner,
             retention_ms: retention_ms(max_clock_skew_ms),
             wait: WAIT_FOR_FIRST_ATTEMPT,
             running: Mutex::default(),
@@ -88,6 +89,7 @@ impl Idempotency {
         store: &'a dyn Store,
         keys: CallKeys,
         answers_with_change: bool,
+        live_owners: &[String],
         now_ms: i64,
     ) -> Result<Begun<'a>, ApiError> {
         {
@@ -117,6 +119,7 @@ impl Idempotency {
         let request = ClaimRequest {
             call_id: &running.call.keys.id,
             owner: &self.owner,
+            live_owners,
             now_ms,
             expires_ms: running.call.expires_ms,
         };
@@ -294,7 +297,7 @@ mod tests {
     #[test]
     fn a_retry_waits_for_the_first_attempt_and_gets_its_answer() {
         let store = bosun_store::SqliteStore::open_in_memory().unwrap();
-        let idem = Idempotency::new(300_000);
+        let idem = Idempotency::new(300_000, "me".into());
         let keys = call_keys("AKID", "PutParameter", "inv", b"{}");
         let reply = Reply {
             status: 200,
@@ -302,10 +305,11 @@ mod tests {
             error_type: None,
         };
         std::thread::scope(|s| {
-            let Ok(Begun::Execute(mut first)) = idem.begin(&store, keys.clone(), false, 0) else {
+            let Ok(Begun::Execute(mut first)) = idem.begin(&store, keys.clone(), false, &[], 0)
+            else {
                 panic!("the first attempt executes");
             };
-            let retry = s.spawn(|| idem.begin(&store, keys.clone(), false, 1));
+            let retry = s.spawn(|| idem.begin(&store, keys.clone(), false, &[], 1));
             let records = CallRecords {
                 audit: None,
                 answer: Some(&first.call().answer(&reply)),
@@ -325,25 +329,25 @@ mod tests {
         let store = bosun_store::SqliteStore::open_in_memory().unwrap();
         let idem = Idempotency {
             wait: Duration::from_millis(20),
-            ..Idempotency::new(300_000)
+            ..Idempotency::new(300_000, "me".into())
         };
         let keys = call_keys("AKID", "PutParameter", "inv", b"{}");
-        let Ok(Begun::Execute(first)) = idem.begin(&store, keys.clone(), false, 0) else {
+        let Ok(Begun::Execute(first)) = idem.begin(&store, keys.clone(), false, &[], 0) else {
             panic!("the first attempt executes");
         };
-        let Err(e) = idem.begin(&store, keys.clone(), false, 1) else {
+        let Err(e) = idem.begin(&store, keys.clone(), false, &[], 1) else {
             panic!("the retry is refused while the first attempt runs");
         };
         assert_eq!(e.code, "ThrottlingException");
         // The first attempt ends without an answer (its recording failed): retries are still
         // refused until the claim expires, never run a second time.
         drop(first);
-        let Err(e) = idem.begin(&store, keys.clone(), false, 2) else {
+        let Err(e) = idem.begin(&store, keys.clone(), false, &[], 2) else {
             panic!("an unanswered claim is not run again");
         };
         assert_eq!(e.code, "ThrottlingException");
         assert!(matches!(
-            idem.begin(&store, keys, false, idem.retention_ms),
+            idem.begin(&store, keys, false, &[], idem.retention_ms),
             Ok(Begun::Execute(_))
         ));
     }
@@ -351,14 +355,14 @@ mod tests {
     #[test]
     fn a_call_answering_with_its_change_is_looked_up_not_claimed() {
         let store = bosun_store::SqliteStore::open_in_memory().unwrap();
-        let idem = Idempotency::new(300_000);
+        let idem = Idempotency::new(300_000, "me".into());
         let keys = call_keys("AKID", "SendCommand", "inv", b"{}");
-        let Ok(Begun::Execute(first)) = idem.begin(&store, keys.clone(), true, 0) else {
+        let Ok(Begun::Execute(first)) = idem.begin(&store, keys.clone(), true, &[], 0) else {
             panic!("the first attempt executes");
         };
         // Its change failed before committing (no answer): the retry runs it.
         drop(first);
-        let Ok(Begun::Execute(second)) = idem.begin(&store, keys.clone(), true, 1) else {
+        let Ok(Begun::Execute(second)) = idem.begin(&store, keys.clone(), true, &[], 1) else {
             panic!("a call that stored nothing runs again");
         };
         let reply = Reply {
@@ -372,7 +376,7 @@ mod tests {
         };
         store.record_call(records).unwrap();
         drop(second);
-        let retry = idem.begin(&store, keys, true, 2);
+        let retry = idem.begin(&store, keys, true, &[], 2);
         assert!(matches!(retry, Ok(Begun::Replay(r)) if r == reply));
     }
 

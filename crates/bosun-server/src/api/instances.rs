@@ -1,5 +1,6 @@
 //! `DescribeInstanceInformation`, `DeregisterManagedInstance`, `UpdateManagedInstanceRole`.
 
+use crate::replicas::Presence;
 use std::collections::HashMap;
 
 use bosun_core::ids;
@@ -83,9 +84,15 @@ fn filter_error(e: FilterError) -> ApiError {
     }
 }
 
-/// A node's current ping status and last-heard time, from the live channel when connected.
-pub fn ping_of(ctx: &Ctx, n: &InstanceRecord) -> (PingStatus, i64) {
-    let live = ctx.state.hub.last_heard(&n.instance_id);
+/// A node's current ping status and last-heard time: from its channel when it is connected
+/// here, from the replica holding its channel when it is connected to another live replica
+/// (`presence`), else from the store.
+pub fn ping_of(ctx: &Ctx, presence: &Presence, n: &InstanceRecord) -> (PingStatus, i64) {
+    let live = ctx
+        .state
+        .hub
+        .last_heard(&n.instance_id)
+        .or_else(|| presence.heard(&n.instance_id));
     let last = live.unwrap_or(n.last_ping_ms).max(n.last_ping_ms);
     let timeout = ctx.state.config.heartbeat_timeout().as_millis() as i64;
     (
@@ -159,8 +166,9 @@ pub fn describe_instance_information(ctx: &Ctx, body: Value) -> Result<Value, Ap
         tags.entry(id).or_default().push((k, val));
     }
     let mut selected = Vec::new();
+    let presence = Presence::load(&*ctx.state.store, ctx.now_ms).map_err(ApiError::internal)?;
     for n in ctx.state.store.list_instances(&ctx.region)? {
-        let (status, last) = ping_of(ctx, &n);
+        let (status, last) = ping_of(ctx, &presence, &n);
         let no_tags = Vec::new();
         let facts = InstanceFacts {
             instance_id: &n.instance_id,

@@ -184,6 +184,9 @@ pub fn put_parameter(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
         .map_err(rejection)?;
         let version = existing.as_ref().map_or(1, |e| e.version + 1);
         let stored_name = existing.as_ref().map_or(name.clone(), |e| e.name.clone());
+        if master.is_some() {
+            keyring_guard(ctx)?;
+        }
         let stored_value = match &master {
             Some(m) => envelope::seal(m, &parameter_arn(ctx, &stored_name), version, &value)
                 .map_err(ApiError::internal)?,
@@ -266,5 +269,14 @@ fn find_master_key(ctx: &Ctx, key_ref: &str) -> Result<crate::kms::MasterKey, Ap
             "InvalidKeyId",
             parsed.not_found_message(&ctx.region, account, &kms_request_id),
         )
+    })
+}
+
+/// Refuse to use SecureString keys while another live replica holds a different keyring
+/// (`crate::replicas`): what one seals, the others could not open.
+pub(crate) fn keyring_guard(ctx: &Ctx) -> Result<(), ApiError> {
+    ctx.state.replica.keyring_check().map_err(|why| {
+        ApiError::new("InternalServerError", why)
+            .with_status(axum::http::StatusCode::INTERNAL_SERVER_ERROR)
     })
 }

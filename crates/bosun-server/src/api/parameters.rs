@@ -78,6 +78,7 @@ impl<'a, 'b> Decrypter<'a, 'b> {
                 .authorize_and_audit("kms:Decrypt", &kms_key_arn(self.ctx, &key_id))?;
             self.allowed.push(key_id);
         }
+        super::parameter_put::keyring_guard(self.ctx)?;
         let arn = parameter_arn(self.ctx, &v.name);
         envelope::open(|id| self.ctx.state.kms.find(id), &arn, v.version, &v.value).map_err(|e| {
             match e {

@@ -330,10 +330,13 @@ fn run(state: &AppState, call: Call, inline: bool) -> Response {
     if let Some(keys) = call_keys {
         debug_assert!(!inline, "{} claimed a call on an async thread", op.name);
         let answers_with_change = (surface.answers_in_change)(op);
-        match state
-            .idempotency
-            .begin(&*state.store, keys, answers_with_change, now)
-        {
+        match state.idempotency.begin(
+            &*state.store,
+            keys,
+            answers_with_change,
+            &state.replica.other_live_replicas(),
+            now,
+        ) {
             Ok(Begun::Execute(r)) => running = Some(r),
             Ok(Begun::Replay(reply)) => return reply_response(reply),
             Err(e) => return e.into_response(),

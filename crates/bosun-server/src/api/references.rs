@@ -92,6 +92,7 @@ fn find(
 pub fn resolve(
     store: &dyn Store,
     kms: &Keyring,
+    replica: &crate::replicas::Replica,
     scope: &Scope,
     steps: &mut [StepPlan],
 ) -> anyhow::Result<()> {
@@ -112,6 +113,9 @@ pub fn resolve(
             );
         }
         if r.secure {
+            replica
+                .keyring_check()
+                .map_err(|why| anyhow::anyhow!("{}: {why}", r.token))?;
             let arn = scope.ssm_arn(&name::arn_resource(&v.name));
             let plain = envelope::open(|id| kms.find(id), &arn, v.version, &v.value)
                 .map_err(|_| anyhow::anyhow!("{}: the value cannot be decrypted", r.token))?;

@@ -2,24 +2,32 @@
 //! until acknowledged, applies delivery deadlines and cancellations, records results, and keeps
 //! each command's aggregate status. All decisions come from `bosun_core::command`; this module
 //! only applies them to the store and the agent channels.
+//!
+//! Several replicas may serve one database: each pass renews and claims command ownership
+//! (`ReplicaStore::claim_commands`); only a command's owner plans its starts, deadlines and
+//! status, with writes fenced by its lease epoch, and every replica delivers to the nodes
+//! connected to it (`ownership.rs`). On SQLite the one replica owns everything.
 
 mod commit;
 mod events;
 mod output_waits;
+mod ownership;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bosun_core::command::{
-    command_status, next, plan, settle_step, CommandCounts, CommandPluginStatus, DispatchCounts,
-    InvocationEvent, InvocationState, MaxConcurrency, MaxErrors,
+    next, settle_step, CommandPluginStatus, InvocationEvent, InvocationState,
 };
 use bosun_core::document::StepPlan;
 use bosun_proto::{CommandDelivery, ServerMessage};
-use bosun_store::{CommandRecord, InvocationRecord, PluginRecord};
+use bosun_store::{CommandLease, CommandRecord, InvocationRecord, PluginRecord};
 use tokio::sync::Notify;
 
+use crate::replicas::Presence;
 use crate::state::{now_ms, AppState};
+use ownership::{advance, deliver};
 
 pub use commit::ResultWriter;
 pub use events::{on_ack, on_output, on_result};
@@ -29,11 +37,18 @@ pub use output_waits::{run as run_output_waits, OutputWaits};
 const RESEND_AFTER_MS: i64 = 5_000;
 /// How often the orchestrator looks at active commands without being asked.
 const SWEEP_EVERY: Duration = Duration::from_millis(500);
+/// How long a replica owns a command without renewing it (it renews every pass): after this,
+/// another replica takes it over with a new epoch.
+const COMMAND_LEASE_MS: i64 = 15_000;
+/// Most commands one pass claims.
+const CLAIM_LIMIT: usize = 50;
 
 /// Wakes the orchestrator loop.
 #[derive(Default)]
 pub struct Orchestrator {
     notify: Notify,
+    /// The command leases this replica held after its last pass (to log new ones).
+    owned: std::sync::Mutex<HashMap<String, i64>>,
 }
 
 impl Orchestrator {
@@ -109,10 +124,34 @@ fn with_settled_plugins(
     Ok((i.clone(), if changed { plugins } else { Vec::new() }))
 }
 
-/// One pass over every active command.
+/// One pass: renew and claim command ownership, then go over every active command.
 pub fn tick(state: &AppState, now: i64) -> anyhow::Result<()> {
+    let leases: HashMap<String, CommandLease> = state
+        .store
+        .claim_commands(&state.replica.id, now, now + COMMAND_LEASE_MS, CLAIM_LIMIT)?
+        .into_iter()
+        .map(|l| (l.command_id.clone(), l))
+        .collect();
+    {
+        let mut owned = state
+            .orchestrator
+            .owned
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        for l in leases.values() {
+            if owned.get(&l.command_id) != Some(&l.epoch) {
+                tracing::info!(command_id = %l.command_id, epoch = l.epoch, replica_id = %state.replica.id, "took ownership of a command");
+            }
+        }
+        *owned = leases
+            .values()
+            .map(|l| (l.command_id.clone(), l.epoch))
+            .collect();
+    }
+    let mut presence = None;
     for c in state.store.active_commands()? {
-        if let Err(e) = process(state, c, now) {
+        let lease = leases.get(&c.command_id);
+        if let Err(e) = process(state, c, lease, &mut presence, now) {
             tracing::error!(error = %e, "could not advance a command");
         }
     }
@@ -124,7 +163,13 @@ pub fn tick(state: &AppState, now: i64) -> anyhow::Result<()> {
 fn delivery(state: &AppState, c: &CommandRecord) -> anyhow::Result<CommandDelivery> {
     let mut steps: Vec<StepPlan> = serde_json::from_str(&c.steps_json)?;
     let scope = bosun_core::arn::Scope::new(c.region.clone(), state.config.account_id.clone());
-    crate::api::references::resolve(&*state.store, &state.kms, &scope, &mut steps)?;
+    crate::api::references::resolve(
+        &*state.store,
+        &state.kms,
+        &state.replica,
+        &scope,
+        &mut steps,
+    )?;
     Ok(CommandDelivery {
         command_id: c.command_id.clone(),
         document_name: c.document_name.clone(),
@@ -135,138 +180,24 @@ fn delivery(state: &AppState, c: &CommandRecord) -> anyhow::Result<CommandDelive
     })
 }
 
-/// Send (or re-send) one invocation to its node; `Delayed` when the node is not connected.
-/// The caller persists the change.
-fn send(state: &AppState, msg: &CommandDelivery, i: &mut InvocationRecord, now: i64) {
-    let sent = state
-        .hub
-        .send(&i.instance_id, ServerMessage::RunCommand(msg.clone()));
-    let event = if sent {
-        InvocationEvent::Sent
-    } else {
-        InvocationEvent::DeliveryFailed
-    };
-    apply(i, event);
-    if sent {
-        i.dispatched_ms = Some(now);
-    } else if i.dispatched_ms.is_none() {
-        // Attempted: it counts against MaxConcurrency and is retried when the node returns.
-        i.dispatched_ms = Some(0);
-    }
-}
-
-/// One pass over one command. Every invocation change of the pass is written in one
-/// transaction, after the messages went out: a crash in between only means a re-send, which
-/// agents de-duplicate.
-fn process(state: &AppState, mut c: CommandRecord, now: i64) -> anyhow::Result<()> {
-    let msg = delivery(state, &c)?;
+/// One pass over one command: its owner (`lease`) advances it; then every replica delivers
+/// what is due to the nodes connected to it.
+fn process(
+    state: &AppState,
+    mut c: CommandRecord,
+    lease: Option<&CommandLease>,
+    presence: &mut Option<Presence>,
+    now: i64,
+) -> anyhow::Result<()> {
     let mut invocations = state.store.invocations(&c.command_id)?;
-    let mut dirty = vec![false; invocations.len()];
-    for (n, i) in invocations.iter_mut().enumerate() {
-        if state_of(i).is_terminal() {
-            continue;
-        }
-        if now >= c.expires_ms {
-            // ExpiresAfter passed without a terminal answer.
-            if state_of(i) == InvocationState::InProgress && i.acked {
-                state.hub.send(
-                    &i.instance_id,
-                    ServerMessage::CancelCommand {
-                        command_id: c.command_id.clone(),
-                    },
-                );
-            }
-            dirty[n] = apply(i, InvocationEvent::DeliveryDeadlinePassed);
-            continue;
-        }
-        if matches!(
-            state_of(i),
-            InvocationState::Pending | InvocationState::Delayed
-        ) && state
-            .store
-            .get_instance(&i.instance_id)?
-            .is_none_or(|node| node.deregistered)
-        {
-            // The node was deregistered after the command was sent: it can never be reached.
-            dirty[n] = apply(i, InvocationEvent::Undeliverable);
-            continue;
-        }
-        let due = i.dispatched_ms.is_none_or(|d| now - d >= RESEND_AFTER_MS);
-        match state_of(i) {
-            InvocationState::Cancelling if due => {
-                let cancel = ServerMessage::CancelCommand {
-                    command_id: c.command_id.clone(),
-                };
-                if state.hub.send(&i.instance_id, cancel) {
-                    i.dispatched_ms = Some(now);
-                    dirty[n] = true;
-                }
-            }
-            InvocationState::Delayed if state.hub.is_connected(&i.instance_id) => {
-                send(state, &msg, i, now);
-                dirty[n] = true;
-            }
-            InvocationState::InProgress if !i.acked && due => {
-                send(state, &msg, i, now);
-                dirty[n] = true;
-            }
-            _ => {}
+    if let Some(lease) = lease {
+        if !advance(state, &mut c, lease, &mut invocations, presence, now)? {
+            tracing::warn!(command_id = %c.command_id, epoch = lease.epoch,
+                "ownership lost: another replica owns this command now; dropping it");
+            return Ok(());
         }
     }
-    let targets = invocations.len();
-    let states: Vec<InvocationState> = invocations.iter().map(state_of).collect();
-    let max_concurrency = MaxConcurrency::parse(&c.max_concurrency)
-        .map(|m| m.resolve(targets))
-        .unwrap_or(50);
-    let max_errors = MaxErrors::parse(&c.max_errors)
-        .map(|m| m.resolve(targets))
-        .unwrap_or(0);
-    let decision = plan(&DispatchCounts::tally(&states), max_concurrency, max_errors);
-    let mut to_start = decision.start;
-    for (n, i) in invocations.iter_mut().enumerate() {
-        if state_of(i) != InvocationState::Pending || i.dispatched_ms.is_some() {
-            continue;
-        }
-        if decision.terminate_not_started {
-            dirty[n] = apply(i, InvocationEvent::MaxErrorsExceeded);
-        } else if to_start > 0 {
-            to_start -= 1;
-            send(state, &msg, i, now);
-            dirty[n] = true;
-        }
-    }
-    let changed = invocations
-        .iter()
-        .zip(&dirty)
-        .filter(|(_, d)| **d)
-        .map(|(i, _)| with_settled_plugins(state, i))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    state.store.write_results(&changed)?;
-    let states: Vec<InvocationState> = invocations.iter().map(state_of).collect();
-    let (status, details) = command_status(&states, max_errors, c.cancel_requested);
-    let counts = CommandCounts::tally(&states);
-    let active = states.iter().any(|s| !s.is_terminal());
-    let unchanged = c.status == status.as_str()
-        && c.status_details == details
-        && c.completed_count == counts.completed_count as i64
-        && c.error_count == counts.error_count as i64
-        && c.delivery_timed_out_count == counts.delivery_timed_out_count as i64
-        && active;
-    if unchanged {
-        return Ok(());
-    }
-    c.status = status.as_str().to_string();
-    c.status_details = details.to_string();
-    c.completed_count = counts.completed_count as i64;
-    c.error_count = counts.error_count as i64;
-    c.delivery_timed_out_count = counts.delivery_timed_out_count as i64;
-    state.store.update_command_status(&c, active)?;
-    if !active {
-        tracing::info!(command_id = %c.command_id, status = %c.status, details = %c.status_details, "command finished");
-        // An association's execution may be waiting for it.
-        state.associations.command_ended();
-    }
-    Ok(())
+    deliver(state, &c, &invocations, now)
 }
 
 /// `CancelCommand`: cancel the chosen invocations (all when `instance_ids` is empty).

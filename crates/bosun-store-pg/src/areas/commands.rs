@@ -186,7 +186,7 @@ async fn upsert_plugins(tx: &Transaction<'_>, plugins: &[&PluginRecord]) -> PgRe
 /// Update the invocations of `rows` that are still live, in one statement (the rows name
 /// distinct invocations); then write the plugins of those it changed. Returns nothing: an
 /// invocation already terminal is left as it is, with its plugins.
-async fn write_batch(
+pub(super) async fn write_batch(
     tx: &Transaction<'_>,
     rows: &[&(InvocationRecord, Vec<PluginRecord>)],
 ) -> PgResult<()> {
@@ -241,7 +241,7 @@ async fn write_batch(
 
 /// Split `rows` in order into runs that name each invocation at most once, so each run is one
 /// statement and the runs, applied in order, do what writing the rows one by one would.
-fn runs(
+pub(super) fn runs(
     rows: &[(InvocationRecord, Vec<PluginRecord>)],
 ) -> Vec<Vec<&(InvocationRecord, Vec<PluginRecord>)>> {
     let mut runs = Vec::new();

@@ -14,5 +14,6 @@ mod parameter_policies;
 mod parameters;
 mod parameters_put;
 mod regions;
+mod replicas;
 mod resource_groups;
 mod tags;

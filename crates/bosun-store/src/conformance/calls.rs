@@ -60,6 +60,12 @@ pub fn a_claim_left_by_a_gone_process_is_never_run_again(store: &dyn Store) {
         store.look_up_call(&claim("a", "p1", 1)).unwrap(),
         Claim::InProgress
     );
+    // A claim by another replica that is alive is still running there.
+    let live = ["p1".to_string()];
+    let mut elsewhere = claim("a", "p2", 1);
+    elsewhere.live_owners = &live;
+    assert_eq!(store.claim_call(&elsewhere).unwrap(), Claim::InProgress);
+    assert_eq!(store.look_up_call(&elsewhere).unwrap(), Claim::InProgress);
 }
 
 pub fn looking_up_a_call_claims_nothing(store: &dyn Store) {
@@ -128,6 +134,7 @@ pub fn a_command_and_its_answer_for_retries_commit_together(store: &dyn Store) {
     let call = |call_id| ClaimRequest {
         call_id,
         owner: "p1",
+        live_owners: &[],
         now_ms: 1,
         expires_ms: 60_000,
     };
@@ -165,6 +172,7 @@ pub fn an_answered_call_keeps_its_answer_and_refuses_a_second_change(store: &dyn
     let call = |now_ms| ClaimRequest {
         call_id: "send",
         owner: "p1",
+        live_owners: &[],
         now_ms,
         expires_ms: now_ms + 1000,
     };

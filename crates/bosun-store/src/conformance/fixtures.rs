@@ -173,6 +173,7 @@ pub fn claim<'a>(call_id: &'a str, owner: &'a str, now_ms: i64) -> ClaimRequest<
     ClaimRequest {
         call_id,
         owner,
+        live_owners: &[],
         now_ms,
         expires_ms: now_ms + 1000,
     }

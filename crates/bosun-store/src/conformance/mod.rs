@@ -21,6 +21,7 @@ pub mod iam;
 pub mod instances;
 pub mod parameters;
 pub mod regions;
+pub mod replicas;
 pub mod resource_groups;
 pub mod tags;
 
@@ -148,6 +149,13 @@ macro_rules! conformance_tests {
                 groups_are_created_listed_updated_and_deleted_with_their_tags,
                 concurrent_creations_of_one_group_succeed_once,
             }
+            replicas {
+                replicas_are_live_while_their_heartbeat_is_fresh,
+                a_newer_agent_session_replaces_the_old_one_on_any_replica,
+                command_owners_claim_renew_and_lose_commands_by_epoch,
+                concurrent_claims_give_each_command_one_owner,
+                delivery_marks_are_compare_and_set,
+            }
             tags {
                 tags_are_added_overwritten_limited_and_removed,
                 tags_of_a_type_are_listed_by_resource,
@@ -213,6 +221,7 @@ mod tests {
             ("iam", include_str!("iam.rs")),
             ("instances", include_str!("instances.rs")),
             ("parameters", include_str!("parameters.rs")),
+            ("replicas", include_str!("replicas.rs")),
             ("tags", include_str!("tags.rs")),
         ];
         let mut cases = 0;

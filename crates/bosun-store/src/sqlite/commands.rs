@@ -231,37 +231,7 @@ impl CommandStore for SqliteStore {
     fn write_results(&self, rows: &[(InvocationRecord, Vec<PluginRecord>)]) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        {
-            let mut stmt = tx.prepare_cached(
-                "UPDATE invocations SET status = ?3, status_details = ?4, dispatched_ms = ?5, acked = ?6, \
-                 response_code = ?7, start_ms = ?8, end_ms = ?9 WHERE command_id = ?1 AND instance_id = ?2 AND status IN ('Pending', 'InProgress', 'Delayed', 'Cancelling')",
-            )?;
-            let mut changed = Vec::with_capacity(rows.len());
-            for (i, _) in rows {
-                changed.push(
-                    stmt.execute(params![
-                        i.command_id,
-                        i.instance_id,
-                        i.status,
-                        i.status_details,
-                        i.dispatched_ms,
-                        i.acked,
-                        i.response_code,
-                        i.start_ms,
-                        i.end_ms
-                    ])? > 0,
-                );
-            }
-            drop(stmt);
-            for ((_, plugins), changed) in rows.iter().zip(changed) {
-                // A result for an invocation that is already terminal changes nothing.
-                if changed {
-                    for p in plugins {
-                        insert_plugin(&tx, p)?;
-                    }
-                }
-            }
-        }
+        write_rows(&tx, rows)?;
         tx.commit()?;
         Ok(())
     }
@@ -284,4 +254,43 @@ impl CommandStore for SqliteStore {
         let rows = stmt.query_map([instance_id], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
+}
+
+/// Write invocations still live, and the plugins of those written, inside `tx`.
+pub(super) fn write_rows(
+    tx: &rusqlite::Transaction<'_>,
+    rows: &[(InvocationRecord, Vec<PluginRecord>)],
+) -> Result<()> {
+    {
+        let mut stmt = tx.prepare_cached(
+            "UPDATE invocations SET status = ?3, status_details = ?4, dispatched_ms = ?5, acked = ?6, \
+             response_code = ?7, start_ms = ?8, end_ms = ?9 WHERE command_id = ?1 AND instance_id = ?2 AND status IN ('Pending', 'InProgress', 'Delayed', 'Cancelling')",
+        )?;
+        let mut changed = Vec::with_capacity(rows.len());
+        for (i, _) in rows {
+            changed.push(
+                stmt.execute(params![
+                    i.command_id,
+                    i.instance_id,
+                    i.status,
+                    i.status_details,
+                    i.dispatched_ms,
+                    i.acked,
+                    i.response_code,
+                    i.start_ms,
+                    i.end_ms
+                ])? > 0,
+            );
+        }
+        drop(stmt);
+        for ((_, plugins), changed) in rows.iter().zip(changed) {
+            // A result for an invocation that is already terminal changes nothing.
+            if changed {
+                for p in plugins {
+                    insert_plugin(tx, p)?;
+                }
+            }
+        }
+    }
+    Ok(())
 }

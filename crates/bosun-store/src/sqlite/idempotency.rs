@@ -121,6 +121,7 @@ mod tests {
         ClaimRequest {
             call_id,
             owner,
+            live_owners: &[],
             now_ms,
             expires_ms: now_ms + 1000,
         }

@@ -21,6 +21,7 @@ mod parameter_policies;
 mod parameters;
 mod readers;
 mod regions;
+mod replicas;
 mod resource_groups;
 mod schema;
 mod tags;

@@ -377,6 +377,26 @@ CREATE TABLE association_applied_nodes (
     FOREIGN KEY (region, association_id) REFERENCES associations(region, association_id) ON DELETE CASCADE
 );
 "#,
+    // Replicas (`replicas.rs`): live server processes, the replica holding each agent's
+    // connection, and each command's owner (lease + epoch).
+    r#"
+CREATE TABLE replicas (
+    replica_id TEXT NOT NULL PRIMARY KEY,
+    started_ms INTEGER NOT NULL,
+    heartbeat_ms INTEGER NOT NULL,
+    keyring_fingerprint TEXT NOT NULL
+);
+CREATE TABLE agent_sessions (
+    instance_id TEXT NOT NULL PRIMARY KEY,
+    replica_id TEXT NOT NULL,
+    session_epoch INTEGER NOT NULL,
+    connected_ms INTEGER NOT NULL
+);
+CREATE INDEX agent_sessions_by_replica ON agent_sessions (replica_id);
+ALTER TABLE commands ADD COLUMN owner_replica TEXT;
+ALTER TABLE commands ADD COLUMN owner_epoch INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE commands ADD COLUMN owner_until_ms INTEGER NOT NULL DEFAULT 0;
+"#,
 ];
 
 /// Apply every migration newer than the database's `user_version`.

@@ -1,0 +1,188 @@
+//! Several `bosun server` replicas serving one PostgreSQL database at once (issue 13): agents
+//! connected to different replicas, commands sent through a third, and the command's owning
+//! replica killed mid fan-out. Skipped with a message without PostgreSQL's binaries (a failure
+//! under `BOSUN_REQUIRE_PG=1`, as in CI).
+
+use std::path::Path;
+use std::time::Duration;
+
+use aws_sdk_ssm::types::{CommandInvocationStatus, CommandStatus};
+use bosun_e2e::agent::{register, Agent};
+use bosun_e2e::fleet::Fleet;
+use bosun_e2e::server::{client as client_for, postgres_database};
+use bosun_e2e::{wait_for, TestServer};
+
+const LIMIT: Duration = Duration::from_secs(30);
+/// A command's lease (15 s) running out, agents reconnecting, resends (5 s), and the steps.
+const FAILOVER_LIMIT: Duration = Duration::from_secs(90);
+
+/// Three replicas of one database (the second and third given the first's keyring), and
+/// agents: two connected to the first (then the second), two to the second (then the first).
+async fn cluster(url: &str) -> (Vec<TestServer>, Vec<Agent>) {
+    let first = TestServer::start_with(&["--database", url]).await;
+    let keyring = first.data_dir().join("kms/keyring.json");
+    let mut replicas = vec![first];
+    for _ in 0..2 {
+        let args = [
+            "--database",
+            url,
+            "--kms-key-file",
+            keyring.to_str().unwrap(),
+        ];
+        replicas.push(TestServer::start_with(&args).await);
+    }
+    let out = replicas[0]
+        .client()
+        .create_activation()
+        .iam_role("BosunNode")
+        .registration_limit(4)
+        .send()
+        .await
+        .expect("CreateActivation");
+    let (id, code) = (out.activation_id.unwrap(), out.activation_code.unwrap());
+    let a_then_b = format!("{},{}", replicas[0].url, replicas[1].url);
+    let b_then_a = format!("{},{}", replicas[1].url, replicas[0].url);
+    let mut agents = Vec::new();
+    for servers in [&a_then_b, &a_then_b, &b_then_a, &b_then_a] {
+        let mut agent = register(servers, &id, &code, None, &[])
+            .await
+            .expect("register");
+        agent.start();
+        agents.push(agent);
+    }
+    (replicas, agents)
+}
+
+/// A fleet whose API client talks to `replicas[via]` with the first replica's admin key.
+fn fleet_via(replicas: &mut Vec<TestServer>, agents: Vec<Agent>, via: usize) -> Fleet {
+    let (akid, secret) = replicas[0].admin_credentials();
+    let client = client_for(&replicas[via].url, "us-east-1", &akid, &secret);
+    Fleet {
+        server: replicas.remove(via),
+        client,
+        agents,
+    }
+}
+
+/// The index of the replica whose log says it took ownership of `command_id` (epoch 1).
+async fn owner_of(replicas: &[&TestServer], command_id: &str) -> usize {
+    wait_for("a replica to own the command", LIMIT, || async {
+        replicas.iter().position(|r| {
+            r.log()
+                .lines()
+                .any(|l| l.contains("took ownership") && l.contains(command_id))
+        })
+    })
+    .await
+}
+
+fn marks(dir: &Path, node: &str) -> String {
+    std::fs::read_to_string(dir.join(node)).unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_share_one_database_and_finish_a_fan_out_when_its_owner_is_killed() {
+    let Some(url) = postgres_database().await else {
+        return;
+    };
+    let (mut replicas, agents) = cluster(&url).await;
+    // The API through the third replica, which no agent is connected to.
+    let fleet = fleet_via(&mut replicas, agents, 2);
+    let ids = fleet.ids();
+    for id in &ids {
+        fleet.wait_online(id).await;
+    }
+
+    // Every node is reached, whichever replica holds its connection.
+    let hello = fleet
+        .run(&ids, &["echo hello from $AWS_SSM_INSTANCE_ID"], &[])
+        .await;
+    for id in &ids {
+        let inv = fleet.wait_done(&hello, id, LIMIT).await;
+        assert_eq!(inv.status(), Some(&CommandInvocationStatus::Success));
+        assert_eq!(
+            inv.standard_output_content(),
+            Some(format!("hello from {id}\n").as_str())
+        );
+    }
+    let c = fleet.wait_command(&hello, LIMIT).await;
+    assert_eq!(c.status(), Some(&CommandStatus::Success));
+    assert_eq!(
+        (c.target_count(), c.completed_count(), c.error_count()),
+        (4, 4, 0)
+    );
+
+    // One node at a time, each run leaving marker lines; kill the owner after the first ends.
+    let dir = tempfile::tempdir().unwrap();
+    let marker = format!("{}/$AWS_SSM_INSTANCE_ID", dir.path().display());
+    let commands = vec![
+        format!("echo start >> {marker}"),
+        "sleep 2".to_string(),
+        format!("echo end >> {marker}"),
+    ];
+    let slow = fleet
+        .client
+        .send_command()
+        .document_name("AWS-RunShellScript")
+        .set_instance_ids(Some(ids.clone()))
+        .parameters("commands", commands)
+        .max_concurrency("1")
+        .send()
+        .await
+        .expect("SendCommand")
+        .command
+        .unwrap()
+        .command_id
+        .unwrap();
+    let owner = {
+        let all = [&replicas[0], &replicas[1], &fleet.server];
+        owner_of(&all, &slow).await
+    };
+    wait_for("a first node to finish", LIMIT, || async {
+        ids.iter()
+            .any(|id| marks(dir.path(), id).contains("end"))
+            .then_some(())
+    })
+    .await;
+    let mut fleet = fleet;
+    let survivor = match owner {
+        2 => {
+            fleet.server.kill().await;
+            0
+        }
+        n => {
+            replicas[n].kill().await;
+            1 - n
+        }
+    };
+    let (akid, secret) = replicas[0].admin_credentials();
+    fleet.client = client_for(&replicas[survivor].url, "us-east-1", &akid, &secret);
+    let done = fleet.wait_command(&slow, FAILOVER_LIMIT).await;
+    assert_eq!(done.status(), Some(&CommandStatus::Success), "{done:?}");
+    assert_eq!((done.completed_count(), done.error_count()), (4, 0));
+    for id in &ids {
+        let inv = fleet.wait_done(&slow, id, LIMIT).await;
+        assert_eq!(
+            inv.status(),
+            Some(&CommandInvocationStatus::Success),
+            "{id}"
+        );
+        assert_eq!(
+            marks(dir.path(), id),
+            "start\nend\n",
+            "{id} ran its step exactly once"
+        );
+    }
+    // A survivor took the command over (a claim after the owner's, so with a new epoch).
+    let others: Vec<&TestServer> = [&replicas[0], &replicas[1], &fleet.server]
+        .into_iter()
+        .enumerate()
+        .filter(|(n, _)| *n != owner)
+        .map(|(_, r)| r)
+        .collect();
+    owner_of(&others, &slow).await;
+    // Every node is online again, on a survivor.
+    for id in &ids {
+        fleet.wait_online(id).await;
+    }
+}

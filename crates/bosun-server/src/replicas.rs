@@ -1,0 +1,217 @@
+//! This server process as one replica among those serving one database: its id (random per
+//! start), a heartbeat row every [`HEARTBEAT_EVERY`] with its KMS keyring's fingerprint, the
+//! live replicas it sees, and the agent connections another replica took over (closed here).
+//!
+//! A replica is live while its heartbeat is younger than [`LIVE_FOR_MS`]. Live replicas must
+//! hold the same keyring (`--kms-key-file`, distributed as a secret): when a live replica
+//! publishes another fingerprint, this one refuses SecureString encryption and decryption with
+//! a clear error instead of sealing values the others cannot open (and says so in its log).
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use bosun_store::prelude::*;
+use bosun_store::ReplicaRecord;
+use sha2::{Digest, Sha256};
+
+use crate::kms::Keyring;
+use crate::state::{now_ms, random_bytes, AppState};
+
+/// How often a replica records that it is alive (and checks the others).
+pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(2);
+/// A replica whose heartbeat is older than this is gone: its agent sessions and command leases
+/// no longer count.
+pub const LIVE_FOR_MS: i64 = 15_000;
+/// Replicas silent this long are removed from the table.
+const FORGET_AFTER_MS: i64 = 3_600_000;
+
+/// What this replica last saw of the others.
+#[derive(Default)]
+struct View {
+    /// Other live replicas' ids.
+    others: Vec<String>,
+    /// Why SecureString keys must not be used now (another live replica's keyring differs).
+    keyring_conflict: Option<String>,
+}
+
+/// This process as a replica.
+pub struct Replica {
+    pub id: String,
+    started_ms: i64,
+    view: RwLock<View>,
+}
+
+/// A hash of the keyring's key ids (never their material), hex: equal on replicas that hold the
+/// same keys.
+pub fn fingerprint(kms: &Keyring) -> String {
+    let mut ids: Vec<String> = kms.keys().into_iter().map(|k| k.key_id).collect();
+    ids.sort();
+    let mut h = Sha256::new();
+    for id in ids {
+        h.update(id.as_bytes());
+        h.update(b"\n");
+    }
+    hex::encode(&h.finalize()[..12])
+}
+
+/// The earliest heartbeat of a live replica at `now_ms`.
+pub fn live_since(now_ms: i64) -> i64 {
+    now_ms - LIVE_FOR_MS
+}
+
+impl Replica {
+    pub fn new(now_ms: i64) -> Self {
+        Self {
+            id: hex::encode(random_bytes::<8>()),
+            started_ms: now_ms,
+            view: RwLock::default(),
+        }
+    }
+
+    /// Other replicas alive at the last heartbeat.
+    pub fn other_live_replicas(&self) -> Vec<String> {
+        self.view
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .others
+            .clone()
+    }
+
+    /// `Err` (why) when SecureString keys must not be used: a live replica holds another keyring.
+    pub fn keyring_check(&self) -> Result<(), String> {
+        match &self
+            .view
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .keyring_conflict
+        {
+            Some(why) => Err(why.clone()),
+            None => Ok(()),
+        }
+    }
+
+    /// Record a heartbeat and look at the other live replicas. Blocks (store calls).
+    pub fn beat(&self, store: &dyn Store, kms: &Keyring, now_ms: i64) -> anyhow::Result<()> {
+        let mine = fingerprint(kms);
+        store.heartbeat_replica(&ReplicaRecord {
+            replica_id: self.id.clone(),
+            started_ms: self.started_ms,
+            heartbeat_ms: now_ms,
+            keyring_fingerprint: mine.clone(),
+        })?;
+        let live = store.live_replicas(live_since(now_ms))?;
+        let differing: Vec<&ReplicaRecord> = live
+            .iter()
+            .filter(|r| r.replica_id != self.id && r.keyring_fingerprint != mine)
+            .collect();
+        let conflict = (!differing.is_empty()).then(|| {
+            format!(
+                "SecureString keys are disabled on this server: its KMS keyring (fingerprint \
+                 {mine}) differs from that of live replica(s) {} serving the same database; give \
+                 every replica the same keyring file (--kms-key-file)",
+                differing
+                    .iter()
+                    .map(|r| format!("{} ({})", r.replica_id, r.keyring_fingerprint))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        });
+        let mut view = self.view.write().unwrap_or_else(|p| p.into_inner());
+        match (&view.keyring_conflict, &conflict) {
+            (None, Some(why)) => tracing::error!("{why}"),
+            (Some(_), None) => {
+                tracing::info!(
+                    "every live replica holds this keyring again; SecureString keys are enabled"
+                )
+            }
+            _ => {}
+        }
+        view.keyring_conflict = conflict;
+        view.others = live
+            .into_iter()
+            .filter(|r| r.replica_id != self.id)
+            .map(|r| r.replica_id)
+            .collect();
+        Ok(())
+    }
+}
+
+/// Close the connections of this replica whose node connected again elsewhere (a newer session
+/// in the store), as a newer connection to this replica would. Blocks.
+fn close_replaced(state: &AppState) -> anyhow::Result<()> {
+    // The hub first: a connection attached after the store read would look replaced.
+    let connections = state.hub.sessions();
+    if connections.is_empty() {
+        return Ok(());
+    }
+    let held: std::collections::HashMap<String, i64> = state
+        .store
+        .agent_sessions_of_replica(&state.replica.id)?
+        .into_iter()
+        .map(|s| (s.instance_id, s.session_epoch))
+        .collect();
+    for (instance_id, connection_id, epoch) in connections {
+        if held.get(&instance_id) != Some(&epoch) {
+            tracing::info!(%instance_id, "the node connected to another replica; closing its connection here");
+            state.hub.close_replaced(&instance_id, connection_id);
+        }
+    }
+    Ok(())
+}
+
+/// Heartbeats until the process ends.
+pub async fn run(state: Arc<AppState>) {
+    let mut tick = tokio::time::interval(HEARTBEAT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut beats: u64 = 0;
+    loop {
+        tick.tick().await;
+        beats += 1;
+        let st = state.clone();
+        let work = tokio::task::spawn_blocking(move || {
+            let now = now_ms();
+            st.replica.beat(&*st.store, &st.kms, now)?;
+            close_replaced(&st)?;
+            if beats.is_multiple_of(300) {
+                st.store.forget_replicas_before(now - FORGET_AFTER_MS)?;
+            }
+            anyhow::Ok(())
+        });
+        match work.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "replica heartbeat failed"),
+            Err(e) => tracing::error!(error = %e, "replica heartbeat panicked"),
+        }
+    }
+}
+
+/// The nodes connected to a live replica (any, this one included), each with the last time
+/// that replica was heard from: it closes connections silent past the heartbeat timeout, so
+/// its heartbeat vouches for the node.
+#[derive(Debug, Default)]
+pub struct Presence {
+    heard: std::collections::HashMap<String, i64>,
+}
+
+impl Presence {
+    /// Read from the store. Blocks.
+    pub fn load(store: &dyn Store, now_ms: i64) -> anyhow::Result<Presence> {
+        let since = live_since(now_ms);
+        let replicas: std::collections::HashMap<String, i64> = store
+            .live_replicas(since)?
+            .into_iter()
+            .map(|r| (r.replica_id, r.heartbeat_ms))
+            .collect();
+        let heard = store
+            .live_agent_sessions(since)?
+            .into_iter()
+            .filter_map(|s| Some((s.instance_id, *replicas.get(&s.replica_id)?)))
+            .collect();
+        Ok(Presence { heard })
+    }
+
+    /// When the replica holding the node's connection was last heard; `None`: not connected.
+    pub fn heard(&self, instance_id: &str) -> Option<i64> {
+        self.heard.get(instance_id).copied()
+    }
+}
