@@ -1,6 +1,6 @@
 //! PostgreSQL under stress (issue 13): a database restart in the middle of a fan-out loses no
 //! invocation and runs none twice; servers started together on an empty database migrate it
-//! exactly once. Each test runs its own private cluster, so restarting it disturbs no other
+//! exactly once and bootstrap one admin. Each test runs its own private cluster, so restarting it disturbs no other
 //! test. Skipped with a message without PostgreSQL's binaries (a failure under
 //! `BOSUN_REQUIRE_PG=1`, as in CI).
 
@@ -95,26 +95,28 @@ async fn a_postgres_restart_during_fan_out_loses_nothing_and_runs_nothing_twice(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn servers_started_together_on_an_empty_database_migrate_it_once() {
+async fn servers_started_together_on_an_empty_database_migrate_it_once_and_all_serve() {
     let Some((_cluster, url)) = private_cluster(true).await else {
         return;
     };
-    // Three at once (standbys, so the two that do not serve wait instead of exiting).
+    // Three at once: replicas of one database, all serving.
     let mut servers = Vec::new();
     for _ in 0..3 {
         servers.push(TestServer::start_standby(&["--database", &url]).await);
     }
-    let serving = wait_for("one of the three to serve", LIMIT, || async {
-        for (i, s) in servers.iter().enumerate() {
-            if let Ok(r) = bosun_e2e::http::get(&s.addr, "/healthz").await {
-                if r.status == 200 {
-                    return Some(i);
-                }
-            }
-        }
-        None
-    })
-    .await;
+    for s in &servers {
+        bosun_e2e::wait_for("every replica to serve", LIMIT, || async {
+            let r = bosun_e2e::http::get(&s.addr, "/healthz").await.ok()?;
+            (r.status == 200).then_some(())
+        })
+        .await;
+    }
+    // Exactly one of them created the admin user and holds its key.
+    let keyed: Vec<usize> = (0..3)
+        .filter(|i| servers[*i].data_dir().join("credentials").exists())
+        .collect();
+    assert_eq!(keyed.len(), 1, "one admin key, written by one replica");
+    let serving = keyed[0];
     // Every migration is recorded once, and the serving one works on the result.
     let out = std::process::Command::new(bin("bosun"))
         .args(["migrate", "--database", &url])
@@ -140,7 +142,7 @@ async fn servers_started_together_on_an_empty_database_migrate_it_once() {
         .map(|s| s.log().matches("applied PostgreSQL migration").count())
         .sum();
     assert_eq!(applied, migrations, "each migration applied by one server");
-    // The two that lost the race did not fail: they stand by.
+    // The two that lost the races did not fail: they serve too.
     for (i, s) in servers.iter().enumerate() {
         let pid = s.pid().expect("a running server");
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();

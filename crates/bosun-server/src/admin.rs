@@ -18,7 +18,7 @@ fn valid_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
 }
 
-fn audit(store: &dyn Store, action: &str, resource: &str) -> anyhow::Result<()> {
+pub(crate) fn audit(store: &dyn Store, action: &str, resource: &str) -> anyhow::Result<()> {
     store
         .append_audit(&AuditRecord {
             time_ms: now_ms(),

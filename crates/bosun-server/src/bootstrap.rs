@@ -25,7 +25,19 @@ pub fn ensure_admin(
     if !store.list_users()?.is_empty() {
         return Ok(());
     }
-    admin::create_user(store, "admin")?;
+    // Replicas starting together on an empty database race here: the store's unique user name
+    // lets one create the admin (and write the key to its own data dir); the others go on.
+    match store.create_user("admin", crate::state::now_ms()) {
+        Ok(()) => {}
+        Err(bosun_store::StoreError::AlreadyExists(_)) => {
+            tracing::info!(
+                "another server created the admin user; its key is in that server's data dir"
+            );
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    }
+    admin::audit(store, "iam:CreateUser", "admin")?;
     admin::put_user_policy(store, "admin", "AdministratorAccess", ADMINISTRATOR_POLICY)?;
     let (akid, secret) = admin::create_access_key(store, keyring, "admin")?;
     write_credentials(&config.credentials_path(), &akid, &secret)?;
