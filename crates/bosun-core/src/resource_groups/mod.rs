@@ -48,8 +48,8 @@ pub fn check_new_name(name: &str) -> Result<(), Refusal> {
     Ok(())
 }
 
-/// A name of an existing group: 1–300 characters of letters, digits, `.`, `-`, `_` (the
-/// model's `GroupName` also admits ARNs, which callers resolve with [`name_of`]).
+/// A group name: 1–128 letters, digits, `.`, `-`, `_` (the model's `GroupName` also admits
+/// ARNs, which callers resolve with [`name_of`] first).
 pub fn check_name(name: &str) -> Result<(), Refusal> {
     let ok = !name.is_empty()
         && name.chars().count() <= 128

@@ -157,14 +157,7 @@ pub fn describe_instance_information(ctx: &Ctx, body: Value) -> Result<Value, Ap
         None => None,
     };
 
-    let mut tags: HashMap<String, Vec<(String, String)>> = HashMap::new();
-    for (id, k, val) in ctx
-        .state
-        .store
-        .tags_of_type(&ctx.region, "ManagedInstance")?
-    {
-        tags.entry(id).or_default().push((k, val));
-    }
+    let tags = node_tags(ctx)?;
     let mut selected = Vec::new();
     let presence = Presence::load(&*ctx.state.store, ctx.now_ms).map_err(ApiError::internal)?;
     for n in ctx.state.store.list_instances(&ctx.region)? {
@@ -278,4 +271,17 @@ pub fn update_managed_instance_role(ctx: &Ctx, body: Value) -> Result<Value, Api
         return Err(invalid_instance(&id));
     }
     reply(&serde_json::json!({}))
+}
+
+/// Every managed node's tags in the caller's region, by node id.
+pub(crate) fn node_tags(ctx: &Ctx) -> Result<HashMap<String, Vec<(String, String)>>, ApiError> {
+    let mut tags: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    for (id, k, v) in ctx
+        .state
+        .store
+        .tags_of_type(&ctx.region, "ManagedInstance")?
+    {
+        tags.entry(id).or_default().push((k, v));
+    }
+    Ok(tags)
 }

@@ -261,14 +261,7 @@ pub(crate) fn nodes_matching(
     nodes: &[bosun_store::InstanceRecord],
     targets: &[Target],
 ) -> Result<Vec<(String, String)>, ApiError> {
-    let mut tags: std::collections::HashMap<String, Vec<(String, String)>> = Default::default();
-    for (id, k, v) in ctx
-        .state
-        .store
-        .tags_of_type(&ctx.region, "ManagedInstance")?
-    {
-        tags.entry(id).or_default().push((k, v));
-    }
+    let tags = crate::api::instances::node_tags(ctx)?;
     let mut rules = Vec::new();
     for t in targets.iter().cloned() {
         let key = t.key.unwrap_or_default();

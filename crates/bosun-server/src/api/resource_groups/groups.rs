@@ -53,7 +53,8 @@ pub(super) fn tag_map(v: Option<&Value>) -> Result<Vec<(String, String)>, ApiErr
     Ok(out)
 }
 
-fn tags_json(tags: &[(String, String)]) -> Value {
+/// A tag list as Resource Groups' `Tags` map.
+pub(super) fn tags_json(tags: &[(String, String)]) -> Value {
     Value::Object(
         tags.iter()
             .map(|(k, v)| (k.clone(), json!(v)))

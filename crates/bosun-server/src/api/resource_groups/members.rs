@@ -12,14 +12,7 @@ pub(crate) fn member_nodes(ctx: &Ctx, query: &TagQuery) -> Result<Vec<String>, A
     if !query.selects_nodes() {
         return Ok(Vec::new());
     }
-    let mut tags: std::collections::HashMap<String, Vec<(String, String)>> = Default::default();
-    for (id, k, v) in ctx
-        .state
-        .store
-        .tags_of_type(&ctx.region, "ManagedInstance")?
-    {
-        tags.entry(id).or_default().push((k, v));
-    }
+    let tags = crate::api::instances::node_tags(ctx)?;
     let none = Vec::new();
     let mut ids: Vec<String> = ctx
         .state

@@ -2,9 +2,9 @@
 
 use bosun_core::resource_groups as rg;
 use bosun_store::GROUP_TAG_TYPE;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
-use super::groups::{tag_map, MAX_TAGS};
+use super::groups::{tag_map, tags_json, MAX_TAGS};
 use super::{bad, not_found, refused};
 use crate::api::error::ApiError;
 use crate::api::Ctx;
@@ -23,14 +23,6 @@ fn group_of(ctx: &Ctx, input: &Value) -> Result<String, ApiError> {
         Some(_) => Ok(name),
         None => Err(not_found(&name)),
     }
-}
-
-fn tags_json(tags: &[(String, String)]) -> Value {
-    Value::Object(
-        tags.iter()
-            .map(|(k, v)| (k.clone(), json!(v)))
-            .collect::<Map<String, Value>>(),
-    )
 }
 
 pub fn tag(ctx: &Ctx, input: Value) -> Result<Value, ApiError> {
