@@ -1,0 +1,5 @@
+//! Maintenance Window execution rules, pure (docs filled in below).
+
+pub mod rollup;
+pub mod status;
+pub mod targets;
