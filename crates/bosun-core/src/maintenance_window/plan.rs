@@ -10,11 +10,16 @@
 //!   Systems Manager send `CancelCommand` for a Run Command task, whose unfinished part is
 //!   `TIMED_OUT`.
 //! - A task with several window targets runs their invocations one target after the other.
+//! - Console guide ("Assign tasks to a maintenance window"): without `CANCEL_TASK` "the task
+//!   continues running when the cutoff time is reached and starts new task invocations until
+//!   completion"; the scheduling reference: running tasks are not stopped at the window's end.
+//!   So Bosun stops a running task only for `CANCEL_TASK` (at the cutoff, or at the end if the
+//!   executor first looks after it) or a cancel; a `CONTINUE_TASK` task runs to completion, its
+//!   own Run Command timeouts bounding it.
 //!
-//! Bosun's choices where AWS says nothing (see the module docs of `maintenance_window`): a task
-//! not started before the cutoff is recorded `TIMED_OUT`; at the window's end every task still
-//! running is stopped (its commands cancelled) and `TIMED_OUT`; with `CONTINUE_TASK` a running
-//! task keeps starting invocations after the cutoff, until the end.
+//! Bosun's choice where AWS says nothing: a task not started before the cutoff is recorded as
+//! a task execution with status `TIMED_OUT` (the status AWS gives unfinished tasks at the
+//! cutoff), so the operator sees which tasks never ran.
 
 use serde::{Deserialize, Serialize};
 
@@ -45,7 +50,8 @@ impl WindowTimes {
         self.end_ms() - i64::from(self.cutoff_hours) * HOUR_MS
     }
 
-    /// What the clock stops, if anything, at `now_ms`.
+    /// What the clock stops, if anything, at `now_ms`: new tasks from the cutoff on, and
+    /// `CANCEL_TASK` tasks (`WindowEnded` when first seen after the end).
     pub fn stop_at(self, now_ms: i64) -> Option<StopCause> {
         if now_ms >= self.end_ms() {
             Some(StopCause::WindowEnded)
@@ -149,7 +155,7 @@ pub fn next_actions(window: &WindowRun, now_ms: i64) -> Vec<Action> {
                     cause,
                 }),
                 TaskPhase::Running { stopping: None }
-                    if cause != StopCause::Cutoff
+                    if cause == StopCause::Cancelled
                         || t.cutoff_behavior == CutoffBehavior::CancelTask =>
                 {
                     actions.push(Action::StopTask {
@@ -178,15 +184,13 @@ pub fn next_actions(window: &WindowRun, now_ms: i64) -> Vec<Action> {
     actions
 }
 
-/// The next time the clock alone changes the plan (the cutoff or the end), while a task has
-/// not ended; `None` when nothing waits on the clock.
+/// The next time the clock alone changes the plan (the cutoff), while a task has not ended;
+/// `None` when nothing waits on the clock.
 pub fn next_wake(window: &WindowRun, now_ms: i64) -> Option<i64> {
     if window.tasks.iter().all(|t| t.phase == TaskPhase::Ended) {
         return None;
     }
-    [window.times.cutoff_ms(), window.times.end_ms()]
-        .into_iter()
-        .find(|t| *t > now_ms)
+    Some(window.times.cutoff_ms()).filter(|t| *t > now_ms)
 }
 
 /// Where one invocation (one node) of a running task stands.
