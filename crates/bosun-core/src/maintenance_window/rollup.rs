@@ -76,7 +76,8 @@ pub struct TargetTally {
     pub targets: usize,
     pub live: usize,
     pub succeeded: usize,
-    /// Node ids (in the order given, no repeats) under each problem.
+    /// Under each problem, the node id of each invocation that had it (in the order given; a
+    /// node that two invocations target appears twice, and is named once in the text).
     pub problems: BTreeMap<Problem, Vec<String>>,
     /// Tasks whose targets resolved to no node.
     pub tasks_without_targets: usize,
@@ -96,12 +97,7 @@ impl TargetTally {
             match outcome.map(Problem::of) {
                 None => t.live += 1,
                 Some(None) => t.succeeded += 1,
-                Some(Some(p)) => {
-                    let ids = t.problems.entry(p).or_default();
-                    if !ids.iter().any(|i| i == node) {
-                        ids.push(node.to_string());
-                    }
-                }
+                Some(Some(p)) => t.problems.entry(p).or_default().push(node.to_string()),
             }
         }
         if t.targets == 0 {
@@ -118,12 +114,10 @@ impl TargetTally {
         self.tasks_without_targets += other.tasks_without_targets;
         self.tasks_not_started += other.tasks_not_started;
         for (p, ids) in &other.problems {
-            let mine = self.problems.entry(*p).or_default();
-            for id in ids {
-                if !mine.contains(id) {
-                    mine.push(id.clone());
-                }
-            }
+            self.problems
+                .entry(*p)
+                .or_default()
+                .extend(ids.iter().cloned());
         }
     }
 
@@ -144,25 +138,35 @@ impl TargetTally {
         self.problems.keys().any(|p| f(*p))
     }
 
+    /// Each problem's invocation count and distinct non-empty node ids, in order.
+    fn named(&self) -> Vec<(Problem, usize, Vec<&str>)> {
+        self.problems
+            .iter()
+            .map(|(p, ids)| {
+                let mut seen = std::collections::HashSet::new();
+                let unique = ids
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|i| !i.is_empty() && seen.insert(*i))
+                    .collect();
+                (*p, ids.len(), unique)
+            })
+            .collect()
+    }
+
     /// The sentence(s) naming what did not go well, listing at most `ids_per_kind` node ids
     /// per kind. Empty when all went well.
-    fn render(&self, ids_per_kind: usize) -> String {
-        let list = |ids: &Vec<String>| {
-            let named: Vec<&str> = ids
-                .iter()
-                .filter(|i| !i.is_empty())
-                .take(ids_per_kind)
-                .map(String::as_str)
-                .collect();
-            let more = ids.iter().filter(|i| !i.is_empty()).count() - named.len();
-            match (named.is_empty(), more) {
+    fn render(&self, named: &[(Problem, usize, Vec<&str>)], ids_per_kind: usize) -> String {
+        let part = |(p, count, unique): &(Problem, usize, Vec<&str>)| {
+            let shown = &unique[..unique.len().min(ids_per_kind)];
+            let more = unique.len() - shown.len();
+            let list = match (shown.is_empty(), more) {
                 (true, _) => String::new(),
-                (false, 0) => format!(" ({})", named.join(", ")),
-                (false, n) => format!(" ({}, +{n} more)", named.join(", ")),
-            }
+                (false, 0) => format!(" ({})", shown.join(", ")),
+                (false, n) => format!(" ({}, +{n} more)", shown.join(", ")),
+            };
+            format!("{count} {}{list}", p.describe())
         };
-        let part =
-            |p: &Problem, ids: &Vec<String>| format!("{} {}{}", ids.len(), p.describe(), list(ids));
         let mut sentences = Vec::new();
         if self.tasks_without_targets > 0 {
             sentences.push(format!(
@@ -173,37 +177,37 @@ impl TargetTally {
         if self.tasks_not_started > 0 {
             sentences.push(format!("{} task(s) never started.", self.tasks_not_started));
         }
-        let not_run: Vec<String> = self
-            .problems
+        let (not_run, ran_badly): (Vec<_>, Vec<_>) = named
             .iter()
-            .filter(|(p, _)| matches!(p, Problem::NotRun(_)))
-            .map(|(p, ids)| part(p, ids))
-            .collect();
+            .partition(|(p, _, _)| matches!(p, Problem::NotRun(_)));
         if !not_run.is_empty() {
+            let parts: Vec<String> = not_run.into_iter().map(part).collect();
             sentences.push(format!(
                 "{} of {} targets did not run: {}.",
                 self.not_run(),
                 self.targets,
-                not_run.join(", ")
+                parts.join(", ")
             ));
         }
-        let ran_badly: Vec<String> = self
-            .problems
-            .iter()
-            .filter(|(p, _)| !matches!(p, Problem::NotRun(_)))
-            .map(|(p, ids)| part(p, ids))
-            .collect();
         if !ran_badly.is_empty() {
-            sentences.push(format!("Ran: {}.", ran_badly.join(", ")));
+            let parts: Vec<String> = ran_badly.into_iter().map(part).collect();
+            sentences.push(format!("Ran: {}.", parts.join(", ")));
         }
         sentences.join(" ")
     }
 
     /// `prefix` followed by the tally, as many node ids as fit in AWS's 250 characters.
     pub fn details(&self, prefix: &str) -> String {
-        let most = self.problems.values().map(Vec::len).max().unwrap_or(0);
+        let named = self.named();
+        // No more ids than could fit (each takes at least three characters with its ", ").
+        let most = named
+            .iter()
+            .map(|(_, _, u)| u.len())
+            .max()
+            .unwrap_or(0)
+            .min(STATUS_DETAILS_MAX_CHARS / 3);
         for k in (0..=most).rev() {
-            let text = [prefix, &self.render(k)]
+            let text = [prefix, &self.render(&named, k)]
                 .into_iter()
                 .filter(|s| !s.is_empty())
                 .collect::<Vec<_>>()

@@ -212,3 +212,28 @@ proptest! {
         prop_assert!(w.details.chars().count() <= STATUS_DETAILS_MAX_CHARS);
     }
 }
+
+#[test]
+fn a_node_targeted_twice_is_counted_per_invocation_and_named_once() {
+    let t = tally(&[
+        ("mi-1", Some(O::NotRun(NotRunReason::Deregistered))),
+        ("mi-1", Some(O::NotRun(NotRunReason::Deregistered))),
+        ("", Some(O::Failed)),
+    ]);
+    assert_eq!(
+        task_status(&t, None).details,
+        "2 of 3 targets did not run: 2 deregistered (mi-1). Ran: 1 failed."
+    );
+}
+
+#[test]
+fn a_large_fleet_renders_quickly_and_within_bounds() {
+    let ids: Vec<String> = (0..20_000).map(|i| format!("mi-{i:017}")).collect();
+    let pairs = ids
+        .iter()
+        .map(|id| (id.as_str(), Some(O::NotRun(NotRunReason::ConnectionLost))));
+    let t = TargetTally::of_invocations(pairs);
+    let d = task_status(&t, None).details;
+    assert!(d.starts_with("20000 of 20000 targets did not run: 20000 connection lost (mi-"));
+    assert!(d.chars().count() <= STATUS_DETAILS_MAX_CHARS, "{d}");
+}
