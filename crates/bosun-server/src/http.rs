@@ -1,6 +1,6 @@
-//! The HTTP surface: the SSM API at `POST /`, the Resource Groups API at its REST paths, the
-//! agent channel, `GET /healthz` (the process
-//! serves) and `GET /readyz` (its store answers).
+//! The HTTP surface: the SSM and EventBridge APIs at `POST /` (by `X-Amz-Target`), the Resource
+//! Groups API at its REST paths, the agent channel, `GET /healthz` (the process serves) and
+//! `GET /readyz` (its store answers).
 
 use std::sync::Arc;
 

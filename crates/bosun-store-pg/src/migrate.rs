@@ -60,6 +60,9 @@ pub const MIGRATIONS: &[Migration] = &[
         "0012_association_applied_nodes.sql"
     ),
     migration!(13, "replicas", "0013_replicas.sql"),
+    // Reserved for the event outbox (another branch), which replaces this entry at merge.
+    migration!(14, "reserved", "0014_reserved.sql"),
+    migration!(15, "event_rules", "0015_event_rules.sql"),
 ];
 
 /// The advisory lock every migration transaction holds ("bosunmig" in ASCII).

@@ -6,7 +6,7 @@ use crate::Result;
 /// The regions that hold resources.
 pub trait RegionStore {
     /// Every region holding at least one activation, managed node, tag, command, document,
-    /// parameter or association (the region-scoped resources a caller creates; a new region-scoped table
+    /// parameter, association or event rule (the region-scoped resources a caller creates; a new region-scoped table
     /// joins this list), sorted and without repeats. Audit records and stored answers do not
     /// count: a refused call leaves them, and must not make its region served.
     fn regions_with_data(&self) -> Result<Vec<String>>;
@@ -19,4 +19,5 @@ pub const REGIONS_WITH_DATA_SQL: &str = "SELECT region FROM activations \
      UNION SELECT region FROM commands \
      UNION SELECT region FROM documents \
      UNION SELECT region FROM parameters \
-     UNION SELECT region FROM associations";
+     UNION SELECT region FROM associations \
+     UNION SELECT region FROM event_rules";

@@ -14,20 +14,26 @@ pub struct ApiError {
 }
 
 /// Exceptions whose model member is `message` (lower case); most SSM exceptions use `Message`.
-/// Protocol-level exceptions (signature, access, validation) are lower case too.
+/// Protocol-level exceptions (signature, access, validation) are lower case too, and so are
+/// EventBridge's (its model's exceptions have no members; AWS and its clients use `message`).
 const LOWER_CASE_MESSAGE: &[&str] = &[
     "AccessDeniedException",
+    "ConcurrentModificationException",
     "HierarchyLevelLimitExceededException",
     "HierarchyTypeMismatchException",
     "IncompatiblePolicyException",
     "IncompleteSignatureException",
+    "InternalException",
     "InvalidAllowedPatternException",
+    "InvalidEventPatternException",
     "InvalidFilterOption",
     "InvalidInstanceInformationFilterValue",
     "InvalidKeyId",
     "InvalidPolicyAttributeException",
     "InvalidPolicyTypeException",
     "InvalidSignatureException",
+    "LimitExceededException",
+    "ManagedRuleException",
     "MissingAuthenticationTokenException",
     "ParameterAlreadyExists",
     "ParameterLimitExceeded",

@@ -14,6 +14,7 @@ mod compliance;
 mod document_writes;
 mod documents;
 pub mod error;
+pub(crate) mod events;
 pub mod idempotency;
 mod instances;
 pub mod ops;

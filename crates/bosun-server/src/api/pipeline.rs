@@ -32,7 +32,8 @@ const TARGET_PREFIX: &str = "AmazonSSM.";
 /// `request_id()`); the same id is in the call's audit record.
 const REQUEST_ID_HEADER: &str = "x-amzn-RequestId";
 
-/// Axum handler for `POST /` (the SSM API).
+/// Axum handler for `POST /`: the SSM API, or EventBridge's when `X-Amz-Target` names
+/// `AWSEvents.*` (both AWS JSON 1.1 on one path).
 pub async fn handle(
     state: State<Arc<AppState>>,
     peer: ConnectInfo<std::net::SocketAddr>,
@@ -46,6 +47,22 @@ pub async fn handle(
         uri,
         headers,
     };
+    let events = request
+        .headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with(super::events::TARGET_PREFIX));
+    if events {
+        return serve_with_id(
+            state,
+            peer,
+            request,
+            body,
+            &super::events::SURFACE,
+            super::events::decode,
+        )
+        .await;
+    }
     serve_with_id(state, peer, request, body, &SSM, decode_ssm).await
 }
 
@@ -71,11 +88,11 @@ pub async fn serve_with_id(
 
 /// An API surface served through this pipeline: how its calls are signed, named for IAM,
 /// authorized and checked before their handler runs. SSM is [`SSM`]; the others live in their
-/// own folders (`resource_groups`).
+/// own folders (`resource_groups`, `events`).
 pub struct Surface {
     /// The SigV4 signing name its requests must be signed for.
     pub signing_name: &'static str,
-    /// The IAM action prefix (`ssm`, `resource-groups`).
+    /// The IAM action prefix (`ssm`, `resource-groups`, `events`).
     pub action_prefix: &'static str,
     /// Whether requests must sign `X-Amz-Target` (the AWS JSON protocols).
     pub signs_target: bool,

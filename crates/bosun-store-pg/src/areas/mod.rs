@@ -8,6 +8,7 @@ mod calls;
 mod commands;
 mod compliance;
 mod documents;
+mod event_rules;
 mod iam;
 mod instances;
 mod parameter_policies;

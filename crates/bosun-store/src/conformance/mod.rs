@@ -16,6 +16,7 @@ pub mod commands;
 pub mod compliance;
 pub mod concurrency;
 pub mod documents;
+pub mod event_rules;
 mod fixtures;
 pub mod iam;
 pub mod instances;
@@ -141,6 +142,14 @@ macro_rules! conformance_tests {
                 uploads_replace_or_merge_and_unchanged_hashes_write_nothing,
                 a_resource_holds_a_bounded_number_of_compliance_types,
                 concurrent_uploads_never_exceed_the_type_limit,
+            }
+            event_rules {
+                rules_are_put_replaced_listed_switched_and_deleted,
+                targets_are_put_limited_removed_and_block_deletion,
+                enabled_rules_come_with_their_targets,
+                concurrent_rule_creations_never_exceed_the_limit,
+                concurrent_target_additions_never_exceed_the_limit,
+                a_rule_racing_its_deletion_never_keeps_orphan_targets,
             }
             regions {
                 regions_with_resources_are_listed_once_sorted,

@@ -14,6 +14,7 @@ mod audit;
 mod commands;
 mod compliance;
 mod documents;
+mod event_rules;
 mod iam;
 mod idempotency;
 mod instances;
