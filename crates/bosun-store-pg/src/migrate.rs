@@ -60,6 +60,9 @@ pub const MIGRATIONS: &[Migration] = &[
         "0012_association_applied_nodes.sql"
     ),
     migration!(13, "replicas", "0013_replicas.sql"),
+    migration!(14, "reserved", "0014_reserved.sql"),
+    migration!(15, "reserved", "0015_reserved.sql"),
+    migration!(16, "event_outbox", "0016_event_outbox.sql"),
 ];
 
 /// The advisory lock every migration transaction holds ("bosunmig" in ASCII).

@@ -22,6 +22,7 @@ mod compliance;
 pub mod conformance;
 mod documents;
 mod error;
+mod event_outbox;
 mod iam;
 mod idempotency;
 mod instances;
@@ -51,6 +52,9 @@ pub use commands::{CommandRecord, CommandStore, InvocationRecord, PluginRecord};
 pub use compliance::{ComplianceItemRecord, ComplianceOutcome, ComplianceStore, UploadMode};
 pub use documents::{AddVersion, DocumentRecord, DocumentStore, DocumentVersionRecord};
 pub use error::{Result, StoreError};
+pub use event_outbox::{
+    new_event_id, now_ms, parameter_event, CommandHead, EventAccount, EventOutboxStore, OutboxEvent,
+};
 pub use iam::{AccessKeyRecord, IamStore, NamedPolicy, UserRecord};
 pub use idempotency::{
     decide, Answer, CallRecords, CallStore, Claim, ClaimRequest, StoredAnswer, StoredCall,
@@ -76,6 +80,7 @@ pub trait Store:
     + CommandStore
     + ComplianceStore
     + DocumentStore
+    + EventOutboxStore
     + IamStore
     + InstanceStore
     + ParameterStore
@@ -99,6 +104,7 @@ impl<T> Store for T where
         + CommandStore
         + ComplianceStore
         + DocumentStore
+        + EventOutboxStore
         + IamStore
         + InstanceStore
         + ParameterStore
@@ -117,8 +123,8 @@ impl<T> Store for T where
 pub mod prelude {
     pub use crate::{
         ActivationStore, AssociationRunStore, AssociationStatusStore, AssociationStore, AuditStore,
-        CallStore, CommandStore, ComplianceStore, DocumentStore, IamStore, InstanceStore,
-        ParameterPolicyStore, ParameterStore, RegionStore, ReplicaStore, ResourceGroupStore, Store,
-        TagStore,
+        CallStore, CommandStore, ComplianceStore, DocumentStore, EventOutboxStore, IamStore,
+        InstanceStore, ParameterPolicyStore, ParameterStore, RegionStore, ReplicaStore,
+        ResourceGroupStore, Store, TagStore,
     };
 }
