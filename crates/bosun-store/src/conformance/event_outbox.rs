@@ -8,9 +8,9 @@ use bosun_core::events::envelope::{self, Event, Origin};
 use serde_json::{json, Value};
 
 use super::concurrency::{race, THREADS};
-use super::fixtures::{command, invocation, REGION};
+use super::fixtures::{command, invocation, parameter, LIMITS, REGION};
 use crate::prelude::*;
-use crate::{DeliveryMark, OutboxEvent};
+use crate::{DeliveryMark, LabelOutcome, OutboxEvent, PutOutcome};
 
 fn event(n: usize) -> Event {
     let id = format!("e{n}");
@@ -274,4 +274,78 @@ pub fn a_cursor_reader_never_skips_an_event_that_commits_late(store: &dyn Store)
     let all_ids: BTreeSet<&str> = all.iter().map(|e| e.event_id.as_str()).collect();
     assert_eq!(read.len(), expected, "each event read once");
     assert_eq!(read_ids, all_ids, "no event skipped");
+}
+
+pub fn parameter_changes_write_their_event_with_the_change(store: &dyn Store) {
+    store.set_event_account("123456789012");
+    let details = |after: i64| -> Vec<Value> {
+        store
+            .events_after(after, 100)
+            .unwrap()
+            .iter()
+            .map(|e| {
+                assert_eq!(e.detail_type, envelope::PARAMETER_STORE_CHANGE);
+                envelope_of(e)["detail"].clone()
+            })
+            .collect()
+    };
+    let mut first = parameter("/app/db", 1);
+    first.param_type = "SecureString".into();
+    first.value = "sealed".into();
+    first.description = Some("the database".into());
+    let put = |v: &crate::ParameterVersion, latest| {
+        store.put_parameter(v, latest, true, &[], &LIMITS).unwrap()
+    };
+    assert_eq!(put(&first, None), PutOutcome::Stored);
+    let all = everything(store);
+    let created = envelope_of(&all[0]);
+    assert_eq!(
+        created["resources"],
+        json!(["arn:aws:ssm:us-east-1:123456789012:parameter/app/db"])
+    );
+    assert_eq!(created["account"], "123456789012");
+    assert_eq!(
+        created["detail"],
+        json!({"operation": "Create", "name": "/app/db", "type": "SecureString", "description": "the database"})
+    );
+    assert!(!all[0].envelope.contains("sealed"), "never the value");
+
+    let seen = last_seq(store);
+    let mut second = first.clone();
+    second.version = 2;
+    second.description = None;
+    assert_eq!(put(&second, Some(1)), PutOutcome::Stored);
+    assert_eq!(
+        put(&second, Some(1)),
+        PutOutcome::Conflict,
+        "refused: no event"
+    );
+    assert_eq!(
+        store
+            .put_parameter(&second, Some(2), false, &[], &LIMITS)
+            .unwrap(),
+        PutOutcome::AlreadyExists
+    );
+    assert_eq!(
+        store
+            .label_parameter_version(REGION, "/app/db", 1, &["prod".into()], 10)
+            .unwrap(),
+        LabelOutcome::Done
+    );
+    assert_eq!(
+        store
+            .label_parameter_version(REGION, "/app/db", 9, &["prod".into()], 10)
+            .unwrap(),
+        LabelOutcome::VersionNotFound
+    );
+    assert!(store.delete_parameter(REGION, "/app/db").unwrap());
+    assert!(!store.delete_parameter(REGION, "/app/db").unwrap());
+    assert_eq!(
+        details(seen),
+        [
+            json!({"operation": "Update", "name": "/app/db", "type": "SecureString"}),
+            json!({"operation": "LabelParameterVersion", "name": "/app/db", "type": "SecureString", "description": "the database"}),
+            json!({"operation": "Delete", "name": "/app/db", "type": "SecureString"}),
+        ]
+    );
 }
