@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use bosun_store::{SqliteStore, Store};
+use bosun_store::{EventOutboxStore, SqliteStore, Store};
 use bosun_store_pg::PgStore;
 
 use crate::config::{self, ServerConfig};
@@ -66,6 +66,7 @@ fn open(config: &ServerConfig, serve: bool) -> anyhow::Result<OpenedStore> {
             );
             let store =
                 SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))?;
+            store.set_event_account(&config.account_id);
             Ok(OpenedStore {
                 store: Arc::new(store),
                 inline_reads: true,
@@ -80,6 +81,7 @@ fn open(config: &ServerConfig, serve: bool) -> anyhow::Result<OpenedStore> {
             if !applied.is_empty() {
                 tracing::info!(database = %store.target(), migrations = ?applied, "schema migrated");
             }
+            store.set_event_account(&config.account_id);
             Ok(OpenedStore {
                 store: Arc::new(store),
                 inline_reads: false,

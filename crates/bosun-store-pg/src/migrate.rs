@@ -63,6 +63,7 @@ pub const MIGRATIONS: &[Migration] = &[
     // Reserved for the event outbox (another branch), which replaces this entry at merge.
     migration!(14, "reserved", "0014_reserved.sql"),
     migration!(15, "event_rules", "0015_event_rules.sql"),
+    migration!(16, "event_outbox", "0016_event_outbox.sql"),
 ];
 
 /// The advisory lock every migration transaction holds ("bosunmig" in ASCII).

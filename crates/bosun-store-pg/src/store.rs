@@ -20,6 +20,8 @@ use crate::options::{describe_target, pg_config, PgOptions};
 pub struct PgStore {
     pub(crate) pool: Pool,
     pub(crate) options: PgOptions,
+    /// The account stamped into emitted events.
+    pub(crate) event_account: bosun_store::EventAccount,
     target: String,
     /// `Some` until drop, which shuts it down without waiting (drop may happen on any thread).
     runtime: Option<tokio::runtime::Runtime>,
@@ -74,6 +76,7 @@ impl PgStore {
         let store = PgStore {
             pool,
             options,
+            event_account: Default::default(),
             target,
             runtime: Some(runtime),
         };

@@ -4,6 +4,10 @@
 //! returns; every later state change is its own transaction. A terminal invocation status
 //! (`Success`, `Failed`, `TimedOut`, `Cancelled`) is never overwritten: every update is
 //! conditional on the stored status still being live, so concurrent writers cannot undo a result.
+//!
+//! Every change of a command's or invocation's `Status` written here (creation included) writes
+//! its AWS event into the outbox in the same transaction ([`crate::EventOutboxStore`]); a write
+//! that leaves the status as it was emits nothing.
 
 use crate::{CallRecords, Result};
 

@@ -22,6 +22,7 @@ mod compliance;
 pub mod conformance;
 mod documents;
 mod error;
+mod event_outbox;
 mod event_rules;
 mod iam;
 mod idempotency;
@@ -52,6 +53,9 @@ pub use commands::{CommandRecord, CommandStore, InvocationRecord, PluginRecord};
 pub use compliance::{ComplianceItemRecord, ComplianceOutcome, ComplianceStore, UploadMode};
 pub use documents::{AddVersion, DocumentRecord, DocumentStore, DocumentVersionRecord};
 pub use error::{Result, StoreError};
+pub use event_outbox::{
+    new_event_id, now_ms, parameter_event, CommandHead, EventAccount, EventOutboxStore, OutboxEvent,
+};
 pub use event_rules::{
     EventRuleRecord, EventRuleStore, EventTargetRecord, RuleDeletion, RULE_TAG_TYPE,
 };
@@ -81,6 +85,7 @@ pub trait Store:
     + ComplianceStore
     + DocumentStore
     + EventRuleStore
+    + EventOutboxStore
     + IamStore
     + InstanceStore
     + ParameterStore
@@ -105,6 +110,7 @@ impl<T> Store for T where
         + ComplianceStore
         + DocumentStore
         + EventRuleStore
+        + EventOutboxStore
         + IamStore
         + InstanceStore
         + ParameterStore
@@ -123,8 +129,8 @@ impl<T> Store for T where
 pub mod prelude {
     pub use crate::{
         ActivationStore, AssociationRunStore, AssociationStatusStore, AssociationStore, AuditStore,
-        CallStore, CommandStore, ComplianceStore, DocumentStore, EventRuleStore, IamStore,
-        InstanceStore, ParameterPolicyStore, ParameterStore, RegionStore, ReplicaStore,
+        CallStore, CommandStore, ComplianceStore, DocumentStore, EventOutboxStore, EventRuleStore,
+        IamStore, InstanceStore, ParameterPolicyStore, ParameterStore, RegionStore, ReplicaStore,
         ResourceGroupStore, Store, TagStore,
     };
 }

@@ -1,5 +1,9 @@
 //! Parameter Store: parameters, their versions (at most 100 kept), labels, and the events
 //! their policies produced. SecureString values arrive here already encrypted.
+//!
+//! A stored put (`Create` or `Update`), a delete and a label change write their `Parameter Store
+//! Change` event into the outbox in the same transaction ([`crate::EventOutboxStore`]); refused
+//! changes emit nothing.
 
 use crate::Result;
 

@@ -1,11 +1,12 @@
 //! EventBridge rules as pure code: the event-pattern language (`pattern`: parse, validate with
 //! AWS's `InvalidEventPatternException` reasons, match events) and what a target receives
-//! (`transform`: `Input`, `InputPath`, `InputTransformer`), and the API's names, ARNs and quotas
-//! for rules on the default bus (`rules`).
+//! (`transform`: `Input`, `InputPath`, `InputTransformer`), the API's names, ARNs and quotas
+//! for rules on the default bus (`rules`), and the events SSM emits in AWS's envelope (`envelope`).
 //!
 //! Compile a pattern once and match it against many events: matching walks the event in place
 //! and allocates only when array elements must be kept consistent.
 
+pub mod envelope;
 pub mod pattern;
 pub mod rules;
 pub mod transform;

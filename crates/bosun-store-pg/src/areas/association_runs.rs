@@ -14,6 +14,7 @@ use bosun_store::{
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 
+use super::command_events::Transitions;
 use super::commands::insert_command;
 use crate::{PgError, PgStore, Transaction};
 
@@ -115,6 +116,7 @@ fn fire(
     firing: Firing,
 ) -> Result<bool> {
     let plugins: Vec<&PluginRecord> = c.iter().flat_map(|c| c.plugins.iter()).collect();
+    let account = store.event_account.get();
     let nodes: Vec<&str> = c
         .iter()
         .flat_map(|c| c.invocations.iter().map(|i| i.instance_id.as_str()))
@@ -204,7 +206,9 @@ fn fire(
             .await?;
         }
         if let Some(c) = c {
-            insert_command(tx, c.command, c.invocations, &plugins).await?;
+            let mut transitions = Transitions::default();
+            insert_command(tx, c.command, c.invocations, &plugins, &mut transitions).await?;
+            transitions.emit(tx, &account).await?;
         }
         Ok(true)
     })?)

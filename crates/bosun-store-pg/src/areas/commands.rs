@@ -6,7 +6,7 @@
 //! COMMITTED a concurrent writer of the same row waits, and the condition is checked again on
 //! the row it committed, so a terminal status is never overwritten (compare-and-set).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use bosun_store::{
     CallRecords, CommandRecord, CommandStore, InvocationRecord, PluginRecord, Result, StoreError,
@@ -14,6 +14,7 @@ use bosun_store::{
 use tokio_postgres::Row;
 
 use super::calls::write_call_records;
+use super::command_events::Transitions;
 use crate::{PgError, PgStore, Transaction};
 
 type PgResult<T> = std::result::Result<T, PgError>;
@@ -189,7 +190,9 @@ async fn upsert_plugins(tx: &Transaction<'_>, plugins: &[&PluginRecord]) -> PgRe
 pub(super) async fn write_batch(
     tx: &Transaction<'_>,
     rows: &[&(InvocationRecord, Vec<PluginRecord>)],
+    transitions: &mut Transitions,
 ) -> PgResult<()> {
+    let old = lock_statuses(tx, rows).await?;
     let column =
         |f: fn(&InvocationRecord) -> &str| rows.iter().map(|r| f(&r.0)).collect::<Vec<&str>>();
     let numbers =
@@ -207,7 +210,7 @@ pub(super) async fn write_batch(
              response_code, start_ms, end_ms) \
              WHERE i.command_id = u.command_id AND i.instance_id = u.instance_id \
              AND i.status IN ('Pending', 'InProgress', 'Delayed', 'Cancelling') \
-             RETURNING i.command_id, i.instance_id",
+             RETURNING i.command_id, i.instance_id, i.status",
         )
         .await?;
     let changed = tx
@@ -228,7 +231,12 @@ pub(super) async fn write_batch(
         .await?;
     let changed = changed
         .iter()
-        .map(|r| Ok((r.try_get::<_, String>(0)?, r.try_get::<_, String>(1)?)))
+        .map(|r| {
+            let key = (r.try_get::<_, String>(0)?, r.try_get::<_, String>(1)?);
+            let new: &str = r.try_get(2)?;
+            transitions.invocation(&key.0, &key.1, old.get(&key).map(String::as_str), new);
+            Ok(key)
+        })
         .collect::<RowResult<HashSet<(String, String)>>>()?;
     // A result for an invocation that is already terminal changes nothing.
     let plugins: Vec<&PluginRecord> = rows
@@ -237,6 +245,88 @@ pub(super) async fn write_batch(
         .flat_map(|(_, plugins)| plugins)
         .collect();
     upsert_plugins(tx, &plugins).await
+}
+
+/// Lock the invocations `rows` name (in key order, so concurrent writers lock alike) and read
+/// their statuses before the update, to know which statuses it changes.
+async fn lock_statuses(
+    tx: &Transaction<'_>,
+    rows: &[&(InvocationRecord, Vec<PluginRecord>)],
+) -> PgResult<HashMap<(String, String), String>> {
+    let column =
+        |f: fn(&InvocationRecord) -> &str| rows.iter().map(|r| f(&r.0)).collect::<Vec<&str>>();
+    let statement = tx
+        .prepare_cached(
+            "SELECT i.command_id, i.instance_id, i.status FROM invocations AS i \
+             JOIN UNNEST($1::text[], $2::text[]) AS u(command_id, instance_id) \
+             ON i.command_id = u.command_id AND i.instance_id = u.instance_id \
+             ORDER BY i.command_id COLLATE \"C\", i.instance_id COLLATE \"C\" FOR UPDATE OF i",
+        )
+        .await?;
+    let found = tx
+        .query(
+            &statement,
+            &[&column(|i| &i.command_id), &column(|i| &i.instance_id)],
+        )
+        .await?;
+    found
+        .iter()
+        .map(|r| Ok(((r.try_get(0)?, r.try_get(1)?), r.try_get(2)?)))
+        .collect::<RowResult<_>>()
+        .map_err(Into::into)
+}
+
+/// Write a command's aggregate status and counts (as
+/// [`CommandStore::update_command_status`]), only while `owner` (replica, epoch) still owns it
+/// when given; records a changed status in `transitions`. Whether it was written.
+pub(super) async fn write_command_status(
+    tx: &Transaction<'_>,
+    c: &CommandRecord,
+    active: bool,
+    owner: Option<(&str, i64)>,
+    transitions: &mut Transitions,
+) -> PgResult<bool> {
+    let (replica, epoch) = owner.unzip();
+    let old = tx
+        .query_opt(
+            "SELECT status FROM commands WHERE command_id = $1 FOR UPDATE",
+            &[&c.command_id],
+        )
+        .await?;
+    let Some(old) = old else {
+        return Ok(false);
+    };
+    let old: String = old.try_get(0)?;
+    let statement = tx
+        .prepare_cached(
+            "UPDATE commands SET status = $2, status_details = $3, completed_count = $4, \
+             error_count = $5, delivery_timed_out_count = $6, \
+             active = (cancel_requested AND NOT $7) OR $8 WHERE command_id = $1 \
+             AND ($9::text IS NULL OR (owner_replica = $9 AND owner_epoch = $10))",
+        )
+        .await?;
+    let written = tx
+        .execute(
+            &statement,
+            &[
+                &c.command_id,
+                &c.status,
+                &c.status_details,
+                &c.completed_count,
+                &c.error_count,
+                &c.delivery_timed_out_count,
+                &c.cancel_requested,
+                &active,
+                &replica,
+                &epoch,
+            ],
+        )
+        .await?
+        > 0;
+    if written {
+        transitions.command(&c.command_id, Some(&old), &c.status);
+    }
+    Ok(written)
 }
 
 /// Split `rows` in order into runs that name each invocation at most once, so each run is one
@@ -281,6 +371,7 @@ pub(super) async fn insert_command(
     c: &CommandRecord,
     invocations: &[InvocationRecord],
     plugins: &[&PluginRecord],
+    transitions: &mut Transitions,
 ) -> PgResult<()> {
     let insert = tx
         .prepare_cached(&format!(
@@ -322,6 +413,10 @@ pub(super) async fn insert_command(
     }
     insert_invocations(tx, invocations).await?;
     upsert_plugins(tx, plugins).await?;
+    transitions.command(&c.command_id, None, &c.status);
+    for i in invocations {
+        transitions.invocation(&i.command_id, &i.instance_id, None, &i.status);
+    }
     Ok(())
 }
 
@@ -334,10 +429,14 @@ impl CommandStore for PgStore {
         records: CallRecords,
     ) -> Result<()> {
         let plugins: Vec<&PluginRecord> = plugins.iter().collect();
+        let account = self.event_account.get();
         Ok(self.transaction(async |tx| {
-            insert_command(tx, c, invocations, &plugins).await?;
-            // Last: the audit record holds the chain's head until the commit.
-            write_call_records(tx, &records).await
+            let mut transitions = Transitions::default();
+            insert_command(tx, c, invocations, &plugins, &mut transitions).await?;
+            // The audit record holds the chain's head until the commit; the events come last
+            // (their lock is always a transaction's last).
+            write_call_records(tx, &records).await?;
+            transitions.emit(tx, &account).await
         })?)
     }
 
@@ -376,30 +475,11 @@ impl CommandStore for PgStore {
     }
 
     fn update_command_status(&self, c: &CommandRecord, active: bool) -> Result<()> {
-        Ok(self.with_client(async |client| {
-            let statement = client
-                .prepare_cached(
-                    "UPDATE commands SET status = $2, status_details = $3, completed_count = $4, \
-                     error_count = $5, delivery_timed_out_count = $6, \
-                     active = (cancel_requested AND NOT $7) OR $8 WHERE command_id = $1",
-                )
-                .await?;
-            client
-                .execute(
-                    &statement,
-                    &[
-                        &c.command_id,
-                        &c.status,
-                        &c.status_details,
-                        &c.completed_count,
-                        &c.error_count,
-                        &c.delivery_timed_out_count,
-                        &c.cancel_requested,
-                        &active,
-                    ],
-                )
-                .await?;
-            Ok(())
+        let account = self.event_account.get();
+        Ok(self.transaction(async |tx| {
+            let mut transitions = Transitions::default();
+            write_command_status(tx, c, active, None, &mut transitions).await?;
+            transitions.emit(tx, &account).await
         })?)
     }
 
@@ -453,11 +533,13 @@ impl CommandStore for PgStore {
             return Ok(());
         }
         let runs = runs(rows);
+        let account = self.event_account.get();
         Ok(self.transaction(async |tx| {
+            let mut transitions = Transitions::default();
             for run in &runs {
-                write_batch(tx, run).await?;
+                write_batch(tx, run, &mut transitions).await?;
             }
-            Ok(())
+            transitions.emit(tx, &account).await
         })?)
     }
 

@@ -15,7 +15,11 @@
 
 use std::collections::BTreeSet;
 
-use bosun_store::{LabelOutcome, ParameterStore, ParameterVersion, PutLimits, PutOutcome, Result};
+use bosun_core::events::envelope::ParameterOperation;
+use bosun_store::{
+    now_ms, parameter_event, LabelOutcome, ParameterStore, ParameterVersion, PutLimits, PutOutcome,
+    Result,
+};
 use deadpool_postgres::Transaction;
 use tokio_postgres::Row;
 
@@ -105,6 +109,51 @@ pub(crate) async fn delete_in(
     Ok(n > 0)
 }
 
+/// A version's (name, type, description) for its events; the caller holds the head row's lock.
+async fn described(
+    tx: &Transaction<'_>,
+    region: &str,
+    key: &str,
+    version: i64,
+) -> std::result::Result<(String, String, String), PgError> {
+    let row = tx
+        .query_one(
+            "SELECT p.name, v.type, v.description FROM parameters p JOIN parameter_versions v \
+             ON v.region = p.region AND v.key = p.key \
+             WHERE p.region = $1 AND p.key = $2 AND v.version = $3",
+            &[&region, &key, &version],
+        )
+        .await?;
+    let description: Option<String> = row.try_get(2)?;
+    Ok((
+        row.try_get(0)?,
+        row.try_get(1)?,
+        description.unwrap_or_default(),
+    ))
+}
+
+/// Write a `Parameter Store Change` event for (name, type, description): the transaction's
+/// last statements.
+async fn emit(
+    tx: &Transaction<'_>,
+    account: &str,
+    region: &str,
+    operation: ParameterOperation,
+    (name, param_type, description): (&str, &str, &str),
+) -> std::result::Result<(), PgError> {
+    let now = now_ms();
+    let event = parameter_event(
+        account,
+        region,
+        now,
+        operation,
+        name,
+        param_type,
+        description,
+    );
+    super::event_outbox::append(tx, &[event], now).await
+}
+
 /// Whether the version exists; the caller holds the head row's lock.
 async fn version_exists(
     tx: &Transaction<'_>,
@@ -173,8 +222,20 @@ impl ParameterStore for PgStore {
         tags: &[(String, String)],
         limits: &PutLimits,
     ) -> Result<PutOutcome> {
-        Ok(self
-            .transaction(async |tx| put(tx, v, expected_latest, overwrite, tags, limits).await)?)
+        let account = self.event_account.get();
+        Ok(self.transaction(async |tx| {
+            let outcome = put(tx, v, expected_latest, overwrite, tags, limits).await?;
+            if outcome == PutOutcome::Stored {
+                let operation = match expected_latest {
+                    None => ParameterOperation::Create,
+                    Some(_) => ParameterOperation::Update,
+                };
+                let description = v.description.as_deref().unwrap_or("");
+                let change = (v.name.as_str(), v.param_type.as_str(), description);
+                emit(tx, &account, &v.region, operation, change).await?;
+            }
+            Ok(outcome)
+        })?)
     }
 
     fn parameter(&self, region: &str, key: &str) -> Result<Option<ParameterVersion>> {
@@ -256,7 +317,17 @@ impl ParameterStore for PgStore {
     }
 
     fn delete_parameter(&self, region: &str, key: &str) -> Result<bool> {
-        Ok(self.transaction(async |tx| delete_in(tx, region, key).await)?)
+        let account = self.event_account.get();
+        Ok(self.transaction(async |tx| {
+            let Some(latest) = lock_head(tx, region, key).await? else {
+                return delete_in(tx, region, key).await;
+            };
+            let (name, param_type, description) = described(tx, region, key, latest).await?;
+            let deleted = delete_in(tx, region, key).await?;
+            let change = (name.as_str(), param_type.as_str(), description.as_str());
+            emit(tx, &account, region, ParameterOperation::Delete, change).await?;
+            Ok(deleted)
+        })?)
     }
 
     fn label_parameter_version(
@@ -267,6 +338,7 @@ impl ParameterStore for PgStore {
         labels: &[String],
         max_per_version: usize,
     ) -> Result<LabelOutcome> {
+        let account = self.event_account.get();
         Ok(self.transaction(async |tx| {
             if lock_head(tx, region, key).await?.is_none()
                 || !version_exists(tx, region, key, version).await?
@@ -298,6 +370,10 @@ impl ParameterStore for PgStore {
                 .await?;
             tx.execute(&upsert, &[&region, &key, &version, &distinct(labels)])
                 .await?;
+            let (name, param_type, description) = described(tx, region, key, version).await?;
+            let change = (name.as_str(), param_type.as_str(), description.as_str());
+            let label = ParameterOperation::LabelParameterVersion;
+            emit(tx, &account, region, label, change).await?;
             Ok(LabelOutcome::Done)
         })?)
     }

@@ -13,7 +13,8 @@ use bosun_store::{
 };
 use tokio_postgres::Row;
 
-use super::commands::{runs, write_batch};
+use super::command_events::Transitions;
+use super::commands::{runs, write_batch, write_command_status};
 use crate::{PgError, PgStore, Transaction};
 
 type RowResult<T> = std::result::Result<T, tokio_postgres::Error>;
@@ -209,13 +210,16 @@ impl ReplicaStore for PgStore {
         rows: &[(InvocationRecord, Vec<PluginRecord>)],
     ) -> Result<bool> {
         let runs = runs(rows);
+        let account = self.event_account.get();
         Ok(self.transaction(async |tx| {
             if !holds(tx, lease).await? {
                 return Ok(false);
             }
+            let mut transitions = Transitions::default();
             for run in &runs {
-                write_batch(tx, run).await?;
+                write_batch(tx, run, &mut transitions).await?;
             }
+            transitions.emit(tx, &account).await?;
             Ok(true)
         })?)
     }
@@ -226,33 +230,14 @@ impl ReplicaStore for PgStore {
         c: &CommandRecord,
         active: bool,
     ) -> Result<bool> {
-        Ok(self.with_client(async |client| {
-            let statement = client
-                .prepare_cached(
-                    "UPDATE commands SET status = $2, status_details = $3, completed_count = $4, \
-                     error_count = $5, delivery_timed_out_count = $6, \
-                     active = (cancel_requested AND NOT $7) OR $8 WHERE command_id = $1 \
-                     AND owner_replica = $9 AND owner_epoch = $10",
-                )
-                .await?;
-            Ok(client
-                .execute(
-                    &statement,
-                    &[
-                        &c.command_id,
-                        &c.status,
-                        &c.status_details,
-                        &c.completed_count,
-                        &c.error_count,
-                        &c.delivery_timed_out_count,
-                        &c.cancel_requested,
-                        &active,
-                        &lease.replica_id,
-                        &lease.epoch,
-                    ],
-                )
-                .await?
-                > 0)
+        let account = self.event_account.get();
+        let owner = (lease.replica_id.as_str(), lease.epoch);
+        Ok(self.transaction(async |tx| {
+            let mut transitions = Transitions::default();
+            let written =
+                write_command_status(tx, c, active, Some(owner), &mut transitions).await?;
+            transitions.emit(tx, &account).await?;
+            Ok(written)
         })?)
     }
 
@@ -261,7 +246,8 @@ impl ReplicaStore for PgStore {
             return Ok(Vec::new());
         }
         let text = |f: fn(&DeliveryMark) -> &str| marks.iter().map(f).collect::<Vec<&str>>();
-        let written = self.with_client(async |client| {
+        let account = self.event_account.get();
+        let written = self.transaction(async |client| {
             let statement = client
                 .prepare_cached(
                     "UPDATE invocations AS i SET status = m.status, \
@@ -272,7 +258,7 @@ impl ReplicaStore for PgStore {
                      WHERE i.command_id = m.command_id AND i.instance_id = m.instance_id \
                      AND i.status = m.from_status \
                      AND i.dispatched_ms IS NOT DISTINCT FROM m.from_dispatched_ms \
-                     RETURNING i.command_id, i.instance_id",
+                     RETURNING i.command_id, i.instance_id, m.from_status, i.status",
                 )
                 .await?;
             let rows = client
@@ -292,10 +278,18 @@ impl ReplicaStore for PgStore {
                     ],
                 )
                 .await?;
-            Ok(rows
+            let mut transitions = Transitions::default();
+            let written = rows
                 .iter()
-                .map(|r| Ok((r.try_get::<_, String>(0)?, r.try_get::<_, String>(1)?)))
-                .collect::<RowResult<HashSet<(String, String)>>>()?)
+                .map(|r| {
+                    let key = (r.try_get::<_, String>(0)?, r.try_get::<_, String>(1)?);
+                    let (from, to): (&str, &str) = (r.try_get(2)?, r.try_get(3)?);
+                    transitions.invocation(&key.0, &key.1, Some(from), to);
+                    Ok(key)
+                })
+                .collect::<RowResult<HashSet<(String, String)>>>()?;
+            transitions.emit(client, &account).await?;
+            Ok(written)
         })?;
         Ok(marks
             .iter()

@@ -16,6 +16,7 @@ pub mod commands;
 pub mod compliance;
 pub mod concurrency;
 pub mod documents;
+pub mod event_outbox;
 pub mod event_rules;
 mod fixtures;
 pub mod iam;
@@ -100,6 +101,12 @@ macro_rules! conformance_tests {
                 results_never_overwrite_a_terminal_status,
                 every_live_status_can_still_change,
                 a_command_and_its_audit_record_commit_together_and_keep_the_chain,
+            }
+            event_outbox {
+                events_are_read_in_order_after_a_cursor_and_pruned_by_age,
+                each_run_command_status_change_writes_one_event_with_it,
+                a_cursor_reader_never_skips_an_event_that_commits_late,
+                parameter_changes_write_their_event_with_the_change,
             }
             concurrency {
                 concurrent_registrations_never_exceed_the_limit,
@@ -227,6 +234,8 @@ mod tests {
             ("commands", include_str!("commands.rs")),
             ("concurrency", include_str!("concurrency.rs")),
             ("documents", include_str!("documents.rs")),
+            ("event_outbox", include_str!("event_outbox.rs")),
+            ("event_rules", include_str!("event_rules.rs")),
             ("iam", include_str!("iam.rs")),
             ("instances", include_str!("instances.rs")),
             ("parameters", include_str!("parameters.rs")),

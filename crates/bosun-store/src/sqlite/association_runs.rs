@@ -169,7 +169,8 @@ impl SqliteStore {
             }
         }
         if let Some(c) = c {
-            super::commands::insert_command(&tx, c.command, c.invocations, c.plugins)?;
+            let account = self.event_account.get();
+            super::commands::insert_command(&tx, c.command, c.invocations, c.plugins, &account)?;
         }
         tx.commit()?;
         Ok(true)

@@ -3,6 +3,7 @@
 
 use rusqlite::{params, OptionalExtension, Row};
 
+use super::command_events::{command_status, invocation_status, Emitter};
 use super::SqliteStore;
 use crate::commands::{CommandRecord, CommandStore, InvocationRecord, PluginRecord};
 use crate::{CallRecords, Result};
@@ -90,12 +91,14 @@ fn insert_plugin(conn: &rusqlite::Connection, p: &PluginRecord) -> rusqlite::Res
     Ok(())
 }
 
-/// Insert a command with its invocations and plugins (inside the caller's transaction).
+/// Insert a command with its invocations and plugins (inside the caller's transaction), and
+/// the events of their first statuses into the outbox (`account` stamped in them).
 pub(super) fn insert_command(
     tx: &rusqlite::Connection,
     c: &CommandRecord,
     invocations: &[InvocationRecord],
     plugins: &[PluginRecord],
+    account: &str,
 ) -> rusqlite::Result<()> {
     tx.execute(
         &format!("INSERT INTO commands ({CMD_COLS}, active) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)"),
@@ -129,7 +132,41 @@ pub(super) fn insert_command(
     for p in plugins {
         insert_plugin(tx, p)?;
     }
-    Ok(())
+    let mut events = Emitter::new(account);
+    events.command(tx, &c.command_id, None, &c.status)?;
+    for i in invocations {
+        events.invocation(tx, &i.command_id, &i.instance_id, None, &i.status)?;
+    }
+    events.flush(tx)
+}
+
+/// Write a command's aggregate status and counts (as [`CommandStore::update_command_status`]),
+/// only while `owner` (replica, epoch) still owns it when given, with the event of a changed
+/// status; whether it was written.
+pub(super) fn write_command_status(
+    tx: &rusqlite::Transaction<'_>,
+    c: &CommandRecord,
+    active: bool,
+    owner: Option<(&str, i64)>,
+    account: &str,
+) -> Result<bool> {
+    let old = command_status(tx, &c.command_id)?;
+    let (replica, epoch) = owner.unzip();
+    let written = tx.execute(
+        "UPDATE commands SET status = ?2, status_details = ?3, completed_count = ?4, error_count = ?5, \
+         delivery_timed_out_count = ?6, active = (cancel_requested AND NOT ?7) OR ?8 \
+         WHERE command_id = ?1 AND (?9 IS NULL OR (owner_replica = ?9 AND owner_epoch = ?10))",
+        params![
+            c.command_id, c.status, c.status_details, c.completed_count, c.error_count,
+            c.delivery_timed_out_count, c.cancel_requested, active, replica, epoch
+        ],
+    )? > 0;
+    if written {
+        let mut events = Emitter::new(account);
+        events.command(tx, &c.command_id, old.as_deref(), &c.status)?;
+        events.flush(tx)?;
+    }
+    Ok(written)
 }
 
 impl CommandStore for SqliteStore {
@@ -143,7 +180,7 @@ impl CommandStore for SqliteStore {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         super::idempotency::write_call_records(&tx, &records)?;
-        insert_command(&tx, c, invocations, plugins)?;
+        insert_command(&tx, c, invocations, plugins, &self.event_account.get())?;
         tx.commit()?;
         Ok(())
     }
@@ -178,14 +215,11 @@ impl CommandStore for SqliteStore {
     }
 
     fn update_command_status(&self, c: &CommandRecord, active: bool) -> Result<()> {
-        self.conn().execute(
-            "UPDATE commands SET status = ?2, status_details = ?3, completed_count = ?4, error_count = ?5, \
-             delivery_timed_out_count = ?6, active = (cancel_requested AND NOT ?7) OR ?8 WHERE command_id = ?1",
-            params![
-                c.command_id, c.status, c.status_details, c.completed_count, c.error_count,
-                c.delivery_timed_out_count, c.cancel_requested, active
-            ],
-        )?;
+        let account = self.event_account.get();
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        write_command_status(&tx, c, active, None, &account)?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -231,7 +265,7 @@ impl CommandStore for SqliteStore {
     fn write_results(&self, rows: &[(InvocationRecord, Vec<PluginRecord>)]) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        write_rows(&tx, rows)?;
+        write_rows(&tx, rows, &self.event_account.get())?;
         tx.commit()?;
         Ok(())
     }
@@ -256,11 +290,14 @@ impl CommandStore for SqliteStore {
     }
 }
 
-/// Write invocations still live, and the plugins of those written, inside `tx`.
+/// Write invocations still live, and the plugins of those written, inside `tx`, with an
+/// event for each status that changed.
 pub(super) fn write_rows(
     tx: &rusqlite::Transaction<'_>,
     rows: &[(InvocationRecord, Vec<PluginRecord>)],
+    account: &str,
 ) -> Result<()> {
+    let mut events = Emitter::new(account);
     {
         let mut stmt = tx.prepare_cached(
             "UPDATE invocations SET status = ?3, status_details = ?4, dispatched_ms = ?5, acked = ?6, \
@@ -268,19 +305,22 @@ pub(super) fn write_rows(
         )?;
         let mut changed = Vec::with_capacity(rows.len());
         for (i, _) in rows {
-            changed.push(
-                stmt.execute(params![
-                    i.command_id,
-                    i.instance_id,
-                    i.status,
-                    i.status_details,
-                    i.dispatched_ms,
-                    i.acked,
-                    i.response_code,
-                    i.start_ms,
-                    i.end_ms
-                ])? > 0,
-            );
+            let old = invocation_status(tx, &i.command_id, &i.instance_id)?;
+            let written = stmt.execute(params![
+                i.command_id,
+                i.instance_id,
+                i.status,
+                i.status_details,
+                i.dispatched_ms,
+                i.acked,
+                i.response_code,
+                i.start_ms,
+                i.end_ms
+            ])? > 0;
+            if written {
+                events.invocation(tx, &i.command_id, &i.instance_id, old.as_deref(), &i.status)?;
+            }
+            changed.push(written);
         }
         drop(stmt);
         for ((_, plugins), changed) in rows.iter().zip(changed) {
@@ -292,5 +332,6 @@ pub(super) fn write_rows(
             }
         }
     }
+    events.flush(tx)?;
     Ok(())
 }

@@ -11,9 +11,11 @@ mod association_runs;
 mod association_status;
 mod associations;
 mod audit;
+mod command_events;
 mod commands;
 mod compliance;
 mod documents;
+mod event_outbox;
 mod event_rules;
 mod iam;
 mod idempotency;
@@ -42,6 +44,8 @@ pub struct SqliteStore {
     conn: Mutex<Connection>,
     /// `None` for an in-memory database, whose contents only its own connection sees.
     readers: Option<Readers>,
+    /// The account stamped into emitted events.
+    event_account: crate::EventAccount,
 }
 
 /// Create the database file with mode 0600 if missing; clear group and other bits on it and on
@@ -96,6 +100,7 @@ impl SqliteStore {
         Ok(Self {
             conn: Mutex::new(conn),
             readers: None,
+            event_account: Default::default(),
         })
     }
 

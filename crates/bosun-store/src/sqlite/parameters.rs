@@ -4,8 +4,10 @@
 use rusqlite::{params, OptionalExtension, Row, Transaction, TransactionBehavior};
 
 use super::SqliteStore;
+use crate::event_outbox::{now_ms, parameter_event};
 use crate::parameters::{LabelOutcome, ParameterStore, ParameterVersion, PutLimits, PutOutcome};
 use crate::Result;
+use bosun_core::events::envelope::ParameterOperation;
 
 pub(crate) const COLUMNS: &str =
     "v.region, v.key, p.name, v.version, v.type, v.value, v.key_id, v.description, \
@@ -92,6 +94,7 @@ impl ParameterStore for SqliteStore {
         tags: &[(String, String)],
         limits: &PutLimits,
     ) -> Result<PutOutcome> {
+        let account = self.event_account.get();
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let latest = latest_version(&tx, &v.region, &v.key)?;
@@ -151,6 +154,20 @@ impl ParameterStore for SqliteStore {
                 v.region, v.key, v.version, v.param_type, v.value, v.key_id, v.description,
                 v.allowed_pattern, v.tier, v.policies, v.data_type, v.modified_ms, v.modified_user
             ],
+        )?;
+        let operation = match latest {
+            None => ParameterOperation::Create,
+            Some(_) => ParameterOperation::Update,
+        };
+        let description = v.description.as_deref().unwrap_or("");
+        emit(
+            &tx,
+            &account,
+            &v.region,
+            operation,
+            &v.name,
+            &v.param_type,
+            description,
         )?;
         tx.commit()?;
         Ok(PutOutcome::Stored)
@@ -230,8 +247,37 @@ impl ParameterStore for SqliteStore {
     }
 
     fn delete_parameter(&self, region: &str, key: &str) -> Result<bool> {
+        let account = self.event_account.get();
         let mut conn = self.conn();
         let tx = conn.transaction()?;
+        let latest = tx
+            .query_row(
+                "SELECT p.name, v.type, v.description FROM parameters p JOIN parameter_versions v \
+                 ON v.region = p.region AND v.key = p.key AND v.version = p.latest_version \
+                 WHERE p.region = ?1 AND p.key = ?2",
+                params![region, key],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                    ))
+                },
+            )
+            .optional()?;
+        if let Some((name, param_type, description)) = latest {
+            let description = description.unwrap_or_default();
+            let delete = ParameterOperation::Delete;
+            emit(
+                &tx,
+                &account,
+                region,
+                delete,
+                &name,
+                &param_type,
+                &description,
+            )?;
+        }
         let n = tx.execute(
             "DELETE FROM parameters WHERE region = ?1 AND key = ?2",
             params![region, key],
@@ -252,6 +298,7 @@ impl ParameterStore for SqliteStore {
         labels: &[String],
         max_per_version: usize,
     ) -> Result<LabelOutcome> {
+        let account = self.event_account.get();
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let exists: bool = tx.query_row(
@@ -278,6 +325,30 @@ impl ParameterStore for SqliteStore {
                 params![region, key, l, version],
             )?;
         }
+        let (name, param_type, description) = tx.query_row(
+            "SELECT p.name, v.type, v.description FROM parameters p JOIN parameter_versions v \
+             ON v.region = p.region AND v.key = p.key WHERE p.region = ?1 AND p.key = ?2 \
+             AND v.version = ?3",
+            params![region, key, version],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ))
+            },
+        )?;
+        let label = ParameterOperation::LabelParameterVersion;
+        let description = description.unwrap_or_default();
+        emit(
+            &tx,
+            &account,
+            region,
+            label,
+            &name,
+            &param_type,
+            &description,
+        )?;
         tx.commit()?;
         Ok(LabelOutcome::Done)
     }
@@ -312,4 +383,27 @@ impl ParameterStore for SqliteStore {
         tx.commit()?;
         Ok(Some(removed))
     }
+}
+
+/// Write a `Parameter Store Change` event inside the change's transaction.
+fn emit(
+    tx: &rusqlite::Connection,
+    account: &str,
+    region: &str,
+    operation: ParameterOperation,
+    name: &str,
+    param_type: &str,
+    description: &str,
+) -> rusqlite::Result<()> {
+    let now = now_ms();
+    let event = parameter_event(
+        account,
+        region,
+        now,
+        operation,
+        name,
+        param_type,
+        description,
+    );
+    super::event_outbox::append(tx, &[event], now)
 }

@@ -4,7 +4,8 @@
 
 use rusqlite::{params, OptionalExtension, Row};
 
-use super::commands::write_rows;
+use super::command_events::Emitter;
+use super::commands::{write_command_status, write_rows};
 use super::SqliteStore;
 use crate::commands::{CommandRecord, InvocationRecord, PluginRecord};
 use crate::replicas::{AgentSession, CommandLease, DeliveryMark, ReplicaRecord, ReplicaStore};
@@ -162,7 +163,7 @@ impl ReplicaStore for SqliteStore {
         if !holds(&tx, lease)? {
             return Ok(false);
         }
-        write_rows(&tx, rows)?;
+        write_rows(&tx, rows, &self.event_account.get())?;
         tx.commit()?;
         Ok(true)
     }
@@ -173,18 +174,18 @@ impl ReplicaStore for SqliteStore {
         c: &CommandRecord,
         active: bool,
     ) -> Result<bool> {
-        Ok(self.conn().execute(
-            "UPDATE commands SET status = ?2, status_details = ?3, completed_count = ?4, error_count = ?5, \
-             delivery_timed_out_count = ?6, active = (cancel_requested AND NOT ?7) OR ?8 \
-             WHERE command_id = ?1 AND owner_replica = ?9 AND owner_epoch = ?10",
-            params![
-                c.command_id, c.status, c.status_details, c.completed_count, c.error_count,
-                c.delivery_timed_out_count, c.cancel_requested, active, lease.replica_id, lease.epoch
-            ],
-        )? > 0)
+        let account = self.event_account.get();
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let owner = (lease.replica_id.as_str(), lease.epoch);
+        let written = write_command_status(&tx, c, active, Some(owner), &account)?;
+        tx.commit()?;
+        Ok(written)
     }
 
     fn mark_deliveries(&self, marks: &[DeliveryMark]) -> Result<Vec<bool>> {
+        let account = self.event_account.get();
+        let mut events = Emitter::new(&account);
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let mut written = Vec::with_capacity(marks.len());
@@ -195,19 +196,23 @@ impl ReplicaStore for SqliteStore {
                  AND dispatched_ms IS ?4",
             )?;
             for m in marks {
-                written.push(
-                    stmt.execute(params![
-                        m.command_id,
-                        m.instance_id,
-                        m.from_status,
-                        m.from_dispatched_ms,
-                        m.status,
-                        m.status_details,
-                        m.dispatched_ms
-                    ])? > 0,
-                );
+                let done = stmt.execute(params![
+                    m.command_id,
+                    m.instance_id,
+                    m.from_status,
+                    m.from_dispatched_ms,
+                    m.status,
+                    m.status_details,
+                    m.dispatched_ms
+                ])? > 0;
+                if done {
+                    let from = Some(m.from_status.as_str());
+                    events.invocation(&tx, &m.command_id, &m.instance_id, from, &m.status)?;
+                }
+                written.push(done);
             }
         }
+        events.flush(&tx)?;
         tx.commit()?;
         Ok(written)
     }

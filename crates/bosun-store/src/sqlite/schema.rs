@@ -61,7 +61,7 @@ CREATE TABLE user_policies (
     PRIMARY KEY (user_name, policy_name)
 );
 CREATE TABLE audit (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
     time_ms INTEGER NOT NULL,
     principal TEXT NOT NULL,
     action TEXT NOT NULL,
@@ -207,7 +207,7 @@ CREATE TABLE parameter_labels (
     FOREIGN KEY (region, key, version) REFERENCES parameter_versions(region, key, version) ON DELETE CASCADE
 );
 CREATE TABLE parameter_policy_events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
     region TEXT NOT NULL,
     key TEXT NOT NULL,
     name TEXT NOT NULL,
@@ -422,6 +422,24 @@ CREATE TABLE event_targets (
     FOREIGN KEY (region, rule_name) REFERENCES event_rules(region, name) ON DELETE CASCADE
 );
 CREATE INDEX event_targets_by_arn ON event_targets (region, arn);
+"#,
+    // 16: The event outbox (`event_outbox.rs`): every emitted event, numbered in commit order
+    // (AUTOINCREMENT: a pruned `seq` is never reused), and each consumer's cursor.
+    r#"
+CREATE TABLE event_outbox (
+    seq INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    region TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    detail_type TEXT NOT NULL,
+    envelope TEXT NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+CREATE INDEX event_outbox_by_created ON event_outbox (created_ms);
+CREATE TABLE event_cursors (
+    consumer TEXT NOT NULL PRIMARY KEY,
+    last_seq INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL
+);
 "#,
 ];
 
