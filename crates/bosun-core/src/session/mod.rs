@@ -1,0 +1,34 @@
+//! The Session Manager data channel protocol as pure code: frames, payloads and per-direction
+//! reliability (sequence numbers, acks, retransmission, ordering), compatible with AWS's
+//! `session-manager-plugin`, AWS's agent and the independent clients in
+//! `shared/reference/session-clients.md`.
+//!
+//! Facts come from `agent-protocol.md` §5 and `session-clients.md`; no code from AWS or any
+//! client is used. Nothing here does IO or reads a clock: `now_ms` (epoch milliseconds) and
+//! message ids (random UUIDs) come from the caller.
+//!
+//! Choices where the references leave room (doubts):
+//! - Decoding refuses a `HeaderLength` other than 116 and a `PayloadLength` that differs from the
+//!   bytes that follow. AWS's readers ignore `PayloadLength` and start the payload at
+//!   `HeaderLength + 4`; every known client writes 116 and a correct length, and the issue asks for
+//!   frames with wrong lengths to be refused.
+//! - Digests are never checked while decoding (the npm client writes wrong ones and AWS's agent
+//!   accepts them); `ClientMessage::has_valid_digest` lets the caller decide. Frames Bosun emits
+//!   always carry a correct SHA-256.
+//! - A zero `CreatedDate` is refused both ways (AWS's `Validate` requires it non-zero).
+//! - Retransmission: AWS resends only the oldest unacked frame per 100 ms tick; Bosun's
+//!   `OutgoingStream::due_retransmissions` returns every frame older than the RTO (bounded by the
+//!   caller), each with its own resend time updated (AWS's plugin has a bug that resends every
+//!   100 ms). Receivers buffer or ignore out-of-order copies, so this only speeds recovery.
+//! - RTT samples are taken from the last (re)send of the acked frame, as AWS does; Karn's rule
+//!   (skip samples of retransmitted frames) is not applied, to stay with AWS's timing.
+//! - A full incoming window refuses (does not ack) frames beyond it, so the sender retransmits
+//!   them later; AWS buffers by count (10 000 client / 100 000 agent) and otherwise the same.
+//! - Stale duplicates (sequence below the expected one) are re-acked by default, as AWS's agent
+//!   does and as session-clients.md §5.4 asks; AWS's plugin ignores them.
+
+pub mod frame;
+pub mod message_type;
+pub mod payloads;
+pub mod reliability;
+pub mod retransmission_timer;
