@@ -32,3 +32,4 @@ pub mod message_type;
 pub mod payloads;
 pub mod reliability;
 pub mod retransmission_timer;
+pub mod smux;
