@@ -28,8 +28,10 @@
 //!   does and as session-clients.md §5.4 asks; AWS's plugin ignores them.
 
 pub mod frame;
+pub mod handshake;
 pub mod message_type;
 pub mod payloads;
 pub mod reliability;
 pub mod retransmission_timer;
 pub mod smux;
+pub mod versions;
