@@ -7,6 +7,11 @@
 //! client is used. Nothing here does IO or reads a clock: `now_ms` (epoch milliseconds) and
 //! message ids (random UUIDs) come from the caller.
 //!
+//! Files: `frame` (the binary frame), `message_type` (message/payload types, flags),
+//! `payloads` (JSON/text payloads), `reliability` (per-direction send/receive state),
+//! `retransmission_timer` (RTO), `channel` (one end routing inbound frames), `handshake`,
+//! `versions` (port mode and features from the peer's version), `smux` (port sessions).
+//!
 //! Choices where the references leave room (doubts):
 //! - Decoding refuses a `HeaderLength` other than 116 and a `PayloadLength` that differs from the
 //!   bytes that follow. AWS's readers ignore `PayloadLength` and start the payload at
@@ -26,7 +31,17 @@
 //!   them later; AWS buffers by count (10 000 client / 100 000 agent) and otherwise the same.
 //! - Stale duplicates (sequence below the expected one) are re-acked by default, as AWS's agent
 //!   does and as session-clients.md §5.4 asks; AWS's plugin ignores them.
+//! - The initial RTT variation is assumed 0 (only the initial RTT 100 ms and RTO 200 ms are given).
+//! - `channel_closed` with a payload that is not the expected JSON still closes the channel.
+//! - `pause_publication`/`start_publication` act on the agent end only (the plugin ignores them);
+//!   any inbound data or ack un-pauses the agent, as AWS's agent does.
+//! - An ack naming a parseable message id that differs from the frame at that sequence number is
+//!   ignored (the npm client acks every frame, including acks with sequence number 0).
+//! - Bosun's own client answers a `KMSEncryption` action `Unsupported` (it does not call KMS).
+//! - How AWS's agent compares client versions that are not four numeric parts is unknown; see
+//!   `versions`.
 
+pub mod channel;
 pub mod frame;
 pub mod handshake;
 pub mod message_type;
