@@ -35,8 +35,10 @@
 //! - `channel_closed` with a payload that is not the expected JSON still closes the channel.
 //! - `pause_publication`/`start_publication` act on the agent end only (the plugin ignores them);
 //!   any inbound data or ack un-pauses the agent, as AWS's agent does.
-//! - An ack naming a parseable message id that differs from the frame at that sequence number is
-//!   ignored (the npm client acks every frame, including acks with sequence number 0).
+//! - An ack naming a parseable message id that differs from the frame at that sequence number
+//!   (as sent or half-swapped) is ignored: the npm client acks every frame, including acks with
+//!   sequence number 0. Whether independent clients un-swap the wire id is unverified, so both
+//!   forms are accepted; an ack with no parseable id matches by sequence number alone.
 //! - Bosun's own client answers a `KMSEncryption` action `Unsupported` (it does not call KMS).
 //! - How AWS's agent compares client versions that are not four numeric parts is unknown; see
 //!   `versions`.

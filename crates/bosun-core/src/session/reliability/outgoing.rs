@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use thiserror::Error;
 use uuid::Uuid;
 
-use crate::session::frame::ClientMessage;
+use crate::session::frame::{message_id_to_wire, ClientMessage};
 use crate::session::message_type::{stream_data_flags, MessageType};
 use crate::session::payloads::AcknowledgeContent;
 use crate::session::retransmission_timer::RetransmissionTimer;
@@ -114,8 +114,10 @@ impl OutgoingStream {
     }
 
     /// Applies an ack: selective, by sequence number. When the ack names a message id that parses
-    /// as a UUID it must match too, so an npm-style ack of some other frame (which may carry
-    /// sequence number 0) cannot remove the wrong one. The ack's message type is not checked.
+    /// as a UUID it must match too (as sent, or with its halves swapped, for clients that read
+    /// the wire id without un-swapping it), so an npm-style ack of some other frame (which may
+    /// carry sequence number 0) cannot remove the wrong one. The ack's message type is not
+    /// checked.
     pub fn on_acknowledge(&mut self, ack: &AcknowledgeContent, now_ms: u64) -> AckOutcome {
         let seq = ack.acknowledged_message_sequence_number;
         let Ok(index) = self
@@ -124,8 +126,10 @@ impl OutgoingStream {
         else {
             return AckOutcome::Unknown;
         };
+        let pending_id = self.pending[index].frame.message_id;
+        let swapped_id = Uuid::from_bytes(message_id_to_wire(pending_id));
         let named_id = Uuid::parse_str(&ack.acknowledged_message_id).ok();
-        if named_id.is_some_and(|id| id != self.pending[index].frame.message_id) {
+        if named_id.is_some_and(|id| id != pending_id && id != swapped_id) {
             return AckOutcome::Unknown;
         }
         let Some(acked) = self.pending.remove(index) else {

@@ -54,6 +54,17 @@ fn an_ack_naming_another_message_id_is_ignored_but_a_missing_id_matches_by_seque
     let mut wrong = acknowledge_for(&a);
     wrong.acknowledged_message_id = id(99).to_string();
     assert_eq!(out.on_acknowledge(&wrong, 1001), AckOutcome::Unknown);
+    let mut swapped = acknowledge_for(&a);
+    swapped.acknowledged_message_id =
+        Uuid::from_bytes(crate::session::frame::message_id_to_wire(a.message_id)).to_string();
+    let mut probe = out.clone();
+    assert!(
+        matches!(
+            probe.on_acknowledge(&swapped, 1001),
+            AckOutcome::Acknowledged { .. }
+        ),
+        "a client that does not un-swap the wire id still acks"
+    );
     let mut anonymous = acknowledge_for(&a);
     anonymous.acknowledged_message_id = String::new();
     anonymous.acknowledged_message_type = "input_stream_data".into();
