@@ -18,6 +18,7 @@ pub mod policy;
 pub mod regions;
 pub mod resource_groups;
 pub mod schedule;
+pub mod session;
 pub mod sigv4;
 pub mod tags;
 pub mod validate;
