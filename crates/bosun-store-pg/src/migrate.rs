@@ -60,6 +60,7 @@ pub const MIGRATIONS: &[Migration] = &[
         "0012_association_applied_nodes.sql"
     ),
     migration!(13, "replicas", "0013_replicas.sql"),
+    migration!(14, "maintenance_windows", "0014_maintenance_windows.sql"),
 ];
 
 /// The advisory lock every migration transaction holds ("bosunmig" in ASCII).

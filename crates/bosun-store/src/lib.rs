@@ -25,6 +25,7 @@ mod error;
 mod iam;
 mod idempotency;
 mod instances;
+mod maintenance_windows;
 mod parameter_policies;
 mod parameters;
 mod regions;
@@ -56,6 +57,10 @@ pub use idempotency::{
     decide, Answer, CallRecords, CallStore, Claim, ClaimRequest, StoredAnswer, StoredCall,
 };
 pub use instances::{InstanceRecord, InstanceStore, NewInstance, NodeFacts};
+pub use maintenance_windows::{
+    window_target_ids, Changed, MaintenanceWindowStore, Registered, WindowRecord,
+    WindowTargetRecord, WindowTaskRecord, WINDOW_TAG_TYPE,
+};
 pub use parameter_policies::{ParameterPolicyStore, PolicyEvent};
 pub use parameters::{LabelOutcome, ParameterStore, ParameterVersion, PutLimits, PutOutcome};
 pub use regions::{RegionStore, REGIONS_WITH_DATA_SQL};
@@ -78,6 +83,7 @@ pub trait Store:
     + DocumentStore
     + IamStore
     + InstanceStore
+    + MaintenanceWindowStore
     + ParameterStore
     + ParameterPolicyStore
     + RegionStore
@@ -101,6 +107,7 @@ impl<T> Store for T where
         + DocumentStore
         + IamStore
         + InstanceStore
+        + MaintenanceWindowStore
         + ParameterStore
         + ParameterPolicyStore
         + RegionStore
@@ -118,7 +125,7 @@ pub mod prelude {
     pub use crate::{
         ActivationStore, AssociationRunStore, AssociationStatusStore, AssociationStore, AuditStore,
         CallStore, CommandStore, ComplianceStore, DocumentStore, IamStore, InstanceStore,
-        ParameterPolicyStore, ParameterStore, RegionStore, ReplicaStore, ResourceGroupStore, Store,
-        TagStore,
+        MaintenanceWindowStore, ParameterPolicyStore, ParameterStore, RegionStore, ReplicaStore,
+        ResourceGroupStore, Store, TagStore,
     };
 }

@@ -10,6 +10,7 @@ mod compliance;
 mod documents;
 mod iam;
 mod instances;
+mod maintenance_windows;
 mod parameter_policies;
 mod parameters;
 mod parameters_put;

@@ -17,6 +17,7 @@ mod documents;
 mod iam;
 mod idempotency;
 mod instances;
+mod maintenance_windows;
 mod parameter_policies;
 mod parameters;
 mod readers;
