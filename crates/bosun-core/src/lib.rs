@@ -10,6 +10,7 @@ pub mod events;
 pub mod idempotency;
 pub mod ids;
 pub mod instance;
+pub mod maintenance_window;
 pub mod model;
 pub mod paging;
 pub mod parameters;

@@ -16,6 +16,7 @@ mod documents;
 pub mod error;
 pub mod idempotency;
 mod instances;
+mod maintenance_windows;
 pub mod ops;
 mod parameter_labels;
 mod parameter_put;
