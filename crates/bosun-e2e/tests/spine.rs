@@ -421,7 +421,7 @@ async fn operations_bosun_lacks_say_so() {
     let server = TestServer::start().await;
     let client = server.client();
     let err = client
-        .describe_maintenance_windows()
+        .describe_patch_baselines()
         .send()
         .await
         .unwrap_err();
