@@ -366,7 +366,7 @@ pub fn safe_deregistration_races_task_registration(store: &dyn Store) {
                     == Registered::Created)
             }
         });
-        let removed = outcomes.iter().any(|o| *o == Ok(true));
+        let removed = outcomes.contains(&Ok(true));
         let tasks = outcomes.iter().filter(|o| **o == Err(true)).count();
         assert!(removed != (tasks > 0), "round {round}: {outcomes:?}");
         for k in store.list_tasks(REGION, &id).unwrap() {
