@@ -644,3 +644,97 @@ async fn bad_requests_get_aws_errors_and_store_nothing() {
     let ok = task(&[&rc[..], &shell[..], &uptime[..]].concat()).unwrap();
     assert!(ok["WindowTaskId"].as_str().is_some());
 }
+
+/// IAM: the window's ARN for window calls, each node a target or task names, and a task's
+/// document, through the Rust SDK signing as a restricted user.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policies_are_checked_on_the_window_its_nodes_and_its_document() {
+    use aws_sdk_ssm::error::ProvideErrorMetadata;
+    use aws_sdk_ssm::types::{MaintenanceWindowResourceType, MaintenanceWindowTaskType, Target};
+
+    let server = TestServer::start().await;
+    let admin = server.client();
+    let created = admin
+        .create_maintenance_window()
+        .name("guarded")
+        .schedule("rate(1 day)")
+        .duration(2)
+        .cutoff(0)
+        .allow_unassociated_targets(true)
+        .send()
+        .await
+        .unwrap();
+    let id = created.window_id().unwrap().to_string();
+    let arn = "arn:aws:ssm:us-east-1:000000000000";
+    let (denied_node, allowed_node) = ("mi-0000000000000000b", "mi-0000000000000000a");
+    let user = server
+        .user_with_policy(
+            "limited",
+            &format!(
+                r#"{{"Version":"2012-10-17","Statement":[
+                {{"Effect":"Allow","Action":"ssm:*","Resource":"*"}},
+                {{"Effect":"Deny","Action":"ssm:RegisterTargetWithMaintenanceWindow","Resource":"{arn}:managed-instance/{denied_node}"}},
+                {{"Effect":"Deny","Action":"ssm:RegisterTaskWithMaintenanceWindow","Resource":"{arn}:document/AWS-RunShellScript"}},
+                {{"Effect":"Deny","Action":"ssm:DeleteMaintenanceWindow","Resource":"{arn}:maintenancewindow/{id}"}}]}}"#
+            ),
+        )
+        .await
+        .0;
+    let nodes = |id: &str| Target::builder().key("InstanceIds").values(id).build();
+    let err = user
+        .register_target_with_maintenance_window()
+        .window_id(&id)
+        .resource_type(MaintenanceWindowResourceType::Instance)
+        .targets(nodes(denied_node))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("AccessDeniedException"), "{err:?}");
+    user.register_target_with_maintenance_window()
+        .window_id(&id)
+        .resource_type(MaintenanceWindowResourceType::Instance)
+        .targets(nodes(allowed_node))
+        .send()
+        .await
+        .unwrap();
+    let err = user
+        .register_task_with_maintenance_window()
+        .window_id(&id)
+        .task_arn("AWS-RunShellScript")
+        .task_type(MaintenanceWindowTaskType::RunCommand)
+        .targets(nodes(allowed_node))
+        .max_concurrency("1")
+        .max_errors("0")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("AccessDeniedException"), "{err:?}");
+    let err = user
+        .delete_maintenance_window()
+        .window_id(&id)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("AccessDeniedException"), "{err:?}");
+
+    let targets = admin
+        .describe_maintenance_window_targets()
+        .window_id(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(targets.targets().len(), 1, "only the allowed node's target");
+    let tasks = admin
+        .describe_maintenance_window_tasks()
+        .window_id(&id)
+        .send()
+        .await
+        .unwrap();
+    assert!(tasks.tasks().is_empty());
+    admin
+        .get_maintenance_window()
+        .window_id(&id)
+        .send()
+        .await
+        .expect("the window is still there");
+}
