@@ -332,13 +332,16 @@ async fn windows_targets_tasks_schedules_and_tags_round_trip() {
             "describe-maintenance-window-schedule",
             "--window-id",
             &id,
+            "--page-size",
+            "2",
             "--max-items",
-            "3",
+            "5",
         ],
     )
     .unwrap();
+    // Five runs over three pages of two (the CLI follows NextToken).
     let runs = schedule["ScheduledWindowExecutions"].as_array().unwrap();
-    assert_eq!(runs.len(), 3, "{schedule}");
+    assert_eq!(runs.len(), 5, "{schedule}");
     let times: Vec<&str> = runs
         .iter()
         .map(|r| r["ExecutionTime"].as_str().unwrap())

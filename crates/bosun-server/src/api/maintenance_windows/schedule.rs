@@ -84,7 +84,9 @@ pub fn describe_maintenance_window_schedule(ctx: &Ctx, body: Value) -> Result<Va
     let mut entries: Vec<(String, Value)> = windows
         .iter()
         .flat_map(|w| {
-            upcoming(w, from_ms, max + 1).into_iter().map(|(ms, text)| {
+            // A window has at most one run at the cursor's time, so max + 2 from there leaves
+            // max + 1 after it: enough to fill the page and tell whether another follows.
+            upcoming(w, from_ms, max + 2).into_iter().map(|(ms, text)| {
                 (
                     key(ms, &w.window_id),
                     json!({"WindowId": w.window_id, "Name": w.name, "ExecutionTime": text}),
