@@ -646,6 +646,19 @@ async fn bad_requests_get_aws_errors_and_store_nothing() {
     // The window allows unregistered targets, so a task on a node id is fine.
     let ok = task(&[&rc[..], &shell[..], &uptime[..]].concat()).unwrap();
     assert!(ok["WindowTaskId"].as_str().is_some());
+    // The window is one of that node's windows through the task alone.
+    let for_node = ssm(
+        &server,
+        &[
+            "describe-maintenance-windows-for-target",
+            "--targets",
+            "Key=InstanceIds,Values=mi-0123456789abcdef0",
+            "--resource-type",
+            "INSTANCE",
+        ],
+    )
+    .unwrap();
+    assert_eq!(for_node["WindowIdentities"][0]["WindowId"], id.as_str());
 }
 
 /// IAM: the window's ARN for window calls, each node a target or task names, and a task's

@@ -105,23 +105,21 @@ pub fn describe_maintenance_window_schedule(ctx: &Ctx, body: Value) -> Result<Va
     Ok(out)
 }
 
-/// Whether a registered target selects what `query` names: an entry with the same key sharing
-/// a value, or (for an `InstanceIds` query) a node the target's tags or ids select now.
-fn selects(
-    ctx: &Ctx,
-    nodes: &[bosun_store::InstanceRecord],
-    target: &WindowTargetRecord,
-    query: &[Target],
-) -> Result<bool, ApiError> {
-    let registered: Vec<Target> = serde_json::from_str::<Vec<Value>>(&target.targets_json)
+/// The `Targets` stored as JSON.
+fn stored_targets(targets_json: &str) -> Vec<Target> {
+    serde_json::from_str::<Vec<Value>>(targets_json)
         .unwrap_or_default()
         .iter()
         .map(|t| Target {
             key: t["Key"].as_str().map(str::to_string),
             values: serde_json::from_value(t["Values"].clone()).ok(),
         })
-        .collect();
-    let literal = query.iter().any(|q| {
+        .collect()
+}
+
+/// Whether stored targets name what `query` names: an entry with the same key sharing a value.
+fn names(registered: &[Target], query: &[Target]) -> bool {
+    query.iter().any(|q| {
         registered.iter().any(|r| {
             r.key == q.key
                 && r.values
@@ -129,8 +127,19 @@ fn selects(
                     .flatten()
                     .any(|v| q.values.iter().flatten().any(|x| x == v))
         })
-    });
-    if literal {
+    })
+}
+
+/// Whether a registered target selects what `query` names: it names it, or (for an
+/// `InstanceIds` query) a node its tags or ids select now is one of those asked for.
+fn selects(
+    ctx: &Ctx,
+    nodes: &[bosun_store::InstanceRecord],
+    target: &WindowTargetRecord,
+    query: &[Target],
+) -> Result<bool, ApiError> {
+    let registered = stored_targets(&target.targets_json);
+    if names(&registered, query) {
         return Ok(true);
     }
     let asked: Vec<&String> = query
@@ -162,25 +171,11 @@ fn windows_for(
         }
     }
     // Tasks aimed at nodes directly (windows that allow unregistered targets).
-    for task in ctx.state.store.list_region_tasks(&ctx.region)? {
-        let direct = WindowTargetRecord {
-            region: task.region.clone(),
-            window_id: task.window_id.clone(),
-            window_target_id: String::new(),
-            resource_type: "INSTANCE".into(),
-            targets_json: task.targets_json.clone(),
-            owner_information: String::new(),
-            name: String::new(),
-            description: String::new(),
-            client_token: String::new(),
-            request_hash: String::new(),
-            created_ms: 0,
-        };
-        if resource_type == "INSTANCE"
-            && !ids.contains(&task.window_id)
-            && selects(ctx, &[], &direct, query)?
-        {
-            ids.push(task.window_id);
+    if resource_type == "INSTANCE" {
+        for task in ctx.state.store.list_region_tasks(&ctx.region)? {
+            if !ids.contains(&task.window_id) && names(&stored_targets(&task.targets_json), query) {
+                ids.push(task.window_id);
+            }
         }
     }
     let mut windows: Vec<WindowRecord> = ctx
