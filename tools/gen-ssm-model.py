@@ -145,6 +145,10 @@ def generate():
                     f"pattern: {pattern}, enumeration: &[{enum}] }}")
         elif t in ("integer", "long"):
             kind = f"Kind::Number {{ min: {opt(s.get('min'))}, max: {opt(s.get('max'))} }}"
+        elif t == "blob":
+            # Base64 text on the wire; its limits count decoded bytes, which no operation Bosun
+            # serves needs (the one blob, a Lambda task's Payload, is refused by the handler).
+            kind = "Kind::String { min: None, max: None, pattern: None, enumeration: &[] }"
         elif t == "boolean":
             kind = "Kind::Boolean"
         elif t == "timestamp":

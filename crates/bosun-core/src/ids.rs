@@ -11,6 +11,12 @@ pub fn managed_instance_id(random: [u8; 9]) -> String {
     format!("{MANAGED_INSTANCE_PREFIX}{}", &hex[..17])
 }
 
+/// Build a maintenance window id (`mw-` + 17 lower-case hex digits) from 9 random bytes.
+pub fn maintenance_window_id(random: [u8; 9]) -> String {
+    let hex: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    format!("mw-{}", &hex[..17])
+}
+
 /// True for a well-formed hybrid managed node id: `^mi-[0-9a-f]{17}$`.
 pub fn is_managed_instance_id(s: &str) -> bool {
     s.len() == 20

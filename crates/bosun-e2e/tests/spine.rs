@@ -420,11 +420,7 @@ async fn regions_are_separate_and_pages_cover_every_node() {
 async fn operations_bosun_lacks_say_so() {
     let server = TestServer::start().await;
     let client = server.client();
-    let err = client
-        .describe_maintenance_windows()
-        .send()
-        .await
-        .unwrap_err();
+    let err = client.describe_patch_baselines().send().await.unwrap_err();
     assert_eq!(err.code(), Some("UnknownOperationException"));
     assert!(
         err.message()

@@ -60,8 +60,7 @@ pub const MIGRATIONS: &[Migration] = &[
         "0012_association_applied_nodes.sql"
     ),
     migration!(13, "replicas", "0013_replicas.sql"),
-    // Reserved for the event outbox (another branch), which replaces this entry at merge.
-    migration!(14, "reserved", "0014_reserved.sql"),
+    migration!(14, "maintenance_windows", "0014_maintenance_windows.sql"),
     migration!(15, "event_rules", "0015_event_rules.sql"),
     migration!(16, "event_outbox", "0016_event_outbox.sql"),
 ];

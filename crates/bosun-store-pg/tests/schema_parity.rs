@@ -19,6 +19,8 @@ const BOOLEAN_COLUMNS: &[(&str, &str)] = &[
     ("idempotency", "answered"),
     ("instances", "deregistered"),
     ("invocations", "acked"),
+    ("maintenance_windows", "allow_unassociated_targets"),
+    ("maintenance_windows", "enabled"),
     ("parameters", "has_policies"),
 ];
 

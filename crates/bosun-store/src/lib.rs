@@ -27,6 +27,7 @@ mod event_rules;
 mod iam;
 mod idempotency;
 mod instances;
+mod maintenance_windows;
 mod parameter_policies;
 mod parameters;
 mod regions;
@@ -64,6 +65,10 @@ pub use idempotency::{
     decide, Answer, CallRecords, CallStore, Claim, ClaimRequest, StoredAnswer, StoredCall,
 };
 pub use instances::{InstanceRecord, InstanceStore, NewInstance, NodeFacts};
+pub use maintenance_windows::{
+    window_target_ids, Changed, MaintenanceWindowStore, Registered, WindowRecord,
+    WindowTargetRecord, WindowTaskRecord, WINDOW_TAG_TYPE,
+};
 pub use parameter_policies::{ParameterPolicyStore, PolicyEvent};
 pub use parameters::{LabelOutcome, ParameterStore, ParameterVersion, PutLimits, PutOutcome};
 pub use regions::{RegionStore, REGIONS_WITH_DATA_SQL};
@@ -88,6 +93,7 @@ pub trait Store:
     + EventOutboxStore
     + IamStore
     + InstanceStore
+    + MaintenanceWindowStore
     + ParameterStore
     + ParameterPolicyStore
     + RegionStore
@@ -113,6 +119,7 @@ impl<T> Store for T where
         + EventOutboxStore
         + IamStore
         + InstanceStore
+        + MaintenanceWindowStore
         + ParameterStore
         + ParameterPolicyStore
         + RegionStore
@@ -130,7 +137,7 @@ pub mod prelude {
     pub use crate::{
         ActivationStore, AssociationRunStore, AssociationStatusStore, AssociationStore, AuditStore,
         CallStore, CommandStore, ComplianceStore, DocumentStore, EventOutboxStore, EventRuleStore,
-        IamStore, InstanceStore, ParameterPolicyStore, ParameterStore, RegionStore, ReplicaStore,
-        ResourceGroupStore, Store, TagStore,
+        IamStore, InstanceStore, MaintenanceWindowStore, ParameterPolicyStore, ParameterStore,
+        RegionStore, ReplicaStore, ResourceGroupStore, Store, TagStore,
     };
 }

@@ -1,6 +1,7 @@
 //! Maintenance Window execution rules, pure: statuses and their roll-up, the plan of a window
 //! execution (priorities, cutoff, cancel, rate limits, overlap), task targets that did not run,
-//! pseudo-parameters and id formats. No IO, no clock: the executor passes `now` and the state.
+//! pseudo-parameters and id formats; the rules of definitions (`input`) and their upcoming runs
+//! (`upcoming`). No IO, no clock: the executor passes `now` and the state.
 //!
 //! # How an executor drives a window execution
 //! 1. A slot comes due: [`plan::slot_start`]. A window whose previous execution has not ended
@@ -60,12 +61,14 @@
 //!   `{{WINDOW_TARGET_ID}}` of a task that names its nodes itself becomes empty.
 
 pub mod ids;
+pub mod input;
 pub mod kinds;
 pub mod plan;
 pub mod pseudo;
 pub mod rollup;
 pub mod status;
 pub mod targets;
+pub mod upcoming;
 
 pub use kinds::{ResourceType, TaskType};
 pub use plan::{

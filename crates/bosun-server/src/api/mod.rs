@@ -17,6 +17,7 @@ pub mod error;
 pub(crate) mod events;
 pub mod idempotency;
 mod instances;
+mod maintenance_windows;
 pub mod ops;
 mod parameter_labels;
 mod parameter_put;

@@ -6,7 +6,8 @@ use serde_json::Value;
 use crate::api::error::ApiError;
 use crate::api::{
     activations, associations, commands, compliance, document_writes, documents, instances,
-    parameter_labels, parameter_put, parameter_search, parameters, send_command, tags, Ctx,
+    maintenance_windows, parameter_labels, parameter_put, parameter_search, parameters,
+    send_command, tags, Ctx,
 };
 
 /// One operation Bosun implements.
@@ -82,6 +83,86 @@ pub const OPERATIONS: &[Operation] = &[
         name: "UpdateAssociationStatus",
         mutating: true,
         handler: associations::update_association_status,
+    },
+    Operation {
+        name: "CreateMaintenanceWindow",
+        mutating: true,
+        handler: maintenance_windows::create_maintenance_window,
+    },
+    Operation {
+        name: "UpdateMaintenanceWindow",
+        mutating: true,
+        handler: maintenance_windows::update_maintenance_window,
+    },
+    Operation {
+        name: "GetMaintenanceWindow",
+        mutating: false,
+        handler: maintenance_windows::get_maintenance_window,
+    },
+    Operation {
+        name: "DeleteMaintenanceWindow",
+        mutating: true,
+        handler: maintenance_windows::delete_maintenance_window,
+    },
+    Operation {
+        name: "DescribeMaintenanceWindows",
+        mutating: false,
+        handler: maintenance_windows::describe_maintenance_windows,
+    },
+    Operation {
+        name: "RegisterTargetWithMaintenanceWindow",
+        mutating: true,
+        handler: maintenance_windows::register_target_with_maintenance_window,
+    },
+    Operation {
+        name: "UpdateMaintenanceWindowTarget",
+        mutating: true,
+        handler: maintenance_windows::update_maintenance_window_target,
+    },
+    Operation {
+        name: "DeregisterTargetFromMaintenanceWindow",
+        mutating: true,
+        handler: maintenance_windows::deregister_target_from_maintenance_window,
+    },
+    Operation {
+        name: "DescribeMaintenanceWindowTargets",
+        mutating: false,
+        handler: maintenance_windows::describe_maintenance_window_targets,
+    },
+    Operation {
+        name: "RegisterTaskWithMaintenanceWindow",
+        mutating: true,
+        handler: maintenance_windows::register_task_with_maintenance_window,
+    },
+    Operation {
+        name: "UpdateMaintenanceWindowTask",
+        mutating: true,
+        handler: maintenance_windows::update_maintenance_window_task,
+    },
+    Operation {
+        name: "GetMaintenanceWindowTask",
+        mutating: false,
+        handler: maintenance_windows::get_maintenance_window_task,
+    },
+    Operation {
+        name: "DeregisterTaskFromMaintenanceWindow",
+        mutating: true,
+        handler: maintenance_windows::deregister_task_from_maintenance_window,
+    },
+    Operation {
+        name: "DescribeMaintenanceWindowTasks",
+        mutating: false,
+        handler: maintenance_windows::describe_maintenance_window_tasks,
+    },
+    Operation {
+        name: "DescribeMaintenanceWindowSchedule",
+        mutating: false,
+        handler: maintenance_windows::describe_maintenance_window_schedule,
+    },
+    Operation {
+        name: "DescribeMaintenanceWindowsForTarget",
+        mutating: false,
+        handler: maintenance_windows::describe_maintenance_windows_for_target,
     },
     Operation {
         name: "PutComplianceItems",
@@ -377,6 +458,23 @@ pub fn resource_arn(ctx_scope: &bosun_core::arn::Scope, op: &str, body: &Value) 
             .unwrap_or_else(|| "*".into()),
         "GetParametersByPath" => s("Path")
             .map(|p| ctx_scope.ssm_arn(&format!("parameter/{}", p.trim_matches('/'))))
+            .unwrap_or_else(|| "*".into()),
+        "UpdateMaintenanceWindow"
+        | "GetMaintenanceWindow"
+        | "DeleteMaintenanceWindow"
+        | "RegisterTargetWithMaintenanceWindow"
+        | "UpdateMaintenanceWindowTarget"
+        | "DeregisterTargetFromMaintenanceWindow"
+        | "DescribeMaintenanceWindowTargets"
+        | "RegisterTaskWithMaintenanceWindow"
+        | "UpdateMaintenanceWindowTask"
+        | "GetMaintenanceWindowTask"
+        | "DeregisterTaskFromMaintenanceWindow"
+        | "DescribeMaintenanceWindowTasks" => s("WindowId")
+            .map(|id| ctx_scope.ssm_arn(&format!("maintenancewindow/{id}")))
+            .unwrap_or_else(|| "*".into()),
+        "DescribeMaintenanceWindowSchedule" => s("WindowId")
+            .map(|id| ctx_scope.ssm_arn(&format!("maintenancewindow/{id}")))
             .unwrap_or_else(|| "*".into()),
         "DeleteActivation" => s("ActivationId")
             .map(|id| ctx_scope.activation_arn(id))

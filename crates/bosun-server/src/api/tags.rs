@@ -34,6 +34,7 @@ fn resource_exists(ctx: &Ctx, resource_type: &str, id: &str) -> Result<bool, Api
         "Document" => Ok(ctx.state.store.get_document(&ctx.region, id)?.is_some()),
         "Parameter" => Ok(ctx.state.store.parameter(&ctx.region, id)?.is_some()),
         "Association" => Ok(ctx.state.store.get_association(&ctx.region, id)?.is_some()),
+        "MaintenanceWindow" => Ok(ctx.state.store.get_window(&ctx.region, id)?.is_some()),
         other => Err(ApiError::new(
             "InvalidResourceType",
             format!("Tagging {other} resources is not supported by this Bosun server yet."),

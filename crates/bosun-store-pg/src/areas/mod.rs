@@ -13,6 +13,7 @@ mod event_outbox;
 mod event_rules;
 mod iam;
 mod instances;
+mod maintenance_windows;
 mod parameter_policies;
 mod parameters;
 mod parameters_put;

@@ -21,6 +21,7 @@ pub mod event_rules;
 mod fixtures;
 pub mod iam;
 pub mod instances;
+pub mod maintenance_windows;
 pub mod parameters;
 pub mod regions;
 pub mod replicas;
@@ -164,6 +165,14 @@ macro_rules! conformance_tests {
             resource_groups {
                 groups_are_created_listed_updated_and_deleted_with_their_tags,
                 concurrent_creations_of_one_group_succeed_once,
+            }
+            maintenance_windows {
+                windows_are_created_updated_listed_and_deleted_with_their_parts,
+                client_tokens_replay_identical_creations_and_refuse_others,
+                targets_and_tasks_follow_their_window_and_safe_deregistration,
+                concurrent_creations_never_exceed_the_window_limit,
+                concurrent_registrations_never_exceed_the_task_limit,
+                safe_deregistration_races_task_registration,
             }
             replicas {
                 replicas_are_live_while_their_heartbeat_is_fresh,

@@ -20,6 +20,7 @@ mod event_rules;
 mod iam;
 mod idempotency;
 mod instances;
+mod maintenance_windows;
 mod parameter_policies;
 mod parameters;
 mod readers;

@@ -397,8 +397,67 @@ ALTER TABLE commands ADD COLUMN owner_replica TEXT;
 ALTER TABLE commands ADD COLUMN owner_epoch INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE commands ADD COLUMN owner_until_ms INTEGER NOT NULL DEFAULT 0;
 "#,
-    // 14: reserved for the event outbox (another branch); replaced by it at merge.
-    "-- reserved\n",
+    // 14: Maintenance windows (`maintenance_windows.rs`): definitions, their targets and tasks;
+    // a window's tags are in `tags`.
+    r#"
+CREATE TABLE maintenance_windows (
+    region TEXT NOT NULL,
+    window_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL,
+    schedule TEXT NOT NULL,
+    schedule_timezone TEXT NOT NULL,
+    schedule_offset INTEGER NOT NULL,
+    start_date TEXT NOT NULL,
+    end_date TEXT NOT NULL,
+    duration_hours INTEGER NOT NULL,
+    cutoff_hours INTEGER NOT NULL,
+    allow_unassociated_targets INTEGER NOT NULL,
+    enabled INTEGER NOT NULL,
+    client_token TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    modified_ms INTEGER NOT NULL,
+    PRIMARY KEY (region, window_id)
+);
+CREATE TABLE maintenance_window_targets (
+    region TEXT NOT NULL,
+    window_id TEXT NOT NULL,
+    window_target_id TEXT NOT NULL,
+    resource_type TEXT NOT NULL,
+    targets_json TEXT NOT NULL,
+    owner_information TEXT NOT NULL,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL,
+    client_token TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    PRIMARY KEY (region, window_id, window_target_id),
+    FOREIGN KEY (region, window_id) REFERENCES maintenance_windows(region, window_id) ON DELETE CASCADE
+);
+CREATE TABLE maintenance_window_tasks (
+    region TEXT NOT NULL,
+    window_id TEXT NOT NULL,
+    window_task_id TEXT NOT NULL,
+    task_arn TEXT NOT NULL,
+    task_type TEXT NOT NULL,
+    targets_json TEXT NOT NULL,
+    service_role_arn TEXT NOT NULL,
+    task_parameters_json TEXT NOT NULL,
+    invocation_parameters_json TEXT NOT NULL,
+    priority INTEGER NOT NULL,
+    max_concurrency TEXT NOT NULL,
+    max_errors TEXT NOT NULL,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL,
+    cutoff_behavior TEXT NOT NULL,
+    client_token TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    PRIMARY KEY (region, window_id, window_task_id),
+    FOREIGN KEY (region, window_id) REFERENCES maintenance_windows(region, window_id) ON DELETE CASCADE
+);
+"#,
     // 15: EventBridge rules (`event_rules.rs`) on the default bus and their targets; a rule's
     // tags are in `tags`.
     r#"
