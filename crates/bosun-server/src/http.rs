@@ -1,5 +1,6 @@
-//! The HTTP surface: the SSM API at `POST /`, the Resource Groups API at its REST paths, the
-//! agent channel, `GET /healthz` (the process
+//! The HTTP surface: the SSM API at `POST /` (and SNS's query-protocol calls there, told apart
+//! by their form body), SNS's SubscribeURL/UnsubscribeURL links at `GET /`, the Resource Groups
+//! API at its REST paths, the agent channel, `GET /healthz` (the process
 //! serves) and `GET /readyz` (its store answers).
 
 use std::sync::Arc;
@@ -15,7 +16,7 @@ use crate::state::AppState;
 pub fn router(state: Arc<AppState>) -> Router {
     let limit = state.config.max_body_bytes;
     Router::new()
-        .route("/", post(api::handle))
+        .route("/", post(api::handle).get(api::sns::by_url))
         .route(bosun_proto::AGENT_CHANNEL_PATH, get(agent_channel))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(crate::readiness::readyz))

@@ -60,6 +60,8 @@ pub const MIGRATIONS: &[Migration] = &[
         "0012_association_applied_nodes.sql"
     ),
     migration!(13, "replicas", "0013_replicas.sql"),
+    // 14–16 are other areas' (merged separately).
+    migration!(17, "sns_topics", "0017_sns_topics.sql"),
 ];
 
 /// The advisory lock every migration transaction holds ("bosunmig" in ASCII).

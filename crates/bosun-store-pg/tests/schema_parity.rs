@@ -20,6 +20,9 @@ const BOOLEAN_COLUMNS: &[(&str, &str)] = &[
     ("instances", "deregistered"),
     ("invocations", "acked"),
     ("parameters", "has_policies"),
+    ("sns_deliveries", "failed"),
+    ("sns_subscriptions", "confirmed"),
+    ("sns_subscriptions", "raw_message_delivery"),
 ];
 
 const PG_ONLY_TABLES: &[&str] = &["schema_migrations", "audit_head"];

@@ -32,6 +32,7 @@ mod replicas;
 mod resource_groups;
 mod sqlite;
 mod tags;
+mod topics;
 
 pub use activations::{refuse_registration, ActivationRecord, ActivationStore, RegisterOutcome};
 pub use association_runs::{
@@ -63,6 +64,10 @@ pub use replicas::{AgentSession, CommandLease, DeliveryMark, ReplicaRecord, Repl
 pub use resource_groups::{GroupRecord, ResourceGroupStore, GROUP_TAG_TYPE};
 pub use sqlite::SqliteStore;
 pub use tags::TagStore;
+pub use topics::{
+    DeliveryRecord, PublishedMessage, SubscriptionRecord, TopicAttribute, TopicRecord, TopicStore,
+    CONFIRMATION, NOTIFICATION, TOPIC_TAG_TYPE,
+};
 
 /// A whole store: every area's methods. Implemented by every type that implements all the
 /// area traits; use it as `dyn Store`.
@@ -84,6 +89,7 @@ pub trait Store:
     + ResourceGroupStore
     + ReplicaStore
     + TagStore
+    + TopicStore
     + Send
     + Sync
 {
@@ -107,6 +113,7 @@ impl<T> Store for T where
         + ResourceGroupStore
         + ReplicaStore
         + TagStore
+        + TopicStore
         + Send
         + Sync
         + ?Sized
@@ -119,6 +126,6 @@ pub mod prelude {
         ActivationStore, AssociationRunStore, AssociationStatusStore, AssociationStore, AuditStore,
         CallStore, CommandStore, ComplianceStore, DocumentStore, IamStore, InstanceStore,
         ParameterPolicyStore, ParameterStore, RegionStore, ReplicaStore, ResourceGroupStore, Store,
-        TagStore,
+        TagStore, TopicStore,
     };
 }

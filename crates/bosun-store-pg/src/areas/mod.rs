@@ -17,3 +17,4 @@ mod regions;
 mod replicas;
 mod resource_groups;
 mod tags;
+mod topics;

@@ -24,6 +24,7 @@ pub mod regions;
 pub mod replicas;
 pub mod resource_groups;
 pub mod tags;
+pub mod topics;
 
 /// Expand to one `#[test]` per conformance case, grouped in one module per area (so a failure
 /// names its case, e.g. `concurrency::concurrent_registrations_never_exceed_the_limit`).
@@ -148,6 +149,13 @@ macro_rules! conformance_tests {
             resource_groups {
                 groups_are_created_listed_updated_and_deleted_with_their_tags,
                 concurrent_creations_of_one_group_succeed_once,
+            }
+            topics {
+                topics_are_created_listed_changed_and_deleted_with_their_tags,
+                subscriptions_confirm_by_token_and_only_confirmed_ones_get_messages,
+                deliveries_are_leased_retried_and_kept_as_dead_letters,
+                concurrent_claims_send_each_delivery_once,
+                concurrent_creations_of_one_topic_succeed_once,
             }
             replicas {
                 replicas_are_live_while_their_heartbeat_is_fresh,
