@@ -603,3 +603,33 @@ async fn iam_policies_are_checked_on_the_topic_arn() {
     );
     assert_eq!(error_code(denied), "AuthorizationError");
 }
+
+/// Terraform's operation sequence for `aws_sns_topic` and `aws_sns_topic_subscription`,
+/// through boto3 (`tests/data/sns_terraform.py`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn terraforms_topic_and_subscription_sequences_get_the_answers_it_expects() {
+    let server = TestServer::start().await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/sns_terraform.py");
+    let data = server.data_dir();
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(&server.url)
+        .env("AWS_SHARED_CREDENTIALS_FILE", data.join("credentials"))
+        .env("AWS_CONFIG_FILE", data.join("config"))
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .expect("python3 with boto3 is installed (.ci/run installs it)");
+    assert!(
+        out.status.success(),
+        "sns_terraform.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).expect("the script prints JSON");
+    assert!(
+        report["steps"].as_u64().unwrap_or_default() >= 20,
+        "{report}"
+    );
+    assert_eq!(report["failures"], serde_json::json!([]), "{report}");
+}
