@@ -359,6 +359,25 @@ async fn topics_confirm_subscribers_and_deliver_what_is_published() {
     assert!(subscribe_url.contains(token));
     sub.wait("/pending", "SubscriptionConfirmation", 1, LIMIT)
         .await;
+    // Subscribing a pending endpoint again sends its confirmation request again.
+    let again = server
+        .aws(&[
+            "sns",
+            "subscribe",
+            "--topic-arn",
+            &topic,
+            "--protocol",
+            "http",
+            "--notification-endpoint",
+            &sub.url("/pending"),
+        ])
+        .expect("subscribe again");
+    assert_eq!(again["SubscriptionArn"], "pending confirmation");
+    let resent = sub
+        .wait("/pending", "SubscriptionConfirmation", 2, LIMIT)
+        .await;
+    let first = &sub.at("/pending")[0];
+    assert_eq!(resent.json()["Token"], first.json()["Token"]);
 
     // The SubscribeURL confirms with a plain GET, as a subscriber would follow it.
     let path = &subscribe_url[server.url.len()..];

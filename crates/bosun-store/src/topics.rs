@@ -128,6 +128,10 @@ pub trait TopicStore {
         confirmation: Option<&DeliveryRecord>,
     ) -> Result<()>;
 
+    /// Queue one more delivery for an existing subscription (a pending subscription's
+    /// confirmation sent again); `false` when the subscription does not exist.
+    fn queue_delivery(&self, delivery: &DeliveryRecord) -> Result<bool>;
+
     /// One subscription.
     fn get_subscription(&self, region: &str, id: &str) -> Result<Option<SubscriptionRecord>>;
 

@@ -81,6 +81,35 @@ async fn share_topic(
         .is_some())
 }
 
+async fn insert_delivery(
+    tx: &Transaction<'_>,
+    d: &DeliveryRecord,
+) -> std::result::Result<(), PgError> {
+    tx.execute(
+        &format!(
+            "INSERT INTO sns_deliveries ({DELIVERY_COLS}, lease_owner, lease_until_ms) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,NULL,0)"
+        ),
+        &[
+            &d.delivery_id,
+            &d.region,
+            &d.subscription_id,
+            &d.topic_name,
+            &d.kind,
+            &d.message_id,
+            &d.subject,
+            &d.message,
+            &d.message_attributes,
+            &d.created_ms,
+            &d.attempts,
+            &d.next_attempt_ms,
+            &d.failed,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
 impl TopicStore for PgStore {
     fn create_topic(&self, t: &TopicRecord, tags: &[(String, String)]) -> Result<()> {
         Ok(self.transaction(async |tx| {
@@ -201,30 +230,27 @@ impl TopicStore for PgStore {
             )
             .await?;
             if let Some(d) = confirmation {
-                tx.execute(
-                    &format!(
-                        "INSERT INTO sns_deliveries ({DELIVERY_COLS}, lease_owner, lease_until_ms) \
-                         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,NULL,0)"
-                    ),
-                    &[
-                        &d.delivery_id,
-                        &d.region,
-                        &d.subscription_id,
-                        &d.topic_name,
-                        &d.kind,
-                        &d.message_id,
-                        &d.subject,
-                        &d.message,
-                        &d.message_attributes,
-                        &d.created_ms,
-                        &d.attempts,
-                        &d.next_attempt_ms,
-                        &d.failed,
-                    ],
-                )
-                .await?;
+                insert_delivery(tx, d).await?;
             }
             Ok(())
+        })?)
+    }
+
+    fn queue_delivery(&self, d: &DeliveryRecord) -> Result<bool> {
+        Ok(self.transaction(async |tx| {
+            // Lock the subscription's row so a concurrent Unsubscribe waits for this insert.
+            let exists = tx
+                .query_opt(
+                    "SELECT 1 FROM sns_subscriptions WHERE region = $1 AND subscription_id = $2 \
+                     FOR SHARE",
+                    &[&d.region, &d.subscription_id],
+                )
+                .await?
+                .is_some();
+            if exists {
+                insert_delivery(tx, d).await?;
+            }
+            Ok(exists)
         })?)
     }
 

@@ -190,6 +190,21 @@ pub fn subscriptions_confirm_by_token_and_only_confirmed_ones_get_messages(store
     assert_eq!(notes[0].delivery_id, "m1:s2");
     assert_eq!(notes[0].subject.as_deref(), Some("hello"));
 
+    let mut again = confirmation(&pending, 200);
+    again.delivery_id = "again:s1".into();
+    assert!(store.queue_delivery(&again).unwrap());
+    again.subscription_id = "gone".into();
+    again.delivery_id = "again:gone".into();
+    assert!(
+        !store.queue_delivery(&again).unwrap(),
+        "no subscription, no delivery"
+    );
+    assert!(store
+        .list_deliveries(REGION)
+        .unwrap()
+        .iter()
+        .any(|d| d.delivery_id == "again:s1"));
+
     assert!(store.delete_subscription(REGION, "s2").unwrap());
     assert!(!store.delete_subscription(REGION, "s2").unwrap());
     assert!(

@@ -208,6 +208,24 @@ impl TopicStore for SqliteStore {
         Ok(())
     }
 
+    fn queue_delivery(&self, d: &DeliveryRecord) -> Result<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let exists = tx
+            .query_row(
+                "SELECT 1 FROM sns_subscriptions WHERE region = ?1 AND subscription_id = ?2",
+                params![d.region, d.subscription_id],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some();
+        if exists {
+            insert_delivery(&tx, d)?;
+        }
+        tx.commit()?;
+        Ok(exists)
+    }
+
     fn get_subscription(&self, region: &str, id: &str) -> Result<Option<SubscriptionRecord>> {
         self.read(|conn| {
             Ok(conn

@@ -135,7 +135,20 @@ pub fn subscribe(ctx: &Ctx, input: Value) -> Result<Value, ApiError> {
         .into_iter()
         .find(|s| s.protocol == protocol && s.endpoint == endpoint);
     let sub = match existing {
-        Some(s) => s,
+        Some(s) if s.confirmed => s,
+        // A pending endpoint asked again gets its confirmation request again (it may have
+        // missed it, or its retries ran out).
+        Some(s) => {
+            if !ctx
+                .state
+                .store
+                .queue_delivery(&confirmation_request(ctx, &topic, &s))?
+            {
+                return Err(topic_not_found());
+            }
+            crate::sns_delivery::wake();
+            s
+        }
         None => {
             let sub = SubscriptionRecord {
                 region: ctx.region.clone(),
