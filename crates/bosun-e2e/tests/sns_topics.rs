@@ -652,3 +652,60 @@ async fn terraforms_topic_and_subscription_sequences_get_the_answers_it_expects(
     );
     assert_eq!(report["failures"], serde_json::json!([]), "{report}");
 }
+
+/// The query protocol's shapes outside a handler: an unsigned call gets the XML
+/// `<ErrorResponse>` with a 403, and an SDK retry of a `Publish` (same
+/// `amz-sdk-invocation-id`) gets the first answer, as XML, and publishes once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsigned_calls_and_retries_answer_in_the_query_protocol() {
+    let server = TestServer::start().await;
+    let body = "Action=ListTopics&Version=2010-03-31";
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-www-form-urlencoded; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        server.addr,
+        body.len()
+    );
+    let unsigned = bosun_e2e::http::send_raw(&server.addr, request.as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status, 403, "{}", unsigned.body);
+    assert!(
+        unsigned.body.starts_with(
+            r#"<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>MissingAuthenticationToken</Code>"#
+        ),
+        "{}",
+        unsigned.body
+    );
+
+    let script = r#"
+import sys, boto3
+c = boto3.client("sns", endpoint_url=sys.argv[1], region_name="us-east-1")
+def same_id(request, **kw):
+    request.headers["amz-sdk-invocation-id"] = "0b3f2a4e-7c1d-4e8f-9a6b-5d2c1e0f3a7b"
+c.meta.events.register("before-send.sns.Publish", same_id)
+arn = c.create_topic(Name="retried")["TopicArn"]
+first = c.publish(TopicArn=arn, Message="once")
+again = c.publish(TopicArn=arn, Message="once")
+print(first["MessageId"], again["MessageId"], again["ResponseMetadata"]["HTTPHeaders"]["content-type"])
+"#;
+    let data = server.data_dir();
+    let out = Command::new("python3")
+        .args(["-c", script, &server.url])
+        .env("AWS_SHARED_CREDENTIALS_FILE", data.join("credentials"))
+        .env("AWS_CONFIG_FILE", data.join("config"))
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .expect("python3 with boto3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8_lossy(&out.stdout);
+    let words: Vec<&str> = printed.split_whitespace().collect();
+    assert_eq!(words.len(), 3, "{printed}");
+    assert_eq!(words[0], words[1], "the retry got the first answer");
+    assert_eq!(words[2], "text/xml");
+}
