@@ -121,7 +121,8 @@ pub trait TopicStore {
 
     /// Add a subscription and, for a pending one, its confirmation delivery, in one
     /// transaction; `StoreError::NotFound` when the topic does not exist (also when it is
-    /// deleted concurrently).
+    /// deleted concurrently), `StoreError::AlreadyExists` when the topic has a subscription of
+    /// that protocol and endpoint (also when two subscriptions race: one wins).
     fn add_subscription(
         &self,
         subscription: &SubscriptionRecord,

@@ -210,25 +210,34 @@ impl TopicStore for PgStore {
             if !share_topic(tx, &s.region, &s.topic_name).await? {
                 return Err(StoreError::NotFound(format!("topic {}", s.topic_name)).into());
             }
-            tx.execute(
-                &format!(
-                    "INSERT INTO sns_subscriptions ({SUB_COLS}) \
-                     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
-                ),
-                &[
-                    &s.region,
-                    &s.subscription_id,
-                    &s.topic_name,
-                    &s.protocol,
-                    &s.endpoint,
-                    &s.confirmed,
-                    &s.token,
-                    &s.raw_message_delivery,
-                    &s.base_url,
-                    &s.created_ms,
-                ],
-            )
-            .await?;
+            let inserted = tx
+                .execute(
+                    &format!(
+                        "INSERT INTO sns_subscriptions ({SUB_COLS}) \
+                     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) \
+                     ON CONFLICT (region, topic_name, protocol, endpoint) DO NOTHING"
+                    ),
+                    &[
+                        &s.region,
+                        &s.subscription_id,
+                        &s.topic_name,
+                        &s.protocol,
+                        &s.endpoint,
+                        &s.confirmed,
+                        &s.token,
+                        &s.raw_message_delivery,
+                        &s.base_url,
+                        &s.created_ms,
+                    ],
+                )
+                .await?;
+            if inserted == 0 {
+                return Err(StoreError::AlreadyExists(format!(
+                    "subscription of {} to {}",
+                    s.endpoint, s.topic_name
+                ))
+                .into());
+            }
             if let Some(d) = confirmation {
                 insert_delivery(tx, d).await?;
             }

@@ -156,6 +156,7 @@ macro_rules! conformance_tests {
                 deliveries_are_leased_retried_and_kept_as_dead_letters,
                 concurrent_claims_send_each_delivery_once,
                 concurrent_creations_of_one_topic_succeed_once,
+                concurrent_subscriptions_of_one_endpoint_succeed_once,
             }
             replicas {
                 replicas_are_live_while_their_heartbeat_is_fresh,

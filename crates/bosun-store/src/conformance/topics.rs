@@ -300,6 +300,30 @@ pub fn concurrent_claims_send_each_delivery_once(store: &dyn Store) {
     assert_eq!(all.len(), n, "no delivery claimed twice");
 }
 
+pub fn concurrent_subscriptions_of_one_endpoint_succeed_once(store: &dyn Store) {
+    store.create_topic(&topic("orders"), &[]).unwrap();
+    let outcomes = race(|i| {
+        let mut s = subscription(&format!("s{i}"), "orders", 10);
+        s.endpoint = "http://127.0.0.1:9/same".into();
+        store.add_subscription(&s, Some(&confirmation(&s, 10)))
+    });
+    assert_eq!(
+        outcomes.iter().filter(|o| o.is_ok()).count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert!(outcomes
+        .iter()
+        .filter(|o| o.is_err())
+        .all(|o| matches!(o, Err(StoreError::AlreadyExists(_)))));
+    assert_eq!(store.list_subscriptions(REGION, None).unwrap().len(), 1);
+    assert_eq!(
+        store.list_deliveries(REGION).unwrap().len(),
+        1,
+        "one confirmation"
+    );
+}
+
 pub fn concurrent_creations_of_one_topic_succeed_once(store: &dyn Store) {
     let outcomes = race(|_| store.create_topic(&topic("race"), &[]));
     assert_eq!(

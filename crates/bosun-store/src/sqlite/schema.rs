@@ -421,6 +421,7 @@ CREATE TABLE sns_subscriptions (
     base_url TEXT NOT NULL,
     created_ms INTEGER NOT NULL,
     PRIMARY KEY (region, subscription_id),
+    UNIQUE (region, topic_name, protocol, endpoint),
     FOREIGN KEY (region, topic_name) REFERENCES sns_topics(region, name) ON DELETE CASCADE
 );
 CREATE INDEX sns_subscriptions_by_topic ON sns_subscriptions (region, topic_name);

@@ -186,6 +186,21 @@ impl TopicStore for SqliteStore {
         if !topic_exists(&tx, &s.region, &s.topic_name)? {
             return Err(StoreError::NotFound(format!("topic {}", s.topic_name)));
         }
+        let taken = tx
+            .query_row(
+                "SELECT 1 FROM sns_subscriptions WHERE region = ?1 AND topic_name = ?2 \
+                 AND protocol = ?3 AND endpoint = ?4",
+                params![s.region, s.topic_name, s.protocol, s.endpoint],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some();
+        if taken {
+            return Err(StoreError::AlreadyExists(format!(
+                "subscription of {} to {}",
+                s.endpoint, s.topic_name
+            )));
+        }
         tx.execute(
             &format!("INSERT INTO sns_subscriptions ({SUB_COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"),
             params![

@@ -128,12 +128,7 @@ pub fn subscribe(ctx: &Ctx, input: Value) -> Result<Value, ApiError> {
     let return_arn = query::field(&input, "ReturnSubscriptionArn")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
     // The same endpoint on the same topic is the same subscription.
-    let existing = ctx
-        .state
-        .store
-        .list_subscriptions(&ctx.region, Some(&topic.name))?
-        .into_iter()
-        .find(|s| s.protocol == protocol && s.endpoint == endpoint);
+    let existing = same_endpoint(ctx, &topic.name, &protocol, endpoint)?;
     let sub = match existing {
         Some(s) if s.confirmed => s,
         // A pending endpoint asked again gets its confirmation request again (it may have
@@ -164,12 +159,18 @@ pub fn subscribe(ctx: &Ctx, input: Value) -> Result<Value, ApiError> {
             };
             let confirmation = confirmation_request(ctx, &topic, &sub);
             match ctx.state.store.add_subscription(&sub, Some(&confirmation)) {
-                Ok(()) => {}
+                Ok(()) => {
+                    crate::sns_delivery::wake();
+                    sub
+                }
                 Err(bosun_store::StoreError::NotFound(_)) => return Err(topic_not_found()),
+                // A concurrent Subscribe of the same endpoint won; its subscription is this one.
+                Err(bosun_store::StoreError::AlreadyExists(_)) => {
+                    same_endpoint(ctx, &topic.name, &sub.protocol, endpoint)?
+                        .ok_or_else(sub_not_found)?
+                }
                 Err(e) => return Err(e.into()),
             }
-            crate::sns_delivery::wake();
-            sub
         }
     };
     let arn = if sub.confirmed || return_arn {
@@ -178,6 +179,21 @@ pub fn subscribe(ctx: &Ctx, input: Value) -> Result<Value, ApiError> {
         PENDING.to_string()
     };
     Ok(json!({ "SubscriptionArn": arn }))
+}
+
+/// The topic's subscription of `protocol` to `endpoint`, if any.
+fn same_endpoint(
+    ctx: &Ctx,
+    topic: &str,
+    protocol: &str,
+    endpoint: &str,
+) -> Result<Option<SubscriptionRecord>, ApiError> {
+    Ok(ctx
+        .state
+        .store
+        .list_subscriptions(&ctx.region, Some(topic))?
+        .into_iter()
+        .find(|s| s.protocol == protocol && s.endpoint == endpoint))
 }
 
 /// The `SubscriptionConfirmation` a new subscription's endpoint gets.
