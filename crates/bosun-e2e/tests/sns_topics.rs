@@ -709,3 +709,86 @@ print(first["MessageId"], again["MessageId"], again["ResponseMetadata"]["HTTPHea
     assert_eq!(words[0], words[1], "the retry got the first answer");
     assert_eq!(words[2], "text/xml");
 }
+
+/// Two replicas of one PostgreSQL database both run the delivery task: every message reaches
+/// the subscriber exactly once (deliveries are leased with `FOR UPDATE SKIP LOCKED`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_deliver_each_message_once() {
+    let Some(url) = bosun_e2e::server::postgres_database().await else {
+        return;
+    };
+    let first = TestServer::start_with(&["--database", &url]).await;
+    let keyring = first.data_dir().join("kms/keyring.json");
+    let _second = TestServer::start_with(&[
+        "--database",
+        &url,
+        "--kms-key-file",
+        keyring.to_str().unwrap(),
+    ])
+    .await;
+    let sub = Subscriber::start().await;
+    let topic = first
+        .aws(&["sns", "create-topic", "--name", "fanout"])
+        .expect("create-topic")["TopicArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    first
+        .aws(&[
+            "sns",
+            "subscribe",
+            "--topic-arn",
+            &topic,
+            "--protocol",
+            "http",
+            "--notification-endpoint",
+            &sub.url("/hook"),
+        ])
+        .expect("subscribe");
+    let confirmation = sub
+        .wait("/hook", "SubscriptionConfirmation", 1, LIMIT)
+        .await;
+    let subscribe_url = confirmation.json()["SubscribeURL"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let confirmed = bosun_e2e::http::get(&first.addr, &subscribe_url[first.url.len()..])
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status, 200, "{}", confirmed.body);
+
+    const MESSAGES: usize = 40;
+    let script = format!(
+        r#"
+import sys, boto3
+c = boto3.client("sns", endpoint_url=sys.argv[1], region_name="us-east-1")
+for i in range({MESSAGES}):
+    c.publish(TopicArn=sys.argv[2], Message="m%02d" % i)
+"#
+    );
+    let data = first.data_dir();
+    let out = Command::new("python3")
+        .args(["-c", &script, &first.url, &topic])
+        .env("AWS_SHARED_CREDENTIALS_FILE", data.join("credentials"))
+        .env("AWS_CONFIG_FILE", data.join("config"))
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .expect("python3 with boto3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    sub.wait("/hook", "Notification", MESSAGES, LIMIT).await;
+    let mut bodies: Vec<String> = sub
+        .at("/hook")
+        .into_iter()
+        .filter(|r| r.header("x-amz-sns-message-type") == Some("Notification"))
+        .map(|r| r.json()["Message"].as_str().unwrap().to_string())
+        .collect();
+    bodies.sort();
+    let expected: Vec<String> = (0..MESSAGES).map(|i| format!("m{i:02}")).collect();
+    assert_eq!(bodies, expected, "each message exactly once");
+}
