@@ -1,6 +1,7 @@
-//! The HTTP surface: the SSM and EventBridge APIs at `POST /` (by `X-Amz-Target`), the Resource
-//! Groups API at its REST paths, the agent channel, `GET /healthz` (the process serves) and
-//! `GET /readyz` (its store answers).
+//! The HTTP surface: the SSM and EventBridge APIs at `POST /` (by `X-Amz-Target`; SNS's
+//! query-protocol calls there too, told apart by their form body), SNS's SubscribeURL/
+//! UnsubscribeURL links at `GET /`, the Resource Groups API at its REST paths, the agent
+//! channel, `GET /healthz` (the process serves) and `GET /readyz` (its store answers).
 
 use std::sync::Arc;
 
@@ -15,7 +16,7 @@ use crate::state::AppState;
 pub fn router(state: Arc<AppState>) -> Router {
     let limit = state.config.max_body_bytes;
     Router::new()
-        .route("/", post(api::handle))
+        .route("/", post(api::handle).get(api::sns::by_url))
         .route(bosun_proto::AGENT_CHANNEL_PATH, get(agent_channel))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(crate::readiness::readyz))

@@ -23,6 +23,7 @@ mod outputs;
 mod param_policies;
 mod readiness;
 mod replicas;
+mod sns_delivery;
 mod state;
 mod store_open;
 
@@ -165,6 +166,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     let orchestrator_task = tokio::spawn(orchestrator::run(state.clone()));
     let policy_task = tokio::spawn(param_policies::run(state.clone()));
     let association_task = tokio::spawn(association_scheduler::run(state.clone()));
+    let sns_delivery_task = tokio::spawn(sns_delivery::run(state.clone()));
     let output_waits_task = tokio::spawn(orchestrator::run_output_waits(state.clone()));
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let std_listener = std::net::TcpListener::bind(config.listen)
@@ -226,6 +228,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
             orchestrator_task,
             policy_task,
             association_task,
+            sns_delivery_task,
             output_waits_task,
         ],
         _lock: lock,

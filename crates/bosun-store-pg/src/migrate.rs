@@ -63,6 +63,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(14, "maintenance_windows", "0014_maintenance_windows.sql"),
     migration!(15, "event_rules", "0015_event_rules.sql"),
     migration!(16, "event_outbox", "0016_event_outbox.sql"),
+    migration!(17, "sns_topics", "0017_sns_topics.sql"),
 ];
 
 /// The advisory lock every migration transaction holds ("bosunmig" in ASCII).

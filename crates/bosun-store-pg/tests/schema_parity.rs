@@ -22,6 +22,9 @@ const BOOLEAN_COLUMNS: &[(&str, &str)] = &[
     ("maintenance_windows", "allow_unassociated_targets"),
     ("maintenance_windows", "enabled"),
     ("parameters", "has_policies"),
+    ("sns_deliveries", "failed"),
+    ("sns_subscriptions", "confirmed"),
+    ("sns_subscriptions", "raw_message_delivery"),
 ];
 
 const PG_ONLY_TABLES: &[&str] = &["schema_migrations", "audit_head"];

@@ -35,6 +35,7 @@ mod replicas;
 mod resource_groups;
 mod sqlite;
 mod tags;
+mod topics;
 
 pub use activations::{refuse_registration, ActivationRecord, ActivationStore, RegisterOutcome};
 pub use association_runs::{
@@ -76,6 +77,10 @@ pub use replicas::{AgentSession, CommandLease, DeliveryMark, ReplicaRecord, Repl
 pub use resource_groups::{GroupRecord, ResourceGroupStore, GROUP_TAG_TYPE};
 pub use sqlite::SqliteStore;
 pub use tags::TagStore;
+pub use topics::{
+    DeliveryRecord, PublishedMessage, SubscriptionRecord, TopicAttribute, TopicRecord, TopicStore,
+    CONFIRMATION, NOTIFICATION, TOPIC_TAG_TYPE,
+};
 
 /// A whole store: every area's methods. Implemented by every type that implements all the
 /// area traits; use it as `dyn Store`.
@@ -100,6 +105,7 @@ pub trait Store:
     + ResourceGroupStore
     + ReplicaStore
     + TagStore
+    + TopicStore
     + Send
     + Sync
 {
@@ -126,6 +132,7 @@ impl<T> Store for T where
         + ResourceGroupStore
         + ReplicaStore
         + TagStore
+        + TopicStore
         + Send
         + Sync
         + ?Sized
@@ -138,6 +145,6 @@ pub mod prelude {
         ActivationStore, AssociationRunStore, AssociationStatusStore, AssociationStore, AuditStore,
         CallStore, CommandStore, ComplianceStore, DocumentStore, EventOutboxStore, EventRuleStore,
         IamStore, InstanceStore, MaintenanceWindowStore, ParameterPolicyStore, ParameterStore,
-        RegionStore, ReplicaStore, ResourceGroupStore, Store, TagStore,
+        RegionStore, ReplicaStore, ResourceGroupStore, Store, TagStore, TopicStore,
     };
 }

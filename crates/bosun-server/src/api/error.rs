@@ -1,5 +1,6 @@
-//! The one place that turns failures into AWS JSON 1.1 error responses
-//! (`{"__type": "...", "message": "..."}` with the HTTP status SDKs expect).
+//! The one place that turns failures into AWS's error responses: JSON 1.1 / REST-JSON
+//! (`{"__type": "...", "message": "..."}` with the HTTP status SDKs expect) and the query
+//! protocol's XML (`<ErrorResponse><Error><Type>…<Code>…<Message>…</Error><RequestId>…`).
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -105,6 +106,83 @@ impl ApiError {
     }
 }
 
+/// Protocol-level errors under the names and statuses the query protocol's services use
+/// (the JSON names are the SSM ones).
+const QUERY_PROTOCOL_CODES: &[(&str, &str, StatusCode)] = &[
+    (
+        "AccessDeniedException",
+        "AuthorizationError",
+        StatusCode::FORBIDDEN,
+    ),
+    (
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        StatusCode::FORBIDDEN,
+    ),
+    (
+        "InvalidSignatureException",
+        "SignatureDoesNotMatch",
+        StatusCode::FORBIDDEN,
+    ),
+    (
+        "MissingAuthenticationTokenException",
+        "MissingAuthenticationToken",
+        StatusCode::FORBIDDEN,
+    ),
+    (
+        "IncompleteSignatureException",
+        "IncompleteSignature",
+        StatusCode::BAD_REQUEST,
+    ),
+    (
+        "InternalServerError",
+        "InternalError",
+        StatusCode::INTERNAL_SERVER_ERROR,
+    ),
+    ("ThrottlingException", "Throttling", StatusCode::BAD_REQUEST),
+];
+
+impl ApiError {
+    /// The HTTP status and error code this error has in the query protocol.
+    pub fn query_status_and_code(&self) -> (StatusCode, &'static str) {
+        match QUERY_PROTOCOL_CODES
+            .iter()
+            .find(|(json, ..)| *json == self.code)
+        {
+            Some((_, code, status)) if self.status != StatusCode::TOO_MANY_REQUESTS => {
+                (*status, code)
+            }
+            _ => (self.status, self.code),
+        }
+    }
+
+    /// The query protocol's XML error document.
+    pub fn query_body(&self, xmlns: &str, request_id: &str) -> String {
+        let (status, code) = self.query_status_and_code();
+        let kind = if status.is_server_error() {
+            "Receiver"
+        } else {
+            "Sender"
+        };
+        format!(
+            "<ErrorResponse xmlns=\"{xmlns}\"><Error><Type>{kind}</Type><Code>{code}</Code>\
+             <Message>{}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>",
+            super::query::escape(&self.message)
+        )
+    }
+
+    /// The query protocol's error response.
+    pub fn query_response(self, xmlns: &str, request_id: &str) -> Response {
+        let (status, _) = self.query_status_and_code();
+        (
+            status,
+            [("content-type", "text/xml")],
+            self.query_body(xmlns, request_id),
+        )
+            .into_response()
+    }
+}
+
 impl From<bosun_store::StoreError> for ApiError {
     fn from(e: bosun_store::StoreError) -> Self {
         ApiError::internal(e)
@@ -135,6 +213,23 @@ mod tests {
         assert!(lower.contains(r#""message":"x""#), "{lower}");
         let upper = ApiError::new("InvalidActivation", "y").body();
         assert!(upper.contains(r#""Message":"y""#), "{upper}");
+    }
+
+    #[test]
+    fn query_errors_use_the_query_names_and_escape_the_message() {
+        let denied = ApiError::access_denied("alice", "sns:Publish", "arn:aws:sns:r:1:t");
+        let body = denied.query_body("urn:x", "rid");
+        assert!(
+            body.contains("<Type>Sender</Type><Code>AuthorizationError</Code>"),
+            "{body}"
+        );
+        assert_eq!(denied.query_status_and_code().0, StatusCode::FORBIDDEN);
+        let odd = ApiError::new("InvalidParameter", "a <b> & c").query_body("urn:x", "rid");
+        assert!(
+            odd.contains("<Message>a &lt;b&gt; &amp; c</Message>"),
+            "{odd}"
+        );
+        assert!(odd.contains("<RequestId>rid</RequestId>"), "{odd}");
     }
 
     #[test]

@@ -24,9 +24,11 @@ mod parameter_put;
 mod parameter_search;
 mod parameters;
 pub(crate) mod pipeline;
+mod query;
 pub(crate) mod references;
 pub(crate) mod resource_groups;
 pub(crate) mod send_command;
+pub(crate) mod sns;
 mod tags;
 mod unsupported;
 mod wire;
@@ -227,8 +229,11 @@ fn json_response(status: StatusCode, body: String) -> Response {
         .into_response()
 }
 
-fn reply_response(r: Reply) -> Response {
+fn reply_response(r: Reply, protocol: pipeline::Protocol) -> Response {
     let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK);
+    if let pipeline::Protocol::Query { .. } = protocol {
+        return (status, [("content-type", "text/xml")], r.body).into_response();
+    }
     match r.error_type {
         Some(t) => (
             status,

@@ -42,6 +42,7 @@ pub async fn handle(
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
+    let is_sns = super::sns::is_query_request(&headers);
     let request = Request {
         method,
         uri,
@@ -62,6 +63,9 @@ pub async fn handle(
             super::events::decode,
         )
         .await;
+    }
+    if is_sns {
+        return super::sns::handle(state, peer, request, body).await;
     }
     serve_with_id(state, peer, request, body, &SSM, decode_ssm).await
 }
@@ -106,6 +110,35 @@ pub struct Surface {
     pub runs_inline: fn(&Operation, &Value) -> bool,
     /// Checks between admission and the handler (the model, fields Bosun cannot honour).
     pub check: fn(&AppState, &Operation, &Value) -> Result<(), ApiError>,
+    /// How answers and errors are written.
+    pub protocol: Protocol,
+}
+
+/// The wire shape of a surface's answers and errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// JSON bodies, `{"__type", "message"}` errors (AWS JSON 1.1 and REST-JSON).
+    Json,
+    /// AWS's query protocol: XML answers in the namespace given, `<ErrorResponse>` errors.
+    Query { xmlns: &'static str },
+}
+
+impl Protocol {
+    /// The body of a successful answer of `op`.
+    fn answer_body(self, op: &str, value: &Value, request_id: &str) -> String {
+        match self {
+            Protocol::Json => value.to_string(),
+            Protocol::Query { xmlns } => super::query::answer_xml(xmlns, op, value, request_id),
+        }
+    }
+
+    /// An error as this protocol's response.
+    pub fn error_response(self, e: ApiError, request_id: &str) -> Response {
+        match self {
+            Protocol::Json => e.into_response(),
+            Protocol::Query { xmlns } => e.query_response(xmlns, request_id),
+        }
+    }
 }
 
 /// The SSM API (`X-Amz-Target: AmazonSSM.*`, AWS JSON 1.1).
@@ -118,6 +151,7 @@ pub static SSM: Surface = Surface {
     answers_in_change: ops::answers_in_change,
     runs_inline: ops::runs_inline,
     check: ssm_check,
+    protocol: Protocol::Json,
 };
 
 /// The parts of a request admission reads besides its body.
@@ -183,12 +217,12 @@ async fn serve(
     let body = match body {
         Ok(b) => b,
         Err(e) => {
-            return ApiError::new(
+            let e = ApiError::new(
                 "RequestEntityTooLargeException",
                 format!("The request body was refused: {e}"),
             )
-            .with_status(e.status())
-            .into_response()
+            .with_status(e.status());
+            return surface.protocol.error_response(e, &request_id);
         }
     };
     let source = peer.ip().to_string();
@@ -201,9 +235,17 @@ async fn serve(
                 uri,
                 headers,
             };
-            match admit(&state, source, request_id, &request, &body, surface, decode) {
+            match admit(
+                &state,
+                source,
+                request_id.clone(),
+                &request,
+                &body,
+                surface,
+                decode,
+            ) {
                 Ok(call) => run(&state, call, false),
-                Err(e) => e.into_response(),
+                Err(e) => surface.protocol.error_response(e, &request_id),
             }
         })
         .await;
@@ -213,9 +255,17 @@ async fn serve(
         uri,
         headers,
     };
-    let call = match admit(&state, source, request_id, &request, &body, surface, decode) {
+    let call = match admit(
+        &state,
+        source,
+        request_id.clone(),
+        &request,
+        &body,
+        surface,
+        decode,
+    ) {
         Ok(call) => call,
-        Err(e) => return e.into_response(),
+        Err(e) => return surface.protocol.error_response(e, &request_id),
     };
     if call.decision.is_ok() && !call.op.mutating && (surface.runs_inline)(call.op, &call.input) {
         return run(&state, call, true);
@@ -341,7 +391,7 @@ fn run(state: &AppState, call: Call, inline: bool) -> Response {
         if let Err(e) = state.store.append_audit(&record("Denied".into())) {
             tracing::error!(error = %e, "could not write an audit record");
         }
-        return e.into_response();
+        return surface.protocol.error_response(e, &request_id);
     }
     let mut running = None;
     if let Some(keys) = call_keys {
@@ -355,8 +405,8 @@ fn run(state: &AppState, call: Call, inline: bool) -> Response {
             now,
         ) {
             Ok(Begun::Execute(r)) => running = Some(r),
-            Ok(Begun::Replay(reply)) => return reply_response(reply),
-            Err(e) => return e.into_response(),
+            Ok(Begun::Replay(reply)) => return reply_response(reply, surface.protocol),
+            Err(e) => return surface.protocol.error_response(e, &request_id),
         }
     }
     let ctx = Ctx {
@@ -378,13 +428,23 @@ fn run(state: &AppState, call: Call, inline: bool) -> Response {
     let reply = match &result {
         Ok(v) => Reply {
             status: StatusCode::OK.as_u16(),
-            body: v.to_string(),
+            body: surface.protocol.answer_body(op.name, v, &request_id),
             error_type: None,
         },
-        Err(e) => Reply {
-            status: e.status.as_u16(),
-            body: e.body(),
-            error_type: Some(e.code.to_string()),
+        Err(e) => match surface.protocol {
+            Protocol::Json => Reply {
+                status: e.status.as_u16(),
+                body: e.body(),
+                error_type: Some(e.code.to_string()),
+            },
+            Protocol::Query { xmlns } => {
+                let (status, code) = e.query_status_and_code();
+                Reply {
+                    status: status.as_u16(),
+                    body: e.query_body(xmlns, &request_id),
+                    error_type: Some(code.to_string()),
+                }
+            }
         },
     };
     if op.mutating {
@@ -419,7 +479,7 @@ fn run(state: &AppState, call: Call, inline: bool) -> Response {
     // Retries waiting for this call go on now that its answer is stored.
     drop(running);
     tracing::debug!(op = op.name, principal = %caller.user, region = %caller.region, status = reply.status, inline, "api call");
-    reply_response(reply)
+    reply_response(reply, surface.protocol)
 }
 
 /// The request against its operation's input shape in botocore's model

@@ -21,3 +21,4 @@ mod regions;
 mod replicas;
 mod resource_groups;
 mod tags;
+mod topics;

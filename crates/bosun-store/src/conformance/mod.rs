@@ -27,6 +27,7 @@ pub mod regions;
 pub mod replicas;
 pub mod resource_groups;
 pub mod tags;
+pub mod topics;
 
 /// Expand to one `#[test]` per conformance case, grouped in one module per area (so a failure
 /// names its case, e.g. `concurrency::concurrent_registrations_never_exceed_the_limit`).
@@ -173,6 +174,14 @@ macro_rules! conformance_tests {
                 concurrent_creations_never_exceed_the_window_limit,
                 concurrent_registrations_never_exceed_the_task_limit,
                 safe_deregistration_races_task_registration,
+            }
+            topics {
+                topics_are_created_listed_changed_and_deleted_with_their_tags,
+                subscriptions_confirm_by_token_and_only_confirmed_ones_get_messages,
+                deliveries_are_leased_retried_and_kept_as_dead_letters,
+                concurrent_claims_send_each_delivery_once,
+                concurrent_creations_of_one_topic_succeed_once,
+                concurrent_subscriptions_of_one_endpoint_succeed_once,
             }
             replicas {
                 replicas_are_live_while_their_heartbeat_is_fresh,

@@ -29,6 +29,7 @@ mod replicas;
 mod resource_groups;
 mod schema;
 mod tags;
+mod topics;
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};

@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use super::error::ApiError;
 use super::ops::Operation;
-use super::pipeline::{json_object, Surface};
+use super::pipeline::{json_object, Protocol, Surface};
 use super::Ctx;
 
 /// The `X-Amz-Target` prefix of EventBridge calls.
@@ -33,6 +33,7 @@ pub static SURFACE: Surface = Surface {
     answers_in_change: |_| false,
     runs_inline: |_, _| false,
     check: |_, _, _| Ok(()),
+    protocol: Protocol::Json,
 };
 
 /// The operations served, by the name IAM and the audit trail use.

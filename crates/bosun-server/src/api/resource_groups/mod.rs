@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 
 use super::error::ApiError;
 use super::ops::Operation;
-use super::pipeline::Surface;
+use super::pipeline::{Protocol, Surface};
 use super::Ctx;
 
 pub(crate) use members::group_nodes;
@@ -33,6 +33,7 @@ pub static SURFACE: Surface = Surface {
     answers_in_change: |_| false,
     runs_inline: |_, _| false,
     check: |_, _, _| Ok(()),
+    protocol: Protocol::Json,
 };
 
 /// The operations served, by the name IAM and the audit trail use.

@@ -1,0 +1,457 @@
+//! SNS-compatible topics on PostgreSQL ([`bosun_store::TopicStore`]).
+//!
+//! Rules for READ COMMITTED: a topic creation inserts with `ON CONFLICT DO NOTHING` (one of two
+//! racing creations wins); a subscription and a publish lock the topic's row `FOR SHARE`, so a
+//! concurrent deletion either waits for them or they see the topic gone; a publish's
+//! `INSERT … SELECT` reads the confirmed subscriptions once. Deliveries are claimed with
+//! `FOR UPDATE SKIP LOCKED`, so concurrent replicas never block on or take the same row, and a
+//! sender only finishes or retries a row whose lease it still holds.
+
+use bosun_store::{
+    DeliveryRecord, PublishedMessage, Result, StoreError, SubscriptionRecord, TopicAttribute,
+    TopicRecord, TopicStore, NOTIFICATION, TOPIC_TAG_TYPE,
+};
+use tokio_postgres::Row;
+
+use super::tags::{delete_tags, put_tags};
+use crate::{PgError, PgStore, Transaction};
+
+const TOPIC_COLS: &str = "region, name, display_name, policy, delivery_policy, created_ms";
+const SUB_COLS: &str = "region, subscription_id, topic_name, protocol, endpoint, confirmed, \
+                        token, raw_message_delivery, base_url, created_ms";
+const DELIVERY_COLS: &str = "delivery_id, region, subscription_id, topic_name, kind, message_id, \
+     subject, message, message_attributes, created_ms, attempts, next_attempt_ms, failed";
+
+fn topic_from(r: &Row) -> TopicRecord {
+    TopicRecord {
+        region: r.get(0),
+        name: r.get(1),
+        display_name: r.get(2),
+        policy: r.get(3),
+        delivery_policy: r.get(4),
+        created_ms: r.get(5),
+    }
+}
+
+fn sub_from(r: &Row) -> SubscriptionRecord {
+    SubscriptionRecord {
+        region: r.get(0),
+        subscription_id: r.get(1),
+        topic_name: r.get(2),
+        protocol: r.get(3),
+        endpoint: r.get(4),
+        confirmed: r.get(5),
+        token: r.get(6),
+        raw_message_delivery: r.get(7),
+        base_url: r.get(8),
+        created_ms: r.get(9),
+    }
+}
+
+fn delivery_from(r: &Row) -> DeliveryRecord {
+    DeliveryRecord {
+        delivery_id: r.get(0),
+        region: r.get(1),
+        subscription_id: r.get(2),
+        topic_name: r.get(3),
+        kind: r.get(4),
+        message_id: r.get(5),
+        subject: r.get(6),
+        message: r.get(7),
+        message_attributes: r.get(8),
+        created_ms: r.get(9),
+        attempts: r.get(10),
+        next_attempt_ms: r.get(11),
+        failed: r.get(12),
+    }
+}
+
+/// Lock the topic's row against deletion until the transaction ends; `false` when it is gone.
+async fn share_topic(
+    tx: &Transaction<'_>,
+    region: &str,
+    name: &str,
+) -> std::result::Result<bool, PgError> {
+    Ok(tx
+        .query_opt(
+            "SELECT 1 FROM sns_topics WHERE region = $1 AND name = $2 FOR SHARE",
+            &[&region, &name],
+        )
+        .await?
+        .is_some())
+}
+
+async fn insert_delivery(
+    tx: &Transaction<'_>,
+    d: &DeliveryRecord,
+) -> std::result::Result<(), PgError> {
+    tx.execute(
+        &format!(
+            "INSERT INTO sns_deliveries ({DELIVERY_COLS}, lease_owner, lease_until_ms) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,NULL,0)"
+        ),
+        &[
+            &d.delivery_id,
+            &d.region,
+            &d.subscription_id,
+            &d.topic_name,
+            &d.kind,
+            &d.message_id,
+            &d.subject,
+            &d.message,
+            &d.message_attributes,
+            &d.created_ms,
+            &d.attempts,
+            &d.next_attempt_ms,
+            &d.failed,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+impl TopicStore for PgStore {
+    fn create_topic(&self, t: &TopicRecord, tags: &[(String, String)]) -> Result<()> {
+        Ok(self.transaction(async |tx| {
+            let inserted = tx
+                .execute(
+                    &format!(
+                        "INSERT INTO sns_topics ({TOPIC_COLS}) VALUES ($1,$2,$3,$4,$5,$6) \
+                         ON CONFLICT (region, name) DO NOTHING"
+                    ),
+                    &[
+                        &t.region,
+                        &t.name,
+                        &t.display_name,
+                        &t.policy,
+                        &t.delivery_policy,
+                        &t.created_ms,
+                    ],
+                )
+                .await?;
+            if inserted == 0 {
+                return Err(StoreError::AlreadyExists(format!("topic {}", t.name)).into());
+            }
+            put_tags(tx, &t.region, TOPIC_TAG_TYPE, &t.name, tags).await?;
+            Ok(())
+        })?)
+    }
+
+    fn get_topic(&self, region: &str, name: &str) -> Result<Option<TopicRecord>> {
+        Ok(self.with_client(async |c| {
+            let row = c
+                .query_opt(
+                    &format!("SELECT {TOPIC_COLS} FROM sns_topics WHERE region = $1 AND name = $2"),
+                    &[&region, &name],
+                )
+                .await?;
+            Ok(row.as_ref().map(topic_from))
+        })?)
+    }
+
+    fn list_topics(&self, region: &str) -> Result<Vec<TopicRecord>> {
+        Ok(self.with_client(async |c| {
+            let rows = c
+                .query(
+                    &format!(
+                        "SELECT {TOPIC_COLS} FROM sns_topics WHERE region = $1 \
+                         ORDER BY name COLLATE \"C\""
+                    ),
+                    &[&region],
+                )
+                .await?;
+            Ok(rows.iter().map(topic_from).collect())
+        })?)
+    }
+
+    fn set_topic_attribute(
+        &self,
+        region: &str,
+        name: &str,
+        attribute: TopicAttribute,
+        value: &str,
+    ) -> Result<bool> {
+        let column = match attribute {
+            TopicAttribute::DisplayName => "display_name",
+            TopicAttribute::Policy => "policy",
+            TopicAttribute::DeliveryPolicy => "delivery_policy",
+        };
+        Ok(self.with_client(async |c| {
+            let n = c
+                .execute(
+                    &format!("UPDATE sns_topics SET {column} = $3 WHERE region = $1 AND name = $2"),
+                    &[&region, &name, &value],
+                )
+                .await?;
+            Ok(n == 1)
+        })?)
+    }
+
+    fn delete_topic(&self, region: &str, name: &str) -> Result<bool> {
+        Ok(self.transaction(async |tx| {
+            // Subscriptions and their deliveries go with the topic (ON DELETE CASCADE).
+            let n = tx
+                .execute(
+                    "DELETE FROM sns_topics WHERE region = $1 AND name = $2",
+                    &[&region, &name],
+                )
+                .await?;
+            delete_tags(tx, region, TOPIC_TAG_TYPE, name).await?;
+            Ok(n == 1)
+        })?)
+    }
+
+    fn add_subscription(
+        &self,
+        s: &SubscriptionRecord,
+        confirmation: Option<&DeliveryRecord>,
+    ) -> Result<()> {
+        Ok(self.transaction(async |tx| {
+            if !share_topic(tx, &s.region, &s.topic_name).await? {
+                return Err(StoreError::NotFound(format!("topic {}", s.topic_name)).into());
+            }
+            let inserted = tx
+                .execute(
+                    &format!(
+                        "INSERT INTO sns_subscriptions ({SUB_COLS}) \
+                     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) \
+                     ON CONFLICT (region, topic_name, protocol, endpoint) DO NOTHING"
+                    ),
+                    &[
+                        &s.region,
+                        &s.subscription_id,
+                        &s.topic_name,
+                        &s.protocol,
+                        &s.endpoint,
+                        &s.confirmed,
+                        &s.token,
+                        &s.raw_message_delivery,
+                        &s.base_url,
+                        &s.created_ms,
+                    ],
+                )
+                .await?;
+            if inserted == 0 {
+                return Err(StoreError::AlreadyExists(format!(
+                    "subscription of {} to {}",
+                    s.endpoint, s.topic_name
+                ))
+                .into());
+            }
+            if let Some(d) = confirmation {
+                insert_delivery(tx, d).await?;
+            }
+            Ok(())
+        })?)
+    }
+
+    fn queue_delivery(&self, d: &DeliveryRecord) -> Result<bool> {
+        Ok(self.transaction(async |tx| {
+            // Lock the subscription's row so a concurrent Unsubscribe waits for this insert.
+            let exists = tx
+                .query_opt(
+                    "SELECT 1 FROM sns_subscriptions WHERE region = $1 AND subscription_id = $2 \
+                     FOR SHARE",
+                    &[&d.region, &d.subscription_id],
+                )
+                .await?
+                .is_some();
+            if exists {
+                insert_delivery(tx, d).await?;
+            }
+            Ok(exists)
+        })?)
+    }
+
+    fn get_subscription(&self, region: &str, id: &str) -> Result<Option<SubscriptionRecord>> {
+        Ok(self.with_client(async |c| {
+            let row = c
+                .query_opt(
+                    &format!(
+                        "SELECT {SUB_COLS} FROM sns_subscriptions \
+                         WHERE region = $1 AND subscription_id = $2"
+                    ),
+                    &[&region, &id],
+                )
+                .await?;
+            Ok(row.as_ref().map(sub_from))
+        })?)
+    }
+
+    fn list_subscriptions(
+        &self,
+        region: &str,
+        topic: Option<&str>,
+    ) -> Result<Vec<SubscriptionRecord>> {
+        Ok(self.with_client(async |c| {
+            let rows = c
+                .query(
+                    &format!(
+                        "SELECT {SUB_COLS} FROM sns_subscriptions \
+                         WHERE region = $1 AND ($2::TEXT IS NULL OR topic_name = $2) \
+                         ORDER BY topic_name COLLATE \"C\", created_ms, \
+                         subscription_id COLLATE \"C\""
+                    ),
+                    &[&region, &topic],
+                )
+                .await?;
+            Ok(rows.iter().map(sub_from).collect())
+        })?)
+    }
+
+    fn confirm_subscription(
+        &self,
+        region: &str,
+        topic: &str,
+        token: &str,
+    ) -> Result<Option<SubscriptionRecord>> {
+        Ok(self.with_client(async |c| {
+            let row = c
+                .query_opt(
+                    &format!(
+                        "UPDATE sns_subscriptions SET confirmed = TRUE \
+                         WHERE region = $1 AND topic_name = $2 AND token = $3 \
+                         RETURNING {SUB_COLS}"
+                    ),
+                    &[&region, &topic, &token],
+                )
+                .await?;
+            Ok(row.as_ref().map(sub_from))
+        })?)
+    }
+
+    fn set_raw_message_delivery(&self, region: &str, id: &str, raw: bool) -> Result<bool> {
+        Ok(self.with_client(async |c| {
+            let n = c
+                .execute(
+                    "UPDATE sns_subscriptions SET raw_message_delivery = $3 \
+                     WHERE region = $1 AND subscription_id = $2",
+                    &[&region, &id, &raw],
+                )
+                .await?;
+            Ok(n == 1)
+        })?)
+    }
+
+    fn delete_subscription(&self, region: &str, id: &str) -> Result<bool> {
+        Ok(self.with_client(async |c| {
+            let n = c
+                .execute(
+                    "DELETE FROM sns_subscriptions WHERE region = $1 AND subscription_id = $2",
+                    &[&region, &id],
+                )
+                .await?;
+            Ok(n == 1)
+        })?)
+    }
+
+    fn publish(&self, m: &PublishedMessage) -> Result<Option<usize>> {
+        Ok(self.transaction(async |tx| {
+            if !share_topic(tx, &m.region, &m.topic_name).await? {
+                return Ok(None);
+            }
+            let n = tx
+                .execute(
+                    &format!(
+                        "INSERT INTO sns_deliveries ({DELIVERY_COLS}, lease_owner, lease_until_ms) \
+                         SELECT $3 || ':' || subscription_id, region, subscription_id, topic_name, \
+                         $4, $3, $5, $6, $7, $8, 0, $8, FALSE, NULL, 0 FROM sns_subscriptions \
+                         WHERE region = $1 AND topic_name = $2 AND confirmed"
+                    ),
+                    &[
+                        &m.region,
+                        &m.topic_name,
+                        &m.message_id,
+                        &NOTIFICATION,
+                        &m.subject,
+                        &m.message,
+                        &m.message_attributes,
+                        &m.published_ms,
+                    ],
+                )
+                .await?;
+            Ok(Some(n as usize))
+        })?)
+    }
+
+    fn claim_deliveries(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        until_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<DeliveryRecord>> {
+        let limit = limit as i64;
+        Ok(self.transaction(async |tx| {
+            let rows = tx
+                .query(
+                    &format!(
+                        "UPDATE sns_deliveries SET lease_owner = $1, lease_until_ms = $3 \
+                         WHERE delivery_id IN (SELECT delivery_id FROM sns_deliveries \
+                         WHERE NOT failed AND next_attempt_ms <= $2 \
+                         AND (lease_owner IS NULL OR lease_until_ms < $2) \
+                         ORDER BY created_ms, delivery_id COLLATE \"C\" LIMIT $4 \
+                         FOR UPDATE SKIP LOCKED) \
+                         AND NOT failed AND (lease_owner IS NULL OR lease_until_ms < $2) \
+                         RETURNING {DELIVERY_COLS}"
+                    ),
+                    &[&owner, &now_ms, &until_ms, &limit],
+                )
+                .await?;
+            let mut claimed: Vec<DeliveryRecord> = rows.iter().map(delivery_from).collect();
+            claimed.sort_by(|a, b| {
+                (a.created_ms, a.delivery_id.as_bytes())
+                    .cmp(&(b.created_ms, b.delivery_id.as_bytes()))
+            });
+            Ok(claimed)
+        })?)
+    }
+
+    fn finish_delivery(&self, delivery_id: &str, owner: &str) -> Result<bool> {
+        Ok(self.with_client(async |c| {
+            let n = c
+                .execute(
+                    "DELETE FROM sns_deliveries WHERE delivery_id = $1 AND lease_owner = $2",
+                    &[&delivery_id, &owner],
+                )
+                .await?;
+            Ok(n == 1)
+        })?)
+    }
+
+    fn retry_delivery(
+        &self,
+        delivery_id: &str,
+        owner: &str,
+        next_attempt_ms: Option<i64>,
+    ) -> Result<bool> {
+        let failed = next_attempt_ms.is_none();
+        Ok(self.with_client(async |c| {
+            let n = c
+                .execute(
+                    "UPDATE sns_deliveries SET attempts = attempts + 1, \
+                     next_attempt_ms = COALESCE($3, next_attempt_ms), failed = $4, \
+                     lease_owner = NULL, lease_until_ms = 0 \
+                     WHERE delivery_id = $1 AND lease_owner = $2",
+                    &[&delivery_id, &owner, &next_attempt_ms, &failed],
+                )
+                .await?;
+            Ok(n == 1)
+        })?)
+    }
+
+    fn list_deliveries(&self, region: &str) -> Result<Vec<DeliveryRecord>> {
+        Ok(self.with_client(async |c| {
+            let rows = c
+                .query(
+                    &format!(
+                        "SELECT {DELIVERY_COLS} FROM sns_deliveries WHERE region = $1 \
+                         ORDER BY created_ms, delivery_id COLLATE \"C\""
+                    ),
+                    &[&region],
+                )
+                .await?;
+            Ok(rows.iter().map(delivery_from).collect())
+        })?)
+    }
+}
