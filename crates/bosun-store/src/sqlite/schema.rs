@@ -499,7 +499,6 @@ CREATE TABLE event_cursors (
     last_seq INTEGER NOT NULL,
     updated_ms INTEGER NOT NULL
 );
-);
 "#,
     // 17: SNS-compatible topics (`topics.rs`): topics, subscriptions, and the delivery queue
     // (leased by the delivery task).
