@@ -349,3 +349,33 @@ pub fn parameter_changes_write_their_event_with_the_change(store: &dyn Store) {
         ]
     );
 }
+
+/// `PutEvents`: the events, the call's answer and its audit record commit together; a second
+/// answer for the same call appends nothing.
+pub fn events_appended_with_a_calls_records_commit_together(store: &dyn Store) {
+    use super::fixtures::{answer, audit_record};
+    use crate::{CallRecords, StoreError};
+    let (first, second) = (answer("put", 0, b"first"), answer("put", 0, b"second"));
+    let (audit1, audit2) = (
+        audit_record(1, "events:PutEvents"),
+        audit_record(2, "events:PutEvents"),
+    );
+    let records = |a, r| CallRecords {
+        audit: Some(r),
+        answer: Some(a),
+    };
+    store
+        .append_events_recorded(&[event(1), event(2)], 10, records(&first, &audit1))
+        .unwrap();
+    match store.append_events_recorded(&[event(3)], 20, records(&second, &audit2)) {
+        Err(StoreError::AlreadyExists(what)) => assert!(what.contains("put"), "{what}"),
+        other => panic!("a second answer must be refused, got {other:?}"),
+    }
+    assert_eq!(ids(&everything(store)), ["e1", "e2"]);
+    assert_eq!(store.audit_records().unwrap(), [(1, audit1)]);
+    // Without records it is a plain append.
+    store
+        .append_events_recorded(&[event(4)], 30, CallRecords::default())
+        .unwrap();
+    assert_eq!(ids(&everything(store)), ["e1", "e2", "e4"]);
+}
