@@ -9,6 +9,7 @@
 
 pub mod custom;
 pub mod envelope;
+pub mod envelope_associations;
 pub mod pattern;
 pub mod rules;
 pub mod transform;
