@@ -69,16 +69,22 @@ pub fn check_entry(entry: &CustomEntry) -> Result<Map<String, Value>, EntryRefus
         if value.as_deref().is_none_or(str::is_empty) {
             return Err(EntryRefusal::new(
                 "InvalidArgument",
-                format!("Parameter {member} is not valid. Reason: {member} is a required argument."),
+                format!(
+                    "Parameter {member} is not valid. Reason: {member} is a required argument."
+                ),
             ));
         }
     }
-    let detail = match serde_json::from_str::<Value>(entry.detail.as_deref().unwrap_or_default())
-    {
+    let detail = match serde_json::from_str::<Value>(entry.detail.as_deref().unwrap_or_default()) {
         Ok(Value::Object(map)) => map,
         _ => return Err(EntryRefusal::new("MalformedDetail", "Detail is malformed.")),
     };
-    if entry.source.as_deref().unwrap_or_default().starts_with("aws.") {
+    if entry
+        .source
+        .as_deref()
+        .unwrap_or_default()
+        .starts_with("aws.")
+    {
         return Err(EntryRefusal::new(
             "NotAuthorizedForSourceException",
             "Not authorized for the source.",

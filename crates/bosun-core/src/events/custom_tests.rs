@@ -63,7 +63,10 @@ fn size_counts_time_and_utf8_bytes() {
     assert!(entries_over_limit(&[entry("s", "t", &big)]));
     let exact = "x".repeat(MAX_ENTRIES_SIZE - 2);
     assert!(!entries_over_limit(&[entry("s", "t", &exact)]));
-    assert!(entries_over_limit(&[entry("s", "t", &exact), entry("s", "", "")]));
+    assert!(entries_over_limit(&[
+        entry("s", "t", &exact),
+        entry("s", "", "")
+    ]));
 }
 
 #[test]

@@ -111,7 +111,10 @@ fn document_version_text(version: &str) -> &str {
 
 fn execution_times(detail: &mut Map<String, Value>, facts: &AssociationFacts<'_>) {
     if let Some(ms) = facts.last_successful_execution_ms {
-        detail.insert("last-successful-execution-date".into(), json!(detail_time(ms)));
+        detail.insert(
+            "last-successful-execution-date".into(),
+            json!(detail_time(ms)),
+        );
     }
     if let Some(ms) = facts.last_execution_ms {
         detail.insert("last-execution-date".into(), json!(detail_time(ms)));
@@ -135,7 +138,10 @@ pub fn association_state_change(origin: Origin<'_>, head: &AssociationHead<'_>) 
     detail.insert("targets".into(), json!(targets_text(f)));
     detail.insert("creation-date".into(), json!(detail_time(f.created_ms)));
     execution_times(&mut detail, f);
-    detail.insert("last-updated-date".into(), json!(detail_time(head.updated_ms)));
+    detail.insert(
+        "last-updated-date".into(),
+        json!(detail_time(head.updated_ms)),
+    );
     detail.insert("status".into(), json!(head.status));
     let counts = match head.aggregated_count {
         Value::Object(map) => Value::Object(map.clone()),

@@ -144,5 +144,8 @@ fn instance_association_state_change_names_the_node_and_document() {
         ..node
     };
     let d = instance_association_state_change(ORIGIN, &f, &ok).envelope["detail"].clone();
-    assert_eq!(d["last-successful-execution-date"], "2017-02-23T16:23:48.000Z");
+    assert_eq!(
+        d["last-successful-execution-date"],
+        "2017-02-23T16:23:48.000Z"
+    );
 }
