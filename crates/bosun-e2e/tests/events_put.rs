@@ -77,7 +77,10 @@ async fn accepted_and_refused_entries_through_the_aws_cli() {
     assert_eq!(refusal(3), ("MalformedDetail", "Detail is malformed."));
     assert_eq!(
         refusal(4),
-        ("ResourceNotFoundException", "Event bus orders does not exist.")
+        (
+            "ResourceNotFoundException",
+            "Event bus orders does not exist."
+        )
     );
     for i in 1..5 {
         assert!(results[i].get("EventId").is_none(), "{}", results[i]);
@@ -111,11 +114,17 @@ async fn accepted_and_refused_entries_through_the_aws_cli() {
 
     // Whole-call refusals store nothing: no entries, more than 10, over 256 KB in all.
     let none = put_events(&server, &json!([])).unwrap_err();
-    assert!(none.contains("ValidationException") || none.contains("Invalid length"), "{none}");
+    assert!(
+        none.contains("ValidationException") || none.contains("Invalid length"),
+        "{none}"
+    );
     let one = json!({"Source": "s", "DetailType": "t", "Detail": "{}"});
     let eleven = put_events(&server, &Value::Array(vec![one; 11])).unwrap_err();
     assert!(eleven.contains("ValidationException"), "{eleven}");
-    assert!(eleven.contains("Member must have length less than or equal to 10"), "{eleven}");
+    assert!(
+        eleven.contains("Member must have length less than or equal to 10"),
+        "{eleven}"
+    );
     let half = format!("{{\"x\": \"{}\"}}", "a".repeat(140 * 1024));
     let big = json!([
         {"Source": "s", "DetailType": "t", "Detail": half},
@@ -137,7 +146,11 @@ async fn accepted_and_refused_entries_through_the_aws_cli() {
         over.contains("Total size of the entries in the request is over the limit."),
         "{over}"
     );
-    assert_eq!(events(&server).await.len(), 2, "refused calls store nothing");
+    assert_eq!(
+        events(&server).await.len(),
+        2,
+        "refused calls store nothing"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -166,7 +179,10 @@ async fn an_sdk_retry_gets_the_first_answer_and_stores_once() {
     let run: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(run["invocation_id"].as_str().is_some_and(|s| !s.is_empty()));
     assert_eq!(run["first"]["FailedEntryCount"], 0, "{run}");
-    assert_eq!(run["returned"], run["first"], "the retry gets the first answer");
+    assert_eq!(
+        run["returned"], run["first"],
+        "the retry gets the first answer"
+    );
     let stored = events(&server).await;
     let ids: Vec<&str> = stored.iter().map(|(e, _)| e.event_id.as_str()).collect();
     let answered: Vec<&str> = run["first"]["Entries"]
@@ -195,7 +211,10 @@ async fn put_events_is_authorized_on_the_default_bus() {
     );
     let elsewhere = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"events:PutEvents","Resource":"arn:aws:events:us-east-1:000000000000:event-bus/orders"}]}"#;
     let entries = json!([{"Source": "my.app", "DetailType": "T", "Detail": "{}"}]).to_string();
-    for (user, policy, ok) in [("sender", allowed.as_str(), true), ("other", elsewhere, false)] {
+    for (user, policy, ok) in [
+        ("sender", allowed.as_str(), true),
+        ("other", elsewhere, false),
+    ] {
         let (_, akid, secret) = server.user_with_policy(user, policy).await;
         let out = Command::new("aws")
             .args(["events", "put-events", "--entries", &entries])
@@ -218,7 +237,11 @@ async fn put_events_is_authorized_on_the_default_bus() {
             );
         }
     }
-    assert_eq!(events(&server).await.len(), 1, "a denied call stores nothing");
+    assert_eq!(
+        events(&server).await.len(),
+        1,
+        "a denied call stores nothing"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -252,13 +275,17 @@ async fn an_association_run_on_a_real_agent_leaves_state_manager_events() {
             .map(|(_, v)| v.clone())
             .collect()
     };
-    let all = wait_for("the node's association event", Duration::from_secs(60), || {
-        let server = &fleet.server;
-        async {
-            let all = events(server).await;
-            (!of(&all, INSTANCE).is_empty()).then_some(all)
-        }
-    })
+    let all = wait_for(
+        "the node's association event",
+        Duration::from_secs(60),
+        || {
+            let server = &fleet.server;
+            async {
+                let all = events(server).await;
+                (!of(&all, INSTANCE).is_empty()).then_some(all)
+            }
+        },
+    )
     .await;
     let created = &of(&all, ASSOCIATION)[0];
     assert_eq!(created["source"], "aws.ssm");
@@ -310,5 +337,9 @@ async fn an_association_run_on_a_real_agent_leaves_state_manager_events() {
         .await
         .unwrap();
     let after = events(&fleet.server).await;
-    assert_eq!(of(&after, ASSOCIATION).len(), 3, "the deletion has its event");
+    assert_eq!(
+        of(&after, ASSOCIATION).len(),
+        3,
+        "the deletion has its event"
+    );
 }
