@@ -82,8 +82,8 @@ async fn accepted_and_refused_entries_through_the_aws_cli() {
             "Event bus orders does not exist."
         )
     );
-    for i in 1..5 {
-        assert!(results[i].get("EventId").is_none(), "{}", results[i]);
+    for refused in &results[1..5] {
+        assert!(refused.get("EventId").is_none(), "{refused}");
     }
 
     let stored = events(&server).await;
