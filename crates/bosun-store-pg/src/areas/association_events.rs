@@ -4,7 +4,7 @@
 //! `event_outbox`).
 
 use bosun_core::events::envelope::Event;
-use bosun_store::association_events::{association_event, execution_end_events};
+use bosun_store::association_events::{association_event, execution_end_events, node_events};
 use bosun_store::{
     now_ms, AssociationExecutionRecord, AssociationRecord, AssociationState, NodeAssociationStatus,
 };
@@ -63,19 +63,7 @@ impl PgStore {
         let Some(a) = head_in(tx, &e.region, &e.association_id).await? else {
             return Ok(Vec::new());
         };
-        let rows = tx
-            .query(
-                &format!(
-                    "SELECT {NODE_COLS} FROM association_node_status \
-                     WHERE region = $1 AND association_id = $2"
-                ),
-                &[&e.region, &e.association_id],
-            )
-            .await?;
-        let stored = rows
-            .iter()
-            .map(node_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
+        let stored = stored_nodes(tx, &e.region, &e.association_id).await?;
         let account = self.event_account.get();
         Ok(execution_end_events(
             &account,
@@ -86,6 +74,43 @@ impl PgStore {
             nodes,
         ))
     }
+
+    /// The instance event of `UpdateAssociationStatus`'s node row, computed before it is
+    /// written (none when its status does not change).
+    pub(super) async fn node_status_events(
+        &self,
+        tx: &Transaction<'_>,
+        node: &NodeAssociationStatus,
+    ) -> PgResult<Vec<Event>> {
+        let Some(a) = head_in(tx, &node.region, &node.association_id).await? else {
+            return Ok(Vec::new());
+        };
+        let stored = stored_nodes(tx, &node.region, &node.association_id).await?;
+        let account = self.event_account.get();
+        let nodes = std::slice::from_ref(node);
+        Ok(node_events(&account, now_ms(), &a, &stored, nodes))
+    }
+}
+
+/// The association's node rows as `tx` holds them.
+async fn stored_nodes(
+    tx: &Transaction<'_>,
+    region: &str,
+    association_id: &str,
+) -> PgResult<Vec<NodeAssociationStatus>> {
+    let rows = tx
+        .query(
+            &format!(
+                "SELECT {NODE_COLS} FROM association_node_status \
+                 WHERE region = $1 AND association_id = $2"
+            ),
+            &[&region, &association_id],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(node_from_row)
+        .collect::<Result<Vec<_>, _>>()?)
 }
 
 /// Append `events` as the transaction's last statements.

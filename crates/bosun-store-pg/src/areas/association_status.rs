@@ -242,7 +242,9 @@ impl AssociationStatusStore for PgStore {
             if changed == 0 {
                 return Ok(StatusChange::Conflict);
             }
+            let events = self.node_status_events(tx, node).await?;
             write_node(tx, node).await?;
+            super::association_events::append_last(tx, &events).await?;
             Ok(StatusChange::Written)
         })?)
     }

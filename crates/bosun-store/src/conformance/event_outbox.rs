@@ -390,7 +390,8 @@ fn of_type<'a>(events: &'a [OutboxEvent], detail_type: &str) -> Vec<&'a OutboxEv
 /// State Manager: creating, updating and deleting an association writes `EC2 State Manager
 /// Association State Change` with the change; an execution's end writes one `EC2 State Manager
 /// Instance Association State Change` per node whose status changes (none for an unchanged
-/// status or an older row) and the association's event when its overall status changes.
+/// status or an older row) and the association's event when its overall status changes;
+/// `UpdateAssociationStatus` writes the instance event when it changes the node's status.
 pub fn association_changes_write_their_events_with_the_change(store: &dyn Store) {
     use super::associations::{association, definition, id};
     use crate::{AssociationExecutionRecord, NodeAssociationStatus};
@@ -507,6 +508,43 @@ pub fn association_changes_write_their_events_with_the_change(store: &dyn Store)
     assert_eq!(
         envelope_of(all.last().unwrap())["detail"]["status"],
         "Failed"
+    );
+
+    // `UpdateAssociationStatus`'s node row: an event when the node's status changes.
+    let status_now = |store: &dyn Store| {
+        let s = store
+            .get_association(REGION, &id(1))
+            .unwrap()
+            .unwrap()
+            .state;
+        crate::StatusValue {
+            name: s.status_name,
+            message: s.status_message,
+            date_ms: s.status_date_ms,
+        }
+    };
+    for (at_ms, status) in [(4000, "Success"), (5000, "Success")] {
+        let new = crate::StatusValue {
+            name: "Success".into(),
+            message: format!("at {at_ms}"),
+            date_ms: at_ms,
+        };
+        let change = store
+            .set_association_status(
+                REGION,
+                &id(1),
+                &status_now(store),
+                &new,
+                &node(at_ms, status),
+            )
+            .unwrap();
+        assert_eq!(change, crate::StatusChange::Written);
+    }
+    let all = everything(store);
+    assert_eq!(of_type(&all, NODE).len(), 3, "one event: Failed to Success");
+    assert_eq!(
+        envelope_of(all.last().unwrap())["detail"]["status"],
+        "Success"
     );
 
     assert!(store.delete_association(REGION, &id(1)).unwrap());

@@ -8,7 +8,7 @@ use super::association_status::{node_from_row, NODE_COLS};
 use super::associations::{head_cols, record_from_row};
 use super::event_outbox::append;
 use super::SqliteStore;
-use crate::association_events::{association_event, execution_end_events};
+use crate::association_events::{association_event, execution_end_events, node_events};
 use crate::event_outbox::now_ms;
 use crate::{AssociationExecutionRecord, AssociationRecord, AssociationState};
 use crate::{NodeAssociationStatus, Result};
@@ -64,6 +64,24 @@ impl SqliteStore {
         let now = now_ms();
         let account = self.event_account.get();
         let events = execution_end_events(&account, now, &a, state, &stored, nodes);
+        append(tx, &events, now)?;
+        Ok(())
+    }
+
+    /// The instance event of `UpdateAssociationStatus`'s node row, computed before it is
+    /// written (none when its status does not change).
+    pub(super) fn emit_node_status_event(
+        &self,
+        tx: &Transaction<'_>,
+        node: &NodeAssociationStatus,
+    ) -> Result<()> {
+        let Some(a) = stored_association(tx, &node.region, &node.association_id)? else {
+            return Ok(());
+        };
+        let stored = stored_nodes(tx, &node.region, &node.association_id)?;
+        let now = now_ms();
+        let account = self.event_account.get();
+        let events = node_events(&account, now, &a, &stored, std::slice::from_ref(node));
         append(tx, &events, now)?;
         Ok(())
     }

@@ -192,6 +192,7 @@ impl AssociationStatusStore for SqliteStore {
                 StatusChange::NoSuchAssociation
             });
         }
+        self.emit_node_status_event(&tx, node)?;
         write_node(&tx, node)?;
         tx.commit()?;
         Ok(StatusChange::Written)
