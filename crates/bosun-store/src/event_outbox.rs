@@ -19,7 +19,7 @@ use bosun_core::events::envelope::{self, CommandFacts, Event, Origin};
 use serde_json::Value;
 
 use crate::commands::CommandRecord;
-use crate::Result;
+use crate::{CallRecords, Result};
 
 /// One stored event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +46,17 @@ pub trait EventOutboxStore {
     /// Append events in one transaction (events that report no stored change, e.g. a test's
     /// or a future `PutEvents`'); their `seq`s follow every event already stored, in order.
     fn append_events(&self, events: &[Event], now_ms: i64) -> Result<()>;
+
+    /// [`EventOutboxStore::append_events`] with a call's `records` (audit record, answer for
+    /// retries) in the same transaction (`PutEvents`): a retry finds the answer exactly when
+    /// the events exist. An unexpired answer already stored for the call fails the whole
+    /// transaction with `StoreError::AlreadyExists` and appends nothing.
+    fn append_events_recorded(
+        &self,
+        events: &[Event],
+        now_ms: i64,
+        records: CallRecords<'_>,
+    ) -> Result<()>;
 
     /// Up to `limit` events with `seq > after_seq`, by `seq`. Never returns an event while an
     /// event with a lower `seq` may still become visible (see the module doc).

@@ -12,6 +12,7 @@
 //! conformance suite ([`conformance_tests!`], feature `testing`).
 
 mod activations;
+pub mod association_events;
 mod association_runs;
 mod association_status;
 mod associations;

@@ -1,12 +1,15 @@
 //! EventBridge rules as pure code: the event-pattern language (`pattern`: parse, validate with
 //! AWS's `InvalidEventPatternException` reasons, match events) and what a target receives
 //! (`transform`: `Input`, `InputPath`, `InputTransformer`), the API's names, ARNs and quotas
-//! for rules on the default bus (`rules`), and the events SSM emits in AWS's envelope (`envelope`).
+//! for rules on the default bus (`rules`), the events SSM emits in AWS's envelope (`envelope`), and
+//! custom events sent with `PutEvents` (`custom`).
 //!
 //! Compile a pattern once and match it against many events: matching walks the event in place
 //! and allocates only when array elements must be kept consistent.
 
+pub mod custom;
 pub mod envelope;
+pub mod envelope_associations;
 pub mod pattern;
 pub mod rules;
 pub mod transform;

@@ -19,11 +19,11 @@ use crate::{PgError, PgStore, Transaction};
 
 type RowResult<T> = std::result::Result<T, tokio_postgres::Error>;
 
-const NODE_COLS: &str = "region, association_id, instance_id, association_version, \
+pub(super) const NODE_COLS: &str = "region, association_id, instance_id, association_version, \
      document_version, execution_id, execution_ms, status, detailed_status, error_code, \
      execution_summary, additional_info";
 
-fn node_from_row(r: &Row) -> RowResult<NodeAssociationStatus> {
+pub(super) fn node_from_row(r: &Row) -> RowResult<NodeAssociationStatus> {
     Ok(NodeAssociationStatus {
         region: r.try_get(0)?,
         association_id: r.try_get(1)?,
@@ -178,6 +178,7 @@ impl AssociationStatusStore for PgStore {
     ) -> Result<()> {
         Ok(self.transaction(async |tx| {
             let exists = lock_association(tx, &e.region, &e.association_id).await?;
+            let events = self.execution_end_events(tx, e, state, nodes).await?;
             write_execution(tx, e, state).await?;
             if exists {
                 for n in nodes {
@@ -185,7 +186,7 @@ impl AssociationStatusStore for PgStore {
                 }
                 write_items(tx, compliance).await?;
             }
-            Ok(())
+            super::association_events::append_last(tx, &events).await
         })?)
     }
 
@@ -241,7 +242,9 @@ impl AssociationStatusStore for PgStore {
             if changed == 0 {
                 return Ok(StatusChange::Conflict);
             }
+            let events = self.node_status_events(tx, node).await?;
             write_node(tx, node).await?;
+            super::association_events::append_last(tx, &events).await?;
             Ok(StatusChange::Written)
         })?)
     }

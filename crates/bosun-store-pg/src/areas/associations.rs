@@ -24,7 +24,8 @@ type RowResult<T> = std::result::Result<T, tokio_postgres::Error>;
 /// The definition's columns, in both tables.
 const DEF_COLS: &str = "name, document_version, instance_id, association_name, \
      schedule_expression, apply_only_at_cron_interval, schedule_offset, duration_hours, spec_json";
-const HEAD_COLS: &str = "region, association_id, latest_version, created_ms, updated_ms, \
+pub(super) const HEAD_COLS: &str =
+    "region, association_id, latest_version, created_ms, updated_ms, \
      name, document_version, instance_id, association_name, \
      schedule_expression, apply_only_at_cron_interval, schedule_offset, duration_hours, spec_json, \
      status_name, status_message, status_date_ms, overview_status, overview_detailed_status, \
@@ -44,7 +45,7 @@ fn definition_at(r: &Row, i: usize) -> RowResult<AssociationDefinition> {
     })
 }
 
-fn record_from_row(r: &Row) -> RowResult<AssociationRecord> {
+pub(super) fn record_from_row(r: &Row) -> RowResult<AssociationRecord> {
     Ok(AssociationRecord {
         region: r.try_get(0)?,
         association_id: r.try_get(1)?,
@@ -212,7 +213,10 @@ impl AssociationStore for PgStore {
             }
             insert_version(tx, &a.region, &a.association_id, 1, a.created_ms, d).await?;
             super::tags::put_tags(tx, &a.region, "Association", &a.association_id, tags).await?;
-            Ok(())
+            let events = self
+                .association_events(tx, &a.region, &a.association_id)
+                .await?;
+            super::association_events::append_last(tx, &events).await
         })?)
     }
 
@@ -405,12 +409,15 @@ impl AssociationStore for PgStore {
             };
             insert_version(tx, region, association_id, version, now_ms, d).await?;
             let head = head_in(tx, region, association_id).await?;
+            let events = self.association_events(tx, region, association_id).await?;
+            super::association_events::append_last(tx, &events).await?;
             Ok(UpdateAssociation::Updated(Box::new(head)))
         })?)
     }
 
     fn delete_association(&self, region: &str, association_id: &str) -> Result<bool> {
         Ok(self.transaction(async |tx| {
+            let events = self.association_events(tx, region, association_id).await?;
             // Versions go with the row (ON DELETE CASCADE); tags are separate.
             let n = tx
                 .execute(
@@ -425,6 +432,7 @@ impl AssociationStore for PgStore {
                 &[&region, &association_id],
             )
             .await?;
+            super::association_events::append_last(tx, &events).await?;
             Ok(n > 0)
         })?)
     }

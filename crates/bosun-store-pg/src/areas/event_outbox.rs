@@ -12,7 +12,7 @@
 //! means a holder never waits for another lock, so it adds no deadlock.
 
 use bosun_core::events::envelope::Event;
-use bosun_store::{EventOutboxStore, OutboxEvent, Result};
+use bosun_store::{CallRecords, EventOutboxStore, OutboxEvent, Result};
 use tokio_postgres::Row;
 
 use crate::{PgError, PgStore, Transaction};
@@ -76,6 +76,20 @@ impl EventOutboxStore for PgStore {
 
     fn append_events(&self, events: &[Event], now_ms: i64) -> Result<()> {
         Ok(self.transaction(async |tx| append(tx, events, now_ms).await)?)
+    }
+
+    fn append_events_recorded(
+        &self,
+        events: &[Event],
+        now_ms: i64,
+        records: CallRecords<'_>,
+    ) -> Result<()> {
+        Ok(self.transaction(async |tx| {
+            // The audit record holds the chain's head until the commit; the events come last
+            // (their lock is always a transaction's last).
+            super::calls::write_call_records(tx, &records).await?;
+            append(tx, events, now_ms).await
+        })?)
     }
 
     fn events_after(&self, after_seq: i64, limit: usize) -> Result<Vec<OutboxEvent>> {

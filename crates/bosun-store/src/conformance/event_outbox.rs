@@ -349,3 +349,213 @@ pub fn parameter_changes_write_their_event_with_the_change(store: &dyn Store) {
         ]
     );
 }
+
+/// `PutEvents`: the events, the call's answer and its audit record commit together; a second
+/// answer for the same call appends nothing.
+pub fn events_appended_with_a_calls_records_commit_together(store: &dyn Store) {
+    use super::fixtures::{answer, audit_record};
+    use crate::{CallRecords, StoreError};
+    let (first, second) = (answer("put", 0, b"first"), answer("put", 0, b"second"));
+    let (audit1, audit2) = (
+        audit_record(1, "events:PutEvents"),
+        audit_record(2, "events:PutEvents"),
+    );
+    let records = |a, r| CallRecords {
+        audit: Some(r),
+        answer: Some(a),
+    };
+    store
+        .append_events_recorded(&[event(1), event(2)], 10, records(&first, &audit1))
+        .unwrap();
+    match store.append_events_recorded(&[event(3)], 20, records(&second, &audit2)) {
+        Err(StoreError::AlreadyExists(what)) => assert!(what.contains("put"), "{what}"),
+        other => panic!("a second answer must be refused, got {other:?}"),
+    }
+    assert_eq!(ids(&everything(store)), ["e1", "e2"]);
+    assert_eq!(store.audit_records().unwrap(), [(1, audit1)]);
+    // Without records it is a plain append.
+    store
+        .append_events_recorded(&[event(4)], 30, CallRecords::default())
+        .unwrap();
+    assert_eq!(ids(&everything(store)), ["e1", "e2", "e4"]);
+}
+
+fn of_type<'a>(events: &'a [OutboxEvent], detail_type: &str) -> Vec<&'a OutboxEvent> {
+    events
+        .iter()
+        .filter(|e| e.detail_type == detail_type)
+        .collect()
+}
+
+/// State Manager: creating, updating and deleting an association writes `EC2 State Manager
+/// Association State Change` with the change; an execution's end writes one `EC2 State Manager
+/// Instance Association State Change` per node whose status changes (none for an unchanged
+/// status or an older row) and the association's event when its overall status changes;
+/// `UpdateAssociationStatus` writes the instance event when it changes the node's status.
+pub fn association_changes_write_their_events_with_the_change(store: &dyn Store) {
+    use super::associations::{association, definition, id};
+    use crate::{AssociationExecutionRecord, NodeAssociationStatus};
+    use bosun_core::events::envelope_associations::{
+        ASSOCIATION_STATE_CHANGE as ASSOC, INSTANCE_ASSOCIATION_STATE_CHANGE as NODE,
+    };
+    store.set_event_account("123456789012");
+    store
+        .create_association(&association(&id(1), "Deploy", 10), &[], 10)
+        .unwrap();
+    let created = everything(store);
+    assert_eq!(created.len(), 1);
+    assert_eq!(created[0].detail_type, ASSOC);
+    let e = envelope_of(&created[0]);
+    assert_eq!(e["source"], "aws.ssm");
+    assert_eq!(e["account"], "123456789012");
+    assert_eq!(e["region"], REGION);
+    assert_eq!(
+        e["resources"],
+        json!([format!("arn:aws:ssm:{REGION}:123456789012:document/Deploy")])
+    );
+    let d = &e["detail"];
+    assert_eq!(d["association-id"], id(1));
+    assert_eq!(d["association-version"], "1");
+    assert_eq!(d["status"], "Pending");
+    assert_eq!(d["targets"], r#"[{"key":"tag:env","values":["prod"]}]"#);
+    assert_eq!(d["schedule-expression"], "rate(30 minutes)");
+
+    let mut changed = definition("Deploy");
+    changed.schedule_expression = "rate(1 hour)".into();
+    store
+        .update_association(REGION, &id(1), Some(1), &changed, 20, 10)
+        .unwrap();
+    let all = everything(store);
+    assert_eq!(all.len(), 2);
+    let d = envelope_of(&all[1])["detail"].clone();
+    assert_eq!(d["association-version"], "2");
+    assert_eq!(d["schedule-expression"], "rate(1 hour)");
+    // A refused update writes nothing.
+    store
+        .update_association(REGION, &id(1), Some(1), &changed, 30, 10)
+        .unwrap();
+    assert_eq!(everything(store).len(), 2);
+
+    // An execution's end: the node's first status, then the same status (no event), then an
+    // older row (dropped: no event), then a new status.
+    let execution = AssociationExecutionRecord {
+        region: REGION.into(),
+        association_id: id(1),
+        execution_id: "e1".into(),
+        association_version: 2,
+        slot_ms: 1000,
+        command_id: String::new(),
+        status: "Success".into(),
+        detailed_status: "Success".into(),
+        created_ms: 1000,
+        last_update_ms: 1000,
+        resource_counts_json: "{}".into(),
+    };
+    let node = |at_ms: i64, status: &str| NodeAssociationStatus {
+        region: REGION.into(),
+        association_id: id(1),
+        instance_id: "i-0123456789abcdef0".into(),
+        association_version: 2,
+        document_version: "1".into(),
+        execution_id: format!("e{at_ms}"),
+        execution_ms: at_ms,
+        status: status.into(),
+        detailed_status: status.into(),
+        error_code: String::new(),
+        execution_summary: "1 out of 1 plugin processed".into(),
+        additional_info: String::new(),
+    };
+    let mut state = store
+        .get_association(REGION, &id(1))
+        .unwrap()
+        .unwrap()
+        .state;
+    state.overview_status = "Success".into();
+    state.overview_counts_json = r#"{"Success":1}"#.into();
+    state.last_execution_ms = Some(1000);
+    state.last_successful_execution_ms = Some(1000);
+    store
+        .end_association_execution(&execution, Some(&state), &[node(1000, "Success")], &[])
+        .unwrap();
+    let all = everything(store);
+    let nodes = of_type(&all, NODE);
+    assert_eq!(nodes.len(), 1);
+    let e = envelope_of(nodes[0]);
+    assert_eq!(e["detail"]["instance-id"], "i-0123456789abcdef0");
+    assert_eq!(e["detail"]["status"], "Success");
+    assert_eq!(
+        e["resources"][0],
+        format!("arn:aws:ec2:{REGION}:123456789012:instance/i-0123456789abcdef0")
+    );
+    let assoc = of_type(&all, ASSOC);
+    assert_eq!(assoc.len(), 3, "the overall status changed");
+    let d = envelope_of(assoc[2])["detail"].clone();
+    assert_eq!(d["status"], "Success");
+    assert_eq!(d["association-status-aggregated-count"], r#"{"Success":1}"#);
+
+    store
+        .end_association_execution(&execution, Some(&state), &[node(2000, "Success")], &[])
+        .unwrap();
+    store
+        .end_association_execution(&execution, None, &[node(500, "Failed")], &[])
+        .unwrap();
+    assert_eq!(everything(store).len(), 4, "no change: no event");
+    store
+        .end_association_execution(&execution, None, &[node(3000, "Failed")], &[])
+        .unwrap();
+    let all = everything(store);
+    assert_eq!(of_type(&all, NODE).len(), 2);
+    assert_eq!(
+        envelope_of(all.last().unwrap())["detail"]["status"],
+        "Failed"
+    );
+
+    // `UpdateAssociationStatus`'s node row: an event when the node's status changes.
+    let status_now = |store: &dyn Store| {
+        let s = store
+            .get_association(REGION, &id(1))
+            .unwrap()
+            .unwrap()
+            .state;
+        crate::StatusValue {
+            name: s.status_name,
+            message: s.status_message,
+            date_ms: s.status_date_ms,
+        }
+    };
+    for (at_ms, status) in [(4000, "Success"), (5000, "Success")] {
+        let new = crate::StatusValue {
+            name: "Success".into(),
+            message: format!("at {at_ms}"),
+            date_ms: at_ms,
+        };
+        let change = store
+            .set_association_status(
+                REGION,
+                &id(1),
+                &status_now(store),
+                &new,
+                &node(at_ms, status),
+            )
+            .unwrap();
+        assert_eq!(change, crate::StatusChange::Written);
+    }
+    let all = everything(store);
+    assert_eq!(of_type(&all, NODE).len(), 3, "one event: Failed to Success");
+    assert_eq!(
+        envelope_of(all.last().unwrap())["detail"]["status"],
+        "Success"
+    );
+
+    assert!(store.delete_association(REGION, &id(1)).unwrap());
+    let all = everything(store);
+    let last = envelope_of(all.last().unwrap());
+    assert_eq!(last["detail-type"], ASSOC);
+    assert_eq!(last["detail"]["association-id"], id(1));
+    assert!(!store.delete_association(REGION, &id(1)).unwrap());
+    assert_eq!(
+        everything(store).len(),
+        all.len(),
+        "nothing deleted: no event"
+    );
+}

@@ -109,6 +109,8 @@ macro_rules! conformance_tests {
                 each_run_command_status_change_writes_one_event_with_it,
                 a_cursor_reader_never_skips_an_event_that_commits_late,
                 parameter_changes_write_their_event_with_the_change,
+                events_appended_with_a_calls_records_commit_together,
+                association_changes_write_their_events_with_the_change,
             }
             concurrency {
                 concurrent_registrations_never_exceed_the_limit,

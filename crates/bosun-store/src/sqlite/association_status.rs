@@ -11,11 +11,11 @@ use crate::association_status::{
 };
 use crate::{AssociationExecutionRecord, AssociationState, ComplianceItemRecord, Result};
 
-const NODE_COLS: &str = "region, association_id, instance_id, association_version, \
+pub(super) const NODE_COLS: &str = "region, association_id, instance_id, association_version, \
      document_version, execution_id, execution_ms, status, detailed_status, error_code, \
      execution_summary, additional_info";
 
-fn node_from_row(r: &Row) -> rusqlite::Result<NodeAssociationStatus> {
+pub(super) fn node_from_row(r: &Row) -> rusqlite::Result<NodeAssociationStatus> {
     Ok(NodeAssociationStatus {
         region: r.get(0)?,
         association_id: r.get(1)?,
@@ -115,6 +115,7 @@ impl AssociationStatusStore for SqliteStore {
     ) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        self.emit_execution_end_events(&tx, e, state, nodes)?;
         write_execution(&tx, e, state)?;
         let exists = tx
             .query_row(
@@ -191,6 +192,7 @@ impl AssociationStatusStore for SqliteStore {
                 StatusChange::NoSuchAssociation
             });
         }
+        self.emit_node_status_event(&tx, node)?;
         write_node(&tx, node)?;
         tx.commit()?;
         Ok(StatusChange::Written)

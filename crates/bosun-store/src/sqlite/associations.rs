@@ -18,7 +18,7 @@ const STATE_COLS: &str = "status_name, status_message, status_date_ms, overview_
      overview_detailed_status, overview_counts_json, last_execution_ms, \
      last_successful_execution_ms";
 
-fn head_cols() -> String {
+pub(super) fn head_cols() -> String {
     format!(
         "region, association_id, latest_version, created_ms, updated_ms, {DEF_COLS}, {STATE_COLS}"
     )
@@ -38,7 +38,7 @@ fn definition_at(r: &Row, i: usize) -> rusqlite::Result<AssociationDefinition> {
     })
 }
 
-fn record_from_row(r: &Row) -> rusqlite::Result<AssociationRecord> {
+pub(super) fn record_from_row(r: &Row) -> rusqlite::Result<AssociationRecord> {
     Ok(AssociationRecord {
         region: r.get(0)?,
         association_id: r.get(1)?,
@@ -167,6 +167,7 @@ impl AssociationStore for SqliteStore {
         };
         insert_version(&tx, &a.region, &a.association_id, 1, a.created_ms, d)?;
         super::tags::put_tags(&tx, &a.region, "Association", &a.association_id, tags)?;
+        self.emit_association_event(&tx, &a.region, &a.association_id)?;
         tx.commit()?;
         Ok(())
     }
@@ -365,6 +366,7 @@ impl AssociationStore for SqliteStore {
             params![region, association_id],
             record_from_row,
         )?;
+        self.emit_association_event(&tx, region, association_id)?;
         tx.commit()?;
         Ok(UpdateAssociation::Updated(Box::new(record)))
     }
@@ -372,6 +374,7 @@ impl AssociationStore for SqliteStore {
     fn delete_association(&self, region: &str, association_id: &str) -> Result<bool> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
+        self.emit_association_event(&tx, region, association_id)?;
         let n = tx.execute(
             "DELETE FROM associations WHERE region = ?1 AND association_id = ?2",
             params![region, association_id],

@@ -7,7 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::SqliteStore;
 use crate::event_outbox::{EventOutboxStore, OutboxEvent};
-use crate::Result;
+use crate::{CallRecords, Result};
 
 /// Append `events` inside the caller's transaction (the change they report).
 pub(super) fn append(conn: &Connection, events: &[Event], now_ms: i64) -> rusqlite::Result<()> {
@@ -42,6 +42,20 @@ impl EventOutboxStore for SqliteStore {
     fn append_events(&self, events: &[Event], now_ms: i64) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
+        append(&tx, events, now_ms)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn append_events_recorded(
+        &self,
+        events: &[Event],
+        now_ms: i64,
+        records: CallRecords<'_>,
+    ) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        super::idempotency::write_call_records(&tx, &records)?;
         append(&tx, events, now_ms)?;
         tx.commit()?;
         Ok(())

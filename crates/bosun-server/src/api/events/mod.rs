@@ -1,11 +1,12 @@
 //! The EventBridge API subset on the same endpoint (AWS JSON 1.1, `X-Amz-Target:
 //! AWSEvents.<Operation>`, signing name `events`): rules on the default bus, their targets and
-//! tags, and `TestEventPattern`. Every call goes through the shared admission pipeline
+//! tags, `TestEventPattern`, and `PutEvents` (custom events into the event outbox). Every call goes through the shared admission pipeline
 //! ([`crate::api::pipeline`]): signature, IAM policy (`events:<Operation>` on the rule's ARN),
 //! SDK-retry replay, audit. The pattern language and target inputs are
 //! `bosun_core::events`; the store is `bosun_store::EventRuleStore`.
 
 mod input;
+mod put_events;
 mod rules;
 mod tags;
 mod targets;
@@ -30,7 +31,7 @@ pub static SURFACE: Surface = Surface {
     signs_target: true,
     resource_arn,
     authorized_by_handler: |_| false,
-    answers_in_change: |_| false,
+    answers_in_change: |op| op.name == "PutEvents",
     runs_inline: |_, _| false,
     check: |_, _, _| Ok(()),
     protocol: Protocol::Json,
@@ -56,6 +57,7 @@ pub const OPERATIONS: &[Operation] = &[
     op("TagResource", true, tags::tag_resource),
     op("UntagResource", true, tags::untag_resource),
     op("ListTagsForResource", false, tags::list_tags_for_resource),
+    op("PutEvents", true, put_events::put_events),
 ];
 
 /// Every operation of botocore's `events` model (2015-10-07), to tell a real EventBridge
@@ -150,7 +152,8 @@ pub fn decode(headers: &HeaderMap, body: &[u8]) -> Result<(&'static Operation, V
     Ok((op, json_object(body)?))
 }
 
-/// The rule a call acts on, for its policy check (`*` for calls on no one rule).
+/// The rule a call acts on, for its policy check (`*` for calls on no one rule; the default
+/// bus for `PutEvents`).
 fn resource_arn(scope: &Scope, op: &str, input: &Value) -> String {
     let named = match op {
         "TagResource" | "UntagResource" | "ListTagsForResource" => {
@@ -160,6 +163,7 @@ fn resource_arn(scope: &Scope, op: &str, input: &Value) -> String {
                 .unwrap_or("*")
                 .to_string()
         }
+        "PutEvents" => return ev::default_bus_arn(&scope.region, &scope.account_id),
         "PutTargets" | "RemoveTargets" | "ListTargetsByRule" => input.get("Rule"),
         "ListRules" | "ListRuleNamesByTarget" | "TestEventPattern" => None,
         _ => input.get("Name"),
