@@ -164,6 +164,20 @@ pub trait TopicStore {
     /// when the topic does not exist.
     fn publish(&self, message: &PublishedMessage) -> Result<Option<usize>>;
 
+    /// The event dispatcher's step: move `consumer`'s event cursor from `from_seq` to `to_seq`
+    /// (as [`crate::EventOutboxStore::advance_event_cursor`] does) and publish `messages` (as
+    /// [`TopicStore::publish`]; a topic that no longer exists gets nothing) in ONE transaction,
+    /// so an event's messages are written exactly once whatever crashes. `false`, and nothing
+    /// written, when another writer moved the cursor first.
+    fn publish_from_events(
+        &self,
+        consumer: &str,
+        from_seq: i64,
+        to_seq: i64,
+        now_ms: i64,
+        messages: &[PublishedMessage],
+    ) -> Result<bool>;
+
     /// Lease up to `limit` deliveries that are due (`next_attempt_ms <= now_ms`), not failed,
     /// and not leased by anyone else (or whose lease expired) to `owner` until `until_ms`,
     /// oldest first. Concurrent claimers never get the same row.

@@ -132,28 +132,7 @@ impl EventOutboxStore for PgStore {
         to_seq: i64,
         now_ms: i64,
     ) -> Result<bool> {
-        Ok(self.with_client(async |client| {
-            let written = if from_seq == 0 {
-                client
-                    .execute(
-                        "INSERT INTO event_cursors (consumer, last_seq, updated_ms) \
-                         VALUES ($1, $2, $3) ON CONFLICT (consumer) DO UPDATE SET \
-                         last_seq = EXCLUDED.last_seq, updated_ms = EXCLUDED.updated_ms \
-                         WHERE event_cursors.last_seq = 0",
-                        &[&consumer, &to_seq, &now_ms],
-                    )
-                    .await?
-            } else {
-                client
-                    .execute(
-                        "UPDATE event_cursors SET last_seq = $3, updated_ms = $4 \
-                         WHERE consumer = $1 AND last_seq = $2",
-                        &[&consumer, &from_seq, &to_seq, &now_ms],
-                    )
-                    .await?
-            };
-            Ok(written > 0)
-        })?)
+        Ok(self.transaction(async |tx| move_cursor(tx, consumer, from_seq, to_seq, now_ms).await)?)
     }
 
     fn prune_events_before(&self, before_ms: i64) -> Result<u64> {
@@ -166,4 +145,35 @@ impl EventOutboxStore for PgStore {
                 .await?)
         })?)
     }
+}
+
+/// Move `consumer`'s cursor from `from_seq` to `to_seq` if it is still there (see
+/// `EventOutboxStore::advance_event_cursor`); also used inside other areas' transactions.
+pub(super) async fn move_cursor(
+    client: &impl deadpool_postgres::GenericClient,
+    consumer: &str,
+    from_seq: i64,
+    to_seq: i64,
+    now_ms: i64,
+) -> std::result::Result<bool, PgError> {
+    let written = if from_seq == 0 {
+        client
+            .execute(
+                "INSERT INTO event_cursors (consumer, last_seq, updated_ms) \
+                 VALUES ($1, $2, $3) ON CONFLICT (consumer) DO UPDATE SET \
+                 last_seq = EXCLUDED.last_seq, updated_ms = EXCLUDED.updated_ms \
+                 WHERE event_cursors.last_seq = 0",
+                &[&consumer, &to_seq, &now_ms],
+            )
+            .await?
+    } else {
+        client
+            .execute(
+                "UPDATE event_cursors SET last_seq = $3, updated_ms = $4 \
+                 WHERE consumer = $1 AND last_seq = $2",
+                &[&consumer, &from_seq, &to_seq, &now_ms],
+            )
+            .await?
+    };
+    Ok(written > 0)
 }

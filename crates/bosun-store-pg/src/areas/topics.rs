@@ -66,6 +66,37 @@ fn delivery_from(r: &Row) -> DeliveryRecord {
     }
 }
 
+/// Write one delivery per confirmed subscription of `m`'s topic; `None` when it has no topic.
+async fn publish_in(
+    tx: &Transaction<'_>,
+    m: &PublishedMessage,
+) -> std::result::Result<Option<usize>, PgError> {
+    if !share_topic(tx, &m.region, &m.topic_name).await? {
+        return Ok(None);
+    }
+    let n = tx
+        .execute(
+            &format!(
+                "INSERT INTO sns_deliveries ({DELIVERY_COLS}, lease_owner, lease_until_ms) \
+                 SELECT $3 || ':' || subscription_id, region, subscription_id, topic_name, \
+                 $4, $3, $5, $6, $7, $8, 0, $8, FALSE, NULL, 0 FROM sns_subscriptions \
+                 WHERE region = $1 AND topic_name = $2 AND confirmed"
+            ),
+            &[
+                &m.region,
+                &m.topic_name,
+                &m.message_id,
+                &NOTIFICATION,
+                &m.subject,
+                &m.message,
+                &m.message_attributes,
+                &m.published_ms,
+            ],
+        )
+        .await?;
+    Ok(Some(n as usize))
+}
+
 /// Lock the topic's row against deletion until the transaction ends; `false` when it is gone.
 async fn share_topic(
     tx: &Transaction<'_>,
@@ -346,31 +377,25 @@ impl TopicStore for PgStore {
     }
 
     fn publish(&self, m: &PublishedMessage) -> Result<Option<usize>> {
+        Ok(self.transaction(async |tx| publish_in(tx, m).await)?)
+    }
+
+    fn publish_from_events(
+        &self,
+        consumer: &str,
+        from_seq: i64,
+        to_seq: i64,
+        now_ms: i64,
+        messages: &[PublishedMessage],
+    ) -> Result<bool> {
         Ok(self.transaction(async |tx| {
-            if !share_topic(tx, &m.region, &m.topic_name).await? {
-                return Ok(None);
+            if !super::event_outbox::move_cursor(tx, consumer, from_seq, to_seq, now_ms).await? {
+                return Ok(false);
             }
-            let n = tx
-                .execute(
-                    &format!(
-                        "INSERT INTO sns_deliveries ({DELIVERY_COLS}, lease_owner, lease_until_ms) \
-                         SELECT $3 || ':' || subscription_id, region, subscription_id, topic_name, \
-                         $4, $3, $5, $6, $7, $8, 0, $8, FALSE, NULL, 0 FROM sns_subscriptions \
-                         WHERE region = $1 AND topic_name = $2 AND confirmed"
-                    ),
-                    &[
-                        &m.region,
-                        &m.topic_name,
-                        &m.message_id,
-                        &NOTIFICATION,
-                        &m.subject,
-                        &m.message,
-                        &m.message_attributes,
-                        &m.published_ms,
-                    ],
-                )
-                .await?;
-            Ok(Some(n as usize))
+            for m in messages {
+                publish_in(tx, m).await?;
+            }
+            Ok(true)
         })?)
     }
 

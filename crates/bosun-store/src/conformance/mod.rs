@@ -184,6 +184,7 @@ macro_rules! conformance_tests {
                 concurrent_claims_send_each_delivery_once,
                 concurrent_creations_of_one_topic_succeed_once,
                 concurrent_subscriptions_of_one_endpoint_succeed_once,
+                messages_from_events_are_published_once_with_the_cursor,
             }
             replicas {
                 replicas_are_live_while_their_heartbeat_is_fresh,

@@ -336,3 +336,45 @@ pub fn concurrent_creations_of_one_topic_succeed_once(store: &dyn Store) {
         .filter(|o| o.is_err())
         .all(|o| matches!(o, Err(StoreError::AlreadyExists(_)))));
 }
+
+/// The event dispatcher's step: the cursor moves and the messages are published together, once;
+/// a second attempt from the same cursor (a replica that lost the race, or a retry after a
+/// crash before the answer) writes nothing.
+pub fn messages_from_events_are_published_once_with_the_cursor(store: &dyn Store) {
+    store.create_topic(&topic("alarms"), &[]).unwrap();
+    let sub = subscription("e1", "alarms", 10);
+    store
+        .add_subscription(&sub, Some(&confirmation(&sub, 10)))
+        .unwrap();
+    store
+        .confirm_subscription(REGION, "alarms", "token-e1")
+        .unwrap()
+        .unwrap();
+    let notifications = || {
+        store
+            .list_deliveries(REGION)
+            .unwrap()
+            .into_iter()
+            .filter(|d| d.kind == NOTIFICATION)
+            .count()
+    };
+    let before = notifications();
+    let batch = [
+        message("m-ev-1", "alarms", 50),
+        message("m-ev-2", "gone", 50),
+    ];
+    assert!(store
+        .publish_from_events("rules", 0, 7, 50, &batch)
+        .unwrap());
+    assert_eq!(store.event_cursor("rules").unwrap(), 7);
+    assert_eq!(notifications(), before + 1, "a missing topic gets nothing");
+    assert!(!store
+        .publish_from_events("rules", 0, 7, 60, &batch)
+        .unwrap());
+    assert_eq!(notifications(), before + 1, "nothing twice");
+    assert!(store
+        .publish_from_events("rules", 7, 9, 70, &[message("m-ev-3", "alarms", 70)])
+        .unwrap());
+    assert_eq!(notifications(), before + 2);
+    assert_eq!(store.event_cursor("rules").unwrap(), 9);
+}

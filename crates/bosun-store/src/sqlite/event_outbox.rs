@@ -99,22 +99,13 @@ impl EventOutboxStore for SqliteStore {
         to_seq: i64,
         now_ms: i64,
     ) -> Result<bool> {
-        let conn = self.conn();
-        let written = if from_seq == 0 {
-            conn.execute(
-                "INSERT INTO event_cursors (consumer, last_seq, updated_ms) VALUES (?1, ?2, ?3) \
-                 ON CONFLICT (consumer) DO UPDATE SET last_seq = excluded.last_seq, \
-                 updated_ms = excluded.updated_ms WHERE event_cursors.last_seq = 0",
-                params![consumer, to_seq, now_ms],
-            )?
-        } else {
-            conn.execute(
-                "UPDATE event_cursors SET last_seq = ?3, updated_ms = ?4 \
-                 WHERE consumer = ?1 AND last_seq = ?2",
-                params![consumer, from_seq, to_seq, now_ms],
-            )?
-        };
-        Ok(written > 0)
+        Ok(move_cursor(
+            &self.conn(),
+            consumer,
+            from_seq,
+            to_seq,
+            now_ms,
+        )?)
     }
 
     fn prune_events_before(&self, before_ms: i64) -> Result<u64> {
@@ -123,4 +114,30 @@ impl EventOutboxStore for SqliteStore {
             [before_ms],
         )? as u64)
     }
+}
+
+/// Move `consumer`'s cursor from `from_seq` to `to_seq` if it is still there (see
+/// `EventOutboxStore::advance_event_cursor`); also used inside other areas' transactions.
+pub(super) fn move_cursor(
+    conn: &Connection,
+    consumer: &str,
+    from_seq: i64,
+    to_seq: i64,
+    now_ms: i64,
+) -> rusqlite::Result<bool> {
+    let written = if from_seq == 0 {
+        conn.execute(
+            "INSERT INTO event_cursors (consumer, last_seq, updated_ms) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (consumer) DO UPDATE SET last_seq = excluded.last_seq, \
+             updated_ms = excluded.updated_ms WHERE event_cursors.last_seq = 0",
+            params![consumer, to_seq, now_ms],
+        )?
+    } else {
+        conn.execute(
+            "UPDATE event_cursors SET last_seq = ?3, updated_ms = ?4 \
+             WHERE consumer = ?1 AND last_seq = ?2",
+            params![consumer, from_seq, to_seq, now_ms],
+        )?
+    };
+    Ok(written > 0)
 }

@@ -71,6 +71,32 @@ fn topic_exists(conn: &Connection, region: &str, name: &str) -> rusqlite::Result
     .map(|o| o.is_some())
 }
 
+/// Write one delivery per confirmed subscription of `m`'s topic; `None` when it has no topic.
+fn publish_in(conn: &Connection, m: &PublishedMessage) -> rusqlite::Result<Option<usize>> {
+    if !topic_exists(conn, &m.region, &m.topic_name)? {
+        return Ok(None);
+    }
+    let n = conn.execute(
+        &format!(
+            "INSERT INTO sns_deliveries ({DELIVERY_COLS}, lease_owner, lease_until_ms) \
+             SELECT ?3 || ':' || subscription_id, region, subscription_id, topic_name, ?4, ?3, \
+             ?5, ?6, ?7, ?8, 0, ?8, 0, NULL, 0 FROM sns_subscriptions \
+             WHERE region = ?1 AND topic_name = ?2 AND confirmed = 1"
+        ),
+        params![
+            m.region,
+            m.topic_name,
+            m.message_id,
+            NOTIFICATION,
+            m.subject,
+            m.message,
+            m.message_attributes,
+            m.published_ms
+        ],
+    )?;
+    Ok(Some(n))
+}
+
 fn insert_delivery(conn: &Connection, d: &DeliveryRecord) -> rusqlite::Result<()> {
     conn.execute(
         &format!(
@@ -319,29 +345,29 @@ impl TopicStore for SqliteStore {
     fn publish(&self, m: &PublishedMessage) -> Result<Option<usize>> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        if !topic_exists(&tx, &m.region, &m.topic_name)? {
-            return Ok(None);
-        }
-        let n = tx.execute(
-            &format!(
-                "INSERT INTO sns_deliveries ({DELIVERY_COLS}, lease_owner, lease_until_ms) \
-                 SELECT ?3 || ':' || subscription_id, region, subscription_id, topic_name, ?4, ?3, \
-                 ?5, ?6, ?7, ?8, 0, ?8, 0, NULL, 0 FROM sns_subscriptions \
-                 WHERE region = ?1 AND topic_name = ?2 AND confirmed = 1"
-            ),
-            params![
-                m.region,
-                m.topic_name,
-                m.message_id,
-                NOTIFICATION,
-                m.subject,
-                m.message,
-                m.message_attributes,
-                m.published_ms
-            ],
-        )?;
+        let n = publish_in(&tx, m)?;
         tx.commit()?;
-        Ok(Some(n))
+        Ok(n)
+    }
+
+    fn publish_from_events(
+        &self,
+        consumer: &str,
+        from_seq: i64,
+        to_seq: i64,
+        now_ms: i64,
+        messages: &[PublishedMessage],
+    ) -> Result<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        if !super::event_outbox::move_cursor(&tx, consumer, from_seq, to_seq, now_ms)? {
+            return Ok(false);
+        }
+        for m in messages {
+            publish_in(&tx, m)?;
+        }
+        tx.commit()?;
+        Ok(true)
     }
 
     fn claim_deliveries(
