@@ -5,156 +5,17 @@
 //! outage and a server `kill -9`, bad inputs storing nothing, and IAM checked on topic ARNs.
 
 use std::process::Command;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bosun_e2e::poll::wait_for;
+use bosun_e2e::subscriber::Subscriber;
 use bosun_e2e::TestServer;
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
 const LIMIT: Duration = Duration::from_secs(30);
 /// A retry comes 20 s after a failed attempt (AWS's default http policy); an interrupted
 /// attempt's lease lasts 60 s.
 const RETRY_LIMIT: Duration = Duration::from_secs(90);
-
-/// One request the subscriber received.
-#[derive(Debug, Clone)]
-struct Received {
-    path: String,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Received {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or(Value::Null)
-    }
-}
-
-/// An HTTP subscriber on a fixed loopback port that records every POST and answers 200.
-struct Subscriber {
-    port: u16,
-    received: Arc<Mutex<Vec<Received>>>,
-    task: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl Subscriber {
-    async fn start() -> Subscriber {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let mut s = Subscriber {
-            port,
-            received: Arc::default(),
-            task: None,
-        };
-        s.serve(listener);
-        s
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-
-    fn serve(&mut self, listener: TcpListener) {
-        let received = self.received.clone();
-        self.task = Some(tokio::spawn(async move {
-            while let Ok((mut conn, _)) = listener.accept().await {
-                let received = received.clone();
-                tokio::spawn(async move {
-                    let mut buf = Vec::new();
-                    let mut chunk = [0u8; 4096];
-                    let (head_end, length) = loop {
-                        match conn.read(&mut chunk).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                        }
-                        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                            let head = String::from_utf8_lossy(&buf[..p]).to_ascii_lowercase();
-                            let length = head
-                                .lines()
-                                .find_map(|l| l.strip_prefix("content-length:"))
-                                .and_then(|v| v.trim().parse::<usize>().ok())
-                                .unwrap_or(0);
-                            break (p + 4, length);
-                        }
-                    };
-                    while buf.len() < head_end + length {
-                        match conn.read(&mut chunk).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                        }
-                    }
-                    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-                    let mut lines = head.lines();
-                    let path = lines
-                        .next()
-                        .and_then(|l| l.split_whitespace().nth(1))
-                        .unwrap_or("")
-                        .to_string();
-                    let headers = lines
-                        .filter_map(|l| l.split_once(':'))
-                        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-                        .collect();
-                    let body = String::from_utf8_lossy(&buf[head_end..head_end + length]).into();
-                    received.lock().unwrap().push(Received {
-                        path,
-                        headers,
-                        body,
-                    });
-                    let _ = conn
-                        .write_all(
-                            b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                        )
-                        .await;
-                    let _ = conn.shutdown().await;
-                });
-            }
-        }));
-    }
-
-    /// Stop listening: connections to the port are refused until [`Subscriber::resume`].
-    async fn stop(&mut self) {
-        if let Some(task) = self.task.take() {
-            task.abort();
-            let _ = task.await;
-        }
-    }
-
-    async fn resume(&mut self) {
-        let listener = TcpListener::bind(("127.0.0.1", self.port)).await.unwrap();
-        self.serve(listener);
-    }
-
-    fn at(&self, path: &str) -> Vec<Received> {
-        self.received
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|r| r.path == path)
-            .cloned()
-            .collect()
-    }
-
-    /// Wait for the `n`th request of `kind` to `path`.
-    async fn wait(&self, path: &str, kind: &str, n: usize, limit: Duration) -> Received {
-        wait_for(&format!("{kind} #{n} at {path}"), limit, || async {
-            self.at(path)
-                .into_iter()
-                .filter(|r| r.header("x-amz-sns-message-type") == Some(kind))
-                .nth(n - 1)
-        })
-        .await
-    }
-}
 
 fn error_code(result: Result<Value, String>) -> String {
     let err = result.expect_err("an error");

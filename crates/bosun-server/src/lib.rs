@@ -15,6 +15,7 @@ pub mod client_config;
 pub mod config;
 pub mod datadir;
 mod documents;
+mod event_dispatch;
 mod feed;
 mod http;
 pub mod kms;
@@ -167,6 +168,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     let policy_task = tokio::spawn(param_policies::run(state.clone()));
     let association_task = tokio::spawn(association_scheduler::run(state.clone()));
     let sns_delivery_task = tokio::spawn(sns_delivery::run(state.clone()));
+    let event_dispatch_task = tokio::spawn(event_dispatch::run(state.clone()));
     let output_waits_task = tokio::spawn(orchestrator::run_output_waits(state.clone()));
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let std_listener = std::net::TcpListener::bind(config.listen)
@@ -229,6 +231,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
             policy_task,
             association_task,
             sns_delivery_task,
+            event_dispatch_task,
             output_waits_task,
         ],
         _lock: lock,

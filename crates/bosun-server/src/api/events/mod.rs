@@ -11,6 +11,8 @@ mod rules;
 mod tags;
 mod targets;
 
+pub(crate) use targets::target_input;
+
 use axum::http::HeaderMap;
 use bosun_core::arn::Scope;
 use bosun_core::events::rules as ev;

@@ -84,7 +84,7 @@ fn check_target(checks: &mut Validation, at: &str, t: &Value) {
 }
 
 /// A target's input settings, checked as PutTargets checks them.
-fn target_input(t: &Value, id: &str) -> Result<TargetInput, ApiError> {
+pub(crate) fn target_input(t: &Value, id: &str) -> Result<TargetInput, ApiError> {
     let s = |m: &str| t.get(m).and_then(Value::as_str);
     let transformer = match t.get("InputTransformer").filter(|v| !v.is_null()) {
         None => None,

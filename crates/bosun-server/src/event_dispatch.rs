@@ -1,0 +1,215 @@
+//! Delivers the event outbox to EventBridge rules: each event, in `seq` order, is matched
+//! against the enabled rules of its region, and every SNS topic target of a matching rule gets
+//! the target's body (whole event, `Input`, `InputPath` or `InputTransformer`) as an SNS message.
+//!
+//! One step = up to [`BATCH`] events after the `rules` cursor: the messages they produce and
+//! the cursor's move are written in one transaction (`TopicStore::publish_from_events`), so a
+//! crash or a second replica never publishes an event twice and never skips one; the SNS
+//! delivery task then posts the messages. A message's id is derived from (event, rule, target),
+//! so it is the same whoever computes it. An event whose body cannot be rendered for a target
+//! (a transformer producing non-JSON, an `InputPath` matching nothing) is logged and skipped
+//! for that target only.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bosun_core::events::pattern::EventPattern;
+use bosun_core::events::rules::{rule_arn, target_kind, TargetKind};
+use bosun_core::events::transform::RuleContext;
+use bosun_store::{EventRuleRecord, EventTargetRecord, OutboxEvent, PublishedMessage, Store};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::api::events::target_input;
+use crate::state::{now_ms, AppState};
+
+/// The outbox consumer name of this dispatcher.
+pub const CONSUMER: &str = "rules";
+/// Events read per step.
+const BATCH: usize = 200;
+/// How often the outbox is looked at when it had nothing new.
+const TICK: Duration = Duration::from_millis(500);
+
+/// Dispatch until the task is aborted.
+pub async fn run(state: Arc<AppState>) {
+    loop {
+        let s = state.clone();
+        let step = tokio::task::spawn_blocking(move || step(&s)).await;
+        let busy = match step {
+            Ok(Ok(busy)) => busy,
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "event dispatch failed; retrying");
+                false
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "event dispatch panicked; retrying");
+                false
+            }
+        };
+        if busy {
+            crate::sns_delivery::wake();
+        } else {
+            tokio::time::sleep(TICK).await;
+        }
+    }
+}
+
+/// One step; `true` when it moved the cursor (there may be more to do at once).
+fn step(state: &AppState) -> anyhow::Result<bool> {
+    let store = &*state.store;
+    let from = store.event_cursor(CONSUMER)?;
+    let events = store.events_after(from, BATCH)?;
+    let Some(last) = events.last().map(|e| e.seq) else {
+        return Ok(false);
+    };
+    let account = &state.config.account_id;
+    let mut rules = RuleCache::default();
+    let mut messages = Vec::new();
+    for event in &events {
+        messages.extend(messages_for(store, &mut rules, account, event)?);
+    }
+    let published = store.publish_from_events(CONSUMER, from, last, now_ms(), &messages)?;
+    if published && !messages.is_empty() {
+        tracing::debug!(
+            events = events.len(),
+            messages = messages.len(),
+            "events dispatched"
+        );
+    }
+    Ok(true)
+}
+
+/// Each region's enabled rules with their parsed patterns, read once per step.
+#[derive(Default)]
+struct RuleCache {
+    by_region: HashMap<String, Vec<CompiledRule>>,
+}
+
+struct CompiledRule {
+    rule: EventRuleRecord,
+    pattern: Option<EventPattern>,
+    targets: Vec<EventTargetRecord>,
+}
+
+impl RuleCache {
+    fn region(&mut self, store: &dyn Store, region: &str) -> anyhow::Result<&[CompiledRule]> {
+        if !self.by_region.contains_key(region) {
+            let compiled = store
+                .enabled_rules_with_targets(region)?
+                .into_iter()
+                .map(|(rule, targets)| {
+                    let pattern = rule.event_pattern.as_deref().and_then(|text| {
+                        EventPattern::parse(text)
+                            .inspect_err(|e| {
+                                tracing::warn!(rule = %rule.name, error = %e, "stored pattern no longer parses")
+                            })
+                            .ok()
+                    });
+                    CompiledRule {
+                        rule,
+                        pattern,
+                        targets,
+                    }
+                })
+                .collect();
+            self.by_region.insert(region.to_string(), compiled);
+        }
+        Ok(&self.by_region[region])
+    }
+}
+
+/// The SNS messages one event produces.
+fn messages_for(
+    store: &dyn Store,
+    rules: &mut RuleCache,
+    account: &str,
+    event: &OutboxEvent,
+) -> anyhow::Result<Vec<PublishedMessage>> {
+    let envelope: Value = match serde_json::from_str(&event.envelope) {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::error!(seq = event.seq, error = %e, "outbox event is not JSON; skipped");
+            return Ok(Vec::new());
+        }
+    };
+    let ingestion_time = envelope["time"].as_str().unwrap_or_default().to_string();
+    let mut out = Vec::new();
+    for compiled in rules.region(store, &event.region)? {
+        let Some(pattern) = &compiled.pattern else {
+            continue;
+        };
+        if !pattern.matches(&envelope) {
+            continue;
+        }
+        let name = &compiled.rule.name;
+        let arn = rule_arn(&event.region, account, name);
+        let context = RuleContext {
+            rule_name: name,
+            rule_arn: &arn,
+            ingestion_time: &ingestion_time,
+        };
+        for target in &compiled.targets {
+            if let Some(message) = message_for(target, &envelope, &context, account, event) {
+                out.push(message);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The SNS message of one target, or `None` (logged) when it cannot be made.
+fn message_for(
+    target: &EventTargetRecord,
+    envelope: &Value,
+    context: &RuleContext,
+    account: &str,
+    event: &OutboxEvent,
+) -> Option<PublishedMessage> {
+    let skip = |why: &str| {
+        tracing::warn!(rule = context.rule_name, target = %target.target_id, seq = event.seq, "event not delivered: {why}");
+    };
+    if target_kind(&target.arn) != Ok(TargetKind::SnsTopic) {
+        skip("the target is not an SNS topic");
+        return None;
+    }
+    // arn:aws:sns:<region>:<account>:<topic>
+    let parts: Vec<&str> = target.arn.splitn(6, ':').collect();
+    let (region, topic_account, topic) = (parts[3], parts[4], parts[5]);
+    if topic_account != account {
+        skip("the topic belongs to another account");
+        return None;
+    }
+    let definition: Value = serde_json::from_str(&target.definition).ok()?;
+    let input = match target_input(&definition, &target.target_id) {
+        Ok(input) => input,
+        Err(e) => {
+            skip(&format!("the stored target input is invalid: {e:?}"));
+            return None;
+        }
+    };
+    let body = match input.render(envelope, context) {
+        Ok(body) => body,
+        Err(e) => {
+            skip(&e.to_string());
+            return None;
+        }
+    };
+    Some(PublishedMessage {
+        region: region.to_string(),
+        topic_name: topic.to_string(),
+        message_id: message_id(&event.event_id, context.rule_name, &target.target_id),
+        subject: None,
+        message: body,
+        message_attributes: "{}".into(),
+        published_ms: now_ms(),
+    })
+}
+
+/// The same id for the same (event, rule, target), whoever computes it.
+fn message_id(event_id: &str, rule: &str, target: &str) -> String {
+    let digest = Sha256::digest(format!("{event_id}\n{rule}\n{target}").as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    bosun_core::ids::uuid_v4(bytes)
+}
