@@ -61,6 +61,16 @@ pub trait AssociationRunStore {
         c: Option<NewCommand<'_>>,
     ) -> Result<bool>;
 
+    /// [`AssociationRunStore::fire_association`] for each of `firings`, in order, all in one
+    /// transaction (one commit for a whole slot's worth of associations): whether each fired.
+    /// Each firing is decided on its own exactly as alone (`false` for a slot already taken
+    /// or an association gone, writing nothing for it); the batch is atomic, so a crash leaves
+    /// either all of its firings stored or none.
+    fn fire_associations(
+        &self,
+        firings: &[(AssociationExecutionRecord, Option<NewCommand<'_>>)],
+    ) -> Result<Vec<bool>>;
+
     /// As [`AssociationRunStore::fire_association`] for an execution that applies the
     /// association's version `e.association_version` to nodes that newly match its targets:
     /// `false`, writing nothing, also when that is no longer the association's latest version
@@ -87,6 +97,18 @@ pub trait AssociationRunStore {
         association_id: &str,
         limit: usize,
     ) -> Result<Vec<AssociationExecutionRecord>>;
+
+    /// The latest slot that fired of each association of `region` whose id is between
+    /// `from_id` and `to_id` (both included, ids compared bytewise as
+    /// [`crate::AssociationStore::list_associations`] pages them), sorted by id; associations
+    /// that never fired are left out. What `association_executions(.., 1)` gives for each,
+    /// for a page of associations in one read.
+    fn latest_association_slots(
+        &self,
+        region: &str,
+        from_id: &str,
+        to_id: &str,
+    ) -> Result<Vec<(String, i64)>>;
 
     /// Executions of every region whose status is one of [`OPEN_EXECUTION_STATUSES`], oldest
     /// first.

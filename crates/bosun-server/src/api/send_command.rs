@@ -262,6 +262,16 @@ pub(crate) fn nodes_matching(
     targets: &[Target],
 ) -> Result<Vec<(String, String)>, ApiError> {
     let tags = crate::api::instances::node_tags(ctx)?;
+    nodes_matching_tagged(ctx, nodes, &tags, targets)
+}
+
+/// [`nodes_matching`] with the region's node tags already read (`node_tags`).
+pub(crate) fn nodes_matching_tagged(
+    ctx: &Ctx,
+    nodes: &[bosun_store::InstanceRecord],
+    tags: &std::collections::HashMap<String, Vec<(String, String)>>,
+    targets: &[Target],
+) -> Result<Vec<(String, String)>, ApiError> {
     let mut rules = Vec::new();
     for t in targets.iter().cloned() {
         let key = t.key.unwrap_or_default();
@@ -376,6 +386,26 @@ pub(crate) fn prepare_command(
     spec: &CommandSpec,
     targets: impl FnOnce() -> Result<(Vec<(String, String)>, bool), ApiError>,
 ) -> Result<PreparedCommand, ApiError> {
+    let doc = resolve_document(ctx, spec)?;
+    let (targets, by_tag) = targets()?;
+    build_command(ctx, spec, &doc, &targets, by_tag)
+}
+
+/// A command's document resolved for its parameters: everything of a command that does not
+/// depend on its targets, so commands of one document and parameters can share it.
+#[derive(Debug, Clone)]
+pub(crate) struct ResolvedDocument {
+    name: String,
+    hash: String,
+    steps: Vec<bosun_core::document::StepPlan>,
+}
+
+/// `spec`'s document, its checks, parameters and steps (with attachments and checked
+/// references), as [`prepare_command`] resolves them before asking for the targets.
+pub(crate) fn resolve_document(
+    ctx: &Ctx,
+    spec: &CommandSpec,
+) -> Result<ResolvedDocument, ApiError> {
     let name = spec.document_name.clone();
     let doc = find(
         ctx,
@@ -411,8 +441,24 @@ pub(crate) fn prepare_command(
     })?;
     super::attachments::attach(ctx, &mut steps)?;
     super::references::check(ctx, &steps)?;
-    let (targets, by_tag) = targets()?;
+    Ok(ResolvedDocument {
+        name: doc.name.to_string(),
+        hash,
+        steps,
+    })
+}
 
+/// The records of a new command at `ctx.now_ms` running `doc` on `targets` (id, name), chosen
+/// by tag when `by_tag`. Stores nothing.
+pub(crate) fn build_command(
+    ctx: &Ctx,
+    spec: &CommandSpec,
+    doc: &ResolvedDocument,
+    targets: &[(String, String)],
+    by_tag: bool,
+) -> Result<PreparedCommand, ApiError> {
+    let steps = &doc.steps;
+    let hash = doc.hash.clone();
     let command_id = ids::uuid_v4(random_bytes());
     let timeout_seconds = spec.timeout_seconds;
     let execution_seconds: u64 = steps.iter().map(|s| s.timeout_seconds).sum();
@@ -426,12 +472,12 @@ pub(crate) fn prepare_command(
     let record = CommandRecord {
         region: ctx.region.clone(),
         command_id: command_id.clone(),
-        document_name: doc.name.to_string(),
+        document_name: doc.name.clone(),
         document_version: spec.document_version.clone().unwrap_or_default(),
         document_hash: hash,
         comment: spec.comment.clone(),
         request_json: Value::Object(spec.echo.clone()).to_string(),
-        steps_json: serde_json::to_string(&steps).map_err(ApiError::internal)?,
+        steps_json: serde_json::to_string(steps).map_err(ApiError::internal)?,
         requested_ms: ctx.now_ms,
         expires_ms,
         timeout_seconds,

@@ -33,6 +33,7 @@ mod rollup;
 #[cfg(test)]
 mod tests;
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,7 +44,8 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use tokio::sync::Notify;
 
-use crate::api::associations::execute::{fire, Fired};
+use crate::api::associations::execute::Fired;
+use crate::api::associations::execute_batch::fire_many;
 use crate::state::{now_ms, AppState};
 
 /// The longest the scheduler sleeps without a full look at the schedules.
@@ -169,20 +171,29 @@ pub fn fire_due(state: &AppState, now: i64) -> anyhow::Result<(usize, Option<i64
                 after.as_deref(),
                 PAGE,
             )?;
-            for a in &page {
-                let latest = state
+            let latest_slots: HashMap<String, i64> = match (page.first(), page.last()) {
+                (Some(first), Some(last)) => state
                     .store
-                    .association_executions(region, &a.association_id, 1)?
-                    .first()
-                    .map(|e| e.slot_ms);
+                    .latest_association_slots(region, &first.association_id, &last.association_id)?
+                    .into_iter()
+                    .collect(),
+                _ => HashMap::new(),
+            };
+            let mut due = Vec::new();
+            for a in &page {
+                let latest = latest_slots.get(&a.association_id).copied();
                 let SlotPlan { slot, next } = plan(a, latest, now);
                 if let Some(next) = next {
                     next_due = Some(next_due.map_or(next, |d| d.min(next)));
                 }
-                let Some(slot) = slot else {
-                    continue;
-                };
-                match fire(state, a, slot, now)? {
+                if let Some(slot) = slot {
+                    due.push((a, slot));
+                }
+            }
+            // The page's due slots fire together: shared reads, a few store transactions.
+            let outcomes = fire_many(state, region, &due, now)?;
+            for ((a, slot), outcome) in due.iter().zip(outcomes) {
+                match outcome {
                     Fired::Started { execution_id } => {
                         tracing::info!(%region, association = %a.association_id, %execution_id, slot, "association execution started");
                         fired += 1;

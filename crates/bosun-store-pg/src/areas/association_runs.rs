@@ -115,103 +115,136 @@ fn fire(
     c: Option<NewCommand<'_>>,
     firing: Firing,
 ) -> Result<bool> {
-    let plugins: Vec<&PluginRecord> = c.iter().flat_map(|c| c.plugins.iter()).collect();
     let account = store.event_account.get();
+    Ok(store.transaction(async |tx| {
+        let mut transitions = Transitions::default();
+        let fired = fire_in(tx, e, c, firing, &mut transitions).await?;
+        transitions.emit(tx, &account).await?;
+        Ok(fired)
+    })?)
+}
+
+/// Many slot firings in one transaction, in order; whether each fired. A firing that must not
+/// happen returns before writing anything, so the others need no savepoint.
+fn fire_batch(
+    store: &PgStore,
+    firings: &[(AssociationExecutionRecord, Option<NewCommand<'_>>)],
+) -> Result<Vec<bool>> {
+    let account = store.event_account.get();
+    Ok(store.transaction(async |tx| {
+        let mut fired = Vec::with_capacity(firings.len());
+        // Events are appended once, after every firing: the outbox lock is taken last, never
+        // held while the next firing waits for an association's row lock.
+        let mut transitions = Transitions::default();
+        for (e, c) in firings {
+            fired.push(fire_in(tx, e, *c, Firing::Slot, &mut transitions).await?);
+        }
+        transitions.emit(tx, &account).await?;
+        Ok(fired)
+    })?)
+}
+
+/// One firing's checks and writes in `tx` (its command's events collected in `transitions`,
+/// for the caller to append last); `false`, having written nothing, when it must not fire.
+async fn fire_in(
+    tx: &Transaction<'_>,
+    e: &AssociationExecutionRecord,
+    c: Option<NewCommand<'_>>,
+    firing: Firing,
+    transitions: &mut Transitions,
+) -> std::result::Result<bool, PgError> {
+    let plugins: Vec<&PluginRecord> = c.iter().flat_map(|c| c.plugins.iter()).collect();
     let nodes: Vec<&str> = c
         .iter()
         .flat_map(|c| c.invocations.iter().map(|i| i.instance_id.as_str()))
         .collect();
     let any_version = firing == Firing::Slot;
-    Ok(store.transaction(async |tx| {
-        // The row lock queues firings of one association, so the checks below see every
-        // earlier firing's nodes.
-        let exists = tx
+    // The row lock queues firings of one association, so the checks below see every
+    // earlier firing's nodes.
+    let exists = tx
+        .query_opt(
+            "SELECT 1 FROM associations WHERE region = $1 AND association_id = $2 \
+             AND ($3 OR latest_version = $4) FOR NO KEY UPDATE",
+            &[
+                &e.region,
+                &e.association_id,
+                &any_version,
+                &e.association_version,
+            ],
+        )
+        .await?;
+    if exists.is_none() {
+        return Ok(false);
+    }
+    if firing == Firing::NewNodes {
+        let had = tx
             .query_opt(
-                "SELECT 1 FROM associations WHERE region = $1 AND association_id = $2 \
-                 AND ($3 OR latest_version = $4) FOR NO KEY UPDATE",
-                &[
-                    &e.region,
-                    &e.association_id,
-                    &any_version,
-                    &e.association_version,
-                ],
+                "SELECT 1 FROM association_applied_nodes WHERE region = $1 \
+                 AND association_id = $2 AND association_version = $3 \
+                 AND instance_id = ANY($4) LIMIT 1",
+                &[&e.region, &e.association_id, &e.association_version, &nodes],
             )
             .await?;
-        if exists.is_none() {
+        if had.is_some() {
             return Ok(false);
         }
-        if firing == Firing::NewNodes {
-            let had = tx
-                .query_opt(
-                    "SELECT 1 FROM association_applied_nodes WHERE region = $1 \
-                     AND association_id = $2 AND association_version = $3 \
-                     AND instance_id = ANY($4) LIMIT 1",
-                    &[&e.region, &e.association_id, &e.association_version, &nodes],
-                )
-                .await?;
-            if had.is_some() {
-                return Ok(false);
-            }
-        }
-        let inserted = tx
-            .execute(
-                &format!(
-                    "INSERT INTO association_executions ({EXEC_COLS}) VALUES \
-                     ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING"
-                ),
-                &[
-                    &e.region,
-                    &e.association_id,
-                    &e.execution_id,
-                    &e.association_version,
-                    &e.slot_ms,
-                    &e.command_id,
-                    &e.status,
-                    &e.detailed_status,
-                    &e.created_ms,
-                    &e.last_update_ms,
-                    &e.resource_counts_json,
-                ],
-            )
-            .await?;
-        if inserted == 0 {
-            return Ok(false);
-        }
-        tx.execute(
-            "UPDATE associations SET last_execution_ms = $3 \
-             WHERE region = $1 AND association_id = $2",
-            &[&e.region, &e.association_id, &e.created_ms],
+    }
+    let inserted = tx
+        .execute(
+            &format!(
+                "INSERT INTO association_executions ({EXEC_COLS}) VALUES \
+                 ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING"
+            ),
+            &[
+                &e.region,
+                &e.association_id,
+                &e.execution_id,
+                &e.association_version,
+                &e.slot_ms,
+                &e.command_id,
+                &e.status,
+                &e.detailed_status,
+                &e.created_ms,
+                &e.last_update_ms,
+                &e.resource_counts_json,
+            ],
         )
         .await?;
+    if inserted == 0 {
+        return Ok(false);
+    }
+    tx.execute(
+        "UPDATE associations SET last_execution_ms = $3 \
+         WHERE region = $1 AND association_id = $2",
+        &[&e.region, &e.association_id, &e.created_ms],
+    )
+    .await?;
+    tx.execute(
+        "DELETE FROM association_applied_nodes WHERE region = $1 AND association_id = $2 \
+         AND association_version < $3",
+        &[&e.region, &e.association_id, &e.association_version],
+    )
+    .await?;
+    if !nodes.is_empty() {
         tx.execute(
-            "DELETE FROM association_applied_nodes WHERE region = $1 AND association_id = $2 \
-             AND association_version < $3",
-            &[&e.region, &e.association_id, &e.association_version],
+            "INSERT INTO association_applied_nodes (region, association_id, \
+             association_version, instance_id, execution_id) \
+             SELECT $1, $2, $3, node, $5 FROM UNNEST($4::text[]) AS node \
+             ON CONFLICT DO NOTHING",
+            &[
+                &e.region,
+                &e.association_id,
+                &e.association_version,
+                &nodes,
+                &e.execution_id,
+            ],
         )
         .await?;
-        if !nodes.is_empty() {
-            tx.execute(
-                "INSERT INTO association_applied_nodes (region, association_id, \
-                 association_version, instance_id, execution_id) \
-                 SELECT $1, $2, $3, node, $5 FROM UNNEST($4::text[]) AS node \
-                 ON CONFLICT DO NOTHING",
-                &[
-                    &e.region,
-                    &e.association_id,
-                    &e.association_version,
-                    &nodes,
-                    &e.execution_id,
-                ],
-            )
-            .await?;
-        }
-        if let Some(c) = c {
-            let mut transitions = Transitions::default();
-            insert_command(tx, c.command, c.invocations, &plugins, &mut transitions).await?;
-            transitions.emit(tx, &account).await?;
-        }
-        Ok(true)
-    })?)
+    }
+    if let Some(c) = c {
+        insert_command(tx, c.command, c.invocations, &plugins, transitions).await?;
+    }
+    Ok(true)
 }
 
 impl AssociationRunStore for PgStore {
@@ -229,6 +262,13 @@ impl AssociationRunStore for PgStore {
         c: NewCommand<'_>,
     ) -> Result<bool> {
         fire(self, e, Some(c), Firing::NewNodes)
+    }
+
+    fn fire_associations(
+        &self,
+        firings: &[(AssociationExecutionRecord, Option<NewCommand<'_>>)],
+    ) -> Result<Vec<bool>> {
+        fire_batch(self, firings)
     }
 
     fn association_applied_nodes(
@@ -269,6 +309,31 @@ impl AssociationRunStore for PgStore {
             ),
             &[&region, &association_id, &(limit as i64)],
         )
+    }
+
+    fn latest_association_slots(
+        &self,
+        region: &str,
+        from_id: &str,
+        to_id: &str,
+    ) -> Result<Vec<(String, i64)>> {
+        Ok(self.with_client(async |client| {
+            let statement = client
+                .prepare_cached(
+                    "SELECT association_id, MAX(slot_ms) FROM association_executions \
+                     WHERE region = $1 AND association_id COLLATE \"C\" >= $2 \
+                     AND association_id COLLATE \"C\" <= $3 \
+                     GROUP BY association_id ORDER BY association_id COLLATE \"C\"",
+                )
+                .await?;
+            let rows = client
+                .query(&statement, &[&region, &from_id, &to_id])
+                .await?;
+            Ok(rows
+                .iter()
+                .map(|r| Ok((r.try_get::<_, String>(0)?, r.try_get::<_, i64>(1)?)))
+                .collect::<RowResult<Vec<(String, i64)>>>()?)
+        })?)
     }
 
     fn open_association_executions(&self) -> Result<Vec<AssociationExecutionRecord>> {

@@ -7,6 +7,7 @@
 //! here, and the case is listed in the macro below.
 
 pub mod activations;
+pub mod association_batches;
 pub mod association_runs;
 pub mod association_status;
 pub mod associations;
@@ -67,6 +68,11 @@ macro_rules! conformance_tests {
                 activations_are_listed_fetched_and_deleted_with_their_tags,
                 registration_checks_code_expiry_and_region,
                 a_registration_stores_the_node_counts_it_and_copies_the_tags,
+            }
+            association_batches {
+                a_batch_fires_each_slot_once_with_its_commands_and_events,
+                latest_slots_of_a_page_of_associations_are_read_at_once,
+                concurrent_batches_of_one_slot_fire_each_association_once,
             }
             association_runs {
                 a_fired_slot_stores_its_execution_and_command_once,
@@ -247,6 +253,10 @@ mod tests {
         let listing = include_str!("mod.rs");
         let areas = [
             ("activations", include_str!("activations.rs")),
+            (
+                "association_batches",
+                include_str!("association_batches.rs"),
+            ),
             ("association_runs", include_str!("association_runs.rs")),
             ("association_status", include_str!("association_status.rs")),
             ("associations", include_str!("associations.rs")),

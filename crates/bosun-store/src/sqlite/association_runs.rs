@@ -90,6 +90,23 @@ impl SqliteStore {
     ) -> Result<bool> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        // `false` leaves writes behind: dropping the transaction rolls them back.
+        if !self.fire_in(&tx, e, c, firing)? {
+            return Ok(false);
+        }
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// One firing's checks and writes on `tx` (a transaction or a savepoint); `false` when it
+    /// must not fire, possibly after writes that the caller rolls back.
+    fn fire_in(
+        &self,
+        tx: &rusqlite::Connection,
+        e: &AssociationExecutionRecord,
+        c: Option<NewCommand<'_>>,
+        firing: Firing,
+    ) -> Result<bool> {
         let touched = tx.execute(
             "UPDATE associations SET last_execution_ms = ?3 WHERE region = ?1 \
              AND association_id = ?2 AND (?4 OR latest_version = ?5)",
@@ -170,10 +187,30 @@ impl SqliteStore {
         }
         if let Some(c) = c {
             let account = self.event_account.get();
-            super::commands::insert_command(&tx, c.command, c.invocations, c.plugins, &account)?;
+            super::commands::insert_command(tx, c.command, c.invocations, c.plugins, &account)?;
+        }
+        Ok(true)
+    }
+
+    /// Many slot firings in one `IMMEDIATE` transaction, each in a savepoint of its own so a
+    /// firing that must not happen rolls back alone.
+    fn fire_batch(
+        &self,
+        firings: &[(AssociationExecutionRecord, Option<NewCommand<'_>>)],
+    ) -> Result<Vec<bool>> {
+        let mut conn = self.conn();
+        let mut tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut fired = Vec::with_capacity(firings.len());
+        for (e, c) in firings {
+            let savepoint = tx.savepoint()?;
+            let this = self.fire_in(&savepoint, e, *c, Firing::Slot)?;
+            if this {
+                savepoint.commit()?;
+            }
+            fired.push(this);
         }
         tx.commit()?;
-        Ok(true)
+        Ok(fired)
     }
 }
 
@@ -192,6 +229,13 @@ impl AssociationRunStore for SqliteStore {
         c: NewCommand<'_>,
     ) -> Result<bool> {
         self.fire(e, Some(c), Firing::NewNodes)
+    }
+
+    fn fire_associations(
+        &self,
+        firings: &[(AssociationExecutionRecord, Option<NewCommand<'_>>)],
+    ) -> Result<Vec<bool>> {
+        self.fire_batch(firings)
     }
 
     fn association_applied_nodes(
@@ -225,6 +269,25 @@ impl AssociationRunStore for SqliteStore {
                 params![region, association_id, limit as i64],
                 execution_from_row,
             )?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn latest_association_slots(
+        &self,
+        region: &str,
+        from_id: &str,
+        to_id: &str,
+    ) -> Result<Vec<(String, i64)>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT association_id, MAX(slot_ms) FROM association_executions \
+                 WHERE region = ?1 AND association_id >= ?2 AND association_id <= ?3 \
+                 GROUP BY association_id ORDER BY association_id",
+            )?;
+            let rows = stmt.query_map(params![region, from_id, to_id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
     }

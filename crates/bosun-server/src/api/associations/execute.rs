@@ -17,7 +17,7 @@ use crate::api::{ApiError, Ctx};
 use crate::state::{random_bytes, AppState};
 
 /// The principal of commands State Manager starts.
-const PRINCIPAL: &str = "bosun:state-manager";
+pub(super) const PRINCIPAL: &str = "bosun:state-manager";
 
 /// What firing a slot did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +35,7 @@ pub enum Fired {
 }
 
 /// The association's `Targets`, or its legacy node as an `InstanceIds` target.
-fn targets(a: &AssociationRecord, spec: &Map<String, Value>) -> Vec<Target> {
+pub(super) fn targets(a: &AssociationRecord, spec: &Map<String, Value>) -> Vec<Target> {
     if !a.definition.instance_id.is_empty() {
         return vec![Target {
             key: Some("InstanceIds".into()),
@@ -49,7 +49,7 @@ fn targets(a: &AssociationRecord, spec: &Map<String, Value>) -> Vec<Target> {
 
 /// The association's command as its definition asks for it, with `targets` (the
 /// association's own, or the new nodes).
-fn command_spec(
+pub(super) fn command_spec(
     a: &AssociationRecord,
     spec: &Map<String, Value>,
     targets: &[Target],
@@ -87,7 +87,11 @@ fn command_spec(
     }
 }
 
-fn new_execution(a: &AssociationRecord, slot_ms: i64, now_ms: i64) -> AssociationExecutionRecord {
+pub(super) fn new_execution(
+    a: &AssociationRecord,
+    slot_ms: i64,
+    now_ms: i64,
+) -> AssociationExecutionRecord {
     AssociationExecutionRecord {
         region: a.region.clone(),
         association_id: a.association_id.clone(),

@@ -6,6 +6,7 @@
 //! scheduler (`crate::association_scheduler`) runs them through [`execute`].
 
 pub(crate) mod execute;
+pub(crate) mod execute_batch;
 mod executions;
 mod input;
 mod list;
