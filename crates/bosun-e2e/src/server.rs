@@ -321,11 +321,24 @@ impl TestServer {
         )
     }
 
+    /// `program` run as this server's admin, the way a script or the AWS CLI would be: the
+    /// data dir's `credentials` and `config` files, and no credentials from the environment.
+    pub fn as_admin(&self, program: &str) -> std::process::Command {
+        let data = self.data_dir();
+        let mut cmd = std::process::Command::new(program);
+        cmd.env("AWS_SHARED_CREDENTIALS_FILE", data.join("credentials"))
+            .env("AWS_CONFIG_FILE", data.join("config"))
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_PROFILE");
+        cmd
+    }
+
     /// Run the AWS CLI (`aws <args>`) against this server with the admin key from the files the
     /// server wrote; returns its JSON answer (`null` when it prints nothing), or its stderr.
     pub fn aws(&self, args: &[&str]) -> Result<serde_json::Value, String> {
-        let data = self.data_dir();
-        let out = std::process::Command::new("aws")
+        let out = self
+            .as_admin("aws")
             .args(args)
             .args([
                 "--endpoint-url",
@@ -335,11 +348,6 @@ impl TestServer {
                 "--output",
                 "json",
             ])
-            .env("AWS_SHARED_CREDENTIALS_FILE", data.join("credentials"))
-            .env("AWS_CONFIG_FILE", data.join("config"))
-            .env_remove("AWS_ACCESS_KEY_ID")
-            .env_remove("AWS_SECRET_ACCESS_KEY")
-            .env_remove("AWS_PROFILE")
             .output()
             .expect("the AWS CLI is installed (.ci/run installs it)");
         if !out.status.success() {

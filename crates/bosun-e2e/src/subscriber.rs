@@ -147,3 +147,42 @@ impl Subscriber {
         .await
     }
 }
+
+/// Create topic `name` on `server`, subscribe `sub`'s `path` over http and confirm it by
+/// following the SubscribeURL it receives, as a subscriber would; the topic's ARN.
+pub async fn confirmed_topic(
+    server: &crate::TestServer,
+    sub: &Subscriber,
+    name: &str,
+    path: &str,
+    limit: Duration,
+) -> String {
+    let topic = server
+        .aws(&["sns", "create-topic", "--name", name])
+        .expect("create-topic")["TopicArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    server
+        .aws(&[
+            "sns",
+            "subscribe",
+            "--topic-arn",
+            &topic,
+            "--protocol",
+            "http",
+            "--notification-endpoint",
+            &sub.url(path),
+        ])
+        .expect("subscribe");
+    let confirmation = sub.wait(path, "SubscriptionConfirmation", 1, limit).await;
+    let subscribe_url = confirmation.json()["SubscribeURL"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let confirmed = crate::http::get(&server.addr, &subscribe_url[server.url.len()..])
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status, 200, "{}", confirmed.body);
+    topic
+}

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use aws_sdk_ssm::types::CommandStatus;
 use bosun_e2e::fleet::Fleet;
-use bosun_e2e::subscriber::Subscriber;
+use bosun_e2e::subscriber::{confirmed_topic, Subscriber};
 use serde_json::{json, Value};
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -19,35 +19,7 @@ async fn a_failed_invocation_reaches_the_topic_subscriber_once_per_target() {
     let node = fleet.ids()[0].clone();
     let sub = Subscriber::start().await;
 
-    let topic = server
-        .aws(&["sns", "create-topic", "--name", "ops-alerts"])
-        .expect("create-topic")["TopicArn"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    server
-        .aws(&[
-            "sns",
-            "subscribe",
-            "--topic-arn",
-            &topic,
-            "--protocol",
-            "http",
-            "--notification-endpoint",
-            &sub.url("/alerts"),
-        ])
-        .expect("subscribe");
-    let confirmation = sub
-        .wait("/alerts", "SubscriptionConfirmation", 1, LIMIT)
-        .await;
-    let subscribe_url = confirmation.json()["SubscribeURL"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let confirmed = bosun_e2e::http::get(&server.addr, &subscribe_url[server.url.len()..])
-        .await
-        .unwrap();
-    assert_eq!(confirmed.status, 200, "{}", confirmed.body);
+    let topic = confirmed_topic(server, &sub, "ops-alerts", "/alerts", LIMIT).await;
 
     let pattern = json!({
         "source": ["aws.ssm"],

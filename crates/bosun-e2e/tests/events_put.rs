@@ -160,15 +160,10 @@ async fn an_sdk_retry_gets_the_first_answer_and_stores_once() {
         env!("CARGO_MANIFEST_DIR"),
         "/tests/data/put_events_retry_boto3.py"
     );
-    let data = server.data_dir();
-    let out = Command::new("python3")
+    let out = server
+        .as_admin("python3")
         .arg(script)
         .arg(&server.url)
-        .env("AWS_SHARED_CREDENTIALS_FILE", data.join("credentials"))
-        .env("AWS_CONFIG_FILE", data.join("config"))
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .env_remove("AWS_PROFILE")
         .output()
         .expect("python3 with boto3 is installed (.ci/run installs it)");
     assert!(

@@ -442,15 +442,10 @@ async fn terraform_rule_and_target_sequence_through_boto3() {
         env!("CARGO_MANIFEST_DIR"),
         "/tests/data/events_terraform.py"
     );
-    let data = server.data_dir();
-    let out = Command::new("python3")
+    let out = server
+        .as_admin("python3")
         .arg(script)
         .arg(&server.url)
-        .env("AWS_SHARED_CREDENTIALS_FILE", data.join("credentials"))
-        .env("AWS_CONFIG_FILE", data.join("config"))
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .env_remove("AWS_PROFILE")
         .output()
         .expect("python3 with boto3 is installed (.ci/run installs it)");
     assert!(

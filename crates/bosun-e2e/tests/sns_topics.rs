@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use bosun_e2e::poll::wait_for;
-use bosun_e2e::subscriber::Subscriber;
+use bosun_e2e::subscriber::{confirmed_topic, Subscriber};
 use bosun_e2e::TestServer;
 use serde_json::Value;
 
@@ -490,15 +490,10 @@ async fn iam_policies_are_checked_on_the_topic_arn() {
 async fn terraforms_topic_and_subscription_sequences_get_the_answers_it_expects() {
     let server = TestServer::start().await;
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/sns_terraform.py");
-    let data = server.data_dir();
-    let out = Command::new("python3")
+    let out = server
+        .as_admin("python3")
         .arg(script)
         .arg(&server.url)
-        .env("AWS_SHARED_CREDENTIALS_FILE", data.join("credentials"))
-        .env("AWS_CONFIG_FILE", data.join("config"))
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .env_remove("AWS_PROFILE")
         .output()
         .expect("python3 with boto3 is installed (.ci/run installs it)");
     assert!(
@@ -588,35 +583,7 @@ async fn replicas_deliver_each_message_once() {
     ])
     .await;
     let sub = Subscriber::start().await;
-    let topic = first
-        .aws(&["sns", "create-topic", "--name", "fanout"])
-        .expect("create-topic")["TopicArn"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    first
-        .aws(&[
-            "sns",
-            "subscribe",
-            "--topic-arn",
-            &topic,
-            "--protocol",
-            "http",
-            "--notification-endpoint",
-            &sub.url("/hook"),
-        ])
-        .expect("subscribe");
-    let confirmation = sub
-        .wait("/hook", "SubscriptionConfirmation", 1, LIMIT)
-        .await;
-    let subscribe_url = confirmation.json()["SubscribeURL"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let confirmed = bosun_e2e::http::get(&first.addr, &subscribe_url[first.url.len()..])
-        .await
-        .unwrap();
-    assert_eq!(confirmed.status, 200, "{}", confirmed.body);
+    let topic = confirmed_topic(&first, &sub, "fanout", "/hook", LIMIT).await;
 
     const MESSAGES: usize = 40;
     let script = format!(
