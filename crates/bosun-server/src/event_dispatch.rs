@@ -8,7 +8,7 @@
 //! delivery task then posts the messages. A message's id is derived from (event, rule, target),
 //! so it is the same whoever computes it. An event whose body cannot be rendered for a target
 //! (a transformer producing non-JSON, an `InputPath` matching nothing) is logged and skipped
-//! for that target only.
+//! for that target only. Once caught up, the dispatcher prunes events older than a day.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -30,28 +30,53 @@ pub const CONSUMER: &str = "rules";
 const BATCH: usize = 200;
 /// How often the outbox is looked at when it had nothing new.
 const TICK: Duration = Duration::from_millis(500);
+/// Dispatched events are kept this long (for `bosun events` and investigations), then pruned.
+const RETENTION_MS: i64 = 24 * 60 * 60 * 1000;
+/// How often an idle dispatcher prunes.
+const PRUNE_EVERY_MS: i64 = 10 * 60 * 1000;
 
 /// Dispatch until the task is aborted.
 pub async fn run(state: Arc<AppState>) {
+    let mut pruned_ms = 0;
     loop {
         let s = state.clone();
         let step = tokio::task::spawn_blocking(move || step(&s)).await;
-        let busy = match step {
-            Ok(Ok(busy)) => busy,
+        // `Some(true)`: moved on, maybe more to do; `Some(false)`: caught up; `None`: failed.
+        let moved = match step {
+            Ok(Ok(moved)) => Some(moved),
             Ok(Err(e)) => {
                 tracing::error!(error = %e, "event dispatch failed; retrying");
-                false
+                None
             }
             Err(e) => {
                 tracing::error!(error = %e, "event dispatch panicked; retrying");
-                false
+                None
             }
         };
-        if busy {
+        if moved == Some(true) {
             crate::sns_delivery::wake();
-        } else {
-            tokio::time::sleep(TICK).await;
+            continue;
         }
+        if moved == Some(false) && now_ms() - pruned_ms >= PRUNE_EVERY_MS {
+            pruned_ms = now_ms();
+            prune(&state).await;
+        }
+        tokio::time::sleep(TICK).await;
+    }
+}
+
+/// Delete events older than the retention. Called only when the dispatcher has caught up, so
+/// every event old enough to go has been dispatched (events are written when they happen).
+async fn prune(state: &Arc<AppState>) {
+    let s = state.clone();
+    let pruned =
+        tokio::task::spawn_blocking(move || s.store.prune_events_before(now_ms() - RETENTION_MS))
+            .await;
+    match pruned {
+        Ok(Ok(0)) => {}
+        Ok(Ok(n)) => tracing::debug!(events = n, "old dispatched events pruned"),
+        Ok(Err(e)) => tracing::warn!(error = %e, "pruning old events failed"),
+        Err(e) => tracing::warn!(error = %e, "pruning old events panicked"),
     }
 }
 
