@@ -49,17 +49,35 @@ pub async fn send_agent(socket: &mut Socket, msg: &AgentMessage) -> anyhow::Resu
 /// The next protocol message from the server (`Err` when the connection ended).
 pub async fn recv_server(socket: &mut Socket) -> anyhow::Result<ServerMessage> {
     loop {
+        if let Some(message) = recv_server_or_pong(socket).await? {
+            return Ok(message);
+        }
+    }
+}
+
+/// The next protocol message from the server, or `None` for a pong (the server is alive).
+async fn recv_server_or_pong(socket: &mut Socket) -> anyhow::Result<Option<ServerMessage>> {
+    loop {
         match socket.next().await {
             Some(Ok(Message::Text(t))) => {
                 return serde_json::from_str(&t)
+                    .map(Some)
                     .with_context(|| "malformed message from the server".to_string())
             }
-            Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
+            Some(Ok(Message::Pong(_))) => return Ok(None),
+            Some(Ok(Message::Ping(_) | Message::Frame(_))) => continue,
             Some(Ok(Message::Binary(_))) => bail!("unexpected binary message from the server"),
             Some(Ok(Message::Close(_))) | None => bail!("the server closed the connection"),
             Some(Err(e)) => return Err(e).context("reading from the server"),
         }
     }
+}
+
+/// How long a connected server may stay silent (not even answering the ping sent with every
+/// heartbeat) before the agent gives up on it and connects again, maybe to another replica: a
+/// frozen server keeps its sockets open, so only silence tells.
+fn silence_limit(heartbeat: Duration) -> Duration {
+    (heartbeat * 3).max(Duration::from_secs(15))
 }
 
 /// Read the server's opening challenge and return its nonce.
@@ -181,9 +199,19 @@ async fn connect_once(
     let mut ticker = tokio::time::interval(heartbeat);
     ticker.tick().await;
     let mut beats: u64 = 0;
+    let mut last_heard = tokio::time::Instant::now();
     loop {
         tokio::select! {
             _ = ticker.tick() => {
+                if last_heard.elapsed() > silence_limit(heartbeat) {
+                    return Ended::Retry(anyhow!(
+                        "the server has not answered for {} s",
+                        last_heard.elapsed().as_secs()
+                    ));
+                }
+                if let Err(e) = socket.send(Message::Ping(Default::default())).await {
+                    return Ended::Retry(anyhow::Error::new(e).context("pinging the server"));
+                }
                 beats += 1;
                 // Refresh host facts now and then; send them only when they changed.
                 let fresh = if beats.is_multiple_of(10) {
@@ -201,18 +229,20 @@ async fn connect_once(
                     return Ended::Retry(e);
                 }
             }
-            msg = recv_server(&mut socket) => match msg {
-                Ok(ServerMessage::Deregistered { message }) => return deregistered(message, state_dir),
-                Ok(ServerMessage::Rejected { code, message }) => return refused(code, message, state_dir),
-                Ok(m @ (ServerMessage::RunCommand(_)
+            msg = recv_server_or_pong(&mut socket) => match msg {
+                Ok(None) => last_heard = tokio::time::Instant::now(),
+                Ok(Some(ServerMessage::Deregistered { message })) => return deregistered(message, state_dir),
+                Ok(Some(ServerMessage::Rejected { code, message })) => return refused(code, message, state_dir),
+                Ok(Some(m @ (ServerMessage::RunCommand(_)
                 | ServerMessage::CancelCommand { .. }
                 | ServerMessage::ResultAck { .. }
-                | ServerMessage::FetchOutput { .. })) => {
+                | ServerMessage::FetchOutput { .. }))) => {
+                    last_heard = tokio::time::Instant::now();
                     // Handled off the read loop: handling may wait on the outgoing queue.
                     let svc = commands.clone();
                     tokio::spawn(async move { svc.handle(m).await });
                 }
-                Ok(other) => tracing::warn!(?other, "unexpected message from the server"),
+                Ok(Some(other)) => tracing::warn!(?other, "unexpected message from the server"),
                 Err(e) => return Ended::Retry(e),
             }
         }

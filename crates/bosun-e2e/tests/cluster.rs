@@ -80,6 +80,68 @@ fn marks(dir: &Path, node: &str) -> String {
     std::fs::read_to_string(dir.join(node)).unwrap_or_default()
 }
 
+/// A command through `fleet` running one node at a time, each run leaving `start`/`end` marker
+/// lines in the returned directory; returns once a first node has finished, with the command
+/// id and the index of its owning replica (`replicas[0]`, `replicas[1]`, then `fleet.server`).
+async fn slow_fan_out(
+    fleet: &Fleet,
+    replicas: &[TestServer],
+    ids: &[String],
+) -> (tempfile::TempDir, String, usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = format!("{}/$AWS_SSM_INSTANCE_ID", dir.path().display());
+    let commands = vec![
+        format!("echo start >> {marker}"),
+        "sleep 2".to_string(),
+        format!("echo end >> {marker}"),
+    ];
+    let slow = fleet
+        .client
+        .send_command()
+        .document_name("AWS-RunShellScript")
+        .set_instance_ids(Some(ids.to_vec()))
+        .parameters("commands", commands)
+        .max_concurrency("1")
+        .send()
+        .await
+        .expect("SendCommand")
+        .command
+        .unwrap()
+        .command_id
+        .unwrap();
+    let owner = {
+        let all = [&replicas[0], &replicas[1], &fleet.server];
+        owner_of(&all, &slow).await
+    };
+    wait_for("a first node to finish", LIMIT, || async {
+        ids.iter()
+            .any(|id| marks(dir.path(), id).contains("end"))
+            .then_some(())
+    })
+    .await;
+    (dir, slow, owner)
+}
+
+/// Every node ran the slow command's step exactly once and the command succeeded.
+async fn assert_ran_once(fleet: &Fleet, dir: &Path, slow: &str, ids: &[String]) {
+    let done = fleet.wait_command(slow, FAILOVER_LIMIT).await;
+    assert_eq!(done.status(), Some(&CommandStatus::Success), "{done:?}");
+    assert_eq!((done.completed_count(), done.error_count()), (4, 0));
+    for id in ids {
+        let inv = fleet.wait_done(slow, id, LIMIT).await;
+        assert_eq!(
+            inv.status(),
+            Some(&CommandInvocationStatus::Success),
+            "{id}"
+        );
+        assert_eq!(
+            marks(dir, id),
+            "start\nend\n",
+            "{id} ran its step exactly once"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicas_share_one_database_and_finish_a_fan_out_when_its_owner_is_killed() {
     let Some(url) = postgres_database().await else {
@@ -113,37 +175,7 @@ async fn replicas_share_one_database_and_finish_a_fan_out_when_its_owner_is_kill
     );
 
     // One node at a time, each run leaving marker lines; kill the owner after the first ends.
-    let dir = tempfile::tempdir().unwrap();
-    let marker = format!("{}/$AWS_SSM_INSTANCE_ID", dir.path().display());
-    let commands = vec![
-        format!("echo start >> {marker}"),
-        "sleep 2".to_string(),
-        format!("echo end >> {marker}"),
-    ];
-    let slow = fleet
-        .client
-        .send_command()
-        .document_name("AWS-RunShellScript")
-        .set_instance_ids(Some(ids.clone()))
-        .parameters("commands", commands)
-        .max_concurrency("1")
-        .send()
-        .await
-        .expect("SendCommand")
-        .command
-        .unwrap()
-        .command_id
-        .unwrap();
-    let owner = {
-        let all = [&replicas[0], &replicas[1], &fleet.server];
-        owner_of(&all, &slow).await
-    };
-    wait_for("a first node to finish", LIMIT, || async {
-        ids.iter()
-            .any(|id| marks(dir.path(), id).contains("end"))
-            .then_some(())
-    })
-    .await;
+    let (dir, slow, owner) = slow_fan_out(&fleet, &replicas, &ids).await;
     let mut fleet = fleet;
     let survivor = match owner {
         2 => {
@@ -157,22 +189,7 @@ async fn replicas_share_one_database_and_finish_a_fan_out_when_its_owner_is_kill
     };
     let (akid, secret) = replicas[0].admin_credentials();
     fleet.client = client_for(&replicas[survivor].url, "us-east-1", &akid, &secret);
-    let done = fleet.wait_command(&slow, FAILOVER_LIMIT).await;
-    assert_eq!(done.status(), Some(&CommandStatus::Success), "{done:?}");
-    assert_eq!((done.completed_count(), done.error_count()), (4, 0));
-    for id in &ids {
-        let inv = fleet.wait_done(&slow, id, LIMIT).await;
-        assert_eq!(
-            inv.status(),
-            Some(&CommandInvocationStatus::Success),
-            "{id}"
-        );
-        assert_eq!(
-            marks(dir.path(), id),
-            "start\nend\n",
-            "{id} ran its step exactly once"
-        );
-    }
+    assert_ran_once(&fleet, dir.path(), &slow, &ids).await;
     // A survivor took the command over (a claim after the owner's, so with a new epoch).
     let others: Vec<&TestServer> = [&replicas[0], &replicas[1], &fleet.server]
         .into_iter()
@@ -182,6 +199,66 @@ async fn replicas_share_one_database_and_finish_a_fan_out_when_its_owner_is_kill
         .collect();
     owner_of(&others, &slow).await;
     // Every node is online again, on a survivor.
+    for id in &ids {
+        fleet.wait_online(id).await;
+    }
+}
+
+/// Send `signal` (`STOP`, `CONT`) to a replica's process.
+fn signal(server: &TestServer, signal: &str) {
+    let pid = server.pid().expect("the replica runs").to_string();
+    let ok = std::process::Command::new("kill")
+        .args([&format!("-{signal}"), &pid])
+        .status()
+        .expect("kill(1)")
+        .success();
+    assert!(ok, "kill -{signal} {pid}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_owner_is_replaced_and_changes_nothing_when_it_wakes() {
+    let Some(url) = postgres_database().await else {
+        return;
+    };
+    let (mut replicas, agents) = cluster(&url).await;
+    let mut fleet = fleet_via(&mut replicas, agents, 2);
+    let ids = fleet.ids();
+    for id in &ids {
+        fleet.wait_online(id).await;
+    }
+    let (dir, slow, owner) = slow_fan_out(&fleet, &replicas, &ids).await;
+    // SIGSTOP, not a kill: sockets stay open and the lease stays in the database, so the others
+    // must notice by silence (agents) and by the lease running out (the command). The frozen
+    // set always holds agents: with the agentless third replica as owner, the first freezes too.
+    let frozen: Vec<usize> = if owner == 2 { vec![2, 0] } else { vec![owner] };
+    let survivor = if frozen.contains(&0) { 1 } else { 0 };
+    let replica = |n: usize| if n == 2 { &fleet.server } else { &replicas[n] };
+    for &n in &frozen {
+        signal(replica(n), "STOP");
+    }
+    let (akid, secret) = replicas[0].admin_credentials();
+    let owner_url = replica(owner).url.clone();
+    fleet.client = client_for(&replicas[survivor].url, "us-east-1", &akid, &secret);
+    assert_ran_once(&fleet, dir.path(), &slow, &ids).await;
+
+    // Woken, the old owner's stale writes are fenced: it serves again and the finished
+    // command, its counts and the nodes' runs stay as they are.
+    for &n in &frozen {
+        signal(if n == 2 { &fleet.server } else { &replicas[n] }, "CONT");
+    }
+    let woken = client_for(&owner_url, "us-east-1", &akid, &secret);
+    let seen = wait_for("the woken owner to answer", LIMIT, || async {
+        woken
+            .list_commands()
+            .command_id(&slow)
+            .send()
+            .await
+            .ok()
+            .and_then(|out| out.commands.and_then(|c| c.into_iter().next()))
+    })
+    .await;
+    assert_eq!(seen.status(), Some(&CommandStatus::Success), "{seen:?}");
+    assert_ran_once(&fleet, dir.path(), &slow, &ids).await;
     for id in &ids {
         fleet.wait_online(id).await;
     }
