@@ -426,6 +426,21 @@ async fn policies_are_checked_on_the_rule_arn() {
         &targets,
     ]));
     assert_eq!(code, "AccessDeniedException");
+    // Its own rule, but a topic it may not publish to: the rule would publish as the caller.
+    let (code, message) = error(as_operator(&[
+        "events",
+        "put-targets",
+        "--rule",
+        "mine",
+        "--targets",
+        &targets,
+    ]));
+    assert_eq!(code, "AccessDeniedException");
+    assert!(message.contains("sns:Publish"), "{message}");
+    let mine = server
+        .aws(&["events", "list-targets-by-rule", "--rule", "mine"])
+        .unwrap();
+    assert_eq!(mine["Targets"], json!([]), "a denied call stores nothing");
     let (code, _) = error(as_operator(&["events", "delete-rule", "--name", "mine"]));
     assert_eq!(code, "AccessDeniedException");
     let theirs = server

@@ -205,7 +205,10 @@ fn message_for(
         skip("the topic belongs to another account");
         return None;
     }
-    let definition: Value = serde_json::from_str(&target.definition).ok()?;
+    let Ok(definition) = serde_json::from_str::<Value>(&target.definition) else {
+        skip("the stored target definition is not JSON");
+        return None;
+    };
     let input = match target_input(&definition, &target.target_id) {
         Ok(input) => input,
         Err(e) => {

@@ -182,6 +182,9 @@ pub fn put_targets(ctx: &Ctx, input: Value) -> Result<Value, ApiError> {
             definition: Value::Object(kept).to_string(),
         });
     }
+    // Bosun has no roles: the rule's messages are published with the caller's rights, so the
+    // caller must be allowed to publish to every topic it targets.
+    ctx.authorize_arns("sns:Publish", accepted.iter().map(|t| t.arn.as_str()))?;
     if !accepted.is_empty() {
         match ctx
             .state
