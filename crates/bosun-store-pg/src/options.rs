@@ -17,9 +17,14 @@ pub struct PgOptions {
     pub acquire_timeout: Duration,
     /// One statement, enforced by the server (`statement_timeout`, `lock_timeout`).
     pub statement_timeout: Duration,
-    /// One whole operation (all its statements and the commit), enforced by the client; also the
-    /// server's `idle_in_transaction_session_timeout`, so a vanished client releases its locks.
+    /// One whole operation (all its statements and the commit), enforced by the client.
     pub operation_timeout: Duration,
+    /// The server's `idle_in_transaction_session_timeout`: a session that sits inside a transaction
+    /// without sending its next statement this long is ended, and its locks released. Bosun's
+    /// transactions send SQL only, statement after statement, so a session idle this long belongs
+    /// to a client that froze (SIGSTOP, a VM pause, a swap storm) or vanished; every other replica
+    /// would wait on its row and advisory locks (the event outbox's among them) until then.
+    pub idle_in_transaction_timeout: Duration,
     /// Attempts of a transaction that keeps losing serialization races or deadlocks.
     pub max_transaction_attempts: u32,
 }
@@ -32,6 +37,7 @@ impl Default for PgOptions {
             acquire_timeout: Duration::from_secs(10),
             statement_timeout: Duration::from_secs(30),
             operation_timeout: Duration::from_secs(60),
+            idle_in_transaction_timeout: Duration::from_secs(10),
             max_transaction_attempts: 5,
         }
     }
@@ -59,7 +65,7 @@ pub(crate) fn pg_config(url: &str, opts: &PgOptions) -> Result<tokio_postgres::C
         "-c statement_timeout={} -c lock_timeout={} -c idle_in_transaction_session_timeout={}",
         opts.statement_timeout.as_millis(),
         opts.statement_timeout.as_millis(),
-        opts.operation_timeout.as_millis(),
+        opts.idle_in_transaction_timeout.as_millis(),
     );
     let options = match config.get_options() {
         Some(own) => format!("{limits} {own}"),

@@ -171,6 +171,48 @@ fn an_operation_past_its_timeout_fails_and_its_connection_is_not_reused() {
 }
 
 #[test]
+fn a_session_left_idle_inside_a_transaction_is_ended_and_its_locks_released() {
+    let Some(cluster) = PgCluster::shared() else {
+        return;
+    };
+    let options = PgOptions {
+        idle_in_transaction_timeout: Duration::from_millis(500),
+        ..PgOptions::default()
+    };
+    let url = cluster.fresh_empty_database();
+    let frozen = PgStore::connect_with(&url, options).unwrap();
+    // A client that took a lock inside a transaction and then stopped sending anything, as a
+    // SIGSTOP'ed replica does: the pooled session stays open, inside its transaction.
+    frozen
+        .with_client(async |c| {
+            c.batch_execute("BEGIN; SELECT pg_advisory_xact_lock(4242)")
+                .await?;
+            Ok(())
+        })
+        .unwrap();
+    let other = PgStore::connect(&url).unwrap();
+    let free = || {
+        other
+            .transaction(async |tx| {
+                Ok(tx
+                    .query_one("SELECT pg_try_advisory_xact_lock(4242)", &[])
+                    .await?
+                    .get::<_, bool>(0))
+            })
+            .unwrap()
+    };
+    assert!(!free(), "the idle transaction holds the lock at first");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !free() {
+        assert!(
+            Instant::now() < deadline,
+            "the idle session still holds its lock"
+        );
+        std::thread::sleep(Duration::from_millis(50)); // poll interval, bounded by the deadline
+    }
+}
+
+#[test]
 fn connection_errors_are_retryable_and_never_show_the_password() {
     // A port nobody listens on: the connection is refused.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
