@@ -137,6 +137,7 @@ fn main() -> anyhow::Result<()> {
                     .context("opening the command state folders")?;
                 commands.recover().context("resuming commands")?;
                 commands.spawn_sweeper();
+                commands.spawn_result_resender();
                 let reason = tokio::select! {
                     e = bosun_agent::channel::run(&identity, &state_dir, &commands) => e,
                     _ = shutdown_signal() => {

@@ -94,6 +94,78 @@ async fn a_postgres_restart_during_fan_out_loses_nothing_and_runs_nothing_twice(
     assert_eq!(listed.error_count(), 0);
 }
 
+/// A result that reaches the server while the database is down is stored once it is back,
+/// without the agent reconnecting: the connection stays up, so the agent sends the
+/// unacknowledged result again on its own (and the server retries a failed write).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_result_that_arrives_while_postgres_is_down_is_stored_when_it_returns() {
+    let Some((cluster, url)) = private_cluster(false).await else {
+        return;
+    };
+    let server = TestServer::start_with(&["--database", &url]).await;
+    let fleet = Fleet::start_on(server, 1, 1).await;
+    let id = fleet.ids()[0].clone();
+    let dir = tempfile::tempdir().unwrap();
+    let (started, go) = (dir.path().join("started"), dir.path().join("go"));
+    // The command finishes only once the test says so, while the database is down.
+    let script = format!(
+        "touch {}; while [ ! -e {} ]; do sleep 0.1; done; echo finished",
+        started.display(),
+        go.display()
+    );
+    let cmd = fleet
+        .client
+        .send_command()
+        .document_name("AWS-RunShellScript")
+        .instance_ids(&id)
+        .parameters("commands", vec![script])
+        .send()
+        .await
+        .expect("SendCommand")
+        .command
+        .unwrap()
+        .command_id
+        .unwrap();
+    wait_for("the command to start on the node", LIMIT, || async {
+        started.exists().then_some(())
+    })
+    .await;
+    let cluster = tokio::task::spawn_blocking(move || {
+        cluster.stop();
+        cluster
+    })
+    .await
+    .unwrap();
+    std::fs::write(&go, "").unwrap();
+    wait_for("the server to fail to take the result", LIMIT, || async {
+        let log = fleet.server.log();
+        (log.contains("could not handle an agent report")
+            || log.contains("could not store agent results"))
+        .then_some(())
+    })
+    .await;
+    let _cluster = tokio::task::spawn_blocking(move || {
+        cluster.restart();
+        cluster
+    })
+    .await
+    .unwrap();
+    let inv = fleet.wait_done(&cmd, &id, LIMIT).await;
+    assert_eq!(
+        inv.status(),
+        Some(&CommandInvocationStatus::Success),
+        "{:?}",
+        inv.status_details()
+    );
+    assert_eq!(inv.standard_output_content(), Some("finished\n"));
+    let agent_log = fleet.agents[0].log();
+    assert_eq!(
+        agent_log.matches("connected to the server").count(),
+        1,
+        "the agent stayed connected: {agent_log}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn servers_started_together_on_an_empty_database_migrate_it_once_and_all_serve() {
     let Some((_cluster, url)) = private_cluster(true).await else {

@@ -3,6 +3,7 @@
 //! acknowledges them, honour cancels, and pick up where it left off after a restart.
 
 mod outbox;
+mod resend;
 mod run;
 pub mod spool;
 

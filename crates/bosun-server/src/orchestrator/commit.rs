@@ -4,14 +4,29 @@
 
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
 
 use bosun_proto::ServerMessage;
-use bosun_store::{InvocationRecord, PluginRecord};
+use bosun_store::{InvocationRecord, PluginRecord, StoreError};
 
 use crate::state::AppState;
 
 /// Most results written in one transaction.
 const MAX_BATCH: usize = 1000;
+
+/// Waits between attempts at a batch the store refused (about two and a half minutes in all,
+/// past PostgreSQL's statement and idle-session timeouts and a database restart).
+const RETRY_DELAYS: [Duration; 9] = [
+    Duration::from_millis(250),
+    Duration::from_millis(500),
+    Duration::from_secs(1),
+    Duration::from_secs(2),
+    Duration::from_secs(4),
+    Duration::from_secs(8),
+    Duration::from_secs(15),
+    Duration::from_secs(30),
+    Duration::from_secs(90),
+];
 
 /// One result waiting to be written.
 pub struct PendingResult {
@@ -57,30 +72,66 @@ fn run(state: Weak<AppState>, rx: Receiver<PendingResult>) {
                 Err(_) => break,
             }
         }
-        let Some(state) = state.upgrade() else { return };
         let acks: Vec<bool> = batch.iter().map(|r| r.result_ack).collect();
         let rows: Vec<(InvocationRecord, Vec<PluginRecord>)> = batch
             .into_iter()
             .map(|r| (r.invocation, r.plugins))
             .collect();
-        match state.store.write_results(&rows) {
-            Ok(()) => {
-                for ((i, _), ack) in rows.iter().zip(acks) {
-                    if ack {
-                        state.hub.send(
-                            &i.instance_id,
-                            ServerMessage::ResultAck {
-                                command_id: i.command_id.clone(),
-                            },
-                        );
-                    }
-                }
-                state.orchestrator.kick();
+        let Some(state) = write_with_retries(&state, &rows) else {
+            continue;
+        };
+        for ((i, _), ack) in rows.iter().zip(acks) {
+            if ack {
+                state.hub.send(
+                    &i.instance_id,
+                    ServerMessage::ResultAck {
+                        command_id: i.command_id.clone(),
+                    },
+                );
             }
-            // Not acknowledged: the agents keep their results and send them again.
-            Err(e) => {
-                tracing::error!(error = %e, results = rows.len(), "could not store agent results")
+        }
+        state.orchestrator.kick();
+    }
+}
+
+/// Write one batch; on a failure that may pass (the database restarting, a lock held by a
+/// frozen replica until its session is ended) try again after [`RETRY_DELAYS`]. An agent sends
+/// an unacknowledged result again only when it reconnects, and a live connection may never drop,
+/// so a batch given up on too soon would leave its invocations `InProgress` until they time out.
+/// Writing twice is harmless: a result for an invocation already terminal changes nothing.
+/// Returns the state when written; `None` when given up on (logged) or the server is gone.
+fn write_with_retries(
+    state: &Weak<AppState>,
+    rows: &[(InvocationRecord, Vec<PluginRecord>)],
+) -> Option<Arc<AppState>> {
+    let mut delays = RETRY_DELAYS.iter();
+    loop {
+        let state = state.upgrade()?;
+        let error = match state.store.write_results(rows) {
+            Ok(()) => return Some(state),
+            Err(e) => e,
+        };
+        match delays.next() {
+            Some(delay) if may_pass(&error) => {
+                tracing::warn!(error = %error, results = rows.len(), retry_in = ?delay, "could not store agent results; retrying");
+                drop(state);
+                std::thread::sleep(*delay);
+            }
+            // Not acknowledged: the agents keep their results and send them again when they
+            // reconnect.
+            _ => {
+                tracing::error!(error = %error, results = rows.len(), "could not store agent results");
+                return None;
             }
         }
     }
+}
+
+/// Whether a store failure may pass on its own (the engine or its connection), as opposed to
+/// an answer that writing again cannot change.
+fn may_pass(error: &StoreError) -> bool {
+    matches!(
+        error,
+        StoreError::Sqlite(_) | StoreError::Database(_) | StoreError::Io(_)
+    )
 }
