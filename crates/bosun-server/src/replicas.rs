@@ -41,15 +41,18 @@ pub struct Replica {
     view: RwLock<View>,
 }
 
-/// A hash of the keyring's key ids (never their material), hex: equal on replicas that hold the
-/// same keys.
+/// A hash over the keyring's keys, hex: each key's id and its [`MasterKey::commitment`] (never
+/// its material), so replicas agree only when they hold the same ids *with the same material*.
+///
+/// [`MasterKey::commitment`]: crate::kms::MasterKey::commitment
 pub fn fingerprint(kms: &Keyring) -> String {
-    let mut ids: Vec<String> = kms.keys().into_iter().map(|k| k.key_id).collect();
-    ids.sort();
+    let mut keys = kms.keys();
+    keys.sort_by(|a, b| a.key_id.cmp(&b.key_id));
     let mut h = Sha256::new();
-    for id in ids {
-        h.update(id.as_bytes());
+    for key in keys {
+        h.update(key.key_id.as_bytes());
         h.update(b"\n");
+        h.update(key.commitment());
     }
     hex::encode(&h.finalize()[..12])
 }
@@ -213,5 +216,32 @@ impl Presence {
     /// When the replica holding the node's connection was last heard; `None`: not connected.
     pub fn heard(&self, instance_id: &str) -> Option<i64> {
         self.heard.get(instance_id).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fingerprint_tells_keyrings_apart_by_material_not_only_by_ids() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = Keyring::default_path(dir.path());
+        let ring = Keyring::open(&path, 1).unwrap();
+        let original = std::fs::read_to_string(&path).unwrap();
+        let same = Keyring::open(&path, 2).unwrap();
+        assert_eq!(fingerprint(&ring), fingerprint(&same));
+        // The same key ids with other material: a copy that would fail to decrypt.
+        let material = ring.keys()[0].material.clone();
+        let other = "ab".repeat(32);
+        assert_ne!(material, other);
+        let dir2 = tempfile::tempdir().unwrap();
+        let path2 = Keyring::default_path(dir2.path());
+        std::fs::create_dir_all(path2.parent().unwrap()).unwrap();
+        std::fs::write(&path2, original.replace(&material, &other)).unwrap();
+        let forged = Keyring::open(&path2, 3).unwrap();
+        assert_eq!(forged.keys()[0].key_id, ring.keys()[0].key_id);
+        assert_ne!(fingerprint(&ring), fingerprint(&forged));
+        assert!(!fingerprint(&ring).contains(&material[..24]));
     }
 }

@@ -40,6 +40,18 @@ impl MasterKey {
     fn bytes(&self) -> Option<[u8; 32]> {
         hex::decode(&self.material).ok()?.try_into().ok()
     }
+
+    /// An HMAC of the key's id under its own material: equal for equal keys, different when
+    /// the same id holds other material, and revealing nothing of the material.
+    pub fn commitment(&self) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let material = self.bytes().unwrap_or_default();
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&material)
+            .expect("HMAC takes a key of any length");
+        mac.update(b"bosun keyring fingerprint\n");
+        mac.update(self.key_id.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
 }
 
 #[derive(Default, Serialize, Deserialize)]
