@@ -145,6 +145,22 @@ impl TestServer {
         .await;
     }
 
+    /// Stop the server with SIGTERM (an operator's stop, a rolling upgrade) and wait up to
+    /// `limit` for it to exit; returns how it exited.
+    pub async fn terminate(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("the server runs");
+        let pid = child.id().expect("a running child has a pid").to_string();
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill(1)");
+        assert!(sent.success(), "kill -TERM {pid}");
+        tokio::time::timeout(limit, child.wait())
+            .await
+            .unwrap_or_else(|_| panic!("the server did not exit within {limit:?} of SIGTERM"))
+            .expect("waiting for the server")
+    }
+
     /// Kill the server process with SIGKILL (a crash).
     pub async fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {

@@ -204,6 +204,47 @@ async fn replicas_share_one_database_and_finish_a_fan_out_when_its_owner_is_kill
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_stopped_with_sigterm_leaves_and_its_command_is_taken_over() {
+    let Some(url) = postgres_database().await else {
+        return;
+    };
+    let (mut replicas, agents) = cluster(&url).await;
+    let mut fleet = fleet_via(&mut replicas, agents, 2);
+    let ids = fleet.ids();
+    for id in &ids {
+        fleet.wait_online(id).await;
+    }
+    let (dir, slow, owner) = slow_fan_out(&fleet, &replicas, &ids).await;
+    // A drain, as in a rolling upgrade: the owner exits cleanly, leaving the database.
+    let survivor = match owner {
+        2 => 0,
+        n => 1 - n,
+    };
+    let stopping = if owner == 2 {
+        &mut fleet.server
+    } else {
+        &mut replicas[owner]
+    };
+    let exit = stopping.terminate(LIMIT).await;
+    assert!(exit.success(), "{exit:?}");
+    assert!(
+        stopping.log().contains("left the database"),
+        "{}",
+        stopping.log()
+    );
+    let (akid, secret) = replicas[0].admin_credentials();
+    fleet.client = client_for(&replicas[survivor].url, "us-east-1", &akid, &secret);
+    assert_ran_once(&fleet, dir.path(), &slow, &ids).await;
+    let others: Vec<&TestServer> = [&replicas[0], &replicas[1], &fleet.server]
+        .into_iter()
+        .enumerate()
+        .filter(|(n, _)| *n != owner)
+        .map(|(_, r)| r)
+        .collect();
+    owner_of(&others, &slow).await;
+}
+
 /// Send `signal` (`STOP`, `CONT`) to a replica's process.
 fn signal(server: &TestServer, signal: &str) {
     let pid = server.pid().expect("the replica runs").to_string();

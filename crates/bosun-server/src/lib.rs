@@ -49,18 +49,33 @@ pub struct RunningServer {
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<anyhow::Result<()>>,
     background: Vec<JoinHandle<()>>,
+    /// For leaving the database on shutdown.
+    state: Arc<state::AppState>,
     /// Held while the server runs: no second server on the same data directory.
     _lock: datadir::DataDirLock,
 }
 
 impl RunningServer {
     /// Stop accepting connections and wait for the server task to end.
+    /// Drains: new connections stop, background work stops, and this replica leaves the
+    /// database ([`replicas::Replica::leave`]) so the others take its commands over at once.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
         for t in &self.background {
             t.abort();
+        }
+        let state = self.state.clone();
+        let left = tokio::task::spawn_blocking(move || state.replica.leave(&*state.store)).await;
+        match left {
+            Ok(Ok(())) => {
+                tracing::info!(replica_id = %self.state.replica.id, "left the database: other replicas take this one's commands over")
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "could not leave the database; other replicas take over when this one's leases end")
+            }
+            Err(e) => tracing::warn!(error = %e, "leaving the database failed"),
         }
         self.task.await.context("server task")?
     }
@@ -170,7 +185,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     let sns_delivery_task = tokio::spawn(sns_delivery::run(state.clone()));
     let event_dispatch_task = tokio::spawn(event_dispatch::run(state.clone()));
     let output_waits_task = tokio::spawn(orchestrator::run_output_waits(state.clone()));
-    let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let app = http::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let std_listener = std::net::TcpListener::bind(config.listen)
         .with_context(|| format!("binding {}", config.listen))?;
     std_listener.set_nonblocking(true)?;
@@ -234,6 +249,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
             event_dispatch_task,
             output_waits_task,
         ],
+        state,
         _lock: lock,
     })
 }

@@ -7,7 +7,7 @@
 //! publishes another fingerprint, this one refuses SecureString encryption and decryption with
 //! a clear error instead of sealing values the others cannot open (and says so in its log).
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use bosun_store::prelude::*;
@@ -39,6 +39,9 @@ pub struct Replica {
     pub id: String,
     started_ms: i64,
     view: RwLock<View>,
+    /// Set once this replica has left the database ([`Replica::leave`]); held while a heartbeat
+    /// or a claim is written, so none lands after the leave.
+    left: Mutex<bool>,
 }
 
 /// A hash over the keyring's keys, hex: each key's id and its [`MasterKey::commitment`] (never
@@ -68,7 +71,33 @@ impl Replica {
             id: hex::encode(random_bytes::<8>()),
             started_ms: now_ms,
             view: RwLock::default(),
+            left: Mutex::new(false),
         }
+    }
+
+    /// Run `write` (a heartbeat, a claim of commands) unless this replica has left; `None` if
+    /// it has. Blocks (the writes are store calls).
+    pub fn while_present<T>(
+        &self,
+        write: impl FnOnce() -> anyhow::Result<T>,
+    ) -> anyhow::Result<Option<T>> {
+        let left = self.left.lock().unwrap_or_else(|p| p.into_inner());
+        if *left {
+            return Ok(None);
+        }
+        write().map(Some)
+    }
+
+    /// Leave the database on shutdown (a drain): hand this replica's commands over at once
+    /// instead of after their lease, and stop vouching for its nodes, which reconnect to
+    /// another replica. Blocks.
+    pub fn leave(&self, store: &dyn Store) -> anyhow::Result<()> {
+        let mut left = self.left.lock().unwrap_or_else(|p| p.into_inner());
+        if !*left {
+            store.leave_replica(&self.id)?;
+            *left = true;
+        }
+        Ok(())
     }
 
     /// Other replicas alive at the last heartbeat.
@@ -173,7 +202,13 @@ pub async fn run(state: Arc<AppState>) {
         let st = state.clone();
         let work = tokio::task::spawn_blocking(move || {
             let now = now_ms();
-            st.replica.beat(&*st.store, &st.kms, now)?;
+            if st
+                .replica
+                .while_present(|| st.replica.beat(&*st.store, &st.kms, now))?
+                .is_none()
+            {
+                return Ok(());
+            }
             close_replaced(&st)?;
             if beats.is_multiple_of(300) {
                 st.store.forget_replicas_before(now - FORGET_AFTER_MS)?;

@@ -19,7 +19,7 @@ pub struct ReplicaRecord {
     pub started_ms: i64,
     /// Last sign of life; a replica is live while this is recent.
     pub heartbeat_ms: i64,
-    /// A hash of the ids of the master keys in its KMS keyring (never key material).
+    /// A hash over its KMS keyring's keys that changes with their material (never shows it).
     pub keyring_fingerprint: String,
 }
 
@@ -65,6 +65,12 @@ pub trait ReplicaStore {
 
     /// Forget replicas whose heartbeat is before `before_ms`, with their agent sessions.
     fn forget_replicas_before(&self, before_ms: i64) -> Result<()>;
+
+    /// A replica stops (a drain on shutdown), in one step: its leases on active commands end now
+    /// (any replica's next claim takes them, each with a new epoch, so a late write of the
+    /// leaver is fenced), its agent sessions are no longer live and its row is gone. Its
+    /// background work must have stopped first, or its next heartbeat and claim undo this.
+    fn leave_replica(&self, replica_id: &str) -> Result<()>;
 
     /// A node connected to `replica_id`: its session replaces any other (on any replica).
     /// Returns the new session's epoch, greater than any earlier session's of the node.

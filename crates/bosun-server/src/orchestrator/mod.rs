@@ -126,9 +126,19 @@ fn with_settled_plugins(
 
 /// One pass: renew and claim command ownership, then go over every active command.
 pub fn tick(state: &AppState, now: i64) -> anyhow::Result<()> {
-    let leases: HashMap<String, CommandLease> = state
-        .store
-        .claim_commands(&state.replica.id, now, now + COMMAND_LEASE_MS, CLAIM_LIMIT)?
+    let claimed = state.replica.while_present(|| {
+        Ok(state.store.claim_commands(
+            &state.replica.id,
+            now,
+            now + COMMAND_LEASE_MS,
+            CLAIM_LIMIT,
+        )?)
+    })?;
+    // Left (shutting down): the commands are another replica's now.
+    let Some(claimed) = claimed else {
+        return Ok(());
+    };
+    let leases: HashMap<String, CommandLease> = claimed
         .into_iter()
         .map(|l| (l.command_id.clone(), l))
         .collect();

@@ -110,6 +110,24 @@ impl ReplicaStore for PgStore {
         })?)
     }
 
+    fn leave_replica(&self, replica_id: &str) -> Result<()> {
+        Ok(self.transaction(async |tx| {
+            tx.execute(
+                "UPDATE commands SET owner_until_ms = -1 WHERE active AND owner_replica = $1",
+                &[&replica_id],
+            )
+            .await?;
+            tx.execute(
+                "UPDATE agent_sessions SET replica_id = '' WHERE replica_id = $1",
+                &[&replica_id],
+            )
+            .await?;
+            tx.execute("DELETE FROM replicas WHERE replica_id = $1", &[&replica_id])
+                .await?;
+            Ok(())
+        })?)
+    }
+
     fn open_agent_session(&self, instance_id: &str, replica_id: &str, now_ms: i64) -> Result<i64> {
         Ok(self.with_client(async |client| {
             let row = client

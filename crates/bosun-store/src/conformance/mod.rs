@@ -196,6 +196,7 @@ macro_rules! conformance_tests {
                 replicas_are_live_while_their_heartbeat_is_fresh,
                 a_newer_agent_session_replaces_the_old_one_on_any_replica,
                 command_owners_claim_renew_and_lose_commands_by_epoch,
+                a_replica_that_leaves_hands_its_commands_over_at_once,
                 concurrent_claims_give_each_command_one_owner,
                 delivery_marks_are_compare_and_set,
             }

@@ -153,6 +153,49 @@ pub fn command_owners_claim_renew_and_lose_commands_by_epoch(store: &dyn Store) 
         .all(|l| l.command_id != "c2"));
 }
 
+pub fn a_replica_that_leaves_hands_its_commands_over_at_once(store: &dyn Store) {
+    create(store, "c1", 10);
+    create(store, "c2", 20);
+    store.heartbeat_replica(&replica("r1", 1_000, "k")).unwrap();
+    store.heartbeat_replica(&replica("r2", 1_000, "k")).unwrap();
+    let epoch = store.open_agent_session("mi-a", "r1", 1_000).unwrap();
+    let mine = store.claim_commands("r1", 1_000, 60_000, 1).unwrap();
+    assert_eq!(ids(mine.clone(), |l| &l.command_id), ["c1"]);
+    let theirs = store.claim_commands("r2", 1_000, 60_000, 10).unwrap();
+    assert_eq!(ids(theirs, |l| &l.command_id), ["c2"]);
+    store.leave_replica("r1").unwrap();
+    // Long before r1's lease would have ended, r2 takes c1 with a new epoch; r2's own command
+    // keeps its lease.
+    let taken = store.claim_commands("r2", 1_001, 60_000, 10).unwrap();
+    let taken: Vec<(String, i64)> = taken.into_iter().map(|l| (l.command_id, l.epoch)).collect();
+    assert_eq!(taken, [("c1".to_string(), 2), ("c2".to_string(), 1)]);
+    let mut started = invocation("c1", "mi-a", 1);
+    started.status = "InProgress".into();
+    started.status_details = "InProgress".into();
+    started.dispatched_ms = Some(0);
+    assert!(
+        !store
+            .write_owned_results(&mine[0], &[(started, Vec::new())])
+            .unwrap(),
+        "the leaver's late write is fenced"
+    );
+    assert_eq!(
+        ids(store.live_replicas(0).unwrap(), |r| &r.replica_id),
+        ["r2"]
+    );
+    assert!(store.live_agent_sessions(0).unwrap().is_empty());
+    assert!(store.agent_sessions_of_replica("r1").unwrap().is_empty());
+    // The node's next connection, wherever it lands, is a newer session.
+    assert!(store.open_agent_session("mi-a", "r2", 2_000).unwrap() > epoch);
+    // Leaving twice, or as a replica that never was, changes nothing.
+    store.leave_replica("r1").unwrap();
+    store.leave_replica("nobody").unwrap();
+    assert_eq!(
+        store.claim_commands("r2", 1_002, 60_000, 10).unwrap().len(),
+        2
+    );
+}
+
 pub fn concurrent_claims_give_each_command_one_owner(store: &dyn Store) {
     for n in 0..20 {
         create(store, &format!("c{n:02}"), n);

@@ -75,6 +75,22 @@ impl ReplicaStore for SqliteStore {
         Ok(())
     }
 
+    fn leave_replica(&self, replica_id: &str) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "UPDATE commands SET owner_until_ms = -1 WHERE active = 1 AND owner_replica = ?1",
+            [replica_id],
+        )?;
+        tx.execute(
+            "UPDATE agent_sessions SET replica_id = '' WHERE replica_id = ?1",
+            [replica_id],
+        )?;
+        tx.execute("DELETE FROM replicas WHERE replica_id = ?1", [replica_id])?;
+        tx.commit()?;
+        Ok(())
+    }
+
     fn open_agent_session(&self, instance_id: &str, replica_id: &str, now_ms: i64) -> Result<i64> {
         Ok(self.conn().query_row(
             "INSERT INTO agent_sessions (instance_id, replica_id, session_epoch, connected_ms) \
