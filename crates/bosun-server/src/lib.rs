@@ -19,12 +19,14 @@ mod event_dispatch;
 mod feed;
 mod http;
 pub mod kms;
+mod mailer;
 mod orchestrator;
 mod outputs;
 mod param_policies;
 mod readiness;
 mod replicas;
 mod sns_delivery;
+mod sns_mail;
 mod state;
 mod store_open;
 
@@ -37,7 +39,7 @@ use bosun_store::prelude::*;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use config::{ServerConfig, TlsConfig};
+pub use config::{ServerConfig, SmtpConfig, SmtpSecurity, TlsConfig};
 use store_open::open_store_to_serve;
 pub use store_open::{migrate, open_store, OpenedStore};
 
@@ -144,6 +146,14 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         store,
         inline_reads,
     } = opened;
+    let mailer = match &config.smtp {
+        Some(smtp) => {
+            let mailer = mailer::Mailer::new(smtp).context("the SMTP settings (--smtp-*)")?;
+            tracing::info!(relay = %mailer.describe(), "email subscriptions are sent through this SMTP relay");
+            Some(Arc::new(mailer))
+        }
+        None => None,
+    };
     let skew_ms = config.max_clock_skew.as_millis() as i64;
     let state = Arc::new(state::AppState {
         config: config.clone(),
@@ -161,6 +171,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         kms,
         opened_secrets: access_keys::OpenedSecrets::default(),
         regions,
+        mailer,
     });
     orchestrator::ResultWriter::start(&state);
     let replica_task = tokio::spawn(replicas::run(state.clone()));

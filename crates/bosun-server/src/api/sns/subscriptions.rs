@@ -1,10 +1,11 @@
-//! Subscriptions: `Subscribe` (http/https only, with AWS's confirmation flow),
+//! Subscriptions: `Subscribe` (http/https, and email/email-json when the server has an SMTP
+//! relay, with AWS's confirmation flow),
 //! `ConfirmSubscription`, `Unsubscribe`, `ListSubscriptions(ByTopic)`,
 //! `Get/SetSubscriptionAttributes` (`RawMessageDelivery`).
 //!
-//! A new http/https subscription is pending: its confirmation request (a
-//! `SubscriptionConfirmation` carrying a token and a SubscribeURL on this endpoint) is queued in
-//! the same transaction and posted by the delivery task. Nothing else is ever sent to it until
+//! A new subscription is pending: its confirmation request (a `SubscriptionConfirmation`
+//! carrying a token and a SubscribeURL on this endpoint, posted or mailed) is queued in the
+//! same transaction and sent by the delivery task. Nothing else is ever sent to it until
 //! the token comes back (`ConfirmSubscription`, or a GET of the SubscribeURL).
 
 use axum::http::StatusCode;
@@ -34,15 +35,7 @@ const NOT_HONOURED: &[&str] = &[
     "ReplayPolicy",
 ];
 /// Protocols SNS has that Bosun does not deliver to yet.
-const NOT_DELIVERED: &[&str] = &[
-    "email",
-    "email-json",
-    "sms",
-    "sqs",
-    "application",
-    "lambda",
-    "firehose",
-];
+const NOT_DELIVERED: &[&str] = &["sms", "sqs", "application", "lambda", "firehose"];
 
 fn sub_not_found() -> ApiError {
     ApiError::new("NotFound", "Subscription does not exist").with_status(StatusCode::NOT_FOUND)
@@ -102,11 +95,30 @@ fn arn_of(ctx: &Ctx, s: &SubscriptionRecord) -> String {
 pub fn subscribe(ctx: &Ctx, input: Value) -> Result<Value, ApiError> {
     let protocol = required(&input, "Protocol")?.to_string();
     let topic = named_topic(ctx, &input)?;
+    let endpoint = query::field(&input, "Endpoint").unwrap_or("");
     match protocol.as_str() {
-        "http" | "https" => {}
+        "http" | "https" => {
+            if !endpoint.starts_with(&format!("{protocol}://"))
+                || endpoint.len() <= protocol.len() + 3
+            {
+                return Err(invalid(
+                    "Invalid parameter: Endpoint must match the specified protocol",
+                ));
+            }
+        }
+        "email" | "email-json" => {
+            if ctx.state.mailer.is_none() {
+                return Err(invalid(format!(
+                    "Invalid parameter: Protocol Reason: this Bosun server has no SMTP relay configured, so it cannot deliver {protocol} subscriptions (start it with --smtp-host and --smtp-from)"
+                )));
+            }
+            if !bosun_core::sns_email::is_email_address(endpoint) {
+                return Err(invalid("Invalid parameter: Email address"));
+            }
+        }
         p if NOT_DELIVERED.contains(&p) => {
             return Err(invalid(format!(
-                "Invalid parameter: Protocol Reason: Bosun does not deliver to {p} subscriptions yet (only http and https)"
+                "Invalid parameter: Protocol Reason: Bosun does not deliver to {p} subscriptions yet (only http, https, email and email-json)"
             )))
         }
         p => {
@@ -114,12 +126,6 @@ pub fn subscribe(ctx: &Ctx, input: Value) -> Result<Value, ApiError> {
                 "Invalid parameter: Amazon SNS does not support this protocol string: {p}"
             )))
         }
-    }
-    let endpoint = query::field(&input, "Endpoint").unwrap_or("");
-    if !endpoint.starts_with(&format!("{protocol}://")) || endpoint.len() <= protocol.len() + 3 {
-        return Err(invalid(
-            "Invalid parameter: Endpoint must match the specified protocol",
-        ));
     }
     let mut raw = false;
     for (name, value) in query::map_field(&input, "Attributes") {
