@@ -1,11 +1,13 @@
 """Test SMTP sink (aiosmtpd) on 127.0.0.1: each accepted message is saved as <ns>.json with the
 envelope, the raw message, and the headers and text body decoded by Python's `email` package
 (so RFC 2047 encoded words and transfer encodings are checked by a standard parser).
-usage: mailsink.py OUTDIR PORT   (PORT 0 picks a free one). Prints "PORT <n>" once listening;
-runs until SIGTERM/SIGINT."""
-import email, itertools, json, os, signal, socket, sys, threading, time
+usage: mailsink.py OUTDIR PORT [--starttls CERT KEY | --smtps CERT KEY] [--auth USER:PASS]
+(PORT 0 picks a free one). Prints "PORT <n>" once listening; runs until SIGTERM/SIGINT.
+Each record also says whether the session was TLS and which user authenticated."""
+import argparse, email, itertools, json, os, signal, socket, ssl, threading, time
 from email import policy
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 class Save:
     def __init__(self, outdir):
@@ -15,7 +17,10 @@ class Save:
         raw = envelope.original_content
         msg = email.message_from_bytes(raw, policy=policy.default)
         part = msg.get_body(preferencelist=("plain",))
+        tls = session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None
         record = {
+            "tls": tls,
+            "auth_user": session.auth_data.login.decode() if session.auth_data else None,
             "mail_from": envelope.mail_from,
             "rcpt_tos": envelope.rcpt_tos,
             "raw": raw.decode("ascii", "replace"),
@@ -33,11 +38,30 @@ class Save:
         return "250 Message accepted for delivery"
 
 def main():
-    outdir, port = sys.argv[1], int(sys.argv[2])
+    p = argparse.ArgumentParser()
+    p.add_argument("outdir"); p.add_argument("port", type=int)
+    p.add_argument("--starttls", nargs=2); p.add_argument("--smtps", nargs=2); p.add_argument("--auth")
+    a = p.parse_args()
+    outdir, port = a.outdir, a.port
     os.makedirs(outdir, exist_ok=True)
     if port == 0:
         s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close()
-    c = Controller(Save(outdir), hostname="127.0.0.1", port=port)
+    kw = {}
+    if a.starttls:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH); ctx.load_cert_chain(*a.starttls)
+        kw.update(tls_context=ctx, require_starttls=True)
+    if a.smtps:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH); ctx.load_cert_chain(*a.smtps)
+        kw["ssl_context"] = ctx
+    if a.auth:
+        user, pw = a.auth.split(":", 1)
+        def authenticator(server, session, envelope, mechanism, auth_data):
+            ok = isinstance(auth_data, LoginPassword) and auth_data.login == user.encode() \
+                 and auth_data.password == pw.encode()
+            return AuthResult(success=ok, auth_data=auth_data)
+        # aiosmtpd counts only STARTTLS as TLS for AUTH; an SMTPS port is TLS already
+        kw.update(authenticator=authenticator, auth_required=True, auth_require_tls=bool(a.starttls))
+    c = Controller(Save(outdir), hostname="127.0.0.1", port=port, server_hostname="localhost", **kw)
     c.start()
     print(f"PORT {port}", flush=True)
     stop = threading.Event()

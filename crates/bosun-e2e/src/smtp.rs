@@ -20,6 +20,10 @@ const SCRIPT: &str = include_str!("mailsink.py");
 /// One mail the sink accepted.
 #[derive(Debug, Clone)]
 pub struct ReceivedMail {
+    /// The session was TLS (STARTTLS or implicit).
+    pub tls: bool,
+    /// The user that authenticated, if any.
+    pub auth_user: Option<String>,
     pub rcpt_tos: Vec<String>,
     pub mail_from: String,
     /// The message as it came over the wire.
@@ -57,6 +61,8 @@ pub struct MailSink {
     pub port: u16,
     dir: tempfile::TempDir,
     child: Option<Child>,
+    /// `--starttls CERT KEY`, `--smtps CERT KEY`, `--auth USER:PASS` for mailsink.py.
+    options: Vec<String>,
 }
 
 fn aiosmtpd_available() -> bool {
@@ -72,6 +78,12 @@ impl MailSink {
     /// Start the sink on a free port; `None` (with a message) when aiosmtpd is not installed,
     /// a panic instead under `BOSUN_REQUIRE_SMTP=1`.
     pub async fn start() -> Option<MailSink> {
+        Self::start_with(&[]).await
+    }
+
+    /// Like [`MailSink::start`], with mailsink.py's options (`--starttls CERT KEY`,
+    /// `--smtps CERT KEY`, `--auth USER:PASS`).
+    pub async fn start_with(options: &[&str]) -> Option<MailSink> {
         if !aiosmtpd_available() {
             assert!(
                 std::env::var("BOSUN_REQUIRE_SMTP").as_deref() != Ok("1"),
@@ -86,6 +98,7 @@ impl MailSink {
             port: 0,
             dir,
             child: None,
+            options: options.iter().map(|o| o.to_string()).collect(),
         };
         sink.spawn().await;
         Some(sink)
@@ -100,6 +113,7 @@ impl MailSink {
             .arg(self.dir.path().join("mailsink.py"))
             .arg(self.mail_dir())
             .arg(self.port.to_string())
+            .args(&self.options)
             .stdout(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
@@ -147,6 +161,8 @@ impl MailSink {
                 let v: Value =
                     serde_json::from_slice(&std::fs::read(&path).expect("read a mail")).unwrap();
                 ReceivedMail {
+                    tls: v["tls"].as_bool().unwrap_or(false),
+                    auth_user: v["auth_user"].as_str().map(str::to_string),
                     rcpt_tos: v["rcpt_tos"]
                         .as_array()
                         .into_iter()

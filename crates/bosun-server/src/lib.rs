@@ -121,6 +121,15 @@ fn served_regions(config: &ServerConfig, store: &dyn Store) -> anyhow::Result<Se
 /// data directory.
 pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     datadir::restrict_umask();
+    // Bad mail settings stop the start before anything else is touched.
+    let mailer = match &config.smtp {
+        Some(smtp) => {
+            let mailer = mailer::Mailer::new(smtp).context("the SMTP settings (--smtp-*)")?;
+            tracing::info!(relay = %mailer.describe(), "email subscriptions are sent through this SMTP relay");
+            Some(Arc::new(mailer))
+        }
+        None => None,
+    };
     datadir::prepare(&config.data_dir)?;
     let lock = datadir::lock(&config.data_dir)?;
     // Opening a store may block (PostgreSQL), so it and the first-start work run off the
@@ -146,14 +155,6 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         store,
         inline_reads,
     } = opened;
-    let mailer = match &config.smtp {
-        Some(smtp) => {
-            let mailer = mailer::Mailer::new(smtp).context("the SMTP settings (--smtp-*)")?;
-            tracing::info!(relay = %mailer.describe(), "email subscriptions are sent through this SMTP relay");
-            Some(Arc::new(mailer))
-        }
-        None => None,
-    };
     let skew_ms = config.max_clock_skew.as_millis() as i64;
     let state = Arc::new(state::AppState {
         config: config.clone(),
