@@ -2,13 +2,12 @@
 //! (aiosmtpd), driven with the AWS CLI: AWS's confirmation mail whose link confirms, nothing
 //! mailed while pending, notifications with Japanese subject and body decoded back intact by
 //! Python's `email` package, AWS's email-json documents, a mail sent during an SMTP outage and a
-//! server `kill -9` delivered once after recovery, an EventBridge rule reaching a mailbox, and
-//! email subscriptions refused by a server without SMTP.
+//! server `kill -9` delivered once after recovery, and email subscriptions refused by a server
+//! without SMTP. (A rule reaching a mailbox: `sns_email_rules.rs`; TLS and AUTH:
+//! `sns_email_tls.rs`.)
 
 use std::time::Duration;
 
-use aws_sdk_ssm::types::CommandStatus;
-use bosun_e2e::fleet::Fleet;
 use bosun_e2e::poll::wait_for;
 use bosun_e2e::smtp::{MailSink, ReceivedMail};
 use bosun_e2e::TestServer;
@@ -119,6 +118,26 @@ async fn email_subscriptions_confirm_by_mail_and_receive_what_is_published() {
         assert!(e.contains("InvalidParameter"), "{e}");
     }
 
+    // Raw delivery is for http/https (and SQS) only, as on AWS: refused, not ignored.
+    let raw = server
+        .aws(&[
+            "sns",
+            "subscribe",
+            "--topic-arn",
+            &topic,
+            "--protocol",
+            "email",
+            "--notification-endpoint",
+            "ops@example.test",
+            "--attributes",
+            "RawMessageDelivery=true",
+        ])
+        .unwrap_err();
+    assert!(
+        raw.contains("Delivery protocol [email] does not support raw message delivery."),
+        "{raw}"
+    );
+
     // email: AWS's confirmation mail, with a link that confirms.
     let ops = subscribe(&server, &topic, "email", "ops@example.test");
     let ops_arn = ops["SubscriptionArn"].as_str().unwrap().to_string();
@@ -191,6 +210,22 @@ async fn email_subscriptions_confirm_by_mail_and_receive_what_is_published() {
         ])
         .expect("confirm-subscription");
     assert_eq!(confirmed["SubscriptionArn"], app_arn.as_str());
+    let raw = server
+        .aws(&[
+            "sns",
+            "set-subscription-attributes",
+            "--subscription-arn",
+            &app_arn,
+            "--attribute-name",
+            "RawMessageDelivery",
+            "--attribute-value",
+            "true",
+        ])
+        .unwrap_err();
+    assert!(
+        raw.contains("Delivery protocol [email-json] does not support raw message delivery."),
+        "{raw}"
+    );
 
     // A Japanese subject and body survive (RFC 2047 encoded words, a UTF-8 body), from the
     // topic's DisplayName.
@@ -320,86 +355,6 @@ async fn a_mail_sent_during_an_smtp_outage_and_a_kill_arrives_once() {
         .filter(|m| m.body.contains("sent during the outage"))
         .count();
     assert_eq!(copies, 1);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failed_run_command_reaches_a_mailbox_through_a_rule_and_a_topic() {
-    let Some(sink) = MailSink::start().await else {
-        return;
-    };
-    let fleet = Fleet::start_on(server_mailing_to(&sink).await, 1, 1).await;
-    let server = &fleet.server;
-    let node = fleet.ids()[0].clone();
-    let topic = server
-        .aws(&["sns", "create-topic", "--name", "ops-mail"])
-        .expect("create-topic")["TopicArn"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    subscribe(server, &topic, "email", "ops@example.test");
-    let confirmation = sink.wait("ops@example.test", 1, LIMIT).await;
-    follow(server, &subscribe_link(&confirmation)).await;
-
-    let pattern = json!({
-        "source": ["aws.ssm"],
-        "detail-type": ["EC2 Command Invocation Status-change Notification"],
-        "detail": {"status": ["Failed"]}
-    });
-    server
-        .aws(&[
-            "events",
-            "put-rule",
-            "--name",
-            "ssm-failed",
-            "--event-pattern",
-            &pattern.to_string(),
-        ])
-        .expect("put-rule");
-    let targets = json!([{
-        "Id": "mail",
-        "Arn": topic,
-        "InputTransformer": {
-            "InputPathsMap": {"node": "$.detail.instance-id", "cmd": "$.detail.command-id"},
-            "InputTemplate": "\"<node> で <cmd> が失敗しました\""
-        }
-    }]);
-    let put = server
-        .aws(&[
-            "events",
-            "put-targets",
-            "--rule",
-            "ssm-failed",
-            "--targets",
-            &targets.to_string(),
-        ])
-        .expect("put-targets");
-    assert_eq!(put["FailedEntryCount"], 0, "{put}");
-
-    let ok = fleet
-        .run(std::slice::from_ref(&node), &["echo fine"], &[])
-        .await;
-    let c = fleet.wait_command(&ok, Duration::from_secs(60)).await;
-    assert_eq!(c.status(), Some(&CommandStatus::Success));
-    let bad = fleet
-        .run(std::slice::from_ref(&node), &["exit 4"], &[])
-        .await;
-    let c = fleet.wait_command(&bad, Duration::from_secs(60)).await;
-    assert_eq!(c.status(), Some(&CommandStatus::Failed));
-
-    let mail = sink
-        .wait("ops@example.test", 2, Duration::from_secs(60))
-        .await;
-    assert_eq!(mail.subject(), "AWS Notification Message");
-    assert!(
-        mail.body
-            .starts_with(&format!("\"{node} で {bad} が失敗しました\"\n")),
-        "{}",
-        mail.body
-    );
-    // The success mailed nothing: a marker published now is the next mail.
-    publish(server, &topic, &["--message", "marker"]);
-    let marker = sink.wait("ops@example.test", 3, LIMIT).await;
-    assert!(marker.body.starts_with("marker\n"), "{}", marker.body);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

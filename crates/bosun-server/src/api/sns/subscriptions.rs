@@ -64,6 +64,16 @@ fn check_attribute(name: &str, value: &str) -> Result<bool, ApiError> {
     }
 }
 
+/// `RawMessageDelivery=true` only on protocols that carry the bare message (AWS's words).
+fn check_raw(protocol: &str, raw: bool) -> Result<(), ApiError> {
+    if raw && !matches!(protocol, "http" | "https") {
+        return Err(invalid(format!(
+            "Invalid parameter: Attributes Reason: Delivery protocol [{protocol}] does not support raw message delivery."
+        )));
+    }
+    Ok(())
+}
+
 /// The subscription a `SubscriptionArn` names, in this call's region and account.
 fn named_subscription(ctx: &Ctx, input: &Value) -> Result<SubscriptionRecord, ApiError> {
     let arn = required(input, "SubscriptionArn")?;
@@ -131,6 +141,7 @@ pub fn subscribe(ctx: &Ctx, input: Value) -> Result<Value, ApiError> {
     for (name, value) in query::map_field(&input, "Attributes") {
         raw = check_attribute(&name, &value)?;
     }
+    check_raw(&protocol, raw)?;
     let return_arn = query::field(&input, "ReturnSubscriptionArn")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
     // The same endpoint on the same topic is the same subscription.
@@ -339,6 +350,7 @@ pub fn set_subscription_attributes(ctx: &Ctx, input: Value) -> Result<Value, Api
     let value = query::field(&input, "AttributeValue").unwrap_or("");
     let s = named_subscription(ctx, &input)?;
     let raw = check_attribute(name, value)?;
+    check_raw(&s.protocol, raw)?;
     if !ctx
         .state
         .store
