@@ -62,7 +62,7 @@ const MAX_DELAY_MS: i64 = 600_000;
 /// How long to wait after the `failed`-th failed attempt (1 = the first attempt failed);
 /// `None` when the attempts are used up and the delivery becomes a dead letter.
 pub fn retry_delay_ms(failed: i64) -> Option<i64> {
-    if failed < 1 || failed >= MAX_ATTEMPTS {
+    if !(1..MAX_ATTEMPTS).contains(&failed) {
         return None;
     }
     if failed <= PRE_BACKOFF {
