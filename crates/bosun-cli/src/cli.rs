@@ -77,6 +77,66 @@ pub struct ServerArgs {
     /// AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY); S3 also lets commands use OutputS3BucketName.
     #[arg(long, env = "BOSUN_BLOBS", value_name = "URL")]
     pub blobs: Option<String>,
+    /// SMTP relay for SNS email and email-json subscriptions (with --smtp-from); without it
+    /// such subscriptions are refused.
+    #[arg(
+        long,
+        env = "BOSUN_SMTP_HOST",
+        requires = "smtp_from",
+        value_name = "HOST"
+    )]
+    pub smtp_host: Option<String>,
+    /// SMTP port (default 25 for none, 587 for starttls, 465 for tls).
+    #[arg(
+        long,
+        env = "BOSUN_SMTP_PORT",
+        requires = "smtp_host",
+        value_name = "PORT"
+    )]
+    pub smtp_port: Option<u16>,
+    /// How the SMTP connection is protected: starttls (required, never falls back), tls
+    /// (implicit TLS, SMTPS) or none.
+    #[arg(
+        long,
+        env = "BOSUN_SMTP_SECURITY",
+        default_value = "starttls",
+        value_parser = bosun_server::SmtpSecurity::parse,
+        value_name = "none|starttls|tls"
+    )]
+    pub smtp_security: bosun_server::SmtpSecurity,
+    /// SMTP AUTH user (with --smtp-password-file).
+    #[arg(
+        long,
+        env = "BOSUN_SMTP_USER",
+        requires_all = ["smtp_host", "smtp_password_file"],
+        value_name = "USER"
+    )]
+    pub smtp_user: Option<String>,
+    /// File holding the SMTP AUTH password (one line), readable by the server's user only
+    /// (mode 0600; a looser file is refused). The password is never taken on the command line.
+    #[arg(
+        long,
+        env = "BOSUN_SMTP_PASSWORD_FILE",
+        requires = "smtp_user",
+        value_name = "FILE"
+    )]
+    pub smtp_password_file: Option<PathBuf>,
+    /// The From address of the mails (the topic's DisplayName is the From name).
+    #[arg(
+        long,
+        env = "BOSUN_SMTP_FROM",
+        requires = "smtp_host",
+        value_name = "ADDRESS"
+    )]
+    pub smtp_from: Option<String>,
+    /// Extra CA certificates (PEM) to trust for the relay's TLS certificate.
+    #[arg(
+        long,
+        env = "BOSUN_SMTP_CA_FILE",
+        requires = "smtp_host",
+        value_name = "FILE"
+    )]
+    pub smtp_ca_file: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]

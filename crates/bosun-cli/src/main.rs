@@ -25,7 +25,7 @@ mod watch;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use bosun_server::{ServerConfig, TlsConfig};
+use bosun_server::{ServerConfig, SmtpConfig, TlsConfig};
 use clap::{CommandFactory, Parser};
 
 use cli::{ActivationCommand, Cli, CommandCommand, DocCommand, ServerArgs, TopCommand};
@@ -49,6 +49,17 @@ fn server_config(args: &ServerArgs, data_dir: &Path) -> ServerConfig {
         regions: args.regions.clone(),
         standby: args.standby,
         blobs: args.blobs.clone(),
+        smtp: args.smtp_host.as_ref().map(|host| SmtpConfig {
+            host: host.clone(),
+            port: args
+                .smtp_port
+                .unwrap_or_else(|| args.smtp_security.default_port()),
+            security: args.smtp_security,
+            user: args.smtp_user.clone(),
+            password_file: args.smtp_password_file.clone(),
+            from: args.smtp_from.clone().unwrap_or_default(),
+            ca_file: args.smtp_ca_file.clone(),
+        }),
         ..ServerConfig::default()
     }
 }

@@ -20,5 +20,6 @@ pub mod resource_groups;
 pub mod schedule;
 pub mod session;
 pub mod sigv4;
+pub mod sns_email;
 pub mod tags;
 pub mod validate;

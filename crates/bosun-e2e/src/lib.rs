@@ -8,6 +8,7 @@ pub mod http;
 pub mod poll;
 pub mod s3;
 pub mod server;
+pub mod smtp;
 pub mod subscriber;
 pub mod web;
 

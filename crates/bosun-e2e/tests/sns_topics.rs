@@ -139,7 +139,8 @@ async fn topics_confirm_subscribers_and_deliver_what_is_published() {
         "NotFound"
     );
 
-    // Protocols Bosun cannot deliver to are refused, and store nothing.
+    // Protocols Bosun cannot deliver to (email: this server has no SMTP relay) are refused,
+    // and store nothing.
     for (protocol, endpoint) in [
         ("email", "ops@example.com"),
         ("sqs", "arn:aws:sqs:us-east-1:000000000000:q"),

@@ -34,6 +34,59 @@ pub struct ServerConfig {
     /// `--blobs`: `file:///path` or `s3://bucket/prefix?endpoint=…&region=…`; `None` is
     /// `<data-dir>/blobs`.
     pub blobs: Option<String>,
+    /// `--smtp-*`: the mail relay `email`/`email-json` subscriptions are sent through; `None`
+    /// refuses such subscriptions.
+    pub smtp: Option<SmtpConfig>,
+}
+
+/// How the SMTP connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// Plain SMTP (a relay on loopback or a trusted network only).
+    None,
+    /// STARTTLS, required: never falls back to plain text.
+    StartTls,
+    /// Implicit TLS from the first byte (SMTPS).
+    Tls,
+}
+
+impl SmtpSecurity {
+    pub fn parse(text: &str) -> Result<SmtpSecurity, String> {
+        match text.to_ascii_lowercase().as_str() {
+            "none" => Ok(SmtpSecurity::None),
+            "starttls" => Ok(SmtpSecurity::StartTls),
+            "tls" | "smtps" => Ok(SmtpSecurity::Tls),
+            other => Err(format!(
+                "unknown SMTP security {other:?}: use none, starttls or tls"
+            )),
+        }
+    }
+
+    /// The usual port: 25, 587 (submission) or 465 (submissions).
+    pub fn default_port(self) -> u16 {
+        match self {
+            SmtpSecurity::None => 25,
+            SmtpSecurity::StartTls => 587,
+            SmtpSecurity::Tls => 465,
+        }
+    }
+}
+
+/// The SMTP relay. The password is never held here: only the path of a file readable by the
+/// server's user alone (mode 0600 or stricter), read when the server starts.
+#[derive(Debug, Clone)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    /// AUTH user; with `password_file`.
+    pub user: Option<String>,
+    pub password_file: Option<PathBuf>,
+    /// The envelope sender and From address.
+    pub from: String,
+    /// Extra CA certificates (PEM) trusted for the relay's TLS certificate, beside the
+    /// system's.
+    pub ca_file: Option<PathBuf>,
 }
 
 /// Where the store lives.
@@ -178,6 +231,7 @@ impl Default for ServerConfig {
             regions: Vec::new(),
             standby: false,
             blobs: None,
+            smtp: None,
         }
     }
 }

@@ -19,12 +19,14 @@ mod event_dispatch;
 mod feed;
 mod http;
 pub mod kms;
+mod mailer;
 mod orchestrator;
 mod outputs;
 mod param_policies;
 mod readiness;
 mod replicas;
 mod sns_delivery;
+mod sns_mail;
 mod state;
 mod store_open;
 
@@ -37,7 +39,7 @@ use bosun_store::prelude::*;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use config::{ServerConfig, TlsConfig};
+pub use config::{ServerConfig, SmtpConfig, SmtpSecurity, TlsConfig};
 use store_open::open_store_to_serve;
 pub use store_open::{migrate, open_store, OpenedStore};
 
@@ -134,6 +136,15 @@ fn served_regions(config: &ServerConfig, store: &dyn Store) -> anyhow::Result<Se
 /// data directory.
 pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     datadir::restrict_umask();
+    // Bad mail settings stop the start before anything else is touched.
+    let mailer = match &config.smtp {
+        Some(smtp) => {
+            let mailer = mailer::Mailer::new(smtp).context("the SMTP settings (--smtp-*)")?;
+            tracing::info!(relay = %mailer.describe(), "email subscriptions are sent through this SMTP relay");
+            Some(Arc::new(mailer))
+        }
+        None => None,
+    };
     datadir::prepare(&config.data_dir)?;
     let lock = datadir::lock(&config.data_dir)?;
     // Opening a store may block (PostgreSQL), so it and the first-start work run off the
@@ -176,6 +187,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         kms,
         opened_secrets: access_keys::OpenedSecrets::default(),
         regions,
+        mailer,
     });
     orchestrator::ResultWriter::start(&state);
     let replica_task = tokio::spawn(replicas::run(state.clone()));

@@ -1,11 +1,13 @@
-//! Posts SNS deliveries to http/https subscribers in the background: subscription
-//! confirmations and notifications, in AWS's JSON body with AWS's `x-amz-sns-*` headers.
+//! Sends SNS deliveries in the background: to http/https subscribers, subscription
+//! confirmations and notifications in AWS's JSON body with AWS's `x-amz-sns-*` headers; to
+//! `email`/`email-json` subscribers, mails through the SMTP relay ([`crate::sns_mail`]).
 //!
 //! Deliveries are rows written with what caused them ([`bosun_store::TopicStore`]), so a
 //! restart loses none. Each pass leases due rows to this replica (never to two replicas at
 //! once), posts them with bounded timeouts, deletes a row once its endpoint answered 2xx, and
-//! otherwise schedules a retry after AWS's default http policy (3 retries, 20 s apart, linear);
-//! a row whose retries are used up stays as a failed (dead-letter) record. A notification is
+//! otherwise schedules a retry after AWS's default http policy (3 retries, 20 s apart, linear)
+//! or, for mail, AWS's SMTP policy ([`bosun_core::sns_email::retry_delay_ms`], 50 attempts
+//! over about six hours); a row whose retries are used up stays as a failed (dead-letter) record. A notification is
 //! only ever posted to a confirmed subscription.
 //!
 //! Messages are not signed: `Signature`, `SignatureVersion` and `SigningCertURL` are left
@@ -129,7 +131,11 @@ fn deliver(state: &AppState, agent: &ureq::Agent, d: DeliveryRecord) {
         Some(s) => (d.kind == CONFIRMATION) != s.confirmed,
         None => false,
     };
+    let mail = sub
+        .as_ref()
+        .is_some_and(|s| crate::sns_mail::is_mail(&s.protocol));
     let outcome = match (&sub, send) {
+        (Some(s), true) if mail => crate::sns_mail::send(state, &d, s),
         (Some(s), true) => post(state, agent, &d, s),
         _ => Ok(()),
     };
@@ -137,7 +143,12 @@ fn deliver(state: &AppState, agent: &ureq::Agent, d: DeliveryRecord) {
         Ok(()) => state.store.finish_delivery(&d.delivery_id, owner),
         Err(why) => {
             let attempts = d.attempts + 1;
-            let next = (attempts <= RETRIES).then(|| now_ms() + RETRY_DELAY_MS);
+            let delay = if mail {
+                bosun_core::sns_email::retry_delay_ms(attempts)
+            } else {
+                (attempts <= RETRIES).then_some(RETRY_DELAY_MS)
+            };
+            let next = delay.map(|ms| now_ms() + ms);
             if next.is_none() {
                 tracing::warn!(delivery = %d.delivery_id, endpoint = sub.as_ref().map(|s| s.endpoint.as_str()).unwrap_or(""), %why, "SNS delivery failed after its retries; kept as a dead letter");
             } else {
@@ -187,8 +198,13 @@ fn post(
     }
 }
 
-/// AWS's JSON body of a confirmation or notification.
-fn envelope(d: &DeliveryRecord, s: &SubscriptionRecord, topic: &str, sub_arn: &str) -> Value {
+/// AWS's JSON body of a confirmation or notification (also the body of `email-json` mails).
+pub(crate) fn envelope(
+    d: &DeliveryRecord,
+    s: &SubscriptionRecord,
+    topic: &str,
+    sub_arn: &str,
+) -> Value {
     let timestamp = jiff::Timestamp::from_millisecond(d.created_ms)
         .map(|t| t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
         .unwrap_or_default();

@@ -34,6 +34,8 @@ pub struct AppState {
     pub opened_secrets: crate::access_keys::OpenedSecrets,
     /// The regions requests may be signed for (see `bosun_core::regions`).
     pub regions: bosun_core::regions::ServedRegions,
+    /// The SMTP relay (`--smtp-*`) for email subscriptions; `None` when not configured.
+    pub mailer: Option<Arc<crate::mailer::Mailer>>,
 }
 
 /// Milliseconds since the Unix epoch, from the system clock (the only clock the server reads).

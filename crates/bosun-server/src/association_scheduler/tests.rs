@@ -136,6 +136,7 @@ fn test_state(dir: &std::path::Path) -> Arc<AppState> {
         kms,
         opened_secrets: Default::default(),
         regions: bosun_core::regions::ServedRegions::new(&[], "us-east-1", &[]),
+        mailer: None,
     })
 }
 

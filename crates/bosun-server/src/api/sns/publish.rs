@@ -14,9 +14,9 @@ use crate::state::random_bytes;
 /// 256 KiB, AWS's message size limit (message and attributes together).
 const MAX_MESSAGE_BYTES: usize = 262_144;
 
-/// The text delivered to http/https subscribers: `Message`, or with `MessageStructure=json`
-/// its `default` (Bosun sends one text to every http/https subscriber, so per-protocol `http`
-/// and `https` texts that differ from `default` are refused rather than half-honoured).
+/// The text delivered to every subscriber: `Message`, or with `MessageStructure=json` its
+/// `default` (Bosun sends one text to every subscriber, so per-protocol texts for the protocols
+/// it delivers that differ from `default` are refused rather than half-honoured).
 fn delivered_text(message: &str, structure: Option<&str>) -> Result<String, ApiError> {
     match structure {
         None | Some("") => Ok(message.to_string()),
@@ -29,7 +29,7 @@ fn delivered_text(message: &str, structure: Option<&str>) -> Result<String, ApiE
                     "Invalid parameter: Message Structure - No default entry in JSON message body",
                 ));
             };
-            for key in ["http", "https"] {
+            for key in ["http", "https", "email", "email-json"] {
                 if let Some(Value::String(text)) = parsed.get(key) {
                     if text != default {
                         return Err(invalid(format!(

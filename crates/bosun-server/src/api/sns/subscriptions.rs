@@ -1,10 +1,11 @@
-//! Subscriptions: `Subscribe` (http/https only, with AWS's confirmation flow),
+//! Subscriptions: `Subscribe` (http/https, and email/email-json when the server has an SMTP
+//! relay, with AWS's confirmation flow),
 //! `ConfirmSubscription`, `Unsubscribe`, `ListSubscriptions(ByTopic)`,
 //! `Get/SetSubscriptionAttributes` (`RawMessageDelivery`).
 //!
-//! A new http/https subscription is pending: its confirmation request (a
-//! `SubscriptionConfirmation` carrying a token and a SubscribeURL on this endpoint) is queued in
-//! the same transaction and posted by the delivery task. Nothing else is ever sent to it until
+//! A new subscription is pending: its confirmation request (a `SubscriptionConfirmation`
+//! carrying a token and a SubscribeURL on this endpoint, posted or mailed) is queued in the
+//! same transaction and sent by the delivery task. Nothing else is ever sent to it until
 //! the token comes back (`ConfirmSubscription`, or a GET of the SubscribeURL).
 
 use axum::http::StatusCode;
@@ -34,15 +35,7 @@ const NOT_HONOURED: &[&str] = &[
     "ReplayPolicy",
 ];
 /// Protocols SNS has that Bosun does not deliver to yet.
-const NOT_DELIVERED: &[&str] = &[
-    "email",
-    "email-json",
-    "sms",
-    "sqs",
-    "application",
-    "lambda",
-    "firehose",
-];
+const NOT_DELIVERED: &[&str] = &["sms", "sqs", "application", "lambda", "firehose"];
 
 fn sub_not_found() -> ApiError {
     ApiError::new("NotFound", "Subscription does not exist").with_status(StatusCode::NOT_FOUND)
@@ -69,6 +62,16 @@ fn check_attribute(name: &str, value: &str) -> Result<bool, ApiError> {
             "Invalid parameter: Attributes Reason: Unknown attribute name {n}"
         ))),
     }
+}
+
+/// `RawMessageDelivery=true` only on protocols that carry the bare message (AWS's words).
+fn check_raw(protocol: &str, raw: bool) -> Result<(), ApiError> {
+    if raw && !matches!(protocol, "http" | "https") {
+        return Err(invalid(format!(
+            "Invalid parameter: Attributes Reason: Delivery protocol [{protocol}] does not support raw message delivery."
+        )));
+    }
+    Ok(())
 }
 
 /// The subscription a `SubscriptionArn` names, in this call's region and account.
@@ -102,11 +105,30 @@ fn arn_of(ctx: &Ctx, s: &SubscriptionRecord) -> String {
 pub fn subscribe(ctx: &Ctx, input: Value) -> Result<Value, ApiError> {
     let protocol = required(&input, "Protocol")?.to_string();
     let topic = named_topic(ctx, &input)?;
+    let endpoint = query::field(&input, "Endpoint").unwrap_or("");
     match protocol.as_str() {
-        "http" | "https" => {}
+        "http" | "https" => {
+            if !endpoint.starts_with(&format!("{protocol}://"))
+                || endpoint.len() <= protocol.len() + 3
+            {
+                return Err(invalid(
+                    "Invalid parameter: Endpoint must match the specified protocol",
+                ));
+            }
+        }
+        "email" | "email-json" => {
+            if ctx.state.mailer.is_none() {
+                return Err(invalid(format!(
+                    "Invalid parameter: Protocol Reason: this Bosun server has no SMTP relay configured, so it cannot deliver {protocol} subscriptions (start it with --smtp-host and --smtp-from)"
+                )));
+            }
+            if !bosun_core::sns_email::is_email_address(endpoint) {
+                return Err(invalid("Invalid parameter: Email address"));
+            }
+        }
         p if NOT_DELIVERED.contains(&p) => {
             return Err(invalid(format!(
-                "Invalid parameter: Protocol Reason: Bosun does not deliver to {p} subscriptions yet (only http and https)"
+                "Invalid parameter: Protocol Reason: Bosun does not deliver to {p} subscriptions yet (only http, https, email and email-json)"
             )))
         }
         p => {
@@ -115,16 +137,11 @@ pub fn subscribe(ctx: &Ctx, input: Value) -> Result<Value, ApiError> {
             )))
         }
     }
-    let endpoint = query::field(&input, "Endpoint").unwrap_or("");
-    if !endpoint.starts_with(&format!("{protocol}://")) || endpoint.len() <= protocol.len() + 3 {
-        return Err(invalid(
-            "Invalid parameter: Endpoint must match the specified protocol",
-        ));
-    }
     let mut raw = false;
     for (name, value) in query::map_field(&input, "Attributes") {
         raw = check_attribute(&name, &value)?;
     }
+    check_raw(&protocol, raw)?;
     let return_arn = query::field(&input, "ReturnSubscriptionArn")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
     // The same endpoint on the same topic is the same subscription.
@@ -333,6 +350,7 @@ pub fn set_subscription_attributes(ctx: &Ctx, input: Value) -> Result<Value, Api
     let value = query::field(&input, "AttributeValue").unwrap_or("");
     let s = named_subscription(ctx, &input)?;
     let raw = check_attribute(name, value)?;
+    check_raw(&s.protocol, raw)?;
     if !ctx
         .state
         .store
