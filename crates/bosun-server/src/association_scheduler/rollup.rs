@@ -3,11 +3,15 @@
 //! execution's outcome becomes its association's `Overview` and last execution dates (and a
 //! legacy association's `AssociationStatus`). Each target node's outcome is stored as its
 //! association status and, unless the association's `SyncCompliance` is `MANUAL`, as its
-//! `Association` compliance item, in the same transaction (`AssociationStatusStore`).
+//! `Association` compliance item, in the same transaction (`AssociationStatusStore`), for the
+//! nodes the association still targets; the store counts the `Overview` over every node's
+//! latest outcome, not only this execution's nodes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
-use bosun_store::AssociationExecutionRecord;
+use bosun_store::{AssociationExecutionRecord, AssociationRecord};
+
+use crate::api::associations::execute::matching_nodes;
 
 use crate::state::AppState;
 
@@ -34,6 +38,19 @@ pub fn roll_up(state: &AppState, now: i64) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The nodes `a` targets at `now`; `None` when its targets cannot be resolved (a resource
+/// group deleted meanwhile): every node of the execution then counts.
+fn targeted_now(
+    state: &AppState,
+    a: &AssociationRecord,
+    now: i64,
+) -> anyhow::Result<Option<HashSet<String>>> {
+    let nodes = state.store.list_instances(&a.region)?;
+    Ok(matching_nodes(state, a, &nodes, now)
+        .ok()
+        .map(|m| m.into_iter().map(|(id, _)| id).collect()))
 }
 
 fn roll_up_one(state: &AppState, e: &AssociationExecutionRecord, now: i64) -> anyhow::Result<()> {
@@ -83,7 +100,10 @@ fn roll_up_one(state: &AppState, e: &AssociationExecutionRecord, now: i64) -> an
         s
     });
     let (nodes, compliance) = match &association {
-        Some(a) => node_outcomes::of_execution(state, a, e, &command)?,
+        Some(a) => {
+            let targeted = targeted_now(state, a, now)?;
+            node_outcomes::of_execution(state, a, e, &command, targeted.as_ref())?
+        }
         None => (Vec::new(), Vec::new()),
     };
     state
