@@ -110,19 +110,16 @@ pub trait AssociationStatusStore {
 
 /// Count `s`'s overview over `nodes` (left as it is when there are none).
 fn set_overview(s: &mut AssociationState, nodes: &[&NodeAssociationStatus], latest: (&str, &str)) {
-    match overview(
+    let counted = overview(
         nodes
             .iter()
             .map(|n| (n.status.as_str(), n.detailed_status.as_str())),
         latest,
-    ) {
-        Some(o) => {
-            s.overview_status = o.status;
-            s.overview_detailed_status = o.detailed_status;
-            s.overview_counts_json =
-                serde_json::to_string(&o.counts).unwrap_or_else(|_| "{}".into());
-        }
-        None => {}
+    );
+    if let Some(o) = counted {
+        s.overview_status = o.status;
+        s.overview_detailed_status = o.detailed_status;
+        s.overview_counts_json = serde_json::to_string(&o.counts).unwrap_or_else(|_| "{}".into());
     }
 }
 
