@@ -7,11 +7,12 @@
 //! nodes the association still targets; the store counts the `Overview` over every node's
 //! latest outcome, not only this execution's nodes.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use bosun_store::{AssociationExecutionRecord, AssociationRecord};
 
-use crate::api::associations::execute::matching_nodes;
+use crate::api::associations::execute::{matching_nodes_among, RegionNodes};
 
 use crate::state::AppState;
 
@@ -32,8 +33,10 @@ pub fn outcome(status: &str, details: &str) -> (&'static str, String) {
 
 /// Update every open execution whose command moved on.
 pub fn roll_up(state: &AppState, now: i64) -> anyhow::Result<()> {
+    // Each region's nodes and tags, read once per pass (a slot may end many executions).
+    let mut regions: HashMap<String, RegionNodes> = HashMap::new();
     for e in state.store.open_association_executions()? {
-        if let Err(err) = roll_up_one(state, &e, now) {
+        if let Err(err) = roll_up_one(state, &e, now, &mut regions) {
             tracing::warn!(association = %e.association_id, execution = %e.execution_id, error = %err, "association roll-up failed");
         }
     }
@@ -46,14 +49,25 @@ fn targeted_now(
     state: &AppState,
     a: &AssociationRecord,
     now: i64,
+    regions: &mut HashMap<String, RegionNodes>,
 ) -> anyhow::Result<Option<HashSet<String>>> {
-    let nodes = state.store.list_instances(&a.region)?;
-    Ok(matching_nodes(state, a, &nodes, now)
+    let region = match regions.entry(a.region.clone()) {
+        Entry::Occupied(o) => o.into_mut(),
+        Entry::Vacant(v) => v.insert(
+            RegionNodes::read(state, &a.region, now).map_err(|e| anyhow::anyhow!(e.message))?,
+        ),
+    };
+    Ok(matching_nodes_among(state, a, region, now)
         .ok()
         .map(|m| m.into_iter().map(|(id, _)| id).collect()))
 }
 
-fn roll_up_one(state: &AppState, e: &AssociationExecutionRecord, now: i64) -> anyhow::Result<()> {
+fn roll_up_one(
+    state: &AppState,
+    e: &AssociationExecutionRecord,
+    now: i64,
+    regions: &mut HashMap<String, RegionNodes>,
+) -> anyhow::Result<()> {
     let Some(command) = state.store.get_command(&e.region, &e.command_id)? else {
         return Ok(());
     };
@@ -101,7 +115,7 @@ fn roll_up_one(state: &AppState, e: &AssociationExecutionRecord, now: i64) -> an
     });
     let (nodes, compliance) = match &association {
         Some(a) => {
-            let targeted = targeted_now(state, a, now)?;
+            let targeted = targeted_now(state, a, now, regions)?;
             node_outcomes::of_execution(state, a, e, &command, targeted.as_ref())?
         }
         None => (Vec::new(), Vec::new()),
