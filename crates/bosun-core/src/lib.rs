@@ -3,6 +3,7 @@
 //! Nothing in this crate performs IO or reads a clock: callers pass `now` and random bytes in.
 
 pub mod arn;
+pub mod association_overview;
 pub mod command;
 pub mod compliance;
 pub mod document;

@@ -43,7 +43,8 @@ pub use association_runs::{
     AssociationExecutionRecord, AssociationRunStore, NewCommand, OPEN_EXECUTION_STATUSES,
 };
 pub use association_status::{
-    AssociationStatusStore, NodeAssociationStatus, StatusChange, StatusValue,
+    state_after_end, state_after_forget, AssociationStatusStore, NodeAssociationStatus,
+    StatusChange, StatusValue,
 };
 pub use associations::{
     AssociationDefinition, AssociationFilter, AssociationRecord, AssociationState,

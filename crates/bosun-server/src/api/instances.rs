@@ -245,6 +245,8 @@ pub fn deregister_managed_instance(ctx: &Ctx, body: Value) -> Result<Value, ApiE
         return Err(invalid_instance(&id));
     }
     ctx.state.hub.deregistered(&id);
+    // Its association statuses and `Association` compliance items go (`new_nodes.rs`).
+    ctx.state.associations.targets_changed();
     reply(&serde_json::json!({}))
 }
 

@@ -25,9 +25,12 @@
 //! (rather than adding invocations to a finished command) keeps every command immutable once
 //! its rate controls are computed, and shows in `DescribeAssociationExecutions` as a run of
 //! its own, as AWS lists one. The scan runs on start (a kick lost in a crash) and on each
-//! targets kick, never on a timer.
+//! targets kick (a node registered, (un)tagged or deregistered, a resource group changed),
+//! never on a timer. The same scan drops nodes an association no longer targets from its
+//! node statuses, `Association` compliance and `Overview` (`forget.rs`).
 
 mod deadlines;
+mod forget;
 mod new_nodes;
 mod rollup;
 #[cfg(test)]

@@ -5,11 +5,14 @@
 //! An association whose latest version has not run yet is left alone: its first run (at
 //! creation or update, or its first cron slot with `ApplyOnlyAtCronInterval`) covers every node
 //! that matches then.
+//!
+//! The same look finds the nodes an association no longer targets (`forget.rs`).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use bosun_store::AssociationFilter;
 
+use super::forget::forget_untargeted;
 use crate::api::associations::execute::{fire_on_new_nodes, matching_nodes, Fired};
 use crate::state::AppState;
 
@@ -30,7 +33,12 @@ pub fn apply_to_new_nodes(state: &AppState, now: i64) -> anyhow::Result<NewNodes
     let mut found = NewNodes::default();
     for region in state.regions.list() {
         let nodes = state.store.list_instances(region)?;
-        if nodes.iter().all(|n| n.deregistered) {
+        let any_live = nodes.iter().any(|n| !n.deregistered);
+        let mut with_rows: HashMap<String, Vec<String>> = HashMap::new();
+        for (association, node) in state.store.association_nodes_in_region(region)? {
+            with_rows.entry(association).or_default().push(node);
+        }
+        if !any_live && with_rows.is_empty() {
             continue;
         }
         let mut after: Option<String> = None;
@@ -42,20 +50,28 @@ pub fn apply_to_new_nodes(state: &AppState, now: i64) -> anyhow::Result<NewNodes
                 PAGE,
             )?;
             for a in &page {
-                let ran_this_version = state
-                    .store
-                    .association_executions(region, &a.association_id, 1)?
-                    .first()
-                    .is_some_and(|e| e.association_version == a.version);
-                if !ran_this_version {
+                let rows = with_rows.remove(&a.association_id);
+                let ran_this_version = any_live
+                    && state
+                        .store
+                        .association_executions(region, &a.association_id, 1)?
+                        .first()
+                        .is_some_and(|e| e.association_version == a.version);
+                if rows.is_none() && !ran_this_version {
                     continue;
                 }
                 let matching = match matching_nodes(state, a, &nodes, now) {
-                    Ok(m) => m,
+                    Ok(m) => Some(m),
                     Err(e) => {
                         tracing::warn!(%region, association = %a.association_id, error = %e.message, "association targets could not be resolved");
-                        continue;
+                        None
                     }
+                };
+                if let Some(rows) = rows {
+                    forget_untargeted(state, a, &rows, &nodes, matching.as_deref())?;
+                }
+                let Some(matching) = matching.filter(|_| ran_this_version) else {
+                    continue;
                 };
                 if matching.is_empty() {
                     continue;

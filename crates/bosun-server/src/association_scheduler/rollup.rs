@@ -3,11 +3,16 @@
 //! execution's outcome becomes its association's `Overview` and last execution dates (and a
 //! legacy association's `AssociationStatus`). Each target node's outcome is stored as its
 //! association status and, unless the association's `SyncCompliance` is `MANUAL`, as its
-//! `Association` compliance item, in the same transaction (`AssociationStatusStore`).
+//! `Association` compliance item, in the same transaction (`AssociationStatusStore`), for the
+//! nodes the association still targets; the store counts the `Overview` over every node's
+//! latest outcome, not only this execution's nodes.
 
-use std::collections::BTreeMap;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-use bosun_store::AssociationExecutionRecord;
+use bosun_store::{AssociationExecutionRecord, AssociationRecord};
+
+use crate::api::associations::execute::{matching_nodes_among, RegionNodes};
 
 use crate::state::AppState;
 
@@ -28,15 +33,41 @@ pub fn outcome(status: &str, details: &str) -> (&'static str, String) {
 
 /// Update every open execution whose command moved on.
 pub fn roll_up(state: &AppState, now: i64) -> anyhow::Result<()> {
+    // Each region's nodes and tags, read once per pass (a slot may end many executions).
+    let mut regions: HashMap<String, RegionNodes> = HashMap::new();
     for e in state.store.open_association_executions()? {
-        if let Err(err) = roll_up_one(state, &e, now) {
+        if let Err(err) = roll_up_one(state, &e, now, &mut regions) {
             tracing::warn!(association = %e.association_id, execution = %e.execution_id, error = %err, "association roll-up failed");
         }
     }
     Ok(())
 }
 
-fn roll_up_one(state: &AppState, e: &AssociationExecutionRecord, now: i64) -> anyhow::Result<()> {
+/// The nodes `a` targets at `now`; `None` when its targets cannot be resolved (a resource
+/// group deleted meanwhile): every node of the execution then counts.
+fn targeted_now(
+    state: &AppState,
+    a: &AssociationRecord,
+    now: i64,
+    regions: &mut HashMap<String, RegionNodes>,
+) -> anyhow::Result<Option<HashSet<String>>> {
+    let region = match regions.entry(a.region.clone()) {
+        Entry::Occupied(o) => o.into_mut(),
+        Entry::Vacant(v) => v.insert(
+            RegionNodes::read(state, &a.region, now).map_err(|e| anyhow::anyhow!(e.message))?,
+        ),
+    };
+    Ok(matching_nodes_among(state, a, region, now)
+        .ok()
+        .map(|m| m.into_iter().map(|(id, _)| id).collect()))
+}
+
+fn roll_up_one(
+    state: &AppState,
+    e: &AssociationExecutionRecord,
+    now: i64,
+    regions: &mut HashMap<String, RegionNodes>,
+) -> anyhow::Result<()> {
     let Some(command) = state.store.get_command(&e.region, &e.command_id)? else {
         return Ok(());
     };
@@ -83,7 +114,10 @@ fn roll_up_one(state: &AppState, e: &AssociationExecutionRecord, now: i64) -> an
         s
     });
     let (nodes, compliance) = match &association {
-        Some(a) => node_outcomes::of_execution(state, a, e, &command)?,
+        Some(a) => {
+            let targeted = targeted_now(state, a, now, regions)?;
+            node_outcomes::of_execution(state, a, e, &command, targeted.as_ref())?
+        }
         None => (Vec::new(), Vec::new()),
     };
     state

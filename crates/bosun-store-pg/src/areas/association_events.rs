@@ -6,7 +6,8 @@
 use bosun_core::events::envelope::Event;
 use bosun_store::association_events::{association_event, execution_end_events, node_events};
 use bosun_store::{
-    now_ms, AssociationExecutionRecord, AssociationRecord, AssociationState, NodeAssociationStatus,
+    now_ms, state_after_end, state_after_forget, AssociationExecutionRecord, AssociationRecord,
+    AssociationState, NodeAssociationStatus,
 };
 
 use super::association_status::{node_from_row, NODE_COLS};
@@ -52,27 +53,48 @@ impl PgStore {
     }
 
     /// The events of an execution's end, computed before its rows are written: the nodes
-    /// whose status changes, and the association when its overall status changes.
+    /// whose status changes, and the association when its overall status changes; with the
+    /// association's state to write ([`state_after_end`]; `None` when it is gone).
     pub(super) async fn execution_end_events(
         &self,
         tx: &Transaction<'_>,
         e: &AssociationExecutionRecord,
         state: Option<&AssociationState>,
         nodes: &[NodeAssociationStatus],
-    ) -> PgResult<Vec<Event>> {
+    ) -> PgResult<(Vec<Event>, Option<AssociationState>)> {
         let Some(a) = head_in(tx, &e.region, &e.association_id).await? else {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), None));
         };
         let stored = stored_nodes(tx, &e.region, &e.association_id).await?;
+        let next = state_after_end(&a, state, e, &stored, nodes);
         let account = self.event_account.get();
-        Ok(execution_end_events(
-            &account,
-            now_ms(),
-            &a,
-            state,
-            &stored,
-            nodes,
-        ))
+        let events = execution_end_events(&account, now_ms(), &a, Some(&next), &stored, nodes);
+        Ok((events, Some(next)))
+    }
+
+    /// Forgetting nodes `gone` of an association: the association's event when its overall
+    /// status changes, and its state to write ([`state_after_forget`]); `None` when it is
+    /// gone.
+    pub(super) async fn forget_events(
+        &self,
+        tx: &Transaction<'_>,
+        region: &str,
+        association_id: &str,
+        gone: &[String],
+    ) -> PgResult<Option<(Vec<Event>, AssociationState)>> {
+        let Some(a) = head_in(tx, region, association_id).await? else {
+            return Ok(None);
+        };
+        let stored = stored_nodes(tx, region, association_id).await?;
+        let left: Vec<NodeAssociationStatus> = stored
+            .iter()
+            .filter(|n| !gone.contains(&n.instance_id))
+            .cloned()
+            .collect();
+        let next = state_after_forget(&a, &left);
+        let account = self.event_account.get();
+        let events = execution_end_events(&account, now_ms(), &a, Some(&next), &stored, &[]);
+        Ok(Some((events, next)))
     }
 
     /// The instance event of `UpdateAssociationStatus`'s node row, computed before it is

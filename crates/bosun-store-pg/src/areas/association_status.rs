@@ -7,6 +7,7 @@
 
 use std::collections::BTreeSet;
 
+use bosun_core::compliance::RESOURCE_TYPE;
 use bosun_store::{
     AssociationExecutionRecord, AssociationState, AssociationStatusStore, ComplianceItemRecord,
     NodeAssociationStatus, Result, StatusChange, StatusValue,
@@ -16,6 +17,9 @@ use tokio_postgres::Row;
 use super::association_runs::write_execution;
 use super::compliance::COMPLIANCE_LOCK_CLASS;
 use crate::{PgError, PgStore, Transaction};
+
+/// The compliance type State Manager writes.
+const ASSOCIATION_TYPE: &str = "Association";
 
 type RowResult<T> = std::result::Result<T, tokio_postgres::Error>;
 
@@ -178,8 +182,8 @@ impl AssociationStatusStore for PgStore {
     ) -> Result<()> {
         Ok(self.transaction(async |tx| {
             let exists = lock_association(tx, &e.region, &e.association_id).await?;
-            let events = self.execution_end_events(tx, e, state, nodes).await?;
-            write_execution(tx, e, state).await?;
+            let (events, next) = self.execution_end_events(tx, e, state, nodes).await?;
+            write_execution(tx, e, next.as_ref().or(state)).await?;
             if exists {
                 for n in nodes {
                     write_node(tx, n).await?;
@@ -187,6 +191,112 @@ impl AssociationStatusStore for PgStore {
                 write_items(tx, compliance).await?;
             }
             super::association_events::append_last(tx, &events).await
+        })?)
+    }
+
+    fn association_nodes_in_region(&self, region: &str) -> Result<Vec<(String, String)>> {
+        Ok(self.with_client(async |client| {
+            let rows = client
+                .query(
+                    "SELECT association_id, instance_id FROM association_node_status \
+                     WHERE region = $1 ORDER BY association_id COLLATE \"C\", \
+                     instance_id COLLATE \"C\"",
+                    &[&region],
+                )
+                .await?;
+            Ok(rows
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<RowResult<Vec<_>>>()?)
+        })?)
+    }
+
+    fn forget_association_nodes(
+        &self,
+        region: &str,
+        association_id: &str,
+        instance_ids: &[String],
+        drop_compliance: bool,
+    ) -> Result<usize> {
+        Ok(self.transaction(async |tx| {
+            if !lock_association(tx, region, association_id).await? {
+                return Ok(0);
+            }
+            let Some((events, next)) = self
+                .forget_events(tx, region, association_id, instance_ids)
+                .await?
+            else {
+                return Ok(0);
+            };
+            let mut removed = 0;
+            let mut sorted: Vec<&String> = instance_ids.iter().collect();
+            sorted.sort();
+            if drop_compliance {
+                // The resources' compliance locks, in resource order (as uploads take them).
+                for id in &sorted {
+                    let resource = format!("{region} {RESOURCE_TYPE} {id}");
+                    tx.execute(
+                        "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+                        &[&COMPLIANCE_LOCK_CLASS, &resource],
+                    )
+                    .await?;
+                }
+            }
+            for id in sorted {
+                removed += tx
+                    .execute(
+                        "DELETE FROM association_node_status \
+                         WHERE region = $1 AND association_id = $2 AND instance_id = $3",
+                        &[&region, &association_id, id],
+                    )
+                    .await? as usize;
+                tx.execute(
+                    "DELETE FROM association_applied_nodes \
+                     WHERE region = $1 AND association_id = $2 AND instance_id = $3",
+                    &[&region, &association_id, id],
+                )
+                .await?;
+                if drop_compliance {
+                    let items = tx
+                        .execute(
+                            "DELETE FROM compliance_items WHERE region = $1 \
+                             AND resource_type = $2 AND resource_id = $3 \
+                             AND compliance_type = $4 AND item_id = $5",
+                            &[
+                                &region,
+                                &RESOURCE_TYPE,
+                                id,
+                                &ASSOCIATION_TYPE,
+                                &association_id,
+                            ],
+                        )
+                        .await?;
+                    if items > 0 {
+                        // A later upload's content hash must not match one sent before.
+                        tx.execute(
+                            "UPDATE compliance_uploads SET content_hash = NULL \
+                             WHERE region = $1 AND resource_type = $2 AND resource_id = $3 \
+                             AND compliance_type = $4",
+                            &[&region, &RESOURCE_TYPE, id, &ASSOCIATION_TYPE],
+                        )
+                        .await?;
+                    }
+                }
+            }
+            tx.execute(
+                "UPDATE associations SET overview_status = $3, overview_detailed_status = $4, \
+                 overview_counts_json = $5 WHERE region = $1 AND association_id = $2",
+                &[
+                    &region,
+                    &association_id,
+                    &next.overview_status,
+                    &next.overview_detailed_status,
+                    &next.overview_counts_json,
+                ],
+            )
+            .await?;
+            super::association_events::append_last(tx, &events).await?;
+            Ok(removed)
         })?)
     }
 

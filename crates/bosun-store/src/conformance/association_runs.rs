@@ -170,7 +170,7 @@ pub fn concurrent_firings_of_one_slot_fire_it_once(store: &dyn Store) {
 
 /// Fire execution `n` of version `version` at `slot_ms` on `nodes`, as a slot or as a
 /// new-node firing.
-fn fire_on(
+pub(super) fn fire_on(
     store: &dyn Store,
     n: usize,
     slot_ms: i64,

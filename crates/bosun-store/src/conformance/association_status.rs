@@ -108,12 +108,16 @@ pub fn ended_executions_write_node_statuses_and_compliance_newer_wins(store: &dy
     assert!(store.fire_association(&e, None).unwrap());
     let mut ended = e.clone();
     ended.status = "Failed".into();
+    ended.detailed_status = "Failed".into();
     let mut state = store
         .get_association(REGION, &id(1))
         .unwrap()
         .unwrap()
         .state;
+    // The overview as the node rows count it (`association_overview.rs` covers the count).
     state.overview_status = "Failed".into();
+    state.overview_detailed_status = "Failed".into();
+    state.overview_counts_json = r#"{"Failed":1}"#.into();
     store
         .end_association_execution(
             &ended,

@@ -8,6 +8,7 @@
 
 pub mod activations;
 pub mod association_batches;
+pub mod association_overview;
 pub mod association_runs;
 pub mod association_status;
 pub mod associations;
@@ -79,6 +80,10 @@ macro_rules! conformance_tests {
                 execution_status_and_association_state_are_written_together,
                 concurrent_firings_of_one_slot_fire_it_once,
                 a_version_reaches_each_node_once_through_new_node_firings,
+            }
+            association_overview {
+                the_overview_counts_every_nodes_latest_outcome,
+                forgotten_nodes_leave_rows_compliance_and_the_overview,
             }
             association_status {
                 ended_executions_write_node_statuses_and_compliance_newer_wins,
@@ -259,6 +264,10 @@ mod tests {
                 include_str!("association_batches.rs"),
             ),
             ("association_runs", include_str!("association_runs.rs")),
+            (
+                "association_overview",
+                include_str!("association_overview.rs"),
+            ),
             ("association_status", include_str!("association_status.rs")),
             ("associations", include_str!("associations.rs")),
             ("audit", include_str!("audit.rs")),

@@ -10,8 +10,8 @@ use super::event_outbox::append;
 use super::SqliteStore;
 use crate::association_events::{association_event, execution_end_events, node_events};
 use crate::event_outbox::now_ms;
+use crate::{state_after_end, state_after_forget, NodeAssociationStatus, Result};
 use crate::{AssociationExecutionRecord, AssociationRecord, AssociationState};
-use crate::{NodeAssociationStatus, Result};
 
 /// The association as stored in `tx`, if it exists.
 pub(super) fn stored_association(
@@ -49,23 +49,47 @@ impl SqliteStore {
     }
 
     /// The events of an execution's end, computed before its rows are written: the nodes
-    /// whose status changes, and the association when its overall status changes.
+    /// whose status changes, and the association when its overall status changes. Returns
+    /// the association's state to write ([`state_after_end`]); `None` when it is gone.
     pub(super) fn emit_execution_end_events(
         &self,
         tx: &Transaction<'_>,
         e: &AssociationExecutionRecord,
         state: Option<&AssociationState>,
         nodes: &[NodeAssociationStatus],
-    ) -> Result<()> {
+    ) -> Result<Option<AssociationState>> {
         let Some(a) = stored_association(tx, &e.region, &e.association_id)? else {
-            return Ok(());
+            return Ok(None);
         };
         let stored = stored_nodes(tx, &e.region, &e.association_id)?;
+        let next = state_after_end(&a, state, e, &stored, nodes);
         let now = now_ms();
         let account = self.event_account.get();
-        let events = execution_end_events(&account, now, &a, state, &stored, nodes);
+        let events = execution_end_events(&account, now, &a, Some(&next), &stored, nodes);
         append(tx, &events, now)?;
-        Ok(())
+        Ok(Some(next))
+    }
+
+    /// Forget `gone` of association `a` (rows `stored`) and emit the association's event
+    /// when its overall status changes. Returns the state to write ([`state_after_forget`]).
+    pub(super) fn emit_forget_events(
+        &self,
+        tx: &Transaction<'_>,
+        a: &AssociationRecord,
+        stored: &[NodeAssociationStatus],
+        gone: &[String],
+    ) -> Result<AssociationState> {
+        let left: Vec<NodeAssociationStatus> = stored
+            .iter()
+            .filter(|n| !gone.contains(&n.instance_id))
+            .cloned()
+            .collect();
+        let next = state_after_forget(a, &left);
+        let now = now_ms();
+        let account = self.event_account.get();
+        let events = execution_end_events(&account, now, a, Some(&next), stored, &[]);
+        append(tx, &events, now)?;
+        Ok(next)
     }
 
     /// The instance event of `UpdateAssociationStatus`'s node row, computed before it is
@@ -87,7 +111,7 @@ impl SqliteStore {
     }
 }
 
-fn stored_nodes(
+pub(super) fn stored_nodes(
     tx: &Transaction<'_>,
     region: &str,
     association_id: &str,

@@ -4,12 +4,18 @@
 
 use rusqlite::{params, OptionalExtension, Row, Transaction};
 
+use super::association_events::{stored_association, stored_nodes};
 use super::association_runs::write_execution;
 use super::SqliteStore;
 use crate::association_status::{
     AssociationStatusStore, NodeAssociationStatus, StatusChange, StatusValue,
 };
 use crate::{AssociationExecutionRecord, AssociationState, ComplianceItemRecord, Result};
+
+use bosun_core::compliance::RESOURCE_TYPE;
+
+/// The compliance type State Manager writes.
+const ASSOCIATION_TYPE: &str = "Association";
 
 pub(super) const NODE_COLS: &str = "region, association_id, instance_id, association_version, \
      document_version, execution_id, execution_ms, status, detailed_status, error_code, \
@@ -115,8 +121,8 @@ impl AssociationStatusStore for SqliteStore {
     ) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        self.emit_execution_end_events(&tx, e, state, nodes)?;
-        write_execution(&tx, e, state)?;
+        let next = self.emit_execution_end_events(&tx, e, state, nodes)?;
+        write_execution(&tx, e, next.as_ref().or(state))?;
         let exists = tx
             .query_row(
                 "SELECT 1 FROM associations WHERE region = ?1 AND association_id = ?2",
@@ -135,6 +141,74 @@ impl AssociationStatusStore for SqliteStore {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    fn association_nodes_in_region(&self, region: &str) -> Result<Vec<(String, String)>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT association_id, instance_id FROM association_node_status \
+                 WHERE region = ?1 ORDER BY association_id, instance_id",
+            )?;
+            let rows = stmt.query_map(params![region], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn forget_association_nodes(
+        &self,
+        region: &str,
+        association_id: &str,
+        instance_ids: &[String],
+        drop_compliance: bool,
+    ) -> Result<usize> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let Some(a) = stored_association(&tx, region, association_id)? else {
+            return Ok(0);
+        };
+        let stored = stored_nodes(&tx, region, association_id)?;
+        let next = self.emit_forget_events(&tx, &a, &stored, instance_ids)?;
+        let mut removed = 0;
+        for id in instance_ids {
+            removed += tx.execute(
+                "DELETE FROM association_node_status \
+                 WHERE region = ?1 AND association_id = ?2 AND instance_id = ?3",
+                params![region, association_id, id],
+            )?;
+            tx.execute(
+                "DELETE FROM association_applied_nodes \
+                 WHERE region = ?1 AND association_id = ?2 AND instance_id = ?3",
+                params![region, association_id, id],
+            )?;
+            if drop_compliance {
+                let items = tx.execute(
+                    "DELETE FROM compliance_items WHERE region = ?1 AND resource_type = ?2 \
+                     AND resource_id = ?3 AND compliance_type = ?4 AND item_id = ?5",
+                    params![region, RESOURCE_TYPE, id, ASSOCIATION_TYPE, association_id],
+                )?;
+                if items > 0 {
+                    // A later upload's content hash must not match one sent before.
+                    tx.execute(
+                        "UPDATE compliance_uploads SET content_hash = NULL WHERE region = ?1 \
+                         AND resource_type = ?2 AND resource_id = ?3 AND compliance_type = ?4",
+                        params![region, RESOURCE_TYPE, id, ASSOCIATION_TYPE],
+                    )?;
+                }
+            }
+        }
+        tx.execute(
+            "UPDATE associations SET overview_status = ?3, overview_detailed_status = ?4, \
+             overview_counts_json = ?5 WHERE region = ?1 AND association_id = ?2",
+            params![
+                region,
+                association_id,
+                next.overview_status,
+                next.overview_detailed_status,
+                next.overview_counts_json
+            ],
+        )?;
+        tx.commit()?;
+        Ok(removed)
     }
 
     fn node_association_statuses(

@@ -12,7 +12,9 @@ use bosun_core::ids;
 use bosun_store::{AssociationExecutionRecord, AssociationRecord, InstanceRecord, NewCommand};
 use serde_json::{json, Map, Value};
 
-use crate::api::send_command::{nodes_matching, prepare_command, CommandSpec, Target};
+use crate::api::send_command::{
+    nodes_matching, nodes_matching_tagged, prepare_command, CommandSpec, Target,
+};
 use crate::api::{ApiError, Ctx};
 use crate::state::{random_bytes, AppState};
 
@@ -118,6 +120,35 @@ pub fn matching_nodes(
     let spec: Map<String, Value> =
         serde_json::from_str(&a.definition.spec_json).unwrap_or_default();
     nodes_matching(&ctx, nodes, &targets(a, &spec))
+}
+
+/// The region's nodes and their tags, read once for many [`matching_nodes_among`] calls.
+pub struct RegionNodes {
+    pub nodes: Vec<InstanceRecord>,
+    pub tags: std::collections::HashMap<String, Vec<(String, String)>>,
+}
+
+impl RegionNodes {
+    pub fn read(state: &AppState, region: &str, now_ms: i64) -> Result<Self, ApiError> {
+        let ctx = Ctx::internal(state, region, PRINCIPAL, now_ms);
+        Ok(RegionNodes {
+            nodes: state.store.list_instances(region)?,
+            tags: crate::api::instances::node_tags(&ctx)?,
+        })
+    }
+}
+
+/// [`matching_nodes`] over nodes and tags already read.
+pub fn matching_nodes_among(
+    state: &AppState,
+    a: &AssociationRecord,
+    region: &RegionNodes,
+    now_ms: i64,
+) -> Result<Vec<(String, String)>, ApiError> {
+    let ctx = Ctx::internal(state, &a.region, PRINCIPAL, now_ms);
+    let spec: Map<String, Value> =
+        serde_json::from_str(&a.definition.spec_json).unwrap_or_default();
+    nodes_matching_tagged(&ctx, &region.nodes, &region.tags, &targets(a, &spec))
 }
 
 /// Run the latest version of `a` at `now_ms` on `nodes` (nodes that newly match its targets),

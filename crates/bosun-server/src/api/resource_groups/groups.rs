@@ -107,6 +107,8 @@ pub fn create_group(ctx: &Ctx, input: Value) -> Result<Value, ApiError> {
         }
         Err(e) => return Err(e.into()),
     }
+    // An association may target the group by name: its members may now be new targets.
+    ctx.state.associations.targets_changed();
     Ok(json!({
         "Group": group_json(ctx, &g),
         "ResourceQuery": query_json(&g),
@@ -147,6 +149,7 @@ pub fn delete_group(ctx: &Ctx, input: Value) -> Result<Value, ApiError> {
         .store
         .delete_group(&ctx.region, &g.name)?
         .ok_or_else(|| not_found(&g.name))?;
+    ctx.state.associations.targets_changed();
     Ok(json!({ "Group": group_json(ctx, &deleted) }))
 }
 
@@ -164,6 +167,8 @@ pub fn update_group_query(ctx: &Ctx, input: Value) -> Result<Value, ApiError> {
         .store
         .update_group(&ctx.region, &g.name, None, Some((&t, &q)))?
         .ok_or_else(|| not_found(&g.name))?;
+    // The group's members follow the new query: associations targeting it look again.
+    ctx.state.associations.targets_changed();
     Ok(
         json!({ "GroupQuery": { "GroupName": updated.name, "ResourceQuery": query_json(&updated) } }),
     )

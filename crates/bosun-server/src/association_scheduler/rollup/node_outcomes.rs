@@ -4,7 +4,7 @@
 //! title, `COMPLIANT` exactly when the node's run succeeded, the association's
 //! `ComplianceSeverity` (default `UNSPECIFIED`), Details = the document's name and version.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use bosun_store::{
     AssociationExecutionRecord, AssociationRecord, CommandRecord, ComplianceItemRecord,
@@ -64,12 +64,15 @@ fn ran_version(state: &AppState, a: &AssociationRecord, command: &CommandRecord)
 }
 
 /// The node statuses of execution `e` of `a`, run as `command`, and (unless `a` is `MANUAL`)
-/// the nodes' `Association` compliance items.
+/// the nodes' `Association` compliance items; only for the nodes in `targeted` when given
+/// (the nodes `a` targets now: a node untagged or deregistered while the command ran is no
+/// longer the association's, see `forget.rs`).
 pub fn of_execution(
     state: &AppState,
     a: &AssociationRecord,
     e: &AssociationExecutionRecord,
     command: &CommandRecord,
+    targeted: Option<&HashSet<String>>,
 ) -> anyhow::Result<(Vec<NodeAssociationStatus>, Vec<ComplianceItemRecord>)> {
     let spec: Map<String, Value> =
         serde_json::from_str(&a.definition.spec_json).unwrap_or_default();
@@ -89,6 +92,9 @@ pub fn of_execution(
     let mut nodes = Vec::new();
     let mut items = Vec::new();
     for i in state.store.invocations(&command.command_id)? {
+        if targeted.is_some_and(|t| !t.contains(&i.instance_id)) {
+            continue;
+        }
         let plugins = state.store.plugins(&command.command_id, &i.instance_id)?;
         nodes.push(NodeAssociationStatus {
             region: e.region.clone(),
