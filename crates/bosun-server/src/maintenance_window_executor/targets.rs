@@ -46,6 +46,15 @@ fn select(
     nodes: &[InstanceRecord],
     targets: &[Target],
 ) -> Result<(Vec<String>, TargetVia), ApiError> {
+    // `resource-groups:ResourceTypeFilters` narrows a group to node types; every Bosun node is
+    // a managed node (`AWS::SSM::ManagedInstance`, `AWS::EC2::Instance` alike), checked at
+    // registration, so it selects no fewer nodes here.
+    let targets: Vec<Target> = targets
+        .iter()
+        .filter(|t| t.key.as_deref() != Some("resource-groups:ResourceTypeFilters"))
+        .cloned()
+        .collect();
+    let targets = targets.as_slice();
     let keys: Vec<&str> = targets.iter().filter_map(|t| t.key.as_deref()).collect();
     let via = if keys.iter().any(|k| k.starts_with("resource-groups:")) {
         TargetVia::ResourceGroup
