@@ -20,6 +20,7 @@ mod feed;
 mod http;
 pub mod kms;
 mod mailer;
+mod maintenance_window_executor;
 mod orchestrator;
 mod outputs;
 mod param_policies;
@@ -180,6 +181,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         replica,
         orchestrator: orchestrator::Orchestrator::default(),
         associations: association_scheduler::AssociationScheduler::default(),
+        windows: maintenance_window_executor::WindowExecutor::default(),
         blobs,
         output_waits: orchestrator::OutputWaits::default(),
         feed: feed::OutputFeed::default(),
@@ -194,6 +196,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     let orchestrator_task = tokio::spawn(orchestrator::run(state.clone()));
     let policy_task = tokio::spawn(param_policies::run(state.clone()));
     let association_task = tokio::spawn(association_scheduler::run(state.clone()));
+    let window_task = tokio::spawn(maintenance_window_executor::run(state.clone()));
     let sns_delivery_task = tokio::spawn(sns_delivery::run(state.clone()));
     let event_dispatch_task = tokio::spawn(event_dispatch::run(state.clone()));
     let output_waits_task = tokio::spawn(orchestrator::run_output_waits(state.clone()));
@@ -257,6 +260,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
             orchestrator_task,
             policy_task,
             association_task,
+            window_task,
             sns_delivery_task,
             event_dispatch_task,
             output_waits_task,

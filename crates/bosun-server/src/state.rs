@@ -24,6 +24,8 @@ pub struct AppState {
     pub orchestrator: Orchestrator,
     /// Wakes the association scheduler.
     pub associations: crate::association_scheduler::AssociationScheduler,
+    /// Wakes the maintenance window executor.
+    pub windows: crate::maintenance_window_executor::WindowExecutor,
     pub blobs: Blobs,
     /// Results not acknowledged until their output is stored.
     pub output_waits: OutputWaits,

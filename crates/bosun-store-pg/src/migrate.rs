@@ -64,6 +64,11 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(15, "event_rules", "0015_event_rules.sql"),
     migration!(16, "event_outbox", "0016_event_outbox.sql"),
     migration!(17, "sns_topics", "0017_sns_topics.sql"),
+    migration!(
+        18,
+        "maintenance_window_runs",
+        "0018_maintenance_window_runs.sql"
+    ),
 ];
 
 /// The advisory lock every migration transaction holds ("bosunmig" in ASCII).

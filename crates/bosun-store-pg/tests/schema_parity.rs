@@ -19,6 +19,7 @@ const BOOLEAN_COLUMNS: &[(&str, &str)] = &[
     ("idempotency", "answered"),
     ("instances", "deregistered"),
     ("invocations", "acked"),
+    ("maintenance_window_executions", "cancel_requested"),
     ("maintenance_windows", "allow_unassociated_targets"),
     ("maintenance_windows", "enabled"),
     ("parameters", "has_policies"),

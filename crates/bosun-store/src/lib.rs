@@ -28,6 +28,7 @@ mod event_rules;
 mod iam;
 mod idempotency;
 mod instances;
+mod maintenance_window_runs;
 mod maintenance_windows;
 mod parameter_policies;
 mod parameters;
@@ -68,6 +69,10 @@ pub use idempotency::{
     decide, Answer, CallRecords, CallStore, Claim, ClaimRequest, StoredAnswer, StoredCall,
 };
 pub use instances::{InstanceRecord, InstanceStore, NewInstance, NodeFacts};
+pub use maintenance_window_runs::{
+    MaintenanceWindowRunStore, SlotFired, TaskExecutionRecord, TaskInvocationRecord,
+    WindowExecutionRecord, LIVE_WINDOW_STATUSES,
+};
 pub use maintenance_windows::{
     window_target_ids, Changed, MaintenanceWindowStore, Registered, WindowRecord,
     WindowTargetRecord, WindowTaskRecord, WINDOW_TAG_TYPE,
@@ -101,6 +106,7 @@ pub trait Store:
     + IamStore
     + InstanceStore
     + MaintenanceWindowStore
+    + MaintenanceWindowRunStore
     + ParameterStore
     + ParameterPolicyStore
     + RegionStore
@@ -128,6 +134,7 @@ impl<T> Store for T where
         + IamStore
         + InstanceStore
         + MaintenanceWindowStore
+        + MaintenanceWindowRunStore
         + ParameterStore
         + ParameterPolicyStore
         + RegionStore
@@ -146,7 +153,8 @@ pub mod prelude {
     pub use crate::{
         ActivationStore, AssociationRunStore, AssociationStatusStore, AssociationStore, AuditStore,
         CallStore, CommandStore, ComplianceStore, DocumentStore, EventOutboxStore, EventRuleStore,
-        IamStore, InstanceStore, MaintenanceWindowStore, ParameterPolicyStore, ParameterStore,
-        RegionStore, ReplicaStore, ResourceGroupStore, Store, TagStore, TopicStore,
+        IamStore, InstanceStore, MaintenanceWindowRunStore, MaintenanceWindowStore,
+        ParameterPolicyStore, ParameterStore, RegionStore, ReplicaStore, ResourceGroupStore, Store,
+        TagStore, TopicStore,
     };
 }

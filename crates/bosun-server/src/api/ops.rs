@@ -165,6 +165,41 @@ pub const OPERATIONS: &[Operation] = &[
         handler: maintenance_windows::describe_maintenance_windows_for_target,
     },
     Operation {
+        name: "DescribeMaintenanceWindowExecutions",
+        mutating: false,
+        handler: maintenance_windows::describe_maintenance_window_executions,
+    },
+    Operation {
+        name: "GetMaintenanceWindowExecution",
+        mutating: false,
+        handler: maintenance_windows::get_maintenance_window_execution,
+    },
+    Operation {
+        name: "DescribeMaintenanceWindowExecutionTasks",
+        mutating: false,
+        handler: maintenance_windows::describe_maintenance_window_execution_tasks,
+    },
+    Operation {
+        name: "GetMaintenanceWindowExecutionTask",
+        mutating: false,
+        handler: maintenance_windows::get_maintenance_window_execution_task,
+    },
+    Operation {
+        name: "DescribeMaintenanceWindowExecutionTaskInvocations",
+        mutating: false,
+        handler: maintenance_windows::describe_maintenance_window_execution_task_invocations,
+    },
+    Operation {
+        name: "GetMaintenanceWindowExecutionTaskInvocation",
+        mutating: false,
+        handler: maintenance_windows::get_maintenance_window_execution_task_invocation,
+    },
+    Operation {
+        name: "CancelMaintenanceWindowExecution",
+        mutating: true,
+        handler: maintenance_windows::cancel_maintenance_window_execution,
+    },
+    Operation {
         name: "PutComplianceItems",
         mutating: true,
         handler: compliance::put_compliance_items,
@@ -386,7 +421,17 @@ pub fn runs_inline(op: &Operation, input: &Value) -> bool {
 pub fn authorized_per_node(op: &str) -> bool {
     matches!(
         op,
-        "CancelCommand" | "CreateAssociationBatch" | "PutComplianceItems" | "StartAssociationsOnce"
+        "CancelCommand"
+            | "CreateAssociationBatch"
+            | "PutComplianceItems"
+            | "StartAssociationsOnce"
+            // Authorized on the execution's window, looked up by the handler.
+            | "GetMaintenanceWindowExecution"
+            | "DescribeMaintenanceWindowExecutionTasks"
+            | "GetMaintenanceWindowExecutionTask"
+            | "DescribeMaintenanceWindowExecutionTaskInvocations"
+            | "GetMaintenanceWindowExecutionTaskInvocation"
+            | "CancelMaintenanceWindowExecution"
     )
 }
 
@@ -470,7 +515,8 @@ pub fn resource_arn(ctx_scope: &bosun_core::arn::Scope, op: &str, body: &Value) 
         | "UpdateMaintenanceWindowTask"
         | "GetMaintenanceWindowTask"
         | "DeregisterTaskFromMaintenanceWindow"
-        | "DescribeMaintenanceWindowTasks" => s("WindowId")
+        | "DescribeMaintenanceWindowTasks"
+        | "DescribeMaintenanceWindowExecutions" => s("WindowId")
             .map(|id| ctx_scope.ssm_arn(&format!("maintenancewindow/{id}")))
             .unwrap_or_else(|| "*".into()),
         "DescribeMaintenanceWindowSchedule" => s("WindowId")

@@ -129,6 +129,7 @@ fn test_state(dir: &std::path::Path) -> Arc<AppState> {
         replica: crate::replicas::Replica::new(T0),
         orchestrator: Default::default(),
         associations: Default::default(),
+        windows: Default::default(),
         blobs,
         output_waits: Default::default(),
         feed: Default::default(),

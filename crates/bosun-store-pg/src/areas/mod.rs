@@ -14,6 +14,7 @@ mod event_outbox;
 mod event_rules;
 mod iam;
 mod instances;
+mod maintenance_window_runs;
 mod maintenance_windows;
 mod parameter_policies;
 mod parameters;

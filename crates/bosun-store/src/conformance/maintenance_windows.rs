@@ -8,7 +8,7 @@ use crate::{
     WINDOW_TAG_TYPE,
 };
 
-fn window(i: usize) -> WindowRecord {
+pub(super) fn window(i: usize) -> WindowRecord {
     WindowRecord {
         region: REGION.into(),
         window_id: format!("mw-{i:017x}"),

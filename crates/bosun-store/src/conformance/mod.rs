@@ -23,6 +23,7 @@ pub mod event_rules;
 mod fixtures;
 pub mod iam;
 pub mod instances;
+pub mod maintenance_window_runs;
 pub mod maintenance_windows;
 pub mod parameters;
 pub mod regions;
@@ -188,6 +189,11 @@ macro_rules! conformance_tests {
                 concurrent_registrations_never_exceed_the_task_limit,
                 safe_deregistration_races_task_registration,
             }
+            maintenance_window_runs {
+                window_slots_fire_once_and_overlaps_are_skipped,
+                tasks_start_once_and_invocations_are_sent_once,
+                concurrent_firings_and_sends_happen_once,
+            }
             topics {
                 topics_are_created_listed_changed_and_deleted_with_their_tags,
                 subscriptions_confirm_by_token_and_only_confirmed_ones_get_messages,
@@ -279,6 +285,10 @@ mod tests {
             ("event_rules", include_str!("event_rules.rs")),
             ("iam", include_str!("iam.rs")),
             ("instances", include_str!("instances.rs")),
+            (
+                "maintenance_window_runs",
+                include_str!("maintenance_window_runs.rs"),
+            ),
             ("parameters", include_str!("parameters.rs")),
             ("replicas", include_str!("replicas.rs")),
             ("tags", include_str!("tags.rs")),

@@ -21,6 +21,7 @@ mod event_rules;
 mod iam;
 mod idempotency;
 mod instances;
+mod maintenance_window_runs;
 mod maintenance_windows;
 mod parameter_policies;
 mod parameters;

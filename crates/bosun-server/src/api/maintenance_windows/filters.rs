@@ -13,6 +13,16 @@ pub(super) struct Filter {
     values: Option<Vec<String>>,
 }
 
+impl Filter {
+    pub(super) fn key(&self) -> &str {
+        self.key.as_deref().unwrap_or_default()
+    }
+
+    pub(super) fn first_value(&self) -> Option<&str> {
+        self.values.as_ref()?.first().map(String::as_str)
+    }
+}
+
 /// Refuse a filter key the call does not know (AWS: a `ValidationException`).
 pub(super) fn check_filters(filters: &[Filter], keys: &[&str]) -> Result<(), ApiError> {
     for f in filters {

@@ -1,4 +1,5 @@
-//! Maintenance windows (definitions; executions come later): the windows (`windows.rs`), the
+//! Maintenance windows: the windows (`windows.rs`), their executions (`executions.rs`; run by
+//! `crate::maintenance_window_executor`), the
 //! targets registered with them (`targets.rs`), their tasks (`tasks.rs`, checked by
 //! `task_input.rs`), and when they run (`schedule.rs`: `DescribeMaintenanceWindowSchedule`,
 //! `DescribeMaintenanceWindowsForTarget`). Stored through `bosun_store::MaintenanceWindowStore`;
@@ -8,10 +9,11 @@
 //! request, so a retry gets the first creation's id and a different request with the same token
 //! gets `IdempotentParameterMismatch`.
 
+mod executions;
 mod filters;
-mod schedule;
+pub(crate) mod schedule;
 mod targets;
-mod task_input;
+pub(crate) mod task_input;
 mod tasks;
 mod windows;
 
@@ -22,6 +24,12 @@ use sha2::{Digest, Sha256};
 use super::error::ApiError;
 use super::send_command::Target;
 
+pub use executions::{
+    cancel_maintenance_window_execution, describe_maintenance_window_execution_task_invocations,
+    describe_maintenance_window_execution_tasks, describe_maintenance_window_executions,
+    get_maintenance_window_execution, get_maintenance_window_execution_task,
+    get_maintenance_window_execution_task_invocation,
+};
 pub use schedule::{describe_maintenance_window_schedule, describe_maintenance_windows_for_target};
 pub use targets::{
     deregister_target_from_maintenance_window, describe_maintenance_window_targets,

@@ -21,7 +21,7 @@ pub(super) fn next_execution(w: &WindowRecord, now_ms: i64) -> Option<String> {
 }
 
 /// Up to `limit` runs of an enabled window strictly after `after_ms`, as (ms, text).
-fn upcoming(w: &WindowRecord, after_ms: i64, limit: usize) -> Vec<(i64, String)> {
+pub(crate) fn upcoming(w: &WindowRecord, after_ms: i64, limit: usize) -> Vec<(i64, String)> {
     if !w.enabled {
         return Vec::new();
     }

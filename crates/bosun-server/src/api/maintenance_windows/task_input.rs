@@ -25,7 +25,7 @@ fn unavailable(message: &str) -> ApiError {
 }
 
 /// Refuse task types Bosun cannot run.
-pub(super) fn check_task_type(task_type: &str) -> Result<(), ApiError> {
+pub(crate) fn check_task_type(task_type: &str) -> Result<(), ApiError> {
     match task_type {
         "RUN_COMMAND" => Ok(()),
         "AUTOMATION" => Err(unavailable(
@@ -134,6 +134,22 @@ pub(super) fn check_task(
     MaxErrors::parse(&task.max_errors)
         .map_err(|e| invalid(format!("MaxErrors {}: {e}", task.max_errors)))?;
 
+    let spec = run_command_spec(task)?;
+    ctx.authorize_arns(
+        action,
+        [ctx.scope()
+            .ssm_arn(&format!("document/{}", spec.document_name))
+            .as_str()],
+    )?;
+    // The command this task would send, built and dropped: the document's checks only.
+    prepare_command(ctx, &spec, || Ok((Vec::new(), false)))?;
+    Ok(())
+}
+
+/// The Run Command command a `RUN_COMMAND` task sends, as its definition gives it (parameters
+/// not yet substituted, no targets): from `TaskInvocationParameters.RunCommand`, or the
+/// deprecated `TaskParameters`.
+pub(crate) fn run_command_spec(task: &WindowTaskRecord) -> Result<CommandSpec, ApiError> {
     let invocation: Value =
         serde_json::from_str(&task.invocation_parameters_json).unwrap_or(Value::Null);
     let run = run_command(&invocation)?;
@@ -154,14 +170,8 @@ pub(super) fn check_task(
             .collect()
     };
     let document = bare_name(&task.task_arn).to_string();
-    ctx.authorize_arns(
-        action,
-        [ctx.scope()
-            .ssm_arn(&format!("document/{document}"))
-            .as_str()],
-    )?;
     let text = |k: &str| run.get(k).and_then(Value::as_str).map(str::to_string);
-    let spec = CommandSpec {
+    Ok(CommandSpec {
         document_name: document,
         document_version: text("DocumentVersion"),
         document_hash: text("DocumentHash").map(|h| (h, text("DocumentHashType"))),
@@ -174,10 +184,7 @@ pub(super) fn check_task(
         max_concurrency: task.max_concurrency.clone(),
         max_errors: task.max_errors.clone(),
         echo: Map::new(),
-    };
-    // The command this task would send, built and dropped: the document's checks only.
-    prepare_command(ctx, &spec, || Ok((Vec::new(), false)))?;
-    Ok(())
+    })
 }
 
 /// The values of a deprecated `TaskParameters` entry (`{"Values": […]}`).

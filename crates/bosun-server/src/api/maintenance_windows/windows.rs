@@ -84,7 +84,10 @@ pub fn create_maintenance_window(ctx: &Ctx, body: Value) -> Result<Value, ApiErr
         TagError::Reserved(m) => ApiError::validation(m),
     })?;
     match ctx.state.store.create_window(&w, &tags, MAX_WINDOWS) {
-        Ok(Registered::Created) => Ok(json!({ "WindowId": w.window_id })),
+        Ok(Registered::Created) => {
+            ctx.state.windows.kick();
+            Ok(json!({ "WindowId": w.window_id }))
+        }
         Ok(Registered::Replayed(id)) => Ok(json!({ "WindowId": id })),
         Ok(Registered::TokenMismatch) => Err(token_mismatch()),
         Ok(other) => Err(ApiError::internal(format!("window creation: {other:?}"))),
@@ -200,6 +203,7 @@ pub fn update_maintenance_window(ctx: &Ctx, body: Value) -> Result<Value, ApiErr
     if !ctx.state.store.update_window(&w)? {
         return Err(no_such_window(&w.window_id));
     }
+    ctx.state.windows.kick();
     Ok(Value::Object(common(&w)))
 }
 

@@ -1,0 +1,361 @@
+//! Maintenance windows really run (issue 15, seed 002), through the real AWS CLI with real
+//! agents: a window `at(…)` a few seconds ahead runs its `RUN_COMMAND` task on a resource group
+//! of two nodes; with one node stopped the execution ends `FAILED` naming the node that did not
+//! run while the online node did run; with both online it ends `SUCCESS`. A target that matches
+//! nothing fails its task with a reason, never `SUCCESS`, and priorities order tasks.
+
+use std::time::Duration;
+
+use bosun_e2e::fleet::Fleet;
+use bosun_e2e::{wait_for, TestServer};
+use serde_json::Value;
+
+const LIMIT: Duration = Duration::from_secs(90);
+
+fn ssm(server: &TestServer, args: &[&str]) -> Value {
+    let mut all = vec!["ssm"];
+    all.extend_from_slice(args);
+    server.aws(&all).unwrap_or_else(|e| panic!("{args:?}: {e}"))
+}
+
+/// `at(…)` `secs` seconds from now, in UTC.
+fn at_in(secs: i64) -> String {
+    let t = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(secs);
+    format!("at({})", t.strftime("%Y-%m-%dT%H:%M:%S"))
+}
+
+/// A window that runs once, `lead` seconds from now (time to register its targets and tasks
+/// through the CLI first).
+fn create_window(server: &TestServer, name: &str, lead: i64) -> String {
+    ssm(
+        server,
+        &[
+            "create-maintenance-window",
+            "--name",
+            name,
+            "--schedule",
+            &at_in(lead),
+            "--duration",
+            "2",
+            "--cutoff",
+            "0",
+            "--allow-unassociated-targets",
+        ],
+    )["WindowId"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn register_target(
+    server: &TestServer,
+    window: &str,
+    resource_type: &str,
+    targets: &str,
+) -> String {
+    ssm(
+        server,
+        &[
+            "register-target-with-maintenance-window",
+            "--window-id",
+            window,
+            "--resource-type",
+            resource_type,
+            "--targets",
+            targets,
+            "--owner-information",
+            "seed-002",
+        ],
+    )["WindowTargetId"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn register_task(
+    server: &TestServer,
+    window: &str,
+    target: &str,
+    priority: &str,
+    script: &str,
+) -> String {
+    let params = serde_json::json!({
+        "RunCommand": {"Parameters": {"commands": [script]}, "TimeoutSeconds": 600}
+    })
+    .to_string();
+    ssm(
+        server,
+        &[
+            "register-task-with-maintenance-window",
+            "--window-id",
+            window,
+            "--task-arn",
+            "AWS-RunShellScript",
+            "--task-type",
+            "RUN_COMMAND",
+            "--targets",
+            &format!("Key=WindowTargetIds,Values={target}"),
+            "--priority",
+            priority,
+            "--max-concurrency",
+            "100%",
+            "--max-errors",
+            "1",
+            "--task-invocation-parameters",
+            &params,
+        ],
+    )["WindowTaskId"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Wait for the window's one execution to end; its `DescribeMaintenanceWindowExecutions` entry.
+async fn wait_execution(server: &TestServer, window: &str) -> Value {
+    wait_for(&format!("window {window} to run"), LIMIT, || async {
+        let out = ssm(
+            server,
+            &[
+                "describe-maintenance-window-executions",
+                "--window-id",
+                window,
+            ],
+        );
+        let list = out["WindowExecutions"].as_array()?.clone();
+        let e = list.first()?.clone();
+        let status = e["Status"].as_str()?;
+        (!["PENDING", "IN_PROGRESS", "CANCELLING"].contains(&status)).then_some(e)
+    })
+    .await
+}
+
+fn tasks_of(server: &TestServer, execution: &str) -> Vec<Value> {
+    ssm(
+        server,
+        &[
+            "describe-maintenance-window-execution-tasks",
+            "--window-execution-id",
+            execution,
+        ],
+    )["WindowExecutionTaskIdentities"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn invocations_of(server: &TestServer, execution: &str, task: &str) -> Vec<Value> {
+    ssm(
+        server,
+        &[
+            "describe-maintenance-window-execution-task-invocations",
+            "--window-execution-id",
+            execution,
+            "--task-id",
+            task,
+        ],
+    )["WindowExecutionTaskInvocationIdentities"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn create_group(server: &TestServer, name: &str) {
+    let inner = r#"{"ResourceTypeFilters":["AWS::EC2::Instance"],"TagFilters":[{"Key":"env","Values":["test"]}]}"#;
+    let query = serde_json::json!({ "Type": "TAG_FILTERS_1_0", "Query": inner }).to_string();
+    server
+        .aws(&[
+            "resource-groups",
+            "create-group",
+            "--name",
+            name,
+            "--resource-query",
+            &query,
+        ])
+        .expect("create-group");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_group_member_fails_the_window_by_name_and_the_online_one_runs() {
+    let mut fleet = Fleet::start(2, 1).await;
+    let ids = fleet.ids();
+    let (online, stopped) = (ids[0].clone(), ids[1].clone());
+    create_group(&fleet.server, "dev-nodes");
+
+    let window = create_window(&fleet.server, "monthly-agent-update", 12);
+    let target = register_target(
+        &fleet.server,
+        &window,
+        "RESOURCE_GROUP",
+        "Key=resource-groups:Name,Values=dev-nodes",
+    );
+    register_task(
+        &fleet.server,
+        &window,
+        &target,
+        "1",
+        "echo updated {{WINDOW_EXECUTION_ID}}",
+    );
+    let e = wait_execution(&fleet.server, &window).await;
+    let execution = e["WindowExecutionId"].as_str().unwrap().to_string();
+    assert_eq!(e["Status"], "FAILED", "{e}");
+    let details = e["StatusDetails"].as_str().unwrap();
+    assert!(details.contains(&stopped), "{details}");
+    assert!(details.contains("connection lost"), "{details}");
+    assert!(!details.contains(&online), "{details}");
+
+    let got = ssm(
+        &fleet.server,
+        &[
+            "get-maintenance-window-execution",
+            "--window-execution-id",
+            &execution,
+        ],
+    );
+    assert_eq!(got["Status"], "FAILED");
+    assert_eq!(got["TaskIds"].as_array().unwrap().len(), 1, "{got}");
+    let tasks = tasks_of(&fleet.server, &execution);
+    assert_eq!(tasks[0]["Status"], "FAILED", "{tasks:?}");
+    let task = tasks[0]["TaskExecutionId"].as_str().unwrap().to_string();
+    let invs = invocations_of(&fleet.server, &execution, &task);
+    assert_eq!(invs.len(), 2, "{invs:?}");
+    let ran = invs
+        .iter()
+        .find(|i| i["Status"] == "SUCCESS")
+        .unwrap_or_else(|| panic!("{invs:?}"));
+    assert_eq!(ran["WindowTargetId"], target.as_str());
+    assert_eq!(ran["OwnerInformation"], "seed-002");
+    let not_run = invs.iter().find(|i| i["Status"] == "FAILED").unwrap();
+    assert!(not_run["StatusDetails"]
+        .as_str()
+        .unwrap()
+        .contains("connection lost"));
+    assert!(not_run.get("ExecutionId").is_none(), "{not_run}");
+    // The online node really ran the command, with the pseudo-parameter replaced.
+    let command = ran["ExecutionId"].as_str().unwrap();
+    let inv = fleet.wait_done(command, &online, LIMIT).await;
+    assert_eq!(
+        inv.standard_output_content(),
+        Some(format!("updated {execution}\n").as_str())
+    );
+    let one = ssm(
+        &fleet.server,
+        &[
+            "get-maintenance-window-execution-task-invocation",
+            "--window-execution-id",
+            &execution,
+            "--task-id",
+            &task,
+            "--invocation-id",
+            ran["InvocationId"].as_str().unwrap(),
+        ],
+    );
+    assert_eq!(one["ExecutionId"], command);
+    assert_eq!(one["TaskType"], "RUN_COMMAND");
+
+    // Both nodes online: the same setup succeeds.
+    fleet.agents[1].start();
+    fleet.wait_online(&stopped).await;
+    let window = create_window(&fleet.server, "monthly-agent-update-2", 12);
+    let target = register_target(
+        &fleet.server,
+        &window,
+        "RESOURCE_GROUP",
+        "Key=resource-groups:Name,Values=dev-nodes",
+    );
+    register_task(&fleet.server, &window, &target, "1", "echo updated");
+    let e = wait_execution(&fleet.server, &window).await;
+    assert_eq!(e["Status"], "SUCCESS", "{e}");
+    let execution = e["WindowExecutionId"].as_str().unwrap();
+    let task = tasks_of(&fleet.server, execution)[0]["TaskExecutionId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let invs = invocations_of(&fleet.server, execution, &task);
+    assert_eq!(invs.len(), 2, "{invs:?}");
+    assert!(invs.iter().all(|i| i["Status"] == "SUCCESS"), "{invs:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_matching_nothing_fails_with_a_reason_and_priorities_order_tasks() {
+    let fleet = Fleet::start(1, 1).await;
+    let server = &fleet.server;
+    let window = create_window(server, "ordered", 20);
+    let nodes = register_target(server, &window, "INSTANCE", "Key=tag:env,Values=test");
+    let nobody = register_target(server, &window, "INSTANCE", "Key=tag:env,Values=nowhere");
+    // Registered out of order: the second runs first.
+    let later = register_task(server, &window, &nodes, "5", "echo second");
+    let first = register_task(server, &window, &nodes, "1", "sleep 2; echo first");
+    let empty = register_task(server, &window, &nobody, "9", "echo never");
+    let e = wait_execution(server, &window).await;
+    assert_eq!(e["Status"], "FAILED", "{e}");
+    let details = e["StatusDetails"].as_str().unwrap();
+    assert!(
+        details.contains("1 task(s) resolved no target"),
+        "{details}"
+    );
+    let execution = e["WindowExecutionId"].as_str().unwrap();
+
+    let tasks = tasks_of(server, execution);
+    assert_eq!(tasks.len(), 3, "{tasks:?}");
+    let by_task = |window_task: &str| -> Value {
+        let got = ssm(
+            server,
+            &["describe-maintenance-window-tasks", "--window-id", &window],
+        );
+        let arn_ok = got["Tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["WindowTaskId"] == window_task);
+        assert!(arn_ok);
+        tasks
+            .iter()
+            .map(|t| {
+                ssm(
+                    server,
+                    &[
+                        "get-maintenance-window-execution-task",
+                        "--window-execution-id",
+                        execution,
+                        "--task-id",
+                        t["TaskExecutionId"].as_str().unwrap(),
+                    ],
+                )
+            })
+            .find(|t| {
+                let p = t["Priority"].as_i64().unwrap();
+                (window_task == first && p == 1)
+                    || (window_task == later && p == 5)
+                    || (window_task == empty && p == 9)
+            })
+            .unwrap()
+    };
+    let (t1, t5, t9) = (by_task(&first), by_task(&later), by_task(&empty));
+    assert_eq!(t1["Status"], "SUCCESS", "{t1}");
+    assert_eq!(t5["Status"], "SUCCESS", "{t5}");
+    assert_eq!(t9["Status"], "FAILED", "{t9}");
+    assert!(
+        t9["StatusDetails"]
+            .as_str()
+            .unwrap()
+            .contains("No target was resolved"),
+        "{t9}"
+    );
+    // Priority 5 started only after priority 1 ended.
+    let end1 = t1["EndTime"].as_f64().unwrap();
+    let start5 = t5["StartTime"].as_f64().unwrap();
+    assert!(start5 >= end1, "{t1} {t5}");
+    let start9 = t9["StartTime"].as_f64().unwrap();
+    assert!(start9 >= t5["EndTime"].as_f64().unwrap(), "{t5} {t9}");
+
+    // A finished execution cannot be cancelled; an unknown one does not exist.
+    let err = server
+        .aws(&[
+            "ssm",
+            "cancel-maintenance-window-execution",
+            "--window-execution-id",
+            execution,
+        ])
+        .unwrap_err();
+    assert!(err.contains("DoesNotExistException"), "{err}");
+}
