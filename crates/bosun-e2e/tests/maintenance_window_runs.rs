@@ -24,9 +24,9 @@ fn at_in(secs: i64) -> String {
     format!("at({})", t.strftime("%Y-%m-%dT%H:%M:%S"))
 }
 
-/// A window that runs once, `lead` seconds from now (time to register its targets and tasks
-/// through the CLI first).
-fn create_window(server: &TestServer, name: &str, lead: i64) -> String {
+/// A window that runs once, a day from now: registering its targets and tasks through the CLI
+/// may take long on a loaded machine, so [`arm`] brings its run near only once they are in.
+fn create_window(server: &TestServer, name: &str) -> String {
     ssm(
         server,
         &[
@@ -34,7 +34,7 @@ fn create_window(server: &TestServer, name: &str, lead: i64) -> String {
             "--name",
             name,
             "--schedule",
-            &at_in(lead),
+            &at_in(86_400),
             "--duration",
             "2",
             "--cutoff",
@@ -45,6 +45,21 @@ fn create_window(server: &TestServer, name: &str, lead: i64) -> String {
         .as_str()
         .unwrap()
         .to_string()
+}
+
+/// Move the window's one run to `lead` seconds from now (one call, so the run cannot come
+/// before it returns on any machine).
+fn arm(server: &TestServer, window: &str, lead: i64) {
+    ssm(
+        server,
+        &[
+            "update-maintenance-window",
+            "--window-id",
+            window,
+            "--schedule",
+            &at_in(lead),
+        ],
+    );
 }
 
 fn register_target(
@@ -181,7 +196,7 @@ async fn a_stopped_group_member_fails_the_window_by_name_and_the_online_one_runs
     let (online, stopped) = (ids[0].clone(), ids[1].clone());
     create_group(&fleet.server, "dev-nodes");
 
-    let window = create_window(&fleet.server, "monthly-agent-update", 12);
+    let window = create_window(&fleet.server, "monthly-agent-update");
     let target = register_target(
         &fleet.server,
         &window,
@@ -195,6 +210,7 @@ async fn a_stopped_group_member_fails_the_window_by_name_and_the_online_one_runs
         "1",
         "echo updated {{WINDOW_EXECUTION_ID}}",
     );
+    arm(&fleet.server, &window, 10);
     let e = wait_execution(&fleet.server, &window).await;
     let execution = e["WindowExecutionId"].as_str().unwrap().to_string();
     assert_eq!(e["Status"], "FAILED", "{e}");
@@ -255,7 +271,7 @@ async fn a_stopped_group_member_fails_the_window_by_name_and_the_online_one_runs
     // Both nodes online: the same setup succeeds.
     fleet.agents[1].start();
     fleet.wait_online(&stopped).await;
-    let window = create_window(&fleet.server, "monthly-agent-update-2", 12);
+    let window = create_window(&fleet.server, "monthly-agent-update-2");
     let target = register_target(
         &fleet.server,
         &window,
@@ -263,6 +279,7 @@ async fn a_stopped_group_member_fails_the_window_by_name_and_the_online_one_runs
         "Key=resource-groups:Name,Values=dev-nodes",
     );
     register_task(&fleet.server, &window, &target, "1", "echo updated");
+    arm(&fleet.server, &window, 10);
     let e = wait_execution(&fleet.server, &window).await;
     assert_eq!(e["Status"], "SUCCESS", "{e}");
     let execution = e["WindowExecutionId"].as_str().unwrap();
@@ -279,13 +296,14 @@ async fn a_stopped_group_member_fails_the_window_by_name_and_the_online_one_runs
 async fn a_target_matching_nothing_fails_with_a_reason_and_priorities_order_tasks() {
     let fleet = Fleet::start(1, 1).await;
     let server = &fleet.server;
-    let window = create_window(server, "ordered", 20);
+    let window = create_window(server, "ordered");
     let nodes = register_target(server, &window, "INSTANCE", "Key=tag:env,Values=test");
     let nobody = register_target(server, &window, "INSTANCE", "Key=tag:env,Values=nowhere");
     // Registered out of order: the second runs first.
     let later = register_task(server, &window, &nodes, "5", "echo second");
     let first = register_task(server, &window, &nodes, "1", "sleep 2; echo first");
     let empty = register_task(server, &window, &nobody, "9", "echo never");
+    arm(server, &window, 10);
     let e = wait_execution(server, &window).await;
     assert_eq!(e["Status"], "FAILED", "{e}");
     let details = e["StatusDetails"].as_str().unwrap();
@@ -358,4 +376,82 @@ async fn a_target_matching_nothing_fails_with_a_reason_and_priorities_order_task
         ])
         .unwrap_err();
     assert!(err.contains("DoesNotExistException"), "{err}");
+}
+
+/// The window's executions, newest first as listed.
+fn executions_of(server: &TestServer, window: &str) -> Vec<Value> {
+    ssm(
+        server,
+        &[
+            "describe-maintenance-window-executions",
+            "--window-id",
+            window,
+        ],
+    )["WindowExecutions"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_across_a_slot_runs_the_window_exactly_once() {
+    let mut fleet = Fleet::start(1, 1).await;
+    let node = fleet.ids()[0].clone();
+    let marks = tempfile::tempdir().unwrap();
+    let mark = marks.path().join("ran");
+
+    // Killed before its slot, restarted after it: the missed slot runs once.
+    let window = create_window(&fleet.server, "missed-slot");
+    let target = register_target(
+        &fleet.server,
+        &window,
+        "INSTANCE",
+        &format!("Key=InstanceIds,Values={node}"),
+    );
+    let script = format!("echo missed >> {}", mark.display());
+    register_task(&fleet.server, &window, &target, "1", &script);
+    let slot = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(10);
+    arm(&fleet.server, &window, 10);
+    fleet.server.kill().await;
+    assert!(
+        jiff::Timestamp::now() < slot,
+        "the server died before the slot"
+    );
+    wait_for("the slot to pass", LIMIT, || async {
+        (jiff::Timestamp::now() >= slot + jiff::SignedDuration::from_secs(2)).then_some(())
+    })
+    .await;
+    fleet.server.restart().await;
+    let e = wait_execution(&fleet.server, &window).await;
+    assert_eq!(e["Status"], "SUCCESS", "{e}");
+
+    // Killed while its task runs: the restarted server finishes it, never starts another.
+    let window2 = create_window(&fleet.server, "killed-mid-run");
+    let target = register_target(
+        &fleet.server,
+        &window2,
+        "INSTANCE",
+        &format!("Key=InstanceIds,Values={node}"),
+    );
+    let script = format!("echo during >> {}; sleep 3", mark.display());
+    register_task(&fleet.server, &window2, &target, "1", &script);
+    arm(&fleet.server, &window2, 10);
+    // Killed once the node runs the task (before that, the restarted server would find the
+    // node not back yet and fail it as ConnectionLost, which is right but not this test).
+    wait_for("the node to run the window's task", LIMIT, || async {
+        std::fs::read_to_string(&mark)
+            .ok()?
+            .contains("during")
+            .then_some(())
+    })
+    .await;
+    fleet.server.kill().await;
+    fleet.server.restart().await;
+    let e = wait_execution(&fleet.server, &window2).await;
+    assert_eq!(e["Status"], "SUCCESS", "{e}");
+
+    assert_eq!(executions_of(&fleet.server, &window).len(), 1);
+    assert_eq!(executions_of(&fleet.server, &window2).len(), 1);
+    let ran = std::fs::read_to_string(&mark).unwrap();
+    assert_eq!(ran, "missed\nduring\n", "each window ran its task once");
 }

@@ -100,6 +100,11 @@ impl Replica {
         Ok(())
     }
 
+    /// When this process started serving (milliseconds since the epoch).
+    pub fn started_ms(&self) -> i64 {
+        self.started_ms
+    }
+
     /// Other replicas alive at the last heartbeat.
     pub fn other_live_replicas(&self) -> Vec<String> {
         self.view

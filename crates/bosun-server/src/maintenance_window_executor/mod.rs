@@ -40,6 +40,11 @@ pub const OPEN_POLL: Duration = Duration::from_secs(1);
 /// outage skips to the latest missed slot within this many).
 const MAX_MISSED_SLOTS: usize = 10_000;
 
+/// How long after this server started a slot missed while it was down waits before it fires:
+/// agents reconnect with backoff after an outage, and a node not back yet would fail the run as
+/// `ConnectionLost` although nothing is wrong with it.
+const RECONNECT_GRACE_MS: i64 = 30_000;
+
 /// The executor's wake-up call.
 #[derive(Default)]
 pub struct WindowExecutor {
@@ -147,6 +152,13 @@ pub fn fire_due(state: &AppState, now: i64) -> anyhow::Result<Option<i64>> {
                 next_due = Some(next_due.map_or(next, |d| d.min(next)));
             }
             let Some(slot) = slot else { continue };
+            let started = state.replica.started_ms();
+            if slot < started && now < started + RECONNECT_GRACE_MS {
+                // Missed while this server was down: fire once the nodes had time to return.
+                let wake = started + RECONNECT_GRACE_MS;
+                next_due = Some(next_due.map_or(wake, |d| d.min(wake)));
+                continue;
+            }
             let (run, tasks) = plan_execution(state, &w, slot, now)?;
             let skipped = WindowExecutionRecord {
                 status: "SKIPPED_OVERLAPPING".into(),
