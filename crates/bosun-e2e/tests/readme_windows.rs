@@ -166,5 +166,8 @@ async fn the_readme_window_example_runs_on_the_groups_nodes() {
             ran.insert(inv.instance_id().unwrap().to_string());
         }
     }
-    assert_eq!(ran, dev_ids, "the group's nodes ran the task, and only they");
+    assert_eq!(
+        ran, dev_ids,
+        "the group's nodes ran the task, and only they"
+    );
 }
