@@ -366,6 +366,68 @@ async fn a_target_matching_nothing_fails_with_a_reason_and_priorities_order_task
     let start9 = t9["StartTime"].as_f64().unwrap();
     assert!(start9 >= t5["EndTime"].as_f64().unwrap(), "{t5} {t9}");
 
+    // The execution operations are authorized on the execution's window: a deny there wins
+    // over an allow on everything, for the calls by window id and by execution id alike.
+    let (_, akid, secret) = server
+        .user_with_policy(
+            "no-window-history",
+            &format!(
+                r#"{{"Version":"2012-10-17","Statement":[
+                {{"Effect":"Allow","Action":"ssm:*","Resource":"*"}},
+                {{"Effect":"Deny","Action":["ssm:DescribeMaintenanceWindowExecutions",
+                  "ssm:GetMaintenanceWindowExecution","ssm:DescribeMaintenanceWindowExecutionTasks",
+                  "ssm:CancelMaintenanceWindowExecution"],
+                  "Resource":"arn:aws:ssm:us-east-1:000000000000:maintenancewindow/{window}"}}]}}"#
+            ),
+        )
+        .await;
+    let as_user = |args: &[&str]| {
+        let mut all = vec!["ssm"];
+        all.extend_from_slice(args);
+        server
+            .as_admin("aws")
+            .args(&all)
+            .env("AWS_ACCESS_KEY_ID", &akid)
+            .env("AWS_SECRET_ACCESS_KEY", &secret)
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_SHARED_CREDENTIALS_FILE")
+            .output()
+            .expect("aws")
+    };
+    for args in [
+        &[
+            "describe-maintenance-window-executions",
+            "--window-id",
+            &window,
+        ][..],
+        &[
+            "get-maintenance-window-execution",
+            "--window-execution-id",
+            execution,
+        ][..],
+        &[
+            "describe-maintenance-window-execution-tasks",
+            "--window-execution-id",
+            execution,
+        ][..],
+        &[
+            "cancel-maintenance-window-execution",
+            "--window-execution-id",
+            execution,
+        ][..],
+    ] {
+        let out = as_user(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} was allowed");
+        assert!(err.contains("AccessDeniedException"), "{args:?}: {err}");
+    }
+    let out = as_user(&["describe-maintenance-window-tasks", "--window-id", &window]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
     // A finished execution cannot be cancelled; an unknown one does not exist.
     let err = server
         .aws(&[
