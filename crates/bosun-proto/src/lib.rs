@@ -9,8 +9,10 @@
 use serde::{Deserialize, Serialize};
 
 pub mod command;
+pub mod session;
 
 pub use command::{CommandDelivery, CommandResult, OutputChunk};
+pub use session::{SessionEnd, SessionStart};
 
 /// Version of the channel protocol this build speaks.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -62,6 +64,15 @@ pub enum ServerMessage {
         stream: command::Stream,
         offset: u64,
     },
+    /// Join a Session Manager session (re-sent until `SessionAccepted`): see [`session`].
+    StartSession(SessionStart),
+    /// End a session now: its process group is hung up, then killed; report `SessionEnded`.
+    TerminateSession {
+        session_id: String,
+        reason: session::SessionEndReason,
+    },
+    /// The server has stored this session's end; the agent may forget it.
+    SessionEndAck { session_id: String },
 }
 
 /// Why a handshake was refused.
@@ -124,6 +135,10 @@ pub enum AgentMessage {
     Output(OutputChunk),
     /// The end of a command on this node (re-sent until `ResultAck`).
     Result(CommandResult),
+    /// The agent has taken this session (or already had it) and is dialling its data channel.
+    SessionAccepted { session_id: String },
+    /// The end of a session on this node (re-sent until `SessionEndAck`).
+    SessionEnded(SessionEnd),
 }
 
 /// Bytes an agent signs to register: binds the nonce and the activation it uses.
