@@ -156,6 +156,15 @@ pub enum TopCommand {
     },
     /// Run a shell command (or a document) on nodes and show their output live.
     Run(RunArgs),
+    /// A shell on a node over Session Manager (no SSH), or one command with --command whose exit
+    /// status becomes this one's. Linked or installed as `session-manager-plugin`, this binary
+    /// also serves `aws ssm start-session`.
+    Session(crate::session::SessionArgs),
+    /// Session Manager sessions: the active ones, or with --history the ended ones.
+    Sessions {
+        #[arg(long)]
+        history: bool,
+    },
     /// Recent commands.
     Commands {
         /// How many to show (1-50).

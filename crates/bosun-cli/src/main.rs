@@ -17,6 +17,7 @@ mod quickstart;
 mod resolve;
 mod results;
 mod run;
+mod session;
 mod status;
 mod style;
 mod table;
@@ -139,6 +140,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             }
         }
         TopCommand::Run(args) => return run::run(&c.connect()?, args).await,
+        TopCommand::Session(args) => return session::session(&c.connect()?, args).await,
+        TopCommand::Sessions { history } => session::sessions(&c.connect()?, history).await?,
         TopCommand::Commands { limit } => commands::commands(&c.connect()?.sdk, limit).await?,
         TopCommand::Command { command } => {
             let conn = c.connect()?;
@@ -212,8 +215,12 @@ async fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
-    match dispatch(cli).await {
+    let outcome = if session::plugin::invoked_as_plugin() {
+        session::plugin::main(std::env::args().skip(1).collect()).await
+    } else {
+        dispatch(Cli::parse()).await
+    };
+    match outcome {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             style::error_line(&format!("{e:#}"));
