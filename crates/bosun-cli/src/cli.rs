@@ -181,6 +181,11 @@ pub enum TopCommand {
         #[command(subcommand)]
         command: DocCommand,
     },
+    /// Maintenance windows: create, add-target, add-task, list, show, execution, delete.
+    Window {
+        #[command(subcommand)]
+        command: crate::window_args::WindowCommand,
+    },
     /// State Manager associations: create, list, show, history, run-now, delete.
     Assoc {
         #[command(subcommand)]

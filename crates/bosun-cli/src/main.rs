@@ -22,6 +22,8 @@ mod status;
 mod style;
 mod table;
 mod watch;
+mod window;
+mod window_args;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -192,6 +194,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             })
             .await??
         }
+        TopCommand::Window { command } => window::dispatch(&c.connect()?.sdk, command).await?,
         TopCommand::Assoc { command } => assoc::dispatch(&c.connect()?.sdk, command).await?,
         TopCommand::Param { command } => params::dispatch(c, command).await?,
         TopCommand::Kms {
