@@ -160,6 +160,9 @@ pub enum TopCommand {
     /// status becomes this one's. Linked or installed as `session-manager-plugin`, this binary
     /// also serves `aws ssm start-session`.
     Session(crate::session::SessionArgs),
+    /// Forward a local port to a port on a node, or on a host the node reaches, over one
+    /// Session Manager port session (every local connection is its own stream).
+    PortForward(crate::session::port::PortForwardArgs),
     /// Session Manager sessions: the active ones, or with --history the ended ones.
     Sessions {
         #[arg(long)]

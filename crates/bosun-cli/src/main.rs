@@ -143,6 +143,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         }
         TopCommand::Run(args) => return run::run(&c.connect()?, args).await,
         TopCommand::Session(args) => return session::session(&c.connect()?, args).await,
+        TopCommand::PortForward(args) => {
+            return session::port::port_forward(&c.connect()?, args).await
+        }
         TopCommand::Sessions { history } => session::sessions(&c.connect()?, history).await?,
         TopCommand::Commands { limit } => commands::commands(&c.connect()?.sdk, limit).await?,
         TopCommand::Command { command } => {

@@ -19,8 +19,9 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 use uuid::Uuid;
 
-/// The version this client reports in its handshake answer and token message.
-pub const CLIENT_VERSION: &str = concat!("1.2.0.", env!("CARGO_PKG_VERSION_PATCH"));
+/// The version this client reports in its handshake answer and token message: the plugin's,
+/// four numeric parts above 1.2.331.0, so agents use smux without keepalives for port sessions.
+pub const CLIENT_VERSION: &str = super::plugin::PLUGIN_VERSION;
 
 /// What the user does to the session.
 #[derive(Debug)]
@@ -31,6 +32,15 @@ pub enum Input {
     Resize { cols: u32, rows: u32 },
     /// End the session (the agent ends the remote process group).
     Terminate,
+}
+
+/// What the session sends this client.
+#[derive(Debug)]
+pub enum Output {
+    /// Bytes from the remote shell, command or port.
+    Data(Vec<u8>),
+    /// The handshake is complete: port sessions may start their streams.
+    Ready,
 }
 
 /// How a session ended for this client.
@@ -49,7 +59,8 @@ pub async fn run(
     token: &str,
     headers: Vec<(String, String)>,
     mut input: mpsc::Receiver<Input>,
-    output: mpsc::Sender<Vec<u8>>,
+    output: mpsc::Sender<Output>,
+    input_chunk: usize,
 ) -> anyhow::Result<Ending> {
     let mut request = stream_url.into_client_request()?;
     for (name, value) in headers {
@@ -106,7 +117,10 @@ pub async fn run(
                         for frame in received.deliver {
                             match PayloadType::from_u32(frame.payload_type) {
                                 Some(PayloadType::Output | PayloadType::StdErr) => {
-                                    let _ = output.send(frame.payload).await;
+                                    let _ = output.send(Output::Data(frame.payload)).await;
+                                }
+                                Some(PayloadType::HandshakeComplete) => {
+                                    let _ = output.send(Output::Ready).await;
                                 }
                                 Some(PayloadType::ExitCode) => {
                                     exit_code = decode_exit_code(&frame.payload);
@@ -130,7 +144,7 @@ pub async fn run(
             }
             event = input.recv(), if input_open => match event {
                 Some(Input::Bytes(bytes)) => {
-                    for piece in bytes.chunks(1024) {
+                    for piece in bytes.chunks(input_chunk) {
                         send(&mut channel, &mut sink, PayloadType::Output, piece.to_vec()).await?;
                     }
                 }

@@ -4,6 +4,7 @@
 
 pub mod channel;
 pub mod plugin;
+pub mod port;
 pub mod terminal;
 
 use std::io::Write;
@@ -12,7 +13,7 @@ use aws_sdk_ssm::types::SessionState;
 use tokio::sync::mpsc;
 
 use crate::client::Connection;
-use channel::{Ending, Input};
+use channel::{Ending, Input, Output};
 
 /// `bosun session` arguments.
 #[derive(clap::Args, Clone, Debug)]
@@ -74,7 +75,7 @@ pub async fn attach(
     let headers = crate::output::signed_headers(conn, &http_url)?;
     let raw = interactive.then(terminal::RawMode::enter);
     let (input_tx, input_rx) = mpsc::channel(64);
-    let (output_tx, mut output_rx) = mpsc::channel::<Vec<u8>>(64);
+    let (output_tx, mut output_rx) = mpsc::channel::<Output>(64);
     if let Some((cols, rows)) = terminal::size() {
         let _ = input_tx.send(Input::Resize { cols, rows }).await;
     }
@@ -95,12 +96,13 @@ pub async fn attach(
     drop(input_tx);
     let printer = tokio::spawn(async move {
         let mut stdout = std::io::stdout();
-        while let Some(bytes) = output_rx.recv().await {
+        while let Some(out) = output_rx.recv().await {
+            let Output::Data(bytes) = out else { continue };
             let _ = stdout.write_all(&bytes);
             let _ = stdout.flush();
         }
     });
-    let ending = channel::run(stream_url, token, headers, input_rx, output_tx).await;
+    let ending = channel::run(stream_url, token, headers, input_rx, output_tx, 1024).await;
     let _ = printer.await;
     drop(raw);
     let ending = ending?;

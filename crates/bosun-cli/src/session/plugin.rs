@@ -42,7 +42,7 @@ pub async fn main(args: Vec<String>) -> anyhow::Result<u8> {
             println!("{PLUGIN_VERSION}");
             Ok(0)
         }
-        [answer, region, operation, profile, _request, endpoint] if operation == "StartSession" => {
+        [answer, region, operation, profile, request, endpoint] if operation == "StartSession" => {
             let answer = read_answer(answer)?;
             let conn = connection(endpoint, region, profile)?;
             let field = |name: &str| {
@@ -53,6 +53,26 @@ pub async fn main(args: Vec<String>) -> anyhow::Result<u8> {
             };
             let (session_id, stream_url, token) =
                 (field("SessionId")?, field("StreamUrl")?, field("TokenValue")?);
+            let request: serde_json::Value =
+                serde_json::from_str(request).context("the StartSession request is not JSON")?;
+            let document = request["DocumentName"].as_str().unwrap_or_default();
+            if document.starts_with("AWS-StartPortForwardingSession") {
+                let local_port = request["Parameters"]["localPortNumber"][0]
+                    .as_str()
+                    .unwrap_or("0")
+                    .parse::<u16>()
+                    .context("localPortNumber is not a port number")?;
+                let listener = tokio::net::TcpListener::bind(("127.0.0.1", local_port))
+                    .await
+                    .with_context(|| format!("listening on 127.0.0.1:{local_port}"))?;
+                println!("Starting session with SessionId: {session_id}");
+                println!("Port {} opened for sessionId {session_id}.", listener.local_addr()?.port());
+                println!("Waiting for connections...");
+                return super::port::forward(&conn, &stream_url, &token, listener).await;
+            }
+            if document == "AWS-StartSSHSession" {
+                bail!("AWS-StartSSHSession (ssh ProxyCommand) is not supported by Bosun's plugin yet; use `bosun port-forward NODE 2222:22` and ssh to 127.0.0.1:2222");
+            }
             let ending = super::attach(&conn, &stream_url, &token, true)
                 .await
                 .with_context(|| format!("session {session_id}"))?;
