@@ -10,6 +10,7 @@ mod agents;
 pub mod api;
 mod association_scheduler;
 mod blobs;
+mod command_notify;
 pub mod bootstrap;
 pub mod client_config;
 pub mod config;

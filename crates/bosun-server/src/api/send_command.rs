@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use bosun_core::command::notification::CommandNotification;
 use bosun_core::command::rate::{MaxConcurrency, MaxErrors};
 use bosun_core::document::{plan_steps, resolve_parameters, PlanError};
 use bosun_core::ids;
@@ -44,6 +45,7 @@ struct SendCommandRequest {
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct NotificationConfig {
+    notification_arn: Option<String>,
     notification_events: Option<Vec<String>>,
     notification_type: Option<String>,
 }
@@ -369,6 +371,8 @@ pub(crate) struct CommandSpec {
     pub max_errors: String,
     /// The members `Command` echoes (`Parameters`, `InstanceIds`, `Targets`, ...).
     pub echo: serde_json::Map<String, Value>,
+    /// SNS notifications of its status changes, already checked ([`check_notification`]).
+    pub notification: Option<CommandNotification>,
 }
 
 /// A command with its invocations and their pending plugins, ready to store.
@@ -490,6 +494,7 @@ pub(crate) fn build_command(
         error_count: 0,
         delivery_timed_out_count: 0,
         cancel_requested: false,
+        notification: spec.notification.clone(),
     };
     let mut invocations = Vec::with_capacity(targets.len());
     let mut plugins = Vec::with_capacity(targets.len() * steps.len());
@@ -539,6 +544,7 @@ pub fn send_command(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     // Nodes named in the request are authorized before anything about them is looked up, so
     // a caller learns nothing of nodes it may not command.
     ctx.authorize_nodes("ssm:SendCommand", named_nodes(&req))?;
+    let notification = notification_of(ctx, &req)?;
     let mut echo = serde_json::Map::new();
     for key in [
         "Parameters",
@@ -569,6 +575,7 @@ pub fn send_command(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
         max_concurrency: req.max_concurrency.clone().unwrap_or_else(|| "50".into()),
         max_errors: req.max_errors.clone().unwrap_or_else(|| "0".into()),
         echo,
+        notification,
     };
     let prepared = prepare_command(ctx, &spec, || {
         let (targets, by_tag) = resolve_targets(ctx, &req)?;
@@ -586,4 +593,57 @@ pub fn send_command(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     })?;
     ctx.state.orchestrator.kick();
     Ok(answer)
+}
+
+/// The request's `NotificationConfig` with its `ServiceRoleArn`, checked: `None` when it asks
+/// for no notifications.
+fn notification_of(
+    ctx: &Ctx,
+    req: &SendCommandRequest,
+) -> Result<Option<CommandNotification>, ApiError> {
+    let Some(n) = &req.notification_config else {
+        return Ok(None);
+    };
+    let config = CommandNotification::from_request(
+        n.notification_arn.as_deref(),
+        n.notification_events.as_deref(),
+        n.notification_type.as_deref(),
+        req.service_role_arn.as_deref(),
+    )
+    .map_err(|e| ApiError::new("InvalidNotificationConfig", e.to_string()))?;
+    if let Some(config) = &config {
+        check_notification(ctx, config)?;
+    }
+    Ok(config)
+}
+
+/// A notification's topic is an SNS topic of this server's account that exists, and the
+/// caller may publish to it. AWS publishes with the `ServiceRoleArn` it assumes; Bosun has no
+/// IAM roles, so it authorizes the caller itself for `sns:Publish` on the topic (explicit deny
+/// wins) when the command is sent, and keeps the role only to return it.
+pub(crate) fn check_notification(
+    ctx: &Ctx,
+    config: &CommandNotification,
+) -> Result<(), ApiError> {
+    let arn = &config.notification_arn;
+    let invalid = |why: &str| {
+        ApiError::new(
+            "InvalidNotificationConfig",
+            format!("NotificationConfig.NotificationArn {arn}: {why}"),
+        )
+    };
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let ["arn", "aws", "sns", region, account, topic] = parts[..] else {
+        return Err(invalid(
+            "not the ARN of an Amazon SNS topic (arn:aws:sns:<region>:<account>:<topic>).",
+        ));
+    };
+    if account != ctx.state.config.account_id || topic.is_empty() {
+        return Err(invalid("not a topic of this server's account."));
+    }
+    ctx.authorize_arns("sns:Publish", [arn.as_str()])?;
+    if ctx.state.store.get_topic(region, topic)?.is_none() {
+        return Err(invalid("no such topic exists; create it with sns create-topic first."));
+    }
+    Ok(())
 }
