@@ -93,7 +93,10 @@ fn message_for(
         return Ok(None);
     };
     if topic_account != account {
-        tracing::warn!(command = command_id, "notification topic belongs to another account; skipped");
+        tracing::warn!(
+            command = command_id,
+            "notification topic belongs to another account; skipped"
+        );
         return Ok(None);
     }
     let echo: serde_json::Map<String, Value> =

@@ -43,10 +43,8 @@ pub async fn run(state: Arc<AppState>) {
     loop {
         let s = state.clone();
         // Both outbox consumers: the rules, then command notifications (`command_notify`).
-        let steps = tokio::task::spawn_blocking(move || {
-            [step(&s), crate::command_notify::step(&s)]
-        })
-        .await;
+        let steps =
+            tokio::task::spawn_blocking(move || [step(&s), crate::command_notify::step(&s)]).await;
         // `Some(true)`: moved on, maybe more to do; `Some(false)`: caught up; `None`: failed.
         let moved = match steps {
             Ok(results) => results.into_iter().fold(Some(false), |moved, r| match r {

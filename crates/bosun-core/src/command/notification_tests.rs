@@ -42,7 +42,12 @@ fn incomplete_or_unknown_configs_are_refused() {
         Err(ConfigError::NoType)
     );
     assert_eq!(
-        CommandNotification::from_request(Some("a"), Some(&["Pending".into()]), Some("Command"), None),
+        CommandNotification::from_request(
+            Some("a"),
+            Some(&["Pending".into()]),
+            Some("Command"),
+            None
+        ),
         Err(ConfigError::UnknownEvent("Pending".into()))
     );
     assert_eq!(
@@ -86,10 +91,19 @@ fn all_is_every_notified_status_but_never_pending_cancelling_or_delayed() {
 #[test]
 fn times_are_iso_with_trailing_zeros_dropped() {
     // 2019-04-25T17:57:09.170Z
-    assert_eq!(notification_time(1_556_215_029_170), "2019-04-25T17:57:09.17Z");
-    assert_eq!(notification_time(1_556_215_029_236), "2019-04-25T17:57:09.236Z");
+    assert_eq!(
+        notification_time(1_556_215_029_170),
+        "2019-04-25T17:57:09.17Z"
+    );
+    assert_eq!(
+        notification_time(1_556_215_029_236),
+        "2019-04-25T17:57:09.236Z"
+    );
     assert_eq!(notification_time(1_556_215_029_000), "2019-04-25T17:57:09Z");
-    assert_eq!(notification_time(1_556_215_029_100), "2019-04-25T17:57:09.1Z");
+    assert_eq!(
+        notification_time(1_556_215_029_100),
+        "2019-04-25T17:57:09.1Z"
+    );
 }
 
 fn command<'a>(ids: &'a [String]) -> NotifiedCommand<'a> {
@@ -126,7 +140,12 @@ fn a_command_message_has_aws_keys() {
 
 #[test]
 fn an_invocation_message_names_its_node() {
-    let m = invocation_message(&command(&[]), "mi-0123456789abcdef0", "Failed", 1_556_215_030_000);
+    let m = invocation_message(
+        &command(&[]),
+        "mi-0123456789abcdef0",
+        "Failed",
+        1_556_215_030_000,
+    );
     assert_eq!(
         m,
         json!({

@@ -621,10 +621,7 @@ fn notification_of(
 /// caller may publish to it. AWS publishes with the `ServiceRoleArn` it assumes; Bosun has no
 /// IAM roles, so it authorizes the caller itself for `sns:Publish` on the topic (explicit deny
 /// wins) when the command is sent, and keeps the role only to return it.
-pub(crate) fn check_notification(
-    ctx: &Ctx,
-    config: &CommandNotification,
-) -> Result<(), ApiError> {
+pub(crate) fn check_notification(ctx: &Ctx, config: &CommandNotification) -> Result<(), ApiError> {
     let arn = &config.notification_arn;
     let invalid = |why: &str| {
         ApiError::new(
@@ -643,7 +640,9 @@ pub(crate) fn check_notification(
     }
     ctx.authorize_arns("sns:Publish", [arn.as_str()])?;
     if ctx.state.store.get_topic(region, topic)?.is_none() {
-        return Err(invalid("no such topic exists; create it with sns create-topic first."));
+        return Err(invalid(
+            "no such topic exists; create it with sns create-topic first.",
+        ));
     }
     Ok(())
 }

@@ -8,11 +8,11 @@
 
 use std::collections::{HashMap, HashSet};
 
+use bosun_core::command::notification::CommandNotification;
+use bosun_store::{notification_column, notification_from_column};
 use bosun_store::{
     CallRecords, CommandRecord, CommandStore, InvocationRecord, PluginRecord, Result, StoreError,
 };
-use bosun_core::command::notification::CommandNotification;
-use bosun_store::{notification_column, notification_from_column};
 use tokio_postgres::types::{FromSql, Type};
 use tokio_postgres::Row;
 

@@ -240,7 +240,11 @@ pub fn a_commands_notification_settings_are_stored_with_it(store: &dyn Store) {
     store.create_command(&command("n2", 20), &[], &[]).unwrap();
     assert_eq!(store.get_command(REGION, "n1").unwrap(), Some(c.clone()));
     assert_eq!(
-        store.get_command(REGION, "n2").unwrap().unwrap().notification,
+        store
+            .get_command(REGION, "n2")
+            .unwrap()
+            .unwrap()
+            .notification,
         None
     );
     let listed = store.list_commands(REGION).unwrap();

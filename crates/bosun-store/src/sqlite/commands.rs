@@ -40,7 +40,11 @@ fn cmd_from_row(r: &Row) -> rusqlite::Result<CommandRecord> {
         notification: {
             let text: String = r.get(20)?;
             notification_from_column(&text).map_err(|e| {
-                rusqlite::Error::FromSqlConversionFailure(20, rusqlite::types::Type::Text, Box::new(e))
+                rusqlite::Error::FromSqlConversionFailure(
+                    20,
+                    rusqlite::types::Type::Text,
+                    Box::new(e),
+                )
             })?
         },
     })

@@ -140,10 +140,9 @@ pub(super) fn check_task(
         // Checked as SendCommand checks it (topic exists, the registering caller may publish
         // to it), reported with the window operations' ValidationException.
         check_notification(ctx, n).map_err(|e| match e.code {
-            "InvalidNotificationConfig" => invalid(format!(
-                "TaskInvocationParameters.RunCommand.{}",
-                e.message
-            )),
+            "InvalidNotificationConfig" => {
+                invalid(format!("TaskInvocationParameters.RunCommand.{}", e.message))
+            }
             _ => e,
         })?;
     }
