@@ -47,13 +47,19 @@ pub async fn run(state: Arc<AppState>) {
             tokio::task::spawn_blocking(move || [step(&s), crate::command_notify::step(&s)]).await;
         // `Some(true)`: moved on, maybe more to do; `Some(false)`: caught up; `None`: failed.
         let moved = match steps {
-            Ok(results) => results.into_iter().fold(Some(false), |moved, r| match r {
-                Ok(m) => moved.map(|before| before || m),
-                Err(e) => {
-                    tracing::error!(error = %e, "event dispatch failed; retrying");
-                    None
+            Ok(results) => {
+                let mut moved = Some(false);
+                for r in results {
+                    match r {
+                        Ok(m) => moved = moved.map(|before| before || m),
+                        Err(e) => {
+                            tracing::error!(error = %e, "event dispatch failed; retrying");
+                            moved = None;
+                        }
+                    }
                 }
-            }),
+                moved
+            }
             Err(e) => {
                 tracing::error!(error = %e, "event dispatch panicked; retrying");
                 None
