@@ -246,3 +246,114 @@ async fn unknown_topics_and_callers_denied_publish_are_refused() {
         "the refused commands were not stored"
     );
 }
+
+fn ssm(server: &bosun_e2e::TestServer, args: &[&str]) -> Result<Value, String> {
+    let mut all = vec!["ssm"];
+    all.extend_from_slice(args);
+    server.aws(&all)
+}
+
+/// `at(…)` `secs` seconds from now, in UTC.
+fn at_in(secs: i64) -> String {
+    let t = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(secs);
+    format!("at({})", t.strftime("%Y-%m-%dT%H:%M:%S"))
+}
+
+/// A maintenance window's `RUN_COMMAND` task passes its `NotificationConfig` and
+/// `ServiceRoleArn` to the command it sends, which notifies the topic; a task naming an unknown
+/// topic is refused when it is registered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_window_tasks_command_notifies_its_topic() {
+    let fleet = Fleet::start(1, 1).await;
+    let server = &fleet.server;
+    let node = fleet.ids()[0].clone();
+    let sub = Subscriber::start().await;
+    let topic = confirmed_topic(server, &sub, "window-notes", "/mw", LIMIT).await;
+    let window = ssm(
+        server,
+        &[
+            "create-maintenance-window",
+            "--name",
+            "notify",
+            "--schedule",
+            &at_in(86_400),
+            "--duration",
+            "2",
+            "--cutoff",
+            "0",
+            "--allow-unassociated-targets",
+        ],
+    )
+    .unwrap()["WindowId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let register = |arn: &str| {
+        let params = serde_json::json!({"RunCommand": {
+            "Parameters": {"commands": ["echo window"]},
+            "ServiceRoleArn": ROLE,
+            "NotificationConfig": {"NotificationArn": arn, "NotificationEvents": ["Success"],
+                                   "NotificationType": "Command"}
+        }})
+        .to_string();
+        ssm(
+            server,
+            &[
+                "register-task-with-maintenance-window",
+                "--window-id",
+                &window,
+                "--task-arn",
+                "AWS-RunShellScript",
+                "--task-type",
+                "RUN_COMMAND",
+                "--targets",
+                &format!("Key=InstanceIds,Values={node}"),
+                "--max-concurrency",
+                "1",
+                "--max-errors",
+                "0",
+                "--task-invocation-parameters",
+                &params,
+            ],
+        )
+    };
+    let err = register("arn:aws:sns:us-east-1:000000000000:no-such-topic").unwrap_err();
+    assert!(
+        err.contains("ValidationException") && err.contains("no-such-topic"),
+        "{err}"
+    );
+    register(&topic).expect("a task with a NotificationConfig");
+    ssm(
+        server,
+        &[
+            "update-maintenance-window",
+            "--window-id",
+            &window,
+            "--schedule",
+            &at_in(8),
+        ],
+    )
+    .unwrap();
+
+    let note = sub
+        .wait("/mw", "Notification", 1, Duration::from_secs(90))
+        .await;
+    let m: Value = serde_json::from_str(note.json()["Message"].as_str().unwrap()).unwrap();
+    assert_eq!(m["status"], "Success");
+    assert_eq!(m["documentName"], "AWS-RunShellScript");
+    let command_id = m["commandId"].as_str().unwrap();
+    let c = fleet
+        .client
+        .list_commands()
+        .command_id(command_id)
+        .send()
+        .await
+        .unwrap();
+    let c = &c.commands()[0];
+    assert_eq!(c.service_role(), Some(ROLE));
+    assert_eq!(
+        c.notification_config().and_then(|n| n.notification_arn()),
+        Some(topic.as_str()),
+        "{c:?}"
+    );
+}
