@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 
 use super::commands::command_json;
 use super::documents::{content_error, find};
+pub(crate) use super::notification_config::check_notification;
 use super::{parse, Ctx};
 use crate::api::error::ApiError;
 use crate::documents::{content, Selector};
@@ -615,34 +616,4 @@ fn notification_of(
         check_notification(ctx, config)?;
     }
     Ok(config)
-}
-
-/// A notification's topic is an SNS topic of this server's account that exists, and the
-/// caller may publish to it. AWS publishes with the `ServiceRoleArn` it assumes; Bosun has no
-/// IAM roles, so it authorizes the caller itself for `sns:Publish` on the topic (explicit deny
-/// wins) when the command is sent, and keeps the role only to return it.
-pub(crate) fn check_notification(ctx: &Ctx, config: &CommandNotification) -> Result<(), ApiError> {
-    let arn = &config.notification_arn;
-    let invalid = |why: &str| {
-        ApiError::new(
-            "InvalidNotificationConfig",
-            format!("NotificationConfig.NotificationArn {arn}: {why}"),
-        )
-    };
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let ["arn", "aws", "sns", region, account, topic] = parts[..] else {
-        return Err(invalid(
-            "not the ARN of an Amazon SNS topic (arn:aws:sns:<region>:<account>:<topic>).",
-        ));
-    };
-    if account != ctx.state.config.account_id || topic.is_empty() {
-        return Err(invalid("not a topic of this server's account."));
-    }
-    ctx.authorize_arns("sns:Publish", [arn.as_str()])?;
-    if ctx.state.store.get_topic(region, topic)?.is_none() {
-        return Err(invalid(
-            "no such topic exists; create it with sns create-topic first.",
-        ));
-    }
-    Ok(())
 }
