@@ -5,9 +5,7 @@
 use std::time::Duration;
 
 use aws_sdk_ssm::error::ProvideErrorMetadata;
-use aws_sdk_ssm::types::{
-    CloudWatchOutputConfig, CommandInvocationStatus, NotificationConfig, Target,
-};
+use aws_sdk_ssm::types::{CloudWatchOutputConfig, CommandInvocationStatus, Target};
 use aws_sdk_ssm::Client;
 use bosun_e2e::fleet::Fleet;
 use bosun_e2e::TestServer;
@@ -199,17 +197,6 @@ async fn fields_bosun_cannot_honour_are_refused_by_name() {
             base().output_s3_key_prefix("out/"),
             "InvalidOutputFolder",
             "OutputS3KeyPrefix",
-        ),
-        (
-            base()
-                .service_role_arn("arn:aws:iam::000000000000:role/sns")
-                .notification_config(
-                    NotificationConfig::builder()
-                        .notification_arn("arn:aws:sns:us-east-1:000000000000:ops")
-                        .build(),
-                ),
-            "InvalidNotificationConfig",
-            "NotificationArn",
         ),
         (
             base().cloud_watch_output_config(

@@ -8,7 +8,9 @@
 //! delivery task then posts the messages. A message's id is derived from (event, rule, target),
 //! so it is the same whoever computes it. An event whose body cannot be rendered for a target
 //! (a transformer producing non-JSON, an `InputPath` matching nothing) is logged and skipped
-//! for that target only. Once caught up, the dispatcher prunes events older than a day.
+//! for that target only. The same loop drives the outbox's second consumer, command
+//! notifications (`command_notify`); once both have caught up, it prunes events older than a
+//! day.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -40,13 +42,23 @@ pub async fn run(state: Arc<AppState>) {
     let mut pruned_ms = 0;
     loop {
         let s = state.clone();
-        let step = tokio::task::spawn_blocking(move || step(&s)).await;
+        // Both outbox consumers: the rules, then command notifications (`command_notify`).
+        let steps =
+            tokio::task::spawn_blocking(move || [step(&s), crate::command_notify::step(&s)]).await;
         // `Some(true)`: moved on, maybe more to do; `Some(false)`: caught up; `None`: failed.
-        let moved = match step {
-            Ok(Ok(moved)) => Some(moved),
-            Ok(Err(e)) => {
-                tracing::error!(error = %e, "event dispatch failed; retrying");
-                None
+        let moved = match steps {
+            Ok(results) => {
+                let mut moved = Some(false);
+                for r in results {
+                    match r {
+                        Ok(m) => moved = moved.map(|before| before || m),
+                        Err(e) => {
+                            tracing::error!(error = %e, "event dispatch failed; retrying");
+                            moved = None;
+                        }
+                    }
+                }
+                moved
             }
             Err(e) => {
                 tracing::error!(error = %e, "event dispatch panicked; retrying");
@@ -65,7 +77,7 @@ pub async fn run(state: Arc<AppState>) {
     }
 }
 
-/// Delete events older than the retention. Called only when the dispatcher has caught up, so
+/// Delete events older than the retention. Called only when both consumers have caught up, so
 /// every event old enough to go has been dispatched (events are written when they happen).
 async fn prune(state: &Arc<AppState>) {
     let s = state.clone();

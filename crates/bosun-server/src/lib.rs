@@ -12,6 +12,7 @@ mod association_scheduler;
 mod blobs;
 pub mod bootstrap;
 pub mod client_config;
+mod command_notify;
 pub mod config;
 pub mod datadir;
 mod documents;

@@ -69,6 +69,12 @@ pub const MIGRATIONS: &[Migration] = &[
         "maintenance_window_runs",
         "0018_maintenance_window_runs.sql"
     ),
+    migration!(19, "reserved", "0019_reserved.sql"),
+    migration!(
+        20,
+        "command_notifications",
+        "0020_command_notifications.sql"
+    ),
 ];
 
 /// The advisory lock every migration transaction holds ("bosunmig" in ASCII).

@@ -9,6 +9,8 @@
 //! its AWS event into the outbox in the same transaction ([`crate::EventOutboxStore`]); a write
 //! that leaves the status as it was emits nothing.
 
+use bosun_core::command::notification::CommandNotification;
+
 use crate::{CallRecords, Result};
 
 /// A command as stored.
@@ -37,6 +39,26 @@ pub struct CommandRecord {
     pub error_count: i64,
     pub delivery_timed_out_count: i64,
     pub cancel_requested: bool,
+    /// The request's `NotificationConfig` with its `ServiceRoleArn`, when it asked for SNS
+    /// notifications (stored in the `notification` column as JSON, `''` for none).
+    pub notification: Option<CommandNotification>,
+}
+
+/// The `notification` column's text for `n` (`''` for none).
+pub fn notification_column(n: &Option<CommandNotification>) -> String {
+    n.as_ref()
+        .and_then(|n| serde_json::to_string(n).ok())
+        .unwrap_or_default()
+}
+
+/// The settings a `notification` column holds.
+pub fn notification_from_column(
+    text: &str,
+) -> std::result::Result<Option<CommandNotification>, serde_json::Error> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    serde_json::from_str(text).map(Some)
 }
 
 /// One node's share of a command.

@@ -54,7 +54,10 @@ pub use associations::{
 pub use audit::{
     chain_hash, next_link, verify_chain, AuditRecord, AuditStore, AuditVerification, GENESIS,
 };
-pub use commands::{CommandRecord, CommandStore, InvocationRecord, PluginRecord};
+pub use commands::{
+    notification_column, notification_from_column, CommandRecord, CommandStore, InvocationRecord,
+    PluginRecord,
+};
 pub use compliance::{ComplianceItemRecord, ComplianceOutcome, ComplianceStore, UploadMode};
 pub use documents::{AddVersion, DocumentRecord, DocumentStore, DocumentVersionRecord};
 pub use error::{Result, StoreError};

@@ -18,6 +18,7 @@
 
 pub mod aggregate;
 pub mod flow;
+pub mod notification;
 pub mod plugin;
 pub mod rate;
 pub mod status;

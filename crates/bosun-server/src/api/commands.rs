@@ -40,11 +40,37 @@ pub fn command_json(ctx: &Ctx, c: &CommandRecord) -> Value {
         "CompletedCount": c.completed_count,
         "ErrorCount": c.error_count,
         "DeliveryTimedOutCount": c.delivery_timed_out_count,
-        "ServiceRole": get("ServiceRoleArn", json!("")),
-        "NotificationConfig": get("NotificationConfig", json!({"NotificationArn": "", "NotificationEvents": [], "NotificationType": ""})),
+        "ServiceRole": service_role(c, &echo),
+        "NotificationConfig": notification_config(c, &echo),
         "CloudWatchOutputConfig": get("CloudWatchOutputConfig", json!({"CloudWatchLogGroupName": "", "CloudWatchOutputEnabled": false})),
         "TimeoutSeconds": c.timeout_seconds,
     })
+}
+
+/// `ServiceRole`: the request's `ServiceRoleArn` (a window task's comes with its stored
+/// notification settings), else empty.
+fn service_role(c: &CommandRecord, echo: &serde_json::Map<String, Value>) -> Value {
+    echo.get("ServiceRoleArn").cloned().unwrap_or_else(|| {
+        json!(c
+            .notification
+            .as_ref()
+            .map_or("", |n| n.service_role_arn.as_str()))
+    })
+}
+
+/// `NotificationConfig` as stored with the command (SendCommand's or a window task's), else the
+/// request's echo (a config that asked for nothing), else AWS's empty shape.
+fn notification_config(c: &CommandRecord, echo: &serde_json::Map<String, Value>) -> Value {
+    match &c.notification {
+        Some(n) => json!({
+            "NotificationArn": n.notification_arn,
+            "NotificationEvents": n.notification_events,
+            "NotificationType": n.notification_type,
+        }),
+        None => echo.get("NotificationConfig").cloned().unwrap_or(
+            json!({"NotificationArn": "", "NotificationEvents": [], "NotificationType": ""}),
+        ),
+    }
 }
 
 /// The command's output bucket and resolved steps, when it named a bucket.
@@ -148,8 +174,8 @@ fn invocation_json(
         "StandardOutputUrl": if plugins.len() == 1 { output_url(ctx, c, &i.instance_id, &first, "stdout") } else { String::new() },
         "StandardErrorUrl": if plugins.len() == 1 { output_url(ctx, c, &i.instance_id, &first, "stderr") } else { String::new() },
         "CommandPlugins": if details { plugins.iter().map(|p| plugin_json(ctx, c, p)).collect::<Vec<_>>() } else { Vec::new() },
-        "ServiceRole": echo.get("ServiceRoleArn").cloned().unwrap_or(json!("")),
-        "NotificationConfig": echo.get("NotificationConfig").cloned().unwrap_or(json!({"NotificationArn": "", "NotificationEvents": [], "NotificationType": ""})),
+        "ServiceRole": service_role(c, &echo),
+        "NotificationConfig": notification_config(c, &echo),
         "CloudWatchOutputConfig": echo.get("CloudWatchOutputConfig").cloned().unwrap_or(json!({"CloudWatchLogGroupName": "", "CloudWatchOutputEnabled": false})),
     }))
 }

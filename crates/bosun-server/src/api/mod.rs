@@ -18,6 +18,7 @@ pub(crate) mod events;
 pub mod idempotency;
 pub(crate) mod instances;
 pub(crate) mod maintenance_windows;
+mod notification_config;
 pub mod ops;
 mod parameter_labels;
 mod parameter_put;

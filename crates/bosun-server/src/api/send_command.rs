@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use bosun_core::command::notification::CommandNotification;
 use bosun_core::command::rate::{MaxConcurrency, MaxErrors};
 use bosun_core::document::{plan_steps, resolve_parameters, PlanError};
 use bosun_core::ids;
@@ -13,6 +14,7 @@ use serde_json::{json, Value};
 
 use super::commands::command_json;
 use super::documents::{content_error, find};
+pub(crate) use super::notification_config::check_notification;
 use super::{parse, Ctx};
 use crate::api::error::ApiError;
 use crate::documents::{content, Selector};
@@ -44,6 +46,7 @@ struct SendCommandRequest {
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct NotificationConfig {
+    notification_arn: Option<String>,
     notification_events: Option<Vec<String>>,
     notification_type: Option<String>,
 }
@@ -369,6 +372,8 @@ pub(crate) struct CommandSpec {
     pub max_errors: String,
     /// The members `Command` echoes (`Parameters`, `InstanceIds`, `Targets`, ...).
     pub echo: serde_json::Map<String, Value>,
+    /// SNS notifications of its status changes, already checked ([`check_notification`]).
+    pub notification: Option<CommandNotification>,
 }
 
 /// A command with its invocations and their pending plugins, ready to store.
@@ -490,6 +495,7 @@ pub(crate) fn build_command(
         error_count: 0,
         delivery_timed_out_count: 0,
         cancel_requested: false,
+        notification: spec.notification.clone(),
     };
     let mut invocations = Vec::with_capacity(targets.len());
     let mut plugins = Vec::with_capacity(targets.len() * steps.len());
@@ -539,6 +545,7 @@ pub fn send_command(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     // Nodes named in the request are authorized before anything about them is looked up, so
     // a caller learns nothing of nodes it may not command.
     ctx.authorize_nodes("ssm:SendCommand", named_nodes(&req))?;
+    let notification = notification_of(ctx, &req)?;
     let mut echo = serde_json::Map::new();
     for key in [
         "Parameters",
@@ -569,6 +576,7 @@ pub fn send_command(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
         max_concurrency: req.max_concurrency.clone().unwrap_or_else(|| "50".into()),
         max_errors: req.max_errors.clone().unwrap_or_else(|| "0".into()),
         echo,
+        notification,
     };
     let prepared = prepare_command(ctx, &spec, || {
         let (targets, by_tag) = resolve_targets(ctx, &req)?;
@@ -586,4 +594,26 @@ pub fn send_command(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     })?;
     ctx.state.orchestrator.kick();
     Ok(answer)
+}
+
+/// The request's `NotificationConfig` with its `ServiceRoleArn`, checked: `None` when it asks
+/// for no notifications.
+fn notification_of(
+    ctx: &Ctx,
+    req: &SendCommandRequest,
+) -> Result<Option<CommandNotification>, ApiError> {
+    let Some(n) = &req.notification_config else {
+        return Ok(None);
+    };
+    let config = CommandNotification::from_request(
+        n.notification_arn.as_deref(),
+        n.notification_events.as_deref(),
+        n.notification_type.as_deref(),
+        req.service_role_arn.as_deref(),
+    )
+    .map_err(|e| ApiError::new("InvalidNotificationConfig", e.to_string()))?;
+    if let Some(config) = &config {
+        check_notification(ctx, config)?;
+    }
+    Ok(config)
 }

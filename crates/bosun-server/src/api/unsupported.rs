@@ -193,24 +193,6 @@ const REFUSALS: &[Refusal] = &[
     },
     Refusal {
         operation: "SendCommand",
-        field: &["NotificationConfig", "NotificationArn"],
-        asks: non_empty,
-        honoured: never,
-        code: "InvalidNotificationConfig",
-        message: "NotificationConfig.NotificationArn: this Bosun server does not send SNS \
-                  notifications for commands yet",
-    },
-    Refusal {
-        operation: "SendCommand",
-        field: &["NotificationConfig", "NotificationEvents"],
-        asks: non_empty,
-        honoured: never,
-        code: "InvalidNotificationConfig",
-        message: "NotificationConfig.NotificationEvents: this Bosun server does not send SNS \
-                  notifications for commands yet",
-    },
-    Refusal {
-        operation: "SendCommand",
         field: &["CloudWatchOutputConfig", "CloudWatchOutputEnabled"],
         asks: non_empty,
         honoured: never,
@@ -277,14 +259,6 @@ const REFUSALS: &[Refusal] = &[
     },
     Refusal {
         operation: "RegisterTaskWithMaintenanceWindow",
-        field: &["TaskInvocationParameters", "RunCommand", "NotificationConfig", "NotificationArn"],
-        asks: non_empty,
-        honoured: never,
-        code: "ValidationException",
-        message: "TaskInvocationParameters.RunCommand.NotificationConfig.NotificationArn: this Bosun server has no Amazon SNS to notify",
-    },
-    Refusal {
-        operation: "RegisterTaskWithMaintenanceWindow",
         field: &["TaskInvocationParameters", "RunCommand", "CloudWatchOutputConfig", "CloudWatchOutputEnabled"],
         asks: non_empty,
         honoured: never,
@@ -322,14 +296,6 @@ const REFUSALS: &[Refusal] = &[
         honoured: never,
         code: "ValidationException",
         message: "TaskInvocationParameters.RunCommand.OutputS3KeyPrefix: this Bosun server does not write maintenance window task output to S3 yet",
-    },
-    Refusal {
-        operation: "UpdateMaintenanceWindowTask",
-        field: &["TaskInvocationParameters", "RunCommand", "NotificationConfig", "NotificationArn"],
-        asks: non_empty,
-        honoured: never,
-        code: "ValidationException",
-        message: "TaskInvocationParameters.RunCommand.NotificationConfig.NotificationArn: this Bosun server has no Amazon SNS to notify",
     },
     Refusal {
         operation: "UpdateMaintenanceWindowTask",
@@ -404,11 +370,6 @@ mod tests {
                 "SendCommand",
                 json!({"OutputS3KeyPrefix": "p"}),
                 "OutputS3KeyPrefix",
-            ),
-            (
-                "SendCommand",
-                json!({"NotificationConfig": {"NotificationArn": "arn:aws:sns:us-east-1:1:t"}}),
-                "NotificationArn",
             ),
             (
                 "SendCommand",

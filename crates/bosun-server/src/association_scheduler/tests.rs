@@ -186,6 +186,7 @@ fn a_pass_past_the_duration_cancels_the_command_and_times_the_execution_out() {
         error_count: 0,
         delivery_timed_out_count: 0,
         cancel_requested: false,
+        notification: None,
     };
     let invocations = [
         invocation(command_id, "mi-00000000000000001", 0, "InProgress"),

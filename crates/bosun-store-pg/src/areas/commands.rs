@@ -8,9 +8,12 @@
 
 use std::collections::{HashMap, HashSet};
 
+use bosun_core::command::notification::CommandNotification;
+use bosun_store::{notification_column, notification_from_column};
 use bosun_store::{
     CallRecords, CommandRecord, CommandStore, InvocationRecord, PluginRecord, Result, StoreError,
 };
+use tokio_postgres::types::{FromSql, Type};
 use tokio_postgres::Row;
 
 use super::calls::write_call_records;
@@ -23,7 +26,25 @@ type RowResult<T> = std::result::Result<T, tokio_postgres::Error>;
 const CMD_COLS: &str = "region, command_id, document_name, document_version, document_hash, \
      comment, request_json, steps_json, requested_ms, expires_ms, timeout_seconds, \
      max_concurrency, max_errors, status, status_details, target_count, completed_count, \
-     error_count, delivery_timed_out_count, cancel_requested";
+     error_count, delivery_timed_out_count, cancel_requested, notification";
+
+/// The `notification` column (JSON text, `''` for none) read as the settings it holds; text
+/// that does not parse is a row error, never a silent "no notifications".
+struct NotificationColumn(Option<CommandNotification>);
+
+impl<'a> FromSql<'a> for NotificationColumn {
+    fn from_sql(
+        ty: &Type,
+        raw: &'a [u8],
+    ) -> std::result::Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        let text = <&str as FromSql>::from_sql(ty, raw)?;
+        Ok(Self(notification_from_column(text)?))
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        <&str as FromSql>::accepts(ty)
+    }
+}
 
 fn cmd_from_row(r: &Row) -> RowResult<CommandRecord> {
     Ok(CommandRecord {
@@ -47,6 +68,7 @@ fn cmd_from_row(r: &Row) -> RowResult<CommandRecord> {
         error_count: r.try_get(17)?,
         delivery_timed_out_count: r.try_get(18)?,
         cancel_requested: r.try_get(19)?,
+        notification: r.try_get::<_, NotificationColumn>(20)?.0,
     })
 }
 
@@ -376,7 +398,7 @@ pub(super) async fn insert_command(
     let insert = tx
         .prepare_cached(&format!(
             "INSERT INTO commands ({CMD_COLS}, active) VALUES ($1, $2, $3, $4, $5, $6, \
-             $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
+             $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) \
              ON CONFLICT DO NOTHING"
         ))
         .await?;
@@ -404,6 +426,7 @@ pub(super) async fn insert_command(
                 &c.error_count,
                 &c.delivery_timed_out_count,
                 &c.cancel_requested,
+                &notification_column(&c.notification),
                 &!invocations.is_empty(),
             ],
         )

@@ -223,3 +223,32 @@ pub fn a_command_and_its_audit_record_commit_together_and_keep_the_chain(store: 
     assert_eq!(times, [1, 2, 3, 5]);
     assert!(store.get_command(REGION, "c2").unwrap().is_some());
 }
+
+/// A command's `NotificationConfig` (with its `ServiceRoleArn`) is stored with it and read back
+/// by every reader; a command without one reads back `None`.
+pub fn a_commands_notification_settings_are_stored_with_it(store: &dyn Store) {
+    let mut c = command("n1", 10);
+    c.notification = Some(bosun_core::command::notification::CommandNotification {
+        notification_arn: format!("arn:aws:sns:{REGION}:123456789012:ops"),
+        notification_events: vec!["Success".into(), "Failed".into()],
+        notification_type: "Invocation".into(),
+        service_role_arn: "arn:aws:iam::123456789012:role/sns".into(),
+    });
+    store
+        .create_command(&c, &[invocation("n1", "mi-a", 1)], &[])
+        .unwrap();
+    store.create_command(&command("n2", 20), &[], &[]).unwrap();
+    assert_eq!(store.get_command(REGION, "n1").unwrap(), Some(c.clone()));
+    assert_eq!(
+        store
+            .get_command(REGION, "n2")
+            .unwrap()
+            .unwrap()
+            .notification,
+        None
+    );
+    let listed = store.list_commands(REGION).unwrap();
+    assert_eq!(listed.iter().find(|x| x.command_id == "n1"), Some(&c));
+    let active = store.active_commands().unwrap();
+    assert_eq!(active.iter().find(|x| x.command_id == "n1"), Some(&c));
+}

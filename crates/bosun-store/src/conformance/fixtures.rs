@@ -79,6 +79,7 @@ pub fn command(id: &str, requested_ms: i64) -> CommandRecord {
         error_count: 0,
         delivery_timed_out_count: 0,
         cancel_requested: false,
+        notification: None,
     }
 }
 

@@ -115,6 +115,7 @@ macro_rules! conformance_tests {
                 results_never_overwrite_a_terminal_status,
                 every_live_status_can_still_change,
                 a_command_and_its_audit_record_commit_together_and_keep_the_chain,
+                a_commands_notification_settings_are_stored_with_it,
             }
             event_outbox {
                 events_are_read_in_order_after_a_cursor_and_pruned_by_age,
@@ -202,6 +203,7 @@ macro_rules! conformance_tests {
                 concurrent_creations_of_one_topic_succeed_once,
                 concurrent_subscriptions_of_one_endpoint_succeed_once,
                 messages_from_events_are_published_once_with_the_cursor,
+                two_consumers_publish_from_the_same_events_with_their_own_cursors,
             }
             replicas {
                 replicas_are_live_while_their_heartbeat_is_fresh,

@@ -378,3 +378,51 @@ pub fn messages_from_events_are_published_once_with_the_cursor(store: &dyn Store
     assert_eq!(notifications(), before + 2);
     assert_eq!(store.event_cursor("rules").unwrap(), 9);
 }
+
+/// Two outbox consumers (EventBridge rules and command notifications) publish from the same
+/// events with their own cursors: one's move neither moves nor blocks the other.
+pub fn two_consumers_publish_from_the_same_events_with_their_own_cursors(store: &dyn Store) {
+    store.create_topic(&topic("ops"), &[]).unwrap();
+    let sub = subscription("o1", "ops", 10);
+    store
+        .add_subscription(&sub, Some(&confirmation(&sub, 10)))
+        .unwrap();
+    store
+        .confirm_subscription(REGION, "ops", "token-o1")
+        .unwrap()
+        .unwrap();
+    let notifications = || {
+        store
+            .list_deliveries(REGION)
+            .unwrap()
+            .into_iter()
+            .filter(|d| d.kind == NOTIFICATION)
+            .count()
+    };
+    let before = notifications();
+    assert!(store
+        .publish_from_events("rules", 0, 5, 50, &[message("m-r-1", "ops", 50)])
+        .unwrap());
+    assert_eq!(store.event_cursor("command-notifications").unwrap(), 0);
+    assert!(store
+        .publish_from_events(
+            "command-notifications",
+            0,
+            5,
+            60,
+            &[message("m-n-1", "ops", 60)]
+        )
+        .unwrap());
+    assert!(!store
+        .publish_from_events(
+            "command-notifications",
+            0,
+            5,
+            70,
+            &[message("m-n-1", "ops", 70)]
+        )
+        .unwrap());
+    assert_eq!(store.event_cursor("rules").unwrap(), 5);
+    assert_eq!(store.event_cursor("command-notifications").unwrap(), 5);
+    assert_eq!(notifications(), before + 2);
+}

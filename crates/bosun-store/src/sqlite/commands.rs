@@ -5,12 +5,15 @@ use rusqlite::{params, OptionalExtension, Row};
 
 use super::command_events::{command_status, invocation_status, Emitter};
 use super::SqliteStore;
-use crate::commands::{CommandRecord, CommandStore, InvocationRecord, PluginRecord};
+use crate::commands::{
+    notification_column, notification_from_column, CommandRecord, CommandStore, InvocationRecord,
+    PluginRecord,
+};
 use crate::{CallRecords, Result};
 
 const CMD_COLS: &str = "region, command_id, document_name, document_version, document_hash, comment, request_json, \
      steps_json, requested_ms, expires_ms, timeout_seconds, max_concurrency, max_errors, status, status_details, \
-     target_count, completed_count, error_count, delivery_timed_out_count, cancel_requested";
+     target_count, completed_count, error_count, delivery_timed_out_count, cancel_requested, notification";
 
 fn cmd_from_row(r: &Row) -> rusqlite::Result<CommandRecord> {
     Ok(CommandRecord {
@@ -34,6 +37,16 @@ fn cmd_from_row(r: &Row) -> rusqlite::Result<CommandRecord> {
         error_count: r.get(17)?,
         delivery_timed_out_count: r.get(18)?,
         cancel_requested: r.get(19)?,
+        notification: {
+            let text: String = r.get(20)?;
+            notification_from_column(&text).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    20,
+                    rusqlite::types::Type::Text,
+                    Box::new(e),
+                )
+            })?
+        },
     })
 }
 
@@ -101,12 +114,13 @@ pub(super) fn insert_command(
     account: &str,
 ) -> rusqlite::Result<()> {
     tx.execute(
-        &format!("INSERT INTO commands ({CMD_COLS}, active) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)"),
+        &format!("INSERT INTO commands ({CMD_COLS}, active) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)"),
         params![
             c.region, c.command_id, c.document_name, c.document_version, c.document_hash, c.comment,
             c.request_json, c.steps_json, c.requested_ms, c.expires_ms, c.timeout_seconds, c.max_concurrency,
             c.max_errors, c.status, c.status_details, c.target_count, c.completed_count, c.error_count,
-            c.delivery_timed_out_count, c.cancel_requested, !invocations.is_empty()
+            c.delivery_timed_out_count, c.cancel_requested, notification_column(&c.notification),
+            !invocations.is_empty()
         ],
     )?;
     {

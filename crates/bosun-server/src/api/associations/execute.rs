@@ -86,6 +86,7 @@ pub(super) fn command_spec(
         max_concurrency: text("MaxConcurrency", "100%"),
         max_errors: text("MaxErrors", "100%"),
         echo,
+        notification: None,
     }
 }
 

@@ -6,13 +6,14 @@
 
 use std::collections::BTreeMap;
 
+use bosun_core::command::notification::CommandNotification;
 use bosun_core::command::rate::{MaxConcurrency, MaxErrors};
 use bosun_core::ids;
 use bosun_store::{WindowRecord, WindowTaskRecord};
 use serde_json::{Map, Value};
 
 use crate::api::error::ApiError;
-use crate::api::send_command::{prepare_command, CommandSpec};
+use crate::api::send_command::{check_notification, prepare_command, CommandSpec};
 use crate::api::Ctx;
 use crate::documents::bare_name;
 
@@ -135,6 +136,16 @@ pub(super) fn check_task(
         .map_err(|e| invalid(format!("MaxErrors {}: {e}", task.max_errors)))?;
 
     let spec = run_command_spec(task)?;
+    if let Some(n) = &spec.notification {
+        // Checked as SendCommand checks it (topic exists, the registering caller may publish
+        // to it), reported with the window operations' ValidationException.
+        check_notification(ctx, n).map_err(|e| match e.code {
+            "InvalidNotificationConfig" => {
+                invalid(format!("TaskInvocationParameters.RunCommand.{}", e.message))
+            }
+            _ => e,
+        })?;
+    }
     ctx.authorize_arns(
         action,
         [ctx.scope()
@@ -184,7 +195,30 @@ pub(crate) fn run_command_spec(task: &WindowTaskRecord) -> Result<CommandSpec, A
         max_concurrency: task.max_concurrency.clone(),
         max_errors: task.max_errors.clone(),
         echo: Map::new(),
+        notification: notification_of(&run)?,
     })
+}
+
+/// A `RunCommand`'s `NotificationConfig` with its `ServiceRoleArn`, passed on to the command
+/// the task sends; `None` when it asks for no notifications.
+fn notification_of(run: &Map<String, Value>) -> Result<Option<CommandNotification>, ApiError> {
+    let n = run.get("NotificationConfig").unwrap_or(&Value::Null);
+    let events: Option<Vec<String>> = n.get("NotificationEvents").map(|v| {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| e.as_str().unwrap_or_default().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    });
+    CommandNotification::from_request(
+        n["NotificationArn"].as_str(),
+        events.as_deref(),
+        n["NotificationType"].as_str(),
+        run.get("ServiceRoleArn").and_then(Value::as_str),
+    )
+    .map_err(|e| invalid(format!("TaskInvocationParameters.RunCommand.{e}")))
 }
 
 /// The values of a deprecated `TaskParameters` entry (`{"Values": […]}`).
