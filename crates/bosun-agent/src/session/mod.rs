@@ -6,10 +6,13 @@
 //! Files: `pump` (frames, acks, retransmission, reconnects over an abstract [`pump::Link`]),
 //! `link` (the websocket dialer), `run` (one session: connect, handshake, spawn), `shell` (the
 //! process relay and its end), `process` (PTY or pipes, run-as), `user` (passwd), `reap`
-//! (process group ending, escaped processes), `pending` (unacknowledged ends on disk).
+//! (process group ending, escaped processes), `port` and `port_target` (TCP forwarding, basic
+//! and smux), `pending` (unacknowledged ends on disk).
 
 pub mod link;
 pub mod pending;
+pub mod port;
+pub mod port_target;
 pub mod process;
 pub mod pump;
 pub mod reap;
@@ -17,6 +20,8 @@ pub mod run;
 pub mod shell;
 pub mod user;
 
+#[cfg(test)]
+mod port_tests;
 #[cfg(test)]
 mod test_client;
 #[cfg(test)]

@@ -9,8 +9,9 @@ use bosun_core::session::handshake::{
 };
 use bosun_core::session::message_type::{FlagPayload, PayloadType};
 use bosun_core::session::payloads::{
-    HandshakeComplete, HandshakeRequest, HandshakeResponse, TerminalSize,
+    HandshakeComplete, HandshakeRequest, HandshakeResponse, PortSessionProperties, TerminalSize,
 };
+use bosun_core::session::versions::agent_port_mode;
 use bosun_proto::session::{SessionEnd, SessionEndReason, SessionKind, SessionStart};
 use nix::sys::signal::Signal;
 use std::os::unix::process::ExitStatusExt as _;
@@ -95,10 +96,7 @@ pub async fn run_session(
         return failed(&start, "the session's start deadline passed".into());
     }
     if start.kind == SessionKind::Port {
-        return failed(
-            &start,
-            "port sessions are not supported by this agent yet".into(),
-        );
+        return run_port(start, settings, links, stop).await;
     }
     let user = match super::user::resolve(start.run_as_user.as_deref()) {
         Ok(u) => u,
@@ -140,6 +138,53 @@ pub async fn run_session(
         }
     };
     super::shell::relay(&start, &settings, pump, process, stop).await
+}
+
+async fn run_port(
+    start: SessionStart,
+    settings: RunSettings,
+    links: mpsc::Receiver<Link>,
+    mut stop: mpsc::Receiver<SessionEndReason>,
+) -> SessionEnd {
+    let Some(target) = start.port.clone() else {
+        return failed(&start, "a port session needs a port number".into());
+    };
+    let addrs = match super::port_target::resolve(&target, &start.denied_remote_networks).await {
+        Ok(a) => a,
+        Err(e) => return failed(&start, e),
+    };
+    let mut pump = Pump::new(&start.session_id, links);
+    let connected = tokio::select! {
+        c = pump.wait_connected(settings.connect_limit) => c,
+        r = stop.recv() => {
+            let reason = r.unwrap_or(SessionEndReason::Terminated);
+            return ended(&start.session_id, reason, None, None, None);
+        }
+    };
+    if !connected {
+        return failed(
+            &start,
+            "the agent could not connect to the session's data channel".into(),
+        );
+    }
+    let properties = PortSessionProperties {
+        port_number: Some(target.port_number.to_string()),
+        host: target.host.clone(),
+        forwarding_type: target.forwarding_type.clone(),
+        local_port_number: target.local_port_number.clone(),
+        local_unix_socket: None,
+        local_connection_type: None,
+    };
+    let properties = serde_json::to_value(properties).unwrap_or_default();
+    let response = match handshake(&mut pump, SessionType::Port, properties, &mut stop).await {
+        Ok(r) => r,
+        Err(e) => {
+            pump.send_state("Terminating");
+            return failed(&start, e);
+        }
+    };
+    let mode = agent_port_mode(&response.client_version, target.forwarding_type.as_deref());
+    super::port::relay(&start, &settings, pump, addrs, mode, stop).await
 }
 
 /// Ask the client for the session type and wait for its answer (inbound data before the answer

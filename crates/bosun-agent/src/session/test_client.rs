@@ -25,6 +25,8 @@ pub struct Client {
     /// Output frames to ignore (neither acked nor delivered) before taking any: loss.
     pub drop_next: usize,
     pub closed: bool,
+    /// The `ClientVersion` of the handshake answer.
+    pub version: String,
 }
 
 impl Client {
@@ -44,6 +46,7 @@ impl Client {
             handshake_complete: false,
             drop_next: 0,
             closed: false,
+            version: "1.2.707.0".into(),
         }
     }
 
@@ -137,7 +140,7 @@ impl Client {
             }
             Some(PayloadType::HandshakeRequest) => {
                 let request: HandshakeRequest = serde_json::from_slice(&f.payload).unwrap();
-                let answer = answer_handshake_request(&request, "1.2.707.0");
+                let answer = answer_handshake_request(&request, &self.version);
                 self.handshake = Some(request);
                 let body = serde_json::to_vec(&answer).unwrap();
                 self.send(PayloadType::HandshakeResponse, &body);
