@@ -154,6 +154,98 @@ async fn bridge(mut socket: crate::channel::Socket, mut far: Link) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use bosun_core::session::frame::ClientMessage;
+    use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+
+    /// Accept one data-channel websocket (the callback's error type is tungstenite's); return its path and query and its first text frame.
+    #[allow(clippy::result_large_err)]
+    async fn accept(
+        listener: &tokio::net::TcpListener,
+    ) -> (crate::channel::Socket, String, OpenDataChannelInput) {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut uri = String::new();
+        let ws = tokio_tungstenite::accept_hdr_async(
+            tokio_tungstenite::MaybeTlsStream::Plain(tcp),
+            |req: &Request, resp: Response| {
+                uri = req.uri().to_string();
+                Ok(resp)
+            },
+        )
+        .await
+        .unwrap();
+        let mut ws = ws;
+        let Some(Ok(Message::Text(first))) = ws.next().await else {
+            panic!("no OpenDataChannelInput")
+        };
+        (ws, uri, serde_json::from_str(&first).unwrap())
+    }
+
+    #[tokio::test]
+    async fn dials_with_the_token_bridges_frames_and_redials_when_dropped() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let server = format!("http://{}", listener.local_addr().unwrap());
+        let (links_tx, mut links) = mpsc::channel(1);
+        let target = DialTarget {
+            server: Arc::new(Mutex::new(server)),
+            ca_file: None,
+            session_id: "alice-0123".into(),
+            token: "secret-token".into(),
+            node_id: "mi-0123456789abcdef0".into(),
+        };
+        let dialer = tokio::spawn(dial_loop(target, links_tx));
+        let limit = Duration::from_secs(20);
+        let (mut ws, uri, open) = tokio::time::timeout(limit, accept(&listener))
+            .await
+            .unwrap();
+        assert_eq!(uri, "/v1/data-channel/alice-0123?role=publish_subscribe");
+        assert_eq!(open.token_value, "secret-token");
+        assert_eq!(open.message_schema_version, "1.0");
+        assert_eq!(
+            open.client_instance_id.as_deref(),
+            Some("mi-0123456789abcdef0")
+        );
+        assert_eq!(open.client_id.as_deref(), Some(""));
+        assert!(uuid::Uuid::parse_str(&open.request_id).is_ok());
+        let mut link = tokio::time::timeout(limit, links.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        let frame = ClientMessage::new(
+            "input_stream_data",
+            1,
+            0,
+            1,
+            uuid::Uuid::new_v4(),
+            1,
+            b"x".to_vec(),
+        );
+        ws.send(Message::Binary(frame.encode().unwrap().into()))
+            .await
+            .unwrap();
+        assert_eq!(link.rx.recv().await.unwrap(), frame.encode().unwrap());
+        link.tx.send(b"out".to_vec()).await.unwrap();
+        let Some(Ok(Message::Binary(out))) = ws.next().await else {
+            panic!("no frame")
+        };
+        assert_eq!(&out[..], b"out");
+        // The socket drops: the dialer comes back with the same token and a new link.
+        drop(ws);
+        let (_ws, _, again) = tokio::time::timeout(limit, accept(&listener))
+            .await
+            .unwrap();
+        assert_eq!(again.token_value, "secret-token");
+        let second = tokio::time::timeout(limit, links.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        // The session ends: the dialer stops.
+        drop(links);
+        drop(link);
+        drop(second);
+        tokio::time::timeout(limit, dialer).await.unwrap().unwrap();
+    }
+
     #[test]
     fn data_channel_urls() {
         assert_eq!(

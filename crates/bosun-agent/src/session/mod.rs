@@ -5,7 +5,7 @@
 //!
 //! Files: `pump` (frames, acks, retransmission, reconnects over an abstract [`pump::Link`]),
 //! `link` (the websocket dialer), `run` (one session: connect, handshake, spawn), `shell` (the
-//! process relay and its end), `process` (PTY or pipes, run-as), `user` (passwd), `reap`
+//! process relay and its end), `process` (PTY or pipes, run-as), `user` (passwd), `utf8` (whole characters per frame), `reap`
 //! (process group ending, escaped processes), `port` and `port_target` (TCP forwarding, basic
 //! and smux), `pending` (unacknowledged ends on disk).
 
@@ -19,6 +19,7 @@ pub mod reap;
 pub mod run;
 pub mod shell;
 pub mod user;
+pub mod utf8;
 
 #[cfg(test)]
 mod port_tests;

@@ -120,7 +120,7 @@ pub async fn run_session(
     if kind.requires_handshake(false) {
         if let Err(e) = handshake(&mut pump, kind, serde_json::Value::Null, &mut stop).await {
             pump.send_state("Terminating");
-            return failed(&start, e);
+            return e.into_end(&start);
         }
     }
     let spec = SpawnSpec {
@@ -180,11 +180,33 @@ async fn run_port(
         Ok(r) => r,
         Err(e) => {
             pump.send_state("Terminating");
-            return failed(&start, e);
+            return e.into_end(&start);
         }
     };
     let mode = agent_port_mode(&response.client_version, target.forwarding_type.as_deref());
     super::port::relay(&start, &settings, pump, addrs, mode, stop).await
+}
+
+/// Why a handshake did not complete.
+enum HandshakeEnd {
+    Failed(String),
+    /// Ended from outside (`TerminateSession`) before the client answered.
+    Stopped(SessionEndReason),
+}
+
+impl From<String> for HandshakeEnd {
+    fn from(e: String) -> Self {
+        Self::Failed(e)
+    }
+}
+
+impl HandshakeEnd {
+    fn into_end(self, start: &SessionStart) -> SessionEnd {
+        match self {
+            Self::Failed(e) => failed(start, e),
+            Self::Stopped(reason) => ended(&start.session_id, reason, None, None, None),
+        }
+    }
 }
 
 /// Ask the client for the session type and wait for its answer (inbound data before the answer
@@ -194,35 +216,36 @@ async fn handshake(
     kind: SessionType,
     properties: serde_json::Value,
     stop: &mut mpsc::Receiver<SessionEndReason>,
-) -> Result<HandshakeResponse, String> {
+) -> Result<HandshakeResponse, HandshakeEnd> {
     let request: HandshakeRequest = session_type_request(HANDSHAKE_AGENT_VERSION, kind, properties);
     let started = std::time::Instant::now();
     pump.send_stream(
         PayloadType::HandshakeRequest.as_u32(),
         serde_json::to_vec(&request).unwrap_or_default(),
     )
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| HandshakeEnd::Failed(e.to_string()))?;
     let deadline = tokio::time::Instant::now() + Duration::from_millis(HANDSHAKE_TIMEOUT_MS);
     loop {
         let inbound = tokio::select! {
             i = tokio::time::timeout_at(deadline, pump.next()) => match i {
                 Ok(i) => i,
-                Err(_) => return Err(bosun_core::session::handshake::HandshakeError::TimedOut.to_string()),
+                Err(_) => return Err(bosun_core::session::handshake::HandshakeError::TimedOut.to_string().into()),
             },
-            _ = stop.recv() => return Err("the session was terminated during the handshake".into()),
+            r = stop.recv() => return Err(HandshakeEnd::Stopped(r.unwrap_or(SessionEndReason::Terminated))),
         };
         let frame: ClientMessage = match inbound {
             Inbound::Data(f) => f,
             Inbound::Closed(_) | Inbound::Gone => {
-                return Err("the data channel closed during the handshake".into())
+                return Err(HandshakeEnd::Stopped(SessionEndReason::Terminated))
             }
         };
         if frame.payload_type != PayloadType::HandshakeResponse.as_u32() {
             continue;
         }
         let response: HandshakeResponse = serde_json::from_slice(&frame.payload)
-            .map_err(|e| format!("malformed HandshakeResponse: {e}"))?;
-        check_handshake_response(&request, &response).map_err(|e| e.to_string())?;
+            .map_err(|e| HandshakeEnd::Failed(format!("malformed HandshakeResponse: {e}")))?;
+        check_handshake_response(&request, &response)
+            .map_err(|e| HandshakeEnd::Failed(e.to_string()))?;
         let complete = HandshakeComplete {
             handshake_time_to_complete_ns: started.elapsed().as_nanos() as i64,
             customer_message: String::new(),
@@ -231,7 +254,7 @@ async fn handshake(
             PayloadType::HandshakeComplete.as_u32(),
             serde_json::to_vec(&complete).unwrap_or_default(),
         )
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| HandshakeEnd::Failed(e.to_string()))?;
         return Ok(response);
     }
 }

@@ -34,19 +34,29 @@ pub async fn relay(
     let mut output_open = true;
     let mut linger_until: Option<Instant> = None;
     let mut stop_open = true;
+    // The start of a UTF-8 character whose rest has not been read yet.
+    let mut carry = Vec::new();
     loop {
         if status.is_some() && (!output_open || linger_until.is_some_and(|t| Instant::now() >= t)) {
             break;
         }
         let terminate = tokio::select! {
             chunk = process.output.recv(), if output_open && pump.can_send() => {
-                match chunk {
+                let out = match chunk {
                     Some(bytes) => {
-                        if let Err(e) = pump.send_stream(PayloadType::Output.as_u32(), bytes) {
-                            tracing::warn!(session_id = %start.session_id, error = %e, "output dropped");
-                        }
+                        carry.extend_from_slice(&bytes);
+                        let rest = carry.split_off(super::utf8::complete_len(&carry));
+                        std::mem::replace(&mut carry, rest)
                     }
-                    None => output_open = false,
+                    None => {
+                        output_open = false;
+                        std::mem::take(&mut carry)
+                    }
+                };
+                if !out.is_empty() {
+                    if let Err(e) = pump.send_stream(PayloadType::Output.as_u32(), out) {
+                        tracing::warn!(session_id = %start.session_id, error = %e, "output dropped");
+                    }
                 }
                 None
             }
