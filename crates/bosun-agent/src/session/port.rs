@@ -188,6 +188,7 @@ pub async fn relay(
                     },
                     _ => {}
                 },
+                Inbound::Acked => {}
                 Inbound::Closed(_) | Inbound::Gone => break SessionEndReason::Terminated,
             },
             r = stop.recv() => break r.unwrap_or(SessionEndReason::Terminated),

@@ -84,6 +84,10 @@ impl SessionProcess {
                 ws_ypixel: 0,
             };
             let pty = openpty(&size, None).map_err(std::io::Error::from)?;
+            // Other sessions' and steps' children must not inherit this session's fds (a stray
+            // copy of the slave would keep its output from ending).
+            cloexec(&pty.master)?;
+            cloexec(&pty.slave)?;
             let reader = File::from(pty.master.try_clone()?);
             let writer = File::from(pty.master.try_clone()?);
             let s = pty.slave;
@@ -183,6 +187,12 @@ impl SessionProcess {
             let _ = unsafe { set_winsize(master.as_raw_fd(), &size) };
         }
     }
+}
+
+fn cloexec(fd: &OwnedFd) -> std::io::Result<()> {
+    use nix::fcntl::{fcntl, FcntlArg, FdFlag};
+    fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC)).map_err(std::io::Error::from)?;
+    Ok(())
 }
 
 fn read_loop(mut reader: File, tx: mpsc::Sender<Vec<u8>>) {

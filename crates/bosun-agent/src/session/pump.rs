@@ -52,6 +52,8 @@ impl Link {
 pub enum Inbound {
     /// One in-order `input_stream_data` frame (each delivered once).
     Data(ClientMessage),
+    /// An acknowledgement of output was applied (fewer frames wait now).
+    Acked,
     /// `channel_closed` from the service, with its `Output`.
     Closed(String),
     /// No connection and none will come (the dialer gave up).
@@ -186,8 +188,8 @@ impl Pump {
             tokio::select! {
                 bytes = recv(&mut self.link) => match bytes {
                     Some(bytes) => {
-                        if let Some(closed) = self.on_bytes(&bytes) {
-                            return closed;
+                        if let Some(event) = self.on_bytes(&bytes) {
+                            return event;
                         }
                     }
                     None => self.link = None,
@@ -235,9 +237,9 @@ impl Pump {
                 self.delivered.extend(received.deliver);
             }
             InboundEvent::Closed(closed) => return Some(Inbound::Closed(closed.output)),
+            InboundEvent::Acknowledged(_) => return Some(Inbound::Acked),
             // Whatever was held back while paused is due at once on the timer.
             InboundEvent::Resumed
-            | InboundEvent::Acknowledged(_)
             | InboundEvent::Paused
             | InboundEvent::BadDigest
             | InboundEvent::Ignored(_) => {}
@@ -251,7 +253,7 @@ impl Pump {
         let deadline = tokio::time::Instant::now() + limit;
         while self.chan.outgoing.unacknowledged() > 0 {
             match tokio::time::timeout_at(deadline, self.next()).await {
-                Ok(Inbound::Data(_)) => {}
+                Ok(Inbound::Data(_) | Inbound::Acked) => {}
                 Ok(Inbound::Closed(_) | Inbound::Gone) | Err(_) => return,
             }
         }

@@ -235,6 +235,7 @@ async fn handshake(
         };
         let frame: ClientMessage = match inbound {
             Inbound::Data(f) => f,
+            Inbound::Acked => continue,
             Inbound::Closed(_) | Inbound::Gone => {
                 return Err(HandshakeEnd::Stopped(SessionEndReason::Terminated))
             }

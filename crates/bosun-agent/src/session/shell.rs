@@ -34,6 +34,8 @@ pub async fn relay(
     let mut output_open = true;
     let mut linger_until: Option<Instant> = None;
     let mut stop_open = true;
+    // Until `channel_closed` or the dialer gave up; then only the process is waited for.
+    let mut channel_open = true;
     // The start of a UTF-8 character whose rest has not been read yet.
     let mut carry = Vec::new();
     loop {
@@ -66,7 +68,7 @@ pub async fn relay(
                 None
             }
             _ = sleep_until_opt(linger_until), if status.is_some() => None,
-            inbound = pump.next() => match inbound {
+            inbound = pump.next(), if channel_open => match inbound {
                 Inbound::Data(frame) => match input_of(frame) {
                     Input::Bytes(bytes) => {
                         deliver_input(&process, pty, bytes);
@@ -79,7 +81,11 @@ pub async fn relay(
                     Input::Terminate => Some(SessionEndReason::Terminated),
                     Input::Nothing => None,
                 },
-                Inbound::Closed(_) | Inbound::Gone => Some(SessionEndReason::Terminated),
+                Inbound::Acked => None,
+                Inbound::Closed(_) | Inbound::Gone => {
+                    channel_open = false;
+                    Some(SessionEndReason::Terminated)
+                }
             },
             r = stop.recv(), if stop_open => match r {
                 Some(r) => Some(r),

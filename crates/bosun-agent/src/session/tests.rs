@@ -360,3 +360,51 @@ async fn next(rx: &mut mpsc::Receiver<bosun_proto::AgentMessage>) -> bosun_proto
         .unwrap()
         .unwrap()
 }
+
+/// A passwd user other than the agent's with a real login shell and an existing home.
+fn other_login_user() -> Option<String> {
+    let me = nix::unistd::Uid::current().as_raw();
+    std::fs::read_to_string("/etc/passwd")
+        .ok()?
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            (f.len() == 7).then(|| (f[0].to_string(), f[2].parse::<u32>().ok(), f[5], f[6]))
+        })
+        .find(|(_, uid, home, shell)| {
+            uid.is_some_and(|u| u != me)
+                && std::path::Path::new(home).is_dir()
+                && shell.ends_with("sh")
+                && std::path::Path::new(shell).exists()
+        })
+        .map(|(name, ..)| name)
+}
+
+#[tokio::test]
+async fn run_as_switches_user_home_and_shell_when_root_and_is_refused_otherwise() {
+    let root = nix::unistd::Uid::current().is_root();
+    let name = if root {
+        other_login_user().expect("a root test machine has a login user besides root")
+    } else {
+        "root".to_string()
+    };
+    let cmd = "id -un; pwd; echo \"$HOME|$USER|$BOSUN_SESSION_ID\"";
+    let mut s = start(SessionKind::NonInteractiveCommands, Some(cmd));
+    s.run_as_user = Some(name.clone());
+    let id = s.session_id.clone();
+    let r = launch(s, settings()).await;
+    if !root {
+        let end = tokio::time::timeout(LIMIT, r.task).await.unwrap().unwrap();
+        assert_eq!(end.reason, SessionEndReason::Failed);
+        assert!(end.error.unwrap().contains("not root"));
+        return;
+    }
+    let (client, end) = r.end().await;
+    let user = super::user::resolve(Some(&name)).unwrap();
+    let home = user.home.display().to_string();
+    assert_eq!(
+        client.text(),
+        format!("{name}\n{home}\n{home}|{name}|{id}\n")
+    );
+    assert_eq!(end.exit_code, Some(0));
+}
