@@ -24,6 +24,8 @@ pub mod utf8;
 #[cfg(test)]
 mod port_tests;
 #[cfg(test)]
+mod service_tests;
+#[cfg(test)]
 mod test_client;
 #[cfg(test)]
 mod tests;
