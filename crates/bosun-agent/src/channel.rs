@@ -15,6 +15,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::commands::CommandService;
 use crate::identity::{mark_deregistered, Identity};
+use crate::session::SessionService;
 
 pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -111,14 +112,16 @@ pub async fn run(
     identity: &Identity,
     state_dir: &Path,
     commands: &std::sync::Arc<CommandService>,
+    sessions: &std::sync::Arc<SessionService>,
 ) -> anyhow::Error {
     let urls = crate::server_urls(&identity.server);
     let mut backoff = MIN_BACKOFF;
     loop {
         for url in &urls {
             let started = tokio::time::Instant::now();
-            let ended = connect_once(identity, url, state_dir, commands).await;
+            let ended = connect_once(identity, url, state_dir, commands, sessions).await;
             commands.outbox.disconnect();
+            sessions.outbox.disconnect();
             match ended {
                 Ended::Stop(e) => return e,
                 Ended::Retry(e) => {
@@ -152,6 +155,7 @@ async fn connect_once(
     server: &str,
     state_dir: &Path,
     commands: &std::sync::Arc<CommandService>,
+    sessions: &std::sync::Arc<SessionService>,
 ) -> Ended {
     let mut socket = match connect(server, identity.ca_file.as_deref()).await {
         Ok(s) => s,
@@ -191,7 +195,13 @@ async fn connect_once(
     };
     tracing::info!(instance_id = %identity.instance_id, "connected to the server");
     let (tx, mut outgoing) = tokio::sync::mpsc::channel::<AgentMessage>(64);
-    commands.outbox.connect(tx);
+    commands.outbox.connect(tx.clone());
+    sessions.outbox.connect(tx);
+    {
+        let svc = sessions.clone();
+        let server = server.to_string();
+        tokio::spawn(async move { svc.on_connected(&server).await });
+    }
     {
         let svc = commands.clone();
         tokio::spawn(async move { svc.on_connected().await });
@@ -240,6 +250,11 @@ async fn connect_once(
                     last_heard = tokio::time::Instant::now();
                     // Handled off the read loop: handling may wait on the outgoing queue.
                     let svc = commands.clone();
+                    tokio::spawn(async move { svc.handle(m).await });
+                }
+                Ok(Some(m)) if SessionService::handles(&m) => {
+                    last_heard = tokio::time::Instant::now();
+                    let svc = sessions.clone();
                     tokio::spawn(async move { svc.handle(m).await });
                 }
                 Ok(Some(other)) => tracing::warn!(?other, "unexpected message from the server"),

@@ -10,14 +10,15 @@
 //!              "OrchestrationDirectoryMaxMegabytes": 512,
 //!              "OrchestrationDirectoryMaxEntries": 5000,
 //!              "RepliesRetentionHours": 72 },
-//!   "Agent": { "AllowReboot": false, "MaxDownloadMegabytes": 256 }
+//!   "Agent": { "AllowReboot": false, "MaxDownloadMegabytes": 256 },
+//!   "Mgs":   { "SessionWorkersLimit": 1000 }
 //! }
 //! ```
 //!
 //! | Key | Default | Range | Meaning |
 //! |---|---|---|---|
 //! | `Mds.CommandWorkersLimit` | 5 | 1..=1000 | Commands run at once. |
-//! | `Mds.StopTimeoutMillis` | 20000 | 1000..=1000000 | Grace between SIGTERM and SIGKILL when a step is stopped (cancel or timeout). |
+//! | `Mds.StopTimeoutMillis` | 20000 | 1000..=1000000 | Grace between SIGTERM and SIGKILL when a step is stopped (cancel or timeout), and between SIGHUP and SIGKILL when a session ends. |
 //! | `Ssm.OrchestrationDirectoryCleanup` | `""` | `""`, `"default"`, `"clean-success"`, `"clean-success-failed"` | Delete a command's folder when it ends (see [`crate::cleanup`]). |
 //! | `Ssm.RunCommandLogsRetentionDurationHours` | 72 | 1..=8760 | Age after which a command folder is swept. |
 //! | `Ssm.OrchestrationDirectoryMaxMegabytes` | 512 | 1..=1048576 | Cap on the tree's disk usage, MiB (Bosun only). |
@@ -25,6 +26,7 @@
 //! | `Ssm.RepliesRetentionHours` | 72 | 24..=720 | How long unacknowledged results are kept (Bosun only). |
 //! | `Agent.AllowReboot` | false | bool | Whether exit code 194 may reboot the node (Bosun only). |
 //! | `Agent.MaxDownloadMegabytes` | 256 | 1..=1048576 | Largest file `aws:downloadContent` saves, MiB (Bosun only). |
+//! | `Mgs.SessionWorkersLimit` | 1000 | 1..=1000 | Session Manager sessions at once; more are refused (`Failed`). |
 //!
 //! Why these defaults: `StopTimeoutMillis` keeps AWS's number, so a value copied from an AWS
 //! file behaves the same; its floor is 1 s rather than AWS's 10 s because here it is only a kill
@@ -109,6 +111,7 @@ pub struct AgentConfig {
     mds: Mds,
     ssm: Ssm,
     agent: Agent,
+    mgs: Mgs,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -136,6 +139,12 @@ struct Agent {
     max_download_megabytes: u64,
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Mgs {
+    session_workers_limit: u64,
+}
+
 /// An integer key and its inclusive range.
 struct Bounds {
     key: &'static str,
@@ -156,9 +165,10 @@ const REPLIES_RETENTION: Bounds = bounds("Ssm.RepliesRetentionHours", 24, 24 * 3
 const CLEANUP: &str = "Ssm.OrchestrationDirectoryCleanup";
 const ALLOW_REBOOT: &str = "Agent.AllowReboot";
 const MAX_DOWNLOAD: Bounds = bounds("Agent.MaxDownloadMegabytes", 1, 1 << 20);
+const SESSION_WORKERS: Bounds = bounds("Mgs.SessionWorkersLimit", 1, 1000);
 
 /// Every key this file accepts, `Section.Key`.
-const KEYS: [&str; 9] = [
+const KEYS: [&str; 10] = [
     WORKERS.key,
     STOP_TIMEOUT.key,
     CLEANUP,
@@ -168,8 +178,9 @@ const KEYS: [&str; 9] = [
     REPLIES_RETENTION.key,
     ALLOW_REBOOT,
     MAX_DOWNLOAD.key,
+    SESSION_WORKERS.key,
 ];
-const SECTIONS: [&str; 3] = ["Mds", "Ssm", "Agent"];
+const SECTIONS: [&str; 4] = ["Mds", "Ssm", "Agent", "Mgs"];
 
 impl Default for AgentConfig {
     fn default() -> Self {
@@ -188,6 +199,9 @@ impl Default for AgentConfig {
             agent: Agent {
                 allow_reboot: false,
                 max_download_megabytes: 256,
+            },
+            mgs: Mgs {
+                session_workers_limit: 1000,
             },
         }
     }
@@ -256,6 +270,9 @@ impl AgentConfig {
                     k if k == MAX_DOWNLOAD.key => {
                         config.agent.max_download_megabytes = int(&MAX_DOWNLOAD)?
                     }
+                    k if k == SESSION_WORKERS.key => {
+                        config.mgs.session_workers_limit = int(&SESSION_WORKERS)?
+                    }
                     CLEANUP => ssm.orchestration_directory_cleanup = cleanup_mode(value)?,
                     ALLOW_REBOOT => {
                         config.agent.allow_reboot = value.as_bool().ok_or(ConfigError::Type {
@@ -289,7 +306,13 @@ impl AgentConfig {
         to_usize(self.mds.command_workers_limit)
     }
 
-    /// `Mds.StopTimeoutMillis`: grace between SIGTERM and SIGKILL when a step is stopped.
+    /// `Mgs.SessionWorkersLimit`: how many sessions may run at once.
+    pub fn session_workers_limit(&self) -> usize {
+        to_usize(self.mgs.session_workers_limit)
+    }
+
+    /// `Mds.StopTimeoutMillis`: grace between SIGTERM and SIGKILL when a step is stopped (and
+    /// between SIGHUP and SIGKILL when a session ends).
     pub fn stop_timeout(&self) -> Duration {
         Duration::from_millis(self.mds.stop_timeout_millis)
     }
@@ -446,6 +469,10 @@ mod tests {
         assert_eq!(d.replies_retention(), Duration::from_secs(72 * 3600));
         assert!(!d.allow_reboot());
         assert_eq!(d.max_download_bytes(), 256 << 20);
+        assert_eq!(d.session_workers_limit(), 1000);
+        let two = AgentConfig::from_json(r#"{"Mgs": {"SessionWorkersLimit": 2}}"#).unwrap();
+        assert_eq!(two.session_workers_limit(), 2);
+        assert!(err(r#"{"Mgs": {"SessionWorkersLimit": 0}}"#).contains("allowed: 1 to 1000"));
         let small = AgentConfig::from_json(r#"{"Agent": {"MaxDownloadMegabytes": 1}}"#).unwrap();
         assert_eq!(small.max_download_bytes(), 1 << 20);
         let p = d.cleanup_policy();

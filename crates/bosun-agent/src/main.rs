@@ -7,6 +7,8 @@ use bosun_agent::commands::{CommandService, Settings};
 use bosun_agent::config::AgentConfig;
 use bosun_agent::identity::Identity;
 use bosun_agent::register::{register, RegisterArgs};
+use bosun_agent::session::run::RunSettings;
+use bosun_agent::session::{SessionService, SessionSettings};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -138,8 +140,25 @@ fn main() -> anyhow::Result<()> {
                 commands.recover().context("resuming commands")?;
                 commands.spawn_sweeper();
                 commands.spawn_result_resender();
+                let sessions = std::sync::Arc::new(
+                    SessionService::new(
+                        &state_dir,
+                        bosun_agent::server_urls(&identity.server).first().copied().unwrap_or(""),
+                        SessionSettings {
+                            node_id: identity.instance_id.clone(),
+                            ca_file: identity.ca_file.clone(),
+                            workers_limit: config.session_workers_limit(),
+                            run: RunSettings {
+                                stop_grace: config.stop_timeout(),
+                                ..RunSettings::default()
+                            },
+                        },
+                    )
+                    .context("opening the session state folder")?,
+                );
+                sessions.spawn_resender();
                 let reason = tokio::select! {
-                    e = bosun_agent::channel::run(&identity, &state_dir, &commands) => e,
+                    e = bosun_agent::channel::run(&identity, &state_dir, &commands, &sessions) => e,
                     _ = shutdown_signal() => {
                         tracing::info!("stopping on signal");
                         return Ok(());

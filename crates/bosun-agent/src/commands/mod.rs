@@ -2,7 +2,7 @@
 //! run them with at most `CommandWorkersLimit` at a time, spool results until the server
 //! acknowledges them, honour cancels, and pick up where it left off after a restart.
 
-mod outbox;
+pub mod outbox;
 mod resend;
 mod run;
 pub mod spool;
