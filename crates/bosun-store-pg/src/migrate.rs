@@ -69,6 +69,7 @@ pub const MIGRATIONS: &[Migration] = &[
         "maintenance_window_runs",
         "0018_maintenance_window_runs.sql"
     ),
+    migration!(19, "sessions", "0019_sessions.sql"),
 ];
 
 /// The advisory lock every migration transaction holds ("bosunmig" in ASCII).
