@@ -24,6 +24,7 @@ const DOC_ARN: &str = "arn:aws:ssm:us-east-1:000000000000:document/";
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
+#[derive(Debug)]
 struct Started {
     id: String,
     token: String,
