@@ -12,7 +12,7 @@ use super::{Buffer, Live, Sessions, Side, MAX_BUFFERED_BYTES};
 
 impl Sessions {
     /// Handle one binary frame from `side` of a session.
-    pub(super) fn from_side(&self, session_id: &str, side: Side, bytes: Vec<u8>, now_ms: i64) {
+    pub(super) fn on_frame(&self, session_id: &str, side: Side, bytes: Vec<u8>, now_ms: i64) {
         let frame = match ClientMessage::decode(&bytes) {
             Ok(f) => f,
             Err(e) => {

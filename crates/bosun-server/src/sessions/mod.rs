@@ -31,6 +31,8 @@ use crate::state::{now_ms, AppState};
 pub const CLIENT_TOKEN_TTL_MS: i64 = 60_000;
 /// How often an unaccepted join request is sent again.
 const RESEND_EVERY_MS: i64 = 2_000;
+/// How long past its start-by time an agent may still accept a session.
+const AGENT_JOIN_GRACE_MS: i64 = 10_000;
 /// How much is buffered for an absent side, per direction.
 const MAX_BUFFERED_BYTES: usize = 4 * 1024 * 1024;
 /// The timer loop's period (limits are enforced to the second).
@@ -234,6 +236,13 @@ pub async fn run(state: Arc<AppState>) {
                         ),
                     };
                     due.push((id.clone(), "Terminated", limit.message(seconds), reason));
+                } else if !live.accepted && now > live.start.start_by_ms + AGENT_JOIN_GRACE_MS {
+                    due.push((
+                        id.clone(),
+                        "Failed",
+                        "The node's agent did not join the session in time.".to_string(),
+                        SessionEndReason::Failed,
+                    ));
                 } else if !live.client_ever
                     && live.client.is_none()
                     && now > live.client_token_expires_ms

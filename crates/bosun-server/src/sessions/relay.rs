@@ -128,7 +128,7 @@ async fn run(state: Arc<AppState>, session_id: String, mut socket: WebSocket) {
             },
             inc = socket.next() => match inc {
                 Some(Ok(Message::Binary(b))) => {
-                    state.sessions.from_side(&session_id, side, b.to_vec(), now_ms());
+                    state.sessions.on_frame(&session_id, side, b.to_vec(), now_ms());
                 }
                 Some(Ok(Message::Ping(p))) => { let _ = socket.send(Message::Pong(p)).await; }
                 Some(Ok(Message::Pong(_))) => {}

@@ -44,10 +44,10 @@ fn doc_error(e: SessionDocError) -> ApiError {
 }
 
 /// A parsed Session document: its content and declared parameters.
-fn session_document(
-    ctx: &Ctx,
-    name: &str,
-) -> Result<Option<(Value, Vec<(String, bosun_core::document::ParameterDecl)>)>, ApiError> {
+type SessionDoc = (Value, Vec<(String, bosun_core::document::ParameterDecl)>);
+
+/// The Session document `name` (`None`: the default preferences document does not exist).
+fn session_document(ctx: &Ctx, name: &str) -> Result<Option<SessionDoc>, ApiError> {
     let doc = match find(ctx, name, Selector::Default) {
         Ok(d) => d,
         Err(e) if name == DEFAULT_SESSION_DOCUMENT && e.code == "InvalidDocument" => {
