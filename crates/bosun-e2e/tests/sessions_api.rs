@@ -68,15 +68,13 @@ async fn open(url: &str, token: &str) -> Socket {
 /// The close reason the server sends a refused socket.
 async fn refused(url: &str, token: &str) -> String {
     let mut ws = open(url, token).await;
-    loop {
-        match tokio::time::timeout(LIMIT, ws.next())
-            .await
-            .expect("an answer")
-        {
-            Some(Ok(Message::Close(Some(f)))) => return f.reason.to_string(),
-            Some(Ok(Message::Close(None))) | None | Some(Err(_)) => return String::new(),
-            Some(Ok(other)) => panic!("a refused socket got {other:?}"),
-        }
+    match tokio::time::timeout(LIMIT, ws.next())
+        .await
+        .expect("an answer")
+    {
+        Some(Ok(Message::Close(Some(f)))) => f.reason.to_string(),
+        Some(Ok(Message::Close(None))) | None | Some(Err(_)) => String::new(),
+        Some(Ok(other)) => panic!("a refused socket got {other:?}"),
     }
 }
 
