@@ -20,6 +20,7 @@ pub mod regions;
 pub mod resource_groups;
 pub mod schedule;
 pub mod session;
+pub mod session_document;
 pub mod sigv4;
 pub mod sns_email;
 pub mod tags;

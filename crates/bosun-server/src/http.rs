@@ -1,7 +1,7 @@
 //! The HTTP surface: the SSM and EventBridge APIs at `POST /` (by `X-Amz-Target`; SNS's
 //! query-protocol calls there too, told apart by their form body), SNS's SubscribeURL/
 //! UnsubscribeURL links at `GET /`, the Resource Groups API at its REST paths, the agent
-//! channel, `GET /healthz` (the process serves) and `GET /readyz` (its store answers).
+//! channel, Session Manager's data channel (`GET /v1/data-channel/{id}`), `GET /healthz` (the process serves) and `GET /readyz` (its store answers).
 
 use std::sync::Arc;
 
@@ -25,6 +25,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(crate::outputs::get_output),
         )
         .route("/v1/commands/{command_id}/live", get(crate::outputs::live))
+        .route(
+            "/v1/data-channel/{session_id}",
+            get(crate::sessions::data_channel),
+        )
         .merge(api::resource_groups::routes())
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)

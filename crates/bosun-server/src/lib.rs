@@ -27,6 +27,7 @@ mod outputs;
 mod param_policies;
 mod readiness;
 mod replicas;
+mod sessions;
 mod sns_delivery;
 mod sns_mail;
 mod state;
@@ -178,6 +179,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         store,
         inline_reads,
         hub: agents::AgentHub::default(),
+        sessions: sessions::Sessions::default(),
         idempotency: api::idempotency::Idempotency::new(skew_ms, replica.id.clone()),
         replica,
         orchestrator: orchestrator::Orchestrator::default(),
@@ -201,6 +203,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     let sns_delivery_task = tokio::spawn(sns_delivery::run(state.clone()));
     let event_dispatch_task = tokio::spawn(event_dispatch::run(state.clone()));
     let output_waits_task = tokio::spawn(orchestrator::run_output_waits(state.clone()));
+    let sessions_task = tokio::spawn(sessions::run(state.clone()));
     let app = http::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let std_listener = std::net::TcpListener::bind(config.listen)
         .with_context(|| format!("binding {}", config.listen))?;
@@ -265,6 +268,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
             sns_delivery_task,
             event_dispatch_task,
             output_waits_task,
+            sessions_task,
         ],
         state,
         _lock: lock,

@@ -18,6 +18,8 @@ pub struct AppState {
     /// False for a store across the network, whose every call runs on the blocking pool.
     pub inline_reads: bool,
     pub hub: AgentHub,
+    /// Session Manager sessions relayed by this replica.
+    pub sessions: crate::sessions::Sessions,
     /// This process among the replicas serving the database (`replicas`).
     pub replica: crate::replicas::Replica,
     pub idempotency: Idempotency,

@@ -69,7 +69,7 @@ pub const MIGRATIONS: &[Migration] = &[
         "maintenance_window_runs",
         "0018_maintenance_window_runs.sql"
     ),
-    migration!(19, "reserved", "0019_reserved.sql"),
+    migration!(19, "sessions", "0019_sessions.sql"),
     migration!(
         20,
         "command_notifications",

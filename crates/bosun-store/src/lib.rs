@@ -35,6 +35,7 @@ mod parameters;
 mod regions;
 mod replicas;
 mod resource_groups;
+mod sessions;
 mod sqlite;
 mod tags;
 mod topics;
@@ -85,6 +86,7 @@ pub use parameters::{LabelOutcome, ParameterStore, ParameterVersion, PutLimits, 
 pub use regions::{RegionStore, REGIONS_WITH_DATA_SQL};
 pub use replicas::{AgentSession, CommandLease, DeliveryMark, ReplicaRecord, ReplicaStore};
 pub use resource_groups::{GroupRecord, ResourceGroupStore, GROUP_TAG_TYPE};
+pub use sessions::{AgentReport, SessionQuery, SessionRecord, SessionStore, TokenClaim};
 pub use sqlite::SqliteStore;
 pub use tags::TagStore;
 pub use topics::{
@@ -115,6 +117,7 @@ pub trait Store:
     + RegionStore
     + ResourceGroupStore
     + ReplicaStore
+    + SessionStore
     + TagStore
     + TopicStore
     + Send
@@ -143,6 +146,7 @@ impl<T> Store for T where
         + RegionStore
         + ResourceGroupStore
         + ReplicaStore
+        + SessionStore
         + TagStore
         + TopicStore
         + Send
@@ -157,7 +161,7 @@ pub mod prelude {
         ActivationStore, AssociationRunStore, AssociationStatusStore, AssociationStore, AuditStore,
         CallStore, CommandStore, ComplianceStore, DocumentStore, EventOutboxStore, EventRuleStore,
         IamStore, InstanceStore, MaintenanceWindowRunStore, MaintenanceWindowStore,
-        ParameterPolicyStore, ParameterStore, RegionStore, ReplicaStore, ResourceGroupStore, Store,
-        TagStore, TopicStore,
+        ParameterPolicyStore, ParameterStore, RegionStore, ReplicaStore, ResourceGroupStore,
+        SessionStore, Store, TagStore, TopicStore,
     };
 }

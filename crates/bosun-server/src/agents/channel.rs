@@ -383,6 +383,12 @@ async fn handle_report(state: &Arc<AppState>, instance_id: &str, msg: AgentMessa
         }
         AgentMessage::Output(chunk) => crate::orchestrator::on_output(&st, &id, &chunk),
         AgentMessage::Result(result) => crate::orchestrator::on_result(&st, &id, &result),
+        AgentMessage::SessionAccepted { session_id } => {
+            crate::sessions::on_accepted(&st, &id, &session_id).map_err(Into::into)
+        }
+        AgentMessage::SessionEnded(end) => {
+            crate::sessions::on_ended(&st, &id, &end).map_err(Into::into)
+        }
         other => {
             tracing::warn!(instance_id = %id, ?other, "unexpected message after handshake");
             Ok(())

@@ -29,6 +29,7 @@ mod query;
 pub(crate) mod references;
 pub(crate) mod resource_groups;
 pub(crate) mod send_command;
+pub mod sessions;
 pub(crate) mod sns;
 mod tags;
 mod unsupported;

@@ -7,7 +7,7 @@ use crate::api::error::ApiError;
 use crate::api::{
     activations, associations, commands, compliance, document_writes, documents, instances,
     maintenance_windows, parameter_labels, parameter_put, parameter_search, parameters,
-    send_command, tags, Ctx,
+    send_command, sessions, tags, Ctx,
 };
 
 /// One operation Bosun implements.
@@ -389,6 +389,34 @@ pub const OPERATIONS: &[Operation] = &[
         mutating: true,
         handler: parameter_labels::unlabel_parameter_version,
     },
+    Operation {
+        name: "StartSession",
+        // Not recorded for SDK retries: its answer holds a secret token, which Bosun never
+        // stores; the handler writes the session's audit record itself.
+        mutating: false,
+        handler: sessions::start::start_session,
+    },
+    Operation {
+        name: "ResumeSession",
+        // Its answer holds a secret token too (see StartSession).
+        mutating: false,
+        handler: sessions::manage::resume_session,
+    },
+    Operation {
+        name: "TerminateSession",
+        mutating: true,
+        handler: sessions::manage::terminate_session,
+    },
+    Operation {
+        name: "DescribeSessions",
+        mutating: false,
+        handler: sessions::describe::describe_sessions,
+    },
+    Operation {
+        name: "GetConnectionStatus",
+        mutating: false,
+        handler: sessions::manage::get_connection_status,
+    },
 ];
 
 /// Whether a permitted, non-mutating call may run on the request's async thread: its handler
@@ -432,6 +460,8 @@ pub fn authorized_per_node(op: &str) -> bool {
             | "DescribeMaintenanceWindowExecutionTaskInvocations"
             | "GetMaintenanceWindowExecutionTaskInvocation"
             | "CancelMaintenanceWindowExecution"
+            // Authorized on the node and the document (AWS checks both).
+            | "StartSession"
     )
 }
 
@@ -452,6 +482,12 @@ pub fn find(name: &str) -> Option<&'static Operation> {
 pub fn resource_arn(ctx_scope: &bosun_core::arn::Scope, op: &str, body: &Value) -> String {
     let s = |k: &str| body.get(k).and_then(Value::as_str);
     match op {
+        "ResumeSession" | "TerminateSession" => s("SessionId")
+            .map(|id| ctx_scope.ssm_arn(&format!("session/{id}")))
+            .unwrap_or_else(|| "*".into()),
+        "GetConnectionStatus" => s("Target")
+            .map(|id| ctx_scope.managed_instance_arn(id))
+            .unwrap_or_else(|| "*".into()),
         "DeregisterManagedInstance"
         | "UpdateManagedInstanceRole"
         | "DescribeInstanceAssociationsStatus"

@@ -125,6 +125,7 @@ fn test_state(dir: &std::path::Path) -> Arc<AppState> {
         store: Arc::new(SqliteStore::open_in_memory().unwrap()) as Arc<dyn Store>,
         inline_reads: true,
         hub: Default::default(),
+        sessions: Default::default(),
         idempotency: crate::api::idempotency::Idempotency::new(300_000, "test".into()),
         replica: crate::replicas::Replica::new(T0),
         orchestrator: Default::default(),

@@ -12,6 +12,8 @@ use bosun_store::StoreError;
 pub struct BuiltinDocument {
     pub name: &'static str,
     pub content: &'static str,
+    /// `Command` or `Session`.
+    pub document_type: &'static str,
     /// When the built-in was first shipped (epoch ms), reported as `CreatedDate`.
     pub created_ms: i64,
 }
@@ -19,23 +21,57 @@ pub struct BuiltinDocument {
 pub const BUILTINS: &[BuiltinDocument] = &[
     BuiltinDocument {
         name: "AWS-RunDocument",
+        document_type: "Command",
         content: include_str!("AWS-RunDocument.json"),
         created_ms: 1_795_737_600_000,
     },
     BuiltinDocument {
         name: "AWS-RunPowerShellScript",
+        document_type: "Command",
         content: include_str!("AWS-RunPowerShellScript.json"),
         created_ms: 1_795_219_200_000,
     },
     BuiltinDocument {
         name: "AWS-RunRemoteScript",
+        document_type: "Command",
         content: include_str!("AWS-RunRemoteScript.json"),
         created_ms: 1_795_737_600_000,
     },
     BuiltinDocument {
         name: "AWS-RunShellScript",
+        document_type: "Command",
         content: include_str!("AWS-RunShellScript.json"),
         created_ms: 1_795_219_200_000,
+    },
+    BuiltinDocument {
+        name: "AWS-StartInteractiveCommand",
+        document_type: "Session",
+        content: include_str!("AWS-StartInteractiveCommand.json"),
+        created_ms: 1_796_342_400_000,
+    },
+    BuiltinDocument {
+        name: "AWS-StartNonInteractiveCommand",
+        document_type: "Session",
+        content: include_str!("AWS-StartNonInteractiveCommand.json"),
+        created_ms: 1_796_342_400_000,
+    },
+    BuiltinDocument {
+        name: "AWS-StartPortForwardingSession",
+        document_type: "Session",
+        content: include_str!("AWS-StartPortForwardingSession.json"),
+        created_ms: 1_796_342_400_000,
+    },
+    BuiltinDocument {
+        name: "AWS-StartPortForwardingSessionToRemoteHost",
+        document_type: "Session",
+        content: include_str!("AWS-StartPortForwardingSessionToRemoteHost.json"),
+        created_ms: 1_796_342_400_000,
+    },
+    BuiltinDocument {
+        name: "AWS-StartSSHSession",
+        document_type: "Session",
+        content: include_str!("AWS-StartSSHSession.json"),
+        created_ms: 1_796_342_400_000,
     },
 ];
 
@@ -152,7 +188,7 @@ pub fn resolve(
                 version_name: String::new(),
                 content: b.content.to_string(),
                 format: "JSON".into(),
-                document_type: "Command".into(),
+                document_type: b.document_type.into(),
                 hash: b.hash(),
                 created_ms: b.created_ms,
                 default_version: 1,
@@ -200,7 +236,7 @@ mod tests {
     fn every_builtin_parses_and_resolves_by_name_or_arn() {
         for d in super::BUILTINS {
             let value = super::content::parse(d.content, "JSON").unwrap();
-            let facts = super::content::validate(&value, "Command").unwrap();
+            let facts = super::content::validate(&value, d.document_type).unwrap();
             assert!(!facts.parameters.is_empty());
         }
         assert!(super::builtin("arn:aws:ssm:us-east-1::document/AWS-RunShellScript").is_some());

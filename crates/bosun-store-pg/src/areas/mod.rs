@@ -22,5 +22,6 @@ mod parameters_put;
 mod regions;
 mod replicas;
 mod resource_groups;
+mod sessions;
 mod tags;
 mod topics;

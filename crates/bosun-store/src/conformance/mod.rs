@@ -29,6 +29,7 @@ pub mod parameters;
 pub mod regions;
 pub mod replicas;
 pub mod resource_groups;
+pub mod sessions;
 pub mod tags;
 pub mod topics;
 
@@ -213,6 +214,11 @@ macro_rules! conformance_tests {
                 concurrent_claims_give_each_command_one_owner,
                 delivery_marks_are_compare_and_set,
             }
+            sessions {
+                sessions_are_created_listed_filtered_and_paged,
+                tokens_are_single_use_and_die_with_the_session,
+                sessions_end_once_and_keep_the_agent_report,
+            }
             tags {
                 tags_are_added_overwritten_limited_and_removed,
                 tags_of_a_type_are_listed_by_resource,
@@ -293,6 +299,7 @@ mod tests {
             ),
             ("parameters", include_str!("parameters.rs")),
             ("replicas", include_str!("replicas.rs")),
+            ("sessions", include_str!("sessions.rs")),
             ("tags", include_str!("tags.rs")),
         ];
         let mut cases = 0;

@@ -30,6 +30,7 @@ mod regions;
 mod replicas;
 mod resource_groups;
 mod schema;
+mod sessions;
 mod tags;
 mod topics;
 

@@ -611,9 +611,39 @@ CREATE TABLE maintenance_window_task_invocations (
     FOREIGN KEY (region, window_execution_id, task_execution_id) REFERENCES maintenance_window_task_executions(region, window_execution_id, task_execution_id) ON DELETE CASCADE
 );
 "#,
-    // 19: reserved for the Session Manager work on another branch (it brings its own SQL; this
-    // placeholder only keeps the numbering of 20 and changes nothing).
-    "SELECT 1",
+    // 19: Session Manager sessions (`sessions.rs`): one row per session, its token hashes, its
+    // limits and how it ended.
+    r#"
+CREATE TABLE sessions (
+    session_id TEXT NOT NULL PRIMARY KEY,
+    region TEXT NOT NULL,
+    target TEXT NOT NULL,
+    document_name TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    status TEXT NOT NULL,
+    details TEXT NOT NULL,
+    start_ms INTEGER NOT NULL,
+    end_ms INTEGER,
+    active INTEGER NOT NULL,
+    output_url TEXT NOT NULL,
+    max_duration_s INTEGER,
+    idle_timeout_s INTEGER NOT NULL,
+    client_token_hash TEXT NOT NULL,
+    client_token_expires_ms INTEGER NOT NULL,
+    agent_token_hash TEXT NOT NULL,
+    agent_accepted INTEGER NOT NULL,
+    replica_id TEXT NOT NULL,
+    end_reason TEXT,
+    agent_reason TEXT,
+    exit_code INTEGER,
+    signal TEXT,
+    escaped_json TEXT,
+    agent_error TEXT,
+    agent_ended_ms INTEGER
+);
+CREATE INDEX sessions_by_start ON sessions (region, active, start_ms DESC, session_id);
+"#,
     // 20: SendCommand's `NotificationConfig` (with `ServiceRoleArn`) kept with its command, as
     // JSON text (`''`: no notifications), read by the notification consumer of the outbox.
     "ALTER TABLE commands ADD COLUMN notification TEXT NOT NULL DEFAULT ''",

@@ -1,0 +1,144 @@
+//! `GET /v1/data-channel/{session_id}`: a session's data channel socket, for the client and for
+//! the node's agent alike. The first text frame is `OpenDataChannelInput`; its token decides
+//! the side (the agent's single-use token with the node's id as `ClientInstanceId`, or the
+//! client's current single-use token). A refused socket gets a close frame saying why and the
+//! session is unharmed. Then binary frames are relayed unchanged ([`super::frames`]).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, State};
+use axum::response::Response;
+use bosun_core::session::payloads::OpenDataChannelInput;
+use bosun_store::TokenClaim;
+use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
+use tokio::sync::mpsc;
+
+use super::{close, Side};
+use crate::state::{now_ms, AppState};
+
+const OPEN_TIMEOUT: Duration = Duration::from_secs(15);
+const MAX_FRAME_BYTES: usize = 2 * 1024 * 1024;
+
+/// SHA-256 of a token, as stored.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Axum handler of the data channel path. Any `Authorization` header is ignored: the token in
+/// the first frame is what admits a socket.
+pub async fn data_channel(
+    State(state): State<Arc<AppState>>,
+    Path(session_id): Path<String>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    ws.max_message_size(MAX_FRAME_BYTES)
+        .on_upgrade(move |socket| async move { run(state, session_id, socket).await })
+}
+
+async fn refuse(mut socket: WebSocket, session_id: &str, reason: &str) {
+    tracing::info!(%session_id, %reason, "data channel refused");
+    let _ = socket.send(close(reason)).await;
+}
+
+/// The first text frame (pings answered meanwhile).
+async fn open_input(socket: &mut WebSocket) -> Result<OpenDataChannelInput, String> {
+    loop {
+        match socket.next().await {
+            Some(Ok(Message::Text(t))) => {
+                return serde_json::from_str(&t)
+                    .map_err(|e| format!("the first frame is not an OpenDataChannelInput: {e}"))
+            }
+            Some(Ok(Message::Ping(p))) => {
+                let _ = socket.send(Message::Pong(p)).await;
+            }
+            Some(Ok(Message::Pong(_))) => {}
+            Some(Ok(Message::Binary(_))) => {
+                return Err("the first frame must be a text OpenDataChannelInput".into())
+            }
+            _ => return Err("closed before OpenDataChannelInput".into()),
+        }
+    }
+}
+
+async fn run(state: Arc<AppState>, session_id: String, mut socket: WebSocket) {
+    let input = match tokio::time::timeout(OPEN_TIMEOUT, open_input(&mut socket)).await {
+        Ok(Ok(i)) => i,
+        Ok(Err(e)) => return refuse(socket, &session_id, &e).await,
+        Err(_) => return refuse(socket, &session_id, "no OpenDataChannelInput in time").await,
+    };
+    let hash = token_hash(&input.token_value);
+    let side = if input.client_instance_id.is_some() {
+        Side::Agent
+    } else {
+        Side::Client
+    };
+    let (st, id) = (state.clone(), session_id.clone());
+    let claim = tokio::task::spawn_blocking(move || match side {
+        Side::Agent => st.store.claim_agent_token(&id, &hash),
+        Side::Client => st.store.claim_client_token(&id, &hash, now_ms()),
+    })
+    .await;
+    let record = match claim {
+        Ok(Ok(TokenClaim::Claimed(s))) => s,
+        Ok(Ok(TokenClaim::NoSession)) => {
+            return refuse(socket, &session_id, "no such session").await
+        }
+        Ok(Ok(TokenClaim::Ended)) => {
+            return refuse(socket, &session_id, "the session has ended").await
+        }
+        Ok(Ok(TokenClaim::Refused)) => {
+            let why = "the token is not valid for this session (wrong, used or expired)";
+            return refuse(socket, &session_id, why).await;
+        }
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "data channel token check failed");
+            return refuse(socket, &session_id, "internal error").await;
+        }
+        Err(_) => return refuse(socket, &session_id, "internal error").await,
+    };
+    if side == Side::Agent && input.client_instance_id.as_deref() != Some(record.target.as_str()) {
+        return refuse(
+            socket,
+            &session_id,
+            "the token belongs to another node's session",
+        )
+        .await;
+    }
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let Some(conn) = state.sessions.attach(&session_id, side, tx) else {
+        let why = "the session is not relayed by this server replica";
+        return refuse(socket, &session_id, why).await;
+    };
+    tracing::info!(%session_id, ?side, "data channel connected");
+    if side == Side::Client {
+        let (st, id) = (state.clone(), session_id.clone());
+        let _ =
+            tokio::task::spawn_blocking(move || st.store.set_session_status(&id, "Connected", ""))
+                .await;
+    }
+    loop {
+        tokio::select! {
+            out = rx.recv() => match out {
+                Some(m @ Message::Close(_)) => { let _ = socket.send(m).await; break; }
+                Some(m) => { if socket.send(m).await.is_err() { break; } }
+                None => break,
+            },
+            inc = socket.next() => match inc {
+                Some(Ok(Message::Binary(b))) => {
+                    state.sessions.on_frame(&session_id, side, b.to_vec(), now_ms());
+                }
+                Some(Ok(Message::Ping(p))) => { let _ = socket.send(Message::Pong(p)).await; }
+                Some(Ok(Message::Pong(_))) => {}
+                Some(Ok(Message::Text(_))) => {
+                    tracing::warn!(%session_id, ?side, "ignoring a text frame after OpenDataChannelInput");
+                }
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+            }
+        }
+    }
+    state.sessions.detach(&session_id, side, conn);
+    tracing::info!(%session_id, ?side, "data channel disconnected");
+}
