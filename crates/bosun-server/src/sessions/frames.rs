@@ -1,5 +1,5 @@
 //! What the relay does with each binary frame: decode it (malformed frames are dropped with a
-//! log line; a wrong digest is not a reason to drop), note user data for the idle timer,
+//! log line; a wrong digest is not a reason to drop), note new user data for the idle timer (a retransmitted frame is not activity),
 //! swallow the agent's `agent_session_state`, and pass the bytes on unchanged to the other
 //! side, or buffer them while that side is away. Also the `channel_closed` frames Bosun sends.
 
@@ -30,11 +30,19 @@ impl Sessions {
         match (side, &kind) {
             (Side::Agent, MessageType::AgentSessionState) => return,
             (Side::Agent, MessageType::ChannelClosed) => live.agent_closed_client = true,
-            (Side::Agent, MessageType::OutputStreamData) if user_data => {
+            (Side::Agent, MessageType::OutputStreamData)
+                if user_data && frame.sequence_number > live.newest_output_seq =>
+            {
+                live.newest_output_seq = frame.sequence_number;
                 live.last_activity_ms = now_ms;
             }
-            (Side::Client, MessageType::InputStreamData) if user_data && live.idle_counts_input => {
-                live.last_activity_ms = now_ms;
+            (Side::Client, MessageType::InputStreamData)
+                if user_data && frame.sequence_number > live.newest_input_seq =>
+            {
+                live.newest_input_seq = frame.sequence_number;
+                if live.idle_counts_input {
+                    live.last_activity_ms = now_ms;
+                }
             }
             _ => {}
         }

@@ -70,6 +70,10 @@ pub struct Live {
     pub idle_counts_input: bool,
     pub start_ms: i64,
     last_activity_ms: i64,
+    /// The highest sequence number of user data seen each way: only new data is activity, so a
+    /// sender retransmitting to a peer that no longer acknowledges keeps nothing alive.
+    newest_output_seq: i64,
+    newest_input_seq: i64,
     client_token_expires_ms: i64,
     client_ever: bool,
     /// The agent already told the client the session closed.
@@ -116,6 +120,8 @@ impl Sessions {
             idle_counts_input: n.idle_counts_input,
             start_ms: n.start_ms,
             last_activity_ms: n.start_ms,
+            newest_output_seq: -1,
+            newest_input_seq: -1,
             client_token_expires_ms: n.start_ms + CLIENT_TOKEN_TTL_MS,
             client_ever: false,
             agent_closed_client: false,
