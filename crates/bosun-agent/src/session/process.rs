@@ -120,6 +120,20 @@ impl SessionProcess {
         unsafe {
             cmd.pre_exec(move || {
                 use nix::libc;
+                // A session starts with default signal handling whatever the agent inherited
+                // (an agent started under `nohup` ignores SIGHUP, and ignored signals survive
+                // exec): the shell must die of the hangup that ends a session.
+                for signal in [
+                    libc::SIGHUP,
+                    libc::SIGINT,
+                    libc::SIGQUIT,
+                    libc::SIGTERM,
+                    libc::SIGTSTP,
+                    libc::SIGTTIN,
+                    libc::SIGTTOU,
+                ] {
+                    libc::signal(signal, libc::SIG_DFL);
+                }
                 if libc::setsid() < 0 {
                     return Err(std::io::Error::last_os_error());
                 }

@@ -344,3 +344,30 @@ async fn output_beyond_the_send_window_flows_as_acks_come_back() {
     assert!(client.output.starts_with(b"abcdefg\nabcdefg\n"));
     assert_eq!(end.exit_code, Some(0));
 }
+
+/// An agent started with SIGHUP ignored (under `nohup`) still ends a session's shell with the
+/// hangup: the session's processes start with default signal handling.
+#[tokio::test]
+async fn a_session_started_by_an_agent_ignoring_sighup_still_ends_on_the_hangup() {
+    // SAFETY: setting a signal disposition; restored below. Other tests in this process only
+    // gain from it (their sessions must not depend on the agent's dispositions either).
+    let previous = unsafe { nix::libc::signal(nix::libc::SIGHUP, nix::libc::SIG_IGN) };
+    let mut r = launch(
+        start(
+            SessionKind::InteractiveCommands,
+            Some("echo ready; sleep 1000"),
+        ),
+        settings(),
+    )
+    .await;
+    assert!(r.client.until(LIMIT, |c| c.text().contains("ready")).await);
+    r.client
+        .send(PayloadType::Flag, &FlagPayload::TerminateSession.encode());
+    let (_, end) = r.end().await;
+    // SAFETY: restoring the disposition saved above.
+    unsafe { nix::libc::signal(nix::libc::SIGHUP, previous) };
+    assert_eq!(
+        (end.reason, end.signal.as_deref()),
+        (SessionEndReason::Terminated, Some("SIGHUP"))
+    );
+}
