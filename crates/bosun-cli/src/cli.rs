@@ -165,6 +165,7 @@ pub enum TopCommand {
     PortForward(crate::session::port::PortForwardArgs),
     /// Session Manager sessions: the active ones, or with --history the ended ones.
     Sessions {
+        /// Show ended sessions instead of active ones.
         #[arg(long)]
         history: bool,
     },
