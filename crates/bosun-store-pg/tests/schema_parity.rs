@@ -23,6 +23,8 @@ const BOOLEAN_COLUMNS: &[(&str, &str)] = &[
     ("maintenance_windows", "allow_unassociated_targets"),
     ("maintenance_windows", "enabled"),
     ("parameters", "has_policies"),
+    ("sessions", "active"),
+    ("sessions", "agent_accepted"),
     ("sns_deliveries", "failed"),
     ("sns_subscriptions", "confirmed"),
     ("sns_subscriptions", "raw_message_delivery"),
