@@ -257,7 +257,7 @@ async fn connect_once(
                     let svc = sessions.clone();
                     tokio::spawn(async move { svc.handle(m).await });
                 }
-                Ok(Some(other)) => tracing::warn!(?other, "unexpected message from the server"),
+                Ok(Some(other)) => tracing::warn!(kind = other.kind(), "unexpected message from the server"),
                 Err(e) => return Ended::Retry(e),
             }
         }

@@ -75,6 +75,27 @@ pub enum ServerMessage {
     SessionEndAck { session_id: String },
 }
 
+impl ServerMessage {
+    /// The message's `type` as sent on the wire, for logs: a message's fields may hold a
+    /// secret (a session's agent token), so logs name the type only.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ServerMessage::Challenge { .. } => "challenge",
+            ServerMessage::Registered { .. } => "registered",
+            ServerMessage::Welcome { .. } => "welcome",
+            ServerMessage::Rejected { .. } => "rejected",
+            ServerMessage::Deregistered { .. } => "deregistered",
+            ServerMessage::RunCommand(_) => "run_command",
+            ServerMessage::CancelCommand { .. } => "cancel_command",
+            ServerMessage::ResultAck { .. } => "result_ack",
+            ServerMessage::FetchOutput { .. } => "fetch_output",
+            ServerMessage::StartSession(_) => "start_session",
+            ServerMessage::TerminateSession { .. } => "terminate_session",
+            ServerMessage::SessionEndAck { .. } => "session_end_ack",
+        }
+    }
+}
+
 /// Why a handshake was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -141,6 +162,23 @@ pub enum AgentMessage {
     SessionEnded(SessionEnd),
 }
 
+impl AgentMessage {
+    /// The message's `type` as sent on the wire, for logs: `Register` holds the activation
+    /// code, so logs name the type only.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AgentMessage::Register { .. } => "register",
+            AgentMessage::Authenticate { .. } => "authenticate",
+            AgentMessage::Heartbeat { .. } => "heartbeat",
+            AgentMessage::CommandAck { .. } => "command_ack",
+            AgentMessage::Output(_) => "output",
+            AgentMessage::Result(_) => "result",
+            AgentMessage::SessionAccepted { .. } => "session_accepted",
+            AgentMessage::SessionEnded(_) => "session_ended",
+        }
+    }
+}
+
 /// Bytes an agent signs to register: binds the nonce and the activation it uses.
 pub fn register_payload(nonce: &str, activation_id: &str) -> Vec<u8> {
     format!("bosun-agent-register-v1\n{nonce}\n{activation_id}").into_bytes()
@@ -172,6 +210,53 @@ mod tests {
         let a = AgentMessage::Heartbeat { info: None };
         let text = serde_json::to_string(&a).unwrap();
         assert_eq!(serde_json::from_str::<AgentMessage>(&text).unwrap(), a);
+    }
+
+    #[test]
+    fn kind_is_the_wire_type_tag() {
+        let messages = [
+            ServerMessage::Challenge {
+                protocol_version: 1,
+                nonce: "n".into(),
+            },
+            ServerMessage::Registered {
+                instance_id: "mi-1".into(),
+                region: "r".into(),
+            },
+            ServerMessage::Welcome {
+                instance_id: "mi-1".into(),
+                heartbeat_seconds: 5,
+            },
+            ServerMessage::Deregistered {
+                message: "m".into(),
+            },
+            ServerMessage::CancelCommand {
+                command_id: "c".into(),
+            },
+            ServerMessage::ResultAck {
+                command_id: "c".into(),
+            },
+            ServerMessage::SessionEndAck {
+                session_id: "s".into(),
+            },
+        ];
+        for m in messages {
+            let wire = serde_json::to_value(&m).unwrap();
+            assert_eq!(wire["type"], m.kind(), "{wire}");
+        }
+        let agent = [
+            AgentMessage::Heartbeat { info: None },
+            AgentMessage::CommandAck {
+                command_id: "c".into(),
+            },
+            AgentMessage::SessionAccepted {
+                session_id: "s".into(),
+            },
+        ];
+        for m in agent {
+            let wire = serde_json::to_value(&m).unwrap();
+            assert_eq!(wire["type"], m.kind(), "{wire}");
+        }
     }
 
     #[test]

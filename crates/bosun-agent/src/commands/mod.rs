@@ -241,7 +241,7 @@ impl CommandService {
                 stream,
                 offset,
             } => run::resend_output(self, &command_id, &step, stream, offset).await,
-            other => tracing::warn!(?other, "not a command message"),
+            other => tracing::warn!(kind = other.kind(), "not a command message"),
         }
     }
 

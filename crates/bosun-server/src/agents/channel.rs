@@ -390,7 +390,7 @@ async fn handle_report(state: &Arc<AppState>, instance_id: &str, msg: AgentMessa
             crate::sessions::on_ended(&st, &id, &end).map_err(Into::into)
         }
         other => {
-            tracing::warn!(instance_id = %id, ?other, "unexpected message after handshake");
+            tracing::warn!(instance_id = %id, kind = other.kind(), "unexpected message after handshake");
             Ok(())
         }
     });
