@@ -181,6 +181,21 @@ impl Ctx<'_> {
         }
     }
 
+    /// Write this mutating call's `Allowed` audit record now, naming the resource the call
+    /// made and what it did; the pipeline then writes none for it.
+    pub fn audit_allowed(&self, resource: &str, detail: String) -> Result<(), ApiError> {
+        let Some(record) = &self.audit else {
+            return Ok(());
+        };
+        self.state.store.append_audit(&AuditRecord {
+            resource: resource.to_string(),
+            detail,
+            ..record.clone()
+        })?;
+        self.audited.set(true);
+        Ok(())
+    }
+
     /// Write the audit record of an authorization decision and pass the decision on.
     fn audit_decision(
         &self,

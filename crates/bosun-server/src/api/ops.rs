@@ -391,15 +391,17 @@ pub const OPERATIONS: &[Operation] = &[
     },
     Operation {
         name: "StartSession",
-        // Not recorded for SDK retries: its answer holds a secret token, which Bosun never
-        // stores; the handler writes the session's audit record itself.
-        mutating: false,
+        // An SDK retry gets the first session, not a second one: its answer (which holds the
+        // session's token) is stored for retries sealed with a key only the call's own
+        // request yields (`api::idempotency`). The handler writes the audit record, naming
+        // the session.
+        mutating: true,
         handler: sessions::start::start_session,
     },
     Operation {
         name: "ResumeSession",
-        // Its answer holds a secret token too (see StartSession).
-        mutating: false,
+        // A retry gets the first new token rather than retiring it (see StartSession).
+        mutating: true,
         handler: sessions::manage::resume_session,
     },
     Operation {

@@ -9,7 +9,7 @@ use bosun_core::session_document::{
     DEFAULT_SESSION_DOCUMENT,
 };
 use bosun_proto::session::{PortTarget, SessionKind, SessionStart};
-use bosun_store::{AuditRecord, SessionRecord};
+use bosun_store::SessionRecord;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -189,17 +189,10 @@ pub fn start_session(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     let detail = json!({
         "SessionId": session_id, "Target": req.target, "DocumentName": bare, "Reason": reason,
     });
-    ctx.state.store.append_audit(&AuditRecord {
-        time_ms: now,
-        principal: ctx.principal.clone(),
-        action: "ssm:StartSession".into(),
-        region: ctx.region.clone(),
-        resource: session_arn(ctx.state, &ctx.region, &session_id),
-        request_id: ctx.request_id.clone(),
-        source: ctx.source.clone(),
-        outcome: "Allowed".into(),
-        detail: detail.to_string(),
-    })?;
+    ctx.audit_allowed(
+        &session_arn(ctx.state, &ctx.region, &session_id),
+        detail.to_string(),
+    )?;
     let start = SessionStart {
         session_id: session_id.clone(),
         document_name: bare.clone(),
