@@ -5,6 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::io::AsyncBufReadExt;
+
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
@@ -319,17 +321,25 @@ async fn bosun_port_forward_carries_several_connections_through_one_session() {
         .args(["--data-dir", server.data_dir().to_str().unwrap()])
         .args(["--endpoint-url", &server.url])
         .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .expect("bosun port-forward starts");
-    // The local port is open before the session is: wait for it, then use it.
-    wait_for("the local port listens", LIMIT, || async {
-        tokio::net::TcpStream::connect(("127.0.0.1", local))
-            .await
-            .ok()
-            .map(|_| ())
+    // It says so once it listens and its session started (connections made before then wait
+    // in the listen backlog). Waiting for its words rather than probing the port: a probe
+    // could reach another test's listener that took the free port first.
+    let mut said = tokio::io::BufReader::new(forwarder.stderr.take().unwrap()).lines();
+    tokio::time::timeout(LIMIT, async {
+        while let Some(line) = said.next_line().await.unwrap() {
+            if line.starts_with("forwarding ") {
+                return;
+            }
+            eprintln!("bosun port-forward: {line}");
+        }
+        panic!("bosun port-forward ended before it forwarded");
     })
-    .await;
+    .await
+    .expect("bosun port-forward starts forwarding");
     let (a, b) = tokio::join!(
         round_trip(local, "first stream"),
         round_trip(local, "second")
