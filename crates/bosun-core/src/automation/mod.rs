@@ -26,6 +26,8 @@ mod status;
 #[cfg(test)]
 mod interpolate_tests;
 #[cfg(test)]
+mod params_tests;
+#[cfg(test)]
 mod plan_tests;
 
 pub use branch::choose_branch;
