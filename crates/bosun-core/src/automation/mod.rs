@@ -26,6 +26,8 @@ mod status;
 #[cfg(test)]
 mod branch_tests;
 #[cfg(test)]
+mod flow_tests;
+#[cfg(test)]
 mod interpolate_tests;
 #[cfg(test)]
 mod outputs_tests;
@@ -35,9 +37,11 @@ mod params_tests;
 mod plan_tests;
 #[cfg(test)]
 mod select_tests;
+#[cfg(test)]
+mod sleep_tests;
 
 pub use branch::choose_branch;
-pub use flow::next_after;
+pub use flow::{is_critical_failure, next_after};
 pub use interpolate::interpolate;
 pub use outputs::{execution_outputs, output_strings, step_outputs, NO_OUTPUT};
 pub use params::resolve_parameters;
