@@ -4,14 +4,21 @@
 //! Pure: no IO, no clock (`now` comes in through [`Context`] and `started`). The server's
 //! runtime drives an execution with these rules and does every call and every wait itself.
 //!
-//! - `status.rs`: [`ExecStatus`] and [`Action`] spellings.
-//! - `plan.rs`: [`plan`] — the document's steps with AWS's defaults, actions Bosun cannot run
-//!   refused up front.
-//! - `interpolate.rs`: [`interpolate`] — `{{ … }}` in step inputs; `params.rs`:
-//!   [`resolve_parameters`].
-//! - `branch.rs`: [`choose_branch`] (`aws:branch`); `select.rs`: [`select`] (JSONPath) and
-//!   [`property_matches`]; `outputs.rs`: [`step_outputs`], [`execution_outputs`].
-//! - `flow.rs`: [`next_after`]; `sleep.rs`: [`sleep_until`].
+//! - `status.rs`: [`ExecStatus`] and [`Action`] spellings, which statuses are final.
+//! - `plan.rs`: [`plan`] — the document's steps with AWS's defaults; actions, services,
+//!   selectors and runbook variables Bosun cannot run refused before the execution starts.
+//! - `params.rs`: [`resolve_parameters`] — the caller's values checked and typed.
+//! - `interpolate.rs`: [`interpolate`] — `{{ … }}` in step inputs.
+//! - `branch.rs`: [`choose_branch`] (`aws:branch`).
+//! - `select.rs`: [`select`] (the JSONPath subset runbooks use), [`check_selector`],
+//!   [`property_matches`] (`DesiredValues`).
+//! - `outputs.rs`: [`step_outputs`], [`execution_outputs`], [`output_strings`].
+//! - `flow.rs`: [`next_after`], [`is_critical_failure`] — `nextStep`, `isEnd`, `onFailure`,
+//!   `onCancel`, `isCritical`.
+//! - `sleep.rs`: [`sleep_until`].
+//!
+//! Each file's own doc says which AWS page each rule comes from and what Bosun chose where AWS
+//! says nothing.
 
 mod branch;
 mod flow;

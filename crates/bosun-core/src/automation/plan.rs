@@ -14,6 +14,8 @@
 //! so are `aws:executeAwsApi`-family steps whose literal `Service` is not `ssm`, the one
 //! service Bosun serves: an execution that would fail half-way is worse than one refused.
 //!
+//! Runbook `variables` (and `{{ variable:… }}`) are refused: Bosun does not keep them.
+//!
 //! Output `Selector`s and literal `PropertySelector`s must be JSONPath Bosun evaluates
 //! ([`check_selector`]), so a selector that could never match is refused before the run.
 //!
@@ -41,6 +43,12 @@ pub fn plan(content: &Value) -> Result<Runbook, RunbookError> {
                 Err(why) => return err(format!("Parameter \"{name}\": {why}.")),
             }
         }
+    }
+    if content.get("variables").is_some_and(|v| !v.is_null()) {
+        return err(
+            "The runbook declares variables, which Bosun does not support (nor aws:updateVariable)."
+                .into(),
+        );
     }
     let Some(Value::Array(raw)) = content.get("mainSteps") else {
         return err("The runbook has no mainSteps to run.".into());

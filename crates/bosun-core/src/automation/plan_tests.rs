@@ -203,6 +203,13 @@ fn documents_without_steps_or_with_broken_targets_are_refused() {
     .unwrap_err()
     .0;
     assert!(e.contains("Parameter \"p\""), "{e}");
+    let e = plan(
+        &json!({"variables": {"v": {"type": "String", "default": "x"}},
+        "mainSteps": [{"name": "a", "action": "aws:pause"}]}),
+    )
+    .unwrap_err()
+    .0;
+    assert!(e.contains("variables, which Bosun does not support"), "{e}");
 }
 
 #[test]
