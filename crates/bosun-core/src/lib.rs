@@ -4,6 +4,7 @@
 
 pub mod arn;
 pub mod association_overview;
+pub mod automation;
 pub mod command;
 pub mod compliance;
 pub mod document;
