@@ -364,3 +364,7 @@ impl CommandService {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "reboot_tests.rs"]
+mod tests;
