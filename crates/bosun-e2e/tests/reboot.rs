@@ -4,8 +4,9 @@
 //! with every finished step run once. The "reboot" here: the reboot command tells the test (a
 //! file), and the test does what a reboot does to the agent: kills it, changes the boot id (a
 //! file named by the test-only `BOSUN_AGENT_BOOT_ID_FILE`) and starts it again on the same
-//! state dir. Without `AllowReboot`, or when the reboot command fails, the step fails saying so
-//! and the document goes on under its flow rules.
+//! state dir. Without `AllowReboot`, when the reboot command fails, when the node is still in
+//! the same boot after `Agent.RebootTimeoutSeconds`, or when `AllowReboot` was turned off before
+//! the reboot, the step fails saying so and the document goes on under its flow rules.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -385,4 +386,44 @@ async fn a_node_still_in_the_same_boot_after_the_timeout_fails_the_step_that_ask
     );
     assert_eq!(lines(&d.join("order")), ["1", "2", "3"]);
     assert_eq!(lines(&d.join("reboots")).len(), 1, "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn turning_allow_reboot_off_before_the_reboot_fails_the_step_instead() {
+    let mut node = node(|dir| {
+        json!({
+            "AllowReboot": true,
+            "RebootCommand": reboot_script(dir).display().to_string(),
+        })
+    })
+    .await;
+    let d = node.dir.path().to_path_buf();
+    let cmd = send(
+        &node,
+        "RebootTurnedOff",
+        vec![
+            step(&d, 1, None, json!({})),
+            step(&d, 2, Some(194), json!({})),
+            step(&d, 3, None, json!({})),
+        ],
+    )
+    .await;
+    wait_for("the reboot request", LIMIT, || async {
+        (lines(&d.join("reboots")).len() == 1).then_some(())
+    })
+    .await;
+    node.fleet.agents[0].kill().await;
+    node.fleet.agents[0].configure(&json!({"Agent": {"AllowReboot": false}}).to_string());
+    node.start_agent();
+    let inv = wait_ended(&node, &cmd).await;
+    assert_eq!(inv.status(), Some(&CommandInvocationStatus::Failed));
+    let got = plugins(&inv);
+    assert_eq!((got[1].1.as_str(), got[1].2), ("Failed", 194), "{inv:?}");
+    let out = plugin_output(&inv, "step2");
+    assert!(
+        out.contains("Agent.AllowReboot was turned off before the node rebooted"),
+        "{out}"
+    );
+    assert_eq!(lines(&d.join("order")), ["1", "2", "3"]);
+    assert_eq!(lines(&d.join("reboots")).len(), 1);
 }

@@ -156,7 +156,10 @@ impl CommandService {
 
     /// After a (re)start: resume commands that were running or accepted but not started.
     pub fn recover(self: &Arc<Self>) -> std::io::Result<()> {
-        self.recover_reboot()?;
+        if let Err(e) = self.recover_reboot() {
+            // Steps awaiting a reboot then fail saying why; the rest goes on.
+            tracing::error!(error = %e, "could not settle the recorded reboot");
+        }
         for d in self.spool.list(Phase::Current)? {
             tracing::info!(command_id = %d.command_id, "resuming a command that was running when the agent stopped");
             self.launch(d, Phase::Current, true);

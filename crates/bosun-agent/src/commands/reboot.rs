@@ -240,6 +240,10 @@ impl CommandService {
                 "the node rebooted as asked; resuming the commands that asked for it"
             );
             std::fs::remove_file(self.spool.root().join(NODE_FILE))?;
+        } else if node.failure.is_none() && !self.settings.allow_reboot {
+            // Turned off since: the steps that asked fail rather than reboot the node.
+            let failure = Some("Agent.AllowReboot was turned off before the node rebooted".into());
+            self.put_node_reboot(&NodeReboot { failure, ..node })?;
         } else if node.failure.is_none() {
             tracing::warn!("a reboot was asked for and the node is still in the same boot");
             self.request_reboot();

@@ -57,23 +57,30 @@ pub(super) fn before_start(svc: &CommandService, dir: Option<&Path>) -> BeforeSt
         };
     }
     if let Some(last) = reboots.last() {
-        match svc.step_resume(last) {
-            Ok(StepResume::Rerun) => {}
-            Ok(StepResume::AwaitReboot) => return BeforeStart::Pause { reboot: true },
-            Ok(StepResume::Failed(why)) => {
-                return match record_step_failure(dir, last, why) {
-                    Ok(_) => BeforeStart::Go {
-                        started_before: true,
-                        reboots,
-                    },
-                    Err(e) => BeforeStart::Fail(format!("could not record its failed reboot: {e}")),
-                };
+        let why = match svc.step_resume(last) {
+            Ok(StepResume::Rerun) => None,
+            Ok(StepResume::AwaitReboot) if svc.settings.allow_reboot => {
+                return BeforeStart::Pause { reboot: true }
             }
+            // Turned off since the request: the step fails rather than reboot the node.
+            Ok(StepResume::AwaitReboot) => {
+                Some("Agent.AllowReboot was turned off before the node rebooted".to_string())
+            }
+            Ok(StepResume::Failed(why)) => Some(why),
             Err(e) => {
                 return BeforeStart::Fail(format!(
                     "could not tell whether the node rebooted as the step asked: {e}"
                 ))
             }
+        };
+        if let Some(why) = why {
+            return match record_step_failure(dir, last, why) {
+                Ok(_) => BeforeStart::Go {
+                    started_before: true,
+                    reboots,
+                },
+                Err(e) => BeforeStart::Fail(format!("could not record its failed reboot: {e}")),
+            };
         }
     }
     if svc.is_rebooting() {
