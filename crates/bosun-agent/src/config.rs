@@ -38,7 +38,9 @@
 //! 4300 folders, under the 5000-entry cap; AWS's 14 days of that is the inode exhaustion of
 //! agent-protocol.md §2.3. 512 MiB is about 6% of the usual 8 GiB root volume. Replies are kept
 //! 72 h so results survive a server outage over a weekend. Downloads are capped at 256 MiB, half
-//! the orchestration cap, because they land in the command's folder by default.
+//! the orchestration cap, because they land in the command's folder by default. Reboots go through
+//! `systemctl reboot` (a clean shutdown that starts at once; AWS's agent runs
+//! `shutdown -r +1`, a minute later), and 300 s is ample for a node to go down after it.
 //!
 //! Strictness differs from AWS on purpose, because falling back silently hides mistakes:
 //! invalid JSON, an unknown section or key (AWS-only keys included, and keys that differ only in
