@@ -10,7 +10,8 @@
 //!              "OrchestrationDirectoryMaxMegabytes": 512,
 //!              "OrchestrationDirectoryMaxEntries": 5000,
 //!              "RepliesRetentionHours": 72 },
-//!   "Agent": { "AllowReboot": false, "MaxDownloadMegabytes": 256 },
+//!   "Agent": { "AllowReboot": false, "RebootCommand": "systemctl reboot",
+//!              "RebootTimeoutSeconds": 300, "MaxDownloadMegabytes": 256 },
 //!   "Mgs":   { "SessionWorkersLimit": 1000 }
 //! }
 //! ```
@@ -24,7 +25,9 @@
 //! | `Ssm.OrchestrationDirectoryMaxMegabytes` | 512 | 1..=1048576 | Cap on the tree's disk usage, MiB (Bosun only). |
 //! | `Ssm.OrchestrationDirectoryMaxEntries` | 5000 | 1..=1000000 | Cap on command folders, i.e. inodes (Bosun only). |
 //! | `Ssm.RepliesRetentionHours` | 72 | 24..=720 | How long unacknowledged results are kept (Bosun only). |
-//! | `Agent.AllowReboot` | false | bool | Whether exit code 194 may reboot the node (Bosun only). |
+//! | `Agent.AllowReboot` | false | bool | Whether a step exiting 194 or 3010 reboots the node and runs again after the boot (see [`crate::commands::reboot`]); when false such a step fails saying why (Bosun only). |
+//! | `Agent.RebootCommand` | `"systemctl reboot"` | non-empty string | How the agent reboots the node: run as `/bin/sh -c <command>`; a non-zero exit fails the steps that asked (Bosun only). |
+//! | `Agent.RebootTimeoutSeconds` | 300 | 10..=3600 | How long after the reboot command the node has to go down; still in the same boot after that, the steps that asked fail (Bosun only). |
 //! | `Agent.MaxDownloadMegabytes` | 256 | 1..=1048576 | Largest file `aws:downloadContent` saves, MiB (Bosun only). |
 //! | `Mgs.SessionWorkersLimit` | 1000 | 1..=1000 | Session Manager sessions at once; more are refused (`Failed`). |
 //!
@@ -35,15 +38,17 @@
 //! 4300 folders, under the 5000-entry cap; AWS's 14 days of that is the inode exhaustion of
 //! agent-protocol.md §2.3. 512 MiB is about 6% of the usual 8 GiB root volume. Replies are kept
 //! 72 h so results survive a server outage over a weekend. Downloads are capped at 256 MiB, half
-//! the orchestration cap, because they land in the command's folder by default.
+//! the orchestration cap, because they land in the command's folder by default. Reboots go through
+//! `systemctl reboot` (a clean shutdown that starts at once; AWS's agent runs
+//! `shutdown -r +1`, a minute later), and 300 s is ample for a node to go down after it.
 //!
 //! Strictness differs from AWS on purpose, because falling back silently hides mistakes:
 //! invalid JSON, an unknown section or key (AWS-only keys included, and keys that differ only in
 //! case, which Go's decoder would accept), a value of the wrong JSON type, an integer out of its
 //! range (the error gives the range; AWS instead substitutes the default, which turns
 //! `RunCommandLogsRetentionDurationHours: 1` into 336, the opposite of what was asked), an
-//! unknown `OrchestrationDirectoryCleanup` value, and `Agent.AllowReboot: true` (this agent
-//! cannot reboot yet) are errors naming the key. A file named on the command line must exist;
+//! unknown `OrchestrationDirectoryCleanup` value, and an empty `Agent.RebootCommand` are errors
+//! naming the key. A file named on the command line must exist;
 //! only the default `<state-dir>/agent.json` may be absent. `bosun-agent config check FILE` and
 //! `bosun-agent run --config FILE` read a file the same way, so check accepts exactly what run
 //! accepts.
@@ -95,11 +100,8 @@ pub enum ConfigError {
         min: u64,
         max: u64,
     },
-    #[error(
-        "Agent.AllowReboot is true, but this agent cannot reboot nodes yet; set it to false \
-         (steps that exit 194 or 3010 then fail with an explanation)"
-    )]
-    RebootUnsupported,
+    #[error("{key} must not be empty")]
+    Empty { key: &'static str },
 }
 
 /// The agent's settings. Build with [`AgentConfig::default`], [`AgentConfig::load`],
@@ -136,6 +138,8 @@ struct Ssm {
 #[serde(rename_all = "PascalCase")]
 struct Agent {
     allow_reboot: bool,
+    reboot_command: String,
+    reboot_timeout_seconds: u64,
     max_download_megabytes: u64,
 }
 
@@ -164,11 +168,13 @@ const MAX_ENTRIES: Bounds = bounds("Ssm.OrchestrationDirectoryMaxEntries", 1, 1_
 const REPLIES_RETENTION: Bounds = bounds("Ssm.RepliesRetentionHours", 24, 24 * 30);
 const CLEANUP: &str = "Ssm.OrchestrationDirectoryCleanup";
 const ALLOW_REBOOT: &str = "Agent.AllowReboot";
+const REBOOT_COMMAND: &str = "Agent.RebootCommand";
+const REBOOT_TIMEOUT: Bounds = bounds("Agent.RebootTimeoutSeconds", 10, 3600);
 const MAX_DOWNLOAD: Bounds = bounds("Agent.MaxDownloadMegabytes", 1, 1 << 20);
 const SESSION_WORKERS: Bounds = bounds("Mgs.SessionWorkersLimit", 1, 1000);
 
 /// Every key this file accepts, `Section.Key`.
-const KEYS: [&str; 10] = [
+const KEYS: [&str; 12] = [
     WORKERS.key,
     STOP_TIMEOUT.key,
     CLEANUP,
@@ -177,6 +183,8 @@ const KEYS: [&str; 10] = [
     MAX_ENTRIES.key,
     REPLIES_RETENTION.key,
     ALLOW_REBOOT,
+    REBOOT_COMMAND,
+    REBOOT_TIMEOUT.key,
     MAX_DOWNLOAD.key,
     SESSION_WORKERS.key,
 ];
@@ -198,6 +206,8 @@ impl Default for AgentConfig {
             },
             agent: Agent {
                 allow_reboot: false,
+                reboot_command: "systemctl reboot".into(),
+                reboot_timeout_seconds: 300,
                 max_download_megabytes: 256,
             },
             mgs: Mgs {
@@ -270,6 +280,9 @@ impl AgentConfig {
                     k if k == MAX_DOWNLOAD.key => {
                         config.agent.max_download_megabytes = int(&MAX_DOWNLOAD)?
                     }
+                    k if k == REBOOT_TIMEOUT.key => {
+                        config.agent.reboot_timeout_seconds = int(&REBOOT_TIMEOUT)?
+                    }
                     k if k == SESSION_WORKERS.key => {
                         config.mgs.session_workers_limit = int(&SESSION_WORKERS)?
                     }
@@ -281,12 +294,10 @@ impl AgentConfig {
                             found: kind(value),
                         })?
                     }
+                    REBOOT_COMMAND => config.agent.reboot_command = reboot_command(value)?,
                     _ => unreachable!("KEYS lists only the keys handled here"),
                 }
             }
-        }
-        if config.agent.allow_reboot {
-            return Err(ConfigError::RebootUnsupported);
         }
         Ok(config)
     }
@@ -342,9 +353,19 @@ impl AgentConfig {
         hours(self.ssm.replies_retention_hours)
     }
 
-    /// `Agent.AllowReboot`: whether exit code 194 may reboot the node.
+    /// `Agent.AllowReboot`: whether a step exiting 194 or 3010 may reboot the node.
     pub fn allow_reboot(&self) -> bool {
         self.agent.allow_reboot
+    }
+
+    /// `Agent.RebootCommand`: the shell command that reboots the node.
+    pub fn reboot_command(&self) -> &str {
+        &self.agent.reboot_command
+    }
+
+    /// `Agent.RebootTimeoutSeconds`: how long the node has to go down after the reboot command.
+    pub fn reboot_timeout(&self) -> Duration {
+        Duration::from_secs(self.agent.reboot_timeout_seconds)
     }
 
     /// `Agent.MaxDownloadMegabytes`, in bytes.
@@ -416,6 +437,20 @@ fn cleanup_mode(value: &Value) -> Result<CleanupMode, ConfigError> {
             allowed: r#""", "clean-success", "clean-success-failed""#,
         }),
     }
+}
+
+fn reboot_command(value: &Value) -> Result<String, ConfigError> {
+    let text = value.as_str().ok_or_else(|| ConfigError::Type {
+        key: REBOOT_COMMAND,
+        expected: "a string",
+        found: kind(value),
+    })?;
+    if text.trim().is_empty() {
+        return Err(ConfigError::Empty {
+            key: REBOOT_COMMAND,
+        });
+    }
+    Ok(text.to_string())
 }
 
 fn mode_name<S: Serializer>(mode: &CleanupMode, s: S) -> Result<S::Ok, S::Error> {
@@ -554,9 +589,27 @@ mod tests {
     }
 
     #[test]
-    fn allow_reboot_true_is_refused_until_reboots_exist() {
-        let e = err(r#"{"Agent": {"AllowReboot": true}}"#);
-        assert!(e.starts_with("Agent.AllowReboot is true"), "{e}");
+    fn reboot_settings() {
+        let d = AgentConfig::default();
+        assert_eq!(d.reboot_command(), "systemctl reboot");
+        assert_eq!(d.reboot_timeout(), Duration::from_secs(300));
+        let c = AgentConfig::from_json(
+            r#"{"Agent": {"AllowReboot": true, "RebootCommand": "/sbin/shutdown -r now",
+                          "RebootTimeoutSeconds": 10}}"#,
+        )
+        .unwrap();
+        assert!(c.allow_reboot());
+        assert_eq!(c.reboot_command(), "/sbin/shutdown -r now");
+        assert_eq!(c.reboot_timeout(), Duration::from_secs(10));
+        assert_eq!(
+            err(r#"{"Agent": {"RebootCommand": "  "}}"#),
+            "Agent.RebootCommand must not be empty"
+        );
+        assert_eq!(
+            err(r#"{"Agent": {"RebootCommand": ["systemctl", "reboot"]}}"#),
+            "Agent.RebootCommand must be a string, not an array"
+        );
+        assert!(err(r#"{"Agent": {"RebootTimeoutSeconds": 5}}"#).contains("allowed: 10 to 3600"));
     }
 
     #[test]

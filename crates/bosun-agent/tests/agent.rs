@@ -227,8 +227,8 @@ async fn config_check_and_run_accept_and_refuse_the_same_files() {
         ),
         (
             "reboot.json",
-            Some(r#"{"Agent": {"AllowReboot": true}}"#),
-            "Agent.AllowReboot is true, but this agent cannot reboot nodes yet",
+            Some(r#"{"Agent": {"AllowReboot": true, "RebootCommand": ""}}"#),
+            "Agent.RebootCommand must not be empty",
         ),
     ];
     for (name, text, message) in cases {

@@ -1,11 +1,14 @@
 //! Run Command on the agent: accept deliveries durably (persist, remember, then acknowledge),
 //! run them with at most `CommandWorkersLimit` at a time, spool results until the server
-//! acknowledges them, honour cancels, and pick up where it left off after a restart.
+//! acknowledges them, honour cancels, and pick up where it left off after a restart or the
+//! reboot a step asked for (`reboot`).
 
 pub mod outbox;
+pub mod reboot;
 mod resend;
 mod run;
 pub mod spool;
+mod step_reboot;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -34,6 +37,12 @@ pub struct Settings {
     pub workers: usize,
     pub stop_timeout: Duration,
     pub allow_reboot: bool,
+    /// `Agent.RebootCommand`.
+    pub reboot_command: String,
+    /// `Agent.RebootTimeoutSeconds`.
+    pub reboot_timeout: Duration,
+    /// Where the boot id is read (the kernel's, see [`reboot::boot_id_file`]).
+    pub boot_id_file: PathBuf,
     pub cleanup: CleanupPolicy,
     pub replies_retention: Duration,
     /// `Agent.MaxDownloadMegabytes`, in bytes.
@@ -48,6 +57,9 @@ impl Settings {
             workers: config.command_workers_limit(),
             stop_timeout: config.stop_timeout(),
             allow_reboot: config.allow_reboot(),
+            reboot_command: config.reboot_command().to_string(),
+            reboot_timeout: config.reboot_timeout(),
+            boot_id_file: reboot::boot_id_file(),
             cleanup: config.cleanup_policy(),
             replies_retention: config.replies_retention(),
             max_download_bytes: config.max_download_bytes(),
@@ -55,11 +67,19 @@ impl Settings {
     }
 }
 
-/// One command known to be running or queued here.
+/// One command known to be running or queued here (or paused for a reboot).
 #[derive(Default)]
 struct Running {
     cancelled: bool,
     step: Option<StepHandle>,
+}
+
+/// A command stopped because the node is rebooting (still in `running`, so its folder is not
+/// swept): it goes on after the boot, or here if the node does not go down.
+pub struct Paused {
+    delivery: CommandDelivery,
+    phase: Phase,
+    from_disk: bool,
 }
 
 pub struct CommandService {
@@ -72,6 +92,8 @@ pub struct CommandService {
     /// Held while making room for a command's folder and creating it, so that two commands
     /// starting at once cannot both see room for one.
     room: Mutex<()>,
+    /// The node's reboot, if one was asked for.
+    reboot: Mutex<reboot::RebootState>,
 }
 
 /// How a command ended, for `Ssm.OrchestrationDirectoryCleanup`.
@@ -114,6 +136,7 @@ impl CommandService {
             outbox: Outbox::default(),
             running: Mutex::new(HashMap::new()),
             room: Mutex::new(()),
+            reboot: Mutex::default(),
         }))
     }
 
@@ -133,6 +156,10 @@ impl CommandService {
 
     /// After a (re)start: resume commands that were running or accepted but not started.
     pub fn recover(self: &Arc<Self>) -> std::io::Result<()> {
+        if let Err(e) = self.recover_reboot() {
+            // Steps awaiting a reboot then fail saying why; the rest goes on.
+            tracing::error!(error = %e, "could not settle the recorded reboot");
+        }
         for d in self.spool.list(Phase::Current)? {
             tracing::info!(command_id = %d.command_id, "resuming a command that was running when the agent stopped");
             self.launch(d, Phase::Current, true);
@@ -291,6 +318,10 @@ impl CommandService {
                     not_run: Some(NotRunReason::Cancelled),
                     steps: vec![],
                 }
+            } else if svc.is_rebooting() {
+                // Not started while the node is going down; it starts after the boot.
+                svc.pause(d, phase, from_disk);
+                return;
             } else {
                 if phase == Phase::Pending {
                     if let Err(e) = svc
@@ -302,7 +333,17 @@ impl CommandService {
                 }
                 let (s, id) = (svc.clone(), d.command_id.clone());
                 let _ = tokio::task::spawn_blocking(move || s.make_room(&id)).await;
-                run::run_command(svc.clone(), &d, from_disk).await
+                match run::run_command(svc.clone(), &d, from_disk).await {
+                    run::RunEnd::Finished(result) => result,
+                    run::RunEnd::Paused { reboot } => {
+                        drop(_permit);
+                        if reboot {
+                            svc.request_reboot();
+                        }
+                        svc.pause(d, Phase::Current, from_disk);
+                        return;
+                    }
+                }
             };
             svc.finish(&d, phase, result).await;
         });

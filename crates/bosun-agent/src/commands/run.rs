@@ -17,12 +17,10 @@ use bosun_proto::command::{
 };
 use bosun_proto::{AgentMessage, CommandDelivery, CommandResult, OutputChunk};
 
+use super::step_reboot::{self, BeforeStart};
 use super::CommandService;
 use crate::plugins::{self, StepContext};
 use crate::step::{self, read_prefix, Attach, Outcome, OutputTail, StepExit, StepHandle, StepSpec};
-
-/// Exit codes that ask for a reboot (Linux/macOS and Windows spellings).
-const EXIT_REBOOT: [i32; 2] = [194, 3010];
 
 const OUTPUT_POLL: Duration = Duration::from_millis(100);
 
@@ -146,20 +144,26 @@ fn made_up(outcome: Outcome) -> StepExit {
 }
 
 /// How a finished step ended, before the document's flow rules (`DocumentFlow::record`) apply:
-/// every non-zero exit is `Failed` here, 168 and 169 included.
-fn judge(exit: &StepExit, allow_reboot: bool) -> (PluginOutcome, i32, Option<String>) {
+/// every non-zero exit is `Failed` here, 168 and 169 included; so is a reboot request the agent
+/// did not take (`refused`: why, from `step_reboot::after_exit`).
+fn judge(
+    exit: &StepExit,
+    plan: &StepPlan,
+    allow_reboot: bool,
+    refused: Option<String>,
+) -> (PluginOutcome, i32, Option<String>) {
     match &exit.outcome {
         Outcome::Exited { code: 0 } => (PluginOutcome::Success, 0, None),
-        Outcome::Exited { code } if EXIT_REBOOT.contains(code) => (
+        Outcome::Exited { code } => (
             PluginOutcome::Failed,
             *code,
-            Some(if allow_reboot {
-                format!("the step asked for a reboot (exit code {code}); rebooting and resuming is not implemented by this agent yet")
-            } else {
-                format!("the step asked for a reboot (exit code {code}), but this agent may not reboot the node (Agent.AllowReboot is false)")
-            }),
+            step_reboot::reboot_refusal(&plan.action, *code, allow_reboot, refused),
         ),
-        Outcome::Exited { code } => (PluginOutcome::Failed, *code, None),
+        Outcome::RebootFailed { code, error } => (
+            PluginOutcome::Failed,
+            *code,
+            Some(format!("the step asked for a reboot (exit code {code}), and it failed: {error}")),
+        ),
         Outcome::Signaled { signal } => (PluginOutcome::Failed, 128 + signal, Some(format!("the script was killed by signal {signal}"))),
         Outcome::TimedOut => (PluginOutcome::TimedOut, -1, Some("the step ran past its execution timeout and was stopped".into())),
         Outcome::Cancelled => (PluginOutcome::Cancelled, -1, Some("cancelled".into())),
@@ -250,15 +254,21 @@ fn failed_to_start(doc: &mut DocumentFlow, plan: &StepPlan, why: &str) -> StepRe
     }
 }
 
+/// How running a command ended.
+pub enum RunEnd {
+    /// Every step has its final status.
+    Finished(CommandResult),
+    /// Stopped before a step for a reboot, to resume after it: one of its steps asked for the
+    /// reboot (`reboot`), or the node is rebooting and no step may start.
+    Paused { reboot: bool },
+}
+
 /// Run (or resume) every step of a command and return its result. Which steps run, and what
 /// each reports, follows `bosun_core::command::flow` (exit codes 168/169, `onSuccess`,
 /// `onFailure`, `finallyStep`, cancel): every step ends with a final status, none is left
-/// not started.
-pub async fn run_command(
-    svc: Arc<CommandService>,
-    d: &CommandDelivery,
-    from_disk: bool,
-) -> CommandResult {
+/// not started. A step that asks for a reboot pauses the command (`commands::reboot`); run
+/// again after the boot, finished steps are re-read from disk and that step runs again.
+pub async fn run_command(svc: Arc<CommandService>, d: &CommandDelivery, from_disk: bool) -> RunEnd {
     let mut steps = Vec::with_capacity(d.steps.len());
     let mut doc = DocumentFlow::new();
     let last = d.steps.len().saturating_sub(1);
@@ -286,16 +296,26 @@ pub async fn run_command(
             steps.push(skipped(plan, &why));
             continue;
         }
-        let started_before = svc
-            .spool
-            .existing_step_dir(&d.command_id, &plan.name)
-            .is_some_and(|dir| {
-                dir.join(step::SUPERVISOR_FILE).exists() || dir.join(step::EXIT_FILE).exists()
-            });
+        let existing = svc.spool.existing_step_dir(&d.command_id, &plan.name);
+        let (started_before, reboots) = match step_reboot::before_start(&svc, existing.as_deref()) {
+            BeforeStart::Go {
+                started_before,
+                reboots,
+            } => (started_before, reboots),
+            BeforeStart::Pause { reboot } => return RunEnd::Paused { reboot },
+            BeforeStart::Fail(why) => {
+                steps.push(failed_to_start(&mut doc, plan, &why));
+                continue;
+            }
+        };
         if from_disk && !plan.secret_env.is_empty() && !started_before {
-            let why =
+            let why = if reboots.is_empty() {
                 "the agent restarted before this step started; its SecureString values are never \
-                       stored on the node, so it was not run (send the command again)";
+                 stored on the node, so it was not run (send the command again)"
+            } else {
+                "the node rebooted as this step asked, but its SecureString values are never \
+                 stored on the node, so it was not run again (send the command again)"
+            };
             steps.push(failed_to_start(&mut doc, plan, why));
             continue;
         }
@@ -349,21 +369,27 @@ pub async fn run_command(
                 error: e.to_string(),
             }),
         };
-        let (outcome, code, detail) = judge(&exit, svc.settings.allow_reboot);
+        let refused = match step_reboot::after_exit(&svc, plan, &dir, &reboots, &exit) {
+            Ok(()) => return RunEnd::Paused { reboot: true },
+            Err(refused) => refused,
+        };
+        let (outcome, code, detail) = judge(&exit, plan, svc.settings.allow_reboot, refused);
         let r = doc.record(flow, outcome, code);
         let detail = explain(detail, &r);
-        steps.push(result_of(
+        let mut result = result_of(
             plan,
             &dir,
             status_of(r.outcome),
             r.response_code,
             detail,
             Some(&exit),
-        ));
+        );
+        step_reboot::note_reruns(&mut result, &reboots, &exit);
+        steps.push(result);
     }
-    CommandResult {
+    RunEnd::Finished(CommandResult {
         command_id: d.command_id.clone(),
         not_run: None,
         steps,
-    }
+    })
 }

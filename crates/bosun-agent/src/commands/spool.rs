@@ -70,6 +70,11 @@ impl Spool {
         Ok(Self { root })
     }
 
+    /// `<state-dir>/<node-id>`.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     fn valid(command_id: &str) -> io::Result<()> {
         if ids::is_lower_uuid(command_id) {
             Ok(())

@@ -5,7 +5,8 @@
 //! - `_script.sh`: the step's shell text (mode 0700), written by [`start`].
 //! - `supervisor.json`: [`SupervisorRecord`], written by the supervisor when it starts and again
 //!   once the child runs.
-//! - `stdout`, `stderr`: the step's output, written straight by the child.
+//! - `stdout`, `stderr`: the step's output, written straight by the child (appended to, when the
+//!   step runs again after a reboot it asked for).
 //! - `exit.json`: the final [`StepExit`], written last by the supervisor.
 //!
 //! The agent starts a step with [`start`], and after a restart finds it again with [`attach`].
@@ -88,6 +89,9 @@ pub enum Outcome {
     Failed { error: String },
     /// The supervisor vanished without writing `exit.json`. Never written to disk.
     Lost,
+    /// The step exited `code` to ask for a reboot, and the reboot failed (`error` says how).
+    /// Written by the agent, not the supervisor (see `commands::reboot`).
+    RebootFailed { code: i32, error: String },
 }
 
 /// The contents of `exit.json`, or a [`Outcome::Lost`] made up by the agent.

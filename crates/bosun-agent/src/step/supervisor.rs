@@ -224,11 +224,12 @@ fn stop_signals() -> SigSet {
     set
 }
 
+/// Appending: a step run again after the reboot it asked for adds to its first run's output,
+/// as AWS's agent does, so output already streamed to the server stays valid.
 fn open_output(path: &Path) -> io::Result<File> {
     OpenOptions::new()
-        .write(true)
+        .append(true)
         .create(true)
-        .truncate(true)
         .mode(0o600)
         .open(path)
 }

@@ -9,8 +9,10 @@
 //!    the rest must be `Terminated`; each change goes through [`next`].
 //! 3. On the node, [`DocumentFlow`] decides which steps run (exit codes 168/169, `onSuccess`,
 //!    `onFailure`, `finallyStep`, cancel) and what each reports; the agent's final report
-//!    rolls up with [`roll_up_final`] into [`InvocationEvent::Finished`]. Steps of an
-//!    invocation that ended without a report show [`InvocationState::unrun_step`].
+//!    rolls up with [`roll_up_final`] into [`InvocationEvent::Finished`]. A step that asks for a
+//!    reboot (exit 194/3010) pauses the document until the node rebooted and then runs again
+//!    ([`reboot`]). Steps of an invocation that ended without a report show
+//!    [`InvocationState::unrun_step`].
 //! 4. At `ExpiresAfter` every live invocation gets [`InvocationEvent::DeliveryDeadlinePassed`].
 //! 5. [`command_status`] and [`CommandCounts`] derive the `Command` fields from the invocations.
 //!
@@ -21,6 +23,7 @@ pub mod flow;
 pub mod notification;
 pub mod plugin;
 pub mod rate;
+pub mod reboot;
 pub mod status;
 
 pub use aggregate::{command_status, CommandCounts};
