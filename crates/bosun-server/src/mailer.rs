@@ -10,13 +10,17 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use lettre::message::header::ContentType;
-use lettre::message::{Mailbox, SinglePart};
+use base64::Engine;
+use lettre::message::header::{
+    ContentTransferEncoding, ContentType, Header, HeaderName, HeaderValue,
+};
+use lettre::message::{Body, Mailbox, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{Address, Message, SmtpTransport, Transport};
 
 use crate::config::{SmtpConfig, SmtpSecurity};
+use crate::mail_template::Charset;
 
 /// Each SMTP step's bound (connect, and each command's answer). A whole send is about eight
 /// steps, so it ends well inside the delivery lease (60 s, `sns_delivery`) and a mail is never
@@ -38,6 +42,8 @@ pub struct Mail<'a> {
     pub to: &'a str,
     pub subject: &'a str,
     pub body: String,
+    /// How the subject and body are encoded.
+    pub charset: Charset,
     /// Stable per delivery, so a mail sent again after a crash is recognisably the same.
     pub message_id: String,
 }
@@ -127,20 +133,36 @@ impl Mailer {
             .to
             .parse()
             .map_err(|e| format!("{:?} is not a mail address: {e}", mail.to))?;
-        let message = Message::builder()
+        let builder = Message::builder()
             .from(Mailbox::new(
                 Some(mail.from_name.to_string()),
                 self.from.clone(),
             ))
             .to(Mailbox::new(None, to))
-            .subject(mail.subject)
-            .message_id(Some(mail.message_id))
-            .singlepart(
+            .message_id(Some(mail.message_id));
+        let message = match mail.charset {
+            Charset::Utf8 => builder.subject(mail.subject).singlepart(
                 SinglePart::builder()
                     .header(ContentType::TEXT_PLAIN)
                     .body(mail.body),
-            )
-            .map_err(|e| format!("could not build the mail: {e}"))?;
+            ),
+            Charset::Iso2022Jp => {
+                let (subject, body) = iso_2022_jp(mail.subject, &mail.body)?;
+                builder.header(subject).singlepart(
+                    SinglePart::builder()
+                        .header(
+                            ContentType::parse("text/plain; charset=ISO-2022-JP")
+                                .map_err(|e| format!("could not build the mail: {e}"))?,
+                        )
+                        .header(ContentTransferEncoding::SevenBit)
+                        .body(
+                            Body::new_with_encoding(body, ContentTransferEncoding::SevenBit)
+                                .map_err(|_| "the ISO-2022-JP body is not 7-bit".to_string())?,
+                        ),
+                )
+            }
+        }
+        .map_err(|e| format!("could not build the mail: {e}"))?;
         self.transport
             .send(&message)
             .map(|_| ())
@@ -148,9 +170,63 @@ impl Mailer {
     }
 }
 
+/// An ISO-2022-JP mail's subject header (RFC 2047 `B` encoding) and body bytes; text with
+/// characters ISO-2022-JP cannot carry is refused rather than sent with replacements.
+fn iso_2022_jp(subject: &str, body: &str) -> Result<(RawSubject, Vec<u8>), String> {
+    let encode = |text: &str, what: &str| -> Result<Vec<u8>, String> {
+        let (bytes, _, unmappable) = encoding_rs::ISO_2022_JP.encode(text);
+        if unmappable {
+            return Err(format!(
+                "the mail {what} has characters ISO-2022-JP cannot carry; use BosunMailCharset UTF-8"
+            ));
+        }
+        Ok(bytes.into_owned())
+    };
+    let body = encode(&body.replace("\r\n", "\n").replace('\n', "\r\n"), "body")?;
+    let subject = encode(subject, "subject")?;
+    let encoded = format!(
+        "=?ISO-2022-JP?B?{}?=",
+        base64::engine::general_purpose::STANDARD.encode(subject)
+    );
+    Ok((RawSubject(encoded), body))
+}
+
+/// A `Subject` header already encoded (RFC 2047).
+#[derive(Clone)]
+struct RawSubject(String);
+
+impl Header for RawSubject {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Subject")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(RawSubject(s.to_string()))
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::dangerous_new_pre_encoded(Self::name(), self.0.clone(), self.0.clone())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn iso_2022_jp_mail_is_seven_bit_and_refuses_what_it_cannot_carry() {
+        let (subject, body) = iso_2022_jp("障害通知", "運用チーム各位\n以上").unwrap();
+        assert!(subject.0.starts_with("=?ISO-2022-JP?B?") && subject.0.ends_with("?="));
+        assert!(
+            body.is_ascii() && body.contains(&0x1b),
+            "escape sequences, 7-bit"
+        );
+        assert!(body.windows(2).any(|w| w == b"\r\n"), "CRLF line ends");
+        let (back, _) = encoding_rs::ISO_2022_JP.decode_without_bom_handling(&body);
+        assert_eq!(back, "運用チーム各位\r\n以上");
+        let e = iso_2022_jp("ok", "emoji 🚨").map(|_| ()).unwrap_err();
+        assert!(e.contains("UTF-8"), "{e}");
+    }
 
     #[test]
     fn a_password_file_others_can_read_is_refused() {

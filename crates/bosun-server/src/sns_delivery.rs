@@ -117,7 +117,7 @@ fn system_roots() -> Vec<ureq::tls::Certificate<'static>> {
 }
 
 /// One attempt at one delivery, and its outcome written back.
-fn deliver(state: &AppState, agent: &ureq::Agent, d: DeliveryRecord) {
+fn deliver(state: &Arc<AppState>, agent: &ureq::Agent, d: DeliveryRecord) {
     let owner = &state.replica.id;
     let sub = match state.store.get_subscription(&d.region, &d.subscription_id) {
         Ok(s) => s,

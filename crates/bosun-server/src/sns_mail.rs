@@ -15,7 +15,10 @@
 use bosun_core::sns_email;
 use bosun_store::{DeliveryRecord, SubscriptionRecord, CONFIRMATION};
 
+use std::sync::Arc;
+
 use crate::api::sns::{subscription_arn, topic_arn, urls};
+use crate::mail_template::{Charset, MailTemplate};
 use crate::mailer::Mail;
 use crate::state::AppState;
 
@@ -26,7 +29,11 @@ pub fn is_mail(protocol: &str) -> bool {
 
 /// Mail one delivery; `Err` with the reason when the relay did not accept it (or none is
 /// configured any more: the row is retried, and kept as a dead letter in the end).
-pub fn send(state: &AppState, d: &DeliveryRecord, s: &SubscriptionRecord) -> Result<(), String> {
+pub fn send(
+    state: &Arc<AppState>,
+    d: &DeliveryRecord,
+    s: &SubscriptionRecord,
+) -> Result<(), String> {
     let Some(mailer) = &state.mailer else {
         return Err("no SMTP relay is configured (bosun server --smtp-host …)".into());
     };
@@ -34,7 +41,22 @@ pub fn send(state: &AppState, d: &DeliveryRecord, s: &SubscriptionRecord) -> Res
     let topic = topic_arn(&d.region, account, &d.topic_name);
     let sub_arn = subscription_arn(&d.region, account, &s.topic_name, &s.subscription_id);
     let confirmation = d.kind == CONFIRMATION;
-    let body = if s.protocol == "email-json" {
+    // A notification to an `email` subscription with a template (never a confirmation, whose
+    // text and link the endpoint's owner must see as AWS words them).
+    let template = (!confirmation && s.protocol == "email")
+        .then(|| MailTemplate::parse(&s.mail_template))
+        .flatten();
+    let rendered = match &template {
+        Some(t) => Some(crate::mail_template::render(state, t, d, &topic)?),
+        None => None,
+    };
+    let charset = template
+        .as_ref()
+        .and_then(|t| t.charset)
+        .unwrap_or(Charset::Utf8);
+    let body = if let Some(body) = rendered.as_ref().and_then(|r| r.body.clone()) {
+        body
+    } else if s.protocol == "email-json" {
         crate::sns_delivery::envelope(d, s, &topic, &sub_arn).to_string()
     } else if confirmation {
         sns_email::confirmation_text(&topic, &urls::subscribe_url(&s.base_url, &topic, &s.token))
@@ -58,6 +80,8 @@ pub fn send(state: &AppState, d: &DeliveryRecord, s: &SubscriptionRecord) -> Res
     };
     let subject = if confirmation {
         sns_email::CONFIRMATION_SUBJECT
+    } else if let Some(subject) = rendered.as_ref().and_then(|r| r.subject.as_deref()) {
+        subject
     } else {
         d.subject.as_deref().unwrap_or(sns_email::DEFAULT_SUBJECT)
     };
@@ -66,6 +90,7 @@ pub fn send(state: &AppState, d: &DeliveryRecord, s: &SubscriptionRecord) -> Res
         to: &s.endpoint,
         subject,
         body,
+        charset,
         message_id: format!("<{}.{}@bosun.sns>", d.message_id, d.subscription_id),
     })
 }

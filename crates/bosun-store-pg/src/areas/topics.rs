@@ -18,7 +18,7 @@ use crate::{PgError, PgStore, Transaction};
 
 const TOPIC_COLS: &str = "region, name, display_name, policy, delivery_policy, created_ms";
 const SUB_COLS: &str = "region, subscription_id, topic_name, protocol, endpoint, confirmed, \
-                        token, raw_message_delivery, base_url, created_ms";
+                        token, raw_message_delivery, base_url, created_ms, mail_template";
 const DELIVERY_COLS: &str = "delivery_id, region, subscription_id, topic_name, kind, message_id, \
      subject, message, message_attributes, created_ms, attempts, next_attempt_ms, failed";
 
@@ -45,6 +45,7 @@ fn sub_from(r: &Row) -> SubscriptionRecord {
         raw_message_delivery: r.get(7),
         base_url: r.get(8),
         created_ms: r.get(9),
+        mail_template: r.get(10),
     }
 }
 
@@ -245,7 +246,7 @@ impl TopicStore for PgStore {
                 .execute(
                     &format!(
                         "INSERT INTO sns_subscriptions ({SUB_COLS}) \
-                     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) \
+                     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) \
                      ON CONFLICT (region, topic_name, protocol, endpoint) DO NOTHING"
                     ),
                     &[
@@ -259,6 +260,7 @@ impl TopicStore for PgStore {
                         &s.raw_message_delivery,
                         &s.base_url,
                         &s.created_ms,
+                        &s.mail_template,
                     ],
                 )
                 .await?;
@@ -358,6 +360,19 @@ impl TopicStore for PgStore {
                     "UPDATE sns_subscriptions SET raw_message_delivery = $3 \
                      WHERE region = $1 AND subscription_id = $2",
                     &[&region, &id, &raw],
+                )
+                .await?;
+            Ok(n == 1)
+        })?)
+    }
+
+    fn set_mail_template(&self, region: &str, id: &str, template: &str) -> Result<bool> {
+        Ok(self.with_client(async |c| {
+            let n = c
+                .execute(
+                    "UPDATE sns_subscriptions SET mail_template = $3 \
+                     WHERE region = $1 AND subscription_id = $2",
+                    &[&region, &id, &template],
                 )
                 .await?;
             Ok(n == 1)

@@ -13,7 +13,7 @@ use crate::{Result, StoreError};
 
 const TOPIC_COLS: &str = "region, name, display_name, policy, delivery_policy, created_ms";
 const SUB_COLS: &str = "region, subscription_id, topic_name, protocol, endpoint, confirmed, \
-                        token, raw_message_delivery, base_url, created_ms";
+                        token, raw_message_delivery, base_url, created_ms, mail_template";
 const DELIVERY_COLS: &str = "delivery_id, region, subscription_id, topic_name, kind, message_id, \
      subject, message, message_attributes, created_ms, attempts, next_attempt_ms, failed";
 
@@ -40,6 +40,7 @@ fn sub_from(r: &Row<'_>) -> rusqlite::Result<SubscriptionRecord> {
         raw_message_delivery: r.get(7)?,
         base_url: r.get(8)?,
         created_ms: r.get(9)?,
+        mail_template: r.get(10)?,
     })
 }
 
@@ -228,7 +229,7 @@ impl TopicStore for SqliteStore {
             )));
         }
         tx.execute(
-            &format!("INSERT INTO sns_subscriptions ({SUB_COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"),
+            &format!("INSERT INTO sns_subscriptions ({SUB_COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)"),
             params![
                 s.region,
                 s.subscription_id,
@@ -239,7 +240,8 @@ impl TopicStore for SqliteStore {
                 s.token,
                 s.raw_message_delivery,
                 s.base_url,
-                s.created_ms
+                s.created_ms,
+                s.mail_template
             ],
         )?;
         if let Some(d) = confirmation {
@@ -330,6 +332,15 @@ impl TopicStore for SqliteStore {
             "UPDATE sns_subscriptions SET raw_message_delivery = ?3 \
              WHERE region = ?1 AND subscription_id = ?2",
             params![region, id, raw],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn set_mail_template(&self, region: &str, id: &str, template: &str) -> Result<bool> {
+        let n = self.conn().execute(
+            "UPDATE sns_subscriptions SET mail_template = ?3 \
+             WHERE region = ?1 AND subscription_id = ?2",
+            params![region, id, template],
         )?;
         Ok(n == 1)
     }

@@ -1,7 +1,8 @@
 //! Subscriptions: `Subscribe` (http/https, and email/email-json when the server has an SMTP
 //! relay, with AWS's confirmation flow),
 //! `ConfirmSubscription`, `Unsubscribe`, `ListSubscriptions(ByTopic)`,
-//! `Get/SetSubscriptionAttributes` (`RawMessageDelivery`).
+//! `Get/SetSubscriptionAttributes` (`RawMessageDelivery`, and Bosun's mail templates of
+//! `email` subscriptions: [`crate::mail_template`]).
 //!
 //! A new subscription is pending: its confirmation request (a `SubscriptionConfirmation`
 //! carrying a token and a SubscribeURL on this endpoint, posted or mailed) is queued in the
@@ -18,6 +19,7 @@ use super::{
 use crate::api::error::ApiError;
 use crate::api::query;
 use crate::api::Ctx;
+use crate::mail_template::{self, MailTemplate};
 use crate::state::random_bytes;
 
 /// Confirmation tokens are valid for two days, as on AWS.
@@ -51,10 +53,17 @@ fn raw_flag(value: &str) -> Result<bool, ApiError> {
     }
 }
 
-/// A settable subscription attribute; only `RawMessageDelivery` is honoured.
-fn check_attribute(name: &str, value: &str) -> Result<bool, ApiError> {
+/// A settable subscription attribute: `RawMessageDelivery`, or one of Bosun's mail template
+/// attributes ([`crate::mail_template`]), which only `email` subscriptions take.
+enum Setting {
+    Raw(bool),
+    Mail,
+}
+
+fn check_attribute(name: &str, value: &str) -> Result<Setting, ApiError> {
     match name {
-        "RawMessageDelivery" => raw_flag(value),
+        "RawMessageDelivery" => raw_flag(value).map(Setting::Raw),
+        n if mail_template::ATTRIBUTES.contains(&n) => Ok(Setting::Mail),
         n if NOT_HONOURED.contains(&n) => Err(invalid(format!(
             "Invalid parameter: Attributes Reason: Bosun does not support {n} yet"
         ))),
@@ -62,6 +71,24 @@ fn check_attribute(name: &str, value: &str) -> Result<bool, ApiError> {
             "Invalid parameter: Attributes Reason: Unknown attribute name {n}"
         ))),
     }
+}
+
+/// Apply one mail template attribute to `template` for an `email` subscription.
+fn set_mail_attribute(
+    ctx: &Ctx,
+    protocol: &str,
+    template: &mut MailTemplate,
+    name: &str,
+    value: &str,
+) -> Result<(), ApiError> {
+    if protocol != "email" {
+        return Err(invalid(format!(
+            "Invalid parameter: Attributes Reason: Delivery protocol [{protocol}] does not support {name} (only email subscriptions take mail templates)"
+        )));
+    }
+    template
+        .set(name, value, &ctx.principal)
+        .map_err(|why| invalid(format!("Invalid parameter: Attributes Reason: {why}")))
 }
 
 /// `RawMessageDelivery=true` only on protocols that carry the bare message (AWS's words).
@@ -138,8 +165,12 @@ pub fn subscribe(ctx: &Ctx, input: Value) -> Result<Value, ApiError> {
         }
     }
     let mut raw = false;
+    let mut template = MailTemplate::default();
     for (name, value) in query::map_field(&input, "Attributes") {
-        raw = check_attribute(&name, &value)?;
+        match check_attribute(&name, &value)? {
+            Setting::Raw(r) => raw = r,
+            Setting::Mail => set_mail_attribute(ctx, &protocol, &mut template, &name, &value)?,
+        }
     }
     check_raw(&protocol, raw)?;
     let return_arn = query::field(&input, "ReturnSubscriptionArn")
@@ -171,6 +202,7 @@ pub fn subscribe(ctx: &Ctx, input: Value) -> Result<Value, ApiError> {
                 confirmed: false,
                 token: hex::encode(random_bytes::<64>()),
                 raw_message_delivery: raw,
+                mail_template: template.to_stored(),
                 base_url: ctx.base_url.clone(),
                 created_ms: ctx.now_ms,
             };
@@ -332,7 +364,7 @@ pub fn list_subscriptions_by_topic(ctx: &Ctx, input: Value) -> Result<Value, Api
 pub fn get_subscription_attributes(ctx: &Ctx, input: Value) -> Result<Value, ApiError> {
     let s = named_subscription(ctx, &input)?;
     let account = &ctx.state.config.account_id;
-    Ok(json!({ "Attributes": {
+    let mut answer = json!({ "Attributes": {
         "SubscriptionArn": arn_of(ctx, &s),
         "TopicArn": topic_arn(&s.region, account, &s.topic_name),
         "Owner": account,
@@ -342,20 +374,37 @@ pub fn get_subscription_attributes(ctx: &Ctx, input: Value) -> Result<Value, Api
         "ConfirmationWasAuthenticated": "false",
         "RawMessageDelivery": s.raw_message_delivery.to_string(),
         "EffectiveDeliveryPolicy": super::topics::EFFECTIVE_DELIVERY_POLICY,
-    }}))
+    }});
+    if let Some(t) = MailTemplate::parse(&s.mail_template) {
+        for (name, value) in t.attributes() {
+            answer["Attributes"][name] = Value::String(value);
+        }
+    }
+    Ok(answer)
 }
 
 pub fn set_subscription_attributes(ctx: &Ctx, input: Value) -> Result<Value, ApiError> {
     let name = required(&input, "AttributeName")?;
     let value = query::field(&input, "AttributeValue").unwrap_or("");
     let s = named_subscription(ctx, &input)?;
-    let raw = check_attribute(name, value)?;
-    check_raw(&s.protocol, raw)?;
-    if !ctx
-        .state
-        .store
-        .set_raw_message_delivery(&ctx.region, &s.subscription_id, raw)?
-    {
+    let found = match check_attribute(name, value)? {
+        Setting::Raw(raw) => {
+            check_raw(&s.protocol, raw)?;
+            ctx.state
+                .store
+                .set_raw_message_delivery(&ctx.region, &s.subscription_id, raw)?
+        }
+        Setting::Mail => {
+            let mut template = MailTemplate::parse(&s.mail_template).unwrap_or_default();
+            set_mail_attribute(ctx, &s.protocol, &mut template, name, value)?;
+            ctx.state.store.set_mail_template(
+                &ctx.region,
+                &s.subscription_id,
+                &template.to_stored(),
+            )?
+        }
+    };
+    if !found {
         return Err(sub_not_found());
     }
     Ok(Value::Null)

@@ -1,0 +1,334 @@
+//! Mail templates of `email` subscriptions: Bosun's `BosunMail*` subscription attributes (an
+//! extension; AWS's SNS mail cannot be customised), rendered with Jinja syntax (minijinja).
+//!
+//! - `BosunMailSubject` / `BosunMailBody`: templates of the subject and the body. A body
+//!   template replaces AWS's whole mail text, footer and unsubscribe link included (a
+//!   recipient of a team list who follows that link unsubscribes the whole list).
+//! - `BosunMailTimeZone`: the IANA zone `datetimeformat` converts to unless told otherwise
+//!   (`Asia/Tokyo` shows JST); default UTC.
+//! - `BosunMailCharset`: `UTF-8` (default) or `ISO-2022-JP`.
+//!
+//! What a template sees: `message` (the published text), `subject` (the published subject or
+//! none), `event` (the message parsed as JSON when it is an object — an EventBridge event
+//! delivered by a rule), `topic_arn`, `message_id`, `timestamp` (the publication time, ISO
+//! 8601). `parameter("/name")` (also `name:3`, `name:label`) reads a Parameter Store `String`
+//! or `StringList`, and `{% include "ssm:/name" %}` renders a template kept in one: both as
+//! the principal who last set the subscription's template, who must be allowed
+//! `ssm:GetParameter` on it. SecureStrings are never put into mail. Undefined values are
+//! errors (nothing is sent half-rendered; the delivery fails with the reason and is retried,
+//! then kept as a dead letter), and each rendering has a bounded amount of work (fuel).
+
+use std::sync::Arc;
+
+use bosun_core::parameters::name;
+use bosun_store::prelude::*;
+use bosun_store::{DeliveryRecord, ParameterVersion};
+use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior, Value};
+use serde::{Deserialize, Serialize};
+
+use crate::state::AppState;
+
+/// Settable attribute names.
+pub const SUBJECT: &str = "BosunMailSubject";
+pub const BODY: &str = "BosunMailBody";
+pub const TIME_ZONE: &str = "BosunMailTimeZone";
+pub const CHARSET: &str = "BosunMailCharset";
+pub const ATTRIBUTES: &[&str] = &[SUBJECT, BODY, TIME_ZONE, CHARSET];
+
+/// Upper bound of a template's work per rendering (minijinja fuel units).
+const FUEL: u64 = 200_000;
+/// Longest template text accepted, in bytes.
+const MAX_TEMPLATE_BYTES: usize = 64 * 1024;
+
+/// A subscription's template, as stored (JSON text in `SubscriptionRecord::mail_template`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailTemplate {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charset: Option<Charset>,
+    /// Whom `parameter()` and `ssm:` includes read as: who last changed the template.
+    #[serde(default)]
+    pub owner: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Charset {
+    #[serde(rename = "UTF-8")]
+    Utf8,
+    #[serde(rename = "ISO-2022-JP")]
+    Iso2022Jp,
+}
+
+impl Charset {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Charset::Utf8 => "UTF-8",
+            Charset::Iso2022Jp => "ISO-2022-JP",
+        }
+    }
+}
+
+impl MailTemplate {
+    /// The stored form; `None` (or unreadable text) is no template.
+    pub fn parse(stored: &str) -> Option<MailTemplate> {
+        if stored.is_empty() {
+            return None;
+        }
+        serde_json::from_str(stored).ok()
+    }
+
+    pub fn to_stored(&self) -> String {
+        if self.subject.is_none()
+            && self.body.is_none()
+            && self.time_zone.is_none()
+            && self.charset.is_none()
+        {
+            return String::new();
+        }
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Change one attribute (an empty value removes it), checking the value; `Err` says why
+    /// in SNS's `Attributes Reason` words.
+    pub fn set(&mut self, attribute: &str, value: &str, owner: &str) -> Result<(), String> {
+        let value = (!value.is_empty()).then(|| value.to_string());
+        match attribute {
+            SUBJECT | BODY => {
+                if let Some(text) = &value {
+                    check_template(text).map_err(|e| format!("{attribute}: {e}"))?;
+                }
+                if attribute == SUBJECT {
+                    self.subject = value;
+                } else {
+                    self.body = value;
+                }
+            }
+            TIME_ZONE => {
+                if let Some(tz) = &value {
+                    jiff::tz::TimeZone::get(tz).map_err(|_| {
+                        format!("{TIME_ZONE}: Invalid value [{tz}]. Must be an IANA time zone name such as Asia/Tokyo or UTC.")
+                    })?;
+                }
+                self.time_zone = value;
+            }
+            CHARSET => {
+                self.charset = match value.as_deref().map(str::to_ascii_uppercase).as_deref() {
+                    None => None,
+                    Some("UTF-8") => Some(Charset::Utf8),
+                    Some("ISO-2022-JP") => Some(Charset::Iso2022Jp),
+                    Some(_) => {
+                        return Err(format!(
+                            "{CHARSET}: Invalid value [{}]. Must be UTF-8 or ISO-2022-JP.",
+                            value.unwrap_or_default()
+                        ))
+                    }
+                };
+            }
+            other => return Err(format!("Unknown attribute name {other}")),
+        }
+        self.owner = owner.to_string();
+        Ok(())
+    }
+
+    /// The attributes as `GetSubscriptionAttributes` shows them.
+    pub fn attributes(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        if let Some(s) = &self.subject {
+            out.push((SUBJECT, s.clone()));
+        }
+        if let Some(b) = &self.body {
+            out.push((BODY, b.clone()));
+        }
+        if let Some(t) = &self.time_zone {
+            out.push((TIME_ZONE, t.clone()));
+        }
+        if let Some(c) = self.charset {
+            out.push((CHARSET, c.as_str().to_string()));
+        }
+        out
+    }
+}
+
+/// Whether `text` is a template Bosun can compile.
+pub fn check_template(text: &str) -> Result<(), String> {
+    if text.len() > MAX_TEMPLATE_BYTES {
+        return Err(format!("template longer than {MAX_TEMPLATE_BYTES} bytes"));
+    }
+    let env = base_environment();
+    env.template_from_str(text)
+        .map(|_| ())
+        .map_err(|e| format!("template error: {e}"))
+}
+
+fn base_environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_fuel(Some(FUEL));
+    minijinja_contrib::add_to_environment(&mut env);
+    env
+}
+
+/// A rendered mail: `None` parts keep AWS's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: Option<String>,
+    pub body: Option<String>,
+}
+
+/// Render a delivery's subject and body with the subscription's template.
+pub fn render(
+    state: &Arc<AppState>,
+    template: &MailTemplate,
+    delivery: &DeliveryRecord,
+    topic_arn: &str,
+) -> Result<Rendered, String> {
+    let mut env = base_environment();
+    let reader = ParameterReader {
+        state: state.clone(),
+        region: delivery.region.clone(),
+        owner: template.owner.clone(),
+    };
+    {
+        let reader = reader.clone();
+        env.add_function("parameter", move |name: String| {
+            reader.read(&name).map_err(invalid)
+        });
+    }
+    env.set_loader(move |name| match name.strip_prefix("ssm:") {
+        Some(parameter) => reader.read(parameter).map(Some).map_err(invalid),
+        None => Ok(None),
+    });
+    let event: Option<serde_json::Value> =
+        serde_json::from_str::<serde_json::Value>(&delivery.message)
+            .ok()
+            .filter(serde_json::Value::is_object);
+    let timestamp = jiff::Timestamp::from_millisecond(delivery.created_ms)
+        .map(|t| t.to_string())
+        .unwrap_or_default();
+    let ctx = minijinja::context! {
+        message => delivery.message.clone(),
+        subject => delivery.subject.clone(),
+        event => event.map(|e| Value::from(minijinja::value::Serde(e))),
+        topic_arn => topic_arn,
+        message_id => delivery.message_id.clone(),
+        timestamp => timestamp,
+        TIMEZONE => template.time_zone.clone().unwrap_or_else(|| "UTC".into()),
+    };
+    let one = |text: &Option<String>, what: &str| -> Result<Option<String>, String> {
+        let Some(text) = text else { return Ok(None) };
+        env.render_str(text, &ctx)
+            .map(Some)
+            .map_err(|e| format!("the {what} template failed to render: {}", describe(&e)))
+    };
+    let subject = one(&template.subject, "subject")?;
+    let body = one(&template.body, "body")?;
+    // A subject is one line.
+    let subject = subject.map(|s| s.lines().map(str::trim).collect::<Vec<_>>().join(" "));
+    Ok(Rendered { subject, body })
+}
+
+fn invalid(why: String) -> Error {
+    Error::new(ErrorKind::InvalidOperation, why)
+}
+
+/// An error with its causes (minijinja's own text names the template line).
+fn describe(e: &Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// Reads Parameter Store values for templates, as the template's owner.
+#[derive(Clone)]
+struct ParameterReader {
+    state: Arc<AppState>,
+    region: String,
+    owner: String,
+}
+
+impl ParameterReader {
+    fn read(&self, reference: &str) -> Result<String, String> {
+        let state = &*self.state;
+        let scope =
+            bosun_core::arn::Scope::new(self.region.clone(), state.config.account_id.clone());
+        let prefix = scope.ssm_arn("parameter/");
+        let version = find(&*state.store, &self.region, &prefix, reference)?;
+        let resource = crate::api::ops::parameter_resource(&scope, &version.name);
+        crate::api::auth::authorize_user(state, &self.owner, "ssm:GetParameter", &resource)
+            .map_err(|e| format!("{reference}: {}", e.message))?;
+        if version.param_type == "SecureString" {
+            return Err(format!(
+                "{reference} is a SecureString: secrets are never put into mail"
+            ));
+        }
+        Ok(version.value)
+    }
+}
+
+fn find(
+    store: &dyn Store,
+    region: &str,
+    arn_prefix: &str,
+    reference: &str,
+) -> Result<ParameterVersion, String> {
+    let r = name::parse_reference(reference, arn_prefix)
+        .ok_or_else(|| format!("{reference:?} is not a parameter name"))?;
+    let key = name::key(&r.name);
+    let found = match &r.selector {
+        None => store.parameter(region, &key),
+        Some(name::Selector::Version(n)) => store.parameter_version(region, &key, *n),
+        Some(name::Selector::Label(l)) => store.parameter_by_label(region, &key, l),
+    }
+    .map_err(|e| format!("{reference}: could not read the parameter: {e}"))?;
+    found.ok_or_else(|| format!("parameter {reference} does not exist"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attributes_are_checked_kept_and_cleared() {
+        let mut t = MailTemplate::default();
+        t.set(BODY, "{{ message }}", "alice").unwrap();
+        t.set(TIME_ZONE, "Asia/Tokyo", "bob").unwrap();
+        t.set(CHARSET, "iso-2022-jp", "bob").unwrap();
+        assert_eq!(t.owner, "bob", "the last to change it");
+        let stored = t.to_stored();
+        assert_eq!(MailTemplate::parse(&stored), Some(t.clone()));
+        assert_eq!(
+            t.attributes(),
+            [
+                (BODY, "{{ message }}".to_string()),
+                (TIME_ZONE, "Asia/Tokyo".to_string()),
+                (CHARSET, "ISO-2022-JP".to_string()),
+            ]
+        );
+        assert!(t
+            .set(BODY, "{% if %}", "bob")
+            .unwrap_err()
+            .starts_with("BosunMailBody: template error"));
+        assert!(t.set(TIME_ZONE, "Mars/Olympus", "bob").is_err());
+        assert!(t.set(CHARSET, "Shift_JIS", "bob").is_err());
+        assert_eq!(
+            MailTemplate::parse(&t.to_stored()),
+            Some(t.clone()),
+            "refusals change nothing"
+        );
+        for a in [BODY, TIME_ZONE, CHARSET] {
+            t.set(a, "", "bob").unwrap();
+        }
+        assert_eq!(t.to_stored(), "", "nothing left: AWS's mail again");
+        assert_eq!(MailTemplate::parse(""), None);
+    }
+}
