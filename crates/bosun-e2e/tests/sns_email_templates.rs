@@ -111,9 +111,9 @@ async fn the_seed_003_mail_comes_from_its_template_in_parameter_store() {
 
     // Bad template attributes are refused with SNS's error.
     for (name, value) in [
-        ("BosunMailBody", "{{ event.detail"),
-        ("BosunMailTimeZone", "Mars/Olympus"),
-        ("BosunMailCharset", "Shift_JIS"),
+        ("BosunTemplateBody", "{{ event.detail"),
+        ("BosunTemplateTimeZone", "Mars/Olympus"),
+        ("BosunTemplateCharset", "Shift_JIS"),
     ] {
         let e = server
             .aws(&[
@@ -133,10 +133,10 @@ async fn the_seed_003_mail_comes_from_its_template_in_parameter_store() {
     }
 
     let template = json!({
-        "BosunMailSubject": "[RunCommand Failed] [{{ parameter(\"/ops/mail/account-name\") }}] {{ event.detail[\"document-name\"] }}",
-        "BosunMailBody": "{% include \"ssm:/ops/mail/template\" %}",
-        "BosunMailTimeZone": "Asia/Tokyo",
-        "BosunMailCharset": "ISO-2022-JP",
+        "BosunTemplateSubject": "[RunCommand Failed] [{{ parameter(\"/ops/mail/account-name\") }}] {{ event.detail[\"document-name\"] }}",
+        "BosunTemplateBody": "{% include \"ssm:/ops/mail/template\" %}",
+        "BosunTemplateTimeZone": "Asia/Tokyo",
+        "BosunTemplateCharset": "ISO-2022-JP",
     });
     let ops = subscribe_confirmed(server, &sink, &topic, "ops@example.test", &template).await;
     let shown = server
@@ -147,11 +147,11 @@ async fn the_seed_003_mail_comes_from_its_template_in_parameter_store() {
             &ops,
         ])
         .expect("get-subscription-attributes");
-    assert_eq!(shown["Attributes"]["BosunMailCharset"], "ISO-2022-JP");
-    assert_eq!(shown["Attributes"]["BosunMailTimeZone"], "Asia/Tokyo");
+    assert_eq!(shown["Attributes"]["BosunTemplateCharset"], "ISO-2022-JP");
+    assert_eq!(shown["Attributes"]["BosunTemplateTimeZone"], "Asia/Tokyo");
     // A second reader's template names a parameter that does not exist: its mail fails, and
     // is never sent half-rendered.
-    let broken = json!({ "BosunMailBody": "{{ parameter(\"/ops/mail/missing\") }}" });
+    let broken = json!({ "BosunTemplateBody": "{{ parameter(\"/ops/mail/missing\") }}" });
     subscribe_confirmed(server, &sink, &topic, "broken@example.test", &broken).await;
 
     let pattern = json!({

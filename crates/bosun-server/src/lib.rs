@@ -20,7 +20,7 @@ mod event_dispatch;
 mod feed;
 mod http;
 pub mod kms;
-mod mail_template;
+mod delivery_template;
 mod mailer;
 mod maintenance_window_executor;
 mod orchestrator;

@@ -20,7 +20,7 @@ use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{Address, Message, SmtpTransport, Transport};
 
 use crate::config::{SmtpConfig, SmtpSecurity};
-use crate::mail_template::Charset;
+use crate::delivery_template::Charset;
 
 /// Each SMTP step's bound (connect, and each command's answer). A whole send is about eight
 /// steps, so it ends well inside the delivery lease (60 s, `sns_delivery`) and a mail is never
@@ -177,7 +177,7 @@ fn iso_2022_jp(subject: &str, body: &str) -> Result<(RawSubject, Vec<u8>), Strin
         let (bytes, _, unmappable) = encoding_rs::ISO_2022_JP.encode(text);
         if unmappable {
             return Err(format!(
-                "the mail {what} has characters ISO-2022-JP cannot carry; use BosunMailCharset UTF-8"
+                "the mail {what} has characters ISO-2022-JP cannot carry; use BosunTemplateCharset UTF-8"
             ));
         }
         Ok(bytes.into_owned())

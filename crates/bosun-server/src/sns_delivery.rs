@@ -21,6 +21,7 @@ use serde_json::{json, Map, Value};
 use tokio::sync::Notify;
 
 use crate::api::sns::{subscription_arn, topic_arn, urls};
+use crate::delivery_template::DeliveryTemplate;
 use crate::state::{now_ms, AppState};
 
 /// Woken when a delivery was written, so it goes out without waiting for the next tick.
@@ -164,7 +165,7 @@ fn deliver(state: &Arc<AppState>, agent: &ureq::Agent, d: DeliveryRecord) {
 
 /// POST one message to its endpoint; `Err` unless it answered 2xx.
 fn post(
-    state: &AppState,
+    state: &Arc<AppState>,
     agent: &ureq::Agent,
     d: &DeliveryRecord,
     s: &SubscriptionRecord,
@@ -173,14 +174,33 @@ fn post(
     let topic = topic_arn(&d.region, account, &d.topic_name);
     let sub_arn = subscription_arn(&d.region, account, &s.topic_name, &s.subscription_id);
     let raw = d.kind != CONFIRMATION && s.raw_message_delivery;
-    let body = if raw {
-        d.message.clone()
+    // A template without a body changes nothing an http endpoint gets.
+    let template = DeliveryTemplate::parse(&s.delivery_template).filter(|t| t.body.is_some());
+    let (body, content_type) = if let Some(t) = &template {
+        let subscribe_url =
+            (d.kind == CONFIRMATION).then(|| urls::subscribe_url(&s.base_url, &topic, &s.token));
+        let rendered = crate::delivery_template::render(
+            state,
+            t,
+            d,
+            crate::delivery_template::Target {
+                topic_arn: &topic,
+                subscribe_url,
+                json: t.json_body(),
+            },
+        )?;
+        (rendered.body.unwrap_or_default(), t.content_type().to_string())
+    } else if raw {
+        (d.message.clone(), "text/plain; charset=UTF-8".to_string())
     } else {
-        envelope(d, s, &topic, &sub_arn).to_string()
+        (
+            envelope(d, s, &topic, &sub_arn).to_string(),
+            "text/plain; charset=UTF-8".to_string(),
+        )
     };
     let mut request = agent
         .post(&s.endpoint)
-        .header("content-type", "text/plain; charset=UTF-8")
+        .header("content-type", &content_type)
         .header("user-agent", "Amazon Simple Notification Service Agent")
         .header("x-amz-sns-message-type", &d.kind)
         .header("x-amz-sns-message-id", &d.message_id)

@@ -18,7 +18,7 @@ use bosun_store::{DeliveryRecord, SubscriptionRecord, CONFIRMATION};
 use std::sync::Arc;
 
 use crate::api::sns::{subscription_arn, topic_arn, urls};
-use crate::mail_template::{Charset, MailTemplate};
+use crate::delivery_template::{Charset, DeliveryTemplate};
 use crate::mailer::Mail;
 use crate::state::AppState;
 
@@ -44,10 +44,19 @@ pub fn send(
     // A notification to an `email` subscription with a template (never a confirmation, whose
     // text and link the endpoint's owner must see as AWS words them).
     let template = (!confirmation && s.protocol == "email")
-        .then(|| MailTemplate::parse(&s.mail_template))
+        .then(|| DeliveryTemplate::parse(&s.delivery_template))
         .flatten();
     let rendered = match &template {
-        Some(t) => Some(crate::mail_template::render(state, t, d, &topic)?),
+        Some(t) => Some(crate::delivery_template::render(
+            state,
+            t,
+            d,
+            crate::delivery_template::Target {
+                topic_arn: &topic,
+                subscribe_url: None,
+                json: false,
+            },
+        )?),
         None => None,
     };
     let charset = template

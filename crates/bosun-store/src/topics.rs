@@ -49,9 +49,9 @@ pub struct SubscriptionRecord {
     /// The confirmation token sent to the endpoint.
     pub token: String,
     pub raw_message_delivery: bool,
-    /// An `email` subscription's mail template (Bosun's `BosunMail*` attributes) as JSON text;
-    /// empty: AWS's mail.
-    pub mail_template: String,
+    /// A subscription's template (Bosun's `BosunTemplate*` attributes) as JSON text; empty:
+    /// AWS's mail and http bodies.
+    pub delivery_template: String,
     /// Bosun's URL as the subscription's creator reached it: the base of the SubscribeURL
     /// and UnsubscribeURL sent to the endpoint.
     pub base_url: String,
@@ -159,9 +159,9 @@ pub trait TopicStore {
     /// Set `RawMessageDelivery`; `false` when the subscription does not exist.
     fn set_raw_message_delivery(&self, region: &str, id: &str, raw: bool) -> Result<bool>;
 
-    /// Set an `email` subscription's mail template (JSON text, empty for none); `false` when
+    /// Set a subscription's template (JSON text, empty for none); `false` when
     /// the subscription does not exist.
-    fn set_mail_template(&self, region: &str, id: &str, template: &str) -> Result<bool>;
+    fn set_delivery_template(&self, region: &str, id: &str, template: &str) -> Result<bool>;
 
     /// Delete a subscription and its pending deliveries; `false` when it did not exist.
     fn delete_subscription(&self, region: &str, id: &str) -> Result<bool>;

@@ -18,7 +18,7 @@ use crate::{PgError, PgStore, Transaction};
 
 const TOPIC_COLS: &str = "region, name, display_name, policy, delivery_policy, created_ms";
 const SUB_COLS: &str = "region, subscription_id, topic_name, protocol, endpoint, confirmed, \
-                        token, raw_message_delivery, base_url, created_ms, mail_template";
+                        token, raw_message_delivery, base_url, created_ms, delivery_template";
 const DELIVERY_COLS: &str = "delivery_id, region, subscription_id, topic_name, kind, message_id, \
      subject, message, message_attributes, created_ms, attempts, next_attempt_ms, failed";
 
@@ -45,7 +45,7 @@ fn sub_from(r: &Row) -> SubscriptionRecord {
         raw_message_delivery: r.get(7),
         base_url: r.get(8),
         created_ms: r.get(9),
-        mail_template: r.get(10),
+        delivery_template: r.get(10),
     }
 }
 
@@ -260,7 +260,7 @@ impl TopicStore for PgStore {
                         &s.raw_message_delivery,
                         &s.base_url,
                         &s.created_ms,
-                        &s.mail_template,
+                        &s.delivery_template,
                     ],
                 )
                 .await?;
@@ -366,11 +366,11 @@ impl TopicStore for PgStore {
         })?)
     }
 
-    fn set_mail_template(&self, region: &str, id: &str, template: &str) -> Result<bool> {
+    fn set_delivery_template(&self, region: &str, id: &str, template: &str) -> Result<bool> {
         Ok(self.with_client(async |c| {
             let n = c
                 .execute(
-                    "UPDATE sns_subscriptions SET mail_template = $3 \
+                    "UPDATE sns_subscriptions SET delivery_template = $3 \
                      WHERE region = $1 AND subscription_id = $2",
                     &[&region, &id, &template],
                 )

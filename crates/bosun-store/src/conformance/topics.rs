@@ -31,7 +31,7 @@ fn subscription(id: &str, topic: &str, created_ms: i64) -> SubscriptionRecord {
         confirmed: false,
         token: format!("token-{id}"),
         raw_message_delivery: false,
-        mail_template: String::new(),
+        delivery_template: String::new(),
         base_url: "http://bosun.test:8443".into(),
         created_ms,
     }
@@ -172,21 +172,21 @@ pub fn subscriptions_confirm_by_token_and_only_confirmed_ones_get_messages(store
     assert!(store.set_raw_message_delivery(REGION, "s2", true).unwrap());
     assert!(!store.set_raw_message_delivery(REGION, "zz", true).unwrap());
     let template = r#"{"body":"件名 {{ message }}"}"#;
-    assert!(store.set_mail_template(REGION, "s2", template).unwrap());
-    assert!(!store.set_mail_template(REGION, "zz", template).unwrap());
+    assert!(store.set_delivery_template(REGION, "s2", template).unwrap());
+    assert!(!store.set_delivery_template(REGION, "zz", template).unwrap());
     let s2 = store.get_subscription(REGION, "s2").unwrap().unwrap();
     assert_eq!(
-        s2.mail_template, template,
+        s2.delivery_template, template,
         "kept as written, UTF-8 included"
     );
     assert!(s2.raw_message_delivery);
-    assert!(store.set_mail_template(REGION, "s2", "").unwrap());
+    assert!(store.set_delivery_template(REGION, "s2", "").unwrap());
     assert_eq!(
         store
             .get_subscription(REGION, "s2")
             .unwrap()
             .unwrap()
-            .mail_template,
+            .delivery_template,
         ""
     );
 

@@ -647,9 +647,9 @@ CREATE INDEX sessions_by_start ON sessions (region, active, start_ms DESC, sessi
     // 20: SendCommand's `NotificationConfig` (with `ServiceRoleArn`) kept with its command, as
     // JSON text (`''`: no notifications), read by the notification consumer of the outbox.
     "ALTER TABLE commands ADD COLUMN notification TEXT NOT NULL DEFAULT ''",
-    // 21: an `email` subscription's mail template (Bosun's `BosunMail*` attributes) as JSON
-    // text ('' for AWS's mail).
-    "ALTER TABLE sns_subscriptions ADD COLUMN mail_template TEXT NOT NULL DEFAULT ''",
+    // 21: a subscription's template (Bosun's `BosunTemplate*` attributes) as JSON text ('' for
+    // AWS's mail and http bodies).
+    "ALTER TABLE sns_subscriptions ADD COLUMN delivery_template TEXT NOT NULL DEFAULT ''",
 ];
 
 /// Apply every migration newer than the database's `user_version`.

@@ -13,7 +13,7 @@ use crate::{Result, StoreError};
 
 const TOPIC_COLS: &str = "region, name, display_name, policy, delivery_policy, created_ms";
 const SUB_COLS: &str = "region, subscription_id, topic_name, protocol, endpoint, confirmed, \
-                        token, raw_message_delivery, base_url, created_ms, mail_template";
+                        token, raw_message_delivery, base_url, created_ms, delivery_template";
 const DELIVERY_COLS: &str = "delivery_id, region, subscription_id, topic_name, kind, message_id, \
      subject, message, message_attributes, created_ms, attempts, next_attempt_ms, failed";
 
@@ -40,7 +40,7 @@ fn sub_from(r: &Row<'_>) -> rusqlite::Result<SubscriptionRecord> {
         raw_message_delivery: r.get(7)?,
         base_url: r.get(8)?,
         created_ms: r.get(9)?,
-        mail_template: r.get(10)?,
+        delivery_template: r.get(10)?,
     })
 }
 
@@ -241,7 +241,7 @@ impl TopicStore for SqliteStore {
                 s.raw_message_delivery,
                 s.base_url,
                 s.created_ms,
-                s.mail_template
+                s.delivery_template
             ],
         )?;
         if let Some(d) = confirmation {
@@ -336,9 +336,9 @@ impl TopicStore for SqliteStore {
         Ok(n == 1)
     }
 
-    fn set_mail_template(&self, region: &str, id: &str, template: &str) -> Result<bool> {
+    fn set_delivery_template(&self, region: &str, id: &str, template: &str) -> Result<bool> {
         let n = self.conn().execute(
-            "UPDATE sns_subscriptions SET mail_template = ?3 \
+            "UPDATE sns_subscriptions SET delivery_template = ?3 \
              WHERE region = ?1 AND subscription_id = ?2",
             params![region, id, template],
         )?;

@@ -1,8 +1,8 @@
 //! Subscriptions: `Subscribe` (http/https, and email/email-json when the server has an SMTP
 //! relay, with AWS's confirmation flow),
 //! `ConfirmSubscription`, `Unsubscribe`, `ListSubscriptions(ByTopic)`,
-//! `Get/SetSubscriptionAttributes` (`RawMessageDelivery`, and Bosun's mail templates of
-//! `email` subscriptions: [`crate::mail_template`]).
+//! `Get/SetSubscriptionAttributes` (`RawMessageDelivery`, and Bosun's templates of `email`
+//! and `http`/`https` subscriptions: [`crate::delivery_template`]).
 //!
 //! A new subscription is pending: its confirmation request (a `SubscriptionConfirmation`
 //! carrying a token and a SubscribeURL on this endpoint, posted or mailed) is queued in the
@@ -19,7 +19,7 @@ use super::{
 use crate::api::error::ApiError;
 use crate::api::query;
 use crate::api::Ctx;
-use crate::mail_template::{self, MailTemplate};
+use crate::delivery_template::{self, DeliveryTemplate};
 use crate::state::random_bytes;
 
 /// Confirmation tokens are valid for two days, as on AWS.
@@ -54,16 +54,16 @@ fn raw_flag(value: &str) -> Result<bool, ApiError> {
 }
 
 /// A settable subscription attribute: `RawMessageDelivery`, or one of Bosun's mail template
-/// attributes ([`crate::mail_template`]), which only `email` subscriptions take.
+/// attributes ([`crate::delivery_template`]).
 enum Setting {
     Raw(bool),
-    Mail,
+    Template,
 }
 
 fn check_attribute(name: &str, value: &str) -> Result<Setting, ApiError> {
     match name {
         "RawMessageDelivery" => raw_flag(value).map(Setting::Raw),
-        n if mail_template::ATTRIBUTES.contains(&n) => Ok(Setting::Mail),
+        n if delivery_template::ATTRIBUTES.contains(&n) => Ok(Setting::Template),
         n if NOT_HONOURED.contains(&n) => Err(invalid(format!(
             "Invalid parameter: Attributes Reason: Bosun does not support {n} yet"
         ))),
@@ -73,17 +73,17 @@ fn check_attribute(name: &str, value: &str) -> Result<Setting, ApiError> {
     }
 }
 
-/// Apply one mail template attribute to `template` for an `email` subscription.
-fn set_mail_attribute(
+/// Apply one template attribute to `template` for a subscription of `protocol`.
+fn set_template_attribute(
     ctx: &Ctx,
     protocol: &str,
-    template: &mut MailTemplate,
+    template: &mut DeliveryTemplate,
     name: &str,
     value: &str,
 ) -> Result<(), ApiError> {
-    if protocol != "email" {
+    if !delivery_template::attributes_of(protocol).contains(&name) {
         return Err(invalid(format!(
-            "Invalid parameter: Attributes Reason: Delivery protocol [{protocol}] does not support {name} (only email subscriptions take mail templates)"
+            "Invalid parameter: Attributes Reason: Delivery protocol [{protocol}] does not support {name}"
         )));
     }
     template
@@ -165,11 +165,11 @@ pub fn subscribe(ctx: &Ctx, input: Value) -> Result<Value, ApiError> {
         }
     }
     let mut raw = false;
-    let mut template = MailTemplate::default();
+    let mut template = DeliveryTemplate::default();
     for (name, value) in query::map_field(&input, "Attributes") {
         match check_attribute(&name, &value)? {
             Setting::Raw(r) => raw = r,
-            Setting::Mail => set_mail_attribute(ctx, &protocol, &mut template, &name, &value)?,
+            Setting::Template => set_template_attribute(ctx, &protocol, &mut template, &name, &value)?,
         }
     }
     check_raw(&protocol, raw)?;
@@ -202,7 +202,7 @@ pub fn subscribe(ctx: &Ctx, input: Value) -> Result<Value, ApiError> {
                 confirmed: false,
                 token: hex::encode(random_bytes::<64>()),
                 raw_message_delivery: raw,
-                mail_template: template.to_stored(),
+                delivery_template: template.to_stored(),
                 base_url: ctx.base_url.clone(),
                 created_ms: ctx.now_ms,
             };
@@ -375,7 +375,7 @@ pub fn get_subscription_attributes(ctx: &Ctx, input: Value) -> Result<Value, Api
         "RawMessageDelivery": s.raw_message_delivery.to_string(),
         "EffectiveDeliveryPolicy": super::topics::EFFECTIVE_DELIVERY_POLICY,
     }});
-    if let Some(t) = MailTemplate::parse(&s.mail_template) {
+    if let Some(t) = DeliveryTemplate::parse(&s.delivery_template) {
         for (name, value) in t.attributes() {
             answer["Attributes"][name] = Value::String(value);
         }
@@ -394,10 +394,10 @@ pub fn set_subscription_attributes(ctx: &Ctx, input: Value) -> Result<Value, Api
                 .store
                 .set_raw_message_delivery(&ctx.region, &s.subscription_id, raw)?
         }
-        Setting::Mail => {
-            let mut template = MailTemplate::parse(&s.mail_template).unwrap_or_default();
-            set_mail_attribute(ctx, &s.protocol, &mut template, name, value)?;
-            ctx.state.store.set_mail_template(
+        Setting::Template => {
+            let mut template = DeliveryTemplate::parse(&s.delivery_template).unwrap_or_default();
+            set_template_attribute(ctx, &s.protocol, &mut template, name, value)?;
+            ctx.state.store.set_delivery_template(
                 &ctx.region,
                 &s.subscription_id,
                 &template.to_stored(),

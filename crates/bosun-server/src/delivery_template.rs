@@ -1,22 +1,29 @@
-//! Mail templates of `email` subscriptions: Bosun's `BosunMail*` subscription attributes (an
-//! extension; AWS's SNS mail cannot be customised), rendered with Jinja syntax (minijinja).
+//! Templates of SNS subscriptions: Bosun's `BosunTemplate*` subscription attributes (an
+//! extension: AWS's SNS mail and http bodies cannot be customised), rendered with Jinja syntax
+//! (minijinja).
 //!
-//! - `BosunMailSubject` / `BosunMailBody`: templates of the subject and the body. A body
-//!   template replaces AWS's whole mail text, footer and unsubscribe link included (a
-//!   recipient of a team list who follows that link unsubscribes the whole list).
-//! - `BosunMailTimeZone`: the IANA zone `datetimeformat` converts to unless told otherwise
+//! - `BosunTemplateBody`: the body. On an `email` subscription it replaces AWS's whole mail
+//!   text, footer and unsubscribe link included (a reader of a team list who follows that link
+//!   unsubscribes the whole list). On an `http`/`https` subscription it replaces AWS's JSON
+//!   document (a Slack or Teams webhook takes its own JSON): values are written as JSON
+//!   (`{"text": {{ message }}}` is valid JSON whatever the message holds) unless the content
+//!   type is not JSON; the subscription's confirmation is rendered with it too, with
+//!   `confirmation` true and `subscribe_url` set, so the channel's people can confirm it.
+//! - `BosunTemplateSubject` (`email`): the subject (one line).
+//! - `BosunTemplateTimeZone`: the IANA zone `datetimeformat` converts to unless told otherwise
 //!   (`Asia/Tokyo` shows JST); default UTC.
-//! - `BosunMailCharset`: `UTF-8` (default) or `ISO-2022-JP`.
+//! - `BosunTemplateCharset` (`email`): `UTF-8` (default) or `ISO-2022-JP`.
+//! - `BosunTemplateContentType` (`http`/`https`): default `application/json`.
 //!
 //! What a template sees: `message` (the published text), `subject` (the published subject or
 //! none), `event` (the message parsed as JSON when it is an object — an EventBridge event
 //! delivered by a rule), `topic_arn`, `message_id`, `timestamp` (the publication time, ISO
-//! 8601). `parameter("/name")` (also `name:3`, `name:label`) reads a Parameter Store `String`
-//! or `StringList`, and `{% include "ssm:/name" %}` renders a template kept in one: both as
-//! the principal who last set the subscription's template, who must be allowed
-//! `ssm:GetParameter` on it. SecureStrings are never put into mail. Undefined values are
-//! errors (nothing is sent half-rendered; the delivery fails with the reason and is retried,
-//! then kept as a dead letter), and each rendering has a bounded amount of work (fuel).
+//! 8601), `confirmation`, `subscribe_url`. `parameter("/name")` (also `name:3`, `name:label`)
+//! reads a Parameter Store `String` or `StringList`, and `{% include "ssm:/name" %}` renders a
+//! template kept in one: both as the principal who last set the subscription's template, who
+//! must be allowed `ssm:GetParameter` on it. SecureStrings are never rendered. Undefined
+//! values are errors (nothing is sent half-rendered; the delivery fails with the reason and is
+//! retried, then kept as a dead letter), and each rendering has a bounded amount of work.
 
 use std::sync::Arc;
 
@@ -29,20 +36,30 @@ use serde::{Deserialize, Serialize};
 use crate::state::AppState;
 
 /// Settable attribute names.
-pub const SUBJECT: &str = "BosunMailSubject";
-pub const BODY: &str = "BosunMailBody";
-pub const TIME_ZONE: &str = "BosunMailTimeZone";
-pub const CHARSET: &str = "BosunMailCharset";
-pub const ATTRIBUTES: &[&str] = &[SUBJECT, BODY, TIME_ZONE, CHARSET];
+pub const SUBJECT: &str = "BosunTemplateSubject";
+pub const BODY: &str = "BosunTemplateBody";
+pub const TIME_ZONE: &str = "BosunTemplateTimeZone";
+pub const CHARSET: &str = "BosunTemplateCharset";
+pub const CONTENT_TYPE: &str = "BosunTemplateContentType";
+pub const ATTRIBUTES: &[&str] = &[SUBJECT, BODY, TIME_ZONE, CHARSET, CONTENT_TYPE];
+
+/// The attributes a subscription of `protocol` takes.
+pub fn attributes_of(protocol: &str) -> &'static [&'static str] {
+    match protocol {
+        "email" => &[SUBJECT, BODY, TIME_ZONE, CHARSET],
+        "http" | "https" => &[BODY, TIME_ZONE, CONTENT_TYPE],
+        _ => &[],
+    }
+}
 
 /// Upper bound of a template's work per rendering (minijinja fuel units).
 const FUEL: u64 = 200_000;
 /// Longest template text accepted, in bytes.
 const MAX_TEMPLATE_BYTES: usize = 64 * 1024;
 
-/// A subscription's template, as stored (JSON text in `SubscriptionRecord::mail_template`).
+/// A subscription's template, as stored (JSON text in `SubscriptionRecord::delivery_template`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MailTemplate {
+pub struct DeliveryTemplate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -51,6 +68,8 @@ pub struct MailTemplate {
     pub time_zone: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub charset: Option<Charset>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
     /// Whom `parameter()` and `ssm:` includes read as: who last changed the template.
     #[serde(default)]
     pub owner: String,
@@ -73,9 +92,9 @@ impl Charset {
     }
 }
 
-impl MailTemplate {
+impl DeliveryTemplate {
     /// The stored form; `None` (or unreadable text) is no template.
-    pub fn parse(stored: &str) -> Option<MailTemplate> {
+    pub fn parse(stored: &str) -> Option<DeliveryTemplate> {
         if stored.is_empty() {
             return None;
         }
@@ -87,6 +106,7 @@ impl MailTemplate {
             && self.body.is_none()
             && self.time_zone.is_none()
             && self.charset.is_none()
+            && self.content_type.is_none()
         {
             return String::new();
         }
@@ -129,6 +149,20 @@ impl MailTemplate {
                     }
                 };
             }
+            CONTENT_TYPE => {
+                if let Some(ct) = &value {
+                    let plain = ct.split(';').next().unwrap_or("").trim();
+                    let valid = plain.split_once('/').is_some_and(|(a, b)| {
+                        !a.is_empty() && !b.is_empty() && !ct.contains(['\r', '\n'])
+                    });
+                    if !valid {
+                        return Err(format!(
+                            "{CONTENT_TYPE}: Invalid value [{ct}]. Must be a media type such as application/json."
+                        ));
+                    }
+                }
+                self.content_type = value;
+            }
             other => return Err(format!("Unknown attribute name {other}")),
         }
         self.owner = owner.to_string();
@@ -150,7 +184,22 @@ impl MailTemplate {
         if let Some(c) = self.charset {
             out.push((CHARSET, c.as_str().to_string()));
         }
+        if let Some(c) = &self.content_type {
+            out.push((CONTENT_TYPE, c.clone()));
+        }
         out
+    }
+
+    /// The content type of a templated http body.
+    pub fn content_type(&self) -> &str {
+        self.content_type.as_deref().unwrap_or("application/json")
+    }
+
+    /// Whether values in a templated http body are written as JSON.
+    pub fn json_body(&self) -> bool {
+        let ct = self.content_type().to_ascii_lowercase();
+        let plain = ct.split(';').next().unwrap_or("").trim().to_string();
+        plain == "application/json" || plain.ends_with("+json")
     }
 }
 
@@ -180,14 +229,26 @@ pub struct Rendered {
     pub body: Option<String>,
 }
 
+/// What a rendering is for.
+pub struct Target<'a> {
+    pub topic_arn: &'a str,
+    /// A subscription's confirmation request: where to confirm it.
+    pub subscribe_url: Option<String>,
+    /// Write values as JSON (a JSON http body).
+    pub json: bool,
+}
+
 /// Render a delivery's subject and body with the subscription's template.
 pub fn render(
     state: &Arc<AppState>,
-    template: &MailTemplate,
+    template: &DeliveryTemplate,
     delivery: &DeliveryRecord,
-    topic_arn: &str,
+    target: Target<'_>,
 ) -> Result<Rendered, String> {
     let mut env = base_environment();
+    if target.json {
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::Json);
+    }
     let reader = ParameterReader {
         state: state.clone(),
         region: delivery.region.clone(),
@@ -214,7 +275,9 @@ pub fn render(
         message => delivery.message.clone(),
         subject => delivery.subject.clone(),
         event => event.map(|e| Value::from(minijinja::value::Serde(e))),
-        topic_arn => topic_arn,
+        topic_arn => target.topic_arn,
+        confirmation => target.subscribe_url.is_some(),
+        subscribe_url => target.subscribe_url.clone(),
         message_id => delivery.message_id.clone(),
         timestamp => timestamp,
         TIMEZONE => template.time_zone.clone().unwrap_or_else(|| "UTC".into()),
@@ -299,13 +362,13 @@ mod tests {
 
     #[test]
     fn attributes_are_checked_kept_and_cleared() {
-        let mut t = MailTemplate::default();
+        let mut t = DeliveryTemplate::default();
         t.set(BODY, "{{ message }}", "alice").unwrap();
         t.set(TIME_ZONE, "Asia/Tokyo", "bob").unwrap();
         t.set(CHARSET, "iso-2022-jp", "bob").unwrap();
         assert_eq!(t.owner, "bob", "the last to change it");
         let stored = t.to_stored();
-        assert_eq!(MailTemplate::parse(&stored), Some(t.clone()));
+        assert_eq!(DeliveryTemplate::parse(&stored), Some(t.clone()));
         assert_eq!(
             t.attributes(),
             [
@@ -317,11 +380,11 @@ mod tests {
         assert!(t
             .set(BODY, "{% if %}", "bob")
             .unwrap_err()
-            .starts_with("BosunMailBody: template error"));
+            .starts_with("BosunTemplateBody: template error"));
         assert!(t.set(TIME_ZONE, "Mars/Olympus", "bob").is_err());
         assert!(t.set(CHARSET, "Shift_JIS", "bob").is_err());
         assert_eq!(
-            MailTemplate::parse(&t.to_stored()),
+            DeliveryTemplate::parse(&t.to_stored()),
             Some(t.clone()),
             "refusals change nothing"
         );
@@ -329,6 +392,6 @@ mod tests {
             t.set(a, "", "bob").unwrap();
         }
         assert_eq!(t.to_stored(), "", "nothing left: AWS's mail again");
-        assert_eq!(MailTemplate::parse(""), None);
+        assert_eq!(DeliveryTemplate::parse(""), None);
     }
 }
