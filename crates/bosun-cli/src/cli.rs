@@ -190,6 +190,11 @@ pub enum TopCommand {
         #[command(subcommand)]
         command: crate::window_args::WindowCommand,
     },
+    /// Automation runbooks: start (and follow with --wait), show, list, approve, resume, stop.
+    Automation {
+        #[command(subcommand)]
+        command: crate::automation_args::AutomationCommand,
+    },
     /// State Manager associations: create, list, show, history, run-now, delete.
     Assoc {
         #[command(subcommand)]

@@ -3,6 +3,8 @@
 mod admin;
 mod assoc;
 mod assoc_args;
+mod automation;
+mod automation_args;
 mod cli;
 mod client;
 mod commands;
@@ -198,6 +200,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             .await??
         }
         TopCommand::Window { command } => window::dispatch(&c.connect()?.sdk, command).await?,
+        TopCommand::Automation { command } => {
+            return automation::dispatch(&c.connect()?.sdk, command).await
+        }
         TopCommand::Assoc { command } => assoc::dispatch(&c.connect()?.sdk, command).await?,
         TopCommand::Param { command } => params::dispatch(c, command).await?,
         TopCommand::Kms {
