@@ -41,13 +41,25 @@ pub const BODY: &str = "BosunTemplateBody";
 pub const TIME_ZONE: &str = "BosunTemplateTimeZone";
 pub const CHARSET: &str = "BosunTemplateCharset";
 pub const CONTENT_TYPE: &str = "BosunTemplateContentType";
-pub const ATTRIBUTES: &[&str] = &[SUBJECT, BODY, TIME_ZONE, CHARSET, CONTENT_TYPE];
+pub const GROUP_WINDOW: &str = "BosunGroupWindowSeconds";
+pub const GROUP_BY: &str = "BosunGroupBy";
+pub const ATTRIBUTES: &[&str] = &[
+    SUBJECT,
+    BODY,
+    TIME_ZONE,
+    CHARSET,
+    CONTENT_TYPE,
+    GROUP_WINDOW,
+    GROUP_BY,
+];
+/// Bounds of `BosunGroupWindowSeconds`.
+const GROUP_WINDOW_SECONDS: std::ops::RangeInclusive<u32> = 1..=3600;
 
 /// The attributes a subscription of `protocol` takes.
 pub fn attributes_of(protocol: &str) -> &'static [&'static str] {
     match protocol {
-        "email" => &[SUBJECT, BODY, TIME_ZONE, CHARSET],
-        "http" | "https" => &[BODY, TIME_ZONE, CONTENT_TYPE],
+        "email" => &[SUBJECT, BODY, TIME_ZONE, CHARSET, GROUP_WINDOW, GROUP_BY],
+        "http" | "https" => &[BODY, TIME_ZONE, CONTENT_TYPE, GROUP_WINDOW, GROUP_BY],
         _ => &[],
     }
 }
@@ -70,6 +82,12 @@ pub struct DeliveryTemplate {
     pub charset: Option<Charset>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
+    /// Notifications within this many seconds of a burst's first go out as one message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_window_seconds: Option<u32>,
+    /// A JSONPath into each event: only notifications with the same value are grouped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_by: Option<String>,
     /// Whom `parameter()` and `ssm:` includes read as: who last changed the template.
     #[serde(default)]
     pub owner: String,
@@ -107,6 +125,8 @@ impl DeliveryTemplate {
             && self.time_zone.is_none()
             && self.charset.is_none()
             && self.content_type.is_none()
+            && self.group_window_seconds.is_none()
+            && self.group_by.is_none()
         {
             return String::new();
         }
@@ -163,6 +183,26 @@ impl DeliveryTemplate {
                 }
                 self.content_type = value;
             }
+            GROUP_WINDOW => {
+                self.group_window_seconds = match &value {
+                    None => None,
+                    Some(v) => Some(
+                        v.parse::<u32>()
+                            .ok()
+                            .filter(|n| GROUP_WINDOW_SECONDS.contains(n))
+                            .ok_or_else(|| {
+                                format!("{GROUP_WINDOW}: Invalid value [{v}]. Must be a whole number of seconds from 1 to 3600.")
+                            })?,
+                    ),
+                };
+            }
+            GROUP_BY => {
+                if let Some(path) = &value {
+                    bosun_core::automation::check_selector(path)
+                        .map_err(|e| format!("{GROUP_BY}: Invalid value [{path}]: {e}"))?;
+                }
+                self.group_by = value;
+            }
             other => return Err(format!("Unknown attribute name {other}")),
         }
         self.owner = owner.to_string();
@@ -187,7 +227,26 @@ impl DeliveryTemplate {
         if let Some(c) = &self.content_type {
             out.push((CONTENT_TYPE, c.clone()));
         }
+        if let Some(w) = self.group_window_seconds {
+            out.push((GROUP_WINDOW, w.to_string()));
+        }
+        if let Some(g) = &self.group_by {
+            out.push((GROUP_BY, g.clone()));
+        }
         out
+    }
+
+    /// Whether the settings fit together on a subscription of `protocol`.
+    pub fn check_for(&self, protocol: &str) -> Result<(), String> {
+        if self.group_window_seconds.is_some() && protocol != "email" && self.body.is_none() {
+            return Err(format!(
+                "{GROUP_WINDOW} on an {protocol} subscription needs {BODY}: AWS's JSON document carries one message"
+            ));
+        }
+        if self.group_by.is_some() && self.group_window_seconds.is_none() {
+            return Err(format!("{GROUP_BY} needs {GROUP_WINDOW}"));
+        }
+        Ok(())
     }
 
     /// The content type of a templated http body.
@@ -236,6 +295,28 @@ pub struct Target<'a> {
     pub subscribe_url: Option<String>,
     /// Write values as JSON (a JSON http body).
     pub json: bool,
+    /// A grouped burst, oldest first (the delivery rendered is its first); empty: one message.
+    pub group: &'a [DeliveryRecord],
+}
+
+/// What a template sees of one message.
+fn message_value(d: &DeliveryRecord) -> Value {
+    let event = serde_json::from_str::<serde_json::Value>(&d.message)
+        .ok()
+        .filter(serde_json::Value::is_object);
+    Value::from(minijinja::value::Serde(serde_json::json!({
+        "message": d.message,
+        "subject": d.subject,
+        "event": event,
+        "message_id": d.message_id,
+        "timestamp": timestamp_text(d.created_ms),
+    })))
+}
+
+fn timestamp_text(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
 }
 
 /// Render a delivery's subject and body with the subscription's template.
@@ -268,9 +349,12 @@ pub fn render(
         serde_json::from_str::<serde_json::Value>(&delivery.message)
             .ok()
             .filter(serde_json::Value::is_object);
-    let timestamp = jiff::Timestamp::from_millisecond(delivery.created_ms)
-        .map(|t| t.to_string())
-        .unwrap_or_default();
+    let timestamp = timestamp_text(delivery.created_ms);
+    let messages: Vec<Value> = if target.group.is_empty() {
+        vec![message_value(delivery)]
+    } else {
+        target.group.iter().map(message_value).collect()
+    };
     let ctx = minijinja::context! {
         message => delivery.message.clone(),
         subject => delivery.subject.clone(),
@@ -279,6 +363,8 @@ pub fn render(
         confirmation => target.subscribe_url.is_some(),
         subscribe_url => target.subscribe_url.clone(),
         message_id => delivery.message_id.clone(),
+        count => messages.len(),
+        messages => messages,
         timestamp => timestamp,
         TIMEZONE => template.time_zone.clone().unwrap_or_else(|| "UTC".into()),
     };

@@ -22,6 +22,7 @@ use tokio::sync::Notify;
 
 use crate::api::sns::{subscription_arn, topic_arn, urls};
 use crate::delivery_template::DeliveryTemplate;
+use crate::sns_group::Grouped;
 use crate::state::{now_ms, AppState};
 
 /// Woken when a delivery was written, so it goes out without waiting for the next tick.
@@ -135,13 +136,57 @@ fn deliver(state: &Arc<AppState>, agent: &ureq::Agent, d: DeliveryRecord) {
     let mail = sub
         .as_ref()
         .is_some_and(|s| crate::sns_mail::is_mail(&s.protocol));
+    let template = sub
+        .as_ref()
+        .and_then(|s| DeliveryTemplate::parse(&s.delivery_template));
+    // A grouping subscription's notification waits for its burst, then goes with it.
+    let mut group = Vec::new();
+    let sending = crate::sns_group::window_ms(template.as_ref(), &d)
+        .map(|_| crate::sns_group::hold_subscription(&d.subscription_id));
+    let _sending = sending
+        .as_ref()
+        .map(|lock| lock.lock().unwrap_or_else(|p| p.into_inner()));
+    if let (Some(t), Some(window), true) = (
+        &template,
+        crate::sns_group::window_ms(template.as_ref(), &d),
+        send,
+    ) {
+        let now = now_ms();
+        match crate::sns_group::gather(state, t, window, &d, now, now + LEASE_MS) {
+            Ok(Grouped::Hold(until)) => {
+                if let Err(e) = state.store.postpone_delivery(&d.delivery_id, owner, until) {
+                    tracing::error!(error = %e, delivery = %d.delivery_id, "could not hold a grouped SNS delivery");
+                }
+                return;
+            }
+            Ok(Grouped::Send(members)) if members.is_empty() => return,
+            Ok(Grouped::Send(members)) => group = members,
+            Err(e) => {
+                tracing::error!(error = %e, delivery = %d.delivery_id, "could not gather a grouped SNS delivery");
+                return;
+            }
+        }
+    }
+    let members: &[DeliveryRecord] = if group.is_empty() {
+        std::slice::from_ref(&d)
+    } else {
+        &group
+    };
     let outcome = match (&sub, send) {
-        (Some(s), true) if mail => crate::sns_mail::send(state, &d, s),
-        (Some(s), true) => post(state, agent, &d, s),
+        (Some(s), true) if mail => crate::sns_mail::send(state, members, s),
+        (Some(s), true) => post(state, agent, members, s),
         _ => Ok(()),
     };
     let written = match outcome {
-        Ok(()) => state.store.finish_delivery(&d.delivery_id, owner),
+        Ok(()) => members
+            .iter()
+            .try_for_each(|m| {
+                state
+                    .store
+                    .finish_delivery(&m.delivery_id, owner)
+                    .map(|_| ())
+            })
+            .map(|()| true),
         Err(why) => {
             let attempts = d.attempts + 1;
             let delay = if mail {
@@ -151,11 +196,23 @@ fn deliver(state: &Arc<AppState>, agent: &ureq::Agent, d: DeliveryRecord) {
             };
             let next = delay.map(|ms| now_ms() + ms);
             if next.is_none() {
-                tracing::warn!(delivery = %d.delivery_id, endpoint = sub.as_ref().map(|s| s.endpoint.as_str()).unwrap_or(""), %why, "SNS delivery failed after its retries; kept as a dead letter");
+                tracing::warn!(delivery = %d.delivery_id, grouped = members.len(), endpoint = sub.as_ref().map(|s| s.endpoint.as_str()).unwrap_or(""), %why, "SNS delivery failed after its retries; kept as a dead letter");
             } else {
-                tracing::info!(delivery = %d.delivery_id, %why, attempts, "SNS delivery attempt failed; will retry");
+                tracing::info!(delivery = %d.delivery_id, grouped = members.len(), %why, attempts, "SNS delivery attempt failed; will retry");
             }
-            state.store.retry_delivery(&d.delivery_id, owner, next)
+            // The burst is retried as one: the other members go with the next attempt.
+            members
+                .iter()
+                .try_for_each(|m| {
+                    let written = match next {
+                        Some(at) if m.delivery_id != d.delivery_id => {
+                            state.store.postpone_delivery(&m.delivery_id, owner, at)
+                        }
+                        _ => state.store.retry_delivery(&m.delivery_id, owner, next),
+                    };
+                    written.map(|_| ())
+                })
+                .map(|()| true)
         }
     };
     if let Err(e) = written {
@@ -167,9 +224,10 @@ fn deliver(state: &Arc<AppState>, agent: &ureq::Agent, d: DeliveryRecord) {
 fn post(
     state: &Arc<AppState>,
     agent: &ureq::Agent,
-    d: &DeliveryRecord,
+    members: &[DeliveryRecord],
     s: &SubscriptionRecord,
 ) -> Result<(), String> {
+    let d = &members[0];
     let account = &state.config.account_id;
     let topic = topic_arn(&d.region, account, &d.topic_name);
     let sub_arn = subscription_arn(&d.region, account, &s.topic_name, &s.subscription_id);
@@ -187,9 +245,13 @@ fn post(
                 topic_arn: &topic,
                 subscribe_url,
                 json: t.json_body(),
+                group: if members.len() > 1 { members } else { &[] },
             },
         )?;
-        (rendered.body.unwrap_or_default(), t.content_type().to_string())
+        (
+            rendered.body.unwrap_or_default(),
+            t.content_type().to_string(),
+        )
     } else if raw {
         (d.message.clone(), "text/plain; charset=UTF-8".to_string())
     } else {

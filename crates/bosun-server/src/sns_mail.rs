@@ -27,13 +27,15 @@ pub fn is_mail(protocol: &str) -> bool {
     protocol == "email" || protocol == "email-json"
 }
 
-/// Mail one delivery; `Err` with the reason when the relay did not accept it (or none is
-/// configured any more: the row is retried, and kept as a dead letter in the end).
+/// Mail one delivery, or a grouped burst (oldest first) as one mail; `Err` with the reason when
+/// the relay did not accept it (or none is configured any more: the rows are retried, and
+/// kept as dead letters in the end).
 pub fn send(
     state: &Arc<AppState>,
-    d: &DeliveryRecord,
+    members: &[DeliveryRecord],
     s: &SubscriptionRecord,
 ) -> Result<(), String> {
+    let d = &members[0];
     let Some(mailer) = &state.mailer else {
         return Err("no SMTP relay is configured (bosun server --smtp-host …)".into());
     };
@@ -55,6 +57,7 @@ pub fn send(
                 topic_arn: &topic,
                 subscribe_url: None,
                 json: false,
+                group: if members.len() > 1 { members } else { &[] },
             },
         )?),
         None => None,
@@ -70,7 +73,13 @@ pub fn send(
     } else if confirmation {
         sns_email::confirmation_text(&topic, &urls::subscribe_url(&s.base_url, &topic, &s.token))
     } else {
-        sns_email::notification_text(&d.message, &urls::unsubscribe_url(&s.base_url, &sub_arn))
+        // A burst without a template: the messages one after another, one footer.
+        let text = members
+            .iter()
+            .map(|m| m.message.as_str())
+            .collect::<Vec<_>>()
+            .join("\n\n");
+        sns_email::notification_text(&text, &urls::unsubscribe_url(&s.base_url, &sub_arn))
     };
     let display_name = if confirmation {
         String::new()

@@ -75,7 +75,11 @@ pub const MIGRATIONS: &[Migration] = &[
         "command_notifications",
         "0020_command_notifications.sql"
     ),
-    migration!(21, "sns_delivery_templates", "0021_sns_delivery_templates.sql"),
+    migration!(
+        21,
+        "sns_delivery_templates",
+        "0021_sns_delivery_templates.sql"
+    ),
 ];
 
 /// The advisory lock every migration transaction holds ("bosunmig" in ASCII).

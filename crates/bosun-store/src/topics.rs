@@ -196,6 +196,32 @@ pub trait TopicStore {
         limit: usize,
     ) -> Result<Vec<DeliveryRecord>>;
 
+    /// Put off a delivery `owner` holds until `next_attempt_ms` without counting an attempt,
+    /// releasing the lease (a grouped subscription's window is not over yet, or the delivery
+    /// goes with its group's next try); `false` unless `owner` held it.
+    fn postpone_delivery(
+        &self,
+        delivery_id: &str,
+        owner: &str,
+        next_attempt_ms: i64,
+    ) -> Result<bool>;
+
+    /// Lease to `owner` until `until_ms` every notification (not confirmation) of one
+    /// subscription created at or before `created_to_ms` that is not failed and not leased by
+    /// another owner (an expired lease is none; `owner`'s own leases are kept), oldest first,
+    /// at most `limit`: a grouped subscription's burst, sent as one message.
+    #[allow(clippy::too_many_arguments)]
+    fn claim_subscription_deliveries(
+        &self,
+        region: &str,
+        subscription_id: &str,
+        created_to_ms: i64,
+        owner: &str,
+        now_ms: i64,
+        until_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<DeliveryRecord>>;
+
     /// A delivery was sent: delete it, if `owner` still holds its lease.
     fn finish_delivery(&self, delivery_id: &str, owner: &str) -> Result<bool>;
 

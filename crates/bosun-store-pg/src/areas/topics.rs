@@ -447,6 +447,71 @@ impl TopicStore for PgStore {
         })?)
     }
 
+    fn postpone_delivery(
+        &self,
+        delivery_id: &str,
+        owner: &str,
+        next_attempt_ms: i64,
+    ) -> Result<bool> {
+        Ok(self.with_client(async |c| {
+            let n = c
+                .execute(
+                    "UPDATE sns_deliveries SET next_attempt_ms = $3, lease_owner = NULL, \
+                     lease_until_ms = 0 WHERE delivery_id = $1 AND lease_owner = $2",
+                    &[&delivery_id, &owner, &next_attempt_ms],
+                )
+                .await?;
+            Ok(n == 1)
+        })?)
+    }
+
+    fn claim_subscription_deliveries(
+        &self,
+        region: &str,
+        subscription_id: &str,
+        created_to_ms: i64,
+        owner: &str,
+        now_ms: i64,
+        until_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<DeliveryRecord>> {
+        let limit = limit as i64;
+        Ok(self.transaction(async |tx| {
+            let rows = tx
+                .query(
+                    &format!(
+                        "UPDATE sns_deliveries SET lease_owner = $4, lease_until_ms = $6 \
+                         WHERE delivery_id IN (SELECT delivery_id FROM sns_deliveries \
+                         WHERE region = $1 AND subscription_id = $2 AND kind = $8 \
+                         AND NOT failed AND created_ms <= $3 \
+                         AND (lease_owner IS NULL OR lease_owner = $4 OR lease_until_ms < $5) \
+                         ORDER BY created_ms, delivery_id COLLATE \"C\" LIMIT $7 \
+                         FOR UPDATE SKIP LOCKED) \
+                         AND NOT failed \
+                         AND (lease_owner IS NULL OR lease_owner = $4 OR lease_until_ms < $5) \
+                         RETURNING {DELIVERY_COLS}"
+                    ),
+                    &[
+                        &region,
+                        &subscription_id,
+                        &created_to_ms,
+                        &owner,
+                        &now_ms,
+                        &until_ms,
+                        &limit,
+                        &NOTIFICATION,
+                    ],
+                )
+                .await?;
+            let mut claimed: Vec<DeliveryRecord> = rows.iter().map(delivery_from).collect();
+            claimed.sort_by(|a, b| {
+                (a.created_ms, a.delivery_id.as_bytes())
+                    .cmp(&(b.created_ms, b.delivery_id.as_bytes()))
+            });
+            Ok(claimed)
+        })?)
+    }
+
     fn finish_delivery(&self, delivery_id: &str, owner: &str) -> Result<bool> {
         Ok(self.with_client(async |c| {
             let n = c

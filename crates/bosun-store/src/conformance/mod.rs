@@ -200,6 +200,7 @@ macro_rules! conformance_tests {
                 topics_are_created_listed_changed_and_deleted_with_their_tags,
                 subscriptions_confirm_by_token_and_only_confirmed_ones_get_messages,
                 deliveries_are_leased_retried_and_kept_as_dead_letters,
+                a_subscriptions_burst_is_postponed_and_claimed_together,
                 concurrent_claims_send_each_delivery_once,
                 concurrent_creations_of_one_topic_succeed_once,
                 concurrent_subscriptions_of_one_endpoint_succeed_once,

@@ -295,6 +295,67 @@ pub fn deliveries_are_leased_retried_and_kept_as_dead_letters(store: &dyn Store)
     assert_eq!(left[0].attempts, 2);
 }
 
+pub fn a_subscriptions_burst_is_postponed_and_claimed_together(store: &dyn Store) {
+    store.create_topic(&topic("orders"), &[]).unwrap();
+    for id in ["s1", "s2"] {
+        let s = subscription(id, "orders", 10);
+        store.add_subscription(&s, None).unwrap();
+        store
+            .confirm_subscription(REGION, "orders", &format!("token-{id}"))
+            .unwrap();
+    }
+    for (m, at) in [("m1", 100), ("m2", 150), ("m3", 400)] {
+        store.publish(&message(m, "orders", at)).unwrap();
+    }
+    // m1 for s1 comes due; its window is not over: put off without counting an attempt.
+    let first = store.claim_deliveries("a", 100, 1_000, 1).unwrap();
+    assert_eq!(first[0].delivery_id, "m1:s1");
+    assert!(
+        !store.postpone_delivery("m1:s1", "b", 300).unwrap(),
+        "not b's"
+    );
+    assert!(store.postpone_delivery("m1:s1", "a", 300).unwrap());
+    let due: Vec<String> = store
+        .claim_deliveries("x", 200, 1_000, 10)
+        .unwrap()
+        .into_iter()
+        .map(|d| d.delivery_id)
+        .collect();
+    assert_eq!(due, ["m1:s2", "m2:s1", "m2:s2"], "m1:s1 waits until 300");
+    for d in &due {
+        assert!(store.postpone_delivery(d, "x", 5_000).unwrap());
+    }
+    let again = store.claim_deliveries("a", 300, 1_000, 10).unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].attempts, 0, "a postponement is not an attempt");
+    // The window's end: s1's notifications created up to 350 go together (m3 is later; s2's
+    // are another subscription's), leased by a (already holding m1) until 2_000.
+    let group: Vec<String> = store
+        .claim_subscription_deliveries(REGION, "s1", 350, "a", 300, 2_000, 10)
+        .unwrap()
+        .into_iter()
+        .map(|d| d.delivery_id)
+        .collect();
+    assert_eq!(group, ["m1:s1", "m2:s1"], "oldest first");
+    assert!(
+        store
+            .claim_subscription_deliveries(REGION, "s1", 350, "b", 300, 2_000, 10)
+            .unwrap()
+            .is_empty(),
+        "leased to a"
+    );
+    for id in &group {
+        assert!(store.finish_delivery(id, "a").unwrap());
+    }
+    let left: Vec<String> = store
+        .list_deliveries(REGION)
+        .unwrap()
+        .into_iter()
+        .map(|d| d.delivery_id)
+        .collect();
+    assert_eq!(left, ["m1:s2", "m2:s2", "m3:s1", "m3:s2"]);
+}
+
 pub fn concurrent_claims_send_each_delivery_once(store: &dyn Store) {
     store.create_topic(&topic("orders"), &[]).unwrap();
     let s = subscription("s1", "orders", 10);

@@ -410,6 +410,64 @@ impl TopicStore for SqliteStore {
         Ok(claimed)
     }
 
+    fn postpone_delivery(
+        &self,
+        delivery_id: &str,
+        owner: &str,
+        next_attempt_ms: i64,
+    ) -> Result<bool> {
+        let n = self.conn().execute(
+            "UPDATE sns_deliveries SET next_attempt_ms = ?3, lease_owner = NULL, \
+             lease_until_ms = 0 WHERE delivery_id = ?1 AND lease_owner = ?2",
+            params![delivery_id, owner, next_attempt_ms],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn claim_subscription_deliveries(
+        &self,
+        region: &str,
+        subscription_id: &str,
+        created_to_ms: i64,
+        owner: &str,
+        now_ms: i64,
+        until_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<DeliveryRecord>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let claimed = {
+            let mut stmt = tx.prepare_cached(&format!(
+                "SELECT {DELIVERY_COLS} FROM sns_deliveries WHERE region = ?1 \
+                 AND subscription_id = ?2 AND kind = ?7 AND failed = 0 AND created_ms <= ?3 \
+                 AND (lease_owner IS NULL OR lease_owner = ?4 OR lease_until_ms < ?5) \
+                 ORDER BY created_ms, delivery_id LIMIT ?6"
+            ))?;
+            let rows = stmt.query_map(
+                params![
+                    region,
+                    subscription_id,
+                    created_to_ms,
+                    owner,
+                    now_ms,
+                    limit as i64,
+                    NOTIFICATION
+                ],
+                delivery_from,
+            )?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()?
+        };
+        for d in &claimed {
+            tx.execute(
+                "UPDATE sns_deliveries SET lease_owner = ?2, lease_until_ms = ?3 \
+                 WHERE delivery_id = ?1",
+                params![d.delivery_id, owner, until_ms],
+            )?;
+        }
+        tx.commit()?;
+        Ok(claimed)
+    }
+
     fn finish_delivery(&self, delivery_id: &str, owner: &str) -> Result<bool> {
         let n = self.conn().execute(
             "DELETE FROM sns_deliveries WHERE delivery_id = ?1 AND lease_owner = ?2",

@@ -169,10 +169,15 @@ pub fn subscribe(ctx: &Ctx, input: Value) -> Result<Value, ApiError> {
     for (name, value) in query::map_field(&input, "Attributes") {
         match check_attribute(&name, &value)? {
             Setting::Raw(r) => raw = r,
-            Setting::Template => set_template_attribute(ctx, &protocol, &mut template, &name, &value)?,
+            Setting::Template => {
+                set_template_attribute(ctx, &protocol, &mut template, &name, &value)?
+            }
         }
     }
     check_raw(&protocol, raw)?;
+    template
+        .check_for(&protocol)
+        .map_err(|why| invalid(format!("Invalid parameter: Attributes Reason: {why}")))?;
     let return_arn = query::field(&input, "ReturnSubscriptionArn")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
     // The same endpoint on the same topic is the same subscription.
@@ -397,6 +402,9 @@ pub fn set_subscription_attributes(ctx: &Ctx, input: Value) -> Result<Value, Api
         Setting::Template => {
             let mut template = DeliveryTemplate::parse(&s.delivery_template).unwrap_or_default();
             set_template_attribute(ctx, &s.protocol, &mut template, name, value)?;
+            template
+                .check_for(&s.protocol)
+                .map_err(|why| invalid(format!("Invalid parameter: Attributes Reason: {why}")))?;
             ctx.state.store.set_delivery_template(
                 &ctx.region,
                 &s.subscription_id,
