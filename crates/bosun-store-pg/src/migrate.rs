@@ -75,6 +75,7 @@ pub const MIGRATIONS: &[Migration] = &[
         "command_notifications",
         "0020_command_notifications.sql"
     ),
+    migration!(21, "automation", "0021_automation.sql"),
 ];
 
 /// The advisory lock every migration transaction holds ("bosunmig" in ASCII).
