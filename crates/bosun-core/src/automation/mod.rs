@@ -1,9 +1,43 @@
 //! Automation runbooks (schema 0.3) as Bosun runs them: the step plan, the values steps see,
 //! `aws:branch` choices, output selectors and what comes after each step.
 //!
-//! CONTRACT (lead, 2026-12-04): the public names and signatures below are what the server's
-//! runtime codes against. The bodies are being written on branch `auto-core`; keep the
-//! signatures (add, do not rename) unless the lead agrees.
+//! Pure: no IO, no clock (`now` comes in through [`Context`] and `started`). The server's
+//! runtime drives an execution with these rules and does every call and every wait itself.
+//!
+//! - `status.rs`: [`ExecStatus`] and [`Action`] spellings.
+//! - `plan.rs`: [`plan`] — the document's steps with AWS's defaults, actions Bosun cannot run
+//!   refused up front.
+//! - `interpolate.rs`: [`interpolate`] — `{{ … }}` in step inputs; `params.rs`:
+//!   [`resolve_parameters`].
+//! - `branch.rs`: [`choose_branch`] (`aws:branch`); `select.rs`: [`select`] (JSONPath) and
+//!   [`property_matches`]; `outputs.rs`: [`step_outputs`], [`execution_outputs`].
+//! - `flow.rs`: [`next_after`]; `sleep.rs`: [`sleep_until`].
+
+mod branch;
+mod flow;
+mod interpolate;
+mod outputs;
+mod params;
+mod plan;
+mod select;
+mod sleep;
+mod status;
+
+#[cfg(test)]
+mod interpolate_tests;
+#[cfg(test)]
+mod params_tests;
+#[cfg(test)]
+mod plan_tests;
+
+pub use branch::choose_branch;
+pub use flow::{execution_outputs, next_after};
+pub use interpolate::interpolate;
+pub use outputs::{step_outputs, NO_OUTPUT};
+pub use params::resolve_parameters;
+pub use plan::plan;
+pub use select::{property_matches, select};
+pub use sleep::{sleep_until, MAX_SLEEP_SECONDS};
 
 use std::collections::BTreeMap;
 
@@ -27,22 +61,6 @@ pub enum ExecStatus {
     Rejected,
 }
 
-impl ExecStatus {
-    /// The wire spelling.
-    pub fn as_str(self) -> &'static str {
-        todo!()
-    }
-    /// Parse the wire spelling (every value of the model's enum Bosun uses).
-    pub fn parse(s: &str) -> Option<Self> {
-        let _ = s;
-        todo!()
-    }
-    /// Whether nothing more will happen to an execution/step in this status.
-    pub fn is_terminal(self) -> bool {
-        todo!()
-    }
-}
-
 /// An action Bosun runs. Every other `aws:*` action is refused by [`plan`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
@@ -56,13 +74,6 @@ pub enum Action {
     AssertAwsResourceProperty,
     ExecuteAutomation,
     ChangeInstanceState,
-}
-
-impl Action {
-    /// `aws:runCommand` …
-    pub fn as_str(self) -> &'static str {
-        todo!()
-    }
 }
 
 /// `onFailure` of a step.
@@ -118,28 +129,11 @@ pub struct Runbook {
     pub outputs: Vec<String>,
 }
 
-impl Runbook {
-    /// The index of the step called `name`.
-    pub fn step_index(&self, name: &str) -> Option<usize> {
-        let _ = name;
-        todo!()
-    }
-}
-
 /// Why a runbook cannot be started (maps to `InvalidAutomationExecutionParametersException`
 /// or, for document problems, `InvalidDocument`-style messages; the text names the step).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct RunbookError(pub String);
-
-/// Build the plan from a validated schema-0.3 document's content. Refuses actions Bosun cannot
-/// run (AWS-only services: `aws:executeScript`, `aws:createStack`, `aws:invokeLambdaFunction`,
-/// …) with a message naming the step and the action; `aws:executeAwsApi`-family steps whose
-/// `Service` is not one Bosun serves (`ssm`) are refused too.
-pub fn plan(content: &Value) -> Result<Runbook, RunbookError> {
-    let _ = content;
-    todo!()
-}
 
 /// What `{{ … }}` references in step inputs resolve against.
 #[derive(Debug, Clone, PartialEq)]
@@ -162,48 +156,6 @@ pub struct Context {
 #[error("{0}")]
 pub struct InterpolateError(pub String);
 
-/// Substitute every `{{ … }}` in `inputs`. A string that is exactly one reference takes the
-/// referenced value's type (a list stays a list); references inside longer strings are
-/// rendered as text.
-pub fn interpolate(inputs: &Value, ctx: &Context) -> Result<Value, InterpolateError> {
-    let _ = (inputs, ctx);
-    todo!()
-}
-
-/// Type the caller's `Parameters` (`map<string, list<string>>`) per the declarations, with
-/// defaults filled in; refusals are `InvalidAutomationExecutionParametersException` messages.
-pub fn resolve_parameters(
-    runbook: &Runbook,
-    passed: &BTreeMap<String, Vec<String>>,
-) -> Result<BTreeMap<String, Value>, RunbookError> {
-    let _ = (runbook, passed);
-    todo!()
-}
-
-/// Evaluate an interpolated `aws:branch` step's inputs: the `NextStep` of the first matching
-/// choice, else `Default`, else `Ok(None)` (the step fails: no choice matched).
-pub fn choose_branch(inputs: &Value) -> Result<Option<String>, InterpolateError> {
-    let _ = inputs;
-    todo!()
-}
-
-/// Evaluate a JSONPath selector (`$.a.b[0].c`, `$.a[*].b`, as AWS's outputs and
-/// `PropertySelector` use) over a response.
-pub fn select(value: &Value, selector: &str) -> Option<Value> {
-    let _ = (value, selector);
-    todo!()
-}
-
-/// A step's declared outputs from its response, converted to each output's `Type`; a selector
-/// that matches nothing leaves that output out (AWS shows no value for it).
-pub fn step_outputs(
-    step: &Step,
-    response: &Value,
-) -> Result<BTreeMap<String, Value>, InterpolateError> {
-    let _ = (step, response);
-    todo!()
-}
-
 /// How a step ended, as the flow rules need it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StepOutcome {
@@ -221,43 +173,4 @@ pub enum Next {
     Step(usize),
     /// The execution ends with this status.
     End(ExecStatus),
-}
-
-/// The flow rules: `nextStep`, `isEnd`, `onFailure`, `onCancel`, `isCritical`, and "the last
-/// step ends the execution". `failed_critical` says whether an earlier critical step failed
-/// with `onFailure: Continue` (the execution then ends `Failed` when it reaches its end).
-pub fn next_after(
-    runbook: &Runbook,
-    step: usize,
-    outcome: &StepOutcome,
-    failed_critical: bool,
-) -> Next {
-    let _ = (runbook, step, outcome, failed_critical);
-    todo!()
-}
-
-/// An execution's outputs from its steps' outputs (top-level `outputs`).
-pub fn execution_outputs(
-    runbook: &Runbook,
-    step_outputs: &BTreeMap<String, Value>,
-) -> BTreeMap<String, Vec<String>> {
-    let _ = (runbook, step_outputs);
-    todo!()
-}
-
-/// When an interpolated `aws:sleep` step started at `started` wakes: `Duration` (ISO-8601,
-/// e.g. `PT10M`) or `Timestamp` (ISO-8601 instant); at most 604799 s after `started`.
-pub fn sleep_until(
-    inputs: &Value,
-    started: jiff::Timestamp,
-) -> Result<jiff::Timestamp, InterpolateError> {
-    let _ = (inputs, started);
-    todo!()
-}
-
-/// Whether a `PropertySelector`'s value matches one of `DesiredValues` (as
-/// `aws:assertAwsResourceProperty`/`aws:waitForAwsResourceProperty` compare them).
-pub fn property_matches(selected: &Value, desired: &[String]) -> bool {
-    let _ = (selected, desired);
-    todo!()
 }
