@@ -1,9 +1,5 @@
 //! What runs after a step, and the execution's outputs when it ends.
 
-use std::collections::BTreeMap;
-
-use serde_json::Value;
-
 use super::{Next, Runbook, StepOutcome};
 
 /// The flow rules: `nextStep`, `isEnd`, `onFailure`, `onCancel`, `isCritical`, and "the last
@@ -16,14 +12,5 @@ pub fn next_after(
     failed_critical: bool,
 ) -> Next {
     let _ = (runbook, step, outcome, failed_critical);
-    todo!()
-}
-
-/// An execution's outputs from its steps' outputs (top-level `outputs`).
-pub fn execution_outputs(
-    runbook: &Runbook,
-    step_outputs: &BTreeMap<String, Value>,
-) -> BTreeMap<String, Vec<String>> {
-    let _ = (runbook, step_outputs);
     todo!()
 }

@@ -24,19 +24,25 @@ mod sleep;
 mod status;
 
 #[cfg(test)]
+mod branch_tests;
+#[cfg(test)]
 mod interpolate_tests;
+#[cfg(test)]
+mod outputs_tests;
 #[cfg(test)]
 mod params_tests;
 #[cfg(test)]
 mod plan_tests;
+#[cfg(test)]
+mod select_tests;
 
 pub use branch::choose_branch;
-pub use flow::{execution_outputs, next_after};
+pub use flow::next_after;
 pub use interpolate::interpolate;
-pub use outputs::{step_outputs, NO_OUTPUT};
+pub use outputs::{execution_outputs, output_strings, step_outputs, NO_OUTPUT};
 pub use params::resolve_parameters;
 pub use plan::plan;
-pub use select::{property_matches, select};
+pub use select::{check_selector, property_matches, select};
 pub use sleep::{sleep_until, MAX_SLEEP_SECONDS};
 
 use std::collections::BTreeMap;

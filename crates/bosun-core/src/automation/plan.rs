@@ -14,12 +14,16 @@
 //! so are `aws:executeAwsApi`-family steps whose literal `Service` is not `ssm`, the one
 //! service Bosun serves: an execution that would fail half-way is worse than one refused.
 //!
+//! Output `Selector`s and literal `PropertySelector`s must be JSONPath Bosun evaluates
+//! ([`check_selector`]), so a selector that could never match is refused before the run.
+//!
 //! Cycles in the step graph are NOT refused: AWS lets `nextStep` and `onFailure: step:<name>`
 //! point back to an earlier step (a retry loop is a legitimate runbook), so a loop ends only
 //! by a branch, a failure or a cancel, as on AWS.
 
 use serde_json::{Map, Value};
 
+use super::select::check_selector;
 use super::{Action, OnCancel, OnFailure, OutputDecl, Runbook, RunbookError, Step};
 use crate::document::ParameterDecl;
 
@@ -100,6 +104,11 @@ fn step(s: &Map<String, Value>) -> Result<Step, RunbookError> {
             }
         }
     }
+    if let Some(selector) = inputs.get("PropertySelector").and_then(Value::as_str) {
+        if action.calls_api() && !selector.contains("{{") {
+            check_selector(selector).map_err(|why| fail(format!("PropertySelector: {why}")))?;
+        }
+    }
     let target = |key: &str| -> Result<Option<String>, RunbookError> {
         match s.get(key) {
             None | Some(Value::Null) => Ok(None),
@@ -170,11 +179,15 @@ fn step(s: &Map<String, Value>) -> Result<Step, RunbookError> {
             .map(|o| {
                 let field = |k: &str| o.get(k).and_then(Value::as_str).map(String::from);
                 match (field("Name"), field("Selector"), field("Type")) {
-                    (Some(name), Some(selector), Some(output_type)) => Ok(OutputDecl {
-                        name,
-                        selector,
-                        output_type,
-                    }),
+                    (Some(name), Some(selector), Some(output_type)) => {
+                        check_selector(&selector)
+                            .map_err(|why| fail(format!("output {name}: {why}")))?;
+                        Ok(OutputDecl {
+                            name,
+                            selector,
+                            output_type,
+                        })
+                    }
                     _ => Err(fail("every output needs Name, Selector and Type.".into())),
                 }
             })
