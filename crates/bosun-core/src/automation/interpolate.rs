@@ -12,7 +12,8 @@
 //! - A reference inside longer text is rendered as text: a string verbatim, anything else
 //!   (numbers, booleans, lists, maps) as compact JSON (`["a","b"]`), as Bosun's Command
 //!   documents do (the SSM Agent's `agent/parameters` rule).
-//! - An unknown parameter, step output, `global:` or `automation:` name is an error naming it.
+//! - An unknown parameter, step output, `global:` or `automation:` name is an error naming it,
+//!   and so is a runbook variable (`{{ variable:… }}`), which Bosun does not support.
 //!   `{{ssm:…}}`/`{{ssm-secure:…}}` are left as they are (the server resolves them), and so is
 //!   `{{ … }}` text that is not reference-shaped (Go templates such as `{{.State}}`).
 //! - Values are not scanned again; only strings inside objects and arrays are interpolated, not
@@ -101,6 +102,9 @@ fn lookup(inner: &str, ctx: &Context) -> Result<Option<Value>, InterpolateError>
             _ => return unknown("Unknown global variable"),
         };
         return Ok(Some(Value::String(v)));
+    }
+    if inner.starts_with("variable:") {
+        return unknown("Bosun does not support runbook variables:");
     }
     if let Some(name) = inner.strip_prefix("automation:") {
         return match name {

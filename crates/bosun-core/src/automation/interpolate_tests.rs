@@ -90,6 +90,7 @@ fn unknown_references_are_errors_naming_them() {
         ("x {{ second.Id }}", "second.Id"),
         ("{{global:TIME}}", "global:TIME"),
         ("{{automation:ID}}", "automation:ID"),
+        ("{{ variable:Count }}", "variable:Count"),
     ] {
         let e = run(json!({"k": [text]})).unwrap_err().0;
         assert!(e.contains(&format!("{{{{ {name} }}}}")), "{text}: {e}");

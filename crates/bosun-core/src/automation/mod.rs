@@ -4,14 +4,21 @@
 //! Pure: no IO, no clock (`now` comes in through [`Context`] and `started`). The server's
 //! runtime drives an execution with these rules and does every call and every wait itself.
 //!
-//! - `status.rs`: [`ExecStatus`] and [`Action`] spellings.
-//! - `plan.rs`: [`plan`] — the document's steps with AWS's defaults, actions Bosun cannot run
-//!   refused up front.
-//! - `interpolate.rs`: [`interpolate`] — `{{ … }}` in step inputs; `params.rs`:
-//!   [`resolve_parameters`].
-//! - `branch.rs`: [`choose_branch`] (`aws:branch`); `select.rs`: [`select`] (JSONPath) and
-//!   [`property_matches`]; `outputs.rs`: [`step_outputs`], [`execution_outputs`].
-//! - `flow.rs`: [`next_after`]; `sleep.rs`: [`sleep_until`].
+//! - `status.rs`: [`ExecStatus`] and [`Action`] spellings, which statuses are final.
+//! - `plan.rs`: [`plan`] — the document's steps with AWS's defaults; actions, services,
+//!   selectors and runbook variables Bosun cannot run refused before the execution starts.
+//! - `params.rs`: [`resolve_parameters`] — the caller's values checked and typed.
+//! - `interpolate.rs`: [`interpolate`] — `{{ … }}` in step inputs.
+//! - `branch.rs`: [`choose_branch`] (`aws:branch`).
+//! - `select.rs`: [`select`] (the JSONPath subset runbooks use), [`check_selector`],
+//!   [`property_matches`] (`DesiredValues`).
+//! - `outputs.rs`: [`step_outputs`], [`execution_outputs`], [`output_strings`].
+//! - `flow.rs`: [`next_after`], [`is_critical_failure`] — `nextStep`, `isEnd`, `onFailure`,
+//!   `onCancel`, `isCritical`.
+//! - `sleep.rs`: [`sleep_until`].
+//!
+//! Each file's own doc says which AWS page each rule comes from and what Bosun chose where AWS
+//! says nothing.
 
 mod branch;
 mod flow;
@@ -26,6 +33,8 @@ mod status;
 #[cfg(test)]
 mod branch_tests;
 #[cfg(test)]
+mod flow_tests;
+#[cfg(test)]
 mod interpolate_tests;
 #[cfg(test)]
 mod outputs_tests;
@@ -35,9 +44,11 @@ mod params_tests;
 mod plan_tests;
 #[cfg(test)]
 mod select_tests;
+#[cfg(test)]
+mod sleep_tests;
 
 pub use branch::choose_branch;
-pub use flow::next_after;
+pub use flow::{is_critical_failure, next_after};
 pub use interpolate::interpolate;
 pub use outputs::{execution_outputs, output_strings, step_outputs, NO_OUTPUT};
 pub use params::resolve_parameters;

@@ -14,6 +14,8 @@
 //! so are `aws:executeAwsApi`-family steps whose literal `Service` is not `ssm`, the one
 //! service Bosun serves: an execution that would fail half-way is worse than one refused.
 //!
+//! Runbook `variables` (and `{{ variable:… }}`) are refused: Bosun does not keep them.
+//!
 //! Output `Selector`s and literal `PropertySelector`s must be JSONPath Bosun evaluates
 //! ([`check_selector`]), so a selector that could never match is refused before the run.
 //!
@@ -41,6 +43,12 @@ pub fn plan(content: &Value) -> Result<Runbook, RunbookError> {
                 Err(why) => return err(format!("Parameter \"{name}\": {why}.")),
             }
         }
+    }
+    if content.get("variables").is_some_and(|v| !v.is_null()) {
+        return err(
+            "The runbook declares variables, which Bosun does not support (nor aws:updateVariable)."
+                .into(),
+        );
     }
     let Some(Value::Array(raw)) = content.get("mainSteps") else {
         return err("The runbook has no mainSteps to run.".into());
@@ -209,8 +217,8 @@ fn step(s: &Map<String, Value>) -> Result<Step, RunbookError> {
     })
 }
 
-/// `nextStep`, `onFailure` and `onCancel` name steps of the runbook; a cancel flow does not
-/// wait for people or time.
+/// `nextStep`, `onFailure`, `onCancel` and a branch's literal `NextStep`s and `Default` name
+/// steps of the runbook; a cancel flow does not wait for people or time.
 fn check_targets(runbook: &Runbook) -> Result<(), RunbookError> {
     for s in &runbook.steps {
         let at = |key: &str, t: &str| {
@@ -232,6 +240,20 @@ fn check_targets(runbook: &Runbook) -> Result<(), RunbookError> {
         for (key, t) in targets {
             if let Some(t) = t {
                 runbook.step_index(t).ok_or_else(|| at(key, t))?;
+            }
+        }
+        if s.action == Action::Branch {
+            let choices = s.inputs.get("Choices").and_then(Value::as_array);
+            let named = choices
+                .into_iter()
+                .flatten()
+                .enumerate()
+                .map(|(i, c)| (format!("Choices[{i}].NextStep"), c.get("NextStep")))
+                .chain([("Default".to_string(), s.inputs.get("Default"))]);
+            for (key, t) in named {
+                if let Some(t) = t.and_then(Value::as_str).filter(|t| !t.contains("{{")) {
+                    runbook.step_index(t).ok_or_else(|| at(&key, t))?;
+                }
             }
         }
         if let OnCancel::Step(t) = &s.on_cancel {

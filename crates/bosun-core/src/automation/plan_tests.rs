@@ -203,6 +203,32 @@ fn documents_without_steps_or_with_broken_targets_are_refused() {
     .unwrap_err()
     .0;
     assert!(e.contains("Parameter \"p\""), "{e}");
+    let e = plan(
+        &json!({"variables": {"v": {"type": "String", "default": "x"}},
+        "mainSteps": [{"name": "a", "action": "aws:pause"}]}),
+    )
+    .unwrap_err()
+    .0;
+    assert!(e.contains("variables, which Bosun does not support"), "{e}");
+    let branch = |next: &str, default: &str| {
+        plan(&json!({"mainSteps": [
+            {"name": "b", "action": "aws:branch", "inputs": {"Choices": [
+                {"NextStep": "b", "Variable": "x", "StringEquals": "x"},
+                {"NextStep": next, "Variable": "x", "StringEquals": "y"}],
+                "Default": default}}]}))
+    };
+    assert!(branch("b", "b").is_ok());
+    assert!(
+        branch("{{ Next }}", "b").is_ok(),
+        "a reference is checked when the step runs"
+    );
+    let e = branch("nowhere", "b").unwrap_err().0;
+    assert!(
+        e.contains("Step \"b\": Choices[1].NextStep names the step \"nowhere\""),
+        "{e}"
+    );
+    let e = branch("b", "gone").unwrap_err().0;
+    assert!(e.contains("Default names the step \"gone\""), "{e}");
 }
 
 #[test]
