@@ -1,0 +1,518 @@
+//! Automation end to end: runbooks started through the SDK run on the server's runtime against
+//! real agents (a real Run Command command, a branch on its status, a sleep, a call of the
+//! server's own DescribeInstanceInformation), approvals through SendAutomationSignal, AWS's
+//! errors for bad starts, stop, and a server killed mid-runbook resuming without running a
+//! step twice.
+
+use std::time::Duration;
+
+use aws_sdk_ssm::error::ProvideErrorMetadata;
+use aws_sdk_ssm::types::{
+    AutomationExecution, AutomationExecutionFilter, AutomationExecutionFilterKey,
+    AutomationExecutionStatus, DocumentFormat, DocumentType, SignalType, StopType, Target,
+};
+use aws_sdk_ssm::Client;
+use bosun_e2e::fleet::Fleet;
+use bosun_e2e::wait_for;
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+const ALLOW_ALL: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ssm:*","Resource":"*"}]}"#;
+
+async fn create_runbook(client: &Client, name: &str, content: serde_json::Value) {
+    client
+        .create_document()
+        .name(name)
+        .content(content.to_string())
+        .document_type(DocumentType::Automation)
+        .document_format(DocumentFormat::Json)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("CreateDocument {name}: {:?}", e.into_service_error()));
+}
+
+async fn get(client: &Client, id: &str) -> AutomationExecution {
+    client
+        .get_automation_execution()
+        .automation_execution_id(id)
+        .send()
+        .await
+        .expect("GetAutomationExecution")
+        .automation_execution
+        .expect("an execution")
+}
+
+/// Wait until execution `id` has status `want`, failing at once if it ends otherwise.
+async fn wait_status(
+    client: &Client,
+    id: &str,
+    want: AutomationExecutionStatus,
+) -> AutomationExecution {
+    wait_for(&format!("{id} {want:?}"), LIMIT, || async {
+        let e = get(client, id).await;
+        let status = e.automation_execution_status().cloned();
+        if status.as_ref() == Some(&want) {
+            return Some(e);
+        }
+        let ended = matches!(
+            status,
+            Some(
+                AutomationExecutionStatus::Success
+                    | AutomationExecutionStatus::Failed
+                    | AutomationExecutionStatus::Cancelled
+                    | AutomationExecutionStatus::Timedout
+            )
+        );
+        assert!(!ended, "{id} ended {status:?}, not {want:?}: {e:#?}");
+        None
+    })
+    .await
+}
+
+fn main_runbook() -> serde_json::Value {
+    serde_json::json!({
+        "schemaVersion": "0.3",
+        "description": "Run a command, branch on it, sleep, look at the node.",
+        "parameters": {
+            "InstanceId": {"type": "String"},
+            "Greeting": {"type": "String", "default": "hello"}
+        },
+        "mainSteps": [
+            {
+                "name": "run",
+                "action": "aws:runCommand",
+                "inputs": {
+                    "DocumentName": "AWS-RunShellScript",
+                    "InstanceIds": ["{{ InstanceId }}"],
+                    "Parameters": {"commands": ["echo {{ Greeting }} from {{ automation:EXECUTION_ID }}"]}
+                }
+            },
+            {
+                "name": "check",
+                "action": "aws:branch",
+                "inputs": {
+                    "Choices": [{"NextStep": "nap", "Variable": "{{ run.Status }}", "StringEquals": "Success"}],
+                    "Default": "never"
+                }
+            },
+            {"name": "never", "action": "aws:pause", "inputs": {}, "isEnd": true},
+            {"name": "nap", "action": "aws:sleep", "inputs": {"Duration": "PT1S"}},
+            {
+                "name": "describe",
+                "action": "aws:executeAwsApi",
+                "inputs": {
+                    "Service": "ssm",
+                    "Api": "DescribeInstanceInformation",
+                    "Filters": [{"Key": "InstanceIds", "Values": ["{{ InstanceId }}"]}]
+                },
+                "outputs": [{"Name": "Ping", "Selector": "$.InstanceInformationList[0].PingStatus", "Type": "String"}],
+                "isEnd": true
+            }
+        ],
+        "outputs": ["run.Output", "describe.Ping"]
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_runbook_runs_a_command_branches_sleeps_and_calls_the_api_to_success() {
+    let fleet = Fleet::start(1, 1).await;
+    let node = fleet.ids()[0].clone();
+    let c = &fleet.client;
+    create_runbook(c, "Greet-Runbook", main_runbook()).await;
+    let id = c
+        .start_automation_execution()
+        .document_name("Greet-Runbook")
+        .parameters("InstanceId", vec![node.clone()])
+        .send()
+        .await
+        .expect("StartAutomationExecution")
+        .automation_execution_id
+        .unwrap();
+    let e = wait_status(c, &id, AutomationExecutionStatus::Success).await;
+    let steps = e.step_executions();
+    let names: Vec<_> = steps.iter().map(|s| s.step_name().unwrap()).collect();
+    assert_eq!(names, ["run", "check", "nap", "describe"], "{e:#?}");
+    for s in steps {
+        assert_eq!(
+            s.step_status(),
+            Some(&AutomationExecutionStatus::Success),
+            "{s:#?}"
+        );
+    }
+    // Inputs are the interpolated values, each as JSON text.
+    let run = &steps[0];
+    assert_eq!(run.action(), Some("aws:runCommand"));
+    let inputs = run.inputs().unwrap();
+    assert_eq!(inputs["InstanceIds"], format!("[\"{node}\"]"));
+    assert_eq!(
+        inputs["Parameters"],
+        format!("{{\"commands\":[\"echo hello from {id}\"]}}")
+    );
+    let outputs = run.outputs().unwrap();
+    assert_eq!(outputs["Status"], ["Success"]);
+    assert_eq!(outputs["ResponseCode"], ["0"]);
+    assert_eq!(outputs["Output"], [format!("hello from {id}\n")]);
+    let command_id = outputs["CommandId"][0].clone();
+    let inv = fleet.wait_done(&command_id, &node, LIMIT).await;
+    assert_eq!(
+        inv.standard_output_content(),
+        Some(format!("hello from {id}\n").as_str())
+    );
+    // The sleep lasted its second.
+    let nap = &steps[2];
+    let slept = nap.execution_end_time().unwrap().as_secs_f64()
+        - nap.execution_start_time().unwrap().as_secs_f64();
+    assert!(slept >= 1.0, "{nap:#?}");
+    assert_eq!(steps[3].outputs().unwrap()["Ping"], ["Online"]);
+    // The execution's outputs, parameters (with the default) and counters.
+    let out = e.outputs().unwrap();
+    assert_eq!(out["run.Output"], [format!("hello from {id}\n")]);
+    assert_eq!(out["describe.Ping"], ["Online"]);
+    assert_eq!(e.parameters().unwrap()["Greeting"], ["hello"]);
+    assert_eq!(
+        e.parameters().unwrap()["InstanceId"],
+        std::slice::from_ref(&node)
+    );
+    let counters = e.progress_counters().unwrap();
+    assert_eq!((counters.total_steps(), counters.success_steps()), (4, 4));
+    assert!(e.executed_by().unwrap().ends_with(":user/admin"), "{e:#?}");
+
+    // Listed with its filters; step executions listed on their own.
+    let listed = c
+        .describe_automation_executions()
+        .filters(
+            AutomationExecutionFilter::builder()
+                .key(AutomationExecutionFilterKey::DocumentNamePrefix)
+                .values("Greet-")
+                .build()
+                .unwrap(),
+        )
+        .filters(
+            AutomationExecutionFilter::builder()
+                .key(AutomationExecutionFilterKey::ExecutionStatus)
+                .values("Success")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let list = listed.automation_execution_metadata_list();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].automation_execution_id(), Some(id.as_str()));
+    let err = c
+        .describe_automation_executions()
+        .filters(
+            AutomationExecutionFilter::builder()
+                .key(AutomationExecutionFilterKey::TagKey)
+                .values("x")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("InvalidFilterKey"));
+    let described = c
+        .describe_automation_step_executions()
+        .automation_execution_id(&id)
+        .reverse_order(true)
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<_> = described
+        .step_executions()
+        .iter()
+        .map(|s| s.step_name().unwrap())
+        .collect();
+    assert_eq!(names, ["describe", "nap", "check", "run"]);
+
+    // A ClientToken retry gets the first execution; the token with another request is refused.
+    let token = "3f6c1b4e-2a7d-4c1e-9b0a-5d8e7f6a1c2b";
+    let start = |greeting: &'static str| {
+        c.start_automation_execution()
+            .document_name("Greet-Runbook")
+            .client_token(token)
+            .parameters("InstanceId", vec![node.clone()])
+            .parameters("Greeting", vec![greeting.to_string()])
+            .send()
+    };
+    let first = start("hi").await.unwrap().automation_execution_id.unwrap();
+    let again = start("hi").await.unwrap().automation_execution_id.unwrap();
+    assert_eq!(first, again);
+    let err = start("other").await.unwrap_err();
+    assert_eq!(err.code(), Some("IdempotentParameterMismatch"));
+    wait_status(c, &first, AutomationExecutionStatus::Success).await;
+}
+
+fn approval_runbook() -> serde_json::Value {
+    serde_json::json!({
+        "schemaVersion": "0.3",
+        "mainSteps": [
+            {
+                "name": "ask",
+                "action": "aws:approve",
+                "inputs": {"Approvers": ["approver"], "Message": "go?"}
+            },
+            {"name": "after", "action": "aws:sleep", "inputs": {"Duration": "PT0S"}}
+        ]
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_waits_for_an_approver_and_a_rejection_fails_it() {
+    let fleet = Fleet::start(0, 0).await;
+    let c = &fleet.client;
+    let (approver, _, _) = fleet.server.user_with_policy("approver", ALLOW_ALL).await;
+    create_runbook(c, "Ask", approval_runbook()).await;
+    let start = || async {
+        c.start_automation_execution()
+            .document_name("Ask")
+            .send()
+            .await
+            .unwrap()
+            .automation_execution_id
+            .unwrap()
+    };
+    let id = start().await;
+    let e = wait_status(c, &id, AutomationExecutionStatus::Waiting).await;
+    assert_eq!(e.current_step_name(), Some("ask"));
+    // Someone not among the approvers cannot approve; a pause signal does not fit either.
+    let signal = |client: &Client, id: &str, kind: SignalType| {
+        client
+            .send_automation_signal()
+            .automation_execution_id(id)
+            .signal_type(kind)
+            .send()
+    };
+    let err = signal(c, &id, SignalType::Approve).await.unwrap_err();
+    assert_eq!(err.code(), Some("InvalidAutomationSignalException"));
+    let err = signal(&approver, &id, SignalType::Resume)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("InvalidAutomationSignalException"));
+    let err = signal(&approver, &id, SignalType::StartStep)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("InvalidAutomationSignalException"));
+    assert_eq!(
+        get(c, &id).await.automation_execution_status(),
+        Some(&AutomationExecutionStatus::Waiting)
+    );
+    signal(&approver, &id, SignalType::Approve).await.unwrap();
+    let e = wait_status(c, &id, AutomationExecutionStatus::Success).await;
+    let ask = &e.step_executions()[0];
+    assert_eq!(ask.outputs().unwrap()["ApprovalStatus"], ["Approved"]);
+    assert_eq!(e.step_executions().len(), 2);
+
+    let id = start().await;
+    wait_status(c, &id, AutomationExecutionStatus::Waiting).await;
+    approver
+        .send_automation_signal()
+        .automation_execution_id(&id)
+        .signal_type(SignalType::Reject)
+        .payload("Comment", vec!["not today".into()])
+        .send()
+        .await
+        .unwrap();
+    let e = wait_status(c, &id, AutomationExecutionStatus::Failed).await;
+    assert_eq!(e.step_executions().len(), 1, "{e:#?}");
+    let ask = &e.step_executions()[0];
+    assert_eq!(ask.step_status(), Some(&AutomationExecutionStatus::Failed));
+    assert_eq!(ask.outputs().unwrap()["ApprovalStatus"], ["Rejected"]);
+    assert!(
+        e.failure_message()
+            .unwrap()
+            .contains("rejected by approver"),
+        "{e:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_starts_get_aws_errors_and_a_stop_cancels() {
+    let fleet = Fleet::start(0, 0).await;
+    let c = &fleet.client;
+    create_runbook(
+        c,
+        "Needs-Param",
+        serde_json::json!({
+            "schemaVersion": "0.3",
+            "parameters": {"Count": {"type": "Integer"}},
+            "mainSteps": [{"name": "wait", "action": "aws:pause", "inputs": {}}]
+        }),
+    )
+    .await;
+    let code = |r: Result<_, aws_sdk_ssm::error::SdkError<_>>| {
+        let e: aws_sdk_ssm::error::SdkError<
+            aws_sdk_ssm::operation::start_automation_execution::StartAutomationExecutionError,
+        > = r.map(|_: aws_sdk_ssm::operation::start_automation_execution::StartAutomationExecutionOutput| ()).unwrap_err();
+        e.code().unwrap_or_default().to_string()
+    };
+    let r = c
+        .start_automation_execution()
+        .document_name("Nope")
+        .send()
+        .await;
+    assert_eq!(code(r), "AutomationDefinitionNotFoundException");
+    let r = c
+        .start_automation_execution()
+        .document_name("Needs-Param")
+        .document_version("7")
+        .send()
+        .await;
+    assert_eq!(code(r), "AutomationDefinitionVersionNotFoundException");
+    let r = c
+        .start_automation_execution()
+        .document_name("Needs-Param")
+        .send()
+        .await;
+    assert_eq!(code(r), "InvalidAutomationExecutionParametersException");
+    let r = c
+        .start_automation_execution()
+        .document_name("Needs-Param")
+        .parameters("Count", vec!["many".into()])
+        .send()
+        .await;
+    assert_eq!(code(r), "InvalidAutomationExecutionParametersException");
+    let r = c
+        .start_automation_execution()
+        .document_name("AWS-RunShellScript")
+        .send()
+        .await;
+    assert_eq!(code(r), "AutomationDefinitionNotFoundException");
+    // Rate control over targets is not run yet: refused, not ignored.
+    let r = c
+        .start_automation_execution()
+        .document_name("Needs-Param")
+        .parameters("Count", vec!["1".into()])
+        .target_parameter_name("Count")
+        .targets(Target::builder().key("tag:env").values("test").build())
+        .send()
+        .await;
+    assert_eq!(code(r), "ValidationException");
+    let r = c
+        .start_automation_execution()
+        .document_name("Needs-Param")
+        .parameters("Count", vec!["1".into()])
+        .mode(aws_sdk_ssm::types::ExecutionMode::Interactive)
+        .send()
+        .await;
+    assert_eq!(code(r), "ValidationException");
+    // An action that needs AWS's own services is refused at the start.
+    let script = serde_json::json!({
+        "schemaVersion": "0.3",
+        "mainSteps": [{"name": "py", "action": "aws:executeScript",
+            "inputs": {"Runtime": "python3.8", "Handler": "h", "Script": "def h(e, c): return 1"}}]
+    });
+    let created = c
+        .create_document()
+        .name("Script")
+        .content(script.to_string())
+        .document_type(DocumentType::Automation)
+        .document_format(DocumentFormat::Json)
+        .send()
+        .await;
+    created.expect("schema 0.3 allows aws:executeScript");
+    let r = c
+        .start_automation_execution()
+        .document_name("Script")
+        .send()
+        .await;
+    assert_eq!(code(r), "ValidationException");
+    let err = c
+        .get_automation_execution()
+        .automation_execution_id("0f3a2b1c-1111-4222-8333-944455556666")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("AutomationExecutionNotFoundException"));
+
+    // A stop cancels a waiting execution; a second stop finds it ended.
+    let id = c
+        .start_automation_execution()
+        .document_name("Needs-Param")
+        .parameters("Count", vec!["1".into()])
+        .send()
+        .await
+        .unwrap()
+        .automation_execution_id
+        .unwrap();
+    wait_status(c, &id, AutomationExecutionStatus::Waiting).await;
+    c.stop_automation_execution()
+        .automation_execution_id(&id)
+        .send()
+        .await
+        .unwrap();
+    let e = wait_status(c, &id, AutomationExecutionStatus::Cancelled).await;
+    assert_eq!(
+        e.step_executions()[0].step_status(),
+        Some(&AutomationExecutionStatus::Cancelled)
+    );
+    let err = c
+        .stop_automation_execution()
+        .automation_execution_id(&id)
+        .r#type(StopType::Cancel)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("InvalidAutomationStatusUpdateException"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_mid_runbook_resumes_without_running_a_step_twice() {
+    let mut fleet = Fleet::start(1, 1).await;
+    let node = fleet.ids()[0].clone();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("runs.log");
+    let log = log.to_str().unwrap().to_string();
+    let c = fleet.client.clone();
+    create_runbook(
+        &c,
+        "Twice",
+        serde_json::json!({
+            "schemaVersion": "0.3",
+            "parameters": {"InstanceId": {"type": "String"}, "Log": {"type": "String"}},
+            "mainSteps": [
+                {"name": "first", "action": "aws:runCommand", "inputs": {
+                    "DocumentName": "AWS-RunShellScript", "InstanceIds": ["{{ InstanceId }}"],
+                    "Parameters": {"commands": ["echo first >> {{ Log }}"]}}},
+                {"name": "nap", "action": "aws:sleep", "inputs": {"Duration": "PT4S"}},
+                {"name": "second", "action": "aws:runCommand", "inputs": {
+                    "DocumentName": "AWS-RunShellScript", "InstanceIds": ["{{ InstanceId }}"],
+                    "Parameters": {"commands": ["echo second >> {{ Log }}"]}}}
+            ]
+        }),
+    )
+    .await;
+    let id = c
+        .start_automation_execution()
+        .document_name("Twice")
+        .parameters("InstanceId", vec![node.clone()])
+        .parameters("Log", vec![log.clone()])
+        .send()
+        .await
+        .unwrap()
+        .automation_execution_id
+        .unwrap();
+    // Kill -9 while the sleep runs (the first command has ended).
+    wait_for("the sleep step", LIMIT, || async {
+        let e = get(&c, &id).await;
+        (e.current_step_name() == Some("nap")).then_some(())
+    })
+    .await;
+    fleet.server.restart().await;
+    let c = fleet.server.client();
+    let e = wait_status(&c, &id, AutomationExecutionStatus::Success).await;
+    let names: Vec<_> = e
+        .step_executions()
+        .iter()
+        .map(|s| s.step_name().unwrap())
+        .collect();
+    assert_eq!(names, ["first", "nap", "second"]);
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "first\nsecond\n");
+    let nap = &e.step_executions()[1];
+    let slept = nap.execution_end_time().unwrap().as_secs_f64()
+        - nap.execution_start_time().unwrap().as_secs_f64();
+    assert!(slept >= 4.0, "{nap:#?}");
+}
