@@ -516,3 +516,53 @@ async fn a_server_killed_mid_runbook_resumes_without_running_a_step_twice() {
         - nap.execution_start_time().unwrap().as_secs_f64();
     assert!(slept >= 4.0, "{nap:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_runbook_acts_with_its_starters_permissions_only() {
+    let fleet = Fleet::start(1, 1).await;
+    let node = fleet.ids()[0].clone();
+    let c = &fleet.client;
+    create_runbook(c, "Greet-Runbook", main_runbook()).await;
+    create_runbook(c, "Secret-Runbook", approval_runbook()).await;
+    let policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "ssm:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "ssm:SendCommand",
+             "Resource": format!("arn:aws:ssm:*:*:managed-instance/{node}")},
+            {"Effect": "Deny", "Action": "ssm:StartAutomationExecution",
+             "Resource": "arn:aws:ssm:*:*:automation-definition/Secret-*"}
+        ]
+    });
+    let (limited, _, _) = fleet
+        .server
+        .user_with_policy("limited", &policy.to_string())
+        .await;
+    let err = limited
+        .start_automation_execution()
+        .document_name("Secret-Runbook")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("AccessDeniedException"));
+    // Its runCommand step is refused on the node as the user's own SendCommand would be.
+    let id = limited
+        .start_automation_execution()
+        .document_name("Greet-Runbook")
+        .parameters("InstanceId", vec![node.clone()])
+        .send()
+        .await
+        .unwrap()
+        .automation_execution_id
+        .unwrap();
+    let e = wait_status(&limited, &id, AutomationExecutionStatus::Failed).await;
+    let run = &e.step_executions()[0];
+    assert_eq!(run.step_status(), Some(&AutomationExecutionStatus::Failed));
+    assert!(
+        run.failure_message().unwrap().contains("AccessDenied"),
+        "{run:#?}"
+    );
+    assert_eq!(e.step_executions().len(), 1);
+    let commands = c.list_commands().send().await.unwrap();
+    assert!(commands.commands().is_empty(), "{commands:#?}");
+}
