@@ -381,16 +381,40 @@ async fn bad_starts_get_aws_errors_and_a_stop_cancels() {
         .send()
         .await;
     assert_eq!(code(r), "AutomationDefinitionNotFoundException");
-    // Rate control over targets is not run yet: refused, not ignored.
+    // Target maps are not run yet: refused, not ignored; targets need their parameter.
     let r = c
         .start_automation_execution()
         .document_name("Needs-Param")
-        .parameters("Count", vec!["1".into()])
-        .target_parameter_name("Count")
-        .targets(Target::builder().key("tag:env").values("test").build())
+        .target_maps(std::collections::HashMap::from([(
+            "Count".to_string(),
+            vec!["1".to_string()],
+        )]))
         .send()
         .await;
     assert_eq!(code(r), "ValidationException");
+    let r = c
+        .start_automation_execution()
+        .document_name("Needs-Param")
+        .targets(Target::builder().key("ParameterValues").values("1").build())
+        .send()
+        .await;
+    assert_eq!(code(r), "ValidationException");
+    let r = c
+        .start_automation_execution()
+        .document_name("Needs-Param")
+        .target_parameter_name("Count")
+        .targets(Target::builder().key("ParameterValues").values("x").build())
+        .send()
+        .await;
+    assert_eq!(code(r), "InvalidAutomationExecutionParametersException");
+    let r = c
+        .start_automation_execution()
+        .document_name("Needs-Param")
+        .target_parameter_name("Count")
+        .targets(Target::builder().key("tag:env").values("nowhere").build())
+        .send()
+        .await;
+    assert_eq!(code(r), "InvalidTarget");
     let r = c
         .start_automation_execution()
         .document_name("Needs-Param")
@@ -565,4 +589,170 @@ async fn a_runbook_acts_with_its_starters_permissions_only() {
     assert_eq!(e.step_executions().len(), 1);
     let commands = c.list_commands().send().await.unwrap();
     assert!(commands.commands().is_empty(), "{commands:#?}");
+}
+
+/// Start and end times (seconds) of an execution.
+fn span(e: &AutomationExecution) -> (f64, f64) {
+    (
+        e.execution_start_time().unwrap().as_secs_f64(),
+        e.execution_end_time().unwrap().as_secs_f64(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn targets_run_one_child_each_with_the_ramp_and_the_error_threshold() {
+    let fleet = Fleet::start(2, 2).await;
+    let c = &fleet.client;
+    create_runbook(
+        c,
+        "Per-Value",
+        serde_json::json!({
+            "schemaVersion": "0.3",
+            "parameters": {"Value": {"type": "String"}},
+            "mainSteps": [
+                {"name": "pick", "action": "aws:branch", "inputs": {
+                    "Choices": [{"NextStep": "boom", "Variable": "{{ Value }}", "StartsWith": "bad"}],
+                    "Default": "nap"}},
+                {"name": "nap", "action": "aws:sleep", "inputs": {"Duration": "PT2S"}, "isEnd": true},
+                {"name": "boom", "action": "aws:executeAwsApi",
+                 "inputs": {"Service": "ssm", "Api": "DeleteParameter", "Name": "x"}, "isEnd": true}
+            ]
+        }),
+    )
+    .await;
+    let values = ["ok1", "bad1", "ok2", "bad2", "ok3"];
+    let parent = c
+        .start_automation_execution()
+        .document_name("Per-Value")
+        .target_parameter_name("Value")
+        .targets(
+            Target::builder()
+                .key("ParameterValues")
+                .set_values(Some(values.iter().map(|v| v.to_string()).collect()))
+                .build(),
+        )
+        .max_concurrency("2")
+        .max_errors("1")
+        .send()
+        .await
+        .unwrap()
+        .automation_execution_id
+        .unwrap();
+    let p = wait_status(c, &parent, AutomationExecutionStatus::Failed).await;
+    assert_eq!(p.target_parameter_name(), Some("Value"));
+    assert_eq!(
+        (p.max_concurrency(), p.max_errors()),
+        (Some("2"), Some("1"))
+    );
+    assert_eq!(
+        p.resolved_targets().unwrap().parameter_values(),
+        values.map(String::from)
+    );
+    assert!(p.failure_message().unwrap().contains("MaxErrors"), "{p:#?}");
+    let listed = c
+        .describe_automation_executions()
+        .filters(
+            AutomationExecutionFilter::builder()
+                .key(AutomationExecutionFilterKey::ParentExecutionId)
+                .values(&parent)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let mut children = Vec::new();
+    for m in listed.automation_execution_metadata_list() {
+        children.push(get(c, m.automation_execution_id().unwrap()).await);
+    }
+    // Children start in the order of the values (two may start at one instant).
+    let position = |e: &AutomationExecution| values.iter().position(|v| Some(*v) == e.target());
+    children.sort_by_key(position);
+    let targets: Vec<_> = children.iter().map(|e| e.target().unwrap()).collect();
+    let debug: Vec<_> = children
+        .iter()
+        .map(|e| (e.target(), e.automation_execution_status(), span(e)))
+        .collect();
+    // The second error (bad2) exceeded MaxErrors 1: ok3 never started.
+    assert_eq!(targets, ["ok1", "bad1", "ok2", "bad2"], "{debug:?}");
+    let statuses: Vec<_> = children
+        .iter()
+        .map(|e| e.automation_execution_status().unwrap().as_str())
+        .collect();
+    assert_eq!(statuses, ["Success", "Failed", "Success", "Failed"]);
+    for child in &children {
+        assert_eq!(
+            child.parent_automation_execution_id(),
+            Some(parent.as_str())
+        );
+        assert_eq!(
+            child.parameters().unwrap()["Value"],
+            [child.target().unwrap()]
+        );
+    }
+    // The ramp: the first child ran alone; never more than MaxConcurrency at once.
+    let spans: Vec<_> = children.iter().map(span).collect();
+    assert!(
+        spans[0].1 <= spans[1].0 && spans[0].1 <= spans[2].0,
+        "{spans:?}"
+    );
+    for (i, (start, _)) in spans.iter().enumerate() {
+        let running = spans
+            .iter()
+            .filter(|(s, e)| s <= start && e > start)
+            .count();
+        assert!(running <= 2, "{i}: {spans:?}");
+    }
+
+    // Nodes by tag: one child per node, each running its command on its own node.
+    create_runbook(c, "Greet-Runbook", main_runbook()).await;
+    let parent = c
+        .start_automation_execution()
+        .document_name("Greet-Runbook")
+        .target_parameter_name("InstanceId")
+        .targets(Target::builder().key("tag:env").values("test").build())
+        .max_concurrency("1")
+        .send()
+        .await
+        .unwrap()
+        .automation_execution_id
+        .unwrap();
+    let p = wait_status(c, &parent, AutomationExecutionStatus::Success).await;
+    let mut nodes = p.resolved_targets().unwrap().parameter_values().to_vec();
+    nodes.sort();
+    let mut ids = fleet.ids();
+    ids.sort();
+    assert_eq!(nodes, ids);
+    let listed = c
+        .describe_automation_executions()
+        .filters(
+            AutomationExecutionFilter::builder()
+                .key(AutomationExecutionFilterKey::ParentExecutionId)
+                .values(&parent)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.automation_execution_metadata_list().len(), 2);
+    for m in listed.automation_execution_metadata_list() {
+        let child = get(c, m.automation_execution_id().unwrap()).await;
+        assert_eq!(
+            child.automation_execution_status(),
+            Some(&AutomationExecutionStatus::Success)
+        );
+        let run = &child.step_executions()[0];
+        assert_eq!(
+            run.inputs().unwrap()["InstanceIds"],
+            format!("[\"{}\"]", child.target().unwrap())
+        );
+        assert_eq!(
+            run.outputs().unwrap()["Output"],
+            [format!(
+                "hello from {}\n",
+                child.automation_execution_id().unwrap()
+            )]
+        );
+    }
 }

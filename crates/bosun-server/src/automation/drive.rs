@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 
 use super::actions::{self, Progress};
 use crate::api::automation::describe::runbook_of;
+use crate::api::automation::targets::TargetPlan;
 use crate::state::{now_ms, random_bytes, AppState};
 
 /// Transitions made in one call at most (a runbook looping on instant steps yields here).
@@ -77,6 +78,10 @@ pub(super) fn drive(state: &AppState, id: &str) -> anyhow::Result<Option<i64>> {
         };
         if e.end_ms.is_some() || e.owner != replica {
             return Ok(None);
+        }
+        if e.parent_id.is_none() && !e.target_parameter_name.is_empty() {
+            let plan: TargetPlan = serde_json::from_str(&e.targets_json)?;
+            return super::children::drive_parent(state, &mut e, &plan);
         }
         let steps = state.store.automation_steps(id)?;
         let Some(runbook) = runbook_of(&e) else {
@@ -256,7 +261,7 @@ fn start_step(
 }
 
 /// End the execution with `status`, its outputs from its steps'.
-fn finish(
+pub(super) fn finish(
     state: &AppState,
     e: &mut AutomationExecutionRecord,
     runbook: Option<&Runbook>,
@@ -280,6 +285,10 @@ fn finish(
         tracing::warn!(execution = %e.execution_id, "automation execution taken over before it ended here");
     } else {
         tracing::info!(execution = %e.execution_id, status, "automation execution ended");
+        if e.parent_id.is_some() {
+            // Its parent may start the next child now.
+            state.automation.kick();
+        }
     }
     Ok(())
 }

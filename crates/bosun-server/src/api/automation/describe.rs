@@ -7,6 +7,7 @@ use bosun_store::{AutomationExecutionRecord, AutomationQuery, AutomationStepReco
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+use super::targets::TargetPlan;
 use super::{execution, param_map};
 use crate::api::error::ApiError;
 use crate::api::wire::epoch_seconds;
@@ -142,6 +143,21 @@ fn common(e: &AutomationExecutionRecord) -> Map<String, Value> {
     }
     if let Some(p) = &e.parent_id {
         out.insert("ParentAutomationExecutionId".into(), json!(p));
+    }
+    if let Ok(plan) = serde_json::from_str::<TargetPlan>(&e.targets_json) {
+        out.insert("Targets".into(), plan.targets);
+        out.insert("TargetParameterName".into(), json!(e.target_parameter_name));
+        out.insert("MaxConcurrency".into(), json!(e.max_concurrency));
+        out.insert("MaxErrors".into(), json!(e.max_errors));
+        out.insert(
+            "ResolvedTargets".into(),
+            json!({"ParameterValues": plan.values, "Truncated": false}),
+        );
+    } else if let Some(target) = serde_json::from_str::<Value>(&e.targets_json)
+        .ok()
+        .and_then(|v| v.get("Target").cloned())
+    {
+        out.insert("Target".into(), target);
     }
     out
 }

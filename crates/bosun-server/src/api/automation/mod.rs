@@ -1,12 +1,14 @@
 //! Automation's API: `StartAutomationExecution` ([`start`]), `GetAutomationExecution`,
 //! `DescribeAutomationExecutions` and `DescribeAutomationStepExecutions` ([`describe`]),
-//! `StopAutomationExecution` and `SendAutomationSignal` ([`control`]). Executions are stored
+//! `StopAutomationExecution` and `SendAutomationSignal` ([`control`]); rate control over
+//! targets ([`targets`]). Executions are stored
 //! through `bosun_store::AutomationStore` and run by `crate::automation`; the runbook rules are
 //! `bosun_core::automation`.
 
 pub mod control;
 pub mod describe;
 pub mod start;
+pub mod targets;
 
 use bosun_core::arn::Scope;
 use bosun_store::AutomationExecutionRecord;

@@ -1,7 +1,8 @@
 //! `StartAutomationExecution`: the runbook (an `Automation` document) is planned and its
 //! parameters typed before anything is stored, so a runbook Bosun cannot run, or bad
 //! parameters, refuse the start; `ClientToken` makes a retry return the first execution.
-//! Requests Bosun cannot honour yet (targets and rate control, `Interactive` mode, tags,
+//! With `Targets`, the execution is a parent whose children run one per target value
+//! (`targets.rs`). Requests Bosun cannot honour yet (`TargetMaps`, `Interactive` mode, tags,
 //! alarms, other accounts and regions) are refused, never ignored.
 
 use std::collections::BTreeMap;
@@ -13,7 +14,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
+use super::targets::{plan_targets, RateRequest};
 use crate::api::error::ApiError;
+use crate::api::send_command::Target;
 use crate::api::{parse, Ctx};
 use crate::documents::{content, resolve, Lookup, Selector};
 use crate::state::random_bytes;
@@ -29,29 +32,17 @@ struct Request {
     parameters: Option<BTreeMap<String, Vec<String>>>,
     client_token: Option<String>,
     mode: Option<String>,
+    targets: Option<Vec<Target>>,
+    target_parameter_name: Option<String>,
+    max_concurrency: Option<String>,
+    max_errors: Option<String>,
 }
 
 /// Members Bosun does not honour yet, and why; present (non-empty) ones refuse the start.
 const NOT_YET: &[(&str, &str)] = &[
     (
-        "Targets",
-        "rate control over targets is not implemented yet; pass the node ids as a parameter",
-    ),
-    (
         "TargetMaps",
-        "rate control over targets is not implemented yet; pass the node ids as a parameter",
-    ),
-    (
-        "TargetParameterName",
-        "rate control over targets is not implemented yet",
-    ),
-    (
-        "MaxConcurrency",
-        "rate control over targets is not implemented yet",
-    ),
-    (
-        "MaxErrors",
-        "rate control over targets is not implemented yet",
+        "target maps are not implemented yet; use Targets with TargetParameterName",
     ),
     (
         "TargetLocations",
@@ -67,7 +58,6 @@ const NOT_YET: &[(&str, &str)] = &[
     ),
     ("AlarmConfiguration", "Bosun has no CloudWatch alarms"),
 ];
-
 fn refuse_unsupported(body: &Value) -> Result<(), ApiError> {
     for (member, why) in NOT_YET {
         let present = match body.get(*member) {
@@ -152,8 +142,44 @@ pub fn start_automation_execution(ctx: &Ctx, body: Value) -> Result<Value, ApiEr
             )));
         }
     }
-    let params = resolve_parameters(&runbook, &req.parameters.unwrap_or_default())
-        .map_err(|e| ApiError::new("InvalidAutomationExecutionParametersException", e.0))?;
+    let passed = req.parameters.clone().unwrap_or_default();
+    let targets = req.targets.clone().unwrap_or_default();
+    // With targets: a parent execution whose children the runtime starts, one per value.
+    let (parameters_json, targets_json, target_parameter_name, max_concurrency, max_errors) =
+        if targets.is_empty() {
+            if req.target_parameter_name.is_some()
+                || req.max_concurrency.is_some()
+                || req.max_errors.is_some()
+            {
+                return Err(ApiError::validation(
+                    "TargetParameterName, MaxConcurrency and MaxErrors apply only with Targets.",
+                ));
+            }
+            let params = resolve_parameters(&runbook, &passed)
+                .map_err(|e| ApiError::new("InvalidAutomationExecutionParametersException", e.0))?;
+            (
+                serde_json::to_string(&params).map_err(ApiError::internal)?,
+                "[]".to_string(),
+                String::new(),
+                String::new(),
+                String::new(),
+            )
+        } else {
+            let rate = RateRequest {
+                targets: &targets,
+                target_parameter_name: req.target_parameter_name.as_deref(),
+                max_concurrency: req.max_concurrency.as_deref(),
+                max_errors: req.max_errors.as_deref(),
+            };
+            let (plan, max_concurrency, max_errors) = plan_targets(ctx, &runbook, &passed, &rate)?;
+            (
+                serde_json::to_string(&passed).map_err(ApiError::internal)?,
+                serde_json::to_string(&plan).map_err(ApiError::internal)?,
+                req.target_parameter_name.clone().unwrap_or_default(),
+                max_concurrency,
+                max_errors,
+            )
+        };
     let execution_id = ids::uuid_v4(random_bytes());
     let record = AutomationExecutionRecord {
         execution_id: execution_id.clone(),
@@ -163,7 +189,7 @@ pub fn start_automation_execution(ctx: &Ctx, body: Value) -> Result<Value, ApiEr
         document_content: value.to_string(),
         status: "Pending".into(),
         mode: "Auto".into(),
-        parameters_json: serde_json::to_string(&params).map_err(ApiError::internal)?,
+        parameters_json,
         outputs_json: "{}".into(),
         failure_message: String::new(),
         executed_by: format!(
@@ -171,10 +197,10 @@ pub fn start_automation_execution(ctx: &Ctx, body: Value) -> Result<Value, ApiEr
             ctx.state.config.account_id, ctx.principal
         ),
         parent_id: None,
-        targets_json: "[]".into(),
-        target_parameter_name: String::new(),
-        max_concurrency: String::new(),
-        max_errors: String::new(),
+        targets_json,
+        target_parameter_name,
+        max_concurrency,
+        max_errors,
         client_token: req.client_token.unwrap_or_default(),
         request_hash: hash,
         current_step_name: String::new(),
