@@ -500,7 +500,7 @@ async fn a_server_killed_mid_runbook_resumes_without_running_a_step_twice() {
             "mainSteps": [
                 {"name": "first", "action": "aws:runCommand", "inputs": {
                     "DocumentName": "AWS-RunShellScript", "InstanceIds": ["{{ InstanceId }}"],
-                    "Parameters": {"commands": ["echo first >> {{ Log }}"]}}},
+                    "Parameters": {"commands": ["echo first >> {{ Log }}", "sleep 3"]}}},
                 {"name": "nap", "action": "aws:sleep", "inputs": {"Duration": "PT4S"}},
                 {"name": "second", "action": "aws:runCommand", "inputs": {
                     "DocumentName": "AWS-RunShellScript", "InstanceIds": ["{{ InstanceId }}"],
@@ -519,7 +519,16 @@ async fn a_server_killed_mid_runbook_resumes_without_running_a_step_twice() {
         .unwrap()
         .automation_execution_id
         .unwrap();
-    // Kill -9 while the sleep runs (the first command has ended).
+    // Kill -9 while the first step's command runs: the resumed step reads that command back.
+    wait_for("the first command running", LIMIT, || async {
+        let e = get(&c, &id).await;
+        let log = std::fs::read_to_string(&log).unwrap_or_default();
+        (e.current_step_name() == Some("first") && log == "first\n").then_some(())
+    })
+    .await;
+    fleet.server.restart().await;
+    let c = fleet.server.client();
+    // And again while the sleep runs (the first command has ended).
     wait_for("the sleep step", LIMIT, || async {
         let e = get(&c, &id).await;
         (e.current_step_name() == Some("nap")).then_some(())
@@ -535,6 +544,15 @@ async fn a_server_killed_mid_runbook_resumes_without_running_a_step_twice() {
         .collect();
     assert_eq!(names, ["first", "nap", "second"]);
     assert_eq!(std::fs::read_to_string(&log).unwrap(), "first\nsecond\n");
+    // One command per runCommand step, the step's own.
+    let commands = c.list_commands().send().await.unwrap();
+    assert_eq!(commands.commands().len(), 2, "{commands:#?}");
+    let first = &e.step_executions()[0];
+    let command_id = &first.outputs().unwrap()["CommandId"][0];
+    assert!(commands
+        .commands()
+        .iter()
+        .any(|cmd| cmd.command_id() == Some(command_id.as_str())));
     let nap = &e.step_executions()[1];
     let slept = nap.execution_end_time().unwrap().as_secs_f64()
         - nap.execution_start_time().unwrap().as_secs_f64();

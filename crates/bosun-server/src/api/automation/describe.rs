@@ -15,6 +15,29 @@ use crate::api::{parse, Ctx};
 
 const DEFAULT_MAX_RESULTS: usize = 50;
 
+/// Every `AutomationExecutionStatus` of the model (a filter may name any of them).
+const STATUSES: &[&str] = &[
+    "Pending",
+    "InProgress",
+    "Waiting",
+    "Success",
+    "TimedOut",
+    "Cancelling",
+    "Cancelled",
+    "Failed",
+    "PendingApproval",
+    "Approved",
+    "Rejected",
+    "Scheduled",
+    "RunbookInProgress",
+    "PendingChangeCalendarOverride",
+    "ChangeCalendarOverrideApproved",
+    "ChangeCalendarOverrideRejected",
+    "CompletedWithSuccess",
+    "CompletedWithFailure",
+    "Exited",
+];
+
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct ById {
@@ -225,7 +248,7 @@ pub fn describe_automation_executions(ctx: &Ctx, body: Value) -> Result<Value, A
             "DocumentNamePrefix" => q.document_name_prefix = Some(one(&f)?.to_string()),
             "ExecutionStatus" => {
                 for v in &f.values {
-                    if bosun_core::automation::ExecStatus::parse(v).is_none() {
+                    if !STATUSES.contains(&v.as_str()) {
                         return Err(invalid_filter_value(&f.key, v));
                     }
                 }
