@@ -120,9 +120,10 @@ pub(super) fn drive(state: &AppState, id: &str) -> anyhow::Result<Option<i64>> {
             Some(mut s) if !is_terminal(&s.status) => {
                 let step = &runbook.steps[s.step_index as usize];
                 let ctx = context(state, &e, &steps, now);
+                let before = s.clone();
                 match actions::advance(state, &e, step, &ctx, &mut s, now)? {
                     Progress::Pending(wake) => {
-                        if !state.store.put_owned_automation_step(&replica, &s)? {
+                        if s != before && !state.store.put_owned_automation_step(&replica, &s)? {
                             return Ok(None);
                         }
                         let status = if s.status == "Waiting" {

@@ -92,3 +92,41 @@ pub async fn run(state: Arc<AppState>) {
         }
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use bosun_store::AutomationExecutionRecord;
+
+    /// A plain running execution for unit tests.
+    pub(crate) fn execution() -> AutomationExecutionRecord {
+        AutomationExecutionRecord {
+            execution_id: "e".into(),
+            region: "us-east-1".into(),
+            document_name: "D".into(),
+            document_version: "1".into(),
+            document_content: "{}".into(),
+            status: "InProgress".into(),
+            mode: "Auto".into(),
+            parameters_json: "{}".into(),
+            outputs_json: "{}".into(),
+            failure_message: String::new(),
+            executed_by: String::new(),
+            parent_id: None,
+            targets_json: "[]".into(),
+            target_parameter_name: String::new(),
+            max_concurrency: String::new(),
+            max_errors: String::new(),
+            client_token: String::new(),
+            request_hash: String::new(),
+            current_step_name: String::new(),
+            current_action: String::new(),
+            start_ms: 0,
+            end_ms: None,
+            wake_ms: None,
+            stop_requested: String::new(),
+            signals_json: "[]".into(),
+            owner: "r".into(),
+            lease_until_ms: 0,
+        }
+    }
+}

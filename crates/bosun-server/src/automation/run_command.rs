@@ -136,3 +136,40 @@ pub(super) fn advance(
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_inputs_become_a_send_command_request() {
+        let inputs = json!({
+            "DocumentName": "AWS-RunShellScript",
+            "InstanceIds": ["mi-0123456789abcdef0"],
+            "Parameters": {"commands": ["echo hi"], "executionTimeout": 60, "workingDirectory": "/tmp"},
+            "TimeoutSeconds": 120
+        });
+        assert_eq!(
+            send_command_body(&inputs).unwrap(),
+            json!({
+                "DocumentName": "AWS-RunShellScript",
+                "InstanceIds": ["mi-0123456789abcdef0"],
+                "Parameters": {"commands": ["echo hi"], "executionTimeout": ["60"],
+                    "workingDirectory": ["/tmp"]},
+                "TimeoutSeconds": 120
+            })
+        );
+        let err = send_command_body(&json!({"DocumentName": "D", "Bogus": 1})).unwrap_err();
+        assert!(err.contains("Bogus"), "{err}");
+        assert!(send_command_body(&json!({"Parameters": "x"})).is_err());
+    }
+
+    #[test]
+    fn the_starter_is_the_user_of_the_executed_by_arn() {
+        let e = AutomationExecutionRecord {
+            executed_by: "arn:aws:iam::123456789012:user/alice".into(),
+            ..crate::automation::tests::execution()
+        };
+        assert_eq!(starter(&e), "alice");
+    }
+}

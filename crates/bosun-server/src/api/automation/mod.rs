@@ -73,3 +73,33 @@ pub fn param_map(stored: &str) -> Value {
             .collect(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn typed_values_show_as_lists_of_strings() {
+        assert_eq!(super::as_strings(&json!("a")), ["a"]);
+        assert_eq!(
+            super::as_strings(&json!(["a", 2, true])),
+            ["a", "2", "true"]
+        );
+        assert_eq!(super::as_strings(&json!(7)), ["7"]);
+        assert_eq!(super::as_strings(&json!({"k": "v"})), ["{\"k\":\"v\"}"]);
+        assert_eq!(
+            super::param_map(r#"{"A":"x","B":["y","z"],"C":3}"#),
+            json!({"A": ["x"], "B": ["y", "z"], "C": ["3"]})
+        );
+    }
+
+    #[test]
+    fn approvers_match_by_user_name_or_arn() {
+        let arn = "arn:aws:iam::123456789012:user/bob";
+        assert!(super::control::is_approver(&json!(["bob"]), "bob", arn));
+        assert!(super::control::is_approver(&json!([arn]), "bob", arn));
+        assert!(super::control::is_approver(&json!("bob"), "bob", arn));
+        assert!(!super::control::is_approver(&json!(["alice"]), "bob", arn));
+        assert!(!super::control::is_approver(&json!(null), "bob", arn));
+    }
+}
