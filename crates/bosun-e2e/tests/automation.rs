@@ -99,6 +99,29 @@ fn main_runbook() -> serde_json::Value {
             {"name": "never", "action": "aws:pause", "inputs": {}, "isEnd": true},
             {"name": "nap", "action": "aws:sleep", "inputs": {"Duration": "PT1S"}},
             {
+                "name": "online",
+                "action": "aws:waitForAwsResourceProperty",
+                "timeoutSeconds": 30,
+                "inputs": {
+                    "Service": "ssm",
+                    "Api": "DescribeInstanceInformation",
+                    "InstanceInformationFilterList": [{"key": "InstanceIds", "valueSet": ["{{ InstanceId }}"]}],
+                    "PropertySelector": "$.InstanceInformationList[0].PingStatus",
+                    "DesiredValues": ["Online"]
+                }
+            },
+            {
+                "name": "assertLinux",
+                "action": "aws:assertAwsResourceProperty",
+                "inputs": {
+                    "Service": "ssm",
+                    "Api": "DescribeInstanceInformation",
+                    "Filters": [{"Key": "InstanceIds", "Values": ["{{ InstanceId }}"]}],
+                    "PropertySelector": "$.InstanceInformationList[0].PlatformType",
+                    "DesiredValues": ["Linux"]
+                }
+            },
+            {
                 "name": "describe",
                 "action": "aws:executeAwsApi",
                 "inputs": {
@@ -132,7 +155,11 @@ async fn a_runbook_runs_a_command_branches_sleeps_and_calls_the_api_to_success()
     let e = wait_status(c, &id, AutomationExecutionStatus::Success).await;
     let steps = e.step_executions();
     let names: Vec<_> = steps.iter().map(|s| s.step_name().unwrap()).collect();
-    assert_eq!(names, ["run", "check", "nap", "describe"], "{e:#?}");
+    assert_eq!(
+        names,
+        ["run", "check", "nap", "online", "assertLinux", "describe"],
+        "{e:#?}"
+    );
     for s in steps {
         assert_eq!(
             s.step_status(),
@@ -164,7 +191,7 @@ async fn a_runbook_runs_a_command_branches_sleeps_and_calls_the_api_to_success()
     let slept = nap.execution_end_time().unwrap().as_secs_f64()
         - nap.execution_start_time().unwrap().as_secs_f64();
     assert!(slept >= 1.0, "{nap:#?}");
-    assert_eq!(steps[3].outputs().unwrap()["Ping"], ["Online"]);
+    assert_eq!(steps[5].outputs().unwrap()["Ping"], ["Online"]);
     // The execution's outputs, parameters (with the default) and counters.
     let out = e.outputs().unwrap();
     assert_eq!(out["run.Output"], [format!("hello from {id}\n")]);
@@ -175,7 +202,7 @@ async fn a_runbook_runs_a_command_branches_sleeps_and_calls_the_api_to_success()
         std::slice::from_ref(&node)
     );
     let counters = e.progress_counters().unwrap();
-    assert_eq!((counters.total_steps(), counters.success_steps()), (4, 4));
+    assert_eq!((counters.total_steps(), counters.success_steps()), (6, 6));
     assert!(e.executed_by().unwrap().ends_with(":user/admin"), "{e:#?}");
 
     // Listed with its filters; step executions listed on their own.
@@ -226,7 +253,10 @@ async fn a_runbook_runs_a_command_branches_sleeps_and_calls_the_api_to_success()
         .iter()
         .map(|s| s.step_name().unwrap())
         .collect();
-    assert_eq!(names, ["describe", "nap", "check", "run"]);
+    assert_eq!(
+        names,
+        ["describe", "assertLinux", "online", "nap", "check", "run"]
+    );
 
     // A ClientToken retry gets the first execution; the token with another request is refused.
     let token = "3f6c1b4e-2a7d-4c1e-9b0a-5d8e7f6a1c2b";
@@ -444,6 +474,33 @@ async fn bad_starts_get_aws_errors_and_a_stop_cancels() {
         .send()
         .await;
     assert_eq!(code(r), "ValidationException");
+    // A property assertion that does not hold fails its step and the execution.
+    create_runbook(
+        c,
+        "Assert-Online",
+        serde_json::json!({
+            "schemaVersion": "0.3",
+            "mainSteps": [{"name": "check", "action": "aws:assertAwsResourceProperty", "inputs": {
+                "Service": "ssm", "Api": "DescribeInstanceInformation",
+                "PropertySelector": "$.InstanceInformationList[0].PingStatus",
+                "DesiredValues": ["Online"]}}]
+        }),
+    )
+    .await;
+    let id = c
+        .start_automation_execution()
+        .document_name("Assert-Online")
+        .send()
+        .await
+        .unwrap()
+        .automation_execution_id
+        .unwrap();
+    let e = wait_status(c, &id, AutomationExecutionStatus::Failed).await;
+    let check = &e.step_executions()[0];
+    assert!(
+        check.failure_message().unwrap().contains("desired values"),
+        "{check:#?}"
+    );
     let err = c
         .get_automation_execution()
         .automation_execution_id("0f3a2b1c-1111-4222-8333-944455556666")

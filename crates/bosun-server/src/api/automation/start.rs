@@ -21,9 +21,6 @@ use crate::api::{parse, Ctx};
 use crate::documents::{content, resolve, Lookup, Selector};
 use crate::state::random_bytes;
 
-/// How long a fresh execution's lease lasts before its driver renews it.
-pub const LEASE_MS: i64 = 30_000;
-
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct Request {
@@ -211,7 +208,7 @@ pub fn start_automation_execution(ctx: &Ctx, body: Value) -> Result<Value, ApiEr
         stop_requested: String::new(),
         signals_json: "[]".into(),
         owner: ctx.state.replica.id.clone(),
-        lease_until_ms: ctx.now_ms + LEASE_MS,
+        lease_until_ms: ctx.now_ms + crate::automation::LEASE_MS,
     };
     match ctx.state.store.create_automation_execution(&record)? {
         AutomationStarted::Created => {
