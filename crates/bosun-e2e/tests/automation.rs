@@ -1,141 +1,17 @@
 //! Automation end to end: runbooks started through the SDK run on the server's runtime against
-//! real agents (a real Run Command command, a branch on its status, a sleep, a call of the
-//! server's own DescribeInstanceInformation), approvals through SendAutomationSignal, AWS's
-//! errors for bad starts, stop, and a server killed mid-runbook resuming without running a
-//! step twice.
-
-use std::time::Duration;
+//! real agents (a real Run Command command, a branch on its status, a sleep, property waits and
+//! a call of the server's own DescribeInstanceInformation), approvals through
+//! SendAutomationSignal, AWS's errors for bad starts, stop with a cancel flow, and the
+//! starter's permissions. Fleets and crashes: `automation_fleet.rs`.
 
 use aws_sdk_ssm::error::ProvideErrorMetadata;
 use aws_sdk_ssm::types::{
-    AutomationExecution, AutomationExecutionFilter, AutomationExecutionFilterKey,
-    AutomationExecutionStatus, DocumentFormat, DocumentType, SignalType, StopType, Target,
+    AutomationExecutionFilter, AutomationExecutionFilterKey, AutomationExecutionStatus,
+    DocumentFormat, DocumentType, SignalType, StopType, Target,
 };
 use aws_sdk_ssm::Client;
+use bosun_e2e::automation::{create_runbook, get, main_runbook, wait_status, ALLOW_ALL, LIMIT};
 use bosun_e2e::fleet::Fleet;
-use bosun_e2e::wait_for;
-
-const LIMIT: Duration = Duration::from_secs(60);
-
-const ALLOW_ALL: &str =
-    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ssm:*","Resource":"*"}]}"#;
-
-async fn create_runbook(client: &Client, name: &str, content: serde_json::Value) {
-    client
-        .create_document()
-        .name(name)
-        .content(content.to_string())
-        .document_type(DocumentType::Automation)
-        .document_format(DocumentFormat::Json)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("CreateDocument {name}: {:?}", e.into_service_error()));
-}
-
-async fn get(client: &Client, id: &str) -> AutomationExecution {
-    client
-        .get_automation_execution()
-        .automation_execution_id(id)
-        .send()
-        .await
-        .expect("GetAutomationExecution")
-        .automation_execution
-        .expect("an execution")
-}
-
-/// Wait until execution `id` has status `want`, failing at once if it ends otherwise.
-async fn wait_status(
-    client: &Client,
-    id: &str,
-    want: AutomationExecutionStatus,
-) -> AutomationExecution {
-    wait_for(&format!("{id} {want:?}"), LIMIT, || async {
-        let e = get(client, id).await;
-        let status = e.automation_execution_status().cloned();
-        if status.as_ref() == Some(&want) {
-            return Some(e);
-        }
-        let ended = matches!(
-            status,
-            Some(
-                AutomationExecutionStatus::Success
-                    | AutomationExecutionStatus::Failed
-                    | AutomationExecutionStatus::Cancelled
-                    | AutomationExecutionStatus::Timedout
-            )
-        );
-        assert!(!ended, "{id} ended {status:?}, not {want:?}: {e:#?}");
-        None
-    })
-    .await
-}
-
-fn main_runbook() -> serde_json::Value {
-    serde_json::json!({
-        "schemaVersion": "0.3",
-        "description": "Run a command, branch on it, sleep, look at the node.",
-        "parameters": {
-            "InstanceId": {"type": "String"},
-            "Greeting": {"type": "String", "default": "hello"}
-        },
-        "mainSteps": [
-            {
-                "name": "run",
-                "action": "aws:runCommand",
-                "inputs": {
-                    "DocumentName": "AWS-RunShellScript",
-                    "InstanceIds": ["{{ InstanceId }}"],
-                    "Parameters": {"commands": ["echo {{ Greeting }} from {{ automation:EXECUTION_ID }}"]}
-                }
-            },
-            {
-                "name": "check",
-                "action": "aws:branch",
-                "inputs": {
-                    "Choices": [{"NextStep": "nap", "Variable": "{{ run.Status }}", "StringEquals": "Success"}],
-                    "Default": "never"
-                }
-            },
-            {"name": "never", "action": "aws:pause", "inputs": {}, "isEnd": true},
-            {"name": "nap", "action": "aws:sleep", "inputs": {"Duration": "PT1S"}},
-            {
-                "name": "online",
-                "action": "aws:waitForAwsResourceProperty",
-                "timeoutSeconds": 30,
-                "inputs": {
-                    "Service": "ssm",
-                    "Api": "DescribeInstanceInformation",
-                    "InstanceInformationFilterList": [{"key": "InstanceIds", "valueSet": ["{{ InstanceId }}"]}],
-                    "PropertySelector": "$.InstanceInformationList[0].PingStatus",
-                    "DesiredValues": ["Online"]
-                }
-            },
-            {
-                "name": "assertLinux",
-                "action": "aws:assertAwsResourceProperty",
-                "inputs": {
-                    "Service": "ssm",
-                    "Api": "DescribeInstanceInformation",
-                    "Filters": [{"Key": "InstanceIds", "Values": ["{{ InstanceId }}"]}],
-                    "PropertySelector": "$.InstanceInformationList[0].PlatformType",
-                    "DesiredValues": ["Linux"]
-                }
-            },
-            {
-                "name": "describe",
-                "action": "aws:executeAwsApi",
-                "inputs": {
-                    "Service": "ssm",
-                    "Api": "DescribeInstanceInformation",
-                    "Filters": [{"Key": "InstanceIds", "Values": ["{{ InstanceId }}"]}]
-                },
-                "outputs": [{"Name": "Ping", "Selector": "$.InstanceInformationList[0].PingStatus", "Type": "String"}],
-                "isEnd": true
-            }
-        ],
-        "outputs": ["run.Output", "describe.Ping"]
-    })
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_runbook_runs_a_command_branches_sleeps_and_calls_the_api_to_success() {
@@ -538,82 +414,43 @@ async fn bad_starts_get_aws_errors_and_a_stop_cancels() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some("InvalidAutomationStatusUpdateException"));
-}
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_server_killed_mid_runbook_resumes_without_running_a_step_twice() {
-    let mut fleet = Fleet::start(1, 1).await;
-    let node = fleet.ids()[0].clone();
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("runs.log");
-    let log = log.to_str().unwrap().to_string();
-    let c = fleet.client.clone();
+    // A step's onCancel runs its cancel flow, after which the execution is Cancelled.
     create_runbook(
-        &c,
-        "Twice",
+        c,
+        "Cancel-Flow",
         serde_json::json!({
             "schemaVersion": "0.3",
-            "parameters": {"InstanceId": {"type": "String"}, "Log": {"type": "String"}},
             "mainSteps": [
-                {"name": "first", "action": "aws:runCommand", "inputs": {
-                    "DocumentName": "AWS-RunShellScript", "InstanceIds": ["{{ InstanceId }}"],
-                    "Parameters": {"commands": ["echo first >> {{ Log }}", "sleep 3"]}}},
-                {"name": "nap", "action": "aws:sleep", "inputs": {"Duration": "PT4S"}},
-                {"name": "second", "action": "aws:runCommand", "inputs": {
-                    "DocumentName": "AWS-RunShellScript", "InstanceIds": ["{{ InstanceId }}"],
-                    "Parameters": {"commands": ["echo second >> {{ Log }}"]}}}
+                {"name": "wait", "action": "aws:pause", "inputs": {}, "onCancel": "step:cleanup"},
+                {"name": "never", "action": "aws:sleep", "inputs": {"Duration": "PT0S"}, "isEnd": true},
+                {"name": "cleanup", "action": "aws:executeAwsApi", "isEnd": true,
+                 "inputs": {"Service": "ssm", "Api": "DescribeInstanceInformation"}}
             ]
         }),
     )
     .await;
     let id = c
         .start_automation_execution()
-        .document_name("Twice")
-        .parameters("InstanceId", vec![node.clone()])
-        .parameters("Log", vec![log.clone()])
+        .document_name("Cancel-Flow")
         .send()
         .await
         .unwrap()
         .automation_execution_id
         .unwrap();
-    // Kill -9 while the first step's command runs: the resumed step reads that command back.
-    wait_for("the first command running", LIMIT, || async {
-        let e = get(&c, &id).await;
-        let log = std::fs::read_to_string(&log).unwrap_or_default();
-        (e.current_step_name() == Some("first") && log == "first\n").then_some(())
-    })
-    .await;
-    fleet.server.restart().await;
-    let c = fleet.server.client();
-    // And again while the sleep runs (the first command has ended).
-    wait_for("the sleep step", LIMIT, || async {
-        let e = get(&c, &id).await;
-        (e.current_step_name() == Some("nap")).then_some(())
-    })
-    .await;
-    fleet.server.restart().await;
-    let c = fleet.server.client();
-    let e = wait_status(&c, &id, AutomationExecutionStatus::Success).await;
-    let names: Vec<_> = e
+    wait_status(c, &id, AutomationExecutionStatus::Waiting).await;
+    c.stop_automation_execution()
+        .automation_execution_id(&id)
+        .send()
+        .await
+        .unwrap();
+    let e = wait_status(c, &id, AutomationExecutionStatus::Cancelled).await;
+    let steps: Vec<_> = e
         .step_executions()
         .iter()
-        .map(|s| s.step_name().unwrap())
+        .map(|s| (s.step_name().unwrap(), s.step_status().unwrap().as_str()))
         .collect();
-    assert_eq!(names, ["first", "nap", "second"]);
-    assert_eq!(std::fs::read_to_string(&log).unwrap(), "first\nsecond\n");
-    // One command per runCommand step, the step's own.
-    let commands = c.list_commands().send().await.unwrap();
-    assert_eq!(commands.commands().len(), 2, "{commands:#?}");
-    let first = &e.step_executions()[0];
-    let command_id = &first.outputs().unwrap()["CommandId"][0];
-    assert!(commands
-        .commands()
-        .iter()
-        .any(|cmd| cmd.command_id() == Some(command_id.as_str())));
-    let nap = &e.step_executions()[1];
-    let slept = nap.execution_end_time().unwrap().as_secs_f64()
-        - nap.execution_start_time().unwrap().as_secs_f64();
-    assert!(slept >= 4.0, "{nap:#?}");
+    assert_eq!(steps, [("wait", "Cancelled"), ("cleanup", "Success")]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -664,170 +501,4 @@ async fn a_runbook_acts_with_its_starters_permissions_only() {
     assert_eq!(e.step_executions().len(), 1);
     let commands = c.list_commands().send().await.unwrap();
     assert!(commands.commands().is_empty(), "{commands:#?}");
-}
-
-/// Start and end times (seconds) of an execution.
-fn span(e: &AutomationExecution) -> (f64, f64) {
-    (
-        e.execution_start_time().unwrap().as_secs_f64(),
-        e.execution_end_time().unwrap().as_secs_f64(),
-    )
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn targets_run_one_child_each_with_the_ramp_and_the_error_threshold() {
-    let fleet = Fleet::start(2, 2).await;
-    let c = &fleet.client;
-    create_runbook(
-        c,
-        "Per-Value",
-        serde_json::json!({
-            "schemaVersion": "0.3",
-            "parameters": {"Value": {"type": "String"}},
-            "mainSteps": [
-                {"name": "pick", "action": "aws:branch", "inputs": {
-                    "Choices": [{"NextStep": "boom", "Variable": "{{ Value }}", "StartsWith": "bad"}],
-                    "Default": "nap"}},
-                {"name": "nap", "action": "aws:sleep", "inputs": {"Duration": "PT2S"}, "isEnd": true},
-                {"name": "boom", "action": "aws:executeAwsApi",
-                 "inputs": {"Service": "ssm", "Api": "DeleteParameter", "Name": "x"}, "isEnd": true}
-            ]
-        }),
-    )
-    .await;
-    let values = ["ok1", "bad1", "ok2", "bad2", "ok3"];
-    let parent = c
-        .start_automation_execution()
-        .document_name("Per-Value")
-        .target_parameter_name("Value")
-        .targets(
-            Target::builder()
-                .key("ParameterValues")
-                .set_values(Some(values.iter().map(|v| v.to_string()).collect()))
-                .build(),
-        )
-        .max_concurrency("2")
-        .max_errors("1")
-        .send()
-        .await
-        .unwrap()
-        .automation_execution_id
-        .unwrap();
-    let p = wait_status(c, &parent, AutomationExecutionStatus::Failed).await;
-    assert_eq!(p.target_parameter_name(), Some("Value"));
-    assert_eq!(
-        (p.max_concurrency(), p.max_errors()),
-        (Some("2"), Some("1"))
-    );
-    assert_eq!(
-        p.resolved_targets().unwrap().parameter_values(),
-        values.map(String::from)
-    );
-    assert!(p.failure_message().unwrap().contains("MaxErrors"), "{p:#?}");
-    let listed = c
-        .describe_automation_executions()
-        .filters(
-            AutomationExecutionFilter::builder()
-                .key(AutomationExecutionFilterKey::ParentExecutionId)
-                .values(&parent)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let mut children = Vec::new();
-    for m in listed.automation_execution_metadata_list() {
-        children.push(get(c, m.automation_execution_id().unwrap()).await);
-    }
-    // Children start in the order of the values (two may start at one instant).
-    let position = |e: &AutomationExecution| values.iter().position(|v| Some(*v) == e.target());
-    children.sort_by_key(position);
-    let targets: Vec<_> = children.iter().map(|e| e.target().unwrap()).collect();
-    let debug: Vec<_> = children
-        .iter()
-        .map(|e| (e.target(), e.automation_execution_status(), span(e)))
-        .collect();
-    // The second error (bad2) exceeded MaxErrors 1: ok3 never started.
-    assert_eq!(targets, ["ok1", "bad1", "ok2", "bad2"], "{debug:?}");
-    let statuses: Vec<_> = children
-        .iter()
-        .map(|e| e.automation_execution_status().unwrap().as_str())
-        .collect();
-    assert_eq!(statuses, ["Success", "Failed", "Success", "Failed"]);
-    for child in &children {
-        assert_eq!(
-            child.parent_automation_execution_id(),
-            Some(parent.as_str())
-        );
-        assert_eq!(
-            child.parameters().unwrap()["Value"],
-            [child.target().unwrap()]
-        );
-    }
-    // The ramp: the first child ran alone; never more than MaxConcurrency at once.
-    let spans: Vec<_> = children.iter().map(span).collect();
-    assert!(
-        spans[0].1 <= spans[1].0 && spans[0].1 <= spans[2].0,
-        "{spans:?}"
-    );
-    for (i, (start, _)) in spans.iter().enumerate() {
-        let running = spans
-            .iter()
-            .filter(|(s, e)| s <= start && e > start)
-            .count();
-        assert!(running <= 2, "{i}: {spans:?}");
-    }
-
-    // Nodes by tag: one child per node, each running its command on its own node.
-    create_runbook(c, "Greet-Runbook", main_runbook()).await;
-    let parent = c
-        .start_automation_execution()
-        .document_name("Greet-Runbook")
-        .target_parameter_name("InstanceId")
-        .targets(Target::builder().key("tag:env").values("test").build())
-        .max_concurrency("1")
-        .send()
-        .await
-        .unwrap()
-        .automation_execution_id
-        .unwrap();
-    let p = wait_status(c, &parent, AutomationExecutionStatus::Success).await;
-    let mut nodes = p.resolved_targets().unwrap().parameter_values().to_vec();
-    nodes.sort();
-    let mut ids = fleet.ids();
-    ids.sort();
-    assert_eq!(nodes, ids);
-    let listed = c
-        .describe_automation_executions()
-        .filters(
-            AutomationExecutionFilter::builder()
-                .key(AutomationExecutionFilterKey::ParentExecutionId)
-                .values(&parent)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(listed.automation_execution_metadata_list().len(), 2);
-    for m in listed.automation_execution_metadata_list() {
-        let child = get(c, m.automation_execution_id().unwrap()).await;
-        assert_eq!(
-            child.automation_execution_status(),
-            Some(&AutomationExecutionStatus::Success)
-        );
-        let run = &child.step_executions()[0];
-        assert_eq!(
-            run.inputs().unwrap()["InstanceIds"],
-            format!("[\"{}\"]", child.target().unwrap())
-        );
-        assert_eq!(
-            run.outputs().unwrap()["Output"],
-            [format!(
-                "hello from {}\n",
-                child.automation_execution_id().unwrap()
-            )]
-        );
-    }
 }

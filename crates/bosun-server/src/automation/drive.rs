@@ -97,12 +97,30 @@ pub(super) fn drive(state: &AppState, id: &str) -> anyhow::Result<Option<i64>> {
             return Ok(None);
         };
         let last = steps.last().cloned();
-        if !e.stop_requested.is_empty() {
+        // A cancel flow (`onCancel: step:<name>`) runs to its end; then the execution ends
+        // `Cancelled`.
+        let cancelling = e.status == "Cancelling";
+        if !e.stop_requested.is_empty() && !cancelling {
             let mut steps = steps;
             if let Some(mut s) = last.filter(|s| !is_terminal(&s.status)) {
                 actions::cancel(state, &e, &mut s, now)?;
                 if !state.store.put_owned_automation_step(&replica, &s)? {
                     return Ok(None);
+                }
+                if e.stop_requested == "Cancel" {
+                    let next = next_after(
+                        &runbook,
+                        s.step_index as usize,
+                        &StepOutcome::Cancelled,
+                        false,
+                    );
+                    if let Next::Step(i) = next {
+                        e.status = "Cancelling".into();
+                        let seq = s.seq + 1;
+                        *steps.last_mut().expect("a last step") = s;
+                        start_step(state, &mut e, &runbook, &steps, i, seq, now)?;
+                        continue;
+                    }
                 }
                 *steps.last_mut().expect("a last step") = s;
             }
@@ -126,7 +144,9 @@ pub(super) fn drive(state: &AppState, id: &str) -> anyhow::Result<Option<i64>> {
                         if s != before && !state.store.put_owned_automation_step(&replica, &s)? {
                             return Ok(None);
                         }
-                        let status = if s.status == "Waiting" {
+                        let status = if cancelling {
+                            "Cancelling"
+                        } else if s.status == "Waiting" {
                             "Waiting"
                         } else {
                             "InProgress"
@@ -164,6 +184,10 @@ pub(super) fn drive(state: &AppState, id: &str) -> anyhow::Result<Option<i64>> {
                 ) {
                     Next::Step(i) => {
                         start_step(state, &mut e, &runbook, &steps, i, s.seq + 1, now)?
+                    }
+                    Next::End(_) if cancelling => {
+                        finish(state, &mut e, Some(&runbook), &steps, "Cancelled", "", now)?;
+                        return Ok(None);
                     }
                     Next::End(status) => {
                         let message = if status == ExecStatus::Success {
@@ -246,12 +270,14 @@ fn start_step(
     {
         return Ok(());
     }
-    e.status = if row.status == "Waiting" {
-        "Waiting"
-    } else {
-        "InProgress"
+    if e.status != "Cancelling" {
+        e.status = if row.status == "Waiting" {
+            "Waiting"
+        } else {
+            "InProgress"
+        }
+        .into();
     }
-    .into();
     e.current_step_name = step.name.clone();
     e.current_action = row.action.clone();
     e.wake_ms = row.wake_ms;
