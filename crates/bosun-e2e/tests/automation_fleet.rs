@@ -243,3 +243,70 @@ async fn targets_run_one_child_each_with_the_ramp_and_the_error_threshold() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_attempt_runs_again_and_a_timeout_ends_the_step() {
+    let fleet = Fleet::start(1, 1).await;
+    let node = fleet.ids()[0].clone();
+    let c = &fleet.client;
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("tried");
+    let marker = marker.to_str().unwrap().to_string();
+    create_runbook(
+        c,
+        "Flaky",
+        serde_json::json!({
+            "schemaVersion": "0.3",
+            "parameters": {"InstanceId": {"type": "String"}, "Marker": {"type": "String"}},
+            "mainSteps": [
+                {"name": "flaky", "action": "aws:runCommand", "maxAttempts": 2, "inputs": {
+                    "DocumentName": "AWS-RunShellScript", "InstanceIds": ["{{ InstanceId }}"],
+                    "Parameters": {"commands": [
+                        "if [ -f {{ Marker }} ]; then echo second try; else touch {{ Marker }}; exit 4; fi"
+                    ]}}},
+                {"name": "slow", "action": "aws:runCommand", "timeoutSeconds": 2, "inputs": {
+                    "DocumentName": "AWS-RunShellScript", "InstanceIds": ["{{ InstanceId }}"],
+                    "Parameters": {"commands": ["sleep 60"]}}},
+                {"name": "never", "action": "aws:sleep", "inputs": {"Duration": "PT0S"}}
+            ]
+        }),
+    )
+    .await;
+    let id = c
+        .start_automation_execution()
+        .document_name("Flaky")
+        .parameters("InstanceId", vec![node.clone()])
+        .parameters("Marker", vec![marker])
+        .send()
+        .await
+        .unwrap()
+        .automation_execution_id
+        .unwrap();
+    let e = wait_status(c, &id, AutomationExecutionStatus::Timedout).await;
+    let steps = e.step_executions();
+    assert_eq!(steps.len(), 2, "{e:#?}");
+    let flaky = &steps[0];
+    assert_eq!(
+        flaky.step_status(),
+        Some(&AutomationExecutionStatus::Success)
+    );
+    assert_eq!(flaky.outputs().unwrap()["Output"], ["second try\n"]);
+    let slow = &steps[1];
+    assert_eq!(
+        slow.step_status(),
+        Some(&AutomationExecutionStatus::Timedout)
+    );
+    // Two attempts of the first step (two commands) and the slow one, which is cancelled.
+    let slow_id = wait_for("the slow command cancelled", LIMIT, || async {
+        let list = c.list_commands().send().await.unwrap();
+        let commands = list.commands();
+        let slow = commands
+            .iter()
+            .find(|cmd| cmd.parameters().unwrap()["commands"] == ["sleep 60"])?;
+        (commands.len() == 3
+            && slow.status() == Some(&aws_sdk_ssm::types::CommandStatus::Cancelled))
+        .then(|| slow.command_id().unwrap().to_string())
+    })
+    .await;
+    assert!(!slow_id.is_empty());
+}

@@ -83,7 +83,7 @@ pub(super) fn advance(
     let _ = ctx;
     let deadline = timeout_s(step).and_then(|t| row.start_ms.map(|s| s + t as i64 * 1000));
     if deadline.is_some_and(|d| now >= d) {
-        cancel_effect(state, e, row)?;
+        cancel_effect(state, e, row, now)?;
         return end(
             step,
             row,
@@ -260,19 +260,20 @@ fn approval(e: &AutomationExecutionRecord, row: &AutomationStepRecord, inputs: &
     Attempt::Running(None)
 }
 
-/// Stop what a step's action started (a command is asked to cancel).
+/// Stop what a step's action started: its command is cancelled on every node as
+/// `CancelCommand` would (the execution sent it, so it may end it).
 fn cancel_effect(
     state: &AppState,
     e: &AutomationExecutionRecord,
     row: &AutomationStepRecord,
+    now: i64,
 ) -> anyhow::Result<()> {
-    if !row.command_id.is_empty()
-        && state
-            .store
-            .get_command(&e.region, &row.command_id)?
-            .is_some()
-    {
-        state.store.request_cancel(&row.command_id)?;
+    if row.command_id.is_empty() {
+        return Ok(());
+    }
+    if let Some(c) = state.store.get_command(&e.region, &row.command_id)? {
+        let invocations = state.store.invocations(&c.command_id)?;
+        crate::orchestrator::cancel(state, &c, &invocations, &[], now)?;
         state.orchestrator.kick();
     }
     Ok(())
@@ -285,7 +286,7 @@ pub(super) fn cancel(
     row: &mut AutomationStepRecord,
     now: i64,
 ) -> anyhow::Result<()> {
-    cancel_effect(state, e, row)?;
+    cancel_effect(state, e, row, now)?;
     row.status = "Cancelled".into();
     row.end_ms = Some(now);
     row.wake_ms = None;
