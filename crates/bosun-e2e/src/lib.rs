@@ -3,6 +3,7 @@
 //! the cases SDKs refuse to produce. Waits are polls with deadlines, never fixed sleeps.
 
 pub mod agent;
+pub mod automation;
 pub mod fleet;
 pub mod http;
 pub mod poll;

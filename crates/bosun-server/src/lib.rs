@@ -9,6 +9,7 @@ pub mod admin;
 mod agents;
 pub mod api;
 mod association_scheduler;
+mod automation;
 mod blobs;
 pub mod bootstrap;
 pub mod client_config;
@@ -187,6 +188,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         orchestrator: orchestrator::Orchestrator::default(),
         associations: association_scheduler::AssociationScheduler::default(),
         windows: maintenance_window_executor::WindowExecutor::default(),
+        automation: automation::AutomationRuntime::default(),
         blobs,
         output_waits: orchestrator::OutputWaits::default(),
         feed: feed::OutputFeed::default(),
@@ -202,6 +204,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     let policy_task = tokio::spawn(param_policies::run(state.clone()));
     let association_task = tokio::spawn(association_scheduler::run(state.clone()));
     let window_task = tokio::spawn(maintenance_window_executor::run(state.clone()));
+    let automation_task = tokio::spawn(automation::run(state.clone()));
     let sns_delivery_task = tokio::spawn(sns_delivery::run(state.clone()));
     let event_dispatch_task = tokio::spawn(event_dispatch::run(state.clone()));
     let output_waits_task = tokio::spawn(orchestrator::run_output_waits(state.clone()));
@@ -267,6 +270,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
             policy_task,
             association_task,
             window_task,
+            automation_task,
             sns_delivery_task,
             event_dispatch_task,
             output_waits_task,

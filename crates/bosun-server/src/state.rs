@@ -28,6 +28,8 @@ pub struct AppState {
     pub associations: crate::association_scheduler::AssociationScheduler,
     /// Wakes the maintenance window executor.
     pub windows: crate::maintenance_window_executor::WindowExecutor,
+    /// Wakes the automation runtime.
+    pub automation: crate::automation::AutomationRuntime,
     pub blobs: Blobs,
     /// Results not acknowledged until their output is stored.
     pub output_waits: OutputWaits,

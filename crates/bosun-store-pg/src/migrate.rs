@@ -80,6 +80,7 @@ pub const MIGRATIONS: &[Migration] = &[
         "sns_delivery_templates",
         "0021_sns_delivery_templates.sql"
     ),
+    migration!(22, "automation", "0022_automation.sql"),
 ];
 
 /// The advisory lock every migration transaction holds ("bosunmig" in ASCII).

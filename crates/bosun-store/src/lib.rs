@@ -17,6 +17,7 @@ mod association_runs;
 mod association_status;
 mod associations;
 mod audit;
+mod automation;
 mod commands;
 mod compliance;
 #[cfg(feature = "testing")]
@@ -54,6 +55,10 @@ pub use associations::{
 };
 pub use audit::{
     chain_hash, next_link, verify_chain, AuditRecord, AuditStore, AuditVerification, GENESIS,
+};
+pub use automation::{
+    AutomationExecutionRecord, AutomationQuery, AutomationStarted, AutomationStepRecord,
+    AutomationStore,
 };
 pub use commands::{
     notification_column, notification_from_column, CommandRecord, CommandStore, InvocationRecord,
@@ -102,6 +107,7 @@ pub trait Store:
     + AssociationRunStore
     + AssociationStatusStore
     + AuditStore
+    + AutomationStore
     + CallStore
     + CommandStore
     + ComplianceStore
@@ -127,6 +133,7 @@ pub trait Store:
 
 impl<T> Store for T where
     T: ActivationStore
+        + AutomationStore
         + AssociationStore
         + AssociationRunStore
         + AssociationStatusStore
@@ -159,8 +166,8 @@ impl<T> Store for T where
 pub mod prelude {
     pub use crate::{
         ActivationStore, AssociationRunStore, AssociationStatusStore, AssociationStore, AuditStore,
-        CallStore, CommandStore, ComplianceStore, DocumentStore, EventOutboxStore, EventRuleStore,
-        IamStore, InstanceStore, MaintenanceWindowRunStore, MaintenanceWindowStore,
+        AutomationStore, CallStore, CommandStore, ComplianceStore, DocumentStore, EventOutboxStore,
+        EventRuleStore, IamStore, InstanceStore, MaintenanceWindowRunStore, MaintenanceWindowStore,
         ParameterPolicyStore, ParameterStore, RegionStore, ReplicaStore, ResourceGroupStore,
         SessionStore, Store, TagStore, TopicStore,
     };

@@ -8,6 +8,7 @@ mod activations;
 pub(crate) mod associations;
 mod attachments;
 pub(crate) mod auth;
+pub(crate) mod automation;
 pub mod aws_operations;
 mod commands;
 mod compliance;
@@ -76,6 +77,9 @@ pub struct Ctx<'a> {
     inline: bool,
     /// Work Bosun does on its own behalf ([`Ctx::internal`]): no caller to authorize.
     internal: bool,
+    /// The id a command created in this context takes (an automation step records it before
+    /// the command exists, so a resumed step finds its command instead of sending another).
+    pub(crate) command_id: Option<String>,
 }
 
 impl<'a> Ctx<'a> {
@@ -98,7 +102,19 @@ impl<'a> Ctx<'a> {
             answered: std::cell::RefCell::new(None),
             inline: false,
             internal: true,
+            command_id: None,
         }
+    }
+}
+
+impl<'a> Ctx<'a> {
+    /// The context of work Bosun does on behalf of `principal` (an automation's step sending a
+    /// command as the user who started the execution): unlike [`Ctx::internal`], every
+    /// authorization check is made against the user's policies, as for a call of theirs.
+    pub fn acting_as(state: &'a AppState, region: &str, principal: &str, now_ms: i64) -> Ctx<'a> {
+        let mut ctx = Ctx::internal(state, region, principal, now_ms);
+        ctx.internal = false;
+        ctx
     }
 }
 
@@ -225,6 +241,31 @@ impl Ctx<'_> {
         }
         decision
     }
+}
+
+/// Call operation `name` as `principal` from inside the server (an automation step): the same
+/// checks as an API call of theirs — the operation's action on its resource (unless its
+/// handler authorizes each resource itself), botocore's model, then the handler, whose further
+/// checks run against the user's policies too ([`Ctx::acting_as`]). `command_id` fixes the id
+/// of a command the call creates.
+pub(crate) fn call_as(
+    state: &AppState,
+    region: &str,
+    principal: &str,
+    name: &str,
+    input: Value,
+    command_id: Option<String>,
+) -> Result<Value, ApiError> {
+    let op = ops::find(name)
+        .ok_or_else(|| ApiError::validation(format!("Operation {name} is not served.")))?;
+    let mut ctx = Ctx::acting_as(state, region, principal, crate::state::now_ms());
+    ctx.command_id = command_id;
+    if !ops::authorized_per_node(op.name) {
+        let resource = ops::resource_arn(&ctx.scope(), op.name, &input);
+        ctx.authorize_arns(&format!("ssm:{}", op.name), [resource.as_str()])?;
+    }
+    pipeline::ssm_check(state, op, &input)?;
+    (op.handler)(&ctx, input)
 }
 
 /// Decode a request body into its typed shape (`SerializationException` when it does not fit).

@@ -5,8 +5,8 @@ use serde_json::Value;
 
 use crate::api::error::ApiError;
 use crate::api::{
-    activations, associations, commands, compliance, document_writes, documents, instances,
-    maintenance_windows, parameter_labels, parameter_put, parameter_search, parameters,
+    activations, associations, automation, commands, compliance, document_writes, documents,
+    instances, maintenance_windows, parameter_labels, parameter_put, parameter_search, parameters,
     send_command, sessions, tags, Ctx,
 };
 
@@ -419,6 +419,36 @@ pub const OPERATIONS: &[Operation] = &[
         mutating: false,
         handler: sessions::manage::get_connection_status,
     },
+    Operation {
+        name: "StartAutomationExecution",
+        mutating: true,
+        handler: automation::start::start_automation_execution,
+    },
+    Operation {
+        name: "GetAutomationExecution",
+        mutating: false,
+        handler: automation::describe::get_automation_execution,
+    },
+    Operation {
+        name: "DescribeAutomationExecutions",
+        mutating: false,
+        handler: automation::describe::describe_automation_executions,
+    },
+    Operation {
+        name: "DescribeAutomationStepExecutions",
+        mutating: false,
+        handler: automation::describe::describe_automation_step_executions,
+    },
+    Operation {
+        name: "StopAutomationExecution",
+        mutating: true,
+        handler: automation::control::stop_automation_execution,
+    },
+    Operation {
+        name: "SendAutomationSignal",
+        mutating: true,
+        handler: automation::control::send_automation_signal,
+    },
 ];
 
 /// Whether a permitted, non-mutating call may run on the request's async thread: its handler
@@ -486,6 +516,15 @@ pub fn resource_arn(ctx_scope: &bosun_core::arn::Scope, op: &str, body: &Value) 
     match op {
         "ResumeSession" | "TerminateSession" => s("SessionId")
             .map(|id| ctx_scope.ssm_arn(&format!("session/{id}")))
+            .unwrap_or_else(|| "*".into()),
+        "StartAutomationExecution" => s("DocumentName")
+            .map(|d| automation::definition_arn(ctx_scope, d, s("DocumentVersion")))
+            .unwrap_or_else(|| "*".into()),
+        "GetAutomationExecution"
+        | "DescribeAutomationStepExecutions"
+        | "StopAutomationExecution"
+        | "SendAutomationSignal" => s("AutomationExecutionId")
+            .map(|id| automation::execution_arn(ctx_scope, id))
             .unwrap_or_else(|| "*".into()),
         "GetConnectionStatus" => s("Target")
             .map(|id| ctx_scope.managed_instance_arn(id))

@@ -423,6 +423,7 @@ fn run(state: &AppState, call: Call, inline: bool) -> Response {
         answered: std::cell::RefCell::new(None),
         inline,
         internal: false,
+        command_id: None,
     };
     let result = (surface.check)(state, op, &input).and_then(|()| (op.handler)(&ctx, input));
     let reply = match &result {
@@ -490,7 +491,7 @@ fn run(state: &AppState, call: Call, inline: bool) -> Response {
 ///
 /// Botocore's model first (AWS's own ValidationException text), then the fields Bosun cannot
 /// honour (here: S3 output needs an S3 blob store); the handler's rules come after.
-fn ssm_check(state: &AppState, op: &Operation, input: &Value) -> Result<(), ApiError> {
+pub(super) fn ssm_check(state: &AppState, op: &Operation, input: &Value) -> Result<(), ApiError> {
     model_check(op, input)?;
     let abilities = unsupported::Abilities {
         writes_s3_output: state.blobs.writes_buckets(),

@@ -464,7 +464,10 @@ pub(crate) fn build_command(
 ) -> Result<PreparedCommand, ApiError> {
     let steps = &doc.steps;
     let hash = doc.hash.clone();
-    let command_id = ids::uuid_v4(random_bytes());
+    let command_id = ctx
+        .command_id
+        .clone()
+        .unwrap_or_else(|| ids::uuid_v4(random_bytes()));
     let timeout_seconds = spec.timeout_seconds;
     let execution_seconds: u64 = steps.iter().map(|s| s.timeout_seconds).sum();
     let expires_ms = ctx.now_ms + timeout_seconds * 1000 + execution_seconds as i64 * 1000;

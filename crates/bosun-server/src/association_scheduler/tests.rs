@@ -131,6 +131,7 @@ fn test_state(dir: &std::path::Path) -> Arc<AppState> {
         orchestrator: Default::default(),
         associations: Default::default(),
         windows: Default::default(),
+        automation: Default::default(),
         blobs,
         output_waits: Default::default(),
         feed: Default::default(),

@@ -5,6 +5,7 @@ mod association_runs;
 mod association_status;
 mod associations;
 mod audit;
+mod automation;
 mod calls;
 mod command_events;
 mod commands;

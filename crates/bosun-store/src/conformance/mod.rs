@@ -13,6 +13,7 @@ pub mod association_runs;
 pub mod association_status;
 pub mod associations;
 pub mod audit;
+pub mod automation;
 pub mod calls;
 pub mod commands;
 pub mod compliance;
@@ -215,6 +216,12 @@ macro_rules! conformance_tests {
                 concurrent_claims_give_each_command_one_owner,
                 delivery_marks_are_compare_and_set,
             }
+            automation {
+                automation_executions_are_created_listed_filtered_and_paged,
+                automation_client_tokens_replay_the_same_start_and_refuse_others,
+                automation_leases_fence_the_driver_and_pass_on_when_they_lapse,
+                automation_stops_and_signals_are_kept_apart_from_the_driver,
+            }
             sessions {
                 sessions_are_created_listed_filtered_and_paged,
                 tokens_are_single_use_and_die_with_the_session,
@@ -286,6 +293,7 @@ mod tests {
             ("association_status", include_str!("association_status.rs")),
             ("associations", include_str!("associations.rs")),
             ("audit", include_str!("audit.rs")),
+            ("automation", include_str!("automation.rs")),
             ("calls", include_str!("calls.rs")),
             ("commands", include_str!("commands.rs")),
             ("concurrency", include_str!("concurrency.rs")),

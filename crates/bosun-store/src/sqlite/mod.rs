@@ -12,6 +12,7 @@ mod association_runs;
 mod association_status;
 mod associations;
 mod audit;
+mod automation;
 mod command_events;
 mod commands;
 mod compliance;

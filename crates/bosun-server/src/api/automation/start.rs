@@ -1,0 +1,224 @@
+//! `StartAutomationExecution`: the runbook (an `Automation` document) is planned and its
+//! parameters typed before anything is stored, so a runbook Bosun cannot run, or bad
+//! parameters, refuse the start; `ClientToken` makes a retry return the first execution.
+//! With `Targets`, the execution is a parent whose children run one per target value
+//! (`targets.rs`). Requests Bosun cannot honour yet (`TargetMaps`, `Interactive` mode, tags,
+//! alarms, other accounts and regions) are refused, never ignored.
+
+use std::collections::BTreeMap;
+
+use bosun_core::automation::{plan, resolve_parameters, Action};
+use bosun_core::ids;
+use bosun_store::{AutomationExecutionRecord, AutomationStarted};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use super::targets::{plan_targets, RateRequest};
+use crate::api::error::ApiError;
+use crate::api::send_command::Target;
+use crate::api::{parse, Ctx};
+use crate::documents::{content, resolve, Lookup, Selector};
+use crate::state::random_bytes;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Request {
+    document_name: String,
+    document_version: Option<String>,
+    parameters: Option<BTreeMap<String, Vec<String>>>,
+    client_token: Option<String>,
+    mode: Option<String>,
+    targets: Option<Vec<Target>>,
+    target_parameter_name: Option<String>,
+    max_concurrency: Option<String>,
+    max_errors: Option<String>,
+}
+
+/// Members Bosun does not honour yet, and why; present (non-empty) ones refuse the start.
+const NOT_YET: &[(&str, &str)] = &[
+    (
+        "TargetMaps",
+        "target maps are not implemented yet; use Targets with TargetParameterName",
+    ),
+    (
+        "TargetLocations",
+        "Bosun runs automations in the caller's own account and region only",
+    ),
+    (
+        "TargetLocationsURL",
+        "Bosun runs automations in the caller's own account and region only",
+    ),
+    (
+        "Tags",
+        "tags on automation executions are not implemented yet",
+    ),
+    ("AlarmConfiguration", "Bosun has no CloudWatch alarms"),
+];
+fn refuse_unsupported(body: &Value) -> Result<(), ApiError> {
+    for (member, why) in NOT_YET {
+        let present = match body.get(*member) {
+            None | Some(Value::Null) => false,
+            Some(Value::Array(a)) => !a.is_empty(),
+            Some(_) => true,
+        };
+        if present {
+            return Err(ApiError::validation(format!(
+                "{member}: this Bosun server cannot honour it ({why})."
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A hash of the request without its `ClientToken`, to tell a retry from a reuse.
+fn request_hash(body: &Value) -> String {
+    let mut body = body.clone();
+    if let Value::Object(m) = &mut body {
+        m.remove("ClientToken");
+    }
+    hex::encode(Sha256::digest(body.to_string().as_bytes()))
+}
+
+fn definition_error(name: &str, e: Lookup) -> ApiError {
+    match e {
+        Lookup::NoDocument => ApiError::new(
+            "AutomationDefinitionNotFoundException",
+            format!("Automation definition {name} not found."),
+        ),
+        Lookup::NoVersion => ApiError::new(
+            "AutomationDefinitionVersionNotFoundException",
+            format!("The version of automation definition {name} does not exist."),
+        ),
+        Lookup::Store(e) => ApiError::internal(e),
+    }
+}
+
+pub fn start_automation_execution(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
+    refuse_unsupported(&body)?;
+    let hash = request_hash(&body);
+    let req: Request = parse(body)?;
+    match req.mode.as_deref() {
+        None | Some("Auto") => {}
+        Some(other) => {
+            return Err(ApiError::validation(format!(
+                "Mode {other}: this Bosun server runs automations in Auto mode only \
+                 (Interactive mode is not implemented yet)."
+            )))
+        }
+    }
+    let name = crate::documents::bare_name(&req.document_name).to_string();
+    let doc = resolve(
+        &*ctx.state.store,
+        &ctx.region,
+        &req.document_name,
+        Selector::from_request(req.document_version.as_deref(), None),
+    )
+    .map_err(|e| definition_error(&name, e))?;
+    if doc.document_type != "Automation" {
+        return Err(ApiError::new(
+            "AutomationDefinitionNotFoundException",
+            format!(
+                "{name} is a {} document, not an Automation runbook.",
+                doc.document_type
+            ),
+        ));
+    }
+    let value = content::parse(&doc.content, &doc.format)
+        .map_err(|e| ApiError::validation(format!("Runbook {name}: {e}")))?;
+    let runbook = plan(&value).map_err(|e| ApiError::validation(format!("Runbook {name}: {e}")))?;
+    for step in &runbook.steps {
+        if matches!(
+            step.action,
+            Action::ExecuteAutomation | Action::ChangeInstanceState
+        ) {
+            return Err(ApiError::validation(format!(
+                "Runbook {name}: step {} uses {}, which this Bosun server does not run yet.",
+                step.name,
+                step.action.as_str()
+            )));
+        }
+    }
+    let passed = req.parameters.clone().unwrap_or_default();
+    let targets = req.targets.clone().unwrap_or_default();
+    // With targets: a parent execution whose children the runtime starts, one per value.
+    let (parameters_json, targets_json, target_parameter_name, max_concurrency, max_errors) =
+        if targets.is_empty() {
+            if req.target_parameter_name.is_some()
+                || req.max_concurrency.is_some()
+                || req.max_errors.is_some()
+            {
+                return Err(ApiError::validation(
+                    "TargetParameterName, MaxConcurrency and MaxErrors apply only with Targets.",
+                ));
+            }
+            let params = resolve_parameters(&runbook, &passed)
+                .map_err(|e| ApiError::new("InvalidAutomationExecutionParametersException", e.0))?;
+            (
+                serde_json::to_string(&params).map_err(ApiError::internal)?,
+                "[]".to_string(),
+                String::new(),
+                String::new(),
+                String::new(),
+            )
+        } else {
+            let rate = RateRequest {
+                targets: &targets,
+                target_parameter_name: req.target_parameter_name.as_deref(),
+                max_concurrency: req.max_concurrency.as_deref(),
+                max_errors: req.max_errors.as_deref(),
+            };
+            let (plan, max_concurrency, max_errors) = plan_targets(ctx, &runbook, &passed, &rate)?;
+            (
+                serde_json::to_string(&passed).map_err(ApiError::internal)?,
+                serde_json::to_string(&plan).map_err(ApiError::internal)?,
+                req.target_parameter_name.clone().unwrap_or_default(),
+                max_concurrency,
+                max_errors,
+            )
+        };
+    let execution_id = ids::uuid_v4(random_bytes());
+    let record = AutomationExecutionRecord {
+        execution_id: execution_id.clone(),
+        region: ctx.region.clone(),
+        document_name: doc.name.clone(),
+        document_version: doc.version.to_string(),
+        document_content: value.to_string(),
+        status: "Pending".into(),
+        mode: "Auto".into(),
+        parameters_json,
+        outputs_json: "{}".into(),
+        failure_message: String::new(),
+        executed_by: format!(
+            "arn:aws:iam::{}:user/{}",
+            ctx.state.config.account_id, ctx.principal
+        ),
+        parent_id: None,
+        targets_json,
+        target_parameter_name,
+        max_concurrency,
+        max_errors,
+        client_token: req.client_token.unwrap_or_default(),
+        request_hash: hash,
+        current_step_name: String::new(),
+        current_action: String::new(),
+        start_ms: ctx.now_ms,
+        end_ms: None,
+        wake_ms: None,
+        stop_requested: String::new(),
+        signals_json: "[]".into(),
+        owner: ctx.state.replica.id.clone(),
+        lease_until_ms: ctx.now_ms + crate::automation::LEASE_MS,
+    };
+    match ctx.state.store.create_automation_execution(&record)? {
+        AutomationStarted::Created => {
+            ctx.state.automation.kick();
+            Ok(json!({ "AutomationExecutionId": execution_id }))
+        }
+        AutomationStarted::Replayed(id) => Ok(json!({ "AutomationExecutionId": id })),
+        AutomationStarted::TokenMismatch => Err(ApiError::new(
+            "IdempotentParameterMismatch",
+            "The ClientToken was used before with different parameters.",
+        )),
+    }
+}

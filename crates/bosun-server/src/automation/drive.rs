@@ -1,0 +1,321 @@
+//! Driving one execution: look at its last step and move on — start the first step, advance
+//! a running one, or follow the flow rules after an ended one — until it waits or ends. Every
+//! write is fenced by this replica's lease.
+
+use std::collections::BTreeMap;
+
+use bosun_core::automation::{
+    execution_outputs, interpolate, next_after, Context, ExecStatus, Next, Runbook, StepOutcome,
+};
+use bosun_core::ids;
+use bosun_store::{AutomationExecutionRecord, AutomationStepRecord};
+use serde_json::{Map, Value};
+
+use super::actions::{self, Progress};
+use crate::api::automation::describe::runbook_of;
+use crate::api::automation::targets::TargetPlan;
+use crate::state::{now_ms, random_bytes, AppState};
+
+/// Transitions made in one call at most (a runbook looping on instant steps yields here).
+const MAX_TRANSITIONS: usize = 100;
+
+pub(super) fn is_terminal(status: &str) -> bool {
+    ExecStatus::parse(status).is_some_and(ExecStatus::is_terminal)
+}
+
+/// Typed outputs of every ended step: `"<step>.<output>"` → value.
+fn all_outputs(steps: &[AutomationStepRecord]) -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
+    for s in steps.iter().filter(|s| is_terminal(&s.status)) {
+        let map: Map<String, Value> = serde_json::from_str(&s.outputs_json).unwrap_or_default();
+        for (k, v) in map {
+            out.insert(format!("{}.{k}", s.step_name), v);
+        }
+    }
+    out
+}
+
+pub(super) fn context(
+    state: &AppState,
+    e: &AutomationExecutionRecord,
+    steps: &[AutomationStepRecord],
+    now: i64,
+) -> Context {
+    Context {
+        execution_id: e.execution_id.clone(),
+        account_id: state.config.account_id.clone(),
+        region: e.region.clone(),
+        partition: "aws".into(),
+        now: jiff::Timestamp::from_millisecond(now).unwrap_or(jiff::Timestamp::UNIX_EPOCH),
+        parameters: serde_json::from_str(&e.parameters_json).unwrap_or_default(),
+        step_outputs: all_outputs(steps),
+    }
+}
+
+fn outcome_of(s: &AutomationStepRecord) -> StepOutcome {
+    match s.status.as_str() {
+        "Success" if s.action == "aws:branch" => {
+            let response: Value = serde_json::from_str(&s.response_json).unwrap_or_default();
+            match response.get("NextStep").and_then(Value::as_str) {
+                Some(n) => StepOutcome::Branched(n.to_string()),
+                None => StepOutcome::Failed,
+            }
+        }
+        "Success" => StepOutcome::Success,
+        "TimedOut" => StepOutcome::TimedOut,
+        "Cancelled" => StepOutcome::Cancelled,
+        _ => StepOutcome::Failed,
+    }
+}
+
+/// Drive execution `id`; `Some(ms)`: wake it by then.
+pub(super) fn drive(state: &AppState, id: &str) -> anyhow::Result<Option<i64>> {
+    let replica = state.replica.id.clone();
+    for _ in 0..MAX_TRANSITIONS {
+        let now = now_ms();
+        let Some(mut e) = state.store.get_automation_execution(id)? else {
+            return Ok(None);
+        };
+        if e.end_ms.is_some() || e.owner != replica {
+            return Ok(None);
+        }
+        if e.parent_id.is_none() && !e.target_parameter_name.is_empty() {
+            let plan: TargetPlan = serde_json::from_str(&e.targets_json)?;
+            return super::children::drive_parent(state, &mut e, &plan);
+        }
+        let steps = state.store.automation_steps(id)?;
+        let Some(runbook) = runbook_of(&e) else {
+            finish(
+                state,
+                &mut e,
+                None,
+                &steps,
+                "Failed",
+                "The runbook could not be read.",
+                now,
+            )?;
+            return Ok(None);
+        };
+        let last = steps.last().cloned();
+        // A cancel flow (`onCancel: step:<name>`) runs to its end; then the execution ends
+        // `Cancelled`.
+        let cancelling = e.status == "Cancelling";
+        if !e.stop_requested.is_empty() && !cancelling {
+            let mut steps = steps;
+            if let Some(mut s) = last.filter(|s| !is_terminal(&s.status)) {
+                actions::cancel(state, &e, &mut s, now)?;
+                if !state.store.put_owned_automation_step(&replica, &s)? {
+                    return Ok(None);
+                }
+                if e.stop_requested == "Cancel" {
+                    let next = next_after(
+                        &runbook,
+                        s.step_index as usize,
+                        &StepOutcome::Cancelled,
+                        false,
+                    );
+                    if let Next::Step(i) = next {
+                        e.status = "Cancelling".into();
+                        let seq = s.seq + 1;
+                        *steps.last_mut().expect("a last step") = s;
+                        start_step(state, &mut e, &runbook, &steps, i, seq, now)?;
+                        continue;
+                    }
+                }
+                *steps.last_mut().expect("a last step") = s;
+            }
+            // `Complete` ends the execution as it stands, successfully; `Cancel` cancels it.
+            let status = if e.stop_requested == "Complete" {
+                "Success"
+            } else {
+                "Cancelled"
+            };
+            finish(state, &mut e, Some(&runbook), &steps, status, "", now)?;
+            return Ok(None);
+        }
+        match last {
+            None => start_step(state, &mut e, &runbook, &steps, 0, 0, now)?,
+            Some(mut s) if !is_terminal(&s.status) => {
+                let step = &runbook.steps[s.step_index as usize];
+                let ctx = context(state, &e, &steps, now);
+                let before = s.clone();
+                match actions::advance(state, &e, step, &ctx, &mut s, now)? {
+                    Progress::Pending(wake) => {
+                        if s != before && !state.store.put_owned_automation_step(&replica, &s)? {
+                            return Ok(None);
+                        }
+                        let status = if cancelling {
+                            "Cancelling"
+                        } else if s.status == "Waiting" {
+                            "Waiting"
+                        } else {
+                            "InProgress"
+                        };
+                        if e.status != status || e.wake_ms != wake {
+                            e.status = status.into();
+                            e.wake_ms = wake;
+                            state
+                                .store
+                                .update_owned_automation_execution(&replica, &e)?;
+                        }
+                        return Ok(wake);
+                    }
+                    Progress::Ended => {
+                        if !state.store.put_owned_automation_step(&replica, &s)? {
+                            return Ok(None);
+                        }
+                    }
+                }
+            }
+            Some(s) => {
+                let earlier = &steps[..steps.len() - 1];
+                let failed_critical = earlier.iter().any(|x| {
+                    matches!(x.status.as_str(), "Failed" | "TimedOut")
+                        && runbook
+                            .steps
+                            .get(x.step_index as usize)
+                            .is_some_and(|st| st.is_critical)
+                });
+                match next_after(
+                    &runbook,
+                    s.step_index as usize,
+                    &outcome_of(&s),
+                    failed_critical,
+                ) {
+                    Next::Step(i) => {
+                        start_step(state, &mut e, &runbook, &steps, i, s.seq + 1, now)?
+                    }
+                    Next::End(_) if cancelling => {
+                        finish(state, &mut e, Some(&runbook), &steps, "Cancelled", "", now)?;
+                        return Ok(None);
+                    }
+                    Next::End(status) => {
+                        let message = if status == ExecStatus::Success {
+                            String::new()
+                        } else {
+                            steps
+                                .iter()
+                                .rev()
+                                .find(|x| !x.failure_message.is_empty())
+                                .map(|x| {
+                                    format!("Step {} failed: {}", x.step_name, x.failure_message)
+                                })
+                                .unwrap_or_default()
+                        };
+                        finish(
+                            state,
+                            &mut e,
+                            Some(&runbook),
+                            &steps,
+                            status.as_str(),
+                            &message,
+                            now,
+                        )?;
+                        return Ok(None);
+                    }
+                }
+            }
+        }
+    }
+    Ok(Some(now_ms()))
+}
+
+/// Write step `index` as run number `seq`: `InProgress` (or `Waiting`) with its interpolated
+/// inputs, before its action does anything; a step whose inputs cannot be resolved is written
+/// `Failed` at once.
+fn start_step(
+    state: &AppState,
+    e: &mut AutomationExecutionRecord,
+    runbook: &Runbook,
+    steps: &[AutomationStepRecord],
+    index: usize,
+    seq: i64,
+    now: i64,
+) -> anyhow::Result<()> {
+    let step = &runbook.steps[index];
+    let signals: Vec<Value> = serde_json::from_str(&e.signals_json).unwrap_or_default();
+    let mut row = AutomationStepRecord {
+        execution_id: e.execution_id.clone(),
+        seq,
+        step_execution_id: ids::uuid_v4(random_bytes()),
+        step_index: index as i64,
+        step_name: step.name.clone(),
+        action: step.action.as_str().to_string(),
+        status: "InProgress".into(),
+        attempt: 1,
+        inputs_json: "{}".into(),
+        outputs_json: "{}".into(),
+        response_json: "null".into(),
+        failure_message: String::new(),
+        start_ms: Some(now),
+        end_ms: None,
+        wake_ms: None,
+        command_id: String::new(),
+        signal_base: signals.len() as i64,
+    };
+    match interpolate(&step.inputs, &context(state, e, steps, now)) {
+        Ok(inputs) => {
+            row.inputs_json = inputs.to_string();
+            actions::begin(step, &mut row, now);
+        }
+        Err(why) => {
+            row.status = "Failed".into();
+            row.failure_message = why.0;
+            row.end_ms = Some(now);
+        }
+    }
+    if !state
+        .store
+        .put_owned_automation_step(&state.replica.id, &row)?
+    {
+        return Ok(());
+    }
+    if e.status != "Cancelling" {
+        e.status = if row.status == "Waiting" {
+            "Waiting"
+        } else {
+            "InProgress"
+        }
+        .into();
+    }
+    e.current_step_name = step.name.clone();
+    e.current_action = row.action.clone();
+    e.wake_ms = row.wake_ms;
+    state
+        .store
+        .update_owned_automation_execution(&state.replica.id, e)?;
+    Ok(())
+}
+
+/// End the execution with `status`, its outputs from its steps'.
+pub(super) fn finish(
+    state: &AppState,
+    e: &mut AutomationExecutionRecord,
+    runbook: Option<&Runbook>,
+    steps: &[AutomationStepRecord],
+    status: &str,
+    message: &str,
+    now: i64,
+) -> anyhow::Result<()> {
+    if let Some(runbook) = runbook {
+        let outputs = execution_outputs(runbook, &all_outputs(steps));
+        e.outputs_json = serde_json::to_string(&outputs)?;
+    }
+    e.status = status.into();
+    e.failure_message = message.into();
+    e.end_ms = Some(now);
+    e.wake_ms = None;
+    if !state
+        .store
+        .update_owned_automation_execution(&state.replica.id, e)?
+    {
+        tracing::warn!(execution = %e.execution_id, "automation execution taken over before it ended here");
+    } else {
+        tracing::info!(execution = %e.execution_id, status, "automation execution ended");
+        if e.parent_id.is_some() {
+            // Its parent may start the next child now.
+            state.automation.kick();
+        }
+    }
+    Ok(())
+}
