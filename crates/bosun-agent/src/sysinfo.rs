@@ -1,9 +1,80 @@
-//! Facts about this host that the agent reports: name, addresses, platform, agent version.
+//! Facts about this host that the agent reports: name, addresses, network interfaces (with
+//! hardware addresses, for Wake-on-LAN), boot id, platform, agent version.
+//!
+//! Loopback is left out of the interfaces (no card answers a magic packet there), except under
+//! the test-only `BOSUN_AGENT_TEST_LOOPBACK_MAC`: end-to-end tests run every agent on loopback,
+//! so with it set the agent reports `lo` with that (fake) MAC, making its nodes look like
+//! neighbours on 127.0.0.0/8.
 
 use std::fs;
 use std::net::IpAddr;
 
-use bosun_proto::NodeInfo;
+use bosun_proto::{NetworkInterface, NodeInfo};
+use nix::net::if_::InterfaceFlags;
+
+/// Test-only: report the loopback interface with this MAC (see the module docs).
+pub const TEST_LOOPBACK_MAC_ENV: &str = "BOSUN_AGENT_TEST_LOOPBACK_MAC";
+
+fn prefix_len(mask: std::net::Ipv4Addr) -> u32 {
+    u32::from(mask).leading_ones()
+}
+
+/// The host's interfaces in the order the kernel lists them, loopback left out unless
+/// `loopback_mac` is given.
+fn network_interfaces(loopback_mac: Option<&str>) -> Vec<NetworkInterface> {
+    let mut out: Vec<NetworkInterface> = Vec::new();
+    let Ok(ifaddrs) = nix::ifaddrs::getifaddrs() else {
+        return out;
+    };
+    for ifa in ifaddrs {
+        let loopback = ifa.flags.contains(InterfaceFlags::IFF_LOOPBACK);
+        if loopback && loopback_mac.is_none() {
+            continue;
+        }
+        let i = match out.iter().position(|i| i.name == ifa.interface_name) {
+            Some(i) => i,
+            None => {
+                out.push(NetworkInterface {
+                    name: ifa.interface_name.clone(),
+                    mac_address: match loopback_mac {
+                        Some(m) if loopback => m.to_ascii_lowercase(),
+                        _ => String::new(),
+                    },
+                    ipv4_addresses: Vec::new(),
+                });
+                out.len() - 1
+            }
+        };
+        let Some(addr) = ifa.address else { continue };
+        if let Some(link) = addr.as_link_addr() {
+            if let Some(mac) = link.addr().filter(|m| *m != [0; 6]) {
+                if !loopback {
+                    out[i].mac_address = mac
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect::<Vec<_>>()
+                        .join(":");
+                }
+            }
+        } else if let Some(v4) = addr.as_sockaddr_in() {
+            let prefix = ifa
+                .netmask
+                .as_ref()
+                .and_then(|m| m.as_sockaddr_in())
+                .map(|m| prefix_len(m.ip()))
+                .unwrap_or(32);
+            out[i].ipv4_addresses.push(format!("{}/{prefix}", v4.ip()));
+        }
+    }
+    out
+}
+
+/// This boot's id (changes at every boot); empty when the kernel does not say.
+fn boot_id() -> String {
+    fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
 
 /// Read `/etc/os-release` style `KEY=value` text.
 fn os_release_field(text: &str, key: &str) -> Option<String> {
@@ -48,6 +119,13 @@ pub fn collect() -> NodeInfo {
         platform_name: os_release_field(&os, "NAME").unwrap_or_else(|| "Linux".into()),
         platform_version: os_release_field(&os, "VERSION_ID").unwrap_or_default(),
         agent_version: crate::AGENT_VERSION.into(),
+        network_interfaces: network_interfaces(
+            std::env::var(TEST_LOOPBACK_MAC_ENV)
+                .ok()
+                .filter(|m| !m.is_empty())
+                .as_deref(),
+        ),
+        boot_id: boot_id(),
     }
 }
 
@@ -73,5 +151,25 @@ mod tests {
         assert_eq!(info.platform_type, "Linux");
         assert!(!info.computer_name.is_empty());
         assert!(!info.ip_addresses.is_empty(), "at least loopback");
+        assert!(!info.boot_id.is_empty(), "Linux has a boot id");
+    }
+
+    #[test]
+    fn loopback_is_reported_only_with_the_test_mac() {
+        let lo = |ifs: &[NetworkInterface]| ifs.iter().find(|i| i.name == "lo").cloned();
+        assert_eq!(lo(&network_interfaces(None)), None);
+        let with = lo(&network_interfaces(Some("02:00:00:00:00:0B"))).expect("lo listed");
+        assert_eq!(with.mac_address, "02:00:00:00:00:0b");
+        assert!(
+            with.ipv4_addresses.contains(&"127.0.0.1/8".to_string()),
+            "{with:?}"
+        );
+    }
+
+    #[test]
+    fn prefix_lengths_count_mask_bits() {
+        assert_eq!(prefix_len("255.255.255.0".parse().unwrap()), 24);
+        assert_eq!(prefix_len("255.0.0.0".parse().unwrap()), 8);
+        assert_eq!(prefix_len("0.0.0.0".parse().unwrap()), 0);
     }
 }

@@ -75,6 +75,7 @@ pub const MIGRATIONS: &[Migration] = &[
         "command_notifications",
         "0020_command_notifications.sql"
     ),
+    migration!(22, "node_power_facts", "0022_node_power_facts.sql"),
 ];
 
 /// The advisory lock every migration transaction holds ("bosunmig" in ASCII).
