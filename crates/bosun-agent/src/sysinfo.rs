@@ -1,10 +1,10 @@
 //! Facts about this host that the agent reports: name, addresses, network interfaces (with
 //! hardware addresses, for Wake-on-LAN), boot id, platform, agent version.
 //!
-//! Loopback is left out of the interfaces (no card answers a magic packet there), except under
-//! the test-only `BOSUN_AGENT_TEST_LOOPBACK_MAC`: end-to-end tests run every agent on loopback,
-//! so with it set the agent reports `lo` with that (fake) MAC, making its nodes look like
-//! neighbours on 127.0.0.0/8.
+//! Loopback is left out of the interfaces (no card answers a magic packet there). Test-only:
+//! `BOSUN_AGENT_TEST_INTERFACES` (a JSON list of interfaces) replaces what the host has, since
+//! end-to-end tests run every agent on one host's loopback and need nodes that look like
+//! neighbours on 127.0.0.0/8 with MACs of their own, or nodes with no MAC at all.
 
 use std::fs;
 use std::net::IpAddr;
@@ -12,23 +12,32 @@ use std::net::IpAddr;
 use bosun_proto::{NetworkInterface, NodeInfo};
 use nix::net::if_::InterfaceFlags;
 
-/// Test-only: report the loopback interface with this MAC (see the module docs).
-pub const TEST_LOOPBACK_MAC_ENV: &str = "BOSUN_AGENT_TEST_LOOPBACK_MAC";
+/// Test-only: the interfaces to report instead of the host's (see the module docs).
+pub const TEST_INTERFACES_ENV: &str = "BOSUN_AGENT_TEST_INTERFACES";
 
 fn prefix_len(mask: std::net::Ipv4Addr) -> u32 {
     u32::from(mask).leading_ones()
 }
 
-/// The host's interfaces in the order the kernel lists them, loopback left out unless
-/// `loopback_mac` is given.
-fn network_interfaces(loopback_mac: Option<&str>) -> Vec<NetworkInterface> {
+/// The interfaces to report: the test override when set, else the host's.
+fn reported_interfaces() -> Vec<NetworkInterface> {
+    match std::env::var(TEST_INTERFACES_ENV) {
+        Ok(json) => serde_json::from_str(&json).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "{TEST_INTERFACES_ENV} is not a JSON list of interfaces");
+            Vec::new()
+        }),
+        Err(_) => network_interfaces(),
+    }
+}
+
+/// The host's interfaces in the order the kernel lists them, loopback left out.
+fn network_interfaces() -> Vec<NetworkInterface> {
     let mut out: Vec<NetworkInterface> = Vec::new();
     let Ok(ifaddrs) = nix::ifaddrs::getifaddrs() else {
         return out;
     };
     for ifa in ifaddrs {
-        let loopback = ifa.flags.contains(InterfaceFlags::IFF_LOOPBACK);
-        if loopback && loopback_mac.is_none() {
+        if ifa.flags.contains(InterfaceFlags::IFF_LOOPBACK) {
             continue;
         }
         let i = match out.iter().position(|i| i.name == ifa.interface_name) {
@@ -36,10 +45,7 @@ fn network_interfaces(loopback_mac: Option<&str>) -> Vec<NetworkInterface> {
             None => {
                 out.push(NetworkInterface {
                     name: ifa.interface_name.clone(),
-                    mac_address: match loopback_mac {
-                        Some(m) if loopback => m.to_ascii_lowercase(),
-                        _ => String::new(),
-                    },
+                    mac_address: String::new(),
                     ipv4_addresses: Vec::new(),
                 });
                 out.len() - 1
@@ -48,13 +54,11 @@ fn network_interfaces(loopback_mac: Option<&str>) -> Vec<NetworkInterface> {
         let Some(addr) = ifa.address else { continue };
         if let Some(link) = addr.as_link_addr() {
             if let Some(mac) = link.addr().filter(|m| *m != [0; 6]) {
-                if !loopback {
-                    out[i].mac_address = mac
-                        .iter()
-                        .map(|b| format!("{b:02x}"))
-                        .collect::<Vec<_>>()
-                        .join(":");
-                }
+                out[i].mac_address = mac
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<Vec<_>>()
+                    .join(":");
             }
         } else if let Some(v4) = addr.as_sockaddr_in() {
             let prefix = ifa
@@ -119,12 +123,7 @@ pub fn collect() -> NodeInfo {
         platform_name: os_release_field(&os, "NAME").unwrap_or_else(|| "Linux".into()),
         platform_version: os_release_field(&os, "VERSION_ID").unwrap_or_default(),
         agent_version: crate::AGENT_VERSION.into(),
-        network_interfaces: network_interfaces(
-            std::env::var(TEST_LOOPBACK_MAC_ENV)
-                .ok()
-                .filter(|m| !m.is_empty())
-                .as_deref(),
-        ),
+        network_interfaces: reported_interfaces(),
         boot_id: boot_id(),
     }
 }
@@ -155,15 +154,12 @@ mod tests {
     }
 
     #[test]
-    fn loopback_is_reported_only_with_the_test_mac() {
-        let lo = |ifs: &[NetworkInterface]| ifs.iter().find(|i| i.name == "lo").cloned();
-        assert_eq!(lo(&network_interfaces(None)), None);
-        let with = lo(&network_interfaces(Some("02:00:00:00:00:0B"))).expect("lo listed");
-        assert_eq!(with.mac_address, "02:00:00:00:00:0b");
-        assert!(
-            with.ipv4_addresses.contains(&"127.0.0.1/8".to_string()),
-            "{with:?}"
-        );
+    fn loopback_is_not_reported_and_addresses_carry_prefixes() {
+        let ifs = network_interfaces();
+        assert!(ifs.iter().all(|i| i.name != "lo"), "{ifs:?}");
+        for a in ifs.iter().flat_map(|i| &i.ipv4_addresses) {
+            assert!(a.contains('/') && !a.starts_with("127."), "{a}");
+        }
     }
 
     #[test]

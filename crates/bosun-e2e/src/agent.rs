@@ -62,12 +62,19 @@ pub async fn register(
 impl Agent {
     /// Start `bosun-agent run`.
     pub fn start(&mut self) {
+        self.start_with_env(&[]);
+    }
+
+    /// Start `bosun-agent run` with extra environment variables (e.g. the test-only
+    /// `BOSUN_AGENT_TEST_INTERFACES`).
+    pub fn start_with_env(&mut self, env: &[(&str, &str)]) {
         let log = std::fs::File::create(self.state_dir.with_extension("log")).expect("agent log");
         let child = Command::new(bin("bosun-agent"))
             .arg("run")
             .arg("--state-dir")
             .arg(&self.state_dir)
             .env("RUST_BACKTRACE", "0")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
