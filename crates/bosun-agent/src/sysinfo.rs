@@ -4,7 +4,9 @@
 //! Loopback is left out of the interfaces (no card answers a magic packet there). Test-only:
 //! `BOSUN_AGENT_TEST_INTERFACES` (a JSON list of interfaces) replaces what the host has, since
 //! end-to-end tests run every agent on one host's loopback and need nodes that look like
-//! neighbours on 127.0.0.0/8 with MACs of their own, or nodes with no MAC at all.
+//! neighbours on 127.0.0.0/8 with MACs of their own, or nodes with no MAC at all; and
+//! `BOSUN_AGENT_TEST_BOOT_ID_FILE` names a file read instead of the kernel's boot id, so a test
+//! can simulate a reboot by restarting the agent.
 
 use std::fs;
 use std::net::IpAddr;
@@ -73,9 +75,15 @@ fn network_interfaces() -> Vec<NetworkInterface> {
     out
 }
 
+/// Test-only: read the boot id from this file instead of the kernel's, so a test can
+/// simulate a reboot by restarting the agent with a new one.
+pub const TEST_BOOT_ID_FILE_ENV: &str = "BOSUN_AGENT_TEST_BOOT_ID_FILE";
+
 /// This boot's id (changes at every boot); empty when the kernel does not say.
 fn boot_id() -> String {
-    fs::read_to_string("/proc/sys/kernel/random/boot_id")
+    let path = std::env::var(TEST_BOOT_ID_FILE_ENV)
+        .unwrap_or_else(|_| "/proc/sys/kernel/random/boot_id".into());
+    fs::read_to_string(path)
         .map(|s| s.trim().to_string())
         .unwrap_or_default()
 }

@@ -96,6 +96,11 @@ impl Agent {
             .join("document/orchestration")
     }
 
+    /// The running agent's process id.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().and_then(|c| c.id())
+    }
+
     /// SIGKILL the running agent and reap it.
     pub async fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {

@@ -221,3 +221,59 @@ async fn a_node_with_no_wake_method_is_refused_with_the_reason() {
     assert!(!ok);
     assert!(err.contains("bosun:wake-via"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_waits_for_a_new_boot_and_stop_for_the_channel_to_drop() {
+    // The node's "reboot" and "shutdown" end its agent process (whose pid the test keeps in a
+    // file); a reboot also changes the boot id the agent will report, and the test starts the
+    // agent again as the rebooted machine would.
+    let dir = tempfile::tempdir().unwrap();
+    let (pid_file, boot_file) = (dir.path().join("pid"), dir.path().join("boot"));
+    let stop = format!("kill $(cat {})", pid_file.display());
+    let restart = format!("echo boot-2 > {}; {stop}", boot_file.display());
+    let server = bosun_e2e::TestServer::start_with(&[
+        "--node-stop-command",
+        &stop,
+        "--node-restart-command",
+        &restart,
+    ])
+    .await;
+    let mut fleet = Fleet::start_on(server, 1, 0).await;
+    std::fs::write(&boot_file, "boot-1\n").unwrap();
+    let env = [("BOSUN_AGENT_TEST_BOOT_ID_FILE", boot_file.to_str().unwrap())];
+    fleet.agents[0].start_with_env(&env);
+    std::fs::write(&pid_file, fleet.agents[0].pid().unwrap().to_string()).unwrap();
+    let id = fleet.agents[0].instance_id.clone();
+    fleet.wait_online(&id).await;
+
+    let Fleet { server, agents, .. } = &mut fleet;
+    let args = ["node", "restart", &id, "--wait", "--timeout", "60"];
+    let restart = server.cli(&args);
+    let reboot = async {
+        agents[0].wait_exit().await;
+        assert_eq!(
+            std::fs::read_to_string(&boot_file).unwrap().trim(),
+            "boot-2"
+        );
+        agents[0].start_with_env(&env);
+        std::fs::write(&pid_file, agents[0].pid().unwrap().to_string()).unwrap();
+    };
+    let ((ok, out, err), ()) = tokio::join!(restart, reboot);
+    assert!(ok, "bosun node restart failed: {out}{err}");
+    assert!(out.contains(&format!("asked {id} to reboot")), "{out}");
+    assert!(out.contains("is back Online on a new boot"), "{out}");
+
+    let (ok, out, err) = fleet
+        .server
+        .cli(&["node", "stop", &id, "--wait", "--timeout", "60"])
+        .await;
+    assert!(ok, "bosun node stop failed: {out}{err}");
+    assert!(out.contains(&format!("{id} is down")), "{out}");
+    fleet.agents[0].wait_exit().await;
+    assert_ne!(ping(&fleet, &id).await, Some(PingStatus::Online));
+
+    // A node that is not Online cannot be stopped or restarted through its agent.
+    let (ok, _, err) = fleet.server.cli(&["node", "restart", &id]).await;
+    assert!(!ok);
+    assert!(err.contains(&format!("{id} is not Online")), "{err}");
+}
