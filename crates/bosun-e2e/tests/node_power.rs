@@ -277,3 +277,85 @@ async fn restart_waits_for_a_new_boot_and_stop_for_the_channel_to_drop() {
     assert!(!ok);
     assert!(err.contains(&format!("{id} is not Online")), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn power_tags_and_power_calls_are_authorized_on_every_node_they_touch() {
+    let mut fleet = Fleet::start(2, 0).await;
+    let controller = bring_up(&mut fleet, 0, "[]", false).await;
+    let sleeper = bring_up(&mut fleet, 1, "[]", true).await;
+    // May tag and command anything except the controller node.
+    let policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "ssm:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": ["ssm:AddTagsToResource", "ssm:RemoveTagsFromResource", "ssm:SendCommand"],
+             "Resource": format!("arn:aws:ssm:*:*:managed-instance/{controller}")}
+        ]
+    })
+    .to_string();
+    let (limited, _, _) = fleet.server.user_with_policy("operator", &policy).await;
+    let tag_as = |client: &aws_sdk_ssm::Client, key: &str, value: &str| {
+        client
+            .add_tags_to_resource()
+            .resource_type(ResourceTypeForTagging::ManagedInstance)
+            .resource_id(&sleeper)
+            .tags(Tag::builder().key(key).value(value).build().unwrap())
+            .send()
+    };
+    // Naming the controller needs the tag action on it too.
+    let e = tag_as(&limited, "bosun:wake-via", &controller)
+        .await
+        .expect_err("the controller denies tagging");
+    assert_eq!(
+        aws_sdk_ssm::error::ProvideErrorMetadata::code(&e),
+        Some("AccessDeniedException")
+    );
+    // Other tags of the node are the node's business alone.
+    tag_as(&limited, "team", "ops").await.expect("plain tag");
+    // Once an allowed user set the controller, the limited one can neither change the
+    // document it runs nor release it.
+    tag(
+        &fleet,
+        &sleeper,
+        &[
+            ("bosun:wake-via", &controller),
+            ("bosun:wake-document", "Test-PowerOn"),
+        ],
+    )
+    .await;
+    let e = tag_as(&limited, "bosun:wake-document", "Other")
+        .await
+        .expect_err("the document names what runs on the controller");
+    assert_eq!(
+        aws_sdk_ssm::error::ProvideErrorMetadata::code(&e),
+        Some("AccessDeniedException")
+    );
+    let e = limited
+        .remove_tags_from_resource()
+        .resource_type(ResourceTypeForTagging::ManagedInstance)
+        .resource_id(&sleeper)
+        .tag_keys("bosun:wake-via")
+        .send()
+        .await
+        .expect_err("releasing the controller");
+    assert_eq!(
+        aws_sdk_ssm::error::ProvideErrorMetadata::code(&e),
+        Some("AccessDeniedException")
+    );
+
+    // Waking through a controller runs a command there: the same deny refuses the wake.
+    // `user_with_policy` keeps the user's key file in the server's test directory.
+    let creds = fleet.server.dir.path().join("operator.credentials");
+    let (ok, _, err) = fleet
+        .server
+        .cli(&[
+            "node",
+            "wake",
+            &sleeper,
+            "--credentials-file",
+            creds.to_str().unwrap(),
+        ])
+        .await;
+    assert!(!ok);
+    assert!(err.contains("AccessDeniedException"), "{err}");
+}
