@@ -121,8 +121,8 @@ fn describe(attempt: &Value) -> String {
                 .map(|r| {
                     format!(
                         "{} on {}",
-                        r[0].as_str().unwrap_or("?"),
-                        r[1].as_str().unwrap_or("?")
+                        r["InstanceId"].as_str().unwrap_or("?"),
+                        r["Subnet"].as_str().unwrap_or("?")
                     )
                 })
                 .collect();

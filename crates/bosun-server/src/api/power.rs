@@ -144,3 +144,29 @@ fn check_node_power(ctx: &Ctx, input: Value) -> Result<Value, ApiError> {
         PowerState::Failed(why) => json!({ "State": "Failed", "Reason": why }),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_ids_follow_aws_instance_id_pattern() {
+        for ok in ["mi-0123456789abcdef0", "i-0123456789abcdef0", "i-01234567"] {
+            assert_eq!(instance_id(&json!({ "InstanceId": ok })).unwrap(), ok);
+        }
+        for bad in [
+            "",
+            "mi-123",
+            "mi-0123456789abcdef0x",
+            "x-0123456789abcdef0",
+            "mi-01234567-9abcdef0",
+        ] {
+            let e = instance_id(&json!({ "InstanceId": bad })).unwrap_err();
+            assert_eq!(e.code, "InvalidInstanceId", "{bad}");
+        }
+        assert_eq!(
+            instance_id(&json!({})).unwrap_err().code,
+            "ValidationException"
+        );
+    }
+}

@@ -32,9 +32,8 @@ pub enum PowerAttempt {
         macs: Vec<String>,
         #[serde(rename = "Port")]
         port: u16,
-        /// (relay node, subnet, broadcast address).
         #[serde(rename = "Relays")]
-        relays: Vec<(String, String, String)>,
+        relays: Vec<RelayUsed>,
     },
     /// A shutdown command (`command_id`) sent to the node itself.
     Stop {
@@ -52,6 +51,18 @@ pub enum PowerAttempt {
         #[serde(rename = "BootId")]
         boot_id: String,
     },
+}
+
+/// A node that was asked to broadcast the magic packets on one subnet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RelayUsed {
+    #[serde(rename = "InstanceId")]
+    pub node_id: String,
+    /// `10.0.0.0/24`.
+    pub subnet: String,
+    /// `10.0.0.255`.
+    pub broadcast: String,
 }
 
 impl PowerAttempt {
@@ -77,4 +88,50 @@ pub enum PowerState {
     Done,
     /// It cannot succeed any more; the text says why (the controller's command failed, ...).
     Failed(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attempts_travel_as_json_and_come_back_the_same() {
+        let attempts = [
+            PowerAttempt::AlreadyOnline {
+                node_id: "mi-1".into(),
+            },
+            PowerAttempt::Controller {
+                node_id: "mi-1".into(),
+                controller: "mi-2".into(),
+                document: "PowerOn".into(),
+                command_id: "c".into(),
+            },
+            PowerAttempt::WakeOnLan {
+                node_id: "mi-1".into(),
+                macs: vec!["aa:bb:cc:dd:ee:ff".into()],
+                port: 9,
+                relays: vec![RelayUsed {
+                    node_id: "mi-2".into(),
+                    subnet: "10.0.0.0/24".into(),
+                    broadcast: "10.0.0.255".into(),
+                }],
+            },
+            PowerAttempt::Restart {
+                node_id: "mi-1".into(),
+                command_id: "c".into(),
+                boot_id: "b".into(),
+            },
+        ];
+        for a in attempts {
+            let wire = serde_json::to_value(&a).unwrap();
+            assert_eq!(wire["InstanceId"], "mi-1", "{wire}");
+            assert!(wire["Method"].is_string(), "{wire}");
+            assert_eq!(serde_json::from_value::<PowerAttempt>(wire).unwrap(), a);
+        }
+        let state = serde_json::to_value(PowerState::Failed("why".into())).unwrap();
+        assert_eq!(
+            state,
+            serde_json::json!({"State": "Failed", "Reason": "why"})
+        );
+    }
 }

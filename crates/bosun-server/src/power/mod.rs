@@ -17,7 +17,7 @@ mod nodes;
 mod restart;
 mod wake;
 
-pub use attempt::{PowerAttempt, PowerState};
+pub use attempt::{PowerAttempt, PowerState, RelayUsed};
 pub use nodes::is_online;
 pub use restart::{start_restart, start_stop};
 pub use wake::start_wake;

@@ -14,7 +14,7 @@ use bosun_core::power::{
 use bosun_proto::ServerMessage;
 use serde_json::json;
 
-use super::attempt::{PowerAttempt, PowerState};
+use super::attempt::{PowerAttempt, PowerState, RelayUsed};
 use super::nodes::{is_online, node, ping};
 use crate::api::error::ApiError;
 use crate::api::send_command::{prepare_command, CommandSpec};
@@ -71,11 +71,11 @@ pub fn start_wake(ctx: &Ctx, node_id: &str) -> Result<PowerAttempt, ApiError> {
                 }
                 if reached {
                     tracing::info!(node_id, relay = %relay.node_id, subnet = %relay.subnet, port, "asked a relay to send Wake-on-LAN packets");
-                    sent.push((
-                        relay.node_id.clone(),
-                        relay.subnet.clone(),
-                        relay.broadcast.to_string(),
-                    ));
+                    sent.push(RelayUsed {
+                        node_id: relay.node_id.clone(),
+                        subnet: relay.subnet.clone(),
+                        broadcast: relay.broadcast.to_string(),
+                    });
                 }
             }
             if sent.is_empty() {
@@ -211,7 +211,7 @@ pub fn check(ctx: &Ctx, attempt: &PowerAttempt) -> Result<PowerState, ApiError> 
              from {}",
             relays
                 .iter()
-                .map(|(r, subnet, _)| format!("{r} on {subnet}"))
+                .map(|r| format!("{} on {}", r.node_id, r.subnet))
                 .collect::<Vec<_>>()
                 .join(", ")
         ))),
