@@ -5,7 +5,7 @@
 //! `BOSUN_AGENT_TEST_INTERFACES` (a JSON list of interfaces) replaces what the host has, since
 //! end-to-end tests run every agent on one host's loopback and need nodes that look like
 //! neighbours on 127.0.0.0/8 with MACs of their own, or nodes with no MAC at all; and
-//! `BOSUN_AGENT_TEST_BOOT_ID_FILE` names a file read instead of the kernel's boot id, so a test
+//! `BOSUN_AGENT_BOOT_ID_FILE` names a file read instead of the kernel's boot id, so a test
 //! can simulate a reboot by restarting the agent.
 
 use std::fs;
@@ -76,8 +76,10 @@ fn network_interfaces() -> Vec<NetworkInterface> {
 }
 
 /// Test-only: read the boot id from this file instead of the kernel's, so a test can
-/// simulate a reboot by restarting the agent with a new one.
-pub const TEST_BOOT_ID_FILE_ENV: &str = "BOSUN_AGENT_TEST_BOOT_ID_FILE";
+/// simulate a reboot by restarting the agent with a new one. The same variable the agent's
+/// reboot protocol reads (`commands::reboot::BOOT_ID_ENV` on main): when the branches meet,
+/// [`boot_id`] should read `commands::reboot::boot_id_file()` so both agree on one boot id.
+pub const TEST_BOOT_ID_FILE_ENV: &str = "BOSUN_AGENT_BOOT_ID_FILE";
 
 /// This boot's id (changes at every boot); empty when the kernel does not say.
 fn boot_id() -> String {

@@ -240,7 +240,7 @@ async fn restart_waits_for_a_new_boot_and_stop_for_the_channel_to_drop() {
     .await;
     let mut fleet = Fleet::start_on(server, 1, 0).await;
     std::fs::write(&boot_file, "boot-1\n").unwrap();
-    let env = [("BOSUN_AGENT_TEST_BOOT_ID_FILE", boot_file.to_str().unwrap())];
+    let env = [("BOSUN_AGENT_BOOT_ID_FILE", boot_file.to_str().unwrap())];
     fleet.agents[0].start_with_env(&env);
     std::fs::write(&pid_file, fleet.agents[0].pid().unwrap().to_string()).unwrap();
     let id = fleet.agents[0].instance_id.clone();
