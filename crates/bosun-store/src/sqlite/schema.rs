@@ -647,8 +647,8 @@ CREATE INDEX sessions_by_start ON sessions (region, active, start_ms DESC, sessi
     // 20: SendCommand's `NotificationConfig` (with `ServiceRoleArn`) kept with its command, as
     // JSON text (`''`: no notifications), read by the notification consumer of the outbox.
     "ALTER TABLE commands ADD COLUMN notification TEXT NOT NULL DEFAULT ''",
-    // 21: taken by the Automation store (issue 16, branch auto-srv); this no-op holds its
-    // place on this branch only and is replaced by that migration when the branches merge.
+    // 21: taken on main (SNS delivery templates, issue 17); this no-op holds its place on
+    // this branch only and is replaced by main's migration 21 when the branches merge.
     "SELECT 1",
     // 22: what nodes report for waking and restarting them (issue 16): their network
     // interfaces (JSON text: name, MAC, IPv4 addresses with prefix) and boot id.
