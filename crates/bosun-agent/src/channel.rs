@@ -257,6 +257,10 @@ async fn connect_once(
                     let svc = sessions.clone();
                     tokio::spawn(async move { svc.handle(m).await });
                 }
+                Ok(Some(ServerMessage::SendWakePacket { mac, broadcast, port })) => {
+                    last_heard = tokio::time::Instant::now();
+                    tokio::task::spawn_blocking(move || crate::wake::handle(mac, broadcast, port));
+                }
                 Ok(Some(other)) => tracing::warn!(kind = other.kind(), "unexpected message from the server"),
                 Err(e) => return Ended::Retry(e),
             }

@@ -12,6 +12,7 @@ pub mod session;
 pub mod step;
 pub mod sysinfo;
 pub mod tls;
+pub mod wake;
 
 /// The version this agent reports (`AgentVersion`).
 pub const AGENT_VERSION: &str = env!("CARGO_PKG_VERSION");

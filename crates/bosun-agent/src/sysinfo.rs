@@ -1,9 +1,94 @@
-//! Facts about this host that the agent reports: name, addresses, platform, agent version.
+//! Facts about this host that the agent reports: name, addresses, network interfaces (with
+//! hardware addresses, for Wake-on-LAN), boot id, platform, agent version.
+//!
+//! Loopback is left out of the interfaces (no card answers a magic packet there). Test-only:
+//! `BOSUN_AGENT_TEST_INTERFACES` (a JSON list of interfaces) replaces what the host has, since
+//! end-to-end tests run every agent on one host's loopback and need nodes that look like
+//! neighbours on 127.0.0.0/8 with MACs of their own, or nodes with no MAC at all; and
+//! `BOSUN_AGENT_BOOT_ID_FILE` names a file read instead of the kernel's boot id, so a test
+//! can simulate a reboot by restarting the agent.
 
 use std::fs;
 use std::net::IpAddr;
 
-use bosun_proto::NodeInfo;
+use bosun_proto::{NetworkInterface, NodeInfo};
+use nix::net::if_::InterfaceFlags;
+
+/// Test-only: the interfaces to report instead of the host's (see the module docs).
+pub const TEST_INTERFACES_ENV: &str = "BOSUN_AGENT_TEST_INTERFACES";
+
+fn prefix_len(mask: std::net::Ipv4Addr) -> u32 {
+    u32::from(mask).leading_ones()
+}
+
+/// The interfaces to report: the test override when set, else the host's.
+fn reported_interfaces() -> Vec<NetworkInterface> {
+    match std::env::var(TEST_INTERFACES_ENV) {
+        Ok(json) => serde_json::from_str(&json).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "{TEST_INTERFACES_ENV} is not a JSON list of interfaces");
+            Vec::new()
+        }),
+        Err(_) => network_interfaces(),
+    }
+}
+
+/// The host's interfaces in the order the kernel lists them, loopback left out.
+fn network_interfaces() -> Vec<NetworkInterface> {
+    let mut out: Vec<NetworkInterface> = Vec::new();
+    let Ok(ifaddrs) = nix::ifaddrs::getifaddrs() else {
+        return out;
+    };
+    for ifa in ifaddrs {
+        if ifa.flags.contains(InterfaceFlags::IFF_LOOPBACK) {
+            continue;
+        }
+        let i = match out.iter().position(|i| i.name == ifa.interface_name) {
+            Some(i) => i,
+            None => {
+                out.push(NetworkInterface {
+                    name: ifa.interface_name.clone(),
+                    mac_address: String::new(),
+                    ipv4_addresses: Vec::new(),
+                });
+                out.len() - 1
+            }
+        };
+        let Some(addr) = ifa.address else { continue };
+        if let Some(link) = addr.as_link_addr() {
+            if let Some(mac) = link.addr().filter(|m| *m != [0; 6]) {
+                out[i].mac_address = mac
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<Vec<_>>()
+                    .join(":");
+            }
+        } else if let Some(v4) = addr.as_sockaddr_in() {
+            let prefix = ifa
+                .netmask
+                .as_ref()
+                .and_then(|m| m.as_sockaddr_in())
+                .map(|m| prefix_len(m.ip()))
+                .unwrap_or(32);
+            out[i].ipv4_addresses.push(format!("{}/{prefix}", v4.ip()));
+        }
+    }
+    out
+}
+
+/// Test-only: read the boot id from this file instead of the kernel's, so a test can
+/// simulate a reboot by restarting the agent with a new one. The same variable the agent's
+/// reboot protocol reads (`commands::reboot::BOOT_ID_ENV` on main): when the branches meet,
+/// [`boot_id`] should read `commands::reboot::boot_id_file()` so both agree on one boot id.
+pub const TEST_BOOT_ID_FILE_ENV: &str = "BOSUN_AGENT_BOOT_ID_FILE";
+
+/// This boot's id (changes at every boot); empty when the kernel does not say.
+fn boot_id() -> String {
+    let path = std::env::var(TEST_BOOT_ID_FILE_ENV)
+        .unwrap_or_else(|_| "/proc/sys/kernel/random/boot_id".into());
+    fs::read_to_string(path)
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
 
 /// Read `/etc/os-release` style `KEY=value` text.
 fn os_release_field(text: &str, key: &str) -> Option<String> {
@@ -48,6 +133,8 @@ pub fn collect() -> NodeInfo {
         platform_name: os_release_field(&os, "NAME").unwrap_or_else(|| "Linux".into()),
         platform_version: os_release_field(&os, "VERSION_ID").unwrap_or_default(),
         agent_version: crate::AGENT_VERSION.into(),
+        network_interfaces: reported_interfaces(),
+        boot_id: boot_id(),
     }
 }
 
@@ -73,5 +160,22 @@ mod tests {
         assert_eq!(info.platform_type, "Linux");
         assert!(!info.computer_name.is_empty());
         assert!(!info.ip_addresses.is_empty(), "at least loopback");
+        assert!(!info.boot_id.is_empty(), "Linux has a boot id");
+    }
+
+    #[test]
+    fn loopback_is_not_reported_and_addresses_carry_prefixes() {
+        let ifs = network_interfaces();
+        assert!(ifs.iter().all(|i| i.name != "lo"), "{ifs:?}");
+        for a in ifs.iter().flat_map(|i| &i.ipv4_addresses) {
+            assert!(a.contains('/') && !a.starts_with("127."), "{a}");
+        }
+    }
+
+    #[test]
+    fn prefix_lengths_count_mask_bits() {
+        assert_eq!(prefix_len("255.255.255.0".parse().unwrap()), 24);
+        assert_eq!(prefix_len("255.0.0.0".parse().unwrap()), 8);
+        assert_eq!(prefix_len("0.0.0.0".parse().unwrap()), 0);
     }
 }

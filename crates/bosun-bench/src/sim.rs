@@ -40,6 +40,7 @@ fn info(i: usize) -> NodeInfo {
         platform_name: "Bosun fleet simulator".into(),
         platform_version: "1".into(),
         agent_version: "0.1.0".into(),
+        ..NodeInfo::default()
     }
 }
 

@@ -45,6 +45,12 @@ pub struct ServerArgs {
     /// Seconds between agent heartbeats; a node is ConnectionLost after three missed ones.
     #[arg(long, default_value_t = 20)]
     pub heartbeat_seconds: u64,
+    /// Shell command `bosun node stop` runs on the node (through AWS-RunShellScript).
+    #[arg(long, default_value = "shutdown -h now")]
+    pub node_stop_command: String,
+    /// Shell command `bosun node restart` runs on the node (through AWS-RunShellScript).
+    #[arg(long, default_value = "systemctl reboot")]
+    pub node_restart_command: String,
     /// The KMS keyring file for SecureString master keys (default <data-dir>/kms/keyring.json).
     #[arg(long, value_name = "FILE")]
     pub kms_key_file: Option<PathBuf>,
@@ -149,6 +155,11 @@ pub enum TopCommand {
     Env,
     /// List managed nodes.
     Nodes,
+    /// Power a node: wake, stop or restart it (--wait to wait until it is done).
+    Node {
+        #[command(subcommand)]
+        command: crate::node::NodeCommand,
+    },
     /// Hybrid activations: create, list, delete.
     Activation {
         #[command(subcommand)]

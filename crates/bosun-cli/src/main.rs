@@ -13,6 +13,7 @@ mod env;
 mod fleet;
 mod live;
 mod next_run;
+mod node;
 mod output;
 mod params;
 mod quickstart;
@@ -54,6 +55,8 @@ fn server_config(args: &ServerArgs, data_dir: &Path) -> ServerConfig {
         regions: args.regions.clone(),
         standby: args.standby,
         blobs: args.blobs.clone(),
+        node_stop_command: args.node_stop_command.clone(),
+        node_restart_command: args.node_restart_command.clone(),
         smtp: args.smtp_host.as_ref().map(|host| SmtpConfig {
             host: host.clone(),
             port: args
@@ -125,6 +128,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             clap_complete::generate(shell, &mut Cli::command(), "bosun", &mut std::io::stdout())
         }
         TopCommand::Nodes => fleet::nodes(&c.connect()?.sdk).await?,
+        TopCommand::Node { command } => return node::dispatch(&c.connect()?, command).await,
         TopCommand::Activation { command } => {
             let conn = c.connect()?;
             match command {

@@ -53,7 +53,7 @@ fn system_roots() -> Vec<ureq::tls::Certificate<'static>> {
     Vec::new()
 }
 
-fn http_agent() -> ureq::Agent {
+pub(crate) fn http_agent() -> ureq::Agent {
     use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
     let tls = TlsConfig::builder()
         .provider(TlsProvider::Rustls)

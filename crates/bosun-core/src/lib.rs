@@ -17,6 +17,7 @@ pub mod model;
 pub mod paging;
 pub mod parameters;
 pub mod policy;
+pub mod power;
 pub mod regions;
 pub mod resource_groups;
 pub mod schedule;

@@ -65,8 +65,8 @@ impl Agent {
         self.start_with_env(&[]);
     }
 
-    /// Start `bosun-agent run` with extra environment variables (e.g. the test-only
-    /// `BOSUN_AGENT_BOOT_ID_FILE`).
+    /// Start `bosun-agent run` with extra environment variables (the test-only
+    /// `BOSUN_AGENT_BOOT_ID_FILE`, `BOSUN_AGENT_TEST_INTERFACES`).
     pub fn start_with_env(&mut self, env: &[(&str, &str)]) {
         let log = std::fs::File::create(self.state_dir.with_extension("log")).expect("agent log");
         let child = Command::new(bin("bosun-agent"))
@@ -94,6 +94,11 @@ impl Agent {
         self.state_dir
             .join(&self.instance_id)
             .join("document/orchestration")
+    }
+
+    /// The running agent's process id.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().and_then(|c| c.id())
     }
 
     /// SIGKILL the running agent and reap it.

@@ -29,6 +29,26 @@ pub struct NodeInfo {
     pub platform_name: String,
     pub platform_version: String,
     pub agent_version: String,
+    /// Interfaces with their hardware and IPv4 addresses, for Wake-on-LAN (older agents send
+    /// none).
+    #[serde(default)]
+    pub network_interfaces: Vec<NetworkInterface>,
+    /// `/proc/sys/kernel/random/boot_id`: changes at every boot, so a restart can be told from
+    /// a reconnect (empty from older agents).
+    #[serde(default)]
+    pub boot_id: String,
+}
+
+/// One network interface of a node.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkInterface {
+    pub name: String,
+    /// `aa:bb:cc:dd:ee:ff`; empty when the interface has none.
+    #[serde(default)]
+    pub mac_address: String,
+    /// IPv4 addresses with their prefix length: `10.0.0.5/24`.
+    #[serde(default)]
+    pub ipv4_addresses: Vec<String>,
 }
 
 /// Messages from the server to an agent.
@@ -73,6 +93,14 @@ pub enum ServerMessage {
     },
     /// The server has stored this session's end; the agent may forget it.
     SessionEndAck { session_id: String },
+    /// Send a Wake-on-LAN magic packet for `mac` by UDP broadcast to `broadcast:port`, on
+    /// behalf of a sleeping node on this node's subnet. Fire and forget: the wake is judged by
+    /// the sleeping node coming Online.
+    SendWakePacket {
+        mac: String,
+        broadcast: String,
+        port: u16,
+    },
 }
 
 impl ServerMessage {
@@ -92,6 +120,7 @@ impl ServerMessage {
             ServerMessage::StartSession(_) => "start_session",
             ServerMessage::TerminateSession { .. } => "terminate_session",
             ServerMessage::SessionEndAck { .. } => "session_end_ack",
+            ServerMessage::SendWakePacket { .. } => "send_wake_packet",
         }
     }
 }
@@ -239,6 +268,11 @@ mod tests {
             ServerMessage::SessionEndAck {
                 session_id: "s".into(),
             },
+            ServerMessage::SendWakePacket {
+                mac: "aa:bb:cc:dd:ee:ff".into(),
+                broadcast: "10.0.0.255".into(),
+                port: 9,
+            },
         ];
         for m in messages {
             let wire = serde_json::to_value(&m).unwrap();
@@ -257,6 +291,14 @@ mod tests {
             let wire = serde_json::to_value(&m).unwrap();
             assert_eq!(wire["type"], m.kind(), "{wire}");
         }
+    }
+
+    #[test]
+    fn node_info_from_an_older_agent_has_no_interfaces_or_boot_id() {
+        let old = r#"{"computer_name":"h","ip_addresses":[],"platform_type":"Linux","platform_name":"D","platform_version":"12","agent_version":"0.1.0"}"#;
+        let info: NodeInfo = serde_json::from_str(old).unwrap();
+        assert!(info.network_interfaces.is_empty());
+        assert_eq!(info.boot_id, "");
     }
 
     #[test]

@@ -37,6 +37,11 @@ pub struct ServerConfig {
     /// `--smtp-*`: the mail relay `email`/`email-json` subscriptions are sent through; `None`
     /// refuses such subscriptions.
     pub smtp: Option<SmtpConfig>,
+    /// `--node-stop-command`: the shell command `bosun node stop` (and the Automation stop
+    /// step) runs on a node through `AWS-RunShellScript`.
+    pub node_stop_command: String,
+    /// `--node-restart-command`: the shell command a node restart runs there.
+    pub node_restart_command: String,
 }
 
 /// How the SMTP connection is protected.
@@ -232,6 +237,8 @@ impl Default for ServerConfig {
             standby: false,
             blobs: None,
             smtp: None,
+            node_stop_command: "shutdown -h now".into(),
+            node_restart_command: "systemctl reboot".into(),
         }
     }
 }

@@ -27,6 +27,7 @@ mod maintenance_window_executor;
 mod orchestrator;
 mod outputs;
 mod param_policies;
+pub mod power;
 mod readiness;
 mod replicas;
 mod sessions;

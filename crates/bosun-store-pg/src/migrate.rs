@@ -81,6 +81,7 @@ pub const MIGRATIONS: &[Migration] = &[
         "0021_sns_delivery_templates.sql"
     ),
     migration!(22, "automation", "0022_automation.sql"),
+    migration!(23, "node_power_facts", "0023_node_power_facts.sql"),
 ];
 
 /// The advisory lock every migration transaction holds ("bosunmig" in ASCII).

@@ -108,7 +108,8 @@ fn a_database_migrated_by_a_newer_bosun_is_refused() {
         return;
     };
     let store = PgStore::connect(&cluster.fresh_database()).unwrap();
-    let future = MIGRATIONS.len() as i64 + 1;
+    // Past the newest migration (numbers may skip one a branch reserved).
+    let future = MIGRATIONS.iter().map(|m| m.version).max().unwrap() + 1;
     store
         .with_client(async |c| {
             c.execute(

@@ -25,6 +25,20 @@ pub struct NodeFacts {
     pub platform_name: String,
     pub platform_version: String,
     pub agent_version: String,
+    /// Interfaces with hardware and IPv4 addresses (stored as JSON text), for Wake-on-LAN.
+    pub network_interfaces: Vec<bosun_core::power::NetworkInterface>,
+    /// The node's boot id when it last reported (empty: an agent that does not say).
+    pub boot_id: String,
+}
+
+/// Interfaces as stored (JSON text).
+pub fn interfaces_json(interfaces: &[bosun_core::power::NetworkInterface]) -> String {
+    serde_json::to_string(interfaces).expect("interfaces serialize")
+}
+
+/// Interfaces from their stored JSON text (none when it does not parse).
+pub fn interfaces_from_json(text: &str) -> Vec<bosun_core::power::NetworkInterface> {
+    serde_json::from_str(text).unwrap_or_default()
 }
 
 /// A stored node.

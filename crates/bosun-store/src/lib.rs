@@ -77,7 +77,9 @@ pub use iam::{AccessKeyRecord, IamStore, NamedPolicy, UserRecord};
 pub use idempotency::{
     decide, Answer, CallRecords, CallStore, Claim, ClaimRequest, StoredAnswer, StoredCall,
 };
-pub use instances::{InstanceRecord, InstanceStore, NewInstance, NodeFacts};
+pub use instances::{
+    interfaces_from_json, interfaces_json, InstanceRecord, InstanceStore, NewInstance, NodeFacts,
+};
 pub use maintenance_window_runs::{
     MaintenanceWindowRunStore, SlotFired, TaskExecutionRecord, TaskInvocationRecord,
     WindowExecutionRecord, LIVE_WINDOW_STATUSES,

@@ -73,6 +73,23 @@ fn facts(info: &NodeInfo) -> NodeFacts {
         platform_name: clip(&info.platform_name, 256),
         platform_version: clip(&info.platform_version, 256),
         agent_version: clip(&info.agent_version, 64),
+        // Bounded: an agent's report is not trusted to be small.
+        network_interfaces: info
+            .network_interfaces
+            .iter()
+            .take(64)
+            .map(|i| bosun_core::power::NetworkInterface {
+                name: clip(&i.name, 64),
+                mac_address: clip(&i.mac_address, 17),
+                ipv4_addresses: i
+                    .ipv4_addresses
+                    .iter()
+                    .take(32)
+                    .map(|a| clip(a, 18))
+                    .collect(),
+            })
+            .collect(),
+        boot_id: clip(&info.boot_id, 64),
     }
 }
 

@@ -26,6 +26,7 @@ mod parameter_put;
 mod parameter_search;
 mod parameters;
 pub(crate) mod pipeline;
+pub(crate) mod power;
 mod query;
 pub(crate) mod references;
 pub(crate) mod resource_groups;

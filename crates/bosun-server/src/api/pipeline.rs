@@ -64,6 +64,22 @@ pub async fn handle(
         )
         .await;
     }
+    let power = request
+        .headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with(super::power::TARGET_PREFIX));
+    if power {
+        return serve_with_id(
+            state,
+            peer,
+            request,
+            body,
+            &super::power::SURFACE,
+            super::power::decode,
+        )
+        .await;
+    }
     if is_sns {
         return super::sns::handle(state, peer, request, body).await;
     }

@@ -75,6 +75,37 @@ fn target(ctx: &Ctx, req: &TagRequest, v: &mut Validation) -> Result<(String, St
     Ok((t, id))
 }
 
+/// Tags that make one node power another on (issue 16): changing them on a node needs the
+/// tag action on the controller nodes too (every node named by `bosun:wake-via` before or after
+/// the change), so nobody enlists or releases a controller they may not tag. A deny on either
+/// node refuses the call.
+fn authorize_power_controllers(
+    ctx: &Ctx,
+    action: &str,
+    resource_type: &str,
+    node_id: &str,
+    touched_keys: &[&str],
+    new_controller: Option<&str>,
+) -> Result<(), ApiError> {
+    use bosun_core::power::{TAG_WAKE_DOCUMENT, TAG_WAKE_VIA};
+    if resource_type != "ManagedInstance"
+        || !touched_keys
+            .iter()
+            .any(|k| *k == TAG_WAKE_VIA || *k == TAG_WAKE_DOCUMENT)
+    {
+        return Ok(());
+    }
+    let existing = ctx.state.store.tags(&ctx.region, resource_type, node_id)?;
+    let old_controller = existing
+        .iter()
+        .find(|(k, _)| k == TAG_WAKE_VIA)
+        .map(|(_, v)| v.as_str());
+    let mut controllers: Vec<&str> = old_controller.into_iter().chain(new_controller).collect();
+    controllers.retain(|c| !c.is_empty() && *c != node_id);
+    controllers.dedup();
+    ctx.authorize_nodes(action, controllers)
+}
+
 /// A node's tags decide which associations target it: let the scheduler look.
 fn node_tags_changed(ctx: &Ctx, resource_type: &str) {
     if resource_type == "ManagedInstance" {
@@ -93,6 +124,12 @@ pub fn add_tags_to_resource(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
         TagError::Validation(m) => ApiError::validation(m),
         TagError::Reserved(m) => ApiError::new("InvalidParameters", m),
     })?;
+    let keys: Vec<&str> = tags.iter().map(|(k, _)| k.as_str()).collect();
+    let new_controller = tags
+        .iter()
+        .find(|(k, _)| k == bosun_core::power::TAG_WAKE_VIA)
+        .map(|(_, v)| v.as_str());
+    authorize_power_controllers(ctx, "ssm:AddTagsToResource", &t, &id, &keys, new_controller)?;
     if !ctx
         .state
         .store
@@ -112,6 +149,8 @@ pub fn remove_tags_from_resource(ctx: &Ctx, body: Value) -> Result<Value, ApiErr
     let mut v = Validation::new();
     v.required("tagKeys", req.tag_keys.as_ref());
     let (t, id) = target(ctx, &req, &mut v)?;
+    let keys: Vec<&str> = req.tag_keys.iter().flatten().map(String::as_str).collect();
+    authorize_power_controllers(ctx, "ssm:RemoveTagsFromResource", &t, &id, &keys, None)?;
     ctx.state.store.remove_tags(
         &ctx.region,
         &t,

@@ -39,6 +39,12 @@ pub fn node(i: usize, activation_id: &str) -> NewInstance {
             platform_name: "Debian GNU/Linux".into(),
             platform_version: "12".into(),
             agent_version: "0.1.0".into(),
+            network_interfaces: vec![bosun_core::power::NetworkInterface {
+                name: "eth0".into(),
+                mac_address: format!("02:00:00:00:00:{:02x}", i % 256),
+                ipv4_addresses: vec!["10.0.0.1/24".into()],
+            }],
+            boot_id: format!("boot-{i}"),
         },
     }
 }

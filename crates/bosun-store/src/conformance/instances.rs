@@ -38,11 +38,26 @@ pub fn nodes_are_listed_updated_touched_and_re_roled(store: &dyn Store) {
         platform_name: "Ubuntu".into(),
         platform_version: "24.04".into(),
         agent_version: "0.2.0".into(),
+        network_interfaces: vec![bosun_core::power::NetworkInterface {
+            name: "eth0".into(),
+            mac_address: "aa:bb:cc:dd:ee:01".into(),
+            ipv4_addresses: vec!["10.0.0.9/24".into(), "192.168.1.9/16".into()],
+        }],
+        boot_id: "6f0c2b6e-0000-4000-8000-000000000001".into(),
     };
     store.update_instance_info(&one, &facts, 100).unwrap();
     let stored = store.get_instance(&one).unwrap().unwrap();
     assert_eq!(stored.info, facts);
     assert_eq!(stored.last_ping_ms, 100);
+    // A later report replaces the interfaces and boot id (a restarted node has a new boot id).
+    let rebooted = NodeFacts {
+        network_interfaces: Vec::new(),
+        boot_id: "6f0c2b6e-0000-4000-8000-000000000002".into(),
+        ..facts.clone()
+    };
+    store.update_instance_info(&one, &rebooted, 150).unwrap();
+    assert_eq!(store.get_instance(&one).unwrap().unwrap().info, rebooted);
+    store.update_instance_info(&one, &facts, 100).unwrap();
     store.touch_instance(&one, 200).unwrap();
     assert_eq!(store.get_instance(&one).unwrap().unwrap().last_ping_ms, 200);
     assert_eq!(

@@ -9,7 +9,7 @@ use crate::Result;
 const COLUMNS: &str =
     "region, instance_id, activation_id, public_key, name, iam_role, registration_ms, \
      computer_name, ip_address, platform_type, platform_name, platform_version, agent_version, \
-     last_ping_ms, deregistered";
+     last_ping_ms, deregistered, network_interfaces, boot_id";
 
 fn from_row(r: &Row) -> rusqlite::Result<InstanceRecord> {
     Ok(InstanceRecord {
@@ -27,6 +27,8 @@ fn from_row(r: &Row) -> rusqlite::Result<InstanceRecord> {
             platform_name: r.get(10)?,
             platform_version: r.get(11)?,
             agent_version: r.get(12)?,
+            network_interfaces: crate::instances::interfaces_from_json(&r.get::<_, String>(15)?),
+            boot_id: r.get(16)?,
         },
         last_ping_ms: r.get(13)?,
         deregistered: r.get(14)?,
@@ -35,11 +37,12 @@ fn from_row(r: &Row) -> rusqlite::Result<InstanceRecord> {
 
 pub(crate) fn insert(tx: &Transaction, n: &NewInstance) -> rusqlite::Result<()> {
     tx.execute(
-        &format!("INSERT INTO instances ({COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,0)"),
+        &format!("INSERT INTO instances ({COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,0,?15,?16)"),
         params![
             n.region, n.instance_id, n.activation_id, n.public_key, n.name, n.iam_role,
             n.registration_ms, n.info.computer_name, n.info.ip_address, n.info.platform_type,
-            n.info.platform_name, n.info.platform_version, n.info.agent_version, n.registration_ms
+            n.info.platform_name, n.info.platform_version, n.info.agent_version, n.registration_ms,
+            crate::instances::interfaces_json(&n.info.network_interfaces), n.info.boot_id
         ],
     )?;
     Ok(())
@@ -70,8 +73,8 @@ impl InstanceStore for SqliteStore {
     fn update_instance_info(&self, instance_id: &str, info: &NodeFacts, now_ms: i64) -> Result<()> {
         self.conn().execute(
             "UPDATE instances SET computer_name = ?2, ip_address = ?3, platform_type = ?4, \
-             platform_name = ?5, platform_version = ?6, agent_version = ?7, last_ping_ms = ?8 \
-             WHERE instance_id = ?1",
+             platform_name = ?5, platform_version = ?6, agent_version = ?7, last_ping_ms = ?8, \
+             network_interfaces = ?9, boot_id = ?10 WHERE instance_id = ?1",
             params![
                 instance_id,
                 info.computer_name,
@@ -80,7 +83,9 @@ impl InstanceStore for SqliteStore {
                 info.platform_name,
                 info.platform_version,
                 info.agent_version,
-                now_ms
+                now_ms,
+                crate::instances::interfaces_json(&info.network_interfaces),
+                info.boot_id
             ],
         )?;
         Ok(())

@@ -706,6 +706,10 @@ CREATE TABLE automation_steps (
     PRIMARY KEY (execution_id, seq)
 );
 "#,
+    // 23: what nodes report for waking and restarting them (issue 16): their network
+    // interfaces (JSON text: name, MAC, IPv4 addresses with prefix) and boot id.
+    "ALTER TABLE instances ADD COLUMN network_interfaces TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE instances ADD COLUMN boot_id TEXT NOT NULL DEFAULT ''",
 ];
 
 /// Apply every migration newer than the database's `user_version`.
