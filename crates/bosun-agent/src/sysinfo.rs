@@ -75,18 +75,11 @@ fn network_interfaces() -> Vec<NetworkInterface> {
     out
 }
 
-/// Test-only: read the boot id from this file instead of the kernel's, so a test can
-/// simulate a reboot by restarting the agent with a new one. The same variable the agent's
-/// reboot protocol reads (`commands::reboot::BOOT_ID_ENV` on main): when the branches meet,
-/// [`boot_id`] should read `commands::reboot::boot_id_file()` so both agree on one boot id.
-pub const TEST_BOOT_ID_FILE_ENV: &str = "BOSUN_AGENT_BOOT_ID_FILE";
-
-/// This boot's id (changes at every boot); empty when the kernel does not say.
+/// This boot's id (changes at every boot), read where the reboot protocol reads it
+/// (`commands::reboot::boot_id_file`: the kernel's, or a test's `BOSUN_AGENT_BOOT_ID_FILE`);
+/// empty when it cannot be read.
 fn boot_id() -> String {
-    let path = std::env::var(TEST_BOOT_ID_FILE_ENV)
-        .unwrap_or_else(|_| "/proc/sys/kernel/random/boot_id".into());
-    fs::read_to_string(path)
-        .map(|s| s.trim().to_string())
+    crate::commands::reboot::read_boot_id(&crate::commands::reboot::boot_id_file())
         .unwrap_or_default()
 }
 

@@ -1,7 +1,7 @@
 //! What each action does when its step starts ([`begin`]), each time the step is looked at
 //! while it runs ([`advance`]), and when the execution is cancelled under it ([`cancel`]):
-//! `aws:sleep`, `aws:pause`, `aws:approve`, `aws:branch` here; `aws:runCommand` and the
-//! `aws:executeAwsApi` family in their own files. Retries (`maxAttempts`), `timeoutSeconds`
+//! `aws:sleep`, `aws:pause`, `aws:approve`, `aws:branch` here; `aws:runCommand`,
+//! `aws:changeInstanceState` and the `aws:executeAwsApi` family in their own files. Retries (`maxAttempts`), `timeoutSeconds`
 //! and the step's outputs are applied here to every action.
 
 use std::collections::BTreeSet;
@@ -11,7 +11,7 @@ use bosun_core::ids;
 use bosun_store::{AutomationExecutionRecord, AutomationStepRecord};
 use serde_json::{json, Map, Value};
 
-use super::{aws_api, run_command};
+use super::{aws_api, change_state, run_command};
 use crate::api::automation::control::is_approver;
 use crate::state::{random_bytes, AppState};
 
@@ -66,7 +66,10 @@ pub(super) fn begin(step: &Step, row: &mut AutomationStepRecord, now: i64) {
 fn timeout_s(step: &Step) -> Option<u64> {
     match (step.timeout_seconds, step.action) {
         (Some(t), _) => Some(t),
-        (None, Action::WaitForAwsResourceProperty) => Some(WAIT_DEFAULT_TIMEOUT_S),
+        // Bosun's bound on a wake or stop that never completes (a node that never comes up).
+        (None, Action::WaitForAwsResourceProperty | Action::ChangeInstanceState) => {
+            Some(WAIT_DEFAULT_TIMEOUT_S)
+        }
         _ => None,
     }
 }
@@ -116,6 +119,7 @@ pub(super) fn advance(
             Err(why) => Attempt::Failed(why.0, json!(null)),
         },
         Action::RunCommand => run_command::advance(state, e, row, &inputs, now)?,
+        Action::ChangeInstanceState => change_state::advance(state, e, row, &inputs, now)?,
         Action::ExecuteAwsApi => match aws_api::call(state, e, &inputs, now) {
             Ok(response) => Attempt::Success(response),
             Err(why) => Attempt::Failed(why, json!(null)),
@@ -161,6 +165,7 @@ pub(super) fn advance(
                 row.failure_message = why;
                 row.status = "InProgress".into();
                 row.command_id = String::new();
+                row.response_json = "null".into();
                 begin(step, row, now);
                 return Ok(Progress::Pending(Some(now)));
             }
@@ -188,7 +193,10 @@ fn end(
     }
     if status == "Success" {
         let mut outputs = Map::new();
-        if matches!(step.action, Action::RunCommand | Action::Approve) {
+        if matches!(
+            step.action,
+            Action::RunCommand | Action::Approve | Action::ChangeInstanceState
+        ) {
             if let Value::Object(m) = &response {
                 outputs.extend(m.clone());
             }

@@ -16,6 +16,7 @@
 
 mod actions;
 mod aws_api;
+mod change_state;
 mod children;
 mod drive;
 mod run_command;

@@ -12,13 +12,19 @@ use bosun_store::StoreError;
 pub struct BuiltinDocument {
     pub name: &'static str,
     pub content: &'static str,
-    /// `Command` or `Session`.
+    /// `Command`, `Session` or `Automation`.
     pub document_type: &'static str,
     /// When the built-in was first shipped (epoch ms), reported as `CreatedDate`.
     pub created_ms: i64,
 }
 
 pub const BUILTINS: &[BuiltinDocument] = &[
+    BuiltinDocument {
+        name: "AWS-RestartEC2Instance",
+        document_type: "Automation",
+        content: include_str!("AWS-RestartEC2Instance.json"),
+        created_ms: 1_796_428_800_000,
+    },
     BuiltinDocument {
         name: "AWS-RunDocument",
         document_type: "Command",
@@ -42,6 +48,12 @@ pub const BUILTINS: &[BuiltinDocument] = &[
         document_type: "Command",
         content: include_str!("AWS-RunShellScript.json"),
         created_ms: 1_795_219_200_000,
+    },
+    BuiltinDocument {
+        name: "AWS-StartEC2Instance",
+        document_type: "Automation",
+        content: include_str!("AWS-StartEC2Instance.json"),
+        created_ms: 1_796_428_800_000,
     },
     BuiltinDocument {
         name: "AWS-StartInteractiveCommand",
@@ -72,6 +84,12 @@ pub const BUILTINS: &[BuiltinDocument] = &[
         document_type: "Session",
         content: include_str!("AWS-StartSSHSession.json"),
         created_ms: 1_796_342_400_000,
+    },
+    BuiltinDocument {
+        name: "AWS-StopEC2Instance",
+        document_type: "Automation",
+        content: include_str!("AWS-StopEC2Instance.json"),
+        created_ms: 1_796_428_800_000,
     },
 ];
 
@@ -238,7 +256,15 @@ mod tests {
             let value = super::content::parse(d.content, "JSON").unwrap();
             let facts = super::content::validate(&value, d.document_type).unwrap();
             assert!(!facts.parameters.is_empty());
+            if d.document_type == "Automation" {
+                bosun_core::automation::plan(&value)
+                    .unwrap_or_else(|e| panic!("{} plans: {e}", d.name));
+            }
         }
+        let names: Vec<&str> = super::BUILTINS.iter().map(|d| d.name).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted, "listed by name");
         assert!(super::builtin("arn:aws:ssm:us-east-1::document/AWS-RunShellScript").is_some());
         assert!(super::builtin("AWS-Nope").is_none());
     }

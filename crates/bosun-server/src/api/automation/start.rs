@@ -71,6 +71,46 @@ fn refuse_unsupported(body: &Value) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Bosun runs a runbook with the permissions of the user who starts it (AWS's rule when no role
+/// is given) and cannot assume an IAM role: a runbook whose `assumeRole` comes out non-empty
+/// (`{{ AutomationAssumeRole }}` given a role, or a role written in) is refused, not run with
+/// other permissions than it asked for.
+fn refuse_assume_role(
+    content: &Value,
+    runbook: &bosun_core::automation::Runbook,
+    passed: &BTreeMap<String, Vec<String>>,
+) -> Result<(), ApiError> {
+    let Some(role) = content.get("assumeRole").and_then(Value::as_str) else {
+        return Ok(());
+    };
+    let reference = regex::Regex::new(r"\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}").expect("a valid regex");
+    let resolved = reference.replace_all(role, |c: &regex::Captures| {
+        let name = &c[1];
+        passed
+            .get(name)
+            .map(|v| v.join(","))
+            .or_else(|| {
+                runbook
+                    .parameters
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .and_then(|(_, d)| d.default_values())
+                    .map(|v| v.join(","))
+            })
+            .unwrap_or_default()
+    });
+    if resolved.trim().is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        "InvalidAutomationExecutionParametersException",
+        format!(
+            "assumeRole {resolved}: Bosun runs runbooks with the permissions of the user who \
+             starts them and cannot assume an IAM role; leave AutomationAssumeRole empty."
+        ),
+    ))
+}
+
 /// A hash of the request without its `ClientToken`, to tell a retry from a reuse.
 fn request_hash(body: &Value) -> String {
     let mut body = body.clone();
@@ -128,10 +168,7 @@ pub fn start_automation_execution(ctx: &Ctx, body: Value) -> Result<Value, ApiEr
         .map_err(|e| ApiError::validation(format!("Runbook {name}: {e}")))?;
     let runbook = plan(&value).map_err(|e| ApiError::validation(format!("Runbook {name}: {e}")))?;
     for step in &runbook.steps {
-        if matches!(
-            step.action,
-            Action::ExecuteAutomation | Action::ChangeInstanceState
-        ) {
+        if step.action == Action::ExecuteAutomation {
             return Err(ApiError::validation(format!(
                 "Runbook {name}: step {} uses {}, which this Bosun server does not run yet.",
                 step.name,
@@ -140,6 +177,7 @@ pub fn start_automation_execution(ctx: &Ctx, body: Value) -> Result<Value, ApiEr
         }
     }
     let passed = req.parameters.clone().unwrap_or_default();
+    refuse_assume_role(&value, &runbook, &passed)?;
     let targets = req.targets.clone().unwrap_or_default();
     // With targets: a parent execution whose children the runtime starts, one per value.
     let (parameters_json, targets_json, target_parameter_name, max_concurrency, max_errors) =
