@@ -12,6 +12,7 @@ pub mod server;
 pub mod smtp;
 pub mod subscriber;
 pub mod web;
+pub mod windows;
 
 use std::path::PathBuf;
 

@@ -583,9 +583,10 @@ async fn bad_requests_get_aws_errors_and_store_nothing() {
         r#"{"RunCommand":{"Parameters":{"commands":["uptime"]}}}"#,
     ];
     let cases: Vec<(Vec<&str>, &str)> = vec![
+        // An AUTOMATION task runs a runbook, not a Command document.
         (
-            vec!["--task-type", "AUTOMATION", "--task-arn", "AWS-RestartEC2Instance"],
-            "FeatureNotAvailableException",
+            vec!["--task-type", "AUTOMATION", "--task-arn", "AWS-RunShellScript"],
+            "ValidationException",
         ),
         (
             vec!["--task-type", "LAMBDA", "--task-arn", "arn:aws:lambda:us-east-1:000000000000:function:f"],

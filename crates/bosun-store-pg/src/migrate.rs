@@ -82,6 +82,11 @@ pub const MIGRATIONS: &[Migration] = &[
     ),
     migration!(22, "automation", "0022_automation.sql"),
     migration!(23, "node_power_facts", "0023_node_power_facts.sql"),
+    migration!(
+        24,
+        "window_task_registrants",
+        "0024_window_task_registrants.sql"
+    ),
 ];
 
 /// The advisory lock every migration transaction holds ("bosunmig" in ASCII).

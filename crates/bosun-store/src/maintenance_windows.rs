@@ -89,6 +89,9 @@ pub struct WindowTaskRecord {
     pub client_token: String,
     pub request_hash: String,
     pub created_ms: i64,
+    /// The user who registered (or last updated) the task: an `AUTOMATION` task's runbook runs
+    /// as them, with their permissions at the time it runs.
+    pub registered_by: String,
 }
 
 impl WindowTaskRecord {

@@ -79,7 +79,7 @@ const REFUSALS: &[Refusal] = &[
         asks: non_empty,
         honoured: never,
         code: "InvalidTargetMaps",
-        message: "TargetMaps: this Bosun server does not run Automation yet; target nodes with Targets",
+        message: "TargetMaps: this Bosun server does not support target maps yet; target nodes with Targets",
     },
     Refusal {
         operation: "CreateAssociation",
@@ -87,7 +87,7 @@ const REFUSALS: &[Refusal] = &[
         asks: non_empty,
         honoured: never,
         code: "ValidationException",
-        message: "AutomationTargetParameterName: this Bosun server does not run Automation yet",
+        message: "AutomationTargetParameterName: this Bosun server does not run Automation associations yet (start runbooks with StartAutomationExecution or from a maintenance window AUTOMATION task)",
     },
     Refusal {
         operation: "CreateAssociation",
@@ -135,7 +135,7 @@ const REFUSALS: &[Refusal] = &[
         asks: non_empty,
         honoured: never,
         code: "InvalidTargetMaps",
-        message: "TargetMaps: this Bosun server does not run Automation yet; target nodes with Targets",
+        message: "TargetMaps: this Bosun server does not support target maps yet; target nodes with Targets",
     },
     Refusal {
         operation: "UpdateAssociation",
@@ -143,7 +143,7 @@ const REFUSALS: &[Refusal] = &[
         asks: non_empty,
         honoured: never,
         code: "ValidationException",
-        message: "AutomationTargetParameterName: this Bosun server does not run Automation yet",
+        message: "AutomationTargetParameterName: this Bosun server does not run Automation associations yet (start runbooks with StartAutomationExecution or from a maintenance window AUTOMATION task)",
     },
     Refusal {
         operation: "UpdateAssociation",

@@ -16,6 +16,7 @@
 //! Sleeping: until the next slot of any window or [`SAFETY_CAP`], unless kicked (a window
 //! created or changed); every [`OPEN_POLL`] while executions are live.
 
+mod automation;
 mod drive;
 mod targets;
 mod task;
@@ -125,6 +126,7 @@ fn plan_execution(
                 "TaskParameters": serde_json::from_str::<serde_json::Value>(&t.task_parameters_json).unwrap_or_default(),
                 "TaskInvocationParameters": serde_json::from_str::<serde_json::Value>(&t.invocation_parameters_json).unwrap_or_default(),
                 "ServiceRoleArn": t.service_role_arn,
+                "RegisteredBy": t.registered_by,
             })
             .to_string(),
             status: "PENDING".into(),

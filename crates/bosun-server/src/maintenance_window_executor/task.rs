@@ -5,7 +5,8 @@
 //! A `RUN_COMMAND` invocation is one Run Command command to its node, built as `SendCommand`
 //! builds one, with the task's parameters after pseudo-parameter substitution; the command is
 //! stored in the same transaction that marks the invocation sent, so a node is sent its task
-//! once. Task types Bosun cannot run (refused at registration) end `FAILED` saying so.
+//! once. An `AUTOMATION` invocation is one runbook execution for its node (`automation.rs`).
+//! Task types Bosun cannot run (refused at registration) end `FAILED` saying so.
 
 use std::collections::HashMap;
 
@@ -15,13 +16,15 @@ use bosun_core::maintenance_window::ids::new_uuid;
 use bosun_core::maintenance_window::pseudo::{substitute, substitute_parameters, PseudoValues};
 use bosun_core::maintenance_window::{
     bounded_details, next_invocation_actions, task_status, InvocationAction, InvocationOutcome,
-    InvocationPhase, InvocationRun, ResourceType, StopCause, TargetTally, TargetVia, TaskLimits,
+    InvocationPhase, InvocationRun, NodeState, ResourceType, StopCause, TargetTally, TargetVia,
+    TaskLimits,
 };
 use bosun_store::{
     NewCommand, TaskExecutionRecord, TaskInvocationRecord, WindowExecutionRecord, WindowTaskRecord,
 };
 use serde_json::{json, Value};
 
+use super::automation;
 use super::targets::{node_state, resolve};
 use crate::api::maintenance_windows::task_input::{check_task_type, run_command_spec};
 use crate::api::send_command::prepare_command;
@@ -179,27 +182,23 @@ fn task_record(e: &WindowExecutionRecord, t: &TaskExecutionRecord) -> WindowTask
         client_token: String::new(),
         request_hash: String::new(),
         created_ms: 0,
+        registered_by: snapshot
+            .get("RegisteredBy")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
     }
 }
 
-/// Send one invocation: its command, with the pseudo-parameters of this node substituted.
-fn send(
-    ctx: &Ctx,
+/// The pseudo-parameter values of one invocation (`{{RESOURCE_ID}}` and `{{TARGET_ID}}` left
+/// for the task type to fill in).
+fn pseudo_values(
     e: &WindowExecutionRecord,
     t: &TaskExecutionRecord,
     inv: &TaskInvocationRecord,
-    name: &str,
-    now: i64,
-) -> anyhow::Result<()> {
-    let mut spec = match run_command_spec(&task_record(e, t)) {
-        Ok(spec) => spec,
-        Err(err) => {
-            let why = format!("The command could not be built: {}", err.message);
-            return end(ctx, inv, InvocationOutcome::Failed, Some(why), now);
-        }
-    };
+) -> PseudoValues {
     let via: Option<TargetVia> = serde_json::from_value(json!(inv.via)).ok();
-    let values = PseudoValues {
+    PseudoValues {
         window_id: e.window_id.clone(),
         window_task_id: t.window_task_id.clone(),
         window_target_id: Some(inv.window_target_id.clone()).filter(|s| !s.is_empty()),
@@ -213,6 +212,35 @@ fn send(
         },
         target_id: None,
         resource_id: None,
+    }
+}
+
+/// Send one invocation: its command (or, for an `AUTOMATION` task, its runbook), with the
+/// pseudo-parameters of this node substituted.
+fn send(
+    ctx: &Ctx,
+    e: &WindowExecutionRecord,
+    t: &TaskExecutionRecord,
+    inv: &TaskInvocationRecord,
+    name: &str,
+    now: i64,
+) -> anyhow::Result<()> {
+    let values = pseudo_values(e, t, inv);
+    if automation::is_automation(t) {
+        return match automation::start(ctx, &task_record(e, t), values, inv, now) {
+            Ok(sent) => {
+                ctx.state.store.update_task_invocation(&sent, &inv.phase)?;
+                Ok(())
+            }
+            Err(why) => end(ctx, inv, InvocationOutcome::Failed, Some(why), now),
+        };
+    }
+    let mut spec = match run_command_spec(&task_record(e, t)) {
+        Ok(spec) => spec,
+        Err(err) => {
+            let why = format!("The command could not be built: {}", err.message);
+            return end(ctx, inv, InvocationOutcome::Failed, Some(why), now);
+        }
     };
     spec.parameters = substitute_parameters(&spec.parameters, &values);
     spec.comment = substitute(&spec.comment, &values);
@@ -268,6 +296,13 @@ pub fn step(
         if inv.phase != RUNNING && inv.phase != CANCELLING {
             continue;
         }
+        if automation::is_automation(t) {
+            let cause = stopping.unwrap_or(StopCause::Cancelled);
+            if let Some((outcome, details)) = automation::outcome(ctx, &inv, cause)? {
+                end(ctx, &inv, outcome, Some(details), now)?;
+            }
+            continue;
+        }
         let Some(ci) = store.invocation(&inv.execution_id, &inv.node_id)? else {
             continue;
         };
@@ -288,7 +323,12 @@ pub fn step(
     let runs: Vec<InvocationRun> = invs
         .iter()
         .map(|i| InvocationRun {
-            node_state: node_state(ctx, presence, nodes.get(&i.node_id)),
+            node_state: match node_state(ctx, presence, nodes.get(&i.node_id)) {
+                // A runbook runs in the server: a stopped node is what an AUTOMATION task
+                // (AWS-StartEC2Instance) is for, not a reason to skip it.
+                NodeState::ConnectionLost if automation::is_automation(t) => NodeState::Online,
+                other => other,
+            },
             target_order: i.target_order as usize,
             phase: match i.phase.as_str() {
                 RUNNING => InvocationPhase::Running { cancel_sent: false },
@@ -314,7 +354,9 @@ pub fn step(
             }
             InvocationAction::Cancel(i) => {
                 let inv = &invs[i];
-                if let Some(c) = store.get_command(&t.region, &inv.execution_id)? {
+                if automation::is_automation(t) {
+                    automation::cancel(ctx, inv)?;
+                } else if let Some(c) = store.get_command(&t.region, &inv.execution_id)? {
                     let cis = store.invocations(&c.command_id)?;
                     crate::orchestrator::cancel(ctx.state, &c, &cis, &[], now)?;
                 }

@@ -28,7 +28,7 @@ const TARGET_COLS: &str = "region, window_id, window_target_id, resource_type, t
 const TASK_COLS: &str = "region, window_id, window_task_id, task_arn, task_type, targets_json, \
      service_role_arn, task_parameters_json, invocation_parameters_json, priority, \
      max_concurrency, max_errors, name, description, cutoff_behavior, client_token, \
-     request_hash, created_ms";
+     request_hash, created_ms, registered_by";
 
 fn window_from(r: &Row) -> WindowRecord {
     WindowRecord {
@@ -88,6 +88,7 @@ fn task_from(r: &Row) -> WindowTaskRecord {
         client_token: r.get(15),
         request_hash: r.get(16),
         created_ms: r.get(17),
+        registered_by: r.get(18),
     }
 }
 
@@ -509,7 +510,7 @@ impl MaintenanceWindowStore for PgStore {
             tx.execute(
                 &format!(
                     "INSERT INTO maintenance_window_tasks ({TASK_COLS}) VALUES \
-                     ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)"
+                     ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)"
                 ),
                 &[
                     &t.region,
@@ -530,6 +531,7 @@ impl MaintenanceWindowStore for PgStore {
                     &t.client_token,
                     &t.request_hash,
                     &t.created_ms,
+                    &t.registered_by,
                 ],
             )
             .await?;
@@ -601,7 +603,8 @@ impl MaintenanceWindowStore for PgStore {
                     "UPDATE maintenance_window_tasks SET task_arn = $4, targets_json = $5, \
                      service_role_arn = $6, task_parameters_json = $7, \
                      invocation_parameters_json = $8, priority = $9, max_concurrency = $10, \
-                     max_errors = $11, name = $12, description = $13, cutoff_behavior = $14 \
+                     max_errors = $11, name = $12, description = $13, cutoff_behavior = $14, \
+                     registered_by = $15 \
                      WHERE region = $1 AND window_id = $2 AND window_task_id = $3",
                     &[
                         &t.region,
@@ -618,6 +621,7 @@ impl MaintenanceWindowStore for PgStore {
                         &t.name,
                         &t.description,
                         &t.cutoff_behavior,
+                        &t.registered_by,
                     ],
                 )
                 .await?;

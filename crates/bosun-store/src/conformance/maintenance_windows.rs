@@ -68,6 +68,7 @@ fn task(window: &str, i: usize, target_ids: &[&str]) -> WindowTaskRecord {
         client_token: String::new(),
         request_hash: format!("task-{i}"),
         created_ms: 3_000,
+        registered_by: format!("user-{i}"),
     }
 }
 
@@ -269,6 +270,7 @@ pub fn targets_and_tasks_follow_their_window_and_safe_deregistration(store: &dyn
     );
     moved.targets_json = "[]".into();
     moved.priority = 5;
+    moved.registered_by = "bob".into();
     assert_eq!(store.update_task(&moved).unwrap(), Changed::Done);
     assert_eq!(store.list_tasks(REGION, &id).unwrap(), vec![moved.clone()]);
     assert_eq!(store.list_region_tasks(REGION).unwrap(), vec![moved]);

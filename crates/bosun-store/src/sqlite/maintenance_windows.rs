@@ -21,7 +21,7 @@ const TARGET_COLS: &str = "region, window_id, window_target_id, resource_type, t
 const TASK_COLS: &str = "region, window_id, window_task_id, task_arn, task_type, targets_json, \
      service_role_arn, task_parameters_json, invocation_parameters_json, priority, \
      max_concurrency, max_errors, name, description, cutoff_behavior, client_token, \
-     request_hash, created_ms";
+     request_hash, created_ms, registered_by";
 
 fn window_from(r: &Row<'_>) -> rusqlite::Result<WindowRecord> {
     Ok(WindowRecord {
@@ -81,6 +81,7 @@ fn task_from(r: &Row<'_>) -> rusqlite::Result<WindowTaskRecord> {
         client_token: r.get(15)?,
         request_hash: r.get(16)?,
         created_ms: r.get(17)?,
+        registered_by: r.get(18)?,
     })
 }
 
@@ -465,7 +466,7 @@ impl MaintenanceWindowStore for SqliteStore {
         tx.execute(
             &format!(
                 "INSERT INTO maintenance_window_tasks ({TASK_COLS}) \
-                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)"
+                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)"
             ),
             params![
                 t.region,
@@ -485,7 +486,8 @@ impl MaintenanceWindowStore for SqliteStore {
                 t.cutoff_behavior,
                 t.client_token,
                 t.request_hash,
-                t.created_ms
+                t.created_ms,
+                t.registered_by
             ],
         )?;
         tx.commit()?;
@@ -537,7 +539,7 @@ impl MaintenanceWindowStore for SqliteStore {
             "UPDATE maintenance_window_tasks SET task_arn = ?4, targets_json = ?5, \
              service_role_arn = ?6, task_parameters_json = ?7, invocation_parameters_json = ?8, \
              priority = ?9, max_concurrency = ?10, max_errors = ?11, name = ?12, \
-             description = ?13, cutoff_behavior = ?14 \
+             description = ?13, cutoff_behavior = ?14, registered_by = ?15 \
              WHERE region = ?1 AND window_id = ?2 AND window_task_id = ?3",
             params![
                 t.region,
@@ -553,7 +555,8 @@ impl MaintenanceWindowStore for SqliteStore {
                 t.max_errors,
                 t.name,
                 t.description,
-                t.cutoff_behavior
+                t.cutoff_behavior,
+                t.registered_by
             ],
         )?;
         tx.commit()?;

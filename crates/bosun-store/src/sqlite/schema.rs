@@ -710,6 +710,9 @@ CREATE TABLE automation_steps (
     // interfaces (JSON text: name, MAC, IPv4 addresses with prefix) and boot id.
     "ALTER TABLE instances ADD COLUMN network_interfaces TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE instances ADD COLUMN boot_id TEXT NOT NULL DEFAULT ''",
+    // 24: who registered each maintenance window task (an AUTOMATION task's runbook runs as
+    // them).
+    "ALTER TABLE maintenance_window_tasks ADD COLUMN registered_by TEXT NOT NULL DEFAULT ''",
 ];
 
 /// Apply every migration newer than the database's `user_version`.

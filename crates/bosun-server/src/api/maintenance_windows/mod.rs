@@ -9,6 +9,7 @@
 //! request, so a retry gets the first creation's id and a different request with the same token
 //! gets `IdempotentParameterMismatch`.
 
+pub(crate) mod automation_task;
 mod executions;
 mod filters;
 pub(crate) mod schedule;

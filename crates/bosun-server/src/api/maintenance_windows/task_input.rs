@@ -2,7 +2,8 @@
 //! and accepts its parameters (checked by building the command Run Command would send, as
 //! `SendCommand` does, without storing it), aimed at the window's targets (`WindowTargetIds`) or,
 //! when the window allows unregistered targets, at nodes (`InstanceIds`), with rate controls.
-//! Automation, Lambda and Step Functions tasks are refused: Bosun runs none of them.
+//! `AUTOMATION` tasks are checked in `automation_task.rs`; Lambda and Step Functions tasks are
+//! refused: Bosun runs neither.
 
 use std::collections::BTreeMap;
 
@@ -28,18 +29,14 @@ fn unavailable(message: &str) -> ApiError {
 /// Refuse task types Bosun cannot run.
 pub(crate) fn check_task_type(task_type: &str) -> Result<(), ApiError> {
     match task_type {
-        "RUN_COMMAND" => Ok(()),
-        "AUTOMATION" => Err(unavailable(
-            "TaskType AUTOMATION: this Bosun server does not run Automation yet; register \
-             RUN_COMMAND tasks.",
-        )),
+        "RUN_COMMAND" | "AUTOMATION" => Ok(()),
         "LAMBDA" => Err(unavailable(
             "TaskType LAMBDA: this Bosun server has no AWS Lambda to invoke; register \
-             RUN_COMMAND tasks.",
+             RUN_COMMAND or AUTOMATION tasks.",
         )),
         _ => Err(unavailable(
             "TaskType STEP_FUNCTIONS: this Bosun server has no AWS Step Functions to start; \
-             register RUN_COMMAND tasks.",
+             register RUN_COMMAND or AUTOMATION tasks.",
         )),
     }
 }
@@ -82,7 +79,7 @@ pub(super) fn check_task(
     let targets: Vec<Value> = serde_json::from_str(&task.targets_json).unwrap_or_default();
     if targets.is_empty() {
         return Err(invalid(
-            "A RUN_COMMAND task needs Targets: Key=WindowTargetIds (targets registered with the \
+            "A task needs Targets: Key=WindowTargetIds (targets registered with the \
              window) or Key=InstanceIds.",
         ));
     }
@@ -134,6 +131,9 @@ pub(super) fn check_task(
         .map_err(|e| invalid(format!("MaxConcurrency {}: {e}", task.max_concurrency)))?;
     MaxErrors::parse(&task.max_errors)
         .map_err(|e| invalid(format!("MaxErrors {}: {e}", task.max_errors)))?;
+    if task.task_type == "AUTOMATION" {
+        return super::automation_task::check(ctx, task);
+    }
 
     let spec = run_command_spec(task)?;
     if let Some(n) = &spec.notification {

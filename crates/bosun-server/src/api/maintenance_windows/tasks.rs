@@ -87,6 +87,7 @@ pub fn register_task_with_maintenance_window(ctx: &Ctx, body: Value) -> Result<V
         client_token: req.client_token.unwrap_or_default(),
         request_hash: hash,
         created_ms: ctx.now_ms,
+        registered_by: ctx.principal.clone(),
     };
     check_task(ctx, &w, &task, "ssm:RegisterTaskWithMaintenanceWindow")?;
     match ctx.state.store.register_task(&task, MAX_TASKS_PER_WINDOW) {
@@ -205,6 +206,7 @@ pub fn update_maintenance_window_task(ctx: &Ctx, body: Value) -> Result<Value, A
             *slot = v;
         }
     }
+    t.registered_by = ctx.principal.clone();
     check_task(ctx, &w, &t, "ssm:UpdateMaintenanceWindowTask")?;
     match ctx.state.store.update_task(&t)? {
         Changed::Done => Ok(shape(&t, None, true)),
