@@ -178,6 +178,17 @@ async fn a_runbook_wakes_a_stopped_node_then_runs_its_command_there() {
         1,
         "the node was woken once"
     );
+    // The runbook's command is audited as its starter's, made on their behalf.
+    let records = fleet
+        .server
+        .read_store(|s| s.audit_records().unwrap())
+        .await;
+    assert!(
+        records.iter().any(|(_, r)| r.action == "ssm:SendCommand"
+            && r.outcome == "Allowed"
+            && r.source.contains("on the user's behalf")),
+        "the runbook's SendCommand is in the audit trail"
+    );
 
     // Stop it again with the built-in runbook and the bosun CLI.
     let (ok, out, err) = fleet

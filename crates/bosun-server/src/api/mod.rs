@@ -248,7 +248,7 @@ impl Ctx<'_> {
 /// checks as an API call of theirs — the operation's action on its resource (unless its
 /// handler authorizes each resource itself), botocore's model, then the handler, whose further
 /// checks run against the user's policies too ([`Ctx::acting_as`]). `command_id` fixes the id
-/// of a command the call creates.
+/// of a command the call creates. A mutating call is audited as the user's, with its outcome.
 pub(crate) fn call_as(
     state: &AppState,
     region: &str,
@@ -261,12 +261,34 @@ pub(crate) fn call_as(
         .ok_or_else(|| ApiError::validation(format!("Operation {name} is not served.")))?;
     let mut ctx = Ctx::acting_as(state, region, principal, crate::state::now_ms());
     ctx.command_id = command_id;
+    let action = format!("ssm:{}", op.name);
+    let resource = ops::resource_arn(&ctx.scope(), op.name, &input);
     if !ops::authorized_per_node(op.name) {
-        let resource = ops::resource_arn(&ctx.scope(), op.name, &input);
-        ctx.authorize_arns(&format!("ssm:{}", op.name), [resource.as_str()])?;
+        ctx.authorize_arns(&action, [resource.as_str()])?;
     }
     pipeline::ssm_check(state, op, &input)?;
-    (op.handler)(&ctx, input)
+    let result = (op.handler)(&ctx, input);
+    if op.mutating {
+        // The change is the user's, made by Bosun on their behalf: audited as theirs.
+        let record = AuditRecord {
+            time_ms: ctx.now_ms,
+            principal: principal.to_string(),
+            action,
+            region: region.to_string(),
+            resource,
+            request_id: bosun_core::ids::uuid_v4(crate::state::random_bytes()),
+            source: "bosun (a runbook or maintenance window on the user's behalf)".into(),
+            outcome: match &result {
+                Ok(_) => "Allowed".into(),
+                Err(e) => format!("Failed:{}", e.code),
+            },
+            detail: String::new(),
+        };
+        if let Err(e) = state.store.append_audit(&record) {
+            tracing::error!(error = %e, "could not write an audit record");
+        }
+    }
+    result
 }
 
 /// Decode a request body into its typed shape (`SerializationException` when it does not fit).
