@@ -192,6 +192,27 @@ impl MailSink {
         .await
     }
 
+    /// Follow the link of the confirmation mail `to` received first, as a reader would: the
+    /// `email` subscription of `to` is confirmed.
+    pub async fn confirm(&self, server: &crate::TestServer, to: &str, limit: Duration) {
+        let confirmation = self.wait(to, 1, limit).await;
+        assert_eq!(
+            confirmation.subject(),
+            "AWS Notification - Subscription Confirmation",
+            "a confirmation is never templated"
+        );
+        let link = confirmation
+            .body
+            .lines()
+            .find(|l| l.starts_with("http://"))
+            .expect("a link in the confirmation")
+            .to_string();
+        let r = crate::http::get(&server.addr, &link[server.url.len()..])
+            .await
+            .unwrap();
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+
     /// The server flags that send mail here over plain SMTP from `from`.
     pub fn server_args(&self, from: &str) -> Vec<String> {
         [

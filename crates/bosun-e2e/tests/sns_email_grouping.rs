@@ -63,17 +63,7 @@ async fn three_failed_nodes_make_one_mail() {
             &attributes.to_string(),
         ])
         .expect("subscribe");
-    let confirmation = sink.wait("ops@example.test", 1, LIMIT).await;
-    let link = confirmation
-        .body
-        .lines()
-        .find(|l| l.starts_with("http://"))
-        .expect("a link")
-        .to_string();
-    let r = bosun_e2e::http::get(&server.addr, &link[server.url.len()..])
-        .await
-        .unwrap();
-    assert_eq!(r.status, 200, "{}", r.body);
+    sink.confirm(server, "ops@example.test", LIMIT).await;
     let pattern = json!({
         "source": ["aws.ssm"],
         "detail-type": ["EC2 Command Invocation Status-change Notification"],

@@ -50,18 +50,7 @@ async fn a_failed_run_command_reaches_a_mailbox_through_a_rule_and_a_topic() {
         .unwrap()
         .to_string();
     subscribe(server, &topic, "ops@example.test");
-    let confirmation = sink.wait("ops@example.test", 1, LIMIT).await;
-    // The reader follows the confirmation mail's link.
-    let link = confirmation
-        .body
-        .lines()
-        .find(|l| l.starts_with("http://"))
-        .expect("a link")
-        .to_string();
-    let r = bosun_e2e::http::get(&server.addr, &link[server.url.len()..])
-        .await
-        .unwrap();
-    assert_eq!(r.status, 200, "{}", r.body);
+    sink.confirm(server, "ops@example.test", LIMIT).await;
 
     let pattern = json!({
         "source": ["aws.ssm"],

@@ -71,22 +71,7 @@ async fn subscribe_confirmed(
             "--return-subscription-arn",
         ])
         .expect("subscribe");
-    let confirmation = sink.wait(to, 1, LIMIT).await;
-    assert_eq!(
-        confirmation.subject(),
-        "AWS Notification - Subscription Confirmation",
-        "a confirmation is never templated"
-    );
-    let link = confirmation
-        .body
-        .lines()
-        .find(|l| l.starts_with("http://"))
-        .expect("a link")
-        .to_string();
-    let r = bosun_e2e::http::get(&server.addr, &link[server.url.len()..])
-        .await
-        .unwrap();
-    assert_eq!(r.status, 200, "{}", r.body);
+    sink.confirm(server, to, LIMIT).await;
     out["SubscriptionArn"].as_str().unwrap().to_string()
 }
 
