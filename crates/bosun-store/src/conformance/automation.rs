@@ -288,7 +288,10 @@ pub fn automation_changes_write_their_events_with_the_change(store: &dyn Store) 
     assert!(!store
         .put_owned_automation_step("r2", &ended, &events)
         .unwrap());
-    assert_eq!(store.automation_steps("ev1").unwrap(), [running.clone()]);
+    assert_eq!(
+        store.automation_steps("ev1").unwrap(),
+        std::slice::from_ref(&running)
+    );
     assert!(automation_events(store, start).is_empty());
     assert!(store
         .put_owned_automation_step("r1", &ended, &events)
