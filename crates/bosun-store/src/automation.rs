@@ -7,6 +7,12 @@
 //! [`AutomationStore::put_owned_automation_step`]) only land while it still owns the execution.
 //! Stop requests and signals come from the API on any replica and are written to their own
 //! columns, never overwritten by the driver. Times are epoch milliseconds.
+//!
+//! Events: the driver's two writes take the events the change emits (built with
+//! [`crate::automation_events`]) and append them to the outbox in the same transaction, only
+//! when the write lands, so an event exists exactly when its change does.
+
+use bosun_core::events::envelope::Event;
 
 use crate::Result;
 
@@ -148,17 +154,24 @@ pub trait AutomationStore {
     ) -> Result<Vec<String>>;
 
     /// Write the driver's columns (status, outputs, failure, current step, end, wake) of a
-    /// running execution owned by `replica_id`; `false` (nothing written) otherwise.
+    /// running execution owned by `replica_id`, and append `events` in the same transaction;
+    /// `false` (nothing written, no event) otherwise.
     fn update_owned_automation_execution(
         &self,
         replica_id: &str,
         e: &AutomationExecutionRecord,
+        events: &[Event],
     ) -> Result<bool>;
 
     /// Insert or replace step `(execution_id, seq)` of a running execution owned by
-    /// `replica_id`; `false` (nothing written) otherwise.
-    fn put_owned_automation_step(&self, replica_id: &str, s: &AutomationStepRecord)
-        -> Result<bool>;
+    /// `replica_id`, and append `events` in the same transaction; `false` (nothing written, no
+    /// event) otherwise.
+    fn put_owned_automation_step(
+        &self,
+        replica_id: &str,
+        s: &AutomationStepRecord,
+        events: &[Event],
+    ) -> Result<bool>;
 
     /// Ask a running execution to stop (`Cancel` or `Complete`); `false` when it has ended.
     fn request_automation_stop(&self, execution_id: &str, kind: &str) -> Result<bool>;

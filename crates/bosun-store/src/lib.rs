@@ -18,6 +18,7 @@ mod association_status;
 mod associations;
 mod audit;
 mod automation;
+pub mod automation_events;
 mod commands;
 mod compliance;
 #[cfg(feature = "testing")]

@@ -1,7 +1,8 @@
 //! EventBridge rules as pure code: the event-pattern language (`pattern`: parse, validate with
 //! AWS's `InvalidEventPatternException` reasons, match events) and what a target receives
 //! (`transform`: `Input`, `InputPath`, `InputTransformer`), the API's names, ARNs and quotas
-//! for rules on the default bus (`rules`), the events SSM emits in AWS's envelope (`envelope`), and
+//! for rules on the default bus (`rules`), the events SSM emits in AWS's envelope (`envelope`;
+//! State Manager's in `envelope_associations`, Automation's in `envelope_automation`), and
 //! custom events sent with `PutEvents` (`custom`).
 //!
 //! Compile a pattern once and match it against many events: matching walks the event in place
@@ -10,6 +11,7 @@
 pub mod custom;
 pub mod envelope;
 pub mod envelope_associations;
+pub mod envelope_automation;
 pub mod pattern;
 pub mod rules;
 pub mod transform;

@@ -147,10 +147,8 @@ pub(super) fn drive_parent(
         return Ok(None);
     }
     if e.status != "InProgress" {
-        e.status = "InProgress".into();
-        state
-            .store
-            .update_owned_automation_execution(&state.replica.id, e)?;
+        let old = std::mem::replace(&mut e.status, "InProgress".into());
+        super::writes::update_execution(state, &old, e)?;
     }
     Ok(None)
 }

@@ -12,6 +12,7 @@ use bosun_store::{AutomationExecutionRecord, AutomationStepRecord};
 use serde_json::{Map, Value};
 
 use super::actions::{self, Progress};
+use super::writes::{put_step, update_execution};
 use crate::api::automation::describe::runbook_of;
 use crate::api::automation::targets::TargetPlan;
 use crate::state::{now_ms, random_bytes, AppState};
@@ -103,8 +104,9 @@ pub(super) fn drive(state: &AppState, id: &str) -> anyhow::Result<Option<i64>> {
         if !e.stop_requested.is_empty() && !cancelling {
             let mut steps = steps;
             if let Some(mut s) = last.filter(|s| !is_terminal(&s.status)) {
+                let old = s.status.clone();
                 actions::cancel(state, &e, &mut s, now)?;
-                if !state.store.put_owned_automation_step(&replica, &s)? {
+                if !put_step(state, &e, Some(&old), &s)? {
                     return Ok(None);
                 }
                 if e.stop_requested == "Cancel" {
@@ -141,7 +143,7 @@ pub(super) fn drive(state: &AppState, id: &str) -> anyhow::Result<Option<i64>> {
                 let before = s.clone();
                 match actions::advance(state, &e, step, &ctx, &mut s, now)? {
                     Progress::Pending(wake) => {
-                        if s != before && !state.store.put_owned_automation_step(&replica, &s)? {
+                        if s != before && !put_step(state, &e, Some(&before.status), &s)? {
                             return Ok(None);
                         }
                         let status = if cancelling {
@@ -152,16 +154,14 @@ pub(super) fn drive(state: &AppState, id: &str) -> anyhow::Result<Option<i64>> {
                             "InProgress"
                         };
                         if e.status != status || e.wake_ms != wake {
-                            e.status = status.into();
+                            let old = std::mem::replace(&mut e.status, status.into());
                             e.wake_ms = wake;
-                            state
-                                .store
-                                .update_owned_automation_execution(&replica, &e)?;
+                            update_execution(state, &old, &e)?;
                         }
                         return Ok(wake);
                     }
                     Progress::Ended => {
-                        if !state.store.put_owned_automation_step(&replica, &s)? {
+                        if !put_step(state, &e, Some(&before.status), &s)? {
                             return Ok(None);
                         }
                     }
@@ -264,12 +264,10 @@ fn start_step(
             row.end_ms = Some(now);
         }
     }
-    if !state
-        .store
-        .put_owned_automation_step(&state.replica.id, &row)?
-    {
+    if !put_step(state, e, None, &row)? {
         return Ok(());
     }
+    let old = e.status.clone();
     if e.status != "Cancelling" {
         e.status = if row.status == "Waiting" {
             "Waiting"
@@ -281,9 +279,7 @@ fn start_step(
     e.current_step_name = step.name.clone();
     e.current_action = row.action.clone();
     e.wake_ms = row.wake_ms;
-    state
-        .store
-        .update_owned_automation_execution(&state.replica.id, e)?;
+    update_execution(state, &old, e)?;
     Ok(())
 }
 
@@ -301,14 +297,11 @@ pub(super) fn finish(
         let outputs = execution_outputs(runbook, &all_outputs(steps));
         e.outputs_json = serde_json::to_string(&outputs)?;
     }
-    e.status = status.into();
+    let old = std::mem::replace(&mut e.status, status.into());
     e.failure_message = message.into();
     e.end_ms = Some(now);
     e.wake_ms = None;
-    if !state
-        .store
-        .update_owned_automation_execution(&state.replica.id, e)?
-    {
+    if !update_execution(state, &old, e)? {
         tracing::warn!(execution = %e.execution_id, "automation execution taken over before it ended here");
     } else {
         tracing::info!(execution = %e.execution_id, status, "automation execution ended");

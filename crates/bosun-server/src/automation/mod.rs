@@ -11,6 +11,10 @@
 //! approvals carry on. Leases (`bosun_store::AutomationStore`) let another replica take over
 //! an execution whose driver stopped renewing it.
 //!
+//! Every write of an execution or step goes through `writes.rs`, which hands the store the
+//! EventBridge events the change emits (`EC2 Automation … Status-change Notification` when an
+//! execution or step ends), appended in the same transaction.
+//!
 //! Woken by a start, a stop or a signal ([`AutomationRuntime::kick`]); every [`POLL`] while
 //! executions run (commands and property waits are polled), else every [`IDLE`].
 
@@ -20,6 +24,7 @@ mod change_state;
 mod children;
 mod drive;
 mod run_command;
+mod writes;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,6 +1,8 @@
 //! Automation executions and steps on PostgreSQL ([`bosun_store::AutomationStore`]). Owner
-//! checks are part of each write's statement, so a replica that lost an execution writes nothing.
+//! checks are part of each write's statement, so a replica that lost an execution writes nothing;
+//! the events a driver's write carries are appended in its transaction only when it lands.
 
+use bosun_core::events::envelope::Event;
 use bosun_store::{
     AutomationExecutionRecord, AutomationQuery, AutomationStarted, AutomationStepRecord,
     AutomationStore, Result, StoreError,
@@ -93,6 +95,24 @@ fn executions(
 
 fn changed(store: &PgStore, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<bool> {
     Ok(store.with_client(async |client| Ok(client.execute(sql, params).await? > 0))?)
+}
+
+/// Run the owner-checked write `sql` and, when it changed a row, append `events` in the same
+/// transaction.
+fn changed_with_events(
+    store: &PgStore,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+    events: &[Event],
+) -> Result<bool> {
+    let now = bosun_store::now_ms();
+    Ok(store.transaction(async |tx| {
+        let written = tx.execute(sql, params).await? > 0;
+        if written {
+            super::event_outbox::append(tx, events, now).await?;
+        }
+        Ok(written)
+    })?)
 }
 
 impl AutomationStore for PgStore {
@@ -265,8 +285,9 @@ impl AutomationStore for PgStore {
         &self,
         replica_id: &str,
         e: &AutomationExecutionRecord,
+        events: &[Event],
     ) -> Result<bool> {
-        changed(
+        changed_with_events(
             self,
             "UPDATE automation_executions SET status = $3, outputs_json = $4, \
              failure_message = $5, current_step_name = $6, current_action = $7, end_ms = $8, \
@@ -282,6 +303,7 @@ impl AutomationStore for PgStore {
                 &e.end_ms,
                 &e.wake_ms,
             ],
+            events,
         )
     }
 
@@ -289,8 +311,9 @@ impl AutomationStore for PgStore {
         &self,
         replica_id: &str,
         s: &AutomationStepRecord,
+        events: &[Event],
     ) -> Result<bool> {
-        changed(
+        changed_with_events(
             self,
             &format!(
                 "INSERT INTO automation_steps ({STEP_COLUMNS}) SELECT $1, $2, $3, $4, $5, $6, \
@@ -326,6 +349,7 @@ impl AutomationStore for PgStore {
                 &s.signal_base,
                 &replica_id,
             ],
+            events,
         )
     }
 

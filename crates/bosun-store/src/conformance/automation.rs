@@ -1,5 +1,6 @@
 //! Automation executions: creation with client tokens, listing with every filter and paging,
-//! leases that fence the driver's writes, stop requests and compare-and-set signals.
+//! leases that fence the driver's writes (and the events they carry), stop requests and
+//! compare-and-set signals.
 
 use super::concurrency::race;
 use crate::prelude::*;
@@ -166,10 +167,10 @@ pub fn automation_leases_fence_the_driver_and_pass_on_when_they_lapse(store: &dy
         .unwrap()
         .is_empty());
     assert!(store
-        .put_owned_automation_step("r1", &step("e1", 0, "InProgress"))
+        .put_owned_automation_step("r1", &step("e1", 0, "InProgress"), &[])
         .unwrap());
     assert!(!store
-        .put_owned_automation_step("r2", &step("e1", 1, "InProgress"))
+        .put_owned_automation_step("r2", &step("e1", 1, "InProgress"), &[])
         .unwrap());
     // r1 renews, then lapses; r2 takes over and r1's writes are refused.
     assert_eq!(
@@ -191,19 +192,25 @@ pub fn automation_leases_fence_the_driver_and_pass_on_when_they_lapse(store: &dy
     e.status = "Success".into();
     e.end_ms = Some(1_700);
     e.current_step_name = "s0".into();
-    assert!(!store.update_owned_automation_execution("r1", &e).unwrap());
+    assert!(!store
+        .update_owned_automation_execution("r1", &e, &[])
+        .unwrap());
     let mut s = step("e1", 0, "Success");
     s.end_ms = Some(1_650);
     s.outputs_json = "{\"o\":[\"1\"]}".into();
-    assert!(!store.put_owned_automation_step("r1", &s).unwrap());
-    assert!(store.put_owned_automation_step("r2", &s).unwrap());
+    assert!(!store.put_owned_automation_step("r1", &s, &[]).unwrap());
+    assert!(store.put_owned_automation_step("r2", &s, &[]).unwrap());
     assert_eq!(store.automation_steps("e1").unwrap(), [s.clone()]);
-    assert!(store.update_owned_automation_execution("r2", &e).unwrap());
+    assert!(store
+        .update_owned_automation_execution("r2", &e, &[])
+        .unwrap());
     let stored = store.get_automation_execution("e1").unwrap().unwrap();
     assert_eq!(stored, e);
     // An ended execution takes no more writes, stops or signals.
-    assert!(!store.update_owned_automation_execution("r2", &e).unwrap());
-    assert!(!store.put_owned_automation_step("r2", &s).unwrap());
+    assert!(!store
+        .update_owned_automation_execution("r2", &e, &[])
+        .unwrap());
+    assert!(!store.put_owned_automation_step("r2", &s, &[]).unwrap());
     assert!(!store.request_automation_stop("e1", "Cancel").unwrap());
     assert!(store
         .claim_automation_executions("r3", 10_000, 20_000)
@@ -220,7 +227,9 @@ pub fn automation_stops_and_signals_are_kept_apart_from_the_driver(store: &dyn S
     assert!(!store.set_automation_signals("e1", "[]", "[2]").unwrap());
     let mut e = execution("e1", "Doc", 1);
     e.status = "Cancelling".into();
-    assert!(store.update_owned_automation_execution("r1", &e).unwrap());
+    assert!(store
+        .update_owned_automation_execution("r1", &e, &[])
+        .unwrap());
     let stored = store.get_automation_execution("e1").unwrap().unwrap();
     assert_eq!(stored.status, "Cancelling");
     assert_eq!(stored.stop_requested, "Cancel");
@@ -231,4 +240,98 @@ pub fn automation_stops_and_signals_are_kept_apart_from_the_driver(store: &dyn S
             .unwrap()
     });
     assert_eq!(winners.iter().filter(|w| **w).count(), 1);
+}
+
+/// The automation events in the outbox after `after`: `(detail-type, Status, StepName)`.
+fn automation_events(store: &dyn Store, after: i64) -> Vec<(String, String, String)> {
+    store
+        .events_after(after, 1000)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.detail_type.starts_with("EC2 Automation"))
+        .map(|e| {
+            let v: serde_json::Value = serde_json::from_str(&e.envelope).unwrap();
+            let field = |k: &str| v["detail"][k].as_str().unwrap_or_default().to_string();
+            (e.detail_type, field("Status"), field("StepName"))
+        })
+        .collect()
+}
+
+fn outbox_end(store: &dyn Store) -> i64 {
+    store
+        .events_after(0, 100_000)
+        .unwrap()
+        .last()
+        .map_or(0, |e| e.seq)
+}
+
+pub fn automation_changes_write_their_events_with_the_change(store: &dyn Store) {
+    use crate::automation_events::{execution_events, step_events};
+    const STEP: &str = "EC2 Automation Step Status-change Notification";
+    const EXECUTION: &str = "EC2 Automation Execution Status-change Notification";
+    let start = outbox_end(store);
+    let e = execution("ev1", "Doc", 1);
+    store.create_automation_execution(&e).unwrap();
+    // A step starting and an execution going on emit nothing.
+    let running = step("ev1", 0, "InProgress");
+    let events = step_events("123456789012", 20, &e, None, &running);
+    assert!(events.is_empty());
+    assert!(store
+        .put_owned_automation_step("r1", &running, &events)
+        .unwrap());
+    // A step ending writes its event with it; a replica that lost the lease writes neither.
+    let mut ended = running.clone();
+    ended.status = "Failed".into();
+    ended.end_ms = Some(30);
+    let events = step_events("123456789012", 30, &e, Some("InProgress"), &ended);
+    assert_eq!(events.len(), 1);
+    assert!(!store
+        .put_owned_automation_step("r2", &ended, &events)
+        .unwrap());
+    assert_eq!(
+        store.automation_steps("ev1").unwrap(),
+        std::slice::from_ref(&running)
+    );
+    assert!(automation_events(store, start).is_empty());
+    assert!(store
+        .put_owned_automation_step("r1", &ended, &events)
+        .unwrap());
+    assert_eq!(store.automation_steps("ev1").unwrap(), [ended.clone()]);
+    assert_eq!(
+        automation_events(store, start),
+        [(STEP.to_string(), "Failed".to_string(), "s0".to_string())]
+    );
+    // The execution ending likewise; once ended, no write (and no event) lands again.
+    let mut done = e.clone();
+    done.status = "Failed".into();
+    done.end_ms = Some(40);
+    let events = execution_events("123456789012", 40, &e.status, &done);
+    assert_eq!(events.len(), 1);
+    assert!(!store
+        .update_owned_automation_execution("r2", &done, &events)
+        .unwrap());
+    assert_eq!(automation_events(store, start).len(), 1);
+    assert!(store
+        .update_owned_automation_execution("r1", &done, &events)
+        .unwrap());
+    assert!(!store
+        .update_owned_automation_execution("r1", &done, &events)
+        .unwrap());
+    let all = store.events_after(start, 1000).unwrap();
+    let mine: Vec<_> = all
+        .iter()
+        .filter(|x| x.detail_type.starts_with("EC2 Automation"))
+        .collect();
+    assert_eq!(mine.len(), 2);
+    assert_eq!(mine[1].detail_type, EXECUTION);
+    assert_eq!(mine[1].region, "us-east-1");
+    assert_eq!(mine[1].event_id, events[0].id);
+    let v: serde_json::Value = serde_json::from_str(&mine[1].envelope).unwrap();
+    assert_eq!(v, events[0].envelope);
+    assert_eq!(v["detail"]["ExecutionId"], "ev1");
+    assert_eq!(
+        v["resources"][0],
+        "arn:aws:ssm:us-east-1:123456789012:automation-execution/ev1"
+    );
+    assert_eq!(store.get_automation_execution("ev1").unwrap(), Some(done));
 }

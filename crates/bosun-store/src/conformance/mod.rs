@@ -221,6 +221,7 @@ macro_rules! conformance_tests {
                 automation_client_tokens_replay_the_same_start_and_refuse_others,
                 automation_leases_fence_the_driver_and_pass_on_when_they_lapse,
                 automation_stops_and_signals_are_kept_apart_from_the_driver,
+                automation_changes_write_their_events_with_the_change,
             }
             sessions {
                 sessions_are_created_listed_filtered_and_paged,

@@ -1,6 +1,8 @@
 //! Automation executions and steps on SQLite ([`crate::AutomationStore`]). The single writer
-//! connection makes each owner-checked write a compare-and-set.
+//! connection makes each owner-checked write a compare-and-set; the events a driver's write
+//! carries are appended in its transaction.
 
+use bosun_core::events::envelope::Event;
 use rusqlite::{params, OptionalExtension, Row};
 
 use super::SqliteStore;
@@ -249,8 +251,12 @@ impl AutomationStore for SqliteStore {
         &self,
         replica_id: &str,
         e: &AutomationExecutionRecord,
+        events: &[Event],
     ) -> Result<bool> {
-        Ok(self.conn().execute(
+        let now = crate::event_outbox::now_ms();
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let written = tx.execute(
             "UPDATE automation_executions SET status = ?3, outputs_json = ?4, \
              failure_message = ?5, current_step_name = ?6, current_action = ?7, end_ms = ?8, \
              wake_ms = ?9 WHERE execution_id = ?1 AND owner = ?2 AND end_ms IS NULL",
@@ -265,19 +271,27 @@ impl AutomationStore for SqliteStore {
                 e.end_ms,
                 e.wake_ms
             ],
-        )? > 0)
+        )? > 0;
+        if written {
+            super::event_outbox::append(&tx, events, now)?;
+            tx.commit()?;
+        }
+        Ok(written)
     }
 
     fn put_owned_automation_step(
         &self,
         replica_id: &str,
         s: &AutomationStepRecord,
+        events: &[Event],
     ) -> Result<bool> {
-        let conn = self.conn();
-        if !owns(&conn, replica_id, &s.execution_id)? {
+        let now = crate::event_outbox::now_ms();
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        if !owns(&tx, replica_id, &s.execution_id)? {
             return Ok(false);
         }
-        conn.execute(
+        tx.execute(
             &format!(
                 "INSERT OR REPLACE INTO automation_steps ({STEP_COLUMNS}) VALUES (?1, ?2, ?3, \
                  ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
@@ -302,6 +316,8 @@ impl AutomationStore for SqliteStore {
                 s.signal_base
             ],
         )?;
+        super::event_outbox::append(&tx, events, now)?;
+        tx.commit()?;
         Ok(true)
     }
 
