@@ -201,6 +201,12 @@ pub enum TopCommand {
         #[command(subcommand)]
         command: crate::window_args::WindowCommand,
     },
+    /// SNS deliveries whose retries ran out: list them, send them again (reads the data
+    /// directory).
+    Notify {
+        #[command(subcommand)]
+        command: crate::notify::NotifyCommand,
+    },
     /// Automation runbooks: start (and follow with --wait), show, list, approve, resume, stop.
     Automation {
         #[command(subcommand)]

@@ -14,6 +14,7 @@ mod fleet;
 mod live;
 mod next_run;
 mod node;
+mod notify;
 mod output;
 mod params;
 mod quickstart;
@@ -209,6 +210,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         }
         TopCommand::Assoc { command } => assoc::dispatch(&c.connect()?.sdk, command).await?,
         TopCommand::Param { command } => params::dispatch(c, command).await?,
+        TopCommand::Notify { command } => {
+            let (data_dir, region) = (c.server_data_dir(), c.resolve().region);
+            tokio::task::spawn_blocking(move || notify::run(command, &data_dir, &region)).await??
+        }
         TopCommand::Kms {
             kms_key_file,
             command,

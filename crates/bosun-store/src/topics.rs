@@ -234,6 +234,10 @@ pub trait TopicStore {
         next_attempt_ms: Option<i64>,
     ) -> Result<bool>;
 
+    /// Make a region's failed deliveries (dead letters) — all, or one topic's — due again now
+    /// with their attempts counted from zero; how many.
+    fn redrive_deliveries(&self, region: &str, topic: Option<&str>, now_ms: i64) -> Result<usize>;
+
     /// Every delivery of a region still stored (pending or failed), oldest first.
     fn list_deliveries(&self, region: &str) -> Result<Vec<DeliveryRecord>>;
 }

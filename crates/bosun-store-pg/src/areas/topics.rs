@@ -545,6 +545,20 @@ impl TopicStore for PgStore {
         })?)
     }
 
+    fn redrive_deliveries(&self, region: &str, topic: Option<&str>, now_ms: i64) -> Result<usize> {
+        Ok(self.with_client(async |c| {
+            let n = c
+                .execute(
+                    "UPDATE sns_deliveries SET failed = FALSE, attempts = 0, next_attempt_ms = $3, \
+                     lease_owner = NULL, lease_until_ms = 0 \
+                     WHERE region = $1 AND failed AND ($2::TEXT IS NULL OR topic_name = $2)",
+                    &[&region, &topic, &now_ms],
+                )
+                .await?;
+            Ok(n as usize)
+        })?)
+    }
+
     fn list_deliveries(&self, region: &str) -> Result<Vec<DeliveryRecord>> {
         Ok(self.with_client(async |c| {
             let rows = c

@@ -293,6 +293,34 @@ pub fn deliveries_are_leased_retried_and_kept_as_dead_letters(store: &dyn Store)
     assert_eq!(left.len(), 1);
     assert!(left[0].failed, "kept as a dead letter");
     assert_eq!(left[0].attempts, 2);
+
+    // An operator sends the dead letters again: due now, attempts from zero.
+    assert_eq!(
+        store
+            .redrive_deliveries(REGION, Some("other"), 200_000)
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .redrive_deliveries(OTHER_REGION, None, 200_000)
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .redrive_deliveries(REGION, Some("orders"), 200_000)
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store.redrive_deliveries(REGION, None, 200_000).unwrap(),
+        0,
+        "none failed now"
+    );
+    let again = store.claim_deliveries("e", 200_000, 210_000, 10).unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!((again[0].attempts, again[0].failed), (0, false));
 }
 
 pub fn a_subscriptions_burst_is_postponed_and_claimed_together(store: &dyn Store) {

@@ -497,6 +497,16 @@ impl TopicStore for SqliteStore {
         Ok(n == 1)
     }
 
+    fn redrive_deliveries(&self, region: &str, topic: Option<&str>, now_ms: i64) -> Result<usize> {
+        let n = self.conn().execute(
+            "UPDATE sns_deliveries SET failed = 0, attempts = 0, next_attempt_ms = ?3, \
+             lease_owner = NULL, lease_until_ms = 0 \
+             WHERE region = ?1 AND failed = 1 AND (?2 IS NULL OR topic_name = ?2)",
+            params![region, topic, now_ms],
+        )?;
+        Ok(n)
+    }
+
     fn list_deliveries(&self, region: &str) -> Result<Vec<DeliveryRecord>> {
         self.read(|conn| {
             let mut stmt = conn.prepare_cached(&format!(
