@@ -25,5 +25,6 @@ pub mod session;
 pub mod session_document;
 pub mod sigv4;
 pub mod sns_email;
+pub mod sns_filter;
 pub mod tags;
 pub mod validate;

@@ -350,9 +350,10 @@ async fn topics_confirm_subscribers_and_deliver_what_is_published() {
             "--attribute-name",
             "FilterPolicy",
             "--attribute-value",
-            r#"{"a":["b"]}"#,
+            r#"{"a":"b"}"#,
         ])),
-        "InvalidParameter"
+        "InvalidParameter",
+        "a filter policy whose values are not lists is refused"
     );
     publish(&server, &topic, "raw text");
     let raw = sub.wait("/confirmed", "Notification", 2, LIMIT).await;

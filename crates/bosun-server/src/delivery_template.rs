@@ -88,6 +88,12 @@ pub struct DeliveryTemplate {
     /// A JSONPath into each event: only notifications with the same value are grouped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_by: Option<String>,
+    /// SNS's `FilterPolicy` (an AWS attribute kept with the subscription's other delivery
+    /// settings) and its `FilterPolicyScope`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter_policy: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter_policy_scope: Option<String>,
     /// Whom `parameter()` and `ssm:` includes read as: who last changed the template.
     #[serde(default)]
     pub owner: String,
@@ -127,6 +133,8 @@ impl DeliveryTemplate {
             && self.content_type.is_none()
             && self.group_window_seconds.is_none()
             && self.group_by.is_none()
+            && self.filter_policy.is_none()
+            && self.filter_policy_scope.is_none()
         {
             return String::new();
         }
@@ -233,6 +241,15 @@ impl DeliveryTemplate {
         if let Some(g) = &self.group_by {
             out.push((GROUP_BY, g.clone()));
         }
+        if let Some(f) = &self.filter_policy {
+            out.push(("FilterPolicy", f.clone()));
+            out.push((
+                "FilterPolicyScope",
+                self.filter_policy_scope
+                    .clone()
+                    .unwrap_or_else(|| "MessageAttributes".into()),
+            ));
+        }
         out
     }
 
@@ -247,6 +264,42 @@ impl DeliveryTemplate {
             return Err(format!("{GROUP_BY} needs {GROUP_WINDOW}"));
         }
         Ok(())
+    }
+
+    /// Set `FilterPolicy` or `FilterPolicyScope` (an empty value removes it); `Err` in SNS's
+    /// `Attributes Reason` words. The template's owner is not changed: a filter reads nothing.
+    pub fn set_filter(&mut self, attribute: &str, value: &str) -> Result<(), String> {
+        let value = (!value.trim().is_empty() && value.trim() != "{}").then(|| value.to_string());
+        match attribute {
+            "FilterPolicy" => self.filter_policy = value,
+            "FilterPolicyScope" => {
+                if let Some(v) = &value {
+                    if bosun_core::sns_filter::Scope::parse(v).is_none() {
+                        return Err(format!(
+                            "FilterPolicyScope: Invalid value [{v}]. Please use either MessageBody or MessageAttributes"
+                        ));
+                    }
+                }
+                self.filter_policy_scope = value;
+            }
+            other => return Err(format!("Unknown attribute name {other}")),
+        }
+        self.filter().map(|_| ())
+    }
+
+    /// The compiled filter policy, if the subscription has one.
+    pub fn filter(&self) -> Result<Option<bosun_core::sns_filter::FilterPolicy>, String> {
+        let Some(policy) = &self.filter_policy else {
+            return Ok(None);
+        };
+        let scope = self
+            .filter_policy_scope
+            .as_deref()
+            .and_then(bosun_core::sns_filter::Scope::parse)
+            .unwrap_or(bosun_core::sns_filter::Scope::MessageAttributes);
+        bosun_core::sns_filter::FilterPolicy::parse(policy, scope)
+            .map(Some)
+            .map_err(|why| format!("FilterPolicy: {why}"))
     }
 
     /// The content type of a templated http body.

@@ -139,6 +139,20 @@ fn deliver(state: &Arc<AppState>, agent: &ureq::Agent, d: DeliveryRecord) {
     let template = sub
         .as_ref()
         .and_then(|s| DeliveryTemplate::parse(&s.delivery_template));
+    // A subscription's FilterPolicy: a notification it does not pass is never sent (and its
+    // row goes, as if SNS had not fanned it out to this subscription).
+    let filter = template
+        .as_ref()
+        .and_then(|t| t.filter().ok().flatten())
+        .filter(|_| d.kind != CONFIRMATION);
+    if let Some(f) = &filter {
+        if send && !passes(f, &d) {
+            if let Err(e) = state.store.finish_delivery(&d.delivery_id, owner) {
+                tracing::error!(error = %e, delivery = %d.delivery_id, "could not drop a filtered SNS delivery");
+            }
+            return;
+        }
+    }
     // A grouping subscription's notification waits for its burst, then goes with it.
     let mut group = Vec::new();
     let sending = crate::sns_group::window_ms(template.as_ref(), &d)
@@ -160,7 +174,20 @@ fn deliver(state: &Arc<AppState>, agent: &ureq::Agent, d: DeliveryRecord) {
                 return;
             }
             Ok(Grouped::Send(members)) if members.is_empty() => return,
-            Ok(Grouped::Send(members)) => group = members,
+            Ok(Grouped::Send(members)) => {
+                for m in members
+                    .iter()
+                    .filter(|m| filter.as_ref().is_some_and(|f| !passes(f, m)))
+                {
+                    if let Err(e) = state.store.finish_delivery(&m.delivery_id, owner) {
+                        tracing::error!(error = %e, delivery = %m.delivery_id, "could not drop a filtered SNS delivery");
+                    }
+                }
+                group = members
+                    .into_iter()
+                    .filter(|m| filter.as_ref().is_none_or(|f| passes(f, m)))
+                    .collect();
+            }
             Err(e) => {
                 tracing::error!(error = %e, delivery = %d.delivery_id, "could not gather a grouped SNS delivery");
                 return;
@@ -218,6 +245,12 @@ fn deliver(state: &Arc<AppState>, agent: &ureq::Agent, d: DeliveryRecord) {
     if let Err(e) = written {
         tracing::error!(error = %e, delivery = %d.delivery_id, "could not record an SNS delivery's outcome");
     }
+}
+
+/// Whether a notification passes a subscription's filter policy.
+fn passes(filter: &bosun_core::sns_filter::FilterPolicy, d: &DeliveryRecord) -> bool {
+    let attributes: Value = serde_json::from_str(&d.message_attributes).unwrap_or(json!({}));
+    filter.matches(&d.message, &attributes)
 }
 
 /// POST one message to its endpoint; `Err` unless it answered 2xx.

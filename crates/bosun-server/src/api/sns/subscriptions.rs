@@ -29,8 +29,6 @@ const PAGE: usize = 100;
 const PENDING: &str = "pending confirmation";
 /// Subscription attributes SNS has that Bosun cannot honour yet.
 const NOT_HONOURED: &[&str] = &[
-    "FilterPolicy",
-    "FilterPolicyScope",
     "DeliveryPolicy",
     "RedrivePolicy",
     "SubscriptionRoleArn",
@@ -58,11 +56,13 @@ fn raw_flag(value: &str) -> Result<bool, ApiError> {
 enum Setting {
     Raw(bool),
     Template,
+    Filter,
 }
 
 fn check_attribute(name: &str, value: &str) -> Result<Setting, ApiError> {
     match name {
         "RawMessageDelivery" => raw_flag(value).map(Setting::Raw),
+        "FilterPolicy" | "FilterPolicyScope" => Ok(Setting::Filter),
         n if delivery_template::ATTRIBUTES.contains(&n) => Ok(Setting::Template),
         n if NOT_HONOURED.contains(&n) => Err(invalid(format!(
             "Invalid parameter: Attributes Reason: Bosun does not support {n} yet"
@@ -172,6 +172,9 @@ pub fn subscribe(ctx: &Ctx, input: Value) -> Result<Value, ApiError> {
             Setting::Template => {
                 set_template_attribute(ctx, &protocol, &mut template, &name, &value)?
             }
+            Setting::Filter => template
+                .set_filter(&name, &value)
+                .map_err(|why| invalid(format!("Invalid parameter: {why}")))?,
         }
     }
     check_raw(&protocol, raw)?;
@@ -398,6 +401,17 @@ pub fn set_subscription_attributes(ctx: &Ctx, input: Value) -> Result<Value, Api
             ctx.state
                 .store
                 .set_raw_message_delivery(&ctx.region, &s.subscription_id, raw)?
+        }
+        Setting::Filter => {
+            let mut template = DeliveryTemplate::parse(&s.delivery_template).unwrap_or_default();
+            template
+                .set_filter(name, value)
+                .map_err(|why| invalid(format!("Invalid parameter: {why}")))?;
+            ctx.state.store.set_delivery_template(
+                &ctx.region,
+                &s.subscription_id,
+                &template.to_stored(),
+            )?
         }
         Setting::Template => {
             let mut template = DeliveryTemplate::parse(&s.delivery_template).unwrap_or_default();
