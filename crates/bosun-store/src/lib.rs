@@ -30,6 +30,7 @@ mod event_rules;
 mod iam;
 mod idempotency;
 mod instances;
+pub mod maintenance_window_events;
 mod maintenance_window_runs;
 mod maintenance_windows;
 mod parameter_policies;

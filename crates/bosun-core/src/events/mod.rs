@@ -2,7 +2,8 @@
 //! AWS's `InvalidEventPatternException` reasons, match events) and what a target receives
 //! (`transform`: `Input`, `InputPath`, `InputTransformer`), the API's names, ARNs and quotas
 //! for rules on the default bus (`rules`), the events SSM emits in AWS's envelope (`envelope`;
-//! State Manager's in `envelope_associations`, Automation's in `envelope_automation`), and
+//! State Manager's in `envelope_associations`, Automation's in `envelope_automation`,
+//! maintenance windows' runs in `envelope_maintenance_windows`), and
 //! custom events sent with `PutEvents` (`custom`).
 //!
 //! Compile a pattern once and match it against many events: matching walks the event in place
@@ -12,6 +13,7 @@ pub mod custom;
 pub mod envelope;
 pub mod envelope_associations;
 pub mod envelope_automation;
+pub mod envelope_maintenance_windows;
 pub mod pattern;
 pub mod rules;
 pub mod transform;

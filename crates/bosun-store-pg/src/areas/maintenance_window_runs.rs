@@ -6,8 +6,11 @@
 //! compare-and-set is one `UPDATE … WHERE status/phase = expected`: a concurrent writer of the
 //! same row waits for the first and then re-checks the condition, so only one wins; the writes
 //! that depend on it (invocations, the command) are in the same transaction, before the
-//! command's events, which are appended last.
+//! command's events, which are appended last. A write that ends an execution, task or
+//! invocation appends its event (`bosun_store::maintenance_window_events`) last in the same
+//! transaction, only when it lands.
 
+use bosun_store::maintenance_window_events::{execution_events, invocation_events, task_events};
 use bosun_store::{
     MaintenanceWindowRunStore, NewCommand, PluginRecord, Result, SlotFired, TaskExecutionRecord,
     TaskInvocationRecord, WindowExecutionRecord,
@@ -243,6 +246,35 @@ fn task_params(t: &TaskExecutionRecord) -> [&(dyn ToSql + Sync); 8] {
     ]
 }
 
+/// The window of execution `window_execution_id` (for the events of its tasks and invocations).
+async fn window_of(
+    tx: &Transaction<'_>,
+    region: &str,
+    window_execution_id: &str,
+) -> std::result::Result<String, PgError> {
+    Ok(tx
+        .query_opt(
+            "SELECT window_id FROM maintenance_window_executions \
+             WHERE region = $1 AND window_execution_id = $2",
+            &[&region, &window_execution_id],
+        )
+        .await?
+        .map(|r| r.get(0))
+        .unwrap_or_default())
+}
+
+/// Append the events of task `t`'s write, which landed.
+async fn append_task_events(
+    tx: &Transaction<'_>,
+    account: &str,
+    t: &TaskExecutionRecord,
+) -> std::result::Result<(), PgError> {
+    let now = bosun_store::now_ms();
+    let window_id = window_of(tx, &t.region, &t.window_execution_id).await?;
+    let events = task_events(account, now, &window_id, t);
+    super::event_outbox::append(tx, &events, now).await
+}
+
 impl MaintenanceWindowRunStore for PgStore {
     fn fire_window_slot(
         &self,
@@ -250,6 +282,7 @@ impl MaintenanceWindowRunStore for PgStore {
         tasks: &[TaskExecutionRecord],
         skipped: &WindowExecutionRecord,
     ) -> Result<SlotFired> {
+        let account = self.event_account.get();
         Ok(self.transaction(async |tx| {
             let window = tx
                 .query_opt(
@@ -276,6 +309,9 @@ impl MaintenanceWindowRunStore for PgStore {
                 return Ok(SlotFired::SlotTaken);
             }
             if live {
+                let now = bosun_store::now_ms();
+                let events = execution_events(&account, now, skipped);
+                super::event_outbox::append(tx, &events, now).await?;
                 return Ok(SlotFired::Skipped);
             }
             for t in tasks {
@@ -342,8 +378,9 @@ impl MaintenanceWindowRunStore for PgStore {
     }
 
     fn update_window_execution(&self, e: &WindowExecutionRecord) -> Result<bool> {
-        Ok(self.with_client(async |c| {
-            let n = c
+        let account = self.event_account.get();
+        Ok(self.transaction(async |tx| {
+            let n = tx
                 .execute(
                     &format!(
                         "UPDATE maintenance_window_executions SET status = $3, \
@@ -359,6 +396,11 @@ impl MaintenanceWindowRunStore for PgStore {
                     ],
                 )
                 .await?;
+            if n == 1 {
+                let now = bosun_store::now_ms();
+                let events = execution_events(&account, now, e);
+                super::event_outbox::append(tx, &events, now).await?;
+            }
             Ok(n == 1)
         })?)
     }
@@ -400,6 +442,7 @@ impl MaintenanceWindowRunStore for PgStore {
         t: &TaskExecutionRecord,
         invocations: &[TaskInvocationRecord],
     ) -> Result<bool> {
+        let account = self.event_account.get();
         Ok(self.transaction(async |tx| {
             let n = tx
                 .execute(&write_task_sql("('PENDING')"), &task_params(t))
@@ -410,13 +453,19 @@ impl MaintenanceWindowRunStore for PgStore {
             for i in invocations {
                 insert_invocation(tx, i).await?;
             }
+            append_task_events(tx, &account, t).await?;
             Ok(true)
         })?)
     }
 
     fn update_window_task(&self, t: &TaskExecutionRecord) -> Result<bool> {
-        Ok(self.with_client(async |c| {
-            Ok(c.execute(&write_task_sql(LIVE), &task_params(t)).await? == 1)
+        let account = self.event_account.get();
+        Ok(self.transaction(async |tx| {
+            if tx.execute(&write_task_sql(LIVE), &task_params(t)).await? != 1 {
+                return Ok(false);
+            }
+            append_task_events(tx, &account, t).await?;
+            Ok(true)
         })?)
     }
 
@@ -471,12 +520,19 @@ impl MaintenanceWindowRunStore for PgStore {
         inv: &TaskInvocationRecord,
         expected_phase: &str,
     ) -> Result<bool> {
-        Ok(self.with_client(async |c| {
-            Ok(
-                c.execute(WRITE_INVOCATION, &invocation_params(inv, &expected_phase))
-                    .await?
-                    == 1,
-            )
+        let account = self.event_account.get();
+        Ok(self.transaction(async |tx| {
+            let n = tx
+                .execute(WRITE_INVOCATION, &invocation_params(inv, &expected_phase))
+                .await?;
+            if n != 1 {
+                return Ok(false);
+            }
+            let now = bosun_store::now_ms();
+            let window_id = window_of(tx, &inv.region, &inv.window_execution_id).await?;
+            let events = invocation_events(&account, now, &window_id, inv, expected_phase);
+            super::event_outbox::append(tx, &events, now).await?;
+            Ok(true)
         })?)
     }
 }

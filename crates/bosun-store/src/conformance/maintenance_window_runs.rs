@@ -9,7 +9,7 @@ use crate::{
     NewCommand, SlotFired, TaskExecutionRecord, TaskInvocationRecord, WindowExecutionRecord,
 };
 
-fn execution(window_id: &str, id: &str, slot_ms: i64) -> WindowExecutionRecord {
+pub(super) fn execution(window_id: &str, id: &str, slot_ms: i64) -> WindowExecutionRecord {
     WindowExecutionRecord {
         region: REGION.into(),
         window_id: window_id.into(),
@@ -34,7 +34,7 @@ fn skipped(e: &WindowExecutionRecord) -> WindowExecutionRecord {
     }
 }
 
-fn task_execution(execution_id: &str, n: usize, priority: i64) -> TaskExecutionRecord {
+pub(super) fn task_execution(execution_id: &str, n: usize, priority: i64) -> TaskExecutionRecord {
     TaskExecutionRecord {
         region: REGION.into(),
         window_execution_id: execution_id.into(),
@@ -55,7 +55,7 @@ fn task_execution(execution_id: &str, n: usize, priority: i64) -> TaskExecutionR
     }
 }
 
-fn task_invocation(t: &TaskExecutionRecord, seq: i64) -> TaskInvocationRecord {
+pub(super) fn task_invocation(t: &TaskExecutionRecord, seq: i64) -> TaskInvocationRecord {
     TaskInvocationRecord {
         region: REGION.into(),
         window_execution_id: t.window_execution_id.clone(),

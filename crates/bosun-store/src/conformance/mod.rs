@@ -24,6 +24,7 @@ pub mod event_rules;
 mod fixtures;
 pub mod iam;
 pub mod instances;
+pub mod maintenance_window_events;
 pub mod maintenance_window_runs;
 pub mod maintenance_windows;
 pub mod parameters;
@@ -192,6 +193,9 @@ macro_rules! conformance_tests {
                 concurrent_registrations_never_exceed_the_task_limit,
                 safe_deregistration_races_task_registration,
             }
+            maintenance_window_events {
+                window_run_endings_write_their_events_with_the_change,
+            }
             maintenance_window_runs {
                 window_slots_fire_once_and_overlaps_are_skipped,
                 tasks_start_once_and_invocations_are_sent_once,
@@ -303,6 +307,10 @@ mod tests {
             ("event_rules", include_str!("event_rules.rs")),
             ("iam", include_str!("iam.rs")),
             ("instances", include_str!("instances.rs")),
+            (
+                "maintenance_window_events",
+                include_str!("maintenance_window_events.rs"),
+            ),
             (
                 "maintenance_window_runs",
                 include_str!("maintenance_window_runs.rs"),

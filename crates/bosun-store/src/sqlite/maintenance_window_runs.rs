@@ -1,10 +1,13 @@
 //! Maintenance window executions on SQLite: each change is one `IMMEDIATE` transaction on the
 //! one writer connection, so a compare-and-set (`WHERE status = 'PENDING'`, `WHERE phase = ?`)
-//! and the writes that depend on it cannot interleave with another writer.
+//! and the writes that depend on it cannot interleave with another writer. A write that ends an
+//! execution, task or invocation appends its event (`crate::maintenance_window_events`) in the
+//! same transaction, only when it lands.
 
 use rusqlite::{params, OptionalExtension, Row};
 
 use super::SqliteStore;
+use crate::maintenance_window_events::{execution_events, invocation_events, task_events};
 use crate::maintenance_window_runs::{
     MaintenanceWindowRunStore, SlotFired, TaskExecutionRecord, TaskInvocationRecord,
     WindowExecutionRecord,
@@ -191,6 +194,34 @@ fn write_invocation(
     )
 }
 
+/// The window of execution `window_execution_id` (for the events of its tasks and invocations).
+fn window_of(
+    tx: &rusqlite::Connection,
+    region: &str,
+    window_execution_id: &str,
+) -> rusqlite::Result<String> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT window_id FROM maintenance_window_executions \
+             WHERE region = ?1 AND window_execution_id = ?2",
+        )?
+        .query_row(params![region, window_execution_id], |r| r.get(0))
+        .optional()?
+        .unwrap_or_default())
+}
+
+/// Append the events of task `t`'s write, which landed.
+fn append_task_events(
+    store: &SqliteStore,
+    tx: &rusqlite::Connection,
+    t: &TaskExecutionRecord,
+) -> rusqlite::Result<()> {
+    let now = crate::event_outbox::now_ms();
+    let window_id = window_of(tx, &t.region, &t.window_execution_id)?;
+    let events = task_events(&store.event_account.get(), now, &window_id, t);
+    super::event_outbox::append(tx, &events, now)
+}
+
 /// Write a task's mutable columns while its status is one of `statuses` (SQL list).
 fn write_task(
     tx: &rusqlite::Connection,
@@ -248,6 +279,9 @@ impl MaintenanceWindowRunStore for SqliteStore {
             .exists(params![run.region, run.window_id])?;
         let fired = if live {
             insert_execution(&tx, skipped)?;
+            let now = crate::event_outbox::now_ms();
+            let events = execution_events(&self.event_account.get(), now, skipped);
+            super::event_outbox::append(&tx, &events, now)?;
             SlotFired::Skipped
         } else {
             insert_execution(&tx, run)?;
@@ -311,8 +345,9 @@ impl MaintenanceWindowRunStore for SqliteStore {
     }
 
     fn update_window_execution(&self, e: &WindowExecutionRecord) -> Result<bool> {
-        let conn = self.conn();
-        let n = conn.execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let n = tx.execute(
             &format!(
                 "UPDATE maintenance_window_executions SET status = ?3, status_details = ?4, \
                  end_ms = ?5 WHERE region = ?1 AND window_execution_id = ?2 \
@@ -326,6 +361,12 @@ impl MaintenanceWindowRunStore for SqliteStore {
                 e.end_ms
             ],
         )?;
+        if n == 1 {
+            let now = crate::event_outbox::now_ms();
+            let events = execution_events(&self.event_account.get(), now, e);
+            super::event_outbox::append(&tx, &events, now)?;
+            tx.commit()?;
+        }
         Ok(n == 1)
     }
 
@@ -369,13 +410,20 @@ impl MaintenanceWindowRunStore for SqliteStore {
         for i in invocations {
             insert_invocation(&tx, i)?;
         }
+        append_task_events(self, &tx, t)?;
         tx.commit()?;
         Ok(true)
     }
 
     fn update_window_task(&self, t: &TaskExecutionRecord) -> Result<bool> {
-        let conn = self.conn();
-        Ok(write_task(&conn, t, LIVE)? == 1)
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if write_task(&tx, t, LIVE)? != 1 {
+            return Ok(false);
+        }
+        append_task_events(self, &tx, t)?;
+        tx.commit()?;
+        Ok(true)
     }
 
     fn task_invocations(
@@ -424,7 +472,22 @@ impl MaintenanceWindowRunStore for SqliteStore {
         inv: &TaskInvocationRecord,
         expected_phase: &str,
     ) -> Result<bool> {
-        let conn = self.conn();
-        Ok(write_invocation(&conn, inv, expected_phase)? == 1)
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if write_invocation(&tx, inv, expected_phase)? != 1 {
+            return Ok(false);
+        }
+        let now = crate::event_outbox::now_ms();
+        let window_id = window_of(&tx, &inv.region, &inv.window_execution_id)?;
+        let events = invocation_events(
+            &self.event_account.get(),
+            now,
+            &window_id,
+            inv,
+            expected_phase,
+        );
+        super::event_outbox::append(&tx, &events, now)?;
+        tx.commit()?;
+        Ok(true)
     }
 }

@@ -1,0 +1,157 @@
+//! Maintenance windows' EventBridge events reach a rule's target: a rule made with the AWS CLI
+//! on `Maintenance Window Execution State-change Notification` with `status: FAILED` sends,
+//! through an SNS topic, the whole event of a window whose `RUN_COMMAND` task fails on a real
+//! agent to a real confirmed http subscriber, with AWS's detail, once. A second rule on
+//! `Maintenance Window Task Target Invocation State-change Notification` gets the node's.
+
+use bosun_e2e::fleet::Fleet;
+use bosun_e2e::subscriber::{confirmed_topic, Subscriber};
+use bosun_e2e::windows::*;
+use serde_json::{json, Value};
+
+fn notifications(sub: &Subscriber, path: &str) -> Vec<Value> {
+    sub.at(path)
+        .into_iter()
+        .filter(|r| r.header("x-amz-sns-message-type") == Some("Notification"))
+        .map(|r| r.json())
+        .collect()
+}
+
+/// `2016-11-16T01:00:56.427Z`: ISO-8601 in UTC with milliseconds.
+fn is_detail_time(s: &str) -> bool {
+    s.len() == 24 && s.ends_with('Z') && s.as_bytes()[10] == b'T' && s.as_bytes()[19] == b'.'
+}
+
+fn rule(server: &bosun_e2e::TestServer, name: &str, pattern: &Value, topic: &str) {
+    server
+        .aws(&[
+            "events",
+            "put-rule",
+            "--name",
+            name,
+            "--event-pattern",
+            &pattern.to_string(),
+        ])
+        .expect("put-rule");
+    let targets = json!([{"Id": "t", "Arn": topic}]);
+    let put = server
+        .aws(&[
+            "events",
+            "put-targets",
+            "--rule",
+            name,
+            "--targets",
+            &targets.to_string(),
+        ])
+        .expect("put-targets");
+    assert_eq!(put["FailedEntryCount"], 0, "{put}");
+}
+
+/// Publish a marker to `topic` and check that `path` got exactly one notification before it.
+async fn only_one_before_marker(
+    server: &bosun_e2e::TestServer,
+    sub: &Subscriber,
+    topic: &str,
+    path: &str,
+) {
+    server
+        .aws(&[
+            "sns",
+            "publish",
+            "--topic-arn",
+            topic,
+            "--message",
+            "marker",
+        ])
+        .expect("publish");
+    sub.wait(path, "Notification", 2, LIMIT).await;
+    let messages = notifications(sub, path);
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert_eq!(messages[1]["Message"], "marker");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_window_run_reaches_the_rule_target_with_its_detail() {
+    let fleet = Fleet::start(1, 1).await;
+    let server = &fleet.server;
+    let node = fleet.ids()[0].clone();
+    let sub = Subscriber::start().await;
+    let alerts = confirmed_topic(server, &sub, "window-alerts", "/alerts", LIMIT).await;
+    let nodes = confirmed_topic(server, &sub, "window-nodes", "/nodes", LIMIT).await;
+
+    let window = create_window(server, "nightly-check");
+    let pattern = json!({
+        "source": ["aws.ssm"],
+        "detail-type": ["Maintenance Window Execution State-change Notification"],
+        "detail": {"status": ["FAILED"]}
+    });
+    rule(server, "window-failed", &pattern, &alerts);
+    let pattern = json!({
+        "source": ["aws.ssm"],
+        "detail-type": ["Maintenance Window Task Target Invocation State-change Notification"],
+        "detail": {"window-id": [window.as_str()]}
+    });
+    rule(server, "window-nodes", &pattern, &nodes);
+
+    let target = register_target(
+        server,
+        &window,
+        "INSTANCE",
+        &format!("Key=InstanceIds,Values={node}"),
+    );
+    register_task(server, &window, &target, "1", "echo checking; exit 3");
+    arm(server, &window, 10);
+    let e = wait_execution(server, &window).await;
+    assert_eq!(e["Status"], "FAILED", "{e}");
+    let execution = e["WindowExecutionId"].as_str().unwrap().to_string();
+    let tasks = tasks_of(server, &execution);
+    assert_eq!(tasks[0]["Status"], "FAILED", "{tasks:?}");
+    let task = tasks[0]["TaskExecutionId"].as_str().unwrap().to_string();
+    let invs = invocations_of(server, &execution, &task);
+    assert_eq!(invs.len(), 1, "{invs:?}");
+    assert_eq!(invs[0]["Status"], "FAILED", "{invs:?}");
+
+    let first = sub.wait("/alerts", "Notification", 1, LIMIT).await.json();
+    let event: Value = serde_json::from_str(first["Message"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        event["detail-type"],
+        "Maintenance Window Execution State-change Notification"
+    );
+    assert_eq!(event["source"], "aws.ssm");
+    assert_eq!(event["account"], "000000000000");
+    assert_eq!(event["region"], "us-east-1");
+    let arn = format!("arn:aws:ssm:us-east-1:000000000000:maintenancewindow/{window}");
+    assert_eq!(event["resources"], json!([arn]));
+    let detail = &event["detail"];
+    assert_eq!(detail["window-id"], window.as_str());
+    assert_eq!(detail["window-execution-id"], execution.as_str());
+    assert_eq!(detail["status"], "FAILED");
+    for key in ["start-time", "end-time"] {
+        assert!(
+            is_detail_time(detail[key].as_str().unwrap_or_default()),
+            "{key}: {detail}"
+        );
+    }
+    assert!(
+        detail["start-time"].as_str() <= detail["end-time"].as_str(),
+        "{detail}"
+    );
+    assert!(detail.get("task-execution-id").is_none(), "{detail}");
+    only_one_before_marker(server, &sub, &alerts, "/alerts").await;
+
+    // The node's invocation ended FAILED: one event naming the task, target and owner.
+    let first = sub.wait("/nodes", "Notification", 1, LIMIT).await.json();
+    let event: Value = serde_json::from_str(first["Message"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        event["detail-type"],
+        "Maintenance Window Task Target Invocation State-change Notification"
+    );
+    assert_eq!(event["resources"], json!([arn]));
+    let detail = &event["detail"];
+    assert_eq!(detail["window-execution-id"], execution.as_str());
+    assert_eq!(detail["task-execution-id"], task.as_str());
+    assert_eq!(detail["window-target-id"], target.as_str());
+    assert_eq!(detail["owner-information"], "seed-002");
+    assert_eq!(detail["status"], "FAILED");
+    only_one_before_marker(server, &sub, &nodes, "/nodes").await;
+}
