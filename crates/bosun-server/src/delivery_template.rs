@@ -27,7 +27,6 @@
 
 use std::sync::Arc;
 
-use bosun_core::parameters::name;
 use bosun_store::prelude::*;
 use bosun_store::{DeliveryRecord, ParameterVersion};
 use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior, Value};
@@ -483,16 +482,9 @@ fn find(
     arn_prefix: &str,
     reference: &str,
 ) -> Result<ParameterVersion, String> {
-    let r = name::parse_reference(reference, arn_prefix)
-        .ok_or_else(|| format!("{reference:?} is not a parameter name"))?;
-    let key = name::key(&r.name);
-    let found = match &r.selector {
-        None => store.parameter(region, &key),
-        Some(name::Selector::Version(n)) => store.parameter_version(region, &key, *n),
-        Some(name::Selector::Label(l)) => store.parameter_by_label(region, &key, l),
-    }
-    .map_err(|e| format!("{reference}: could not read the parameter: {e}"))?;
-    found.ok_or_else(|| format!("parameter {reference} does not exist"))
+    crate::api::references::lookup_reference(store, region, arn_prefix, reference)
+        .map_err(|e| format!("{reference}: could not read the parameter: {e:#}"))?
+        .ok_or_else(|| format!("parameter {reference} does not exist"))
 }
 
 #[cfg(test)]

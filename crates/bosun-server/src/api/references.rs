@@ -71,21 +71,32 @@ pub fn check(ctx: &Ctx, steps: &[StepPlan]) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The parameter version `reference` names (`name`, `name:3`, `name:label`, or an ARN under
+/// `arn_prefix`); `None` when it does not exist. Shared with mail and webhook templates.
+pub(crate) fn lookup_reference(
+    store: &dyn Store,
+    region: &str,
+    arn_prefix: &str,
+    reference: &str,
+) -> anyhow::Result<Option<ParameterVersion>> {
+    let r = name::parse_reference(reference, arn_prefix)
+        .ok_or_else(|| anyhow::anyhow!("malformed reference"))?;
+    let key = name::key(&r.name);
+    Ok(match &r.selector {
+        None => store.parameter(region, &key)?,
+        Some(name::Selector::Version(n)) => store.parameter_version(region, &key, *n)?,
+        Some(name::Selector::Label(l)) => store.parameter_by_label(region, &key, l)?,
+    })
+}
+
 fn find(
     store: &dyn Store,
     region: &str,
     arn_prefix: &str,
     reference: &str,
 ) -> anyhow::Result<ParameterVersion> {
-    let r = name::parse_reference(reference, arn_prefix)
-        .ok_or_else(|| anyhow::anyhow!("malformed reference"))?;
-    let key = name::key(&r.name);
-    let found = match &r.selector {
-        None => store.parameter(region, &key)?,
-        Some(name::Selector::Version(n)) => store.parameter_version(region, &key, *n)?,
-        Some(name::Selector::Label(l)) => store.parameter_by_label(region, &key, l)?,
-    };
-    found.ok_or_else(|| anyhow::anyhow!("the parameter no longer exists"))
+    lookup_reference(store, region, arn_prefix, reference)?
+        .ok_or_else(|| anyhow::anyhow!("the parameter no longer exists"))
 }
 
 /// Resolve the references of a plan for delivery (in memory only).

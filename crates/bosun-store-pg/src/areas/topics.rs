@@ -49,6 +49,14 @@ fn sub_from(r: &Row) -> SubscriptionRecord {
     }
 }
 
+/// Claimed rows in the queue's order (`UPDATE … RETURNING` gives them in no order).
+fn oldest_first(mut claimed: Vec<DeliveryRecord>) -> Vec<DeliveryRecord> {
+    claimed.sort_by(|a, b| {
+        (a.created_ms, a.delivery_id.as_bytes()).cmp(&(b.created_ms, b.delivery_id.as_bytes()))
+    });
+    claimed
+}
+
 fn delivery_from(r: &Row) -> DeliveryRecord {
     DeliveryRecord {
         delivery_id: r.get(0),
@@ -438,12 +446,7 @@ impl TopicStore for PgStore {
                     &[&owner, &now_ms, &until_ms, &limit],
                 )
                 .await?;
-            let mut claimed: Vec<DeliveryRecord> = rows.iter().map(delivery_from).collect();
-            claimed.sort_by(|a, b| {
-                (a.created_ms, a.delivery_id.as_bytes())
-                    .cmp(&(b.created_ms, b.delivery_id.as_bytes()))
-            });
-            Ok(claimed)
+            Ok(oldest_first(rows.iter().map(delivery_from).collect()))
         })?)
     }
 
@@ -503,12 +506,7 @@ impl TopicStore for PgStore {
                     ],
                 )
                 .await?;
-            let mut claimed: Vec<DeliveryRecord> = rows.iter().map(delivery_from).collect();
-            claimed.sort_by(|a, b| {
-                (a.created_ms, a.delivery_id.as_bytes())
-                    .cmp(&(b.created_ms, b.delivery_id.as_bytes()))
-            });
-            Ok(claimed)
+            Ok(oldest_first(rows.iter().map(delivery_from).collect()))
         })?)
     }
 
