@@ -180,6 +180,18 @@ pub enum TopCommand {
         #[arg(long)]
         history: bool,
     },
+    /// A session's log: what the node's terminal showed, as text (escape sequences removed
+    /// unless --keep-ansi), or with --cast the asciinema v2 recording (`asciinema play`).
+    SessionLog {
+        /// The session's id (`bosun sessions --history` lists them).
+        session_id: String,
+        /// Print the asciinema v2 recording itself.
+        #[arg(long, conflicts_with = "keep_ansi")]
+        cast: bool,
+        /// Keep the terminal's escape sequences (colours, cursor moves).
+        #[arg(long)]
+        keep_ansi: bool,
+    },
     /// Recent commands.
     Commands {
         /// How many to show (1-50).

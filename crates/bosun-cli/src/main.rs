@@ -22,6 +22,7 @@ mod resolve;
 mod results;
 mod run;
 mod session;
+mod session_log;
 mod status;
 mod style;
 mod table;
@@ -154,6 +155,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             return session::port::port_forward(&c.connect()?, args).await
         }
         TopCommand::Sessions { history } => session::sessions(&c.connect()?, history).await?,
+        TopCommand::SessionLog {
+            session_id,
+            cast,
+            keep_ansi,
+        } => session_log::show(&c.connect()?, &session_id, cast, keep_ansi).await?,
         TopCommand::Commands { limit } => commands::commands(&c.connect()?.sdk, limit).await?,
         TopCommand::Command { command } => {
             let conn = c.connect()?;

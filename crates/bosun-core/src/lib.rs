@@ -23,6 +23,7 @@ pub mod resource_groups;
 pub mod schedule;
 pub mod session;
 pub mod session_document;
+pub mod session_log;
 pub mod sigv4;
 pub mod sns_email;
 pub mod sns_filter;

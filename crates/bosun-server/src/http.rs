@@ -29,6 +29,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/v1/data-channel/{session_id}",
             get(crate::sessions::data_channel),
         )
+        .route(
+            "/v1/sessions/{session_id}/log",
+            get(crate::sessions::get_log),
+        )
         .merge(api::resource_groups::routes())
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)

@@ -3,6 +3,9 @@
 //! - `GET /v1/output/<command>/<node>/<step>/<stdout|stderr>`: the full stream (the target of
 //!   `StandardOutputUrl`/`StandardErrorUrl`), e.g. `curl --aws-sigv4 aws:amz:<region>:ssm`.
 //! - `GET /v1/commands/<command>/live` (websocket): output chunks as agents send them.
+//!
+//! Session logs (`GET /v1/sessions/<id>/log`, `sessions/log_http.rs`) are answered the same way
+//! ([`stream_stored`]).
 
 use std::sync::Arc;
 
@@ -16,7 +19,7 @@ use base64::Engine;
 
 use crate::api::auth::{authenticate, authorize, Caller};
 use crate::api::error::ApiError;
-use crate::blobs::{stream_from_name, BlobError};
+use crate::blobs::{stream_from_name, BlobError, StoredStream};
 use crate::state::{now_ms, AppState};
 
 fn check(
@@ -85,30 +88,40 @@ pub async fn get_output(
     let Some(stream) = stream_from_name(&stream) else {
         return not_found().into_response();
     };
-    // Read on a blocking thread, one stored object at a time, into the response.
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, BlobError>>(4);
-    let (first_tx, first_rx) = tokio::sync::oneshot::channel::<Result<bool, ApiError>>();
-    let st = state.clone();
-    tokio::task::spawn_blocking(move || {
+    stream_stored(state, "text/plain; charset=utf-8", move |st| {
         let stored = match st.blobs.stored(&command_id, &instance_id, &step, stream) {
             Ok(s) => s,
-            Err(BlobError::BadLocation) => {
-                let _ = first_tx.send(Ok(false));
-                return;
-            }
+            Err(BlobError::BadLocation) => return Err(not_found()),
+            Err(e) => return Err(ApiError::internal(e)),
+        };
+        // A step that printed nothing has no blob: an empty stream, if the invocation exists.
+        if stored.is_empty() && st.store.invocation(&command_id, &instance_id)?.is_none() {
+            return Err(not_found());
+        }
+        Ok(stored)
+    })
+    .await
+}
+
+/// Answer with a stored stream: `lookup` runs on a blocking thread and finds it (or the
+/// error to answer), then its objects are read one at a time into the response.
+pub(crate) async fn stream_stored(
+    state: Arc<AppState>,
+    content_type: &'static str,
+    lookup: impl FnOnce(&AppState) -> Result<StoredStream, ApiError> + Send + 'static,
+) -> Response {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, BlobError>>(4);
+    let (first_tx, first_rx) = tokio::sync::oneshot::channel::<Result<(), ApiError>>();
+    tokio::task::spawn_blocking(move || {
+        let stored = match lookup(&state) {
+            Ok(s) => s,
             Err(e) => {
-                let _ = first_tx.send(Err(ApiError::internal(e)));
+                let _ = first_tx.send(Err(e));
                 return;
             }
         };
-        if stored.is_empty() {
-            // A step that printed nothing has no blob: an empty stream, if the invocation exists.
-            let exists = st.store.invocation(&command_id, &instance_id);
-            let _ = first_tx.send(exists.map(|i| i.is_some()).map_err(ApiError::from));
-            return;
-        }
-        let _ = first_tx.send(Ok(true));
-        for part in st.blobs.read(&stored, u64::MAX) {
+        let _ = first_tx.send(Ok(()));
+        for part in state.blobs.read(&stored, u64::MAX) {
             let failed = part.is_err();
             if tx.blocking_send(part).is_err() || failed {
                 break;
@@ -116,18 +129,12 @@ pub async fn get_output(
         }
     });
     match first_rx.await {
-        Ok(Ok(true)) => {}
-        Ok(Ok(false)) => return not_found().into_response(),
+        Ok(Ok(())) => {}
         Ok(Err(e)) => return e.into_response(),
         Err(e) => return ApiError::internal(e).into_response(),
     }
     let body = Body::from_stream(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)));
-    (
-        StatusCode::OK,
-        [("content-type", "text/plain; charset=utf-8")],
-        body,
-    )
-        .into_response()
+    (StatusCode::OK, [("content-type", content_type)], body).into_response()
 }
 
 pub async fn live(

@@ -2,7 +2,8 @@
 //! `<data-dir>/blobs`, folders 0700 and files 0600: output can hold secrets) or an
 //! S3-compatible bucket (`--blobs s3://…`). The layout (`layout.rs`) is the same in both:
 //! `commands/<command-id>/<node-id>/<step>/<stdout|stderr>/<offset:020>`, one object per
-//! stored chunk, so nothing needs `write_at`. Keys are built only from validated ids.
+//! stored chunk, so nothing needs `write_at`. Keys are built only from validated ids. Session
+//! logs use the same chunks under `sessions/<session-id>/log/` (`session_logs.rs`).
 //!
 //! Calls block (the S3 backend waits for the network): run them on blocking threads.
 
@@ -11,6 +12,7 @@ pub mod command_bucket;
 pub mod layout;
 mod local;
 mod s3;
+mod session_logs;
 
 use std::path::PathBuf;
 
@@ -148,7 +150,11 @@ impl Blobs {
         step_dir: &str,
         stream: Stream,
     ) -> Result<StoredStream, BlobError> {
-        let dir = Self::dir(command_id, instance_id, step_dir, stream)?;
+        self.stored_dir(Self::dir(command_id, instance_id, step_dir, stream)?)
+    }
+
+    /// The stored pieces of the stream kept in `dir`.
+    fn stored_dir(&self, dir: String) -> Result<StoredStream, BlobError> {
         let mut pieces: Vec<Piece> = self
             .backend
             .list(&dir)?

@@ -34,7 +34,13 @@ pub fn end_session(
         state
             .store
             .end_session(session_id, status, details, &reason_name(reason), now_ms)?;
-    let live = state.sessions.lock().remove(session_id);
+    let mut live = state.sessions.lock().remove(session_id);
+    if let Some(log) = live.as_mut().and_then(|l| l.log.take()) {
+        let piece = log.last_piece(session_id, now_ms);
+        if !super::log::store(state, &piece) && !super::log::store(state, &piece) {
+            tracing::error!(%session_id, "the end of the session's log could not be stored");
+        }
+    }
     let target = match &live {
         Some(l) => Some(l.target.clone()),
         None if tell_agent => state.store.get_session(session_id)?.map(|s| s.target),

@@ -27,6 +27,9 @@ impl Sessions {
         let Some(live) = map.get_mut(session_id) else {
             return;
         };
+        if let Some(log) = live.log.as_mut() {
+            log.on_frame(side == Side::Agent, &frame, now_ms);
+        }
         match (side, &kind) {
             (Side::Agent, MessageType::AgentSessionState) => return,
             (Side::Agent, MessageType::ChannelClosed) => live.agent_closed_client = true,

@@ -8,6 +8,8 @@
 
 mod ending;
 mod frames;
+mod log;
+mod log_http;
 mod relay;
 mod reports;
 
@@ -22,6 +24,8 @@ use bosun_proto::ServerMessage;
 use tokio::sync::mpsc;
 
 pub use ending::end_session;
+pub use log::{is_logged, log_url};
+pub use log_http::get_log;
 pub use relay::{data_channel, token_hash};
 pub use reports::{on_accepted, on_ended};
 
@@ -82,6 +86,8 @@ pub struct Live {
     agent: Option<Peer>,
     to_client: Buffer,
     to_agent: Buffer,
+    /// The session's log (`None` for port sessions, which are not logged).
+    log: Option<log::LiveLog>,
 }
 
 /// Everything a new live session needs.
@@ -110,6 +116,8 @@ impl Sessions {
     pub fn add(&self, state: &AppState, n: NewLive) {
         let msg = ServerMessage::StartSession(n.start.clone());
         let sent = state.hub.send(&n.target, msg);
+        let log = log::is_logged(n.start.kind)
+            .then(|| log::LiveLog::new(n.start_ms, &n.start.session_id));
         let live = Live {
             target: n.target,
             start: n.start,
@@ -129,6 +137,7 @@ impl Sessions {
             agent: None,
             to_client: Buffer::default(),
             to_agent: Buffer::default(),
+            log,
         };
         self.lock().insert(live.start.session_id.clone(), live);
     }
@@ -215,6 +224,7 @@ pub async fn run(state: Arc<AppState>) {
     loop {
         tokio::time::sleep(TICK).await;
         let now = now_ms();
+        log::flush_due(&state, now);
         let mut due = Vec::new();
         {
             let mut map = state.sessions.lock();

@@ -58,6 +58,9 @@ pub fn session_json(s: &SessionRecord) -> Value {
     if !s.details.is_empty() {
         out["Details"] = json!(s.details);
     }
+    if !s.output_url.is_empty() {
+        out["OutputUrl"] = json!({"S3OutputUrl": s.output_url});
+    }
     if let Some(max) = s.max_duration_s {
         // Whole minutes, as AWS reports it (a Bosun seconds limit rounds up).
         out["MaxSessionDuration"] = json!(((max + 59) / 60).to_string());

@@ -174,7 +174,11 @@ pub fn start_session(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
         details: String::new(),
         start_ms: now,
         end_ms: None,
-        output_url: String::new(),
+        output_url: if crate::sessions::is_logged(kind(plan.session_type)) {
+            crate::sessions::log_url(&ctx.base_url, &session_id)
+        } else {
+            String::new()
+        },
         max_duration_s: prefs.max_duration_s,
         idle_timeout_s: prefs.idle_timeout_s,
         client_token_hash: client_hash,
