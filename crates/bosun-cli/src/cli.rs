@@ -214,10 +214,16 @@ pub enum TopCommand {
         command: crate::window_args::WindowCommand,
     },
     /// SNS deliveries whose retries ran out: list them, send them again (reads the data
-    /// directory).
+    /// directory); or publish a sample event to a topic (test).
     Notify {
         #[command(subcommand)]
         command: crate::notify::NotifyCommand,
+    },
+    /// EventBridge rules and targets, a pattern tried on an event, and the server's events as
+    /// they happen (tail reads the data directory, or BOSUN_DATABASE).
+    Events {
+        #[command(subcommand)]
+        command: crate::events::EventsCommand,
     },
     /// Automation runbooks: start (and follow with --wait), show, list, approve, resume, stop.
     Automation {

@@ -10,11 +10,13 @@ mod client;
 mod commands;
 mod docs;
 mod env;
+mod events;
 mod fleet;
 mod live;
 mod next_run;
 mod node;
 mod notify;
+mod notify_test;
 mod output;
 mod params;
 mod quickstart;
@@ -23,6 +25,7 @@ mod results;
 mod run;
 mod session;
 mod session_log;
+mod signed;
 mod status;
 mod style;
 mod table;
@@ -216,6 +219,24 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         }
         TopCommand::Assoc { command } => assoc::dispatch(&c.connect()?.sdk, command).await?,
         TopCommand::Param { command } => params::dispatch(c, command).await?,
+        TopCommand::Notify {
+            command: notify::NotifyCommand::Test(args),
+        } => {
+            let conn = c.connect()?;
+            tokio::task::spawn_blocking(move || notify_test::run(&conn, &args)).await??
+        }
+        TopCommand::Events {
+            command: command @ events::EventsCommand::Tail { .. },
+        } => {
+            let data_dir = c.server_data_dir();
+            tokio::task::spawn_blocking(move || {
+                let database = std::env::var("BOSUN_DATABASE").ok();
+                let store = admin::open_store(&data_dir, database)?;
+                events::tail(&*store, command)
+            })
+            .await??
+        }
+        TopCommand::Events { command } => events::run(&c.connect()?, command).await?,
         TopCommand::Notify { command } => {
             let (data_dir, region) = (c.server_data_dir(), c.resolve().region);
             tokio::task::spawn_blocking(move || notify::run(command, &data_dir, &region)).await??

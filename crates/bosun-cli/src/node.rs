@@ -4,16 +4,12 @@
 //! Online (wake), gone (stop) or back on a new boot (restart), the attempt failed, or the
 //! timeout passed.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail, Context};
-use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
-use aws_sigv4::sign::v4;
 use clap::Subcommand;
 use serde_json::{json, Value};
 
-use crate::client::{unreachable_message, Connection};
+use crate::client::Connection;
 
 /// A node power operation.
 #[derive(Subcommand, Clone, Debug)]
@@ -39,67 +35,13 @@ pub struct PowerArgs {
     pub timeout: u64,
 }
 
-/// One signed call of a `BosunNodePower` operation (blocking).
-fn call(conn: &Connection, operation: &str, input: &Value) -> anyhow::Result<Value> {
-    let url = format!("{}/", conn.endpoint.trim_end_matches('/'));
-    let host = url.split('/').nth(2).unwrap_or_default().to_string();
-    let body = input.to_string();
-    let target = format!("BosunNodePower.{operation}");
-    let identity = Credentials::new(&conn.akid, &conn.secret, None, None, "bosun").into();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(&conn.region)
-        .name("ssm")
-        .time(SystemTime::now())
-        .settings(SigningSettings::default())
-        .build()?
-        .into();
-    let headers = [
-        ("host", host.as_str()),
-        ("content-type", "application/x-amz-json-1.1"),
-        ("x-amz-target", target.as_str()),
-    ];
-    let signable = SignableRequest::new(
-        "POST",
-        &url,
-        headers.iter().copied(),
-        SignableBody::Bytes(body.as_bytes()),
-    )?;
-    let (instructions, _) = sign(signable, &params)?.into_parts();
-    let mut req = crate::output::http_agent()
-        .post(&url)
-        .header("content-type", "application/x-amz-json-1.1")
-        .header("x-amz-target", &target);
-    for (k, v) in instructions.headers() {
-        req = req.header(k, v);
-    }
-    let resp = req
-        .send(body.as_bytes())
-        .map_err(|e| anyhow!(unreachable_message(&e)))?;
-    let status = resp.status();
-    let text = resp
-        .into_body()
-        .read_to_string()
-        .context("reading the answer")?;
-    let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-    if status != 200 {
-        let code = value["__type"].as_str().unwrap_or("Error");
-        let message = value["message"]
-            .as_str()
-            .or(value["Message"].as_str())
-            .unwrap_or(&text);
-        bail!("{code}: {message}");
-    }
-    Ok(value)
-}
-
 async fn call_async(
     conn: &Connection,
     operation: &'static str,
     input: Value,
 ) -> anyhow::Result<Value> {
-    let conn = conn.clone();
-    tokio::task::spawn_blocking(move || call(&conn, operation, &input)).await?
+    let target = format!("BosunNodePower.{operation}");
+    crate::signed::json_call_async(conn, "ssm", target, input).await
 }
 
 /// Describe an attempt for a person.

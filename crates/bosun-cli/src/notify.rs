@@ -1,4 +1,4 @@
-//! `bosun notify failed/redrive`: SNS deliveries whose retries ran out (kept as failed records,
+//! `bosun notify failed/redrive` (`notify test` is `notify_test.rs`): SNS deliveries whose retries ran out (kept as failed records,
 //! never dropped) listed, and sent again. Works on the server's store (the data directory, or
 //! `BOSUN_DATABASE`), as `bosun param events` does; a running server picks redriven
 //! deliveries up within a second.
@@ -9,6 +9,8 @@ use crate::table;
 
 #[derive(Subcommand)]
 pub enum NotifyCommand {
+    /// Publish a sample event to a topic now, to see what its subscribers get.
+    Test(crate::notify_test::TestArgs),
     /// Deliveries whose retries ran out, oldest first.
     Failed {
         /// Only this region (default: the client's region).
@@ -87,6 +89,7 @@ pub fn run(
                 )
             );
         }
+        NotifyCommand::Test(_) => unreachable!("notify test goes through the API"),
         NotifyCommand::Redrive { topic, only_region } => {
             let region = only_region.as_deref().unwrap_or(default_region);
             let now = jiff::Timestamp::now().as_millisecond();
