@@ -219,6 +219,12 @@ pub enum TopCommand {
         #[command(subcommand)]
         command: crate::notify::NotifyCommand,
     },
+    /// Resource groups of nodes by tag (targets as `resource-groups:Name`): create, list, show,
+    /// delete.
+    Group {
+        #[command(subcommand)]
+        command: crate::group::GroupCommand,
+    },
     /// EventBridge rules and targets, a pattern tried on an event, and the server's events as
     /// they happen (tail reads the data directory, or BOSUN_DATABASE).
     Events {

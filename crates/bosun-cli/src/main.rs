@@ -12,6 +12,7 @@ mod docs;
 mod env;
 mod events;
 mod fleet;
+mod group;
 mod live;
 mod next_run;
 mod node;
@@ -237,6 +238,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             .await??
         }
         TopCommand::Events { command } => events::run(&c.connect()?, command).await?,
+        TopCommand::Group { command } => {
+            let conn = c.connect()?;
+            tokio::task::spawn_blocking(move || group::run(&conn, command)).await??
+        }
         TopCommand::Notify { command } => {
             let (data_dir, region) = (c.server_data_dir(), c.resolve().region);
             tokio::task::spawn_blocking(move || notify::run(command, &data_dir, &region)).await??

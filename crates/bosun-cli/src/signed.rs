@@ -1,6 +1,6 @@
 //! Signed calls the SDK does not make for the CLI: AWS JSON-protocol operations of other
-//! services on the same endpoint (`AWSEvents.*`, Bosun's own `BosunNodePower.*`) and SNS's query
-//! protocol, SigV4-signed with the connection's key (blocking: call off the async threads).
+//! services on the same endpoint (`AWSEvents.*`, Bosun's own `BosunNodePower.*`), Resource
+//! Groups' REST-JSON and SNS's query protocol, SigV4-signed with the connection's key (blocking: call off the async threads).
 
 use std::time::SystemTime;
 
@@ -12,15 +12,16 @@ use serde_json::Value;
 
 use crate::client::{unreachable_message, Connection};
 
-/// POST `body` to the endpoint's root, signed for `service`, with extra `headers`; the status
-/// and the answer's text.
+/// POST `body` to `path` of the endpoint, signed for `service`, with extra `headers`; the
+/// status and the answer's text.
 fn post(
     conn: &Connection,
     service: &str,
+    path: &str,
     headers: &[(&str, &str)],
     body: &str,
 ) -> anyhow::Result<(u16, String)> {
-    let url = format!("{}/", conn.endpoint.trim_end_matches('/'));
+    let url = format!("{}{path}", conn.endpoint.trim_end_matches('/'));
     let host = url.split('/').nth(2).unwrap_or_default().to_string();
     let identity = Credentials::new(&conn.akid, &conn.secret, None, None, "bosun").into();
     let params = v4::SigningParams::builder()
@@ -69,7 +70,7 @@ pub fn json_call(
         ("content-type", "application/x-amz-json-1.1"),
         ("x-amz-target", target),
     ];
-    let (status, text) = post(conn, service, &headers, &input.to_string())?;
+    let (status, text) = post(conn, service, "/", &headers, &input.to_string())?;
     let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
     if status != 200 {
         let code = value["__type"].as_str().unwrap_or("Error");
@@ -93,6 +94,30 @@ pub async fn json_call_async(
     tokio::task::spawn_blocking(move || json_call(&conn, service, &target, &input)).await?
 }
 
+/// One REST-JSON call: POST `input` to `path` (Resource Groups: `/groups`, `/get-group`, …).
+pub fn rest_call(
+    conn: &Connection,
+    service: &str,
+    path: &str,
+    input: &Value,
+) -> anyhow::Result<Value> {
+    let headers = [("content-type", "application/json")];
+    let (status, text) = post(conn, service, path, &headers, &input.to_string())?;
+    let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    if !(200..300).contains(&status) {
+        let code = value["__type"]
+            .as_str()
+            .or(value["Code"].as_str())
+            .unwrap_or("Error");
+        let message = value["Message"]
+            .as_str()
+            .or(value["message"].as_str())
+            .unwrap_or(&text);
+        bail!("{code}: {message}");
+    }
+    Ok(value)
+}
+
 /// One query-protocol call (SNS: `Action=Publish&…`), returning the XML answer.
 pub fn query_call(
     conn: &Connection,
@@ -108,7 +133,7 @@ pub fn query_call(
         "content-type",
         "application/x-www-form-urlencoded; charset=utf-8",
     )];
-    let (status, text) = post(conn, service, &headers, &body)?;
+    let (status, text) = post(conn, service, "/", &headers, &body)?;
     if status != 200 {
         let code = xml_field(&text, "Code").unwrap_or_else(|| "Error".into());
         let message = xml_field(&text, "Message").unwrap_or(text);
