@@ -6,7 +6,7 @@
 //! Steps whose plugin is not here fail with a message saying so.
 
 mod download;
-mod fetch;
+pub(crate) mod fetch;
 pub mod job;
 mod nested;
 mod powershell;
