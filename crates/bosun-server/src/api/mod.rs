@@ -21,6 +21,7 @@ pub(crate) mod instances;
 pub(crate) mod maintenance_windows;
 mod notification_config;
 pub mod ops;
+pub(crate) mod package_attachments;
 mod parameter_labels;
 mod parameter_put;
 mod parameter_search;
