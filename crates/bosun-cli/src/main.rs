@@ -16,6 +16,8 @@ mod next_run;
 mod node;
 mod notify;
 mod output;
+mod package;
+mod package_args;
 mod params;
 mod quickstart;
 mod resolve;
@@ -205,6 +207,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             .await??
         }
         TopCommand::Window { command } => window::dispatch(&c.connect()?.sdk, command).await?,
+        TopCommand::Package { command } => return package::dispatch(&c.connect()?, command).await,
         TopCommand::Automation { command } => {
             return automation::dispatch(&c.connect()?.sdk, command).await
         }
