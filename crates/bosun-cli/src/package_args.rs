@@ -36,7 +36,12 @@ pub enum PackageCommand {
         /// The package document's name.
         name: String,
         /// Node ids (repeat or comma-separate).
-        #[arg(long = "instance-id", short = 'i', value_delimiter = ',', required = true)]
+        #[arg(
+            long = "instance-id",
+            short = 'i',
+            value_delimiter = ',',
+            required = true
+        )]
         instance_ids: Vec<String>,
         /// The manifest version to install (default: the document's default version).
         #[arg(long)]
@@ -53,7 +58,12 @@ pub enum PackageCommand {
         /// The package document's name.
         name: String,
         /// Node ids (repeat or comma-separate).
-        #[arg(long = "instance-id", short = 'i', value_delimiter = ',', required = true)]
+        #[arg(
+            long = "instance-id",
+            short = 'i',
+            value_delimiter = ',',
+            required = true
+        )]
         instance_ids: Vec<String>,
     },
 }

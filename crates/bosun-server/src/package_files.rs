@@ -73,7 +73,12 @@ pub async fn upload(
     let answer = blocking(move || {
         let caller = authenticate(&st, &method, &uri, &headers, &data, now_ms(), SSM)?;
         let scope = Scope::new(caller.region.clone(), st.config.account_id.clone());
-        authorize(&st, &caller, "ssm:CreateDocument", &scope.ssm_arn("document/*"))?;
+        authorize(
+            &st,
+            &caller,
+            "ssm:CreateDocument",
+            &scope.ssm_arn("document/*"),
+        )?;
         let sha256 = hex::encode(Sha256::digest(&data));
         let size = data.len() as i64;
         st.blobs
@@ -108,8 +113,9 @@ pub async fn download(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let not_found =
-        || ApiError::new("InvalidDocument", "No such attachment.").with_status(StatusCode::NOT_FOUND);
+    let not_found = || {
+        ApiError::new("InvalidDocument", "No such attachment.").with_status(StatusCode::NOT_FOUND)
+    };
     if headers.contains_key(bosun_proto::NODE_ID_HEADER) {
         match authenticate_node(&state, &method, &uri, &headers, now_ms() / 1000).await {
             Ok(node) if node.region == region => {}
@@ -121,7 +127,12 @@ pub async fn download(
         let checked = blocking(move || {
             let caller = authenticate(&st, &method, &uri, &headers, b"", now_ms(), SSM)?;
             let scope = Scope::new(r.clone(), st.config.account_id.clone());
-            authorize(&st, &caller, "ssm:GetDocument", &scope.ssm_arn(&format!("document/{n}")))?;
+            authorize(
+                &st,
+                &caller,
+                "ssm:GetDocument",
+                &scope.ssm_arn(&format!("document/{n}")),
+            )?;
             if caller.region != r {
                 return Err(not_found());
             }

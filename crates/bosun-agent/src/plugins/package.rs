@@ -98,7 +98,12 @@ pub fn run(job: &Job) -> Result<i32, String> {
         let Some(old) = current else {
             return Err(format!("Package {name} is not installed."));
         };
-        run_script(&files::version_dir(state, name, &old.version), "uninstall.sh", env, false)?;
+        run_script(
+            &files::version_dir(state, name, &old.version),
+            "uninstall.sh",
+            env,
+            false,
+        )?;
         files::set_installed(state, name, None)?;
         let _ = std::fs::remove_dir_all(files::packages_dir(state).join(name));
         println!("Successfully uninstalled {name} {}", old.version);
@@ -125,7 +130,15 @@ pub fn run(job: &Job) -> Result<i32, String> {
         .map(str::to_string)
         .collect();
     let limit = job.ctx.max_download_bytes.max(file.size);
-    crate::server_get::download(&identity, &servers, &file.path, &archive, limit, 0o600, now_unix())?;
+    crate::server_get::download(
+        &identity,
+        &servers,
+        &file.path,
+        &archive,
+        limit,
+        0o600,
+        now_unix(),
+    )?;
     let got = files::sha256_of(&archive)?;
     if got != file.sha256 {
         let _ = std::fs::remove_file(&archive);

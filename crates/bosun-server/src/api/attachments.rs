@@ -8,8 +8,8 @@
 //! the sender must be allowed `ssm:GetDocument` on the package.
 
 use bosun_core::document::{
-    configure_package_spec, download_spec, plan_nested, run_document_spec, Attachment, DocumentRef, DownloadSource,
-    NestedSource, PlanError, StepPlan, MAX_DOCUMENT_NESTING,
+    configure_package_spec, download_spec, plan_nested, run_document_spec, Attachment, DocumentRef,
+    DownloadSource, NestedSource, PlanError, StepPlan, MAX_DOCUMENT_NESTING,
 };
 
 use super::documents::{content_error, find};

@@ -82,7 +82,11 @@ pub fn check_write(
     for raw in attachments {
         let source: Source = serde_json::from_value(raw.clone())
             .map_err(|e| ApiError::validation(format!("Attachments: {e}")))?;
-        let value = source.values.first().map(String::as_str).unwrap_or_default();
+        let value = source
+            .values
+            .first()
+            .map(String::as_str)
+            .unwrap_or_default();
         match source.key.as_deref() {
             Some("SourceUrl") => {
                 let sha = value.strip_prefix(UPLOAD_PREFIX).ok_or_else(|| {
@@ -103,11 +107,17 @@ pub fn check_write(
             }
             Some("AttachmentReference") => {
                 let r = document_ref(value).map_err(|e| {
-                    refused(format!("AttachmentReference {value:?}: {e} (use <document>:<version>)."))
+                    refused(format!(
+                        "AttachmentReference {value:?}: {e} (use <document>:<version>)."
+                    ))
                 })?;
                 let resource = ctx.scope().ssm_arn(&format!("document/{}", r.name));
                 ctx.authorize_and_audit("ssm:GetDocument", &resource)?;
-                let other = find(ctx, &r.name, Selector::from_request(r.version.as_deref(), None))?;
+                let other = find(
+                    ctx,
+                    &r.name,
+                    Selector::from_request(r.version.as_deref(), None),
+                )?;
                 if other.document_type != "Package" {
                     return Err(refused(format!(
                         "AttachmentReference {value}: {} is not a Package document.",
@@ -138,7 +148,11 @@ pub fn check_write(
 /// `AttachmentsInformation` of `DescribeDocument` (Package documents only).
 pub fn information(d: &Resolved) -> Option<Value> {
     let m = (d.document_type == "Package").then(|| manifest_of(d).ok())??;
-    Some(json!(m.files.keys().map(|n| json!({"Name": n})).collect::<Vec<_>>()))
+    Some(json!(m
+        .files
+        .keys()
+        .map(|n| json!({"Name": n}))
+        .collect::<Vec<_>>()))
 }
 
 /// `AttachmentsContent` of `GetDocument` (Package documents only).
@@ -174,14 +188,21 @@ pub fn for_step(ctx: &Ctx, spec: &ConfigurePackageSpec) -> Result<Attachment, Ap
     if default.document_type != "Package" {
         return Err(ApiError::new(
             "InvalidParameters",
-            format!("{} is a {} document, not a package.", default.name, default.document_type),
+            format!(
+                "{} is a {} document, not a package.",
+                default.name, default.document_type
+            ),
         ));
     }
     let mut chosen = None;
     match spec.version.as_deref() {
         None => chosen = Some((default.clone(), manifest_of(&default)?)),
         Some(wanted) => {
-            for v in ctx.state.store.document_versions(&ctx.region, &default.name)? {
+            for v in ctx
+                .state
+                .store
+                .document_versions(&ctx.region, &default.name)?
+            {
                 let d = find(ctx, &default.name, Selector::Number(v.version))?;
                 let m = manifest_of(&d)?;
                 if m.version == wanted {

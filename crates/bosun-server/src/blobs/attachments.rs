@@ -37,6 +37,9 @@ mod tests {
     fn attachment_keys_are_hashes_only() {
         assert!(key("../../etc/passwd").is_err());
         assert!(key(&"A".repeat(64)).is_err());
-        assert_eq!(key(&"a".repeat(64)).unwrap(), format!("attachments/{}", "a".repeat(64)));
+        assert_eq!(
+            key(&"a".repeat(64)).unwrap(),
+            format!("attachments/{}", "a".repeat(64))
+        );
     }
 }
