@@ -76,10 +76,14 @@ fn bosun(s: &TestServer, args: &[&str]) -> (bool, String) {
 }
 
 async fn configure(fleet: &Fleet, params: &[(&str, &str)]) -> String {
+    send(fleet, "AWS-ConfigureAWSPackage", params).await
+}
+
+async fn send(fleet: &Fleet, document: &str, params: &[(&str, &str)]) -> String {
     let mut req = fleet
         .client
         .send_command()
-        .document_name("AWS-ConfigureAWSPackage")
+        .document_name(document)
         .set_instance_ids(Some(fleet.ids()));
     for (k, v) in params {
         req = req.parameters(*k, vec![v.to_string()]);
@@ -209,12 +213,27 @@ async fn a_package_is_installed_updated_in_place_and_uninstalled_on_two_nodes() 
         ("installationType", "In-place update"),
     ];
     expect(&fleet, &update, CommandInvocationStatus::Success).await;
-    expect(
-        &fleet,
-        &[("action", "Uninstall"), ("name", "Tools")],
-        CommandInvocationStatus::Success,
-    )
-    .await;
+    // A user's own Command document with an aws:configurePackage step uninstalls it.
+    let remove = json!({"schemaVersion": "2.2", "description": "Remove Tools", "mainSteps": [
+        {"action": "aws:configurePackage", "name": "remove", "inputs": {"name": "Tools", "action": "Uninstall"}}]});
+    fleet
+        .client
+        .create_document()
+        .name("RemoveTools")
+        .content(remove.to_string())
+        .send()
+        .await
+        .expect("CreateDocument");
+    let id = send(&fleet, "RemoveTools", &[]).await;
+    for node in fleet.ids() {
+        let inv = fleet.wait_done(&id, &node, LIMIT).await;
+        assert_eq!(
+            inv.status(),
+            Some(&CommandInvocationStatus::Success),
+            "{:?}",
+            inv.standard_error_content()
+        );
+    }
     for node in fleet.ids() {
         assert_eq!(
             marks_of(&marks, &node),

@@ -2,7 +2,8 @@
 //! - `PUT /v1/document-attachments` (SigV4-signed over the body, `ssm:CreateDocument` on
 //!   `document/*`): stores the body (at most [`MAX_ATTACHMENT_BYTES`]) under its SHA-256 and
 //!   answers `{"SourceUrl": "bosun://attachments/<sha256>", "Hash", "HashType", "Size"}`, the
-//!   `SourceUrl` a `CreateDocument`/`UpdateDocument` `Attachments` entry names.
+//!   `SourceUrl` a `CreateDocument`/`UpdateDocument` `Attachments` entry names; audited as
+//!   `bosun:UploadDocumentAttachment`.
 //! - `GET /v1/document-attachments/<region>/<document>/<version>/<file>` (the `Url` of
 //!   `GetDocument`'s `AttachmentsContent`): one file of a package version, for a request
 //!   signed by a registered node of that region (`authenticate_node`) or SigV4-signed by a
@@ -89,6 +90,17 @@ pub async fn upload(
             sha256: sha256.clone(),
             size,
             uploaded_ms: now_ms(),
+        })?;
+        st.store.append_audit(&bosun_store::AuditRecord {
+            time_ms: now_ms(),
+            principal: caller.user.clone(),
+            action: "bosun:UploadDocumentAttachment".into(),
+            region: caller.region.clone(),
+            resource: scope.ssm_arn("document/*"),
+            request_id: String::new(),
+            source: String::new(),
+            outcome: "Allowed".into(),
+            detail: serde_json::json!({"Hash": sha256, "Size": size}).to_string(),
         })?;
         tracing::info!(user = %caller.user, sha256 = %sha256, size, "attachment file uploaded");
         Ok(serde_json::json!({

@@ -15,7 +15,9 @@
 use std::path::Path;
 use std::process::Command;
 
-use bosun_core::document::{configure_package_spec, select_entry, Attachment, StepPlan};
+use bosun_core::document::{
+    configure_package_spec, file_name_ok, select_entry, Attachment, StepPlan,
+};
 
 use super::job::{self, Job};
 use super::package_files::{self as files, Installed};
@@ -88,6 +90,16 @@ pub fn run(job: &Job) -> Result<i32, String> {
     else {
         return Err("the server attached no package to this step".into());
     };
+    // Both become folder names on this node: never trust them to be plain names.
+    if !file_name_ok(name)
+        || !file_name_ok(version)
+        || name.starts_with('.')
+        || version.starts_with('.')
+    {
+        return Err(format!(
+            "the package name {name:?} or version {version:?} is not a plain name"
+        ));
+    }
     let state = job.ctx.state_dir.as_path();
     if state.as_os_str().is_empty() {
         return Err("this step does not know the agent's state directory".into());
