@@ -1,4 +1,5 @@
-//! `bosun package upload/create/list/install/remove`: Distributor packages over the SSM API,
+//! `bosun package upload/create/list/install/remove`: Distributor packages over the SSM API
+//! (`list --node` reads a node's installed packages with `ListInventoryEntries`),
 //! with files uploaded to the server's own attachment store (`PUT /v1/document-attachments`,
 //! SigV4-signed over the body like any API call).
 
@@ -32,7 +33,8 @@ pub async fn dispatch(conn: &Connection, command: PackageCommand) -> anyhow::Res
             reference,
             new_version,
         } => create(conn, &name, &manifest, &files, reference, new_version).await?,
-        PackageCommand::List => list(conn).await?,
+        PackageCommand::List { node: None } => list(conn).await?,
+        PackageCommand::List { node: Some(id) } => installed(conn, &id).await?,
         PackageCommand::Install {
             name,
             instance_ids,
@@ -216,6 +218,23 @@ async fn list(conn: &Connection) -> anyhow::Result<()> {
                 manifest["version"].as_str().unwrap_or("?")
             );
         }
+    }
+    Ok(())
+}
+
+async fn installed(conn: &Connection, node: &str) -> anyhow::Result<()> {
+    let out = conn
+        .sdk
+        .list_inventory_entries()
+        .instance_id(node)
+        .type_name("AWS:Application")
+        .send()
+        .await
+        .map_err(|e| anyhow!(describe_error(&e)))?;
+    println!("NAME\tVERSION");
+    for e in out.entries() {
+        let field = |k: &str| e.get(k).map(String::as_str).unwrap_or_default();
+        println!("{}\t{}", field("Name"), field("Version"));
     }
     Ok(())
 }

@@ -29,8 +29,13 @@ pub enum PackageCommand {
         #[arg(long)]
         new_version: bool,
     },
-    /// List package documents with their default version's manifest version.
-    List,
+    /// List package documents with their default version's manifest version, or with --node
+    /// the packages a node reports installed (ListInventoryEntries, AWS:Application).
+    List {
+        /// A node id: list what it has installed instead.
+        #[arg(long, value_name = "ID")]
+        node: Option<String>,
+    },
     /// Install a package on nodes (AWS-ConfigureAWSPackage, action Install) and wait.
     Install {
         /// The package document's name.

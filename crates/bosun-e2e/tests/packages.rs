@@ -206,6 +206,26 @@ async fn a_package_is_installed_updated_in_place_and_uninstalled_on_two_nodes() 
     for node in fleet.ids() {
         assert_eq!(marks_of(&marks, &node), "installed 1.0 blue\n");
     }
+    // Each node reports what it installed: AWS:Application inventory and `bosun package list`.
+    for node in fleet.ids() {
+        wait_for(&format!("{node} reports Tools 1.0"), LIMIT, || async {
+            let out = fleet
+                .client
+                .list_inventory_entries()
+                .instance_id(&node)
+                .type_name("AWS:Application")
+                .send()
+                .await
+                .ok()?;
+            let e = out.entries().first()?;
+            (e.get("Name").map(String::as_str) == Some("Tools")
+                && e.get("Version").map(String::as_str) == Some("1.0"))
+            .then_some(())
+        })
+        .await;
+        let (ok, out) = bosun(s, &["package", "list", "--node", &node]);
+        assert!(ok && out.contains("Tools\t1.0"), "{out}");
+    }
     let update = [
         ("action", "Install"),
         ("name", "Tools"),

@@ -37,6 +37,9 @@ pub struct NodeInfo {
     /// a reconnect (empty from older agents).
     #[serde(default)]
     pub boot_id: String,
+    /// Distributor packages installed by `aws:configurePackage` (older agents send none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub packages: Vec<bosun_core::document::InstalledPackage>,
 }
 
 /// One network interface of a node.

@@ -1,4 +1,5 @@
--- Files uploaded for package documents' attachments, by region and SHA-256 (SQLite migration 26).
+-- Files uploaded for package documents' attachments, by region and SHA-256, and the Distributor
+-- packages each node reports installed (JSON text) (SQLite migration 26).
 CREATE TABLE attachment_blobs (
     region TEXT NOT NULL,
     sha256 TEXT NOT NULL,
@@ -6,3 +7,4 @@ CREATE TABLE attachment_blobs (
     uploaded_ms BIGINT NOT NULL,
     PRIMARY KEY (region, sha256)
 );
+ALTER TABLE instances ADD COLUMN packages TEXT NOT NULL DEFAULT '[]';

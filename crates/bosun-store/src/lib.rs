@@ -82,7 +82,8 @@ pub use idempotency::{
     decide, Answer, CallRecords, CallStore, Claim, ClaimRequest, StoredAnswer, StoredCall,
 };
 pub use instances::{
-    interfaces_from_json, interfaces_json, InstanceRecord, InstanceStore, NewInstance, NodeFacts,
+    interfaces_from_json, interfaces_json, packages_from_json, packages_json, InstanceRecord,
+    InstanceStore, NewInstance, NodeFacts,
 };
 pub use maintenance_window_runs::{
     MaintenanceWindowRunStore, SlotFired, TaskExecutionRecord, TaskInvocationRecord,

@@ -30,7 +30,7 @@ pub use limits::{
 };
 pub use package::{
     arch_of, file_name_ok, missing_attachment, parse_manifest, platform_of_os_id, select_entry,
-    PackageManifest, PlatformEntry, MAX_ATTACHMENT_BYTES, MAX_PACKAGE_FILES,
+    InstalledPackage, PackageManifest, PlatformEntry, MAX_ATTACHMENT_BYTES, MAX_PACKAGE_FILES,
 };
 pub use params::{resolve_parameters, ParamError, ResolvedParams};
 pub use plan::{

@@ -42,6 +42,13 @@ pub struct PlatformEntry {
     pub file: String,
 }
 
+/// A package a node reports installed (its name and manifest version).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstalledPackage {
+    pub name: String,
+    pub version: String,
+}
+
 fn err(msg: impl Into<String>) -> String {
     msg.into()
 }

@@ -88,6 +88,15 @@ fn facts(info: &NodeInfo) -> NodeFacts {
             })
             .collect(),
         boot_id: clip(&info.boot_id, 64),
+        packages: info
+            .packages
+            .iter()
+            .take(256)
+            .map(|p| bosun_core::document::InstalledPackage {
+                name: clip(&p.name, 128),
+                version: clip(&p.version, 128),
+            })
+            .collect(),
     }
 }
 

@@ -18,6 +18,7 @@ pub mod error;
 pub(crate) mod events;
 pub mod idempotency;
 pub(crate) mod instances;
+mod inventory;
 pub(crate) mod maintenance_windows;
 mod notification_config;
 pub mod ops;
