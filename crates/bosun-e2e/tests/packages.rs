@@ -266,6 +266,24 @@ async fn a_package_is_installed_updated_in_place_and_uninstalled_on_two_nodes() 
         CommandInvocationStatus::Failed,
     )
     .await;
+    // "Uninstall and reinstall" (the default): the old version's uninstall.sh, then the new
+    // version's install.sh.
+    fn at(v: &str) -> [(&str, &str); 3] {
+        [("action", "Install"), ("name", "Tools"), ("version", v)]
+    }
+    expect(&fleet, &at("1.0"), CommandInvocationStatus::Success).await;
+    expect(&fleet, &at("2.0"), CommandInvocationStatus::Success).await;
+    let uninstall = [("action", "Uninstall"), ("name", "Tools")];
+    expect(&fleet, &uninstall, CommandInvocationStatus::Success).await;
+    for node in fleet.ids() {
+        assert!(
+            marks_of(&marks, &node).ends_with(
+                "uninstalled 2.0 \ninstalled 1.0 \nuninstalled 1.0 \ninstalled 2.0 \nuninstalled 2.0 \n"
+            ),
+            "{}",
+            marks_of(&marks, &node)
+        );
+    }
 
     // A file changed in the blob store fails the install: nothing runs, nothing is recorded.
     let blob = s.data_dir().join("blobs/attachments").join(&sha1);
