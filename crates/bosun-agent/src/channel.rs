@@ -173,6 +173,7 @@ async fn connect_once(
         Err(e) => return Ended::Stop(e),
     };
     let mut info = crate::sysinfo::collect();
+    info.packages = installed_packages(state_dir);
     let hello = AgentMessage::Authenticate {
         protocol_version: PROTOCOL_VERSION,
         instance_id: identity.instance_id.clone(),
@@ -223,13 +224,15 @@ async fn connect_once(
                     return Ended::Retry(anyhow::Error::new(e).context("pinging the server"));
                 }
                 beats += 1;
-                // Refresh host facts now and then; send them only when they changed.
-                let fresh = if beats.is_multiple_of(10) {
-                    let now = crate::sysinfo::collect();
-                    (now != info).then(|| { info = now.clone(); now })
+                // Refresh host facts now and then (installed packages every beat); send them
+                // only when they changed.
+                let mut now = if beats.is_multiple_of(10) {
+                    crate::sysinfo::collect()
                 } else {
-                    None
+                    info.clone()
                 };
+                now.packages = installed_packages(state_dir);
+                let fresh = (now != info).then(|| { info = now.clone(); now });
                 if let Err(e) = send_agent(&mut socket, &AgentMessage::Heartbeat { info: fresh }).await {
                     return Ended::Retry(e);
                 }
@@ -286,4 +289,15 @@ fn refused(code: RejectCode, message: String, state_dir: &Path) -> Ended {
         }
         c => Ended::Retry(anyhow!("server said {c:?}: {message}")),
     }
+}
+
+/// The Distributor packages this node has installed, as its facts report them.
+fn installed_packages(state_dir: &std::path::Path) -> Vec<bosun_core::document::InstalledPackage> {
+    crate::plugins::package_files::all_installed(state_dir)
+        .into_iter()
+        .map(|p| bosun_core::document::InstalledPackage {
+            name: p.name,
+            version: p.version,
+        })
+        .collect()
 }

@@ -8,6 +8,7 @@ pub mod config;
 pub mod identity;
 pub mod plugins;
 pub mod register;
+pub mod server_get;
 pub mod session;
 pub mod step;
 pub mod sysinfo;

@@ -128,6 +128,7 @@ pub fn collect() -> NodeInfo {
         agent_version: crate::AGENT_VERSION.into(),
         network_interfaces: reported_interfaces(),
         boot_id: boot_id(),
+        packages: Vec::new(),
     }
 }
 

@@ -208,6 +208,11 @@ pub enum TopCommand {
         #[command(subcommand)]
         command: DocCommand,
     },
+    /// Distributor packages: upload, create, list, install, remove.
+    Package {
+        #[command(subcommand)]
+        command: crate::package_args::PackageCommand,
+    },
     /// Maintenance windows: create, add-target, add-task, list, show, execution, delete.
     Window {
         #[command(subcommand)]

@@ -19,6 +19,8 @@ mod node;
 mod notify;
 mod notify_test;
 mod output;
+mod package;
+mod package_args;
 mod params;
 mod quickstart;
 mod resolve;
@@ -215,6 +217,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             .await??
         }
         TopCommand::Window { command } => window::dispatch(&c.connect()?.sdk, command).await?,
+        TopCommand::Package { command } => return package::dispatch(&c.connect()?, command).await,
         TopCommand::Automation { command } => {
             return automation::dispatch(&c.connect()?.sdk, command).await
         }

@@ -12,14 +12,15 @@ use serde_json::Value;
 
 use crate::client::{unreachable_message, Connection};
 
-/// POST `body` to `path` of the endpoint, signed for `service`, with extra `headers`; the
-/// status and the answer's text.
-fn post(
+/// Send `body` with `method` to `path` of the endpoint, signed for `service`, with extra
+/// `headers`; the status and the answer's text.
+pub fn request(
     conn: &Connection,
     service: &str,
+    method: &str,
     path: &str,
     headers: &[(&str, &str)],
-    body: &str,
+    body: &[u8],
 ) -> anyhow::Result<(u16, String)> {
     let url = format!("{}{path}", conn.endpoint.trim_end_matches('/'));
     let host = url.split('/').nth(2).unwrap_or_default().to_string();
@@ -35,13 +36,17 @@ fn post(
     let mut signed_headers = vec![("host", host.as_str())];
     signed_headers.extend_from_slice(headers);
     let signable = SignableRequest::new(
-        "POST",
+        method,
         &url,
         signed_headers.iter().copied(),
-        SignableBody::Bytes(body.as_bytes()),
+        SignableBody::Bytes(body),
     )?;
     let (instructions, _) = sign(signable, &params)?.into_parts();
-    let mut req = crate::output::http_agent().post(&url);
+    let agent = crate::output::http_agent();
+    let mut req = match method {
+        "PUT" => agent.put(&url),
+        _ => agent.post(&url),
+    };
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
@@ -49,7 +54,7 @@ fn post(
         req = req.header(k, v);
     }
     let resp = req
-        .send(body.as_bytes())
+        .send(body)
         .map_err(|e| anyhow!(unreachable_message(&e)))?;
     let status = resp.status().as_u16();
     let text = resp
@@ -57,6 +62,16 @@ fn post(
         .read_to_string()
         .context("reading the answer")?;
     Ok((status, text))
+}
+
+fn post(
+    conn: &Connection,
+    service: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> anyhow::Result<(u16, String)> {
+    request(conn, service, "POST", path, headers, body.as_bytes())
 }
 
 /// One AWS JSON 1.1 call (`target` e.g. `AWSEvents.ListRules`) signed for `service`.

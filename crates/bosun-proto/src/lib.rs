@@ -37,6 +37,9 @@ pub struct NodeInfo {
     /// a reconnect (empty from older agents).
     #[serde(default)]
     pub boot_id: String,
+    /// Distributor packages installed by `aws:configurePackage` (older agents send none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub packages: Vec<bosun_core::document::InstalledPackage>,
 }
 
 /// One network interface of a node.
@@ -216,6 +219,28 @@ pub fn register_payload(nonce: &str, activation_id: &str) -> Vec<u8> {
 /// Bytes an agent signs to authenticate: binds the nonce and the id it claims.
 pub fn authenticate_payload(nonce: &str, instance_id: &str) -> Vec<u8> {
     format!("bosun-agent-authenticate-v1\n{nonce}\n{instance_id}").into_bytes()
+}
+
+/// Header naming the node that signs a plain HTTP request to its server (agent release and
+/// package file downloads); the signature is the node's identity proof, as on its channel.
+pub const NODE_ID_HEADER: &str = "x-bosun-node";
+/// Header with the signed request's time, in Unix seconds.
+pub const NODE_DATE_HEADER: &str = "x-bosun-node-date";
+/// Header with the base64 Ed25519 signature over [`node_request_payload`].
+pub const NODE_SIGNATURE_HEADER: &str = "x-bosun-node-signature";
+/// Most a node-signed request's time may differ from the server's clock.
+pub const NODE_REQUEST_SKEW_SECS: i64 = 300;
+
+/// Bytes an agent signs for a plain HTTP request: binds the method, the path with its query,
+/// the node and the time, so a signature serves for nothing else and only briefly.
+pub fn node_request_payload(
+    method: &str,
+    path_and_query: &str,
+    instance_id: &str,
+    date_unix: i64,
+) -> Vec<u8> {
+    format!("bosun-agent-request-v1\n{method}\n{path_and_query}\n{instance_id}\n{date_unix}")
+        .into_bytes()
 }
 
 #[cfg(test)]

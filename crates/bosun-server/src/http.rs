@@ -1,7 +1,8 @@
 //! The HTTP surface: the SSM and EventBridge APIs at `POST /` (by `X-Amz-Target`; SNS's
 //! query-protocol calls there too, told apart by their form body), SNS's SubscribeURL/
 //! UnsubscribeURL links at `GET /`, the Resource Groups API at its REST paths, the agent
-//! channel, Session Manager's data channel (`GET /v1/data-channel/{id}`), `GET /healthz` (the process serves) and `GET /readyz` (its store answers).
+//! channel, Session Manager's data channel (`GET /v1/data-channel/{id}`), package attachment files
+//! (`/v1/document-attachments`, `package_files.rs`), `GET /healthz` (the process serves) and `GET /readyz` (its store answers).
 
 use std::sync::Arc;
 
@@ -32,6 +33,16 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(
             "/v1/sessions/{session_id}/log",
             get(crate::sessions::get_log),
+        )
+        .route(
+            "/v1/document-attachments",
+            axum::routing::put(crate::package_files::upload).layer(DefaultBodyLimit::max(
+                bosun_core::document::MAX_ATTACHMENT_BYTES as usize,
+            )),
+        )
+        .route(
+            "/v1/document-attachments/{region}/{name}/{version}/{file}",
+            get(crate::package_files::download),
         )
         .merge(api::resource_groups::routes())
         .layer(DefaultBodyLimit::max(limit))

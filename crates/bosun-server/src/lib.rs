@@ -26,6 +26,7 @@ mod mailer;
 mod maintenance_window_executor;
 mod orchestrator;
 mod outputs;
+mod package_files;
 mod param_policies;
 pub mod power;
 mod readiness;

@@ -87,6 +87,9 @@ pub const MIGRATIONS: &[Migration] = &[
         "window_task_registrants",
         "0024_window_task_registrants.sql"
     ),
+    // PLACEHOLDER: 25 is the agent-releases branch's (issue 19); replaced by it at merge.
+    migration!(25, "reserved", "0025_reserved.sql"),
+    migration!(26, "attachment_blobs", "0026_attachment_blobs.sql"),
 ];
 
 /// The advisory lock every migration transaction holds ("bosunmig" in ASCII).

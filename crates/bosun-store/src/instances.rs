@@ -29,6 +29,18 @@ pub struct NodeFacts {
     pub network_interfaces: Vec<bosun_core::power::NetworkInterface>,
     /// The node's boot id when it last reported (empty: an agent that does not say).
     pub boot_id: String,
+    /// Distributor packages the node reports installed (stored as JSON text, migration 26).
+    pub packages: Vec<bosun_core::document::InstalledPackage>,
+}
+
+/// Installed packages as stored (JSON text).
+pub fn packages_json(packages: &[bosun_core::document::InstalledPackage]) -> String {
+    serde_json::to_string(packages).expect("packages serialize")
+}
+
+/// Installed packages from their stored JSON text (none when it does not parse).
+pub fn packages_from_json(text: &str) -> Vec<bosun_core::document::InstalledPackage> {
+    serde_json::from_str(text).unwrap_or_default()
 }
 
 /// Interfaces as stored (JSON text).

@@ -16,6 +16,7 @@ pub mod association_events;
 mod association_runs;
 mod association_status;
 mod associations;
+mod attachments;
 mod audit;
 mod automation;
 pub mod automation_events;
@@ -55,6 +56,7 @@ pub use associations::{
     AssociationDefinition, AssociationFilter, AssociationRecord, AssociationState,
     AssociationStore, AssociationVersionRecord, UpdateAssociation,
 };
+pub use attachments::{AttachmentBlobRecord, AttachmentStore};
 pub use audit::{
     chain_hash, next_link, verify_chain, AuditRecord, AuditStore, AuditVerification, GENESIS,
 };
@@ -80,7 +82,8 @@ pub use idempotency::{
     decide, Answer, CallRecords, CallStore, Claim, ClaimRequest, StoredAnswer, StoredCall,
 };
 pub use instances::{
-    interfaces_from_json, interfaces_json, InstanceRecord, InstanceStore, NewInstance, NodeFacts,
+    interfaces_from_json, interfaces_json, packages_from_json, packages_json, InstanceRecord,
+    InstanceStore, NewInstance, NodeFacts,
 };
 pub use maintenance_window_runs::{
     MaintenanceWindowRunStore, SlotFired, TaskExecutionRecord, TaskInvocationRecord,
@@ -107,6 +110,7 @@ pub use topics::{
 /// area traits; use it as `dyn Store`.
 pub trait Store:
     ActivationStore
+    + AttachmentStore
     + AssociationStore
     + AssociationRunStore
     + AssociationStatusStore
@@ -137,6 +141,7 @@ pub trait Store:
 
 impl<T> Store for T where
     T: ActivationStore
+        + AttachmentStore
         + AutomationStore
         + AssociationStore
         + AssociationRunStore
@@ -169,10 +174,10 @@ impl<T> Store for T where
 /// Every store trait, to call store methods on a `&dyn Store`: `use bosun_store::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        ActivationStore, AssociationRunStore, AssociationStatusStore, AssociationStore, AuditStore,
-        AutomationStore, CallStore, CommandStore, ComplianceStore, DocumentStore, EventOutboxStore,
-        EventRuleStore, IamStore, InstanceStore, MaintenanceWindowRunStore, MaintenanceWindowStore,
-        ParameterPolicyStore, ParameterStore, RegionStore, ReplicaStore, ResourceGroupStore,
-        SessionStore, Store, TagStore, TopicStore,
+        ActivationStore, AssociationRunStore, AssociationStatusStore, AssociationStore,
+        AttachmentStore, AuditStore, AutomationStore, CallStore, CommandStore, ComplianceStore,
+        DocumentStore, EventOutboxStore, EventRuleStore, IamStore, InstanceStore,
+        MaintenanceWindowRunStore, MaintenanceWindowStore, ParameterPolicyStore, ParameterStore,
+        RegionStore, ReplicaStore, ResourceGroupStore, SessionStore, Store, TagStore, TopicStore,
     };
 }

@@ -84,6 +84,8 @@ pub struct Paused {
 
 pub struct CommandService {
     pub instance_id: String,
+    /// The agent's state directory.
+    pub state_dir: std::path::PathBuf,
     pub spool: Spool,
     pub settings: Settings,
     pub outbox: Outbox,
@@ -130,6 +132,7 @@ impl CommandService {
     ) -> std::io::Result<Arc<Self>> {
         Ok(Arc::new(Self {
             instance_id: instance_id.to_string(),
+            state_dir: state_dir.to_path_buf(),
             spool: Spool::open(state_dir, instance_id)?,
             workers: Arc::new(Semaphore::new(settings.workers.max(1))),
             settings,

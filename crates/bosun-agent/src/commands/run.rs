@@ -109,6 +109,7 @@ fn start_or_attach(
         agent_exe: svc.settings.agent_exe.clone(),
         depth: 0,
         max_download_bytes: svc.settings.max_download_bytes,
+        state_dir: svc.state_dir.clone(),
     };
     let launch = plugin.prepare(plan, &ctx).map_err(std::io::Error::other)?;
     for (name, text) in &launch.files {

@@ -22,9 +22,14 @@ pub fn too_large(source: &str, limit: u64) -> String {
     )
 }
 
-fn agent(https_only: bool) -> ureq::Agent {
+/// An HTTP client trusting the system roots plus `extra_roots`.
+pub(crate) fn client(
+    https_only: bool,
+    extra_roots: &[rustls::pki_types::CertificateDer<'static>],
+) -> ureq::Agent {
     let roots: Vec<Certificate<'static>> = crate::tls::system_roots()
         .iter()
+        .chain(extra_roots)
         .map(|c| Certificate::from_der(c.as_ref()).to_owned())
         .collect();
     let tls = TlsConfig::builder()
@@ -51,16 +56,28 @@ pub fn http_to_file(
     limit: u64,
 ) -> Result<u64, String> {
     let https_only = !allow_insecure;
-    let mut request = agent(https_only).get(url);
+    let mut request = client(https_only, &[]).get(url);
     if let Some((user, password)) = basic_auth {
         request = request.header(
             "Authorization",
             format!("Basic {}", B64.encode(format!("{user}:{password}"))),
         );
     }
-    let mut response = request
+    let response = request
         .call()
         .map_err(|e| format!("could not download {url}: {e}"))?;
+    response_to_file(url, response, target, limit, FILE_MODE)
+}
+
+/// Write a response's body to `target` atomically (mode `mode`), refusing an error status, a
+/// body over `limit` and a body shorter than announced; returns the number of bytes written.
+pub(crate) fn response_to_file(
+    url: &str,
+    mut response: ureq::http::Response<ureq::Body>,
+    target: &Path,
+    limit: u64,
+    mode: u32,
+) -> Result<u64, String> {
     let status = response.status();
     if !status.is_success() {
         return Err(format!(
@@ -81,7 +98,7 @@ pub fn http_to_file(
         .limit(u64::MAX)
         .reader()
         .take(limit + 1);
-    let written = bosun_fs::write_atomic_with(target, FILE_MODE, |f| {
+    let written = bosun_fs::write_atomic_with(target, mode, |f| {
         let n = std::io::copy(&mut body, f)?;
         if n > limit {
             return Err(std::io::Error::other(too_large(url, limit)));

@@ -8,7 +8,7 @@ use std::path::Path;
 use bosun_core::document::StepPlan;
 use serde::{Deserialize, Serialize};
 
-use super::{download, nested, sh_quote, Launch, StepContext};
+use super::{download, nested, package, sh_quote, Launch, StepContext};
 
 /// The job file's name in the step's folder.
 pub const JOB_FILE: &str = "_plugin.json";
@@ -61,6 +61,8 @@ pub fn main(path: &Path) -> i32 {
         download::run(&job)
     } else if action.eq_ignore_ascii_case("aws:runDocument") {
         nested::run(&job)
+    } else if action.eq_ignore_ascii_case("aws:configurePackage") {
+        package::run(&job)
     } else {
         Err(format!("{action} is not a plugin this agent runs itself"))
     };

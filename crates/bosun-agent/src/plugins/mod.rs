@@ -1,14 +1,17 @@
 //! Document plugins (`action` of a step), each its own small module behind one trait: a plugin
 //! turns a resolved step into what the step supervisor runs. Script plugins hand it a shell
-//! script; the others (`aws:downloadContent`, `aws:runDocument`) hand it a job file that the
+//! script; the others (`aws:downloadContent`, `aws:runDocument`,
+//! `aws:configurePackage`) hand it a job file that the
 //! agent binary itself carries out under the supervisor (`bosun-agent run-plugin`, see [`job`]),
 //! so timeouts, cancellation and surviving an agent restart work the same for every plugin.
 //! Steps whose plugin is not here fail with a message saying so.
 
 mod download;
-mod fetch;
+pub(crate) mod fetch;
 pub mod job;
 mod nested;
+mod package;
+pub mod package_files;
 mod powershell;
 mod shell;
 
@@ -37,6 +40,10 @@ pub struct StepContext {
     pub depth: u32,
     /// `Agent.MaxDownloadMegabytes`, in bytes.
     pub max_download_bytes: u64,
+    /// The agent's state directory (its identity, for signed downloads from the server, and
+    /// installed packages).
+    #[serde(default)]
+    pub state_dir: PathBuf,
 }
 
 /// One plugin.
@@ -56,6 +63,7 @@ const PLUGINS: &[&dyn Plugin] = &[
     &powershell::RunPowerShellScript,
     &download::DownloadContent,
     &nested::RunDocument,
+    &package::ConfigurePackage,
 ];
 
 /// The plugin for an action.

@@ -6,6 +6,7 @@ mod decl;
 mod format;
 mod interpolate;
 mod limits;
+mod package;
 mod params;
 mod plan;
 mod plugin_inputs;
@@ -27,14 +28,19 @@ pub use limits::{
     check_content_size, validate_document_name, validate_version_name, MAX_DOCUMENT_SIZE_BYTES,
     RESERVED_NAME_PREFIXES,
 };
+pub use package::{
+    arch_of, file_name_ok, missing_attachment, parse_manifest, platform_of_os_id, select_entry,
+    InstalledPackage, PackageManifest, PlatformEntry, MAX_ATTACHMENT_BYTES, MAX_PACKAGE_FILES,
+};
 pub use params::{resolve_parameters, ParamError, ResolvedParams};
 pub use plan::{
-    plan_nested, plan_steps, plan_steps_for, Attachment, OnFailure, PlanError, StepPlan,
-    DEFAULT_STEP_TIMEOUT_SECONDS,
+    plan_nested, plan_steps, plan_steps_for, Attachment, OnFailure, PackageFile, PlanError,
+    StepPlan, DEFAULT_STEP_TIMEOUT_SECONDS,
 };
 pub use plugin_inputs::{
-    confined_path, document_ref, download_spec, file_name_from_url, run_document_spec, DocumentRef,
-    DownloadSource, DownloadSpec, NestedSource, RunDocumentSpec, MAX_DOCUMENT_NESTING,
+    configure_package_spec, confined_path, document_ref, download_spec, file_name_from_url,
+    run_document_spec, ConfigurePackageSpec, DocumentRef, DownloadSource, DownloadSpec,
+    NestedSource, RunDocumentSpec, MAX_DOCUMENT_NESTING,
 };
 pub use references::{
     find_references, plan_references, references_outside_scripts, substitute, substitute_resolved,

@@ -13,7 +13,8 @@ use serde_json::Value;
 
 use super::decl::Interpolation;
 use super::interpolate::{env_var_name, text_of, Mode, Scope};
-use super::plugin_inputs::{download_spec, run_document_spec};
+use super::package::PlatformEntry;
+use super::plugin_inputs::{configure_package_spec, download_spec, run_document_spec};
 use super::{CommandDocument, PlatformType, ResolvedParams, COMMAND_PLUGINS};
 
 /// The default execution timeout of a step when the document gives none (seconds).
@@ -94,6 +95,28 @@ pub enum Attachment {
         version: i64,
         steps: Vec<StepPlan>,
     },
+    /// `aws:configurePackage`: the package document version chosen, its manifest's platform
+    /// entries, and each file's hash, size and server path (`GET` signed by the node).
+    #[serde(rename_all = "camelCase")]
+    Package {
+        name: String,
+        document_version: i64,
+        /// The manifest's `version`.
+        version: String,
+        entries: Vec<PlatformEntry>,
+        files: Vec<PackageFile>,
+    },
+}
+
+/// One file of an attached package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PackageFile {
+    pub name: String,
+    pub sha256: String,
+    pub size: u64,
+    /// Path and query on the node's server, e.g. `/v1/document-attachments/…`.
+    pub path: String,
 }
 
 /// Why a document cannot be run (maps to `InvalidDocument` / `InvalidParameters`).
@@ -111,6 +134,7 @@ const SUPPORTED: &[&str] = &[
     "aws:runPowerShellScript",
     "aws:downloadContent",
     "aws:runDocument",
+    "aws:configurePackage",
 ];
 
 /// Resolve every step of the document for a node whose platform is not known.
@@ -326,6 +350,9 @@ fn step(
     } else if action.eq_ignore_ascii_case("aws:runDocument") {
         plan.inputs = scope.value(inputs, Mode::Data)?;
         checked(run_document_spec(&plan.inputs).map(drop))?;
+    } else if action.eq_ignore_ascii_case("aws:configurePackage") {
+        plan.inputs = scope.value(inputs, Mode::Data)?;
+        checked(configure_package_spec(&plan.inputs).map(drop))?;
     } else {
         plan.run_command = run_command(inputs.get("runCommand").unwrap_or(&Value::Null), scope)?;
     }

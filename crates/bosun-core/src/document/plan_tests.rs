@@ -62,10 +62,31 @@ fn schema_22_steps_and_unsupported_plugins() {
         vec![PlatformType::Linux, PlatformType::MacOS]
     );
     let other = planned(
-        r#"{"schemaVersion":"2.2","mainSteps":[{"name":"x","action":"aws:configurePackage","inputs":{"name":"pkg","action":"Install"}}]}"#,
+        r#"{"schemaVersion":"2.2","mainSteps":[{"name":"x","action":"aws:softwareInventory","inputs":{}}]}"#,
         &[],
     );
     assert!(matches!(other, Err(PlanError::InvalidDocument(m)) if m.contains("not supported")));
+    let pkg = planned(
+        r#"{"schemaVersion":"2.2","mainSteps":[{"name":"x","action":"aws:configurePackage","inputs":{"name":"arn:aws:ssm:us-east-1:1:package/pkg","action":"Install","additionalArguments":"{\"SSM_a\":\"1\"}"}}]}"#,
+        &[],
+    )
+    .unwrap();
+    let spec = crate::document::configure_package_spec(&pkg[0].inputs).unwrap();
+    assert_eq!(
+        (spec.name.as_str(), spec.install, spec.in_place),
+        ("pkg", true, false)
+    );
+    assert_eq!(
+        spec.additional_arguments,
+        vec![("SSM_a".to_string(), "1".to_string())]
+    );
+    let bad = planned(
+        r#"{"schemaVersion":"2.2","mainSteps":[{"name":"x","action":"aws:configurePackage","inputs":{"name":"pkg","action":"Install","additionalArguments":{"PATH":"/tmp"}}}]}"#,
+        &[],
+    );
+    assert!(
+        matches!(bad, Err(PlanError::InvalidDocument(m)) if m.contains("must start with SSM_"))
+    );
 }
 
 #[test]

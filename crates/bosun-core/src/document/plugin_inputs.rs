@@ -252,6 +252,77 @@ pub fn file_name_from_url(url: &str) -> String {
     }
 }
 
+/// What an `aws:configurePackage` step does (after interpolation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigurePackageSpec {
+    /// The package document's name (an ARN's `package/` or `document/` part taken off).
+    pub name: String,
+    /// `Install` (true) or `Uninstall` (false).
+    pub install: bool,
+    /// `installationType` `In-place update` (true) or `Uninstall and reinstall` (false, the
+    /// default).
+    pub in_place: bool,
+    /// The manifest `version` asked for; `None` = the document's default version.
+    pub version: Option<String>,
+    /// `additionalArguments`: environment variables for the scripts, each named `SSM_…`.
+    pub additional_arguments: Vec<(String, String)>,
+}
+
+/// Check the inputs of an `aws:configurePackage` step.
+pub fn configure_package_spec(inputs: &Value) -> Result<ConfigurePackageSpec, String> {
+    let empty = Map::new();
+    let inputs = inputs.as_object().unwrap_or(&empty);
+    let given = text(inputs, "name").ok_or("inputs.name names no package.")?;
+    let name = given
+        .rsplit_once(":package/")
+        .or_else(|| given.rsplit_once(":document/"))
+        .map(|(_, n)| n)
+        .unwrap_or(given)
+        .to_string();
+    let install = match text(inputs, "action") {
+        Some("Install") => true,
+        Some("Uninstall") => false,
+        other => {
+            return Err(format!(
+                "inputs.action must be Install or Uninstall, not {:?}.",
+                other.unwrap_or_default()
+            ))
+        }
+    };
+    let in_place = match text(inputs, "installationType") {
+        None | Some("Uninstall and reinstall") => false,
+        Some("In-place update") => true,
+        Some(other) => {
+            return Err(format!(
+                "inputs.installationType must be \"Uninstall and reinstall\" or \"In-place update\", not {other:?}."
+            ))
+        }
+    };
+    let mut additional_arguments = Vec::new();
+    for (k, v) in string_map(inputs.get("additionalArguments"), "additionalArguments")? {
+        let ok = k.len() > 4
+            && k.starts_with("SSM_")
+            && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if !ok {
+            return Err(format!(
+                "additionalArguments: {k:?} must start with SSM_ and hold only letters, digits and _."
+            ));
+        }
+        let v = match v {
+            Value::String(s) => s,
+            other => other.to_string(),
+        };
+        additional_arguments.push((k, v));
+    }
+    Ok(ConfigurePackageSpec {
+        name,
+        install,
+        in_place,
+        version: text(inputs, "version").map(str::to_string),
+        additional_arguments,
+    })
+}
+
 #[cfg(test)]
 #[path = "plugin_inputs_tests.rs"]
 mod tests;

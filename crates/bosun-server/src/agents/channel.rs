@@ -6,15 +6,13 @@ use std::time::Duration;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine;
 use bosun_core::ids;
 use bosun_proto::{AgentMessage, NodeInfo, RejectCode, ServerMessage, PROTOCOL_VERSION};
 use bosun_store::{NewInstance, NodeFacts, RegisterOutcome};
-use ed25519_dalek::{Signature, VerifyingKey};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 
+use super::node_auth::verify_signature;
 use super::Outbound;
 use crate::state::{now_ms, random_bytes, AppState};
 
@@ -90,26 +88,16 @@ fn facts(info: &NodeInfo) -> NodeFacts {
             })
             .collect(),
         boot_id: clip(&info.boot_id, 64),
+        packages: info
+            .packages
+            .iter()
+            .take(256)
+            .map(|p| bosun_core::document::InstalledPackage {
+                name: clip(&p.name, 128),
+                version: clip(&p.version, 128),
+            })
+            .collect(),
     }
-}
-
-fn verify_signature(public_key_b64: &str, payload: &[u8], signature_b64: &str) -> bool {
-    let Ok(key_bytes) = B64.decode(public_key_b64) else {
-        return false;
-    };
-    let Ok(key_arr) = <[u8; 32]>::try_from(key_bytes.as_slice()) else {
-        return false;
-    };
-    let Ok(key) = VerifyingKey::from_bytes(&key_arr) else {
-        return false;
-    };
-    let Ok(sig_bytes) = B64.decode(signature_b64) else {
-        return false;
-    };
-    let Ok(sig) = Signature::from_slice(&sig_bytes) else {
-        return false;
-    };
-    key.verify_strict(payload, &sig).is_ok()
 }
 
 async fn run(state: Arc<AppState>, mut socket: WebSocket) {

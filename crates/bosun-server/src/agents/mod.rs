@@ -1,6 +1,7 @@
 //! Connected agents: who is online right now, and a way to reach each of them.
 
 mod channel;
+pub mod node_auth;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

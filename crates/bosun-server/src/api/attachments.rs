@@ -3,11 +3,13 @@
 //! the document an `aws:runDocument` step with `documentType: SSMDocument` runs. They are
 //! attached to the step, so the node needs no API access and the command runs the versions
 //! that existed when it was sent. The sender must be allowed `ssm:GetDocument` on a document
-//! it downloads and `ssm:SendCommand` on a document it runs.
+//! it downloads and `ssm:SendCommand` on a document it runs. An `aws:configurePackage` step
+//! gets its package version's platform entries and files (`package_attachments.rs`), for which
+//! the sender must be allowed `ssm:GetDocument` on the package.
 
 use bosun_core::document::{
-    download_spec, plan_nested, run_document_spec, Attachment, DocumentRef, DownloadSource,
-    NestedSource, PlanError, StepPlan, MAX_DOCUMENT_NESTING,
+    configure_package_spec, download_spec, plan_nested, run_document_spec, Attachment, DocumentRef,
+    DownloadSource, NestedSource, PlanError, StepPlan, MAX_DOCUMENT_NESTING,
 };
 
 use super::documents::{content_error, find};
@@ -88,6 +90,13 @@ fn attach_within(
                     content: doc.content,
                 });
             }
+        } else if step.action.eq_ignore_ascii_case("aws:configurePackage") {
+            let mut spec = configure_package_spec(&step.inputs).map_err(|e| invalid(step, e))?;
+            if !spec.install {
+                // Uninstall removes what the node has installed, whatever version that is.
+                spec.version = None;
+            }
+            step.attachment = Some(super::package_attachments::for_step(ctx, &spec)?);
         } else if step.action.eq_ignore_ascii_case("aws:runDocument") {
             let spec = run_document_spec(&step.inputs).map_err(|e| invalid(step, e))?;
             let NestedSource::Document(r) = spec.source else {

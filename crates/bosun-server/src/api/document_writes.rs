@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::documents::{check_selectors, content_error, description, find, name_chars_ok};
+use super::package_attachments;
 use super::wire::{tags_to_pairs, Tag};
 use super::{parse, Ctx};
 use crate::api::error::ApiError;
@@ -147,6 +148,13 @@ pub fn create_document(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
         &format,
         &document_type,
     )?;
+    package_attachments::check_write(
+        ctx,
+        &document_type,
+        req.content.as_deref().unwrap_or_default(),
+        &format,
+        req.attachments.as_deref(),
+    )?;
     let tags = tags_to_pairs(req.tags.as_deref().unwrap_or_default());
     check_tags(&tags, "tags").map_err(|e| match e {
         TagError::Validation(m) => ApiError::validation(m),
@@ -219,6 +227,13 @@ pub fn update_document(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
         req.content.as_deref().unwrap_or_default(),
         &format,
         &current.document_type,
+    )?;
+    package_attachments::check_write(
+        ctx,
+        &current.document_type,
+        req.content.as_deref().unwrap_or_default(),
+        &format,
+        req.attachments.as_deref(),
     )?;
     let version = version_record(&req, &format, schema_version, ctx.now_ms);
     let added =

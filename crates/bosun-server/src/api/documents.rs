@@ -105,6 +105,9 @@ pub(crate) fn description(ctx: &Ctx, d: &Resolved) -> Result<Value, ApiError> {
             out[key] = json!(v);
         }
     }
+    if let Some(info) = super::package_attachments::information(d) {
+        out["AttachmentsInformation"] = info;
+    }
     Ok(out)
 }
 
@@ -176,6 +179,9 @@ pub fn get_document(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     }
     if !d.display_name.is_empty() {
         out["DisplayName"] = json!(d.display_name);
+    }
+    if let Some(files) = super::package_attachments::contents(ctx, &d)? {
+        out["AttachmentsContent"] = files;
     }
     Ok(out)
 }

@@ -6,8 +6,8 @@ use serde_json::Value;
 use crate::api::error::ApiError;
 use crate::api::{
     activations, associations, automation, commands, compliance, document_writes, documents,
-    instances, maintenance_windows, parameter_labels, parameter_put, parameter_search, parameters,
-    send_command, sessions, tags, Ctx,
+    instances, inventory, maintenance_windows, parameter_labels, parameter_put, parameter_search,
+    parameters, send_command, sessions, tags, Ctx,
 };
 
 /// One operation Bosun implements.
@@ -325,6 +325,11 @@ pub const OPERATIONS: &[Operation] = &[
         handler: instances::describe_instance_information,
     },
     Operation {
+        name: "ListInventoryEntries",
+        mutating: false,
+        handler: inventory::list_inventory_entries,
+    },
+    Operation {
         name: "ListTagsForResource",
         mutating: false,
         handler: tags::list_tags_for_resource,
@@ -533,6 +538,7 @@ pub fn resource_arn(ctx_scope: &bosun_core::arn::Scope, op: &str, body: &Value) 
         | "UpdateManagedInstanceRole"
         | "DescribeInstanceAssociationsStatus"
         | "DescribeEffectiveInstanceAssociations"
+        | "ListInventoryEntries"
         | "UpdateAssociationStatus" => s("InstanceId")
             .map(|id| ctx_scope.managed_instance_arn(id))
             .unwrap_or_else(|| "*".into()),

@@ -210,22 +210,6 @@ const REFUSALS: &[Refusal] = &[
                   while a command runs",
     },
     Refusal {
-        operation: "CreateDocument",
-        field: &["Attachments"],
-        asks: non_empty,
-        honoured: never,
-        code: "ValidationException",
-        message: "Attachments: this Bosun server does not fetch document attachments yet",
-    },
-    Refusal {
-        operation: "UpdateDocument",
-        field: &["Attachments"],
-        asks: non_empty,
-        honoured: never,
-        code: "ValidationException",
-        message: "Attachments: this Bosun server does not fetch document attachments yet",
-    },
-    Refusal {
         operation: "DescribeParameters",
         field: &["Shared"],
         asks: non_empty,
@@ -380,11 +364,6 @@ mod tests {
                 "SendCommand",
                 json!({"AlarmConfiguration": {"Alarms": [{"Name": "a"}]}}),
                 "Alarms",
-            ),
-            (
-                "CreateDocument",
-                json!({"Attachments": [{"Key": "URL"}]}),
-                "Attachments",
             ),
             ("DescribeParameters", json!({"Shared": true}), "Shared"),
         ] {

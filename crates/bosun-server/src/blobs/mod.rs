@@ -7,6 +7,7 @@
 //!
 //! Calls block (the S3 backend waits for the network): run them on blocking threads.
 
+mod attachments;
 mod backend;
 pub mod command_bucket;
 pub mod layout;

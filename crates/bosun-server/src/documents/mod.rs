@@ -20,6 +20,12 @@ pub struct BuiltinDocument {
 
 pub const BUILTINS: &[BuiltinDocument] = &[
     BuiltinDocument {
+        name: "AWS-ConfigureAWSPackage",
+        document_type: "Command",
+        content: include_str!("AWS-ConfigureAWSPackage.json"),
+        created_ms: 1_796_515_200_000,
+    },
+    BuiltinDocument {
         name: "AWS-RestartEC2Instance",
         document_type: "Automation",
         content: include_str!("AWS-RestartEC2Instance.json"),
@@ -97,7 +103,6 @@ pub const BUILTINS: &[BuiltinDocument] = &[
 /// of one says so instead of a bare "does not exist".
 pub const NOT_YET_PROVIDED: &[(&str, &str)] = &[
     ("AWS-UpdateSSMAgent", "agent self-update"),
-    ("AWS-ConfigureAWSPackage", "Distributor packages"),
     ("AWS-RunPatchBaseline", "Patch Manager"),
     ("AWS-GatherSoftwareInventory", "Inventory"),
     ("AWS-ApplyAnsiblePlaybooks", "the Ansible plugin"),

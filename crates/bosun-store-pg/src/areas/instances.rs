@@ -15,7 +15,7 @@ use crate::{PgError, PgStore};
 const COLUMNS: &str =
     "region, instance_id, activation_id, public_key, name, iam_role, registration_ms, \
      computer_name, ip_address, platform_type, platform_name, platform_version, agent_version, \
-     last_ping_ms, deregistered, network_interfaces, boot_id";
+     last_ping_ms, deregistered, network_interfaces, boot_id, packages";
 
 fn from_row(r: &Row) -> std::result::Result<InstanceRecord, tokio_postgres::Error> {
     Ok(InstanceRecord {
@@ -35,6 +35,7 @@ fn from_row(r: &Row) -> std::result::Result<InstanceRecord, tokio_postgres::Erro
             agent_version: r.try_get(12)?,
             network_interfaces: bosun_store::interfaces_from_json(r.try_get(15)?),
             boot_id: r.try_get(16)?,
+            packages: bosun_store::packages_from_json(r.try_get(17)?),
         },
         last_ping_ms: r.try_get(13)?,
         deregistered: r.try_get(14)?,
@@ -49,7 +50,7 @@ pub(super) async fn insert(
 ) -> std::result::Result<(), PgError> {
     let insert = format!(
         "INSERT INTO instances ({COLUMNS}) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $7, FALSE, $14, $15)"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $7, FALSE, $14, $15, $16)"
     );
     tx.execute(
         &insert,
@@ -69,6 +70,7 @@ pub(super) async fn insert(
             &n.info.agent_version,
             &bosun_store::interfaces_json(&n.info.network_interfaces),
             &n.info.boot_id,
+            &bosun_store::packages_json(&n.info.packages),
         ],
     )
     .await?;
@@ -103,8 +105,8 @@ impl InstanceStore for PgStore {
                 .execute(
                     "UPDATE instances SET computer_name = $2, ip_address = $3, platform_type = $4, \
                      platform_name = $5, platform_version = $6, agent_version = $7, \
-                     last_ping_ms = $8, network_interfaces = $9, boot_id = $10 \
-                     WHERE instance_id = $1",
+                     last_ping_ms = $8, network_interfaces = $9, boot_id = $10, \
+                     packages = $11 WHERE instance_id = $1",
                     &[
                         &instance_id,
                         &info.computer_name,
@@ -116,6 +118,7 @@ impl InstanceStore for PgStore {
                         &now_ms,
                         &bosun_store::interfaces_json(&info.network_interfaces),
                         &info.boot_id,
+                        &bosun_store::packages_json(&info.packages),
                     ],
                 )
                 .await?;

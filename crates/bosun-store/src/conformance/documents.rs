@@ -166,3 +166,27 @@ pub fn documents_are_listed_limited_and_shared(store: &dyn Store) {
         "shares went with the deleted document"
     );
 }
+
+pub fn uploaded_attachment_files_are_recorded_once_per_region(store: &dyn Store) {
+    use crate::AttachmentBlobRecord;
+    let hash = "ab".repeat(32);
+    let first = AttachmentBlobRecord {
+        region: REGION.into(),
+        sha256: hash.clone(),
+        size: 42,
+        uploaded_ms: 1000,
+    };
+    assert_eq!(store.attachment_blob(REGION, &hash).unwrap(), None);
+    assert_eq!(store.record_attachment_blob(&first).unwrap(), first);
+    let again = AttachmentBlobRecord {
+        uploaded_ms: 2000,
+        ..first.clone()
+    };
+    assert_eq!(store.record_attachment_blob(&again).unwrap(), first);
+    assert_eq!(store.attachment_blob(REGION, &hash).unwrap(), Some(first));
+    assert_eq!(store.attachment_blob(OTHER_REGION, &hash).unwrap(), None);
+    assert_eq!(
+        store.attachment_blob(REGION, &"cd".repeat(32)).unwrap(),
+        None
+    );
+}

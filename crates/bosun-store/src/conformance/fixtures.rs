@@ -45,6 +45,7 @@ pub fn node(i: usize, activation_id: &str) -> NewInstance {
                 ipv4_addresses: vec!["10.0.0.1/24".into()],
             }],
             boot_id: format!("boot-{i}"),
+            packages: Vec::new(),
         },
     }
 }

@@ -44,14 +44,20 @@ pub fn nodes_are_listed_updated_touched_and_re_roled(store: &dyn Store) {
             ipv4_addresses: vec!["10.0.0.9/24".into(), "192.168.1.9/16".into()],
         }],
         boot_id: "6f0c2b6e-0000-4000-8000-000000000001".into(),
+        packages: vec![bosun_core::document::InstalledPackage {
+            name: "Tools".into(),
+            version: "1.0".into(),
+        }],
     };
     store.update_instance_info(&one, &facts, 100).unwrap();
     let stored = store.get_instance(&one).unwrap().unwrap();
     assert_eq!(stored.info, facts);
     assert_eq!(stored.last_ping_ms, 100);
-    // A later report replaces the interfaces and boot id (a restarted node has a new boot id).
+    // A later report replaces the interfaces, boot id (a restarted node has a new boot id) and
+    // installed packages.
     let rebooted = NodeFacts {
         network_interfaces: Vec::new(),
+        packages: Vec::new(),
         boot_id: "6f0c2b6e-0000-4000-8000-000000000002".into(),
         ..facts.clone()
     };

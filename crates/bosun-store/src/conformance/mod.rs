@@ -141,6 +141,7 @@ macro_rules! conformance_tests {
             documents {
                 document_versions_are_numbered_deduplicated_and_deleted_with_the_document,
                 documents_are_listed_limited_and_shared,
+                uploaded_attachment_files_are_recorded_once_per_region,
             }
             iam {
                 users_keys_and_policies,

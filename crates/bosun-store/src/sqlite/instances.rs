@@ -9,7 +9,7 @@ use crate::Result;
 const COLUMNS: &str =
     "region, instance_id, activation_id, public_key, name, iam_role, registration_ms, \
      computer_name, ip_address, platform_type, platform_name, platform_version, agent_version, \
-     last_ping_ms, deregistered, network_interfaces, boot_id";
+     last_ping_ms, deregistered, network_interfaces, boot_id, packages";
 
 fn from_row(r: &Row) -> rusqlite::Result<InstanceRecord> {
     Ok(InstanceRecord {
@@ -29,6 +29,7 @@ fn from_row(r: &Row) -> rusqlite::Result<InstanceRecord> {
             agent_version: r.get(12)?,
             network_interfaces: crate::instances::interfaces_from_json(&r.get::<_, String>(15)?),
             boot_id: r.get(16)?,
+            packages: crate::instances::packages_from_json(&r.get::<_, String>(17)?),
         },
         last_ping_ms: r.get(13)?,
         deregistered: r.get(14)?,
@@ -37,12 +38,13 @@ fn from_row(r: &Row) -> rusqlite::Result<InstanceRecord> {
 
 pub(crate) fn insert(tx: &Transaction, n: &NewInstance) -> rusqlite::Result<()> {
     tx.execute(
-        &format!("INSERT INTO instances ({COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,0,?15,?16)"),
+        &format!("INSERT INTO instances ({COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,0,?15,?16,?17)"),
         params![
             n.region, n.instance_id, n.activation_id, n.public_key, n.name, n.iam_role,
             n.registration_ms, n.info.computer_name, n.info.ip_address, n.info.platform_type,
             n.info.platform_name, n.info.platform_version, n.info.agent_version, n.registration_ms,
-            crate::instances::interfaces_json(&n.info.network_interfaces), n.info.boot_id
+            crate::instances::interfaces_json(&n.info.network_interfaces), n.info.boot_id,
+            crate::instances::packages_json(&n.info.packages)
         ],
     )?;
     Ok(())
@@ -74,7 +76,7 @@ impl InstanceStore for SqliteStore {
         self.conn().execute(
             "UPDATE instances SET computer_name = ?2, ip_address = ?3, platform_type = ?4, \
              platform_name = ?5, platform_version = ?6, agent_version = ?7, last_ping_ms = ?8, \
-             network_interfaces = ?9, boot_id = ?10 WHERE instance_id = ?1",
+             network_interfaces = ?9, boot_id = ?10, packages = ?11 WHERE instance_id = ?1",
             params![
                 instance_id,
                 info.computer_name,
@@ -85,7 +87,8 @@ impl InstanceStore for SqliteStore {
                 info.agent_version,
                 now_ms,
                 crate::instances::interfaces_json(&info.network_interfaces),
-                info.boot_id
+                info.boot_id,
+                crate::instances::packages_json(&info.packages)
             ],
         )?;
         Ok(())

@@ -11,6 +11,7 @@ mod association_events;
 mod association_runs;
 mod association_status;
 mod associations;
+mod attachments;
 mod audit;
 mod automation;
 mod command_events;

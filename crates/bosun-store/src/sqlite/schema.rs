@@ -713,6 +713,19 @@ ALTER TABLE instances ADD COLUMN boot_id TEXT NOT NULL DEFAULT ''",
     // 24: who registered each maintenance window task (an AUTOMATION task's runbook runs as
     // them).
     "ALTER TABLE maintenance_window_tasks ADD COLUMN registered_by TEXT NOT NULL DEFAULT ''",
+    // 25: PLACEHOLDER — the agent-releases branch's migration (issue 19) replaces this empty
+    // entry at merge; it only keeps the list positional here.
+    "",
+    // 26: files uploaded for package documents' attachments, by region and SHA-256, and the
+    // Distributor packages each node reports installed (JSON text) (issue 19).
+    "CREATE TABLE attachment_blobs (
+    region TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    uploaded_ms INTEGER NOT NULL,
+    PRIMARY KEY (region, sha256)
+);
+ALTER TABLE instances ADD COLUMN packages TEXT NOT NULL DEFAULT '[]'",
 ];
 
 /// Apply every migration newer than the database's `user_version`.

@@ -7,9 +7,8 @@
 //!   (1..60) / `maxSessionDuration` (1..1440) are minutes, as the preferences document
 //!   documents them. Only `schemaVersion`, `description`, `sessionType`, `inputs`,
 //!   `parameters`, `properties` at the top (Bosun's rule: a misspelt element is refused).
-//! - **Package** (Distributor manifest, user guide "Create a package"): an object;
-//!   `schemaVersion` `2.0`; `packages` and `files` objects when present; each file's
-//!   `checksums.sha256` a SHA-256 (64 hex digits) when present.
+//! - **Package** (Distributor manifest, user guide "Create a package"): `schemaVersion` `2.0`
+//!   and the manifest rules of [`crate::document::parse_manifest`] (`package.rs`).
 //! - **ChangeCalendar** (TEXT, iCalendar, user guide "Change Calendar"): the text starts with
 //!   `BEGIN:VCALENDAR` and holds `END:VCALENDAR`. Events are not parsed.
 //! - **ApplicationConfiguration, ApplicationConfigurationSchema, DeploymentStrategy,
@@ -107,25 +106,12 @@ fn session(doc: &mut ValidatedDocument) -> Result<(), DocumentError> {
 fn package(doc: &mut ValidatedDocument) -> Result<(), DocumentError> {
     schema_version(doc, &["2.0"])?;
     let obj = object(doc)?;
-    for key in ["packages", "files"] {
-        if obj.get(key).is_some_and(|v| !v.is_object()) {
-            return Err(bad(format!("{key} must be an object.")));
-        }
-    }
-    if let Some(files) = obj.get("files").and_then(Value::as_object) {
-        for (name, f) in files {
-            if let Some(sum) = f.pointer("/checksums/sha256") {
-                let ok = sum
-                    .as_str()
-                    .is_some_and(|s| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()));
-                if !ok {
-                    return Err(bad(format!(
-                        "files.{name}.checksums.sha256 must be 64 hexadecimal digits."
-                    )));
-                }
-            }
-        }
-    }
+    known_keys(
+        obj,
+        &["schemaVersion", "version", "publisher", "packages", "files"],
+        "The manifest",
+    )?;
+    crate::document::parse_manifest(&doc.content).map_err(bad)?;
     Ok(())
 }
 
@@ -226,11 +212,11 @@ mod tests {
 
     #[test]
     fn packages_calendars_and_stored_types() {
-        let pkg = json!({"schemaVersion": "2.0", "version": "1.0", "packages": {"amazon": {}},
+        let pkg = json!({"schemaVersion": "2.0", "version": "1.0",
+            "packages": {"amazon": {"_any": {"x86_64": {"file": "a.zip"}}}},
             "files": {"a.zip": {"checksums": {"sha256": "a".repeat(64)}}}});
         assert!(validate(&pkg, DocumentType::Package).is_ok());
-        let bad =
-            json!({"schemaVersion": "2.0", "files": {"a.zip": {"checksums": {"sha256": "xyz"}}}});
+        let bad = json!({"schemaVersion": "2.0", "version": "1", "files": {"a.zip": {"checksums": {"sha256": "xyz"}}}});
         assert!(validate(&bad, DocumentType::Package)
             .unwrap_err()
             .to_string()
