@@ -87,6 +87,7 @@ pub const MIGRATIONS: &[Migration] = &[
         "window_task_registrants",
         "0024_window_task_registrants.sql"
     ),
+    migration!(25, "agent_releases", "0025_agent_releases.sql"),
 ];
 
 /// The advisory lock every migration transaction holds ("bosunmig" in ASCII).

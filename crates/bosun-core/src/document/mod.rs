@@ -29,8 +29,8 @@ pub use limits::{
 };
 pub use params::{resolve_parameters, ParamError, ResolvedParams};
 pub use plan::{
-    plan_nested, plan_steps, plan_steps_for, Attachment, OnFailure, PlanError, StepPlan,
-    DEFAULT_STEP_TIMEOUT_SECONDS,
+    plan_nested, plan_steps, plan_steps_for, Attachment, OnFailure, PlanError, ReleaseFile,
+    StepPlan, DEFAULT_STEP_TIMEOUT_SECONDS,
 };
 pub use plugin_inputs::{
     confined_path, document_ref, download_spec, file_name_from_url, run_document_spec, DocumentRef,

@@ -94,6 +94,31 @@ pub enum Attachment {
         version: i64,
         steps: Vec<StepPlan>,
     },
+    /// `aws:updateSsmAgent`: the release it installs, one file per architecture (the node takes
+    /// its own), resolved from `targetVersion` or the default release of each architecture.
+    #[serde(rename_all = "camelCase")]
+    AgentRelease {
+        /// The version asked for; empty for the default release.
+        requested: String,
+        files: Vec<ReleaseFile>,
+    },
+}
+
+/// One agent release file as the server attaches it to an update step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleaseFile {
+    pub version: String,
+    pub platform: String,
+    pub arch: String,
+    /// Lowercase hex.
+    pub sha256: String,
+    pub size: u64,
+    /// The release key's Ed25519 signature over
+    /// [`crate::agent_release::release_payload`], base64.
+    pub signature: String,
+    /// The node-signed GET path it is downloaded from.
+    pub path: String,
 }
 
 /// Why a document cannot be run (maps to `InvalidDocument` / `InvalidParameters`).
@@ -111,6 +136,7 @@ const SUPPORTED: &[&str] = &[
     "aws:runPowerShellScript",
     "aws:downloadContent",
     "aws:runDocument",
+    "aws:updateSsmAgent",
 ];
 
 /// Resolve every step of the document for a node whose platform is not known.
@@ -326,6 +352,9 @@ fn step(
     } else if action.eq_ignore_ascii_case("aws:runDocument") {
         plan.inputs = scope.value(inputs, Mode::Data)?;
         checked(run_document_spec(&plan.inputs).map(drop))?;
+    } else if action.eq_ignore_ascii_case("aws:updateSsmAgent") {
+        plan.inputs = scope.value(inputs, Mode::Data)?;
+        checked(crate::agent_release::update_spec(&plan.inputs).map(drop))?;
     } else {
         plan.run_command = run_command(inputs.get("runCommand").unwrap_or(&Value::Null), scope)?;
     }

@@ -3,7 +3,8 @@
 //! the document an `aws:runDocument` step with `documentType: SSMDocument` runs. They are
 //! attached to the step, so the node needs no API access and the command runs the versions
 //! that existed when it was sent. The sender must be allowed `ssm:GetDocument` on a document
-//! it downloads and `ssm:SendCommand` on a document it runs.
+//! it downloads and `ssm:SendCommand` on a document it runs. An `aws:updateSsmAgent` step gets
+//! the agent release it installs (`agent_releases::attachment`).
 
 use bosun_core::document::{
     download_spec, plan_nested, run_document_spec, Attachment, DocumentRef, DownloadSource,
@@ -88,6 +89,10 @@ fn attach_within(
                     content: doc.content,
                 });
             }
+        } else if step.action.eq_ignore_ascii_case("aws:updateSsmAgent") {
+            let spec = bosun_core::agent_release::update_spec(&step.inputs)
+                .map_err(|e| invalid(step, e))?;
+            step.attachment = Some(super::agent_releases::attachment(ctx, &spec)?);
         } else if step.action.eq_ignore_ascii_case("aws:runDocument") {
             let spec = run_document_spec(&step.inputs).map_err(|e| invalid(step, e))?;
             let NestedSource::Document(r) = spec.source else {

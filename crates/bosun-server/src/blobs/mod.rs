@@ -10,6 +10,7 @@ mod backend;
 pub mod command_bucket;
 pub mod layout;
 mod local;
+mod releases;
 mod s3;
 
 use std::path::PathBuf;

@@ -713,6 +713,21 @@ ALTER TABLE instances ADD COLUMN boot_id TEXT NOT NULL DEFAULT ''",
     // 24: who registered each maintenance window task (an AUTOMATION task's runbook runs as
     // them).
     "ALTER TABLE maintenance_window_tasks ADD COLUMN registered_by TEXT NOT NULL DEFAULT ''",
+    // 25: agent releases (issue 19): the binaries live in the blob store, their hash, size and
+    // the release key's signature here; one default per platform and arch.
+    r#"
+CREATE TABLE agent_releases (
+    version TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    arch TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    signature TEXT NOT NULL,
+    published_ms INTEGER NOT NULL,
+    is_default INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (version, platform, arch)
+);
+"#,
 ];
 
 /// Apply every migration newer than the database's `user_version`.
