@@ -160,6 +160,12 @@ pub enum TopCommand {
         #[command(subcommand)]
         command: crate::node::NodeCommand,
     },
+    /// Agent releases: publish a bosun-agent binary, list them, set the default (what
+    /// AWS-UpdateSSMAgent installs).
+    AgentRelease {
+        #[command(subcommand)]
+        command: crate::agent_release::AgentReleaseCommand,
+    },
     /// Hybrid activations: create, list, delete.
     Activation {
         #[command(subcommand)]

@@ -37,6 +37,12 @@ pub struct StepContext {
     pub depth: u32,
     /// `Agent.MaxDownloadMegabytes`, in bytes.
     pub max_download_bytes: u64,
+    /// The agent's state dir (identity, pinned release key, update marker).
+    #[serde(default)]
+    pub state_dir: PathBuf,
+    /// `Agent.UpdateHealthTimeoutSeconds`.
+    #[serde(default)]
+    pub update_health_timeout_secs: u64,
 }
 
 /// One plugin.
@@ -56,6 +62,7 @@ const PLUGINS: &[&dyn Plugin] = &[
     &powershell::RunPowerShellScript,
     &download::DownloadContent,
     &nested::RunDocument,
+    &crate::update::UpdateSsmAgent,
 ];
 
 /// The plugin for an action.

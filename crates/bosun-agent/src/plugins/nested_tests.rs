@@ -26,6 +26,8 @@ fn context(dir: &Path) -> StepContext {
         agent_exe: "/nonexistent/bosun-agent".into(),
         depth: 1,
         max_download_bytes: 1 << 20,
+        state_dir: dir.join("state"),
+        update_health_timeout_secs: 5,
     }
 }
 
