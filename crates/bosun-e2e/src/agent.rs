@@ -11,7 +11,36 @@ pub struct Agent {
     pub state_dir: PathBuf,
     pub instance_id: String,
     child: Option<Child>,
+    _adopted: Adopted,
     _dir: tempfile::TempDir,
+}
+
+/// Kills, when the agent is dropped, an agent process an update's rollback started on its
+/// state dir (this harness did not start it, so `kill_on_drop` does not reach it).
+struct Adopted(PathBuf);
+
+impl Drop for Adopted {
+    fn drop(&mut self) {
+        kill_recorded(&self.0);
+    }
+}
+
+/// SIGKILL the agent recorded in `<state>/agent.pid` if it runs on this state dir.
+fn kill_recorded(state_dir: &std::path::Path) {
+    let Some(pid) = std::fs::read_to_string(state_dir.join("agent.pid"))
+        .ok()
+        .and_then(|s| s.trim().parse::<i32>().ok())
+    else {
+        return;
+    };
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let state = state_dir.as_os_str().as_encoded_bytes();
+    if cmdline.windows(state.len()).any(|w| w == state) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
 }
 
 /// Run `bosun-agent register`; `Err(stderr)` when it is refused.
@@ -52,6 +81,7 @@ pub async fn register(
         .unwrap_or_else(|| panic!("no node id in {stdout:?}"))
         .to_string();
     Ok(Agent {
+        _adopted: Adopted(state_dir.clone()),
         state_dir,
         instance_id,
         child: None,
@@ -149,19 +179,8 @@ impl Agent {
     /// Kill an agent process this harness did not start (one an update's rollback started)
     /// if it runs on this state dir.
     fn kill_adopted(&self) {
-        let Some(pid) = self.recorded_pid() else {
-            return;
-        };
-        if self.pid() == Some(pid) {
-            return;
-        }
-        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-        let state = self.state_dir.as_os_str().as_encoded_bytes();
-        if cmdline.windows(state.len()).any(|w| w == state) {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid as i32),
-                nix::sys::signal::Signal::SIGKILL,
-            );
+        if self.recorded_pid().is_some() && self.recorded_pid() != self.pid() {
+            kill_recorded(&self.state_dir);
         }
     }
 
@@ -179,12 +198,6 @@ impl Agent {
             out.status.success(),
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
-    }
-}
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        self.kill_adopted();
     }
 }
 
