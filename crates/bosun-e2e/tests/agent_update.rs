@@ -173,6 +173,12 @@ async fn three_agents_move_from_a_to_b_and_commands_sent_meanwhile_run_once() {
         ])
         .await;
     assert!(!ok && err.contains("is not a release version"), "{err}");
+    // Release bytes are for registered nodes only: an unsigned GET is refused.
+    let anonymous =
+        bosun_e2e::http::get(&fleet.server.addr, "/v1/agent-releases/1.1.0/linux/amd64")
+            .await
+            .unwrap();
+    assert_eq!(anonymous.status, 401);
     // B is the default now, so A is no longer the latest.
     wait_versions(&fleet, A, false).await;
 
@@ -186,6 +192,7 @@ async fn three_agents_move_from_a_to_b_and_commands_sent_meanwhile_run_once() {
     let update = send_update(&fleet, &ids, None, false).await;
     // Commands sent while the agents update: each must run exactly once on each node.
     let mut sent = Vec::new();
+    let mut sent_during_update = 0;
     for n in 0..12 {
         sent.push(fleet.run(&ids, &[&mark(n)], &[]).await);
         let done = fleet
@@ -198,12 +205,20 @@ async fn three_agents_move_from_a_to_b_and_commands_sent_meanwhile_run_once() {
             .commands()
             .first()
             .and_then(|c| c.status().cloned());
-        if n >= 4 && done != Some(CommandStatus::InProgress) && done != Some(CommandStatus::Pending)
-        {
+        let updating = matches!(
+            done,
+            Some(CommandStatus::InProgress) | Some(CommandStatus::Pending)
+        );
+        sent_during_update += usize::from(updating);
+        if n >= 4 && !updating {
             break;
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
+    assert!(
+        sent_during_update >= 2,
+        "commands were sent while the agents updated"
+    );
     let c = fleet.wait_command(&update, Duration::from_secs(120)).await;
     for id in &ids {
         let inv = fleet.wait_done(&update, id, Duration::from_secs(5)).await;

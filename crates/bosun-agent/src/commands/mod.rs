@@ -290,9 +290,10 @@ impl CommandService {
     }
 
     async fn deliver(self: &Arc<Self>, d: CommandDelivery) {
-        let _gate = self.gate.clone().read_owned().await;
+        let gate = self.gate.clone().read_owned().await;
         let id = d.command_id.clone();
         if self.spool.seen(&id) {
+            drop(gate);
             // A re-delivery: never run twice; acknowledge again, and repeat the result if any.
             self.outbox
                 .send(AgentMessage::CommandAck {
@@ -309,10 +310,11 @@ impl CommandService {
             tracing::error!(command_id = %id, error = %e, "could not persist a command");
             return;
         }
+        self.launch(d, Phase::Pending, false);
+        drop(gate);
         self.outbox
             .send(AgentMessage::CommandAck { command_id: id })
             .await;
-        self.launch(d, Phase::Pending, false);
     }
 
     /// Run a command in a worker slot. `from_disk`: recovered after a restart, so secret values

@@ -27,6 +27,14 @@ pub fn spawn(state_dir: PathBuf, exe: PathBuf, commands: Arc<CommandService>) {
             if m.phase != Phase::Staged || m.agent_pid != me {
                 continue;
             }
+            if m.step_dir.join(crate::step::EXIT_FILE).exists() {
+                // The update step ended (cancelled, timed out) before the swap: without its
+                // watchdog there would be no rollback, so the update does not go on.
+                tracing::warn!(version = %m.target_version, "the update's step has ended; not swapping");
+                let _ = std::fs::remove_file(&m.staged);
+                marker::clear(&state_dir);
+                continue;
+            }
             tracing::info!(version = %m.target_version, "draining for the agent update");
             let _gate = commands.drain().await;
             let why = swap_and_exec(&state_dir, m, &exe);

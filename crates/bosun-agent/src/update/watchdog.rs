@@ -258,7 +258,8 @@ impl Agent {
         if matches!(state, None | Some("Z") | Some("X")) {
             return false;
         }
-        split_nul(&std::fs::read(proc.join("cmdline")).unwrap_or_default())[1..] == self.argv[1..]
+        let argv = split_nul(&std::fs::read(proc.join("cmdline")).unwrap_or_default());
+        argv.get(1..).is_some_and(|a| Some(a) == self.argv.get(1..))
     }
 }
 
@@ -357,4 +358,62 @@ fn roll_back(state_dir: &Path, m: &Marker, agent: &Agent, timeout: Duration) -> 
     );
     wait_healthy(state_dir, &m.previous_version, Some(child.id()), timeout)
         .map_err(|e| format!("the restored agent did not report healthy either: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::engine::general_purpose::STANDARD as B64;
+    use base64::Engine;
+    use ed25519_dalek::{Signer, SigningKey};
+
+    fn file(signature: String) -> ReleaseFile {
+        ReleaseFile {
+            version: "1.2.0".into(),
+            platform: "linux".into(),
+            arch: "amd64".into(),
+            sha256: "ab".repeat(32),
+            size: 10,
+            signature,
+            path: "/v1/agent-releases/1.2.0/linux/amd64".into(),
+        }
+    }
+
+    #[test]
+    fn releases_must_be_signed_by_the_pinned_key_over_their_own_fields() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = SigningKey::from_bytes(&[5; 32]);
+        let f = file(String::new());
+        // Nothing pinned yet: refused.
+        assert!(verify_signature(dir.path(), &f)
+            .unwrap_err()
+            .contains("no release key is pinned"));
+        let public = B64.encode(key.verifying_key().to_bytes());
+        crate::release_key::on_welcome(dir.path(), Some(&public), None).unwrap();
+        assert!(verify_signature(dir.path(), &f)
+            .unwrap_err()
+            .contains("is not signed"));
+        let payload = release_payload(&f.version, &f.platform, &f.arch, &f.sha256, f.size);
+        let good = file(B64.encode(key.sign(&payload).to_bytes()));
+        verify_signature(dir.path(), &good).unwrap();
+        // The same signature on another version, or by another key: refused.
+        let mut moved = good.clone();
+        moved.version = "1.3.0".into();
+        assert!(verify_signature(dir.path(), &moved)
+            .unwrap_err()
+            .contains("does not verify against the pinned release key"));
+        let other = SigningKey::from_bytes(&[6; 32]);
+        let forged = file(B64.encode(other.sign(&payload).to_bytes()));
+        assert!(verify_signature(dir.path(), &forged).is_err());
+    }
+
+    #[test]
+    fn siblings_stay_in_the_binarys_folder() {
+        let exe = Path::new("/opt/bosun/bosun-agent");
+        assert_eq!(
+            sibling(exe, "previous"),
+            Path::new("/opt/bosun/bosun-agent.previous")
+        );
+        assert_eq!(sibling(exe, "new"), Path::new("/opt/bosun/bosun-agent.new"));
+    }
 }
