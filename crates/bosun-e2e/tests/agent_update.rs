@@ -307,6 +307,57 @@ async fn a_broken_release_is_rolled_back_and_bad_releases_install_nothing() {
     let ids = fleet.ids();
     let a_sha = sha256_of(&exes[0]);
 
+    // Publishing is authorized like any Bosun operation: a user allowed only to list is refused.
+    fleet
+        .server
+        .user_with_policy(
+            "viewer",
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ssm:*","bosun:ListAgentReleases"],"Resource":"*"}]}"#,
+        )
+        .await;
+    let creds = fleet.server.dir.path().join("viewer.credentials");
+    let creds = creds.to_str().unwrap();
+    let (ok, out, err) = fleet
+        .server
+        .cli(&["agent-release", "list", "--credentials-file", creds])
+        .await;
+    assert!(ok, "{out}{err}");
+    let (ok, _, err) = fleet
+        .server
+        .cli(&[
+            "agent-release",
+            "publish",
+            exes[0].to_str().unwrap(),
+            "--version",
+            "5.0.0",
+            "--credentials-file",
+            creds,
+        ])
+        .await;
+    assert!(!ok && err.contains("AccessDenied"), "{err}");
+    // A binary over the 128 MiB a release may hold is refused.
+    let huge = bins.path().join("huge");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len((128 << 20) + 1)
+        .unwrap();
+    let (ok, _, err) = fleet
+        .server
+        .cli(&[
+            "agent-release",
+            "publish",
+            huge.to_str().unwrap(),
+            "--version",
+            "5.0.0",
+        ])
+        .await;
+    assert!(
+        !ok && err.contains("more than the 128 MiB a release may hold"),
+        "{err}"
+    );
+    let (_, list, _) = fleet.server.cli(&["agent-release", "list"]).await;
+    assert!(list.contains("no agent releases are published"), "{list}");
+
     // A correctly signed release that cannot run: a script exiting 1.
     let broken = bins.path().join("broken");
     std::fs::write(&broken, "#!/bin/sh\nexit 1\n").unwrap();
