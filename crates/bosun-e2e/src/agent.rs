@@ -102,13 +102,9 @@ impl Agent {
     }
 
     /// Start `bosun-agent run` from another copy of the binary (agent update tests replace
-    /// it). The log is appended to, so it spans restarts.
+    /// it).
     pub fn start_binary(&mut self, exe: &std::path::Path, env: &[(&str, &str)]) {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.state_dir.with_extension("log"))
-            .expect("agent log");
+        let log = std::fs::File::create(self.state_dir.with_extension("log")).expect("agent log");
         let child = Command::new(exe)
             .arg("run")
             .arg("--state-dir")

@@ -392,6 +392,24 @@ async fn a_broken_release_is_rolled_back_and_bad_releases_install_nothing() {
         "the rollback started a new process"
     );
 
+    // A new agent that hangs (here: it becomes a sleep) is killed and rolled back too.
+    let hangs = bins.path().join("hangs");
+    std::fs::write(&hangs, "#!/bin/sh\nexec sleep 600\n").unwrap();
+    publish(&fleet, &hangs, "2.0.1", false).await;
+    let update = send_update(&fleet, &ids, Some("2.0.1"), false).await;
+    let inv = fleet
+        .wait_done(&update, &ids[0], Duration::from_secs(90))
+        .await;
+    assert_eq!(inv.status(), Some(&CommandInvocationStatus::Failed));
+    let err = inv.standard_error_content().unwrap_or_default();
+    assert!(
+        err.contains("the new agent 2.0.1 did not report healthy within 5 s")
+            && err.contains(&format!("rolled back to {A}")),
+        "{err}"
+    );
+    wait_versions(&fleet, A, true).await;
+    assert_eq!(sha256_of(&exes[0]), a_sha);
+
     // A release whose stored bytes were changed after publishing: refused on the node.
     let c_bin = bins.path().join("bosun-agent-c");
     versioned_agent_binary(&c_bin, "3.0.0");

@@ -96,7 +96,7 @@ pub fn run(job: &Job) -> Result<i32, String> {
         file.version
     );
     let timeout = Duration::from_secs(job.ctx.update_health_timeout_secs.max(1));
-    let outcome = wait_healthy(&state_dir, &file.version, None, timeout);
+    let outcome = wait_healthy(&state_dir, &file.version, timeout);
     match outcome {
         Ok(()) => {
             marker::clear(&state_dir);
@@ -209,9 +209,11 @@ fn copy_binary(exe: &Path, previous: &Path) -> Result<(), String> {
         })
 }
 
-/// The running agent: its pid (from `agent.pid`), and how to start it again.
+/// The running agent: its pid (from `agent.pid`) and start time (which an exec keeps, so the
+/// process the agent becomes is recognised and a reused pid is not), and how to start it again.
 struct Agent {
     pid: u32,
+    start_time: String,
     argv: Vec<OsString>,
     env: Vec<(OsString, OsString)>,
     cwd: PathBuf,
@@ -240,27 +242,33 @@ impl Agent {
             })
             .collect();
         let cwd = std::fs::read_link(proc.join("cwd")).unwrap_or_else(|_| PathBuf::from("/"));
+        let (_, start_time) = proc_state(pid).ok_or(format!("process {pid} is gone"))?;
         Ok(Agent {
             pid,
+            start_time,
             argv,
             env,
             cwd,
         })
     }
 
-    /// Whether `pid` is a live (not zombie) process with this agent's command line.
-    fn is_running(&self, pid: u32) -> bool {
-        let proc = PathBuf::from(format!("/proc/{pid}"));
-        let stat = std::fs::read_to_string(proc.join("stat")).unwrap_or_default();
-        let state = stat
-            .rsplit_once(')')
-            .and_then(|(_, rest)| rest.split_whitespace().next());
-        if matches!(state, None | Some("Z") | Some("X")) {
-            return false;
+    /// Whether the agent's process still lives (not a zombie), whatever it executes now.
+    fn is_running(&self) -> bool {
+        match proc_state(self.pid) {
+            Some((state, start)) => {
+                !matches!(state.as_str(), "Z" | "X") && start == self.start_time
+            }
+            None => false,
         }
-        let argv = split_nul(&std::fs::read(proc.join("cmdline")).unwrap_or_default());
-        argv.get(1..).is_some_and(|a| Some(a) == self.argv.get(1..))
     }
+}
+
+/// A process's state letter and start time (`/proc/<pid>/stat` fields 3 and 22).
+fn proc_state(pid: u32) -> Option<(String, String)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    Some((fields.first()?.to_string(), fields.get(19)?.to_string()))
 }
 
 fn split_nul(bytes: &[u8]) -> Vec<OsString> {
@@ -271,17 +279,12 @@ fn split_nul(bytes: &[u8]) -> Vec<OsString> {
         .collect()
 }
 
-/// Wait for a health report of `version` (and `pid`, when given) until `timeout`.
-fn wait_healthy(
-    state_dir: &Path,
-    version: &str,
-    pid: Option<u32>,
-    timeout: Duration,
-) -> Result<(), String> {
+/// Wait for a health report of `version` until `timeout`.
+fn wait_healthy(state_dir: &Path, version: &str, timeout: Duration) -> Result<(), String> {
     let deadline = Instant::now() + timeout;
     loop {
         if let Some(h) = marker::read_health(state_dir) {
-            if h.version == version && pid.is_none_or(|p| p == h.pid) {
+            if h.version == version {
                 return Ok(());
             }
         }
@@ -302,13 +305,13 @@ fn roll_back(state_dir: &Path, m: &Marker, agent: &Agent, timeout: Duration) -> 
     marker::write(state_dir, &m).map_err(|e| format!("could not record the rollback: {e}"))?;
     let _ = std::fs::remove_file(marker::health_path(state_dir));
     let _ = std::fs::remove_file(marker::swap_failed_path(state_dir));
-    if agent.is_running(agent.pid) {
+    if agent.is_running() {
         let _ = nix::sys::signal::kill(
             nix::unistd::Pid::from_raw(agent.pid as i32),
             nix::sys::signal::Signal::SIGKILL,
         );
         let gone_by = Instant::now() + Duration::from_secs(10);
-        while agent.is_running(agent.pid) {
+        while agent.is_running() {
             if Instant::now() >= gone_by {
                 return Err(format!("process {} did not stop", agent.pid));
             }
@@ -356,7 +359,10 @@ fn roll_back(state_dir: &Path, m: &Marker, agent: &Agent, timeout: Duration) -> 
         m.previous_version,
         child.id()
     );
-    wait_healthy(state_dir, &m.previous_version, Some(child.id()), timeout)
+    // Any report of the previous version counts (the report file was removed above): a
+    // service manager may have started the restored binary first, and then ours exits on the
+    // state dir's lock.
+    wait_healthy(state_dir, &m.previous_version, timeout)
         .map_err(|e| format!("the restored agent did not report healthy either: {e}"))
 }
 
