@@ -14,6 +14,7 @@
 
 pub mod marker;
 mod plugin;
+mod rollback;
 pub mod swap;
 mod watchdog;
 
