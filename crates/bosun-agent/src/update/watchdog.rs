@@ -73,8 +73,10 @@ pub fn run(job: &Job) -> Result<i32, String> {
          signature check out.",
         file.version, file.size, file.sha256
     );
-    let agent = Agent::find(&state_dir)?;
-    copy_binary(&exe, &previous)?;
+    let found = Agent::find(&state_dir).and_then(|a| copy_binary(&exe, &previous).map(|()| a));
+    let agent = found.inspect_err(|_| {
+        let _ = std::fs::remove_file(&staged);
+    })?;
     let m = Marker {
         phase: Phase::Staged,
         target_version: file.version.clone(),
