@@ -37,7 +37,9 @@ pub enum AgentReleaseCommand {
     List,
     /// Make a published version the default release of its architecture.
     Default {
+        /// The published version.
         version: String,
+        /// amd64 or arm64.
         #[arg(long, default_value = "amd64")]
         arch: String,
     },
