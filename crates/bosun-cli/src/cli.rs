@@ -572,6 +572,9 @@ pub enum AdminCommand {
     },
     /// Check the audit trail's hash chain.
     VerifyAudit,
+    /// Replace the agent release key (server stopped): the old key signs the hand-over agents
+    /// follow, and every release is re-signed with the new key.
+    RotateReleaseKey,
 }
 
 #[cfg(test)]

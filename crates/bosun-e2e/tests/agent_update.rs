@@ -10,6 +10,7 @@ use aws_sdk_ssm::types::{CommandInvocationStatus, CommandStatus};
 use bosun_e2e::agent::versioned_agent_binary;
 use bosun_e2e::fleet::Fleet;
 use bosun_e2e::releases::*;
+use bosun_e2e::wait_for;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_agents_move_from_a_to_b_and_commands_sent_meanwhile_run_once() {
@@ -196,4 +197,48 @@ async fn three_agents_move_from_a_to_b_and_commands_sent_meanwhile_run_once() {
         sha256_of(&b_bin),
         "nothing was installed"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_release_key_is_handed_over_to_agents_and_releases_still_install() {
+    let mut fleet = Fleet::start(1, 0).await;
+    let bins = tempfile::tempdir().unwrap();
+    let exes = start_at_a(&mut fleet, bins.path(), 30).await;
+    let ids = fleet.ids();
+    let b_bin = bins.path().join("bosun-agent-b");
+    versioned_agent_binary(&b_bin, B);
+    publish(&fleet, &b_bin, B, false).await;
+    let pinned = fleet.agents[0].state_dir.join("release-key");
+    let old_key = std::fs::read_to_string(&pinned).unwrap();
+    // Refused while the server runs (it signs with the key it loaded).
+    let (ok, _, err) = fleet.server.cli(&["admin", "rotate-release-key"]).await;
+    assert!(!ok && err.contains("stop the server"), "{err}");
+    fleet.server.terminate(Duration::from_secs(30)).await;
+    let (ok, out, err) = fleet.server.cli(&["admin", "rotate-release-key"]).await;
+    assert!(ok && out.contains("1 releases re-signed"), "{out}{err}");
+    fleet.server.restart().await;
+    // The agent reconnects, sees the new key with the old key's hand-over, and re-pins.
+    let new_key = wait_for(
+        "the agent to pin the new key",
+        Duration::from_secs(30),
+        || {
+            let (p, old) = (pinned.clone(), old_key.clone());
+            async move { std::fs::read_to_string(p).ok().filter(|k| *k != old) }
+        },
+    )
+    .await;
+    let (_, list, _) = fleet.server.cli(&["agent-release", "list"]).await;
+    assert!(list.contains(&format!("release key: {new_key}")), "{list}");
+    // B, re-signed with the new key, verifies against the re-pinned key and installs.
+    let update = send_update(&fleet, &ids, Some(B), false).await;
+    let inv = fleet
+        .wait_done(&update, &ids[0], Duration::from_secs(90))
+        .await;
+    assert_eq!(
+        inv.status(),
+        Some(&CommandInvocationStatus::Success),
+        "{:?}",
+        inv.standard_error_content()
+    );
+    assert_eq!(sha256_of(&exes[0]), sha256_of(&b_bin));
 }

@@ -29,7 +29,7 @@ mod outputs;
 mod param_policies;
 pub mod power;
 mod readiness;
-mod release_key;
+pub mod release_key;
 mod replicas;
 mod sessions;
 mod sns_delivery;

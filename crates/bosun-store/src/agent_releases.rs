@@ -49,4 +49,7 @@ pub trait AgentReleaseStore {
     /// Make `version` the default of `platform`/`arch` (and nothing else); false when it was
     /// never published there.
     fn set_default_agent_release(&self, version: &str, platform: &str, arch: &str) -> Result<bool>;
+    /// Replace the signatures of these releases (matched by version, platform and arch; the
+    /// other fields are not written), all in one transaction: a release key rotation.
+    fn set_agent_release_signatures(&self, releases: &[AgentReleaseRecord]) -> Result<()>;
 }

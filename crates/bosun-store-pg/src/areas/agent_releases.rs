@@ -126,4 +126,18 @@ impl AgentReleaseStore for PgStore {
             Ok(found)
         })?)
     }
+
+    fn set_agent_release_signatures(&self, releases: &[AgentReleaseRecord]) -> Result<()> {
+        Ok(self.transaction(async |tx| {
+            for r in releases {
+                tx.execute(
+                    "UPDATE agent_releases SET signature = $4 \
+                     WHERE version = $1 AND platform = $2 AND arch = $3",
+                    &[&r.version, &r.platform, &r.arch, &r.signature],
+                )
+                .await?;
+            }
+            Ok(())
+        })?)
+    }
 }

@@ -113,6 +113,33 @@ pub fn releases_are_published_once_listed_and_defaulted_per_arch(s: &dyn Store) 
     assert_eq!(defaults(s)[0], ("amd64".to_string(), "1.1.0".to_string()));
 }
 
+pub fn signatures_are_replaced_together_and_nothing_else_changes(s: &dyn Store) {
+    let a = release("1.0", "amd64", "aa", true);
+    let b = release("1.1", "arm64", "bb", false);
+    s.publish_agent_release(&a).unwrap();
+    s.publish_agent_release(&b).unwrap();
+    let mut a2 = a.clone();
+    a2.signature = "new-a".into();
+    a2.sha256 = "ignored".into();
+    let mut b2 = b.clone();
+    b2.signature = "new-b".into();
+    s.set_agent_release_signatures(&[a2, b2]).unwrap();
+    let got = s
+        .get_agent_release("1.0", "linux", "amd64")
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.signature, "new-a");
+    assert_eq!(got.sha256, "aa", "only the signature is written");
+    assert!(got.is_default);
+    assert_eq!(
+        s.get_agent_release("1.1", "linux", "arm64")
+            .unwrap()
+            .unwrap()
+            .signature,
+        "new-b"
+    );
+}
+
 pub fn concurrent_publications_of_one_version_create_it_once(s: &dyn Store) {
     let outcomes = race(|t| {
         s.publish_agent_release(&release("2.0", "amd64", &format!("sha{}", t % 2), true))

@@ -77,6 +77,7 @@ macro_rules! conformance_tests {
             }
             agent_releases {
                 releases_are_published_once_listed_and_defaulted_per_arch,
+                signatures_are_replaced_together_and_nothing_else_changes,
                 concurrent_publications_of_one_version_create_it_once,
             }
             association_batches {

@@ -121,4 +121,18 @@ impl AgentReleaseStore for SqliteStore {
         }
         Ok(found)
     }
+
+    fn set_agent_release_signatures(&self, releases: &[AgentReleaseRecord]) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        for r in releases {
+            tx.execute(
+                "UPDATE agent_releases SET signature = ?4 \
+                 WHERE version = ?1 AND platform = ?2 AND arch = ?3",
+                params![r.version, r.platform, r.arch, r.signature],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
 }
