@@ -185,8 +185,21 @@ async fn connect_once(
     }
     let heartbeat = match recv_server(&mut socket).await {
         Ok(ServerMessage::Welcome {
-            heartbeat_seconds, ..
-        }) => Duration::from_secs(heartbeat_seconds.max(1)),
+            heartbeat_seconds,
+            release_key,
+            release_key_rotation,
+            ..
+        }) => {
+            if let Err(e) = crate::release_key::on_welcome(
+                state_dir,
+                release_key.as_deref(),
+                release_key_rotation.as_ref(),
+            ) {
+                tracing::warn!(error = %e, "the server's release key is not trusted");
+            }
+            crate::update::on_connected(state_dir);
+            Duration::from_secs(heartbeat_seconds.max(1))
+        }
         Ok(ServerMessage::Rejected { code, message }) => return refused(code, message, state_dir),
         Ok(ServerMessage::Deregistered { message }) => return deregistered(message, state_dir),
         Ok(other) => {

@@ -11,7 +11,8 @@
 //!              "OrchestrationDirectoryMaxEntries": 5000,
 //!              "RepliesRetentionHours": 72 },
 //!   "Agent": { "AllowReboot": false, "RebootCommand": "systemctl reboot",
-//!              "RebootTimeoutSeconds": 300, "MaxDownloadMegabytes": 256 },
+//!              "RebootTimeoutSeconds": 300, "MaxDownloadMegabytes": 256,
+//!              "UpdateHealthTimeoutSeconds": 120 },
 //!   "Mgs":   { "SessionWorkersLimit": 1000 }
 //! }
 //! ```
@@ -29,6 +30,7 @@
 //! | `Agent.RebootCommand` | `"systemctl reboot"` | non-empty string | How the agent reboots the node: run as `/bin/sh -c <command>`; a non-zero exit fails the steps that asked (Bosun only). |
 //! | `Agent.RebootTimeoutSeconds` | 300 | 10..=3600 | How long after the reboot command the node has to go down; still in the same boot after that, the steps that asked fail (Bosun only). |
 //! | `Agent.MaxDownloadMegabytes` | 256 | 1..=1048576 | Largest file `aws:downloadContent` saves, MiB (Bosun only). |
+//! | `Agent.UpdateHealthTimeoutSeconds` | 120 | 5..=3600 | How long a new agent installed by `aws:updateSsmAgent` has to connect and report healthy before the previous binary is restored and restarted (Bosun only). |
 //! | `Mgs.SessionWorkersLimit` | 1000 | 1..=1000 | Session Manager sessions at once; more are refused (`Failed`). |
 //!
 //! Why these defaults: `StopTimeoutMillis` keeps AWS's number, so a value copied from an AWS
@@ -141,6 +143,7 @@ struct Agent {
     reboot_command: String,
     reboot_timeout_seconds: u64,
     max_download_megabytes: u64,
+    update_health_timeout_seconds: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -171,10 +174,11 @@ const ALLOW_REBOOT: &str = "Agent.AllowReboot";
 const REBOOT_COMMAND: &str = "Agent.RebootCommand";
 const REBOOT_TIMEOUT: Bounds = bounds("Agent.RebootTimeoutSeconds", 10, 3600);
 const MAX_DOWNLOAD: Bounds = bounds("Agent.MaxDownloadMegabytes", 1, 1 << 20);
+const UPDATE_HEALTH: Bounds = bounds("Agent.UpdateHealthTimeoutSeconds", 5, 3600);
 const SESSION_WORKERS: Bounds = bounds("Mgs.SessionWorkersLimit", 1, 1000);
 
 /// Every key this file accepts, `Section.Key`.
-const KEYS: [&str; 12] = [
+const KEYS: [&str; 13] = [
     WORKERS.key,
     STOP_TIMEOUT.key,
     CLEANUP,
@@ -186,6 +190,7 @@ const KEYS: [&str; 12] = [
     REBOOT_COMMAND,
     REBOOT_TIMEOUT.key,
     MAX_DOWNLOAD.key,
+    UPDATE_HEALTH.key,
     SESSION_WORKERS.key,
 ];
 const SECTIONS: [&str; 4] = ["Mds", "Ssm", "Agent", "Mgs"];
@@ -209,6 +214,7 @@ impl Default for AgentConfig {
                 reboot_command: "systemctl reboot".into(),
                 reboot_timeout_seconds: 300,
                 max_download_megabytes: 256,
+                update_health_timeout_seconds: 120,
             },
             mgs: Mgs {
                 session_workers_limit: 1000,
@@ -279,6 +285,9 @@ impl AgentConfig {
                     }
                     k if k == MAX_DOWNLOAD.key => {
                         config.agent.max_download_megabytes = int(&MAX_DOWNLOAD)?
+                    }
+                    k if k == UPDATE_HEALTH.key => {
+                        config.agent.update_health_timeout_seconds = int(&UPDATE_HEALTH)?
                     }
                     k if k == REBOOT_TIMEOUT.key => {
                         config.agent.reboot_timeout_seconds = int(&REBOOT_TIMEOUT)?
@@ -366,6 +375,11 @@ impl AgentConfig {
     /// `Agent.RebootTimeoutSeconds`: how long the node has to go down after the reboot command.
     pub fn reboot_timeout(&self) -> Duration {
         Duration::from_secs(self.agent.reboot_timeout_seconds)
+    }
+
+    /// `Agent.UpdateHealthTimeoutSeconds`.
+    pub fn update_health_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.agent.update_health_timeout_seconds)
     }
 
     /// `Agent.MaxDownloadMegabytes`, in bytes.

@@ -132,7 +132,8 @@ fn main() -> anyhow::Result<()> {
                 };
                 let identity = Identity::load(&state_dir)?;
                 bosun_agent::identity::ensure_state_dir(&state_dir)?;
-                tracing::info!(instance_id = %identity.instance_id, server = %identity.server, "bosun-agent starting");
+                bosun_agent::update::claim_state_dir(&state_dir)?;
+                tracing::info!(instance_id = %identity.instance_id, server = %identity.server, version = bosun_agent::agent_version(), "bosun-agent starting");
                 let exe = std::env::current_exe().context("locating the bosun-agent binary")?;
                 let settings = Settings::from_config(&config, exe);
                 let commands = CommandService::new(&state_dir, &identity.instance_id, settings)
@@ -140,6 +141,11 @@ fn main() -> anyhow::Result<()> {
                 commands.recover().context("resuming commands")?;
                 commands.spawn_sweeper();
                 commands.spawn_result_resender();
+                bosun_agent::update::swap::spawn(
+                    state_dir.clone(),
+                    commands.settings.agent_exe.clone(),
+                    commands.clone(),
+                );
                 let sessions = std::sync::Arc::new(
                     SessionService::new(
                         &state_dir,

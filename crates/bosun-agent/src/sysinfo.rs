@@ -125,7 +125,7 @@ pub fn collect() -> NodeInfo {
         platform_type: "Linux".into(),
         platform_name: os_release_field(&os, "NAME").unwrap_or_else(|| "Linux".into()),
         platform_version: os_release_field(&os, "VERSION_ID").unwrap_or_default(),
-        agent_version: crate::AGENT_VERSION.into(),
+        agent_version: crate::agent_version().into(),
         network_interfaces: reported_interfaces(),
         boot_id: boot_id(),
         packages: Vec::new(),

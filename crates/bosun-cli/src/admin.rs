@@ -144,6 +144,17 @@ pub fn run(
                 anyhow::bail!("audit trail broken at record {seq}")
             }
         },
+        AdminCommand::RotateReleaseKey => {
+            // The server signs with the key it loaded: it must not run meanwhile.
+            let _lock = bosun_server::datadir::lock(data_dir)
+                .context("stop the server before rotating its release key")?;
+            let done = bosun_server::release_key::rotate(data_dir, &*store)?;
+            println!(
+                "release key rotated: {} -> {} ({} releases re-signed); agents that pinned the \
+                 previous key accept the new one when they next connect",
+                done.previous, done.current, done.resigned
+            );
+        }
     }
     Ok(())
 }

@@ -160,6 +160,12 @@ pub enum TopCommand {
         #[command(subcommand)]
         command: crate::node::NodeCommand,
     },
+    /// Agent releases: publish a bosun-agent binary, list them, set the default (what
+    /// AWS-UpdateSSMAgent installs).
+    AgentRelease {
+        #[command(subcommand)]
+        command: crate::agent_release::AgentReleaseCommand,
+    },
     /// Hybrid activations: create, list, delete.
     Activation {
         #[command(subcommand)]
@@ -595,6 +601,9 @@ pub enum AdminCommand {
     },
     /// Check the audit trail's hash chain.
     VerifyAudit,
+    /// Replace the agent release key (server stopped): the old key signs the hand-over agents
+    /// follow, and every release is re-signed with the new key.
+    RotateReleaseKey,
 }
 
 #[cfg(test)]

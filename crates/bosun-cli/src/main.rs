@@ -1,6 +1,7 @@
 //! The `bosun` command: run the server, onboard nodes, and look at the fleet.
 
 mod admin;
+mod agent_release;
 mod assoc;
 mod assoc_args;
 mod automation;
@@ -137,6 +138,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         }
         TopCommand::Nodes => fleet::nodes(&c.connect()?.sdk).await?,
         TopCommand::Node { command } => return node::dispatch(&c.connect()?, command).await,
+        TopCommand::AgentRelease { command } => {
+            return agent_release::dispatch(&c.connect()?, command).await
+        }
         TopCommand::Activation { command } => {
             let conn = c.connect()?;
             match command {

@@ -63,14 +63,8 @@ pub async fn upload(conn: &Connection, file: &Path) -> anyhow::Result<(String, S
     let data = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let conn = conn.clone();
     let body = tokio::task::spawn_blocking(move || -> anyhow::Result<Value> {
-        let (status, text) = crate::signed::request(
-            &conn,
-            "ssm",
-            "PUT",
-            "/v1/document-attachments",
-            &[],
-            &data,
-        )?;
+        let (status, text) =
+            crate::signed::request(&conn, "ssm", "PUT", "/v1/document-attachments", &[], &data)?;
         if status != 200 {
             let msg = serde_json::from_str::<Value>(&text)
                 .ok()

@@ -2,6 +2,7 @@
 //!
 //! Nothing in this crate performs IO or reads a clock: callers pass `now` and random bytes in.
 
+pub mod agent_release;
 pub mod arn;
 pub mod association_overview;
 pub mod automation;

@@ -11,7 +11,36 @@ pub struct Agent {
     pub state_dir: PathBuf,
     pub instance_id: String,
     child: Option<Child>,
+    _adopted: Adopted,
     _dir: tempfile::TempDir,
+}
+
+/// Kills, when the agent is dropped, an agent process an update's rollback started on its
+/// state dir (this harness did not start it, so `kill_on_drop` does not reach it).
+struct Adopted(PathBuf);
+
+impl Drop for Adopted {
+    fn drop(&mut self) {
+        kill_recorded(&self.0);
+    }
+}
+
+/// SIGKILL the agent recorded in `<state>/agent.pid` if it runs on this state dir.
+fn kill_recorded(state_dir: &std::path::Path) {
+    let Some(pid) = std::fs::read_to_string(state_dir.join("agent.pid"))
+        .ok()
+        .and_then(|s| s.trim().parse::<i32>().ok())
+    else {
+        return;
+    };
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let state = state_dir.as_os_str().as_encoded_bytes();
+    if cmdline.windows(state.len()).any(|w| w == state) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
 }
 
 /// Run `bosun-agent register`; `Err(stderr)` when it is refused.
@@ -52,6 +81,7 @@ pub async fn register(
         .unwrap_or_else(|| panic!("no node id in {stdout:?}"))
         .to_string();
     Ok(Agent {
+        _adopted: Adopted(state_dir.clone()),
         state_dir,
         instance_id,
         child: None,
@@ -68,8 +98,14 @@ impl Agent {
     /// Start `bosun-agent run` with extra environment variables (the test-only
     /// `BOSUN_AGENT_BOOT_ID_FILE`, `BOSUN_AGENT_TEST_INTERFACES`).
     pub fn start_with_env(&mut self, env: &[(&str, &str)]) {
+        self.start_binary(&bin("bosun-agent"), env);
+    }
+
+    /// Start `bosun-agent run` from another copy of the binary (agent update tests replace
+    /// it).
+    pub fn start_binary(&mut self, exe: &std::path::Path, env: &[(&str, &str)]) {
         let log = std::fs::File::create(self.state_dir.with_extension("log")).expect("agent log");
-        let child = Command::new(bin("bosun-agent"))
+        let child = Command::new(exe)
             .arg("run")
             .arg("--state-dir")
             .arg(&self.state_dir)
@@ -101,8 +137,9 @@ impl Agent {
         self.child.as_ref().and_then(|c| c.id())
     }
 
-    /// SIGKILL the running agent and reap it.
+    /// SIGKILL the running agent (and one an update's rollback started) and reap it.
     pub async fn kill(&mut self) {
+        self.kill_adopted();
         if let Some(mut c) = self.child.take() {
             c.kill().await.expect("kill agent");
         }
@@ -116,7 +153,31 @@ impl Agent {
     }
 
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.state_dir.with_extension("log")).unwrap_or_default()
+        let mut log =
+            std::fs::read_to_string(self.state_dir.with_extension("log")).unwrap_or_default();
+        // An agent an update's rollback started logs next to its state.
+        if let Ok(more) = std::fs::read_to_string(self.state_dir.join("agent-restarted.log")) {
+            log.push_str(&more);
+        }
+        log
+    }
+
+    /// The pid the running agent recorded (`<state>/agent.pid`): the process this harness
+    /// started, or one an update's rollback started.
+    pub fn recorded_pid(&self) -> Option<u32> {
+        std::fs::read_to_string(self.state_dir.join("agent.pid"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
+    /// Kill an agent process this harness did not start (one an update's rollback started)
+    /// if it runs on this state dir.
+    fn kill_adopted(&self) {
+        if self.recorded_pid().is_some() && self.recorded_pid() != self.pid() {
+            kill_recorded(&self.state_dir);
+        }
     }
 
     /// Run `bosun-agent run` to completion (for starts that must be refused).
@@ -134,4 +195,30 @@ impl Agent {
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     }
+}
+
+/// Copy the built agent to `dest` (0755) with `version` written into its version slot: a real
+/// second build of the agent that reports another version, without recompiling.
+pub fn versioned_agent_binary(dest: &std::path::Path, version: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    const MARKER: &[u8] = b"@@BOSUN_AGENT_VERSION_SLOT@@";
+    let mut bytes = std::fs::read(bin("bosun-agent")).expect("read bosun-agent");
+    assert!(version.len() <= 32 && !version.is_empty());
+    let mut patched = 0;
+    let mut i = 0;
+    while let Some(at) = bytes[i..]
+        .windows(MARKER.len())
+        .position(|w| w == MARKER)
+        .map(|p| p + i)
+    {
+        let slot = at + MARKER.len();
+        if bytes.len() >= slot + 36 && bytes[slot..slot + 36].iter().all(|b| *b == 0) {
+            bytes[slot..slot + version.len()].copy_from_slice(version.as_bytes());
+            patched += 1;
+        }
+        i = at + 1;
+    }
+    assert_eq!(patched, 1, "the agent binary has one empty version slot");
+    std::fs::write(dest, &bytes).expect("write the agent copy");
+    std::fs::set_permissions(dest, std::fs::Permissions::from_mode(0o755)).expect("chmod");
 }

@@ -7,6 +7,7 @@ pub mod automation;
 pub mod fleet;
 pub mod http;
 pub mod poll;
+pub mod releases;
 pub mod s3;
 pub mod server;
 pub mod smtp;

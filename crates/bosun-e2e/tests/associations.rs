@@ -744,12 +744,12 @@ async fn a_document_in_use_by_an_association_is_not_deleted() {
         .await
         .unwrap();
 
-    // Seed 003's weekly agent update names an AWS document Bosun does not provide yet: the
-    // refusal says so rather than that it does not exist.
+    // An AWS document Bosun does not provide yet: the refusal says so rather than that it does
+    // not exist.
     let update = code(
         client
             .create_association()
-            .name("AWS-UpdateSSMAgent")
+            .name("AWS-RunPatchBaseline")
             .targets(tag_target())
             .schedule_expression("cron(0 5 ? * TUE *)")
             .send()

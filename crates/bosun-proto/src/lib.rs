@@ -69,6 +69,14 @@ pub enum ServerMessage {
     Welcome {
         instance_id: String,
         heartbeat_seconds: u64,
+        /// The server's Ed25519 agent release key (base64): the agent pins the first it sees
+        /// and verifies releases against it. Absent from older servers.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        release_key: Option<String>,
+        /// When `release_key` is not the key the agent pinned: the pinned key's signature over
+        /// `bosun_core::agent_release::key_rotation_payload(release_key)`, with that key.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        release_key_rotation: Option<KeyRotation>,
     },
     /// The handshake failed; the connection closes after this message.
     Rejected { code: RejectCode, message: String },
@@ -126,6 +134,15 @@ impl ServerMessage {
             ServerMessage::SendWakePacket { .. } => "send_wake_packet",
         }
     }
+}
+
+/// A release key handed over by the key it replaces.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRotation {
+    /// The previous release key (base64).
+    pub previous_key: String,
+    /// The previous key's signature over the rotation payload (base64).
+    pub signature: String,
 }
 
 /// Why a handshake was refused.
@@ -280,6 +297,8 @@ mod tests {
             ServerMessage::Welcome {
                 instance_id: "mi-1".into(),
                 heartbeat_seconds: 5,
+                release_key: Some("k".into()),
+                release_key_rotation: None,
             },
             ServerMessage::Deregistered {
                 message: "m".into(),

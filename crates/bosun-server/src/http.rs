@@ -27,6 +27,17 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/v1/commands/{command_id}/live", get(crate::outputs::live))
         .route(
+            "/v1/agent-releases/{version}/{platform}/{arch}",
+            get(api::agent_releases::download),
+        )
+        .route(
+            "/v1/agent-releases",
+            post(api::agent_releases::upload).layer(DefaultBodyLimit::max(
+                // base64 in the pipeline's input is not the body: the body is the binary.
+                bosun_core::agent_release::MAX_RELEASE_BYTES as usize + 1,
+            )),
+        )
+        .route(
             "/v1/data-channel/{session_id}",
             get(crate::sessions::data_channel),
         )

@@ -30,6 +30,7 @@ mod package_files;
 mod param_policies;
 pub mod power;
 mod readiness;
+pub mod release_key;
 mod replicas;
 mod sessions;
 mod sns_delivery;
@@ -158,7 +159,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     // Opening a store may block (PostgreSQL), so it and the first-start work run off the
     // async threads.
     let setup_config = config.clone();
-    let (opened, kms, regions, blobs, replica) = tokio::task::spawn_blocking(move || {
+    let (opened, kms, regions, blobs, replica, release_key) = tokio::task::spawn_blocking(move || {
         let (opened, kms) = prepare_store(&setup_config)?;
         // Announce this replica (and hear of a differing keyring) before serving anything.
         let replica = replicas::Replica::new(state::now_ms());
@@ -169,7 +170,8 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         let regions = served_regions(&setup_config, &*opened.store)?;
         let location = setup_config.blobs().map_err(anyhow::Error::msg)?;
         let blobs = blobs::Blobs::open(&location).context("opening the blob store (--blobs)")?;
-        anyhow::Ok((opened, kms, regions, blobs, replica))
+        let release_key = release_key::ReleaseKey::load_or_create(&setup_config.data_dir)?;
+        anyhow::Ok((opened, kms, regions, blobs, replica, release_key))
     })
     .await
     .context("store setup task")??;
@@ -199,6 +201,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         opened_secrets: access_keys::OpenedSecrets::default(),
         regions,
         mailer,
+        release_key,
     });
     orchestrator::ResultWriter::start(&state);
     let replica_task = tokio::spawn(replicas::run(state.clone()));

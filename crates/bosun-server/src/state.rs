@@ -42,6 +42,8 @@ pub struct AppState {
     pub regions: bosun_core::regions::ServedRegions,
     /// The SMTP relay (`--smtp-*`) for email subscriptions; `None` when not configured.
     pub mailer: Option<Arc<crate::mailer::Mailer>>,
+    /// Signs agent releases; its public half goes to agents in `Welcome`.
+    pub release_key: crate::release_key::ReleaseKey,
 }
 
 /// Milliseconds since the Unix epoch, from the system clock (the only clock the server reads).

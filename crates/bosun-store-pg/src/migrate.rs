@@ -87,8 +87,7 @@ pub const MIGRATIONS: &[Migration] = &[
         "window_task_registrants",
         "0024_window_task_registrants.sql"
     ),
-    // PLACEHOLDER: 25 is the agent-releases branch's (issue 19); replaced by it at merge.
-    migration!(25, "reserved", "0025_reserved.sql"),
+    migration!(25, "agent_releases", "0025_agent_releases.sql"),
     migration!(26, "attachment_blobs", "0026_attachment_blobs.sql"),
 ];
 

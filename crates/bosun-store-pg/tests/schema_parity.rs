@@ -12,6 +12,7 @@ use bosun_store_pg::PgStore;
 /// INTEGER columns of the SQLite schema that hold a Rust `bool`: BOOLEAN in PostgreSQL.
 const BOOLEAN_COLUMNS: &[(&str, &str)] = &[
     ("access_keys", "active"),
+    ("agent_releases", "is_default"),
     ("association_versions", "apply_only_at_cron_interval"),
     ("associations", "apply_only_at_cron_interval"),
     ("commands", "active"),

@@ -12,6 +12,7 @@
 //! conformance suite ([`conformance_tests!`], feature `testing`).
 
 mod activations;
+mod agent_releases;
 pub mod association_events;
 mod association_runs;
 mod association_status;
@@ -45,6 +46,7 @@ mod tags;
 mod topics;
 
 pub use activations::{refuse_registration, ActivationRecord, ActivationStore, RegisterOutcome};
+pub use agent_releases::{AgentReleaseRecord, AgentReleaseStore, PublishOutcome};
 pub use association_runs::{
     AssociationExecutionRecord, AssociationRunStore, NewCommand, OPEN_EXECUTION_STATUSES,
 };
@@ -110,6 +112,7 @@ pub use topics::{
 /// area traits; use it as `dyn Store`.
 pub trait Store:
     ActivationStore
+    + AgentReleaseStore
     + AttachmentStore
     + AssociationStore
     + AssociationRunStore
@@ -141,6 +144,7 @@ pub trait Store:
 
 impl<T> Store for T where
     T: ActivationStore
+        + AgentReleaseStore
         + AttachmentStore
         + AutomationStore
         + AssociationStore
@@ -174,9 +178,9 @@ impl<T> Store for T where
 /// Every store trait, to call store methods on a `&dyn Store`: `use bosun_store::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        ActivationStore, AssociationRunStore, AssociationStatusStore, AssociationStore,
-        AttachmentStore, AuditStore, AutomationStore, CallStore, CommandStore, ComplianceStore,
-        DocumentStore, EventOutboxStore, EventRuleStore, IamStore, InstanceStore,
+        ActivationStore, AgentReleaseStore, AssociationRunStore, AssociationStatusStore,
+        AssociationStore, AttachmentStore, AuditStore, AutomationStore, CallStore, CommandStore,
+        ComplianceStore, DocumentStore, EventOutboxStore, EventRuleStore, IamStore, InstanceStore,
         MaintenanceWindowRunStore, MaintenanceWindowStore, ParameterPolicyStore, ParameterStore,
         RegionStore, ReplicaStore, ResourceGroupStore, SessionStore, Store, TagStore, TopicStore,
     };

@@ -47,6 +47,8 @@ pub struct Settings {
     pub replies_retention: Duration,
     /// `Agent.MaxDownloadMegabytes`, in bytes.
     pub max_download_bytes: u64,
+    /// `Agent.UpdateHealthTimeoutSeconds`.
+    pub update_health_timeout: Duration,
 }
 
 impl Settings {
@@ -63,6 +65,7 @@ impl Settings {
             cleanup: config.cleanup_policy(),
             replies_retention: config.replies_retention(),
             max_download_bytes: config.max_download_bytes(),
+            update_health_timeout: config.update_health_timeout(),
         }
     }
 }
@@ -96,6 +99,11 @@ pub struct CommandService {
     room: Mutex<()>,
     /// The node's reboot, if one was asked for.
     reboot: Mutex<reboot::RebootState>,
+    /// The agent's state dir.
+    pub state_dir: PathBuf,
+    /// Held (shared) while a delivery is accepted, a step is started or a result is recorded;
+    /// an agent update takes it exclusively ([`CommandService::drain`]) before swapping binaries.
+    pub(crate) gate: Arc<tokio::sync::RwLock<()>>,
 }
 
 /// How a command ended, for `Ssm.OrchestrationDirectoryCleanup`.
@@ -140,6 +148,8 @@ impl CommandService {
             running: Mutex::new(HashMap::new()),
             room: Mutex::new(()),
             reboot: Mutex::default(),
+            state_dir: state_dir.to_path_buf(),
+            gate: Arc::new(tokio::sync::RwLock::new(())),
         }))
     }
 
@@ -275,9 +285,18 @@ impl CommandService {
         }
     }
 
+    /// Stop accepting deliveries, starting steps and recording results, once those under way
+    /// are done: for an agent update, which then replaces the process. Running steps go on
+    /// under their supervisors; deliveries not acknowledged are sent again by the server.
+    pub async fn drain(&self) -> tokio::sync::OwnedRwLockWriteGuard<()> {
+        self.gate.clone().write_owned().await
+    }
+
     async fn deliver(self: &Arc<Self>, d: CommandDelivery) {
+        let gate = self.gate.clone().read_owned().await;
         let id = d.command_id.clone();
         if self.spool.seen(&id) {
+            drop(gate);
             // A re-delivery: never run twice; acknowledge again, and repeat the result if any.
             self.outbox
                 .send(AgentMessage::CommandAck {
@@ -294,10 +313,11 @@ impl CommandService {
             tracing::error!(command_id = %id, error = %e, "could not persist a command");
             return;
         }
+        self.launch(d, Phase::Pending, false);
+        drop(gate);
         self.outbox
             .send(AgentMessage::CommandAck { command_id: id })
             .await;
-        self.launch(d, Phase::Pending, false);
     }
 
     /// Run a command in a worker slot. `from_disk`: recovered after a restart, so secret values
@@ -353,6 +373,7 @@ impl CommandService {
     }
 
     async fn finish(self: &Arc<Self>, d: &CommandDelivery, phase: Phase, result: CommandResult) {
+        let gate = self.gate.clone().read_owned().await;
         let id = &d.command_id;
         if let Err(e) = self.spool.put_reply(&result) {
             tracing::error!(command_id = %id, error = %e, "could not spool a result");
@@ -365,6 +386,7 @@ impl CommandService {
         if let Err(e) = self.spool.advance(id, from, Phase::Completed) {
             tracing::error!(command_id = %id, error = %e, "could not mark a command completed");
         }
+        drop(gate);
         self.running().remove(id);
         tracing::info!(command_id = %id, "command finished");
         let outcome = final_outcome(&result);

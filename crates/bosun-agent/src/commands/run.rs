@@ -110,6 +110,7 @@ fn start_or_attach(
         depth: 0,
         max_download_bytes: svc.settings.max_download_bytes,
         state_dir: svc.state_dir.clone(),
+        update_health_timeout_secs: svc.settings.update_health_timeout.as_secs(),
     };
     let launch = plugin.prepare(plan, &ctx).map_err(std::io::Error::other)?;
     for (name, text) in &launch.files {
@@ -333,8 +334,11 @@ pub async fn run_command(svc: Arc<CommandService>, d: &CommandDelivery, from_dis
             }
         };
         let (svc2, d2, plan2, dir2) = (svc.clone(), d.clone(), plan.clone(), dir.clone());
+        // Under the gate: an agent update never swaps binaries while a step is half started.
+        let gate = svc.gate.clone().read_owned().await;
         let started =
             tokio::task::spawn_blocking(move || start_or_attach(&svc2, &d2, &plan2, &dir2)).await;
+        drop(gate);
         let exit = match started {
             Ok(Ok(Ok(handle))) => {
                 svc.set_running(&d.command_id, Some(handle.clone()));

@@ -63,6 +63,8 @@ pub fn main(path: &Path) -> i32 {
         nested::run(&job)
     } else if action.eq_ignore_ascii_case("aws:configurePackage") {
         package::run(&job)
+    } else if action.eq_ignore_ascii_case("aws:updateSsmAgent") {
+        crate::update::run(&job)
     } else {
         Err(format!("{action} is not a plugin this agent runs itself"))
     };

@@ -40,10 +40,13 @@ pub struct StepContext {
     pub depth: u32,
     /// `Agent.MaxDownloadMegabytes`, in bytes.
     pub max_download_bytes: u64,
-    /// The agent's state directory (its identity, for signed downloads from the server, and
-    /// installed packages).
+    /// The agent's state dir (identity for signed downloads, pinned release key, update
+    /// marker, installed packages).
     #[serde(default)]
     pub state_dir: PathBuf,
+    /// `Agent.UpdateHealthTimeoutSeconds`.
+    #[serde(default)]
+    pub update_health_timeout_secs: u64,
 }
 
 /// One plugin.
@@ -64,6 +67,7 @@ const PLUGINS: &[&dyn Plugin] = &[
     &download::DownloadContent,
     &nested::RunDocument,
     &package::ConfigurePackage,
+    &crate::update::UpdateSsmAgent,
 ];
 
 /// The plugin for an action.

@@ -27,6 +27,7 @@ fn context(dir: &Path) -> StepContext {
         depth: 1,
         max_download_bytes: 1 << 20,
         state_dir: dir.join("state"),
+        update_health_timeout_secs: 5,
     }
 }
 

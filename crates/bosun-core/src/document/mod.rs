@@ -35,7 +35,7 @@ pub use package::{
 pub use params::{resolve_parameters, ParamError, ResolvedParams};
 pub use plan::{
     plan_nested, plan_steps, plan_steps_for, Attachment, OnFailure, PackageFile, PlanError,
-    StepPlan, DEFAULT_STEP_TIMEOUT_SECONDS,
+    ReleaseFile, StepPlan, DEFAULT_STEP_TIMEOUT_SECONDS,
 };
 pub use plugin_inputs::{
     configure_package_spec, confined_path, document_ref, download_spec, file_name_from_url,

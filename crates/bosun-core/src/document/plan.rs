@@ -106,6 +106,14 @@ pub enum Attachment {
         entries: Vec<PlatformEntry>,
         files: Vec<PackageFile>,
     },
+    /// `aws:updateSsmAgent`: the release it installs, one file per architecture (the node takes
+    /// its own), resolved from `targetVersion` or the default release of each architecture.
+    #[serde(rename_all = "camelCase")]
+    AgentRelease {
+        /// The version asked for; empty for the default release.
+        requested: String,
+        files: Vec<ReleaseFile>,
+    },
 }
 
 /// One file of an attached package.
@@ -116,6 +124,23 @@ pub struct PackageFile {
     pub sha256: String,
     pub size: u64,
     /// Path and query on the node's server, e.g. `/v1/document-attachments/…`.
+    pub path: String,
+}
+
+/// One agent release file as the server attaches it to an update step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleaseFile {
+    pub version: String,
+    pub platform: String,
+    pub arch: String,
+    /// Lowercase hex.
+    pub sha256: String,
+    pub size: u64,
+    /// The release key's Ed25519 signature over
+    /// [`crate::agent_release::release_payload`], base64.
+    pub signature: String,
+    /// The node-signed GET path it is downloaded from.
     pub path: String,
 }
 
@@ -135,6 +160,7 @@ const SUPPORTED: &[&str] = &[
     "aws:downloadContent",
     "aws:runDocument",
     "aws:configurePackage",
+    "aws:updateSsmAgent",
 ];
 
 /// Resolve every step of the document for a node whose platform is not known.
@@ -353,6 +379,9 @@ fn step(
     } else if action.eq_ignore_ascii_case("aws:configurePackage") {
         plan.inputs = scope.value(inputs, Mode::Data)?;
         checked(configure_package_spec(&plan.inputs).map(drop))?;
+    } else if action.eq_ignore_ascii_case("aws:updateSsmAgent") {
+        plan.inputs = scope.value(inputs, Mode::Data)?;
+        checked(crate::agent_release::update_spec(&plan.inputs).map(drop))?;
     } else {
         plan.run_command = run_command(inputs.get("runCommand").unwrap_or(&Value::Null), scope)?;
     }

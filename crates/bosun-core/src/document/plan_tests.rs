@@ -204,3 +204,23 @@ fn download_and_run_document_steps_keep_their_checked_inputs() {
         matches!(e, PlanError::InvalidDocument(m) if m.contains("step get") && m.contains("allowInsecureDownload"))
     );
 }
+
+#[test]
+fn update_agent_steps_carry_their_checked_inputs() {
+    const UPDATE: &str = r#"{"schemaVersion":"1.2","description":"d","parameters":{
+        "version":{"type":"String","default":""},
+        "allowDowngrade":{"type":"String","default":"false","allowedValues":["true","false"]}},
+      "runtimeConfig":{"aws:updateSsmAgent":{"properties":[{"agentName":"bosun-agent",
+        "allowDowngrade":"{{ allowDowngrade }}","source":"bosun://agent-releases",
+        "targetVersion":"{{ version }}"}]}}}"#;
+    let steps = planned(UPDATE, &[("version", &["1.4.0"])]).unwrap();
+    assert_eq!(steps[0].action, "aws:updateSsmAgent");
+    assert_eq!(steps[0].inputs["targetVersion"], "1.4.0");
+    assert_eq!(steps[0].inputs["allowDowngrade"], "false");
+    assert!(steps[0].run_command.is_empty());
+    let e = planned(UPDATE, &[("version", &["latest"])]).unwrap_err();
+    assert!(
+        matches!(&e, PlanError::InvalidDocument(m) if m.contains("not a release version")),
+        "{e:?}"
+    );
+}

@@ -304,6 +304,8 @@ async fn serve_node(
         &ServerMessage::Welcome {
             instance_id: instance_id.clone(),
             heartbeat_seconds,
+            release_key: Some(state.release_key.public_b64()),
+            release_key_rotation: state.release_key.rotation(),
         },
     )
     .await

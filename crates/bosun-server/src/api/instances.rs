@@ -15,7 +15,8 @@ use super::wire::epoch_seconds;
 use super::{parse, reply, Ctx};
 use crate::api::error::ApiError;
 
-/// The agent version this server ships with; nodes reporting it are `IsLatestVersion`.
+/// The agent version this server ships with: nodes at least at it are `IsLatestVersion` while
+/// no default agent release is published (then the default release is the latest).
 pub const LATEST_AGENT_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 const MANAGED_INSTANCE_ID_PATTERN: &str =
@@ -182,13 +183,17 @@ pub fn describe_instance_information(ctx: &Ctx, body: Value) -> Result<Value, Ap
     let page = paging::page_after(selected, after.as_deref(), max, |(n, _, _)| {
         n.instance_id.as_str()
     });
+    let latest = super::agent_releases::latest_default(&*ctx.state.store)?;
     let list = page
         .items
         .into_iter()
         .map(|(n, status, last)| InstanceInformation {
             ping_status: status.as_str(),
             last_ping_date_time: epoch_seconds(last),
-            is_latest_version: n.info.agent_version == LATEST_AGENT_VERSION,
+            is_latest_version: bosun_core::agent_release::is_latest(
+                &n.info.agent_version,
+                latest.as_deref().unwrap_or(LATEST_AGENT_VERSION),
+            ),
             registration_date: epoch_seconds(n.registration_ms),
             resource_type: "ManagedInstance",
             source_id: n.instance_id.clone(),

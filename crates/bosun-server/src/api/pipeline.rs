@@ -80,6 +80,22 @@ pub async fn handle(
         )
         .await;
     }
+    let releases = request
+        .headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with(super::agent_releases::TARGET_PREFIX));
+    if releases {
+        return serve_with_id(
+            state,
+            peer,
+            request,
+            body,
+            &super::agent_releases::SURFACE,
+            super::agent_releases::decode,
+        )
+        .await;
+    }
     if is_sns {
         return super::sns::handle(state, peer, request, body).await;
     }

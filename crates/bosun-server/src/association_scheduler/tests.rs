@@ -140,6 +140,7 @@ fn test_state(dir: &std::path::Path) -> Arc<AppState> {
         opened_secrets: Default::default(),
         regions: bosun_core::regions::ServedRegions::new(&[], "us-east-1", &[]),
         mailer: None,
+        release_key: crate::release_key::ReleaseKey::load_or_create(dir).unwrap(),
     })
 }
 

@@ -12,6 +12,7 @@ mod backend;
 pub mod command_bucket;
 pub mod layout;
 mod local;
+mod releases;
 mod s3;
 mod session_logs;
 

@@ -97,12 +97,17 @@ pub const BUILTINS: &[BuiltinDocument] = &[
         content: include_str!("AWS-StopEC2Instance.json"),
         created_ms: 1_796_428_800_000,
     },
+    BuiltinDocument {
+        name: "AWS-UpdateSSMAgent",
+        document_type: "Command",
+        content: include_str!("AWS-UpdateSSMAgent.json"),
+        created_ms: 1_796_428_800_000,
+    },
 ];
 
 /// AWS documents people schedule that Bosun does not provide yet, and what they need: a lookup
 /// of one says so instead of a bare "does not exist".
 pub const NOT_YET_PROVIDED: &[(&str, &str)] = &[
-    ("AWS-UpdateSSMAgent", "agent self-update"),
     ("AWS-RunPatchBaseline", "Patch Manager"),
     ("AWS-GatherSoftwareInventory", "Inventory"),
     ("AWS-ApplyAnsiblePlaybooks", "the Ansible plugin"),

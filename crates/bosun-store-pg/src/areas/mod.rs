@@ -1,5 +1,6 @@
 //! The store's areas on PostgreSQL: one file per area trait of `bosun_store`, with its SQL.
 mod activations;
+mod agent_releases;
 mod association_events;
 mod association_runs;
 mod association_status;

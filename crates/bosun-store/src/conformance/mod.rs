@@ -7,6 +7,7 @@
 //! here, and the case is listed in the macro below.
 
 pub mod activations;
+pub mod agent_releases;
 pub mod association_batches;
 pub mod association_overview;
 pub mod association_runs;
@@ -73,6 +74,11 @@ macro_rules! conformance_tests {
                 activations_are_listed_fetched_and_deleted_with_their_tags,
                 registration_checks_code_expiry_and_region,
                 a_registration_stores_the_node_counts_it_and_copies_the_tags,
+            }
+            agent_releases {
+                releases_are_published_once_listed_and_defaulted_per_arch,
+                signatures_are_replaced_together_and_nothing_else_changes,
+                concurrent_publications_of_one_version_create_it_once,
             }
             association_batches {
                 a_batch_fires_each_slot_once_with_its_commands_and_events,

@@ -7,6 +7,7 @@
 //! read-only connections (`readers.rs`).
 
 mod activations;
+mod agent_releases;
 mod association_events;
 mod association_runs;
 mod association_status;

@@ -713,9 +713,21 @@ ALTER TABLE instances ADD COLUMN boot_id TEXT NOT NULL DEFAULT ''",
     // 24: who registered each maintenance window task (an AUTOMATION task's runbook runs as
     // them).
     "ALTER TABLE maintenance_window_tasks ADD COLUMN registered_by TEXT NOT NULL DEFAULT ''",
-    // 25: PLACEHOLDER — the agent-releases branch's migration (issue 19) replaces this empty
-    // entry at merge; it only keeps the list positional here.
-    "",
+    // 25: agent releases (issue 19): the binaries live in the blob store, their hash, size and
+    // the release key's signature here; one default per platform and arch.
+    r#"
+CREATE TABLE agent_releases (
+    version TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    arch TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    signature TEXT NOT NULL,
+    published_ms INTEGER NOT NULL,
+    is_default INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (version, platform, arch)
+);
+"#,
     // 26: files uploaded for package documents' attachments, by region and SHA-256, and the
     // Distributor packages each node reports installed (JSON text) (issue 19).
     "CREATE TABLE attachment_blobs (
