@@ -87,6 +87,7 @@ pub const MIGRATIONS: &[Migration] = &[
         "window_task_registrants",
         "0024_window_task_registrants.sql"
     ),
+    migration!(27, "reported_ping_status", "0027_reported_ping_status.sql"),
 ];
 
 /// The advisory lock every migration transaction holds ("bosunmig" in ASCII).

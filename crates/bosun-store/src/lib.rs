@@ -33,6 +33,7 @@ mod instances;
 pub mod maintenance_window_events;
 mod maintenance_window_runs;
 mod maintenance_windows;
+mod node_ping;
 mod parameter_policies;
 mod parameters;
 mod regions;
@@ -90,6 +91,7 @@ pub use maintenance_windows::{
     window_target_ids, Changed, MaintenanceWindowStore, Registered, WindowRecord,
     WindowTargetRecord, WindowTaskRecord, WINDOW_TAG_TYPE,
 };
+pub use node_ping::{NodePingStore, ReportedPing};
 pub use parameter_policies::{ParameterPolicyStore, PolicyEvent};
 pub use parameters::{LabelOutcome, ParameterStore, ParameterVersion, PutLimits, PutOutcome};
 pub use regions::{RegionStore, REGIONS_WITH_DATA_SQL};
@@ -122,6 +124,7 @@ pub trait Store:
     + InstanceStore
     + MaintenanceWindowStore
     + MaintenanceWindowRunStore
+    + NodePingStore
     + ParameterStore
     + ParameterPolicyStore
     + RegionStore
@@ -152,6 +155,7 @@ impl<T> Store for T where
         + InstanceStore
         + MaintenanceWindowStore
         + MaintenanceWindowRunStore
+        + NodePingStore
         + ParameterStore
         + ParameterPolicyStore
         + RegionStore
@@ -172,7 +176,7 @@ pub mod prelude {
         ActivationStore, AssociationRunStore, AssociationStatusStore, AssociationStore, AuditStore,
         AutomationStore, CallStore, CommandStore, ComplianceStore, DocumentStore, EventOutboxStore,
         EventRuleStore, IamStore, InstanceStore, MaintenanceWindowRunStore, MaintenanceWindowStore,
-        ParameterPolicyStore, ParameterStore, RegionStore, ReplicaStore, ResourceGroupStore,
-        SessionStore, Store, TagStore, TopicStore,
+        NodePingStore, ParameterPolicyStore, ParameterStore, RegionStore, ReplicaStore,
+        ResourceGroupStore, SessionStore, Store, TagStore, TopicStore,
     };
 }

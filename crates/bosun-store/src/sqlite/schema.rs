@@ -713,6 +713,9 @@ ALTER TABLE instances ADD COLUMN boot_id TEXT NOT NULL DEFAULT ''",
     // 24: who registered each maintenance window task (an AUTOMATION task's runbook runs as
     // them).
     "ALTER TABLE maintenance_window_tasks ADD COLUMN registered_by TEXT NOT NULL DEFAULT ''",
+    // 27: each node's ping status as last announced by an event (issue 17); empty until its
+    // first report.
+    "ALTER TABLE instances ADD COLUMN reported_ping_status TEXT NOT NULL DEFAULT ''",
 ];
 
 /// Apply every migration newer than the database's `user_version`.
