@@ -24,6 +24,7 @@ mod http;
 pub mod kms;
 mod mailer;
 mod maintenance_window_executor;
+mod node_pings;
 mod orchestrator;
 mod outputs;
 mod package_files;
@@ -214,6 +215,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     let event_dispatch_task = tokio::spawn(event_dispatch::run(state.clone()));
     let output_waits_task = tokio::spawn(orchestrator::run_output_waits(state.clone()));
     let sessions_task = tokio::spawn(sessions::run(state.clone()));
+    let node_pings_task = tokio::spawn(node_pings::run(state.clone()));
     let app = http::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let std_listener = std::net::TcpListener::bind(config.listen)
         .with_context(|| format!("binding {}", config.listen))?;
@@ -277,6 +279,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
             window_task,
             automation_task,
             sns_delivery_task,
+            node_pings_task,
             event_dispatch_task,
             output_waits_task,
             sessions_task,

@@ -35,6 +35,7 @@ mod instances;
 pub mod maintenance_window_events;
 mod maintenance_window_runs;
 mod maintenance_windows;
+mod node_ping;
 mod parameter_policies;
 mod parameters;
 mod regions;
@@ -95,6 +96,7 @@ pub use maintenance_windows::{
     window_target_ids, Changed, MaintenanceWindowStore, Registered, WindowRecord,
     WindowTargetRecord, WindowTaskRecord, WINDOW_TAG_TYPE,
 };
+pub use node_ping::{NodePingStore, ReportedPing};
 pub use parameter_policies::{ParameterPolicyStore, PolicyEvent};
 pub use parameters::{LabelOutcome, ParameterStore, ParameterVersion, PutLimits, PutOutcome};
 pub use regions::{RegionStore, REGIONS_WITH_DATA_SQL};
@@ -129,6 +131,7 @@ pub trait Store:
     + InstanceStore
     + MaintenanceWindowStore
     + MaintenanceWindowRunStore
+    + NodePingStore
     + ParameterStore
     + ParameterPolicyStore
     + RegionStore
@@ -161,6 +164,7 @@ impl<T> Store for T where
         + InstanceStore
         + MaintenanceWindowStore
         + MaintenanceWindowRunStore
+        + NodePingStore
         + ParameterStore
         + ParameterPolicyStore
         + RegionStore
@@ -181,7 +185,8 @@ pub mod prelude {
         ActivationStore, AgentReleaseStore, AssociationRunStore, AssociationStatusStore,
         AssociationStore, AttachmentStore, AuditStore, AutomationStore, CallStore, CommandStore,
         ComplianceStore, DocumentStore, EventOutboxStore, EventRuleStore, IamStore, InstanceStore,
-        MaintenanceWindowRunStore, MaintenanceWindowStore, ParameterPolicyStore, ParameterStore,
-        RegionStore, ReplicaStore, ResourceGroupStore, SessionStore, Store, TagStore, TopicStore,
+        MaintenanceWindowRunStore, MaintenanceWindowStore, NodePingStore, ParameterPolicyStore,
+        ParameterStore, RegionStore, ReplicaStore, ResourceGroupStore, SessionStore, Store,
+        TagStore, TopicStore,
     };
 }

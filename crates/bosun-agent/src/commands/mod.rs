@@ -99,8 +99,6 @@ pub struct CommandService {
     room: Mutex<()>,
     /// The node's reboot, if one was asked for.
     reboot: Mutex<reboot::RebootState>,
-    /// The agent's state dir.
-    pub state_dir: PathBuf,
     /// Held (shared) while a delivery is accepted, a step is started or a result is recorded;
     /// an agent update takes it exclusively ([`CommandService::drain`]) before swapping binaries.
     pub(crate) gate: Arc<tokio::sync::RwLock<()>>,
@@ -148,7 +146,6 @@ impl CommandService {
             running: Mutex::new(HashMap::new()),
             room: Mutex::new(()),
             reboot: Mutex::default(),
-            state_dir: state_dir.to_path_buf(),
             gate: Arc::new(tokio::sync::RwLock::new(())),
         }))
     }

@@ -14,6 +14,7 @@ pub mod envelope;
 pub mod envelope_associations;
 pub mod envelope_automation;
 pub mod envelope_maintenance_windows;
+pub mod envelope_nodes;
 pub mod pattern;
 pub mod rules;
 pub mod transform;

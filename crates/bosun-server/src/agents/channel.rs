@@ -324,6 +324,19 @@ async fn serve_node(
     let (tx, mut rx) = mpsc::unbounded_channel();
     let conn_id = state.hub.attach(&instance_id, tx, now, epoch);
     tracing::info!(%instance_id, "node online");
+    let (st, id) = (state.clone(), instance_id.clone());
+    match tokio::task::spawn_blocking(move || {
+        crate::node_pings::announce(&st, &id, None, "Online", now)
+    })
+    .await
+    {
+        Ok(Ok(_)) => {}
+        // The sweep announces it later.
+        Ok(Err(e)) => {
+            tracing::warn!(%instance_id, error = %e, "could not announce the node Online")
+        }
+        Err(e) => tracing::warn!(%instance_id, error = %e, "node announcement task failed"),
+    }
     // Anything waiting for this node (Delayed, unacknowledged) goes out now.
     state.orchestrator.kick();
     let idle_limit = state.config.heartbeat_timeout();

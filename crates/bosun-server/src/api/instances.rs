@@ -250,6 +250,10 @@ pub fn deregister_managed_instance(ctx: &Ctx, body: Value) -> Result<Value, ApiE
         return Err(invalid_instance(&id));
     }
     ctx.state.hub.deregistered(&id);
+    if let Err(e) = crate::node_pings::announce(ctx.state, &id, None, "Inactive", ctx.now_ms) {
+        // The sweep announces it later.
+        tracing::warn!(instance_id = %id, error = %e, "could not announce the node Inactive");
+    }
     // Its association statuses and `Association` compliance items go (`new_nodes.rs`).
     ctx.state.associations.targets_changed();
     reply(&serde_json::json!({}))

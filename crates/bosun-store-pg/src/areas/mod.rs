@@ -19,6 +19,7 @@ mod iam;
 mod instances;
 mod maintenance_window_runs;
 mod maintenance_windows;
+mod node_ping;
 mod parameter_policies;
 mod parameters;
 mod parameters_put;

@@ -28,6 +28,7 @@ pub mod instances;
 pub mod maintenance_window_events;
 pub mod maintenance_window_runs;
 pub mod maintenance_windows;
+pub mod node_ping;
 pub mod parameters;
 pub mod regions;
 pub mod replicas;
@@ -125,6 +126,10 @@ macro_rules! conformance_tests {
                 every_live_status_can_still_change,
                 a_command_and_its_audit_record_commit_together_and_keep_the_chain,
                 a_commands_notification_settings_are_stored_with_it,
+            }
+            node_ping {
+                a_nodes_first_status_is_silent_and_changes_are_announced_once,
+                concurrent_announcements_of_one_change_write_one_event,
             }
             event_outbox {
                 events_are_read_in_order_after_a_cursor_and_pruned_by_age,

@@ -26,6 +26,7 @@ mod idempotency;
 mod instances;
 mod maintenance_window_runs;
 mod maintenance_windows;
+mod node_ping;
 mod parameter_policies;
 mod parameters;
 mod readers;

@@ -738,6 +738,9 @@ CREATE TABLE agent_releases (
     PRIMARY KEY (region, sha256)
 );
 ALTER TABLE instances ADD COLUMN packages TEXT NOT NULL DEFAULT '[]'",
+    // 27: each node's ping status as last announced by an event (issue 17); empty until its
+    // first report.
+    "ALTER TABLE instances ADD COLUMN reported_ping_status TEXT NOT NULL DEFAULT ''",
 ];
 
 /// Apply every migration newer than the database's `user_version`.
