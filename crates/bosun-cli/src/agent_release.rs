@@ -5,16 +5,12 @@
 //! keeps it for `AWS-UpdateSSMAgent`.
 
 use std::path::PathBuf;
-use std::time::SystemTime;
 
-use anyhow::{anyhow, bail, Context};
-use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
-use aws_sigv4::sign::v4;
+use anyhow::Context;
 use clap::Subcommand;
 use serde_json::{json, Value};
 
-use crate::client::{unreachable_message, Connection};
+use crate::client::Connection;
 
 #[derive(Subcommand, Clone, Debug)]
 pub enum AgentReleaseCommand {
@@ -53,55 +49,14 @@ fn post(
     content_type: &str,
     body: &[u8],
 ) -> anyhow::Result<Value> {
-    let url = format!("{}{path_and_query}", conn.endpoint.trim_end_matches('/'));
-    let host = url.split('/').nth(2).unwrap_or_default().to_string();
     let target = format!("BosunAgentRelease.{operation}");
-    let identity = Credentials::new(&conn.akid, &conn.secret, None, None, "bosun").into();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(&conn.region)
-        .name("ssm")
-        .time(SystemTime::now())
-        .settings(SigningSettings::default())
-        .build()?
-        .into();
     let headers = [
-        ("host", host.as_str()),
         ("content-type", content_type),
         ("x-amz-target", target.as_str()),
     ];
-    let signable = SignableRequest::new(
-        "POST",
-        &url,
-        headers.iter().copied(),
-        SignableBody::Bytes(body),
-    )?;
-    let (instructions, _) = sign(signable, &params)?.into_parts();
-    let mut req = crate::output::http_agent()
-        .post(&url)
-        .header("content-type", content_type)
-        .header("x-amz-target", &target);
-    for (k, v) in instructions.headers() {
-        req = req.header(k, v);
-    }
-    let resp = req
-        .send(body)
-        .map_err(|e| anyhow!(unreachable_message(&e)))?;
-    let status = resp.status();
-    let text = resp
-        .into_body()
-        .read_to_string()
-        .context("reading the answer")?;
-    let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-    if status != 200 {
-        let code = value["__type"].as_str().unwrap_or("Error");
-        let message = value["message"]
-            .as_str()
-            .or(value["Message"].as_str())
-            .unwrap_or(&text);
-        bail!("{code}: {message}");
-    }
-    Ok(value)
+    let (status, text) =
+        crate::signed::request(conn, "ssm", "POST", path_and_query, &headers, body)?;
+    crate::signed::json_answer(status, &text)
 }
 
 fn call(conn: &Connection, operation: &str, input: &Value) -> anyhow::Result<Value> {

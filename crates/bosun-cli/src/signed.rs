@@ -86,13 +86,18 @@ pub fn json_call(
         ("x-amz-target", target),
     ];
     let (status, text) = post(conn, service, "/", &headers, &input.to_string())?;
-    let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    json_answer(status, &text)
+}
+
+/// A JSON-protocol answer: its JSON, or the error as `Code: message`.
+pub fn json_answer(status: u16, text: &str) -> anyhow::Result<Value> {
+    let value: Value = serde_json::from_str(text).unwrap_or(Value::Null);
     if status != 200 {
         let code = value["__type"].as_str().unwrap_or("Error");
         let message = value["message"]
             .as_str()
             .or(value["Message"].as_str())
-            .unwrap_or(&text);
+            .unwrap_or(text);
         bail!("{code}: {message}");
     }
     Ok(value)

@@ -10,6 +10,7 @@ pub mod poll;
 pub mod releases;
 pub mod s3;
 pub mod server;
+pub mod sessions;
 pub mod smtp;
 pub mod subscriber;
 pub mod web;

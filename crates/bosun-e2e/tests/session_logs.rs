@@ -2,59 +2,17 @@
 //! session runs and read back through `DescribeSessions` `OutputUrl` and `bosun session-log`;
 //! input typed with echo off is not in it; only callers allowed `ssm:DescribeSessions` read it.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_credential_types::Credentials;
 use aws_sdk_ssm::types::SessionState;
-use aws_ssm_bridge::{EndpointPolicy, Session, SessionConfig, SessionManager};
+use aws_ssm_bridge::{EndpointPolicy, SessionConfig};
 use bosun_core::session_log::parse;
 use bosun_e2e::fleet::Fleet;
 use bosun_e2e::http::signed_get;
+use bosun_e2e::sessions::{manager, Screen};
 use bosun_e2e::{wait_for, TestServer};
 
 const LIMIT: Duration = Duration::from_secs(30);
-
-fn manager(server: &TestServer) -> SessionManager {
-    let (akid, secret) = server.admin_credentials();
-    let config = SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(&server.url)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            akid, secret, None, None, "e2e",
-        )))
-        .build();
-    SessionManager::from_conf(&config)
-}
-
-/// Everything the session's client received so far.
-struct Screen(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl Screen {
-    fn watch(session: &Session) -> Screen {
-        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let mut output = session.output();
-        let sink = seen.clone();
-        tokio::spawn(async move {
-            while let Some(bytes) = output.recv().await {
-                sink.lock().unwrap().extend_from_slice(&bytes);
-            }
-        });
-        Screen(seen)
-    }
-
-    async fn wait_for_text(&self, needle: &str) {
-        wait_for(&format!("{needle:?} on the screen"), LIMIT, || async {
-            String::from_utf8_lossy(&self.0.lock().unwrap())
-                .contains(needle)
-                .then_some(())
-        })
-        .await
-    }
-}
 
 /// The session's log as `bosun session-log` prints it (text, escape sequences removed).
 async fn log_text(server: &TestServer, session_id: &str) -> String {

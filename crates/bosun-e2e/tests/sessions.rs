@@ -2,72 +2,23 @@
 //! StartSession/TerminateSession calls, SigV4-signed data channel upgrade, payload digests checked)
 //! against a real server and a real agent running real shells.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::AsyncBufReadExt;
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_credential_types::Credentials;
 use aws_sdk_ssm::types::SessionState;
 use aws_ssm_bridge::documents::NonInteractiveCommand;
-use aws_ssm_bridge::{
-    CloseReason, DocumentSpec, EndpointPolicy, Session, SessionConfig, SessionManager,
-};
+use aws_ssm_bridge::{CloseReason, DocumentSpec, EndpointPolicy, Session, SessionConfig};
 use bosun_e2e::fleet::Fleet;
-use bosun_e2e::{wait_for, TestServer};
+use bosun_e2e::sessions::{manager, Screen};
+use bosun_e2e::wait_for;
 
 const LIMIT: Duration = Duration::from_secs(30);
-
-/// A `SessionManager` for this server with the admin's key, as an AWS SDK user builds one.
-fn manager(server: &TestServer) -> SessionManager {
-    let (akid, secret) = server.admin_credentials();
-    let config = SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(&server.url)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            akid, secret, None, None, "e2e",
-        )))
-        .build();
-    SessionManager::from_conf(&config)
-}
 
 fn config(target: &str) -> SessionConfig {
     let mut config = SessionConfig::new(target);
     config.endpoint_policy = EndpointPolicy::AllowAny;
     config
-}
-
-/// Collects a session's output in the background; `wait_for_text` polls it with a deadline.
-struct Screen(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl Screen {
-    fn watch(session: &Session) -> Screen {
-        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let mut output = session.output();
-        let sink = seen.clone();
-        tokio::spawn(async move {
-            while let Some(bytes) = output.recv().await {
-                sink.lock().unwrap().extend_from_slice(&bytes);
-            }
-        });
-        Screen(seen)
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).replace('\r', "")
-    }
-
-    async fn wait_for_text(&self, needle: &str) {
-        wait_for(
-            &format!("{needle:?} on the session's screen"),
-            LIMIT,
-            || async { self.text().contains(needle).then_some(()) },
-        )
-        .await
-    }
 }
 
 async fn closed(session: &Session) -> CloseReason {

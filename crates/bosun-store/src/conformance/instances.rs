@@ -5,7 +5,8 @@ use super::fixtures::{activation, node, OTHER_REGION, REGION};
 use crate::prelude::*;
 use crate::{NodeFacts, RegisterOutcome};
 
-fn register(store: &dyn Store, nodes: &[usize]) {
+/// Register nodes `nodes` (fixtures' numbering) through one activation `a`.
+pub(super) fn register(store: &dyn Store, nodes: &[usize]) {
     store
         .create_activation(&activation("a", 10), "hash", &[])
         .unwrap();

@@ -4,23 +4,9 @@ use bosun_core::events::envelope::{self, Event, Origin};
 use serde_json::json;
 
 use super::concurrency::race;
-use super::fixtures::{activation, node, REGION};
+use super::fixtures::{node, REGION};
+use super::instances::register;
 use crate::prelude::*;
-use crate::RegisterOutcome;
-
-fn register(store: &dyn Store, nodes: &[usize]) {
-    store
-        .create_activation(&activation("a", 10), "hash", &[])
-        .unwrap();
-    for i in nodes {
-        assert_eq!(
-            store
-                .register_instance("a", "hash", &node(*i, "a"), 5)
-                .unwrap(),
-            RegisterOutcome::Registered
-        );
-    }
-}
 
 fn change<'a>(instance_id: &'a str, status: &'static str) -> impl Fn(&str) -> Event + 'a {
     move |previous: &str| {

@@ -1,0 +1,60 @@
+//! Session Manager test clients: an `aws-ssm-bridge` `SessionManager` signing as the server's
+//! admin, and a [`Screen`] collecting what a session shows.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::Credentials;
+use aws_ssm_bridge::{Session, SessionManager};
+
+use crate::{wait_for, TestServer};
+
+/// How long a screen waits for text.
+const LIMIT: Duration = Duration::from_secs(30);
+
+/// A `SessionManager` for this server with the admin's key, as an AWS SDK user builds one.
+pub fn manager(server: &TestServer) -> SessionManager {
+    let (akid, secret) = server.admin_credentials();
+    let config = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(&server.url)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            akid, secret, None, None, "e2e",
+        )))
+        .build();
+    SessionManager::from_conf(&config)
+}
+
+/// Collects a session's output in the background; `wait_for_text` polls it with a deadline.
+pub struct Screen(Arc<Mutex<Vec<u8>>>);
+
+impl Screen {
+    pub fn watch(session: &Session) -> Screen {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let mut output = session.output();
+        let sink = seen.clone();
+        tokio::spawn(async move {
+            while let Some(bytes) = output.recv().await {
+                sink.lock().unwrap().extend_from_slice(&bytes);
+            }
+        });
+        Screen(seen)
+    }
+
+    /// What the screen shows so far, without carriage returns.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).replace('\r', "")
+    }
+
+    pub async fn wait_for_text(&self, needle: &str) {
+        wait_for(
+            &format!("{needle:?} on the session's screen"),
+            LIMIT,
+            || async { self.text().contains(needle).then_some(()) },
+        )
+        .await
+    }
+}
