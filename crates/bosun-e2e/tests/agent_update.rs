@@ -242,3 +242,37 @@ async fn a_rotated_release_key_is_handed_over_to_agents_and_releases_still_insta
     );
     assert_eq!(sha256_of(&exes[0]), sha256_of(&b_bin));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_holding_another_release_key_refuses_to_publish() {
+    let mut fleet = Fleet::start(0, 0).await;
+    let bins = tempfile::tempdir().unwrap();
+    let b_bin = bins.path().join("bosun-agent-b");
+    versioned_agent_binary(&b_bin, B);
+    publish(&fleet, &b_bin, B, false).await;
+    // A replica (here: the same server restarted) with a release key of its own.
+    fleet.server.terminate(Duration::from_secs(30)).await;
+    let key = fleet.server.data_dir().join("release-signing.key");
+    let other = "CQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk="; // 32 bytes of 9
+    assert_ne!(std::fs::read_to_string(&key).unwrap().trim(), other);
+    std::fs::write(&key, other).unwrap();
+    fleet.server.restart().await;
+    let c_bin = bins.path().join("bosun-agent-c");
+    versioned_agent_binary(&c_bin, "1.2.0");
+    let (ok, _, err) = fleet
+        .server
+        .cli(&[
+            "agent-release",
+            "publish",
+            c_bin.to_str().unwrap(),
+            "--version",
+            "1.2.0",
+        ])
+        .await;
+    assert!(
+        !ok && err.contains("ReleaseKeyMismatchException") && err.contains("release-signing.key"),
+        "{err}"
+    );
+    let (_, list, _) = fleet.server.cli(&["agent-release", "list"]).await;
+    assert!(!list.contains("1.2.0"), "nothing was published: {list}");
+}

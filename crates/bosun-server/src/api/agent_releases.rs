@@ -156,6 +156,7 @@ fn publish(ctx: &Ctx, input: Value) -> Result<Value, ApiError> {
         )
     };
     let store = &ctx.state.store;
+    same_key_as_published(ctx)?;
     if let Some(existing) = store.get_agent_release(&version, &platform, &arch)? {
         if existing.sha256 != sha256 {
             return Err(conflict(&existing.sha256));
@@ -189,6 +190,29 @@ fn publish(ctx: &Ctx, input: Value) -> Result<Value, ApiError> {
         .get_agent_release(&version, &platform, &arch)?
         .ok_or_else(|| ApiError::internal("a published release vanished"))?;
     Ok(json!({ "Release": shape(&stored), "Created": created }))
+}
+
+/// Refuse to sign with a key other than the one the published releases carry: replicas of one
+/// database must share `release-signing.key`, or agents pinned to one replica's key would
+/// refuse releases published through another.
+fn same_key_as_published(ctx: &Ctx) -> Result<(), ApiError> {
+    let Some(r) = ctx.state.store.list_agent_releases()?.into_iter().next() else {
+        return Ok(());
+    };
+    let payload = release_payload(&r.version, &r.platform, &r.arch, &r.sha256, r.size);
+    let mine = ctx.state.release_key.public_b64();
+    if crate::agents::node_auth::verify_signature(&mine, &payload, &r.signature) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        "ReleaseKeyMismatchException",
+        format!(
+            "this server's release key ({mine}) did not sign the published releases (agent \
+             release {} is signed by another key): every server replica needs the same \
+             release-signing.key in its data dir; copy it from the replica that published them",
+            r.version
+        ),
+    ))
 }
 
 fn list(ctx: &Ctx, _input: Value) -> Result<Value, ApiError> {
