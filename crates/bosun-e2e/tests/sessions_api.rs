@@ -378,6 +378,30 @@ async fn sessions_start_resume_terminate_and_guard_their_tokens() {
             .as_deref(),
         Some("Connected")
     );
+    // Its client goes away: Disconnected (still active) until a resume binds a new socket.
+    other_ws.close(None).await.unwrap();
+    drop(other_ws);
+    let is = |want: &'static str| {
+        let id = other.id.clone();
+        move || {
+            let id = id.clone();
+            async move {
+                (status_of(c, SessionState::Active, &id).await.as_deref() == Some(want))
+                    .then_some(())
+            }
+        }
+    };
+    wait_for("the session Disconnected", LIMIT, is("Disconnected")).await;
+    let token = c
+        .resume_session()
+        .session_id(&other.id)
+        .send()
+        .await
+        .unwrap()
+        .token_value
+        .unwrap();
+    let mut other_ws = open(&other.url, &token).await;
+    wait_for("the session Connected again", LIMIT, is("Connected")).await;
     c.terminate_session()
         .session_id(&other.id)
         .send()

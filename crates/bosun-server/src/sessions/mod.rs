@@ -186,17 +186,22 @@ impl Sessions {
         Some(conn)
     }
 
-    /// A socket went away (only if it is still the bound one).
-    fn detach(&self, session_id: &str, side: Side, conn: u64) {
-        if let Some(live) = self.lock().get_mut(session_id) {
-            let slot = match side {
-                Side::Client => &mut live.client,
-                Side::Agent => &mut live.agent,
-            };
-            if slot.as_ref().is_some_and(|p| p.conn == conn) {
-                *slot = None;
-            }
+    /// A socket went away (only if it is still the bound one): whether it was, so the session
+    /// now has no socket on that side.
+    fn detach(&self, session_id: &str, side: Side, conn: u64) -> bool {
+        let mut map = self.lock();
+        let Some(live) = map.get_mut(session_id) else {
+            return false;
+        };
+        let slot = match side {
+            Side::Client => &mut live.client,
+            Side::Agent => &mut live.agent,
+        };
+        if slot.as_ref().is_some_and(|p| p.conn == conn) {
+            *slot = None;
+            return true;
         }
+        false
     }
 }
 

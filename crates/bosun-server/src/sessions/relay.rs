@@ -139,6 +139,15 @@ async fn run(state: Arc<AppState>, session_id: String, mut socket: WebSocket) {
             }
         }
     }
-    state.sessions.detach(&session_id, side, conn);
+    let gone = state.sessions.detach(&session_id, side, conn);
     tracing::info!(%session_id, ?side, "data channel disconnected");
+    if gone && side == Side::Client {
+        // AWS's `Disconnected`: the session lives on and `ResumeSession` reconnects it (the
+        // store refuses the change once the session ended).
+        let (st, id) = (state.clone(), session_id.clone());
+        let _ = tokio::task::spawn_blocking(move || {
+            st.store.set_session_status(&id, "Disconnected", "")
+        })
+        .await;
+    }
 }
