@@ -50,6 +50,7 @@ pub fn on_connected(state_dir: &Path) {
 pub fn claim_state_dir(state_dir: &Path) -> anyhow::Result<()> {
     use anyhow::Context;
     use nix::fcntl::{Flock, FlockArg};
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let path = state_dir.join("agent.lock");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     let lock = loop {
@@ -57,8 +58,12 @@ pub fn claim_state_dir(state_dir: &Path) -> anyhow::Result<()> {
             .create(true)
             .truncate(false)
             .write(true)
+            .mode(0o600)
             .open(&path)
             .with_context(|| format!("opening {}", path.display()))?;
+        // A lock file an older agent created under a looser umask is tightened too.
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("restricting {}", path.display()))?;
         match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
             Ok(lock) => break lock,
             Err((_, e)) if std::time::Instant::now() < deadline => {
