@@ -41,6 +41,23 @@ impl NodePingStore for PgStore {
         now_ms: i64,
         event: &dyn Fn(&str) -> Event,
     ) -> Result<bool> {
+        // Most calls change nothing (an agent reconnecting while announced Online): answer
+        // those with a plain read, without a row lock.
+        let current: Option<String> = self.with_client(async |client| {
+            Ok(client
+                .query_opt(
+                    "SELECT reported_ping_status FROM instances WHERE instance_id = $1",
+                    &[&instance_id],
+                )
+                .await?
+                .map(|r| r.try_get(0))
+                .transpose()?)
+        })?;
+        match current {
+            None => return Ok(false),
+            Some(c) if c == status || expected.is_some_and(|e| e != c) => return Ok(false),
+            Some(_) => {}
+        }
         Ok(self.transaction(async |tx| {
             let row = tx
                 .query_opt(

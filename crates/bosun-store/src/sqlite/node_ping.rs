@@ -1,5 +1,5 @@
 //! Announced node ping statuses on SQLite: the one writer makes each announcement's read,
-//! compare and write one step.
+//! compare and write one step (after a reader has ruled out the common no-change case).
 
 use bosun_core::events::envelope::Event;
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
@@ -36,6 +36,22 @@ impl NodePingStore for SqliteStore {
         now_ms: i64,
         event: &dyn Fn(&str) -> Event,
     ) -> Result<bool> {
+        // Most calls change nothing (an agent reconnecting while announced Online): answer
+        // those from a reader, without queueing behind the one writer.
+        let current: Option<String> = self.read(|conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT reported_ping_status FROM instances WHERE instance_id = ?1",
+                    [instance_id],
+                    |r| r.get(0),
+                )
+                .optional()?)
+        })?;
+        match current {
+            None => return Ok(false),
+            Some(c) if c == status || expected.is_some_and(|e| e != c) => return Ok(false),
+            Some(_) => {}
+        }
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let previous: Option<String> = tx
