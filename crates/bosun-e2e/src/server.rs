@@ -16,6 +16,10 @@ pub struct TestServer {
     child: Option<Child>,
     extra_args: Vec<String>,
     env: Vec<(String, String)>,
+    /// The database this server was given from the shared test cluster because of
+    /// `BOSUN_E2E_DATABASE=postgres` (not one a test named): dropped with the server, so one
+    /// test binary's cluster does not keep a database per server it ever started.
+    owned_database: Option<String>,
 }
 
 /// A fresh, migrated database of this test binary's private PostgreSQL (started on first use),
@@ -87,14 +91,17 @@ impl TestServer {
     ) -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut extra_args: Vec<String> = extra_args.iter().map(|s| s.to_string()).collect();
+        let mut owned_database = None;
         if postgres_allowed
             && std::env::var("BOSUN_E2E_DATABASE").as_deref() == Ok("postgres")
             && !extra_args.iter().any(|a| a == "--database")
         {
-            extra_args.push("--database".into());
-            extra_args.push(postgres_database().await.expect(
+            let url = postgres_database().await.expect(
                 "BOSUN_E2E_DATABASE=postgres needs PostgreSQL's server binaries (initdb, pg_ctl)",
-            ));
+            );
+            extra_args.push("--database".into());
+            extra_args.push(url.clone());
+            owned_database = Some(url);
         }
         let mut s = TestServer {
             dir,
@@ -106,6 +113,7 @@ impl TestServer {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
+            owned_database,
         };
         s.spawn("127.0.0.1:0").await;
         s
@@ -128,6 +136,7 @@ impl TestServer {
             addr: format!("127.0.0.1:{port}"),
             child: None,
             extra_args: extra,
+            owned_database: None,
             env: Vec::new(),
         };
         let addr = s.addr.clone();
@@ -386,6 +395,23 @@ impl Drop for TestServer {
                 "----- bosun server log -----\n{}----- end of server log -----",
                 self.log()
             );
+            // A failed test's database stays (until the cluster goes) for a look at its rows.
+            return;
+        }
+        if let Some(url) = self.owned_database.take() {
+            if let Some(mut child) = self.child.take() {
+                let _ = child.start_kill();
+            }
+            // The cluster's admin calls block on their own runtime: off this (async) thread.
+            let dropped = std::thread::spawn(move || {
+                if let Some(cluster) = bosun_store_pg::testing::PgCluster::shared() {
+                    cluster.drop_database(&url);
+                }
+            })
+            .join();
+            if dropped.is_err() {
+                eprintln!("could not drop a test server's database");
+            }
         }
     }
 }

@@ -133,6 +133,15 @@ impl PgCluster {
         self.url(&name)
     }
 
+    /// Drop the database at `url` (one [`PgCluster::url`] gave), closing its sessions first.
+    ///
+    /// # Panics
+    /// If it cannot be dropped.
+    pub fn drop_database(&self, url: &str) {
+        let name = url.rsplit('/').next().unwrap_or(url);
+        self.admin(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+    }
+
     /// Stop the server (fast shutdown) and wait until it is down.
     ///
     /// # Panics

@@ -6,8 +6,7 @@ use std::path::Path;
 use bosun_e2e::{bin, TestServer};
 use tokio::process::Command;
 
-mod common;
-use common::clean;
+use crate::common::clean;
 
 /// Run `bosun param get /who` in `cwd` with `home` and extra variables; (ok, stdout, stderr).
 async fn who(

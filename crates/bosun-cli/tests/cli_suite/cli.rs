@@ -8,8 +8,7 @@ use bosun_e2e::{bin, wait_for, TestServer};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
-mod common;
-use common::clean;
+use crate::common::clean;
 
 const DEADLINE: Duration = Duration::from_secs(30);
 

@@ -12,8 +12,7 @@ use nix::unistd::Pid;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-mod common;
-use common::clean;
+use crate::common::clean;
 
 const LIMIT: Duration = Duration::from_secs(30);
 
