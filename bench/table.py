@@ -98,6 +98,21 @@ if assoc and not failed("associations on one cron slot", assoc):
     add(f"server RSS idle with {n:,} scheduled associations", assoc["server_rss_idle_kb"] / 1024, "MB")
     add(f"creating {n:,} associations ({assoc['regions']} regions, 16 at once)", assoc["create_seconds"], "s")
 
+events = r.get("events") or {}
+pat = events.get("patterns")
+if pat:
+    add(f"event×rule pattern evaluations on one core ({pat['rules']:,} rules)",
+        pat["evaluations_per_second"], "/s", pat["target_evaluations_per_second"], lower_is_better=False)
+for b in events.get("bursts") or []:
+    grouping = f"grouped over {b['group_window_seconds']} s" if b.get("group_window_seconds") else "not grouped"
+    if failed(f"burst of {b['nodes']:,} failed invocations to mail ({grouping})", b):
+        continue
+    add(f"{b['nodes']:,} failed invocations: SendCommand to every node mailed ({grouping})",
+        b["all_mailed_seconds"], "s", 10.0)
+    add(f"{b['nodes']:,} failed invocations: SendCommand to the first mail ({grouping})",
+        b["first_mail_seconds"], "s")
+    add(f"{b['nodes']:,} failed invocations: mails sent ({grouping})", b["mails"], "mails", 5)
+
 print(f"Run {r['date']} on {r['machine']['cores']} cores (quick: {r['quick']})\n")
 print("| figure | value | vs target |")
 print("|---|---|---|")

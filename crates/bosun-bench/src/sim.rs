@@ -106,7 +106,9 @@ pub async fn register(
     }
 }
 
-fn synthetic_result(d: &bosun_proto::CommandDelivery) -> CommandResult {
+/// How a simulated node answers every command: each step succeeds printing `hi`, or (`fail`)
+/// ends `Failed` with exit code 1, for benchmarks of what failures set off.
+fn synthetic_result(d: &bosun_proto::CommandDelivery, fail: bool) -> CommandResult {
     let now = jiff::Timestamp::now().as_millisecond();
     CommandResult {
         command_id: d.command_id.clone(),
@@ -116,8 +118,12 @@ fn synthetic_result(d: &bosun_proto::CommandDelivery) -> CommandResult {
             .iter()
             .map(|s| StepResult {
                 name: s.name.clone(),
-                status: StepStatus::Success,
-                response_code: 0,
+                status: if fail {
+                    StepStatus::Failed
+                } else {
+                    StepStatus::Success
+                },
+                response_code: i32::from(fail),
                 start_ms: Some(now),
                 end_ms: Some(now),
                 stdout: "hi\n".into(),
@@ -131,8 +137,15 @@ fn synthetic_result(d: &bosun_proto::CommandDelivery) -> CommandResult {
 }
 
 impl SimNode {
-    /// Stay connected, answering commands, until the connection ends.
-    pub async fn serve(&self, url: &str, index: usize, stats: Arc<Stats>) -> anyhow::Result<()> {
+    /// Stay connected, answering commands (every step failing when `fail`), until the
+    /// connection ends.
+    pub async fn serve(
+        &self,
+        url: &str,
+        index: usize,
+        stats: Arc<Stats>,
+        fail: bool,
+    ) -> anyhow::Result<()> {
         let (mut socket, nonce) = open(url).await?;
         let signature = B64.encode(
             self.key
@@ -170,7 +183,7 @@ impl SimNode {
                     Ok(ServerMessage::RunCommand(d)) => {
                         let ack = AgentMessage::CommandAck { command_id: d.command_id.clone() };
                         if let Err(e) = send(&mut socket, &ack).await { break Err(e) }
-                        if let Err(e) = send(&mut socket, &AgentMessage::Result(synthetic_result(&d))).await { break Err(e) }
+                        if let Err(e) = send(&mut socket, &AgentMessage::Result(synthetic_result(&d, fail))).await { break Err(e) }
                         stats.commands.fetch_add(1, Ordering::Relaxed);
                     }
                     Ok(_) => {}

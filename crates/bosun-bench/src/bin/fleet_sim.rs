@@ -32,6 +32,9 @@ struct Args {
     /// Registrations and connections in flight at once.
     #[arg(long, default_value_t = 64)]
     parallel: usize,
+    /// Answer every command as failed (exit code 1) instead of succeeded.
+    #[arg(long)]
+    fail: bool,
 }
 
 #[tokio::main]
@@ -71,9 +74,9 @@ async fn main() -> anyhow::Result<()> {
     let stats = Arc::new(Stats::default());
     let connect_started = Instant::now();
     for (i, node) in nodes.into_iter().enumerate() {
-        let (url, stats) = (url.clone(), stats.clone());
+        let (url, stats, fail) = (url.clone(), stats.clone(), args.fail);
         tokio::spawn(async move {
-            if let Err(e) = node.serve(&url, i, stats).await {
+            if let Err(e) = node.serve(&url, i, stats, fail).await {
                 eprintln!("node {i}: {e:#}");
             }
         });

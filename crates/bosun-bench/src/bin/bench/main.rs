@@ -14,6 +14,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 mod associations;
+mod events;
 mod throughput;
 
 #[derive(Parser)]
@@ -25,7 +26,7 @@ struct Args {
     #[arg(long)]
     quick: bool,
     /// Run only these benchmarks (comma-separated: real, salt, sim, footprint, throughput,
-    /// associations); the others are left out of the figures.
+    /// associations, events); the others are left out of the figures.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// The Salt peer script, run beside Bosun for these fan-out sizes.
@@ -598,6 +599,21 @@ async fn main() -> anyhow::Result<()> {
         eprintln!("10,000 associations on one cron slot…");
         assoc = recorded(json!({}), associations::run(&args).await);
     }
+    let mut events = Value::Null;
+    if wanted("events") {
+        eprintln!("event patterns against 1,000 rules…");
+        let window = Duration::from_secs(if args.quick { 3 } else { 10 });
+        let patterns = tokio::task::spawn_blocking(move || events::pattern_rate(window)).await?;
+        let mut bursts = Vec::new();
+        for group in [None, Some(5)] {
+            eprintln!("a burst of 1,000 failed invocations to mail (grouping: {group:?})…");
+            bursts.push(recorded(
+                json!({ "nodes": 1000, "group_window_seconds": group }),
+                events::burst(&args, 1000, group).await,
+            ));
+        }
+        events = json!({ "patterns": patterns, "bursts": bursts });
+    }
     let machine = json!({
         "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
         "kernel": std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim(),
@@ -611,6 +627,7 @@ async fn main() -> anyhow::Result<()> {
         "agent_footprint": foot,
         "api_throughput": api,
         "associations": assoc,
+        "events": events,
     });
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())
