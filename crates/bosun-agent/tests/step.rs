@@ -284,3 +284,23 @@ async fn big_output_goes_to_the_file_not_the_supervisor() {
     assert!(handle.wait().await.unwrap().success());
     assert_eq!(fs::metadata(&stdout).unwrap().len(), SIZE);
 }
+
+/// `start` returns only once the supervisor's record is on disk: an agent that stops right
+/// after starting a step (an update's drain and re-exec, a crash) finds the step running when
+/// it comes back, instead of seeing nothing and running it a second time.
+#[test]
+fn a_started_step_is_found_again_at_once() {
+    for _ in 0..20 {
+        let dir = tempfile::tempdir().unwrap();
+        let handle = run(&spec(dir.path(), "sleep 5"));
+        assert!(
+            read_supervisor_record(dir.path()).unwrap().is_some(),
+            "supervisor.json is written before start() returns"
+        );
+        match attach(dir.path()).unwrap() {
+            Attach::Running(found) => found.cancel().unwrap(),
+            other => panic!("a restarted agent would see {other:?}"),
+        }
+        let _ = handle;
+    }
+}

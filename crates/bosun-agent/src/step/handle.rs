@@ -9,7 +9,7 @@
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::{self, Read};
-use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -30,6 +30,8 @@ use super::{
 /// steps are short, and every wait adds to a command's latency), doubling up to `POLL`.
 const POLL_FIRST: Duration = Duration::from_millis(5);
 const POLL: Duration = Duration::from_millis(50);
+/// Longest wait for a new supervisor to write `supervisor.json` (it takes milliseconds).
+const READY_LIMIT_MS: u16 = 10_000;
 
 /// A step whose supervisor was alive when the handle was made.
 #[derive(Clone, Debug)]
@@ -61,12 +63,18 @@ pub fn start(
     supervisor_prefix_args: &[OsString],
 ) -> io::Result<StepHandle> {
     write_atomic(&spec.dir.join(SCRIPT_FILE), spec.script.as_bytes(), 0o700)?;
+    // The supervisor closes its end of this pipe once `supervisor.json` is written: start()
+    // returns only then, so an agent that stops right after (an update's drain, a crash) finds
+    // the step on restart instead of starting it a second time.
+    let (ready_read, ready_write) = pipe2(OFlag::O_CLOEXEC)?;
+    let ready_fd = ready_write.as_raw_fd();
     let args = SuperviseArgs {
         dir: spec.dir.clone(),
         shell: spec.shell.clone(),
         working_dir: spec.working_dir.clone().unwrap_or_else(|| spec.dir.clone()),
         timeout: (!spec.timeout.is_zero()).then_some(spec.timeout),
         stop_timeout: spec.stop_timeout,
+        ready_fd: Some(ready_fd),
     };
     // The middle process reports the supervisor's pid through this pipe.
     let (pid_read, pid_write) = pipe2(OFlag::O_CLOEXEC)?;
@@ -80,9 +88,10 @@ pub fn start(
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     // SAFETY: `detach` only makes async-signal-safe calls.
-    unsafe { cmd.pre_exec(move || detach(pid_fd)) };
+    unsafe { cmd.pre_exec(move || detach(pid_fd, ready_fd)) };
     let mut middle = cmd.spawn()?;
     drop(pid_write);
+    drop(ready_write);
     let status = middle.wait()?;
     let mut buf = [0u8; 4];
     let got = File::from(pid_read).read(&mut buf)?;
@@ -92,6 +101,7 @@ pub fn start(
         )));
     }
     let pid = i32::from_ne_bytes(buf);
+    wait_ready(ready_read);
     Ok(StepHandle {
         dir: spec.dir.clone(),
         pid,
@@ -99,9 +109,28 @@ pub fn start(
     })
 }
 
+/// Wait (bounded) until every copy of the readiness pipe's write end is closed: the supervisor
+/// closes its own once `supervisor.json` is written, or by exiting.
+fn wait_ready(ready: std::os::fd::OwnedFd) {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    let mut file = File::from(ready);
+    let mut byte = [0u8; 1];
+    let mut fds = [PollFd::new(file.as_fd(), PollFlags::POLLIN)];
+    match poll(&mut fds, PollTimeout::from(READY_LIMIT_MS)) {
+        // Readable: end of file (nothing is ever written), so the supervisor is past its setup.
+        Ok(n) if n > 0 => {
+            let _ = file.read(&mut byte);
+        }
+        _ => tracing::warn!(
+            "a step's supervisor did not report ready within {READY_LIMIT_MS} ms; going on"
+        ),
+    }
+}
+
 /// Runs in the forked child before exec: new session, then fork again; the middle process
-/// writes the grandchild's pid to `pid_fd` and exits, the grandchild goes on to exec.
-fn detach(pid_fd: RawFd) -> io::Result<()> {
+/// writes the grandchild's pid to `pid_fd` and exits, the grandchild keeps `ready_fd` open
+/// across exec (the supervisor closes it when ready) and goes on to exec.
+fn detach(pid_fd: RawFd, ready_fd: RawFd) -> io::Result<()> {
     setsid()?;
     // Held pending until the supervisor takes them, so a cancel right after start() counts.
     let mut stop = SigSet::empty();
@@ -110,7 +139,16 @@ fn detach(pid_fd: RawFd) -> io::Result<()> {
     sigprocmask(SigmaskHow::SIG_BLOCK, Some(&stop), None)?;
     // SAFETY: after fork the middle process only calls write, kill and _exit.
     match unsafe { fork() }? {
-        ForkResult::Child => Ok(()),
+        ForkResult::Child => {
+            // SAFETY: `ready_fd` is the pipe's write end, open until exec; fcntl is
+            // async-signal-safe.
+            let fd = unsafe { BorrowedFd::borrow_raw(ready_fd) };
+            nix::fcntl::fcntl(
+                fd,
+                nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()),
+            )?;
+            Ok(())
+        }
         ForkResult::Parent { child } => {
             // SAFETY: `pid_fd` is the pipe's write end, open until exec.
             let fd = unsafe { BorrowedFd::borrow_raw(pid_fd) };

@@ -55,6 +55,9 @@ pub struct SuperviseArgs {
     /// `None`: no execution timeout (`--timeout-ms 0`).
     pub timeout: Option<Duration>,
     pub stop_timeout: Duration,
+    /// An inherited pipe's write end the supervisor closes once `supervisor.json` exists, so
+    /// whoever started it knows a restarted agent would find the step (`--ready-fd`).
+    pub ready_fd: Option<i32>,
 }
 
 /// A malformed supervisor command line.
@@ -74,7 +77,7 @@ impl SuperviseArgs {
     /// The arguments for `bosun-agent supervise` (after the subcommand name).
     pub fn to_args(&self) -> Vec<OsString> {
         let ms = |d: Duration| OsString::from(d.as_millis().to_string());
-        vec![
+        let mut args = vec![
             "--dir".into(),
             self.dir.clone().into(),
             "--shell".into(),
@@ -85,19 +88,25 @@ impl SuperviseArgs {
             ms(self.timeout.unwrap_or(Duration::ZERO)),
             "--stop-timeout-ms".into(),
             ms(self.stop_timeout),
-        ]
+        ];
+        if let Some(fd) = self.ready_fd {
+            args.push("--ready-fd".into());
+            args.push(fd.to_string().into());
+        }
+        args
     }
 
     /// Parse what [`SuperviseArgs::to_args`] produced.
     pub fn from_args<I: IntoIterator<Item = OsString>>(args: I) -> Result<Self, ArgsError> {
-        const FLAGS: [&str; 5] = [
+        const FLAGS: [&str; 6] = [
             "--dir",
             "--shell",
             "--workdir",
             "--timeout-ms",
             "--stop-timeout-ms",
+            "--ready-fd",
         ];
-        let mut values: [Option<OsString>; 5] = Default::default();
+        let mut values: [Option<OsString>; 6] = Default::default();
         let mut it = args.into_iter();
         while let Some(arg) = it.next() {
             let Some(i) = FLAGS.iter().position(|f| arg.to_str() == Some(f)) else {
@@ -116,12 +125,22 @@ impl SuperviseArgs {
         let (dir, shell, working_dir) = (take(0)?.into(), take(1)?.into(), take(2)?.into());
         let timeout = millis(FLAGS[3], take(3)?)?;
         let stop_timeout = millis(FLAGS[4], take(4)?)?;
+        let ready_fd = match values[5].take() {
+            None => None,
+            Some(v) => Some(v.to_str().and_then(|v| v.parse::<i32>().ok()).ok_or(
+                ArgsError::BadNumber {
+                    flag: FLAGS[5],
+                    value: v,
+                },
+            )?),
+        };
         Ok(Self {
             dir,
             shell,
             working_dir,
             timeout: (!timeout.is_zero()).then_some(timeout),
             stop_timeout,
+            ready_fd,
         })
     }
 }
@@ -152,7 +171,14 @@ fn supervise(args: &SuperviseArgs) -> StepExit {
         start_ms,
         end_ms: now_ms(),
     };
-    let mut record = match prepare(args) {
+    let prepared = prepare(args);
+    // `supervisor.json` exists (or never will): let the starter go on, and keep the pipe out
+    // of the script's processes.
+    if let Some(fd) = args.ready_fd {
+        // SAFETY: the fd was handed to this process for exactly this close.
+        unsafe { nix::libc::close(fd) };
+    }
+    let mut record = match prepared {
         Ok(record) => record,
         Err(e) => return failed(start_ms, "setting up the supervisor", e),
     };
@@ -412,10 +438,12 @@ mod tests {
             working_dir: "/tmp/work dir".into(),
             timeout: Some(Duration::from_millis(2500)),
             stop_timeout: Duration::from_secs(5),
+            ready_fd: Some(7),
         };
         assert_eq!(SuperviseArgs::from_args(args.to_args()).unwrap(), args);
         let no_limit = SuperviseArgs {
             timeout: None,
+            ready_fd: None,
             ..args
         };
         assert_eq!(
