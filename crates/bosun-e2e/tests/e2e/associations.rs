@@ -89,7 +89,7 @@ async fn associations_are_created_versioned_listed_tagged_and_deleted() {
         .unwrap()
         .association_description
         .unwrap();
-    // The scheduler may have started its first run since (tests/association_runs.rs).
+    // The scheduler may have started its first run since (tests/e2e/association_runs.rs).
     let mut seen = described.clone();
     seen.last_execution_date = None;
     assert_eq!(seen, created);
@@ -247,7 +247,7 @@ async fn associations_are_created_versioned_listed_tagged_and_deleted() {
         .await
         .unwrap();
     assert_eq!(pending.associations().len(), 2);
-    // Associations run at creation (tests/association_runs.rs), none before 2020.
+    // Associations run at creation (tests/e2e/association_runs.rs), none before 2020.
     let ran_before_2020 = client
         .list_associations()
         .association_filter_list(filter(

@@ -167,7 +167,7 @@ async fn bad_signatures_are_rejected_and_change_nothing() {
 }
 
 /// Without an SDK invocation id nothing says the second copy is a retry: it is a second call.
-/// (Retries carrying one get the first answer: `tests/idempotency.rs`.)
+/// (Retries carrying one get the first answer: `tests/e2e/idempotency.rs`.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_identical_signed_request_repeated_is_a_second_call() {
     let server = TestServer::start().await;
