@@ -51,8 +51,10 @@ function values(f) {
   const raw = f.input.value;
   const list = (f.p.Type === 'StringList' || f.p.Type === 'MapList') ? raw.split('\n').filter((l) => l.length) : (raw === '' ? [] : [raw]);
   if (f.p.allowedPattern) {
-    const re = new RegExp(f.p.allowedPattern);
-    for (const v of list) if (!re.test(v)) throw new Error(`${f.p.Name}: "${v}" does not match the pattern ${f.p.allowedPattern}`);
+    // Anchored as the server anchors it; a pattern JavaScript cannot compile is left to the server.
+    let re = null;
+    try { re = new RegExp(`^(?:${f.p.allowedPattern})$`, 'u'); } catch { re = null; }
+    for (const v of list) if (re && !re.test(v)) throw new Error(`${f.p.Name}: "${v}" does not match the allowed pattern ${f.p.allowedPattern}`);
   }
   return list;
 }
