@@ -350,7 +350,33 @@ async fn a_session_needs_its_csrf_token_expires_and_ends_with_its_key() {
     .await;
     assert_eq!(r.status, 401, "{}", r.body);
 
-    // Deleting the access key ends every session made with it.
+    // Deactivating the access key ends every session made with it, and so does deleting one.
+    let (ok, _, err) = server.cli(&["admin", "deactivate-key", &akid]).await;
+    assert!(ok, "{err}");
+    let r = call(
+        &server,
+        &s,
+        Some(&s.csrf),
+        "AmazonSSM.ListCommands",
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert!(
+        login(&server, &akid, &secret).await.is_err(),
+        "an inactive key cannot sign in"
+    );
+    let (_, akid, secret) = server.user_with_policy("other", READ_ONLY).await;
+    let s = login(&server, &akid, &secret).await.expect("signed in");
+    let r = call(
+        &server,
+        &s,
+        Some(&s.csrf),
+        "AmazonSSM.ListCommands",
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
     let (ok, _, err) = server.cli(&["admin", "delete-key", &akid]).await;
     assert!(ok, "{err}");
     let r = call(
