@@ -19,6 +19,7 @@ export async function fleetView(root) {
 
   async function load() {
     errors.replaceChildren();
+    table.setAttribute('aria-busy', 'true');
     const filters = [];
     if (status.value) filters.push({ Key: 'PingStatus', Values: [status.value] });
     const t = tag.value.trim();
@@ -37,6 +38,8 @@ export async function fleetView(root) {
     } catch (e) {
       if (e.status === 401) throw e;
       errors.append(errorBox(e));
+    } finally {
+      table.setAttribute('aria-busy', 'false');
     }
   }
 

@@ -446,6 +446,7 @@ async fn the_console_in_a_browser_shows_the_fleet_and_runs_a_command_on_two_node
         .expect("node runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
     assert!(out.status.success(), "stdout: {stdout}\nstderr: {stderr}");
     assert!(
         stdout.contains("console: all checks passed"),

@@ -61,6 +61,27 @@ async function main() {
     const online = await page.locator('#fleet-table tbody td.status-Online').count();
     check(online === args.nodes.length, 'both nodes are Online');
     await shot(page, 'fleet');
+
+    // Filters are the server's: by ping status and by tag (the fleet's nodes carry env=test).
+    async function filtered(ping, tag) {
+      await page.locator('#filter-ping').selectOption(ping);
+      await page.locator('#filter-tag').fill(tag);
+      // The table is busy from the click until the server's answer is shown.
+      await page.locator('#filter-apply').click();
+      await page.locator('#fleet-table[aria-busy="false"]').waitFor();
+      return page.locator('#fleet-table tbody tr').count();
+    }
+    check(await filtered('Online', 'env=test') === args.nodes.length, 'Online nodes tagged env=test: both');
+    check(await filtered('', 'env=elsewhere') === 0, 'nodes tagged env=elsewhere: none');
+    check(await filtered('ConnectionLost', '') === 0, 'ConnectionLost nodes: none');
+    await filtered('', '');
+
+    // Dark mode follows the browser's preference.
+    await page.emulateMedia({ colorScheme: 'dark' });
+    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    check(bg === 'rgb(15, 18, 22)', `the dark palette applies (${bg})`);
+    await shot(page, 'fleet-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
     check(await page.evaluate(() => localStorage.length) === 0, 'nothing is kept in localStorage');
     const stored = await page.evaluate(() => JSON.stringify(sessionStorage));
     check(!stored.includes(args.admin.secret), 'the secret is not in sessionStorage');
