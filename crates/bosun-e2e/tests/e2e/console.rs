@@ -196,6 +196,17 @@ async fn every_console_route_without_a_session_gets_the_login_page_or_401() {
         !server.log().contains("not-the-secret"),
         "a tried secret is never logged"
     );
+    let failed = server
+        .read_store(|st| st.audit_records().unwrap())
+        .await
+        .into_iter()
+        .filter(|(_, a)| {
+            a.action == "signin:ConsoleLogin" && a.outcome == "Failed:UnrecognizedClientException"
+        })
+        .count();
+    assert_eq!(failed, 2, "failed sign-ins are audited");
+    let (ok, out, err) = server.cli(&["admin", "verify-audit"]).await;
+    assert!(ok, "the audit chain with sign-ins verifies: {out}{err}");
 }
 
 /// The CSRF token a page would hold for `token` (the server's derivation, repeated here so a
@@ -271,6 +282,14 @@ async fn a_session_needs_its_csrf_token_expires_and_ends_with_its_key() {
             a.principal == "reader" && a.action == "ssm:SendCommand" && a.outcome == "Denied"
         });
     assert!(denied, "the denial is in the audit trail");
+    let signed_in = server
+        .read_store(|st| st.audit_records().unwrap())
+        .await
+        .into_iter()
+        .any(|(_, a)| {
+            a.principal == "reader" && a.action == "signin:ConsoleLogin" && a.outcome == "Allowed"
+        });
+    assert!(signed_in, "the sign-in is in the audit trail");
 
     // What the page greys out is decided by the server.
     let headers = format!(

@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use bosun_core::arn::Scope;
+use bosun_store::AuditRecord;
 use serde_json::{json, Value};
 
 use crate::api::error::ApiError;
@@ -116,7 +117,13 @@ fn cookie(state: &AppState, token: &str, max_age_s: i64) -> String {
 }
 
 /// `POST /console/login` `{accessKeyId, secretAccessKey}`: a session cookie and the CSRF token.
-async fn login(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+/// Every attempt with both fields is audited as `signin:ConsoleLogin` (AWS's CloudTrail name),
+/// under the key's user when it succeeds; the secret never is.
+async fn login(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    body: Bytes,
+) -> Response {
     blocking(move || {
         let input = match json_object(&body) {
             Ok(v) => v,
@@ -129,13 +136,48 @@ async fn login(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
                 "accessKeyId and secretAccessKey are required.",
             ));
         }
-        match session::login(&state, id, secret, now_ms()) {
-            Ok(s) => json_response(
-                about(&state, &s.user, &s.csrf),
-                Some(cookie(&state, &s.token, session::SESSION_MS / 1000)),
+        let now = now_ms();
+        let (response, principal, outcome) = match session::login(&state, id, secret, now) {
+            Ok(s) => (
+                json_response(
+                    about(&state, &s.user, &s.csrf),
+                    Some(cookie(&state, &s.token, session::SESSION_MS / 1000)),
+                ),
+                s.user,
+                "Allowed".to_string(),
             ),
-            Err(e) => error_response(e),
+            Err(e) => {
+                let outcome = format!("Failed:{}", e.code);
+                (error_response(e), String::new(), outcome)
+            }
+        };
+        let request_id = response
+            .headers()
+            .get("x-amzn-RequestId")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        // Only a key id that looks like one is kept (never, say, a secret typed in its field).
+        let looks_like_key = id.len() <= 32 && id.chars().all(|c| c.is_ascii_alphanumeric());
+        let record = AuditRecord {
+            time_ms: now,
+            principal,
+            action: "signin:ConsoleLogin".into(),
+            region: String::new(),
+            resource: "*".into(),
+            request_id,
+            source: peer.ip().to_string(),
+            outcome,
+            detail: if looks_like_key {
+                format!("accessKeyId={id}")
+            } else {
+                String::new()
+            },
+        };
+        if let Err(e) = state.store.append_audit(&record) {
+            tracing::error!(error = %e, "could not write an audit record");
         }
+        response
     })
     .await
 }
