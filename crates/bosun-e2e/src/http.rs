@@ -9,8 +9,11 @@ use aws_sigv4::sign::v4;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+#[derive(Debug)]
 pub struct Response {
     pub status: u16,
+    /// The status line and headers, lower-cased.
+    pub head: String,
     pub body: String,
 }
 
@@ -49,6 +52,7 @@ pub async fn send_raw(addr: &str, request: &[u8]) -> std::io::Result<Response> {
     };
     Ok(Response {
         status,
+        head,
         body: String::from_utf8_lossy(&body).into_owned(),
     })
 }

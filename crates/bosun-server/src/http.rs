@@ -2,7 +2,7 @@
 //! query-protocol calls there too, told apart by their form body), SNS's SubscribeURL/
 //! UnsubscribeURL links at `GET /`, the Resource Groups API at its REST paths, the agent
 //! channel, Session Manager's data channel (`GET /v1/data-channel/{id}`), package attachment files
-//! (`/v1/document-attachments`, `package_files.rs`), `GET /healthz` (the process serves) and `GET /readyz` (its store answers).
+//! (`/v1/document-attachments`, `package_files.rs`), the web console under `/console/` (`console`), `GET /healthz` (the process serves) and `GET /readyz` (its store answers).
 
 use std::sync::Arc;
 
@@ -56,6 +56,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(crate::package_files::download),
         )
         .merge(api::resource_groups::routes())
+        .merge(crate::console::routes())
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }

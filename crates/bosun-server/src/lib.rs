@@ -15,6 +15,7 @@ pub mod bootstrap;
 pub mod client_config;
 mod command_notify;
 pub mod config;
+mod console;
 pub mod datadir;
 mod delivery_template;
 mod documents;

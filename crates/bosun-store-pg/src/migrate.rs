@@ -90,6 +90,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(25, "agent_releases", "0025_agent_releases.sql"),
     migration!(26, "attachment_blobs", "0026_attachment_blobs.sql"),
     migration!(27, "reported_ping_status", "0027_reported_ping_status.sql"),
+    migration!(28, "console_sessions", "0028_console_sessions.sql"),
 ];
 
 /// The advisory lock every migration transaction holds ("bosunmig" in ASCII).

@@ -25,6 +25,7 @@ mod commands;
 mod compliance;
 #[cfg(feature = "testing")]
 pub mod conformance;
+mod console_sessions;
 mod documents;
 mod error;
 mod event_outbox;
@@ -72,6 +73,7 @@ pub use commands::{
     PluginRecord,
 };
 pub use compliance::{ComplianceItemRecord, ComplianceOutcome, ComplianceStore, UploadMode};
+pub use console_sessions::{ConsoleSessionRecord, ConsoleSessionStore};
 pub use documents::{AddVersion, DocumentRecord, DocumentStore, DocumentVersionRecord};
 pub use error::{Result, StoreError};
 pub use event_outbox::{
@@ -124,6 +126,7 @@ pub trait Store:
     + CallStore
     + CommandStore
     + ComplianceStore
+    + ConsoleSessionStore
     + DocumentStore
     + EventRuleStore
     + EventOutboxStore
@@ -157,6 +160,7 @@ impl<T> Store for T where
         + CallStore
         + CommandStore
         + ComplianceStore
+        + ConsoleSessionStore
         + DocumentStore
         + EventRuleStore
         + EventOutboxStore
@@ -184,9 +188,9 @@ pub mod prelude {
     pub use crate::{
         ActivationStore, AgentReleaseStore, AssociationRunStore, AssociationStatusStore,
         AssociationStore, AttachmentStore, AuditStore, AutomationStore, CallStore, CommandStore,
-        ComplianceStore, DocumentStore, EventOutboxStore, EventRuleStore, IamStore, InstanceStore,
-        MaintenanceWindowRunStore, MaintenanceWindowStore, NodePingStore, ParameterPolicyStore,
-        ParameterStore, RegionStore, ReplicaStore, ResourceGroupStore, SessionStore, Store,
-        TagStore, TopicStore,
+        ComplianceStore, ConsoleSessionStore, DocumentStore, EventOutboxStore, EventRuleStore,
+        IamStore, InstanceStore, MaintenanceWindowRunStore, MaintenanceWindowStore, NodePingStore,
+        ParameterPolicyStore, ParameterStore, RegionStore, ReplicaStore, ResourceGroupStore,
+        SessionStore, Store, TagStore, TopicStore,
     };
 }

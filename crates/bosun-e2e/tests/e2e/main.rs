@@ -19,6 +19,7 @@ mod automation_power;
 mod aws_errors;
 mod cluster;
 mod compliance;
+mod console;
 mod crash;
 mod documents;
 mod documents_cli;

@@ -148,6 +148,27 @@ pub fn authenticate(
     })
 }
 
+/// The caller of a web console call: the session's access key, still active (a deactivated or
+/// deleted key ends every session made with it), with its user's policies as stored now, in a
+/// region this server serves (checked as a signature's scope is).
+pub fn key_caller(state: &AppState, access_key_id: &str, region: &str) -> Result<Caller, ApiError> {
+    let Some((key, policies)) = state.store.access_key_and_policies(access_key_id)? else {
+        return Err(crate::console::session::ended());
+    };
+    if !state.regions.serves(region) {
+        return Err(ApiError::new(
+            "InvalidSignatureException",
+            state.regions.refusal(region),
+        ));
+    }
+    Ok(Caller {
+        user: key.user_name,
+        region: region.to_string(),
+        access_key_id: key.access_key_id,
+        policies,
+    })
+}
+
 /// Check the caller's attached policies; explicit deny wins, default deny.
 pub fn authorize(
     state: &AppState,

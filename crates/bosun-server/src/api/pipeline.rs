@@ -48,58 +48,44 @@ pub async fn handle(
         uri,
         headers,
     };
-    let events = request
-        .headers
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with(super::events::TARGET_PREFIX));
-    if events {
-        return serve_with_id(
-            state,
-            peer,
-            request,
-            body,
-            &super::events::SURFACE,
-            super::events::decode,
-        )
-        .await;
+    let (surface, decode) = json_surface(&request.headers);
+    if is_sns && std::ptr::eq(surface, &SSM) {
+        return super::sns::handle(state, peer, request, body).await;
     }
-    let power = request
-        .headers
+    serve_with_id(state, peer, request, body, surface, decode).await
+}
+
+/// How a surface finds the operation a request names and parses its body.
+pub type Decode = fn(&HeaderMap, &[u8]) -> Result<(&'static Operation, Value), ApiError>;
+
+/// The AWS JSON surface `X-Amz-Target` names: EventBridge (`AWSEvents.*`), node power
+/// (`BosunNodePower.*`), agent releases (`BosunAgentRelease.*`), else SSM.
+pub fn json_surface(headers: &HeaderMap) -> (&'static Surface, Decode) {
+    let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with(super::power::TARGET_PREFIX));
-    if power {
-        return serve_with_id(
-            state,
-            peer,
-            request,
-            body,
-            &super::power::SURFACE,
-            super::power::decode,
-        )
-        .await;
-    }
-    let releases = request
-        .headers
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with(super::agent_releases::TARGET_PREFIX));
-    if releases {
-        return serve_with_id(
-            state,
-            peer,
-            request,
-            body,
+        .unwrap_or("");
+    if target.starts_with(super::events::TARGET_PREFIX) {
+        (&super::events::SURFACE, super::events::decode)
+    } else if target.starts_with(super::power::TARGET_PREFIX) {
+        (&super::power::SURFACE, super::power::decode)
+    } else if target.starts_with(super::agent_releases::TARGET_PREFIX) {
+        (
             &super::agent_releases::SURFACE,
             super::agent_releases::decode,
         )
-        .await;
+    } else {
+        (&SSM, decode_ssm)
     }
-    if is_sns {
-        return super::sns::handle(state, peer, request, body).await;
-    }
-    serve_with_id(state, peer, request, body, &SSM, decode_ssm).await
+}
+
+/// How a call's caller is established: the only step that differs between the API and the
+/// web console; everything after it (operation, policy, idempotency, handler, audit) is shared.
+pub enum Identity {
+    /// A SigV4-signed request.
+    Signed,
+    /// A web console session (its token from the cookie) calling in the region the page names.
+    Console { token: String, region: String },
 }
 
 /// Serve one call of `surface` under a fresh request id: every answer, error or not, carries
@@ -114,10 +100,37 @@ pub async fn serve_with_id(
         + Send
         + 'static,
 ) -> Response {
+    serve_as(
+        state,
+        peer,
+        Identity::Signed,
+        request,
+        body,
+        surface,
+        decode,
+    )
+    .await
+}
+
+/// [`serve_with_id`] for a caller established as `identity`.
+pub async fn serve_as(
+    state: State<Arc<AppState>>,
+    peer: ConnectInfo<std::net::SocketAddr>,
+    identity: Identity,
+    request: Request,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    surface: &'static Surface,
+    decode: impl FnOnce(&HeaderMap, &[u8]) -> Result<(&'static Operation, Value), ApiError>
+        + Send
+        + 'static,
+) -> Response {
     let request_id = bosun_core::ids::uuid_v4(crate::state::random_bytes());
     let header =
         axum::http::HeaderValue::from_str(&request_id).expect("a UUID is a valid header value");
-    let mut response = serve(state, peer, request_id, request, body, surface, decode).await;
+    let mut response = serve(
+        state, peer, identity, request_id, request, body, surface, decode,
+    )
+    .await;
     response.headers_mut().insert(REQUEST_ID_HEADER, header);
     response
 }
@@ -230,9 +243,11 @@ pub fn json_object(body: &[u8]) -> Result<Value, ApiError> {
 }
 
 /// Serve one call of `surface`: decode it after authentication with `decode`, admit it, run it.
+#[allow(clippy::too_many_arguments)]
 async fn serve(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    identity: Identity,
     request_id: String,
     request: Request,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
@@ -269,6 +284,7 @@ async fn serve(
             };
             match admit(
                 &state,
+                &identity,
                 source,
                 request_id.clone(),
                 &request,
@@ -289,6 +305,7 @@ async fn serve(
     };
     let call = match admit(
         &state,
+        &identity,
         source,
         request_id.clone(),
         &request,
@@ -332,8 +349,10 @@ struct Call {
 }
 
 /// Everything that decides whether a call may run, without writing anything.
+#[allow(clippy::too_many_arguments)]
 fn admit(
     state: &AppState,
+    identity: &Identity,
     source: String,
     request_id: String,
     request: &Request,
@@ -347,18 +366,23 @@ fn admit(
         uri,
         headers,
     } = request;
-    let caller = auth::authenticate(
-        state,
-        method,
-        uri,
-        headers,
-        body,
-        now,
-        auth::Expect {
-            service: surface.signing_name,
-            signed_target: surface.signs_target,
-        },
-    )?;
+    let caller = match identity {
+        Identity::Signed => auth::authenticate(
+            state,
+            method,
+            uri,
+            headers,
+            body,
+            now,
+            auth::Expect {
+                service: surface.signing_name,
+                signed_target: surface.signs_target,
+            },
+        )?,
+        Identity::Console { token, region } => {
+            crate::console::session::caller(state, token, region, now)?
+        }
+    };
     let (op, input) = decode(headers, body)?;
     let scope = Scope::new(caller.region.clone(), state.config.account_id.clone());
     let resource = (surface.resource_arn)(&scope, op.name, &input);

@@ -19,6 +19,7 @@ pub mod calls;
 pub mod commands;
 pub mod compliance;
 pub mod concurrency;
+pub mod console_sessions;
 pub mod documents;
 pub mod event_outbox;
 pub mod event_rules;
@@ -148,6 +149,9 @@ macro_rules! conformance_tests {
                 concurrent_document_versions_get_consecutive_numbers_within_the_limit,
                 concurrent_document_creations_never_exceed_the_limit_and_take_a_name_once,
                 concurrent_results_for_one_invocation_keep_one_writers_result,
+            }
+            console_sessions {
+                console_sessions_are_found_while_live_deleted_and_pruned,
             }
             documents {
                 document_versions_are_numbered_deduplicated_and_deleted_with_the_document,
@@ -314,6 +318,7 @@ mod tests {
             ("calls", include_str!("calls.rs")),
             ("commands", include_str!("commands.rs")),
             ("concurrency", include_str!("concurrency.rs")),
+            ("console_sessions", include_str!("console_sessions.rs")),
             ("documents", include_str!("documents.rs")),
             ("event_outbox", include_str!("event_outbox.rs")),
             ("event_rules", include_str!("event_rules.rs")),

@@ -741,6 +741,14 @@ ALTER TABLE instances ADD COLUMN packages TEXT NOT NULL DEFAULT '[]'",
     // 27: each node's ping status as last announced by an event (issue 17); empty until its
     // first report.
     "ALTER TABLE instances ADD COLUMN reported_ping_status TEXT NOT NULL DEFAULT ''",
+    // 28: web console sessions, by the SHA-256 of their token (issue 20).
+    "CREATE TABLE console_sessions (
+    token_hash TEXT NOT NULL PRIMARY KEY,
+    access_key_id TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    expires_ms INTEGER NOT NULL
+);
+CREATE INDEX console_sessions_expiry ON console_sessions (expires_ms)",
 ];
 
 /// Apply every migration newer than the database's `user_version`.

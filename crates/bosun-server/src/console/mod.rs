@@ -1,0 +1,313 @@
+//! The web console at `/console/` (issue 20): a page embedded in the binary and four endpoints.
+//! It adds no new way in: signing in checks an access key as SigV4 would, the session it makes
+//! lives in the store (any replica serves it), and every call the page makes goes through the
+//! API's own pipeline (`api::pipeline::serve_as` with [`Identity::Console`]), so operation,
+//! IAM, idempotency, handler and audit are the same as for a signed call.
+//!
+//! Without a live session, everything here answers the login page (HTML) or 401 (the calls).
+
+mod assets;
+pub mod session;
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use bosun_core::arn::Scope;
+use bosun_store::AuditRecord;
+use serde_json::{json, Value};
+
+use crate::api::error::ApiError;
+use crate::api::pipeline::{self, json_object, Identity, Request};
+use crate::state::{now_ms, AppState};
+
+/// Most checks one `/console/can` call may ask for.
+const MAX_CHECKS: usize = 100;
+
+/// The console's routes (merged into the server's router).
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/console", get(assets::index))
+        .route("/console/", get(assets::index))
+        .route("/console/assets/{file}", get(asset))
+        // Opening an endpoint in the browser shows the page, like any other console path.
+        .route("/console/login", post(login).get(assets::index))
+        .route("/console/logout", post(logout).get(assets::index))
+        .route("/console/session", post(whoami).get(assets::index))
+        .route("/console/api", post(api).get(assets::index))
+        .route("/console/can", post(can).get(assets::index))
+        // Any other page under /console/ is the login page (the app routes in the browser);
+        // any other call is unauthenticated.
+        .route(
+            "/console/{*rest}",
+            get(assets::index).post(|| async { error_response(session::ended()) }),
+        )
+}
+
+async fn asset(Path(file): Path<String>) -> Response {
+    assets::file(&file)
+}
+
+/// An error answer with a fresh request id, as every API answer carries one.
+fn error_response(e: ApiError) -> Response {
+    let mut r = e.into_response();
+    with_request_id(&mut r);
+    r
+}
+
+fn with_request_id(r: &mut Response) {
+    let id = bosun_core::ids::uuid_v4(crate::state::random_bytes());
+    r.headers_mut().insert(
+        "x-amzn-RequestId",
+        HeaderValue::from_str(&id).expect("a UUID is a valid header value"),
+    );
+}
+
+fn json_response(value: Value, cookie: Option<String>) -> Response {
+    let mut r = (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        value.to_string(),
+    )
+        .into_response();
+    if let Some(c) = cookie {
+        r.headers_mut().insert(
+            header::SET_COOKIE,
+            HeaderValue::from_str(&c).expect("cookie is ASCII"),
+        );
+    }
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    with_request_id(&mut r);
+    r
+}
+
+/// Work that reads or writes the store, on the blocking pool.
+async fn blocking(work: impl FnOnce() -> Response + Send + 'static) -> Response {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(r) => r,
+        Err(e) => error_response(ApiError::internal(format!("console handler panicked: {e}"))),
+    }
+}
+
+/// What the page needs to know about its server and caller.
+fn about(state: &AppState, user: &str, csrf: &str) -> Value {
+    json!({
+        "user": user,
+        "csrf": csrf,
+        "accountId": state.config.account_id,
+        "regions": state.regions.list(),
+    })
+}
+
+fn cookie(state: &AppState, token: &str, max_age_s: i64) -> String {
+    let secure = if state.config.tls.is_some() {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!(
+        "{}={token}; HttpOnly; SameSite=Strict; Path=/console; Max-Age={max_age_s}{secure}",
+        session::COOKIE
+    )
+}
+
+/// `POST /console/login` `{accessKeyId, secretAccessKey}`: a session cookie and the CSRF token.
+/// Every attempt with both fields is audited as `signin:ConsoleLogin` (AWS's CloudTrail name),
+/// under the key's user when it succeeds; the secret never is.
+async fn login(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    body: Bytes,
+) -> Response {
+    blocking(move || {
+        let input = match json_object(&body) {
+            Ok(v) => v,
+            Err(e) => return error_response(e),
+        };
+        let field = |name: &str| input.get(name).and_then(Value::as_str).unwrap_or("");
+        let (id, secret) = (field("accessKeyId"), field("secretAccessKey"));
+        if id.is_empty() || secret.is_empty() {
+            return error_response(ApiError::validation(
+                "accessKeyId and secretAccessKey are required.",
+            ));
+        }
+        let now = now_ms();
+        let (response, principal, outcome) = match session::login(&state, id, secret, now) {
+            Ok(s) => (
+                json_response(
+                    about(&state, &s.user, &s.csrf),
+                    Some(cookie(&state, &s.token, session::SESSION_MS / 1000)),
+                ),
+                s.user,
+                "Allowed".to_string(),
+            ),
+            Err(e) => {
+                let outcome = format!("Failed:{}", e.code);
+                (error_response(e), String::new(), outcome)
+            }
+        };
+        let request_id = response
+            .headers()
+            .get("x-amzn-RequestId")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        // Only a key id that looks like one is kept (never, say, a secret typed in its field).
+        let looks_like_key = id.len() <= 32 && id.chars().all(|c| c.is_ascii_alphanumeric());
+        let record = AuditRecord {
+            time_ms: now,
+            principal,
+            action: "signin:ConsoleLogin".into(),
+            region: String::new(),
+            resource: "*".into(),
+            request_id,
+            source: peer.ip().to_string(),
+            outcome,
+            detail: if looks_like_key {
+                format!("accessKeyId={id}")
+            } else {
+                String::new()
+            },
+        };
+        if let Err(e) = state.store.append_audit(&record) {
+            tracing::error!(error = %e, "could not write an audit record");
+        }
+        response
+    })
+    .await
+}
+
+/// `POST /console/logout`: the session ends (its row is deleted) and the cookie is cleared.
+async fn logout(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let token = match session::token_with_csrf(&headers) {
+        Ok(t) => t,
+        Err(e) => return error_response(e),
+    };
+    blocking(move || {
+        match state
+            .store
+            .delete_console_session(&session::token_hash(&token))
+        {
+            Ok(_) => json_response(json!({}), Some(cookie(&state, "", 0))),
+            Err(e) => error_response(e.into()),
+        }
+    })
+    .await
+}
+
+/// `POST /console/session`: who the live session is (for a page reloaded with its CSRF token).
+async fn whoami(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let token = match session::token_with_csrf(&headers) {
+        Ok(t) => t,
+        Err(e) => return error_response(e),
+    };
+    blocking(move || {
+        let region = state.regions.list().first().cloned().unwrap_or_default();
+        match session::caller(&state, &token, &region, now_ms()) {
+            Ok(c) => json_response(about(&state, &c.user, &session::csrf_for(&token)), None),
+            Err(e) => error_response(e),
+        }
+    })
+    .await
+}
+
+/// The region a console call names (`X-Bosun-Region`).
+fn region(headers: &HeaderMap) -> Result<String, ApiError> {
+    headers
+        .get("x-bosun-region")
+        .and_then(|v| v.to_str().ok())
+        .filter(|r| !r.is_empty())
+        .map(str::to_string)
+        .ok_or_else(|| ApiError::validation("The X-Bosun-Region header is required."))
+}
+
+/// `POST /console/api`: one API call, as an SDK sends it (`X-Amz-Target` and JSON body), made
+/// by the session's access key through the API's pipeline.
+async fn api(
+    state: State<Arc<AppState>>,
+    peer: ConnectInfo<std::net::SocketAddr>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    let (token, region) =
+        match session::token_with_csrf(&headers).and_then(|t| Ok((t, region(&headers)?))) {
+            Ok(v) => v,
+            Err(e) => return error_response(e),
+        };
+    let (surface, decode) = pipeline::json_surface(&headers);
+    let request = Request {
+        method,
+        uri,
+        headers,
+    };
+    pipeline::serve_as(
+        state,
+        peer,
+        Identity::Console { token, region },
+        request,
+        body,
+        surface,
+        decode,
+    )
+    .await
+}
+
+/// `POST /console/can` `{checks: [{target, input}]}`: whether the caller's policies allow each
+/// call (the action and resource the pipeline would check for it, by the same evaluator;
+/// explicit deny wins), with the refusal's message as the reason. Bosun-only.
+async fn can(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let (token, region) =
+        match session::token_with_csrf(&headers).and_then(|t| Ok((t, region(&headers)?))) {
+            Ok(v) => v,
+            Err(e) => return error_response(e),
+        };
+    blocking(move || match checks(&state, &token, &region, &body) {
+        Ok(v) => json_response(v, None),
+        Err(e) => error_response(e),
+    })
+    .await
+}
+
+fn checks(state: &AppState, token: &str, region: &str, body: &[u8]) -> Result<Value, ApiError> {
+    let caller = session::caller(state, token, region, now_ms())?;
+    let input = json_object(body)?;
+    let list = input
+        .get("checks")
+        .and_then(Value::as_array)
+        .ok_or_else(|| ApiError::validation("checks must be a list."))?;
+    if list.len() > MAX_CHECKS {
+        return Err(ApiError::validation(format!(
+            "At most {MAX_CHECKS} checks per call."
+        )));
+    }
+    let scope = Scope::new(region, state.config.account_id.clone());
+    let mut results = Vec::with_capacity(list.len());
+    for check in list {
+        let target = check.get("target").and_then(Value::as_str).unwrap_or("");
+        let call_input = check.get("input").cloned().unwrap_or_else(|| json!({}));
+        let mut headers = HeaderMap::new();
+        if let Ok(v) = HeaderValue::from_str(target) {
+            headers.insert("x-amz-target", v);
+        }
+        let (surface, decode) = pipeline::json_surface(&headers);
+        let (op, call_input) = decode(&headers, call_input.to_string().as_bytes())?;
+        let action = format!("{}:{}", surface.action_prefix, op.name);
+        let resource = (surface.resource_arn)(&scope, op.name, &call_input);
+        let decision = crate::api::auth::authorize(state, &caller, &action, &resource);
+        results.push(json!({
+            "target": target,
+            "action": action,
+            "resource": resource,
+            "allowed": decision.is_ok(),
+            "reason": decision.err().map(|e| e.message),
+        }));
+    }
+    Ok(json!({ "results": results }))
+}
