@@ -90,6 +90,9 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(25, "agent_releases", "0025_agent_releases.sql"),
     migration!(26, "attachment_blobs", "0026_attachment_blobs.sql"),
     migration!(27, "reported_ping_status", "0027_reported_ping_status.sql"),
+    // 28: placeholder for the console branch (issue 20)
+    migration!(28, "console_placeholder", "0028_console_placeholder.sql"),
+    migration!(29, "sns_delivery_marks", "0029_sns_delivery_marks.sql"),
 ];
 
 /// The advisory lock every migration transaction holds ("bosunmig" in ASCII).

@@ -25,6 +25,7 @@ mod commands;
 mod compliance;
 #[cfg(feature = "testing")]
 pub mod conformance;
+mod delivery_limits;
 mod documents;
 mod error;
 mod event_outbox;
@@ -72,6 +73,7 @@ pub use commands::{
     PluginRecord,
 };
 pub use compliance::{ComplianceItemRecord, ComplianceOutcome, ComplianceStore, UploadMode};
+pub use delivery_limits::{key_mark, slot_mark, DeliveryLimitStore};
 pub use documents::{AddVersion, DocumentRecord, DocumentStore, DocumentVersionRecord};
 pub use error::{Result, StoreError};
 pub use event_outbox::{
@@ -124,6 +126,7 @@ pub trait Store:
     + CallStore
     + CommandStore
     + ComplianceStore
+    + DeliveryLimitStore
     + DocumentStore
     + EventRuleStore
     + EventOutboxStore
@@ -157,6 +160,7 @@ impl<T> Store for T where
         + CallStore
         + CommandStore
         + ComplianceStore
+        + DeliveryLimitStore
         + DocumentStore
         + EventRuleStore
         + EventOutboxStore
@@ -184,9 +188,9 @@ pub mod prelude {
     pub use crate::{
         ActivationStore, AgentReleaseStore, AssociationRunStore, AssociationStatusStore,
         AssociationStore, AttachmentStore, AuditStore, AutomationStore, CallStore, CommandStore,
-        ComplianceStore, DocumentStore, EventOutboxStore, EventRuleStore, IamStore, InstanceStore,
-        MaintenanceWindowRunStore, MaintenanceWindowStore, NodePingStore, ParameterPolicyStore,
-        ParameterStore, RegionStore, ReplicaStore, ResourceGroupStore, SessionStore, Store,
-        TagStore, TopicStore,
+        ComplianceStore, DeliveryLimitStore, DocumentStore, EventOutboxStore, EventRuleStore,
+        IamStore, InstanceStore, MaintenanceWindowRunStore, MaintenanceWindowStore, NodePingStore,
+        ParameterPolicyStore, ParameterStore, RegionStore, ReplicaStore, ResourceGroupStore,
+        SessionStore, Store, TagStore, TopicStore,
     };
 }

@@ -12,6 +12,7 @@ mod calls;
 mod command_events;
 mod commands;
 mod compliance;
+mod delivery_limits;
 mod documents;
 mod event_outbox;
 mod event_rules;

@@ -18,6 +18,7 @@ mod automation;
 mod command_events;
 mod commands;
 mod compliance;
+mod delivery_limits;
 mod documents;
 mod event_outbox;
 mod event_rules;

@@ -741,6 +741,21 @@ ALTER TABLE instances ADD COLUMN packages TEXT NOT NULL DEFAULT '[]'",
     // 27: each node's ping status as last announced by an event (issue 17); empty until its
     // first report.
     "ALTER TABLE instances ADD COLUMN reported_ping_status TEXT NOT NULL DEFAULT ''",
+    // 28: placeholder for the console branch (issue 20)
+    "SELECT 1",
+    // 29: marks of SNS subscriptions' rate limits (a count per window) and dedupe keys (the
+    // delivery holding each) (issue 17), deleted with their subscription.
+    "CREATE TABLE sns_delivery_marks (
+    region TEXT NOT NULL,
+    subscription_id TEXT NOT NULL,
+    mark TEXT NOT NULL,
+    holder TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    expires_ms INTEGER NOT NULL,
+    PRIMARY KEY (region, subscription_id, mark),
+    FOREIGN KEY (region, subscription_id) REFERENCES sns_subscriptions(region, subscription_id) ON DELETE CASCADE
+);
+CREATE INDEX sns_delivery_marks_expiry ON sns_delivery_marks (expires_ms)",
 ];
 
 /// Apply every migration newer than the database's `user_version`.
