@@ -610,4 +610,41 @@ mod tests {
         assert_eq!(t.to_stored(), "", "nothing left: AWS's mail again");
         assert_eq!(DeliveryTemplate::parse(""), None);
     }
+
+    #[test]
+    fn limits_are_checked_shown_and_change_no_owner() {
+        let mut t = DeliveryTemplate::default();
+        t.set(RATE_LIMIT_COUNT, "10", "alice").unwrap();
+        t.set(DEDUPE_WINDOW, "300", "alice").unwrap();
+        t.set(DEDUPE_BY, "$.detail.command-id", "alice").unwrap();
+        assert_eq!(t.owner, "", "limits read no parameters");
+        assert!(t.check_for("email").is_ok());
+        assert_eq!(
+            t.attributes(),
+            [
+                (RATE_LIMIT_COUNT, "10".to_string()),
+                (RATE_LIMIT_WINDOW, "60".to_string()),
+                (DEDUPE_WINDOW, "300".to_string()),
+                (DEDUPE_BY, "$.detail.command-id".to_string()),
+            ],
+            "the default window shown"
+        );
+        assert_eq!(DeliveryTemplate::parse(&t.to_stored()), Some(t.clone()));
+        assert!(t
+            .set(RATE_LIMIT_WINDOW, "0", "bob")
+            .unwrap_err()
+            .starts_with("BosunRateLimitWindowSeconds: Invalid value [0]"));
+        t.set(RATE_LIMIT_COUNT, "", "bob").unwrap();
+        t.set(RATE_LIMIT_WINDOW, "30", "bob").unwrap();
+        assert_eq!(
+            t.check_for("email").unwrap_err(),
+            "BosunRateLimitWindowSeconds needs BosunRateLimitCount"
+        );
+        for a in [RATE_LIMIT_WINDOW, DEDUPE_WINDOW, DEDUPE_BY] {
+            t.set(a, "", "bob").unwrap();
+        }
+        assert_eq!(t.to_stored(), "", "no limits left");
+        assert!(attributes_of("email-json").is_empty());
+        assert!(attributes_of("https").contains(&DEDUPE_BY));
+    }
 }
