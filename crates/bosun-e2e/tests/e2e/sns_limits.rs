@@ -1,7 +1,8 @@
 //! Rate limits and dedupe of SNS subscriptions, mailed to a real SMTP sink: a limit of 2 per
 //! 5 s lets 2 of 5 messages through at once and the rest only in the next windows, none lost;
 //! the same event reported twice (other `id` and `time`) is one mail, and with `BosunDedupeBy`
-//! only the chosen value counts; bad values are refused with their reason.
+//! only the chosen value counts; a duplicate leaves a grouped burst whose rest goes as one mail;
+//! bad values are refused with their reason.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -316,4 +317,54 @@ async fn identical_events_are_mailed_once_within_the_dedupe_window() {
         "a message without the path is never a duplicate: {to_by:#?}"
     );
     assert!(!to_by.iter().any(|b| b.contains("Success")), "{to_by:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicates_leave_a_burst_and_the_rest_go_as_one_mail() {
+    let Some(sink) = MailSink::start().await else {
+        return;
+    };
+    let server = mail_server(&sink).await;
+    let topic = create_topic(&server, "ops");
+    let arn = subscribe(
+        &server,
+        &topic,
+        "email",
+        "ops@example.test",
+        &json!({
+            "BosunGroupWindowSeconds": "3",
+            "BosunDedupeWindowSeconds": "300",
+            "BosunTemplateSubject": "{{ count }} notifications",
+            "BosunTemplateBody": "{% for m in messages %}{{ m.event.id }} {{ m.event.detail.status }}\n{% endfor %}",
+        }),
+    )
+    .expect("subscribe");
+    sink.confirm(&server, "ops@example.test", LIMIT).await;
+    let subscription_id = arn.rsplit(':').next().unwrap();
+    publish(&server, &topic, &event("e-1", "c-1", "Failed"));
+    let again = publish(&server, &topic, &event("e-22", "c-1", "Failed"));
+    publish(&server, &topic, &event("e-333", "c-1", "Success"));
+    let mails = wait_notifications(&sink, "ops@example.test", 1, LIMIT).await;
+    assert_eq!(
+        mails[0]
+            .lines()
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>(),
+        ["e-1 Failed", "e-333 Success"],
+        "the duplicate left the burst"
+    );
+    let delivery = format!("{again}:{subscription_id}");
+    assert!(
+        server
+            .log()
+            .lines()
+            .any(|l| l.contains(&delivery) && l.contains("not sent again")),
+        "{delivery} logged as a duplicate"
+    );
+    let subjects: Vec<String> = sink
+        .mails_to("ops@example.test")
+        .iter()
+        .map(|m| m.subject().to_string())
+        .collect();
+    assert_eq!(subjects.last().map(String::as_str), Some("2 notifications"));
 }
