@@ -28,5 +28,6 @@ pub mod session_log;
 pub mod sigv4;
 pub mod sns_email;
 pub mod sns_filter;
+pub mod sns_limits;
 pub mod tags;
 pub mod validate;

@@ -27,6 +27,7 @@
 
 use std::sync::Arc;
 
+use bosun_core::sns_limits::{DEDUPE_BY, DEDUPE_WINDOW, RATE_LIMIT_COUNT, RATE_LIMIT_WINDOW};
 use bosun_store::prelude::*;
 use bosun_store::{DeliveryRecord, ParameterVersion};
 use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior, Value};
@@ -50,6 +51,10 @@ pub const ATTRIBUTES: &[&str] = &[
     CONTENT_TYPE,
     GROUP_WINDOW,
     GROUP_BY,
+    RATE_LIMIT_COUNT,
+    RATE_LIMIT_WINDOW,
+    DEDUPE_WINDOW,
+    DEDUPE_BY,
 ];
 /// Bounds of `BosunGroupWindowSeconds`.
 const GROUP_WINDOW_SECONDS: std::ops::RangeInclusive<u32> = 1..=3600;
@@ -57,8 +62,29 @@ const GROUP_WINDOW_SECONDS: std::ops::RangeInclusive<u32> = 1..=3600;
 /// The attributes a subscription of `protocol` takes.
 pub fn attributes_of(protocol: &str) -> &'static [&'static str] {
     match protocol {
-        "email" => &[SUBJECT, BODY, TIME_ZONE, CHARSET, GROUP_WINDOW, GROUP_BY],
-        "http" | "https" => &[BODY, TIME_ZONE, CONTENT_TYPE, GROUP_WINDOW, GROUP_BY],
+        "email" => &[
+            SUBJECT,
+            BODY,
+            TIME_ZONE,
+            CHARSET,
+            GROUP_WINDOW,
+            GROUP_BY,
+            RATE_LIMIT_COUNT,
+            RATE_LIMIT_WINDOW,
+            DEDUPE_WINDOW,
+            DEDUPE_BY,
+        ],
+        "http" | "https" => &[
+            BODY,
+            TIME_ZONE,
+            CONTENT_TYPE,
+            GROUP_WINDOW,
+            GROUP_BY,
+            RATE_LIMIT_COUNT,
+            RATE_LIMIT_WINDOW,
+            DEDUPE_WINDOW,
+            DEDUPE_BY,
+        ],
         _ => &[],
     }
 }
@@ -87,6 +113,16 @@ pub struct DeliveryTemplate {
     /// A JSONPath into each event: only notifications with the same value are grouped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_by: Option<String>,
+    /// Bosun's rate limit and dedupe ([`bosun_core::sns_limits`], applied by
+    /// [`crate::sns_limits`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit_count: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit_window_seconds: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dedupe_window_seconds: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dedupe_by: Option<String>,
     /// SNS's `FilterPolicy` (an AWS attribute kept with the subscription's other delivery
     /// settings) and its `FilterPolicyScope`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -132,6 +168,7 @@ impl DeliveryTemplate {
             && self.content_type.is_none()
             && self.group_window_seconds.is_none()
             && self.group_by.is_none()
+            && self.limits() == bosun_core::sns_limits::Limits::default()
             && self.filter_policy.is_none()
             && self.filter_policy_scope.is_none()
         {
@@ -143,6 +180,10 @@ impl DeliveryTemplate {
     /// Change one attribute (an empty value removes it), checking the value; `Err` says why
     /// in SNS's `Attributes Reason` words.
     pub fn set(&mut self, attribute: &str, value: &str, owner: &str) -> Result<(), String> {
+        if bosun_core::sns_limits::ATTRIBUTES.contains(&attribute) {
+            // Limits read nothing: the template's owner stays.
+            return self.set_limit(attribute, value);
+        }
         let value = (!value.is_empty()).then(|| value.to_string());
         match attribute {
             SUBJECT | BODY => {
@@ -216,6 +257,39 @@ impl DeliveryTemplate {
         Ok(())
     }
 
+    /// Change one rate-limit or dedupe attribute (an empty value removes it).
+    fn set_limit(&mut self, attribute: &str, value: &str) -> Result<(), String> {
+        use bosun_core::sns_limits::{check_dedupe_by, parse_number};
+        let number = || {
+            (!value.is_empty())
+                .then(|| parse_number(attribute, value))
+                .transpose()
+        };
+        match attribute {
+            RATE_LIMIT_COUNT => self.rate_limit_count = number()?,
+            RATE_LIMIT_WINDOW => self.rate_limit_window_seconds = number()?,
+            DEDUPE_WINDOW => self.dedupe_window_seconds = number()?,
+            DEDUPE_BY => {
+                if !value.is_empty() {
+                    check_dedupe_by(value)?;
+                }
+                self.dedupe_by = (!value.is_empty()).then(|| value.to_string());
+            }
+            other => return Err(format!("Unknown attribute name {other}")),
+        }
+        Ok(())
+    }
+
+    /// The subscription's rate limit and dedupe settings.
+    pub fn limits(&self) -> bosun_core::sns_limits::Limits {
+        bosun_core::sns_limits::Limits {
+            rate_count: self.rate_limit_count,
+            rate_window_seconds: self.rate_limit_window_seconds,
+            dedupe_window_seconds: self.dedupe_window_seconds,
+            dedupe_by: self.dedupe_by.clone(),
+        }
+    }
+
     /// The attributes as `GetSubscriptionAttributes` shows them.
     pub fn attributes(&self) -> Vec<(&'static str, String)> {
         let mut out = Vec::new();
@@ -240,6 +314,17 @@ impl DeliveryTemplate {
         if let Some(g) = &self.group_by {
             out.push((GROUP_BY, g.clone()));
         }
+        if let Some(rate) = self.limits().rate() {
+            // The window in force, also when only the count was set.
+            out.push((RATE_LIMIT_COUNT, rate.count.to_string()));
+            out.push((RATE_LIMIT_WINDOW, rate.window_seconds.to_string()));
+        }
+        if let Some(w) = self.dedupe_window_seconds {
+            out.push((DEDUPE_WINDOW, w.to_string()));
+        }
+        if let Some(d) = &self.dedupe_by {
+            out.push((DEDUPE_BY, d.clone()));
+        }
         if let Some(f) = &self.filter_policy {
             out.push(("FilterPolicy", f.clone()));
             out.push((
@@ -262,7 +347,7 @@ impl DeliveryTemplate {
         if self.group_by.is_some() && self.group_window_seconds.is_none() {
             return Err(format!("{GROUP_BY} needs {GROUP_WINDOW}"));
         }
-        Ok(())
+        self.limits().check()
     }
 
     /// Set `FilterPolicy` or `FilterPolicyScope` (an empty value removes it); `Err` in SNS's
@@ -524,5 +609,42 @@ mod tests {
         }
         assert_eq!(t.to_stored(), "", "nothing left: AWS's mail again");
         assert_eq!(DeliveryTemplate::parse(""), None);
+    }
+
+    #[test]
+    fn limits_are_checked_shown_and_change_no_owner() {
+        let mut t = DeliveryTemplate::default();
+        t.set(RATE_LIMIT_COUNT, "10", "alice").unwrap();
+        t.set(DEDUPE_WINDOW, "300", "alice").unwrap();
+        t.set(DEDUPE_BY, "$.detail.command-id", "alice").unwrap();
+        assert_eq!(t.owner, "", "limits read no parameters");
+        assert!(t.check_for("email").is_ok());
+        assert_eq!(
+            t.attributes(),
+            [
+                (RATE_LIMIT_COUNT, "10".to_string()),
+                (RATE_LIMIT_WINDOW, "60".to_string()),
+                (DEDUPE_WINDOW, "300".to_string()),
+                (DEDUPE_BY, "$.detail.command-id".to_string()),
+            ],
+            "the default window shown"
+        );
+        assert_eq!(DeliveryTemplate::parse(&t.to_stored()), Some(t.clone()));
+        assert!(t
+            .set(RATE_LIMIT_WINDOW, "0", "bob")
+            .unwrap_err()
+            .starts_with("BosunRateLimitWindowSeconds: Invalid value [0]"));
+        t.set(RATE_LIMIT_COUNT, "", "bob").unwrap();
+        t.set(RATE_LIMIT_WINDOW, "30", "bob").unwrap();
+        assert_eq!(
+            t.check_for("email").unwrap_err(),
+            "BosunRateLimitWindowSeconds needs BosunRateLimitCount"
+        );
+        for a in [RATE_LIMIT_WINDOW, DEDUPE_WINDOW, DEDUPE_BY] {
+            t.set(a, "", "bob").unwrap();
+        }
+        assert_eq!(t.to_stored(), "", "no limits left");
+        assert!(attributes_of("email-json").is_empty());
+        assert!(attributes_of("https").contains(&DEDUPE_BY));
     }
 }

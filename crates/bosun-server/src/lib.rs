@@ -37,6 +37,7 @@ mod replicas;
 mod sessions;
 mod sns_delivery;
 mod sns_group;
+mod sns_limits;
 mod sns_mail;
 mod state;
 mod store_open;

@@ -8,7 +8,9 @@
 //! otherwise schedules a retry after AWS's default http policy (3 retries, 20 s apart, linear)
 //! or, for mail, AWS's SMTP policy ([`bosun_core::sns_email::retry_delay_ms`], 50 attempts
 //! over about six hours); a row whose retries are used up stays as a failed (dead-letter) record. A notification is
-//! only ever posted to a confirmed subscription.
+//! only ever posted to a confirmed subscription. Before a notification is sent, its
+//! subscription's filter policy, grouping ([`crate::sns_group`]), then rate limit and dedupe
+//! ([`crate::sns_limits`]) apply.
 //!
 //! Messages are not signed: `Signature`, `SignatureVersion` and `SigningCertURL` are left
 //! out (README, "Known differences").
@@ -51,6 +53,7 @@ pub async fn run(state: Arc<AppState>) {
         let owner = state.replica.id.clone();
         let claimed = tokio::task::spawn_blocking(move || {
             let now = now_ms();
+            crate::sns_limits::prune_now_and_then(&s, now);
             s.store.claim_deliveries(&owner, now, now + LEASE_MS, BATCH)
         })
         .await;
@@ -194,11 +197,24 @@ fn deliver(state: &Arc<AppState>, agent: &ureq::Agent, d: DeliveryRecord) {
             }
         }
     }
-    let members: &[DeliveryRecord] = if group.is_empty() {
-        std::slice::from_ref(&d)
+    let mut members: Vec<DeliveryRecord> = if group.is_empty() {
+        vec![d.clone()]
     } else {
-        &group
+        group
     };
+    // Then the subscription's rate limit and dedupe.
+    if let (Some(t), true) = (&template, send && d.kind != CONFIRMATION) {
+        match crate::sns_limits::apply(state, t, &d, members, now_ms()) {
+            Ok(kept) if kept.is_empty() => return,
+            Ok(kept) => members = kept,
+            Err(e) => {
+                // The lease runs out and the delivery is tried again.
+                tracing::error!(error = %e, delivery = %d.delivery_id, "could not apply an SNS subscription's rate limit or dedupe");
+                return;
+            }
+        }
+    }
+    let members = &members[..];
     let outcome = match (&sub, send) {
         (Some(s), true) if mail => crate::sns_mail::send(state, members, s),
         (Some(s), true) => post(state, agent, members, s),

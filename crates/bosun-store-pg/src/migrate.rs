@@ -91,6 +91,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(26, "attachment_blobs", "0026_attachment_blobs.sql"),
     migration!(27, "reported_ping_status", "0027_reported_ping_status.sql"),
     migration!(28, "console_sessions", "0028_console_sessions.sql"),
+    migration!(29, "sns_delivery_marks", "0029_sns_delivery_marks.sql"),
 ];
 
 /// The advisory lock every migration transaction holds ("bosunmig" in ASCII).

@@ -26,6 +26,7 @@ mod compliance;
 #[cfg(feature = "testing")]
 pub mod conformance;
 mod console_sessions;
+mod delivery_limits;
 mod documents;
 mod error;
 mod event_outbox;
@@ -74,6 +75,7 @@ pub use commands::{
 };
 pub use compliance::{ComplianceItemRecord, ComplianceOutcome, ComplianceStore, UploadMode};
 pub use console_sessions::{ConsoleSessionRecord, ConsoleSessionStore};
+pub use delivery_limits::{key_mark, slot_mark, DeliveryLimitStore};
 pub use documents::{AddVersion, DocumentRecord, DocumentStore, DocumentVersionRecord};
 pub use error::{Result, StoreError};
 pub use event_outbox::{
@@ -127,6 +129,7 @@ pub trait Store:
     + CommandStore
     + ComplianceStore
     + ConsoleSessionStore
+    + DeliveryLimitStore
     + DocumentStore
     + EventRuleStore
     + EventOutboxStore
@@ -161,6 +164,7 @@ impl<T> Store for T where
         + CommandStore
         + ComplianceStore
         + ConsoleSessionStore
+        + DeliveryLimitStore
         + DocumentStore
         + EventRuleStore
         + EventOutboxStore
@@ -188,9 +192,9 @@ pub mod prelude {
     pub use crate::{
         ActivationStore, AgentReleaseStore, AssociationRunStore, AssociationStatusStore,
         AssociationStore, AttachmentStore, AuditStore, AutomationStore, CallStore, CommandStore,
-        ComplianceStore, ConsoleSessionStore, DocumentStore, EventOutboxStore, EventRuleStore,
-        IamStore, InstanceStore, MaintenanceWindowRunStore, MaintenanceWindowStore, NodePingStore,
-        ParameterPolicyStore, ParameterStore, RegionStore, ReplicaStore, ResourceGroupStore,
-        SessionStore, Store, TagStore, TopicStore,
+        ComplianceStore, ConsoleSessionStore, DeliveryLimitStore, DocumentStore, EventOutboxStore,
+        EventRuleStore, IamStore, InstanceStore, MaintenanceWindowRunStore, MaintenanceWindowStore,
+        NodePingStore, ParameterPolicyStore, ParameterStore, RegionStore, ReplicaStore,
+        ResourceGroupStore, SessionStore, Store, TagStore, TopicStore,
     };
 }

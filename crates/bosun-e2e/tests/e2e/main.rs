@@ -67,6 +67,7 @@ mod sns_email_rules;
 mod sns_email_templates;
 mod sns_email_tls;
 mod sns_filter_policies;
+mod sns_limits;
 mod sns_topics;
 mod sns_webhook_templates;
 mod spine;

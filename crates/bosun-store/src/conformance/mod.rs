@@ -20,6 +20,7 @@ pub mod commands;
 pub mod compliance;
 pub mod concurrency;
 pub mod console_sessions;
+pub mod delivery_limits;
 pub mod documents;
 pub mod event_outbox;
 pub mod event_rules;
@@ -216,6 +217,12 @@ macro_rules! conformance_tests {
                 window_slots_fire_once_and_overlaps_are_skipped,
                 tasks_start_once_and_invocations_are_sent_once,
                 concurrent_firings_and_sends_happen_once,
+            }
+            delivery_limits {
+                slots_are_counted_per_window_and_subscription_up_to_the_limit,
+                a_key_is_claimed_once_per_holder_until_it_expires,
+                concurrent_takers_never_exceed_the_limit,
+                concurrent_holders_of_one_key_claim_it_once,
             }
             topics {
                 topics_are_created_listed_changed_and_deleted_with_their_tags,

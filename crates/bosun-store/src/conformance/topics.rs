@@ -10,7 +10,7 @@ use crate::{
     CONFIRMATION, NOTIFICATION, TOPIC_TAG_TYPE,
 };
 
-fn topic(name: &str) -> TopicRecord {
+pub(super) fn topic(name: &str) -> TopicRecord {
     TopicRecord {
         region: REGION.into(),
         name: name.into(),
@@ -21,7 +21,7 @@ fn topic(name: &str) -> TopicRecord {
     }
 }
 
-fn subscription(id: &str, topic: &str, created_ms: i64) -> SubscriptionRecord {
+pub(super) fn subscription(id: &str, topic: &str, created_ms: i64) -> SubscriptionRecord {
     SubscriptionRecord {
         region: REGION.into(),
         subscription_id: id.into(),

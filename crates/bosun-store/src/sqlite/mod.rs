@@ -19,6 +19,7 @@ mod command_events;
 mod commands;
 mod compliance;
 mod console_sessions;
+mod delivery_limits;
 mod documents;
 mod event_outbox;
 mod event_rules;

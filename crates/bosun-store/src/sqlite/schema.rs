@@ -749,6 +749,19 @@ ALTER TABLE instances ADD COLUMN packages TEXT NOT NULL DEFAULT '[]'",
     expires_ms INTEGER NOT NULL
 );
 CREATE INDEX console_sessions_expiry ON console_sessions (expires_ms)",
+    // 29: marks of SNS subscriptions' rate limits (a count per window) and dedupe keys (the
+    // delivery holding each) (issue 17), deleted with their subscription.
+    "CREATE TABLE sns_delivery_marks (
+    region TEXT NOT NULL,
+    subscription_id TEXT NOT NULL,
+    mark TEXT NOT NULL,
+    holder TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    expires_ms INTEGER NOT NULL,
+    PRIMARY KEY (region, subscription_id, mark),
+    FOREIGN KEY (region, subscription_id) REFERENCES sns_subscriptions(region, subscription_id) ON DELETE CASCADE
+);
+CREATE INDEX sns_delivery_marks_expiry ON sns_delivery_marks (expires_ms)",
 ];
 
 /// Apply every migration newer than the database's `user_version`.
