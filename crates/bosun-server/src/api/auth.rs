@@ -96,15 +96,7 @@ pub fn authenticate(
             "The security token included in the request is invalid.",
         ));
     };
-    let secret = state
-        .opened_secrets
-        .get(&state.kms, &key.access_key_id, &key.sealed_secret)
-        .map_err(|e| {
-            ApiError::internal(format!(
-                "the secret of access key {} does not open with the keyring: {e:?}",
-                key.access_key_id
-            ))
-        })?;
+    let secret = open_secret(state, &key)?;
     let now = jiff::Timestamp::from_millisecond(now_ms).map_err(ApiError::internal)?;
     let verified = sigv4::verify(
         &parts,
@@ -253,4 +245,21 @@ pub fn authorize_each<'r>(
         }
     }
     Ok(None)
+}
+
+/// The secret of an active access key, opened with the keyring (kept opened in memory): what
+/// a SigV4 signature and a console sign-in are checked against.
+pub fn open_secret(
+    state: &AppState,
+    key: &bosun_store::AccessKeyRecord,
+) -> Result<String, ApiError> {
+    state
+        .opened_secrets
+        .get(&state.kms, &key.access_key_id, &key.sealed_secret)
+        .map_err(|e| {
+            ApiError::internal(format!(
+                "the secret of access key {} does not open with the keyring: {e:?}",
+                key.access_key_id
+            ))
+        })
 }

@@ -108,15 +108,7 @@ pub fn login(
         same_secret(secret, access_key_id);
         return Err(refused());
     };
-    let stored = state
-        .opened_secrets
-        .get(&state.kms, &key.access_key_id, &key.sealed_secret)
-        .map_err(|e| {
-            ApiError::internal(format!(
-                "the secret of access key {} does not open with the keyring: {e:?}",
-                key.access_key_id
-            ))
-        })?;
+    let stored = auth::open_secret(state, &key)?;
     if !same_secret(secret, &stored) {
         return Err(refused());
     }
