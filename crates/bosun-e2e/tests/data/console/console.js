@@ -31,7 +31,7 @@ async function signIn(page, who) {
 async function main() {
   fs.mkdirSync(args.screenshots, { recursive: true });
   const browser = await chromium.launch({
-    executablePath: args.chromium, headless: true, args: ['--no-sandbox', '--disable-gpu'],
+    executablePath: args.chromium, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
   });
   try {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
