@@ -142,10 +142,15 @@ pub fn authenticate(
 
 /// The caller of a web console call: the session's access key, still active (a deactivated or
 /// deleted key ends every session made with it), with its user's policies as stored now, in a
-/// region this server serves (checked as a signature's scope is).
-pub fn key_caller(state: &AppState, access_key_id: &str, region: &str) -> Result<Caller, ApiError> {
+/// region this server serves (checked as a signature's scope is); `None` when the key is no
+/// longer active.
+pub fn key_caller(
+    state: &AppState,
+    access_key_id: &str,
+    region: &str,
+) -> Result<Option<Caller>, ApiError> {
     let Some((key, policies)) = state.store.access_key_and_policies(access_key_id)? else {
-        return Err(crate::console::session::ended());
+        return Ok(None);
     };
     if !state.regions.serves(region) {
         return Err(ApiError::new(
@@ -153,12 +158,12 @@ pub fn key_caller(state: &AppState, access_key_id: &str, region: &str) -> Result
             state.regions.refusal(region),
         ));
     }
-    Ok(Caller {
+    Ok(Some(Caller {
         user: key.user_name,
         region: region.to_string(),
         access_key_id: key.access_key_id,
         policies,
-    })
+    }))
 }
 
 /// Check the caller's attached policies; explicit deny wins, default deny.

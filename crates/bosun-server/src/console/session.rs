@@ -141,7 +141,7 @@ pub fn caller(
         .store
         .live_console_session(&token_hash(token), now_ms)?
         .ok_or_else(ended)?;
-    auth::key_caller(state, &session.access_key_id, region)
+    auth::key_caller(state, &session.access_key_id, region)?.ok_or_else(ended)
 }
 
 #[cfg(test)]
