@@ -45,6 +45,11 @@ pub struct ServerArgs {
     /// Seconds between agent heartbeats; a node is ConnectionLost after three missed ones.
     #[arg(long, default_value_t = 20)]
     pub heartbeat_seconds: u64,
+    /// Milliseconds between the orchestrator's passes when nothing wakes it (replicas on
+    /// PostgreSQL wake each other; this is the fallback, which also renews command leases,
+    /// sends again and applies deadlines). 50 to 60000.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(50..=60_000))]
+    pub orchestrator_sweep_ms: u64,
     /// Shell command `bosun node stop` runs on the node (through AWS-RunShellScript).
     #[arg(long, default_value = "shutdown -h now")]
     pub node_stop_command: String,

@@ -42,6 +42,10 @@ pub struct ServerConfig {
     pub node_stop_command: String,
     /// `--node-restart-command`: the shell command a node restart runs there.
     pub node_restart_command: String,
+    /// How often the orchestrator looks over active commands without being woken (default
+    /// 500 ms). With PostgreSQL, replicas wake each other through the doorbell; this is the
+    /// fallback that also renews command leases, resends and applies deadlines.
+    pub orchestrator_sweep: Option<Duration>,
 }
 
 /// How the SMTP connection is protected.
@@ -239,6 +243,7 @@ impl Default for ServerConfig {
             smtp: None,
             node_stop_command: "shutdown -h now".into(),
             node_restart_command: "systemctl reboot".into(),
+            orchestrator_sweep: None,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Live command output for watchers (`bosun run`): agents' output chunks fan out to whoever
-//! subscribed to that command. Nothing is buffered for absent watchers; the blob store keeps
-//! the full output.
+//! subscribed to that command, here or — through the doorbell (`crate::doorbell`) — on another
+//! replica that said it has watchers. Nothing is buffered for absent watchers; the blob store
+//! keeps the full output.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -21,6 +22,8 @@ pub struct FeedItem {
 #[derive(Default)]
 pub struct OutputFeed {
     channels: Mutex<HashMap<String, broadcast::Sender<FeedItem>>>,
+    /// Commands followed on other replicas, until when (Unix ms) this one forwards their output.
+    elsewhere: Mutex<HashMap<String, i64>>,
 }
 
 impl OutputFeed {
@@ -29,6 +32,26 @@ impl OutputFeed {
         map.entry(command_id.to_string())
             .or_insert_with(|| broadcast::channel(1024).0)
             .subscribe()
+    }
+
+    /// Another replica has watchers of `command_id`: forward its output until `until_ms`.
+    /// Whether this is news (no live watch of it was known).
+    pub fn watched_elsewhere_until(&self, command_id: &str, now_ms: i64, until_ms: i64) -> bool {
+        let mut map = self.elsewhere.lock().unwrap_or_else(|p| p.into_inner());
+        let known = map.get(command_id).is_some_and(|u| *u > now_ms);
+        map.insert(command_id.to_string(), until_ms);
+        !known
+    }
+
+    /// Whether output of `command_id` is to be forwarded to other replicas at `now_ms`
+    /// (forgets watches not renewed in time).
+    pub fn watched_elsewhere(&self, command_id: &str, now_ms: i64) -> bool {
+        let mut map = self.elsewhere.lock().unwrap_or_else(|p| p.into_inner());
+        if map.is_empty() {
+            return false;
+        }
+        map.retain(|_, until| *until > now_ms);
+        map.contains_key(command_id)
     }
 
     pub fn publish(

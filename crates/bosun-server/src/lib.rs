@@ -19,6 +19,7 @@ mod console;
 pub mod datadir;
 mod delivery_template;
 mod documents;
+mod doorbell;
 mod event_dispatch;
 mod feed;
 mod http;
@@ -183,6 +184,14 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         store,
         inline_reads,
     } = opened;
+    let (doorbell, heard) = match config.database().map_err(anyhow::Error::msg)? {
+        config::Database::Postgres(url) => {
+            let (doorbell, heard) = doorbell::Doorbell::connect(&url, &replica.id)
+                .context("starting the doorbell between replicas (LISTEN/NOTIFY)")?;
+            (doorbell, Some(heard))
+        }
+        config::Database::Sqlite(_) => (doorbell::Doorbell::local(), None),
+    };
     let skew_ms = config.max_clock_skew.as_millis() as i64;
     let state = Arc::new(state::AppState {
         config: config.clone(),
@@ -192,10 +201,11 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         sessions: sessions::Sessions::default(),
         idempotency: api::idempotency::Idempotency::new(skew_ms, replica.id.clone()),
         replica,
-        orchestrator: orchestrator::Orchestrator::default(),
+        orchestrator: orchestrator::Orchestrator::new(doorbell.clone(), config.orchestrator_sweep),
         associations: association_scheduler::AssociationScheduler::default(),
         windows: maintenance_window_executor::WindowExecutor::default(),
-        automation: automation::AutomationRuntime::default(),
+        automation: automation::AutomationRuntime::new(doorbell.clone()),
+        doorbell,
         blobs,
         output_waits: orchestrator::OutputWaits::default(),
         feed: feed::OutputFeed::default(),
@@ -218,6 +228,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     let output_waits_task = tokio::spawn(orchestrator::run_output_waits(state.clone()));
     let sessions_task = tokio::spawn(sessions::run(state.clone()));
     let node_pings_task = tokio::spawn(node_pings::run(state.clone()));
+    let doorbell_task = heard.map(|heard| tokio::spawn(doorbell::run(state.clone(), heard)));
     let app = http::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let std_listener = std::net::TcpListener::bind(config.listen)
         .with_context(|| format!("binding {}", config.listen))?;
@@ -285,7 +296,10 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
             event_dispatch_task,
             output_waits_task,
             sessions_task,
-        ],
+        ]
+        .into_iter()
+        .chain(doorbell_task)
+        .collect(),
         state,
         _lock: lock,
     })

@@ -150,35 +150,47 @@ pub async fn live(
     }
     let mut feed = state.feed.subscribe(&command_id);
     ws.on_upgrade(move |mut socket| async move {
+        // Output from agents connected to other replicas reaches this one while it says so.
+        let announcer = state.doorbell.is_shared().then(|| {
+            let doorbell = state.doorbell.clone();
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(crate::doorbell::WATCH_RENEW);
+                loop {
+                    every.tick().await;
+                    doorbell.watch(&command_id);
+                }
+            })
+        });
         loop {
-            match feed.recv().await {
-                Ok(item) => {
-                    let msg = serde_json::json!({
+            let msg = tokio::select! {
+                item = feed.recv() => match item {
+                    Ok(item) => serde_json::json!({
                         "instance_id": item.instance_id,
                         "stream": item.stream,
                         "offset": item.offset,
                         "data": B64.encode(&item.data),
-                    });
-                    if socket
-                        .send(Message::Text(msg.to_string().into()))
-                        .await
-                        .is_err()
-                    {
-                        break;
+                    }),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                        serde_json::json!({ "lagged": n })
                     }
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                    let msg = serde_json::json!({ "lagged": n });
-                    if socket
-                        .send(Message::Text(msg.to_string().into()))
-                        .await
-                        .is_err()
-                    {
-                        break;
-                    }
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                },
+                // The watcher went away (or said goodbye): stop following.
+                incoming = socket.recv() => match incoming {
+                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
+                    Some(Ok(_)) => continue,
+                },
+            };
+            if socket
+                .send(Message::Text(msg.to_string().into()))
+                .await
+                .is_err()
+            {
+                break;
             }
+        }
+        if let Some(announcer) = announcer {
+            announcer.abort();
         }
     })
 }

@@ -34,6 +34,8 @@ pub struct AppState {
     /// Results not acknowledged until their output is stored.
     pub output_waits: OutputWaits,
     pub feed: OutputFeed,
+    /// Wakes the other replicas and carries live output between them (silent on SQLite).
+    pub doorbell: crate::doorbell::Doorbell,
     pub results: ResultWriter,
     pub kms: crate::kms::Keyring,
     /// Secret access keys opened from their sealed form (see `access_keys`).

@@ -9,6 +9,7 @@
 
 mod access;
 mod areas;
+mod doorbell;
 mod error;
 mod migrate;
 mod options;
@@ -19,6 +20,7 @@ mod tls;
 pub mod testing;
 
 pub use deadpool_postgres::{ClientWrapper, Transaction};
+pub use doorbell::{Heard, PgDoorbell, MAX_PAYLOAD_BYTES};
 pub use error::PgError;
 pub use migrate::{Migration, MIGRATIONS};
 pub use options::PgOptions;

@@ -135,6 +135,7 @@ fn test_state(dir: &std::path::Path) -> Arc<AppState> {
         blobs,
         output_waits: Default::default(),
         feed: Default::default(),
+        doorbell: Default::default(),
         results: Default::default(),
         kms,
         opened_secrets: Default::default(),

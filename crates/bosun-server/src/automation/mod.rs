@@ -44,11 +44,27 @@ pub const IDLE: Duration = Duration::from_secs(3);
 #[derive(Default)]
 pub struct AutomationRuntime {
     notify: Notify,
+    /// Rings the other replicas' runtimes (silent on SQLite).
+    doorbell: crate::doorbell::Doorbell,
 }
 
 impl AutomationRuntime {
     /// Look at the executions soon (one started, was stopped or got a signal).
     pub fn kick(&self) {
+        self.notify.notify_one();
+        self.doorbell.ring(crate::doorbell::Bell::Automation);
+    }
+
+    /// A runtime that also wakes the other replicas' through `doorbell`.
+    pub fn new(doorbell: crate::doorbell::Doorbell) -> AutomationRuntime {
+        AutomationRuntime {
+            doorbell,
+            ..AutomationRuntime::default()
+        }
+    }
+
+    /// Wake this replica's runtime only (another replica rang).
+    pub fn kick_here(&self) {
         self.notify.notify_one();
     }
 }

@@ -10,7 +10,7 @@ use bosun_proto::{CommandResult, OutputChunk, ServerMessage};
 use super::commit::PendingResult;
 use super::output_waits::{after_chunk, expected_output, result_output_complete};
 use super::{apply, settle_plugins, state_of};
-use crate::state::AppState;
+use crate::state::{now_ms, AppState};
 
 /// The agent persisted a command.
 pub fn on_ack(state: &AppState, instance_id: &str, command_id: &str) -> anyhow::Result<()> {
@@ -71,6 +71,15 @@ pub fn on_output(state: &AppState, instance_id: &str, chunk: &OutputChunk) -> an
         chunk.offset,
         &data,
     );
+    if state.feed.watched_elsewhere(&chunk.command_id, now_ms()) {
+        state.doorbell.live(
+            &chunk.command_id,
+            instance_id,
+            chunk.stream,
+            chunk.offset,
+            &data,
+        );
+    }
     Ok(())
 }
 

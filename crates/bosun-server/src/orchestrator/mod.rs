@@ -25,6 +25,7 @@ use bosun_proto::{CommandDelivery, ServerMessage};
 use bosun_store::{CommandLease, CommandRecord, InvocationRecord, PluginRecord};
 use tokio::sync::Notify;
 
+use crate::doorbell::{Bell, Doorbell};
 use crate::replicas::Presence;
 use crate::state::{now_ms, AppState};
 use ownership::{advance, deliver};
@@ -49,18 +50,52 @@ pub struct Orchestrator {
     notify: Notify,
     /// The command leases this replica held after its last pass (to log new ones).
     owned: std::sync::Mutex<HashMap<String, i64>>,
+    /// Rings the other replicas' orchestrators (silent on SQLite).
+    doorbell: Doorbell,
+    /// How often a pass runs without being asked.
+    sweep_every: Option<Duration>,
 }
 
 impl Orchestrator {
-    /// Ask for a pass soon (after a new command, a result, a connect...).
+    /// An orchestrator that also wakes the other replicas' through `doorbell`, and sweeps every
+    /// `sweep_every` (default [`SWEEP_EVERY`]) without being asked.
+    pub fn new(doorbell: Doorbell, sweep_every: Option<Duration>) -> Orchestrator {
+        Orchestrator {
+            doorbell,
+            sweep_every,
+            ..Orchestrator::default()
+        }
+    }
+
+    /// Ask for a pass soon (after a new command, a result, a connect...), here and on the
+    /// other replicas.
     pub fn kick(&self) {
+        self.notify.notify_one();
+        self.doorbell.ring(Bell::Orchestrator);
+    }
+
+    /// How long this replica's command leases last: [`COMMAND_LEASE_MS`], or three sweeps when
+    /// the sweep is slower, so a lease outlives the pauses between renewals.
+    fn lease_ms(&self) -> i64 {
+        let sweep = self.sweep_every.unwrap_or(SWEEP_EVERY).as_millis() as i64;
+        COMMAND_LEASE_MS.max(3 * sweep)
+    }
+
+    /// Ask for a pass on the other replicas only (this one just made one).
+    pub(crate) fn ring_others(&self) {
+        self.doorbell.ring(Bell::Orchestrator);
+    }
+
+    /// Ask for a pass here only (another replica rang).
+    pub fn kick_here(&self) {
         self.notify.notify_one();
     }
 }
 
 /// Run the orchestrator until the process ends.
 pub async fn run(state: Arc<AppState>) {
-    let mut sweep = tokio::time::interval(SWEEP_EVERY);
+    let every = state.orchestrator.sweep_every.unwrap_or(SWEEP_EVERY);
+    let mut sweep = tokio::time::interval(every);
     sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
@@ -130,7 +165,7 @@ pub fn tick(state: &AppState, now: i64) -> anyhow::Result<()> {
         Ok(state.store.claim_commands(
             &state.replica.id,
             now,
-            now + COMMAND_LEASE_MS,
+            now + state.orchestrator.lease_ms(),
             CLAIM_LIMIT,
         )?)
     })?;

@@ -101,8 +101,12 @@ pub(super) fn advance(
         .filter(|(_, d)| **d)
         .map(|(i, _)| with_settled_plugins(state, i))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    if !changed.is_empty() && !state.store.write_owned_results(lease, &changed)? {
-        return Ok(false);
+    if !changed.is_empty() {
+        if !state.store.write_owned_results(lease, &changed)? {
+            return Ok(false);
+        }
+        // Started or ended invocations: the replicas their nodes are connected to deliver now.
+        state.orchestrator.ring_others();
     }
     let states: Vec<InvocationState> = invocations.iter().map(state_of).collect();
     let (status, details) = command_status(&states, max_errors, c.cancel_requested);
