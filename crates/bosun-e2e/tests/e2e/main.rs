@@ -18,6 +18,7 @@ mod automation_fleet;
 mod automation_power;
 mod aws_errors;
 mod cluster;
+mod cluster_demo;
 mod cluster_doorbell;
 mod compliance;
 mod console;
