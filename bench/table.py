@@ -113,6 +113,28 @@ for b in events.get("bursts") or []:
         b["first_mail_seconds"], "s")
     add(f"{b['nodes']:,} failed invocations: mails sent ({grouping})", b["mails"], "mails", 5)
 
+scale = r.get("replicas") or {}
+if scale and not failed("PostgreSQL + S3 and replicas", scale):
+    sqlite = {s["nodes"]: s["fan_out_seconds"]["median"] for s in r.get("fleet_simulator") or []
+              if "fan_out_seconds" in s}
+    for f in scale.get("fan_out") or []:
+        n, k = f["nodes"], f["replicas"]
+        where = f"{k} replica{'s' if k > 1 else ''}, PostgreSQL + S3"
+        if failed(f"fan-out to {n:,} simulated nodes ({where})", f):
+            continue
+        add(f"connect {n:,} simulated nodes ({where})", f["connect_seconds"], "s")
+        spread(f"fan-out to {n:,} simulated nodes ({where})", f["fan_out_seconds"], "s")
+        if k == 1 and n in sqlite:
+            add(f"ratio PostgreSQL / SQLite fan-out, {n:,} nodes", f["fan_out_seconds"]["median"] / sqlite[n], "×", 2.0)
+        add(f"servers' RSS with {n:,} nodes ({where})", sum(f["servers_rss_kb"]) / 1024, "MB")
+        add(f"servers' CPU during fan-out ({n:,}, {where})", f["servers_cpu_fan_out_cores"], "cores")
+    fo = scale.get("failover") or {}
+    if fo and not failed("failover after kill -9", fo):
+        add(f"failover: kill -9 of {fo['killed']} to its command done ({fo['agents']} agents)",
+            fo["command_done_seconds"], "s", fo["target_seconds"])
+        add(f"failover: kill -9 to every node Online again ({fo['agents']} agents)",
+            fo["all_online_seconds"], "s", fo["target_seconds"])
+
 print(f"Run {r['date']} on {r['machine']['cores']} cores (quick: {r['quick']})\n")
 print("| figure | value | vs target |")
 print("|---|---|---|")

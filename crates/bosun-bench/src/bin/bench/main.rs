@@ -15,6 +15,7 @@ use tokio::process::{Child, Command};
 
 mod associations;
 mod events;
+mod replicas;
 mod throughput;
 
 #[derive(Parser)]
@@ -26,7 +27,7 @@ struct Args {
     #[arg(long)]
     quick: bool,
     /// Run only these benchmarks (comma-separated: real, salt, sim, footprint, throughput,
-    /// associations, events); the others are left out of the figures.
+    /// associations, events, replicas); the others are left out of the figures.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// The Salt peer script, run beside Bosun for these fan-out sizes.
@@ -92,9 +93,32 @@ async fn start_server(args: &Args, name: &str) -> anyhow::Result<Server> {
 
 /// [`start_server`] with more `bosun server` flags.
 async fn start_server_with(args: &Args, name: &str, extra: &[&str]) -> anyhow::Result<Server> {
+    start_server_as(args, name, extra, &ServerEnv::default()).await
+}
+
+/// How a benchmark's server runs beyond its flags.
+#[derive(Default)]
+struct ServerEnv<'a> {
+    /// Environment variables for the server process.
+    vars: Vec<(&'a str, &'a str)>,
+    /// Sign with these keys instead of the server's own first-start key (a replica of a
+    /// database another server created writes none).
+    keys: Option<(&'a str, &'a str)>,
+    /// `BOSUN_LOG` (default `warn`); the log goes to `<data dir>.log`.
+    log: Option<&'a str>,
+}
+
+/// [`start_server_with`] in `env`.
+async fn start_server_as(
+    args: &Args,
+    name: &str,
+    extra: &[&str],
+    env: &ServerEnv<'_>,
+) -> anyhow::Result<Server> {
     let data = args.work.join(name);
     let _ = std::fs::remove_dir_all(&data);
     std::fs::create_dir_all(&data)?;
+    let log = std::fs::File::create(args.work.join(format!("{name}.log")))?;
     let child = Command::new(args.bin_dir.join("bosun"))
         .args([
             "server",
@@ -106,9 +130,10 @@ async fn start_server_with(args: &Args, name: &str, extra: &[&str]) -> anyhow::R
         .args(extra)
         .arg("--data-dir")
         .arg(&data)
-        .env("BOSUN_LOG", "warn")
+        .env("BOSUN_LOG", env.log.unwrap_or("warn"))
+        .envs(env.vars.iter().copied())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log)
         .kill_on_drop(true)
         .spawn()
         .context("starting bosun server")?;
@@ -124,7 +149,12 @@ async fn start_server_with(args: &Args, name: &str, extra: &[&str]) -> anyhow::R
             bail!("the server did not start");
         }
     };
-    let creds = std::fs::read_to_string(data.join("credentials"))?;
+    let creds = match env.keys {
+        Some((akid, secret)) => {
+            format!("aws_access_key_id = {akid}\naws_secret_access_key = {secret}\n")
+        }
+        None => std::fs::read_to_string(data.join("credentials"))?,
+    };
     let get = |k: &str| {
         creds
             .lines()
@@ -614,6 +644,11 @@ async fn main() -> anyhow::Result<()> {
         }
         events = json!({ "patterns": patterns, "bursts": bursts });
     }
+    let mut scale_out = Value::Null;
+    if wanted("replicas") {
+        eprintln!("PostgreSQL + S3, one and three replicas…");
+        scale_out = recorded(json!({}), replicas::run(&args, runs).await);
+    }
     let machine = json!({
         "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
         "kernel": std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim(),
@@ -628,6 +663,7 @@ async fn main() -> anyhow::Result<()> {
         "api_throughput": api,
         "associations": assoc,
         "events": events,
+        "replicas": scale_out,
     });
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())
