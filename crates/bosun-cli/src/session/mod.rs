@@ -5,6 +5,7 @@
 pub mod channel;
 pub mod plugin;
 pub mod port;
+pub mod stdio;
 pub mod terminal;
 
 use std::io::Write;

@@ -71,7 +71,8 @@ pub async fn main(args: Vec<String>) -> anyhow::Result<u8> {
                 return super::port::forward(&conn, &stream_url, &token, listener).await;
             }
             if document == "AWS-StartSSHSession" {
-                bail!("AWS-StartSSHSession (ssh ProxyCommand) is not supported by Bosun's plugin yet; use `bosun port-forward NODE 2222:22` and ssh to 127.0.0.1:2222");
+                // ssh's ProxyCommand: stdout is ssh's protocol stream, so nothing else is printed.
+                return super::stdio::forward_stdio(&conn, &stream_url, &token).await;
             }
             let ending = super::attach(&conn, &stream_url, &token, true)
                 .await

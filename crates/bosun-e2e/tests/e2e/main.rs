@@ -60,6 +60,7 @@ mod send_command_notifications;
 mod session_bad_frames;
 mod session_logs;
 mod session_retries;
+mod session_ssh;
 mod sessions;
 mod sessions_api;
 mod sns_dead_letters;
