@@ -22,7 +22,7 @@ pub const IMAGE_DATA_TYPE: &str = "aws:ec2:image";
 pub const VALIDATION_FAILURE_EXCEPTION: &str = "Unable to Describe Images";
 
 /// How long a replica holds a pending put it is validating before another may take it.
-pub const VALIDATION_LEASE_MS: i64 = 30_000;
+pub const VALIDATION_LEASE_MS: i64 = 10_000;
 
 /// Whether a put of `data_type` is answered before its value is validated.
 pub fn validated_asynchronously(data_type: &str) -> bool {

@@ -9,6 +9,7 @@ use std::time::Duration;
 use aws_sdk_ssm::error::ProvideErrorMetadata;
 use aws_sdk_ssm::types::ParameterType;
 use aws_sdk_ssm::Client;
+use bosun_e2e::http::{send_signed, sign_request, SignedRequest};
 use bosun_e2e::{wait_for, TestServer};
 use bosun_store::{CallRecords, PendingPut};
 use serde_json::Value;
@@ -242,8 +243,9 @@ fn pending(name: &str, value: &str) -> PendingPut {
 async fn pending_puts_left_by_a_killed_server_are_applied_after_its_restart() {
     let mut server = TestServer::start().await;
     let c = server.client();
-    // Accepted before the crash: one put nobody took yet, and one a replica had leased
-    // (for a few seconds from now) when it died.
+    // Accepted before the crash: `/crash/served` through the API (applied already, pending, or
+    // leased by the killed server: then taken again when its lease ends), one put nobody took
+    // yet, and one a replica had leased (for a few seconds from now) when it died.
     assert_eq!(
         put_image(&c, "/crash/served", "ami-0123456789abcdef0", false).await,
         1
@@ -279,4 +281,48 @@ async fn pending_puts_left_by_a_killed_server_are_applied_after_its_restart() {
         let events = change_events(&server, name).await;
         assert_eq!(events.len(), 1, "one Create event for {name}: {events:?}");
     }
+}
+
+/// Attempt `n` of a signed `PutParameter` carrying the SDK's invocation id, each signed a
+/// second apart so no two carry the same signature.
+fn put_attempt(server: &TestServer, body: &str, invocation_id: &str, n: u64) -> SignedRequest {
+    let (akid, secret) = server.admin_credentials();
+    let time = std::time::SystemTime::now() + Duration::from_secs(n);
+    let mut req = sign_request(
+        &server.addr,
+        "PutParameter",
+        body,
+        &akid,
+        &secret,
+        "us-east-1",
+        time,
+    );
+    req.headers
+        .push(("amz-sdk-invocation-id".into(), invocation_id.into()));
+    req.headers
+        .push(("amz-sdk-request".into(), format!("attempt={n}; max=3")));
+    req
+}
+
+#[tokio::test]
+async fn a_retried_put_gets_the_first_answer_and_is_applied_once() {
+    let server = TestServer::start().await;
+    let body = r#"{"Name":"/retry/ami","Value":"ami-12345678","Type":"String","DataType":"aws:ec2:image"}"#;
+    let id = format!("e2e-image-{}", std::process::id());
+    let first = send_signed(&server.addr, &put_attempt(&server, body, &id, 1)).await;
+    let second = send_signed(&server.addr, &put_attempt(&server, body, &id, 2)).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!((second.status, &second.body), (200, &first.body));
+    let c = server.client();
+    wait_for_version(&c, "/retry/ami", 1, "ami-12345678").await;
+    let left = server.read_store(|s| s.pending_puts().unwrap()).await;
+    assert!(left.is_empty(), "{left:?}");
+    let history = c
+        .get_parameter_history()
+        .name("/retry/ami")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(history.parameters().len(), 1, "applied once");
+    assert_eq!(change_events(&server, "/retry/ami").await.len(), 1);
 }
