@@ -2,10 +2,9 @@
 //! over the same SSM API as any client (except `events`, which reads the data directory).
 
 use anyhow::anyhow;
-use aws_sdk_ssm::error::ProvideErrorMetadata;
 use aws_sdk_ssm::types::{ParameterTier, ParameterType};
 use aws_sdk_ssm::Client;
-use bosun_core::parameters::image_data_type::{check_image_id, validated_asynchronously};
+use bosun_core::parameters::image_data_type::validated_asynchronously;
 
 use crate::cli::ParamCommand;
 use crate::client::{describe_error, ClientArgs};
@@ -126,66 +125,14 @@ pub async fn put(client: &Client, a: PutArgs) -> anyhow::Result<()> {
         .map_err(|e| put_error(&a.name, &e))?;
     let tier = out.tier().map(|t| t.as_str()).unwrap_or("Standard");
     if a.data_type.as_deref().is_some_and(validated_asynchronously) {
-        let version = wait_for_validation(client, &a.name, &value, out.version(), a.wait).await?;
+        let version =
+            crate::params_wait::wait_for_validation(client, &a.name, &value, out.version(), a.wait)
+                .await?;
         println!("{} version {version} ({tier}), image id validated", a.name);
         return Ok(());
     }
     println!("{} version {} ({tier})", a.name, out.version());
     Ok(())
-}
-
-/// Wait until the parameter holds `value` at `accepted` or a later version (the put was
-/// validated and applied), polling until `wait` ends. AWS reports a failed validation only as
-/// an event, not through the API: past the deadline the put counts as failed.
-async fn wait_for_validation(
-    client: &Client,
-    name: &str,
-    value: &str,
-    accepted: i64,
-    wait: std::time::Duration,
-) -> anyhow::Result<i64> {
-    let deadline = tokio::time::Instant::now() + wait;
-    loop {
-        let mut pages = client
-            .get_parameter_history()
-            .name(name)
-            .into_paginator()
-            .send();
-        let mut found = None;
-        while let Some(page) = pages.next().await {
-            match page {
-                Ok(page) => {
-                    found = page
-                        .parameters()
-                        .iter()
-                        .filter(|p| p.version() >= accepted && p.value() == Some(value))
-                        .map(|p| p.version())
-                        .max()
-                        .or(found);
-                }
-                Err(e)
-                    if e.as_service_error().and_then(|s| s.code()) == Some("ParameterNotFound") =>
-                {
-                    break
-                }
-                Err(e) => return Err(anyhow!(describe_error(&e))),
-            }
-        }
-        if let Some(version) = found {
-            return Ok(version);
-        }
-        if tokio::time::Instant::now() >= deadline {
-            let reason = check_image_id(value)
-                .err()
-                .map(|r| format!(" ({r})"))
-                .unwrap_or_default();
-            return Err(anyhow!(
-                "{name}: the server accepted {value} but did not apply it within {}s: its aws:ec2:image validation failed{reason}, so the parameter was not created or updated (the server logs the reason and emits a Parameter Store Change event with an exception)",
-                wait.as_secs()
-            ));
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
 }
 
 pub async fn get(client: &Client, name: &str, decrypt: bool) -> anyhow::Result<()> {
