@@ -468,6 +468,14 @@ pub enum ParamCommand {
         /// A regular expression the value must match.
         #[arg(long)]
         allowed_pattern: Option<String>,
+        /// text or aws:ec2:image. An aws:ec2:image value is validated by the server after it
+        /// answers (as AWS does); the command waits for the outcome and fails if the
+        /// parameter was not created or updated.
+        #[arg(long)]
+        data_type: Option<String>,
+        /// How long to wait for an aws:ec2:image value's validation.
+        #[arg(long, default_value_t = 30)]
+        wait_seconds: u64,
     },
     /// Print a parameter's value (name, name:version or name:label).
     Get {

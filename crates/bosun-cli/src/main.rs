@@ -23,6 +23,7 @@ mod output;
 mod package;
 mod package_args;
 mod params;
+mod params_wait;
 mod quickstart;
 mod resolve;
 mod results;

@@ -4,6 +4,7 @@
 use anyhow::anyhow;
 use aws_sdk_ssm::types::{ParameterTier, ParameterType};
 use aws_sdk_ssm::Client;
+use bosun_core::parameters::image_data_type::validated_asynchronously;
 
 use crate::cli::ParamCommand;
 use crate::client::{describe_error, ClientArgs};
@@ -32,6 +33,8 @@ pub async fn dispatch(c: &ClientArgs, command: ParamCommand) -> anyhow::Result<(
             tier,
             policies,
             allowed_pattern,
+            data_type,
+            wait_seconds,
         } => {
             put(
                 &sdk,
@@ -45,6 +48,8 @@ pub async fn dispatch(c: &ClientArgs, command: ParamCommand) -> anyhow::Result<(
                     tier,
                     policies,
                     allowed_pattern,
+                    data_type,
+                    wait: std::time::Duration::from_secs(wait_seconds),
                 },
             )
             .await
@@ -96,9 +101,13 @@ pub struct PutArgs {
     pub tier: Option<String>,
     pub policies: Option<String>,
     pub allowed_pattern: Option<String>,
+    pub data_type: Option<String>,
+    /// How long to wait for an asynchronously validated value's outcome.
+    pub wait: std::time::Duration,
 }
 
 pub async fn put(client: &Client, a: PutArgs) -> anyhow::Result<()> {
+    let value = a.value.clone();
     let out = client
         .put_parameter()
         .name(&a.name)
@@ -110,15 +119,19 @@ pub async fn put(client: &Client, a: PutArgs) -> anyhow::Result<()> {
         .set_tier(a.tier.map(|t| ParameterTier::from(t.as_str())))
         .set_policies(a.policies)
         .set_allowed_pattern(a.allowed_pattern)
+        .set_data_type(a.data_type.clone())
         .send()
         .await
         .map_err(|e| put_error(&a.name, &e))?;
-    println!(
-        "{} version {} ({})",
-        a.name,
-        out.version(),
-        out.tier().map(|t| t.as_str()).unwrap_or("Standard")
-    );
+    let tier = out.tier().map(|t| t.as_str()).unwrap_or("Standard");
+    if a.data_type.as_deref().is_some_and(validated_asynchronously) {
+        let version =
+            crate::params_wait::wait_for_validation(client, &a.name, &value, out.version(), a.wait)
+                .await?;
+        println!("{} version {version} ({tier}), image id validated", a.name);
+        return Ok(());
+    }
+    println!("{} version {} ({tier})", a.name, out.version());
     Ok(())
 }
 

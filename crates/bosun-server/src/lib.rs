@@ -23,6 +23,7 @@ mod doorbell;
 mod event_dispatch;
 mod feed;
 mod http;
+mod image_validation;
 pub mod kms;
 mod mailer;
 mod maintenance_window_executor;
@@ -203,6 +204,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         replica,
         orchestrator: orchestrator::Orchestrator::new(doorbell.clone(), config.orchestrator_sweep),
         associations: association_scheduler::AssociationScheduler::default(),
+        image_validator: Default::default(),
         windows: maintenance_window_executor::WindowExecutor::default(),
         automation: automation::AutomationRuntime::new(doorbell.clone()),
         doorbell,
@@ -220,6 +222,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     let replica_task = tokio::spawn(replicas::run(state.clone()));
     let orchestrator_task = tokio::spawn(orchestrator::run(state.clone()));
     let policy_task = tokio::spawn(param_policies::run(state.clone()));
+    let image_validation_task = tokio::spawn(image_validation::run(state.clone()));
     let association_task = tokio::spawn(association_scheduler::run(state.clone()));
     let window_task = tokio::spawn(maintenance_window_executor::run(state.clone()));
     let automation_task = tokio::spawn(automation::run(state.clone()));
@@ -288,6 +291,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
             replica_task,
             orchestrator_task,
             policy_task,
+            image_validation_task,
             association_task,
             window_task,
             automation_task,

@@ -24,6 +24,8 @@ pub struct AppState {
     pub replica: crate::replicas::Replica,
     pub idempotency: Idempotency,
     pub orchestrator: Orchestrator,
+    /// Wakes the `aws:ec2:image` validator.
+    pub image_validator: crate::image_validation::ImageValidator,
     /// Wakes the association scheduler.
     pub associations: crate::association_scheduler::AssociationScheduler,
     /// Wakes the maintenance window executor.

@@ -92,6 +92,11 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(27, "reported_ping_status", "0027_reported_ping_status.sql"),
     migration!(28, "console_sessions", "0028_console_sessions.sql"),
     migration!(29, "sns_delivery_marks", "0029_sns_delivery_marks.sql"),
+    migration!(
+        30,
+        "parameter_pending_puts",
+        "0030_parameter_pending_puts.sql"
+    ),
 ];
 
 /// The advisory lock every migration transaction holds ("bosunmig" in ASCII).

@@ -39,6 +39,7 @@ mod maintenance_window_runs;
 mod maintenance_windows;
 mod node_ping;
 mod parameter_policies;
+mod parameter_validations;
 mod parameters;
 mod regions;
 mod replicas;
@@ -102,6 +103,7 @@ pub use maintenance_windows::{
 };
 pub use node_ping::{NodePingStore, ReportedPing};
 pub use parameter_policies::{ParameterPolicyStore, PolicyEvent};
+pub use parameter_validations::{ParameterValidationStore, PendingPut};
 pub use parameters::{LabelOutcome, ParameterStore, ParameterVersion, PutLimits, PutOutcome};
 pub use regions::{RegionStore, REGIONS_WITH_DATA_SQL};
 pub use replicas::{AgentSession, CommandLease, DeliveryMark, ReplicaRecord, ReplicaStore};
@@ -140,6 +142,7 @@ pub trait Store:
     + NodePingStore
     + ParameterStore
     + ParameterPolicyStore
+    + ParameterValidationStore
     + RegionStore
     + ResourceGroupStore
     + ReplicaStore
@@ -175,6 +178,7 @@ impl<T> Store for T where
         + NodePingStore
         + ParameterStore
         + ParameterPolicyStore
+        + ParameterValidationStore
         + RegionStore
         + ResourceGroupStore
         + ReplicaStore
@@ -194,7 +198,7 @@ pub mod prelude {
         AssociationStore, AttachmentStore, AuditStore, AutomationStore, CallStore, CommandStore,
         ComplianceStore, ConsoleSessionStore, DeliveryLimitStore, DocumentStore, EventOutboxStore,
         EventRuleStore, IamStore, InstanceStore, MaintenanceWindowRunStore, MaintenanceWindowStore,
-        NodePingStore, ParameterPolicyStore, ParameterStore, RegionStore, ReplicaStore,
-        ResourceGroupStore, SessionStore, Store, TagStore, TopicStore,
+        NodePingStore, ParameterPolicyStore, ParameterStore, ParameterValidationStore, RegionStore,
+        ReplicaStore, ResourceGroupStore, SessionStore, Store, TagStore, TopicStore,
     };
 }

@@ -201,6 +201,26 @@ pub fn parameter_change(
     )
 }
 
+/// The `Parameter Store Change` AWS sends when the asynchronous validation of an
+/// `aws:ec2:image` value fails (`crate::parameters::image_data_type`): the parameter was not
+/// created or updated; `operation` is the one the put would have been, and the detail adds
+/// `dataType` and `exception`, as in AWS's documented example.
+pub fn parameter_validation_failed(
+    origin: Origin<'_>,
+    operation: ParameterOperation,
+    name: &str,
+    parameter_type: &str,
+    data_type: &str,
+    exception: &str,
+) -> Event {
+    let mut event = parameter_change(origin, operation, name, parameter_type, "");
+    if let Some(detail) = event.envelope["detail"].as_object_mut() {
+        detail.insert("dataType".into(), json!(data_type));
+        detail.insert("exception".into(), json!(exception));
+    }
+    event
+}
+
 #[cfg(test)]
 #[path = "envelope_tests.rs"]
 mod tests;

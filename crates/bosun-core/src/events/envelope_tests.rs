@@ -177,3 +177,30 @@ fn only_a_changed_status_is_a_transition() {
     assert!(is_status_transition(Some("Pending"), "InProgress"));
     assert!(!is_status_transition(Some("InProgress"), "InProgress"));
 }
+
+#[test]
+fn a_failed_image_validation_is_a_change_event_with_its_exception() {
+    let event = parameter_validation_failed(
+        origin("e"),
+        ParameterOperation::Create,
+        "golden-ami",
+        "String",
+        "aws:ec2:image",
+        "Unable to Describe Images",
+    );
+    assert_eq!(event.detail_type, "Parameter Store Change");
+    assert_eq!(
+        event.envelope["detail"],
+        json!({
+            "operation": "Create",
+            "name": "golden-ami",
+            "type": "String",
+            "dataType": "aws:ec2:image",
+            "exception": "Unable to Describe Images"
+        })
+    );
+    assert_eq!(
+        event.envelope["resources"],
+        json!(["arn:aws:ssm:us-east-2:123456789012:parameter/golden-ami"])
+    );
+}

@@ -2,6 +2,7 @@
 //! policies and their due times, and the `DescribeParameters`/`GetParametersByPath` filters.
 
 pub mod filters;
+pub mod image_data_type;
 pub mod key_ref;
 pub mod labels;
 pub mod name;
@@ -29,7 +30,7 @@ impl Rejection {
 
 pub const TYPES: &[&str] = &["String", "StringList", "SecureString"];
 pub const TIERS: &[&str] = &["Standard", "Advanced", "Intelligent-Tiering"];
-/// Data types Bosun accepts (`aws:ec2:image` is checked for format only).
+/// Data types Bosun accepts (`aws:ec2:image` values are validated in the background).
 pub const DATA_TYPES: &[&str] = &["text", "aws:ec2:image"];
 pub const DEFAULT_KEY_ALIAS: &str = "alias/aws/ssm";
 /// Versions kept per parameter.
@@ -81,29 +82,19 @@ pub fn resolve_tier(
     Ok(tier)
 }
 
-/// Check a `DataType` and, for `aws:ec2:image`, the value's format (`ami-` + 8 or 17 hex).
-pub fn check_data_type(data_type: &str, param_type: &str, value: &str) -> Result<(), Rejection> {
+/// Check a `DataType` and that `aws:ec2:image` is used only for `String` parameters. The
+/// value of an `aws:ec2:image` put is checked later, in the background
+/// ([`image_data_type::check_image_id`]), as AWS validates it asynchronously.
+pub fn check_data_type(data_type: &str, param_type: &str) -> Result<(), Rejection> {
     if !DATA_TYPES.contains(&data_type) {
         return Err(Rejection::validation(format!(
             "The following data type is not supported: {data_type} (Data type names are all lowercase.)"
         )));
     }
-    if data_type == "aws:ec2:image" {
-        if param_type != "String" {
-            return Err(Rejection::validation(
-                "The aws:ec2:image data type is supported only for String parameters.",
-            ));
-        }
-        let hex = value.strip_prefix("ami-").unwrap_or("");
-        let ok = (hex.len() == 8 || hex.len() == 17)
-            && hex
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        if !ok {
-            return Err(Rejection::validation(format!(
-                "The value {value} is not a valid image id for the aws:ec2:image data type (expected ami- followed by 8 or 17 hexadecimal characters)."
-            )));
-        }
+    if data_type == image_data_type::IMAGE_DATA_TYPE && param_type != "String" {
+        return Err(Rejection::validation(
+            "The aws:ec2:image data type is supported only for String parameters.",
+        ));
     }
     Ok(())
 }
@@ -146,12 +137,11 @@ mod tests {
     }
 
     #[test]
-    fn image_ids_are_checked_for_format() {
-        assert!(check_data_type("aws:ec2:image", "String", "ami-12345678").is_ok());
-        assert!(check_data_type("aws:ec2:image", "String", "ami-0123456789abcdef0").is_ok());
-        assert!(check_data_type("aws:ec2:image", "String", "ami-xyz").is_err());
-        assert!(check_data_type("aws:ec2:image", "SecureString", "ami-12345678").is_err());
-        assert!(check_data_type("json", "String", "{}").is_err());
-        assert!(check_data_type("text", "String", "anything").is_ok());
+    fn data_types_are_checked_by_name_and_parameter_type() {
+        assert!(check_data_type("aws:ec2:image", "String").is_ok());
+        assert!(check_data_type("aws:ec2:image", "SecureString").is_err());
+        assert!(check_data_type("aws:ec2:image", "StringList").is_err());
+        assert!(check_data_type("json", "String").is_err());
+        assert!(check_data_type("text", "SecureString").is_ok());
     }
 }

@@ -32,6 +32,7 @@ mod events_put;
 mod events_rules;
 mod group_cli;
 mod idempotency;
+mod image_validation;
 mod local_secrets;
 mod maintenance_window_automation;
 mod maintenance_window_events;

@@ -265,26 +265,30 @@ async fn put_and_get_mirror_aws() {
         .0,
         "InvalidKeyId"
     );
+    // aws:ec2:image is for String parameters only, refused at once; the image id itself is
+    // validated after the call answers (`image_validation` covers that end to end).
     assert_eq!(
         err(c
             .put_parameter()
             .name("/ami")
-            .value("ami-zz")
-            .r#type(ParameterType::String)
+            .value("ami-0123456789abcdef0")
+            .r#type(ParameterType::StringList)
             .data_type("aws:ec2:image")
             .send()
             .await)
         .0,
         "ValidationException"
     );
-    c.put_parameter()
+    let accepted = c
+        .put_parameter()
         .name("/ami")
-        .value("ami-0123456789abcdef0")
+        .value("ami-zz")
         .r#type(ParameterType::String)
         .data_type("aws:ec2:image")
         .send()
         .await
         .unwrap();
+    assert_eq!(accepted.version(), 1);
     // Changing the type inside a hierarchy is refused.
     put(&c, "/h/x", "v", ParameterType::String).await;
     assert_eq!(

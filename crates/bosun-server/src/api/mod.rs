@@ -25,7 +25,7 @@ mod notification_config;
 pub mod ops;
 pub(crate) mod package_attachments;
 mod parameter_labels;
-mod parameter_put;
+pub(crate) mod parameter_put;
 mod parameter_search;
 mod parameters;
 pub(crate) mod pipeline;

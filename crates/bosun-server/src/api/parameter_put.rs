@@ -1,10 +1,16 @@
 //! `PutParameter`: validation in AWS's order, the carry-over of an overwritten version's
 //! settings, tier and policy rules, sealing SecureString values, and the 100-version limit.
+//!
+//! A put whose data type is `aws:ec2:image` is answered once every synchronous check passed,
+//! and kept as a pending put (`bosun_store::ParameterValidationStore`); the background
+//! validator (`crate::image_validation`) later runs the same code in [`Mode::Apply`], which
+//! checks the image id and writes the version, as AWS validates such values asynchronously.
 
+use bosun_core::parameters::image_data_type;
 use bosun_core::parameters::key_ref::KeyRef;
-use bosun_core::parameters::{self as params, name, policies, Rejection};
+use bosun_core::parameters::{self as params, name, policies};
 use bosun_core::validate::Validation;
-use bosun_store::{ParameterVersion, PutLimits, PutOutcome};
+use bosun_store::{ParameterVersion, PendingPut, PutLimits, PutOutcome};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -31,8 +37,39 @@ struct PutRequest {
     data_type: Option<String>,
 }
 
+/// How a put is run: as the caller's call, or as the validator applying a pending put.
+enum Mode<'a> {
+    /// The API call; `request_json` is its body as sent, kept if the put is deferred.
+    Call { request_json: String },
+    /// A pending put held by `owner`, validated and applied now.
+    Apply {
+        pending: &'a PendingPut,
+        owner: &'a str,
+    },
+}
+
 pub fn put_parameter(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
+    let request_json = body.to_string();
     let req: PutRequest = parse(body)?;
+    let answer = put(ctx, req, Mode::Call { request_json })?;
+    Ok(answer.expect("a call always answers"))
+}
+
+/// Validate and apply a pending `aws:ec2:image` put held by `owner`, as its caller (`ctx` is
+/// [`Ctx::internal`] for them: the call was authorized when it was made). `Ok(Some(answer))`:
+/// applied; `Ok(None)`: another replica holds it now; `Err`: validation or the put failed
+/// (the caller records the failure).
+pub(crate) fn apply_pending(
+    ctx: &Ctx,
+    pending: &PendingPut,
+    owner: &str,
+) -> Result<Option<Value>, ApiError> {
+    let body: Value = serde_json::from_str(&pending.request_json).map_err(ApiError::internal)?;
+    let req: PutRequest = parse(body)?;
+    put(ctx, req, Mode::Apply { pending, owner })
+}
+
+fn put(ctx: &Ctx, req: PutRequest, mode: Mode<'_>) -> Result<Option<Value>, ApiError> {
     let mut v = Validation::new();
     v.required("name", req.name.as_ref());
     v.length("name", req.name.as_deref(), 1, 2048);
@@ -134,16 +171,13 @@ pub fn put_parameter(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
             .filter(|d| !d.is_empty())
             .or_else(|| existing.as_ref().map(|e| e.data_type.clone()))
             .unwrap_or_else(|| "text".into());
-        params::check_data_type(&data_type, &param_type, &value).map_err(|r| {
-            // Never echo a SecureString's value.
-            if param_type == "SecureString" {
-                rejection(Rejection::validation(
-                    "The value does not fit the data type.",
-                ))
-            } else {
-                rejection(r)
-            }
-        })?;
+        params::check_data_type(&data_type, &param_type).map_err(rejection)?;
+        let deferred = image_data_type::validated_asynchronously(&data_type);
+        if deferred && matches!(mode, Mode::Apply { .. }) {
+            // Only String parameters get here (checked above): the value is no secret.
+            image_data_type::check_image_id(&value)
+                .map_err(|why| ApiError::new("ValidationException", format!("{why}.")))?;
+        }
         if let Some(p) = &allowed_pattern {
             let re = regex::RegexBuilder::new(p)
                 .size_limit(1 << 20)
@@ -214,8 +248,44 @@ pub fn put_parameter(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
             max_standard: params::MAX_STANDARD_PARAMETERS,
             max_advanced: params::MAX_ADVANCED_PARAMETERS,
         };
-        match ctx.state.store.put_parameter(&record, existing.map(|e| e.version), overwrite, &tags, &limits)? {
-            PutOutcome::Stored => return Ok(json!({"Version": version, "Tier": tier})),
+        let answer = json!({"Version": version, "Tier": tier});
+        let expected = existing.map(|e| e.version);
+        let outcome = match &mode {
+            Mode::Call { request_json } if deferred => {
+                // AWS answers before validating: `Version` is the one the put gets if nothing
+                // else is applied to the parameter first.
+                let pending = PendingPut {
+                    id: 0,
+                    region: ctx.region.clone(),
+                    key: key.clone(),
+                    name: name.clone(),
+                    principal: ctx.principal.clone(),
+                    request_json: request_json.clone(),
+                    accepted_ms: ctx.now_ms,
+                    lease_owner: None,
+                    lease_until_ms: 0,
+                };
+                ctx.record_in_change(&answer, |records| {
+                    ctx.state.store.add_pending_put(&pending, records)
+                })?;
+                ctx.state.image_validator.kick();
+                return Ok(Some(answer));
+            }
+            Mode::Call { .. } => ctx
+                .state
+                .store
+                .put_parameter(&record, expected, overwrite, &tags, &limits)?,
+            Mode::Apply { pending, owner } => {
+                match ctx.state.store.apply_pending_put(
+                    pending.id, owner, &record, expected, overwrite, &tags, &limits,
+                )? {
+                    Some(outcome) => outcome,
+                    None => return Ok(None),
+                }
+            }
+        };
+        match outcome {
+            PutOutcome::Stored => return Ok(Some(answer)),
             PutOutcome::Conflict => continue,
             PutOutcome::AlreadyExists => return Err(already_exists()),
             PutOutcome::OldestLabelled(oldest) => {

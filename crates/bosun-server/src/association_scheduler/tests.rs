@@ -130,6 +130,7 @@ fn test_state(dir: &std::path::Path) -> Arc<AppState> {
         replica: crate::replicas::Replica::new(T0),
         orchestrator: Default::default(),
         associations: Default::default(),
+        image_validator: Default::default(),
         windows: Default::default(),
         automation: Default::default(),
         blobs,

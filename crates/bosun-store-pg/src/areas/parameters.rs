@@ -132,6 +132,29 @@ async fn described(
     ))
 }
 
+/// A put with its `Parameter Store Change` event when `Stored`, inside `tx`.
+pub(crate) async fn put_and_emit(
+    tx: &Transaction<'_>,
+    account: &str,
+    v: &ParameterVersion,
+    expected_latest: Option<i64>,
+    overwrite: bool,
+    tags: &[(String, String)],
+    limits: &PutLimits,
+) -> std::result::Result<PutOutcome, PgError> {
+    let outcome = put(tx, v, expected_latest, overwrite, tags, limits).await?;
+    if outcome == PutOutcome::Stored {
+        let operation = match expected_latest {
+            None => ParameterOperation::Create,
+            Some(_) => ParameterOperation::Update,
+        };
+        let description = v.description.as_deref().unwrap_or("");
+        let change = (v.name.as_str(), v.param_type.as_str(), description);
+        emit(tx, account, &v.region, operation, change).await?;
+    }
+    Ok(outcome)
+}
+
 /// Write a `Parameter Store Change` event for (name, type, description): the transaction's
 /// last statements.
 async fn emit(
@@ -224,17 +247,7 @@ impl ParameterStore for PgStore {
     ) -> Result<PutOutcome> {
         let account = self.event_account.get();
         Ok(self.transaction(async |tx| {
-            let outcome = put(tx, v, expected_latest, overwrite, tags, limits).await?;
-            if outcome == PutOutcome::Stored {
-                let operation = match expected_latest {
-                    None => ParameterOperation::Create,
-                    Some(_) => ParameterOperation::Update,
-                };
-                let description = v.description.as_deref().unwrap_or("");
-                let change = (v.name.as_str(), v.param_type.as_str(), description);
-                emit(tx, &account, &v.region, operation, change).await?;
-            }
-            Ok(outcome)
+            put_and_emit(tx, &account, v, expected_latest, overwrite, tags, limits).await
         })?)
     }
 

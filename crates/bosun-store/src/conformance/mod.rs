@@ -31,6 +31,7 @@ pub mod maintenance_window_events;
 pub mod maintenance_window_runs;
 pub mod maintenance_windows;
 pub mod node_ping;
+pub mod parameter_validations;
 pub mod parameters;
 pub mod regions;
 pub mod replicas;
@@ -153,6 +154,10 @@ macro_rules! conformance_tests {
             }
             console_sessions {
                 console_sessions_are_found_while_live_deleted_and_pruned,
+            }
+            parameter_validations {
+                pending_puts_are_claimed_in_order_applied_or_failed_once,
+                concurrent_claims_hand_each_pending_put_out_once,
             }
             documents {
                 document_versions_are_numbered_deduplicated_and_deleted_with_the_document,

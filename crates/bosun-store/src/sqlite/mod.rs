@@ -30,6 +30,7 @@ mod maintenance_window_runs;
 mod maintenance_windows;
 mod node_ping;
 mod parameter_policies;
+mod parameter_validations;
 mod parameters;
 mod readers;
 mod regions;

@@ -85,6 +85,100 @@ pub(crate) fn latest_version(
     .optional()
 }
 
+/// A put's checks and writes with its event, inside `tx` (committed by the caller when the
+/// outcome is `Stored`; any other outcome wrote nothing).
+pub(crate) fn put_in(
+    tx: &Transaction,
+    account: &str,
+    v: &ParameterVersion,
+    expected_latest: Option<i64>,
+    overwrite: bool,
+    tags: &[(String, String)],
+    limits: &PutLimits,
+) -> Result<PutOutcome> {
+    let latest = latest_version(tx, &v.region, &v.key)?;
+    if latest.is_some() && !overwrite {
+        return Ok(PutOutcome::AlreadyExists);
+    }
+    if latest != expected_latest {
+        return Ok(PutOutcome::Conflict);
+    }
+    match latest {
+        None => {
+            let (count, max): (i64, i64) = if v.tier == "Advanced" {
+                (
+                    tx.query_row(
+                        "SELECT COUNT(*) FROM parameters WHERE region = ?1 AND tier = 'Advanced'",
+                        [&v.region],
+                        |r| r.get(0),
+                    )?,
+                    limits.max_advanced,
+                )
+            } else {
+                (
+                    tx.query_row(
+                        "SELECT COUNT(*) FROM parameters WHERE region = ?1 AND tier != 'Advanced'",
+                        [&v.region],
+                        |r| r.get(0),
+                    )?,
+                    limits.max_standard,
+                )
+            };
+            if count >= max {
+                return Ok(PutOutcome::LimitExceeded);
+            }
+            tx.execute(
+                    "INSERT INTO parameters (region, key, name, latest_version, tier, has_policies) VALUES (?1,?2,?3,?4,?5,?6)",
+                    params![v.region, v.key, v.name, v.version, v.tier, v.policies.is_some()],
+                )?;
+            super::tags::put_tags(tx, &v.region, "Parameter", &v.key, tags)?;
+        }
+        Some(_) => {
+            let (count, oldest): (i64, i64) = tx.query_row(
+                    "SELECT COUNT(*), MIN(version) FROM parameter_versions WHERE region = ?1 AND key = ?2",
+                    params![v.region, v.key],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?;
+            if count >= limits.max_versions {
+                if !labels_of(tx, &v.region, &v.key, oldest)?.is_empty() {
+                    return Ok(PutOutcome::OldestLabelled(oldest));
+                }
+                tx.execute(
+                        "DELETE FROM parameter_versions WHERE region = ?1 AND key = ?2 AND version = ?3",
+                        params![v.region, v.key, oldest],
+                    )?;
+            }
+            tx.execute(
+                    "UPDATE parameters SET latest_version = ?3, tier = ?4, has_policies = ?5 WHERE region = ?1 AND key = ?2",
+                    params![v.region, v.key, v.version, v.tier, v.policies.is_some()],
+                )?;
+        }
+    }
+    tx.execute(
+            "INSERT INTO parameter_versions (region, key, version, type, value, key_id, description, allowed_pattern, tier, policies, data_type, modified_ms, modified_user) \
+             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
+            params![
+                v.region, v.key, v.version, v.param_type, v.value, v.key_id, v.description,
+                v.allowed_pattern, v.tier, v.policies, v.data_type, v.modified_ms, v.modified_user
+            ],
+        )?;
+    let operation = match latest {
+        None => ParameterOperation::Create,
+        Some(_) => ParameterOperation::Update,
+    };
+    let description = v.description.as_deref().unwrap_or("");
+    emit(
+        tx,
+        account,
+        &v.region,
+        operation,
+        &v.name,
+        &v.param_type,
+        description,
+    )?;
+    Ok(PutOutcome::Stored)
+}
+
 impl ParameterStore for SqliteStore {
     fn put_parameter(
         &self,
@@ -97,80 +191,11 @@ impl ParameterStore for SqliteStore {
         let account = self.event_account.get();
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let latest = latest_version(&tx, &v.region, &v.key)?;
-        if latest.is_some() && !overwrite {
-            return Ok(PutOutcome::AlreadyExists);
+        let outcome = put_in(&tx, &account, v, expected_latest, overwrite, tags, limits)?;
+        if outcome == PutOutcome::Stored {
+            tx.commit()?;
         }
-        if latest != expected_latest {
-            return Ok(PutOutcome::Conflict);
-        }
-        match latest {
-            None => {
-                let (count, max): (i64, i64) = if v.tier == "Advanced" {
-                    (
-                        tx.query_row("SELECT COUNT(*) FROM parameters WHERE region = ?1 AND tier = 'Advanced'", [&v.region], |r| r.get(0))?,
-                        limits.max_advanced,
-                    )
-                } else {
-                    (
-                        tx.query_row("SELECT COUNT(*) FROM parameters WHERE region = ?1 AND tier != 'Advanced'", [&v.region], |r| r.get(0))?,
-                        limits.max_standard,
-                    )
-                };
-                if count >= max {
-                    return Ok(PutOutcome::LimitExceeded);
-                }
-                tx.execute(
-                    "INSERT INTO parameters (region, key, name, latest_version, tier, has_policies) VALUES (?1,?2,?3,?4,?5,?6)",
-                    params![v.region, v.key, v.name, v.version, v.tier, v.policies.is_some()],
-                )?;
-                super::tags::put_tags(&tx, &v.region, "Parameter", &v.key, tags)?;
-            }
-            Some(_) => {
-                let (count, oldest): (i64, i64) = tx.query_row(
-                    "SELECT COUNT(*), MIN(version) FROM parameter_versions WHERE region = ?1 AND key = ?2",
-                    params![v.region, v.key],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )?;
-                if count >= limits.max_versions {
-                    if !labels_of(&tx, &v.region, &v.key, oldest)?.is_empty() {
-                        return Ok(PutOutcome::OldestLabelled(oldest));
-                    }
-                    tx.execute(
-                        "DELETE FROM parameter_versions WHERE region = ?1 AND key = ?2 AND version = ?3",
-                        params![v.region, v.key, oldest],
-                    )?;
-                }
-                tx.execute(
-                    "UPDATE parameters SET latest_version = ?3, tier = ?4, has_policies = ?5 WHERE region = ?1 AND key = ?2",
-                    params![v.region, v.key, v.version, v.tier, v.policies.is_some()],
-                )?;
-            }
-        }
-        tx.execute(
-            "INSERT INTO parameter_versions (region, key, version, type, value, key_id, description, allowed_pattern, tier, policies, data_type, modified_ms, modified_user) \
-             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
-            params![
-                v.region, v.key, v.version, v.param_type, v.value, v.key_id, v.description,
-                v.allowed_pattern, v.tier, v.policies, v.data_type, v.modified_ms, v.modified_user
-            ],
-        )?;
-        let operation = match latest {
-            None => ParameterOperation::Create,
-            Some(_) => ParameterOperation::Update,
-        };
-        let description = v.description.as_deref().unwrap_or("");
-        emit(
-            &tx,
-            &account,
-            &v.region,
-            operation,
-            &v.name,
-            &v.param_type,
-            description,
-        )?;
-        tx.commit()?;
-        Ok(PutOutcome::Stored)
+        Ok(outcome)
     }
 
     fn parameter(&self, region: &str, key: &str) -> Result<Option<ParameterVersion>> {

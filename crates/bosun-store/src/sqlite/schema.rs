@@ -762,6 +762,20 @@ CREATE INDEX console_sessions_expiry ON console_sessions (expires_ms)",
     FOREIGN KEY (region, subscription_id) REFERENCES sns_subscriptions(region, subscription_id) ON DELETE CASCADE
 );
 CREATE INDEX sns_delivery_marks_expiry ON sns_delivery_marks (expires_ms)",
+    // 30: `aws:ec2:image` puts accepted and not yet validated (issue 11), each the request as
+    // the caller sent it, leased by the replica validating it.
+    "CREATE TABLE parameter_pending_puts (
+    id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    region TEXT NOT NULL,
+    key TEXT NOT NULL,
+    name TEXT NOT NULL,
+    principal TEXT NOT NULL,
+    request_json TEXT NOT NULL,
+    accepted_ms INTEGER NOT NULL,
+    lease_owner TEXT,
+    lease_until_ms INTEGER NOT NULL
+);
+CREATE INDEX parameter_pending_puts_key ON parameter_pending_puts (region, key, id)",
 ];
 
 /// Apply every migration newer than the database's `user_version`.
