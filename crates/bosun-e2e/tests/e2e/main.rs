@@ -32,6 +32,7 @@ mod group_cli;
 mod idempotency;
 mod local_secrets;
 mod maintenance_window_automation;
+mod maintenance_window_cutoff;
 mod maintenance_window_events;
 mod maintenance_window_runs;
 mod maintenance_windows_api;
