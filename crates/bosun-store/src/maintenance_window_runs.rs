@@ -145,6 +145,13 @@ pub trait MaintenanceWindowRunStore {
     /// already ended. `cancel_requested` is not written.
     fn update_window_execution(&self, e: &WindowExecutionRecord) -> Result<bool>;
 
+    /// Delete the executions that ended before `before_ms`, with their task executions and
+    /// invocations (the history's retention), except each window's execution of its latest
+    /// slot: that one anchors the window's next slot (`latest_window_slots`), and without it an
+    /// `at(…)` window would fire its one slot again. Live executions are never deleted. How
+    /// many executions went.
+    fn prune_window_executions(&self, before_ms: i64) -> Result<u64>;
+
     /// Ask a live execution to cancel; `false` when it does not exist or already ended.
     fn cancel_window_execution(&self, region: &str, window_execution_id: &str) -> Result<bool>;
 

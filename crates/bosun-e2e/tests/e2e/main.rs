@@ -35,6 +35,7 @@ mod idempotency;
 mod image_validation;
 mod local_secrets;
 mod maintenance_window_automation;
+mod maintenance_window_cutoff;
 mod maintenance_window_events;
 mod maintenance_window_runs;
 mod maintenance_windows_api;

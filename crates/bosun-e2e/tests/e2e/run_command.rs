@@ -110,7 +110,7 @@ async fn long_output_is_cut_in_the_api_and_whole_at_the_url() {
     assert_eq!(r.status, 400, "{}", r.body);
 }
 
-fn pid_alive(pid: i32) -> bool {
+pub(crate) fn pid_alive(pid: i32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .map(|s| {
             !s.rsplit_once(')')

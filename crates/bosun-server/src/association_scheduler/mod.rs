@@ -34,7 +34,7 @@ mod forget;
 mod new_nodes;
 mod rollup;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};

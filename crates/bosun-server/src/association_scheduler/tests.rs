@@ -112,7 +112,7 @@ fn it_sleeps_until_the_next_slot_capped_and_polls_only_while_executions_are_open
 }
 
 /// A server state over an in-memory store, for passes at a chosen `now`.
-fn test_state(dir: &std::path::Path) -> Arc<AppState> {
+pub(crate) fn test_state(dir: &std::path::Path) -> Arc<AppState> {
     let config = crate::config::ServerConfig {
         data_dir: dir.to_path_buf(),
         ..Default::default()

@@ -14,13 +14,21 @@
 //! store; a restarted server picks up every live execution where it stood.
 //!
 //! Sleeping: until the next slot of any window or [`SAFETY_CAP`], unless kicked (a window
-//! created or changed); every [`OPEN_POLL`] while executions are live.
+//! created or changed, an execution cancelled, or — while executions are live — a command that
+//! ended, [`WindowExecutor::command_ended`], so a task invocation's end is acted on at once);
+//! every [`OPEN_POLL`] while executions are live, the fallback for commands that end on another
+//! replica.
+//!
+//! History (`retention.rs`): executions that ended more than [`retention::RETENTION_MS`] ago are
+//! pruned, with their tasks and invocations, from this loop about once an hour.
 
 mod automation;
 mod drive;
+pub mod retention;
 mod targets;
 mod task;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -46,16 +54,33 @@ const MAX_MISSED_SLOTS: usize = 10_000;
 /// `ConnectionLost` although nothing is wrong with it.
 const RECONNECT_GRACE_MS: i64 = 30_000;
 
-/// The executor's wake-up call.
+/// The executor's wake-up calls.
 #[derive(Default)]
 pub struct WindowExecutor {
     notify: Notify,
+    /// The last pass left executions live on this server's watch.
+    live: AtomicBool,
+    /// When history was last pruned (epoch ms, 0 never).
+    pruned_ms: std::sync::atomic::AtomicI64,
 }
 
 impl WindowExecutor {
     /// Look at the schedules soon (a window was created or changed, an execution cancelled).
     pub fn kick(&self) {
         self.notify.notify_one();
+    }
+
+    /// A command ended: while window executions are live one of their task invocations may
+    /// have been waiting for it, so drive them now rather than at the next [`OPEN_POLL`].
+    /// With none live, nothing can be waiting and the executor sleeps on.
+    pub fn command_ended(&self) {
+        if self.live.load(Ordering::SeqCst) {
+            self.notify.notify_one();
+        }
+    }
+
+    fn set_live(&self, live: bool) {
+        self.live.store(live, Ordering::SeqCst);
     }
 }
 
@@ -187,6 +212,7 @@ pub fn fire_due(state: &AppState, now: i64) -> anyhow::Result<Option<i64>> {
 /// live, and the next slot.
 pub fn pass(state: &AppState, now: i64) -> anyhow::Result<(bool, Option<i64>)> {
     let next_due = fire_due(state, now)?;
+    retention::prune_now_and_then(state, now);
     let mut live = false;
     for e in state.store.open_window_executions()? {
         match drive::drive(state, &e, now) {
@@ -216,6 +242,8 @@ pub async fn run(state: Arc<AppState>) {
                 (true, None)
             }
         };
+        // Before sleeping, so a command that ends from now on wakes the next pass.
+        state.windows.set_live(live);
         let mut sleep = SAFETY_CAP;
         if let Some(due) = next_due {
             sleep = sleep.min(Duration::from_millis(
@@ -259,6 +287,20 @@ mod tests {
     }
 
     const MIN: i64 = 60_000;
+
+    #[test]
+    fn an_ended_command_wakes_the_executor_only_while_executions_are_live() {
+        use futures_util::FutureExt;
+        let w = WindowExecutor::default();
+        // Nothing live: nothing can wait for the command, the executor sleeps on.
+        w.command_ended();
+        assert!(w.notify.notified().now_or_never().is_none());
+        w.set_live(true);
+        w.command_ended();
+        assert!(w.notify.notified().now_or_never().is_some());
+        // One wake per end, not a standing one.
+        assert!(w.notify.notified().now_or_never().is_none());
+    }
 
     #[test]
     fn the_latest_missed_slot_fires_once() {

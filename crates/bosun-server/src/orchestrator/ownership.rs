@@ -131,8 +131,9 @@ pub(super) fn advance(
     }
     if !active {
         tracing::info!(command_id = %c.command_id, status = %c.status, details = %c.status_details, "command finished");
-        // An association's execution may be waiting for it.
+        // An association's execution or a maintenance window's task may be waiting for it.
         state.associations.command_ended();
+        state.windows.command_ended();
     }
     Ok(true)
 }

@@ -405,6 +405,19 @@ impl MaintenanceWindowRunStore for PgStore {
         })?)
     }
 
+    fn prune_window_executions(&self, before_ms: i64) -> Result<u64> {
+        // Each window's latest slot stays: it anchors the window's next slot.
+        let sql = format!(
+            "DELETE FROM maintenance_window_executions WHERE status NOT IN {LIVE} \
+             AND end_ms < $1 AND slot_ms < (SELECT MAX(l.slot_ms) \
+             FROM maintenance_window_executions l \
+             WHERE l.region = maintenance_window_executions.region \
+             AND l.window_id = maintenance_window_executions.window_id)"
+        );
+        // Task executions and invocations go with it (ON DELETE CASCADE).
+        Ok(self.with_client(async |c| Ok(c.execute(&sql, &[&before_ms]).await?))?)
+    }
+
     fn cancel_window_execution(&self, region: &str, window_execution_id: &str) -> Result<bool> {
         Ok(self.with_client(async |c| {
             let n = c

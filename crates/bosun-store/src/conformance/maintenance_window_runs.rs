@@ -276,3 +276,80 @@ pub fn concurrent_firings_and_sends_happen_once(store: &dyn Store) {
         .count();
     assert_eq!(commands, 1);
 }
+
+/// Retention: executions that ended before the bound go with their task executions and
+/// invocations; live ones stay, and so does each window's latest slot (it anchors the
+/// window's next slot); pruning again (another replica) deletes nothing more.
+pub fn old_executions_are_pruned_with_their_tasks_but_each_windows_latest_slot_stays(
+    store: &dyn Store,
+) {
+    let (a, b) = (window(1), window(2));
+    store.create_window(&a, &[], 50).unwrap();
+    store.create_window(&b, &[], 50).unwrap();
+    let end = |e: &WindowExecutionRecord, at: i64| {
+        let ended = WindowExecutionRecord {
+            status: "SUCCESS".into(),
+            end_ms: at,
+            ..e.clone()
+        };
+        assert!(store.update_window_execution(&ended).unwrap());
+    };
+    let fire = |e: &WindowExecutionRecord, t: &[TaskExecutionRecord]| {
+        assert_eq!(
+            store.fire_window_slot(e, t, &skipped(e)).unwrap(),
+            SlotFired::Started
+        );
+    };
+    let e1 = execution(&a.window_id, "a1", 1_000);
+    let t1 = task_execution("a1", 1, 1);
+    fire(&e1, std::slice::from_ref(&t1));
+    let started = TaskExecutionRecord {
+        status: "IN_PROGRESS".into(),
+        start_ms: 1_100,
+        ..t1.clone()
+    };
+    assert!(store
+        .start_window_task(&started, &[task_invocation(&t1, 0)])
+        .unwrap());
+    end(&e1, 2_000);
+    let e2 = execution(&a.window_id, "a2", 3_000);
+    fire(&e2, &[task_execution("a2", 1, 1)]);
+    end(&e2, 4_000);
+    let e3 = execution(&a.window_id, "a3", 5_000);
+    fire(&e3, &[]);
+    let b1 = execution(&b.window_id, "b1", 1_000);
+    fire(&b1, &[]);
+    end(&b1, 2_000);
+
+    // Only what ended before the bound goes.
+    assert_eq!(store.prune_window_executions(3_000).unwrap(), 1);
+    assert!(store.get_window_execution(REGION, "a1").unwrap().is_none());
+    assert!(store.task_executions(REGION, "a1").unwrap().is_empty());
+    assert!(store
+        .task_invocations(REGION, "a1", &t1.task_execution_id)
+        .unwrap()
+        .is_empty());
+    assert!(store.get_window_execution(REGION, "a2").unwrap().is_some());
+    assert_eq!(store.task_executions(REGION, "a2").unwrap().len(), 1);
+    // b1 ended long ago but is its window's latest slot; a3 is live.
+    assert_eq!(store.prune_window_executions(100_000).unwrap(), 1);
+    assert!(store.get_window_execution(REGION, "a2").unwrap().is_none());
+    assert!(store.task_executions(REGION, "a2").unwrap().is_empty());
+    assert!(store.get_window_execution(REGION, "b1").unwrap().is_some());
+    assert_eq!(
+        store.open_window_executions().unwrap(),
+        std::slice::from_ref(&e3)
+    );
+    let mut slots = store.latest_window_slots(REGION).unwrap();
+    slots.sort();
+    let mut want = vec![(a.window_id.clone(), 5_000), (b.window_id.clone(), 1_000)];
+    want.sort();
+    assert_eq!(slots, want);
+    // Ended, a3 is still its window's latest slot; pruning again deletes nothing.
+    end(&e3, 6_000);
+    assert_eq!(store.prune_window_executions(100_000).unwrap(), 0);
+    assert_eq!(
+        store.window_executions(REGION, &a.window_id).unwrap().len(),
+        1
+    );
+}

@@ -222,6 +222,7 @@ macro_rules! conformance_tests {
                 window_slots_fire_once_and_overlaps_are_skipped,
                 tasks_start_once_and_invocations_are_sent_once,
                 concurrent_firings_and_sends_happen_once,
+                old_executions_are_pruned_with_their_tasks_but_each_windows_latest_slot_stays,
             }
             delivery_limits {
                 slots_are_counted_per_window_and_subscription_up_to_the_limit,

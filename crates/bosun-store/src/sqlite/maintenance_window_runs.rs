@@ -370,6 +370,21 @@ impl MaintenanceWindowRunStore for SqliteStore {
         Ok(n == 1)
     }
 
+    fn prune_window_executions(&self, before_ms: i64) -> Result<u64> {
+        let conn = self.conn();
+        // Each window's latest slot stays: it anchors the window's next slot.
+        let sql = format!(
+            "DELETE FROM maintenance_window_executions WHERE status NOT IN {LIVE} \
+             AND end_ms < ?1 AND slot_ms < (SELECT MAX(l.slot_ms) \
+             FROM maintenance_window_executions l \
+             WHERE l.region = maintenance_window_executions.region \
+             AND l.window_id = maintenance_window_executions.window_id)"
+        );
+        // Task executions and invocations go with it (ON DELETE CASCADE).
+        let n = conn.execute(&sql, params![before_ms])?;
+        Ok(n as u64)
+    }
+
     fn cancel_window_execution(&self, region: &str, window_execution_id: &str) -> Result<bool> {
         let conn = self.conn();
         let n = conn.execute(
