@@ -3,7 +3,9 @@
 # read through the session) and one-byte echo round trips through a remote `cat`, measured by the
 # same script (bench/peers/stream_measure.py) through `bosun session NODE --command` (client →
 # server → agent → process) and through ssh to a private sshd (bench/peers/ssh.sh).
-# Usage: bench/sessions.sh [--quick]   (prints JSON lines: bosun, then openssh)
+# Then port forwarding against direct TCP, a 1,000-connection burst through one port session and
+# the server's memory per open session (bench/peers/port_measure.py).
+# Usage: bench/sessions.sh [--quick]   (prints JSON lines: bosun, port forwarding, then openssh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bytes=$((200 * 1024 * 1024)); echoes=1000
@@ -25,4 +27,6 @@ done
 [ -n "$node" ] || { cat quickstart.log >&2; echo "the local agent never came online" >&2; exit 1; }
 python3 "$OLDPWD/bench/peers/stream_measure.py" --label bosun-session --bytes "$bytes" \
   --echoes "$echoes" -- "$bins/bosun" session "$node" --command
+python3 "$OLDPWD/bench/peers/port_measure.py" --bosun "$bins/bosun" --node "$node" --server-pid "$qs" \
+  --bytes "$bytes" --echoes "$echoes"
 "$OLDPWD/bench/peers/ssh.sh" "$bytes" "$echoes"

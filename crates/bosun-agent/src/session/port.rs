@@ -47,6 +47,9 @@ fn spawn_conn(
         for addr in &addrs {
             match TcpStream::connect(addr).await {
                 Ok(s) => {
+                    // Forwarded bytes go at once: Nagle's algorithm against the peer's delayed
+                    // acks would hold small writes (keystrokes, echoes) for tens of milliseconds.
+                    let _ = s.set_nodelay(true);
                     stream = Some(s);
                     break;
                 }

@@ -90,6 +90,9 @@ pub async fn run(
     );
     let mut exit_code = None;
     let mut input_open = true;
+    // Input waits for the handshake: the agent starts the shell, command or port only then,
+    // and bytes sent earlier would reach it before there is anything to write them to.
+    let mut ready = false;
     loop {
         let wait = channel
             .outgoing
@@ -120,6 +123,7 @@ pub async fn run(
                                     let _ = output.send(Output::Data(frame.payload)).await;
                                 }
                                 Some(PayloadType::HandshakeComplete) => {
+                                    ready = true;
                                     let _ = output.send(Output::Ready).await;
                                 }
                                 Some(PayloadType::ExitCode) => {
@@ -142,7 +146,7 @@ pub async fn run(
                     _ => {}
                 }
             }
-            event = input.recv(), if input_open => match event {
+            event = input.recv(), if input_open && ready => match event {
                 Some(Input::Bytes(bytes)) => {
                     for piece in bytes.chunks(input_chunk) {
                         send(&mut channel, &mut sink, PayloadType::Output, piece.to_vec()).await?;

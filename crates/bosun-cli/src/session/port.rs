@@ -137,6 +137,8 @@ async fn accept_loop(
         let Ok((socket, _)) = listener.accept().await else {
             return;
         };
+        // Small writes (keystrokes, echoes) go at once, not after the peer's delayed ack.
+        let _ = socket.set_nodelay(true);
         next_id += 2;
         let id = next_id;
         let (tx, rx) = mpsc::channel(64);

@@ -60,6 +60,7 @@ mod s3_blobs;
 mod s3_stall;
 mod send_command_notifications;
 mod session_bad_frames;
+mod session_input;
 mod session_logs;
 mod session_retries;
 mod session_ssh;
