@@ -26,6 +26,7 @@ mod documents_cli;
 mod event_outbox;
 mod events_cli;
 mod events_dispatch;
+mod events_parameter_policies;
 mod events_put;
 mod events_rules;
 mod group_cli;
