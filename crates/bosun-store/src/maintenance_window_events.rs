@@ -6,8 +6,16 @@
 //! (`bosun_core::events::envelope_maintenance_windows` builds the envelopes and says which
 //! changes emit: entering a final status). Each of those writes lands only from a live status
 //! (or, for an invocation, a phase other than `Ended`), so a final status is entered once.
+//!
+//! The definitions' events ([`crate::MaintenanceWindowStore`]: `update_window` when `Enabled`
+//! flips, target and task registration, update and deregistration) are built here too and
+//! appended in the write's transaction when it changes a row
+//! (`bosun_core::events::envelope_maintenance_window_definitions`).
 
 use bosun_core::events::envelope::{Event, Origin};
+use bosun_core::events::envelope_maintenance_window_definitions::{
+    target_registration, task_registration, window_state_change, Registration,
+};
 use bosun_core::events::envelope_maintenance_windows::{
     emits_state_change, execution_state_change, invocation_state_change, task_state_change,
     InvocationFacts, RunFacts,
@@ -116,5 +124,46 @@ pub fn invocation_events(
     };
     one(account, now_ms, &inv.region, |o| {
         invocation_state_change(o, &facts, &which)
+    })
+}
+
+/// A window of `region` is now `enabled` (or not).
+pub fn window_state_events(
+    account: &str,
+    now_ms: i64,
+    region: &str,
+    window_id: &str,
+    enabled: bool,
+) -> Vec<Event> {
+    one(account, now_ms, region, |o| {
+        window_state_change(o, window_id, enabled)
+    })
+}
+
+/// A target of a window of `region` was registered, updated or deregistered.
+pub fn target_events(
+    account: &str,
+    now_ms: i64,
+    region: &str,
+    window_id: &str,
+    window_target_id: &str,
+    what: Registration,
+) -> Vec<Event> {
+    one(account, now_ms, region, |o| {
+        target_registration(o, window_id, window_target_id, what)
+    })
+}
+
+/// A task of a window of `region` was registered, updated or deregistered.
+pub fn task_registration_events(
+    account: &str,
+    now_ms: i64,
+    region: &str,
+    window_id: &str,
+    window_task_id: &str,
+    what: Registration,
+) -> Vec<Event> {
+    one(account, now_ms, region, |o| {
+        task_registration(o, window_id, window_task_id, what)
     })
 }

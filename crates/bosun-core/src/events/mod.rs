@@ -3,7 +3,8 @@
 //! (`transform`: `Input`, `InputPath`, `InputTransformer`), the API's names, ARNs and quotas
 //! for rules on the default bus (`rules`), the events SSM emits in AWS's envelope (`envelope`;
 //! State Manager's in `envelope_associations`, Automation's in `envelope_automation`,
-//! maintenance windows' runs in `envelope_maintenance_windows`, parameter policies' actions
+//! maintenance windows' runs in `envelope_maintenance_windows` and their definitions' changes in
+//! `envelope_maintenance_window_definitions`, parameter policies' actions
 //! in `envelope_parameter_policies`), and
 //! custom events sent with `PutEvents` (`custom`).
 //!
@@ -14,6 +15,7 @@ pub mod custom;
 pub mod envelope;
 pub mod envelope_associations;
 pub mod envelope_automation;
+pub mod envelope_maintenance_window_definitions;
 pub mod envelope_maintenance_windows;
 pub mod envelope_nodes;
 pub mod envelope_parameter_policies;

@@ -33,6 +33,7 @@ mod group_cli;
 mod idempotency;
 mod local_secrets;
 mod maintenance_window_automation;
+mod maintenance_window_definition_events;
 mod maintenance_window_events;
 mod maintenance_window_runs;
 mod maintenance_windows_api;

@@ -27,6 +27,7 @@ pub mod event_rules;
 mod fixtures;
 pub mod iam;
 pub mod instances;
+pub mod maintenance_window_definition_events;
 pub mod maintenance_window_events;
 pub mod maintenance_window_runs;
 pub mod maintenance_windows;
@@ -212,6 +213,9 @@ macro_rules! conformance_tests {
             }
             maintenance_window_events {
                 window_run_endings_write_their_events_with_the_change,
+            }
+            maintenance_window_definition_events {
+                definition_changes_write_their_events_with_the_change,
             }
             maintenance_window_runs {
                 window_slots_fire_once_and_overlaps_are_skipped,
