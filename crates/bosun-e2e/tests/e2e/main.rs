@@ -58,6 +58,7 @@ mod s3_blobs;
 mod s3_stall;
 mod send_command_notifications;
 mod session_bad_frames;
+mod session_events;
 mod session_logs;
 mod session_retries;
 mod sessions;

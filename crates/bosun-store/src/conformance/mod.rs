@@ -258,6 +258,7 @@ macro_rules! conformance_tests {
                 sessions_are_created_listed_filtered_and_paged,
                 tokens_are_single_use_and_die_with_the_session,
                 sessions_end_once_and_keep_the_agent_report,
+                a_sessions_start_and_end_write_their_events_once,
             }
             tags {
                 tags_are_added_overwritten_limited_and_removed,
