@@ -44,6 +44,7 @@ mod parameters;
 mod regions;
 mod replicas;
 mod resource_groups;
+pub mod session_events;
 mod sessions;
 mod sqlite;
 mod tags;

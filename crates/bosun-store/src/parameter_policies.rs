@@ -1,10 +1,13 @@
 //! Parameter policies in the store: which latest versions carry policies, which policies
-//! already fired, and firing one (event row, plus deletion for `Expiration`) atomically.
+//! already fired, and firing one (event row, its `Parameter Store Policy Action` in the event
+//! outbox, plus deletion for `Expiration`) atomically.
+
+use bosun_core::events::envelope::Event;
 
 use crate::parameters::ParameterVersion;
 use crate::Result;
 
-/// An event recorded by a policy (until the events bus exists, operators list these).
+/// An action recorded by a policy (`bosun param events` lists these; the bus gets `event`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyEvent {
     pub seq: i64,
@@ -27,14 +30,16 @@ pub trait ParameterPolicyStore {
     /// Record a fired policy; for `Expiration` also delete the parameter (with its versions,
     /// labels and tags), but only if `version` is still its latest (a newer put replaced the
     /// policies). Atomic, and each (parameter, version, policy type) fires at most once: of
-    /// concurrent calls at most one returns `true`. Returns `false` when nothing happened
-    /// (already fired, or superseded).
+    /// concurrent calls at most one returns `true`. `event` (its `Parameter Store Policy
+    /// Action`) is appended to the event outbox in the same transaction, exactly when the
+    /// policy fires. Returns `false` when nothing happened (already fired, or superseded).
     fn fire_parameter_policy(
         &self,
         v: &ParameterVersion,
         policy_type: &str,
         now_ms: i64,
         detail: &str,
+        event: &Event,
     ) -> Result<bool>;
 
     /// Recorded policy events, oldest first (optionally one region only).

@@ -7,13 +7,13 @@
 //! (`maintenancewindow/<mw-id>`) alone, as in every published example.
 //!
 //! **Which changes emit** ([`emits_state_change`]): entering a final status (`SUCCESS`,
-//! `FAILED`, `TIMED_OUT`, `CANCELLED`, `SKIPPED_OVERLAPPING`), once. Source: the SSM user
-//! guide's "Amazon EventBridge event examples for Systems Manager" (monitoring-systems-manager-
-//! event-examples, "Maintenance Windows") shows each of the three events for an ended run:
-//! every detail has an `end-time`, which a running one does not have. The EventBridge reference
-//! (reference-eventbridge-events) also lists `PENDING` and `IN_PROGRESS` among the statuses a
-//! rule may match; Bosun does not emit those (yet), so a rule matching them hears nothing
-//! rather than an event with a made-up end time.
+//! `FAILED`, `TIMED_OUT`, `CANCELLED`, `SKIPPED_OVERLAPPING`), once, with its `end-time`
+//! (source: the SSM user guide's "Amazon EventBridge event examples for Systems Manager",
+//! "Maintenance Windows"); and starting ([`emits_start`]): the EventBridge reference
+//! (reference-eventbridge-events) lists `IN_PROGRESS` for all three and `PENDING` for an
+//! execution. A started event has no `end-time` (the run has none yet). Bosun's executions are
+//! created `IN_PROGRESS` (never `PENDING`), so an execution's start is one `IN_PROGRESS` event;
+//! a task's when it leaves `PENDING`; a node's invocation's when it is sent.
 
 use serde_json::{json, Map, Value};
 
@@ -44,6 +44,11 @@ pub fn emits_state_change(old: Option<&str>, new: &str) -> bool {
     old != Some(new) && FINAL_STATUSES.contains(&new)
 }
 
+/// Whether a run written with `status` on its start emits a started event.
+pub fn emits_start(status: &str) -> bool {
+    matches!(status, "PENDING" | "IN_PROGRESS")
+}
+
 /// The window's ARN: `arn:aws:ssm:<region>:<account>:maintenancewindow/<mw-id>`.
 pub fn window_arn(region: &str, account: &str, window_id: &str) -> String {
     format!("arn:aws:ssm:{region}:{account}:maintenancewindow/{window_id}")
@@ -56,13 +61,16 @@ pub struct RunFacts<'a> {
     pub window_execution_id: &'a str,
     pub status: &'a str,
     pub start_ms: i64,
+    /// 0 while the run goes on: `end-time` is then left out.
     pub end_ms: i64,
 }
 
 fn common(origin: &Origin<'_>, f: &RunFacts<'_>) -> (Map<String, Value>, Vec<String>) {
     let mut detail = Map::new();
     detail.insert("start-time".into(), json!(detail_time(f.start_ms)));
-    detail.insert("end-time".into(), json!(detail_time(f.end_ms)));
+    if f.end_ms > 0 {
+        detail.insert("end-time".into(), json!(detail_time(f.end_ms)));
+    }
     detail.insert("window-id".into(), json!(f.window_id));
     detail.insert("window-execution-id".into(), json!(f.window_execution_id));
     detail.insert("status".into(), json!(f.status));

@@ -98,3 +98,20 @@ fn only_entering_a_final_status_emits() {
     }
     assert!(!emits_state_change(Some("IN_PROGRESS"), "Success"));
 }
+
+#[test]
+fn a_started_run_has_no_end_time() {
+    let mut running = facts(T_56_427, 0);
+    running.status = "IN_PROGRESS";
+    let event = execution_state_change(origin(T_56_427), &running);
+    let detail = event.envelope["detail"].as_object().unwrap();
+    assert!(!detail.contains_key("end-time"), "{detail:?}");
+    assert_eq!(detail["status"], "IN_PROGRESS");
+    assert_eq!(detail["start-time"], "2016-11-16T01:00:56.427Z");
+    for s in ["PENDING", "IN_PROGRESS"] {
+        assert!(emits_start(s), "{s}");
+    }
+    for s in FINAL_STATUSES.iter().chain(&["CANCELLING"]) {
+        assert!(!emits_start(s), "{s}");
+    }
+}

@@ -2,7 +2,8 @@
 //! on `Maintenance Window Execution State-change Notification` with `status: FAILED` sends,
 //! through an SNS topic, the whole event of a window whose `RUN_COMMAND` task fails on a real
 //! agent to a real confirmed http subscriber, with AWS's detail, once. A second rule on
-//! `Maintenance Window Task Target Invocation State-change Notification` gets the node's.
+//! `Maintenance Window Task Target Invocation State-change Notification` gets the node's: its
+//! start (`IN_PROGRESS`, no end time) and its end, once each.
 
 use bosun_e2e::fleet::Fleet;
 use bosun_e2e::subscriber::{confirmed_topic, Subscriber};
@@ -47,12 +48,14 @@ fn rule(server: &bosun_e2e::TestServer, name: &str, pattern: &Value, topic: &str
     assert_eq!(put["FailedEntryCount"], 0, "{put}");
 }
 
-/// Publish a marker to `topic` and check that `path` got exactly one notification before it.
-async fn only_one_before_marker(
+/// Publish a marker to `topic` and check that `path` got exactly `before` notifications
+/// before it.
+async fn only_these_before_marker(
     server: &bosun_e2e::TestServer,
     sub: &Subscriber,
     topic: &str,
     path: &str,
+    before: usize,
 ) {
     server
         .aws(&[
@@ -64,10 +67,10 @@ async fn only_one_before_marker(
             "marker",
         ])
         .expect("publish");
-    sub.wait(path, "Notification", 2, LIMIT).await;
+    sub.wait(path, "Notification", before + 1, LIMIT).await;
     let messages = notifications(sub, path);
-    assert_eq!(messages.len(), 2, "{messages:?}");
-    assert_eq!(messages[1]["Message"], "marker");
+    assert_eq!(messages.len(), before + 1, "{messages:?}");
+    assert_eq!(messages[before]["Message"], "marker");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -137,11 +140,20 @@ async fn a_failed_window_run_reaches_the_rule_target_with_its_detail() {
         "{detail}"
     );
     assert!(detail.get("task-execution-id").is_none(), "{detail}");
-    only_one_before_marker(server, &sub, &alerts, "/alerts").await;
+    only_these_before_marker(server, &sub, &alerts, "/alerts", 1).await;
 
-    // The node's invocation ended FAILED: one event naming the task, target and owner.
+    // The node's invocation started, then ended FAILED: one event each, naming the task,
+    // target and owner.
     let first = sub.wait("/nodes", "Notification", 1, LIMIT).await.json();
-    let event: Value = serde_json::from_str(first["Message"].as_str().unwrap()).unwrap();
+    let started: Value = serde_json::from_str(first["Message"].as_str().unwrap()).unwrap();
+    assert_eq!(started["detail"]["status"], "IN_PROGRESS", "{started}");
+    assert_eq!(started["detail"]["task-execution-id"], task.as_str());
+    assert!(is_detail_time(
+        started["detail"]["start-time"].as_str().unwrap_or_default()
+    ));
+    assert!(started["detail"].get("end-time").is_none(), "{started}");
+    let second = sub.wait("/nodes", "Notification", 2, LIMIT).await.json();
+    let event: Value = serde_json::from_str(second["Message"].as_str().unwrap()).unwrap();
     assert_eq!(
         event["detail-type"],
         "Maintenance Window Task Target Invocation State-change Notification"
@@ -153,5 +165,5 @@ async fn a_failed_window_run_reaches_the_rule_target_with_its_detail() {
     assert_eq!(detail["window-target-id"], target.as_str());
     assert_eq!(detail["owner-information"], "seed-002");
     assert_eq!(detail["status"], "FAILED");
-    only_one_before_marker(server, &sub, &nodes, "/nodes").await;
+    only_these_before_marker(server, &sub, &nodes, "/nodes", 2).await;
 }

@@ -10,7 +10,10 @@
 //! invocation appends its event (`bosun_store::maintenance_window_events`) last in the same
 //! transaction, only when it lands.
 
-use bosun_store::maintenance_window_events::{execution_events, invocation_events, task_events};
+use bosun_store::maintenance_window_events::{
+    execution_events, execution_started_events, invocation_events, invocation_started_events,
+    task_events, task_started_events,
+};
 use bosun_store::{
     MaintenanceWindowRunStore, NewCommand, PluginRecord, Result, SlotFired, TaskExecutionRecord,
     TaskInvocationRecord, WindowExecutionRecord,
@@ -268,10 +271,15 @@ async fn append_task_events(
     tx: &Transaction<'_>,
     account: &str,
     t: &TaskExecutionRecord,
+    started: bool,
 ) -> std::result::Result<(), PgError> {
     let now = bosun_store::now_ms();
     let window_id = window_of(tx, &t.region, &t.window_execution_id).await?;
-    let events = task_events(account, now, &window_id, t);
+    let events = if started {
+        task_started_events(account, now, &window_id, t)
+    } else {
+        task_events(account, now, &window_id, t)
+    };
     super::event_outbox::append(tx, &events, now).await
 }
 
@@ -317,6 +325,9 @@ impl MaintenanceWindowRunStore for PgStore {
             for t in tasks {
                 insert_task(tx, t).await?;
             }
+            let now = bosun_store::now_ms();
+            let events = execution_started_events(&account, now, run);
+            super::event_outbox::append(tx, &events, now).await?;
             Ok(SlotFired::Started)
         })?)
     }
@@ -466,7 +477,7 @@ impl MaintenanceWindowRunStore for PgStore {
             for i in invocations {
                 insert_invocation(tx, i).await?;
             }
-            append_task_events(tx, &account, t).await?;
+            append_task_events(tx, &account, t, true).await?;
             Ok(true)
         })?)
     }
@@ -477,7 +488,7 @@ impl MaintenanceWindowRunStore for PgStore {
             if tx.execute(&write_task_sql(LIVE), &task_params(t)).await? != 1 {
                 return Ok(false);
             }
-            append_task_events(tx, &account, t).await?;
+            append_task_events(tx, &account, t, false).await?;
             Ok(true)
         })?)
     }
@@ -523,7 +534,11 @@ impl MaintenanceWindowRunStore for PgStore {
                 &mut transitions,
             )
             .await?;
+            let now = bosun_store::now_ms();
+            let window_id = window_of(tx, &inv.region, &inv.window_execution_id).await?;
             transitions.emit(tx, &account).await?;
+            let events = invocation_started_events(&account, now, &window_id, inv);
+            super::event_outbox::append(tx, &events, now).await?;
             Ok(true)
         })?)
     }

@@ -5,10 +5,16 @@
 //! the other; every change of a window's targets or tasks (and the window's deletion and
 //! update) locks the window's row (`FOR UPDATE`) first, so target and task limits, token
 //! look-ups, `WindowTargetIds` references and `Safe` deregistrations see every committed change
-//! of that window and none in flight.
+//! of that window and none in flight. A change of a definition appends its event (built by
+//! `bosun_store::maintenance_window_events`) last in its transaction.
 
+use bosun_core::events::envelope::Event;
+use bosun_core::events::envelope_maintenance_window_definitions::Registration;
+use bosun_store::maintenance_window_events::{
+    target_events, task_registration_events, window_state_events,
+};
 use bosun_store::{
-    window_target_ids, Changed, MaintenanceWindowStore, Registered, Result, StoreError,
+    now_ms, window_target_ids, Changed, MaintenanceWindowStore, Registered, Result, StoreError,
     WindowRecord, WindowTargetRecord, WindowTaskRecord, WINDOW_TAG_TYPE,
 };
 use deadpool_postgres::Transaction;
@@ -93,6 +99,11 @@ fn task_from(r: &Row) -> WindowTaskRecord {
 }
 
 /// Lock a window's row until commit; `false` when it does not exist.
+/// Append a definition change's events, last in its transaction.
+async fn emit(tx: &Transaction<'_>, events: &[Event]) -> std::result::Result<(), PgError> {
+    super::event_outbox::append(tx, events, now_ms()).await
+}
+
 async fn lock_window(
     tx: &Transaction<'_>,
     region: &str,
@@ -262,8 +273,19 @@ impl MaintenanceWindowStore for PgStore {
     }
 
     fn update_window(&self, w: &WindowRecord) -> Result<bool> {
-        Ok(self.with_client(async |c| {
-            let n = c
+        let account = self.event_account.get();
+        Ok(self.transaction(async |tx| {
+            let was = tx
+                .query_opt(
+                    "SELECT enabled FROM maintenance_windows \
+                     WHERE region = $1 AND window_id = $2 FOR UPDATE",
+                    &[&w.region, &w.window_id],
+                )
+                .await?;
+            let Some(was) = was.map(|r| r.get::<_, bool>(0)) else {
+                return Ok(false);
+            };
+            let n = tx
                 .execute(
                     "UPDATE maintenance_windows SET name = $3, description = $4, schedule = $5, \
                      schedule_timezone = $6, schedule_offset = $7, start_date = $8, \
@@ -288,6 +310,11 @@ impl MaintenanceWindowStore for PgStore {
                     ],
                 )
                 .await?;
+            if n == 1 && was != w.enabled {
+                let events =
+                    window_state_events(&account, now_ms(), &w.region, &w.window_id, w.enabled);
+                emit(tx, &events).await?;
+            }
             Ok(n == 1)
         })?)
     }
@@ -315,6 +342,7 @@ impl MaintenanceWindowStore for PgStore {
     }
 
     fn register_target(&self, t: &WindowTargetRecord, max_targets: usize) -> Result<Registered> {
+        let account = self.event_account.get();
         Ok(self.transaction(async |tx| {
             if !lock_window(tx, &t.region, &t.window_id).await? {
                 return Ok(Registered::NoSuchWindow);
@@ -363,6 +391,15 @@ impl MaintenanceWindowStore for PgStore {
                 ],
             )
             .await?;
+            let events = target_events(
+                &account,
+                now_ms(),
+                &t.region,
+                &t.window_id,
+                &t.window_target_id,
+                Registration::Registered,
+            );
+            emit(tx, &events).await?;
             Ok(Registered::Created)
         })?)
     }
@@ -399,6 +436,7 @@ impl MaintenanceWindowStore for PgStore {
     }
 
     fn update_target(&self, t: &WindowTargetRecord) -> Result<Changed> {
+        let account = self.event_account.get();
         Ok(self.transaction(async |tx| {
             if !lock_window(tx, &t.region, &t.window_id).await? {
                 return Ok(Changed::NotFound);
@@ -419,6 +457,17 @@ impl MaintenanceWindowStore for PgStore {
                     ],
                 )
                 .await?;
+            if n == 1 {
+                let events = target_events(
+                    &account,
+                    now_ms(),
+                    &t.region,
+                    &t.window_id,
+                    &t.window_target_id,
+                    Registration::Updated,
+                );
+                emit(tx, &events).await?;
+            }
             Ok(if n == 1 {
                 Changed::Done
             } else {
@@ -434,6 +483,7 @@ impl MaintenanceWindowStore for PgStore {
         window_target_id: &str,
         safe: bool,
     ) -> Result<Changed> {
+        let account = self.event_account.get();
         Ok(self.transaction(async |tx| {
             if !lock_window(tx, region, window_id).await? {
                 return Ok(Changed::NotFound);
@@ -467,6 +517,17 @@ impl MaintenanceWindowStore for PgStore {
                     &[&region, &window_id, &window_target_id],
                 )
                 .await?;
+            if n == 1 {
+                let events = target_events(
+                    &account,
+                    now_ms(),
+                    region,
+                    window_id,
+                    window_target_id,
+                    Registration::Deregistered,
+                );
+                emit(tx, &events).await?;
+            }
             Ok(if n == 1 {
                 Changed::Done
             } else {
@@ -476,6 +537,7 @@ impl MaintenanceWindowStore for PgStore {
     }
 
     fn register_task(&self, t: &WindowTaskRecord, max_tasks: usize) -> Result<Registered> {
+        let account = self.event_account.get();
         Ok(self.transaction(async |tx| {
             if !lock_window(tx, &t.region, &t.window_id).await? {
                 return Ok(Registered::NoSuchWindow);
@@ -535,6 +597,15 @@ impl MaintenanceWindowStore for PgStore {
                 ],
             )
             .await?;
+            let events = task_registration_events(
+                &account,
+                now_ms(),
+                &t.region,
+                &t.window_id,
+                &t.window_task_id,
+                Registration::Registered,
+            );
+            emit(tx, &events).await?;
             Ok(Registered::Created)
         })?)
     }
@@ -591,6 +662,7 @@ impl MaintenanceWindowStore for PgStore {
     }
 
     fn update_task(&self, t: &WindowTaskRecord) -> Result<Changed> {
+        let account = self.event_account.get();
         Ok(self.transaction(async |tx| {
             if !lock_window(tx, &t.region, &t.window_id).await? {
                 return Ok(Changed::NotFound);
@@ -625,6 +697,17 @@ impl MaintenanceWindowStore for PgStore {
                     ],
                 )
                 .await?;
+            if n == 1 {
+                let events = task_registration_events(
+                    &account,
+                    now_ms(),
+                    &t.region,
+                    &t.window_id,
+                    &t.window_task_id,
+                    Registration::Updated,
+                );
+                emit(tx, &events).await?;
+            }
             Ok(if n == 1 {
                 Changed::Done
             } else {
@@ -634,6 +717,7 @@ impl MaintenanceWindowStore for PgStore {
     }
 
     fn deregister_task(&self, region: &str, window_id: &str, window_task_id: &str) -> Result<bool> {
+        let account = self.event_account.get();
         Ok(self.transaction(async |tx| {
             if !lock_window(tx, region, window_id).await? {
                 return Ok(false);
@@ -645,6 +729,17 @@ impl MaintenanceWindowStore for PgStore {
                     &[&region, &window_id, &window_task_id],
                 )
                 .await?;
+            if n == 1 {
+                let events = task_registration_events(
+                    &account,
+                    now_ms(),
+                    region,
+                    window_id,
+                    window_task_id,
+                    Registration::Deregistered,
+                );
+                emit(tx, &events).await?;
+            }
             Ok(n == 1)
         })?)
     }

@@ -4,8 +4,10 @@
 //! `parameters.rs`), checks the version is still the latest, and records the event with
 //! `ON CONFLICT DO NOTHING` on the unique (region, key, version, policy type): of replicas firing
 //! the same policy at once exactly one inserts the row and acts (an `Expiration` deletes the
-//! parameter); the others find the row, or the parameter gone, and return `false`.
+//! parameter); the others find the row, or the parameter gone, and return `false`. The policy's
+//! event is appended last, in the same transaction.
 
+use bosun_core::events::envelope::Event;
 use bosun_store::{ParameterPolicyStore, ParameterVersion, PolicyEvent, Result};
 
 use super::parameters::{delete_in, from_row, lock_head, select_versions};
@@ -44,6 +46,7 @@ impl ParameterPolicyStore for PgStore {
         policy_type: &str,
         now_ms: i64,
         detail: &str,
+        event: &Event,
     ) -> Result<bool> {
         Ok(self.transaction(async |tx| {
             if lock_head(tx, &v.region, &v.key).await? != Some(v.version) {
@@ -77,6 +80,7 @@ impl ParameterPolicyStore for PgStore {
             if policy_type == "Expiration" {
                 delete_in(tx, &v.region, &v.key).await?;
             }
+            super::event_outbox::append(tx, std::slice::from_ref(event), now_ms).await?;
             Ok(true)
         })?)
     }

@@ -1,5 +1,6 @@
 //! Session Manager sessions on PostgreSQL ([`bosun_store::SessionStore`]). Token claims are one
-//! conditional `UPDATE` each, so of two connections presenting one token, one wins.
+//! conditional `UPDATE` each, so of two connections presenting one token, one wins. A
+//! session's start and end append their event, last in their transaction.
 
 use bosun_store::{
     AgentReport, Result, SessionQuery, SessionRecord, SessionStore, StoreError, TokenClaim,
@@ -8,6 +9,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 
 use crate::PgStore;
+use bosun_store::session_events::{session_created_event, session_ended_event, EndedSession};
 
 type RowResult<T> = std::result::Result<T, tokio_postgres::Error>;
 
@@ -80,8 +82,9 @@ fn claim_outcome(store: &PgStore, session_id: &str, used: bool) -> Result<TokenC
 impl SessionStore for PgStore {
     fn create_session(&self, s: &SessionRecord) -> Result<()> {
         let active = s.end_ms.is_none();
-        let inserted = changed(
-            self,
+        let account = self.event_account.get();
+        Ok(self.transaction(async |tx| {
+            let inserted = tx.execute(
             "INSERT INTO sessions (session_id, region, target, document_name, owner, reason, \
              status, details, start_ms, end_ms, active, output_url, max_duration_s, \
              idle_timeout_s, client_token_hash, client_token_expires_ms, agent_token_hash, \
@@ -109,14 +112,15 @@ impl SessionStore for PgStore {
                 &s.replica_id,
                 &s.end_reason,
             ],
-        )?;
-        if !inserted {
-            return Err(StoreError::AlreadyExists(format!(
-                "session {}",
-                s.session_id
-            )));
-        }
-        Ok(())
+        ).await? > 0;
+            if !inserted {
+                return Err(StoreError::AlreadyExists(format!("session {}", s.session_id)).into());
+            }
+            let now = bosun_store::now_ms();
+            let event = session_created_event(&account, now, s);
+            super::event_outbox::append(tx, &[event], now).await?;
+            Ok(())
+        })?)
     }
 
     fn get_session(&self, session_id: &str) -> Result<Option<SessionRecord>> {
@@ -239,13 +243,34 @@ impl SessionStore for PgStore {
         end_reason: &str,
         end_ms: i64,
     ) -> Result<bool> {
-        changed(
-            self,
-            "UPDATE sessions SET status = $2, details = $3, end_reason = $4, end_ms = $5, \
-             active = FALSE, client_token_hash = '', agent_token_hash = '' \
-             WHERE session_id = $1 AND active",
-            &[&session_id, &status, &details, &end_reason, &end_ms],
-        )
+        let account = self.event_account.get();
+        Ok(self.transaction(async |tx| {
+            let row = tx
+                .query_opt(
+                    "UPDATE sessions SET status = $2, details = $3, end_reason = $4, \
+                     end_ms = $5, active = FALSE, client_token_hash = '', agent_token_hash = '' \
+                     WHERE session_id = $1 AND active \
+                     RETURNING region, target, document_name, owner, start_ms",
+                    &[&session_id, &status, &details, &end_reason, &end_ms],
+                )
+                .await?;
+            let Some(row) = row else {
+                return Ok(false);
+            };
+            let ended = EndedSession {
+                region: row.get(0),
+                target: row.get(1),
+                document_name: row.get(2),
+                owner: row.get(3),
+                start_ms: row.get(4),
+            };
+            let now = bosun_store::now_ms();
+            let event = session_ended_event(
+                &account, now, session_id, &ended, status, end_ms, end_reason,
+            );
+            super::event_outbox::append(tx, &[event], now).await?;
+            Ok(true)
+        })?)
     }
 
     fn record_agent_report(&self, session_id: &str, r: &AgentReport) -> Result<bool> {

@@ -1,5 +1,6 @@
 //! Maintenance window runs' events: an execution, task or invocation entering a final status
-//! writes its event in the same transaction, exactly once; starting and going on write none.
+//! writes its event in the same transaction, exactly once; so does starting one
+//! (`IN_PROGRESS`, without an end time); going on writes none.
 
 use super::fixtures::REGION;
 use super::maintenance_window_runs::{execution, task_execution, task_invocation};
@@ -57,16 +58,17 @@ pub fn window_run_endings_write_their_events_with_the_change(store: &dyn Store) 
         end_ms: e.start_ms,
         ..e.clone()
     };
-    // Starting an execution emits nothing; a slot skipped for overlapping ends at once.
+    // Starting an execution emits its start; a slot skipped for overlapping ends at once.
     let fired = store.fire_window_slot(&e1, &[t1.clone(), t2.clone()], &skip(&e1));
     assert_eq!(fired.unwrap(), SlotFired::Started);
-    assert!(window_events(store, start).is_empty());
+    let mut want = vec![ev(EXECUTION, "IN_PROGRESS", "e1")];
+    assert_eq!(window_events(store, start), want);
     let e2 = execution(id, "e2", 2_000);
     let fired = store.fire_window_slot(&e2, &[], &skip(&e2)).unwrap();
     assert_eq!(fired, SlotFired::Skipped);
-    let mut want = vec![ev(EXECUTION, "SKIPPED_OVERLAPPING", "e2")];
+    want.push(ev(EXECUTION, "SKIPPED_OVERLAPPING", "e2"));
     assert_eq!(window_events(store, start), want);
-    // A task starting, and an invocation being sent, emit nothing.
+    // A task starting, and an invocation leaving `Waiting`, emit their start, once.
     let started = TaskExecutionRecord {
         status: "IN_PROGRESS".into(),
         start_ms: 1_100,
@@ -76,6 +78,10 @@ pub fn window_run_endings_write_their_events_with_the_change(store: &dyn Store) 
     assert!(store
         .start_window_task(&started, std::slice::from_ref(&inv))
         .unwrap());
+    assert!(!store
+        .start_window_task(&started, std::slice::from_ref(&inv))
+        .unwrap());
+    want.push(ev(TASK, "IN_PROGRESS", "e1-t1"));
     let running = TaskInvocationRecord {
         phase: "Running".into(),
         status: "IN_PROGRESS".into(),
@@ -83,6 +89,8 @@ pub fn window_run_endings_write_their_events_with_the_change(store: &dyn Store) 
         ..inv.clone()
     };
     assert!(store.update_task_invocation(&running, "Waiting").unwrap());
+    assert!(!store.update_task_invocation(&running, "Waiting").unwrap());
+    want.push(ev(INVOCATION, "IN_PROGRESS", "e1-t1"));
     assert_eq!(window_events(store, start), want);
     // The invocation ending emits once; a write expecting a stale phase lands nothing.
     let ended = TaskInvocationRecord {
@@ -142,7 +150,12 @@ pub fn window_run_endings_write_their_events_with_the_change(store: &dyn Store) 
         assert_eq!(v["detail"]["window-id"], id.as_str());
         assert_eq!(v["region"], REGION);
     }
-    let invocation = &all[1]["detail"];
+    let started = &all[0]["detail"];
+    assert_eq!(started["status"], "IN_PROGRESS");
+    assert_eq!(started["start-time"], "1970-01-01T00:00:01.005Z");
+    assert!(started.get("end-time").is_none(), "{started}");
+    let invocation = &all[4]["detail"];
+    assert_eq!(invocation["status"], "FAILED");
     assert_eq!(invocation["window-execution-id"], "e1");
     assert_eq!(invocation["window-target-id"], "wt");
     assert_eq!(invocation["owner-information"], "owner");

@@ -180,6 +180,21 @@ pub fn tasks_start_once_and_invocations_are_sent_once(store: &dyn Store) {
     };
     assert!(store.send_task_invocation(&sent, new).unwrap());
     assert!(store.get_command(REGION, "cmd-1").unwrap().is_some());
+    let sent_events: Vec<serde_json::Value> = store
+        .events_after(0, 100_000)
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e.detail_type == "Maintenance Window Task Target Invocation State-change Notification"
+        })
+        .map(|e| serde_json::from_str(&e.envelope).unwrap())
+        .collect();
+    assert_eq!(sent_events.len(), 1, "the send writes the node's start");
+    assert_eq!(sent_events[0]["detail"]["status"], "IN_PROGRESS");
+    assert_eq!(
+        sent_events[0]["detail"]["start-time"],
+        "1970-01-01T00:00:01.200Z"
+    );
     // A second send of the same invocation stores nothing.
     let c2 = command("cmd-2", 1_300);
     let again = TaskInvocationRecord {

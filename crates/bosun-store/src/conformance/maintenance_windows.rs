@@ -30,7 +30,7 @@ pub(super) fn window(i: usize) -> WindowRecord {
     }
 }
 
-fn target(window: &str, i: usize) -> WindowTargetRecord {
+pub(super) fn target(window: &str, i: usize) -> WindowTargetRecord {
     WindowTargetRecord {
         region: REGION.into(),
         window_id: window.into(),
@@ -46,7 +46,7 @@ fn target(window: &str, i: usize) -> WindowTargetRecord {
     }
 }
 
-fn task(window: &str, i: usize, target_ids: &[&str]) -> WindowTaskRecord {
+pub(super) fn task(window: &str, i: usize, target_ids: &[&str]) -> WindowTaskRecord {
     WindowTaskRecord {
         region: REGION.into(),
         window_id: window.into(),

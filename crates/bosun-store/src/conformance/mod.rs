@@ -27,6 +27,7 @@ pub mod event_rules;
 mod fixtures;
 pub mod iam;
 pub mod instances;
+pub mod maintenance_window_definition_events;
 pub mod maintenance_window_events;
 pub mod maintenance_window_runs;
 pub mod maintenance_windows;
@@ -218,6 +219,9 @@ macro_rules! conformance_tests {
             maintenance_window_events {
                 window_run_endings_write_their_events_with_the_change,
             }
+            maintenance_window_definition_events {
+                definition_changes_write_their_events_with_the_change,
+            }
             maintenance_window_runs {
                 window_slots_fire_once_and_overlaps_are_skipped,
                 tasks_start_once_and_invocations_are_sent_once,
@@ -260,6 +264,7 @@ macro_rules! conformance_tests {
                 sessions_are_created_listed_filtered_and_paged,
                 tokens_are_single_use_and_die_with_the_session,
                 sessions_end_once_and_keep_the_agent_report,
+                a_sessions_start_and_end_write_their_events_once,
             }
             tags {
                 tags_are_added_overwritten_limited_and_removed,

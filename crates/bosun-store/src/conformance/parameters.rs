@@ -1,9 +1,45 @@
 //! Parameters, their versions, labels and policies.
 
+use bosun_core::events::envelope::{self, Event, Origin};
+use serde_json::json;
+
 use super::concurrency::{race, THREADS};
 use super::fixtures::{parameter as version, tags, LIMITS, OTHER_REGION, REGION};
 use crate::prelude::*;
-use crate::{LabelOutcome, PutLimits, PutOutcome};
+use crate::{LabelOutcome, ParameterVersion, PutLimits, PutOutcome};
+
+const POLICY_ACTION: &str = "Parameter Store Policy Action";
+
+/// A policy's event, told apart by `id`.
+fn policy_event(v: &ParameterVersion, policy_type: &str, id: &str) -> Event {
+    envelope::envelope(
+        Origin {
+            account: "123456789012",
+            region: &v.region,
+            id,
+            now_ms: 1_000,
+        },
+        POLICY_ACTION,
+        vec![],
+        json!({ "parameter-name": v.name, "policy-type": policy_type }),
+    )
+}
+
+/// The ids of the policy events in the outbox, in order.
+fn policy_events(s: &dyn Store) -> Vec<String> {
+    s.events_after(0, 100_000)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.detail_type == POLICY_ACTION)
+        .map(|e| e.event_id)
+        .collect()
+}
+
+fn fire(s: &dyn Store, v: &ParameterVersion, policy: &str, now: i64, detail: &str) -> bool {
+    let id = format!("{}-{policy}-{now}", v.version);
+    s.fire_parameter_policy(v, policy, now, detail, &policy_event(v, policy, &id))
+        .unwrap()
+}
 
 fn labels(names: &[&str]) -> Vec<String> {
     names.iter().map(|s| s.to_string()).collect()
@@ -197,8 +233,8 @@ pub fn expiration_deletes_once_and_records_an_event(s: &dyn Store) {
     s.put_parameter(&version("/plain", 1), None, false, &[], &LIMITS)
         .unwrap();
     assert_eq!(s.parameters_with_policies().unwrap(), [v.clone()]);
-    assert!(s.fire_parameter_policy(&v, "Expiration", 5, "{}").unwrap());
-    assert!(!s.fire_parameter_policy(&v, "Expiration", 6, "{}").unwrap());
+    assert!(fire(s, &v, "Expiration", 5, "{}"));
+    assert!(!fire(s, &v, "Expiration", 6, "{}"));
     assert!(s.parameter(REGION, "/exp").unwrap().is_none());
     assert!(s.tags(REGION, "Parameter", "/exp").unwrap().is_empty());
     assert!(s.parameters_with_policies().unwrap().is_empty());
@@ -208,18 +244,27 @@ pub fn expiration_deletes_once_and_records_an_event(s: &dyn Store) {
     assert_eq!(events[0].name, "/exp");
     assert_eq!(events[0].version, 1);
     assert_eq!(events[0].time_ms, 5);
+    assert_eq!(
+        policy_events(s),
+        ["1-Expiration-5"],
+        "the firing's event is in the outbox, the refused one's is not"
+    );
+    let stored = s.events_after(0, 100_000).unwrap();
+    let stored = stored
+        .iter()
+        .find(|e| e.event_id == "1-Expiration-5")
+        .unwrap();
+    assert_eq!(stored.region, REGION);
+    let envelope: serde_json::Value = serde_json::from_str(&stored.envelope).unwrap();
+    assert_eq!(envelope["detail"]["parameter-name"], "/exp");
 }
 
 pub fn policies_fire_once_per_version_and_never_for_a_superseded_one(s: &dyn Store) {
     let mut v1 = version("/p", 1);
     v1.policies = Some("[1]".into());
     s.put_parameter(&v1, None, false, &[], &LIMITS).unwrap();
-    assert!(s
-        .fire_parameter_policy(&v1, "ExpirationNotification", 5, "first")
-        .unwrap());
-    assert!(!s
-        .fire_parameter_policy(&v1, "ExpirationNotification", 6, "again")
-        .unwrap());
+    assert!(fire(s, &v1, "ExpirationNotification", 5, "first"));
+    assert!(!fire(s, &v1, "ExpirationNotification", 6, "again"));
     assert!(
         s.parameter(REGION, "/p").unwrap().is_some(),
         "only Expiration deletes"
@@ -233,23 +278,19 @@ pub fn policies_fire_once_per_version_and_never_for_a_superseded_one(s: &dyn Sto
     v2.policies = Some("[2]".into());
     s.put_parameter(&v2, Some(1), true, &[], &LIMITS).unwrap();
     assert!(
-        !s.fire_parameter_policy(&v1, "Expiration", 7, "").unwrap(),
+        !fire(s, &v1, "Expiration", 7, ""),
         "superseded by version 2"
     );
     assert!(s.fired_policies(REGION, "/p", 2).unwrap().is_empty());
     assert_eq!(s.parameters_with_policies().unwrap(), [v2.clone()]);
-    assert!(s
-        .fire_parameter_policy(&v2, "NoChangeNotification", 8, "")
-        .unwrap());
+    assert!(fire(s, &v2, "NoChangeNotification", 8, ""));
 
     let mut elsewhere = version("/p", 1);
     elsewhere.region = OTHER_REGION.into();
     elsewhere.policies = Some("[]".into());
     s.put_parameter(&elsewhere, None, false, &[], &LIMITS)
         .unwrap();
-    assert!(s
-        .fire_parameter_policy(&elsewhere, "ExpirationNotification", 9, "")
-        .unwrap());
+    assert!(fire(s, &elsewhere, "ExpirationNotification", 9, ""));
 
     let all = s.parameter_policy_events(None).unwrap();
     assert_eq!(
@@ -267,6 +308,15 @@ pub fn policies_fire_once_per_version_and_never_for_a_superseded_one(s: &dyn Sto
             (OTHER_REGION, 1, "ExpirationNotification", ""),
         ],
         "oldest first"
+    );
+    assert_eq!(
+        policy_events(s),
+        [
+            "1-ExpirationNotification-5",
+            "2-NoChangeNotification-8",
+            "1-ExpirationNotification-9"
+        ],
+        "one event per firing, none for a repeat or a superseded version"
     );
     assert!(all.windows(2).all(|w| w[0].seq < w[1].seq));
     assert_eq!(
@@ -436,10 +486,7 @@ pub fn concurrent_firings_of_a_policy_fire_it_once(s: &dyn Store) {
     s.put_parameter(&v, None, false, &tags(&[("k", "v")]), &RACE_LIMITS)
         .unwrap();
     for policy in ["ExpirationNotification", "Expiration"] {
-        let fired = race(|t| {
-            s.fire_parameter_policy(&v, policy, t as i64, &format!("thread {t}"))
-                .unwrap()
-        });
+        let fired = race(|t| fire(s, &v, policy, t as i64, &format!("thread {t}")));
         assert_eq!(
             fired.iter().filter(|f| **f).count(),
             1,
@@ -456,4 +503,5 @@ pub fn concurrent_firings_of_a_policy_fire_it_once(s: &dyn Store) {
             .collect::<Vec<_>>(),
         ["ExpirationNotification", "Expiration"]
     );
+    assert_eq!(policy_events(s).len(), 2, "one event per policy");
 }

@@ -216,3 +216,55 @@ pub fn sessions_end_once_and_keep_the_agent_report(store: &dyn Store) {
     assert!(ids(store, &query(true)).is_empty());
     assert!(store.active_sessions().unwrap().is_empty());
 }
+
+/// (status, end-reason or "") of the session events stored, in order.
+fn session_events(store: &dyn Store) -> Vec<(String, String)> {
+    store
+        .events_after(0, 100_000)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.detail_type == "Session Manager Session State-change Notification")
+        .map(|e| {
+            let v: serde_json::Value = serde_json::from_str(&e.envelope).unwrap();
+            let d = &v["detail"];
+            (
+                d["status"].as_str().unwrap().to_string(),
+                d["end-reason"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+pub fn a_sessions_start_and_end_write_their_events_once(store: &dyn Store) {
+    let s = session("a-1", "mi-00000000000000001", 100);
+    store.create_session(&s).unwrap();
+    assert!(matches!(
+        store.create_session(&s),
+        Err(StoreError::AlreadyExists(_))
+    ));
+    let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+    assert_eq!(session_events(store), [pair("Connecting", "")]);
+    assert!(store.set_session_status("a-1", "Connected", "").unwrap());
+    assert_eq!(session_events(store).len(), 1, "going on writes nothing");
+    assert!(store
+        .end_session("a-1", "Terminated", "", "terminated", 900)
+        .unwrap());
+    assert!(!store
+        .end_session("a-1", "Failed", "again", "failed", 901)
+        .unwrap());
+    assert!(!store
+        .end_session("nope", "Failed", "", "failed", 901)
+        .unwrap());
+    assert_eq!(
+        session_events(store),
+        [pair("Connecting", ""), pair("Terminated", "terminated")]
+    );
+    let last = store.events_after(0, 100_000).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&last.last().unwrap().envelope).unwrap();
+    assert_eq!(v["region"], "us-east-1");
+    assert_eq!(v["detail"]["session-id"], "a-1");
+    assert_eq!(v["detail"]["target"], "mi-00000000000000001");
+    assert_eq!(v["detail"]["owner"], "arn:aws:iam::123456789012:user/alice");
+    assert_eq!(v["detail"]["start-time"], "1970-01-01T00:00:00.100Z");
+    assert_eq!(v["detail"]["end-time"], "1970-01-01T00:00:00.900Z");
+}

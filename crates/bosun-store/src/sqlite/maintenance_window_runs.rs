@@ -7,7 +7,10 @@
 use rusqlite::{params, OptionalExtension, Row};
 
 use super::SqliteStore;
-use crate::maintenance_window_events::{execution_events, invocation_events, task_events};
+use crate::maintenance_window_events::{
+    execution_events, execution_started_events, invocation_events, invocation_started_events,
+    task_events, task_started_events,
+};
 use crate::maintenance_window_runs::{
     MaintenanceWindowRunStore, SlotFired, TaskExecutionRecord, TaskInvocationRecord,
     WindowExecutionRecord,
@@ -215,10 +218,16 @@ fn append_task_events(
     store: &SqliteStore,
     tx: &rusqlite::Connection,
     t: &TaskExecutionRecord,
+    started: bool,
 ) -> rusqlite::Result<()> {
     let now = crate::event_outbox::now_ms();
     let window_id = window_of(tx, &t.region, &t.window_execution_id)?;
-    let events = task_events(&store.event_account.get(), now, &window_id, t);
+    let account = store.event_account.get();
+    let events = if started {
+        task_started_events(&account, now, &window_id, t)
+    } else {
+        task_events(&account, now, &window_id, t)
+    };
     super::event_outbox::append(tx, &events, now)
 }
 
@@ -288,6 +297,9 @@ impl MaintenanceWindowRunStore for SqliteStore {
             for t in tasks {
                 insert_task(&tx, t)?;
             }
+            let now = crate::event_outbox::now_ms();
+            let events = execution_started_events(&self.event_account.get(), now, run);
+            super::event_outbox::append(&tx, &events, now)?;
             SlotFired::Started
         };
         tx.commit()?;
@@ -425,7 +437,7 @@ impl MaintenanceWindowRunStore for SqliteStore {
         for i in invocations {
             insert_invocation(&tx, i)?;
         }
-        append_task_events(self, &tx, t)?;
+        append_task_events(self, &tx, t, true)?;
         tx.commit()?;
         Ok(true)
     }
@@ -436,7 +448,7 @@ impl MaintenanceWindowRunStore for SqliteStore {
         if write_task(&tx, t, LIVE)? != 1 {
             return Ok(false);
         }
-        append_task_events(self, &tx, t)?;
+        append_task_events(self, &tx, t, false)?;
         tx.commit()?;
         Ok(true)
     }
@@ -478,6 +490,10 @@ impl MaintenanceWindowRunStore for SqliteStore {
             command.plugins,
             &account,
         )?;
+        let now = crate::event_outbox::now_ms();
+        let window_id = window_of(&tx, &inv.region, &inv.window_execution_id)?;
+        let events = invocation_started_events(&account, now, &window_id, inv);
+        super::event_outbox::append(&tx, &events, now)?;
         tx.commit()?;
         Ok(true)
     }

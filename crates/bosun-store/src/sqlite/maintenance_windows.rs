@@ -1,10 +1,17 @@
 //! Maintenance windows on SQLite: the one writer connection serialises every creation, so a
 //! count, a token look-up and the insert that follows cannot interleave with another writer.
+//! A change of a definition appends its event in its transaction.
 
+use bosun_core::events::envelope::Event;
+use bosun_core::events::envelope_maintenance_window_definitions::Registration;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::tags::put_tags;
 use super::SqliteStore;
+use crate::event_outbox::now_ms;
+use crate::maintenance_window_events::{
+    target_events, task_registration_events, window_state_events,
+};
 use crate::maintenance_windows::{
     window_target_ids, Changed, MaintenanceWindowStore, Registered, WindowRecord,
     WindowTargetRecord, WindowTaskRecord, WINDOW_TAG_TYPE,
@@ -176,6 +183,11 @@ fn count(conn: &Connection, sql: &str, p: impl rusqlite::Params) -> rusqlite::Re
     Ok(n as usize)
 }
 
+/// Append a definition change's events in its transaction.
+fn emit(tx: &Connection, events: &[Event]) -> rusqlite::Result<()> {
+    super::event_outbox::append(tx, events, now_ms())
+}
+
 impl MaintenanceWindowStore for SqliteStore {
     fn create_window(
         &self,
@@ -262,8 +274,19 @@ impl MaintenanceWindowStore for SqliteStore {
     }
 
     fn update_window(&self, w: &WindowRecord) -> Result<bool> {
-        let conn = self.conn();
-        let n = conn.execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let was: Option<bool> = tx
+            .query_row(
+                "SELECT enabled FROM maintenance_windows WHERE region = ?1 AND window_id = ?2",
+                params![w.region, w.window_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(was) = was else {
+            return Ok(false);
+        };
+        let n = tx.execute(
             "UPDATE maintenance_windows SET name = ?3, description = ?4, schedule = ?5, \
              schedule_timezone = ?6, schedule_offset = ?7, start_date = ?8, end_date = ?9, \
              duration_hours = ?10, cutoff_hours = ?11, allow_unassociated_targets = ?12, \
@@ -285,6 +308,13 @@ impl MaintenanceWindowStore for SqliteStore {
                 w.modified_ms
             ],
         )?;
+        if n == 1 && was != w.enabled {
+            let account = self.event_account.get();
+            let events =
+                window_state_events(&account, now_ms(), &w.region, &w.window_id, w.enabled);
+            emit(&tx, &events)?;
+        }
+        tx.commit()?;
         Ok(n == 1)
     }
 
@@ -355,6 +385,16 @@ impl MaintenanceWindowStore for SqliteStore {
                 t.created_ms
             ],
         )?;
+        let account = self.event_account.get();
+        let events = target_events(
+            &account,
+            now_ms(),
+            &t.region,
+            &t.window_id,
+            &t.window_target_id,
+            Registration::Registered,
+        );
+        emit(&tx, &events)?;
         tx.commit()?;
         Ok(Registered::Created)
     }
@@ -375,8 +415,9 @@ impl MaintenanceWindowStore for SqliteStore {
     }
 
     fn update_target(&self, t: &WindowTargetRecord) -> Result<Changed> {
-        let conn = self.conn();
-        let n = conn.execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let n = tx.execute(
             "UPDATE maintenance_window_targets SET targets_json = ?4, owner_information = ?5, \
              name = ?6, description = ?7 \
              WHERE region = ?1 AND window_id = ?2 AND window_target_id = ?3",
@@ -390,6 +431,19 @@ impl MaintenanceWindowStore for SqliteStore {
                 t.description
             ],
         )?;
+        if n == 1 {
+            let account = self.event_account.get();
+            let events = target_events(
+                &account,
+                now_ms(),
+                &t.region,
+                &t.window_id,
+                &t.window_target_id,
+                Registration::Updated,
+            );
+            emit(&tx, &events)?;
+        }
+        tx.commit()?;
         Ok(if n == 1 {
             Changed::Done
         } else {
@@ -425,6 +479,18 @@ impl MaintenanceWindowStore for SqliteStore {
              WHERE region = ?1 AND window_id = ?2 AND window_target_id = ?3",
             params![region, window_id, window_target_id],
         )?;
+        if n == 1 {
+            let account = self.event_account.get();
+            let events = target_events(
+                &account,
+                now_ms(),
+                region,
+                window_id,
+                window_target_id,
+                Registration::Deregistered,
+            );
+            emit(&tx, &events)?;
+        }
         tx.commit()?;
         Ok(if n == 1 {
             Changed::Done
@@ -490,6 +556,16 @@ impl MaintenanceWindowStore for SqliteStore {
                 t.registered_by
             ],
         )?;
+        let account = self.event_account.get();
+        let events = task_registration_events(
+            &account,
+            now_ms(),
+            &t.region,
+            &t.window_id,
+            &t.window_task_id,
+            Registration::Registered,
+        );
+        emit(&tx, &events)?;
         tx.commit()?;
         Ok(Registered::Created)
     }
@@ -559,6 +635,18 @@ impl MaintenanceWindowStore for SqliteStore {
                 t.registered_by
             ],
         )?;
+        if n == 1 {
+            let account = self.event_account.get();
+            let events = task_registration_events(
+                &account,
+                now_ms(),
+                &t.region,
+                &t.window_id,
+                &t.window_task_id,
+                Registration::Updated,
+            );
+            emit(&tx, &events)?;
+        }
         tx.commit()?;
         Ok(if n == 1 {
             Changed::Done
@@ -568,12 +656,26 @@ impl MaintenanceWindowStore for SqliteStore {
     }
 
     fn deregister_task(&self, region: &str, window_id: &str, window_task_id: &str) -> Result<bool> {
-        let conn = self.conn();
-        let n = conn.execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let n = tx.execute(
             "DELETE FROM maintenance_window_tasks \
              WHERE region = ?1 AND window_id = ?2 AND window_task_id = ?3",
             params![region, window_id, window_task_id],
         )?;
+        if n == 1 {
+            let account = self.event_account.get();
+            let events = task_registration_events(
+                &account,
+                now_ms(),
+                region,
+                window_id,
+                window_task_id,
+                Registration::Deregistered,
+            );
+            emit(&tx, &events)?;
+        }
+        tx.commit()?;
         Ok(n == 1)
     }
 }

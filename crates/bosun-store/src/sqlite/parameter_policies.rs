@@ -1,6 +1,7 @@
 //! Parameter policies on SQLite: firing is one `IMMEDIATE` transaction, and the events table's
-//! unique key makes each policy of a version fire once.
+//! unique key makes each policy of a version fire once; the policy's event is appended in it.
 
+use bosun_core::events::envelope::Event;
 use rusqlite::{params, TransactionBehavior};
 
 use super::parameters::{from_row, latest_version, COLUMNS, FROM};
@@ -34,6 +35,7 @@ impl ParameterPolicyStore for SqliteStore {
         policy_type: &str,
         now_ms: i64,
         detail: &str,
+        event: &Event,
     ) -> Result<bool> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -57,6 +59,7 @@ impl ParameterPolicyStore for SqliteStore {
                 params![v.region, v.key],
             )?;
         }
+        super::event_outbox::append(&tx, std::slice::from_ref(event), now_ms)?;
         tx.commit()?;
         Ok(true)
     }

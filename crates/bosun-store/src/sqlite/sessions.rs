@@ -1,9 +1,11 @@
 //! Session Manager sessions on SQLite ([`crate::SessionStore`]). The single writer connection
-//! makes each token claim a compare-and-set.
+//! makes each token claim a compare-and-set. A session's start and end append their event in
+//! their transaction.
 
 use rusqlite::{params, OptionalExtension, Row};
 
 use super::SqliteStore;
+use crate::session_events::{session_created_event, session_ended_event, EndedSession};
 use crate::sessions::{AgentReport, SessionQuery, SessionRecord, SessionStore, TokenClaim};
 use crate::{Result, StoreError};
 
@@ -70,8 +72,9 @@ fn refusal(found: Option<SessionRecord>) -> TokenClaim {
 
 impl SessionStore for SqliteStore {
     fn create_session(&self, s: &SessionRecord) -> Result<()> {
-        let conn = self.conn();
-        let taken = conn
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let taken = tx
             .query_row(
                 "SELECT 1 FROM sessions WHERE session_id = ?1",
                 [&s.session_id],
@@ -85,7 +88,7 @@ impl SessionStore for SqliteStore {
                 s.session_id
             )));
         }
-        conn.execute(
+        tx.execute(
             "INSERT INTO sessions (session_id, region, target, document_name, owner, reason, \
              status, details, start_ms, end_ms, active, output_url, max_duration_s, \
              idle_timeout_s, client_token_hash, client_token_expires_ms, agent_token_hash, \
@@ -114,6 +117,10 @@ impl SessionStore for SqliteStore {
                 s.end_reason,
             ],
         )?;
+        let now = crate::event_outbox::now_ms();
+        let event = session_created_event(&self.event_account.get(), now, s);
+        super::event_outbox::append(&tx, &[event], now)?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -243,12 +250,42 @@ impl SessionStore for SqliteStore {
         end_reason: &str,
         end_ms: i64,
     ) -> Result<bool> {
-        Ok(self.conn().execute(
-            "UPDATE sessions SET status = ?2, details = ?3, end_reason = ?4, end_ms = ?5, \
-             active = 0, client_token_hash = '', agent_token_hash = '' \
-             WHERE session_id = ?1 AND active = 1",
-            params![session_id, status, details, end_reason, end_ms],
-        )? > 0)
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let row = tx
+            .query_row(
+                "UPDATE sessions SET status = ?2, details = ?3, end_reason = ?4, end_ms = ?5, \
+                 active = 0, client_token_hash = '', agent_token_hash = '' \
+                 WHERE session_id = ?1 AND active = 1 \
+                 RETURNING region, target, document_name, owner, start_ms",
+                params![session_id, status, details, end_reason, end_ms],
+                |r| {
+                    Ok(EndedSession {
+                        region: r.get(0)?,
+                        target: r.get(1)?,
+                        document_name: r.get(2)?,
+                        owner: r.get(3)?,
+                        start_ms: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?;
+        let Some(row) = row else {
+            return Ok(false);
+        };
+        let now = crate::event_outbox::now_ms();
+        let event = session_ended_event(
+            &self.event_account.get(),
+            now,
+            session_id,
+            &row,
+            status,
+            end_ms,
+            end_reason,
+        );
+        super::event_outbox::append(&tx, &[event], now)?;
+        tx.commit()?;
+        Ok(true)
     }
 
     fn record_agent_report(&self, session_id: &str, r: &AgentReport) -> Result<bool> {

@@ -1,0 +1,153 @@
+//! Maintenance window definitions' EventBridge events reach a rule's target: one rule made with
+//! the AWS CLI on the three definition detail-types sends, through an SNS topic, to a real
+//! confirmed http subscriber one event per change made with the AWS CLI — a target and a task
+//! registered, updated and deregistered, the window disabled and enabled — in order, with
+//! AWS's detail; a change that changes nothing sends nothing.
+
+use bosun_e2e::subscriber::{confirmed_topic, Subscriber};
+use bosun_e2e::windows::*;
+use bosun_e2e::TestServer;
+use serde_json::{json, Value};
+
+const DEFINITIONS: [&str; 3] = [
+    "Maintenance Window State-change Notification",
+    "Maintenance Window Target Registration Notification",
+    "Maintenance Window Task Registration Notification",
+];
+
+/// `aws ssm OP --window-id WINDOW ARGS…`.
+fn change(server: &TestServer, op: &str, window: &str, args: &[&str]) {
+    let mut all = vec![op, "--window-id", window];
+    all.extend_from_slice(args);
+    ssm(server, &all);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_definition_change_reaches_the_rule_target_once() {
+    let server = TestServer::start().await;
+    let sub = Subscriber::start().await;
+    let topic = confirmed_topic(&server, &sub, "window-changes", "/changes", LIMIT).await;
+    let pattern = json!({"source": ["aws.ssm"], "detail-type": DEFINITIONS});
+    server
+        .aws(&[
+            "events",
+            "put-rule",
+            "--name",
+            "windows",
+            "--event-pattern",
+            &pattern.to_string(),
+        ])
+        .expect("put-rule");
+    let targets = json!([{"Id": "t", "Arn": topic}]).to_string();
+    server
+        .aws(&[
+            "events",
+            "put-targets",
+            "--rule",
+            "windows",
+            "--targets",
+            &targets,
+        ])
+        .expect("put-targets");
+
+    let window = create_window(&server, "defs");
+    let target = register_target(&server, &window, "INSTANCE", "Key=tag:role,Values=web");
+    let task = register_task(&server, &window, &target, "1", "uptime");
+    let w = window.as_str();
+    change(
+        &server,
+        "update-maintenance-window-target",
+        w,
+        &["--window-target-id", &target, "--name", "web"],
+    );
+    change(
+        &server,
+        "update-maintenance-window-task",
+        w,
+        &["--window-task-id", &task, "--priority", "2"],
+    );
+    change(
+        &server,
+        "update-maintenance-window",
+        w,
+        &["--description", "same state"],
+    );
+    change(&server, "update-maintenance-window", w, &["--no-enabled"]);
+    change(&server, "update-maintenance-window", w, &["--enabled"]);
+    change(
+        &server,
+        "deregister-task-from-maintenance-window",
+        w,
+        &["--window-task-id", &task],
+    );
+    change(
+        &server,
+        "deregister-target-from-maintenance-window",
+        w,
+        &["--window-target-id", &target],
+    );
+    server
+        .aws(&[
+            "sns",
+            "publish",
+            "--topic-arn",
+            &topic,
+            "--message",
+            "marker",
+        ])
+        .expect("publish");
+
+    sub.wait("/changes", "Notification", 9, LIMIT).await;
+    let messages: Vec<String> = sub
+        .at("/changes")
+        .into_iter()
+        .filter(|r| r.header("x-amz-sns-message-type") == Some("Notification"))
+        .map(|r| r.json()["Message"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(messages.len(), 9, "{messages:?}");
+    assert_eq!(messages[8], "marker", "nothing more before the marker");
+    let events: Vec<Value> = messages[..8]
+        .iter()
+        .map(|m| serde_json::from_str(m).unwrap())
+        .collect();
+    let seen: Vec<(&str, &str)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["detail-type"].as_str().unwrap(),
+                e["detail"]["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (DEFINITIONS[1], "REGISTERED"),
+            (DEFINITIONS[2], "REGISTERED"),
+            (DEFINITIONS[1], "UPDATED"),
+            (DEFINITIONS[2], "UPDATED"),
+            (DEFINITIONS[0], "DISABLED"),
+            (DEFINITIONS[0], "ENABLED"),
+            (DEFINITIONS[2], "DEREGISTERED"),
+            (DEFINITIONS[1], "DEREGISTERED"),
+        ]
+    );
+    for e in &events {
+        assert_eq!(e["source"], "aws.ssm");
+        assert_eq!(e["detail"]["window-id"], window.as_str());
+        assert!(e["resources"][0]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!(":maintenancewindow/{window}")));
+    }
+    assert_eq!(events[0]["detail"]["window-target-id"], target.as_str());
+    assert!(events[0]["resources"][1]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!(":windowtarget/{target}")));
+    assert_eq!(events[1]["detail"]["window-task-id"], task.as_str());
+    assert!(events[1]["resources"][1]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!(":windowtask/{task}")));
+}
