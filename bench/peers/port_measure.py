@@ -198,7 +198,7 @@ def main():
         "throughput_ratio_forwarded_to_direct": round(ratio, 3),
         "open_sessions": a.sessions,
         "server_rss_kb_per_open_session": round((after - before) / a.sessions, 1),
-        "server_rss_kb_note": "RSS of the quickstart process (server and its local agent)",
+        "server_rss_kb_note": "RSS of the quickstart process: the server (its agent runs apart)",
     }))
 
 

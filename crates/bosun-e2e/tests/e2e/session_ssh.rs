@@ -30,21 +30,6 @@ fn plugin_path() -> (tempfile::TempDir, String) {
     (dir, path)
 }
 
-/// A TCP echo server on loopback: its port.
-async fn echo_server() -> u16 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let (mut r, mut w) = socket.split();
-                let _ = tokio::io::copy(&mut r, &mut w).await;
-            });
-        }
-    });
-    port
-}
-
 /// `aws ssm start-session … AWS-StartSSHSession` as the server's admin, PATH given.
 fn start_ssh_session(
     server: &TestServer,
@@ -66,7 +51,7 @@ async fn an_ssh_session_carries_stdin_and_stdout_to_the_nodes_port() {
     let fleet = Fleet::start(1, 1).await;
     let node = fleet.ids()[0].clone();
     let (_bin, path) = plugin_path();
-    let port = echo_server().await;
+    let port = crate::sessions::echo_server().await;
     let mut aws = start_ssh_session(&fleet.server, &path, &node, port);
     aws.stdin(Stdio::piped())
         .stdout(Stdio::piped())

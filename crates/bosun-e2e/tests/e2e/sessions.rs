@@ -223,7 +223,7 @@ async fn aws_ssm_start_session_works_with_bosun_as_the_session_manager_plugin() 
 }
 
 /// A TCP echo server on loopback (the node's "service"): returns its port.
-async fn echo_server() -> u16 {
+pub(crate) async fn echo_server() -> u16 {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {
