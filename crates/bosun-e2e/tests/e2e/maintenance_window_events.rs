@@ -142,17 +142,27 @@ async fn a_failed_window_run_reaches_the_rule_target_with_its_detail() {
     assert!(detail.get("task-execution-id").is_none(), "{detail}");
     only_these_before_marker(server, &sub, &alerts, "/alerts", 1).await;
 
-    // The node's invocation ended FAILED: its event names the task, target and owner.
-    // (Its IN_PROGRESS start event, emitted when the executor sends the invocation, does not
-    // reach this rule in this run — an open bug, see the stop's note — so only the end is
-    // checked here; the store's conformance cases check the start event is written.)
-    let event: Value = bosun_e2e::wait_for("the invocation's FAILED event", LIMIT, || async {
-        notifications(&sub, "/nodes")
-            .iter()
-            .filter_map(|n| serde_json::from_str::<Value>(n["Message"].as_str()?).ok())
-            .find(|e| e["detail"]["status"] == "FAILED")
-    })
-    .await;
+    // The node's invocation started, then ended FAILED: one event each, naming the task,
+    // target and owner. SNS posts concurrently, so they may arrive in either order.
+    let by_status = |status: &'static str| {
+        let sub = &sub;
+        async move {
+            bosun_e2e::wait_for(&format!("the invocation's {status} event"), LIMIT, || async {
+                notifications(sub, "/nodes")
+                    .iter()
+                    .filter_map(|n| serde_json::from_str::<Value>(n["Message"].as_str()?).ok())
+                    .find(|e| e["detail"]["status"] == status)
+            })
+            .await
+        }
+    };
+    let started = by_status("IN_PROGRESS").await;
+    assert_eq!(started["detail"]["task-execution-id"], task.as_str());
+    assert!(is_detail_time(
+        started["detail"]["start-time"].as_str().unwrap_or_default()
+    ));
+    assert!(started["detail"].get("end-time").is_none(), "{started}");
+    let event = by_status("FAILED").await;
     assert_eq!(
         event["detail-type"],
         "Maintenance Window Task Target Invocation State-change Notification"
@@ -164,4 +174,5 @@ async fn a_failed_window_run_reaches_the_rule_target_with_its_detail() {
     assert_eq!(detail["window-target-id"], target.as_str());
     assert_eq!(detail["owner-information"], "seed-002");
     assert_eq!(detail["status"], "FAILED");
+    only_these_before_marker(server, &sub, &nodes, "/nodes", 2).await;
 }
