@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import statistics
+import signal
 import subprocess
 import sys
 import time
@@ -50,8 +51,14 @@ def echo(prefix, count):
             raise SystemExit(f"{prefix[0]}: the echo did not come back")
         if i >= 10:  # the first round trips warm the path up
             samples.append((time.perf_counter() - t0) * 1000)
+    # ssh ends at stdin's end; a Session Manager session does not (the protocol has no EOF,
+    # as with AWS's plugin), so it is ended as a user would, with Ctrl-C.
     proc.stdin.close()
-    proc.wait(timeout=30)
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
     samples.sort()
     return {"count": count, "p50_ms": round(statistics.median(samples), 3),
             "p99_ms": round(samples[int(len(samples) * 0.99) - 1], 3)}

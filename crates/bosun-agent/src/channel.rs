@@ -31,7 +31,7 @@ pub async fn connect(server: &str, ca_file: Option<&Path>) -> anyhow::Result<Soc
     let connector = crate::tls::connector(server, ca_file)?;
     let (socket, _) = tokio::time::timeout(
         CONNECT_TIMEOUT,
-        tokio_tungstenite::connect_async_tls_with_config(url.as_str(), None, false, connector),
+        tokio_tungstenite::connect_async_tls_with_config(url.as_str(), None, true, connector),
     )
     .await
     .map_err(|_| anyhow!("timed out connecting to {url}"))?

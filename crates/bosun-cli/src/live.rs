@@ -40,7 +40,7 @@ pub async fn follow(
             v.parse().context("signature header")?,
         );
     }
-    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+    let (mut socket, _) = tokio_tungstenite::connect_async_with_config(request, None, true)
         .await
         .context("opening the live output feed")?;
     while let Some(Ok(msg)) = socket.next().await {

@@ -48,6 +48,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use bosun_core::regions::ServedRegions;
 use bosun_store::prelude::*;
 use tokio::sync::oneshot;
@@ -240,7 +241,14 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     let (tx, rx) = oneshot::channel::<()>();
     let task = match &config.tls {
         None => {
-            let listener = tokio::net::TcpListener::from_std(std_listener)?;
+            // Session and agent traffic is many small messages each way: without TCP_NODELAY,
+            // Nagle's wait for delayed ACKs adds ~40 ms per hop to every keystroke's echo.
+            // (axum-server's acceptor, the TLS path, sets it already.)
+            let listener = tokio::net::TcpListener::from_std(std_listener)?.tap_io(|tcp| {
+                if let Err(e) = tcp.set_nodelay(true) {
+                    tracing::debug!(error = %e, "could not set TCP_NODELAY");
+                }
+            });
             tokio::spawn(async move {
                 axum::serve(listener, app)
                     .with_graceful_shutdown(async move {

@@ -94,7 +94,7 @@ async fn dial(target: &DialTarget, server: &str) -> Result<crate::channel::Socke
     let connector =
         crate::tls::connector(server, target.ca_file.as_deref()).map_err(Dial::Refused)?;
     let attempt =
-        tokio_tungstenite::connect_async_tls_with_config(url.as_str(), None, false, connector);
+        tokio_tungstenite::connect_async_tls_with_config(url.as_str(), None, true, connector);
     let mut socket = match tokio::time::timeout(DIAL_TIMEOUT, attempt).await {
         Err(_) => return Err(Dial::Retry(anyhow!("timed out connecting to {url}"))),
         Ok(Err(tungstenite::Error::Http(resp))) if resp.status().is_client_error() => {

@@ -69,7 +69,7 @@ pub async fn run(
             value.parse().context("signature header")?,
         );
     }
-    let (socket, _) = tokio_tungstenite::connect_async(request)
+    let (socket, _) = tokio_tungstenite::connect_async_with_config(request, None, true)
         .await
         .with_context(|| format!("opening the session's data channel at {stream_url}"))?;
     let (mut sink, mut stream) = socket.split();

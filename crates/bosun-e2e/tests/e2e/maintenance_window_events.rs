@@ -147,12 +147,16 @@ async fn a_failed_window_run_reaches_the_rule_target_with_its_detail() {
     let by_status = |status: &'static str| {
         let sub = &sub;
         async move {
-            bosun_e2e::wait_for(&format!("the invocation's {status} event"), LIMIT, || async {
-                notifications(sub, "/nodes")
-                    .iter()
-                    .filter_map(|n| serde_json::from_str::<Value>(n["Message"].as_str()?).ok())
-                    .find(|e| e["detail"]["status"] == status)
-            })
+            bosun_e2e::wait_for(
+                &format!("the invocation's {status} event"),
+                LIMIT,
+                || async {
+                    notifications(sub, "/nodes")
+                        .iter()
+                        .filter_map(|n| serde_json::from_str::<Value>(n["Message"].as_str()?).ok())
+                        .find(|e| e["detail"]["status"] == status)
+                },
+            )
             .await
         }
     };
