@@ -44,8 +44,9 @@ fn info(i: usize) -> NodeInfo {
     }
 }
 
+/// Like the real agent, with TCP_NODELAY (small frames are not held for a delayed ACK).
 async fn open(url: &str) -> anyhow::Result<(Socket, String)> {
-    let (mut socket, _) = tokio_tungstenite::connect_async(url)
+    let (mut socket, _) = tokio_tungstenite::connect_async_with_config(url, None, true)
         .await
         .context("connecting")?;
     match next(&mut socket).await? {
