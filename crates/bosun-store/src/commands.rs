@@ -148,6 +148,28 @@ pub trait CommandStore {
     /// One node's invocation of a command.
     fn invocation(&self, command_id: &str, instance_id: &str) -> Result<Option<InvocationRecord>>;
 
+    /// The invocations of these (command, node) pairs that exist, in no given order, each
+    /// once: one read for a batch of agent reports instead of one per report.
+    fn invocations_of_pairs(&self, pairs: &[(String, String)]) -> Result<Vec<InvocationRecord>> {
+        let mut seen = std::collections::HashSet::new();
+        let mut found = Vec::new();
+        for (command_id, instance_id) in pairs.iter().filter(|p| seen.insert(*p)) {
+            found.extend(self.invocation(command_id, instance_id)?);
+        }
+        Ok(found)
+    }
+
+    /// The plugin results of these (command, node) pairs, each pair's in step order, each
+    /// pair once (as [`CommandStore::invocations_of_pairs`]).
+    fn plugins_of_pairs(&self, pairs: &[(String, String)]) -> Result<Vec<PluginRecord>> {
+        let mut seen = std::collections::HashSet::new();
+        let mut found = Vec::new();
+        for (command_id, instance_id) in pairs.iter().filter(|p| seen.insert(*p)) {
+            found.extend(self.plugins(command_id, instance_id)?);
+        }
+        Ok(found)
+    }
+
     /// Invocations of one node (by command id), for `ListCommandInvocations` by node.
     fn invocations_of_instance(&self, instance_id: &str) -> Result<Vec<InvocationRecord>>;
 

@@ -1,17 +1,20 @@
-//! Group commit of agent results: results arriving together are written in one transaction
-//! (one fsync), and only then acknowledged to their agents — so a fleet answering at once costs
-//! a handful of disk syncs, not one per node, and nothing is acknowledged before it is durable.
+//! Group commit of agent reports: acknowledgements and results arriving together are read in
+//! two queries, applied (`reports.rs`) and written in one transaction (one fsync), and results
+//! are only then acknowledged to their agents — so a fleet answering at once costs a handful of
+//! round trips and disk syncs, not several per node, and nothing is acknowledged before it is
+//! durable.
 
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use bosun_proto::ServerMessage;
-use bosun_store::{InvocationRecord, PluginRecord, StoreError};
+use bosun_store::StoreError;
 
+use super::reports::{apply_reports, Report, ResultAcks};
 use crate::state::AppState;
 
-/// Most results written in one transaction.
+/// Most reports applied in one transaction.
 const MAX_BATCH: usize = 1000;
 
 /// Waits between attempts at a batch the store refused (about two and a half minutes in all,
@@ -28,18 +31,10 @@ const RETRY_DELAYS: [Duration; 9] = [
     Duration::from_secs(90),
 ];
 
-/// One result waiting to be written.
-pub struct PendingResult {
-    pub invocation: InvocationRecord,
-    pub plugins: Vec<PluginRecord>,
-    /// Answer the agent with `ResultAck` once written (false for plain acknowledgements).
-    pub result_ack: bool,
-}
-
 /// The queue in front of the writer thread.
 #[derive(Default)]
 pub struct ResultWriter {
-    tx: Mutex<Option<Sender<PendingResult>>>,
+    tx: Mutex<Option<Sender<Report>>>,
 }
 
 impl ResultWriter {
@@ -54,8 +49,8 @@ impl ResultWriter {
             .expect("spawning the result writer");
     }
 
-    /// Queue a result; gives it back when the writer is not running (the caller writes it).
-    pub fn submit(&self, r: PendingResult) -> Option<PendingResult> {
+    /// Queue a report; gives it back when the writer is not running (the caller applies it).
+    pub fn submit(&self, r: Report) -> Option<Report> {
         match self.tx.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
             Some(tx) => tx.send(r).err().map(|e| e.0),
             None => Some(r),
@@ -63,7 +58,7 @@ impl ResultWriter {
     }
 }
 
-fn run(state: Weak<AppState>, rx: Receiver<PendingResult>) {
+fn run(state: Weak<AppState>, rx: Receiver<Report>) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -72,55 +67,74 @@ fn run(state: Weak<AppState>, rx: Receiver<PendingResult>) {
                 Err(_) => break,
             }
         }
-        let acks: Vec<bool> = batch.iter().map(|r| r.result_ack).collect();
-        let rows: Vec<(InvocationRecord, Vec<PluginRecord>)> = batch
-            .into_iter()
-            .map(|r| (r.invocation, r.plugins))
-            .collect();
-        let Some(state) = write_with_retries(&state, &rows) else {
+        let Some((state, acks)) = settle_with_retries(&state, &batch) else {
             continue;
         };
-        for ((i, _), ack) in rows.iter().zip(acks) {
-            if ack {
-                state.hub.send(
-                    &i.instance_id,
-                    ServerMessage::ResultAck {
-                        command_id: i.command_id.clone(),
-                    },
-                );
-            }
-        }
+        send_acks(&state, &acks);
         state.orchestrator.kick();
     }
 }
 
-/// Write one batch; on a failure that may pass (the database restarting, a lock held by a
+/// Read what `batch` is about, apply it and write the changes in one transaction; the
+/// (node, command) results to acknowledge now that they are stored.
+pub(super) fn settle(state: &AppState, batch: &[Report]) -> Result<ResultAcks, StoreError> {
+    let pairs: Vec<(String, String)> = batch.iter().map(Report::pair).collect();
+    let invocations = state.store.invocations_of_pairs(&pairs)?;
+    let results: Vec<(String, String)> = batch
+        .iter()
+        .filter(|r| matches!(r, Report::Result { .. }))
+        .map(Report::pair)
+        .collect();
+    let plugins = if results.is_empty() {
+        Vec::new()
+    } else {
+        state.store.plugins_of_pairs(&results)?
+    };
+    let applied = apply_reports(batch, invocations, plugins);
+    state.store.write_results(&applied.rows)?;
+    Ok(applied.acks)
+}
+
+/// Tell each agent its result is stored, so it drops its copy.
+pub(super) fn send_acks(state: &AppState, acks: &[(String, String)]) {
+    for (instance_id, command_id) in acks {
+        state.hub.send(
+            instance_id,
+            ServerMessage::ResultAck {
+                command_id: command_id.clone(),
+            },
+        );
+    }
+}
+
+/// Settle one batch; on a failure that may pass (the database restarting, a lock held by a
 /// frozen replica until its session is ended) try again after [`RETRY_DELAYS`]. An agent sends
 /// an unacknowledged result again only when it reconnects, and a live connection may never drop,
 /// so a batch given up on too soon would leave its invocations `InProgress` until they time out.
-/// Writing twice is harmless: a result for an invocation already terminal changes nothing.
-/// Returns the state when written; `None` when given up on (logged) or the server is gone.
-fn write_with_retries(
+/// Applying twice is harmless: a report for an invocation already past it changes nothing.
+/// Returns the state and the acknowledgements when written; `None` when given up on (logged)
+/// or the server is gone.
+fn settle_with_retries(
     state: &Weak<AppState>,
-    rows: &[(InvocationRecord, Vec<PluginRecord>)],
-) -> Option<Arc<AppState>> {
+    batch: &[Report],
+) -> Option<(Arc<AppState>, ResultAcks)> {
     let mut delays = RETRY_DELAYS.iter();
     loop {
         let state = state.upgrade()?;
-        let error = match state.store.write_results(rows) {
-            Ok(()) => return Some(state),
+        let error = match settle(&state, batch) {
+            Ok(acks) => return Some((state, acks)),
             Err(e) => e,
         };
         match delays.next() {
             Some(delay) if may_pass(&error) => {
-                tracing::warn!(error = %error, results = rows.len(), retry_in = ?delay, "could not store agent results; retrying");
+                tracing::warn!(error = %error, reports = batch.len(), retry_in = ?delay, "could not store agent reports; retrying");
                 drop(state);
                 std::thread::sleep(*delay);
             }
             // Not acknowledged: the agents keep their results and send them again when they
             // reconnect.
             _ => {
-                tracing::error!(error = %error, results = rows.len(), "could not store agent results");
+                tracing::error!(error = %error, reports = batch.len(), "could not store agent reports");
                 return None;
             }
         }

@@ -10,8 +10,12 @@
 
 mod commit;
 mod events;
+mod known;
 mod output_waits;
 mod ownership;
+mod reports;
+#[cfg(test)]
+mod reports_tests;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -54,6 +58,8 @@ pub struct Orchestrator {
     doorbell: Doorbell,
     /// How often a pass runs without being asked.
     sweep_every: Option<Duration>,
+    /// Invocations known to exist (output chunks are checked against it first).
+    known: known::KnownInvocations,
 }
 
 impl Orchestrator {

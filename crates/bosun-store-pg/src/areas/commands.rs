@@ -373,6 +373,11 @@ pub(super) fn runs(
     runs
 }
 
+/// (command, node) pairs as the two text arrays `UNNEST` takes.
+fn pair_columns(pairs: &[(String, String)]) -> (Vec<&str>, Vec<&str>) {
+    pairs.iter().map(|(c, n)| (c.as_str(), n.as_str())).unzip()
+}
+
 /// Run a read statement on `store` and map its rows.
 fn select<T>(
     store: &PgStore,
@@ -537,6 +542,33 @@ impl CommandStore for PgStore {
             inv_from_row,
         )?
         .pop())
+    }
+
+    fn invocations_of_pairs(&self, pairs: &[(String, String)]) -> Result<Vec<InvocationRecord>> {
+        let (commands, nodes) = pair_columns(pairs);
+        select(
+            self,
+            &format!(
+                "SELECT {INV_COLS} FROM invocations WHERE (command_id, instance_id) IN \
+                 (SELECT * FROM UNNEST($1::text[], $2::text[]))"
+            ),
+            &[&commands, &nodes],
+            inv_from_row,
+        )
+    }
+
+    fn plugins_of_pairs(&self, pairs: &[(String, String)]) -> Result<Vec<PluginRecord>> {
+        let (commands, nodes) = pair_columns(pairs);
+        select(
+            self,
+            &format!(
+                "SELECT {PLUGIN_COLS} FROM plugins WHERE (command_id, instance_id) IN \
+                 (SELECT * FROM UNNEST($1::text[], $2::text[])) \
+                 ORDER BY command_id COLLATE \"C\", instance_id COLLATE \"C\", seq"
+            ),
+            &[&commands, &nodes],
+            plugin_from_row,
+        )
     }
 
     fn invocations_of_instance(&self, instance_id: &str) -> Result<Vec<InvocationRecord>> {

@@ -64,6 +64,46 @@ pub fn commands_invocations_and_plugins_round_trip(store: &dyn Store) {
     );
 }
 
+pub fn invocations_and_plugins_are_read_by_pairs_in_one_call(store: &dyn Store) {
+    create(store, "c1", 10);
+    create(store, "c2", 20);
+    let pair = |c: &str, n: &str| (c.to_string(), n.to_string());
+    let pairs = [
+        pair("c2", "mi-a"),
+        pair("c1", "mi-b"),
+        pair("c1", "mi-z"),
+        pair("c9", "mi-a"),
+        pair("c1", "mi-b"),
+    ];
+    let mut found = store.invocations_of_pairs(&pairs).unwrap();
+    found.sort_by(|a, b| (&a.command_id, &a.instance_id).cmp(&(&b.command_id, &b.instance_id)));
+    assert_eq!(
+        found,
+        [invocation("c1", "mi-b", 2), invocation("c2", "mi-a", 1)],
+        "the pairs that exist, each once"
+    );
+    let plugins = store.plugins_of_pairs(&pairs).unwrap();
+    let mut expected: Vec<PluginRecord> = [("c1", "mi-b"), ("c2", "mi-a")]
+        .iter()
+        .flat_map(|(c, n)| [plugin(c, n, 1), plugin(c, n, 2)])
+        .collect();
+    let mut got = plugins.clone();
+    got.sort_by(|a, b| {
+        (&a.command_id, &a.instance_id, a.seq).cmp(&(&b.command_id, &b.instance_id, b.seq))
+    });
+    expected.sort_by(|a, b| {
+        (&a.command_id, &a.instance_id, a.seq).cmp(&(&b.command_id, &b.instance_id, b.seq))
+    });
+    assert_eq!(got, expected);
+    for w in plugins.windows(2) {
+        if (&w[0].command_id, &w[0].instance_id) == (&w[1].command_id, &w[1].instance_id) {
+            assert!(w[0].seq < w[1].seq, "a pair's steps come in step order");
+        }
+    }
+    assert!(store.invocations_of_pairs(&[]).unwrap().is_empty());
+    assert!(store.plugins_of_pairs(&[]).unwrap().is_empty());
+}
+
 pub fn command_status_retires_and_cancel_reactivates(store: &dyn Store) {
     create(store, "c1", 10);
     let mut c = store.get_command(REGION, "c1").unwrap().unwrap();

@@ -124,6 +124,7 @@ macro_rules! conformance_tests {
             }
             commands {
                 commands_invocations_and_plugins_round_trip,
+                invocations_and_plugins_are_read_by_pairs_in_one_call,
                 command_status_retires_and_cancel_reactivates,
                 a_cancel_requested_after_the_read_survives_the_status_write,
                 results_never_overwrite_a_terminal_status,
