@@ -186,3 +186,47 @@ pub async fn confirmed_topic(
     assert_eq!(confirmed.status, 200, "{}", confirmed.body);
     topic
 }
+
+/// Make rule `name` on `server`'s default bus with `pattern` (AWS CLI `events put-rule`) and
+/// give it SNS `topic` as its one target (`put-targets`), which gets whole events.
+pub fn rule_to_topic(server: &crate::TestServer, name: &str, pattern: &Value, topic: &str) {
+    server
+        .aws(&[
+            "events",
+            "put-rule",
+            "--name",
+            name,
+            "--event-pattern",
+            &pattern.to_string(),
+        ])
+        .expect("put-rule");
+    let targets = serde_json::json!([{"Id": "t", "Arn": topic}]).to_string();
+    let put = server
+        .aws(&[
+            "events",
+            "put-targets",
+            "--rule",
+            name,
+            "--targets",
+            &targets,
+        ])
+        .expect("put-targets");
+    assert_eq!(put["FailedEntryCount"], 0, "{put}");
+}
+
+/// Publish `message` to SNS `topic` with the AWS CLI (a marker after awaited events: anything
+/// else the rule matched arrives before it).
+pub fn publish(server: &crate::TestServer, topic: &str, message: &str) {
+    server
+        .aws(&["sns", "publish", "--topic-arn", topic, "--message", message])
+        .expect("publish");
+}
+
+/// The `Message` of every SNS `Notification` `sub` received at `path`, in arrival order.
+pub fn messages(sub: &Subscriber, path: &str) -> Vec<String> {
+    sub.at(path)
+        .into_iter()
+        .filter(|r| r.header("x-amz-sns-message-type") == Some("Notification"))
+        .filter_map(|r| r.json()["Message"].as_str().map(str::to_string))
+        .collect()
+}

@@ -6,7 +6,7 @@
 
 use aws_sdk_ssm::types::AutomationExecutionStatus;
 use bosun_e2e::automation::{create_runbook, wait_status, LIMIT};
-use bosun_e2e::subscriber::{confirmed_topic, Subscriber};
+use bosun_e2e::subscriber::{confirmed_topic, publish, rule_to_topic, Subscriber};
 use bosun_e2e::TestServer;
 use serde_json::{json, Value};
 
@@ -65,28 +65,7 @@ async fn a_failed_runbook_reaches_the_rule_target_and_a_success_does_not() {
         "detail-type": ["EC2 Automation Execution Status-change Notification"],
         "detail": {"Status": ["Failed"]}
     });
-    server
-        .aws(&[
-            "events",
-            "put-rule",
-            "--name",
-            "automation-failed",
-            "--event-pattern",
-            &pattern.to_string(),
-        ])
-        .expect("put-rule");
-    let targets = json!([{"Id": "whole", "Arn": topic}]);
-    let put = server
-        .aws(&[
-            "events",
-            "put-targets",
-            "--rule",
-            "automation-failed",
-            "--targets",
-            &targets.to_string(),
-        ])
-        .expect("put-targets");
-    assert_eq!(put["FailedEntryCount"], 0, "{put}");
+    rule_to_topic(&server, "automation-failed", &pattern, &topic);
 
     let steps_topic = confirmed_topic(&server, &sub, "automation-steps", "/steps", LIMIT).await;
     let pattern = json!({
@@ -94,27 +73,7 @@ async fn a_failed_runbook_reaches_the_rule_target_and_a_success_does_not() {
         "detail-type": ["EC2 Automation Step Status-change Notification"],
         "detail": {"Definition": ["Branchy"], "Status": ["Failed"]}
     });
-    server
-        .aws(&[
-            "events",
-            "put-rule",
-            "--name",
-            "automation-step-failed",
-            "--event-pattern",
-            &pattern.to_string(),
-        ])
-        .expect("put-rule");
-    let targets = json!([{"Id": "steps", "Arn": steps_topic}]);
-    server
-        .aws(&[
-            "events",
-            "put-targets",
-            "--rule",
-            "automation-step-failed",
-            "--targets",
-            &targets.to_string(),
-        ])
-        .expect("put-targets");
+    rule_to_topic(&server, "automation-step-failed", &pattern, &steps_topic);
 
     create_runbook(&c, "Branchy", branching_runbook()).await;
     let start = |pick: &'static str| {
@@ -183,16 +142,7 @@ async fn a_failed_runbook_reaches_the_rule_target_and_a_success_does_not() {
 
     // A marker published after the failure's event: anything else the rule matched (the
     // success, a second event for the failure) would have arrived before it.
-    server
-        .aws(&[
-            "sns",
-            "publish",
-            "--topic-arn",
-            &topic,
-            "--message",
-            "marker",
-        ])
-        .expect("publish");
+    publish(&server, &topic, "marker");
     sub.wait("/alerts", "Notification", 2, LIMIT).await;
     let messages = notifications(&sub, "/alerts");
     assert_eq!(messages.len(), 2, "{messages:?}");
@@ -212,16 +162,7 @@ async fn a_failed_runbook_reaches_the_rule_target_and_a_success_does_not() {
     assert_eq!(detail["Status"], "Failed");
     assert!(detail.get("ExecutedBy").is_none(), "{detail}");
     assert!(detail["Time"].is_f64(), "{detail}");
-    server
-        .aws(&[
-            "sns",
-            "publish",
-            "--topic-arn",
-            &steps_topic,
-            "--message",
-            "marker",
-        ])
-        .expect("publish");
+    publish(&server, &steps_topic, "marker");
     sub.wait("/steps", "Notification", 2, LIMIT).await;
     let messages = notifications(&sub, "/steps");
     assert_eq!(messages.len(), 2, "{messages:?}");

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use aws_sdk_ssm::types::{ParameterTier, ParameterType};
-use bosun_e2e::subscriber::{confirmed_topic, Subscriber};
+use bosun_e2e::subscriber::{confirmed_topic, messages, publish, rule_to_topic, Subscriber};
 use bosun_e2e::TestServer;
 use serde_json::{json, Value};
 
@@ -20,27 +20,7 @@ async fn a_parameters_expiration_reaches_a_rules_subscriber() {
     let pattern = json!({"source": ["aws.ssm"],
         "detail-type": ["Parameter Store Policy Action"],
         "detail": {"parameter-name": [{"prefix": "/tmp/"}]}});
-    server
-        .aws(&[
-            "events",
-            "put-rule",
-            "--name",
-            "policies",
-            "--event-pattern",
-            &pattern.to_string(),
-        ])
-        .expect("put-rule");
-    let targets = json!([{"Id": "hook", "Arn": topic}]).to_string();
-    server
-        .aws(&[
-            "events",
-            "put-targets",
-            "--rule",
-            "policies",
-            "--targets",
-            &targets,
-        ])
-        .expect("put-targets");
+    rule_to_topic(&server, "policies", &pattern, &topic);
 
     let at = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(3);
     let expiration =
@@ -91,23 +71,9 @@ async fn a_parameters_expiration_reaches_a_rules_subscriber() {
     assert!(gone.is_err(), "the expired parameter is deleted");
 
     // A marker published after both: a duplicate would have arrived before it.
-    server
-        .aws(&[
-            "sns",
-            "publish",
-            "--topic-arn",
-            &topic,
-            "--message",
-            "marker",
-        ])
-        .expect("publish");
+    publish(&server, &topic, "marker");
     hook.wait("/params", "Notification", 3, LIMIT).await;
-    let bodies: Vec<String> = hook
-        .at("/params")
-        .iter()
-        .filter(|r| r.header("x-amz-sns-message-type") == Some("Notification"))
-        .map(|r| r.json()["Message"].as_str().unwrap().to_string())
-        .collect();
+    let bodies = messages(&hook, "/params");
     assert_eq!(bodies.len(), 3, "one event per policy: {bodies:?}");
     assert_eq!(bodies[2], "marker");
     assert!(

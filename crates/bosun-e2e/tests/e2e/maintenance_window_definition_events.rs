@@ -4,7 +4,7 @@
 //! registered, updated and deregistered, the window disabled and enabled — with
 //! AWS's detail; a change that changes nothing sends nothing.
 
-use bosun_e2e::subscriber::{confirmed_topic, Subscriber};
+use bosun_e2e::subscriber::{confirmed_topic, messages, publish, rule_to_topic, Subscriber};
 use bosun_e2e::windows::*;
 use bosun_e2e::TestServer;
 use serde_json::{json, Value};
@@ -28,27 +28,7 @@ async fn each_definition_change_reaches_the_rule_target_once() {
     let sub = Subscriber::start().await;
     let topic = confirmed_topic(&server, &sub, "window-changes", "/changes", LIMIT).await;
     let pattern = json!({"source": ["aws.ssm"], "detail-type": DEFINITIONS});
-    server
-        .aws(&[
-            "events",
-            "put-rule",
-            "--name",
-            "windows",
-            "--event-pattern",
-            &pattern.to_string(),
-        ])
-        .expect("put-rule");
-    let targets = json!([{"Id": "t", "Arn": topic}]).to_string();
-    server
-        .aws(&[
-            "events",
-            "put-targets",
-            "--rule",
-            "windows",
-            "--targets",
-            &targets,
-        ])
-        .expect("put-targets");
+    rule_to_topic(&server, "windows", &pattern, &topic);
 
     let window = create_window(&server, "defs");
     let target = register_target(&server, &window, "INSTANCE", "Key=tag:role,Values=web");
@@ -90,23 +70,9 @@ async fn each_definition_change_reaches_the_rule_target_once() {
     // are compared as a set. A marker published once they are in arrives after anything else
     // the rule matched (an event for the change that changed nothing would be among them).
     sub.wait("/changes", "Notification", 8, LIMIT).await;
-    server
-        .aws(&[
-            "sns",
-            "publish",
-            "--topic-arn",
-            &topic,
-            "--message",
-            "marker",
-        ])
-        .expect("publish");
+    publish(&server, &topic, "marker");
     sub.wait("/changes", "Notification", 9, LIMIT).await;
-    let messages: Vec<String> = sub
-        .at("/changes")
-        .into_iter()
-        .filter(|r| r.header("x-amz-sns-message-type") == Some("Notification"))
-        .map(|r| r.json()["Message"].as_str().unwrap().to_string())
-        .collect();
+    let messages = messages(&sub, "/changes");
     assert_eq!(messages.len(), 9, "{messages:?}");
     assert_eq!(messages[8], "marker", "nothing more before the marker");
     let events: Vec<Value> = messages[..8]

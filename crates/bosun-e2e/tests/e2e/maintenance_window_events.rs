@@ -6,7 +6,7 @@
 //! start (`IN_PROGRESS`, no end time) and its end, once each.
 
 use bosun_e2e::fleet::Fleet;
-use bosun_e2e::subscriber::{confirmed_topic, Subscriber};
+use bosun_e2e::subscriber::{confirmed_topic, publish, rule_to_topic, Subscriber};
 use bosun_e2e::windows::*;
 use serde_json::{json, Value};
 
@@ -23,31 +23,6 @@ fn is_detail_time(s: &str) -> bool {
     s.len() == 24 && s.ends_with('Z') && s.as_bytes()[10] == b'T' && s.as_bytes()[19] == b'.'
 }
 
-fn rule(server: &bosun_e2e::TestServer, name: &str, pattern: &Value, topic: &str) {
-    server
-        .aws(&[
-            "events",
-            "put-rule",
-            "--name",
-            name,
-            "--event-pattern",
-            &pattern.to_string(),
-        ])
-        .expect("put-rule");
-    let targets = json!([{"Id": "t", "Arn": topic}]);
-    let put = server
-        .aws(&[
-            "events",
-            "put-targets",
-            "--rule",
-            name,
-            "--targets",
-            &targets.to_string(),
-        ])
-        .expect("put-targets");
-    assert_eq!(put["FailedEntryCount"], 0, "{put}");
-}
-
 /// Publish a marker to `topic` and check that `path` got exactly `before` notifications
 /// before it.
 async fn only_these_before_marker(
@@ -57,16 +32,7 @@ async fn only_these_before_marker(
     path: &str,
     before: usize,
 ) {
-    server
-        .aws(&[
-            "sns",
-            "publish",
-            "--topic-arn",
-            topic,
-            "--message",
-            "marker",
-        ])
-        .expect("publish");
+    publish(server, topic, "marker");
     sub.wait(path, "Notification", before + 1, LIMIT).await;
     let messages = notifications(sub, path);
     assert_eq!(messages.len(), before + 1, "{messages:?}");
@@ -88,13 +54,13 @@ async fn a_failed_window_run_reaches_the_rule_target_with_its_detail() {
         "detail-type": ["Maintenance Window Execution State-change Notification"],
         "detail": {"status": ["FAILED"]}
     });
-    rule(server, "window-failed", &pattern, &alerts);
+    rule_to_topic(server, "window-failed", &pattern, &alerts);
     let pattern = json!({
         "source": ["aws.ssm"],
         "detail-type": ["Maintenance Window Task Target Invocation State-change Notification"],
         "detail": {"window-id": [window.as_str()]}
     });
-    rule(server, "window-nodes", &pattern, &nodes);
+    rule_to_topic(server, "window-nodes", &pattern, &nodes);
 
     let target = register_target(
         server,

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use bosun_e2e::fleet::Fleet;
-use bosun_e2e::subscriber::{confirmed_topic, Subscriber};
+use bosun_e2e::subscriber::{confirmed_topic, rule_to_topic, Subscriber};
 use serde_json::{json, Value};
 
 const LIMIT: Duration = Duration::from_secs(30);
@@ -19,29 +19,7 @@ async fn a_nodes_connection_changes_reach_a_rules_subscriber_once_each() {
     let topic = confirmed_topic(&fleet.server, &hook, "nodes", "/nodes", LIMIT).await;
     let pattern = json!({"source": ["aws.ssm"],
         "detail-type": ["Managed Node Ping Status-change Notification"]});
-    fleet
-        .server
-        .aws(&[
-            "events",
-            "put-rule",
-            "--name",
-            "nodes",
-            "--event-pattern",
-            &pattern.to_string(),
-        ])
-        .expect("put-rule");
-    let targets = json!([{"Id": "hook", "Arn": topic}]).to_string();
-    fleet
-        .server
-        .aws(&[
-            "events",
-            "put-targets",
-            "--rule",
-            "nodes",
-            "--targets",
-            &targets,
-        ])
-        .expect("put-targets");
+    rule_to_topic(&fleet.server, "nodes", &pattern, &topic);
 
     // A restart well within the heartbeat timeout (3 s here) is not a lost connection.
     fleet.agents[0].kill().await;

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use bosun_e2e::fleet::Fleet;
-use bosun_e2e::subscriber::{confirmed_topic, Subscriber};
+use bosun_e2e::subscriber::{confirmed_topic, messages, publish, rule_to_topic, Subscriber};
 use serde_json::{json, Value};
 
 const LIMIT: Duration = Duration::from_secs(30);
@@ -19,29 +19,7 @@ async fn a_sessions_start_and_end_reach_a_rules_subscriber_once_each() {
     let topic = confirmed_topic(&fleet.server, &hook, "sessions", "/sessions", LIMIT).await;
     let pattern = json!({"source": ["aws.ssm"],
         "detail-type": ["Session Manager Session State-change Notification"]});
-    fleet
-        .server
-        .aws(&[
-            "events",
-            "put-rule",
-            "--name",
-            "sessions",
-            "--event-pattern",
-            &pattern.to_string(),
-        ])
-        .expect("put-rule");
-    let targets = json!([{"Id": "hook", "Arn": topic}]).to_string();
-    fleet
-        .server
-        .aws(&[
-            "events",
-            "put-targets",
-            "--rule",
-            "sessions",
-            "--targets",
-            &targets,
-        ])
-        .expect("put-targets");
+    rule_to_topic(&fleet.server, "sessions", &pattern, &topic);
 
     let started = fleet
         .client
@@ -91,24 +69,9 @@ async fn a_sessions_start_and_end_reach_a_rules_subscriber_once_each() {
     assert_eq!(end["detail"]["status"], "Terminated");
     assert!(end["detail"]["end-time"].is_string(), "{end}");
 
-    fleet
-        .server
-        .aws(&[
-            "sns",
-            "publish",
-            "--topic-arn",
-            &topic,
-            "--message",
-            "marker",
-        ])
-        .expect("publish");
+    publish(&fleet.server, &topic, "marker");
     hook.wait("/sessions", "Notification", 3, LIMIT).await;
-    let bodies: Vec<String> = hook
-        .at("/sessions")
-        .iter()
-        .filter(|r| r.header("x-amz-sns-message-type") == Some("Notification"))
-        .map(|r| r.json()["Message"].as_str().unwrap().to_string())
-        .collect();
+    let bodies = messages(&hook, "/sessions");
     assert_eq!(bodies.len(), 3, "one event per change: {bodies:?}");
     assert_eq!(bodies[2], "marker");
 }
