@@ -230,11 +230,14 @@ impl Server {
             if !keep_port {
                 self.port = free_port()?;
             }
+            // `BOSUN_PG_TEST_OPTIONS` adds server options for an investigation (e.g.
+            // `-c log_min_duration_statement=0` to see every statement a benchmark sends).
             let options = format!(
                 "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync=off -c synchronous_commit=off \
-                 -c full_page_writes=off -c max_connections=200",
+                 -c full_page_writes=off -c max_connections=200 {}",
                 self.port,
-                self.root.display()
+                self.root.display(),
+                std::env::var("BOSUN_PG_TEST_OPTIONS").unwrap_or_default()
             );
             let mut pg_ctl = self.command("pg_ctl");
             pg_ctl
