@@ -324,7 +324,8 @@ async fn bad_starts_get_aws_errors_and_a_stop_cancels() {
     let r = c
         .start_automation_execution()
         .document_name("Needs-Param")
-        .parameters("Count", vec!["1".into()])
+        .target_parameter_name("Count")
+        .targets(Target::builder().key("ParameterValues").values("1").build())
         .mode(aws_sdk_ssm::types::ExecutionMode::Interactive)
         .send()
         .await;

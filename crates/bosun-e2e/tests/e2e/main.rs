@@ -15,6 +15,8 @@ mod auth;
 mod automation;
 mod automation_events;
 mod automation_fleet;
+mod automation_interactive;
+mod automation_nested;
 mod automation_power;
 mod aws_errors;
 mod cluster;

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use bosun_core::automation::{plan, resolve_parameters, Action};
+use bosun_core::automation::{may_nest, plan, resolve_parameters, MAX_NESTING_DEPTH, MODES};
 use bosun_core::ids;
 use bosun_store::{AutomationExecutionRecord, AutomationStarted};
 use serde::Deserialize;
@@ -134,18 +134,49 @@ fn definition_error(name: &str, e: Lookup) -> ApiError {
     }
 }
 
+/// The parent of an execution an `aws:executeAutomation` step starts, refused when the
+/// parent is already nested as deep as Bosun allows.
+fn nested_parent(ctx: &Ctx) -> Result<Option<String>, ApiError> {
+    let Some(parent) = &ctx.parent_execution else {
+        return Ok(None);
+    };
+    let mut ancestors = 0;
+    let mut above = ctx
+        .state
+        .store
+        .get_automation_execution(parent)?
+        .and_then(|p| p.parent_id);
+    while let Some(id) = above {
+        ancestors += 1;
+        if ancestors > MAX_NESTING_DEPTH {
+            break;
+        }
+        above = ctx
+            .state
+            .store
+            .get_automation_execution(&id)?
+            .and_then(|p| p.parent_id);
+    }
+    may_nest(ancestors).map_err(|e| ApiError::validation(e.0))?;
+    Ok(Some(parent.clone()))
+}
+
 pub fn start_automation_execution(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     refuse_unsupported(&body)?;
     let hash = request_hash(&body);
     let req: Request = parse(body)?;
-    match req.mode.as_deref() {
-        None | Some("Auto") => {}
-        Some(other) => {
-            return Err(ApiError::validation(format!(
-                "Mode {other}: this Bosun server runs automations in Auto mode only \
-                 (Interactive mode is not implemented yet)."
-            )))
-        }
+    let mode = req.mode.clone().unwrap_or_else(|| "Auto".into());
+    if !MODES.contains(&mode.as_str()) {
+        return Err(ApiError::validation(format!(
+            "1 validation error detected: Value '{mode}' at 'mode' failed to satisfy constraint: \
+             Member must satisfy enum value set: [Auto, Interactive]"
+        )));
+    }
+    if mode == "Interactive" && req.targets.as_ref().is_some_and(|t| !t.is_empty()) {
+        return Err(ApiError::validation(
+            "Mode Interactive: an execution with Targets runs its children in Auto mode; \
+             start each target's runbook interactively on its own.",
+        ));
     }
     let name = crate::documents::bare_name(&req.document_name).to_string();
     let doc = resolve(
@@ -167,15 +198,6 @@ pub fn start_automation_execution(ctx: &Ctx, body: Value) -> Result<Value, ApiEr
     let value = content::parse(&doc.content, &doc.format)
         .map_err(|e| ApiError::validation(format!("Runbook {name}: {e}")))?;
     let runbook = plan(&value).map_err(|e| ApiError::validation(format!("Runbook {name}: {e}")))?;
-    for step in &runbook.steps {
-        if step.action == Action::ExecuteAutomation {
-            return Err(ApiError::validation(format!(
-                "Runbook {name}: step {} uses {}, which this Bosun server does not run yet.",
-                step.name,
-                step.action.as_str()
-            )));
-        }
-    }
     let passed = req.parameters.clone().unwrap_or_default();
     refuse_assume_role(&value, &runbook, &passed)?;
     let targets = req.targets.clone().unwrap_or_default();
@@ -215,7 +237,12 @@ pub fn start_automation_execution(ctx: &Ctx, body: Value) -> Result<Value, ApiEr
                 max_errors,
             )
         };
-    let execution_id = ids::uuid_v4(random_bytes());
+    let parent_id = nested_parent(ctx)?;
+    // A step starting a secondary runbook fixes its id beforehand (`Ctx::command_id`).
+    let execution_id = ctx
+        .command_id
+        .clone()
+        .unwrap_or_else(|| ids::uuid_v4(random_bytes()));
     let record = AutomationExecutionRecord {
         execution_id: execution_id.clone(),
         region: ctx.region.clone(),
@@ -223,7 +250,7 @@ pub fn start_automation_execution(ctx: &Ctx, body: Value) -> Result<Value, ApiEr
         document_version: doc.version.to_string(),
         document_content: value.to_string(),
         status: "Pending".into(),
-        mode: "Auto".into(),
+        mode,
         parameters_json,
         outputs_json: "{}".into(),
         failure_message: String::new(),
@@ -231,7 +258,7 @@ pub fn start_automation_execution(ctx: &Ctx, body: Value) -> Result<Value, ApiEr
             "arn:aws:iam::{}:user/{}",
             ctx.state.config.account_id, ctx.principal
         ),
-        parent_id: None,
+        parent_id,
         targets_json,
         target_parameter_name,
         max_concurrency,
