@@ -18,6 +18,7 @@ mod automation_fleet;
 mod automation_interactive;
 mod automation_nested;
 mod automation_power;
+mod automation_target_maps;
 mod aws_errors;
 mod cluster;
 mod cluster_demo;
