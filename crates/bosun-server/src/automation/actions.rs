@@ -249,6 +249,10 @@ fn approval(e: &AutomationExecutionRecord, row: &AutomationStepRecord, inputs: &
             continue;
         }
         let kind = s["Type"].as_str().unwrap_or_default();
+        if !matches!(kind, "Approve" | "Reject") {
+            // `Resume`, `StartStep`, `StopStep` are no decisions.
+            continue;
+        }
         decisions.push(json!({"Type": kind, "Approver": arn, "Comment": s["Comment"]}));
         match kind {
             "Approve" => {
