@@ -16,13 +16,18 @@
 //! - `flow.rs`: [`next_after`], [`is_critical_failure`] — `nextStep`, `isEnd`, `onFailure`,
 //!   `onCancel`, `isCritical`.
 //! - `sleep.rs`: [`sleep_until`].
+//! - `interactive.rs`: `Mode: Interactive` — [`pending_start`], [`stop_step_requested`].
+//! - `nested.rs`: `aws:executeAutomation` — [`nested_start_request`], [`may_nest`] (Bosun's
+//!   [`MAX_NESTING_DEPTH`]), [`nested_response`].
 //!
 //! Each file's own doc says which AWS page each rule comes from and what Bosun chose where AWS
 //! says nothing.
 
 mod branch;
 mod flow;
+mod interactive;
 mod interpolate;
+mod nested;
 mod outputs;
 mod params;
 mod plan;
@@ -35,7 +40,11 @@ mod branch_tests;
 #[cfg(test)]
 mod flow_tests;
 #[cfg(test)]
+mod interactive_tests;
+#[cfg(test)]
 mod interpolate_tests;
+#[cfg(test)]
+mod nested_tests;
 #[cfg(test)]
 mod outputs_tests;
 #[cfg(test)]
@@ -49,7 +58,9 @@ mod sleep_tests;
 
 pub use branch::choose_branch;
 pub use flow::{is_critical_failure, next_after};
+pub use interactive::{pending_start, stop_step_requested, MODES};
 pub use interpolate::interpolate;
+pub use nested::{may_nest, nested_response, nested_start_request, MAX_NESTING_DEPTH};
 pub use outputs::{execution_outputs, output_strings, step_outputs, NO_OUTPUT};
 pub use params::resolve_parameters;
 pub use plan::plan;

@@ -287,17 +287,17 @@ async fn bad_starts_get_aws_errors_and_a_stop_cancels() {
         .send()
         .await;
     assert_eq!(code(r), "AutomationDefinitionNotFoundException");
-    // Target maps are not run yet: refused, not ignored; targets need their parameter.
+    // Each target map's parameters are checked at the start; targets need their parameter.
     let r = c
         .start_automation_execution()
         .document_name("Needs-Param")
         .target_maps(std::collections::HashMap::from([(
             "Count".to_string(),
-            vec!["1".to_string()],
+            vec!["many".to_string()],
         )]))
         .send()
         .await;
-    assert_eq!(code(r), "ValidationException");
+    assert_eq!(code(r), "InvalidAutomationExecutionParametersException");
     let r = c
         .start_automation_execution()
         .document_name("Needs-Param")
@@ -324,7 +324,8 @@ async fn bad_starts_get_aws_errors_and_a_stop_cancels() {
     let r = c
         .start_automation_execution()
         .document_name("Needs-Param")
-        .parameters("Count", vec!["1".into()])
+        .target_parameter_name("Count")
+        .targets(Target::builder().key("ParameterValues").values("1").build())
         .mode(aws_sdk_ssm::types::ExecutionMode::Interactive)
         .send()
         .await;

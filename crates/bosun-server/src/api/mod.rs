@@ -84,6 +84,9 @@ pub struct Ctx<'a> {
     /// The id a command created in this context takes (an automation step records it before
     /// the command exists, so a resumed step finds its command instead of sending another).
     pub(crate) command_id: Option<String>,
+    /// The execution whose `aws:executeAutomation` step starts an automation in this context:
+    /// the started execution is its child, and takes `command_id` as its id.
+    pub(crate) parent_execution: Option<String>,
 }
 
 impl<'a> Ctx<'a> {
@@ -107,6 +110,7 @@ impl<'a> Ctx<'a> {
             inline: false,
             internal: true,
             command_id: None,
+            parent_execution: None,
         }
     }
 }
@@ -260,10 +264,25 @@ pub(crate) fn call_as(
     input: Value,
     command_id: Option<String>,
 ) -> Result<Value, ApiError> {
+    call_as_with(state, region, principal, name, input, |ctx| {
+        ctx.command_id = command_id
+    })
+}
+
+/// [`call_as`], with `setup` preparing the context before the call (the ids of what it
+/// creates, the execution starting a child automation).
+pub(crate) fn call_as_with(
+    state: &AppState,
+    region: &str,
+    principal: &str,
+    name: &str,
+    input: Value,
+    setup: impl FnOnce(&mut Ctx),
+) -> Result<Value, ApiError> {
     let op = ops::find(name)
         .ok_or_else(|| ApiError::validation(format!("Operation {name} is not served.")))?;
     let mut ctx = Ctx::acting_as(state, region, principal, crate::state::now_ms());
-    ctx.command_id = command_id;
+    setup(&mut ctx);
     let action = format!("ssm:{}", op.name);
     let resource = ops::resource_arn(&ctx.scope(), op.name, &input);
     if !ops::authorized_per_node(op.name) {

@@ -480,6 +480,7 @@ fn run(state: &AppState, call: Call, inline: bool) -> Response {
         inline,
         internal: false,
         command_id: None,
+        parent_execution: None,
     };
     let result = (surface.check)(state, op, &input).and_then(|()| (op.handler)(&ctx, input));
     let reply = match &result {

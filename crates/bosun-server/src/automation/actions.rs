@@ -1,7 +1,8 @@
 //! What each action does when its step starts ([`begin`]), each time the step is looked at
 //! while it runs ([`advance`]), and when the execution is cancelled under it ([`cancel`]):
 //! `aws:sleep`, `aws:pause`, `aws:approve`, `aws:branch` here; `aws:runCommand`,
-//! `aws:changeInstanceState` and the `aws:executeAwsApi` family in their own files. Retries (`maxAttempts`), `timeoutSeconds`
+//! `aws:changeInstanceState`, `aws:executeAutomation` and the `aws:executeAwsApi` family in
+//! their own files. Retries (`maxAttempts`), `timeoutSeconds`
 //! and the step's outputs are applied here to every action.
 
 use std::collections::BTreeSet;
@@ -11,7 +12,7 @@ use bosun_core::ids;
 use bosun_store::{AutomationExecutionRecord, AutomationStepRecord};
 use serde_json::{json, Map, Value};
 
-use super::{aws_api, change_state, run_command};
+use super::{aws_api, change_state, nested, run_command};
 use crate::api::automation::control::is_approver;
 use crate::state::{random_bytes, AppState};
 
@@ -58,7 +59,9 @@ pub(super) fn begin(step: &Step, row: &mut AutomationStepRecord, now: i64) {
             }
         }
         Action::Pause | Action::Approve => row.status = "Waiting".into(),
-        Action::RunCommand => row.command_id = ids::uuid_v4(random_bytes()),
+        Action::RunCommand | Action::ExecuteAutomation => {
+            row.command_id = ids::uuid_v4(random_bytes())
+        }
         _ => {}
     }
 }
@@ -137,10 +140,7 @@ pub(super) fn advance(
                 Err(why) => Attempt::Failed(why, json!(null)),
             }
         }
-        other => Attempt::Failed(
-            format!("{} is not run by this Bosun server yet.", other.as_str()),
-            json!(null),
-        ),
+        Action::ExecuteAutomation => nested::advance(state, e, row, &inputs)?,
     };
     let pending = |wake: Option<i64>| match (wake, deadline) {
         (Some(w), Some(d)) => Some(w.min(d)),
@@ -195,7 +195,10 @@ fn end(
         let mut outputs = Map::new();
         if matches!(
             step.action,
-            Action::RunCommand | Action::Approve | Action::ChangeInstanceState
+            Action::RunCommand
+                | Action::Approve
+                | Action::ChangeInstanceState
+                | Action::ExecuteAutomation
         ) {
             if let Value::Object(m) = &response {
                 outputs.extend(m.clone());
@@ -209,7 +212,8 @@ fn end(
             }
         }
         row.outputs_json = Value::Object(outputs).to_string();
-    } else if step.action == Action::Approve {
+    } else if matches!(step.action, Action::Approve | Action::ExecuteAutomation) {
+        // An approval's decisions and a failed child's id and status stay visible.
         if let Value::Object(m) = &response {
             row.outputs_json = Value::Object(m.clone()).to_string();
         }
@@ -245,6 +249,10 @@ fn approval(e: &AutomationExecutionRecord, row: &AutomationStepRecord, inputs: &
             continue;
         }
         let kind = s["Type"].as_str().unwrap_or_default();
+        if !matches!(kind, "Approve" | "Reject") {
+            // `Resume`, `StartStep`, `StopStep` are no decisions.
+            continue;
+        }
         decisions.push(json!({"Type": kind, "Approver": arn, "Comment": s["Comment"]}));
         match kind {
             "Approve" => {
@@ -278,6 +286,9 @@ fn cancel_effect(
 ) -> anyhow::Result<()> {
     if row.command_id.is_empty() {
         return Ok(());
+    }
+    if row.action == Action::ExecuteAutomation.as_str() {
+        return nested::cancel(state, row);
     }
     if let Some(c) = state.store.get_command(&e.region, &row.command_id)? {
         let invocations = state.store.invocations(&c.command_id)?;

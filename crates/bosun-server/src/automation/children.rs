@@ -1,5 +1,5 @@
-//! A parent execution (started with `Targets`): one child execution per target value, started
-//! in order with Automation's ramp (`bosun_core::command::rate::ramp_window`: one child, then
+//! A parent execution (started with `Targets` or `TargetMaps`): one child execution per target
+//! value or map, started in order with Automation's ramp (`bosun_core::command::rate::ramp_window`: one child, then
 //! two, then four…, up to MaxConcurrency in flight) until the children's errors exceed
 //! MaxErrors, after which no more start and the ones running finish. The parent ends when its
 //! last running child does: `Success` only if every target ran and succeeded, else `Failed`.
@@ -10,13 +10,12 @@ use bosun_core::command::rate::{errors_exceeded, ramp_window};
 use bosun_core::command::{MaxConcurrency, MaxErrors};
 use bosun_core::ids;
 use bosun_store::{AutomationExecutionRecord, AutomationQuery, AutomationStarted, StoreError};
-use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::drive::finish;
 use super::LEASE_MS;
 use crate::api::automation::describe::runbook_of;
-use crate::api::automation::targets::{child_parameters, TargetPlan};
+use crate::api::automation::targets::TargetPlan;
 use crate::state::{now_ms, AppState};
 
 /// The id of the child for value number `k`.
@@ -35,8 +34,8 @@ fn start_child(
     now: i64,
 ) -> anyhow::Result<()> {
     let runbook = runbook_of(e).ok_or_else(|| anyhow::anyhow!("unreadable runbook"))?;
-    let value = &plan.values[k];
-    let params = child_parameters(&runbook, &plan.passed, &e.target_parameter_name, value)
+    let (params, target) = plan
+        .child(&runbook, &e.target_parameter_name, k)
         .map_err(|err| anyhow::anyhow!("{}: {}", err.code, err.message))?;
     let child = AutomationExecutionRecord {
         execution_id: child_id(&e.execution_id, k),
@@ -44,7 +43,7 @@ fn start_child(
         outputs_json: "{}".into(),
         status: "Pending".into(),
         parent_id: Some(e.execution_id.clone()),
-        targets_json: json!({ "Target": value }).to_string(),
+        targets_json: target.to_string(),
         target_parameter_name: String::new(),
         max_concurrency: String::new(),
         max_errors: String::new(),
@@ -76,7 +75,7 @@ pub(super) fn drive_parent(
     plan: &TargetPlan,
 ) -> anyhow::Result<Option<i64>> {
     let now = now_ms();
-    let n = plan.values.len();
+    let n = plan.len();
     let children = state.store.list_automation_executions(&AutomationQuery {
         region: e.region.clone(),
         parent_id: Some(e.execution_id.clone()),

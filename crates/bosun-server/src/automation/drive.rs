@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use bosun_core::automation::{
-    execution_outputs, interpolate, next_after, Context, ExecStatus, Next, Runbook, StepOutcome,
+    execution_outputs, interpolate, next_after, pending_start, stop_step_requested, Context,
+    ExecStatus, Next, Runbook, StepOutcome,
 };
 use bosun_core::ids;
 use bosun_store::{AutomationExecutionRecord, AutomationStepRecord};
@@ -80,8 +81,9 @@ pub(super) fn drive(state: &AppState, id: &str) -> anyhow::Result<Option<i64>> {
         if e.end_ms.is_some() || e.owner != replica {
             return Ok(None);
         }
-        if e.parent_id.is_none() && !e.target_parameter_name.is_empty() {
-            let plan: TargetPlan = serde_json::from_str(&e.targets_json)?;
+        // A rate-control parent (its targets stored as a plan; children store `{"Target"}`),
+        // whether started by a user or by an `aws:executeAutomation` step.
+        if let Ok(plan) = serde_json::from_str::<TargetPlan>(&e.targets_json) {
             return super::children::drive_parent(state, &mut e, &plan);
         }
         let steps = state.store.automation_steps(id)?;
@@ -120,7 +122,7 @@ pub(super) fn drive(state: &AppState, id: &str) -> anyhow::Result<Option<i64>> {
                         e.status = "Cancelling".into();
                         let seq = s.seq + 1;
                         *steps.last_mut().expect("a last step") = s;
-                        start_step(state, &mut e, &runbook, &steps, i, seq, now)?;
+                        start_step(state, &mut e, &runbook, &steps, i, seq, None, now)?;
                         continue;
                     }
                 }
@@ -135,13 +137,31 @@ pub(super) fn drive(state: &AppState, id: &str) -> anyhow::Result<Option<i64>> {
             finish(state, &mut e, Some(&runbook), &steps, status, "", now)?;
             return Ok(None);
         }
+        let interactive = e.mode == "Interactive";
         match last {
-            None => start_step(state, &mut e, &runbook, &steps, 0, 0, now)?,
+            None if interactive => {
+                if !start_signalled(state, &mut e, &runbook, &steps, 0, 0, now)? {
+                    return Ok(None);
+                }
+            }
+            None => start_step(state, &mut e, &runbook, &steps, 0, 0, None, now)?,
             Some(mut s) if !is_terminal(&s.status) => {
                 let step = &runbook.steps[s.step_index as usize];
                 let ctx = context(state, &e, &steps, now);
                 let before = s.clone();
-                match actions::advance(state, &e, step, &ctx, &mut s, now)? {
+                let signals: Vec<Value> = serde_json::from_str(&e.signals_json).unwrap_or_default();
+                let progress = if stop_step_requested(
+                    &signals,
+                    s.signal_base as usize,
+                    &s.step_execution_id,
+                ) {
+                    // `StopStep`: the step ends `Cancelled`; its `onCancel` decides what next.
+                    actions::cancel(state, &e, &mut s, now)?;
+                    Progress::Ended
+                } else {
+                    actions::advance(state, &e, step, &ctx, &mut s, now)?
+                };
+                match progress {
                     Progress::Pending(wake) => {
                         if s != before && !put_step(state, &e, Some(&before.status), &s)? {
                             return Ok(None);
@@ -182,8 +202,15 @@ pub(super) fn drive(state: &AppState, id: &str) -> anyhow::Result<Option<i64>> {
                     &outcome_of(&s),
                     failed_critical,
                 ) {
+                    Next::Step(_) if interactive && !cancelling => {
+                        let from = s.signal_base as usize;
+                        if !start_signalled(state, &mut e, &runbook, &steps, s.seq + 1, from, now)?
+                        {
+                            return Ok(None);
+                        }
+                    }
                     Next::Step(i) => {
-                        start_step(state, &mut e, &runbook, &steps, i, s.seq + 1, now)?
+                        start_step(state, &mut e, &runbook, &steps, i, s.seq + 1, None, now)?
                     }
                     Next::End(_) if cancelling => {
                         finish(state, &mut e, Some(&runbook), &steps, "Cancelled", "", now)?;
@@ -220,9 +247,42 @@ pub(super) fn drive(state: &AppState, id: &str) -> anyhow::Result<Option<i64>> {
     Ok(Some(now_ms()))
 }
 
+/// An interactive execution between steps: start the step a `StartStep` signal at or after
+/// position `from` names (as run number `seq`), or wait `Waiting` for one; whether a step
+/// started.
+fn start_signalled(
+    state: &AppState,
+    e: &mut AutomationExecutionRecord,
+    runbook: &Runbook,
+    steps: &[AutomationStepRecord],
+    seq: i64,
+    from: usize,
+    now: i64,
+) -> anyhow::Result<bool> {
+    let signals: Vec<Value> = serde_json::from_str(&e.signals_json).unwrap_or_default();
+    if let Some((at, name)) = pending_start(&signals, from) {
+        if let Some(index) = runbook.steps.iter().position(|st| st.name == name) {
+            let base = Some(at as i64 + 1);
+            start_step(state, e, runbook, steps, index, seq, base, now)?;
+            return Ok(true);
+        }
+        // `SendAutomationSignal` checked the name; a runbook cannot change under an execution.
+        tracing::warn!(execution = %e.execution_id, step = %name, "StartStep names no step");
+    }
+    if e.status != "Waiting" || !e.current_step_name.is_empty() {
+        let old = std::mem::replace(&mut e.status, "Waiting".into());
+        e.current_step_name.clear();
+        e.current_action.clear();
+        e.wake_ms = None;
+        update_execution(state, &old, e)?;
+    }
+    Ok(false)
+}
+
 /// Write step `index` as run number `seq`: `InProgress` (or `Waiting`) with its interpolated
 /// inputs, before its action does anything; a step whose inputs cannot be resolved is written
-/// `Failed` at once.
+/// `Failed` at once. Its own signals start at `signal_base` (default: those still to come).
+#[allow(clippy::too_many_arguments)]
 fn start_step(
     state: &AppState,
     e: &mut AutomationExecutionRecord,
@@ -230,6 +290,7 @@ fn start_step(
     steps: &[AutomationStepRecord],
     index: usize,
     seq: i64,
+    signal_base: Option<i64>,
     now: i64,
 ) -> anyhow::Result<()> {
     let step = &runbook.steps[index];
@@ -251,7 +312,7 @@ fn start_step(
         end_ms: None,
         wake_ms: None,
         command_id: String::new(),
-        signal_base: signals.len() as i64,
+        signal_base: signal_base.unwrap_or(signals.len() as i64),
     };
     match interpolate(&step.inputs, &context(state, e, steps, now)) {
         Ok(inputs) => {

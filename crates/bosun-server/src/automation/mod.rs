@@ -1,8 +1,8 @@
 //! The Automation runtime: drives every running automation execution this replica holds the
 //! lease of, step by step, with `bosun_core::automation`'s rules (`drive.rs`), running each
 //! action (`actions.rs`; `aws:runCommand` in `run_command.rs`, the `aws:executeAwsApi` family
-//! in `aws_api.rs`), and parents started with `Targets` by starting their children
-//! (`children.rs`).
+//! in `aws_api.rs`, `aws:executeAutomation`'s child execution in `nested.rs`), and parents
+//! started with `Targets` by starting their children (`children.rs`).
 //!
 //! Durable like Run Command: a step's row is written `InProgress` (with the id its command
 //! will take) before its effect starts, and its end after, so a server killed mid-runbook
@@ -23,6 +23,7 @@ mod aws_api;
 mod change_state;
 mod children;
 mod drive;
+mod nested;
 mod run_command;
 mod writes;
 

@@ -1,6 +1,8 @@
 //! `StopAutomationExecution` (`Cancel`, `Complete`) and `SendAutomationSignal` (`Approve`/
 //! `Reject` for a waiting `aws:approve` step, by one of its approvers; `Resume` for a waiting
-//! `aws:pause` step). Both are recorded on the execution for its driver, which acts on them.
+//! `aws:pause` step; `StartStep` (payload `StepName`) for an `Interactive` execution between
+//! steps; `StopStep` (payload `StepExecutionId`) for a running step). Both are recorded on the
+//! execution for its driver, which acts on them (`bosun_core::automation::interactive`).
 
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -63,6 +65,27 @@ pub fn is_approver(approvers: &Value, name: &str, arn: &str) -> bool {
         .any(|a| a == name || a == arn)
 }
 
+fn step_not_found(message: String) -> ApiError {
+    ApiError::new("AutomationStepNotFoundException", message)
+}
+
+fn is_terminal(status: &str) -> bool {
+    bosun_core::automation::ExecStatus::parse(status).is_some_and(|s| s.is_terminal())
+}
+
+/// The one value of payload key `key` (`StepName`, `StepExecutionId`).
+fn one(
+    payload: &std::collections::BTreeMap<String, Vec<String>>,
+    key: &str,
+) -> Result<String, ApiError> {
+    match payload.get(key).map(Vec::as_slice) {
+        Some([v]) if !v.is_empty() => Ok(v.clone()),
+        _ => Err(invalid_signal(format!(
+            "The payload must give {key} (one value)."
+        ))),
+    }
+}
+
 pub fn send_automation_signal(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     let req: SignalRequest = parse(body)?;
     let e = execution(ctx, &req.automation_execution_id)?;
@@ -79,6 +102,7 @@ pub fn send_automation_signal(ctx: &Ctx, body: Value) -> Result<Value, ApiError>
         "arn:aws:iam::{}:user/{}",
         ctx.state.config.account_id, ctx.principal
     );
+    let mut extra = Value::Null;
     match req.signal_type.as_str() {
         "Approve" | "Reject" => {
             let Some(step) = waiting.filter(|s| s.action == "aws:approve") else {
@@ -116,10 +140,51 @@ pub fn send_automation_signal(ctx: &Ctx, body: Value) -> Result<Value, ApiError>
                 }
             }
         }
+        "StartStep" => {
+            let name = one(&payload, "StepName")?;
+            if e.mode != "Interactive" {
+                return Err(invalid_signal(format!(
+                    "Automation execution {} runs in {} mode; StartStep is for Interactive \
+                     mode.",
+                    e.execution_id, e.mode
+                )));
+            }
+            let runbook = super::describe::runbook_of(&e)
+                .ok_or_else(|| ApiError::internal("the execution's runbook cannot be read"))?;
+            if !runbook.steps.iter().any(|s| s.name == name) {
+                return Err(step_not_found(format!(
+                    "Step {name} is not a step of automation execution {}.",
+                    e.execution_id
+                )));
+            }
+            if let Some(running) = steps.last().filter(|s| !is_terminal(&s.status)) {
+                return Err(invalid_signal(format!(
+                    "Step {} of automation execution {} is still running; start the next step \
+                     when it has ended.",
+                    running.step_name, e.execution_id
+                )));
+            }
+            extra = json!({ "StepName": name });
+        }
+        "StopStep" => {
+            let id = one(&payload, "StepExecutionId")?;
+            let Some(step) = steps.iter().find(|s| s.step_execution_id == id) else {
+                return Err(step_not_found(format!(
+                    "Step execution {id} is not a step of automation execution {}.",
+                    e.execution_id
+                )));
+            };
+            if is_terminal(&step.status) {
+                return Err(invalid_signal(format!(
+                    "Step execution {id} ({}) has already ended ({}).",
+                    step.step_name, step.status
+                )));
+            }
+            extra = json!({ "StepExecutionId": id });
+        }
         other => {
             return Err(invalid_signal(format!(
-                "Signal {other} is not supported by this Bosun server (it runs Auto mode \
-                 only: Approve, Reject and Resume)."
+                "Signal {other} is not supported by this Bosun server."
             )))
         }
     }
@@ -128,13 +193,16 @@ pub fn send_automation_signal(ctx: &Ctx, body: Value) -> Result<Value, ApiError>
         .and_then(|c| c.first())
         .cloned()
         .unwrap_or_default();
-    let signal = json!({
+    let mut signal = json!({
         "Type": req.signal_type,
         "User": ctx.principal,
         "Arn": caller_arn,
         "Comment": comment,
         "AtMs": ctx.now_ms,
     });
+    if let (Value::Object(m), Value::Object(more)) = (&mut signal, extra) {
+        m.extend(more);
+    }
     for _ in 0..10 {
         let current = execution(ctx, &e.execution_id)?;
         let mut list: Vec<Value> = serde_json::from_str(&current.signals_json).unwrap_or_default();

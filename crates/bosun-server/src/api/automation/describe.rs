@@ -168,14 +168,18 @@ fn common(e: &AutomationExecutionRecord) -> Map<String, Value> {
         out.insert("ParentAutomationExecutionId".into(), json!(p));
     }
     if let Ok(plan) = serde_json::from_str::<TargetPlan>(&e.targets_json) {
-        out.insert("Targets".into(), plan.targets);
-        out.insert("TargetParameterName".into(), json!(e.target_parameter_name));
         out.insert("MaxConcurrency".into(), json!(e.max_concurrency));
         out.insert("MaxErrors".into(), json!(e.max_errors));
-        out.insert(
-            "ResolvedTargets".into(),
-            json!({"ParameterValues": plan.values, "Truncated": false}),
-        );
+        if plan.maps.is_empty() {
+            out.insert("Targets".into(), plan.targets);
+            out.insert("TargetParameterName".into(), json!(e.target_parameter_name));
+            out.insert(
+                "ResolvedTargets".into(),
+                json!({"ParameterValues": plan.values, "Truncated": false}),
+            );
+        } else {
+            out.insert("TargetMaps".into(), json!(plan.maps));
+        }
     } else if let Some(target) = serde_json::from_str::<Value>(&e.targets_json)
         .ok()
         .and_then(|v| v.get("Target").cloned())

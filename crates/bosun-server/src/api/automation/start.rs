@@ -1,20 +1,23 @@
 //! `StartAutomationExecution`: the runbook (an `Automation` document) is planned and its
 //! parameters typed before anything is stored, so a runbook Bosun cannot run, or bad
 //! parameters, refuse the start; `ClientToken` makes a retry return the first execution.
-//! With `Targets`, the execution is a parent whose children run one per target value
-//! (`targets.rs`). Requests Bosun cannot honour yet (`TargetMaps`, `Interactive` mode, tags,
+//! With `Targets` (or `TargetMaps`), the execution is a parent whose children run one per
+//! target value (or map) (`targets.rs`). `Mode: Interactive` starts it waiting for
+//! `StartStep`. A step's `aws:executeAutomation` starts its child through here too
+//! (`Ctx::parent_execution`, with the id the step fixed), nested at most
+//! `bosun_core::automation::MAX_NESTING_DEPTH` deep. Requests Bosun cannot honour yet (tags,
 //! alarms, other accounts and regions) are refused, never ignored.
 
 use std::collections::BTreeMap;
 
-use bosun_core::automation::{plan, resolve_parameters, Action};
+use bosun_core::automation::{may_nest, plan, resolve_parameters, MAX_NESTING_DEPTH, MODES};
 use bosun_core::ids;
 use bosun_store::{AutomationExecutionRecord, AutomationStarted};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use super::targets::{plan_targets, RateRequest};
+use super::targets::{plan_target_maps, plan_targets, RateRequest};
 use crate::api::error::ApiError;
 use crate::api::send_command::Target;
 use crate::api::{parse, Ctx};
@@ -30,6 +33,7 @@ struct Request {
     client_token: Option<String>,
     mode: Option<String>,
     targets: Option<Vec<Target>>,
+    target_maps: Option<Vec<BTreeMap<String, Vec<String>>>>,
     target_parameter_name: Option<String>,
     max_concurrency: Option<String>,
     max_errors: Option<String>,
@@ -37,10 +41,6 @@ struct Request {
 
 /// Members Bosun does not honour yet, and why; present (non-empty) ones refuse the start.
 const NOT_YET: &[(&str, &str)] = &[
-    (
-        "TargetMaps",
-        "target maps are not implemented yet; use Targets with TargetParameterName",
-    ),
     (
         "TargetLocations",
         "Bosun runs automations in the caller's own account and region only",
@@ -134,18 +134,64 @@ fn definition_error(name: &str, e: Lookup) -> ApiError {
     }
 }
 
+/// The parent of an execution an `aws:executeAutomation` step starts, refused when the
+/// parent is already nested as deep as Bosun allows.
+fn nested_parent(ctx: &Ctx) -> Result<Option<String>, ApiError> {
+    let Some(parent) = &ctx.parent_execution else {
+        return Ok(None);
+    };
+    let mut ancestors = 0;
+    let mut above = ctx
+        .state
+        .store
+        .get_automation_execution(parent)?
+        .and_then(|p| p.parent_id);
+    while let Some(id) = above {
+        ancestors += 1;
+        if ancestors > MAX_NESTING_DEPTH {
+            break;
+        }
+        above = ctx
+            .state
+            .store
+            .get_automation_execution(&id)?
+            .and_then(|p| p.parent_id);
+    }
+    may_nest(ancestors).map_err(|e| ApiError::validation(e.0))?;
+    Ok(Some(parent.clone()))
+}
+
 pub fn start_automation_execution(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     refuse_unsupported(&body)?;
     let hash = request_hash(&body);
     let req: Request = parse(body)?;
-    match req.mode.as_deref() {
-        None | Some("Auto") => {}
-        Some(other) => {
-            return Err(ApiError::validation(format!(
-                "Mode {other}: this Bosun server runs automations in Auto mode only \
-                 (Interactive mode is not implemented yet)."
-            )))
-        }
+    let mode = req.mode.clone().unwrap_or_else(|| "Auto".into());
+    if !MODES.contains(&mode.as_str()) {
+        return Err(ApiError::validation(format!(
+            "1 validation error detected: Value '{mode}' at 'mode' failed to satisfy constraint: \
+             Member must satisfy enum value set: [Auto, Interactive]"
+        )));
+    }
+    let targets = req.targets.clone().unwrap_or_default();
+    let maps = req.target_maps.clone().unwrap_or_default();
+    if !targets.is_empty() && !maps.is_empty() {
+        // botocore's documentation of `TargetMaps`.
+        return Err(ApiError::new(
+            "InvalidAutomationExecutionParametersException",
+            "Both Targets and TargetMaps can't be specified together.",
+        ));
+    }
+    if !maps.is_empty() && req.target_parameter_name.is_some() {
+        return Err(ApiError::validation(
+            "TargetParameterName applies to Targets; each TargetMaps entry names the \
+             parameters it sets itself.",
+        ));
+    }
+    if mode == "Interactive" && !(targets.is_empty() && maps.is_empty()) {
+        return Err(ApiError::validation(
+            "Mode Interactive: an execution with Targets or TargetMaps runs its children in \
+             Auto mode; start each target's runbook interactively on its own.",
+        ));
     }
     let name = crate::documents::bare_name(&req.document_name).to_string();
     let doc = resolve(
@@ -167,27 +213,33 @@ pub fn start_automation_execution(ctx: &Ctx, body: Value) -> Result<Value, ApiEr
     let value = content::parse(&doc.content, &doc.format)
         .map_err(|e| ApiError::validation(format!("Runbook {name}: {e}")))?;
     let runbook = plan(&value).map_err(|e| ApiError::validation(format!("Runbook {name}: {e}")))?;
-    for step in &runbook.steps {
-        if step.action == Action::ExecuteAutomation {
-            return Err(ApiError::validation(format!(
-                "Runbook {name}: step {} uses {}, which this Bosun server does not run yet.",
-                step.name,
-                step.action.as_str()
-            )));
-        }
-    }
     let passed = req.parameters.clone().unwrap_or_default();
     refuse_assume_role(&value, &runbook, &passed)?;
-    let targets = req.targets.clone().unwrap_or_default();
-    // With targets: a parent execution whose children the runtime starts, one per value.
+    // With targets: a parent execution whose children the runtime starts, one per value or map.
     let (parameters_json, targets_json, target_parameter_name, max_concurrency, max_errors) =
-        if targets.is_empty() {
+        if !maps.is_empty() {
+            let (plan, max_concurrency, max_errors) = plan_target_maps(
+                &runbook,
+                &passed,
+                &maps,
+                req.max_concurrency.as_deref(),
+                req.max_errors.as_deref(),
+            )?;
+            (
+                serde_json::to_string(&passed).map_err(ApiError::internal)?,
+                serde_json::to_string(&plan).map_err(ApiError::internal)?,
+                String::new(),
+                max_concurrency,
+                max_errors,
+            )
+        } else if targets.is_empty() {
             if req.target_parameter_name.is_some()
                 || req.max_concurrency.is_some()
                 || req.max_errors.is_some()
             {
                 return Err(ApiError::validation(
-                    "TargetParameterName, MaxConcurrency and MaxErrors apply only with Targets.",
+                    "TargetParameterName, MaxConcurrency and MaxErrors apply only with Targets \
+                     (MaxConcurrency and MaxErrors also with TargetMaps).",
                 ));
             }
             let params = resolve_parameters(&runbook, &passed)
@@ -215,7 +267,12 @@ pub fn start_automation_execution(ctx: &Ctx, body: Value) -> Result<Value, ApiEr
                 max_errors,
             )
         };
-    let execution_id = ids::uuid_v4(random_bytes());
+    let parent_id = nested_parent(ctx)?;
+    // A step starting a secondary runbook fixes its id beforehand (`Ctx::command_id`).
+    let execution_id = ctx
+        .command_id
+        .clone()
+        .unwrap_or_else(|| ids::uuid_v4(random_bytes()));
     let record = AutomationExecutionRecord {
         execution_id: execution_id.clone(),
         region: ctx.region.clone(),
@@ -223,7 +280,7 @@ pub fn start_automation_execution(ctx: &Ctx, body: Value) -> Result<Value, ApiEr
         document_version: doc.version.to_string(),
         document_content: value.to_string(),
         status: "Pending".into(),
-        mode: "Auto".into(),
+        mode,
         parameters_json,
         outputs_json: "{}".into(),
         failure_message: String::new(),
@@ -231,7 +288,7 @@ pub fn start_automation_execution(ctx: &Ctx, body: Value) -> Result<Value, ApiEr
             "arn:aws:iam::{}:user/{}",
             ctx.state.config.account_id, ctx.principal
         ),
-        parent_id: None,
+        parent_id,
         targets_json,
         target_parameter_name,
         max_concurrency,

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use bosun_core::automation::{plan, Action};
+use bosun_core::automation::plan;
 use bosun_store::WindowTaskRecord;
 use serde_json::{Map, Value};
 
@@ -106,17 +106,6 @@ pub fn check(ctx: &Ctx, task: &WindowTaskRecord) -> Result<(), ApiError> {
     let value = content::parse(&doc.content, &doc.format)
         .map_err(|e| invalid(format!("Runbook {}: {e}", a.document_name)))?;
     let runbook = plan(&value).map_err(|e| invalid(format!("Runbook {}: {e}", a.document_name)))?;
-    if let Some(step) = runbook
-        .steps
-        .iter()
-        .find(|s| s.action == Action::ExecuteAutomation)
-    {
-        return Err(invalid(format!(
-            "Runbook {}: step {} uses aws:executeAutomation, which this Bosun server does not \
-             run yet.",
-            a.document_name, step.name
-        )));
-    }
     if let Some(unknown) = a
         .parameters
         .keys()
