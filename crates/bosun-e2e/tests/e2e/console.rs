@@ -13,11 +13,11 @@ use serde_json::{json, Value};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
-const READ_ONLY: &str = r#"{"Version":"2012-10-17","Statement":[
+pub(crate) const READ_ONLY: &str = r#"{"Version":"2012-10-17","Statement":[
     {"Effect":"Allow","Action":["ssm:Describe*","ssm:List*","ssm:Get*"],"Resource":"*"}]}"#;
 
 /// A raw request to the server: method, path, extra header lines, body.
-async fn request(
+pub(crate) async fn request(
     server: &TestServer,
     method: &str,
     path: &str,
@@ -35,12 +35,16 @@ async fn request(
 }
 
 /// A signed-in session: its cookie value and CSRF token.
-struct Session {
-    token: String,
-    csrf: String,
+pub(crate) struct Session {
+    pub token: String,
+    pub csrf: String,
 }
 
-async fn login(server: &TestServer, akid: &str, secret: &str) -> Result<Session, Response> {
+pub(crate) async fn login(
+    server: &TestServer,
+    akid: &str,
+    secret: &str,
+) -> Result<Session, Response> {
     let body = json!({"accessKeyId": akid, "secretAccessKey": secret}).to_string();
     let r = request(
         server,
@@ -111,6 +115,11 @@ async fn every_console_route_without_a_session_gets_the_login_page_or_401() {
         "/console/api",
         "/console/can",
         "/console/fleet",
+        "/console/overview",
+        "/console/parameters",
+        "/console/parameter/%2Fapp%2Fdb",
+        "/console/documents",
+        "/console/document/AWS-RunShellScript",
         "/console/assets/nothing-here.js",
         "/console/../console/api",
     ];
@@ -118,7 +127,16 @@ async fn every_console_route_without_a_session_gets_the_login_page_or_401() {
         let r = request(&server, "GET", path, "", "").await;
         assert!(is_login_page(&r), "GET {path}: {} {}", r.status, r.head);
     }
-    for asset in ["app.js", "api.js", "fleet.js", "run.js", "style.css"] {
+    for asset in [
+        "app.js",
+        "api.js",
+        "fleet.js",
+        "run.js",
+        "params.js",
+        "documents.js",
+        "overview.js",
+        "style.css",
+    ] {
         let r = request(&server, "GET", &format!("/console/assets/{asset}"), "", "").await;
         assert_eq!(r.status, 200, "{asset}");
         assert!(
