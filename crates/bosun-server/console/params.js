@@ -83,6 +83,15 @@ export async function parametersView(root, path) {
   const recursive = h('input', { type: 'checkbox', id: 'param-recursive', checked: true });
   const pathIn = h('input', { id: 'param-path', size: 40, value: base });
   const tree = h('div', { id: 'param-tree', role: 'tree', 'aria-label': 'Parameters by path' });
+  // Arrow keys move between the tree's entries (Tab leaves it); Enter opens one.
+  tree.addEventListener('keydown', (ev) => {
+    const links = [...tree.querySelectorAll('a')];
+    const at = links.indexOf(document.activeElement);
+    const to = { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: links.length - 1 }[ev.key];
+    if (to === undefined || at < 0 || !links[to]) return;
+    ev.preventDefault();
+    links[to].focus();
+  });
   const errors = h('div');
   const fail = (e) => { if (e.status === 401) throw e; errors.replaceChildren(errorBox(e)); };
   const crumbs = [h('a', { href: folderLink('/') }, '/')];
@@ -107,6 +116,7 @@ export async function parametersView(root, path) {
     } finally { tree.setAttribute('aria-busy', 'false'); }
   }, fail, 'param-page');
   const create = putForm('', '', (name) => { location.hash = link(name); });
+  create.form.querySelector('#param-name').value = base === '/' ? '/' : `${base}/`;
   root.append(h('h1', {}, 'Parameter Store'),
     h('form', { class: 'filters', onsubmit: (ev) => { ev.preventDefault(); location.hash = folderLink(pathIn.value.trim() || '/'); } },
       h('label', {}, 'Path ', pathIn), h('label', {}, recursive, ' recursive'), h('button', { type: 'submit', id: 'param-go' }, 'Open')),

@@ -2,7 +2,9 @@
 //! assets or 401/403 without a live session; a session needs its CSRF token, expires, and ends
 //! with its access key; a read-only user is refused a forced `SendCommand` through the console
 //! as through the API. The browser test (`tests/data/console/console.js`, Playwright driving
-//! Debian's chromium) signs in, sees two real agents and runs `echo` on both from the form.
+//! Debian's chromium) signs in, sees two real agents and runs `echo` on both from the form,
+//! creates parameters and documents from the Parameter Store and Documents views, sees a failed
+//! command and a waiting approval in the Overview, and checks a read-only user's greyed actions.
 
 use std::time::Duration;
 
@@ -452,7 +454,7 @@ fn browser() -> Option<(String, String)> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_console_in_a_browser_shows_the_fleet_and_runs_a_command_on_two_nodes() {
+async fn the_console_in_a_browser_walks_its_views_as_an_admin_and_a_reader() {
     let Some((modules, chromium)) = browser() else {
         return;
     };

@@ -46,12 +46,10 @@ pub fn checks(state: &AppState, token: &str, region: &str, body: &[u8]) -> Resul
         let mut decision = auth::authorize(state, &caller, &action, &resource);
         let mut also = Vec::new();
         if decision.is_ok() && op.name == "GetParameter" {
-            if let Some((kms_action, key_arn, verdict)) =
-                decrypt_check(state, &caller, &scope, &call_input)?
-            {
-                also.push(json!({"action": kms_action, "resource": key_arn,
-                                 "allowed": verdict.is_ok()}));
-                decision = verdict;
+            if let Some(key) = decrypt_check(state, &caller, &scope, &call_input)? {
+                also.push(json!({"action": "kms:Decrypt", "resource": key.arn,
+                                 "allowed": key.verdict.is_ok()}));
+                decision = key.verdict;
             }
         }
         results.push(json!({
@@ -66,6 +64,12 @@ pub fn checks(state: &AppState, token: &str, region: &str, body: &[u8]) -> Resul
     Ok(json!({ "results": results }))
 }
 
+/// The `kms:Decrypt` a reveal also needs: on which key, and the caller's verdict.
+struct KeyCheck {
+    arn: String,
+    verdict: Result<(), ApiError>,
+}
+
 /// For `GetParameter` `WithDecryption` on a SecureString the caller may read: `kms:Decrypt` on
 /// the key its (selected) version is sealed with. `None` when no decryption would happen.
 fn decrypt_check(
@@ -73,7 +77,7 @@ fn decrypt_check(
     caller: &Caller,
     scope: &Scope,
     input: &Value,
-) -> Result<Option<(&'static str, String, Result<(), ApiError>)>, ApiError> {
+) -> Result<Option<KeyCheck>, ApiError> {
     if input.get("WithDecryption").and_then(Value::as_bool) != Some(true) {
         return Ok(None);
     }
@@ -97,10 +101,10 @@ fn decrypt_check(
     let Ok(key_id) = crate::kms::envelope::key_id_of(&v.value) else {
         return Ok(None);
     };
-    let key_arn = format!(
+    let arn = format!(
         "arn:aws:kms:{}:{}:key/{key_id}",
         scope.region, scope.account_id
     );
-    let verdict = auth::authorize(state, caller, "kms:Decrypt", &key_arn);
-    Ok(Some(("kms:Decrypt", key_arn, verdict)))
+    let verdict = auth::authorize(state, caller, "kms:Decrypt", &arn);
+    Ok(Some(KeyCheck { arn, verdict }))
 }

@@ -29,13 +29,29 @@ async function signIn(page, who) {
   await page.locator('#bar').waitFor({ state: 'visible', timeout: LIMIT });
 }
 
+/** One API call made by the page's own session (as a script in the page could). */
+function api(page, target, body) {
+  return page.evaluate(async ([target, body]) => {
+    const res = await fetch('/console/api', {
+      method: 'POST',
+      headers: {
+        'X-Amz-Target': target, 'X-Bosun-Region': sessionStorage.getItem('bosun.region'),
+        'X-Bosun-Console-Csrf': sessionStorage.getItem('bosun.csrf'), 'Content-Type': 'application/x-amz-json-1.1',
+      },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: await res.text(), requestId: res.headers.get('x-amzn-RequestId') };
+  }, [target, body]);
+}
+
 async function main() {
   fs.mkdirSync(args.screenshots, { recursive: true });
   const browser = await chromium.launch({
     executablePath: args.chromium, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
   });
   try {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    // A zone far from UTC (and the test machine's), so times shown in UTC would be caught.
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: 'Asia/Kolkata', locale: 'en-US' });
     const page = await context.newPage();
     page.setDefaultTimeout(LIMIT);
     page.on('pageerror', (e) => console.error(`page error: ${e}`));
@@ -131,6 +147,11 @@ async function main() {
     await page.locator('#label-name').fill('prod');
     await page.locator('#label-apply').click();
     await page.locator('#param-history-table tr[data-version="1"] .chip', { hasText: 'prod' }).waitFor();
+    const hist = JSON.parse((await api(page, 'AmazonSSM.GetParameterHistory', { Name: '/console/app/db-url' })).body);
+    const flat = (t) => t.replace(/\s+/g, ' ').trim();
+    const expected = flat(new Date(hist.Parameters[0].LastModifiedDate * 1000).toLocaleString('en-US', { timeZone: 'Asia/Kolkata' }));
+    const shown = flat(await page.locator('#param-history-table tr[data-version="1"] td').nth(1).innerText());
+    check(shown === expected, `times are in the user's zone (${shown}, expected ${expected})`);
     await shot(page, 'parameter');
     // A SecureString: hidden until "reveal", which the admin is offered.
     await page.goto(`${args.url}#/parameters`);
@@ -153,6 +174,13 @@ async function main() {
       await page.locator(`#param-tree li.folder li[data-parameter="${name}"]`).waitFor();
     }
     check(await page.locator('#param-tree a[data-folder="/console/app"]').count() === 1, 'the tree has the folder /console/app');
+    await page.locator('#param-tree a[data-folder="/console/app"]').focus();
+    await page.keyboard.press('ArrowDown');
+    check(await page.evaluate(() => document.activeElement.textContent) === 'db-url', 'the arrow keys move through the tree');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/db-url$/);
+    await page.goBack();
+    await page.locator('#param-tree[aria-busy="false"]').waitFor();
     await shot(page, 'parameters');
     // The server's error is shown inline with its request id.
     await page.locator('#param-name').fill('/console/bad name with spaces');
@@ -193,18 +221,37 @@ async function main() {
     await page.locator('#doc-summary', { hasText: 'default version 2 of 2' }).waitFor();
     await shot(page, 'document');
 
-    // Overview: a command that fails shows up; both nodes are online.
-    const failed = await page.evaluate(async (node) => {
+    // An Automation runbook with an approval step, made from the form in JSON, and started.
+    await page.locator('#nav-documents').click();
+    await page.locator('#doc-list[aria-busy="false"]').waitFor();
+    await page.locator('#doc-create-name').fill('Console-Ask');
+    await page.locator('#doc-create-type').selectOption('Automation');
+    await page.locator('#doc-create-format').selectOption('JSON');
+    await page.locator('#doc-create-content').fill(JSON.stringify({
+      schemaVersion: '0.3',
+      mainSteps: [{ name: 'ask', action: 'aws:approve', inputs: { Approvers: ['admin'], Message: 'go?' } }],
+    }));
+    await page.locator('#doc-create-save').click();
+    await page.waitForURL(/#\/document\/Console-Ask$/);
+    const started = await api(page, 'AmazonSSM.StartAutomationExecution', { DocumentName: 'Console-Ask' });
+    check(started.status === 200, `the approval runbook starts (${started.body})`);
+    const execution = JSON.parse(started.body).AutomationExecutionId;
+    await page.waitForFunction(async (id) => {
       const res = await fetch('/console/api', {
         method: 'POST',
         headers: {
-          'X-Amz-Target': 'AmazonSSM.SendCommand', 'X-Bosun-Region': sessionStorage.getItem('bosun.region'),
+          'X-Amz-Target': 'AmazonSSM.GetAutomationExecution', 'X-Bosun-Region': sessionStorage.getItem('bosun.region'),
           'X-Bosun-Console-Csrf': sessionStorage.getItem('bosun.csrf'), 'Content-Type': 'application/x-amz-json-1.1',
         },
-        body: JSON.stringify({ DocumentName: 'AWS-RunShellScript', InstanceIds: [node], Parameters: { commands: ['exit 3'] } }),
+        body: JSON.stringify({ AutomationExecutionId: id }),
       });
-      return (await res.json()).Command.CommandId;
-    }, args.nodes[0]);
+      return (await res.json()).AutomationExecution?.AutomationExecutionStatus === 'Waiting';
+    }, execution, { polling: 250, timeout: LIMIT });
+
+    // Overview: the failing command and the waiting approval show up; both nodes are online.
+    const sent = await api(page, 'AmazonSSM.SendCommand',
+      { DocumentName: 'AWS-RunShellScript', InstanceIds: [args.nodes[0]], Parameters: { commands: ['exit 3'] } });
+    const failed = JSON.parse(sent.body).Command.CommandId;
     await page.goto(`${args.url}#/command/${failed}`);
     await page.locator('#command-summary', { hasText: 'Failed' }).waitFor();
     await page.locator('#nav-overview').click();
@@ -212,6 +259,7 @@ async function main() {
       await page.locator(`#${id}[aria-busy="false"]`).waitFor();
     }
     await page.locator(`#overview-commands-table tr[data-command="${failed}"]`).waitFor();
+    await page.locator(`#overview-approvals-table tr[data-execution="${execution}"]`).waitFor();
     check(await page.locator('#overview-offline-count').innerText() === '0', 'no node is offline');
     check(await page.locator('#view .error').count() === 0, 'every overview card loaded');
     await shot(page, 'overview');
@@ -261,17 +309,13 @@ async function main() {
     await page.locator('#nav-documents').click();
     await page.locator('#doc-create-reason', { hasText: 'ssm:CreateDocument' }).waitFor();
     check(await page.locator('#doc-create-save').isDisabled(), 'Create document is disabled for the read-only user');
-    const forcedPut = await page.evaluate(async () => {
-      const res = await fetch('/console/api', {
-        method: 'POST',
-        headers: {
-          'X-Amz-Target': 'AmazonSSM.PutParameter', 'X-Bosun-Region': sessionStorage.getItem('bosun.region'),
-          'X-Bosun-Console-Csrf': sessionStorage.getItem('bosun.csrf'), 'Content-Type': 'application/x-amz-json-1.1',
-        },
-        body: JSON.stringify({ Name: '/console/forced', Value: 'x', Type: 'String' }),
-      });
-      return { status: res.status, body: await res.text() };
-    });
+    await page.goto(`${args.url}#/document/Console-Hello`);
+    await page.locator('#doc-edit-reason', { hasText: 'ssm:UpdateDocument' }).waitFor();
+    check(await page.locator('#doc-edit-save').isDisabled(), 'Save is disabled for the read-only user');
+    await page.locator('#doc-versions-table button[data-version="1"][disabled]').waitFor();
+    check(true, 'so is Make default');
+    await shot(page, 'read-only-document');
+    const forcedPut = await api(page, 'AmazonSSM.PutParameter', { Name: '/console/forced', Value: 'x', Type: 'String' });
     check(forcedPut.status === 400 && forcedPut.body.includes('AccessDeniedException'), `a forced PutParameter is refused (${forcedPut.body})`);
   } finally {
     await browser.close();
