@@ -104,13 +104,12 @@ export async function parametersView(root, path) {
     errors.replaceChildren();
     tree.setAttribute('aria-busy', 'true');
     const input = { MaxResults: PAGE };
-    if (base !== '/') input.ParameterFilters = [{ Key: 'Path', Option: recursive.checked ? 'Recursive' : 'OneLevel', Values: [base] }];
+    // Names without a leading slash count as children of "/", as the server places them.
+    input.ParameterFilters = [{ Key: 'Path', Option: recursive.checked ? 'Recursive' : 'OneLevel', Values: [base] }];
     if (token) input.NextToken = token;
     try {
       const out = await call('DescribeParameters', input);
-      let params = out.Parameters || [];
-      // At the root, one level means names directly under "/" or without a path.
-      if (base === '/' && !recursive.checked) params = params.filter((p) => p.Name.split('/').filter(Boolean).length <= 1);
+      const params = out.Parameters || [];
       tree.replaceChildren(params.length ? drawTree(grow(base, params)) : h('p', { class: 'muted' }, 'No parameters here.'));
       return out.NextToken;
     } finally { tree.setAttribute('aria-busy', 'false'); }
@@ -119,7 +118,7 @@ export async function parametersView(root, path) {
   create.form.querySelector('#param-name').value = base === '/' ? '/' : `${base}/`;
   root.append(h('h1', {}, 'Parameter Store'),
     h('form', { class: 'filters', onsubmit: (ev) => { ev.preventDefault(); location.hash = folderLink(pathIn.value.trim() || '/'); } },
-      h('label', {}, 'Path ', pathIn), h('label', {}, recursive, ' recursive'), h('button', { type: 'submit', id: 'param-go' }, 'Open')),
+      h('label', {}, 'Path ', pathIn), h('label', {}, recursive, ' include sub-paths'), h('button', { type: 'submit', id: 'param-go' }, 'Open')),
     h('nav', { 'aria-label': 'Path', class: 'crumbs' }, ...crumbs),
     errors, tree, pagerEl,
     h('section', {}, h('h2', {}, 'Create a parameter'), create.form));

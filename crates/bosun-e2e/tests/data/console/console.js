@@ -182,6 +182,11 @@ async function main() {
     await page.goBack();
     await page.locator('#param-tree[aria-busy="false"]').waitFor();
     await shot(page, 'parameters');
+    // One level only: nothing sits directly under /console.
+    await page.locator('#param-recursive').uncheck();
+    await page.locator('#param-tree', { hasText: 'No parameters here.' }).waitFor();
+    await page.locator('#param-recursive').check();
+    await page.locator('#param-tree li[data-parameter="/console/app/db-url"]').waitFor();
     // The server's error is shown inline with its request id.
     await page.locator('#param-name').fill('/console/bad name with spaces');
     await page.locator('#param-value').fill('x');
