@@ -1,7 +1,8 @@
 // Bosun console: Overview, what needs attention now, from the existing APIs only: nodes not
 // Online (DescribeInstanceInformation by PingStatus), commands Failed or TimedOut in the last
 // 24 h (ListCommands' InvokedAfter and Status filters), failed association runs in the last 24 h
-// (ListAssociations, then DescribeAssociationExecutions with Status and CreatedTime filters) and
+// (ListAssociations, then DescribeAssociationExecutions with Status and CreatedTime filters),
+// resources with a NON_COMPLIANT compliance type (ListResourceComplianceSummaries) and
 // automations waiting for approval (DescribeAutomationExecutions, ExecutionStatus Waiting).
 // Each card pages no further than its first page and says so when there is more.
 import { call, h, errorBox, localTime, table } from './api.js';
@@ -72,6 +73,20 @@ async function failedAssociationRuns(since) {
   };
 }
 
+async function nonCompliant() {
+  const out = await call('ListResourceComplianceSummaries', {
+    Filters: [{ Key: 'Status', Values: ['NON_COMPLIANT'], Type: 'EQUAL' }], MaxResults: 50,
+  });
+  const list = out.ResourceComplianceSummaryItems || [];
+  return {
+    n: list.length, more: Boolean(out.NextToken),
+    el: table({ id: 'overview-compliance-table' }, ['Resource', 'Compliance type', 'Severity', 'Non-compliant items', 'Checked'], list.map((r) => h('tr', { 'data-resource': r.ResourceId, 'data-type': r.ComplianceType },
+      h('td', {}, r.ResourceType === 'ManagedInstance' ? h('a', { href: `#/node/${encodeURIComponent(r.ResourceId)}` }, r.ResourceId) : r.ResourceId),
+      h('td', {}, r.ComplianceType), h('td', {}, r.OverallSeverity || ''), h('td', {}, String(r.NonCompliantSummary?.NonCompliantCount ?? '')),
+      h('td', {}, localTime(r.ExecutionSummary?.ExecutionTime))))),
+  };
+}
+
 async function waitingApprovals() {
   const out = await call('DescribeAutomationExecutions', {
     Filters: [{ Key: 'ExecutionStatus', Values: ['Waiting'] }], MaxResults: 50,
@@ -94,6 +109,7 @@ export async function overviewView(root) {
     card(grid, 'overview-offline', 'Offline nodes', offlineNodes),
     card(grid, 'overview-commands', 'Failed commands (24 h)', () => failedCommands(since)),
     card(grid, 'overview-associations', 'Failed association runs (24 h)', () => failedAssociationRuns(since)),
+    card(grid, 'overview-compliance', 'Non-compliant resources', nonCompliant),
     card(grid, 'overview-approvals', 'Pending automation approvals', waitingApprovals),
   ]);
 }

@@ -257,14 +257,22 @@ async function main() {
     const sent = await api(page, 'AmazonSSM.SendCommand',
       { DocumentName: 'AWS-RunShellScript', InstanceIds: [args.nodes[0]], Parameters: { commands: ['exit 3'] } });
     const failed = JSON.parse(sent.body).Command.CommandId;
+    const compliance = await api(page, 'AmazonSSM.PutComplianceItems', {
+      ResourceId: args.nodes[1], ResourceType: 'ManagedInstance', ComplianceType: 'Custom:Console',
+      ExecutionSummary: { ExecutionTime: Math.floor(Date.now() / 1000) },
+      Items: [{ Id: 'disk', Title: 'disk encrypted', Severity: 'HIGH', Status: 'NON_COMPLIANT' }],
+    });
+    check(compliance.status === 200, `a non-compliant item is recorded (${compliance.body})`);
     await page.goto(`${args.url}#/command/${failed}`);
     await page.locator('#command-summary', { hasText: 'Failed' }).waitFor();
     await page.locator('#nav-overview').click();
-    for (const id of ['overview-offline', 'overview-commands', 'overview-associations', 'overview-approvals']) {
+    for (const id of ['overview-offline', 'overview-commands', 'overview-associations', 'overview-compliance', 'overview-approvals']) {
       await page.locator(`#${id}[aria-busy="false"]`).waitFor();
     }
     await page.locator(`#overview-commands-table tr[data-command="${failed}"]`).waitFor();
     await page.locator(`#overview-approvals-table tr[data-execution="${execution}"]`).waitFor();
+    await page.locator(`#overview-compliance-table tr[data-resource="${args.nodes[1]}"][data-type="Custom:Console"]`).waitFor();
+    check(await page.locator('#overview-compliance-count').innerText() === '1', 'one resource is non-compliant');
     check(await page.locator('#overview-offline-count').innerText() === '0', 'no node is offline');
     check(await page.locator('#view .error').count() === 0, 'every overview card loaded');
     await shot(page, 'overview');
