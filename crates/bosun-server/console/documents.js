@@ -30,7 +30,7 @@ function contentForm(idPrefix, { name, submitText, onSubmit }) {
     },
   }, h('label', {}, 'Name ', nameIn), name ? null : h('label', {}, 'Type ', type), h('label', {}, 'Format ', format),
   h('label', {}, 'Content', h('br'), content), save, reason, errors);
-  return { form, save, reason, content, format };
+  return { form, save, reason, content, format, nameIn, errors };
 }
 
 export async function documentsView(root) {
@@ -71,8 +71,11 @@ export async function documentsView(root) {
     h('form', { class: 'filters', onsubmit: (ev) => { ev.preventDefault(); reset().catch(fail); } },
       h('label', {}, 'Owner ', owner), h('label', {}, 'Type ', type), h('button', { type: 'submit', id: 'doc-filter' }, 'Filter')),
     errors, list, pagerEl, h('section', {}, h('h2', {}, 'Create a document'), create.form));
-  await Promise.all([reset().catch(fail),
-    guard(create.save, create.reason, 'CreateDocument', { Name: 'x' }, 'create documents')]);
+  // Checked on the name typed (a policy may allow some names only), and before any is typed.
+  const check = () => guard(create.save, create.reason, 'CreateDocument', { Name: create.nameIn.value.trim() || 'x' }, 'create documents')
+    .catch((e) => create.errors.replaceChildren(errorBox(e)));
+  create.nameIn.addEventListener('change', check);
+  await Promise.all([reset().catch(fail), check()]);
 }
 
 export async function documentView(root, name) {
