@@ -102,7 +102,8 @@ export function localTime(seconds) {
 export async function guard(controls, reasonEl, target, input, what) {
   const [verdict] = await can([{ target: target.includes('.') ? target : `AmazonSSM.${target}`, input }]);
   for (const c of [controls].flat()) {
-    c.disabled = !verdict.allowed;
+    // A control busy with its own request stays disabled until that request ends.
+    c.disabled = !verdict.allowed || c.dataset.busy === '1';
     if (verdict.allowed) c.removeAttribute('title'); else c.title = verdict.reason || 'Not allowed';
   }
   if (reasonEl) reasonEl.textContent = verdict.allowed ? '' : `You cannot ${what}: ${verdict.reason}`;

@@ -20,13 +20,13 @@ function contentForm(idPrefix, { name, submitText, onSubmit }) {
     onsubmit: async (ev) => {
       ev.preventDefault();
       errors.replaceChildren();
-      save.disabled = true;
+      save.disabled = true; save.dataset.busy = '1';
       try {
         await onSubmit({ Name: nameIn.value.trim(), DocumentType: type.value, DocumentFormat: format.value, Content: content.value });
       } catch (e) {
         if (e.status === 401) throw e;
         errors.append(errorBox(e));
-      } finally { save.disabled = false; }
+      } finally { delete save.dataset.busy; save.disabled = false; }
     },
   }, h('label', {}, 'Name ', nameIn), name ? null : h('label', {}, 'Type ', type), h('label', {}, 'Format ', format),
   h('label', {}, 'Content', h('br'), content), save, reason, errors);

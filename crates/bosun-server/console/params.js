@@ -64,14 +64,14 @@ function putForm(fixedName, fixedType, onDone) {
       const input = { Name: nameIn.value.trim(), Type: type.value, Value: value.value };
       if (description.value) input.Description = description.value;
       if (fixedName) input.Overwrite = true;
-      save.disabled = true;
+      save.disabled = true; save.dataset.busy = '1';
       try {
         const out = await call('PutParameter', input);
         value.value = '';
         onDone(input.Name, out);
       } catch (e) {
         errors.append(errorBox(e));
-      } finally { save.disabled = false; check(); }
+      } finally { delete save.dataset.busy; check(); }
     },
   }, h('label', {}, 'Name ', nameIn), h('label', {}, 'Type ', type), h('label', {}, 'Value', h('br'), value),
   h('label', {}, 'Description ', description), save, reason, errors);
