@@ -96,3 +96,41 @@ export function localTime(seconds) {
   if (seconds === undefined || seconds === null || seconds === '') return '';
   return new Date(Number(seconds) * 1000).toLocaleString();
 }
+
+/** Grey out `control` with the server's reason unless /console/can allows `target` on `input`
+ * (several controls may share one check). Returns whether it is allowed. */
+export async function guard(controls, reasonEl, target, input, what) {
+  const [verdict] = await can([{ target: target.includes('.') ? target : `AmazonSSM.${target}`, input }]);
+  for (const c of [controls].flat()) {
+    // A control busy with its own request stays disabled until that request ends.
+    c.disabled = !verdict.allowed || c.dataset.busy === '1';
+    if (verdict.allowed) c.removeAttribute('title'); else c.title = verdict.reason || 'Not allowed';
+  }
+  if (reasonEl) reasonEl.textContent = verdict.allowed ? '' : `You cannot ${what}: ${verdict.reason}`;
+  return verdict.allowed;
+}
+
+/** A table from column titles and rows of cells. */
+export function table(attrs, columns, rows) {
+  return h('table', attrs, h('thead', {}, h('tr', {}, ...columns.map((c) => h('th', { scope: 'col' }, c)))),
+    h('tbody', {}, ...rows));
+}
+
+/** Previous/Next over a NextToken-paged call: `load(token)` shows one page and returns its
+ * NextToken. Returns {el, reset}. */
+export function pager(load, onError, idPrefix) {
+  const tokens = [undefined];
+  let page = 0;
+  const prev = h('button', { type: 'button', id: `${idPrefix}-prev`, disabled: true }, 'Previous');
+  const next = h('button', { type: 'button', id: `${idPrefix}-next`, disabled: true }, 'Next');
+  const where = h('span', { class: 'muted' });
+  async function show() {
+    const token = await load(tokens[page]);
+    tokens[page + 1] = token;
+    prev.disabled = page === 0; next.disabled = !token;
+    where.textContent = `page ${page + 1}`;
+  }
+  prev.addEventListener('click', () => { page -= 1; show().catch(onError); });
+  next.addEventListener('click', () => { page += 1; show().catch(onError); });
+  return { el: h('div', { class: 'pager' }, prev, next, where), reset: () => { tokens.length = 1; page = 0; return show(); } };
+}

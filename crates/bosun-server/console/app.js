@@ -2,6 +2,9 @@
 import { session, login, logout, resume, errorBox } from './api.js';
 import { fleetView, nodeView } from './fleet.js';
 import { runView, commandView, historyView } from './run.js';
+import { parametersView, parameterView } from './params.js';
+import { documentsView, documentView } from './documents.js';
+import { overviewView } from './overview.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -21,20 +24,28 @@ function showApp() {
 async function route() {
   const view = $('view');
   const [, name, arg] = (location.hash || '#/fleet').split('/');
+  const section = { parameter: 'parameters', document: 'documents', node: 'fleet', command: 'commands' }[name] || name;
   for (const a of document.querySelectorAll('header nav a')) {
-    a.toggleAttribute('aria-current', a.id === `nav-${name}`);
-    if (a.id === `nav-${name}`) a.setAttribute('aria-current', 'page');
+    a.toggleAttribute('aria-current', a.id === `nav-${section}`);
+    if (a.id === `nav-${section}`) a.setAttribute('aria-current', 'page');
   }
-  view.replaceChildren();
+  // Each visit draws into its own element, so a slower earlier visit cannot draw into this one.
+  const page = document.createElement('div');
+  view.replaceChildren(page);
   try {
-    if (name === 'node' && arg) await nodeView(view, decodeURIComponent(arg));
-    else if (name === 'run') await runView(view);
-    else if (name === 'command' && arg) await commandView(view, decodeURIComponent(arg));
-    else if (name === 'commands') await historyView(view);
-    else await fleetView(view);
+    if (name === 'node' && arg) await nodeView(page, decodeURIComponent(arg));
+    else if (name === 'run') await runView(page);
+    else if (name === 'command' && arg) await commandView(page, decodeURIComponent(arg));
+    else if (name === 'commands') await historyView(page);
+    else if (name === 'parameters') await parametersView(page, arg ? decodeURIComponent(arg) : '/');
+    else if (name === 'parameter' && arg) await parameterView(page, decodeURIComponent(arg));
+    else if (name === 'documents') await documentsView(page);
+    else if (name === 'document' && arg) await documentView(page, decodeURIComponent(arg));
+    else if (name === 'overview') await overviewView(page);
+    else await fleetView(page);
   } catch (e) {
     if (e.status === 401) { showLogin(); return; }
-    view.append(errorBox(e));
+    page.append(errorBox(e));
   }
 }
 

@@ -2,7 +2,9 @@
 //! assets or 401/403 without a live session; a session needs its CSRF token, expires, and ends
 //! with its access key; a read-only user is refused a forced `SendCommand` through the console
 //! as through the API. The browser test (`tests/data/console/console.js`, Playwright driving
-//! Debian's chromium) signs in, sees two real agents and runs `echo` on both from the form.
+//! Debian's chromium) signs in, sees two real agents and runs `echo` on both from the form,
+//! creates parameters and documents from the Parameter Store and Documents views, sees a failed
+//! command and a waiting approval in the Overview, and checks a read-only user's greyed actions.
 
 use std::time::Duration;
 
@@ -13,11 +15,11 @@ use serde_json::{json, Value};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
-const READ_ONLY: &str = r#"{"Version":"2012-10-17","Statement":[
+pub(crate) const READ_ONLY: &str = r#"{"Version":"2012-10-17","Statement":[
     {"Effect":"Allow","Action":["ssm:Describe*","ssm:List*","ssm:Get*"],"Resource":"*"}]}"#;
 
 /// A raw request to the server: method, path, extra header lines, body.
-async fn request(
+pub(crate) async fn request(
     server: &TestServer,
     method: &str,
     path: &str,
@@ -35,12 +37,16 @@ async fn request(
 }
 
 /// A signed-in session: its cookie value and CSRF token.
-struct Session {
-    token: String,
-    csrf: String,
+pub(crate) struct Session {
+    pub token: String,
+    pub csrf: String,
 }
 
-async fn login(server: &TestServer, akid: &str, secret: &str) -> Result<Session, Response> {
+pub(crate) async fn login(
+    server: &TestServer,
+    akid: &str,
+    secret: &str,
+) -> Result<Session, Response> {
     let body = json!({"accessKeyId": akid, "secretAccessKey": secret}).to_string();
     let r = request(
         server,
@@ -111,6 +117,11 @@ async fn every_console_route_without_a_session_gets_the_login_page_or_401() {
         "/console/api",
         "/console/can",
         "/console/fleet",
+        "/console/overview",
+        "/console/parameters",
+        "/console/parameter/%2Fapp%2Fdb",
+        "/console/documents",
+        "/console/document/AWS-RunShellScript",
         "/console/assets/nothing-here.js",
         "/console/../console/api",
     ];
@@ -118,15 +129,32 @@ async fn every_console_route_without_a_session_gets_the_login_page_or_401() {
         let r = request(&server, "GET", path, "", "").await;
         assert!(is_login_page(&r), "GET {path}: {} {}", r.status, r.head);
     }
-    for asset in ["app.js", "api.js", "fleet.js", "run.js", "style.css"] {
+    // Every file of the page is embedded and served as itself (an unknown name would get the
+    // login page, with a 200 too), so a new view cannot be left out of `assets.rs`.
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../bosun-server/console");
+    let mut served = 0;
+    for entry in std::fs::read_dir(dir).expect("the console's sources") {
+        let path = entry.unwrap().path();
+        let asset = path.file_name().unwrap().to_string_lossy().to_string();
+        if asset == "index.html" {
+            continue;
+        }
         let r = request(&server, "GET", &format!("/console/assets/{asset}"), "", "").await;
         assert_eq!(r.status, 200, "{asset}");
+        assert!(
+            !r.head.contains("text/html"),
+            "{asset} is embedded: {}",
+            r.head
+        );
+        assert_eq!(r.body, std::fs::read_to_string(&path).unwrap(), "{asset}");
         assert!(
             r.head.contains("content-security-policy"),
             "{asset}: {}",
             r.head
         );
+        served += 1;
     }
+    assert!(served >= 8, "{served} assets");
     let calls = [
         "/console/logout",
         "/console/session",
@@ -434,7 +462,7 @@ fn browser() -> Option<(String, String)> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_console_in_a_browser_shows_the_fleet_and_runs_a_command_on_two_nodes() {
+async fn the_console_in_a_browser_walks_its_views_as_an_admin_and_a_reader() {
     let Some((modules, chromium)) = browser() else {
         return;
     };

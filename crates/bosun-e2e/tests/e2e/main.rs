@@ -25,6 +25,7 @@ mod cluster_demo;
 mod cluster_doorbell;
 mod compliance;
 mod console;
+mod console_can;
 mod crash;
 mod documents;
 mod documents_cli;

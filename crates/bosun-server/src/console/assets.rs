@@ -32,6 +32,21 @@ const FILES: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("../../console/run.js"),
     ),
+    (
+        "params.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../console/params.js"),
+    ),
+    (
+        "documents.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../console/documents.js"),
+    ),
+    (
+        "overview.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../console/overview.js"),
+    ),
 ];
 
 const INDEX: &str = include_str!("../../console/index.html");

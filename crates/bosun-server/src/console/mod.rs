@@ -7,6 +7,7 @@
 //! Without a live session, everything here answers the login page (HTML) or 401 (the calls).
 
 mod assets;
+mod can;
 pub mod session;
 
 use std::sync::Arc;
@@ -17,16 +18,12 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use bosun_core::arn::Scope;
 use bosun_store::AuditRecord;
 use serde_json::{json, Value};
 
 use crate::api::error::ApiError;
 use crate::api::pipeline::{self, json_object, Identity, Request};
 use crate::state::{now_ms, AppState};
-
-/// Most checks one `/console/can` call may ask for.
-const MAX_CHECKS: usize = 100;
 
 /// The console's routes (merged into the server's router).
 pub fn routes() -> Router<Arc<AppState>> {
@@ -268,46 +265,9 @@ async fn can(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes
             Ok(v) => v,
             Err(e) => return error_response(e),
         };
-    blocking(move || match checks(&state, &token, &region, &body) {
+    blocking(move || match can::checks(&state, &token, &region, &body) {
         Ok(v) => json_response(v, None),
         Err(e) => error_response(e),
     })
     .await
-}
-
-fn checks(state: &AppState, token: &str, region: &str, body: &[u8]) -> Result<Value, ApiError> {
-    let caller = session::caller(state, token, region, now_ms())?;
-    let input = json_object(body)?;
-    let list = input
-        .get("checks")
-        .and_then(Value::as_array)
-        .ok_or_else(|| ApiError::validation("checks must be a list."))?;
-    if list.len() > MAX_CHECKS {
-        return Err(ApiError::validation(format!(
-            "At most {MAX_CHECKS} checks per call."
-        )));
-    }
-    let scope = Scope::new(region, state.config.account_id.clone());
-    let mut results = Vec::with_capacity(list.len());
-    for check in list {
-        let target = check.get("target").and_then(Value::as_str).unwrap_or("");
-        let call_input = check.get("input").cloned().unwrap_or_else(|| json!({}));
-        let mut headers = HeaderMap::new();
-        if let Ok(v) = HeaderValue::from_str(target) {
-            headers.insert("x-amz-target", v);
-        }
-        let (surface, decode) = pipeline::json_surface(&headers);
-        let (op, call_input) = decode(&headers, call_input.to_string().as_bytes())?;
-        let action = format!("{}:{}", surface.action_prefix, op.name);
-        let resource = (surface.resource_arn)(&scope, op.name, &call_input);
-        let decision = crate::api::auth::authorize(state, &caller, &action, &resource);
-        results.push(json!({
-            "target": target,
-            "action": action,
-            "resource": resource,
-            "allowed": decision.is_ok(),
-            "reason": decision.err().map(|e| e.message),
-        }));
-    }
-    Ok(json!({ "results": results }))
 }

@@ -1,6 +1,7 @@
 // The web console in a real browser (Debian's chromium driven by playwright-core): sign in,
-// see both nodes, run `echo` on both from the Run Command form and read both outputs, then a
-// read-only user sees Run disabled with the server's reason and a forced SendCommand refused.
+// see both nodes, run `echo` on both from the Run Command form and read both outputs, use the
+// Parameter Store, Documents and Overview views; then a read-only user sees Run, Create and
+// Reveal disabled with the server's reason and a forced SendCommand / PutParameter refused.
 // Argument: JSON {url, chromium, screenshots, admin: {id, secret}, reader: {id, secret}, nodes}.
 // Prints "console: all checks passed" when every check held; exits non-zero otherwise.
 'use strict';
@@ -28,13 +29,29 @@ async function signIn(page, who) {
   await page.locator('#bar').waitFor({ state: 'visible', timeout: LIMIT });
 }
 
+/** One API call made by the page's own session (as a script in the page could). */
+function api(page, target, body) {
+  return page.evaluate(async ([target, body]) => {
+    const res = await fetch('/console/api', {
+      method: 'POST',
+      headers: {
+        'X-Amz-Target': target, 'X-Bosun-Region': sessionStorage.getItem('bosun.region'),
+        'X-Bosun-Console-Csrf': sessionStorage.getItem('bosun.csrf'), 'Content-Type': 'application/x-amz-json-1.1',
+      },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: await res.text(), requestId: res.headers.get('x-amzn-RequestId') };
+  }, [target, body]);
+}
+
 async function main() {
   fs.mkdirSync(args.screenshots, { recursive: true });
   const browser = await chromium.launch({
     executablePath: args.chromium, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
   });
   try {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    // A zone far from UTC (and the test machine's), so times shown in UTC would be caught.
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: 'Asia/Kolkata', locale: 'en-US' });
     const page = await context.newPage();
     page.setDefaultTimeout(LIMIT);
     page.on('pageerror', (e) => console.error(`page error: ${e}`));
@@ -114,6 +131,161 @@ async function main() {
     await page.locator('#nav-commands').click();
     await page.locator('#command-history tbody tr').first().waitFor();
     await shot(page, 'history');
+
+    // Parameter Store: create a parameter from the form and see it in the tree.
+    await page.locator('#nav-parameters').click();
+    await page.locator('#param-tree[aria-busy="false"]').waitFor();
+    check(await page.locator('#param-save').isEnabled(), 'the admin may create parameters');
+    await page.locator('#param-name').fill('/console/app/db-url');
+    await page.locator('#param-value').fill('postgres://db.internal/app');
+    await page.locator('#param-description').fill('made in the browser');
+    await page.locator('#param-save').click();
+    await page.waitForURL(/#\/parameter\/%2Fconsole%2Fapp%2Fdb-url$/);
+    await page.locator('#param-shown-value', { hasText: 'postgres://db.internal/app' }).waitFor();
+    await page.locator('#param-history-table tr[data-version="1"]').waitFor();
+    // A label on version 1 shows in the history.
+    await page.locator('#label-name').fill('prod');
+    await page.locator('#label-apply').click();
+    await page.locator('#param-history-table tr[data-version="1"] .chip', { hasText: 'prod' }).waitFor();
+    const hist = JSON.parse((await api(page, 'AmazonSSM.GetParameterHistory', { Name: '/console/app/db-url' })).body);
+    const flat = (t) => t.replace(/\s+/g, ' ').trim();
+    const expected = flat(new Date(hist.Parameters[0].LastModifiedDate * 1000).toLocaleString('en-US', { timeZone: 'Asia/Kolkata' }));
+    const shown = flat(await page.locator('#param-history-table tr[data-version="1"] td').nth(1).innerText());
+    check(shown === expected, `times are in the user's zone (${shown}, expected ${expected})`);
+    await shot(page, 'parameter');
+    // A SecureString: hidden until "reveal", which the admin is offered.
+    await page.goto(`${args.url}#/parameters`);
+    await page.locator('#param-tree[aria-busy="false"]').waitFor();
+    await page.locator('#param-name').fill('/console/app/password');
+    await page.locator('#param-type').selectOption('SecureString');
+    await page.locator('#param-value').fill('s3cret-in-browser');
+    await page.locator('#param-save').click();
+    await page.waitForURL(/password$/);
+    await page.locator('#param-shown-value', { hasText: 'hidden' }).waitFor();
+    check(!(await page.content()).includes('s3cret-in-browser'), 'a SecureString value is not on the page until revealed');
+    await page.locator('#param-reveal:not([disabled])').waitFor();
+    await page.locator('#param-reveal').click();
+    await page.locator('#param-shown-value', { hasText: 's3cret-in-browser' }).waitFor();
+    check(await page.evaluate(() => localStorage.length) === 0, 'a revealed value is not kept in localStorage');
+    check(!(await page.evaluate(() => JSON.stringify(sessionStorage))).includes('s3cret'), 'nor in sessionStorage');
+    // The tree under /console shows both, in their folder.
+    await page.goto(`${args.url}#/parameters/${encodeURIComponent('/console')}`);
+    for (const name of ['/console/app/db-url', '/console/app/password']) {
+      await page.locator(`#param-tree li.folder li[data-parameter="${name}"]`).waitFor();
+    }
+    check(await page.locator('#param-tree a[data-folder="/console/app"]').count() === 1, 'the tree has the folder /console/app');
+    await page.locator('#param-tree a[data-folder="/console/app"]').focus();
+    await page.keyboard.press('ArrowDown');
+    check(await page.evaluate(() => document.activeElement.textContent) === 'db-url', 'the arrow keys move through the tree');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/db-url$/);
+    await page.goBack();
+    await page.locator('#param-tree[aria-busy="false"]').waitFor();
+    await shot(page, 'parameters');
+    // One level only: nothing sits directly under /console.
+    await page.locator('#param-recursive').uncheck();
+    await page.locator('#param-tree', { hasText: 'No parameters here.' }).waitFor();
+    await page.locator('#param-recursive').check();
+    await page.locator('#param-tree li[data-parameter="/console/app/db-url"]').waitFor();
+    // The server's error is shown inline with its request id.
+    await page.locator('#param-name').fill('/console/bad name with spaces');
+    await page.locator('#param-value').fill('x');
+    await page.locator('#param-save').click();
+    const perr = page.locator('#param-put-errors .error');
+    await perr.waitFor();
+    const perrText = await perr.innerText();
+    check(/Request id: [0-9a-f-]{36}/.test(perrText), `a refused PutParameter shows the server's error (${perrText.replace(/\n/g, ' ')})`);
+
+    // Documents: a broken document shows the server's validation error; a good one is created.
+    await page.locator('#nav-documents').click();
+    await page.locator('#doc-list[aria-busy="false"]').waitFor();
+    await page.locator('#doc-owner').selectOption('Amazon');
+    await page.locator('#doc-filter').click();
+    await page.locator('#doc-table tr[data-document="AWS-RunShellScript"]').waitFor();
+    await page.locator('#doc-create-name').fill('Console-Hello');
+    await page.locator('#doc-create-content').fill("schemaVersion: '2.2'\ndescription: broken\nmainSteps:\n  - action: aws:noSuchPlugin\n    name: x\n");
+    await page.locator('#doc-create-save').click();
+    const derr = page.locator('#doc-create-errors .error');
+    await derr.waitFor();
+    const derrText = await derr.innerText();
+    check(derrText.includes('InvalidDocument') && /Request id: [0-9a-f-]{36}/.test(derrText), `a broken document shows the validation error (${derrText.replace(/\n/g, ' ')})`);
+    await shot(page, 'documents-error');
+    await page.locator('#doc-create-content').fill("schemaVersion: '2.2'\ndescription: Says hello\nmainSteps:\n  - action: aws:runShellScript\n    name: hello\n    inputs:\n      runCommand:\n        - echo hello\n");
+    await page.locator('#doc-create-save').click();
+    await page.waitForURL(/#\/document\/Console-Hello$/);
+    await page.locator('#doc-content', { hasText: 'echo hello' }).waitFor();
+    await page.locator('#doc-versions-table tr[data-version="1"]').waitFor();
+    await page.locator('#doc-view-format').selectOption('JSON');
+    await page.locator('#doc-content', { hasText: '"schemaVersion"' }).waitFor();
+    // A second version, made the default.
+    await page.locator('#doc-edit-format').selectOption('YAML');
+    await page.locator('#doc-edit-content').fill("schemaVersion: '2.2'\ndescription: Says hello twice\nmainSteps:\n  - action: aws:runShellScript\n    name: hello\n    inputs:\n      runCommand:\n        - echo hello hello\n");
+    await page.locator('#doc-edit-save').click();
+    await page.locator('#doc-versions-table tr[data-version="2"]').waitFor();
+    await page.locator('#doc-versions-table button[data-version="2"]').click();
+    await page.locator('#doc-summary', { hasText: 'default version 2 of 2' }).waitFor();
+    await shot(page, 'document');
+
+    // An Automation runbook with an approval step, made from the form in JSON, and started.
+    await page.locator('#nav-documents').click();
+    await page.locator('#doc-list[aria-busy="false"]').waitFor();
+    await page.locator('#doc-create-name').fill('Console-Ask');
+    await page.locator('#doc-create-type').selectOption('Automation');
+    await page.locator('#doc-create-format').selectOption('JSON');
+    await page.locator('#doc-create-content').fill(JSON.stringify({
+      schemaVersion: '0.3',
+      mainSteps: [{ name: 'ask', action: 'aws:approve', inputs: { Approvers: ['admin'], Message: 'go?' } }],
+    }));
+    await page.locator('#doc-create-save').click();
+    await page.waitForURL(/#\/document\/Console-Ask$/);
+    const started = await api(page, 'AmazonSSM.StartAutomationExecution', { DocumentName: 'Console-Ask' });
+    check(started.status === 200, `the approval runbook starts (${started.body})`);
+    const execution = JSON.parse(started.body).AutomationExecutionId;
+    await page.waitForFunction(async (id) => {
+      const res = await fetch('/console/api', {
+        method: 'POST',
+        headers: {
+          'X-Amz-Target': 'AmazonSSM.GetAutomationExecution', 'X-Bosun-Region': sessionStorage.getItem('bosun.region'),
+          'X-Bosun-Console-Csrf': sessionStorage.getItem('bosun.csrf'), 'Content-Type': 'application/x-amz-json-1.1',
+        },
+        body: JSON.stringify({ AutomationExecutionId: id }),
+      });
+      return (await res.json()).AutomationExecution?.AutomationExecutionStatus === 'Waiting';
+    }, execution, { polling: 250, timeout: LIMIT });
+
+    // Overview: the failing command and the waiting approval show up; both nodes are online.
+    const sent = await api(page, 'AmazonSSM.SendCommand',
+      { DocumentName: 'AWS-RunShellScript', InstanceIds: [args.nodes[0]], Parameters: { commands: ['exit 3'] } });
+    const failed = JSON.parse(sent.body).Command.CommandId;
+    const compliance = await api(page, 'AmazonSSM.PutComplianceItems', {
+      ResourceId: args.nodes[1], ResourceType: 'ManagedInstance', ComplianceType: 'Custom:Console',
+      ExecutionSummary: { ExecutionTime: Math.floor(Date.now() / 1000) },
+      Items: [{ Id: 'disk', Title: 'disk encrypted', Severity: 'HIGH', Status: 'NON_COMPLIANT' }],
+    });
+    check(compliance.status === 200, `a non-compliant item is recorded (${compliance.body})`);
+    await page.goto(`${args.url}#/command/${failed}`);
+    await page.locator('#command-summary', { hasText: 'Failed' }).waitFor();
+    await page.locator('#nav-overview').click();
+    for (const id of ['overview-offline', 'overview-commands', 'overview-associations', 'overview-compliance', 'overview-approvals']) {
+      await page.locator(`#${id}[aria-busy="false"]`).waitFor();
+    }
+    await page.locator(`#overview-commands-table tr[data-command="${failed}"]`).waitFor();
+    await page.locator(`#overview-approvals-table tr[data-execution="${execution}"]`).waitFor();
+    await page.locator(`#overview-compliance-table tr[data-resource="${args.nodes[1]}"][data-type="Custom:Console"]`).waitFor();
+    check(await page.locator('#overview-compliance-count').innerText() === '1', 'one resource is non-compliant');
+    check(await page.locator('#overview-offline-count').innerText() === '0', 'no node is offline');
+    check(await page.locator('#view .error').count() === 0, 'every overview card loaded');
+    await shot(page, 'overview');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await shot(page, 'overview-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+    // Keyboard: Tab reaches the navigation and Enter follows it.
+    await page.locator('#nav-overview').focus();
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/#\/fleet$/);
+    check(true, 'the views are reachable from the keyboard');
+
     await page.locator('#signout').click();
     await page.locator('#login-view').waitFor({ state: 'visible' });
 
@@ -138,6 +310,26 @@ async function main() {
       return { status: res.status, body: await res.text(), requestId: res.headers.get('x-amzn-RequestId') };
     }, args.nodes);
     check(forced.status === 400 && forced.body.includes('AccessDeniedException') && forced.requestId, `a forced SendCommand is refused (${forced.body})`);
+
+    // The read-only user cannot create parameters or documents, nor reveal a SecureString.
+    await page.locator('#nav-parameters').click();
+    await page.locator('#param-save-reason', { hasText: 'ssm:PutParameter' }).waitFor();
+    check(await page.locator('#param-save').isDisabled(), 'Create parameter is disabled for the read-only user');
+    await shot(page, 'read-only-parameters');
+    await page.goto(`${args.url}#/parameter/${encodeURIComponent('/console/app/password')}`);
+    await page.locator('#param-reveal-reason', { hasText: 'kms:Decrypt' }).waitFor();
+    check(await page.locator('#param-reveal').isDisabled(), 'Reveal is disabled without kms:Decrypt');
+    await page.locator('#nav-documents').click();
+    await page.locator('#doc-create-reason', { hasText: 'ssm:CreateDocument' }).waitFor();
+    check(await page.locator('#doc-create-save').isDisabled(), 'Create document is disabled for the read-only user');
+    await page.goto(`${args.url}#/document/Console-Hello`);
+    await page.locator('#doc-edit-reason', { hasText: 'ssm:UpdateDocument' }).waitFor();
+    check(await page.locator('#doc-edit-save').isDisabled(), 'Save is disabled for the read-only user');
+    await page.locator('#doc-versions-table button[data-version="1"][disabled]').waitFor();
+    check(true, 'so is Make default');
+    await shot(page, 'read-only-document');
+    const forcedPut = await api(page, 'AmazonSSM.PutParameter', { Name: '/console/forced', Value: 'x', Type: 'String' });
+    check(forcedPut.status === 400 && forcedPut.body.includes('AccessDeniedException'), `a forced PutParameter is refused (${forcedPut.body})`);
   } finally {
     await browser.close();
   }
