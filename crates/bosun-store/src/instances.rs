@@ -73,6 +73,17 @@ pub trait InstanceStore {
     /// A node by id, in any region (ids are globally unique).
     fn get_instance(&self, instance_id: &str) -> Result<Option<InstanceRecord>>;
 
+    /// The nodes among `ids` that exist, in any region and no given order, each once: one
+    /// read for a command's targets instead of one per node.
+    fn instances_by_ids(&self, ids: &[String]) -> Result<Vec<InstanceRecord>> {
+        let mut seen = std::collections::HashSet::new();
+        let mut found = Vec::new();
+        for id in ids.iter().filter(|id| seen.insert(*id)) {
+            found.extend(self.get_instance(id)?);
+        }
+        Ok(found)
+    }
+
     /// Every node of a region (deregistered ones too), ordered by id.
     fn list_instances(&self, region: &str) -> Result<Vec<InstanceRecord>>;
 

@@ -82,6 +82,24 @@ pub fn on_result(
     instance_id: &str,
     result: &CommandResult,
 ) -> anyhow::Result<()> {
+    // Only a known invocation's output is looked at (and written to its command's bucket).
+    let known = &state.orchestrator.known;
+    if !known.contains(&result.command_id, instance_id) {
+        if state
+            .store
+            .invocation(&result.command_id, instance_id)?
+            .is_none()
+        {
+            tracing::warn!(%instance_id, command_id = %result.command_id, "result for an unknown invocation");
+            // Nothing will ever take it: the agent may drop it.
+            send_acks(
+                state,
+                &[(instance_id.to_string(), result.command_id.clone())],
+            );
+            return Ok(());
+        }
+        known.insert(&result.command_id, instance_id);
+    }
     let complete = result_output_complete(
         state,
         &result.command_id,

@@ -62,10 +62,20 @@ struct Wait {
     asked_ms: i64,
 }
 
+/// A command's output bucket and steps (`None`: it named no bucket).
+type BucketOf = Option<(CommandBucket, Vec<StepPlan>)>;
+
+/// Commands' buckets remembered before the map starts over.
+const BUCKETS_KEPT: usize = 10_000;
+
 /// Invocations whose result waits for its output, by (command id, node id).
 #[derive(Default)]
 pub struct OutputWaits {
     waits: Mutex<HashMap<(String, String), Wait>>,
+    /// Each command's bucket, read once per command rather than once per result (a command's
+    /// request never changes). Only known invocations' results get here (`events::on_result`),
+    /// so a command id is looked up in its own region.
+    buckets: Mutex<HashMap<String, BucketOf>>,
 }
 
 impl OutputWaits {
@@ -164,10 +174,38 @@ fn command_bucket(
     state: &AppState,
     command_id: &str,
     instance_id: &str,
-) -> anyhow::Result<Option<(CommandBucket, Vec<StepPlan>)>> {
+) -> anyhow::Result<BucketOf> {
     if !state.blobs.writes_buckets() {
         return Ok(None);
     }
+    let lock = || {
+        state
+            .output_waits
+            .buckets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    };
+    if let Some(known) = lock().get(command_id) {
+        return Ok(known.clone());
+    }
+    let Some(found) = read_command_bucket(state, command_id, instance_id)? else {
+        return Ok(None);
+    };
+    let mut buckets = lock();
+    if buckets.len() >= BUCKETS_KEPT {
+        buckets.clear();
+    }
+    buckets.insert(command_id.to_string(), found.clone());
+    Ok(found)
+}
+
+/// Read a command's bucket: `None` when the node or command is not found (not remembered),
+/// else what the command's request names.
+fn read_command_bucket(
+    state: &AppState,
+    command_id: &str,
+    instance_id: &str,
+) -> anyhow::Result<Option<BucketOf>> {
     let Some(node) = state.store.get_instance(instance_id)? else {
         return Ok(None);
     };
@@ -175,9 +213,9 @@ fn command_bucket(
         return Ok(None);
     };
     let Some(bucket) = CommandBucket::of_request(&c.request_json) else {
-        return Ok(None);
+        return Ok(Some(None));
     };
-    Ok(Some((bucket, serde_json::from_str(&c.steps_json)?)))
+    Ok(Some(Some((bucket, serde_json::from_str(&c.steps_json)?))))
 }
 
 fn ask(state: &AppState, command_id: &str, instance_id: &str, gaps: Vec<(String, Stream, u64)>) {

@@ -2,6 +2,8 @@
 //! owner's (`advance`: rate controls, deadlines, aggregate status; every write fenced by the
 //! owner's lease epoch) and every replica's (`deliver`: sending to the nodes connected to it).
 
+use std::collections::HashSet;
+
 use bosun_core::command::{
     command_status, plan, CommandCounts, DispatchCounts, InvocationEvent, InvocationState,
     MaxConcurrency, MaxErrors,
@@ -29,6 +31,25 @@ pub(super) fn advance(
     now: i64,
 ) -> anyhow::Result<bool> {
     let mut dirty = vec![false; invocations.len()];
+    // The nodes of the invocations still waiting to start, in one read: those not among them
+    // (or deregistered) can never be reached.
+    let waiting: Vec<String> = invocations
+        .iter()
+        .filter(|i| {
+            matches!(
+                state_of(i),
+                InvocationState::Pending | InvocationState::Delayed
+            )
+        })
+        .map(|i| i.instance_id.clone())
+        .collect();
+    let reachable: HashSet<String> = state
+        .store
+        .instances_by_ids(&waiting)?
+        .into_iter()
+        .filter(|node| !node.deregistered)
+        .map(|node| node.instance_id)
+        .collect();
     for (n, i) in invocations.iter_mut().enumerate() {
         if state_of(i).is_terminal() {
             continue;
@@ -50,10 +71,7 @@ pub(super) fn advance(
         if matches!(
             state_of(i),
             InvocationState::Pending | InvocationState::Delayed
-        ) && state
-            .store
-            .get_instance(&i.instance_id)?
-            .is_none_or(|node| node.deregistered)
+        ) && !reachable.contains(&i.instance_id)
         {
             // The node was deregistered after the command was sent: it can never be reached.
             dirty[n] = apply(i, InvocationEvent::Undeliverable);
@@ -192,6 +210,11 @@ pub(super) fn deliver(
         if !won {
             continue;
         }
+        // Its output and result will not need to read it to know it exists.
+        state
+            .orchestrator
+            .known
+            .insert(&m.command_id, &m.instance_id);
         let message = if cancel {
             ServerMessage::CancelCommand {
                 command_id: c.command_id.clone(),

@@ -162,7 +162,9 @@ impl IamStore for PgStore {
                       WHERE k.access_key_id = $1 AND k.active AND k.secret_sealed IS NOT NULL \
                       ORDER BY p.policy_name COLLATE \"C\"";
         Ok(self.with_client(async |client| {
-            let rows = client.query(select, &[&access_key_id]).await?;
+            // Prepared once per connection: every signed API call reads its key.
+            let statement = client.prepare_cached(select).await?;
+            let rows = client.query(&statement, &[&access_key_id]).await?;
             let Some(first) = rows.first() else {
                 return Ok(None);
             };

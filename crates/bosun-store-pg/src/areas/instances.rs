@@ -81,8 +81,25 @@ impl InstanceStore for PgStore {
     fn get_instance(&self, instance_id: &str) -> Result<Option<InstanceRecord>> {
         let select = format!("SELECT {COLUMNS} FROM instances WHERE instance_id = $1");
         Ok(self.with_client(async |client| {
-            let row = client.query_opt(&select, &[&instance_id]).await?;
+            // Prepared once per connection: this read is on every agent connection's path.
+            let statement = client.prepare_cached(&select).await?;
+            let row = client.query_opt(&statement, &[&instance_id]).await?;
             Ok(row.as_ref().map(from_row).transpose()?)
+        })?)
+    }
+
+    fn instances_by_ids(&self, ids: &[String]) -> Result<Vec<InstanceRecord>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let select = format!("SELECT {COLUMNS} FROM instances WHERE instance_id = ANY($1)");
+        Ok(self.with_client(async |client| {
+            let statement = client.prepare_cached(&select).await?;
+            let rows = client.query(&statement, &[&ids]).await?;
+            Ok(rows
+                .iter()
+                .map(from_row)
+                .collect::<std::result::Result<_, _>>()?)
         })?)
     }
 

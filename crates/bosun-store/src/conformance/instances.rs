@@ -20,6 +20,28 @@ pub(super) fn register(store: &dyn Store, nodes: &[usize]) {
     }
 }
 
+pub fn nodes_are_read_by_ids_in_one_call(store: &dyn Store) {
+    register(store, &[1, 2, 3]);
+    let (one, three) = (node(1, "a").instance_id, node(3, "a").instance_id);
+    let ids = [
+        three.clone(),
+        "mi-unknown".to_string(),
+        one.clone(),
+        three.clone(),
+    ];
+    let mut found: Vec<String> = store
+        .instances_by_ids(&ids)
+        .unwrap()
+        .into_iter()
+        .map(|n| n.instance_id)
+        .collect();
+    found.sort();
+    let mut expected = vec![one, three];
+    expected.sort();
+    assert_eq!(found, expected, "the nodes that exist, each once");
+    assert!(store.instances_by_ids(&[]).unwrap().is_empty());
+}
+
 pub fn nodes_are_listed_updated_touched_and_re_roled(store: &dyn Store) {
     register(store, &[2, 1]);
     let (one, two) = (node(1, "a").instance_id, node(2, "a").instance_id);

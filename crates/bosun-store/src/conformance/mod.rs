@@ -175,6 +175,7 @@ macro_rules! conformance_tests {
             }
             instances {
                 nodes_are_listed_updated_touched_and_re_roled,
+                nodes_are_read_by_ids_in_one_call,
                 deregistration_happens_once_and_freezes_the_role,
                 concurrent_deregistrations_succeed_once_and_stop_role_changes,
             }
