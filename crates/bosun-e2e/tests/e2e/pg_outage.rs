@@ -140,7 +140,7 @@ async fn a_result_that_arrives_while_postgres_is_down_is_stored_when_it_returns(
     wait_for("the server to fail to take the result", LIMIT, || async {
         let log = fleet.server.log();
         (log.contains("could not handle an agent report")
-            || log.contains("could not store agent results"))
+            || log.contains("could not store agent reports"))
         .then_some(())
     })
     .await;
