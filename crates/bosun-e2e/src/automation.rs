@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use aws_sdk_ssm::types::{
-    AutomationExecution, AutomationExecutionStatus, DocumentFormat, DocumentType,
+    AutomationExecution, AutomationExecutionFilter, AutomationExecutionFilterKey,
+    AutomationExecutionMetadata, AutomationExecutionStatus, DocumentFormat, DocumentType,
 };
 use aws_sdk_ssm::Client;
 
@@ -142,4 +143,22 @@ pub fn span(e: &AutomationExecution) -> (f64, f64) {
         e.execution_start_time().unwrap().as_secs_f64(),
         e.execution_end_time().unwrap().as_secs_f64(),
     )
+}
+
+/// The executions whose parent is `parent` (`DescribeAutomationExecutions` by
+/// `ParentExecutionId`).
+pub async fn children(c: &Client, parent: &str) -> Vec<AutomationExecutionMetadata> {
+    c.describe_automation_executions()
+        .filters(
+            AutomationExecutionFilter::builder()
+                .key(AutomationExecutionFilterKey::ParentExecutionId)
+                .values(parent)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("DescribeAutomationExecutions")
+        .automation_execution_metadata_list()
+        .to_vec()
 }

@@ -5,31 +5,11 @@
 //! nesting limit; stopping the parent cancels the child; and a server killed with -9 while
 //! the child runs resumes waiting for that child instead of starting another.
 
-use aws_sdk_ssm::types::{
-    AutomationExecutionFilter, AutomationExecutionFilterKey, AutomationExecutionMetadata,
-    AutomationExecutionStatus, StopType,
-};
+use aws_sdk_ssm::types::{AutomationExecutionStatus, StopType};
 use aws_sdk_ssm::Client;
-use bosun_e2e::automation::{create_runbook, get, wait_status, LIMIT};
+use bosun_e2e::automation::{children, create_runbook, get, wait_status, LIMIT};
 use bosun_e2e::fleet::Fleet;
 use bosun_e2e::wait_for;
-
-/// The executions whose parent is `parent`.
-async fn children(c: &Client, parent: &str) -> Vec<AutomationExecutionMetadata> {
-    c.describe_automation_executions()
-        .filters(
-            AutomationExecutionFilter::builder()
-                .key(AutomationExecutionFilterKey::ParentExecutionId)
-                .values(parent)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .expect("DescribeAutomationExecutions")
-        .automation_execution_metadata_list()
-        .to_vec()
-}
 
 async fn start(c: &Client, doc: &str, params: &[(&str, &str)]) -> String {
     let mut req = c.start_automation_execution().document_name(doc);

@@ -5,29 +5,9 @@
 use std::collections::HashMap;
 
 use aws_sdk_ssm::error::ProvideErrorMetadata;
-use aws_sdk_ssm::types::{
-    AutomationExecutionFilter, AutomationExecutionFilterKey, AutomationExecutionMetadata,
-    AutomationExecutionStatus, Target,
-};
-use aws_sdk_ssm::Client;
-use bosun_e2e::automation::{create_runbook, get, wait_status};
+use aws_sdk_ssm::types::{AutomationExecutionStatus, Target};
+use bosun_e2e::automation::{children, create_runbook, get, wait_status};
 use bosun_e2e::fleet::Fleet;
-
-async fn children(c: &Client, parent: &str) -> Vec<AutomationExecutionMetadata> {
-    c.describe_automation_executions()
-        .filters(
-            AutomationExecutionFilter::builder()
-                .key(AutomationExecutionFilterKey::ParentExecutionId)
-                .values(parent)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .automation_execution_metadata_list()
-        .to_vec()
-}
 
 fn map(pairs: &[(&str, &str)]) -> HashMap<String, Vec<String>> {
     pairs
