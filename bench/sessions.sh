@@ -20,7 +20,7 @@ cd "$work"
 qs=$!
 node=""
 for _ in $(seq 300); do
-  node="$("$bins/bosun" nodes 2>/dev/null | awk '/Online/ {for (i = 1; i <= NF; i++) if ($i ~ /^mi-/) print $i}' | head -1)"
+  node="$("$bins/bosun" nodes 2>/dev/null | awk '/Online/ {for (i = 1; i <= NF; i++) if ($i ~ /^mi-/) print $i}' | head -1 || true)"
   [ -n "$node" ] && break
   python3 -c 'import time; time.sleep(0.1)'
 done

@@ -18,8 +18,9 @@ use tokio::task::JoinHandle;
 use super::pump::{Inbound, Pump};
 use super::run::{ended, RunSettings};
 
-/// Bytes read from a connection per frame (smux header included in smux mode).
-const CHUNK: usize = 1024;
+/// Bytes read from a connection per frame (smux header included in smux mode): more than
+/// AWS's 1,024, as for process output (`process.rs`).
+const CHUNK: usize = 8 * 1024;
 
 enum Event {
     Data(u32, Vec<u8>),

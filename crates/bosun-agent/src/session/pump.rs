@@ -19,8 +19,9 @@ use uuid::Uuid;
 
 /// Frames at most resent per timer tick.
 const MAX_RESENDS_PER_TICK: usize = 64;
-/// Output is read from the process only while fewer frames than this wait for an ack.
-pub const SEND_WINDOW: usize = 1000;
+/// Output is read from the process only while fewer frames than this wait for an ack (at most
+/// 256 × 8 KiB = 2 MiB held for a slow client).
+pub const SEND_WINDOW: usize = 256;
 
 /// One connection to the relay: encoded frames in both directions. Dropping `tx` (or the far
 /// end dropping `rx`'s sender) means the connection is gone.

@@ -332,15 +332,15 @@ async fn run_as_switches_user_home_and_shell_when_root_and_is_refused_otherwise(
 
 #[tokio::test]
 async fn output_beyond_the_send_window_flows_as_acks_come_back() {
-    // About 2000 frames: twice the window of unacknowledged output.
-    let cmd = "yes abcdefg | head -c 2000000";
+    // About 8 MB: many times the window of unacknowledged output.
+    let cmd = "yes abcdefg | head -c 8000000";
     let r = launch(
         start(SessionKind::NonInteractiveCommands, Some(cmd)),
         settings(),
     )
     .await;
     let (client, end) = r.end().await;
-    assert_eq!(client.output.len(), 2_000_000);
+    assert_eq!(client.output.len(), 8_000_000);
     assert!(client.output.starts_with(b"abcdefg\nabcdefg\n"));
     assert_eq!(end.exit_code, Some(0));
 }
