@@ -50,6 +50,7 @@ mod node_authz;
 mod node_events;
 mod node_power;
 mod packages;
+mod packages_robustness;
 mod parameter_secrets;
 mod parameters;
 mod pg_outage;

@@ -378,7 +378,17 @@ pub fn delete_document(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
                 ),
             ));
         }
+        let hashes: Vec<String> = ctx
+            .state
+            .store
+            .document_versions(&ctx.region, &head.name)?
+            .iter()
+            .flat_map(|v| {
+                package_attachments::hashes_of(&head.document_type, &v.content, &v.format)
+            })
+            .collect();
         ctx.state.store.delete_document(&ctx.region, &head.name)?;
+        package_attachments::release_unreferenced(ctx, hashes)?;
         return Ok(json!({}));
     }
     let target = find(
@@ -395,6 +405,10 @@ pub fn delete_document(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     ctx.state
         .store
         .delete_document_version(&ctx.region, &head.name, target.version)?;
+    package_attachments::release_unreferenced(
+        ctx,
+        package_attachments::hashes_of(&target.document_type, &target.content, &target.format),
+    )?;
     Ok(json!({}))
 }
 
