@@ -191,6 +191,12 @@ pub fn create_document(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
         }
         Err(e) => return Err(e.into()),
     }
+    if let Err(e) =
+        package_attachments::check_stored(ctx, &record.document_type, &version.content, &format)
+    {
+        ctx.state.store.delete_document(&ctx.region, &name)?;
+        return Err(e);
+    }
     let d = find(ctx, &name, Selector::Number(1))?;
     Ok(json!({ "DocumentDescription": description(ctx, &d)? }))
 }
@@ -267,6 +273,14 @@ pub fn update_document(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
             ))
         }
     };
+    if let Err(e) =
+        package_attachments::check_stored(ctx, &current.document_type, &version.content, &format)
+    {
+        ctx.state
+            .store
+            .delete_document_version(&ctx.region, &current.name, number)?;
+        return Err(e);
+    }
     let d = find(ctx, &name, Selector::Number(number))?;
     Ok(json!({ "DocumentDescription": description(ctx, &d)? }))
 }

@@ -254,6 +254,32 @@ pub fn hashes_of(document_type: &str, content_text: &str, format: &str) -> Vec<S
         .unwrap_or_default()
 }
 
+/// After a Package version was stored: every file it names must still be uploaded. A deletion
+/// that removed the last upload of one just before the version was stored (the store's
+/// removal and document writes are serialized, so a version stored first keeps its files)
+/// leaves it missing; the caller then takes the version back and refuses the request.
+pub fn check_stored(
+    ctx: &Ctx,
+    document_type: &str,
+    text: &str,
+    format: &str,
+) -> Result<(), ApiError> {
+    for sha in hashes_of(document_type, text, format) {
+        if ctx
+            .state
+            .store
+            .attachment_blob(&ctx.region, &sha)?
+            .is_none()
+        {
+            return Err(refused(format!(
+                "the upload with SHA-256 {sha} was removed while this version was written (the \
+                 last document naming it was deleted); upload the file again."
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// After versions naming `hashes` were deleted: remove the region's uploads that no document
 /// version names any more, then the bytes of those no region has an upload of. A file still
 /// named by another document or version stays (the store decides in one transaction).
