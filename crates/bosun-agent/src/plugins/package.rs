@@ -224,6 +224,10 @@ fn apply(
         None => installing()?,
         Some(old) if spec.in_place => {
             mark(state, new, PackageState::Failed)?;
+            // No record names the old version from here on: its scripts are never run again.
+            if old.version != *version {
+                let _ = std::fs::remove_dir_all(files::version_dir(state, name, &old.version));
+            }
             if !run_script(new_dir, "update.sh", env, true).map_err(|e| failed(e, version))? {
                 run_script(new_dir, "install.sh", env, false).map_err(|e| failed(e, version))?;
             }

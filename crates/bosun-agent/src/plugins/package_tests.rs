@@ -213,7 +213,7 @@ fn a_failed_uninstall_before_a_reinstall_keeps_the_old_version_failed() {
 fn a_failed_in_place_update_records_the_new_version_failed() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path();
-    version_with(state, "1.0", &[("uninstall.sh", "true")]);
+    let old_dir = version_with(state, "1.0", &[("uninstall.sh", "true")]);
     files::set_installed(
         state,
         "Tools",
@@ -233,6 +233,7 @@ fn a_failed_in_place_update_records_the_new_version_failed() {
         (rec.version.as_str(), rec.state),
         ("2.0", PackageState::Failed)
     );
+    assert!(!old_dir.exists(), "no record names 1.0 any more");
     // Asking for 1.0 again is no longer a no-op (the node may be half way to 2.0).
     let e = run_waiting(&job(state, "Install", "1.0"), |_| {}).unwrap_err();
     assert!(!e.contains("already installed"), "{e}");
