@@ -133,6 +133,8 @@ fn main() -> anyhow::Result<()> {
                 let identity = Identity::load(&state_dir)?;
                 bosun_agent::identity::ensure_state_dir(&state_dir)?;
                 bosun_agent::update::claim_state_dir(&state_dir)?;
+                // An update whose watchdog vanished would block every later one.
+                bosun_agent::update::stale::settle(&state_dir, bosun_agent::agent_version());
                 tracing::info!(instance_id = %identity.instance_id, server = %identity.server, version = bosun_agent::agent_version(), "bosun-agent starting");
                 let exe = std::env::current_exe().context("locating the bosun-agent binary")?;
                 let settings = Settings::from_config(&config, exe);

@@ -1,7 +1,8 @@
 //! Files uploaded for package documents' attachments (`bosun package upload`): one row per
 //! (region, SHA-256) with the file's size, written after the bytes are durably in the blob
 //! store under their hash. A document version's attachments are the files its manifest names,
-//! so the rows here are all the metadata the API needs (migration 26).
+//! so the rows here are all the metadata the API needs (migration 26). Deleting the last
+//! version naming a file removes its row (`remove_unreferenced_attachment_blobs`).
 
 use crate::Result;
 
@@ -24,4 +25,16 @@ pub trait AttachmentStore {
 
     /// The uploaded file with this hash in the region, if any.
     fn attachment_blob(&self, region: &str, sha256: &str) -> Result<Option<AttachmentBlobRecord>>;
+
+    /// After a document or version was deleted: remove the region's uploads among `sha256s`
+    /// that no document version of the region names any more (its content holds the hash,
+    /// compared case-insensitively — conservative: a hash written anywhere in a version keeps
+    /// the file). Atomic with document writes: a version added concurrently is either seen
+    /// here or added after the removal. Returns the hashes among `sha256s` that no region has
+    /// an upload of afterwards, whose bytes may go from the blob store.
+    fn remove_unreferenced_attachment_blobs(
+        &self,
+        region: &str,
+        sha256s: &[String],
+    ) -> Result<Vec<String>>;
 }

@@ -1,6 +1,8 @@
 //! The node's side of Distributor packages that is not about running scripts: which platform
 //! this is, the installed-package records (`<state>/packages/<name>.json`, written atomically,
-//! 0600) and unpacking a package's zip file into a private folder, refusing entries whose
+//! 0600; a record in state `failed` names a version whose scripts did not finish), the
+//! per-package lock (`<state>/packages/<name>.lock`, an exclusive `flock` held by one
+//! configuration of the package at a time) and unpacking a package's zip file into a private folder, refusing entries whose
 //! names leave it.
 
 use std::fs;
@@ -22,6 +24,61 @@ pub struct Installed {
     pub file: String,
     pub sha256: String,
     pub installed_unix: i64,
+    /// `installed`, or `failed`: the version's scripts were started and did not all succeed
+    /// (or were interrupted), so what is on the node is unknown. A failed record is never a
+    /// reason to skip an install, and is not reported as installed.
+    #[serde(default)]
+    pub state: PackageState,
+}
+
+/// Whether a package record names a version that is really installed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PackageState {
+    #[default]
+    Installed,
+    Failed,
+}
+
+/// The per-package lock, held while a configuration of the package runs; released on drop
+/// (or when the process ends, however it ends).
+pub struct PackageLock {
+    _held: nix::fcntl::Flock<fs::File>,
+}
+
+/// Take the package's lock, waiting for another configuration holding it (`on_wait` is
+/// called once before waiting). The wait is bounded by the step's timeout: the supervisor
+/// stops this process when it runs out. Lock files are never removed, so two processes
+/// always lock the same file.
+pub fn lock_package(
+    state_dir: &Path,
+    name: &str,
+    on_wait: impl FnOnce(),
+) -> Result<PackageLock, String> {
+    use nix::fcntl::{Flock, FlockArg};
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = packages_dir(state_dir);
+    bosun_fs::create_private_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let path = dir.join(format!("{name}.lock"));
+    let open = || {
+        fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))
+    };
+    match Flock::lock(open()?, FlockArg::LockExclusiveNonblock) {
+        Ok(held) => Ok(PackageLock { _held: held }),
+        Err((_, nix::errno::Errno::EWOULDBLOCK)) => {
+            on_wait();
+            Flock::lock(open()?, FlockArg::LockExclusive)
+                .map(|held| PackageLock { _held: held })
+                .map_err(|(_, e)| format!("cannot lock {}: {e}", path.display()))
+        }
+        Err((_, e)) => Err(format!("cannot lock {}: {e}", path.display())),
+    }
 }
 
 /// The packages folder of an agent's state directory.
@@ -49,7 +106,7 @@ pub fn installed(state_dir: &Path, name: &str) -> Result<Option<Installed>, Stri
     }
 }
 
-/// Every installed package (for the node's report).
+/// Every installed package (for the node's report); failed records are left out.
 pub fn all_installed(state_dir: &Path) -> Vec<Installed> {
     let Ok(dir) = fs::read_dir(packages_dir(state_dir)) else {
         return Vec::new();
@@ -57,7 +114,8 @@ pub fn all_installed(state_dir: &Path) -> Vec<Installed> {
     let mut out: Vec<Installed> = dir
         .filter_map(Result::ok)
         .filter_map(|e| fs::read(e.path()).ok())
-        .filter_map(|b| serde_json::from_slice(&b).ok())
+        .filter_map(|b| serde_json::from_slice::<Installed>(&b).ok())
+        .filter(|p| p.state == PackageState::Installed)
         .collect();
     out.sort_by(|a, b| a.name.cmp(&b.name));
     out
@@ -216,17 +274,55 @@ mod tests {
             file: "a.zip".into(),
             sha256: "0".repeat(64),
             installed_unix: 5,
+            state: PackageState::Installed,
         };
         set_installed(dir.path(), "pkg", Some(&rec)).unwrap();
         assert_eq!(installed(dir.path(), "pkg").unwrap(), Some(rec.clone()));
-        assert_eq!(all_installed(dir.path()), vec![rec]);
+        assert_eq!(all_installed(dir.path()), vec![rec.clone()]);
         use std::os::unix::fs::PermissionsExt;
         let mode = fs::metadata(record_path(dir.path(), "pkg"))
             .unwrap()
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600);
+        // A failed record is read back as such, and is not reported as installed.
+        let failed = Installed {
+            state: PackageState::Failed,
+            ..rec.clone()
+        };
+        set_installed(dir.path(), "pkg", Some(&failed)).unwrap();
+        assert_eq!(installed(dir.path(), "pkg").unwrap(), Some(failed));
+        assert_eq!(all_installed(dir.path()), vec![]);
+        // Records written before the state existed are installed ones.
+        let old = r#"{"name":"old","version":"2","documentVersion":1,"file":"f.zip","sha256":"00","installedUnix":1}"#;
+        fs::write(record_path(dir.path(), "old"), old).unwrap();
+        assert_eq!(
+            installed(dir.path(), "old").unwrap().unwrap().state,
+            PackageState::Installed
+        );
         set_installed(dir.path(), "pkg", None).unwrap();
         assert_eq!(installed(dir.path(), "pkg").unwrap(), None);
+    }
+
+    #[test]
+    fn a_package_lock_waits_for_its_holder_and_other_packages_do_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = lock_package(dir.path(), "pkg", || panic!("nobody holds it")).unwrap();
+        // Another package's lock is independent.
+        let _other = lock_package(dir.path(), "other", || panic!("not contended")).unwrap();
+        let (waiting_tx, waiting_rx) = std::sync::mpsc::channel();
+        let (got_tx, got_rx) = std::sync::mpsc::channel();
+        let state = dir.path().to_path_buf();
+        // flock locks belong to the open file, so a second open in this process contends.
+        let t = std::thread::spawn(move || {
+            let lock = lock_package(&state, "pkg", move || waiting_tx.send(()).unwrap()).unwrap();
+            got_tx.send(()).unwrap();
+            drop(lock);
+        });
+        waiting_rx.recv().unwrap();
+        assert!(got_rx.try_recv().is_err(), "the lock was taken while held");
+        drop(held);
+        got_rx.recv().unwrap();
+        t.join().unwrap();
     }
 }

@@ -1,6 +1,9 @@
 //! The files an update keeps in the agent's state dir: the marker (`update.json`, written
 //! before the swap), the new agent's health report (`update-health.json`), and why a swap
-//! failed (`update-swap-failed`).
+//! failed (`update-swap-failed`). The marker names the watchdog (the update step's process,
+//! with its start time) and the boot it runs in, so a marker whose watchdog is gone — killed,
+//! or the node restarted — is recognised as stale and settled (`stale.rs`) instead of
+//! blocking every later update.
 
 use std::path::{Path, PathBuf};
 
@@ -32,6 +35,56 @@ pub struct Marker {
     pub agent_pid: u32,
     /// The update step's folder (its `exit.json` tells that the update is over).
     pub step_dir: PathBuf,
+    /// The watchdog's process id and start time (`/proc/<pid>/stat` field 22, which tells a
+    /// reused pid apart); 0 in markers written before they were recorded.
+    #[serde(default)]
+    pub watchdog_pid: u32,
+    #[serde(default)]
+    pub watchdog_start: String,
+    /// `/proc/sys/kernel/random/boot_id` when the marker was written.
+    #[serde(default)]
+    pub boot_id: String,
+}
+
+impl Marker {
+    /// Why this marker's update can no longer be carried on by its watchdog, if it cannot.
+    pub fn stale_reason(&self) -> Option<String> {
+        if !self.boot_id.is_empty() && self.boot_id != boot_id() {
+            return Some("the node restarted since the update began".into());
+        }
+        if self.step_dir.join(crate::step::EXIT_FILE).exists() {
+            return Some("the update's step has ended".into());
+        }
+        if self.watchdog_pid != 0 {
+            let alive = proc_state(self.watchdog_pid).is_some_and(|(state, start)| {
+                !matches!(state.as_str(), "Z" | "X") && start == self.watchdog_start
+            });
+            if !alive {
+                return Some(format!(
+                    "its watchdog (process {}) is gone",
+                    self.watchdog_pid
+                ));
+            }
+        } else if !self.step_dir.exists() {
+            return Some("the update's step folder is gone".into());
+        }
+        None
+    }
+}
+
+/// This boot's id (empty where the kernel does not tell).
+pub fn boot_id() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// A process's state letter and start time (`/proc/<pid>/stat` fields 3 and 22).
+pub(crate) fn proc_state(pid: u32) -> Option<(String, String)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    Some((fields.first()?.to_string(), fields.get(19)?.to_string()))
 }
 
 /// What a newly started agent reports once the server accepted it.

@@ -10,11 +10,14 @@
 //! (`on_connected`); the watchdog waits for that with the new version until
 //! `Agent.UpdateHealthTimeoutSeconds`, else kills what runs, restores `<bin>.previous`,
 //! starts it and fails the step saying why. Either agent then re-attaches to the step's
-//! supervisor and reports the command's outcome.
+//! supervisor and reports the command's outcome. A marker whose watchdog is gone (killed, or
+//! the node restarted) is settled as the watchdog would have (`stale.rs`) when the agent
+//! starts and before the next update, so it never blocks later updates.
 
 pub mod marker;
 mod plugin;
 mod rollback;
+pub mod stale;
 pub mod swap;
 mod watchdog;
 

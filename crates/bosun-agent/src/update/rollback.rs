@@ -8,7 +8,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::marker::{self, Marker, Phase};
+use super::marker::{self, proc_state, Marker, Phase};
 
 const POLL: Duration = Duration::from_millis(200);
 
@@ -64,14 +64,6 @@ impl Agent {
             None => false,
         }
     }
-}
-
-/// A process's state letter and start time (`/proc/<pid>/stat` fields 3 and 22).
-fn proc_state(pid: u32) -> Option<(String, String)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let (_, rest) = stat.rsplit_once(')')?;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    Some((fields.first()?.to_string(), fields.get(19)?.to_string()))
 }
 
 fn split_nul(bytes: &[u8]) -> Vec<OsString> {

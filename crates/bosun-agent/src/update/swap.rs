@@ -27,12 +27,11 @@ pub fn spawn(state_dir: PathBuf, exe: PathBuf, commands: Arc<CommandService>) {
             if m.phase != Phase::Staged || m.agent_pid != me {
                 continue;
             }
-            if m.step_dir.join(crate::step::EXIT_FILE).exists() {
-                // The update step ended (cancelled, timed out) before the swap: without its
-                // watchdog there would be no rollback, so the update does not go on.
-                tracing::warn!(version = %m.target_version, "the update's step has ended; not swapping");
-                let _ = std::fs::remove_file(&m.staged);
-                marker::clear(&state_dir);
+            if m.stale_reason().is_some() {
+                // The update step ended (cancelled, timed out, killed) before the swap:
+                // without its watchdog there would be no rollback, so the update does not go on.
+                tracing::warn!(version = %m.target_version, "the update's watchdog is gone; not swapping");
+                super::stale::settle(&state_dir, crate::agent_version());
                 continue;
             }
             tracing::info!(version = %m.target_version, "draining for the agent update");

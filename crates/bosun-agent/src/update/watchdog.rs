@@ -54,8 +54,11 @@ pub fn run(job: &Job) -> Result<i32, String> {
         UpdateDecision::DowngradeRefused(why) => return Err(why),
         UpdateDecision::Install => {}
     }
+    if let Some(done) = super::stale::settle(&state_dir, current) {
+        println!("{done}");
+    }
     if let Some(m) = marker::read(&state_dir) {
-        if !m.step_dir.join(crate::step::EXIT_FILE).exists() && m.step_dir != job.ctx.dir {
+        if m.step_dir != job.ctx.dir {
             return Err(format!(
                 "another agent update (to {}) is in progress",
                 m.target_version
@@ -86,6 +89,11 @@ pub fn run(job: &Job) -> Result<i32, String> {
         previous: previous.clone(),
         agent_pid: agent.pid,
         step_dir: job.ctx.dir.clone(),
+        watchdog_pid: std::process::id(),
+        watchdog_start: marker::proc_state(std::process::id())
+            .map(|(_, start)| start)
+            .unwrap_or_default(),
+        boot_id: marker::boot_id(),
     };
     let _ = std::fs::remove_file(marker::health_path(&state_dir));
     marker::write(&state_dir, &m).map_err(|e| format!("could not record the update: {e}"))?;

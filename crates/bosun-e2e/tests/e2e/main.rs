@@ -5,6 +5,7 @@
 
 mod agent_update;
 mod agent_update_rollback;
+mod agent_update_stale;
 mod association_errors;
 mod association_runs;
 mod association_slots;
@@ -50,6 +51,7 @@ mod node_authz;
 mod node_events;
 mod node_power;
 mod packages;
+mod packages_robustness;
 mod parameter_secrets;
 mod parameters;
 mod pg_outage;

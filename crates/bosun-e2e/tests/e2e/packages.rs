@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
-fn zip_file(path: &Path, scripts: &[(&str, String)]) -> String {
+pub(super) fn zip_file(path: &Path, scripts: &[(&str, String)]) -> String {
     let mut w = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
     for (name, text) in scripts {
         w.start_file(*name, zip::write::SimpleFileOptions::default())
@@ -32,7 +32,7 @@ fn zip_file(path: &Path, scripts: &[(&str, String)]) -> String {
     hex::encode(Sha256::digest(std::fs::read(path).unwrap()))
 }
 
-fn manifest(version: &str, file: &str, sha: &str) -> Value {
+pub(super) fn manifest(version: &str, file: &str, sha: &str) -> Value {
     json!({
         "schemaVersion": "2.0", "version": version, "publisher": "e2e",
         "packages": {"_any": {"_any": {"_any": {"file": file}}}},
@@ -60,7 +60,7 @@ fn version_zip(dir: &Path, marks: &Path, version: &str) -> (PathBuf, String) {
     (path, sha)
 }
 
-fn bosun(s: &TestServer, args: &[&str]) -> (bool, String) {
+pub(super) fn bosun(s: &TestServer, args: &[&str]) -> (bool, String) {
     let out = s
         .as_admin(bin("bosun").to_str().unwrap())
         .args(args)

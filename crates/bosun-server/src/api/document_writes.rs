@@ -191,6 +191,12 @@ pub fn create_document(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
         }
         Err(e) => return Err(e.into()),
     }
+    if let Err(e) =
+        package_attachments::check_stored(ctx, &record.document_type, &version.content, &format)
+    {
+        ctx.state.store.delete_document(&ctx.region, &name)?;
+        return Err(e);
+    }
     let d = find(ctx, &name, Selector::Number(1))?;
     Ok(json!({ "DocumentDescription": description(ctx, &d)? }))
 }
@@ -267,6 +273,14 @@ pub fn update_document(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
             ))
         }
     };
+    if let Err(e) =
+        package_attachments::check_stored(ctx, &current.document_type, &version.content, &format)
+    {
+        ctx.state
+            .store
+            .delete_document_version(&ctx.region, &current.name, number)?;
+        return Err(e);
+    }
     let d = find(ctx, &name, Selector::Number(number))?;
     Ok(json!({ "DocumentDescription": description(ctx, &d)? }))
 }
@@ -378,7 +392,17 @@ pub fn delete_document(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
                 ),
             ));
         }
+        let hashes: Vec<String> = ctx
+            .state
+            .store
+            .document_versions(&ctx.region, &head.name)?
+            .iter()
+            .flat_map(|v| {
+                package_attachments::hashes_of(&head.document_type, &v.content, &v.format)
+            })
+            .collect();
         ctx.state.store.delete_document(&ctx.region, &head.name)?;
+        package_attachments::release_unreferenced(ctx, hashes)?;
         return Ok(json!({}));
     }
     let target = find(
@@ -395,6 +419,10 @@ pub fn delete_document(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     ctx.state
         .store
         .delete_document_version(&ctx.region, &head.name, target.version)?;
+    package_attachments::release_unreferenced(
+        ctx,
+        package_attachments::hashes_of(&target.document_type, &target.content, &target.format),
+    )?;
     Ok(json!({}))
 }
 

@@ -7,6 +7,7 @@
 //! files of another package version the caller may `ssm:GetDocument`). `GetDocument` lists
 //! them in `AttachmentsContent` with URLs Bosun serves, `DescribeDocument` in
 //! `AttachmentsInformation`, and `SendCommand` attaches them to `aws:configurePackage` steps.
+//! `DeleteDocument` removes the uploads no remaining version names (`release_unreferenced`).
 
 use std::collections::BTreeMap;
 
@@ -239,4 +240,68 @@ pub fn for_step(ctx: &Ctx, spec: &ConfigurePackageSpec) -> Result<Attachment, Ap
         entries: m.entries,
         files,
     })
+}
+
+/// The SHA-256s a Package version's manifest names (none for other types or bad content).
+pub fn hashes_of(document_type: &str, content_text: &str, format: &str) -> Vec<String> {
+    if document_type != "Package" {
+        return Vec::new();
+    }
+    content::parse(content_text, format)
+        .ok()
+        .and_then(|v| parse_manifest(&v).ok())
+        .map(|m| m.files.into_values().collect())
+        .unwrap_or_default()
+}
+
+/// After a Package version was stored: every file it names must still be uploaded. A deletion
+/// that removed the last upload of one just before the version was stored (the store's
+/// removal and document writes are serialized, so a version stored first keeps its files)
+/// leaves it missing; the caller then takes the version back and refuses the request.
+pub fn check_stored(
+    ctx: &Ctx,
+    document_type: &str,
+    text: &str,
+    format: &str,
+) -> Result<(), ApiError> {
+    for sha in hashes_of(document_type, text, format) {
+        if ctx
+            .state
+            .store
+            .attachment_blob(&ctx.region, &sha)?
+            .is_none()
+        {
+            return Err(refused(format!(
+                "the upload with SHA-256 {sha} was removed while this version was written (the \
+                 last document naming it was deleted); upload the file again."
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// After versions naming `hashes` were deleted: remove the region's uploads that no document
+/// version names any more, then the bytes of those no region has an upload of. A file still
+/// named by another document or version stays (the store decides in one transaction).
+pub fn release_unreferenced(ctx: &Ctx, mut hashes: Vec<String>) -> Result<(), ApiError> {
+    hashes.sort();
+    hashes.dedup();
+    if hashes.is_empty() {
+        return Ok(());
+    }
+    let gone = ctx
+        .state
+        .store
+        .remove_unreferenced_attachment_blobs(&ctx.region, &hashes)?;
+    for sha in gone {
+        // The row is gone already: a failure here leaves bytes nothing serves, so it is
+        // logged rather than failing the deletion the caller asked for.
+        match ctx.state.blobs.delete_attachment(&sha) {
+            Ok(()) => tracing::info!(sha256 = %sha, "removed an attachment file no document names"),
+            Err(e) => {
+                tracing::error!(sha256 = %sha, error = %e, "could not remove an unreferenced attachment file")
+            }
+        }
+    }
+    Ok(())
 }

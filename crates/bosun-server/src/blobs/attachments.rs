@@ -23,6 +23,11 @@ impl Blobs {
         self.backend.put(&key(sha256)?, data, true)
     }
 
+    /// Remove the attachment file with this hash (no error when it is already gone).
+    pub fn delete_attachment(&self, sha256: &str) -> Result<(), BlobError> {
+        self.backend.delete(&key(sha256)?)
+    }
+
     /// The attachment file with this hash, `None` when there is none.
     pub fn get_attachment(&self, sha256: &str) -> Result<Option<Bytes>, BlobError> {
         self.backend.get(&key(sha256)?)

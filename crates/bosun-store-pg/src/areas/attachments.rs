@@ -1,5 +1,6 @@
 //! Uploaded attachment files on PostgreSQL ([`bosun_store::AttachmentStore`]): an upload is
-//! one `INSERT … ON CONFLICT DO NOTHING`, so concurrent uploads of the same bytes keep one row.
+//! one `INSERT … ON CONFLICT DO NOTHING`, so concurrent uploads of the same bytes keep one row;
+//! unreferenced uploads are removed under a SHARE lock on `document_versions`.
 
 use bosun_store::{AttachmentBlobRecord, AttachmentStore, Result};
 use tokio_postgres::Row;
@@ -53,6 +54,41 @@ impl AttachmentStore for PgStore {
                 )
                 .await?;
             Ok(row.as_ref().map(from_row).transpose()?)
+        })?)
+    }
+
+    fn remove_unreferenced_attachment_blobs(
+        &self,
+        region: &str,
+        sha256s: &[String],
+    ) -> Result<Vec<String>> {
+        Ok(self.transaction(async |tx| {
+            // SHARE conflicts with every insert into document_versions: a version naming one
+            // of these files is either committed and seen below, or added after the removal.
+            tx.batch_execute("LOCK TABLE document_versions IN SHARE MODE")
+                .await?;
+            let mut gone = Vec::new();
+            for sha in sha256s {
+                let sha = sha.to_ascii_lowercase();
+                tx.execute(
+                    "DELETE FROM attachment_blobs WHERE region = $1 AND sha256 = $2 \
+                     AND NOT EXISTS (SELECT 1 FROM document_versions \
+                         WHERE region = $1 AND strpos(lower(content), $2) > 0)",
+                    &[&region, &sha],
+                )
+                .await?;
+                let left: i64 = tx
+                    .query_one(
+                        "SELECT COUNT(*) FROM attachment_blobs WHERE sha256 = $1",
+                        &[&sha],
+                    )
+                    .await?
+                    .try_get(0)?;
+                if left == 0 && !gone.contains(&sha) {
+                    gone.push(sha);
+                }
+            }
+            Ok(gone)
         })?)
     }
 }

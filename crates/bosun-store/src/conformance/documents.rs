@@ -190,3 +190,73 @@ pub fn uploaded_attachment_files_are_recorded_once_per_region(store: &dyn Store)
         None
     );
 }
+
+pub fn uploads_no_document_version_names_are_removed_and_others_kept(store: &dyn Store) {
+    use crate::AttachmentBlobRecord;
+    let (a, b, c) = ("aa".repeat(32), "bb".repeat(32), "cc".repeat(32));
+    let upload = |region: &str, sha: &str| {
+        store
+            .record_attachment_blob(&AttachmentBlobRecord {
+                region: region.into(),
+                sha256: sha.into(),
+                size: 1,
+                uploaded_ms: 1,
+            })
+            .unwrap();
+    };
+    for sha in [&a, &b, &c] {
+        upload(REGION, sha);
+    }
+    upload(OTHER_REGION, &c);
+    let manifest = |shas: &[&str]| {
+        let files: Vec<String> = shas
+            .iter()
+            .map(|s| {
+                format!(
+                    "\"f-{}.zip\": {{\"checksums\": {{\"sha256\": \"{s}\"}}}}",
+                    &s[..4]
+                )
+            })
+            .collect();
+        format!("{{\"files\": {{{}}}}}", files.join(", "))
+    };
+    // Pkg names a (in upper case) and b; Other names b only.
+    store
+        .create_document(
+            &document("Pkg"),
+            &v(&manifest(&[&a.to_uppercase(), &b]), ""),
+            &[],
+            10,
+        )
+        .unwrap();
+    store
+        .create_document(&document("Other"), &v(&manifest(&[&b]), ""), &[], 10)
+        .unwrap();
+    let all = vec![a.clone(), b.clone(), c.clone()];
+    // Nothing deleted yet: a and b are named; c is named by no version in either region.
+    let gone = store
+        .remove_unreferenced_attachment_blobs(REGION, &all)
+        .unwrap();
+    assert_eq!(
+        gone,
+        Vec::<String>::new(),
+        "c is still uploaded in the other region"
+    );
+    assert!(store.attachment_blob(REGION, &c).unwrap().is_none());
+    assert!(store.attachment_blob(OTHER_REGION, &c).unwrap().is_some());
+    assert!(store.attachment_blob(REGION, &a).unwrap().is_some());
+    // Pkg goes: a is named by nothing now, b still by Other.
+    assert!(store.delete_document(REGION, "Pkg").unwrap());
+    let gone = store
+        .remove_unreferenced_attachment_blobs(REGION, &all)
+        .unwrap();
+    assert_eq!(gone, vec![a.clone()]);
+    assert!(store.attachment_blob(REGION, &a).unwrap().is_none());
+    assert!(store.attachment_blob(REGION, &b).unwrap().is_some());
+    // The other region's c goes once nothing there names it; a hash never uploaded is gone.
+    let gone = store
+        .remove_unreferenced_attachment_blobs(OTHER_REGION, &[c.clone(), "dd".repeat(32)])
+        .unwrap();
+    assert_eq!(gone, vec![c.clone(), "dd".repeat(32)]);
+    assert!(store.attachment_blob(OTHER_REGION, &c).unwrap().is_none());
+}

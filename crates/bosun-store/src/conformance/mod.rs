@@ -165,6 +165,7 @@ macro_rules! conformance_tests {
                 document_versions_are_numbered_deduplicated_and_deleted_with_the_document,
                 documents_are_listed_limited_and_shared,
                 uploaded_attachment_files_are_recorded_once_per_region,
+                uploads_no_document_version_names_are_removed_and_others_kept,
             }
             iam {
                 users_keys_and_policies,

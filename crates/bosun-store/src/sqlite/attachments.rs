@@ -47,4 +47,34 @@ impl AttachmentStore for SqliteStore {
                 .optional()?)
         })
     }
+
+    fn remove_unreferenced_attachment_blobs(
+        &self,
+        region: &str,
+        sha256s: &[String],
+    ) -> Result<Vec<String>> {
+        // The one writer connection: no document version is added while this runs.
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let mut gone = Vec::new();
+        for sha in sha256s {
+            let sha = sha.to_ascii_lowercase();
+            tx.execute(
+                "DELETE FROM attachment_blobs WHERE region = ?1 AND sha256 = ?2 \
+                 AND NOT EXISTS (SELECT 1 FROM document_versions \
+                     WHERE region = ?1 AND instr(lower(content), ?2) > 0)",
+                params![region, sha],
+            )?;
+            let left: i64 = tx.query_row(
+                "SELECT COUNT(*) FROM attachment_blobs WHERE sha256 = ?1",
+                params![sha],
+                |r| r.get(0),
+            )?;
+            if left == 0 && !gone.contains(&sha) {
+                gone.push(sha);
+            }
+        }
+        tx.commit()?;
+        Ok(gone)
+    }
 }
