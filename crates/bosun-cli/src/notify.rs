@@ -54,7 +54,10 @@ pub fn run(
                         .get_subscription(region, &d.subscription_id)
                         .ok()
                         .flatten()
-                        .map(|s| format!("{} {}", s.protocol, s.endpoint))
+                        .map(|s| {
+                            let endpoint = bosun_core::redact::mask_url_credentials(&s.endpoint);
+                            format!("{} {endpoint}", s.protocol)
+                        })
                         .unwrap_or_default();
                     let mut excerpt: String = d.message.chars().take(60).collect();
                     if d.message.chars().count() > 60 {
@@ -66,6 +69,7 @@ pub fn run(
                         endpoint,
                         d.kind,
                         d.attempts.to_string(),
+                        d.last_error,
                         excerpt.replace('\n', " "),
                     ]
                 })
@@ -83,6 +87,7 @@ pub fn run(
                         "ENDPOINT",
                         "KIND",
                         "ATTEMPTS",
+                        "LAST ERROR",
                         "MESSAGE"
                     ],
                     &rows

@@ -19,6 +19,7 @@ pub mod paging;
 pub mod parameters;
 pub mod policy;
 pub mod power;
+pub mod redact;
 pub mod regions;
 pub mod resource_groups;
 pub mod schedule;

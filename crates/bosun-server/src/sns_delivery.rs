@@ -231,6 +231,8 @@ fn deliver(state: &Arc<AppState>, agent: &ureq::Agent, d: DeliveryRecord) {
             })
             .map(|()| true),
         Err(why) => {
+            // Stored with the delivery and logged: a basic-auth endpoint's password never is.
+            let why = bosun_core::redact::mask_url_credentials(&why);
             let attempts = d.attempts + 1;
             let delay = if mail {
                 bosun_core::sns_email::retry_delay_ms(attempts)
@@ -239,7 +241,7 @@ fn deliver(state: &Arc<AppState>, agent: &ureq::Agent, d: DeliveryRecord) {
             };
             let next = delay.map(|ms| now_ms() + ms);
             if next.is_none() {
-                tracing::warn!(delivery = %d.delivery_id, grouped = members.len(), endpoint = sub.as_ref().map(|s| s.endpoint.as_str()).unwrap_or(""), %why, "SNS delivery failed after its retries; kept as a dead letter");
+                tracing::warn!(delivery = %d.delivery_id, grouped = members.len(), endpoint = %sub.as_ref().map(|s| bosun_core::redact::mask_url_credentials(&s.endpoint)).unwrap_or_default(), %why, "SNS delivery failed after its retries; kept as a dead letter");
             } else {
                 tracing::info!(delivery = %d.delivery_id, grouped = members.len(), %why, attempts, "SNS delivery attempt failed; will retry");
             }
@@ -251,7 +253,9 @@ fn deliver(state: &Arc<AppState>, agent: &ureq::Agent, d: DeliveryRecord) {
                         Some(at) if m.delivery_id != d.delivery_id => {
                             state.store.postpone_delivery(&m.delivery_id, owner, at)
                         }
-                        _ => state.store.retry_delivery(&m.delivery_id, owner, next),
+                        _ => state
+                            .store
+                            .retry_delivery(&m.delivery_id, owner, next, &why),
                     };
                     written.map(|_| ())
                 })

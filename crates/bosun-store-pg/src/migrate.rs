@@ -97,6 +97,11 @@ pub const MIGRATIONS: &[Migration] = &[
         "parameter_pending_puts",
         "0030_parameter_pending_puts.sql"
     ),
+    migration!(
+        31,
+        "sns_delivery_last_error",
+        "0031_sns_delivery_last_error.sql"
+    ),
 ];
 
 /// The advisory lock every migration transaction holds ("bosunmig" in ASCII).

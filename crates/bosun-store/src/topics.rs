@@ -83,6 +83,8 @@ pub struct DeliveryRecord {
     pub next_attempt_ms: i64,
     /// Retries used up: kept as a dead-letter record, never claimed again.
     pub failed: bool,
+    /// Why the last attempt failed (empty before any failure), credentials in URLs masked.
+    pub last_error: String,
 }
 
 /// A published message, fanned out by [`TopicStore::publish`].
@@ -225,13 +227,15 @@ pub trait TopicStore {
     /// A delivery was sent: delete it, if `owner` still holds its lease.
     fn finish_delivery(&self, delivery_id: &str, owner: &str) -> Result<bool>;
 
-    /// An attempt failed: count it and release the lease; due again at `next_attempt_ms`, or
-    /// marked failed (dead letter) when `None`. Only while `owner` holds the lease.
+    /// An attempt failed for `error`: count it, keep the reason and release the lease; due
+    /// again at `next_attempt_ms`, or marked failed (dead letter) when `None`. Only while
+    /// `owner` holds the lease.
     fn retry_delivery(
         &self,
         delivery_id: &str,
         owner: &str,
         next_attempt_ms: Option<i64>,
+        error: &str,
     ) -> Result<bool>;
 
     /// Make a region's failed deliveries (dead letters) — all, or one topic's — due again now

@@ -1,6 +1,7 @@
 //! Nothing dropped silently: a notification whose retries ran out (its http subscriber was
 //! down for all of AWS's three retries, 20 s apart) stays as a failed record; `bosun notify
-//! failed` lists it, and `bosun notify redrive` sends it again once the subscriber is back.
+//! failed` lists it with why its last attempt failed, and `bosun notify redrive` sends it again
+//! once the subscriber is back.
 
 use std::time::Duration;
 
@@ -46,6 +47,13 @@ async fn a_dead_letter_is_listed_and_redriven() {
         "{out}"
     );
     assert!(out.contains(&sub.url("/hook")), "names the endpoint: {out}");
+    // Why the last attempt failed is kept with the dead letter and shown.
+    let stored = server
+        .read_store(|s| s.list_deliveries("us-east-1").unwrap())
+        .await;
+    let why = &stored.iter().find(|d| d.failed).unwrap().last_error;
+    assert!(why.to_lowercase().contains("refused"), "{why}");
+    assert!(out.to_lowercase().contains("refused"), "{out}");
 
     sub.resume().await;
     let (ok, _, err) = server.cli(&["notify", "redrive", "--topic", "ops"]).await;

@@ -20,7 +20,7 @@ const TOPIC_COLS: &str = "region, name, display_name, policy, delivery_policy, c
 const SUB_COLS: &str = "region, subscription_id, topic_name, protocol, endpoint, confirmed, \
                         token, raw_message_delivery, base_url, created_ms, delivery_template";
 const DELIVERY_COLS: &str = "delivery_id, region, subscription_id, topic_name, kind, message_id, \
-     subject, message, message_attributes, created_ms, attempts, next_attempt_ms, failed";
+     subject, message, message_attributes, created_ms, attempts, next_attempt_ms, failed, last_error";
 
 fn topic_from(r: &Row) -> TopicRecord {
     TopicRecord {
@@ -72,6 +72,7 @@ fn delivery_from(r: &Row) -> DeliveryRecord {
         attempts: r.get(10),
         next_attempt_ms: r.get(11),
         failed: r.get(12),
+        last_error: r.get(13),
     }
 }
 
@@ -88,7 +89,7 @@ async fn publish_in(
             &format!(
                 "INSERT INTO sns_deliveries ({DELIVERY_COLS}, lease_owner, lease_until_ms) \
                  SELECT $3 || ':' || subscription_id, region, subscription_id, topic_name, \
-                 $4, $3, $5, $6, $7, $8, 0, $8, FALSE, NULL, 0 FROM sns_subscriptions \
+                 $4, $3, $5, $6, $7, $8, 0, $8, FALSE, '', NULL, 0 FROM sns_subscriptions \
                  WHERE region = $1 AND topic_name = $2 AND confirmed"
             ),
             &[
@@ -128,7 +129,7 @@ async fn insert_delivery(
     tx.execute(
         &format!(
             "INSERT INTO sns_deliveries ({DELIVERY_COLS}, lease_owner, lease_until_ms) \
-             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,NULL,0)"
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,NULL,0)"
         ),
         &[
             &d.delivery_id,
@@ -144,6 +145,7 @@ async fn insert_delivery(
             &d.attempts,
             &d.next_attempt_ms,
             &d.failed,
+            &d.last_error,
         ],
     )
     .await?;
@@ -527,6 +529,7 @@ impl TopicStore for PgStore {
         delivery_id: &str,
         owner: &str,
         next_attempt_ms: Option<i64>,
+        error: &str,
     ) -> Result<bool> {
         let failed = next_attempt_ms.is_none();
         Ok(self.with_client(async |c| {
@@ -534,9 +537,9 @@ impl TopicStore for PgStore {
                 .execute(
                     "UPDATE sns_deliveries SET attempts = attempts + 1, \
                      next_attempt_ms = COALESCE($3, next_attempt_ms), failed = $4, \
-                     lease_owner = NULL, lease_until_ms = 0 \
+                     last_error = $5, lease_owner = NULL, lease_until_ms = 0 \
                      WHERE delivery_id = $1 AND lease_owner = $2",
-                    &[&delivery_id, &owner, &next_attempt_ms, &failed],
+                    &[&delivery_id, &owner, &next_attempt_ms, &failed, &error],
                 )
                 .await?;
             Ok(n == 1)

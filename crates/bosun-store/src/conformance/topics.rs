@@ -52,6 +52,7 @@ fn confirmation(sub: &SubscriptionRecord, created_ms: i64) -> DeliveryRecord {
         attempts: 0,
         next_attempt_ms: created_ms,
         failed: false,
+        last_error: String::new(),
     }
 }
 
@@ -269,7 +270,9 @@ pub fn deliveries_are_leased_retried_and_kept_as_dead_letters(store: &dyn Store)
         "not b's lease"
     );
     assert!(store.finish_delivery("c-s1:s1", "a").unwrap());
-    assert!(store.retry_delivery("m1:s1", "a", Some(3_000)).unwrap());
+    assert!(store
+        .retry_delivery("m1:s1", "a", Some(3_000), "the endpoint answered 503")
+        .unwrap());
     assert!(store
         .claim_deliveries("b", 2_500, 4_000, 10)
         .unwrap()
@@ -277,11 +280,16 @@ pub fn deliveries_are_leased_retried_and_kept_as_dead_letters(store: &dyn Store)
     let again = store.claim_deliveries("b", 3_000, 4_000, 10).unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].attempts, 1);
+    assert_eq!(again[0].last_error, "the endpoint answered 503");
     // b's lease expires; c takes the row over and b can no longer act on it.
     let taken = store.claim_deliveries("c", 4_001, 5_000, 10).unwrap();
     assert_eq!(taken.len(), 1);
-    assert!(!store.retry_delivery("m1:s1", "b", Some(1)).unwrap());
-    assert!(store.retry_delivery("m1:s1", "c", None).unwrap());
+    assert!(!store
+        .retry_delivery("m1:s1", "b", Some(1), "not b's")
+        .unwrap());
+    assert!(store
+        .retry_delivery("m1:s1", "c", None, "connection refused")
+        .unwrap());
     assert!(
         store
             .claim_deliveries("d", 99_999, 100_000, 10)
@@ -293,6 +301,10 @@ pub fn deliveries_are_leased_retried_and_kept_as_dead_letters(store: &dyn Store)
     assert_eq!(left.len(), 1);
     assert!(left[0].failed, "kept as a dead letter");
     assert_eq!(left[0].attempts, 2);
+    assert_eq!(
+        left[0].last_error, "connection refused",
+        "the last attempt's reason"
+    );
 
     // An operator sends the dead letters again: due now, attempts from zero.
     assert_eq!(

@@ -776,6 +776,8 @@ CREATE INDEX sns_delivery_marks_expiry ON sns_delivery_marks (expires_ms)",
     lease_until_ms INTEGER NOT NULL
 );
 CREATE INDEX parameter_pending_puts_key ON parameter_pending_puts (region, key, id)",
+    // 31: why an SNS delivery's last attempt failed (issue 17), shown with dead letters.
+    "ALTER TABLE sns_deliveries ADD COLUMN last_error TEXT NOT NULL DEFAULT ''",
 ];
 
 /// Apply every migration newer than the database's `user_version`.

@@ -15,7 +15,7 @@ const TOPIC_COLS: &str = "region, name, display_name, policy, delivery_policy, c
 const SUB_COLS: &str = "region, subscription_id, topic_name, protocol, endpoint, confirmed, \
                         token, raw_message_delivery, base_url, created_ms, delivery_template";
 const DELIVERY_COLS: &str = "delivery_id, region, subscription_id, topic_name, kind, message_id, \
-     subject, message, message_attributes, created_ms, attempts, next_attempt_ms, failed";
+     subject, message, message_attributes, created_ms, attempts, next_attempt_ms, failed, last_error";
 
 fn topic_from(r: &Row<'_>) -> rusqlite::Result<TopicRecord> {
     Ok(TopicRecord {
@@ -59,6 +59,7 @@ fn delivery_from(r: &Row<'_>) -> rusqlite::Result<DeliveryRecord> {
         attempts: r.get(10)?,
         next_attempt_ms: r.get(11)?,
         failed: r.get(12)?,
+        last_error: r.get(13)?,
     })
 }
 
@@ -81,7 +82,7 @@ fn publish_in(conn: &Connection, m: &PublishedMessage) -> rusqlite::Result<Optio
         &format!(
             "INSERT INTO sns_deliveries ({DELIVERY_COLS}, lease_owner, lease_until_ms) \
              SELECT ?3 || ':' || subscription_id, region, subscription_id, topic_name, ?4, ?3, \
-             ?5, ?6, ?7, ?8, 0, ?8, 0, NULL, 0 FROM sns_subscriptions \
+             ?5, ?6, ?7, ?8, 0, ?8, 0, '', NULL, 0 FROM sns_subscriptions \
              WHERE region = ?1 AND topic_name = ?2 AND confirmed = 1"
         ),
         params![
@@ -102,7 +103,7 @@ fn insert_delivery(conn: &Connection, d: &DeliveryRecord) -> rusqlite::Result<()
     conn.execute(
         &format!(
             "INSERT INTO sns_deliveries ({DELIVERY_COLS}, lease_owner, lease_until_ms) \
-             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,NULL,0)"
+             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,NULL,0)"
         ),
         params![
             d.delivery_id,
@@ -117,7 +118,8 @@ fn insert_delivery(conn: &Connection, d: &DeliveryRecord) -> rusqlite::Result<()
             d.created_ms,
             d.attempts,
             d.next_attempt_ms,
-            d.failed
+            d.failed,
+            d.last_error
         ],
     )?;
     Ok(())
@@ -481,17 +483,19 @@ impl TopicStore for SqliteStore {
         delivery_id: &str,
         owner: &str,
         next_attempt_ms: Option<i64>,
+        error: &str,
     ) -> Result<bool> {
         let n = self.conn().execute(
             "UPDATE sns_deliveries SET attempts = attempts + 1, \
-             next_attempt_ms = COALESCE(?3, next_attempt_ms), failed = ?4, \
+             next_attempt_ms = COALESCE(?3, next_attempt_ms), failed = ?4, last_error = ?5, \
              lease_owner = NULL, lease_until_ms = 0 \
              WHERE delivery_id = ?1 AND lease_owner = ?2",
             params![
                 delivery_id,
                 owner,
                 next_attempt_ms,
-                next_attempt_ms.is_none()
+                next_attempt_ms.is_none(),
+                error
             ],
         )?;
         Ok(n == 1)

@@ -277,6 +277,7 @@ fn confirmation_request(
         attempts: 0,
         next_attempt_ms: ctx.now_ms,
         failed: false,
+        last_error: String::new(),
     }
 }
 
