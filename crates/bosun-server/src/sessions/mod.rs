@@ -115,14 +115,14 @@ impl Sessions {
     /// Start relaying a stored session and ask its node's agent to join.
     pub fn add(&self, state: &AppState, n: NewLive) {
         let msg = ServerMessage::StartSession(n.start.clone());
-        let sent = state.hub.send(&n.target, msg);
+        let (session_id, target) = (n.start.session_id.clone(), n.target.clone());
         let log = log::is_logged(n.start.kind)
             .then(|| log::LiveLog::new(n.start_ms, &n.start.session_id));
         let live = Live {
             target: n.target,
             start: n.start,
             accepted: false,
-            last_sent_ms: if sent { n.start_ms } else { 0 },
+            last_sent_ms: 0,
             idle_timeout_s: n.idle_timeout_s,
             max_duration_s: n.max_duration_s,
             idle_counts_input: n.idle_counts_input,
@@ -139,7 +139,13 @@ impl Sessions {
             to_agent: Buffer::default(),
             log,
         };
-        self.lock().insert(live.start.session_id.clone(), live);
+        // Live before the agent hears of it: an agent that dials back at once must find it.
+        self.lock().insert(session_id.clone(), live);
+        if state.hub.send(&target, msg) {
+            if let Some(l) = self.lock().get_mut(&session_id) {
+                l.last_sent_ms = n.start_ms;
+            }
+        }
     }
 
     pub fn is_live(&self, session_id: &str) -> bool {

@@ -75,6 +75,18 @@ async fn run(state: Arc<AppState>, session_id: String, mut socket: WebSocket) {
     } else {
         Side::Client
     };
+    // Before the token is spent: a connection to a replica that does not relay the session
+    // must leave the token for the one that does (and says why without spending it).
+    if !state.sessions.is_live(&session_id) {
+        let (st, id) = (state.clone(), session_id.clone());
+        let why = match tokio::task::spawn_blocking(move || st.store.get_session(&id)).await {
+            Ok(Ok(None)) => "no such session",
+            Ok(Ok(Some(s))) if s.end_ms.is_some() => "the session has ended",
+            Ok(Ok(Some(_))) => "the session is not relayed by this server replica",
+            _ => "internal error",
+        };
+        return refuse(socket, &session_id, why).await;
+    }
     let (st, id) = (state.clone(), session_id.clone());
     let claim = tokio::task::spawn_blocking(move || match side {
         Side::Agent => st.store.claim_agent_token(&id, &hash),
