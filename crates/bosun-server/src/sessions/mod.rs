@@ -122,7 +122,7 @@ impl Sessions {
             target: n.target,
             start: n.start,
             accepted: false,
-            last_sent_ms: 0,
+            last_sent_ms: n.start_ms,
             idle_timeout_s: n.idle_timeout_s,
             max_duration_s: n.max_duration_s,
             idle_counts_input: n.idle_counts_input,
@@ -141,9 +141,10 @@ impl Sessions {
         };
         // Live before the agent hears of it: an agent that dials back at once must find it.
         self.lock().insert(session_id.clone(), live);
-        if state.hub.send(&target, msg) {
+        if !state.hub.send(&target, msg) {
+            // Not connected here: the sweep sends it as soon as it can.
             if let Some(l) = self.lock().get_mut(&session_id) {
-                l.last_sent_ms = n.start_ms;
+                l.last_sent_ms = 0;
             }
         }
     }
