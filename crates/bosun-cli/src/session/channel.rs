@@ -90,8 +90,8 @@ pub async fn run(
     );
     let mut exit_code = None;
     let mut input_open = true;
-    // Input waits for the handshake: the agent starts the shell, command or port only then,
-    // and bytes sent earlier would reach it before there is anything to write them to.
+    // Input waits for the handshake (commands, ports) or a shell's first output: the agent
+    // starts the process only then, and bytes sent earlier would have nothing to go to.
     let mut ready = false;
     loop {
         let wait = channel
@@ -120,6 +120,9 @@ pub async fn run(
                         for frame in received.deliver {
                             match PayloadType::from_u32(frame.payload_type) {
                                 Some(PayloadType::Output | PayloadType::StdErr) => {
+                                    // A shell has no handshake (as with AWS's agent): its first
+                                    // output says it runs and can take input.
+                                    ready = true;
                                     let _ = output.send(Output::Data(frame.payload)).await;
                                 }
                                 Some(PayloadType::HandshakeComplete) => {

@@ -1,5 +1,6 @@
 //! Input given to `bosun session` before its session is ready is not lost (issue 18): the client
-//! holds it until the agent's handshake is complete, as the agent starts the command only then.
+//! holds it until the agent's handshake is complete (a command) or the shell's first output (a
+//! shell has no handshake), as the agent starts the process only then.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -9,13 +10,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const LIMIT: Duration = Duration::from_secs(30);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn input_written_at_once_reaches_the_remote_command() {
-    let fleet = Fleet::start(1, 1).await;
-    let node = fleet.ids()[0].clone();
+fn bosun_session(fleet: &Fleet, args: &[&str]) -> tokio::process::Child {
     let server = &fleet.server;
-    let mut child = tokio::process::Command::new(bosun_e2e::bin("bosun"))
-        .args(["session", &node, "--command", "cat"])
+    tokio::process::Command::new(bosun_e2e::bin("bosun"))
+        .arg("session")
+        .args(args)
         .args(["--data-dir", server.data_dir().to_str().unwrap()])
         .args(["--endpoint-url", &server.url])
         .stdin(Stdio::piped())
@@ -23,7 +22,14 @@ async fn input_written_at_once_reaches_the_remote_command() {
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .expect("bosun session runs");
+        .expect("bosun session runs")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn input_written_at_once_reaches_the_remote_command() {
+    let fleet = Fleet::start(1, 1).await;
+    let node = fleet.ids()[0].clone();
+    let mut child = bosun_session(&fleet, &[&node, "--command", "cat"]);
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = child.stdout.take().unwrap();
     // Written before the session can possibly be ready.
@@ -48,4 +54,28 @@ async fn input_written_at_once_reaches_the_remote_command() {
         .expect("Ctrl-C ends the session")
         .unwrap();
     assert!(!status.success(), "{status:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn input_written_at_once_reaches_a_shell_and_its_exit_status_is_bosuns() {
+    let fleet = Fleet::start(1, 1).await;
+    let node = fleet.ids()[0].clone();
+    let mut child = bosun_session(&fleet, &[&node]);
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(b"echo shell-$((6*7)); exit 7\n")
+        .await
+        .unwrap();
+    stdin.flush().await.unwrap();
+    let out = tokio::time::timeout(LIMIT, child.wait_with_output())
+        .await
+        .expect("the shell reads the line and exits")
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("shell-42"),
+        "stdout {stdout:?}, stderr {:?}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(7), "stdout {stdout:?}");
 }
