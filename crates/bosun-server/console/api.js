@@ -16,7 +16,7 @@ export class ApiError extends Error {
   }
 }
 
-async function post(path, body, headers = {}) {
+async function post(path, body, headers = {}, raw = false) {
   let res;
   try {
     res = await fetch(path, {
@@ -29,6 +29,7 @@ async function post(path, body, headers = {}) {
   }
   const requestId = res.headers.get('x-amzn-RequestId') || '';
   const text = await res.text();
+  if (raw && res.ok) return text;
   let data = {};
   try { data = text ? JSON.parse(text) : {}; } catch { data = { message: text }; }
   if (!res.ok) {
@@ -62,6 +63,11 @@ export async function logout() {
 export function call(target, input) {
   const full = target.includes('.') ? target : `AmazonSSM.${target}`;
   return post('/console/api', input, { 'X-Amz-Target': full, 'X-Bosun-Region': session.region });
+}
+
+/** A session's recorded log (asciinema v2 text), for a caller allowed ssm:DescribeSessions on it. */
+export function sessionLog(sessionId) {
+  return post('/console/session-log', { SessionId: sessionId }, { 'X-Bosun-Region': session.region }, true);
 }
 
 /** Ask the server which calls the caller may make: [{target, input}] -> [{allowed, reason}]. */

@@ -5,6 +5,7 @@ import { runView, commandView, historyView } from './run.js';
 import { parametersView, parameterView } from './params.js';
 import { documentsView, documentView } from './documents.js';
 import { overviewView } from './overview.js';
+import { terminalView, sessionsView } from './terminal.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -24,7 +25,7 @@ function showApp() {
 async function route() {
   const view = $('view');
   const [, name, arg] = (location.hash || '#/fleet').split('/');
-  const section = { parameter: 'parameters', document: 'documents', node: 'fleet', command: 'commands' }[name] || name;
+  const section = { parameter: 'parameters', document: 'documents', node: 'fleet', command: 'commands', terminal: 'sessions' }[name] || name;
   for (const a of document.querySelectorAll('header nav a')) {
     a.toggleAttribute('aria-current', a.id === `nav-${section}`);
     if (a.id === `nav-${section}`) a.setAttribute('aria-current', 'page');
@@ -42,6 +43,8 @@ async function route() {
     else if (name === 'documents') await documentsView(page);
     else if (name === 'document' && arg) await documentView(page, decodeURIComponent(arg));
     else if (name === 'overview') await overviewView(page);
+    else if (name === 'terminal' && arg) await terminalView(page, decodeURIComponent(arg));
+    else if (name === 'sessions') await sessionsView(page);
     else await fleetView(page);
   } catch (e) {
     if (e.status === 401) { showLogin(); return; }

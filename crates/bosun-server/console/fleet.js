@@ -75,7 +75,8 @@ async function section(root, title, work) {
 }
 
 export async function nodeView(root, id) {
-  root.append(h('p', {}, h('a', { href: '#/fleet' }, '← Fleet')), h('h1', {}, id));
+  root.append(h('p', {}, h('a', { href: '#/fleet' }, '← Fleet')), h('h1', {}, id),
+    h('p', {}, h('a', { href: `#/terminal/${encodeURIComponent(id)}`, id: 'node-terminal' }, 'Open a terminal on this node')));
   await section(root, 'Recent commands', async (box) => {
     const out = await call('ListCommandInvocations', { InstanceId: id, MaxResults: 20 });
     const rows = out.CommandInvocations || [];

@@ -3,6 +3,7 @@
 //! with its access key; a read-only user is refused a forced `SendCommand` through the console
 //! as through the API. The browser test (`tests/data/console/console.js`, Playwright driving
 //! Debian's chromium) signs in, sees two real agents and runs `echo` on both from the form,
+//! types into a terminal on a node and reads the answer and the shell's exit code,
 //! creates parameters and documents from the Parameter Store and Documents views, sees a failed
 //! command and a waiting approval in the Overview, and checks a read-only user's greyed actions.
 
@@ -160,6 +161,7 @@ async fn every_console_route_without_a_session_gets_the_login_page_or_401() {
         "/console/session",
         "/console/api",
         "/console/can",
+        "/console/session-log",
         "/console/anything-else",
     ];
     for path in calls {
@@ -466,6 +468,19 @@ async fn the_console_in_a_browser_walks_its_views_as_an_admin_and_a_reader() {
     let Some((modules, chromium)) = browser() else {
         return;
     };
+    // The terminal library is embedded exactly as npm publishes it.
+    let console_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../bosun-server/console");
+    for (embedded, published) in [
+        ("xterm.mjs", "@xterm/xterm/lib/xterm.mjs"),
+        ("xterm.css", "@xterm/xterm/css/xterm.css"),
+        ("xterm-LICENSE.txt", "@xterm/xterm/LICENSE"),
+        ("xterm-addon-fit.mjs", "@xterm/addon-fit/lib/addon-fit.mjs"),
+    ] {
+        let ours = std::fs::read(format!("{console_dir}/{embedded}")).unwrap();
+        let theirs = std::fs::read(format!("{modules}/{published}"))
+            .unwrap_or_else(|e| panic!("{published} in {modules} (see .ci/run): {e}"));
+        assert!(ours == theirs, "{embedded} differs from npm's {published}");
+    }
     let fleet = Fleet::start(2, 2).await;
     let (_, ro_akid, ro_secret) = fleet.server.user_with_policy("reader", READ_ONLY).await;
     let (akid, secret) = fleet.server.admin_credentials();

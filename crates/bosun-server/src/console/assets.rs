@@ -47,6 +47,38 @@ const FILES: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("../../console/overview.js"),
     ),
+    (
+        "terminal.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../console/terminal.js"),
+    ),
+    (
+        "channel.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../console/channel.js"),
+    ),
+    // xterm.js and its fit addon, unchanged from npm (`@xterm/xterm` 6.0.0, `@xterm/addon-fit`
+    // 0.11.0, MIT): the browser test compares them with the packages' files.
+    (
+        "xterm.mjs",
+        "text/javascript; charset=utf-8",
+        include_str!("../../console/xterm.mjs"),
+    ),
+    (
+        "xterm-addon-fit.mjs",
+        "text/javascript; charset=utf-8",
+        include_str!("../../console/xterm-addon-fit.mjs"),
+    ),
+    (
+        "xterm.css",
+        "text/css; charset=utf-8",
+        include_str!("../../console/xterm.css"),
+    ),
+    (
+        "xterm-LICENSE.txt",
+        "text/plain; charset=utf-8",
+        include_str!("../../console/xterm-LICENSE.txt"),
+    ),
 ];
 
 const INDEX: &str = include_str!("../../console/index.html");
@@ -57,7 +89,10 @@ fn harden(r: &mut Response) {
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+            // Styles may also be inline: xterm.js sizes its rows with <style> elements it
+            // creates. Scripts, connections and everything else stay same-origin only.
+            "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; \
+             base-uri 'none'; form-action 'none'",
         ),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));

@@ -1,4 +1,4 @@
-//! The web console at `/console/` (issue 20): a page embedded in the binary and four endpoints.
+//! The web console at `/console/` (issue 20): a page embedded in the binary and its endpoints.
 //! It adds no new way in: signing in checks an access key as SigV4 would, the session it makes
 //! lives in the store (any replica serves it), and every call the page makes goes through the
 //! API's own pipeline (`api::pipeline::serve_as` with [`Identity::Console`]), so operation,
@@ -37,6 +37,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/console/session", post(whoami).get(assets::index))
         .route("/console/api", post(api).get(assets::index))
         .route("/console/can", post(can).get(assets::index))
+        .route("/console/session-log", post(session_log).get(assets::index))
         // Any other page under /console/ is the login page (the app routes in the browser);
         // any other call is unauthenticated.
         .route(
@@ -270,4 +271,31 @@ async fn can(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes
         Err(e) => error_response(e),
     })
     .await
+}
+
+/// `POST /console/session-log` `{SessionId}`: a session's recorded log (asciinema v2), as
+/// `GET /v1/sessions/<id>/log` gives it to a SigV4 caller, for a session caller allowed
+/// `ssm:DescribeSessions` on it (the log's URL needs a signature the page cannot make).
+async fn session_log(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (token, region) =
+        match session::token_with_csrf(&headers).and_then(|t| Ok((t, region(&headers)?))) {
+            Ok(v) => v,
+            Err(e) => return error_response(e),
+        };
+    let session_id = match json_object(&body).map(|v| v.get("SessionId").cloned()) {
+        Ok(Some(Value::String(id))) if !id.is_empty() => id,
+        Ok(_) => return error_response(ApiError::validation("SessionId is required.")),
+        Err(e) => return error_response(e),
+    };
+    let mut r = crate::outputs::stream_stored(state, "application/x-asciicast", move |st| {
+        let caller = session::caller(st, &token, &region, now_ms())?;
+        crate::sessions::session_log(st, &caller, &session_id)
+    })
+    .await;
+    with_request_id(&mut r);
+    r
 }

@@ -25,7 +25,7 @@ use tokio::sync::mpsc;
 
 pub use ending::end_session;
 pub use log::{is_logged, log_url};
-pub use log_http::get_log;
+pub use log_http::{get_log, session_log};
 pub use relay::{data_channel, token_hash};
 pub use reports::{on_accepted, on_ended};
 

@@ -55,6 +55,9 @@ async function main() {
     const page = await context.newPage();
     page.setDefaultTimeout(LIMIT);
     page.on('pageerror', (e) => console.error(`page error: ${e}`));
+    // The page's Content-Security-Policy must not have to block anything the console itself does.
+    const blocked = [];
+    page.on('console', (m) => { if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) blocked.push(m.text()); });
 
     // The login page; a wrong secret shows the server's code, message and request id.
     await page.goto(args.url);
@@ -131,6 +134,51 @@ async function main() {
     await page.locator('#nav-commands').click();
     await page.locator('#command-history tbody tr').first().waitFor();
     await shot(page, 'history');
+
+    // A terminal on a node: what is typed reaches the shell, the output shows, a window resize
+    // reaches the shell's terminal, and the shell's exit status is shown when it ends.
+    await page.goto(`${args.url}#/node/${args.nodes[0]}`);
+    await page.locator('#node-terminal').click();
+    await page.waitForURL(/#\/terminal\//);
+    await page.locator('#session-start:not([disabled])').waitFor();
+    await page.locator('#session-reason').fill('console test');
+    await page.locator('#session-start').click();
+    await page.locator('#session-status', { hasText: 'connected' }).waitFor();
+    const termRows = page.locator('#terminal .xterm-rows');
+    await page.keyboard.type('echo term-$((6*7))');
+    await page.keyboard.press('Enter');
+    await termRows.filter({ hasText: 'term-42' }).waitFor();
+    // `stty size` against the rows the terminal draws, before and after the window shrinks.
+    async function sizeMatches(tag) {
+      await page.keyboard.type(`echo ${tag}-$(stty size | tr ' ' x)`);
+      await page.keyboard.press('Enter');
+      const line = termRows.locator('div', { hasText: new RegExp(`^${tag}-\\d+x\\d+`) });
+      await line.first().waitFor();
+      const [r] = (await line.first().innerText()).trim().slice(tag.length + 1).split('x').map(Number);
+      const drawn = await termRows.locator(':scope > div').count();
+      check(r === drawn, `the shell's terminal has the ${drawn} rows drawn (${tag}: ${r})`);
+      return r;
+    }
+    const before = await sizeMatches('size1');
+    await page.setViewportSize({ width: 1000, height: 600 });
+    const after = await sizeMatches('size2');
+    check(after < before, `a smaller window resized the remote terminal (${before} -> ${after} rows)`);
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await shot(page, 'terminal');
+    await page.keyboard.type('exit 3');
+    await page.keyboard.press('Enter');
+    await page.locator('#session-status', { hasText: 'exit code 3' }).waitFor();
+    check(true, 'the shell\'s exit code is shown');
+    check(blocked.length === 0, `the CSP blocked nothing (${blocked.join('; ')})`);
+    await page.locator('#nav-sessions').click();
+    const past = page.locator('#sessions-history tbody tr', { hasText: args.nodes[0] });
+    await past.first().waitFor();
+    check(await past.count() >= 1, 'the session is in the history');
+    // Its log replays what the terminal showed.
+    await past.first().locator('button.session-log').click();
+    await page.locator('#session-log-screen .xterm-rows', { hasText: 'term-42' }).waitFor();
+    check(true, 'the session log shows the shell\'s output');
+    await shot(page, 'sessions');
 
     // Parameter Store: create a parameter from the form and see it in the tree.
     await page.locator('#nav-parameters').click();
@@ -310,6 +358,11 @@ async function main() {
       return { status: res.status, body: await res.text(), requestId: res.headers.get('x-amzn-RequestId') };
     }, args.nodes);
     check(forced.status === 400 && forced.body.includes('AccessDeniedException') && forced.requestId, `a forced SendCommand is refused (${forced.body})`);
+
+    // Nor start a session.
+    await page.goto(`${args.url}#/terminal/${args.nodes[0]}`);
+    await page.locator('#session-denied', { hasText: 'ssm:StartSession' }).waitFor();
+    check(await page.locator('#session-start').isDisabled(), 'Start session is disabled for the read-only user');
 
     // The read-only user cannot create parameters or documents, nor reveal a SecureString.
     await page.locator('#nav-parameters').click();
