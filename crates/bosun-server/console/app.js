@@ -6,6 +6,7 @@ import { parametersView, parameterView } from './params.js';
 import { documentsView, documentView } from './documents.js';
 import { overviewView } from './overview.js';
 import { terminalView, sessionsView } from './terminal.js';
+import { automationView, executionView } from './automation.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -25,7 +26,7 @@ function showApp() {
 async function route() {
   const view = $('view');
   const [, name, arg] = (location.hash || '#/fleet').split('/');
-  const section = { parameter: 'parameters', document: 'documents', node: 'fleet', command: 'commands', terminal: 'sessions' }[name] || name;
+  const section = { parameter: 'parameters', document: 'documents', node: 'fleet', command: 'commands', terminal: 'sessions', execution: 'automation' }[name] || name;
   for (const a of document.querySelectorAll('header nav a')) {
     a.toggleAttribute('aria-current', a.id === `nav-${section}`);
     if (a.id === `nav-${section}`) a.setAttribute('aria-current', 'page');
@@ -45,6 +46,8 @@ async function route() {
     else if (name === 'overview') await overviewView(page);
     else if (name === 'terminal' && arg) await terminalView(page, decodeURIComponent(arg));
     else if (name === 'sessions') await sessionsView(page);
+    else if (name === 'automation') await automationView(page);
+    else if (name === 'execution' && arg) await executionView(page, decodeURIComponent(arg));
     else await fleetView(page);
   } catch (e) {
     if (e.status === 401) { showLogin(); return; }

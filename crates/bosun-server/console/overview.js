@@ -95,7 +95,7 @@ async function waitingApprovals() {
   return {
     n: list.length, more: Boolean(out.NextToken),
     el: table({ id: 'overview-approvals-table' }, ['Execution', 'Document', 'Step', 'Started'], list.map((x) => h('tr', { 'data-execution': x.AutomationExecutionId },
-      h('td', {}, h('code', {}, x.AutomationExecutionId)), h('td', {}, x.DocumentName), h('td', {}, x.CurrentStepName || ''),
+      h('td', {}, h('a', { href: `#/execution/${x.AutomationExecutionId}` }, h('code', {}, x.AutomationExecutionId))), h('td', {}, x.DocumentName), h('td', {}, x.CurrentStepName || ''),
       h('td', {}, localTime(x.ExecutionStartTime))))),
   };
 }

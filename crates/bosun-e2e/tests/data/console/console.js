@@ -327,6 +327,33 @@ async function main() {
     await page.emulateMedia({ colorScheme: 'dark' });
     await shot(page, 'overview-dark');
     await page.emulateMedia({ colorScheme: 'light' });
+
+    // Automation: the waiting execution opens from the Overview, its step waits for an approval,
+    // and approving it from the page (with a comment) lets the execution end in Success.
+    await page.locator(`#overview-approvals-table a[href="#/execution/${execution}"]`).click();
+    await page.waitForURL(/#\/execution\//);
+    await page.locator('#exec-steps li[data-step="ask"] .step-status', { hasText: 'Waiting' }).waitFor();
+    await page.locator('#exec-approval-message', { hasText: 'go?' }).waitFor();
+    await page.locator('#exec-approve:not([disabled])').waitFor();
+    await shot(page, 'automation-waiting');
+    await page.locator('#exec-comment').fill('ship it');
+    await page.locator('#exec-approve').click();
+    await page.locator('#exec-status', { hasText: 'Success' }).waitFor();
+    await page.locator('#exec-steps li[data-step="ask"] .step-status', { hasText: 'Success' }).waitFor();
+    const decided = await api(page, 'AmazonSSM.GetAutomationExecution', { AutomationExecutionId: execution });
+    check(decided.body.includes('ship it'), `the approval carries its comment (${decided.body.slice(0, 300)})`);
+    check(!/\bnull\b|undefined/.test(await page.locator('#view').innerText()), 'the execution page shows no null or undefined');
+    await shot(page, 'automation-execution');
+    await page.locator('#nav-automation').click();
+    await page.locator(`#auto-table tr[data-execution="${execution}"] td.status-Success`).waitFor();
+    await page.locator('#auto-status').selectOption('Waiting');
+    await page.locator('#auto-filter').click();
+    await page.locator('#auto-table', { hasText: 'No executions.' }).waitFor();
+    check(true, 'the execution list filters by status on the server');
+    await shot(page, 'automation');
+    // Another waiting execution, for the read-only user below.
+    const second = JSON.parse((await api(page, 'AmazonSSM.StartAutomationExecution', { DocumentName: 'Console-Ask' })).body).AutomationExecutionId;
+
     // Keyboard: Tab reaches the navigation and Enter follows it.
     await page.locator('#nav-overview').focus();
     await page.keyboard.press('Tab');
@@ -358,6 +385,11 @@ async function main() {
       return { status: res.status, body: await res.text(), requestId: res.headers.get('x-amzn-RequestId') };
     }, args.nodes);
     check(forced.status === 400 && forced.body.includes('AccessDeniedException') && forced.requestId, `a forced SendCommand is refused (${forced.body})`);
+
+    // Nor approve an automation step.
+    await page.goto(`${args.url}#/execution/${second}`);
+    await page.locator('#exec-approve-reason', { hasText: 'ssm:SendAutomationSignal' }).waitFor();
+    check(await page.locator('#exec-approve').isDisabled() && await page.locator('#exec-reject').isDisabled(), 'Approve and Reject are disabled for the read-only user');
 
     // Nor start a session.
     await page.goto(`${args.url}#/terminal/${args.nodes[0]}`);
