@@ -7,6 +7,7 @@ import { documentsView, documentView } from './documents.js';
 import { overviewView } from './overview.js';
 import { terminalView, sessionsView } from './terminal.js';
 import { automationView, executionView } from './automation.js';
+import { associationsView, associationView } from './associations.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -26,7 +27,7 @@ function showApp() {
 async function route() {
   const view = $('view');
   const [, name, arg] = (location.hash || '#/fleet').split('/');
-  const section = { parameter: 'parameters', document: 'documents', node: 'fleet', command: 'commands', terminal: 'sessions', execution: 'automation' }[name] || name;
+  const section = { parameter: 'parameters', document: 'documents', node: 'fleet', command: 'commands', terminal: 'sessions', execution: 'automation', association: 'associations' }[name] || name;
   for (const a of document.querySelectorAll('header nav a')) {
     a.toggleAttribute('aria-current', a.id === `nav-${section}`);
     if (a.id === `nav-${section}`) a.setAttribute('aria-current', 'page');
@@ -47,6 +48,8 @@ async function route() {
     else if (name === 'terminal' && arg) await terminalView(page, decodeURIComponent(arg));
     else if (name === 'sessions') await sessionsView(page);
     else if (name === 'automation') await automationView(page);
+    else if (name === 'associations') await associationsView(page);
+    else if (name === 'association' && arg) await associationView(page, decodeURIComponent(arg));
     else if (name === 'execution' && arg) await executionView(page, decodeURIComponent(arg));
     else await fleetView(page);
   } catch (e) {

@@ -48,6 +48,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../console/overview.js"),
     ),
     (
+        "associations.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../console/associations.js"),
+    ),
+    (
         "automation.js",
         "text/javascript; charset=utf-8",
         include_str!("../../console/automation.js"),

@@ -351,6 +351,44 @@ async function main() {
     await page.locator('#auto-table', { hasText: 'No executions.' }).waitFor();
     check(true, 'the execution list filters by status on the server');
     await shot(page, 'automation');
+    // State Manager: an association made through the API runs at once on its node; its
+    // execution's outcome per node links to the Run Command behind it; "Apply now" runs it again.
+    const made = await api(page, 'AmazonSSM.CreateAssociation', {
+      Name: 'AWS-RunShellScript', AssociationName: 'console-assoc',
+      Targets: [{ Key: 'InstanceIds', Values: [args.nodes[0]] }], Parameters: { commands: ['echo assoc-ok'] },
+    });
+    check(made.status === 200, `an association is created (${made.body.slice(0, 200)})`);
+    const assocId = JSON.parse(made.body).AssociationDescription.AssociationId;
+    await page.waitForFunction(async (id) => {
+      const res = await fetch('/console/api', {
+        method: 'POST',
+        headers: {
+          'X-Amz-Target': 'AmazonSSM.DescribeAssociationExecutions', 'X-Bosun-Region': sessionStorage.getItem('bosun.region'),
+          'X-Bosun-Console-Csrf': sessionStorage.getItem('bosun.csrf'), 'Content-Type': 'application/x-amz-json-1.1',
+        },
+        body: JSON.stringify({ AssociationId: id }),
+      });
+      return ((await res.json()).AssociationExecutions || []).some((x) => x.Status === 'Success');
+    }, assocId, { polling: 250, timeout: LIMIT });
+    await page.locator('#nav-associations').click();
+    await page.locator(`#assoc-table tr[data-association="${assocId}"] a`).click();
+    await page.waitForURL(/#\/association\//);
+    await page.locator('#assoc-definition', { hasText: 'AWS-RunShellScript' }).waitFor();
+    const firstRun = page.locator('#assoc-exec-table tbody tr', { has: page.locator('td.status-Success') });
+    await firstRun.first().waitFor();
+    await firstRun.first().locator('button.linklike').click();
+    const targetRow = page.locator(`#assoc-targets-table tr[data-resource="${args.nodes[0]}"]`);
+    await targetRow.locator('td.status-Success').waitFor();
+    check(await targetRow.locator('a[href^="#/command/"]').count() === 1, 'the node\'s outcome links to its Run Command');
+    await page.locator('#assoc-apply:not([disabled])').click();
+    await page.waitForFunction(() => document.querySelectorAll('#assoc-exec-table tbody tr[data-execution]').length >= 2, null, { timeout: LIMIT });
+    check(true, 'Apply now starts another execution');
+    await shot(page, 'association');
+    await page.locator('#nav-associations').click();
+    await page.locator('#assoc-compliance-table tr[data-type="Association"]').waitFor();
+    check(true, 'the association\'s compliance is summarised');
+    await shot(page, 'associations');
+
     // Another waiting execution, for the read-only user below.
     const second = JSON.parse((await api(page, 'AmazonSSM.StartAutomationExecution', { DocumentName: 'Console-Ask' })).body).AutomationExecutionId;
 
@@ -390,6 +428,11 @@ async function main() {
     await page.goto(`${args.url}#/execution/${second}`);
     await page.locator('#exec-approve-reason', { hasText: 'ssm:SendAutomationSignal' }).waitFor();
     check(await page.locator('#exec-approve').isDisabled() && await page.locator('#exec-reject').isDisabled(), 'Approve and Reject are disabled for the read-only user');
+
+    // Nor apply an association.
+    await page.goto(`${args.url}#/association/${assocId}`);
+    await page.locator('#assoc-apply-reason', { hasText: 'ssm:StartAssociationsOnce' }).waitFor();
+    check(await page.locator('#assoc-apply').isDisabled(), 'Apply now is disabled for the read-only user');
 
     // Nor start a session.
     await page.goto(`${args.url}#/terminal/${args.nodes[0]}`);
