@@ -87,6 +87,16 @@ async fn a_stopped_group_member_fails_the_window_by_name_and_the_online_one_runs
     );
     assert_eq!(one["ExecutionId"], command);
     assert_eq!(one["TaskType"], "RUN_COMMAND");
+    // AWS's `Parameters`: the command sent to this node, as JSON text.
+    let sent: serde_json::Value =
+        serde_json::from_str(one["Parameters"].as_str().unwrap()).unwrap();
+    assert_eq!(sent["documentName"], "AWS-RunShellScript", "{sent}");
+    assert_eq!(sent["instanceIds"], serde_json::json!([online]), "{sent}");
+    assert_eq!(
+        sent["parameters"]["commands"][0],
+        format!("echo updated {execution}"),
+        "{sent}"
+    );
 
     // Both nodes online: the same setup succeeds.
     fleet.agents[1].start();

@@ -263,7 +263,15 @@ fn send(
     let sent = TaskInvocationRecord {
         phase: RUNNING.into(),
         execution_id: prepared.record.command_id.clone(),
-        parameters: json!(spec.parameters).to_string(),
+        // AWS's `Parameters` of a Run Command invocation: the command it sent, as text.
+        parameters: json!({
+            "documentName": spec.document_name,
+            "instanceIds": [inv.node_id],
+            "parameters": spec.parameters,
+            "maxConcurrency": spec.max_concurrency,
+            "maxErrors": spec.max_errors,
+        })
+        .to_string(),
         status: "IN_PROGRESS".into(),
         status_details: "InProgress".into(),
         start_ms: now,
