@@ -8,6 +8,7 @@ import { overviewView } from './overview.js';
 import { terminalView, sessionsView } from './terminal.js';
 import { automationView, executionView } from './automation.js';
 import { associationsView, associationView } from './associations.js';
+import { windowsView, windowView } from './windows.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -27,7 +28,7 @@ function showApp() {
 async function route() {
   const view = $('view');
   const [, name, arg] = (location.hash || '#/fleet').split('/');
-  const section = { parameter: 'parameters', document: 'documents', node: 'fleet', command: 'commands', terminal: 'sessions', execution: 'automation', association: 'associations' }[name] || name;
+  const section = { parameter: 'parameters', document: 'documents', node: 'fleet', command: 'commands', terminal: 'sessions', execution: 'automation', association: 'associations', window: 'windows' }[name] || name;
   for (const a of document.querySelectorAll('header nav a')) {
     a.toggleAttribute('aria-current', a.id === `nav-${section}`);
     if (a.id === `nav-${section}`) a.setAttribute('aria-current', 'page');
@@ -49,6 +50,8 @@ async function route() {
     else if (name === 'sessions') await sessionsView(page);
     else if (name === 'automation') await automationView(page);
     else if (name === 'associations') await associationsView(page);
+    else if (name === 'windows') await windowsView(page);
+    else if (name === 'window' && arg) await windowView(page, decodeURIComponent(arg));
     else if (name === 'association' && arg) await associationView(page, decodeURIComponent(arg));
     else if (name === 'execution' && arg) await executionView(page, decodeURIComponent(arg));
     else await fleetView(page);

@@ -53,6 +53,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../console/associations.js"),
     ),
     (
+        "windows.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../console/windows.js"),
+    ),
+    (
         "automation.js",
         "text/javascript; charset=utf-8",
         include_str!("../../console/automation.js"),

@@ -29,6 +29,18 @@ async function signIn(page, who) {
   await page.locator('#bar').waitFor({ state: 'visible', timeout: LIMIT });
 }
 
+/** Polls `target` with `body` through the page's session until `done(answer)` holds (a
+ * deadline, not a sleep: each poll is a real call). */
+async function until(page, target, body, done) {
+  const deadline = Date.now() + LIMIT;
+  for (;;) {
+    const r = await api(page, target, body);
+    if (r.status === 200 && done(JSON.parse(r.body))) return;
+    if (Date.now() > deadline) throw new Error(`${target} ${JSON.stringify(body)} never got there: ${r.body}`);
+    await new Promise((ok) => setTimeout(ok, 250));
+  }
+}
+
 /** One API call made by the page's own session (as a script in the page could). */
 function api(page, target, body) {
   return page.evaluate(async ([target, body]) => {
@@ -49,10 +61,11 @@ async function main() {
   const browser = await chromium.launch({
     executablePath: args.chromium, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
   });
+  let page = null;
   try {
     // A zone far from UTC (and the test machine's), so times shown in UTC would be caught.
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: 'Asia/Kolkata', locale: 'en-US' });
-    const page = await context.newPage();
+    page = await context.newPage();
     page.setDefaultTimeout(LIMIT);
     page.on('pageerror', (e) => console.error(`page error: ${e}`));
     // The page's Content-Security-Policy must not have to block anything the console itself does.
@@ -289,17 +302,7 @@ async function main() {
     const started = await api(page, 'AmazonSSM.StartAutomationExecution', { DocumentName: 'Console-Ask' });
     check(started.status === 200, `the approval runbook starts (${started.body})`);
     const execution = JSON.parse(started.body).AutomationExecutionId;
-    await page.waitForFunction(async (id) => {
-      const res = await fetch('/console/api', {
-        method: 'POST',
-        headers: {
-          'X-Amz-Target': 'AmazonSSM.GetAutomationExecution', 'X-Bosun-Region': sessionStorage.getItem('bosun.region'),
-          'X-Bosun-Console-Csrf': sessionStorage.getItem('bosun.csrf'), 'Content-Type': 'application/x-amz-json-1.1',
-        },
-        body: JSON.stringify({ AutomationExecutionId: id }),
-      });
-      return (await res.json()).AutomationExecution?.AutomationExecutionStatus === 'Waiting';
-    }, execution, { polling: 250, timeout: LIMIT });
+    await until(page, 'AmazonSSM.GetAutomationExecution', { AutomationExecutionId: execution }, (out) => out.AutomationExecution?.AutomationExecutionStatus === 'Waiting');
 
     // Overview: the failing command and the waiting approval show up; both nodes are online.
     const sent = await api(page, 'AmazonSSM.SendCommand',
@@ -359,17 +362,7 @@ async function main() {
     });
     check(made.status === 200, `an association is created (${made.body.slice(0, 200)})`);
     const assocId = JSON.parse(made.body).AssociationDescription.AssociationId;
-    await page.waitForFunction(async (id) => {
-      const res = await fetch('/console/api', {
-        method: 'POST',
-        headers: {
-          'X-Amz-Target': 'AmazonSSM.DescribeAssociationExecutions', 'X-Bosun-Region': sessionStorage.getItem('bosun.region'),
-          'X-Bosun-Console-Csrf': sessionStorage.getItem('bosun.csrf'), 'Content-Type': 'application/x-amz-json-1.1',
-        },
-        body: JSON.stringify({ AssociationId: id }),
-      });
-      return ((await res.json()).AssociationExecutions || []).some((x) => x.Status === 'Success');
-    }, assocId, { polling: 250, timeout: LIMIT });
+    await until(page, 'AmazonSSM.DescribeAssociationExecutions', { AssociationId: assocId }, (out) => (out.AssociationExecutions || []).some((x) => x.Status === 'Success'));
     await page.locator('#nav-associations').click();
     await page.locator(`#assoc-table tr[data-association="${assocId}"] a`).click();
     await page.waitForURL(/#\/association\//);
@@ -388,6 +381,36 @@ async function main() {
     await page.locator('#assoc-compliance-table tr[data-type="Association"]').waitFor();
     check(true, 'the association\'s compliance is summarised');
     await shot(page, 'associations');
+
+    // Maintenance Windows: a daily window at 03:00 UTC shows in the calendar at 08:30 in the
+    // browser's zone (Asia/Kolkata); a window that runs now shows each node's outcome.
+    const daily = await api(page, 'AmazonSSM.CreateMaintenanceWindow', { Name: 'console-daily', Schedule: 'cron(0 3 ? * * *)', Duration: 2, Cutoff: 0, AllowUnassociatedTargets: true });
+    check(daily.status === 200, `a daily window is created (${daily.body})`);
+    const soon = `at(${new Date(Date.now() + 5000).toISOString().slice(0, 19)})`;
+    const mw = JSON.parse((await api(page, 'AmazonSSM.CreateMaintenanceWindow', { Name: 'console-now', Schedule: soon, Duration: 1, Cutoff: 0, AllowUnassociatedTargets: false })).body).WindowId;
+    const target = JSON.parse((await api(page, 'AmazonSSM.RegisterTargetWithMaintenanceWindow', { WindowId: mw, ResourceType: 'INSTANCE', Targets: [{ Key: 'InstanceIds', Values: args.nodes }] })).body).WindowTargetId;
+    const task = await api(page, 'AmazonSSM.RegisterTaskWithMaintenanceWindow', {
+      WindowId: mw, TaskArn: 'AWS-RunShellScript', TaskType: 'RUN_COMMAND', Priority: 1, MaxConcurrency: '2', MaxErrors: '1',
+      Targets: [{ Key: 'WindowTargetIds', Values: [target] }], TaskInvocationParameters: { RunCommand: { Parameters: { commands: ['echo mw-ok'] } } },
+    });
+    check(task.status === 200, `a task is registered (${task.body})`);
+    await until(page, 'AmazonSSM.DescribeMaintenanceWindowExecutions', { WindowId: mw }, (out) => (out.WindowExecutions || []).some((x) => x.Status === 'SUCCESS'));
+    await page.locator('#nav-windows').click();
+    const dailyRuns = page.locator('#mw-calendar .run', { hasText: 'console-daily' });
+    await dailyRuns.first().waitFor();
+    check(await dailyRuns.count() === 14, `the daily window runs on each of the 14 days shown (${await dailyRuns.count()})`);
+    const when = await dailyRuns.first().innerText();
+    check(when.includes('08:30'), `its runs show in the browser's zone (${when})`);
+    await shot(page, 'windows');
+    await page.locator(`#mw-table tr[data-window="${mw}"] a`).click();
+    await page.waitForURL(/#\/window\//);
+    await page.locator('#mw-exec-table td.status-SUCCESS').first().waitFor();
+    await page.locator('#mw-exec-table button.linklike').first().click();
+    for (const id of args.nodes) {
+      await page.locator(`#mw-execution tr[data-node="${id}"] td.status-SUCCESS`).waitFor();
+    }
+    check(await page.locator('#mw-execution a[href^="#/command/"]').count() === 2, 'each node\'s outcome links to its command');
+    await shot(page, 'window');
 
     // Another waiting execution, for the read-only user below.
     const second = JSON.parse((await api(page, 'AmazonSSM.StartAutomationExecution', { DocumentName: 'Console-Ask' })).body).AutomationExecutionId;
@@ -458,6 +481,13 @@ async function main() {
     await shot(page, 'read-only-document');
     const forcedPut = await api(page, 'AmazonSSM.PutParameter', { Name: '/console/forced', Value: 'x', Type: 'String' });
     check(forcedPut.status === 400 && forcedPut.body.includes('AccessDeniedException'), `a forced PutParameter is refused (${forcedPut.body})`);
+  } catch (e) {
+    // What the page showed when a check failed, and a picture of it.
+    if (page) {
+      console.error(`the page at ${page.url()} showed:\n${await page.locator('#main').innerText().catch(() => '?')}`);
+      await shot(page, 'failure').catch(() => {});
+    }
+    throw e;
   } finally {
     await browser.close();
   }
