@@ -1,12 +1,11 @@
 //! `bosun events rules|targets|test|tail`: EventBridge rules and their targets over the API
 //! (`AWSEvents.*`, signed for `events`), a pattern tried on an event by the server
-//! (`TestEventPattern`), and a live view of the events the server emits, read from its event
-//! outbox (the data directory, or `BOSUN_DATABASE`), as `bosun notify` reads deliveries.
+//! (`TestEventPattern`), and a live view of the events the server emits, through Bosun's
+//! `BosunEvents.ListEvents`.
 
 use std::time::Duration;
 
 use anyhow::Context;
-use bosun_core::events::pattern::EventPattern;
 use clap::Subcommand;
 use serde_json::{json, Value};
 
@@ -36,7 +35,8 @@ pub enum EventsCommand {
         #[arg(long)]
         event: String,
     },
-    /// Events as the server emits them (the last few, then new ones until interrupted).
+    /// Events as the server emits them in the client's region (the last few, then new ones
+    /// until interrupted).
     Tail {
         /// Only events this pattern matches (JSON text, or @FILE).
         #[arg(long)]
@@ -47,9 +47,9 @@ pub enum EventsCommand {
         /// Print each event's whole envelope (one JSON object per line).
         #[arg(long)]
         json: bool,
-        /// Only this region (default: every region).
-        #[arg(long = "only-region")]
-        only_region: Option<String>,
+        /// Print the last events and exit instead of following new ones.
+        #[arg(long)]
+        no_follow: bool,
     },
 }
 
@@ -175,12 +175,12 @@ pub async fn run(conn: &Connection, command: EventsCommand) -> anyhow::Result<()
                 std::process::exit(1);
             }
         }
-        EventsCommand::Tail { .. } => unreachable!("tail reads the store: see tail()"),
+        EventsCommand::Tail { .. } => return tail(conn, command).await,
     }
     Ok(())
 }
 
-fn line(event: &bosun_store::OutboxEvent, envelope: &Value) -> String {
+fn line(event: &Value, envelope: &Value) -> String {
     let time = envelope["time"].as_str().unwrap_or_default();
     let detail = &envelope["detail"];
     let mut facts = Vec::new();
@@ -202,84 +202,71 @@ fn line(event: &bosun_store::OutboxEvent, envelope: &Value) -> String {
     }
     format!(
         "{time} {} [{}] {}",
-        event.region,
-        event.detail_type,
+        event["Region"].as_str().unwrap_or_default(),
+        event["DetailType"].as_str().unwrap_or_default(),
         facts.join(" ")
     )
 }
 
-/// `bosun events tail`: the last `last` events, then new ones as they are stored (the outbox is
-/// read every half second; blocks until interrupted).
-pub fn tail(store: &dyn bosun_store::Store, command: EventsCommand) -> anyhow::Result<()> {
+/// Events at most one `BosunEvents.ListEvents` call returns.
+const MOST_PER_CALL: usize = 500;
+
+/// One `BosunEvents.ListEvents` call: the events it returned and the `LastSeq` to go on from.
+async fn list_events(conn: &Connection, input: Value) -> anyhow::Result<(Vec<Value>, i64)> {
+    let answer = json_call_async(conn, "ssm", "BosunEvents.ListEvents".into(), input).await?;
+    let events = answer["Events"].as_array().cloned().unwrap_or_default();
+    Ok((events, answer["LastSeq"].as_i64().unwrap_or(0)))
+}
+
+/// `bosun events tail`: the last `last` events of the client's region, then new ones as the
+/// server stores them (asked every half second; runs until interrupted), over the API
+/// (`BosunEvents.ListEvents`, allowed by `bosun:ListEvents`), so no store access is needed.
+pub async fn tail(conn: &Connection, command: EventsCommand) -> anyhow::Result<()> {
     let EventsCommand::Tail {
         pattern,
         last,
         json,
-        only_region,
+        no_follow,
     } = command
     else {
-        unreachable!("only tail reads the store");
+        unreachable!("only tail is handled here");
     };
-    let pattern = match pattern {
-        Some(p) => Some(
-            json_arg(&p)?
-                .parse::<EventPattern>()
-                .map_err(|e| anyhow::anyhow!("the pattern is not valid: {e}"))?,
-        ),
-        None => None,
-    };
-    let wanted = |e: &bosun_store::OutboxEvent| -> Option<Value> {
-        if only_region.as_ref().is_some_and(|r| *r != e.region) {
-            return None;
-        }
-        let envelope: Value = serde_json::from_str(&e.envelope).ok()?;
-        match &pattern {
-            Some(p) if !p.matches(&envelope) => None,
-            _ => Some(envelope),
-        }
-    };
-    let show = |e: &bosun_store::OutboxEvent, envelope: &Value| {
+    let mut input = json!({});
+    if let Some(p) = pattern {
+        input["EventPattern"] = json!(json_arg(&p)?);
+    }
+    let show = |event: &Value| {
+        let text = event["Event"].as_str().unwrap_or_default();
         if json {
-            println!("{}", e.envelope);
+            println!("{text}");
         } else {
-            println!("{}", line(e, envelope));
+            let envelope: Value = serde_json::from_str(text).unwrap_or_default();
+            println!("{}", line(event, &envelope));
         }
     };
-    // The past: read through the outbox, keeping the last `last` wanted events.
-    let mut after = 0;
-    let mut recent: std::collections::VecDeque<(bosun_store::OutboxEvent, Value)> =
-        Default::default();
-    loop {
-        let page = store.events_after(after, 500)?;
-        let Some(newest) = page.last().map(|e| e.seq) else {
-            break;
-        };
-        after = newest;
-        for e in page {
-            if let Some(envelope) = wanted(&e) {
-                recent.push_back((e, envelope));
-                if recent.len() > last {
-                    recent.pop_front();
-                }
-            }
-        }
+    // The past: the latest `last` (at least one is asked for, to learn where the end is).
+    let mut first = input.clone();
+    first["MaxResults"] = json!(last.clamp(1, MOST_PER_CALL));
+    let (events, mut after) = list_events(conn, first).await?;
+    for event in events.iter().skip(events.len().saturating_sub(last)) {
+        show(event);
     }
-    for (e, envelope) in &recent {
-        show(e, envelope);
+    if no_follow {
+        return Ok(());
     }
     loop {
-        let page = store.events_after(after, 500)?;
-        if page.is_empty() {
-            std::thread::sleep(Duration::from_millis(500));
-            continue;
-        }
-        for e in page {
-            after = e.seq;
-            if let Some(envelope) = wanted(&e) {
-                show(&e, &envelope);
-            }
-        }
         use std::io::Write;
         std::io::stdout().flush()?;
+        let mut next = input.clone();
+        next["AfterSeq"] = json!(after);
+        next["MaxResults"] = json!(MOST_PER_CALL);
+        let (events, last_seq) = list_events(conn, next).await?;
+        for event in &events {
+            show(event);
+        }
+        if last_seq == after {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        after = last_seq;
     }
 }

@@ -235,25 +235,14 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             let conn = c.connect()?;
             tokio::task::spawn_blocking(move || notify_test::run(&conn, &args)).await??
         }
-        TopCommand::Events {
-            command: command @ events::EventsCommand::Tail { .. },
-        } => {
-            let data_dir = c.server_data_dir();
-            tokio::task::spawn_blocking(move || {
-                let database = std::env::var("BOSUN_DATABASE").ok();
-                let store = admin::open_store(&data_dir, database)?;
-                events::tail(&*store, command)
-            })
-            .await??
-        }
         TopCommand::Events { command } => events::run(&c.connect()?, command).await?,
         TopCommand::Group { command } => {
             let conn = c.connect()?;
             tokio::task::spawn_blocking(move || group::run(&conn, command)).await??
         }
         TopCommand::Notify { command } => {
-            let (data_dir, region) = (c.server_data_dir(), c.resolve().region);
-            tokio::task::spawn_blocking(move || notify::run(command, &data_dir, &region)).await??
+            let conn = c.connect()?;
+            tokio::task::spawn_blocking(move || notify::run(&conn, command)).await??
         }
         TopCommand::Kms {
             kms_key_file,

@@ -1,10 +1,14 @@
-//! `bosun notify failed/redrive` (`notify test` is `notify_test.rs`): SNS deliveries whose retries ran out (kept as failed records,
-//! never dropped) listed, and sent again. Works on the server's store (the data directory, or
-//! `BOSUN_DATABASE`), as `bosun param events` does; a running server picks redriven
-//! deliveries up within a second.
+//! `bosun notify failed/redrive` (`notify test` is `notify_test.rs`): SNS deliveries whose
+//! retries ran out (kept as failed records, never dropped) listed with why their last attempt
+//! failed, and sent again, over the API (`BosunEvents.ListFailedDeliveries` and
+//! `RedriveFailedDeliveries`, allowed by `bosun:<Operation>` on the topic), in the client's
+//! region; the server sends redriven deliveries at once.
 
 use clap::Subcommand;
+use serde_json::{json, Value};
 
+use crate::client::Connection;
+use crate::signed::json_call;
 use crate::table;
 
 #[derive(Subcommand)]
@@ -13,69 +17,69 @@ pub enum NotifyCommand {
     Test(crate::notify_test::TestArgs),
     /// Deliveries whose retries ran out, oldest first.
     Failed {
-        /// Only this region (default: the client's region).
-        #[arg(long = "only-region")]
-        only_region: Option<String>,
+        /// Only this topic's (its name).
+        #[arg(long)]
+        topic: Option<String>,
     },
     /// Send failed deliveries again (attempts counted from zero).
     Redrive {
         /// Only this topic's (its name).
         #[arg(long)]
         topic: Option<String>,
-        /// Only this region (default: the client's region).
-        #[arg(long = "only-region")]
-        only_region: Option<String>,
     },
 }
 
-fn when(ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(ms)
+fn when(seconds: f64) -> String {
+    jiff::Timestamp::from_millisecond((seconds * 1000.0) as i64)
         .map(|t| t.strftime("%Y-%m-%d %H:%M:%SZ").to_string())
         .unwrap_or_default()
 }
 
-/// Run `command` against the store of `data_dir`; blocks (call it off the async threads).
-pub fn run(
-    command: NotifyCommand,
-    data_dir: &std::path::Path,
-    default_region: &str,
-) -> anyhow::Result<()> {
-    let database = std::env::var("BOSUN_DATABASE").ok();
-    let store = crate::admin::open_store(data_dir, database)?;
+fn text(v: &Value) -> String {
+    v.as_str().unwrap_or_default().to_string()
+}
+
+/// Run `command` against the server; blocks (call it off the async threads).
+pub fn run(conn: &Connection, command: NotifyCommand) -> anyhow::Result<()> {
+    let input = |topic: &Option<String>| match topic {
+        Some(t) => json!({ "TopicName": t }),
+        None => json!({}),
+    };
     match command {
-        NotifyCommand::Failed { only_region } => {
-            let region = only_region.as_deref().unwrap_or(default_region);
-            let rows: Vec<Vec<String>> = store
-                .list_deliveries(region)?
-                .into_iter()
-                .filter(|d| d.failed)
+        NotifyCommand::Failed { topic } => {
+            let answer = json_call(
+                conn,
+                "ssm",
+                "BosunEvents.ListFailedDeliveries",
+                &input(&topic),
+            )?;
+            let rows: Vec<Vec<String>> = answer["Deliveries"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
                 .map(|d| {
-                    let endpoint = store
-                        .get_subscription(region, &d.subscription_id)
-                        .ok()
-                        .flatten()
-                        .map(|s| {
-                            let endpoint = bosun_core::redact::mask_url_credentials(&s.endpoint);
-                            format!("{} {endpoint}", s.protocol)
-                        })
-                        .unwrap_or_default();
-                    let mut excerpt: String = d.message.chars().take(60).collect();
-                    if d.message.chars().count() > 60 {
+                    let topic = text(&d["TopicArn"]);
+                    let mut excerpt: String = text(&d["Message"]).chars().take(60).collect();
+                    if d["Message"]
+                        .as_str()
+                        .is_some_and(|m| m.chars().count() > 60)
+                    {
                         excerpt.push('…');
                     }
                     vec![
-                        when(d.created_ms),
-                        d.topic_name,
-                        endpoint,
-                        d.kind,
-                        d.attempts.to_string(),
-                        d.last_error,
+                        when(d["PublishedTime"].as_f64().unwrap_or_default()),
+                        topic.rsplit(':').next().unwrap_or_default().to_string(),
+                        format!("{} {}", text(&d["Protocol"]), text(&d["Endpoint"])),
+                        text(&d["Kind"]),
+                        d["Attempts"].as_i64().unwrap_or_default().to_string(),
+                        text(&d["LastError"]),
                         excerpt.replace('\n', " "),
                     ]
                 })
                 .collect();
             if rows.is_empty() {
-                eprintln!("no failed deliveries in {region}");
+                eprintln!("no failed deliveries");
                 return Ok(());
             }
             print!(
@@ -94,12 +98,16 @@ pub fn run(
                 )
             );
         }
-        NotifyCommand::Test(_) => unreachable!("notify test goes through the API"),
-        NotifyCommand::Redrive { topic, only_region } => {
-            let region = only_region.as_deref().unwrap_or(default_region);
-            let now = jiff::Timestamp::now().as_millisecond();
-            let n = store.redrive_deliveries(region, topic.as_deref(), now)?;
-            eprintln!("{n} failed deliveries sent again in {region}");
+        NotifyCommand::Test(_) => unreachable!("notify test is notify_test.rs"),
+        NotifyCommand::Redrive { topic } => {
+            let answer = json_call(
+                conn,
+                "ssm",
+                "BosunEvents.RedriveFailedDeliveries",
+                &input(&topic),
+            )?;
+            let n = answer["Redriven"].as_i64().unwrap_or_default();
+            eprintln!("{n} failed deliveries sent again");
         }
     }
     Ok(())

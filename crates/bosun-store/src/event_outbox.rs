@@ -62,6 +62,16 @@ pub trait EventOutboxStore {
     /// event with a lower `seq` may still become visible (see the module doc).
     fn events_after(&self, after_seq: i64, limit: usize) -> Result<Vec<OutboxEvent>>;
 
+    /// Up to `limit` events of `region` with `seq < before_seq` (every one when `None`),
+    /// newest first: the recent past a viewer shows (`BosunEvents.ListEvents`, the console).
+    /// A viewer, not a consumer: an event that commits late may be missed here.
+    fn region_events_before(
+        &self,
+        region: &str,
+        before_seq: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<OutboxEvent>>;
+
     /// The last `seq` `consumer` handled; 0 when it never moved.
     fn event_cursor(&self, consumer: &str) -> Result<i64>;
 

@@ -165,6 +165,7 @@ async fn tail_shows_the_last_events_then_new_ones_as_they_are_stored() {
         ])
         .arg("--data-dir")
         .arg(server.data_dir())
+        .args(["--endpoint-url", &server.url])
         .stdout(Stdio::piped())
         .kill_on_drop(true)
         .spawn()

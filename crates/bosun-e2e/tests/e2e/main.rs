@@ -31,6 +31,7 @@ mod crash;
 mod documents;
 mod documents_cli;
 mod event_outbox;
+mod events_api;
 mod events_cli;
 mod events_dispatch;
 mod events_parameter_policies;

@@ -110,6 +110,30 @@ impl EventOutboxStore for PgStore {
         })?)
     }
 
+    fn region_events_before(
+        &self,
+        region: &str,
+        before_seq: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<OutboxEvent>> {
+        let before = before_seq.unwrap_or(i64::MAX);
+        Ok(self.with_client(async |client| {
+            let statement = client
+                .prepare_cached(
+                    "SELECT seq, region, event_id, detail_type, envelope, created_ms \
+                     FROM event_outbox WHERE region = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3",
+                )
+                .await?;
+            let rows = client
+                .query(&statement, &[&region, &before, &(limit as i64)])
+                .await?;
+            Ok(rows
+                .iter()
+                .map(event_from_row)
+                .collect::<std::result::Result<Vec<_>, _>>()?)
+        })?)
+    }
+
     fn event_cursor(&self, consumer: &str) -> Result<i64> {
         Ok(self.with_client(async |client| {
             let row = client

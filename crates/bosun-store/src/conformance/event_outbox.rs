@@ -84,6 +84,56 @@ pub fn events_are_read_in_order_after_a_cursor_and_pruned_by_age(store: &dyn Sto
     assert!(after[0].seq > all[2].seq, "a pruned seq is never reused");
 }
 
+fn event_in(region: &str, n: usize) -> Event {
+    let id = format!("{region}-{n}");
+    envelope::envelope(
+        Origin {
+            account: "123456789012",
+            region,
+            id: &id,
+            now_ms: 1_000,
+        },
+        "Test Event",
+        vec![],
+        json!({ "n": n }),
+    )
+}
+
+pub fn a_regions_recent_events_are_read_newest_first(store: &dyn Store) {
+    assert!(store
+        .region_events_before(REGION, None, 10)
+        .unwrap()
+        .is_empty());
+    let other = "eu-west-1";
+    store
+        .append_events(
+            &[
+                event_in(REGION, 1),
+                event_in(other, 1),
+                event_in(REGION, 2),
+                event_in(REGION, 3),
+                event_in(other, 2),
+            ],
+            100,
+        )
+        .unwrap();
+    let recent = store.region_events_before(REGION, None, 2).unwrap();
+    assert_eq!(ids(&recent), [format!("{REGION}-3"), format!("{REGION}-2")]);
+    let older = store
+        .region_events_before(REGION, Some(recent[1].seq), 10)
+        .unwrap();
+    assert_eq!(ids(&older), [format!("{REGION}-1")]);
+    assert_eq!(older[0].region, REGION);
+    assert!(store
+        .region_events_before(REGION, Some(older[0].seq), 10)
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        ids(&store.region_events_before(other, None, 10).unwrap()),
+        [format!("{other}-2"), format!("{other}-1")]
+    );
+}
+
 /// (detail-type, instance or "", status) of each Run Command event after `after`.
 fn run_command_events(store: &dyn Store, after: i64) -> Vec<(String, String, String)> {
     store

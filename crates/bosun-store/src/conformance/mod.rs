@@ -138,6 +138,7 @@ macro_rules! conformance_tests {
             }
             event_outbox {
                 events_are_read_in_order_after_a_cursor_and_pruned_by_age,
+                a_regions_recent_events_are_read_newest_first,
                 each_run_command_status_change_writes_one_event_with_it,
                 a_cursor_reader_never_skips_an_event_that_commits_late,
                 parameter_changes_write_their_event_with_the_change,

@@ -80,6 +80,31 @@ impl EventOutboxStore for SqliteStore {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    fn region_events_before(
+        &self,
+        region: &str,
+        before_seq: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<OutboxEvent>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT seq, region, event_id, detail_type, envelope, created_ms FROM event_outbox \
+             WHERE region = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3",
+        )?;
+        let before = before_seq.unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![region, before, limit as i64], |r| {
+            Ok(OutboxEvent {
+                seq: r.get(0)?,
+                region: r.get(1)?,
+                event_id: r.get(2)?,
+                detail_type: r.get(3)?,
+                envelope: r.get(4)?,
+                created_ms: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     fn event_cursor(&self, consumer: &str) -> Result<i64> {
         Ok(self
             .conn()
