@@ -53,6 +53,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../console/associations.js"),
     ),
     (
+        "events.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../console/events.js"),
+    ),
+    (
         "windows.js",
         "text/javascript; charset=utf-8",
         include_str!("../../console/windows.js"),

@@ -412,6 +412,26 @@ async function main() {
     check(await page.locator('#mw-execution a[href^="#/command/"]').count() === 2, 'each node\'s outcome links to its command');
     await shot(page, 'window');
 
+    // Events: a rule made through the API is listed with its pattern; the latest events include
+    // the command that failed above, and a pattern narrows them to failures.
+    const rule = await api(page, 'AWSEvents.PutRule', {
+      Name: 'console-failed',
+      EventPattern: JSON.stringify({ source: ['aws.ssm'], 'detail-type': ['EC2 Command Status-change Notification'], detail: { status: ['Failed'] } }),
+    });
+    check(rule.status === 200, `a rule is created (${rule.body})`);
+    await page.locator('#nav-events').click();
+    await page.locator('#events-rules tr[data-rule="console-failed"]', { hasText: 'ENABLED' }).waitFor();
+    await page.locator('#events-recent', { hasText: 'EC2 Command Status-change Notification' }).waitFor();
+    await page.locator('#events-failed-none').waitFor();
+    await page.locator('#events-pattern').fill(JSON.stringify({ detail: { status: ['Failed'] } }));
+    await page.locator('#events-apply').click();
+    await page.waitForFunction(() => {
+      const rows = [...document.querySelectorAll('#events-recent tbody tr')];
+      return rows.length > 0 && rows.every((r) => r.textContent.includes('status=Failed'));
+    }, null, { timeout: LIMIT });
+    check(true, 'a pattern narrows the recent events to failures');
+    await shot(page, 'events');
+
     // Another waiting execution, for the read-only user below.
     const second = JSON.parse((await api(page, 'AmazonSSM.StartAutomationExecution', { DocumentName: 'Console-Ask' })).body).AutomationExecutionId;
 
