@@ -10,6 +10,7 @@ import { automationView, executionView } from './automation.js';
 import { associationsView, associationView } from './associations.js';
 import { windowsView, windowView } from './windows.js';
 import { eventsView } from './events.js';
+import { auditView } from './audit.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -53,6 +54,7 @@ async function route() {
     else if (name === 'associations') await associationsView(page);
     else if (name === 'windows') await windowsView(page);
     else if (name === 'events') await eventsView(page);
+    else if (name === 'audit') await auditView(page);
     else if (name === 'window' && arg) await windowView(page, decodeURIComponent(arg));
     else if (name === 'association' && arg) await associationView(page, decodeURIComponent(arg));
     else if (name === 'execution' && arg) await executionView(page, decodeURIComponent(arg));

@@ -48,6 +48,14 @@ pub trait AuditStore {
     /// Every record in order (for operators and tests).
     fn audit_records(&self) -> Result<Vec<(i64, AuditRecord)>>;
 
+    /// Up to `limit` records with `seq < before_seq` (every one when `None`), newest first:
+    /// the trail a viewer pages back through (`BosunAudit.ListAuditRecords`, the console).
+    fn audit_records_before(
+        &self,
+        before_seq: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<(i64, AuditRecord)>>;
+
     /// Recompute the chain ([`verify_chain`]) and report the first record that does not verify
     /// (an edited record, or a gap in the sequence). Reads one consistent snapshot.
     fn verify_audit(&self) -> Result<AuditVerification>;

@@ -11,6 +11,7 @@ mod attachments;
 pub(crate) mod auth;
 pub(crate) mod automation;
 pub mod aws_operations;
+pub(crate) mod bosun_audit;
 pub(crate) mod bosun_events;
 mod commands;
 mod compliance;

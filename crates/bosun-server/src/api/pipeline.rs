@@ -59,8 +59,8 @@ pub async fn handle(
 pub type Decode = fn(&HeaderMap, &[u8]) -> Result<(&'static Operation, Value), ApiError>;
 
 /// The AWS JSON surface `X-Amz-Target` names: EventBridge (`AWSEvents.*`), node power
-/// (`BosunNodePower.*`), Bosun's events and failed deliveries (`BosunEvents.*`), agent
-/// releases (`BosunAgentRelease.*`), else SSM.
+/// (`BosunNodePower.*`), Bosun's events and failed deliveries (`BosunEvents.*`), the audit
+/// trail (`BosunAudit.*`), agent releases (`BosunAgentRelease.*`), else SSM.
 pub fn json_surface(headers: &HeaderMap) -> (&'static Surface, Decode) {
     let target = headers
         .get("x-amz-target")
@@ -70,6 +70,8 @@ pub fn json_surface(headers: &HeaderMap) -> (&'static Surface, Decode) {
         (&super::events::SURFACE, super::events::decode)
     } else if target.starts_with(super::power::TARGET_PREFIX) {
         (&super::power::SURFACE, super::power::decode)
+    } else if target.starts_with(super::bosun_audit::TARGET_PREFIX) {
+        (&super::bosun_audit::SURFACE, super::bosun_audit::decode)
     } else if target.starts_with(super::bosun_events::TARGET_PREFIX) {
         (&super::bosun_events::SURFACE, super::bosun_events::decode)
     } else if target.starts_with(super::agent_releases::TARGET_PREFIX) {

@@ -108,6 +108,28 @@ impl AuditStore for PgStore {
             .collect())
     }
 
+    fn audit_records_before(
+        &self,
+        before_seq: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<(i64, AuditRecord)>> {
+        let before = before_seq.unwrap_or(i64::MAX);
+        Ok(self.with_client(async |client| {
+            let rows = client
+                .query(
+                    "SELECT seq, time_ms, principal, action, region, resource, request_id, \
+                         source, outcome, detail, hash FROM audit WHERE seq < $1 \
+                     ORDER BY seq DESC LIMIT $2",
+                    &[&before, &(limit as i64)],
+                )
+                .await?;
+            Ok(rows
+                .iter()
+                .map(|r| audit_row(r).map(|(seq, record, _)| (seq, record)))
+                .collect::<std::result::Result<Vec<_>, _>>()?)
+        })?)
+    }
+
     fn verify_audit(&self) -> Result<AuditVerification> {
         Ok(verify_chain(&audit_rows(self)?))
     }

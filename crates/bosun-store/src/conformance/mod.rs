@@ -112,6 +112,7 @@ macro_rules! conformance_tests {
             }
             audit {
                 audit_records_are_numbered_in_order_and_chained,
+                the_trail_is_paged_back_newest_first,
             }
             calls {
                 the_first_attempt_executes_and_retries_get_its_answer,

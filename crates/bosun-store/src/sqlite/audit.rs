@@ -72,6 +72,36 @@ impl AuditStore for SqliteStore {
             .collect())
     }
 
+    fn audit_records_before(
+        &self,
+        before_seq: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<(i64, AuditRecord)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT seq, time_ms, principal, action, region, resource, request_id, source, outcome, detail \
+             FROM audit WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2",
+        )?;
+        let before = before_seq.unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![before, limit as i64], |r| {
+            Ok((
+                r.get(0)?,
+                AuditRecord {
+                    time_ms: r.get(1)?,
+                    principal: r.get(2)?,
+                    action: r.get(3)?,
+                    region: r.get(4)?,
+                    resource: r.get(5)?,
+                    request_id: r.get(6)?,
+                    source: r.get(7)?,
+                    outcome: r.get(8)?,
+                    detail: r.get(9)?,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     fn verify_audit(&self) -> Result<AuditVerification> {
         Ok(verify_chain(&self.audit_rows()?))
     }

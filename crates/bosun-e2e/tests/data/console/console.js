@@ -432,6 +432,19 @@ async function main() {
     check(true, 'a pattern narrows the recent events to failures');
     await shot(page, 'events');
 
+    // Audit: the admin's parameter writes are in the trail, found by action.
+    await page.locator('#nav-audit').click();
+    await page.locator('#audit-table tbody tr[data-seq]').first().waitFor();
+    await page.locator('#audit-action').fill('ssm:PutParameter');
+    await page.locator('#audit-apply').click();
+    await page.waitForFunction(() => {
+      const cells = [...document.querySelectorAll('#audit-table tbody tr td:nth-child(3)')];
+      return cells.length > 0 && cells.every((c) => c.textContent.startsWith('ssm:PutParameter'));
+    }, null, { timeout: LIMIT });
+    await page.locator('#audit-table tbody tr', { hasText: 'parameter/console/app/db-url' }).first().waitFor();
+    check(true, 'the trail is filtered by action and holds the admin\'s parameter writes');
+    await shot(page, 'audit');
+
     // Another waiting execution, for the read-only user below.
     const second = JSON.parse((await api(page, 'AmazonSSM.StartAutomationExecution', { DocumentName: 'Console-Ask' })).body).AutomationExecutionId;
 
@@ -476,6 +489,11 @@ async function main() {
     await page.goto(`${args.url}#/association/${assocId}`);
     await page.locator('#assoc-apply-reason', { hasText: 'ssm:StartAssociationsOnce' }).waitFor();
     check(await page.locator('#assoc-apply').isDisabled(), 'Apply now is disabled for the read-only user');
+
+    // Nor read the audit trail.
+    await page.locator('#nav-audit').click();
+    await page.locator('#view .error', { hasText: 'bosun:ListAuditRecords' }).waitFor();
+    check(true, 'the read-only user is refused the audit trail with the server\'s reason');
 
     // Nor start a session.
     await page.goto(`${args.url}#/terminal/${args.nodes[0]}`);
