@@ -26,6 +26,7 @@ pub mod schedule;
 pub mod session;
 pub mod session_document;
 pub mod session_log;
+pub mod signin_limit;
 pub mod sigv4;
 pub mod sns_email;
 pub mod sns_filter;

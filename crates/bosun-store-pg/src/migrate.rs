@@ -102,6 +102,11 @@ pub const MIGRATIONS: &[Migration] = &[
         "sns_delivery_last_error",
         "0031_sns_delivery_last_error.sql"
     ),
+    migration!(
+        32,
+        "console_signin_failures",
+        "0032_console_signin_failures.sql"
+    ),
 ];
 
 /// The advisory lock every migration transaction holds ("bosunmig" in ASCII).

@@ -34,5 +34,15 @@ pub trait ConsoleSessionStore {
     fn delete_console_session(&self, token_hash: &str) -> Result<bool>;
 
     /// Delete every session expired at `now_ms` (`expires_ms <= now_ms`); returns how many.
+    /// Failed sign-in counts expired at `now_ms` go too (not counted in the answer).
     fn prune_console_sessions(&self, now_ms: i64) -> Result<usize>;
+
+    /// Count one failed sign-in against `key` (an address's or an access key id's, see
+    /// `bosun_core::signin_limit`) in the window starting `window_start_ms`, whose row expires
+    /// at `expires_ms`; the window's count after it. One atomic insert-or-increment, so
+    /// concurrent failures on any replica are all counted (migration 32).
+    fn note_signin_failure(&self, key: &str, window_start_ms: i64, expires_ms: i64) -> Result<u32>;
+
+    /// The failed sign-ins counted against `key` in the window starting `window_start_ms`.
+    fn signin_failures(&self, key: &str, window_start_ms: i64) -> Result<u32>;
 }

@@ -239,6 +239,42 @@ async fn every_console_route_without_a_session_gets_the_login_page_or_401() {
     assert!(ok, "the audit chain with sign-ins verifies: {out}{err}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_ins_are_refused_for_a_while_after_too_many_failures() {
+    let server = TestServer::start().await;
+    let (akid, secret) = server.admin_credentials();
+    // `bosun_core::signin_limit::PER_ADDRESS` failures from one address are answered as usual.
+    for i in 0..bosun_core::signin_limit::PER_ADDRESS {
+        let r = login(&server, &akid, &format!("guess-{i}"))
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(r.status, 401, "attempt {i}: {}", r.body);
+    }
+    // Then even the right secret is refused, saying until when, and no session is made.
+    let r = login(&server, &akid, &secret).await.err().unwrap();
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert!(
+        r.body.contains("ThrottlingException") && r.body.contains("try again after"),
+        "{}",
+        r.body
+    );
+    let throttled = server
+        .read_store(|st| st.audit_records().unwrap())
+        .await
+        .into_iter()
+        .filter(|(_, a)| a.outcome == "Failed:ThrottlingException")
+        .count();
+    assert_eq!(throttled, 1, "a refused sign-in is audited");
+    // The API is not affected: the key still signs requests.
+    server
+        .client()
+        .describe_instance_information()
+        .send()
+        .await
+        .expect("SigV4 calls go on");
+}
+
 /// The CSRF token a page would hold for `token` (the server's derivation, repeated here so a
 /// forged-but-well-formed session can be tried).
 fn forged_csrf(token: &str) -> String {

@@ -135,7 +135,9 @@ async fn login(
             ));
         }
         let now = now_ms();
-        let (response, principal, outcome) = match session::login(&state, id, secret, now) {
+        let address = peer.ip().to_string();
+        let (response, principal, outcome) = match session::login(&state, id, secret, &address, now)
+        {
             Ok(s) => (
                 json_response(
                     about(&state, &s.user, &s.csrf),

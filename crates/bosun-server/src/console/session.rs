@@ -3,6 +3,7 @@
 //! it, and the caller a session stands for on each call.
 
 use axum::http::{HeaderMap, StatusCode};
+use bosun_core::signin_limit;
 use bosun_store::ConsoleSessionRecord;
 use sha2::{Digest, Sha256};
 
@@ -89,11 +90,14 @@ pub fn token_with_csrf(headers: &HeaderMap) -> Result<String, ApiError> {
 
 /// Sign in: the access key must be one SigV4 would accept (active, its secret sealed and
 /// opening with the keyring) and the secret must match; a wrong secret and an unknown key get
-/// the same answer. Stores the session and prunes expired ones.
+/// the same answer. Failures are counted per client `address` and per key id, and once either
+/// reaches its limit (`bosun_core::signin_limit`) every sign-in from there or for that key is
+/// refused until the window ends. Stores the session and prunes expired ones.
 pub fn login(
     state: &AppState,
     access_key_id: &str,
     secret: &str,
+    address: &str,
     now_ms: i64,
 ) -> Result<SignedIn, ApiError> {
     let refused = || {
@@ -103,14 +107,35 @@ pub fn login(
         )
         .with_status(StatusCode::UNAUTHORIZED)
     };
+    let window = signin_limit::window_start(now_ms);
+    let counters = failure_counters(access_key_id, address);
+    let mut counts = [0u32; 2];
+    for (count, key) in counts.iter_mut().zip(&counters) {
+        if let Some(key) = key {
+            *count = state.store.signin_failures(key, window)?;
+        }
+    }
+    if signin_limit::refused(counts[0], counts[1]) {
+        return Err(throttled(now_ms));
+    }
+    let fail = || -> Result<SignedIn, ApiError> {
+        let expires = signin_limit::window_end(now_ms);
+        for key in counters.iter().flatten() {
+            if state.store.note_signin_failure(key, window, expires)? == 1 {
+                // A new window's first failure: a good moment to drop past windows' counts.
+                state.store.prune_console_sessions(now_ms)?;
+            }
+        }
+        Err(refused())
+    };
     let Some(key) = state.store.access_key(access_key_id)? else {
         // Compare anyway, so an unknown key costs about what a wrong secret does.
         same_secret(secret, access_key_id);
-        return Err(refused());
+        return fail();
     };
     let stored = auth::open_secret(state, &key)?;
     if !same_secret(secret, &stored) {
-        return Err(refused());
+        return fail();
     }
     let token = hex::encode(random_bytes::<32>());
     state.store.create_console_session(&ConsoleSessionRecord {
@@ -127,6 +152,32 @@ pub fn login(
         token,
         user: key.user_name,
     })
+}
+
+/// The store keys a failed sign-in counts against: the address's and, when the id looks like
+/// an access key id (so no typed secret is ever stored), the key's.
+fn failure_counters(access_key_id: &str, address: &str) -> [Option<String>; 2] {
+    let looks_like_key = !access_key_id.is_empty()
+        && access_key_id.len() <= 32
+        && access_key_id.chars().all(|c| c.is_ascii_alphanumeric());
+    [
+        Some(signin_limit::address_key(address)),
+        looks_like_key.then(|| signin_limit::key_id_key(access_key_id)),
+    ]
+}
+
+/// The answer while sign-ins are refused: 429, saying until when.
+fn throttled(now_ms: i64) -> ApiError {
+    let until = jiff::Timestamp::from_millisecond(signin_limit::window_end(now_ms))
+        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_default();
+    ApiError::new(
+        "ThrottlingException",
+        format!(
+            "Too many failed sign-ins from this address or for this access key; try again after {until}."
+        ),
+    )
+    .with_status(StatusCode::TOO_MANY_REQUESTS)
 }
 
 /// The caller a live session stands for, in `region`: the pipeline's first step for console

@@ -75,6 +75,12 @@ impl ConsoleSessionStore for PgStore {
 
     fn prune_console_sessions(&self, now_ms: i64) -> Result<usize> {
         let n = self.with_client(async |client| {
+            client
+                .execute(
+                    "DELETE FROM console_signin_failures WHERE expires_ms <= $1",
+                    &[&now_ms],
+                )
+                .await?;
             Ok(client
                 .execute(
                     "DELETE FROM console_sessions WHERE expires_ms <= $1",
@@ -83,5 +89,39 @@ impl ConsoleSessionStore for PgStore {
                 .await?)
         })?;
         Ok(n as usize)
+    }
+
+    fn note_signin_failure(&self, key: &str, window_start_ms: i64, expires_ms: i64) -> Result<u32> {
+        let count: i64 = self.with_client(async |client| {
+            let row = client
+                .query_one(
+                    "INSERT INTO console_signin_failures (key, window_start_ms, count, expires_ms) \
+                     VALUES ($1, $2, 1, $3) \
+                     ON CONFLICT (key, window_start_ms) \
+                     DO UPDATE SET count = console_signin_failures.count + 1 \
+                     RETURNING count",
+                    &[&key, &window_start_ms, &expires_ms],
+                )
+                .await?;
+            Ok(row.try_get(0)?)
+        })?;
+        Ok(count as u32)
+    }
+
+    fn signin_failures(&self, key: &str, window_start_ms: i64) -> Result<u32> {
+        let count: Option<i64> = self.with_client(async |client| {
+            let row = client
+                .query_opt(
+                    "SELECT count FROM console_signin_failures \
+                     WHERE key = $1 AND window_start_ms = $2",
+                    &[&key, &window_start_ms],
+                )
+                .await?;
+            Ok(match row {
+                Some(r) => Some(r.try_get(0)?),
+                None => None,
+            })
+        })?;
+        Ok(count.unwrap_or(0) as u32)
     }
 }

@@ -51,3 +51,43 @@ pub fn console_sessions_are_found_while_live_deleted_and_pruned(store: &dyn Stor
         None
     );
 }
+
+pub fn failed_sign_ins_are_counted_per_key_and_window_by_every_writer(store: &dyn Store) {
+    assert_eq!(store.signin_failures("addr:10.0.0.1", 0).unwrap(), 0);
+    assert_eq!(
+        store.note_signin_failure("addr:10.0.0.1", 0, 900).unwrap(),
+        1
+    );
+    assert_eq!(
+        store.note_signin_failure("addr:10.0.0.1", 0, 900).unwrap(),
+        2
+    );
+    assert_eq!(store.note_signin_failure("key:AKIAONE", 0, 900).unwrap(), 1);
+    assert_eq!(store.signin_failures("addr:10.0.0.1", 0).unwrap(), 2);
+    // A new window counts from zero.
+    assert_eq!(store.signin_failures("addr:10.0.0.1", 900).unwrap(), 0);
+    assert_eq!(
+        store
+            .note_signin_failure("addr:10.0.0.1", 900, 1_800)
+            .unwrap(),
+        1
+    );
+    // Concurrent failures (threads here, replicas in production) are all counted.
+    std::thread::scope(|s| {
+        for _ in 0..super::concurrency::THREADS {
+            s.spawn(|| {
+                for _ in 0..5 {
+                    store.note_signin_failure("key:AKIATWO", 0, 900).unwrap();
+                }
+            });
+        }
+    });
+    assert_eq!(
+        store.signin_failures("key:AKIATWO", 0).unwrap(),
+        5 * super::concurrency::THREADS as u32
+    );
+    // Expired counts are pruned with the sessions.
+    store.prune_console_sessions(900).unwrap();
+    assert_eq!(store.signin_failures("addr:10.0.0.1", 0).unwrap(), 0);
+    assert_eq!(store.signin_failures("addr:10.0.0.1", 900).unwrap(), 1);
+}

@@ -158,6 +158,7 @@ macro_rules! conformance_tests {
             }
             console_sessions {
                 console_sessions_are_found_while_live_deleted_and_pruned,
+                failed_sign_ins_are_counted_per_key_and_window_by_every_writer,
             }
             parameter_validations {
                 pending_puts_are_claimed_in_order_applied_or_failed_once,

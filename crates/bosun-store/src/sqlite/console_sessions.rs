@@ -59,9 +59,40 @@ impl ConsoleSessionStore for SqliteStore {
     }
 
     fn prune_console_sessions(&self, now_ms: i64) -> Result<usize> {
-        Ok(self.conn().execute(
+        let conn = self.conn();
+        conn.execute(
+            "DELETE FROM console_signin_failures WHERE expires_ms <= ?1",
+            [now_ms],
+        )?;
+        Ok(conn.execute(
             "DELETE FROM console_sessions WHERE expires_ms <= ?1",
             [now_ms],
         )?)
+    }
+
+    fn note_signin_failure(&self, key: &str, window_start_ms: i64, expires_ms: i64) -> Result<u32> {
+        let count: i64 = self.conn().query_row(
+            "INSERT INTO console_signin_failures (key, window_start_ms, count, expires_ms) \
+             VALUES (?1, ?2, 1, ?3) \
+             ON CONFLICT (key, window_start_ms) DO UPDATE SET count = count + 1 \
+             RETURNING count",
+            params![key, window_start_ms, expires_ms],
+            |r| r.get(0),
+        )?;
+        Ok(count as u32)
+    }
+
+    fn signin_failures(&self, key: &str, window_start_ms: i64) -> Result<u32> {
+        self.read(|conn| {
+            let count: Option<i64> = conn
+                .query_row(
+                    "SELECT count FROM console_signin_failures \
+                     WHERE key = ?1 AND window_start_ms = ?2",
+                    params![key, window_start_ms],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            Ok(count.unwrap_or(0) as u32)
+        })
     }
 }

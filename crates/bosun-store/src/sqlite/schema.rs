@@ -778,6 +778,16 @@ CREATE INDEX sns_delivery_marks_expiry ON sns_delivery_marks (expires_ms)",
 CREATE INDEX parameter_pending_puts_key ON parameter_pending_puts (region, key, id)",
     // 31: why an SNS delivery's last attempt failed (issue 17), shown with dead letters.
     "ALTER TABLE sns_deliveries ADD COLUMN last_error TEXT NOT NULL DEFAULT ''",
+    // 32: failed console sign-ins counted per window, per address and per access key id
+    // (issue 20; `bosun_core::signin_limit`).
+    "CREATE TABLE console_signin_failures (
+    key TEXT NOT NULL,
+    window_start_ms INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    expires_ms INTEGER NOT NULL,
+    PRIMARY KEY (key, window_start_ms)
+);
+CREATE INDEX console_signin_failures_expiry ON console_signin_failures (expires_ms)",
 ];
 
 /// Apply every migration newer than the database's `user_version`.
