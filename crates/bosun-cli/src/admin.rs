@@ -69,16 +69,25 @@ pub fn run(
                     .into_iter()
                     .map(|(name, _)| name)
                     .collect();
+                let tags: Vec<String> = store
+                    .user_tags(&u.name)?
+                    .into_iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
                 rows.push(vec![
                     u.name.clone(),
                     date(u.created_ms),
                     active.to_string(),
                     policies.join(","),
+                    tags.join(","),
                 ]);
             }
             print!(
                 "{}",
-                table::render(&["USER", "CREATED", "ACTIVE KEYS", "POLICIES"], &rows)
+                table::render(
+                    &["USER", "CREATED", "ACTIVE KEYS", "POLICIES", "TAGS"],
+                    &rows
+                )
             );
         }
         AdminCommand::CreateKey { user, output } => {
@@ -131,6 +140,18 @@ pub fn run(
                 .with_context(|| format!("reading {}", file.display()))?;
             bosun_server::admin::put_user_policy(&*store, &user, &policy_name, &text)?;
             println!("attached {policy_name} to {user}");
+        }
+        AdminCommand::TagUser { user, tags } => {
+            for (key, value) in tags {
+                bosun_server::admin::tag_user(&*store, &user, &key, &value)?;
+                println!("tagged {user} {key}={value}");
+            }
+        }
+        AdminCommand::UntagUser { user, keys } => {
+            for key in keys {
+                bosun_server::admin::untag_user(&*store, &user, &key)?;
+                println!("removed {key} from {user}");
+            }
         }
         AdminCommand::DeletePolicy { user, policy_name } => {
             bosun_server::admin::delete_user_policy(&*store, &user, &policy_name)?;

@@ -612,6 +612,23 @@ pub enum AdminCommand {
         /// The policy's name.
         policy_name: String,
     },
+    /// Tag a user, e.g. `SSMSessionRunAs=deploy`: the OS user Session Manager runs the user's
+    /// sessions as when the session preferences enable runAsEnabled.
+    TagUser {
+        /// The user's name.
+        user: String,
+        /// KEY=VALUE (repeatable).
+        #[arg(required = true, value_parser = crate::fleet::parse_tag, value_name = "KEY=VALUE")]
+        tags: Vec<(String, String)>,
+    },
+    /// Remove tags from a user.
+    UntagUser {
+        /// The user's name.
+        user: String,
+        /// Tag keys.
+        #[arg(required = true)]
+        keys: Vec<String>,
+    },
     /// Check the audit trail's hash chain.
     VerifyAudit,
     /// Replace the agent release key (server stopped): the old key signs the hand-over agents

@@ -88,6 +88,40 @@ pub fn delete_user_policy(store: &dyn Store, user: &str, policy_name: &str) -> a
     )
 }
 
+/// Most tags a user may carry (IAM's limit).
+const MAX_USER_TAGS: usize = 50;
+
+/// Whether text uses only IAM's tag characters (letters, digits, spaces and `_.:/=+-@`).
+fn tag_text(text: &str) -> bool {
+    text.chars()
+        .all(|c| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c))
+}
+
+/// Tag a user (IAM's `TagUser` rules: keys 1-128 characters, values up to 256, at most 50
+/// tags), e.g. `SSMSessionRunAs`, the OS user Session Manager runs the user's sessions as when
+/// the preferences enable `runAsEnabled`.
+pub fn tag_user(store: &dyn Store, user: &str, key: &str, value: &str) -> anyhow::Result<()> {
+    if key.is_empty() || key.chars().count() > 128 || !tag_text(key) {
+        bail!("tag keys are 1-128 letters, digits, spaces and _.:/=+-@");
+    }
+    if value.chars().count() > 256 || !tag_text(value) {
+        bail!("tag values are up to 256 letters, digits, spaces and _.:/=+-@");
+    }
+    let tags = store.user_tags(user)?;
+    if tags.len() >= MAX_USER_TAGS && !tags.iter().any(|(k, _)| k == key) {
+        bail!("user {user} already has {MAX_USER_TAGS} tags, IAM's limit");
+    }
+    store.tag_user(user, key, value)?;
+    audit(store, "iam:TagUser", &format!("{user}/{key}"))
+}
+
+pub fn untag_user(store: &dyn Store, user: &str, key: &str) -> anyhow::Result<()> {
+    if !store.untag_user(user, key)? {
+        bail!("user {user} has no tag {key}");
+    }
+    audit(store, "iam:UntagUser", &format!("{user}/{key}"))
+}
+
 /// Deactivate an access key: calls signed with it are refused from the next request on.
 pub fn deactivate_access_key(store: &dyn Store, access_key_id: &str) -> anyhow::Result<()> {
     store.deactivate_access_key(access_key_id)?;

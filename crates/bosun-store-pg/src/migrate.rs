@@ -107,6 +107,7 @@ pub const MIGRATIONS: &[Migration] = &[
         "console_signin_failures",
         "0032_console_signin_failures.sql"
     ),
+    migration!(33, "user_tags", "0033_user_tags.sql"),
 ];
 
 /// The advisory lock every migration transaction holds ("bosunmig" in ASCII).

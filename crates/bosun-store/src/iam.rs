@@ -87,4 +87,14 @@ pub trait IamStore {
 
     /// The policy documents attached to a user: (name, JSON text), by name.
     fn user_policies(&self, user_name: &str) -> Result<Vec<(String, String)>>;
+
+    /// Set a tag on a user (IAM's `TagUser`; e.g. `SSMSessionRunAs`), replacing its value;
+    /// `NotFound` if the user does not exist. Deleted with the user (migration 33).
+    fn tag_user(&self, user_name: &str, key: &str, value: &str) -> Result<()>;
+
+    /// Remove a tag from a user; `false` when it had none of that key.
+    fn untag_user(&self, user_name: &str, key: &str) -> Result<bool>;
+
+    /// A user's tags: (key, value), by key.
+    fn user_tags(&self, user_name: &str) -> Result<Vec<(String, String)>>;
 }

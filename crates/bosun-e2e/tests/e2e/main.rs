@@ -73,6 +73,7 @@ mod session_events;
 mod session_input;
 mod session_logs;
 mod session_retries;
+mod session_run_as;
 mod session_ssh;
 mod sessions;
 mod sessions_api;

@@ -327,7 +327,7 @@ async fn bosun_port_forward_carries_several_connections_through_one_session() {
 
 /// Writes the region's Session Manager preferences (`SSM-SessionManagerRunShell`) with these
 /// inputs, as the console or `aws ssm create-document`/`update-document` would.
-async fn set_preferences(client: &aws_sdk_ssm::Client, inputs: serde_json::Value) {
+pub(crate) async fn set_preferences(client: &aws_sdk_ssm::Client, inputs: serde_json::Value) {
     let content = serde_json::json!({
         "schemaVersion": "1.0",
         "description": "Session Manager preferences",
@@ -344,7 +344,7 @@ async fn set_preferences(client: &aws_sdk_ssm::Client, inputs: serde_json::Value
         .send()
         .await;
     if created.is_err() {
-        client
+        let updated = client
             .update_document()
             .name("SSM-SessionManagerRunShell")
             .document_version("$LATEST")
@@ -352,6 +352,19 @@ async fn set_preferences(client: &aws_sdk_ssm::Client, inputs: serde_json::Value
             .send()
             .await
             .expect("UpdateDocument SSM-SessionManagerRunShell");
+        // A new version is not the default until made so (as with AWS).
+        let version = updated
+            .document_description()
+            .and_then(|d| d.document_version())
+            .expect("the new version")
+            .to_string();
+        client
+            .update_document_default_version()
+            .name("SSM-SessionManagerRunShell")
+            .document_version(version)
+            .send()
+            .await
+            .expect("UpdateDocumentDefaultVersion SSM-SessionManagerRunShell");
     }
 }
 

@@ -267,4 +267,46 @@ impl IamStore for PgStore {
             Ok(pairs(&rows)?)
         })?)
     }
+
+    fn tag_user(&self, user_name: &str, key: &str, value: &str) -> Result<()> {
+        let stored = self.with_client(async |client| {
+            Ok(client
+                .execute(
+                    "INSERT INTO user_tags (user_name, key, value) \
+                     SELECT name, $2::TEXT, $3::TEXT FROM users WHERE name = $1 \
+                     ON CONFLICT (user_name, key) DO UPDATE SET value = EXCLUDED.value",
+                    &[&user_name, &key, &value],
+                )
+                .await?)
+        })?;
+        if stored == 0 {
+            return Err(StoreError::NotFound(format!("user {user_name}")));
+        }
+        Ok(())
+    }
+
+    fn untag_user(&self, user_name: &str, key: &str) -> Result<bool> {
+        let deleted = self.with_client(async |client| {
+            Ok(client
+                .execute(
+                    "DELETE FROM user_tags WHERE user_name = $1 AND key = $2",
+                    &[&user_name, &key],
+                )
+                .await?)
+        })?;
+        Ok(deleted > 0)
+    }
+
+    fn user_tags(&self, user_name: &str) -> Result<Vec<(String, String)>> {
+        Ok(self.with_client(async |client| {
+            let rows = client
+                .query(
+                    "SELECT key, value FROM user_tags WHERE user_name = $1 \
+                     ORDER BY key COLLATE \"C\"",
+                    &[&user_name],
+                )
+                .await?;
+            Ok(pairs(&rows)?)
+        })?)
+    }
 }

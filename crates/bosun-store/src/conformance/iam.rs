@@ -183,3 +183,28 @@ pub fn concurrent_puts_of_one_policy_all_succeed_and_one_wins(store: &dyn Store)
     assert_eq!(stored[0].0, "p");
     assert!(documents.contains(&stored[0].1), "{stored:?}");
 }
+
+pub fn users_carry_tags_that_are_replaced_and_removed(store: &dyn Store) {
+    store.create_user("alice", 1).unwrap();
+    assert!(store.user_tags("alice").unwrap().is_empty());
+    store.tag_user("alice", "SSMSessionRunAs", "ops").unwrap();
+    store.tag_user("alice", "Team", "infra").unwrap();
+    store
+        .tag_user("alice", "SSMSessionRunAs", "deploy")
+        .unwrap();
+    assert_eq!(
+        store.user_tags("alice").unwrap(),
+        [
+            ("SSMSessionRunAs".to_string(), "deploy".to_string()),
+            ("Team".to_string(), "infra".to_string())
+        ]
+    );
+    assert!(matches!(
+        store.tag_user("nobody", "Team", "x"),
+        Err(crate::StoreError::NotFound(_))
+    ));
+    assert!(store.untag_user("alice", "Team").unwrap());
+    assert!(!store.untag_user("alice", "Team").unwrap());
+    assert_eq!(store.user_tags("alice").unwrap().len(), 1);
+    assert!(store.user_tags("nobody").unwrap().is_empty());
+}

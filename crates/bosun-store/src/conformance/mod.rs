@@ -172,6 +172,7 @@ macro_rules! conformance_tests {
             }
             iam {
                 users_keys_and_policies,
+                users_carry_tags_that_are_replaced_and_removed,
                 deactivated_and_deleted_keys_stop_working,
                 sealing_leaves_sealed_keys_alone,
                 concurrent_creations_of_one_user_succeed_once,

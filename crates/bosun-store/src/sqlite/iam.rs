@@ -191,6 +191,36 @@ impl IamStore for SqliteStore {
     fn user_policies(&self, user_name: &str) -> Result<Vec<(String, String)>> {
         self.read(|conn| policies_in(conn, user_name))
     }
+
+    fn tag_user(&self, user_name: &str, key: &str, value: &str) -> Result<()> {
+        let n = self.conn().execute(
+            "INSERT INTO user_tags (user_name, key, value) SELECT name, ?2, ?3 FROM users WHERE name = ?1 \
+             ON CONFLICT (user_name, key) DO UPDATE SET value = excluded.value",
+            params![user_name, key, value],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("user {user_name}")));
+        }
+        Ok(())
+    }
+
+    fn untag_user(&self, user_name: &str, key: &str) -> Result<bool> {
+        let n = self.conn().execute(
+            "DELETE FROM user_tags WHERE user_name = ?1 AND key = ?2",
+            params![user_name, key],
+        )?;
+        Ok(n > 0)
+    }
+
+    fn user_tags(&self, user_name: &str) -> Result<Vec<(String, String)>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT key, value FROM user_tags WHERE user_name = ?1 ORDER BY key",
+            )?;
+            let rows = stmt.query_map([user_name], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
 }
 
 fn set_secure_delete(conn: &Connection, on: bool) -> Result<()> {

@@ -788,6 +788,13 @@ CREATE INDEX parameter_pending_puts_key ON parameter_pending_puts (region, key, 
     PRIMARY KEY (key, window_start_ms)
 );
 CREATE INDEX console_signin_failures_expiry ON console_signin_failures (expires_ms)",
+    // 33: users' tags (IAM's TagUser), e.g. SSMSessionRunAs for Session Manager (issue 18).
+    "CREATE TABLE user_tags (
+    user_name TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (user_name, key)
+)",
 ];
 
 /// Apply every migration newer than the database's `user_version`.

@@ -21,6 +21,9 @@ use crate::documents::{content, Selector};
 use crate::sessions::{NewLive, CLIENT_TOKEN_TTL_MS};
 use crate::state::random_bytes;
 
+/// The user tag naming the OS user a session runs as (with `runAsEnabled`), as in AWS.
+const RUN_AS_TAG: &str = "SSMSessionRunAs";
+
 /// Networks a port session never reaches unless the preferences say otherwise: the instance
 /// metadata service's link-local range.
 const DENIED_REMOTE_NETWORKS: &[&str] = &["169.254.169.254/32", "fd00:ec2::254/128"];
@@ -143,14 +146,30 @@ pub fn start_session(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
             )
         }
     };
+    // As AWS: with runAsEnabled, the caller's SSMSessionRunAs tag names the OS user, else the
+    // preferences' runAsDefaultUser; the agent refuses a user the node does not have.
     let run_as_user = if prefs.run_as_enabled {
-        Some(prefs.run_as_default_user.clone().ok_or_else(|| {
-            ApiError::new(
-                "InvalidDocument",
-                "The Session Manager preferences enable runAsEnabled without runAsDefaultUser; \
-                 Bosun does not read the SSMSessionRunAs IAM tag, so it needs runAsDefaultUser.",
-            )
-        })?)
+        let tagged = ctx
+            .state
+            .store
+            .user_tags(&ctx.principal)?
+            .into_iter()
+            .find(|(k, v)| k == RUN_AS_TAG && !v.is_empty())
+            .map(|(_, v)| v);
+        Some(
+            tagged
+                .or_else(|| prefs.run_as_default_user.clone())
+                .ok_or_else(|| {
+                    ApiError::new(
+                        "InvalidDocument",
+                        format!(
+                            "The Session Manager preferences enable runAsEnabled, but user {} has \
+                             no {RUN_AS_TAG} tag and the preferences name no runAsDefaultUser.",
+                            ctx.principal
+                        ),
+                    )
+                })?,
+        )
     } else {
         None
     };
