@@ -236,6 +236,28 @@ fn decode_ssm(headers: &HeaderMap, body: &[u8]) -> Result<(&'static Operation, V
     Ok((op, json_object(body)?))
 }
 
+/// Find the operation of a Bosun surface (`operations`, named after `prefix` in
+/// `X-Amz-Target`) a request names, and parse its JSON body.
+pub fn decode_named(
+    operations: &'static [Operation],
+    prefix: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(&'static Operation, Value), ApiError> {
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let name = target.strip_prefix(prefix).unwrap_or(target);
+    let op = operations.iter().find(|o| o.name == name).ok_or_else(|| {
+        ApiError::new(
+            "UnknownOperationException",
+            format!("Unknown operation: {name}"),
+        )
+    })?;
+    Ok((op, json_object(body)?))
+}
+
 /// A request body as a JSON object (an empty body is `{}`).
 pub fn json_object(body: &[u8]) -> Result<Value, ApiError> {
     match serde_json::from_slice(if body.is_empty() { b"{}" } else { body }) {

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 
 use super::error::ApiError;
 use super::ops::Operation;
-use super::pipeline::{json_object, Protocol, Surface};
+use super::pipeline::{decode_named, Protocol, Surface};
 use super::Ctx;
 use crate::power::{self, PowerAttempt, PowerState};
 
@@ -62,18 +62,7 @@ pub const OPERATIONS: &[Operation] = &[
 
 /// Find the operation a request names and parse its JSON body.
 pub fn decode(headers: &HeaderMap, body: &[u8]) -> Result<(&'static Operation, Value), ApiError> {
-    let target = headers
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let name = target.strip_prefix(TARGET_PREFIX).unwrap_or(target);
-    let op = OPERATIONS.iter().find(|o| o.name == name).ok_or_else(|| {
-        ApiError::new(
-            "UnknownOperationException",
-            format!("Unknown operation: {name}"),
-        )
-    })?;
-    Ok((op, json_object(body)?))
+    decode_named(OPERATIONS, TARGET_PREFIX, headers, body)
 }
 
 fn resource_arn(scope: &Scope, _op: &str, input: &Value) -> String {

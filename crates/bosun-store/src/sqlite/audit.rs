@@ -27,6 +27,25 @@ pub(crate) fn append_in(tx: &rusqlite::Transaction, r: &AuditRecord) -> Result<(
     Ok(())
 }
 
+/// A row read as `seq, time_ms, principal, action, region, resource, request_id, source,
+/// outcome, detail[, …]`.
+fn audit_from_row(r: &rusqlite::Row) -> rusqlite::Result<(i64, AuditRecord)> {
+    Ok((
+        r.get(0)?,
+        AuditRecord {
+            time_ms: r.get(1)?,
+            principal: r.get(2)?,
+            action: r.get(3)?,
+            region: r.get(4)?,
+            resource: r.get(5)?,
+            request_id: r.get(6)?,
+            source: r.get(7)?,
+            outcome: r.get(8)?,
+            detail: r.get(9)?,
+        },
+    ))
+}
+
 impl SqliteStore {
     fn audit_rows(&self) -> Result<Vec<(i64, AuditRecord, String)>> {
         let conn = self.conn();
@@ -35,21 +54,8 @@ impl SqliteStore {
              FROM audit ORDER BY seq",
         )?;
         let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                AuditRecord {
-                    time_ms: r.get(1)?,
-                    principal: r.get(2)?,
-                    action: r.get(3)?,
-                    region: r.get(4)?,
-                    resource: r.get(5)?,
-                    request_id: r.get(6)?,
-                    source: r.get(7)?,
-                    outcome: r.get(8)?,
-                    detail: r.get(9)?,
-                },
-                r.get(10)?,
-            ))
+            let (seq, record) = audit_from_row(r)?;
+            Ok((seq, record, r.get(10)?))
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -83,22 +89,7 @@ impl AuditStore for SqliteStore {
              FROM audit WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2",
         )?;
         let before = before_seq.unwrap_or(i64::MAX);
-        let rows = stmt.query_map(params![before, limit as i64], |r| {
-            Ok((
-                r.get(0)?,
-                AuditRecord {
-                    time_ms: r.get(1)?,
-                    principal: r.get(2)?,
-                    action: r.get(3)?,
-                    region: r.get(4)?,
-                    resource: r.get(5)?,
-                    request_id: r.get(6)?,
-                    source: r.get(7)?,
-                    outcome: r.get(8)?,
-                    detail: r.get(9)?,
-                },
-            ))
-        })?;
+        let rows = stmt.query_map(params![before, limit as i64], audit_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

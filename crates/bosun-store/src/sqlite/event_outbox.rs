@@ -30,6 +30,18 @@ pub(super) fn append(conn: &Connection, events: &[Event], now_ms: i64) -> rusqli
     Ok(())
 }
 
+/// An outbox row read as `seq, region, event_id, detail_type, envelope, created_ms`.
+fn event_from_row(r: &rusqlite::Row) -> rusqlite::Result<OutboxEvent> {
+    Ok(OutboxEvent {
+        seq: r.get(0)?,
+        region: r.get(1)?,
+        event_id: r.get(2)?,
+        detail_type: r.get(3)?,
+        envelope: r.get(4)?,
+        created_ms: r.get(5)?,
+    })
+}
+
 impl EventOutboxStore for SqliteStore {
     fn set_event_account(&self, account_id: &str) {
         self.event_account.set(account_id);
@@ -67,16 +79,7 @@ impl EventOutboxStore for SqliteStore {
             "SELECT seq, region, event_id, detail_type, envelope, created_ms FROM event_outbox \
              WHERE seq > ?1 ORDER BY seq LIMIT ?2",
         )?;
-        let rows = stmt.query_map(params![after_seq, limit as i64], |r| {
-            Ok(OutboxEvent {
-                seq: r.get(0)?,
-                region: r.get(1)?,
-                event_id: r.get(2)?,
-                detail_type: r.get(3)?,
-                envelope: r.get(4)?,
-                created_ms: r.get(5)?,
-            })
-        })?;
+        let rows = stmt.query_map(params![after_seq, limit as i64], event_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -92,16 +95,7 @@ impl EventOutboxStore for SqliteStore {
              WHERE region = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3",
         )?;
         let before = before_seq.unwrap_or(i64::MAX);
-        let rows = stmt.query_map(params![region, before, limit as i64], |r| {
-            Ok(OutboxEvent {
-                seq: r.get(0)?,
-                region: r.get(1)?,
-                event_id: r.get(2)?,
-                detail_type: r.get(3)?,
-                envelope: r.get(4)?,
-                created_ms: r.get(5)?,
-            })
-        })?;
+        let rows = stmt.query_map(params![region, before, limit as i64], event_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
