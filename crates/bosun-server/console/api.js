@@ -65,6 +65,35 @@ export function call(target, input) {
   return post('/console/api', input, { 'X-Amz-Target': full, 'X-Bosun-Region': session.region });
 }
 
+/** One SNS call (its query protocol: a form body naming the Action) through the same pipeline;
+ * the XML answer as a Document. */
+export async function sns(action, params = {}) {
+  const form = new URLSearchParams({ Action: action, Version: '2010-03-31', ...params });
+  let res;
+  try {
+    res = await fetch('/console/api', {
+      method: 'POST', credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Bosun-Console-Csrf': session.csrf, 'X-Bosun-Region': session.region },
+      body: form.toString(),
+    });
+  } catch (e) {
+    throw new ApiError(0, 'NetworkError', String(e), '');
+  }
+  const requestId = res.headers.get('x-amzn-RequestId') || '';
+  const text = await res.text();
+  if (text.trimStart().startsWith('{')) {
+    // Refused before SNS was reached (no live session, a missing CSRF token): JSON.
+    const data = JSON.parse(text);
+    throw new ApiError(res.status, String(data.__type || 'Error').split('#').pop(), data.message || '', requestId);
+  }
+  const doc = new DOMParser().parseFromString(text, 'application/xml');
+  if (!res.ok) {
+    const field = (name) => doc.getElementsByTagName(name)[0]?.textContent || '';
+    throw new ApiError(res.status, field('Code') || 'Error', field('Message'), field('RequestId') || requestId);
+  }
+  return doc;
+}
+
 /** A session's recorded log (asciinema v2 text), for a caller allowed ssm:DescribeSessions on it. */
 export function sessionLog(sessionId) {
   return post('/console/session-log', { SessionId: sessionId }, { 'X-Bosun-Region': session.region }, true);

@@ -1,7 +1,8 @@
-// Bosun console: Events — the default bus's rules and their targets, the latest events Bosun
-// emitted in the region (BosunEvents.ListEvents), and SNS deliveries whose retries ran out,
-// sent again from the page (BosunEvents.RedriveFailedDeliveries).
-import { call, h, errorBox, guard, localTime, table } from './api.js';
+// Bosun console: Events — the default bus's rules and their targets, SNS topics and their
+// subscriptions (SNS's own API), the latest events Bosun emitted in the region
+// (BosunEvents.ListEvents), and SNS deliveries whose retries ran out, sent again from the page
+// (BosunEvents.RedriveFailedDeliveries).
+import { call, sns, h, errorBox, guard, localTime, table } from './api.js';
 
 const RECENT = 50;
 
@@ -24,6 +25,49 @@ async function rules(box) {
       h('td', {}, targets.length ? targets.map((t) => t.Arn.split(':').pop()).join(', ') : h('span', { class: 'muted' }, 'none')));
   }));
   box.append(table({ id: 'events-rules' }, ['Rule', 'State', 'Pattern', 'Targets (topics)'], rows));
+}
+
+/** The text of each `name` element under `node`. */
+function texts(node, name) {
+  return [...node.getElementsByTagName(name)].map((e) => e.textContent);
+}
+
+async function topics(box) {
+  const name = h('input', { id: 'topic-name', size: 30, placeholder: 'e.g. ops-alerts' });
+  const create = h('button', { type: 'submit', id: 'topic-create' }, 'Create topic');
+  const errors = h('div');
+  const list = h('div', { id: 'topics-list' });
+  async function load() {
+    const arns = [];
+    let token;
+    do {
+      const doc = await sns('ListTopics', token ? { NextToken: token } : {});
+      arns.push(...texts(doc, 'TopicArn'));
+      token = texts(doc, 'NextToken')[0];
+    } while (token && arns.length < 500);
+    if (!arns.length) { list.replaceChildren(h('p', { class: 'muted' }, 'No topics.')); return; }
+    const rows = await Promise.all(arns.map(async (arn) => {
+      const doc = await sns('ListSubscriptionsByTopic', { TopicArn: arn });
+      const subs = [...doc.getElementsByTagName('member')].map((m) => ({
+        protocol: texts(m, 'Protocol')[0] || '', endpoint: texts(m, 'Endpoint')[0] || '', arn: texts(m, 'SubscriptionArn')[0] || '',
+      }));
+      return h('tr', { 'data-topic': arn.split(':').pop() },
+        h('td', {}, arn.split(':').pop()), h('td', {}, h('code', {}, arn)),
+        h('td', {}, subs.length ? h('ul', {}, ...subs.map((x) => h('li', {}, `${x.protocol} ${x.endpoint}`,
+          x.arn === 'PendingConfirmation' ? h('span', { class: 'reason' }, ' (pending confirmation)') : null)))
+          : h('span', { class: 'muted' }, 'none')));
+    }));
+    list.replaceChildren(table({ id: 'topics-table' }, ['Topic', 'ARN', 'Subscriptions'], rows));
+  }
+  const form = h('form', { class: 'filters', onsubmit: async (ev) => {
+    ev.preventDefault(); errors.replaceChildren();
+    create.disabled = true;
+    try { await sns('CreateTopic', { Name: name.value.trim() }); name.value = ''; await load(); } catch (e) { errors.append(errorBox(e)); }
+    create.disabled = false;
+  } }, h('label', {}, 'Name ', name), create);
+  box.append(list, form, errors,
+    h('p', { class: 'hint' }, 'Subscribe endpoints and set templates with aws sns (see the README); a rule reaches people through a topic.'));
+  await load();
 }
 
 /** A line of an event's facts, as `bosun events tail` prints them. */
@@ -91,6 +135,7 @@ async function failed(box) {
 export async function eventsView(root) {
   root.append(h('h1', {}, 'Events'));
   await section(root, 'Rules', 'events-rules-box', rules);
+  await section(root, 'Topics', 'events-topics-box', topics);
   await section(root, 'Recent events', 'events-recent-box', recent);
   await section(root, 'Failed deliveries', 'events-failed-box', failed);
 }

@@ -226,8 +226,8 @@ fn region(headers: &HeaderMap) -> Result<String, ApiError> {
         .ok_or_else(|| ApiError::validation("The X-Bosun-Region header is required."))
 }
 
-/// `POST /console/api`: one API call, as an SDK sends it (`X-Amz-Target` and JSON body), made
-/// by the session's access key through the API's pipeline.
+/// `POST /console/api`: one API call, as an SDK sends it (`X-Amz-Target` and JSON body, or
+/// SNS's form body), made by the session's access key through the API's pipeline.
 async fn api(
     state: State<Arc<AppState>>,
     peer: ConnectInfo<std::net::SocketAddr>,
@@ -241,7 +241,16 @@ async fn api(
             Ok(v) => v,
             Err(e) => return error_response(e),
         };
-    let (surface, decode) = pipeline::json_surface(&headers);
+    // SNS's query protocol (a form body naming its `Action`, answered in XML) or an AWS JSON
+    // surface named by `X-Amz-Target`.
+    let (surface, decode) = if crate::api::sns::is_query_request(&headers) {
+        (
+            &crate::api::sns::SURFACE,
+            crate::api::sns::decode as pipeline::Decode,
+        )
+    } else {
+        pipeline::json_surface(&headers)
+    };
     let request = Request {
         method,
         uri,

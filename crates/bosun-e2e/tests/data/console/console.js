@@ -423,6 +423,16 @@ async function main() {
     await page.locator('#events-rules tr[data-rule="console-failed"]', { hasText: 'ENABLED' }).waitFor();
     await page.locator('#events-recent', { hasText: 'EC2 Command Status-change Notification' }).waitFor();
     await page.locator('#events-failed-none').waitFor();
+    // Topics, through SNS's own query protocol: one made from the page is listed; a bad name
+    // shows SNS's error.
+    await page.locator('#topic-name').fill('console-ops');
+    await page.locator('#topic-create').click();
+    await page.locator('#topics-table tr[data-topic="console-ops"]').waitFor();
+    await page.locator('#topic-name').fill('bad name!');
+    await page.locator('#topic-create').click();
+    const terr = page.locator('#events-topics-box .error');
+    await terr.waitFor();
+    check((await terr.innerText()).includes('InvalidParameter'), `a bad topic name shows SNS's error (${await terr.innerText()})`);
     await page.locator('#events-pattern').fill(JSON.stringify({ detail: { status: ['Failed'] } }));
     await page.locator('#events-apply').click();
     await page.waitForFunction(() => {

@@ -147,7 +147,7 @@ pub async fn handle(
 }
 
 /// The operation a form body names (`Action`) and its fields.
-fn decode(_: &HeaderMap, body: &[u8]) -> Result<(&'static Operation, Value), ApiError> {
+pub fn decode(_: &HeaderMap, body: &[u8]) -> Result<(&'static Operation, Value), ApiError> {
     let input = query::form_fields(body);
     let action = query::field(&input, "Action").unwrap_or("");
     let Some(op) = OPERATIONS.iter().find(|o| o.name == action) else {
