@@ -11,6 +11,7 @@ import { associationsView, associationView } from './associations.js';
 import { windowsView, windowView } from './windows.js';
 import { eventsView } from './events.js';
 import { auditView } from './audit.js';
+import { groupsView, groupView } from './groups.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -30,7 +31,7 @@ function showApp() {
 async function route() {
   const view = $('view');
   const [, name, arg] = (location.hash || '#/fleet').split('/');
-  const section = { parameter: 'parameters', document: 'documents', node: 'fleet', command: 'commands', terminal: 'sessions', execution: 'automation', association: 'associations', window: 'windows' }[name] || name;
+  const section = { parameter: 'parameters', document: 'documents', node: 'fleet', command: 'commands', terminal: 'sessions', execution: 'automation', association: 'associations', window: 'windows', group: 'groups' }[name] || name;
   for (const a of document.querySelectorAll('header nav a')) {
     a.toggleAttribute('aria-current', a.id === `nav-${section}`);
     if (a.id === `nav-${section}`) a.setAttribute('aria-current', 'page');
@@ -55,6 +56,8 @@ async function route() {
     else if (name === 'windows') await windowsView(page);
     else if (name === 'events') await eventsView(page);
     else if (name === 'audit') await auditView(page);
+    else if (name === 'groups') await groupsView(page);
+    else if (name === 'group' && arg) await groupView(page, decodeURIComponent(arg));
     else if (name === 'window' && arg) await windowView(page, decodeURIComponent(arg));
     else if (name === 'association' && arg) await associationView(page, decodeURIComponent(arg));
     else if (name === 'execution' && arg) await executionView(page, decodeURIComponent(arg));

@@ -65,6 +65,7 @@ export async function runView(root) {
   const paramsBox = h('fieldset', { id: 'run-params' }, h('legend', {}, 'Parameters'));
   const ids = h('input', { id: 'run-instances', size: 60, placeholder: 'mi-0123… mi-4567…' });
   const tag = h('input', { id: 'run-tag', size: 30, placeholder: 'key=value' });
+  const group = h('input', { id: 'run-group', size: 30, placeholder: 'a resource group' });
   const conc = h('input', { id: 'run-concurrency', value: '50', size: 6 });
   const errs = h('input', { id: 'run-maxerrors', value: '0', size: 6 });
   const send = h('button', { type: 'submit', id: 'run-send' }, 'Run');
@@ -99,7 +100,9 @@ export async function runView(root) {
     else if (tag.value.includes('=')) {
       const [k, ...v] = tag.value.trim().split('=');
       input.Targets = [{ Key: `tag:${k}`, Values: [v.join('=')] }];
-    } else { errors.append(errorBox({ code: 'InvalidTargets', message: 'Name instance ids or a tag key=value.' })); return; }
+    } else if (group.value.trim()) {
+      input.Targets = [{ Key: 'resource-groups:Name', Values: [group.value.trim()] }];
+    } else { errors.append(errorBox({ code: 'InvalidTargets', message: 'Name instance ids, a tag key=value or a resource group.' })); return; }
     send.disabled = true;
     try {
       const out = await call('SendCommand', input);
@@ -110,7 +113,7 @@ export async function runView(root) {
   docSelect.addEventListener('change', () => pick().catch((e) => errors.append(errorBox(e))));
   root.append(h('h1', {}, 'Run Command'), errors, h('form', { id: 'run-form', onsubmit: submit },
     h('label', {}, 'Document ', docSelect), paramsBox,
-    h('fieldset', {}, h('legend', {}, 'Targets'), h('label', {}, 'Instance ids ', ids), h('label', {}, 'or tag ', tag)),
+    h('fieldset', {}, h('legend', {}, 'Targets'), h('label', {}, 'Instance ids ', ids), h('label', {}, 'or tag ', tag), h('label', {}, 'or resource group ', group)),
     h('fieldset', {}, h('legend', {}, 'Rate control'), h('label', {}, 'Max concurrency ', conc), h('label', {}, 'Max errors ', errs)),
     send, reason));
   const names = await commandDocuments();

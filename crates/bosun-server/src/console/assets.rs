@@ -53,6 +53,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../console/associations.js"),
     ),
     (
+        "groups.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../console/groups.js"),
+    ),
+    (
         "audit.js",
         "text/javascript; charset=utf-8",
         include_str!("../../console/audit.js"),

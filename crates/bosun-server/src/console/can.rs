@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use super::session;
 use crate::api::auth::{self, Caller};
 use crate::api::error::ApiError;
-use crate::api::pipeline::{self, json_object};
+use crate::api::pipeline::json_object;
 use crate::state::{now_ms, AppState};
 use axum::http::{HeaderMap, HeaderValue};
 
@@ -39,7 +39,7 @@ pub fn checks(state: &AppState, token: &str, region: &str, body: &[u8]) -> Resul
         if let Ok(v) = HeaderValue::from_str(target) {
             headers.insert("x-amz-target", v);
         }
-        let (surface, decode) = pipeline::json_surface(&headers);
+        let (surface, decode) = super::surface_for(&headers);
         let (op, call_input) = decode(&headers, call_input.to_string().as_bytes())?;
         let action = format!("{}:{}", surface.action_prefix, op.name);
         let resource = (surface.resource_arn)(&scope, op.name, &call_input);

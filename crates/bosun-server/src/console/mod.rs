@@ -241,16 +241,7 @@ async fn api(
             Ok(v) => v,
             Err(e) => return error_response(e),
         };
-    // SNS's query protocol (a form body naming its `Action`, answered in XML) or an AWS JSON
-    // surface named by `X-Amz-Target`.
-    let (surface, decode) = if crate::api::sns::is_query_request(&headers) {
-        (
-            &crate::api::sns::SURFACE,
-            crate::api::sns::decode as pipeline::Decode,
-        )
-    } else {
-        pipeline::json_surface(&headers)
-    };
+    let (surface, decode) = surface_for(&headers);
     let request = Request {
         method,
         uri,
@@ -267,6 +258,34 @@ async fn api(
     )
     .await
 }
+
+/// The surface a console call is for: SNS's query protocol (a form body naming its `Action`,
+/// answered in XML), Resource Groups (`X-Amz-Target: ResourceGroups.<Operation>` with the
+/// REST operation's JSON input, the tag operations' `Arn` in the body), or an AWS JSON surface
+/// named by `X-Amz-Target`.
+pub(crate) fn surface_for(headers: &HeaderMap) -> (&'static pipeline::Surface, pipeline::Decode) {
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if crate::api::sns::is_query_request(headers) {
+        (&crate::api::sns::SURFACE, crate::api::sns::decode)
+    } else if target.starts_with(RESOURCE_GROUPS_PREFIX) {
+        (&crate::api::resource_groups::SURFACE, |h, body| {
+            pipeline::decode_named(
+                crate::api::resource_groups::OPERATIONS,
+                RESOURCE_GROUPS_PREFIX,
+                h,
+                body,
+            )
+        })
+    } else {
+        pipeline::json_surface(headers)
+    }
+}
+
+/// How the console names a Resource Groups operation (the API names them by REST path).
+const RESOURCE_GROUPS_PREFIX: &str = "ResourceGroups.";
 
 /// `POST /console/can` `{checks: [{target, input}]}`: whether the caller's policies allow each
 /// call (the action and resource the pipeline would check for it, by the same evaluator;
