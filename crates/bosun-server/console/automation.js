@@ -62,8 +62,9 @@ function stepCard(s, i) {
     h('details', { open: Object.keys(s.Outputs || {}).length > 0 }, h('summary', {}, 'Outputs'), values(s.Outputs)));
 }
 
-/** The approval panel of a step waiting in aws:approve: Approve or Reject with a comment. */
-async function approvalPanel(execution, step, reload) {
+/** The approval panel of a step waiting in aws:approve: Approve or Reject with a comment;
+ * `sent()` is told once a decision was accepted. */
+async function approvalPanel(execution, step, sent) {
   const comment = h('input', { id: 'exec-comment', size: 50, placeholder: 'comment (recorded with the decision)' });
   const approve = h('button', { type: 'button', id: 'exec-approve' }, 'Approve');
   const reject = h('button', { type: 'button', id: 'exec-reject' }, 'Reject');
@@ -79,7 +80,7 @@ async function approvalPanel(execution, step, reload) {
       const input = { AutomationExecutionId: execution.AutomationExecutionId, SignalType: type };
       if (comment.value.trim()) input.Payload = { Comment: [comment.value.trim()] };
       await call('SendAutomationSignal', input);
-      await reload();
+      await sent();
     } catch (e) {
       errors.append(errorBox(e));
       delete approve.dataset.busy; delete reject.dataset.busy; approve.disabled = false; reject.disabled = false;
@@ -96,6 +97,9 @@ export async function executionView(root, id) {
   const head = h('div'); const steps = h('ol', { class: 'steps', id: 'exec-steps' }); const extra = h('div');
   root.append(h('p', {}, h('a', { href: '#/automation' }, '← Automation')), h('h1', {}, h('code', {}, id)), head, extra, steps);
   let timer = null;
+  // A decision was sent: the step still shows Waiting until the runtime acts on it, so the page
+  // refreshes until it does instead of offering the panel again.
+  let decided = false;
   async function load() {
     clearTimeout(timer);
     if (!root.isConnected && timer !== null) return;
@@ -118,12 +122,14 @@ export async function executionView(root, id) {
     const list = x.StepExecutions || [];
     steps.replaceChildren(...list.map(stepCard));
     const waiting = list.find((s) => s.StepStatus === 'Waiting' && s.Action === 'aws:approve');
+    if (!waiting) decided = false;
     extra.replaceChildren();
-    if (waiting) extra.append(await approvalPanel(x, waiting, load));
+    if (waiting && decided) extra.append(h('p', { id: 'exec-decided' }, 'Your decision was sent; the execution goes on in a moment…'));
+    else if (waiting) extra.append(await approvalPanel(x, waiting, async () => { decided = true; await load(); }));
     if (!ENDED.includes(x.AutomationExecutionStatus)) {
       await guard(stop, stopWhy, 'StopAutomationExecution', { AutomationExecutionId: id, Type: 'Cancel' }, 'stop this execution');
       // A waiting approval is not refreshed away under the user's typing; anything else is.
-      if (!waiting) timer = setTimeout(() => { if (root.isConnected) load().catch((e) => extra.append(errorBox(e))); }, REFRESH_MS);
+      if (!waiting || decided) timer = setTimeout(() => { if (root.isConnected) load().catch((e) => extra.append(errorBox(e))); }, REFRESH_MS);
     }
   }
   await load();
