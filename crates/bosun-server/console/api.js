@@ -94,6 +94,12 @@ export async function sns(action, params = {}) {
   return doc;
 }
 
+/** A command step's whole stdout or stderr (text), for a caller allowed
+ * ssm:GetCommandInvocation: `{CommandId, InstanceId, Step, Stream}`. */
+export function commandOutput(which) {
+  return post('/console/output', which, { 'X-Bosun-Region': session.region }, true);
+}
+
 /** A session's recorded log (asciinema v2 text), for a caller allowed ssm:DescribeSessions on it. */
 export function sessionLog(sessionId) {
   return post('/console/session-log', { SessionId: sessionId }, { 'X-Bosun-Region': session.region }, true);

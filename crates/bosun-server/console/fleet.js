@@ -96,6 +96,27 @@ export async function nodeView(root, id) {
         h('td', {}, a.AssociationName || a.AssociationId), h('td', {}, a.Name),
         h('td', { class: `status-${a.Status}` }, a.DetailedStatus || a.Status), h('td', {}, localTime(a.ExecutionDate)))))) : h('p', { class: 'muted' }, 'No associations.'));
   });
+  await section(root, 'Sessions', async (box) => {
+    const rows = [];
+    for (const state of ['Active', 'History']) {
+      const out = await call('DescribeSessions', { State: state, Filters: [{ key: 'Target', value: id }], MaxResults: 20 });
+      rows.push(...(out.Sessions || []));
+    }
+    box.append(rows.length ? h('table', { id: 'node-sessions' },
+      h('thead', {}, h('tr', {}, ...['Session', 'Status', 'Owner', 'Started', 'Details'].map((c) => h('th', {}, c)))),
+      h('tbody', {}, ...rows.map((x) => h('tr', {},
+        h('td', {}, h('code', {}, x.SessionId)), h('td', { class: `status-${x.Status}` }, x.Status),
+        h('td', {}, (x.Owner || '').split('/').pop()), h('td', {}, localTime(x.StartDate)), h('td', {}, x.Details || '')))))
+      : h('p', { class: 'muted' }, 'No sessions.'));
+  });
+  await section(root, 'Inventory (packages)', async (box) => {
+    const out = await call('ListInventoryEntries', { InstanceId: id, TypeName: 'AWS:Application', MaxResults: 50 });
+    const entries = out.Entries || [];
+    box.append(entries.length ? h('table', { id: 'node-inventory' },
+      h('thead', {}, h('tr', {}, ...['Name', 'Version'].map((c) => h('th', {}, c)))),
+      h('tbody', {}, ...entries.map((e) => h('tr', {}, h('td', {}, e.Name || ''), h('td', {}, e.Version || '')))))
+      : h('p', { class: 'muted' }, 'No packages installed through Distributor.'));
+  });
   await section(root, 'Compliance', async (box) => {
     const out = await call('ListComplianceItems', { ResourceIds: [id], ResourceTypes: ['ManagedInstance'] });
     const items = out.ComplianceItems || [];

@@ -100,6 +100,18 @@ async function waitingApprovals() {
   };
 }
 
+async function failedDeliveries() {
+  const out = await call('BosunEvents.ListFailedDeliveries', {});
+  const list = out.Deliveries || [];
+  return {
+    n: list.length, more: false,
+    el: h('div', {}, table({ id: 'overview-deliveries-table' }, ['Topic', 'Endpoint', 'Last error', 'Published'], list.slice(0, 20).map((d) => h('tr', {},
+      h('td', {}, d.TopicArn.split(':').pop()), h('td', {}, `${d.Protocol || ''} ${d.Endpoint || ''}`),
+      h('td', { class: 'status-Failed' }, d.LastError || ''), h('td', {}, localTime(d.PublishedTime))))),
+    h('p', {}, h('a', { href: '#/events' }, 'Send them again from Events'))),
+  };
+}
+
 export async function overviewView(root) {
   const since = new Date(Date.now() - DAY_MS).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const grid = h('div', { class: 'cards' });
@@ -111,5 +123,6 @@ export async function overviewView(root) {
     card(grid, 'overview-associations', 'Failed association runs (24 h)', () => failedAssociationRuns(since)),
     card(grid, 'overview-compliance', 'Non-compliant resources', nonCompliant),
     card(grid, 'overview-approvals', 'Pending automation approvals', waitingApprovals),
+    card(grid, 'overview-deliveries', 'Failed deliveries', failedDeliveries),
   ]);
 }

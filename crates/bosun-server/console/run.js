@@ -1,6 +1,6 @@
 // Bosun console: Run Command (a document's parameters as a typed form, targets, rate control),
 // a command's live per-node output, and the command history.
-import { call, can, h, errorBox, localTime } from './api.js';
+import { call, can, h, errorBox, localTime, commandOutput } from './api.js';
 
 const TERMINAL = ['Success', 'Failed', 'TimedOut', 'Cancelled', 'Cancelling'];
 
@@ -144,7 +144,7 @@ export async function commandView(root, id) {
         h('tbody', {}, ...rows.map((i) => h('tr', { 'data-instance': i.InstanceId },
           h('td', {}, h('a', { href: `#/node/${i.InstanceId}` }, i.InstanceId)),
           h('td', { class: `status-${i.Status}` }, i.StatusDetails || i.Status),
-          h('td', {}, ...(i.CommandPlugins || []).map((p) => h('pre', { class: 'output' }, p.Output || '')))))));
+          h('td', {}, ...(i.CommandPlugins || []).map((p) => plugin(id, i.InstanceId, p)))))));
       if (c && TERMINAL.includes(c.Status) && rows.every((i) => TERMINAL.includes(i.Status))) return;
     } catch (e) {
       if (e.status === 401) throw e;
@@ -152,6 +152,25 @@ export async function commandView(root, id) {
     }
     await new Promise((r) => setTimeout(r, 1000));
   }
+}
+
+/** One step's output as the API gives it (its first 2,500 characters), with buttons that
+ * show the whole stdout or stderr and offer it as a file. */
+function plugin(commandId, instanceId, p) {
+  const pre = h('pre', { class: 'output' }, p.Output || '');
+  const links = h('div', { class: 'output-links' });
+  for (const stream of ['stdout', 'stderr']) {
+    links.append(h('button', { type: 'button', class: `whole-${stream}`, onclick: async (ev) => {
+      ev.target.disabled = true;
+      try {
+        const text = await commandOutput({ CommandId: commandId, InstanceId: instanceId, Step: p.Name, Stream: stream });
+        pre.textContent = text;
+        const file = URL.createObjectURL(new Blob([text], { type: 'text/plain' }));
+        links.append(h('a', { href: file, download: `${commandId}-${instanceId}-${p.Name}-${stream}.txt`, class: `download-${stream}` }, `Download ${stream}`), ' ');
+      } catch (e) { links.append(errorBox(e)); }
+    } }, `Whole ${stream}`), ' ');
+  }
+  return h('div', {}, pre, links);
 }
 
 export async function historyView(root) {

@@ -41,18 +41,7 @@ fn check(
             signed_target: false,
         },
     )?;
-    authorize(state, &caller, "ssm:GetCommandInvocation", "*")?;
-    if state
-        .store
-        .get_command(&caller.region, command_id)?
-        .is_none()
-    {
-        return Err(ApiError::new(
-            "InvalidCommandId",
-            format!("Command {command_id} does not exist in this region."),
-        )
-        .with_status(StatusCode::NOT_FOUND));
-    }
+    authorize_output(state, &caller, command_id)?;
     Ok(caller)
 }
 
@@ -81,26 +70,58 @@ pub async fn get_output(
     if let Err(e) = checked(&state, method, uri, headers, &command_id).await {
         return e.into_response();
     }
+    stream_stored(state, "text/plain; charset=utf-8", move |st| {
+        stored_output(st, &command_id, &instance_id, &step, &stream)
+    })
+    .await
+}
+
+/// One step's stored `stream_name` (`stdout`/`stderr`) of a command on a node, once the
+/// caller was checked for the command (here, or by the web console's `POST /console/output`).
+pub(crate) fn stored_output(
+    st: &AppState,
+    command_id: &str,
+    instance_id: &str,
+    step: &str,
+    stream_name: &str,
+) -> Result<StoredStream, ApiError> {
     let not_found = || {
         ApiError::new("InvocationDoesNotExist", "No such output.")
             .with_status(StatusCode::NOT_FOUND)
     };
-    let Some(stream) = stream_from_name(&stream) else {
-        return not_found().into_response();
+    let stream = stream_from_name(stream_name).ok_or_else(not_found)?;
+    let stored = match st.blobs.stored(command_id, instance_id, step, stream) {
+        Ok(s) => s,
+        Err(BlobError::BadLocation) => return Err(not_found()),
+        Err(e) => return Err(ApiError::internal(e)),
     };
-    stream_stored(state, "text/plain; charset=utf-8", move |st| {
-        let stored = match st.blobs.stored(&command_id, &instance_id, &step, stream) {
-            Ok(s) => s,
-            Err(BlobError::BadLocation) => return Err(not_found()),
-            Err(e) => return Err(ApiError::internal(e)),
-        };
-        // A step that printed nothing has no blob: an empty stream, if the invocation exists.
-        if stored.is_empty() && st.store.invocation(&command_id, &instance_id)?.is_none() {
-            return Err(not_found());
-        }
-        Ok(stored)
-    })
-    .await
+    // A step that printed nothing has no blob: an empty stream, if the invocation exists.
+    if stored.is_empty() && st.store.invocation(command_id, instance_id)?.is_none() {
+        return Err(not_found());
+    }
+    Ok(stored)
+}
+
+/// Whether `caller` may read the output of `command_id` (`ssm:GetCommandInvocation`, as the
+/// signed endpoint checks) and the command exists in the caller's region.
+pub(crate) fn authorize_output(
+    state: &AppState,
+    caller: &Caller,
+    command_id: &str,
+) -> Result<(), ApiError> {
+    authorize(state, caller, "ssm:GetCommandInvocation", "*")?;
+    if state
+        .store
+        .get_command(&caller.region, command_id)?
+        .is_none()
+    {
+        return Err(ApiError::new(
+            "InvalidCommandId",
+            format!("Command {command_id} does not exist in this region."),
+        )
+        .with_status(StatusCode::NOT_FOUND));
+    }
+    Ok(())
 }
 
 /// Answer with a stored stream: `lookup` runs on a blocking thread and finds it (or the

@@ -162,6 +162,7 @@ async fn every_console_route_without_a_session_gets_the_login_page_or_401() {
         "/console/api",
         "/console/can",
         "/console/session-log",
+        "/console/output",
         "/console/anything-else",
     ];
     for path in calls {

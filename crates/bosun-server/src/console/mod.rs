@@ -38,6 +38,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/console/api", post(api).get(assets::index))
         .route("/console/can", post(can).get(assets::index))
         .route("/console/session-log", post(session_log).get(assets::index))
+        .route("/console/output", post(command_output).get(assets::index))
         // Any other page under /console/ is the login page (the app routes in the browser);
         // any other call is unauthenticated.
         .route(
@@ -324,6 +325,58 @@ async fn session_log(
     let mut r = crate::outputs::stream_stored(state, "application/x-asciicast", move |st| {
         let caller = session::caller(st, &token, &region, now_ms())?;
         crate::sessions::session_log(st, &caller, &session_id)
+    })
+    .await;
+    with_request_id(&mut r);
+    r
+}
+
+/// `POST /console/output` `{CommandId, InstanceId, Step, Stream}` (`Step` as
+/// `CommandPlugins[].Name` gives it): one step's whole stdout or
+/// stderr, as `GET /v1/output/…` (`StandardOutputUrl`) gives it to a SigV4 caller, for a session
+/// caller allowed `ssm:GetCommandInvocation` (the API's answers carry only the first 2,500
+/// characters).
+async fn command_output(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (token, region) =
+        match session::token_with_csrf(&headers).and_then(|t| Ok((t, region(&headers)?))) {
+            Ok(v) => v,
+            Err(e) => return error_response(e),
+        };
+    let input = match json_object(&body) {
+        Ok(v) => v,
+        Err(e) => return error_response(e),
+    };
+    let field = |name: &str| {
+        input
+            .get(name)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let (command, node, step, stream) = (
+        field("CommandId"),
+        field("InstanceId"),
+        field("Step"),
+        field("Stream"),
+    );
+    if [&command, &node, &step, &stream]
+        .iter()
+        .any(|f| f.is_empty())
+    {
+        return error_response(ApiError::validation(
+            "CommandId, InstanceId, Step and Stream are required.",
+        ));
+    }
+    let mut r = crate::outputs::stream_stored(state, "text/plain; charset=utf-8", move |st| {
+        let caller = session::caller(st, &token, &region, now_ms())?;
+        crate::outputs::authorize_output(st, &caller, &command)?;
+        // The step as the API names it (`CommandPlugins[].Name`), stored under its folder name.
+        let folder = crate::blobs::step_dir_name(&step);
+        crate::outputs::stored_output(st, &command, &node, &folder, &stream)
     })
     .await;
     with_request_id(&mut r);

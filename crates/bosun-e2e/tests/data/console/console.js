@@ -125,6 +125,8 @@ async function main() {
     // A node's page.
     await page.locator(`#fleet-table a[href="#/node/${args.nodes[0]}"]`).click();
     await page.getByRole('heading', { name: 'Compliance' }).waitFor();
+    for (const title of ['Sessions', 'Inventory (packages)']) await page.getByRole('heading', { name: title }).waitFor();
+    check(await page.locator('#view .error').count() === 0, 'every section of the node page loaded');
     await shot(page, 'node');
 
     // Run Command from the form on both nodes.
@@ -143,6 +145,13 @@ async function main() {
     await page.locator('#command-summary', { hasText: 'Success' }).waitFor();
     const summary = await page.locator('#command-summary').innerText();
     check(summary.includes('2 of 2 done'), `the summary counts both nodes (${summary})`);
+    // The whole stdout of a step (the API's answer holds 2,500 characters) and its download.
+    const first = page.locator(`#command-nodes tr[data-instance="${args.nodes[0]}"]`);
+    await first.locator('button.whole-stdout').click();
+    const download = first.locator('a.download-stdout');
+    await download.waitFor();
+    check((await download.getAttribute('download')).endsWith('-stdout.txt'), 'the whole stdout is offered as a file');
+    check((await first.locator('pre.output').innerText()).includes('console-42'), 'the whole stdout is shown');
     await shot(page, 'command');
     await page.locator('#nav-commands').click();
     await page.locator('#command-history tbody tr').first().waitFor();
@@ -339,7 +348,7 @@ async function main() {
     await page.goto(`${args.url}#/command/${failed}`);
     await page.locator('#command-summary', { hasText: 'Failed' }).waitFor();
     await page.locator('#nav-overview').click();
-    for (const id of ['overview-offline', 'overview-commands', 'overview-associations', 'overview-compliance', 'overview-approvals']) {
+    for (const id of ['overview-offline', 'overview-commands', 'overview-associations', 'overview-compliance', 'overview-approvals', 'overview-deliveries']) {
       await page.locator(`#${id}[aria-busy="false"]`).waitFor();
     }
     await page.locator(`#overview-commands-table tr[data-command="${failed}"]`).waitFor();
