@@ -227,6 +227,11 @@ fn region(headers: &HeaderMap) -> Result<String, ApiError> {
         .ok_or_else(|| ApiError::validation("The X-Bosun-Region header is required."))
 }
 
+/// A console call's session token (its CSRF header checked) and the region the page names.
+fn session_in_region(headers: &HeaderMap) -> Result<(String, String), ApiError> {
+    Ok((session::token_with_csrf(headers)?, region(headers)?))
+}
+
 /// `POST /console/api`: one API call, as an SDK sends it (`X-Amz-Target` and JSON body, or
 /// SNS's form body), made by the session's access key through the API's pipeline.
 async fn api(
@@ -237,11 +242,10 @@ async fn api(
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
-    let (token, region) =
-        match session::token_with_csrf(&headers).and_then(|t| Ok((t, region(&headers)?))) {
-            Ok(v) => v,
-            Err(e) => return error_response(e),
-        };
+    let (token, region) = match session_in_region(&headers) {
+        Ok(v) => v,
+        Err(e) => return error_response(e),
+    };
     let (surface, decode) = surface_for(&headers);
     let request = Request {
         method,
@@ -292,11 +296,10 @@ const RESOURCE_GROUPS_PREFIX: &str = "ResourceGroups.";
 /// call (the action and resource the pipeline would check for it, by the same evaluator;
 /// explicit deny wins), with the refusal's message as the reason. Bosun-only.
 async fn can(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
-    let (token, region) =
-        match session::token_with_csrf(&headers).and_then(|t| Ok((t, region(&headers)?))) {
-            Ok(v) => v,
-            Err(e) => return error_response(e),
-        };
+    let (token, region) = match session_in_region(&headers) {
+        Ok(v) => v,
+        Err(e) => return error_response(e),
+    };
     blocking(move || match can::checks(&state, &token, &region, &body) {
         Ok(v) => json_response(v, None),
         Err(e) => error_response(e),
@@ -312,11 +315,10 @@ async fn session_log(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (token, region) =
-        match session::token_with_csrf(&headers).and_then(|t| Ok((t, region(&headers)?))) {
-            Ok(v) => v,
-            Err(e) => return error_response(e),
-        };
+    let (token, region) = match session_in_region(&headers) {
+        Ok(v) => v,
+        Err(e) => return error_response(e),
+    };
     let session_id = match json_object(&body).map(|v| v.get("SessionId").cloned()) {
         Ok(Some(Value::String(id))) if !id.is_empty() => id,
         Ok(_) => return error_response(ApiError::validation("SessionId is required.")),
@@ -341,11 +343,10 @@ async fn command_output(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (token, region) =
-        match session::token_with_csrf(&headers).and_then(|t| Ok((t, region(&headers)?))) {
-            Ok(v) => v,
-            Err(e) => return error_response(e),
-        };
+    let (token, region) = match session_in_region(&headers) {
+        Ok(v) => v,
+        Err(e) => return error_response(e),
+    };
     let input = match json_object(&body) {
         Ok(v) => v,
         Err(e) => return error_response(e),
