@@ -233,7 +233,8 @@ pub async fn run(state: Arc<AppState>) {
 /// its heartbeat vouches for the node.
 #[derive(Debug, Default)]
 pub struct Presence {
-    heard: std::collections::HashMap<String, i64>,
+    /// Node → (replica holding its connection, when that replica was last heard).
+    heard: std::collections::HashMap<String, (String, i64)>,
 }
 
 impl Presence {
@@ -248,14 +249,27 @@ impl Presence {
         let heard = store
             .live_agent_sessions(since)?
             .into_iter()
-            .filter_map(|s| Some((s.instance_id, *replicas.get(&s.replica_id)?)))
+            .filter_map(|s| {
+                let heard = *replicas.get(&s.replica_id)?;
+                Some((s.instance_id, (s.replica_id, heard)))
+            })
             .collect();
         Ok(Presence { heard })
     }
 
     /// When the replica holding the node's connection was last heard; `None`: not connected.
     pub fn heard(&self, instance_id: &str) -> Option<i64> {
-        self.heard.get(instance_id).copied()
+        self.heard.get(instance_id).map(|(_, at)| *at)
+    }
+
+    /// As [`Presence::heard`], for a node held by a replica other than `own`. A replica's own
+    /// hub is the truth for its own connections: its session row is written a moment before the
+    /// channel is attached, and a node must not look Online here before it can take work here.
+    pub fn heard_elsewhere(&self, instance_id: &str, own: &str) -> Option<i64> {
+        self.heard
+            .get(instance_id)
+            .filter(|(replica, _)| replica != own)
+            .map(|(_, at)| *at)
     }
 }
 

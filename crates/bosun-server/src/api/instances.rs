@@ -87,13 +87,14 @@ fn filter_error(e: FilterError) -> ApiError {
 
 /// A node's current ping status and last-heard time: from its channel when it is connected
 /// here, from the replica holding its channel when it is connected to another live replica
-/// (`presence`), else from the store.
+/// (`presence`), else from the store. A session row naming this replica is not enough: the
+/// channel is attached just after it is written.
 pub fn ping_of(ctx: &Ctx, presence: &Presence, n: &InstanceRecord) -> (PingStatus, i64) {
     let live = ctx
         .state
         .hub
         .last_heard(&n.instance_id)
-        .or_else(|| presence.heard(&n.instance_id));
+        .or_else(|| presence.heard_elsewhere(&n.instance_id, &ctx.state.replica.id));
     let last = live.unwrap_or(n.last_ping_ms).max(n.last_ping_ms);
     let timeout = ctx.state.config.heartbeat_timeout().as_millis() as i64;
     (
