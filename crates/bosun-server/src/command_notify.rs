@@ -44,7 +44,7 @@ pub fn step(state: &AppState) -> anyhow::Result<bool> {
             messages.push(m);
         }
     }
-    let published = store.publish_from_events(CONSUMER, from, last, now_ms(), &messages)?;
+    let published = store.publish_from_events(CONSUMER, from, last, now_ms(), &messages, &[])?;
     if published && !messages.is_empty() {
         tracing::debug!(messages = messages.len(), "command notifications published");
     }

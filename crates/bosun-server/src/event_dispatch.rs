@@ -6,9 +6,10 @@
 //! the cursor's move are written in one transaction (`TopicStore::publish_from_events`), so a
 //! crash or a second replica never publishes an event twice and never skips one; the SNS
 //! delivery task then posts the messages. A message's id is derived from (event, rule, target),
-//! so it is the same whoever computes it. An event whose body cannot be rendered for a target
-//! (a transformer producing non-JSON, an `InputPath` matching nothing) is logged and skipped
-//! for that target only. The same loop drives the outbox's second consumer, command
+//! so it is the same whoever computes it. An event whose body cannot be made for a target (a
+//! transformer producing non-JSON, an `InputPath` matching nothing) is a failed invocation of
+//! that target only: logged and recorded with the event in the same transaction
+//! (`RuleFailureStore`), listed and redriven through `BosunEvents`. The same loop drives the outbox's second consumer, command
 //! notifications (`command_notify`); once both have caught up, it prunes events older than a
 //! day.
 
@@ -19,7 +20,9 @@ use std::time::Duration;
 use bosun_core::events::pattern::EventPattern;
 use bosun_core::events::rules::{rule_arn, target_kind, TargetKind};
 use bosun_core::events::transform::RuleContext;
-use bosun_store::{EventRuleRecord, EventTargetRecord, OutboxEvent, PublishedMessage, Store};
+use bosun_store::{
+    EventRuleRecord, EventTargetRecord, OutboxEvent, PublishedMessage, RuleTargetFailure, Store,
+};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -102,15 +105,17 @@ fn step(state: &AppState) -> anyhow::Result<bool> {
     };
     let account = &state.config.account_id;
     let mut rules = RuleCache::default();
-    let mut messages = Vec::new();
+    let mut out = Dispatch::default();
     for event in &events {
-        messages.extend(messages_for(store, &mut rules, account, event)?);
+        dispatch_event(store, &mut rules, account, event, &mut out)?;
     }
-    let published = store.publish_from_events(CONSUMER, from, last, now_ms(), &messages)?;
-    if published && !messages.is_empty() {
+    let published =
+        store.publish_from_events(CONSUMER, from, last, now_ms(), &out.messages, &out.failures)?;
+    if published && !(out.messages.is_empty() && out.failures.is_empty()) {
         tracing::debug!(
             events = events.len(),
-            messages = messages.len(),
+            messages = out.messages.len(),
+            failures = out.failures.len(),
             "events dispatched"
         );
     }
@@ -156,22 +161,30 @@ impl RuleCache {
     }
 }
 
-/// The SNS messages one event produces.
-fn messages_for(
+/// What one event produces: a message per target whose body was made, a failure record per
+/// target whose body could not be.
+#[derive(Default)]
+struct Dispatch {
+    messages: Vec<PublishedMessage>,
+    failures: Vec<RuleTargetFailure>,
+}
+
+/// Match one event against its region's rules and make each matching rule's targets' bodies.
+fn dispatch_event(
     store: &dyn Store,
     rules: &mut RuleCache,
     account: &str,
     event: &OutboxEvent,
-) -> anyhow::Result<Vec<PublishedMessage>> {
+    out: &mut Dispatch,
+) -> anyhow::Result<()> {
     let envelope: Value = match serde_json::from_str(&event.envelope) {
         Ok(v) => v,
         Err(e) => {
             tracing::error!(seq = event.seq, error = %e, "outbox event is not JSON; skipped");
-            return Ok(Vec::new());
+            return Ok(());
         }
     };
     let ingestion_time = envelope["time"].as_str().unwrap_or_default().to_string();
-    let mut out = Vec::new();
     for compiled in rules.region(store, &event.region)? {
         let Some(pattern) = &compiled.pattern else {
             continue;
@@ -187,58 +200,60 @@ fn messages_for(
             ingestion_time: &ingestion_time,
         };
         for target in &compiled.targets {
-            if let Some(message) = message_for(target, &envelope, &context, account, event) {
-                out.push(message);
+            match target_message(target, &envelope, &context, account, &event.event_id) {
+                Ok(message) => out.messages.push(message),
+                Err(why) => {
+                    tracing::warn!(rule = %name, target = %target.target_id, seq = event.seq,
+                        "event not delivered to the target: {why}; kept as a failed invocation");
+                    let now = now_ms();
+                    out.failures.push(RuleTargetFailure {
+                        failure_id: message_id(&event.event_id, name, &target.target_id),
+                        region: event.region.clone(),
+                        rule_name: name.clone(),
+                        target_id: target.target_id.clone(),
+                        target_arn: target.arn.clone(),
+                        event_id: event.event_id.clone(),
+                        event_seq: event.seq,
+                        envelope: event.envelope.clone(),
+                        error: why,
+                        attempts: 0,
+                        created_ms: now,
+                        updated_ms: now,
+                    });
+                }
             }
         }
     }
-    Ok(out)
+    Ok(())
 }
 
-/// The SNS message of one target, or `None` (logged) when it cannot be made.
-fn message_for(
+/// The SNS message of one target for one event, or why it cannot be made. Used by the
+/// dispatcher and by a redrive of a failed invocation (with the target as it is now).
+pub fn target_message(
     target: &EventTargetRecord,
     envelope: &Value,
     context: &RuleContext,
     account: &str,
-    event: &OutboxEvent,
-) -> Option<PublishedMessage> {
-    let skip = |why: &str| {
-        tracing::warn!(rule = context.rule_name, target = %target.target_id, seq = event.seq, "event not delivered: {why}");
-    };
+    event_id: &str,
+) -> Result<PublishedMessage, String> {
     if target_kind(&target.arn) != Ok(TargetKind::SnsTopic) {
-        skip("the target is not an SNS topic");
-        return None;
+        return Err("the target is not an SNS topic".into());
     }
     // arn:aws:sns:<region>:<account>:<topic>
     let parts: Vec<&str> = target.arn.splitn(6, ':').collect();
     let (region, topic_account, topic) = (parts[3], parts[4], parts[5]);
     if topic_account != account {
-        skip("the topic belongs to another account");
-        return None;
+        return Err("the topic belongs to another account".into());
     }
-    let Ok(definition) = serde_json::from_str::<Value>(&target.definition) else {
-        skip("the stored target definition is not JSON");
-        return None;
-    };
-    let input = match target_input(&definition, &target.target_id) {
-        Ok(input) => input,
-        Err(e) => {
-            skip(&format!("the stored target input is invalid: {e:?}"));
-            return None;
-        }
-    };
-    let body = match input.render(envelope, context) {
-        Ok(body) => body,
-        Err(e) => {
-            skip(&e.to_string());
-            return None;
-        }
-    };
-    Some(PublishedMessage {
+    let definition = serde_json::from_str::<Value>(&target.definition)
+        .map_err(|_| "the stored target definition is not JSON".to_string())?;
+    let input = target_input(&definition, &target.target_id)
+        .map_err(|e| format!("the stored target input is invalid: {e:?}"))?;
+    let body = input.render(envelope, context).map_err(|e| e.to_string())?;
+    Ok(PublishedMessage {
         region: region.to_string(),
         topic_name: topic.to_string(),
-        message_id: message_id(&event.event_id, context.rule_name, &target.target_id),
+        message_id: message_id(event_id, context.rule_name, &target.target_id),
         subject: None,
         message: body,
         message_attributes: "{}".into(),
@@ -247,7 +262,7 @@ fn message_for(
 }
 
 /// The same id for the same (event, rule, target), whoever computes it.
-fn message_id(event_id: &str, rule: &str, target: &str) -> String {
+pub fn message_id(event_id: &str, rule: &str, target: &str) -> String {
     let digest = Sha256::digest(format!("{event_id}\n{rule}\n{target}").as_bytes());
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);

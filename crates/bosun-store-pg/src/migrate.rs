@@ -108,6 +108,7 @@ pub const MIGRATIONS: &[Migration] = &[
         "0032_console_signin_failures.sql"
     ),
     migration!(33, "user_tags", "0033_user_tags.sql"),
+    migration!(34, "rule_target_failures", "0034_rule_target_failures.sql"),
 ];
 
 /// The advisory lock every migration transaction holds ("bosunmig" in ASCII).

@@ -44,6 +44,7 @@ mod parameters;
 mod regions;
 mod replicas;
 mod resource_groups;
+mod rule_failures;
 pub mod session_events;
 mod sessions;
 mod sqlite;
@@ -109,6 +110,7 @@ pub use parameters::{LabelOutcome, ParameterStore, ParameterVersion, PutLimits, 
 pub use regions::{RegionStore, REGIONS_WITH_DATA_SQL};
 pub use replicas::{AgentSession, CommandLease, DeliveryMark, ReplicaRecord, ReplicaStore};
 pub use resource_groups::{GroupRecord, ResourceGroupStore, GROUP_TAG_TYPE};
+pub use rule_failures::{RuleFailureStore, RuleTargetFailure};
 pub use sessions::{AgentReport, SessionQuery, SessionRecord, SessionStore, TokenClaim};
 pub use sqlite::SqliteStore;
 pub use tags::TagStore;
@@ -147,6 +149,7 @@ pub trait Store:
     + RegionStore
     + ResourceGroupStore
     + ReplicaStore
+    + RuleFailureStore
     + SessionStore
     + TagStore
     + TopicStore
@@ -183,6 +186,7 @@ impl<T> Store for T where
         + RegionStore
         + ResourceGroupStore
         + ReplicaStore
+        + RuleFailureStore
         + SessionStore
         + TagStore
         + TopicStore
@@ -200,6 +204,7 @@ pub mod prelude {
         ComplianceStore, ConsoleSessionStore, DeliveryLimitStore, DocumentStore, EventOutboxStore,
         EventRuleStore, IamStore, InstanceStore, MaintenanceWindowRunStore, MaintenanceWindowStore,
         NodePingStore, ParameterPolicyStore, ParameterStore, ParameterValidationStore, RegionStore,
-        ReplicaStore, ResourceGroupStore, SessionStore, Store, TagStore, TopicStore,
+        ReplicaStore, ResourceGroupStore, RuleFailureStore, SessionStore, Store, TagStore,
+        TopicStore,
     };
 }

@@ -174,10 +174,11 @@ pub trait TopicStore {
     fn publish(&self, message: &PublishedMessage) -> Result<Option<usize>>;
 
     /// The event dispatcher's step: move `consumer`'s event cursor from `from_seq` to `to_seq`
-    /// (as [`crate::EventOutboxStore::advance_event_cursor`] does) and publish `messages` (as
-    /// [`TopicStore::publish`]; a topic that no longer exists gets nothing) in ONE transaction,
-    /// so an event's messages are written exactly once whatever crashes. `false`, and nothing
-    /// written, when another writer moved the cursor first.
+    /// (as [`crate::EventOutboxStore::advance_event_cursor`] does), publish `messages` (as
+    /// [`TopicStore::publish`]; a topic that no longer exists gets nothing) and record
+    /// `failures` (rule targets whose body could not be made; one per `failure_id`) in ONE
+    /// transaction, so an event's messages and failures are written exactly once whatever
+    /// crashes. `false`, and nothing written, when another writer moved the cursor first.
     fn publish_from_events(
         &self,
         consumer: &str,
@@ -185,6 +186,7 @@ pub trait TopicStore {
         to_seq: i64,
         now_ms: i64,
         messages: &[PublishedMessage],
+        failures: &[crate::RuleTargetFailure],
     ) -> Result<bool>;
 
     /// Lease up to `limit` deliveries that are due (`next_attempt_ms <= now_ms`), not failed,

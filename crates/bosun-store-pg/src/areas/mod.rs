@@ -29,6 +29,7 @@ mod parameters_put;
 mod regions;
 mod replicas;
 mod resource_groups;
+mod rule_failures;
 mod sessions;
 mod tags;
 mod topics;

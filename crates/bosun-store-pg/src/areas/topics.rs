@@ -8,8 +8,8 @@
 //! sender only finishes or retries a row whose lease it still holds.
 
 use bosun_store::{
-    DeliveryRecord, PublishedMessage, Result, StoreError, SubscriptionRecord, TopicAttribute,
-    TopicRecord, TopicStore, NOTIFICATION, TOPIC_TAG_TYPE,
+    DeliveryRecord, PublishedMessage, Result, RuleTargetFailure, StoreError, SubscriptionRecord,
+    TopicAttribute, TopicRecord, TopicStore, NOTIFICATION, TOPIC_TAG_TYPE,
 };
 use tokio_postgres::Row;
 
@@ -77,7 +77,7 @@ fn delivery_from(r: &Row) -> DeliveryRecord {
 }
 
 /// Write one delivery per confirmed subscription of `m`'s topic; `None` when it has no topic.
-async fn publish_in(
+pub(super) async fn publish_in(
     tx: &Transaction<'_>,
     m: &PublishedMessage,
 ) -> std::result::Result<Option<usize>, PgError> {
@@ -412,6 +412,7 @@ impl TopicStore for PgStore {
         to_seq: i64,
         now_ms: i64,
         messages: &[PublishedMessage],
+        failures: &[RuleTargetFailure],
     ) -> Result<bool> {
         Ok(self.transaction(async |tx| {
             if !super::event_outbox::move_cursor(tx, consumer, from_seq, to_seq, now_ms).await? {
@@ -419,6 +420,9 @@ impl TopicStore for PgStore {
             }
             for m in messages {
                 publish_in(tx, m).await?;
+            }
+            for f in failures {
+                super::rule_failures::insert_in(tx, f).await?;
             }
             Ok(true)
         })?)

@@ -37,6 +37,7 @@ pub mod parameters;
 pub mod regions;
 pub mod replicas;
 pub mod resource_groups;
+pub mod rule_failures;
 pub mod sessions;
 pub mod tags;
 pub mod topics;
@@ -252,6 +253,10 @@ macro_rules! conformance_tests {
                 messages_from_events_are_published_once_with_the_cursor,
                 two_consumers_publish_from_the_same_events_with_their_own_cursors,
             }
+            rule_failures {
+                failures_are_recorded_once_with_the_cursor_and_listed_by_rule,
+                a_redrive_publishes_once_and_a_failed_one_is_counted,
+            }
             replicas {
                 replicas_are_live_while_their_heartbeat_is_fresh,
                 a_newer_agent_session_replaces_the_old_one_on_any_replica,
@@ -359,6 +364,7 @@ mod tests {
             ),
             ("parameters", include_str!("parameters.rs")),
             ("replicas", include_str!("replicas.rs")),
+            ("rule_failures", include_str!("rule_failures.rs")),
             ("sessions", include_str!("sessions.rs")),
             ("tags", include_str!("tags.rs")),
         ];

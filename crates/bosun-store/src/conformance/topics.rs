@@ -37,7 +37,7 @@ pub(super) fn subscription(id: &str, topic: &str, created_ms: i64) -> Subscripti
     }
 }
 
-fn confirmation(sub: &SubscriptionRecord, created_ms: i64) -> DeliveryRecord {
+pub(super) fn confirmation(sub: &SubscriptionRecord, created_ms: i64) -> DeliveryRecord {
     DeliveryRecord {
         delivery_id: format!("c-{}:{}", sub.subscription_id, sub.subscription_id),
         region: sub.region.clone(),
@@ -56,7 +56,7 @@ fn confirmation(sub: &SubscriptionRecord, created_ms: i64) -> DeliveryRecord {
     }
 }
 
-fn message(id: &str, topic: &str, at: i64) -> PublishedMessage {
+pub(super) fn message(id: &str, topic: &str, at: i64) -> PublishedMessage {
     PublishedMessage {
         region: REGION.into(),
         topic_name: topic.into(),
@@ -484,16 +484,16 @@ pub fn messages_from_events_are_published_once_with_the_cursor(store: &dyn Store
         message("m-ev-2", "gone", 50),
     ];
     assert!(store
-        .publish_from_events("rules", 0, 7, 50, &batch)
+        .publish_from_events("rules", 0, 7, 50, &batch, &[])
         .unwrap());
     assert_eq!(store.event_cursor("rules").unwrap(), 7);
     assert_eq!(notifications(), before + 1, "a missing topic gets nothing");
     assert!(!store
-        .publish_from_events("rules", 0, 7, 60, &batch)
+        .publish_from_events("rules", 0, 7, 60, &batch, &[])
         .unwrap());
     assert_eq!(notifications(), before + 1, "nothing twice");
     assert!(store
-        .publish_from_events("rules", 7, 9, 70, &[message("m-ev-3", "alarms", 70)])
+        .publish_from_events("rules", 7, 9, 70, &[message("m-ev-3", "alarms", 70)], &[])
         .unwrap());
     assert_eq!(notifications(), before + 2);
     assert_eq!(store.event_cursor("rules").unwrap(), 9);
@@ -521,7 +521,7 @@ pub fn two_consumers_publish_from_the_same_events_with_their_own_cursors(store: 
     };
     let before = notifications();
     assert!(store
-        .publish_from_events("rules", 0, 5, 50, &[message("m-r-1", "ops", 50)])
+        .publish_from_events("rules", 0, 5, 50, &[message("m-r-1", "ops", 50)], &[])
         .unwrap());
     assert_eq!(store.event_cursor("command-notifications").unwrap(), 0);
     assert!(store
@@ -530,7 +530,8 @@ pub fn two_consumers_publish_from_the_same_events_with_their_own_cursors(store: 
             0,
             5,
             60,
-            &[message("m-n-1", "ops", 60)]
+            &[message("m-n-1", "ops", 60)],
+            &[]
         )
         .unwrap());
     assert!(!store
@@ -539,7 +540,8 @@ pub fn two_consumers_publish_from_the_same_events_with_their_own_cursors(store: 
             0,
             5,
             70,
-            &[message("m-n-1", "ops", 70)]
+            &[message("m-n-1", "ops", 70)],
+            &[]
         )
         .unwrap());
     assert_eq!(store.event_cursor("rules").unwrap(), 5);

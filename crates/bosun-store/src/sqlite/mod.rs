@@ -36,6 +36,7 @@ mod readers;
 mod regions;
 mod replicas;
 mod resource_groups;
+mod rule_failures;
 mod schema;
 mod sessions;
 mod tags;

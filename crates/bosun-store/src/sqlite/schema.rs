@@ -795,6 +795,23 @@ CREATE INDEX console_signin_failures_expiry ON console_signin_failures (expires_
     value TEXT NOT NULL,
     PRIMARY KEY (user_name, key)
 )",
+    // 34: EventBridge rule targets an event could not be delivered to, with the event, to list
+    // and redrive (issue 17).
+    "CREATE TABLE rule_target_failures (
+    failure_id TEXT NOT NULL PRIMARY KEY,
+    region TEXT NOT NULL,
+    rule_name TEXT NOT NULL,
+    target_id TEXT NOT NULL,
+    target_arn TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    event_seq INTEGER NOT NULL,
+    envelope TEXT NOT NULL,
+    error TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL
+);
+CREATE INDEX rule_target_failures_region ON rule_target_failures (region, rule_name, created_ms)",
 ];
 
 /// Apply every migration newer than the database's `user_version`.

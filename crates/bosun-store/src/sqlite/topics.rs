@@ -9,7 +9,7 @@ use crate::topics::{
     DeliveryRecord, PublishedMessage, SubscriptionRecord, TopicAttribute, TopicRecord, TopicStore,
     NOTIFICATION, TOPIC_TAG_TYPE,
 };
-use crate::{Result, StoreError};
+use crate::{Result, RuleTargetFailure, StoreError};
 
 const TOPIC_COLS: &str = "region, name, display_name, policy, delivery_policy, created_ms";
 const SUB_COLS: &str = "region, subscription_id, topic_name, protocol, endpoint, confirmed, \
@@ -74,7 +74,10 @@ fn topic_exists(conn: &Connection, region: &str, name: &str) -> rusqlite::Result
 }
 
 /// Write one delivery per confirmed subscription of `m`'s topic; `None` when it has no topic.
-fn publish_in(conn: &Connection, m: &PublishedMessage) -> rusqlite::Result<Option<usize>> {
+pub(super) fn publish_in(
+    conn: &Connection,
+    m: &PublishedMessage,
+) -> rusqlite::Result<Option<usize>> {
     if !topic_exists(conn, &m.region, &m.topic_name)? {
         return Ok(None);
     }
@@ -370,6 +373,7 @@ impl TopicStore for SqliteStore {
         to_seq: i64,
         now_ms: i64,
         messages: &[PublishedMessage],
+        failures: &[RuleTargetFailure],
     ) -> Result<bool> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
@@ -378,6 +382,9 @@ impl TopicStore for SqliteStore {
         }
         for m in messages {
             publish_in(&tx, m)?;
+        }
+        for f in failures {
+            super::rule_failures::insert_in(&tx, f)?;
         }
         tx.commit()?;
         Ok(true)
