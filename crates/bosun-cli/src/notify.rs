@@ -2,7 +2,9 @@
 //! retries ran out (kept as failed records, never dropped) listed with why their last attempt
 //! failed, and sent again, over the API (`BosunEvents.ListFailedDeliveries` and
 //! `RedriveFailedDeliveries`, allowed by `bosun:<Operation>` on the topic), in the client's
-//! region; the server sends redriven deliveries at once.
+//! region; the server sends redriven deliveries at once. Beside them, rule targets an event
+//! could not be delivered to (`ListFailedInvocations`/`RedriveFailedInvocations`, on the rule):
+//! a redrive makes the target's body again as the target is now.
 
 use clap::Subcommand;
 use serde_json::{json, Value};
@@ -15,17 +17,25 @@ use crate::table;
 pub enum NotifyCommand {
     /// Publish a sample event to a topic now, to see what its subscribers get.
     Test(crate::notify_test::TestArgs),
-    /// Deliveries whose retries ran out, oldest first.
+    /// Deliveries whose retries ran out, and rule targets an event could not be delivered
+    /// to, oldest first.
     Failed {
-        /// Only this topic's (its name).
-        #[arg(long)]
+        /// Only this topic's deliveries (its name).
+        #[arg(long, conflicts_with = "rule")]
         topic: Option<String>,
+        /// Only this rule's failed invocations (its name).
+        #[arg(long)]
+        rule: Option<String>,
     },
-    /// Send failed deliveries again (attempts counted from zero).
+    /// Send failed deliveries again (attempts counted from zero), and make failed rule
+    /// invocations' bodies again with their targets as they are now.
     Redrive {
-        /// Only this topic's (its name).
-        #[arg(long)]
+        /// Only this topic's deliveries (its name).
+        #[arg(long, conflicts_with = "rule")]
         topic: Option<String>,
+        /// Only this rule's failed invocations (its name).
+        #[arg(long)]
+        rule: Option<String>,
     },
 }
 
@@ -46,7 +56,13 @@ pub fn run(conn: &Connection, command: NotifyCommand) -> anyhow::Result<()> {
         None => json!({}),
     };
     match command {
-        NotifyCommand::Failed { topic } => {
+        NotifyCommand::Failed { topic, rule } => {
+            if topic.is_none() {
+                print_invocations(conn, &rule)?;
+            }
+            if rule.is_some() {
+                return Ok(());
+            }
             let answer = json_call(
                 conn,
                 "ssm",
@@ -99,7 +115,21 @@ pub fn run(conn: &Connection, command: NotifyCommand) -> anyhow::Result<()> {
             );
         }
         NotifyCommand::Test(_) => unreachable!("notify test is notify_test.rs"),
-        NotifyCommand::Redrive { topic } => {
+        NotifyCommand::Redrive { topic, rule } => {
+            if topic.is_none() {
+                let input = match &rule {
+                    Some(r) => json!({ "RuleName": r }),
+                    None => json!({}),
+                };
+                let answer =
+                    json_call(conn, "ssm", "BosunEvents.RedriveFailedInvocations", &input)?;
+                let n = answer["Redriven"].as_i64().unwrap_or_default();
+                let still = answer["StillFailing"].as_i64().unwrap_or_default();
+                eprintln!("{n} failed rule invocations delivered, {still} still failing");
+            }
+            if rule.is_some() {
+                return Ok(());
+            }
             let answer = json_call(
                 conn,
                 "ssm",
@@ -110,5 +140,51 @@ pub fn run(conn: &Connection, command: NotifyCommand) -> anyhow::Result<()> {
             eprintln!("{n} failed deliveries sent again");
         }
     }
+    Ok(())
+}
+
+/// The rule targets an event could not be delivered to, as a table (nothing when none).
+fn print_invocations(conn: &Connection, rule: &Option<String>) -> anyhow::Result<()> {
+    let input = match rule {
+        Some(r) => json!({ "RuleName": r }),
+        None => json!({}),
+    };
+    let answer = json_call(conn, "ssm", "BosunEvents.ListFailedInvocations", &input)?;
+    let rows: Vec<Vec<String>> = answer["Invocations"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|f| {
+            vec![
+                when(f["FailedTime"].as_f64().unwrap_or_default()),
+                text(&f["RuleName"]),
+                text(&f["TargetId"]),
+                text(&f["DetailType"]),
+                text(&f["EventId"]),
+                f["Attempts"].as_i64().unwrap_or_default().to_string(),
+                text(&f["Error"]),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        eprintln!("no failed rule invocations");
+        return Ok(());
+    }
+    print!(
+        "{}",
+        table::render(
+            &[
+                "FAILED",
+                "RULE",
+                "TARGET",
+                "DETAIL TYPE",
+                "EVENT",
+                "REDRIVES",
+                "ERROR"
+            ],
+            &rows
+        )
+    );
     Ok(())
 }

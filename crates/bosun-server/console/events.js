@@ -1,7 +1,8 @@
 // Bosun console: Events — the default bus's rules and their targets, SNS topics and their
 // subscriptions (SNS's own API), the latest events Bosun emitted in the region
-// (BosunEvents.ListEvents), and SNS deliveries whose retries ran out, sent again from the page
-// (BosunEvents.RedriveFailedDeliveries).
+// (BosunEvents.ListEvents), SNS deliveries whose retries ran out, sent again from the page
+// (BosunEvents.RedriveFailedDeliveries), and rule targets an event could not be delivered to,
+// redriven with the target as it is now (BosunEvents.RedriveFailedInvocations).
 import { call, sns, h, errorBox, guard, localTime, table } from './api.js';
 
 const RECENT = 50;
@@ -131,11 +132,39 @@ async function failed(box) {
   h('p', {}, ...buttons), errors);
 }
 
-/** `#/events`: rules, recent events, failed deliveries. */
+async function invocations(box) {
+  const out = await call('BosunEvents.ListFailedInvocations', {});
+  const list = out.Invocations || [];
+  if (!list.length) { box.append(h('p', { class: 'muted', id: 'events-invocations-none' }, 'No failed rule invocations.')); return; }
+  const errors = h('div');
+  const buttons = [];
+  for (const rule of [...new Set(list.map((f) => f.RuleName))]) {
+    const redrive = h('button', { type: 'button', 'data-rule': rule }, `Redrive ${rule}'s`);
+    const why = h('span', { class: 'reason' });
+    redrive.addEventListener('click', async () => {
+      redrive.disabled = true; redrive.dataset.busy = '1';
+      try {
+        const done = await call('BosunEvents.RedriveFailedInvocations', { RuleName: rule });
+        why.textContent = `${done.Redriven} delivered, ${done.StillFailing} still failing.`;
+      } catch (e) { errors.append(errorBox(e)); }
+      delete redrive.dataset.busy; redrive.disabled = false;
+    });
+    buttons.push(h('span', {}, redrive, why, ' '));
+    guard(redrive, why, 'BosunEvents.RedriveFailedInvocations', { RuleName: rule }, `redrive ${rule}'s failed invocations`).catch(() => {});
+  }
+  box.append(h('p', { class: 'hint' }, 'Events a rule matched whose body could not be made for a target (an input transformer rendering text that is not JSON, say). Fix the target, then redrive: the body is made again with the target as it is now.'),
+    table({ id: 'events-invocations' }, ['Failed', 'Rule', 'Target', 'Event', 'Redrives', 'Error'], list.map((f) => h('tr', { 'data-failure': f.FailureId },
+      h('td', {}, localTime(f.FailedTime)), h('td', {}, f.RuleName), h('td', {}, f.TargetId), h('td', {}, f.DetailType || f.EventId),
+      h('td', {}, String(f.Attempts)), h('td', { class: 'status-Failed' }, f.Error)))),
+    h('p', {}, ...buttons), errors);
+}
+
+/** `#/events`: rules, recent events, failed deliveries and rule invocations. */
 export async function eventsView(root) {
   root.append(h('h1', {}, 'Events'));
   await section(root, 'Rules', 'events-rules-box', rules);
   await section(root, 'Topics', 'events-topics-box', topics);
   await section(root, 'Recent events', 'events-recent-box', recent);
   await section(root, 'Failed deliveries', 'events-failed-box', failed);
+  await section(root, 'Failed rule invocations', 'events-invocations-box', invocations);
 }

@@ -34,6 +34,7 @@ mod event_outbox;
 mod events_api;
 mod events_cli;
 mod events_dispatch;
+mod events_failed_invocations;
 mod events_parameter_policies;
 mod events_put;
 mod events_rules;

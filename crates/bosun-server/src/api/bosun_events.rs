@@ -12,6 +12,9 @@
 //!   every topic of the region: `arn:aws:sns:<region>:<account>:*`): SNS deliveries whose
 //!   retries ran out, kept as failed records, listed with why the last attempt failed, and made
 //!   due again.
+//! - `ListFailedInvocations`, `RedriveFailedInvocations` (on the rule named by `RuleName`, or
+//!   every rule of the region: `rule/*`): rule targets an event could not be delivered to
+//!   (`bosun_rule_failures.rs`).
 
 use axum::http::HeaderMap;
 use bosun_core::arn::Scope;
@@ -57,6 +60,16 @@ pub const OPERATIONS: &[Operation] = &[
         mutating: true,
         handler: redrive,
     },
+    Operation {
+        name: "ListFailedInvocations",
+        mutating: false,
+        handler: super::bosun_rule_failures::list_failed_invocations,
+    },
+    Operation {
+        name: "RedriveFailedInvocations",
+        mutating: true,
+        handler: super::bosun_rule_failures::redrive_failed_invocations,
+    },
 ];
 
 /// Events read per store call, and at most this many pages per call (a pattern that matches
@@ -76,6 +89,10 @@ pub fn decode(headers: &HeaderMap, body: &[u8]) -> Result<(&'static Operation, V
 fn resource_arn(scope: &Scope, op: &str, input: &Value) -> String {
     if op == "ListEvents" {
         return ev::default_bus_arn(&scope.region, &scope.account_id);
+    }
+    if op.ends_with("FailedInvocations") {
+        let rule = input.get("RuleName").and_then(Value::as_str).unwrap_or("*");
+        return ev::rule_arn(&scope.region, &scope.account_id, rule);
     }
     let topic = input
         .get("TopicName")

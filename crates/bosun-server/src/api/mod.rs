@@ -13,6 +13,7 @@ pub(crate) mod automation;
 pub mod aws_operations;
 pub(crate) mod bosun_audit;
 pub(crate) mod bosun_events;
+mod bosun_rule_failures;
 mod commands;
 mod compliance;
 mod document_writes;

@@ -454,6 +454,7 @@ async function main() {
     await page.locator('#events-rules tr[data-rule="console-failed"]', { hasText: 'ENABLED' }).waitFor();
     await page.locator('#events-recent', { hasText: 'EC2 Command Status-change Notification' }).waitFor();
     await page.locator('#events-failed-none').waitFor();
+    await page.locator('#events-invocations-none').waitFor();
     // Topics, through SNS's own query protocol: one made from the page is listed; a bad name
     // shows SNS's error.
     await page.locator('#topic-name').fill('console-ops');
