@@ -12,6 +12,11 @@
 //! - `bosun_live`: pieces of live output, published to the watchers on the other replicas. The
 //!   stored output stays the truth: a watcher that misses a piece sees a gap by its offset and
 //!   reads the stored output at the end, as it does for output from before it subscribed.
+//! - `bosun_cancel`: "stop command C on these nodes": a command's owner ended their running
+//!   invocations at its deadline (`DeliveryTimedOut`, terminal, so no replica's delivery pass
+//!   sends a cancel for them any more); the replicas holding those nodes' channels tell them.
+//!   Best effort, as on one replica: a node that misses it runs the step to its own end, and
+//!   its late result changes nothing.
 //!
 //! On SQLite there is one replica and the doorbell is silent ([`Doorbell::local`]).
 
@@ -22,6 +27,7 @@ use std::time::Duration;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use bosun_proto::command::Stream;
+use bosun_proto::ServerMessage;
 use bosun_store_pg::{Heard, PgDoorbell};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -32,6 +38,7 @@ use crate::state::{now_ms, AppState};
 const WAKE: &str = "bosun_wake";
 const WATCH: &str = "bosun_watch";
 const LIVE: &str = "bosun_live";
+const CANCEL: &str = "bosun_cancel";
 /// Shortest pause between two rings of one bell.
 const RING_GAP: Duration = Duration::from_millis(5);
 /// How often a replica says again that it follows a command's live output.
@@ -75,6 +82,13 @@ struct Watch {
 }
 
 #[derive(Serialize, Deserialize)]
+struct CancelNotice {
+    from: String,
+    command_id: String,
+    instance_ids: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize)]
 struct LivePiece {
     from: String,
     command_id: String,
@@ -96,7 +110,7 @@ impl Doorbell {
         url: &str,
         replica_id: &str,
     ) -> anyhow::Result<(Doorbell, UnboundedReceiver<Heard>)> {
-        let (pg, heard) = PgDoorbell::start(url, &[WAKE, WATCH, LIVE])?;
+        let (pg, heard) = PgDoorbell::start(url, &[WAKE, WATCH, LIVE, CANCEL])?;
         let shared = Arc::new(Shared {
             pg,
             replica_id: replica_id.to_string(),
@@ -129,6 +143,20 @@ impl Doorbell {
                 command_id: command_id.to_string(),
             };
             s.pg.send(WATCH, json(&watch));
+        }
+    }
+
+    /// Ask the replicas holding these nodes' channels to tell them to stop `command_id`.
+    pub fn cancel(&self, command_id: &str, instance_ids: &[String]) {
+        let Some(s) = &self.0 else { return };
+        // Node ids are 19 characters: 200 of them stay well under PostgreSQL's payload limit.
+        for ids in instance_ids.chunks(200) {
+            let notice = CancelNotice {
+                from: s.replica_id.clone(),
+                command_id: command_id.to_string(),
+                instance_ids: ids.to_vec(),
+            };
+            s.pg.send(CANCEL, json(&notice));
         }
     }
 
@@ -228,6 +256,21 @@ fn on_notice(state: &AppState, channel: &str, payload: &str) {
             },
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "unreadable live output from a replica"),
+        },
+        CANCEL => match serde_json::from_str::<CancelNotice>(payload) {
+            Ok(c) if &c.from != me => {
+                for id in &c.instance_ids {
+                    let message = ServerMessage::CancelCommand {
+                        command_id: c.command_id.clone(),
+                    };
+                    if state.hub.send(id, message) {
+                        tracing::info!(command_id = %c.command_id, instance_id = %id,
+                            "command past its deadline stopped on a node connected here");
+                    }
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "an unreadable cancel from a replica"),
         },
         other => tracing::debug!(channel = other, "a notification on an unknown channel"),
     }

@@ -19,6 +19,11 @@ const FAILOVER_LIMIT: Duration = Duration::from_secs(90);
 /// Three replicas of one database (the second and third given the first's keyring), and
 /// agents: two connected to the first (then the second), two to the second (then the first).
 async fn cluster(url: &str) -> (Vec<TestServer>, Vec<Agent>) {
+    cluster_with(url, None).await
+}
+
+/// [`cluster`], each agent started with this `agent.json`, if any.
+async fn cluster_with(url: &str, agent_json: Option<&str>) -> (Vec<TestServer>, Vec<Agent>) {
     let first = TestServer::start_with(&["--database", url]).await;
     let keyring = first.data_dir().join("kms/keyring.json");
     let mut replicas = vec![first];
@@ -47,6 +52,9 @@ async fn cluster(url: &str) -> (Vec<TestServer>, Vec<Agent>) {
         let mut agent = register(servers, &id, &code, None, &[])
             .await
             .expect("register");
+        if let Some(json) = agent_json {
+            std::fs::write(agent.state_dir.join("agent.json"), json).expect("agent.json");
+        }
         agent.start();
         agents.push(agent);
     }
@@ -302,5 +310,90 @@ async fn a_frozen_owner_is_replaced_and_changes_nothing_when_it_wakes() {
     assert_ran_once(&fleet, dir.path(), &slow, &ids).await;
     for id in &ids {
         fleet.wait_online(id).await;
+    }
+}
+
+/// A command through `fleet` (`AWS-RunShellScript`) with these commands and parameters.
+async fn send(fleet: &Fleet, ids: &[String], command: &str, params: &[(&str, &str)]) -> String {
+    let mut req = fleet
+        .client
+        .send_command()
+        .document_name("AWS-RunShellScript")
+        .set_instance_ids(Some(ids.to_vec()))
+        .parameters("commands", vec![command.to_string()])
+        .timeout_seconds(30);
+    for (k, v) in params {
+        req = req.parameters(*k, vec![v.to_string()]);
+    }
+    req.send()
+        .await
+        .expect("SendCommand")
+        .command
+        .unwrap()
+        .command_id
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deadline_stops_queued_steps_on_nodes_of_every_replica() {
+    let Some(url) = postgres_database().await else {
+        return;
+    };
+    // One command worker per node, so a second command waits, acknowledged, behind the first.
+    let (mut replicas, agents) =
+        cluster_with(&url, Some(r#"{"Mds":{"CommandWorkersLimit":1}}"#)).await;
+    // Sent through the agentless third replica: whichever replica owns the command, the nodes
+    // of at least one other replica have it.
+    let fleet = fleet_via(&mut replicas, agents, 2);
+    let ids = fleet.ids();
+    for id in &ids {
+        fleet.wait_online(id).await;
+    }
+    let blocker = send(&fleet, &ids, "sleep 300", &[("executionTimeout", "400")]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let marker = format!("touch {}/$AWS_SSM_INSTANCE_ID", dir.path().display());
+    // Its deadline: 30 s to deliver + 5 s to run, passed while it waits for the worker.
+    let queued = send(&fleet, &ids, &marker, &[("executionTimeout", "5")]).await;
+    let owner = {
+        let all = [&replicas[0], &replicas[1], &fleet.server];
+        owner_of(&all, &queued).await
+    };
+    for node in &ids {
+        let inv = fleet
+            .wait_done(&queued, node, Duration::from_secs(90))
+            .await;
+        assert_eq!(inv.status_details(), Some("DeliveryTimedOut"), "{node}");
+    }
+    // The replicas holding nodes, other than the owner, told their nodes to drop it.
+    for (n, replica) in replicas.iter().enumerate().filter(|(n, _)| *n != owner) {
+        wait_for(
+            &format!("replica {n} to stop the queued command"),
+            LIMIT,
+            || async {
+                replica
+                    .log()
+                    .lines()
+                    .any(|l| l.contains("past its deadline stopped") && l.contains(&queued))
+                    .then_some(())
+            },
+        )
+        .await;
+    }
+    // Freed, the nodes never run it.
+    fleet
+        .client
+        .cancel_command()
+        .command_id(&blocker)
+        .send()
+        .await
+        .expect("CancelCommand");
+    fleet.wait_command(&blocker, LIMIT).await;
+    let probe = fleet.run(&ids, &["true"], &[]).await;
+    for node in &ids {
+        fleet.wait_done(&probe, node, LIMIT).await;
+        assert!(
+            !dir.path().join(node).exists(),
+            "{node} ran an expired command"
+        );
     }
 }

@@ -31,6 +31,9 @@ pub(super) fn advance(
     now: i64,
 ) -> anyhow::Result<bool> {
     let mut dirty = vec![false; invocations.len()];
+    // Running invocations ended at the deadline on nodes connected elsewhere: their replicas
+    // are told to stop them once the end is written.
+    let mut cancel_elsewhere = Vec::new();
     // The nodes of the invocations still waiting to start, in one read: those not among them
     // (or deregistered) can never be reached.
     let waiting: Vec<String> = invocations
@@ -55,15 +58,18 @@ pub(super) fn advance(
             continue;
         }
         if now >= c.expires_ms {
-            // ExpiresAfter passed without a terminal answer. The cancel reaches the node only
-            // when it is connected here (best effort: the agent also stops at its deadline).
+            // ExpiresAfter passed without a terminal answer: a running step is stopped, through
+            // this replica's channel or the one holding the node's (best effort either way).
             if state_of(i) == InvocationState::InProgress && i.acked {
-                state.hub.send(
+                let sent = state.hub.send(
                     &i.instance_id,
                     ServerMessage::CancelCommand {
                         command_id: c.command_id.clone(),
                     },
                 );
+                if !sent {
+                    cancel_elsewhere.push(i.instance_id.clone());
+                }
             }
             dirty[n] = apply(i, InvocationEvent::DeliveryDeadlinePassed);
             continue;
@@ -122,6 +128,9 @@ pub(super) fn advance(
     if !changed.is_empty() {
         if !state.store.write_owned_results(lease, &changed)? {
             return Ok(false);
+        }
+        if !cancel_elsewhere.is_empty() {
+            state.doorbell.cancel(&c.command_id, &cancel_elsewhere);
         }
         // Started or ended invocations: the replicas their nodes are connected to deliver now.
         state.orchestrator.ring_others();
