@@ -123,3 +123,62 @@ pub fn set_unnamed_update_files(steps: &mut [StepPlan], files: &[ReleaseFile]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(version: &str) -> ReleaseFile {
+        ReleaseFile {
+            version: version.into(),
+            platform: "linux".into(),
+            arch: "amd64".into(),
+            sha256: "00".into(),
+            size: 1,
+            signature: "sig".into(),
+            path: download_path(version, "linux", "amd64"),
+        }
+    }
+
+    fn update(requested: &str, version: &str) -> StepPlan {
+        StepPlan {
+            attachment: Some(Attachment::AgentRelease {
+                requested: requested.into(),
+                files: vec![file(version)],
+            }),
+            ..StepPlan::default()
+        }
+    }
+
+    fn versions(steps: &[StepPlan]) -> Vec<String> {
+        let mut out = Vec::new();
+        for s in steps {
+            match &s.attachment {
+                Some(Attachment::AgentRelease { files, .. }) => {
+                    out.extend(files.iter().map(|f| f.version.clone()))
+                }
+                Some(Attachment::Steps { steps, .. }) => out.extend(versions(steps)),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn only_updates_without_a_version_take_the_nodes_files_nested_ones_too() {
+        let nested = StepPlan {
+            attachment: Some(Attachment::Steps {
+                name: "inner".into(),
+                version: 1,
+                steps: vec![update("", "1.2.0")],
+            }),
+            ..StepPlan::default()
+        };
+        let mut steps = vec![StepPlan::default(), update("1.2.0", "1.2.0"), nested];
+        assert!(has_unnamed_update(&steps));
+        assert!(!has_unnamed_update(&steps[..2]));
+        set_unnamed_update_files(&mut steps, &[file("1.1.0")]);
+        // The named version stays; the nested unnamed update gets the node's release.
+        assert_eq!(versions(&steps), ["1.2.0", "1.1.0"]);
+    }
+}
