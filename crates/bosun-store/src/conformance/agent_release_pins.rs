@@ -51,10 +51,7 @@ pub fn pins_need_a_published_version_and_replace_their_scopes_pin(s: &dyn Store)
     publish(s, "1.1.0");
     let region_pin = pin("us-east-1", None, "1.0.0", 5);
     assert!(s.pin_agent_release(&region_pin).unwrap());
-    assert_eq!(
-        s.agent_release_pins("us-east-1").unwrap(),
-        [region_pin.clone()]
-    );
+    assert_eq!(s.agent_release_pins("us-east-1").unwrap(), [region_pin]);
     for (tag, version) in [
         (("Ring", "canary"), "1.1.0"),
         (("Ring", "beta"), "1.0.0"),
