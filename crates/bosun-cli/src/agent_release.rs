@@ -1,8 +1,10 @@
-//! `bosun agent-release publish|list|default`: Bosun's agent release operations
+//! `bosun agent-release publish|list|default|pin|unpin|pins`: Bosun's agent release operations
 //! (`X-Amz-Target: BosunAgentRelease.*`, signed like the SSM API; AWS has no such operation).
 //! A binary is published as the signed body of `POST /v1/agent-releases?Version=…` (it does not
 //! fit the JSON endpoint's body limit); the server hashes it, signs it with its release key and
-//! keeps it for `AWS-UpdateSSMAgent`.
+//! keeps it for `AWS-UpdateSSMAgent`. A pin (`pin VERSION [--tag Key=Value]`) makes a published
+//! version what the nodes of the region (`--region`), or those of it carrying the tag, get
+//! instead of the default.
 
 use std::path::PathBuf;
 
@@ -39,6 +41,51 @@ pub enum AgentReleaseCommand {
         #[arg(long, default_value = "amd64")]
         arch: String,
     },
+    /// Pin a published version for the region (--region) or, with --tag, for the region's nodes
+    /// carrying a tag: what AWS-UpdateSSMAgent installs there without a version, and what
+    /// IsLatestVersion compares with. A tag pin wins over the region's, which wins over the
+    /// default; of two tag pins matching one node, the higher version.
+    Pin {
+        /// The published version.
+        version: String,
+        /// Key=Value: only the nodes carrying this tag.
+        #[arg(long, value_name = "KEY=VALUE")]
+        tag: Option<String>,
+    },
+    /// Remove the region's pin, or with --tag that tag's pin.
+    Unpin {
+        /// Key=Value: the tag whose pin to remove.
+        #[arg(long, value_name = "KEY=VALUE")]
+        tag: Option<String>,
+    },
+    /// List the region's pins.
+    Pins,
+}
+
+/// The `Tag` member of a pin request, from `--tag Key=Value`.
+fn tag_member(tag: Option<&str>) -> anyhow::Result<Option<Value>> {
+    tag.map(|t| {
+        let (key, value) =
+            bosun_core::agent_release::pins::parse_tag_scope(t).map_err(anyhow::Error::msg)?;
+        Ok(json!({ "Key": key, "Value": value }))
+    })
+    .transpose()
+}
+
+fn pin_line(p: &Value) -> String {
+    let scope = match p.get("Tag") {
+        Some(t) => format!(
+            "tag {}={}",
+            t["Key"].as_str().unwrap_or("?"),
+            t["Value"].as_str().unwrap_or("?")
+        ),
+        None => "the whole region".to_string(),
+    };
+    format!(
+        "{:<14} {} {scope}",
+        p["Version"].as_str().unwrap_or("?"),
+        p["Region"].as_str().unwrap_or("?"),
+    )
 }
 
 /// One signed POST (blocking); the answer's JSON, or the error as `Code: message`.
@@ -137,6 +184,35 @@ fn run(conn: &Connection, command: AgentReleaseCommand) -> anyhow::Result<()> {
                 &json!({ "Version": version, "Arch": arch }),
             )?;
             println!("default: {}", line(&answer["Release"]));
+        }
+        AgentReleaseCommand::Pin { version, tag } => {
+            let mut input = json!({ "Version": version });
+            if let Some(t) = tag_member(tag.as_deref())? {
+                input["Tag"] = t;
+            }
+            let answer = call(conn, "PinAgentRelease", &input)?;
+            println!("pinned: {}", pin_line(&answer["Pin"]));
+        }
+        AgentReleaseCommand::Unpin { tag } => {
+            let mut input = json!({});
+            if let Some(t) = tag_member(tag.as_deref())? {
+                input["Tag"] = t;
+            }
+            let answer = call(conn, "UnpinAgentRelease", &input)?;
+            println!("unpinned: {}", answer["Unpinned"].as_str().unwrap_or("?"));
+        }
+        AgentReleaseCommand::Pins => {
+            let answer = call(conn, "ListAgentReleasePins", &json!({}))?;
+            let pins = answer["Pins"].as_array().cloned().unwrap_or_default();
+            if pins.is_empty() {
+                println!(
+                    "no agent release is pinned in {}: every node gets the default",
+                    answer["Region"].as_str().unwrap_or("this region")
+                );
+            }
+            for p in &pins {
+                println!("{}", pin_line(p));
+            }
         }
     }
     Ok(())

@@ -166,7 +166,7 @@ pub enum TopCommand {
         command: crate::node::NodeCommand,
     },
     /// Agent releases: publish a bosun-agent binary, list them, set the default (what
-    /// AWS-UpdateSSMAgent installs).
+    /// AWS-UpdateSSMAgent installs), pin a version for the region or a node tag.
     AgentRelease {
         #[command(subcommand)]
         command: crate::agent_release::AgentReleaseCommand,

@@ -1,11 +1,14 @@
 //! Agent releases and agent self-update, the pure rules: release version strings and their
 //! order, the platforms and architectures Bosun serves, the exact bytes the server's release
 //! key signs for a release, what `aws:updateSsmAgent`'s inputs mean, and what an update does
-//! given the running version (`decide`).
+//! given the running version (`decide`); which release a node gets when no version is named
+//! (`pins`: a version pinned for its region or one of its tags, else the default).
 
 use std::cmp::Ordering;
 
 use serde_json::Value;
+
+pub mod pins;
 
 /// The only platform releases exist for.
 pub const PLATFORM_LINUX: &str = "linux";

@@ -14,6 +14,7 @@ use crate::wait_for;
 
 pub const A: &str = "1.0.0";
 pub const B: &str = "1.1.0";
+pub const C: &str = "1.2.0";
 
 /// Give each registered agent its own binary at version `A` and start it.
 pub async fn start_at_a(fleet: &mut Fleet, bins: &Path, health_timeout_s: u64) -> Vec<PathBuf> {
@@ -60,6 +61,30 @@ pub async fn wait_versions(fleet: &Fleet, version: &str, latest: bool) {
                         && n.ping_status() == Some(&aws_sdk_ssm::types::PingStatus::Online)
                 }))
             .then_some(())
+        },
+    )
+    .await
+}
+
+/// Wait until each named node is Online at its version with its `IsLatestVersion`:
+/// `(node id, version, latest)`.
+pub async fn wait_each(fleet: &Fleet, expected: &[(&str, &str, bool)]) {
+    wait_for(
+        &format!("nodes Online at (id, version, latest) {expected:?}"),
+        Duration::from_secs(30),
+        || async {
+            let list = nodes(fleet).await;
+            expected
+                .iter()
+                .all(|(id, version, latest)| {
+                    list.iter().any(|n| {
+                        n.instance_id() == Some(*id)
+                            && n.agent_version() == Some(*version)
+                            && n.is_latest_version() == Some(*latest)
+                            && n.ping_status() == Some(&aws_sdk_ssm::types::PingStatus::Online)
+                    })
+                })
+                .then_some(())
         },
     )
     .await

@@ -1,7 +1,9 @@
 //! Agent releases (issue 19): one row per published agent binary (version, platform, arch) with
 //! its SHA-256, size and the release key's signature; the bytes live in the server's blob store.
 //! One release per (platform, arch) may be the default, which `AWS-UpdateSSMAgent` installs when
-//! no version is named and `IsLatestVersion` compares against.
+//! no version is named and `IsLatestVersion` compares against. A version may also be pinned
+//! for a region or for a node tag within a region (migration 35); which pin a node follows is
+//! `bosun_core::agent_release::pins`.
 
 use crate::Result;
 
@@ -32,6 +34,16 @@ pub enum PublishOutcome {
     Conflict { existing_sha256: String },
 }
 
+/// A version pinned for a region, or for the nodes of a region carrying a tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentReleasePinRecord {
+    pub region: String,
+    /// `None`: the whole region; else the tag (key, value) a node must carry.
+    pub tag: Option<(String, String)>,
+    pub version: String,
+    pub pinned_ms: i64,
+}
+
 pub trait AgentReleaseStore {
     /// Publish a release; with `is_default`, it becomes the only default of its platform and
     /// arch in the same transaction. Atomic: of concurrent publications of one version with
@@ -52,4 +64,13 @@ pub trait AgentReleaseStore {
     /// Replace the signatures of these releases (matched by version, platform and arch; the
     /// other fields are not written), all in one transaction: a release key rotation.
     fn set_agent_release_signatures(&self, releases: &[AgentReleaseRecord]) -> Result<()>;
+    /// Pin `pin.version` for its scope, replacing that scope's pin if any, only if the version
+    /// was published (on any platform) — checked in the same statement; false (and nothing
+    /// changed) when it was not.
+    fn pin_agent_release(&self, pin: &AgentReleasePinRecord) -> Result<bool>;
+    /// Remove the pin of a region (`tag` `None`) or of a tag within it; false when there was
+    /// none.
+    fn unpin_agent_release(&self, region: &str, tag: Option<(&str, &str)>) -> Result<bool>;
+    /// The pins of a region: its own first, then tag pins by key and value (bytewise).
+    fn agent_release_pins(&self, region: &str) -> Result<Vec<AgentReleasePinRecord>>;
 }

@@ -52,7 +52,9 @@ mod tags;
 mod topics;
 
 pub use activations::{refuse_registration, ActivationRecord, ActivationStore, RegisterOutcome};
-pub use agent_releases::{AgentReleaseRecord, AgentReleaseStore, PublishOutcome};
+pub use agent_releases::{
+    AgentReleasePinRecord, AgentReleaseRecord, AgentReleaseStore, PublishOutcome,
+};
 pub use association_runs::{
     AssociationExecutionRecord, AssociationRunStore, NewCommand, OPEN_EXECUTION_STATUSES,
 };

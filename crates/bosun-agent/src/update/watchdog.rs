@@ -31,6 +31,14 @@ pub fn run(job: &Job) -> Result<i32, String> {
                 .into(),
         );
     };
+    if files.is_empty() {
+        return Err(
+            "no agent release applies to this node: no version was named, no pin of its \
+                    region or tags applies to it and no default release is set (bosun \
+                    agent-release default, or pin)"
+                .into(),
+        );
+    }
     let arch = arch_of(std::env::consts::ARCH)
         .ok_or_else(|| format!("no agent releases exist for {}", std::env::consts::ARCH))?;
     let file = files

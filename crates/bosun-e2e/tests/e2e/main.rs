@@ -4,6 +4,7 @@
 //! runs one area.
 
 mod agent_update;
+mod agent_update_pins;
 mod agent_update_rollback;
 mod agent_update_stale;
 mod association_errors;

@@ -1,7 +1,9 @@
 //! Bosun's agent release operations (`X-Amz-Target: BosunAgentRelease.<Operation>`, signing
 //! name `ssm`, IAM actions `bosun:<Operation>` on `agent-release/<version>`), for
-//! `bosun agent-release publish|list|default`. AWS has no such operation (it publishes its own
-//! agent), so Bosun adds them beside SSM's, through the same admission pipeline.
+//! `bosun agent-release publish|list|default|pin|unpin|pins` (pins in `agent_release_pins.rs`;
+//! which release a node gets in `agent_release_targets.rs`). AWS has no such operation (it
+//! publishes its own agent), so Bosun adds them beside SSM's, through the same admission
+//! pipeline.
 //!
 //! `PublishAgentRelease` is also served at `POST /v1/agent-releases?Version=…&Arch=…[&Platform=…]
 //! [&Default=true]` with the binary as the (SigV4-signed) body, since a binary does not fit the
@@ -64,6 +66,21 @@ pub const OPERATIONS: &[Operation] = &[
         mutating: true,
         handler: set_default,
     },
+    Operation {
+        name: "PinAgentRelease",
+        mutating: true,
+        handler: super::agent_release_pins::pin,
+    },
+    Operation {
+        name: "UnpinAgentRelease",
+        mutating: true,
+        handler: super::agent_release_pins::unpin,
+    },
+    Operation {
+        name: "ListAgentReleasePins",
+        mutating: false,
+        handler: super::agent_release_pins::list,
+    },
 ];
 
 fn operation(name: &str) -> Result<&'static Operation, ApiError> {
@@ -92,7 +109,7 @@ fn resource_arn(scope: &Scope, _op: &str, input: &Value) -> String {
     }
 }
 
-fn invalid(message: impl Into<String>) -> ApiError {
+pub(super) fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::new("ValidationException", message)
 }
 
@@ -315,70 +332,4 @@ pub async fn download(
         }
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "server error; try again").into_response(),
     }
-}
-
-/// The release an `aws:updateSsmAgent` step installs, attached when the command is sent: the
-/// files of `targetVersion` (every architecture it was published for), or each architecture's
-/// default release. Refused when there is none, so nothing is sent that cannot run.
-pub fn attachment(
-    ctx: &Ctx,
-    spec: &bosun_core::agent_release::UpdateSpec,
-) -> Result<bosun_core::document::Attachment, ApiError> {
-    use bosun_core::agent_release::download_path;
-    use bosun_core::document::{Attachment, ReleaseFile};
-    let wanted = match spec.target_version.as_str() {
-        "" => None,
-        v => Some(ReleaseVersion::parse(v).map_err(|e| ApiError::new("InvalidParameters", e))?),
-    };
-    let files: Vec<ReleaseFile> = ctx
-        .state
-        .store
-        .list_agent_releases()?
-        .into_iter()
-        .filter(|r| r.platform == PLATFORM_LINUX)
-        .filter(|r| match &wanted {
-            None => r.is_default,
-            Some(w) => ReleaseVersion::parse(&r.version).is_ok_and(|v| &v == w),
-        })
-        .map(|r| ReleaseFile {
-            path: download_path(&r.version, &r.platform, &r.arch),
-            version: r.version,
-            platform: r.platform,
-            arch: r.arch,
-            sha256: r.sha256,
-            size: r.size,
-            signature: r.signature,
-        })
-        .collect();
-    if files.is_empty() {
-        return Err(ApiError::new(
-            "InvalidParameters",
-            match wanted {
-                Some(_) => format!(
-                    "agent release {} was never published (bosun agent-release list shows the \
-                     published ones).",
-                    spec.target_version
-                ),
-                None => "no default agent release is set: publish one with \
-                         bosun agent-release publish --default, or name a version."
-                    .to_string(),
-            },
-        ));
-    }
-    Ok(Attachment::AgentRelease {
-        requested: spec.target_version.clone(),
-        files,
-    })
-}
-
-/// The version `IsLatestVersion` compares against: the highest default release of any
-/// architecture; `None` when no default is set.
-pub fn latest_default(store: &dyn bosun_store::Store) -> Result<Option<String>, ApiError> {
-    Ok(store
-        .list_agent_releases()?
-        .into_iter()
-        .filter(|r| r.is_default && r.platform == PLATFORM_LINUX)
-        .filter_map(|r| ReleaseVersion::parse(&r.version).ok())
-        .max()
-        .map(|v| v.as_str().to_string()))
 }

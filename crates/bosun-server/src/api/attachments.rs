@@ -6,7 +6,7 @@
 //! it downloads and `ssm:SendCommand` on a document it runs. An `aws:configurePackage` step
 //! gets its package version's platform entries and files (`package_attachments.rs`), for which
 //! the sender must be allowed `ssm:GetDocument` on the package; an `aws:updateSsmAgent` step gets
-//! the agent release it installs (`agent_releases::attachment`).
+//! the agent release it installs (`agent_release_targets::attachment`).
 
 use bosun_core::document::{
     configure_package_spec, download_spec, plan_nested, run_document_spec, Attachment, DocumentRef,
@@ -101,7 +101,7 @@ fn attach_within(
         } else if step.action.eq_ignore_ascii_case("aws:updateSsmAgent") {
             let spec = bosun_core::agent_release::update_spec(&step.inputs)
                 .map_err(|e| invalid(step, e))?;
-            step.attachment = Some(super::agent_releases::attachment(ctx, &spec)?);
+            step.attachment = Some(super::agent_release_targets::attachment(ctx, &spec)?);
         } else if step.action.eq_ignore_ascii_case("aws:runDocument") {
             let spec = run_document_spec(&step.inputs).map_err(|e| invalid(step, e))?;
             let NestedSource::Document(r) = spec.source else {

@@ -184,7 +184,11 @@ pub fn describe_instance_information(ctx: &Ctx, body: Value) -> Result<Value, Ap
     let page = paging::page_after(selected, after.as_deref(), max, |(n, _, _)| {
         n.instance_id.as_str()
     });
-    let latest = super::agent_releases::latest_default(&*ctx.state.store)?;
+    // Each node is compared with the release it would get: its pin, else the default.
+    let default = super::agent_release_targets::latest_default(&*ctx.state.store)?;
+    let default = default.as_deref().unwrap_or(LATEST_AGENT_VERSION);
+    let pins = super::agent_release_targets::region_pins(&*ctx.state.store, &ctx.region)?;
+    let no_tags = Vec::new();
     let list = page
         .items
         .into_iter()
@@ -193,7 +197,11 @@ pub fn describe_instance_information(ctx: &Ctx, body: Value) -> Result<Value, Ap
             last_ping_date_time: epoch_seconds(last),
             is_latest_version: bosun_core::agent_release::is_latest(
                 &n.info.agent_version,
-                latest.as_deref().unwrap_or(LATEST_AGENT_VERSION),
+                bosun_core::agent_release::pins::target_for(
+                    &pins,
+                    tags.get(&n.instance_id).unwrap_or(&no_tags),
+                )
+                .latest(default),
             ),
             registration_date: epoch_seconds(n.registration_ms),
             resource_type: "ManagedInstance",

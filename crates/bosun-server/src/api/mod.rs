@@ -5,6 +5,8 @@
 //! run the handler, and write an audit record for every mutating call and every denial.
 
 mod activations;
+pub(crate) mod agent_release_pins;
+pub(crate) mod agent_release_targets;
 pub(crate) mod agent_releases;
 pub(crate) mod associations;
 mod attachments;

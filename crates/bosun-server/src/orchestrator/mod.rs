@@ -13,6 +13,7 @@ mod events;
 mod known;
 mod output_waits;
 mod ownership;
+mod release_choice;
 mod reports;
 #[cfg(test)]
 mod reports_tests;

@@ -8,9 +8,10 @@ use bosun_core::command::{
     command_status, plan, CommandCounts, DispatchCounts, InvocationEvent, InvocationState,
     MaxConcurrency, MaxErrors,
 };
-use bosun_proto::ServerMessage;
+use bosun_proto::{CommandDelivery, ServerMessage};
 use bosun_store::{CommandLease, CommandRecord, DeliveryMark, InvocationRecord};
 
+use super::release_choice::ReleaseChooser;
 use super::{apply, delivery, state_of, with_settled_plugins, RESEND_AFTER_MS};
 use crate::replicas::Presence;
 use crate::state::AppState;
@@ -214,7 +215,7 @@ pub(super) fn deliver(
         return Ok(());
     }
     let written = state.store.mark_deliveries(&marks)?;
-    let mut run = None;
+    let mut run: Option<(CommandDelivery, Option<ReleaseChooser>)> = None;
     for ((m, won), cancel) in marks.iter().zip(written).zip(cancels) {
         if !won {
             continue;
@@ -230,9 +231,24 @@ pub(super) fn deliver(
             }
         } else {
             if run.is_none() {
-                run = Some(delivery(state, c)?);
+                let base = delivery(state, c)?;
+                let chooser = ReleaseChooser::load(state, &c.region, &base)?;
+                run = Some((base, chooser));
             }
-            ServerMessage::RunCommand(run.clone().expect("built above"))
+            let (base, chooser) = run.as_ref().expect("built above");
+            let mine = match chooser {
+                Some(chooser) => chooser.for_node(state, &c.region, &m.instance_id, base),
+                None => Ok(base.clone()),
+            };
+            match mine {
+                Ok(d) => ServerMessage::RunCommand(d),
+                Err(e) => {
+                    // Marked sent but not sent: it goes out again when the re-send is due.
+                    tracing::error!(error = %e, command_id = %c.command_id,
+                        instance_id = %m.instance_id, "choosing a node's agent release failed");
+                    continue;
+                }
+            }
         };
         state.hub.send(&m.instance_id, message);
     }

@@ -1,8 +1,11 @@
 //! Agent releases on PostgreSQL ([`bosun_store::AgentReleaseStore`]): a publication inserts with
 //! `ON CONFLICT DO NOTHING` and reads the row back under `FOR UPDATE`, so of concurrent
-//! publications of one version one creates it; defaults change under the same row locks.
+//! publications of one version one creates it; defaults change under the same row locks. A pin
+//! is one statement that inserts only when its version is published.
 
-use bosun_store::{AgentReleaseRecord, AgentReleaseStore, PublishOutcome, Result};
+use bosun_store::{
+    AgentReleasePinRecord, AgentReleaseRecord, AgentReleaseStore, PublishOutcome, Result,
+};
 use tokio_postgres::Row;
 
 use crate::PgStore;
@@ -21,6 +24,22 @@ fn from_row(r: &Row) -> RowResult<AgentReleaseRecord> {
         signature: r.try_get(5)?,
         published_ms: r.try_get(6)?,
         is_default: r.try_get(7)?,
+    })
+}
+
+/// A pin's scope as its two columns (empty for the region's own pin).
+fn scope_columns<'a>(tag: Option<(&'a str, &'a str)>) -> (&'a str, &'a str) {
+    tag.unwrap_or(("", ""))
+}
+
+fn pin_from_row(r: &Row) -> RowResult<AgentReleasePinRecord> {
+    let key: String = r.try_get(1)?;
+    let value: String = r.try_get(2)?;
+    Ok(AgentReleasePinRecord {
+        region: r.try_get(0)?,
+        tag: (!key.is_empty()).then_some((key, value)),
+        version: r.try_get(3)?,
+        pinned_ms: r.try_get(4)?,
     })
 }
 
@@ -138,6 +157,55 @@ impl AgentReleaseStore for PgStore {
                 .await?;
             }
             Ok(())
+        })?)
+    }
+
+    fn pin_agent_release(&self, pin: &AgentReleasePinRecord) -> Result<bool> {
+        let (key, value) = scope_columns(pin.tag.as_ref().map(|(k, v)| (k.as_str(), v.as_str())));
+        Ok(self.with_client(async |c| {
+            let changed = c
+                .execute(
+                    "INSERT INTO agent_release_pins \
+                     (region, tag_key, tag_value, version, pinned_ms) \
+                     SELECT $1, $2, $3, $4::TEXT, $5 \
+                     WHERE EXISTS (SELECT 1 FROM agent_releases WHERE version = $4::TEXT) \
+                     ON CONFLICT (region, tag_key, tag_value) \
+                     DO UPDATE SET version = excluded.version, pinned_ms = excluded.pinned_ms",
+                    &[&pin.region, &key, &value, &pin.version, &pin.pinned_ms],
+                )
+                .await?;
+            Ok(changed == 1)
+        })?)
+    }
+
+    fn unpin_agent_release(&self, region: &str, tag: Option<(&str, &str)>) -> Result<bool> {
+        let (key, value) = scope_columns(tag);
+        Ok(self.with_client(async |c| {
+            let removed = c
+                .execute(
+                    "DELETE FROM agent_release_pins \
+                     WHERE region = $1 AND tag_key = $2 AND tag_value = $3",
+                    &[&region, &key, &value],
+                )
+                .await?;
+            Ok(removed == 1)
+        })?)
+    }
+
+    fn agent_release_pins(&self, region: &str) -> Result<Vec<AgentReleasePinRecord>> {
+        Ok(self.with_client(async |c| {
+            let rows = c
+                .query(
+                    "SELECT region, tag_key, tag_value, version, pinned_ms \
+                     FROM agent_release_pins WHERE region = $1 \
+                     ORDER BY tag_key COLLATE \"C\", tag_value COLLATE \"C\"",
+                    &[&region],
+                )
+                .await?;
+            Ok(rows
+                .iter()
+                .map(pin_from_row)
+                .collect::<RowResult<Vec<_>>>()?)
         })?)
     }
 }

@@ -7,6 +7,7 @@
 //! here, and the case is listed in the macro below.
 
 pub mod activations;
+pub mod agent_release_pins;
 pub mod agent_releases;
 pub mod association_batches;
 pub mod association_overview;
@@ -85,6 +86,11 @@ macro_rules! conformance_tests {
                 releases_are_published_once_listed_and_defaulted_per_arch,
                 signatures_are_replaced_together_and_nothing_else_changes,
                 concurrent_publications_of_one_version_create_it_once,
+            }
+            agent_release_pins {
+                pins_need_a_published_version_and_replace_their_scopes_pin,
+                unpinning_removes_one_scope_only,
+                concurrent_pins_of_one_scope_leave_one_pin,
             }
             association_batches {
                 a_batch_fires_each_slot_once_with_its_commands_and_events,

@@ -1,10 +1,13 @@
 //! Agent releases on SQLite ([`crate::AgentReleaseStore`]): the single writer connection makes
-//! each publication's check-then-insert atomic.
+//! each publication's check-then-insert atomic. A pin is one statement that inserts only when
+//! its version is published, so no pin names a version that never was.
 
 use rusqlite::{params, OptionalExtension, Row};
 
 use super::SqliteStore;
-use crate::agent_releases::{AgentReleaseRecord, AgentReleaseStore, PublishOutcome};
+use crate::agent_releases::{
+    AgentReleasePinRecord, AgentReleaseRecord, AgentReleaseStore, PublishOutcome,
+};
 use crate::Result;
 
 const COLUMNS: &str = "version, platform, arch, sha256, size, signature, published_ms, is_default";
@@ -19,6 +22,22 @@ fn from_row(r: &Row) -> rusqlite::Result<AgentReleaseRecord> {
         signature: r.get(5)?,
         published_ms: r.get(6)?,
         is_default: r.get(7)?,
+    })
+}
+
+/// A pin's scope as its two columns (empty for the region's own pin).
+fn scope_columns<'a>(tag: Option<(&'a str, &'a str)>) -> (&'a str, &'a str) {
+    tag.unwrap_or(("", ""))
+}
+
+fn pin_from_row(r: &Row) -> rusqlite::Result<AgentReleasePinRecord> {
+    let key: String = r.get(1)?;
+    let value: String = r.get(2)?;
+    Ok(AgentReleasePinRecord {
+        region: r.get(0)?,
+        tag: (!key.is_empty()).then_some((key, value)),
+        version: r.get(3)?,
+        pinned_ms: r.get(4)?,
     })
 }
 
@@ -134,5 +153,38 @@ impl AgentReleaseStore for SqliteStore {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    fn pin_agent_release(&self, pin: &AgentReleasePinRecord) -> Result<bool> {
+        let (key, value) = scope_columns(pin.tag.as_ref().map(|(k, v)| (k.as_str(), v.as_str())));
+        let changed = self.conn().execute(
+            "INSERT INTO agent_release_pins (region, tag_key, tag_value, version, pinned_ms) \
+             SELECT ?1, ?2, ?3, ?4, ?5 \
+             WHERE EXISTS (SELECT 1 FROM agent_releases WHERE version = ?4) \
+             ON CONFLICT (region, tag_key, tag_value) \
+             DO UPDATE SET version = excluded.version, pinned_ms = excluded.pinned_ms",
+            params![pin.region, key, value, pin.version, pin.pinned_ms],
+        )?;
+        Ok(changed == 1)
+    }
+
+    fn unpin_agent_release(&self, region: &str, tag: Option<(&str, &str)>) -> Result<bool> {
+        let (key, value) = scope_columns(tag);
+        let removed = self.conn().execute(
+            "DELETE FROM agent_release_pins WHERE region = ?1 AND tag_key = ?2 AND tag_value = ?3",
+            params![region, key, value],
+        )?;
+        Ok(removed == 1)
+    }
+
+    fn agent_release_pins(&self, region: &str) -> Result<Vec<AgentReleasePinRecord>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT region, tag_key, tag_value, version, pinned_ms FROM agent_release_pins \
+                 WHERE region = ?1 ORDER BY tag_key, tag_value",
+            )?;
+            let rows = stmt.query_map([region], pin_from_row)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
     }
 }

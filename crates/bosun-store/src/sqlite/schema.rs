@@ -812,6 +812,16 @@ CREATE INDEX console_signin_failures_expiry ON console_signin_failures (expires_
     updated_ms INTEGER NOT NULL
 );
 CREATE INDEX rule_target_failures_region ON rule_target_failures (region, rule_name, created_ms)",
+    // 35: agent release versions pinned for a region (`tag_key` and `tag_value` empty: tag
+    // keys are never empty) or for a node tag within it (issue 19).
+    "CREATE TABLE agent_release_pins (
+    region TEXT NOT NULL,
+    tag_key TEXT NOT NULL,
+    tag_value TEXT NOT NULL,
+    version TEXT NOT NULL,
+    pinned_ms INTEGER NOT NULL,
+    PRIMARY KEY (region, tag_key, tag_value)
+)",
 ];
 
 /// Apply every migration newer than the database's `user_version`.
