@@ -203,9 +203,9 @@ fn cases() -> Vec<Case> {
             ..Case::default()
         },
         Case {
-            what: "AutomationTargetParameterName",
+            what: "AutomationTargetParameterName on a Command document",
             automation_target_parameter: true,
-            code: "ValidationException",
+            code: "InvalidParameters",
             phrase: "AutomationTargetParameterName",
             ..Case::default()
         },

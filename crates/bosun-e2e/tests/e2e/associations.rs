@@ -370,7 +370,7 @@ async fn bad_requests_get_aws_errors_and_store_nothing() {
         )
         .send()
         .await
-        .expect("an Automation runbook to refuse");
+        .expect("an Automation runbook");
     let cases: Vec<(&str, Result<_, _>)> = vec![
         (
             "InvalidDocument",
@@ -382,7 +382,8 @@ async fn bad_requests_get_aws_errors_and_store_nothing() {
                 .await,
         ),
         (
-            "InvalidDocument",
+            // A runbook needs AutomationTargetParameterName (association_automation.rs).
+            "InvalidParameters",
             client
                 .create_association()
                 .name("Runbook")
@@ -534,7 +535,8 @@ async fn bad_requests_get_aws_errors_and_store_nothing() {
             create(client).calendar_names("change-freeze").send().await,
         ),
         (
-            "ValidationException",
+            // On a Command document.
+            "InvalidParameters",
             create(client)
                 .automation_target_parameter_name("InstanceId")
                 .send()

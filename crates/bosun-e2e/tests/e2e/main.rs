@@ -7,6 +7,7 @@ mod agent_update;
 mod agent_update_pins;
 mod agent_update_rollback;
 mod agent_update_stale;
+mod association_automation;
 mod association_errors;
 mod association_runs;
 mod association_slots;

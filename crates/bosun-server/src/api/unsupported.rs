@@ -83,14 +83,6 @@ const REFUSALS: &[Refusal] = &[
     },
     Refusal {
         operation: "CreateAssociation",
-        field: &["AutomationTargetParameterName"],
-        asks: non_empty,
-        honoured: never,
-        code: "ValidationException",
-        message: "AutomationTargetParameterName: this Bosun server does not run Automation associations yet (start runbooks with StartAutomationExecution or from a maintenance window AUTOMATION task)",
-    },
-    Refusal {
-        operation: "CreateAssociation",
         field: &["AlarmConfiguration", "Alarms"],
         asks: non_empty,
         honoured: never,
@@ -136,14 +128,6 @@ const REFUSALS: &[Refusal] = &[
         honoured: never,
         code: "InvalidTargetMaps",
         message: "TargetMaps: this Bosun server does not support target maps yet; target nodes with Targets",
-    },
-    Refusal {
-        operation: "UpdateAssociation",
-        field: &["AutomationTargetParameterName"],
-        asks: non_empty,
-        honoured: never,
-        code: "ValidationException",
-        message: "AutomationTargetParameterName: this Bosun server does not run Automation associations yet (start runbooks with StartAutomationExecution or from a maintenance window AUTOMATION task)",
     },
     Refusal {
         operation: "UpdateAssociation",

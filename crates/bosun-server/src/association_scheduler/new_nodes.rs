@@ -50,6 +50,10 @@ pub fn apply_to_new_nodes(state: &AppState, now: i64) -> anyhow::Result<NewNodes
                 PAGE,
             )?;
             for a in &page {
+                if crate::api::associations::automation::is_automation(a) {
+                    // Runbooks run per slot only (`api/associations/automation.rs`).
+                    continue;
+                }
                 let rows = with_rows.remove(&a.association_id);
                 let ran_this_version = any_live
                     && state

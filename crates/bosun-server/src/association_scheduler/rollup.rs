@@ -69,7 +69,8 @@ fn roll_up_one(
     regions: &mut HashMap<String, RegionNodes>,
 ) -> anyhow::Result<()> {
     let Some(command) = state.store.get_command(&e.region, &e.command_id)? else {
-        return Ok(());
+        // Not a command: an Automation association's run.
+        return crate::api::associations::automation::roll_up(state, e, now);
     };
     let mut counts: BTreeMap<String, i64> = BTreeMap::new();
     for i in state.store.invocations(&command.command_id)? {

@@ -369,6 +369,9 @@ pub(super) fn finish(
         if e.parent_id.is_some() {
             // Its parent may start the next child now.
             state.automation.kick();
+        } else {
+            // An Automation association's execution may end with it.
+            state.associations.command_ended();
         }
     }
     Ok(())

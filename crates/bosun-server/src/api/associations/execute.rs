@@ -162,6 +162,10 @@ pub fn fire_on_new_nodes(
     nodes: &[(String, String)],
     now_ms: i64,
 ) -> Result<Fired, ApiError> {
+    if super::automation::is_automation(a) {
+        // A runbook's association waits for its next slot (see `automation.rs`).
+        return Ok(Fired::SlotTaken);
+    }
     let ctx = Ctx::internal(state, &a.region, PRINCIPAL, now_ms);
     let spec: Map<String, Value> =
         serde_json::from_str(&a.definition.spec_json).unwrap_or_default();
@@ -198,6 +202,9 @@ pub fn fire(
     slot_ms: i64,
     now_ms: i64,
 ) -> bosun_store::Result<Fired> {
+    if super::automation::is_automation(a) {
+        return super::automation::fire(state, a, slot_ms, now_ms);
+    }
     let ctx = Ctx::internal(state, &a.region, PRINCIPAL, now_ms);
     let spec: Map<String, Value> =
         serde_json::from_str(&a.definition.spec_json).unwrap_or_default();

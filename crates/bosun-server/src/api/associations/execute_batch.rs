@@ -43,6 +43,11 @@ pub fn fire_many(
     // (index in `due`, execution, command) of the firings that built a command.
     let mut ready = Vec::new();
     for (index, (a, slot_ms)) in due.iter().enumerate() {
+        if super::automation::is_automation(a) {
+            // One automation start each, through its own path.
+            fired[index] = Some(execute::fire(state, a, *slot_ms, now_ms)?);
+            continue;
+        }
         let spec: Map<String, Value> =
             serde_json::from_str(&a.definition.spec_json).unwrap_or_default();
         let targets = targets(a, &spec);

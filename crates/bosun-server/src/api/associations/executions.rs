@@ -189,8 +189,70 @@ fn target_status(invocation_status: &str) -> (&'static str, &str) {
     }
 }
 
+/// One target of an execution, as `AssociationExecutionTarget` shows it.
+struct TargetRow {
+    resource_id: String,
+    resource_type: &'static str,
+    status: &'static str,
+    detail: String,
+    when: i64,
+    output_id: String,
+    output_type: &'static str,
+}
+
+/// The targets of an Automation association's execution: its automation's children, one per
+/// value the target matched — the node (`ManagedInstance`) or a `ParameterValues` value
+/// (`ParameterValue`, Bosun's name) — each with its child execution as the output source.
+fn runbook_rows(ctx: &Ctx, e: &AssociationExecutionRecord) -> Result<Vec<TargetRow>, ApiError> {
+    let Some(parent) = ctx.state.store.get_automation_execution(&e.command_id)? else {
+        return Ok(Vec::new());
+    };
+    let children = super::automation::children(ctx.state, &ctx.region, &parent.execution_id)
+        .map_err(ApiError::internal)?;
+    Ok(children
+        .into_iter()
+        .map(|c| {
+            let params: Map<String, Value> =
+                serde_json::from_str(&c.parameters_json).unwrap_or_default();
+            let value = match params.get(&parent.target_parameter_name) {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Array(a)) => a
+                    .first()
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                Some(other) => other.to_string(),
+                None => String::new(),
+            };
+            let resource_type = if bosun_core::ids::is_instance_id(&value) {
+                "ManagedInstance"
+            } else {
+                "ParameterValue"
+            };
+            let status = match c.status.as_str() {
+                "Success" => "Success",
+                "Pending" => "Pending",
+                "InProgress" | "Waiting" | "Cancelling" | "PendingApproval" | "Approved" => {
+                    "InProgress"
+                }
+                _ => "Failed",
+            };
+            TargetRow {
+                resource_id: value,
+                resource_type,
+                status,
+                detail: c.status.clone(),
+                when: c.end_ms.unwrap_or(c.start_ms),
+                output_id: c.execution_id.clone(),
+                output_type: "Automation",
+            }
+        })
+        .collect())
+}
+
 /// `DescribeAssociationExecutionTargets`: the nodes one execution ran on — the invocations of
-/// its Run Command command — with filters `Status`, `ResourceId`, `ResourceType`.
+/// its Run Command command, or its automation's children — with filters `Status`,
+/// `ResourceId`, `ResourceType`.
 pub fn describe_association_execution_targets(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     let req: TargetsRequest = parse(body)?;
     ctx.state
@@ -212,36 +274,57 @@ pub fn describe_association_execution_targets(ctx: &Ctx, body: Value) -> Result<
                 ),
             )
         })?;
-    let invocations = if execution.command_id.is_empty() {
+    let rows = if ctx
+        .state
+        .store
+        .get_command(&ctx.region, &execution.command_id)?
+        .is_some()
+    {
+        ctx.state
+            .store
+            .invocations(&execution.command_id)?
+            .iter()
+            .map(|i| {
+                let (status, detail) = target_status(&i.status);
+                TargetRow {
+                    resource_id: i.instance_id.clone(),
+                    resource_type: "ManagedInstance",
+                    status,
+                    detail: detail.to_string(),
+                    when: i.end_ms.or(i.start_ms).unwrap_or(execution.created_ms),
+                    output_id: execution.command_id.clone(),
+                    output_type: "RunCommand",
+                }
+            })
+            .collect()
+    } else if execution.command_id.is_empty() {
         Vec::new()
     } else {
-        ctx.state.store.invocations(&execution.command_id)?
+        runbook_rows(ctx, &execution)?
     };
     let filters = req.filters.unwrap_or_default();
-    let targets: Vec<Value> = invocations
-        .iter()
-        .map(|i| (i, target_status(&i.status)))
-        .filter(|(i, (status, _))| {
+    let targets: Vec<Value> = rows
+        .into_iter()
+        .filter(|r| {
             filters.iter().all(|f| match f.key.as_str() {
-                "Status" => *status == f.value,
-                "ResourceId" => i.instance_id == f.value,
-                _ => f.value == "ManagedInstance",
+                "Status" => r.status == f.value,
+                "ResourceId" => r.resource_id == f.value,
+                _ => r.resource_type == f.value,
             })
         })
-        .map(|(i, (status, detail))| {
-            let when = i.end_ms.or(i.start_ms).unwrap_or(execution.created_ms);
+        .map(|r| {
             json!({
                 "AssociationId": execution.association_id,
                 "AssociationVersion": execution.association_version.to_string(),
                 "ExecutionId": execution.execution_id,
-                "ResourceId": i.instance_id,
-                "ResourceType": "ManagedInstance",
-                "Status": status,
-                "DetailedStatus": detail,
-                "LastExecutionDate": epoch_seconds(when),
+                "ResourceId": r.resource_id,
+                "ResourceType": r.resource_type,
+                "Status": r.status,
+                "DetailedStatus": r.detail,
+                "LastExecutionDate": epoch_seconds(r.when),
                 "OutputSource": {
-                    "OutputSourceId": execution.command_id,
-                    "OutputSourceType": "RunCommand",
+                    "OutputSourceId": r.output_id,
+                    "OutputSourceType": r.output_type,
                 },
             })
         })

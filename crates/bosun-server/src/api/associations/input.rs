@@ -47,6 +47,7 @@ pub struct AssociationInput {
     pub schedule_offset: Option<i64>,
     pub duration: Option<i64>,
     pub tags: Option<Vec<Tag>>,
+    pub automation_target_parameter_name: Option<String>,
 }
 
 /// The model's constraints on each member (`ValidationException` with AWS's text).
@@ -138,6 +139,12 @@ pub fn check_members(req: &AssociationInput, v: &mut Validation) {
     );
     v.range("scheduleOffset", req.schedule_offset, 1, 6);
     v.range("duration", req.duration, 1, 24);
+    v.length(
+        "automationTargetParameterName",
+        req.automation_target_parameter_name.as_deref(),
+        1,
+        50,
+    );
     v.list_length("tags", req.tags.as_ref().map(Vec::len), 0, 1000);
 }
 
@@ -212,7 +219,10 @@ fn check_targets(req: &AssociationInput) -> Result<(), ApiError> {
         }
         // `resource-groups:Name`: the group must exist now (`nodes_matching` below refuses
         // one that does not); its members are resolved again at every execution.
-        let known = key == "InstanceIds"
+        let runbook_values =
+            key == "ParameterValues" && req.automation_target_parameter_name.is_some();
+        let known = runbook_values
+            || key == "InstanceIds"
             || key == "tag-key"
             || key == "resource-groups:Name"
             || key.strip_prefix("tag:").is_some_and(|k| !k.is_empty());
@@ -235,8 +245,57 @@ fn check_targets(req: &AssociationInput) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// The document: it exists (in the version asked for), is a Command document, and accepts the
-/// parameters. Returns the document's name as stored.
+/// An Automation association: targets given as `Targets` (one, as rate control takes), the
+/// target parameter named, no `Duration` (it cancels commands), and what its runs will ask of
+/// `StartAutomationExecution` acceptable now.
+fn check_runbook(ctx: &Ctx, req: &AssociationInput, name: &str) -> Result<(), ApiError> {
+    let Some(parameter) = req.automation_target_parameter_name.as_deref() else {
+        return Err(ApiError::new(
+            "InvalidParameters",
+            format!(
+                "{name} is an Automation runbook: name the runbook parameter each target fills \
+                 with AutomationTargetParameterName."
+            ),
+        ));
+    };
+    if req.instance_id.is_some() {
+        return Err(ApiError::new(
+            "InvalidTarget",
+            "An Automation association targets with Targets, not InstanceId.",
+        ));
+    }
+    if req.duration.is_some() {
+        return Err(ApiError::validation(
+            "Duration applies to associations of Command documents; an Automation \
+             association's runbook ends by its own steps' timeouts.",
+        ));
+    }
+    let targets = req.targets.clone().unwrap_or_default();
+    if targets.len() != 1 {
+        return Err(ApiError::new(
+            "InvalidTarget",
+            "An Automation association takes exactly one target (rate control runs the runbook \
+             once per value it matches).",
+        ));
+    }
+    let rate = crate::api::automation::targets::RateRequest {
+        targets: &targets,
+        target_parameter_name: Some(parameter),
+        max_concurrency: req.max_concurrency.as_deref(),
+        max_errors: req.max_errors.as_deref(),
+    };
+    crate::api::automation::start::check_rate_controlled_start(
+        ctx,
+        name,
+        req.document_version.as_deref(),
+        &req.parameters.clone().unwrap_or_default(),
+        &rate,
+    )
+}
+
+/// The document: it exists (in the version asked for), is a Command document (or an
+/// Automation runbook with `AutomationTargetParameterName`), and accepts the parameters.
+/// Returns the document's name as stored.
 fn check_document(ctx: &Ctx, req: &AssociationInput, name: &str) -> Result<String, ApiError> {
     let doc = find(
         ctx,
@@ -244,15 +303,19 @@ fn check_document(ctx: &Ctx, req: &AssociationInput, name: &str) -> Result<Strin
         Selector::from_request(req.document_version.as_deref(), None),
     )?;
     match doc.document_type.as_str() {
-        "Command" => {}
-        "Automation" => {
+        "Command" if req.automation_target_parameter_name.is_some() => {
             return Err(ApiError::new(
-                "InvalidDocument",
+                "InvalidParameters",
                 format!(
-                    "{name} is an Automation runbook; this Bosun server does not run Automation \
-                     yet, so associations can only use Command documents."
+                    "AutomationTargetParameterName applies to Automation runbooks; {name} is a \
+                     Command document."
                 ),
             ))
+        }
+        "Command" => {}
+        "Automation" => {
+            check_runbook(ctx, req, name)?;
+            return Ok(doc.name.clone());
         }
         other => {
             return Err(ApiError::new(
@@ -320,6 +383,7 @@ pub fn definition(
             }
             Vec::new()
         }
+        None if runbook_values(req) => Vec::new(),
         None => nodes_matching(ctx, &nodes, req.targets.as_deref().unwrap_or_default())?,
     };
     ctx.authorize_nodes(action, matched.iter().map(|(id, _)| id.as_str()))?;
@@ -344,6 +408,14 @@ pub fn definition(
             spec.insert(key.into(), json!(v));
         }
     }
+    if let Some(p) = &req.automation_target_parameter_name {
+        spec.insert("AutomationTargetParameterName".into(), json!(p));
+        // Its runs start the runbook as the user who made this version of the association.
+        spec.insert(
+            super::automation::RUN_AS.into(),
+            json!(ctx.principal.clone()),
+        );
+    }
     Ok((
         AssociationDefinition {
             name: doc_name,
@@ -358,4 +430,14 @@ pub fn definition(
         },
         tags,
     ))
+}
+
+/// Whether the targets are a runbook's `ParameterValues` (values, not nodes).
+fn runbook_values(req: &AssociationInput) -> bool {
+    req.automation_target_parameter_name.is_some()
+        && req
+            .targets
+            .iter()
+            .flatten()
+            .any(|t| t.key.as_deref() == Some("ParameterValues"))
 }

@@ -5,6 +5,7 @@
 //! Associations are stored and versioned here; the association
 //! scheduler (`crate::association_scheduler`) runs them through [`execute`].
 
+pub(crate) mod automation;
 pub(crate) mod execute;
 pub(crate) mod execute_batch;
 mod executions;
@@ -283,6 +284,16 @@ pub fn update_association(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     } else {
         req.instance_id = Some(old.instance_id.clone());
         req.targets = None;
+    }
+    // A runbook's association cannot be without its target parameter either, while it keeps
+    // its runbook.
+    if req.automation_target_parameter_name.is_none() && req.name.as_deref() == Some(&old.name) {
+        let spec: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&old.spec_json).unwrap_or_default();
+        req.automation_target_parameter_name = spec
+            .get("AutomationTargetParameterName")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_string);
     }
     let document = bare_name(req.name.as_deref().unwrap_or_default()).to_string();
     ctx.authorize_arns(

@@ -191,7 +191,8 @@ pub fn describe_effective_instance_associations(ctx: &Ctx, body: Value) -> Resul
             after.as_deref(),
             SCAN_PAGE,
         )?;
-        for a in &list {
+        // A runbook's association is not the node's own (its agent does not run it).
+        for a in list.iter().filter(|a| !super::automation::is_automation(a)) {
             let targets = targets_of(a);
             // A target Bosun cannot match (stored before a rule changed) matches nothing here.
             if nodes_matching(ctx, &node, &targets).is_ok_and(|n| !n.is_empty()) {

@@ -16,7 +16,8 @@ fn definition_members(d: &AssociationDefinition, out: &mut Map<String, Value>) {
     };
     out.insert("DocumentVersion".into(), json!(version));
     let spec: Map<String, Value> = serde_json::from_str(&d.spec_json).unwrap_or_default();
-    out.extend(spec);
+    // `@` keys are Bosun's own bookkeeping (who an Automation association runs as).
+    out.extend(spec.into_iter().filter(|(k, _)| !k.starts_with('@')));
     if !d.instance_id.is_empty() {
         out.insert("InstanceId".into(), json!(d.instance_id));
         // AWS shows a legacy association's node as its target.
