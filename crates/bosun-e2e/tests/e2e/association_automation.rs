@@ -269,3 +269,106 @@ async fn bad_runbook_associations_are_refused_and_a_failed_child_fails_the_execu
         "{shown}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn target_maps_run_one_child_per_map_and_are_refused_where_they_do_not_apply() {
+    let fleet = Fleet::start(2, 2).await;
+    let ids = fleet.ids();
+    let c = fleet.client.clone();
+    let dir = tempfile::tempdir().unwrap();
+    create_runbook(&c, "Ops-Touch", runbook(dir.path().to_str().unwrap())).await;
+    let server = &fleet.server;
+    let maps = json!([
+        {"InstanceId": [ids[0]], "Marker": ["hello"]},
+        {"InstanceId": [ids[1]], "Marker": ["again"]}
+    ])
+    .to_string();
+    let created = server
+        .aws(&[
+            "ssm",
+            "create-association",
+            "--name",
+            "Ops-Touch",
+            "--target-maps",
+            &maps,
+        ])
+        .expect("create-association");
+    let description = &created["AssociationDescription"];
+    assert_eq!(description["TargetMaps"].as_array().map(Vec::len), Some(2));
+    let association = description["AssociationId"].as_str().unwrap().to_string();
+    let executions = ended(&fleet, &association, 1).await;
+    assert_eq!(
+        executions[0]["Status"],
+        "Success",
+        "{executions:?} {}",
+        server.log()
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join(&ids[0])).unwrap(),
+        "hello\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join(&ids[1])).unwrap(),
+        "again\n"
+    );
+    let execution = executions[0]["ExecutionId"].as_str().unwrap();
+    let targets = server
+        .aws(&[
+            "ssm",
+            "describe-association-execution-targets",
+            "--association-id",
+            &association,
+            "--execution-id",
+            execution,
+        ])
+        .expect("describe-association-execution-targets");
+    let rows = targets["AssociationExecutionTargets"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{targets}");
+    for r in rows {
+        assert_eq!(r["ResourceType"], "Automation");
+        assert_eq!(r["ResourceId"], r["OutputSource"]["OutputSourceId"]);
+    }
+
+    // Where they do not apply: with Targets, on a Command document, with a map the runbook
+    // does not take.
+    let target = format!("Key=InstanceIds,Values={}", ids[0]);
+    for (args, code, text) in [
+        (
+            vec![
+                "--name",
+                "Ops-Touch",
+                "--target-maps",
+                maps.as_str(),
+                "--targets",
+                target.as_str(),
+            ],
+            "InvalidTargetMaps",
+            "Both Targets and TargetMaps",
+        ),
+        (
+            vec![
+                "--name",
+                "AWS-RunShellScript",
+                "--target-maps",
+                r#"[{"commands":["true"]}]"#,
+            ],
+            "InvalidTargetMaps",
+            "Command document",
+        ),
+        (
+            vec![
+                "--name",
+                "Ops-Touch",
+                "--target-maps",
+                r#"[{"Nope":["x"]}]"#,
+            ],
+            "InvalidAutomationExecutionParametersException",
+            "Nope",
+        ),
+    ] {
+        let mut all = vec!["ssm", "create-association"];
+        all.extend(args);
+        let err = server.aws(&all).expect_err("refused");
+        assert!(err.contains(code) && err.contains(text), "{err}");
+    }
+}

@@ -75,14 +75,6 @@ const REFUSALS: &[Refusal] = &[
     },
     Refusal {
         operation: "CreateAssociation",
-        field: &["TargetMaps"],
-        asks: non_empty,
-        honoured: never,
-        code: "InvalidTargetMaps",
-        message: "TargetMaps: this Bosun server does not support target maps yet; target nodes with Targets",
-    },
-    Refusal {
-        operation: "CreateAssociation",
         field: &["AlarmConfiguration", "Alarms"],
         asks: non_empty,
         honoured: never,
@@ -120,14 +112,6 @@ const REFUSALS: &[Refusal] = &[
         honoured: never,
         code: "ValidationException",
         message: "TargetLocations: this Bosun server does not run associations in other accounts or regions",
-    },
-    Refusal {
-        operation: "UpdateAssociation",
-        field: &["TargetMaps"],
-        asks: non_empty,
-        honoured: never,
-        code: "InvalidTargetMaps",
-        message: "TargetMaps: this Bosun server does not support target maps yet; target nodes with Targets",
     },
     Refusal {
         operation: "UpdateAssociation",

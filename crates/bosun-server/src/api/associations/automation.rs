@@ -1,7 +1,8 @@
 //! Automation associations: an association of an `Automation` runbook, with
-//! `AutomationTargetParameterName`, runs each of its slots as one rate-controlled automation
-//! execution — `StartAutomationExecution` with the association's `Targets` (one entry),
-//! `Parameters`, `MaxConcurrency` and `MaxErrors`, one child per target value — started as the
+//! `AutomationTargetParameterName` (or `TargetMaps`), runs each of its slots as one
+//! rate-controlled automation execution — `StartAutomationExecution` with the association's
+//! `Targets` (one entry) or `TargetMaps`, `Parameters`, `MaxConcurrency` and `MaxErrors`, one
+//! child per target value or map — started as the
 //! user who created or last updated the association (Bosun has no service role: the runbook's
 //! steps act with that user's rights, as a maintenance window's `AUTOMATION` task does).
 //!
@@ -32,9 +33,10 @@ fn spec_of(a: &AssociationRecord) -> Map<String, Value> {
     serde_json::from_str(&a.definition.spec_json).unwrap_or_default()
 }
 
-/// Whether `a` runs a runbook (it names `AutomationTargetParameterName`).
+/// Whether `a` runs a runbook (it names `AutomationTargetParameterName` or `TargetMaps`).
 pub fn is_automation(a: &AssociationRecord) -> bool {
-    spec_of(a).contains_key("AutomationTargetParameterName")
+    let spec = spec_of(a);
+    spec.contains_key("AutomationTargetParameterName") || spec.contains_key("TargetMaps")
 }
 
 /// The `StartAutomationExecution` request of one execution of `a`.
@@ -42,11 +44,21 @@ fn start_request(a: &AssociationRecord, execution_id: &str) -> Value {
     let spec = spec_of(a);
     let mut body = json!({
         "DocumentName": a.definition.name,
-        "Parameters": spec.get("Parameters").cloned().unwrap_or_else(|| json!({})),
-        "Targets": spec.get("Targets").cloned().unwrap_or_else(|| json!([])),
-        "TargetParameterName": spec.get("AutomationTargetParameterName"),
         "ClientToken": execution_id,
     });
+    if let Some(p) = spec
+        .get("Parameters")
+        .filter(|p| p.as_object().is_some_and(|m| !m.is_empty()))
+    {
+        body["Parameters"] = p.clone();
+    }
+    match spec.get("TargetMaps") {
+        Some(maps) => body["TargetMaps"] = maps.clone(),
+        None => {
+            body["Targets"] = spec.get("Targets").cloned().unwrap_or_else(|| json!([]));
+            body["TargetParameterName"] = json!(spec.get("AutomationTargetParameterName"));
+        }
+    }
     if !a.definition.document_version.is_empty() {
         body["DocumentVersion"] = json!(a.definition.document_version);
     }

@@ -202,7 +202,8 @@ struct TargetRow {
 
 /// The targets of an Automation association's execution: its automation's children, one per
 /// value the target matched — the node (`ManagedInstance`) or a `ParameterValues` value
-/// (`ParameterValue`, Bosun's name) — each with its child execution as the output source.
+/// (`ParameterValue`, Bosun's name) — or per `TargetMaps` entry (the child itself,
+/// `Automation`), each with its child execution as the output source.
 fn runbook_rows(ctx: &Ctx, e: &AssociationExecutionRecord) -> Result<Vec<TargetRow>, ApiError> {
     let Some(parent) = ctx.state.store.get_automation_execution(&e.command_id)? else {
         return Ok(Vec::new());
@@ -224,10 +225,13 @@ fn runbook_rows(ctx: &Ctx, e: &AssociationExecutionRecord) -> Result<Vec<TargetR
                 Some(other) => other.to_string(),
                 None => String::new(),
             };
-            let resource_type = if bosun_core::ids::is_instance_id(&value) {
-                "ManagedInstance"
+            let (value, resource_type) = if parent.target_parameter_name.is_empty() {
+                // A `TargetMaps` child: the run itself is the resource.
+                (c.execution_id.clone(), "Automation")
+            } else if bosun_core::ids::is_instance_id(&value) {
+                (value, "ManagedInstance")
             } else {
-                "ParameterValue"
+                (value, "ParameterValue")
             };
             let status = match c.status.as_str() {
                 "Success" => "Success",

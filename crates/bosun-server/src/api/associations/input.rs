@@ -48,6 +48,7 @@ pub struct AssociationInput {
     pub duration: Option<i64>,
     pub tags: Option<Vec<Tag>>,
     pub automation_target_parameter_name: Option<String>,
+    pub target_maps: Option<Vec<BTreeMap<String, Vec<String>>>>,
 }
 
 /// The model's constraints on each member (`ValidationException` with AWS's text).
@@ -139,6 +140,7 @@ pub fn check_members(req: &AssociationInput, v: &mut Validation) {
     );
     v.range("scheduleOffset", req.schedule_offset, 1, 6);
     v.range("duration", req.duration, 1, 24);
+    v.list_length("targetMaps", req.target_maps.as_ref().map(Vec::len), 0, 300);
     v.length(
         "automationTargetParameterName",
         req.automation_target_parameter_name.as_deref(),
@@ -194,6 +196,15 @@ fn check_schedule(req: &AssociationInput) -> Result<(), ApiError> {
 /// How the association reaches nodes.
 fn check_targets(req: &AssociationInput) -> Result<(), ApiError> {
     let has_targets = req.targets.as_ref().is_some_and(|t| !t.is_empty());
+    if has_maps(req) {
+        if has_targets || req.instance_id.is_some() {
+            return Err(ApiError::new(
+                "InvalidTargetMaps",
+                "Both Targets and TargetMaps can't be specified together.",
+            ));
+        }
+        return Ok(());
+    }
     match (req.instance_id.is_some(), has_targets) {
         (true, true) => {
             return Err(ApiError::validation(
@@ -249,12 +260,36 @@ fn check_targets(req: &AssociationInput) -> Result<(), ApiError> {
 /// target parameter named, no `Duration` (it cancels commands), and what its runs will ask of
 /// `StartAutomationExecution` acceptable now.
 fn check_runbook(ctx: &Ctx, req: &AssociationInput, name: &str) -> Result<(), ApiError> {
+    if has_maps(req) {
+        if req.automation_target_parameter_name.is_some() {
+            return Err(ApiError::validation(
+                "AutomationTargetParameterName applies to Targets; each TargetMaps entry names \
+                 the parameters it sets itself.",
+            ));
+        }
+        if req.duration.is_some() {
+            return Err(ApiError::validation(
+                "Duration applies to associations of Command documents; an Automation \
+                 association's runbook ends by its own steps' timeouts.",
+            ));
+        }
+        return crate::api::automation::start::check_target_maps_start(
+            ctx,
+            name,
+            req.document_version.as_deref(),
+            &req.parameters.clone().unwrap_or_default(),
+            req.target_maps.as_deref().unwrap_or_default(),
+            req.max_concurrency.as_deref(),
+            req.max_errors.as_deref(),
+        );
+    }
     let Some(parameter) = req.automation_target_parameter_name.as_deref() else {
         return Err(ApiError::new(
             "InvalidParameters",
             format!(
                 "{name} is an Automation runbook: name the runbook parameter each target fills \
-                 with AutomationTargetParameterName."
+                 with AutomationTargetParameterName (or give each run's parameters with \
+                 TargetMaps)."
             ),
         ));
     };
@@ -303,6 +338,15 @@ fn check_document(ctx: &Ctx, req: &AssociationInput, name: &str) -> Result<Strin
         Selector::from_request(req.document_version.as_deref(), None),
     )?;
     match doc.document_type.as_str() {
+        "Command" if has_maps(req) => {
+            return Err(ApiError::new(
+                "InvalidTargetMaps",
+                format!(
+                    "TargetMaps applies to Automation runbooks; {name} is a Command document: \
+                     target its nodes with Targets."
+                ),
+            ))
+        }
         "Command" if req.automation_target_parameter_name.is_some() => {
             return Err(ApiError::new(
                 "InvalidParameters",
@@ -383,7 +427,7 @@ pub fn definition(
             }
             Vec::new()
         }
-        None if runbook_values(req) => Vec::new(),
+        None if runbook_values(req) || has_maps(req) => Vec::new(),
         None => nodes_matching(ctx, &nodes, req.targets.as_deref().unwrap_or_default())?,
     };
     ctx.authorize_nodes(action, matched.iter().map(|(id, _)| id.as_str()))?;
@@ -407,6 +451,13 @@ pub fn definition(
         if let Some(v) = value {
             spec.insert(key.into(), json!(v));
         }
+    }
+    if let Some(maps) = req.target_maps.as_ref().filter(|m| !m.is_empty()) {
+        spec.insert("TargetMaps".into(), json!(maps));
+        spec.insert(
+            super::automation::RUN_AS.into(),
+            json!(ctx.principal.clone()),
+        );
     }
     if let Some(p) = &req.automation_target_parameter_name {
         spec.insert("AutomationTargetParameterName".into(), json!(p));
@@ -440,4 +491,9 @@ fn runbook_values(req: &AssociationInput) -> bool {
             .iter()
             .flatten()
             .any(|t| t.key.as_deref() == Some("ParameterValues"))
+}
+
+/// Whether the request gives `TargetMaps` (an Automation association's runs, one per map).
+pub fn has_maps(req: &AssociationInput) -> bool {
+    req.target_maps.as_ref().is_some_and(|m| !m.is_empty())
 }

@@ -244,6 +244,13 @@ pub fn delete_association(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
 }
 
 /// The stored `Targets` of a definition (none for legacy associations).
+fn stored_target_maps(
+    d: &AssociationDefinition,
+) -> Option<Vec<std::collections::BTreeMap<String, Vec<String>>>> {
+    let spec: Value = serde_json::from_str(&d.spec_json).ok()?;
+    serde_json::from_value(spec.get("TargetMaps")?.clone()).ok()
+}
+
 fn stored_targets(d: &AssociationDefinition) -> Option<Vec<Target>> {
     let spec: Value = serde_json::from_str(&d.spec_json).ok()?;
     serde_json::from_value(spec.get("Targets")?.clone()).ok()
@@ -278,8 +285,10 @@ pub fn update_association(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     req.name.get_or_insert_with(|| old.name.clone());
     if old.instance_id.is_empty() {
         req.instance_id = None;
-        if req.targets.as_ref().is_none_or(Vec::is_empty) {
+        let maps_given = req.target_maps.as_ref().is_some_and(|m| !m.is_empty());
+        if req.targets.as_ref().is_none_or(Vec::is_empty) && !maps_given {
             req.targets = stored_targets(old);
+            req.target_maps = stored_target_maps(old);
         }
     } else {
         req.instance_id = Some(old.instance_id.clone());

@@ -347,3 +347,29 @@ pub(crate) fn check_rate_controlled_start(
         other => other.map(|_| ()),
     }
 }
+
+/// [`check_rate_controlled_start`] for an association with `TargetMaps`: each map's
+/// parameters over `passed` type against the runbook, and the rate controls parse.
+pub(crate) fn check_target_maps_start(
+    ctx: &Ctx,
+    document_name: &str,
+    document_version: Option<&str>,
+    passed: &BTreeMap<String, Vec<String>>,
+    maps: &[BTreeMap<String, Vec<String>>],
+    max_concurrency: Option<&str>,
+    max_errors: Option<&str>,
+) -> Result<(), ApiError> {
+    let name = crate::documents::bare_name(document_name).to_string();
+    let doc = resolve(
+        &*ctx.state.store,
+        &ctx.region,
+        document_name,
+        Selector::from_request(document_version, None),
+    )
+    .map_err(|e| definition_error(&name, e))?;
+    let value = content::parse(&doc.content, &doc.format)
+        .map_err(|e| ApiError::validation(format!("Runbook {name}: {e}")))?;
+    let runbook = plan(&value).map_err(|e| ApiError::validation(format!("Runbook {name}: {e}")))?;
+    refuse_assume_role(&value, &runbook, passed)?;
+    plan_target_maps(&runbook, passed, maps, max_concurrency, max_errors).map(|_| ())
+}
