@@ -20,6 +20,7 @@ mod automation_fleet;
 mod automation_interactive;
 mod automation_nested;
 mod automation_power;
+mod automation_power_bosun;
 mod automation_target_maps;
 mod aws_errors;
 mod cluster;
