@@ -15,6 +15,7 @@ mod association_targets;
 mod associations;
 mod auth;
 mod automation;
+mod automation_cli_signal;
 mod automation_events;
 mod automation_fleet;
 mod automation_interactive;
