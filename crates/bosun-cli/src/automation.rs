@@ -1,5 +1,6 @@
-//! `bosun automation start/show/list/approve/resume/stop`: runbooks over the SSM Automation API,
-//! a started execution followed step by step, and the signals a waiting step needs.
+//! `bosun automation start/show/list/approve/resume/stop`: runbooks over the SSM Automation API
+//! (Auto or Interactive mode), a started execution followed step by step, and the signals a
+//! waiting step needs (`signal`: `automation_signal.rs`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
@@ -8,14 +9,14 @@ use anyhow::{anyhow, bail};
 use aws_sdk_ssm::primitives::DateTime;
 use aws_sdk_ssm::types::{
     AutomationExecution, AutomationExecutionFilter, AutomationExecutionFilterKey,
-    AutomationExecutionStatus, SignalType, StepExecution, StopType,
+    AutomationExecutionStatus, ExecutionMode, SignalType, StepExecution, StopType,
 };
 use aws_sdk_ssm::Client;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use serde_json::{json, Value};
 
-use crate::automation_args::{AutomationCommand, StartArgs};
+use crate::automation_args::{AutomationCommand, Mode, StartArgs};
 use crate::client::describe_error;
 use crate::{next_run, table};
 
@@ -44,6 +45,9 @@ pub async fn dispatch(client: &Client, command: AutomationCommand) -> anyhow::Re
         AutomationCommand::Resume { execution_id } => {
             resume(client, &execution_id).await.map(|()| 0)
         }
+        AutomationCommand::Signal(args) => crate::automation_signal::signal(client, args)
+            .await
+            .map(|()| 0),
         AutomationCommand::Stop {
             execution_id,
             complete,
@@ -51,7 +55,7 @@ pub async fn dispatch(client: &Client, command: AutomationCommand) -> anyhow::Re
     }
 }
 
-fn api<E>(e: aws_sdk_ssm::error::SdkError<E>) -> anyhow::Error
+pub(crate) fn api<E>(e: aws_sdk_ssm::error::SdkError<E>) -> anyhow::Error
 where
     E: std::error::Error + aws_sdk_ssm::error::ProvideErrorMetadata + 'static,
 {
@@ -80,7 +84,7 @@ fn is_terminal(status: Option<&AutomationExecutionStatus>) -> bool {
     )
 }
 
-async fn get(client: &Client, id: &str) -> anyhow::Result<AutomationExecution> {
+pub(crate) async fn get(client: &Client, id: &str) -> anyhow::Result<AutomationExecution> {
     client
         .get_automation_execution()
         .automation_execution_id(id)
@@ -101,6 +105,10 @@ async fn start(client: &Client, args: StartArgs) -> anyhow::Result<u8> {
         .document_name(&args.document)
         .set_document_version(args.version.clone())
         .set_parameters((!params.is_empty()).then(|| params.into_iter().collect()))
+        .set_mode(args.mode.map(|m| match m {
+            Mode::Auto => ExecutionMode::Auto,
+            Mode::Interactive => ExecutionMode::Interactive,
+        }))
         .send()
         .await
         .map_err(api)?;
@@ -160,6 +168,15 @@ async fn follow(client: &Client, id: &str, limit: Duration) -> anyhow::Result<u8
                 eprintln!("  waiting at {}: {how}", w.step_name().unwrap_or_default());
                 hinted = true;
             }
+        } else if waiting.is_none()
+            && !hinted
+            && e.mode() == Some(&ExecutionMode::Interactive)
+            && status.map(|s| s.as_str()) == Some("Waiting")
+        {
+            eprintln!(
+                "  waiting for a step: bosun automation signal {id} --type StartStep --step NAME"
+            );
+            hinted = true;
         }
         if Instant::now() >= deadline {
             bail!(

@@ -1,7 +1,7 @@
 //! `bosun automation …` flags: start runbooks, follow and list their executions, approve,
-//! resume and stop them.
+//! resume, signal and stop them.
 
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
 
 use crate::fleet;
 
@@ -46,6 +46,10 @@ pub enum AutomationCommand {
         /// The execution id.
         execution_id: String,
     },
+    /// Send an execution a signal (SendAutomationSignal): StartStep runs the named step of an
+    /// Interactive execution waiting between steps, StopStep stops a running step, Resume
+    /// resumes a waiting aws:pause step.
+    Signal(SignalArgs),
     /// Stop an execution (Cancel), or with --complete end it as it stands.
     Stop {
         /// The execution id.
@@ -72,4 +76,41 @@ pub struct StartArgs {
     /// Give up waiting after this many seconds (the execution goes on).
     #[arg(long, default_value_t = 3600)]
     pub timeout: u64,
+    /// Auto runs the steps by themselves; Interactive waits before each step for
+    /// `bosun automation signal ID --type StartStep --step NAME`.
+    #[arg(long, value_enum, ignore_case = true)]
+    pub mode: Option<Mode>,
+}
+
+/// StartAutomationExecution's `Mode`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    #[value(name = "Auto")]
+    Auto,
+    #[value(name = "Interactive")]
+    Interactive,
+}
+
+#[derive(Args, Clone, Debug)]
+pub struct SignalArgs {
+    /// The execution id.
+    pub execution_id: String,
+    /// The signal.
+    #[arg(long = "type", value_enum, ignore_case = true)]
+    pub signal: Signal,
+    /// The step: its name (StartStep; Resume, optionally), or for StopStep its name or step
+    /// execution id (a name means that step's running execution).
+    #[arg(long)]
+    pub step: Option<String>,
+}
+
+/// The signals `bosun automation signal` sends (Approve/Reject: `bosun automation approve`).
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signal {
+    #[value(name = "StartStep")]
+    StartStep,
+    #[value(name = "StopStep")]
+    StopStep,
+    #[value(name = "Resume")]
+    Resume,
 }

@@ -6,6 +6,7 @@ mod assoc;
 mod assoc_args;
 mod automation;
 mod automation_args;
+mod automation_signal;
 mod cli;
 mod client;
 mod commands;

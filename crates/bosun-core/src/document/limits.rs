@@ -1,5 +1,6 @@
 //! Document limits and names: the 64 KB content limit (`MaxDocumentSizeExceeded`), the
-//! `CreateDocument` name rules with AWS's reserved prefixes, and `VersionName`.
+//! `CreateDocument` name rules with AWS's reserved prefixes (and Bosun's own `Bosun-`), and
+//! `VersionName`.
 
 use super::DocumentError;
 
@@ -26,6 +27,8 @@ pub fn check_content_size(content: &str) -> Result<(), DocumentError> {
 /// documentation: `aws`, `amazon`, `amzn`, `AWSEC2`, `AWSConfigRemediation`, `AWSSupport`).
 /// The check ignores case: AWS's own documents are spelled `AWS-…`, `Amazon…`, and AWS's own
 /// toolkit (AWS Toolkit for VS Code, `validateDocumentName`) refuses `AWS-` and `Amazon` too.
+/// `Bosun-` is Bosun's own, for the runbooks it ships (`Bosun-StartNode`, …), refused in any
+/// case as AWS's are.
 pub const RESERVED_NAME_PREFIXES: &[&str] = &[
     "aws",
     "amazon",
@@ -33,6 +36,7 @@ pub const RESERVED_NAME_PREFIXES: &[&str] = &[
     "AWSEC2",
     "AWSConfigRemediation",
     "AWSSupport",
+    "Bosun-",
 ];
 
 fn name_chars_ok(s: &str) -> bool {
@@ -55,7 +59,8 @@ pub fn validate_document_name(name: &str) -> Result<(), DocumentError> {
         .find(|p| lower.starts_with(&p.to_ascii_lowercase()))
     {
         return Err(DocumentError::InvalidName(format!(
-            "Invalid document name {name}: names may not start with the reserved prefix {p} (reserved prefixes: aws, amazon, amzn, AWSEC2, AWSConfigRemediation, AWSSupport, in any case)."
+            "Invalid document name {name}: names may not start with the reserved prefix {p} (reserved prefixes: {}, in any case).",
+            RESERVED_NAME_PREFIXES.join(", ")
         )));
     }
     Ok(())
@@ -97,6 +102,8 @@ mod tests {
             &"a".repeat(128),
             "awesome-doc",
             "Amaz0n",
+            "BosunDeploy",
+            "Bosun_Mine",
         ] {
             assert!(validate_document_name(ok).is_ok(), "{ok}");
         }
@@ -113,6 +120,9 @@ mod tests {
             "AWSSupport-Foo",
             "AWSEC2-Bar",
             "AWSConfigRemediation-Baz",
+            "Bosun-Mine",
+            "bosun-startnode",
+            "BOSUN-X",
         ] {
             let e = validate_document_name(reserved).unwrap_err();
             assert!(e.to_string().contains("reserved prefix"), "{reserved}: {e}");

@@ -64,16 +64,18 @@ pub struct NodeOutcome<'a> {
 }
 
 /// A document's ARN as State Manager events name it: AWS-owned documents (`AWS-…`,
-/// `Amazon…`) with an empty account; a shared document's ARN as given.
+/// `Amazon…`) and Bosun's own built-ins (`Bosun-…`, owned as AWS's are) with an empty account;
+/// a shared document's ARN as given.
 pub fn document_arn(region: &str, account: &str, name: &str) -> String {
     if name.starts_with("arn:") {
         return name.to_string();
     }
-    let owner = if name.starts_with("AWS-") || name.starts_with("Amazon") {
-        ""
-    } else {
-        account
-    };
+    let owner =
+        if name.starts_with("AWS-") || name.starts_with("Amazon") || name.starts_with("Bosun-") {
+            ""
+        } else {
+            account
+        };
     format!("arn:aws:ssm:{region}:{owner}:document/{name}")
 }
 

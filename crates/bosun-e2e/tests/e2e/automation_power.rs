@@ -3,7 +3,8 @@
 //! woken by its power-controller document on another node — the test's "power on" restarts the
 //! stopped agent when the controller leaves its note — and the next step's command runs on it.
 //! A node with no wake method fails the runbook with the reason; a role Bosun cannot assume is
-//! refused at the start.
+//! refused at the start. Then Bosun's own `Bosun-StartNode`/`Bosun-RestartNode` on the same
+//! node (`automation_power_bosun`).
 
 use std::time::Duration;
 
@@ -12,7 +13,7 @@ use aws_sdk_ssm::types::{AutomationExecutionStatus, PingStatus, ResourceTypeForT
 use bosun_e2e::fleet::Fleet;
 use bosun_e2e::wait_for;
 
-const LIMIT: Duration = Duration::from_secs(60);
+pub(crate) const LIMIT: Duration = Duration::from_secs(60);
 
 async fn ping(fleet: &Fleet, node: &str) -> Option<PingStatus> {
     let out = fleet
@@ -250,4 +251,7 @@ async fn a_runbook_wakes_a_stopped_node_then_runs_its_command_there() {
         e.message().unwrap_or_default().contains("cannot assume"),
         "{e:?}"
     );
+
+    // Bosun's own runbooks on the same node and controller.
+    super::automation_power_bosun::bosun_runbooks(&mut fleet, 1, &pid_file, &note).await;
 }

@@ -1,6 +1,7 @@
 //! Documents the server knows: the built-in `AWS-*` library (each written by us to behave as
-//! AWS documents it; owner `Amazon`, one version) and users' documents from the store, behind
-//! one lookup.
+//! AWS documents it; owner `Amazon`, one version), Bosun's own `Bosun-*` runbooks (reported like
+//! the `AWS-*` ones; their names reserved as `bosun_core::document::RESERVED_NAME_PREFIXES`
+//! says) and users' documents from the store, behind one lookup.
 
 pub mod content;
 
@@ -102,6 +103,24 @@ pub const BUILTINS: &[BuiltinDocument] = &[
         document_type: "Command",
         content: include_str!("AWS-UpdateSSMAgent.json"),
         created_ms: 1_796_428_800_000,
+    },
+    BuiltinDocument {
+        name: "Bosun-RestartNode",
+        document_type: "Automation",
+        content: include_str!("Bosun-RestartNode.json"),
+        created_ms: 1_796_515_200_000,
+    },
+    BuiltinDocument {
+        name: "Bosun-StartNode",
+        document_type: "Automation",
+        content: include_str!("Bosun-StartNode.json"),
+        created_ms: 1_796_515_200_000,
+    },
+    BuiltinDocument {
+        name: "Bosun-StopNode",
+        document_type: "Automation",
+        content: include_str!("Bosun-StopNode.json"),
+        created_ms: 1_796_515_200_000,
     },
 ];
 
@@ -277,5 +296,52 @@ mod tests {
         assert_eq!(names, sorted, "listed by name");
         assert!(super::builtin("arn:aws:ssm:us-east-1::document/AWS-RunShellScript").is_some());
         assert!(super::builtin("AWS-Nope").is_none());
+    }
+
+    /// Bosun's own power runbooks: named like the reserved prefix, `NodeId` their one parameter
+    /// (no role to assume), Bosun node ids only, and an output showing what they did.
+    #[test]
+    fn bosun_power_runbooks_take_node_ids_and_report_the_result() {
+        use std::collections::BTreeMap;
+        let mine: Vec<_> = super::BUILTINS
+            .iter()
+            .filter(|d| d.name.starts_with("Bosun-"))
+            .collect();
+        let names: Vec<&str> = mine.iter().map(|d| d.name).collect();
+        assert_eq!(
+            names,
+            ["Bosun-RestartNode", "Bosun-StartNode", "Bosun-StopNode"]
+        );
+        for d in mine {
+            assert!(
+                bosun_core::document::validate_document_name(d.name).is_err(),
+                "{} is reserved",
+                d.name
+            );
+            let value = super::content::parse(d.content, "JSON").unwrap();
+            assert!(value.get("assumeRole").is_none(), "{}", d.name);
+            let runbook = bosun_core::automation::plan(&value).unwrap();
+            let declared: Vec<&str> = runbook.parameters.iter().map(|(n, _)| n.as_str()).collect();
+            assert_eq!(declared, ["NodeId"], "{}", d.name);
+            assert!(!runbook.outputs.is_empty(), "{} shows its result", d.name);
+            let description = value["description"].as_str().unwrap_or_default();
+            assert!(description.len() > 40, "{}: {description}", d.name);
+            let with = |ids: &[&str]| {
+                let mut p = BTreeMap::new();
+                p.insert(
+                    "NodeId".to_string(),
+                    ids.iter().map(|s| s.to_string()).collect(),
+                );
+                bosun_core::automation::resolve_parameters(&runbook, &p)
+            };
+            let typed = with(&["mi-0123456789abcdef0", "mi-0123456789abcdef1"]).unwrap();
+            assert_eq!(typed["NodeId"].as_array().map(Vec::len), Some(2));
+            assert!(with(&["i-0123456789abcdef0"]).is_err(), "{}", d.name);
+            assert!(
+                bosun_core::automation::resolve_parameters(&runbook, &BTreeMap::new()).is_err(),
+                "{} needs a node",
+                d.name
+            );
+        }
     }
 }

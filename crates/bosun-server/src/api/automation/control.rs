@@ -3,6 +3,7 @@
 //! `aws:pause` step; `StartStep` (payload `StepName`) for an `Interactive` execution between
 //! steps; `StopStep` (payload `StepExecutionId`) for a running step). Both are recorded on the
 //! execution for its driver, which acts on them (`bosun_core::automation::interactive`).
+//! `Revoke` (Change Manager's, for a change request) is refused: Bosun has no change requests.
 
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -86,9 +87,21 @@ fn one(
     }
 }
 
+/// `Revoke`'s refusal: it revokes a Change Manager change request, which Bosun does not have.
+fn revoke_refused(execution_id: &str) -> ApiError {
+    invalid_signal(format!(
+        "Revoke revokes a Change Manager change request; this Bosun server has no Change \
+         Manager change requests to revoke (automation execution {execution_id} is a runbook \
+         execution: stop it with StopAutomationExecution)."
+    ))
+}
+
 pub fn send_automation_signal(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     let req: SignalRequest = parse(body)?;
     let e = execution(ctx, &req.automation_execution_id)?;
+    if req.signal_type == "Revoke" {
+        return Err(revoke_refused(&e.execution_id));
+    }
     if e.end_ms.is_some() {
         return Err(invalid_signal(format!(
             "Automation execution {} has ended ({}); it takes no signals.",
@@ -224,4 +237,19 @@ pub fn send_automation_signal(ctx: &Ctx, body: Value) -> Result<Value, ApiError>
         "ThrottlingException",
         "Too many concurrent signals; retry.",
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn revoke_is_refused_as_aws_refuses_a_signal() {
+        let e = super::revoke_refused("abc");
+        assert_eq!(e.code, "InvalidAutomationSignalException");
+        assert!(
+            e.message
+                .contains("no Change Manager change requests to revoke"),
+            "{}",
+            e.message
+        );
+    }
 }
