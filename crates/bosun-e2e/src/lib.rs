@@ -4,6 +4,7 @@
 
 pub mod agent;
 pub mod automation;
+pub mod cutter;
 pub mod fleet;
 pub mod http;
 pub mod poll;

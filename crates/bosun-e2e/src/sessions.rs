@@ -16,10 +16,15 @@ const LIMIT: Duration = Duration::from_secs(30);
 
 /// A `SessionManager` for this server with the admin's key, as an AWS SDK user builds one.
 pub fn manager(server: &TestServer) -> SessionManager {
+    manager_via(server, &server.url)
+}
+
+/// [`manager`], reaching the server through `url` (a forwarder in front of it).
+pub fn manager_via(server: &TestServer, url: &str) -> SessionManager {
     let (akid, secret) = server.admin_credentials();
     let config = SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(&server.url)
+        .endpoint_url(url)
         .region(Region::new("us-east-1"))
         .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
             akid, secret, None, None, "e2e",

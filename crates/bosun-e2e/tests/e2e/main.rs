@@ -77,6 +77,7 @@ mod session_bad_frames;
 mod session_events;
 mod session_input;
 mod session_logs;
+mod session_resume;
 mod session_retries;
 mod session_run_as;
 mod session_ssh;

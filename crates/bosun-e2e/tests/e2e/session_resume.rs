@@ -1,0 +1,92 @@
+//! A session whose connection drops is resumed, not lost (issue 18): `aws-ssm-bridge`'s
+//! `ReconnectingSession`, reaching the server through a forwarder whose connections the test
+//! cuts mid-output, calls `ResumeSession` for the same session, rejoins the data channel and
+//! carries on in the same sequence space: the shell is the same one, and every line printed
+//! while it was away arrives once, in order.
+
+use std::time::Duration;
+
+use aws_ssm_bridge::{EndpointPolicy, ReconnectConfig, ReconnectEvent, ReconnectingSession};
+use bosun_e2e::cutter::Cutter;
+use bosun_e2e::fleet::Fleet;
+use bosun_e2e::sessions::manager_via;
+use bosun_e2e::wait_for;
+use std::sync::{Arc, Mutex};
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_connection_is_resumed_and_nothing_printed_meanwhile_is_lost() {
+    let fleet = Fleet::start(1, 1).await;
+    let node = fleet.ids()[0].clone();
+    let cutter = Cutter::start(&fleet.server.addr).await;
+    let mut config = ReconnectConfig {
+        initial_delay: Duration::from_millis(200),
+        max_delay: Duration::from_secs(2),
+        ..ReconnectConfig::default()
+    };
+    config.session.endpoint_policy = EndpointPolicy::AllowAny;
+    let session =
+        ReconnectingSession::connect_with(node, config, manager_via(&fleet.server, &cutter.url()))
+            .await
+            .expect("StartSession");
+    let first_id = session.current().await.unwrap().id().to_string();
+    let mut events = session.events();
+    let seen = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let mut output = session.output();
+    let sink = seen.clone();
+    tokio::spawn(async move {
+        while let Some(bytes) = output.recv().await {
+            sink.lock().unwrap().extend_from_slice(&bytes);
+        }
+    });
+    let text = || String::from_utf8_lossy(&seen.lock().unwrap()).replace('\r', "");
+    let shows = |needle: String| {
+        let text = &text;
+        async move {
+            wait_for(&format!("{needle:?} on the screen"), LIMIT, || async {
+                text().contains(&needle).then_some(())
+            })
+            .await
+        }
+    };
+
+    session
+        .send("export MARK=$((6*7)); stty -echo\r")
+        .await
+        .unwrap();
+    // Lines over a few seconds, numbered; the connection is cut while they come.
+    session
+        .send("for i in $(seq 1 20); do echo tick-$i; sleep 0.2; done; echo end-$MARK\r")
+        .await
+        .unwrap();
+    shows("tick-3\n".into()).await;
+    assert!(cutter.cut() > 0, "a connection was open to cut");
+    let resumed = tokio::time::timeout(LIMIT, async {
+        loop {
+            match events.recv().await {
+                Ok(ReconnectEvent::Resumed { session_id, .. }) => return session_id,
+                Ok(ReconnectEvent::Reconnected { session_id, .. }) => {
+                    panic!("a new session {session_id} instead of resuming {first_id}")
+                }
+                Ok(ReconnectEvent::GaveUp { reason, .. }) => panic!("gave up: {reason}"),
+                Ok(_) => {}
+                Err(e) => panic!("events: {e}"),
+            }
+        }
+    })
+    .await
+    .expect("resumed within the limit");
+    assert_eq!(resumed, first_id, "the same session carries on");
+
+    // The same shell ($MARK survives), and every tick once, in order.
+    shows("end-42\n".into()).await;
+    let screen = text();
+    let ticks: Vec<u32> = screen
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("tick-"))
+        .map(|n| n.parse().unwrap())
+        .collect();
+    assert_eq!(ticks, (1..=20).collect::<Vec<_>>(), "{screen}");
+    session.terminate().await.unwrap();
+}
