@@ -21,7 +21,7 @@ pub const SESSION_MARKER: &str = "BOSUN_SESSION_ID";
 /// Bytes read per output frame at most. AWS's agent reads 1,024 (`StreamDataPayloadSize`);
 /// clients take any payload length, and bigger frames cut the per-frame work (an ack each)
 /// for bulk output, while a keystroke's echo is still one small frame.
-const CHUNK: usize = 8 * 1024;
+const CHUNK: usize = 32 * 1024;
 
 /// What to start.
 #[derive(Debug, Clone)]
