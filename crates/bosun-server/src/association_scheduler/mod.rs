@@ -29,6 +29,8 @@
 //! never on a timer. The same scan drops nodes an association no longer targets from its
 //! node statuses, `Association` compliance and `Overview` (`forget.rs`).
 
+#[cfg(test)]
+mod automation_tests;
 mod deadlines;
 mod forget;
 mod new_nodes;

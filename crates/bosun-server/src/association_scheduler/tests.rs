@@ -16,6 +16,11 @@ const MINUTE: i64 = 60_000;
 /// 2026-01-06T00:00:00Z, a Tuesday.
 const T0: i64 = 1_767_657_600_000;
 
+/// A rate association for other test modules.
+pub(crate) fn association_for_tests(expression: &str) -> AssociationRecord {
+    association(expression, false)
+}
+
 fn association(expression: &str, apply_only_at_cron_interval: bool) -> AssociationRecord {
     AssociationRecord {
         region: "us-east-1".into(),
