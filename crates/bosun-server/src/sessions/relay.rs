@@ -21,6 +21,10 @@ use crate::state::{now_ms, AppState};
 
 const OPEN_TIMEOUT: Duration = Duration::from_secs(15);
 const MAX_FRAME_BYTES: usize = 2 * 1024 * 1024;
+/// Bytes a data channel socket reads at once. The websocket library fills its whole read
+/// buffer with zeros before each read (128 KiB by default, per socket: two per session), so an
+/// idle session held that much; bigger frames still arrive whole, over more reads.
+const READ_BUFFER_BYTES: usize = 16 * 1024;
 
 /// SHA-256 of a token, as stored.
 pub fn token_hash(token: &str) -> String {
@@ -35,6 +39,7 @@ pub async fn data_channel(
     ws: WebSocketUpgrade,
 ) -> Response {
     ws.max_message_size(MAX_FRAME_BYTES)
+        .read_buffer_size(READ_BUFFER_BYTES)
         .on_upgrade(move |socket| async move { run(state, session_id, socket).await })
 }
 
