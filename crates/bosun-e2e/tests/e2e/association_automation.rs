@@ -153,6 +153,33 @@ async fn a_runbook_association_runs_one_child_per_node_and_ends_with_its_automat
             "hello\nhello\n"
         );
     }
+    // Updated without naming the target parameter again: it keeps it, and the new version runs
+    // with the new parameters.
+    let updated = server
+        .aws(&[
+            "ssm",
+            "update-association",
+            "--association-id",
+            &association,
+            "--parameters",
+            "Marker=again",
+            "--schedule-expression",
+            "rate(30 minutes)",
+        ])
+        .expect("update-association");
+    assert_eq!(
+        updated["AssociationDescription"]["AutomationTargetParameterName"],
+        "InstanceId"
+    );
+    assert_eq!(updated["AssociationDescription"]["AssociationVersion"], "2");
+    let executions = ended(&fleet, &association, 3).await;
+    assert_eq!(executions[0]["Status"], "Success", "{executions:?}");
+    for id in &ids {
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(id)).unwrap(),
+            "hello\nhello\nagain\n"
+        );
+    }
     // The runbook's association is not the nodes' own.
     let own = server
         .aws(&[
