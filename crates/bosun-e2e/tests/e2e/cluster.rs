@@ -396,4 +396,18 @@ async fn a_deadline_stops_queued_steps_on_nodes_of_every_replica() {
             "{node} ran an expired command"
         );
     }
+    // A session cannot be relayed between replicas yet: the refusal says so, not "not
+    // connected".
+    let err = fleet
+        .client
+        .start_session()
+        .target(&ids[0])
+        .send()
+        .await
+        .expect_err("no session through a replica without the node");
+    let text = format!("{:?}", err.into_service_error());
+    assert!(
+        text.contains("TargetNotConnected") && text.contains("another Bosun server replica"),
+        "{text}"
+    );
 }

@@ -119,6 +119,23 @@ pub fn start_session(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
         return Err(not_connected());
     }
     if !ctx.state.hub.is_connected(&req.target) {
+        let presence = crate::replicas::Presence::load(&*ctx.state.store, ctx.now_ms)
+            .map_err(ApiError::internal)?;
+        if presence
+            .heard_elsewhere(&req.target, &ctx.state.replica.id)
+            .is_some()
+        {
+            // Honest about why: the node is there, on a replica this one cannot relay to.
+            return Err(ApiError::new(
+                "TargetNotConnected",
+                format!(
+                    "{} is connected to another Bosun server replica; a session must be \
+                     started on the replica that holds the node's connection (relaying \
+                     sessions between replicas is not supported yet).",
+                    req.target
+                ),
+            ));
+        }
         return Err(not_connected());
     }
     let parameters = req.parameters.clone().unwrap_or_default();
