@@ -17,6 +17,12 @@
 //!   caller keeps that flag across steps).
 //! - Cancelled: `onCancel: step:<name>` goes to that step, else the execution ends
 //!   `Cancelled`. The caller ends a cancel flow `Cancelled` too when it finishes.
+//! - Inside an `aws:loop`, the loop's inner steps are a runbook of their own ("These function
+//!   like a nested runbook"): the step after the last inner step, and `isEnd`, end the
+//!   iteration, and [`Next::End`] for an inner step is how the iteration ended — `Success`
+//!   (the loop goes on to its next iteration) or the status the loop step ends with. AWS says
+//!   the loop "inherits" its inner steps' `onFailure`: an inner `Abort` fails the loop step,
+//!   whose own `onFailure` then applies as for any failed step.
 
 use super::{ExecStatus, Next, OnCancel, OnFailure, Runbook, Step, StepOutcome};
 
@@ -52,7 +58,7 @@ pub fn next_after(
     let onward = || {
         if let Some(n) = &s.next_step {
             goto(n)
-        } else if s.is_end || step + 1 >= runbook.steps.len() {
+        } else if s.is_end || step + 1 >= runbook.scope(step).end {
             end.clone()
         } else {
             Next::Step(step + 1)
