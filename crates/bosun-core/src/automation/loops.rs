@@ -141,7 +141,7 @@ pub fn loop_spec(inputs: &Value) -> Result<LoopSpec, InterpolateError> {
                 .map(|v| {
                     typed(v, t).ok_or_else(|| {
                         let shown: String = v.to_string().chars().take(100).collect();
-                        InterpolateError(format!("Iterators item {shown} is not a {t}."))
+                        InterpolateError(format!("Iterators item {shown} is not of type {t}."))
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;

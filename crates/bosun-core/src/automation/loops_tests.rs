@@ -88,7 +88,7 @@ fn bad_loop_inputs_are_refused_as_aws_words_them() {
         ),
         (
             json!({"Iterators": ["x"], "IteratorDataType": "Integer"}),
-            "Iterators item \"x\" is not a Integer.",
+            "Iterators item \"x\" is not of type Integer.",
         ),
         (
             json!({"Iterators": (0..101).collect::<Vec<_>>()}),

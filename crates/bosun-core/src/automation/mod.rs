@@ -13,8 +13,8 @@
 //! - `select.rs`: [`select`] (the JSONPath subset runbooks use), [`check_selector`],
 //!   [`property_matches`] (`DesiredValues`).
 //! - `outputs.rs`: [`step_outputs`], [`execution_outputs`], [`output_strings`].
-//! - `flow.rs`: [`next_after`], [`is_critical_failure`] — `nextStep`, `isEnd`, `onFailure`,
-//!   `onCancel`, `isCritical`.
+//! - `flow.rs`: [`next_after`], [`is_critical_failure`], [`inherited_end`] — `nextStep`,
+//!   `isEnd`, `onFailure`, `onCancel`, `isCritical`, a loop's inherited `Abort`.
 //! - `sleep.rs`: [`sleep_until`].
 //! - `interactive.rs`: `Mode: Interactive` — [`pending_start`], [`stop_step_requested`].
 //! - `loops.rs`: `aws:loop` — [`loop_spec`] (its inputs checked), [`next_iteration`] (the
@@ -63,7 +63,7 @@ mod select_tests;
 mod sleep_tests;
 
 pub use branch::choose_branch;
-pub use flow::{is_critical_failure, next_after};
+pub use flow::{inherited_end, is_critical_failure, next_after};
 pub use interactive::{pending_start, stop_step_requested, MODES};
 pub use interpolate::interpolate;
 pub use loops::{

@@ -1,7 +1,8 @@
 //! `aws:loop` end to end: a `for each` loop over a StringList parameter running a real command
 //! per value, a `do while` loop on an inner step's output and `MaxIterations`, an inner step's
-//! failure with the loop's own `onFailure`, and a server killed with -9 mid-loop resuming at
-//! the right iteration without running an inner step twice.
+//! failure (inherited by the loop) against the loop's own error and `onFailure`, a stop, and a
+//! server killed with -9 mid-loop resuming at the right iteration without running an inner
+//! step twice.
 
 use aws_sdk_ssm::types::{AutomationExecution, AutomationExecutionStatus, StepExecution};
 use bosun_e2e::automation::{create_runbook, get, wait_status, LIMIT};
@@ -147,7 +148,7 @@ async fn a_for_each_loop_runs_a_command_per_value_and_a_do_while_loop_its_condit
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failing_inner_step_fails_the_loop_whose_on_failure_decides() {
+async fn a_failing_inner_step_fails_the_loop_and_the_execution_it_inherits_the_abort_of() {
     let fleet = Fleet::start(1, 1).await;
     let node = fleet.ids()[0].clone();
     let dir = tempfile::tempdir().unwrap();
@@ -171,6 +172,9 @@ async fn a_failing_inner_step_fails_the_loop_whose_on_failure_decides() {
     create_runbook(c, "Loop-Abort", doc(None, None)).await;
     create_runbook(c, "Loop-Abort-Continue", doc(Some("Continue"), None)).await;
     create_runbook(c, "Loop-Inner-Continue", doc(None, Some("Continue"))).await;
+    let mut own = doc(Some("Continue"), None);
+    own["mainSteps"][0]["inputs"]["IteratorDataType"] = json!("Integer");
+    create_runbook(c, "Loop-Own-Error", own).await;
 
     // An inner Abort fails the loop step, and the loop's default Abort the execution.
     let log = log_of(&dir, "abort.log");
@@ -186,15 +190,28 @@ async fn a_failing_inner_step_fails_the_loop_whose_on_failure_decides() {
     );
     assert_eq!(output(l, "CurrentIteratorValue"), ["b"]);
 
-    // The loop's onFailure: Continue goes on after the failed loop.
+    // The loop inherits its inner step's Abort: its own onFailure: Continue is for its own
+    // errors only, so the execution still fails there.
     let log = log_of(&dir, "continue.log");
     let id = start(c, "Loop-Abort-Continue", &node, &log).await;
+    let e = wait_status(c, &id, AutomationExecutionStatus::Failed).await;
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "a\n");
+    assert_eq!(names(&e), ["each", "check", "check"]);
+
+    // The loop's own error (an item not of its IteratorDataType) is what its onFailure:
+    // Continue goes on after.
+    let log = log_of(&dir, "own.log");
+    let id = start(c, "Loop-Own-Error", &node, &log).await;
     let e = wait_status(c, &id, AutomationExecutionStatus::Success).await;
-    assert_eq!(std::fs::read_to_string(&log).unwrap(), "a\nafter\n");
-    assert_eq!(names(&e), ["each", "check", "check", "after"]);
-    assert_eq!(
-        e.step_executions()[0].step_status(),
-        Some(&AutomationExecutionStatus::Failed)
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "after\n");
+    assert_eq!(names(&e), ["each", "after"]);
+    let l = &e.step_executions()[0];
+    assert_eq!(l.step_status(), Some(&AutomationExecutionStatus::Failed));
+    assert!(
+        l.failure_message()
+            .unwrap()
+            .contains("is not of type Integer"),
+        "{l:#?}"
     );
 
     // An inner onFailure: Continue carries the loop on through every item.

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use bosun_core::automation::{
-    execution_outputs, interpolate, next_after, pending_start, stop_step_requested, Action,
-    Context, ExecStatus, InterpolateError, Next, Runbook, StepOutcome,
+    execution_outputs, inherited_end, interpolate, next_after, pending_start, stop_step_requested,
+    Action, Context, ExecStatus, InterpolateError, Next, Runbook, StepOutcome,
 };
 use bosun_core::ids;
 use bosun_store::{AutomationExecutionRecord, AutomationStepRecord};
@@ -213,12 +213,17 @@ pub(super) fn drive(state: &AppState, id: &str) -> anyhow::Result<Option<i64>> {
                             .get(x.step_index as usize)
                             .is_some_and(|st| st.is_critical && st.parent.is_none())
                 });
-                match next_after(
-                    &runbook,
-                    s.step_index as usize,
-                    &outcome_of(&s),
-                    failed_critical,
-                ) {
+                let next = if loop_run::inherited_failure(&s) {
+                    inherited_end(&outcome_of(&s))
+                } else {
+                    next_after(
+                        &runbook,
+                        s.step_index as usize,
+                        &outcome_of(&s),
+                        failed_critical,
+                    )
+                };
+                match next {
                     Next::Step(_) if interactive && !cancelling => {
                         let from = s.signal_base as usize;
                         if !start_signalled(state, &mut e, &runbook, &steps, next_seq, from, now)? {

@@ -89,6 +89,19 @@ pub(super) fn start_inputs(step: &Step, ctx: &Context) -> Result<Value, String> 
     Ok(resolved)
 }
 
+/// Whether a loop row ended by an inner step's failure, which the loop inherits: AWS's
+/// "onFailure … for an aws:loop action … will only be used if an unexpected error occurs
+/// causing the step to fail. If you define onFailure properties for the steps within a loop,
+/// the aws:loop action inherits those properties". So the execution then ends as the inner
+/// step's `Abort` would end it, whatever the loop's own `onFailure`; the loop's `onFailure`
+/// applies to its own errors (`Iterators` that are not a list of its type, a `LoopCondition`
+/// that cannot be resolved).
+pub(super) fn inherited_failure(l: &AutomationStepRecord) -> bool {
+    l.action == "aws:loop"
+        && serde_json::from_str::<Value>(&l.response_json)
+            .is_ok_and(|r| r.get("InheritedFailure") == Some(&json!(true)))
+}
+
 /// The open loop row, if any.
 fn open_loop(steps: &[AutomationStepRecord]) -> Option<&AutomationStepRecord> {
     steps
@@ -159,6 +172,9 @@ pub(super) enum Decision {
     Start { index: usize, seq: i64 },
     /// End the loop row with this status and message.
     End { status: String, why: String },
+    /// End the loop row with the status its inner step's failure (under `onFailure: Abort`)
+    /// gives it; the loop inherits that `Abort` (see [`inherited_failure`]).
+    Inherit { status: String, why: String },
 }
 
 /// The rule for an open loop, given its rows: `ctx` resolves a `LoopCondition`.
@@ -224,7 +240,10 @@ pub(super) fn decide(runbook: &Runbook, steps: &[AutomationStepRecord], ctx: &Co
                 .find(|x| !x.failure_message.is_empty())
                 .map(|x| format!("Step {} failed: {}", x.step_name, x.failure_message))
                 .unwrap_or_default();
-            end(status.as_str(), why)
+            Decision::Inherit {
+                status: status.as_str().into(),
+                why,
+            }
         }
         Next::End(_) => {
             let holds = match &spec.kind {
@@ -276,6 +295,15 @@ pub(super) fn step(
             Ok(Done::Moved)
         }
         Decision::End { status, why } => end_loop(state, e, l, &status, why, now),
+        Decision::Inherit { status, why } => {
+            let mut l = l;
+            let mut response: Value = serde_json::from_str(&l.response_json).unwrap_or_default();
+            if let Some(m) = response.as_object_mut() {
+                m.insert("InheritedFailure".into(), json!(true));
+            }
+            l.response_json = response.to_string();
+            end_loop(state, e, l, &status, why, now)
+        }
     }
 }
 

@@ -164,7 +164,7 @@ fn an_inner_failure_ends_the_loop_with_its_message() {
     failed.failure_message = "boom".into();
     assert_eq!(
         decide(&r, &[l, failed], &ctx(&[])),
-        Decision::End {
+        Decision::Inherit {
             status: "Failed".into(),
             why: "Step one failed: boom".into()
         }
