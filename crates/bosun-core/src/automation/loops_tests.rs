@@ -112,6 +112,8 @@ fn bad_loop_inputs_are_refused_as_aws_words_them() {
 
 #[test]
 fn loop_structure_rules() {
+    // The plan's own checks (CreateDocument's come first on a stored document; see below).
+    let planned = |steps: Value| plan(&json!({"mainSteps": steps}));
     let inner = |steps: Value| {
         json!([{"name": "each", "action": "aws:loop",
                 "inputs": {"Iterators": ["a"], "Steps": steps}},
@@ -251,4 +253,38 @@ proptest! {
         let want: Vec<Value> = items.iter().take(max as usize).map(|s| json!(s)).collect();
         prop_assert_eq!(seen, want);
     }
+}
+
+#[test]
+fn documents_check_inner_steps_when_created() {
+    let doc = |inner: Value| {
+        json!({"schemaVersion": "0.3", "mainSteps": [
+            {"name": "each", "action": "aws:loop", "inputs": {"Iterators": ["a"], "Steps": inner}},
+            {"name": "out", "action": "aws:sleep", "inputs": {"Duration": "PT0S"}}]})
+    };
+    for (inner, want) in [
+        (
+            json!([{"name": "out", "action": "aws:sleep"}]),
+            "Steps[0] (step \"out\"): the step name is used by another step",
+        ),
+        (
+            json!([{"name": "a", "action": "aws:sleep", "nextStep": "out"}]),
+            "mainSteps[0] (step \"each\"): inputs.Steps[0] (step \"a\"): nextStep \"out\"",
+        ),
+        (
+            json!([{"name": "a", "action": "aws:runCommand", "inputs": {}}]),
+            "inputs.DocumentName is required",
+        ),
+        (
+            json!([{"name": "a-b", "action": "aws:sleep"}]),
+            "must be letters, digits and underscores",
+        ),
+        (json!([]), "inputs.Steps must be a non-empty list of steps."),
+    ] {
+        let e = validate(&doc(inner.clone()), DocumentType::Automation).unwrap_err();
+        assert!(e.to_string().contains(want), "{inner}: {e:?}");
+    }
+    let ok = json!([{"name": "a", "action": "aws:sleep", "nextStep": "b", "onFailure": "step:b"},
+                    {"name": "b", "action": "aws:sleep"}]);
+    validate(&doc(ok), DocumentType::Automation).unwrap();
 }
