@@ -145,6 +145,17 @@ async fn a_for_each_loop_runs_a_command_per_value_and_a_do_while_loop_its_condit
         .map(|s| s.parent_step_details().unwrap().iteration().unwrap())
         .collect();
     assert_eq!(listed, [1, 2, 3]);
+    // `bosun automation show` tells the iterations apart.
+    let (ok, out, err) = fleet.server.cli(&["automation", "show", &id]).await;
+    assert!(ok, "{out}{err}");
+    for label in [
+        "each[1].mark",
+        "each[3].mark",
+        "until[2].tick",
+        "cap[2].nap",
+    ] {
+        assert!(out.contains(label), "{label}: {out}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
