@@ -17,6 +17,7 @@ use jiff::Timestamp;
 use serde_json::{json, Value};
 
 use crate::automation_args::{AutomationCommand, Mode, StartArgs};
+use crate::automation_steps::{label, parent_json};
 use crate::client::describe_error;
 use crate::{next_run, table};
 
@@ -191,7 +192,7 @@ async fn follow(client: &Client, id: &str, limit: Duration) -> anyhow::Result<u8
 fn step_line(s: &StepExecution) -> String {
     let mut line = format!(
         "{} ({}): {}",
-        s.step_name().unwrap_or_default(),
+        label(s),
         s.action().unwrap_or_default(),
         s.step_status().map(|x| x.as_str()).unwrap_or_default()
     );
@@ -214,6 +215,7 @@ async fn show(client: &Client, id: &str, as_json: bool) -> anyhow::Result<()> {
                     "StepStatus": s.step_status().map(|x| x.as_str()),
                     "Inputs": s.inputs(), "Outputs": s.outputs(),
                     "FailureMessage": s.failure_message(),
+                    "ParentStepDetails": parent_json(s),
                 })
             })
             .collect();
@@ -274,7 +276,7 @@ async fn show(client: &Client, id: &str, as_json: bool) -> anyhow::Result<()> {
                     .join(" "),
             };
             vec![
-                s.step_name().unwrap_or_default().to_string(),
+                label(s),
                 s.action().unwrap_or_default().to_string(),
                 s.step_status()
                     .map(|x| x.as_str())

@@ -7,6 +7,7 @@ mod assoc_args;
 mod automation;
 mod automation_args;
 mod automation_signal;
+mod automation_steps;
 mod cli;
 mod client;
 mod commands;

@@ -66,7 +66,11 @@ fn fail<T>(at: &str, why: impl std::fmt::Display) -> Result<T, InterpolateError>
 }
 
 /// Whether one condition holds. `top` says whether `NextStep` may appear in it.
-fn condition(c: &Map<String, Value>, at: &str, top: bool) -> Result<bool, InterpolateError> {
+pub(super) fn condition(
+    c: &Map<String, Value>,
+    at: &str,
+    top: bool,
+) -> Result<bool, InterpolateError> {
     let keys: Vec<&str> = c
         .keys()
         .map(String::as_str)

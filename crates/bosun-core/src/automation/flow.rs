@@ -17,6 +17,14 @@
 //!   caller keeps that flag across steps).
 //! - Cancelled: `onCancel: step:<name>` goes to that step, else the execution ends
 //!   `Cancelled`. The caller ends a cancel flow `Cancelled` too when it finishes.
+//! - Inside an `aws:loop`, the loop's inner steps are a runbook of their own ("These function
+//!   like a nested runbook"): the step after the last inner step, and `isEnd`, end the
+//!   iteration, and [`Next::End`] for an inner step is how the iteration ended — `Success`
+//!   (the loop goes on to its next iteration) or the status the loop step ends with. AWS says
+//!   the loop "inherits" its inner steps' `onFailure` and that its own `onFailure` "will only
+//!   be used if an unexpected error occurs causing the step to fail": a loop ended by an inner
+//!   step's `Abort` ends the execution as that `Abort` would ([`inherited_end`]); the loop's
+//!   own `onFailure` applies to the loop's own errors.
 
 use super::{ExecStatus, Next, OnCancel, OnFailure, Runbook, Step, StepOutcome};
 
@@ -52,7 +60,7 @@ pub fn next_after(
     let onward = || {
         if let Some(n) = &s.next_step {
             goto(n)
-        } else if s.is_end || step + 1 >= runbook.steps.len() {
+        } else if s.is_end || step + 1 >= runbook.scope(step).end {
             end.clone()
         } else {
             Next::Step(step + 1)
@@ -74,4 +82,15 @@ pub fn next_after(
             OnCancel::Abort => Next::End(ExecStatus::Cancelled),
         },
     }
+}
+
+/// What follows a loop step ended by an inner step's failure under `onFailure: Abort`: the
+/// execution ends as that `Abort` ends it (`TimedOut` for a timeout, `Cancelled` for a cancel,
+/// else `Failed`), whatever the loop step's own `onFailure`.
+pub fn inherited_end(outcome: &StepOutcome) -> Next {
+    Next::End(match outcome {
+        StepOutcome::TimedOut => ExecStatus::TimedOut,
+        StepOutcome::Cancelled => ExecStatus::Cancelled,
+        _ => ExecStatus::Failed,
+    })
 }

@@ -13,10 +13,12 @@
 //! - `select.rs`: [`select`] (the JSONPath subset runbooks use), [`check_selector`],
 //!   [`property_matches`] (`DesiredValues`).
 //! - `outputs.rs`: [`step_outputs`], [`execution_outputs`], [`output_strings`].
-//! - `flow.rs`: [`next_after`], [`is_critical_failure`] — `nextStep`, `isEnd`, `onFailure`,
-//!   `onCancel`, `isCritical`.
+//! - `flow.rs`: [`next_after`], [`is_critical_failure`], [`inherited_end`] — `nextStep`,
+//!   `isEnd`, `onFailure`, `onCancel`, `isCritical`, a loop's inherited `Abort`.
 //! - `sleep.rs`: [`sleep_until`].
 //! - `interactive.rs`: `Mode: Interactive` — [`pending_start`], [`stop_step_requested`].
+//! - `loops.rs`: `aws:loop` — [`loop_spec`] (its inputs checked), [`next_iteration`] (the
+//!   iteration rule), [`loop_condition_holds`]; the inner steps are planned by `plan.rs`.
 //! - `nested.rs`: `aws:executeAutomation` — [`nested_start_request`], [`may_nest`] (Bosun's
 //!   [`MAX_NESTING_DEPTH`]), [`nested_response`].
 //!
@@ -27,6 +29,8 @@ mod branch;
 mod flow;
 mod interactive;
 mod interpolate;
+mod loop_plan;
+mod loops;
 mod nested;
 mod outputs;
 mod params;
@@ -44,6 +48,8 @@ mod interactive_tests;
 #[cfg(test)]
 mod interpolate_tests;
 #[cfg(test)]
+mod loops_tests;
+#[cfg(test)]
 mod nested_tests;
 #[cfg(test)]
 mod outputs_tests;
@@ -57,9 +63,13 @@ mod select_tests;
 mod sleep_tests;
 
 pub use branch::choose_branch;
-pub use flow::{is_critical_failure, next_after};
+pub use flow::{inherited_end, is_critical_failure, next_after};
 pub use interactive::{pending_start, stop_step_requested, MODES};
 pub use interpolate::interpolate;
+pub use loops::{
+    iteration_value, loop_condition_holds, loop_spec, next_iteration, LoopKind, LoopSpec,
+    MAX_ITERATIONS,
+};
 pub use nested::{may_nest, nested_response, nested_start_request, MAX_NESTING_DEPTH};
 pub use outputs::{execution_outputs, output_strings, step_outputs, NO_OUTPUT};
 pub use params::resolve_parameters;
@@ -102,6 +112,7 @@ pub enum Action {
     AssertAwsResourceProperty,
     ExecuteAutomation,
     ChangeInstanceState,
+    Loop,
 }
 
 /// `onFailure` of a step.
@@ -146,12 +157,18 @@ pub struct Step {
     /// Default true; false when `onFailure: Continue` and the document says nothing.
     pub is_critical: bool,
     pub outputs: Vec<OutputDecl>,
+    /// For a step inside an `aws:loop`'s `Steps`: the index of that loop step.
+    pub parent: Option<usize>,
+    /// For an `aws:loop` step: the indexes of its inner steps (empty for other steps).
+    pub body: std::ops::Range<usize>,
 }
 
 /// A runbook ready to run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Runbook {
     pub parameters: Vec<(String, ParameterDecl)>,
+    /// `mainSteps` in order, then the inner steps of each `aws:loop` (each loop's together, in
+    /// order; [`Step::parent`] names their loop, [`Step::body`] the loop's range).
     pub steps: Vec<Step>,
     /// Top-level `outputs`: `"<step>.<output>"`.
     pub outputs: Vec<String>,

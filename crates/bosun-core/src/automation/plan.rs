@@ -9,8 +9,8 @@
 //! target `aws:approve`, `aws:pause` or `aws:sleep` steps (the same page lists them among the
 //! actions a cancel flow may not use).
 //!
-//! Actions Bosun does not run (`aws:executeScript`, `aws:createStack`, `aws:loop`, …: they
-//! need AWS's own services or are not built yet) are refused before the execution starts, and
+//! Actions Bosun does not run (`aws:executeScript`, `aws:createStack`, …: they need AWS's own
+//! services or are not built yet) are refused before the execution starts, and
 //! so are `aws:executeAwsApi`-family steps whose literal `Service` is not `ssm`, the one
 //! service Bosun serves: an execution that would fail half-way is worse than one refused.
 //!
@@ -18,6 +18,11 @@
 //!
 //! Output `Selector`s and literal `PropertySelector`s must be JSONPath Bosun evaluates
 //! ([`check_selector`]), so a selector that could never match is refused before the run.
+//!
+//! `aws:loop` steps are planned with their inner `Steps` (`loop_plan.rs`): the inner steps follow
+//! the main steps in [`Runbook::steps`], and every step may only go (`nextStep`, `onFailure`,
+//! a branch's targets, `onCancel`) to a step of its own scope: a main step to main steps, a
+//! step inside a loop to steps of that loop. Step names are unique across the whole runbook.
 //!
 //! Cycles in the step graph are NOT refused: AWS lets `nextStep` and `onFailure: step:<name>`
 //! point back to an earlier step (a retry loop is a legitimate runbook), so a loop ends only
@@ -56,7 +61,7 @@ pub fn plan(content: &Value) -> Result<Runbook, RunbookError> {
     if raw.is_empty() {
         return err("The runbook has no mainSteps to run.".into());
     }
-    let steps = raw
+    let steps: Vec<Step> = raw
         .iter()
         .map(|s| match s {
             Value::Object(m) => step(m),
@@ -65,6 +70,7 @@ pub fn plan(content: &Value) -> Result<Runbook, RunbookError> {
             )),
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let steps = super::loop_plan::expand(steps)?;
     let runbook = Runbook {
         parameters,
         outputs: content
@@ -87,7 +93,7 @@ fn runnable() -> String {
     Action::ALL.map(Action::as_str).join(", ")
 }
 
-fn step(s: &Map<String, Value>) -> Result<Step, RunbookError> {
+pub(super) fn step(s: &Map<String, Value>) -> Result<Step, RunbookError> {
     let name = s.get("name").and_then(Value::as_str).unwrap_or_default();
     let at = format!("Step \"{name}\"");
     let fail = |m: String| RunbookError(format!("{at}: {m}"));
@@ -214,18 +220,30 @@ fn step(s: &Map<String, Value>) -> Result<Step, RunbookError> {
         max_attempts,
         timeout_seconds,
         outputs,
+        parent: None,
+        body: 0..0,
     })
 }
 
 /// `nextStep`, `onFailure`, `onCancel` and a branch's literal `NextStep`s and `Default` name
 /// steps of the runbook; a cancel flow does not wait for people or time.
 fn check_targets(runbook: &Runbook) -> Result<(), RunbookError> {
-    for s in &runbook.steps {
+    super::loop_plan::check_names(runbook)?;
+    for (index, s) in runbook.steps.iter().enumerate() {
+        let scope = runbook.scope(index);
         let at = |key: &str, t: &str| {
             RunbookError(format!(
                 "Step \"{}\": {key} names the step \"{t}\", which the runbook does not have.",
                 s.name
             ))
+        };
+        let find = |key: &str, t: &str| -> Result<usize, RunbookError> {
+            let i = runbook.step_index(t).ok_or_else(|| at(key, t))?;
+            if scope.contains(&i) {
+                Ok(i)
+            } else {
+                Err(super::loop_plan::out_of_scope(runbook, index, key, t))
+            }
         };
         let targets = [
             ("nextStep", s.next_step.as_deref()),
@@ -239,7 +257,7 @@ fn check_targets(runbook: &Runbook) -> Result<(), RunbookError> {
         ];
         for (key, t) in targets {
             if let Some(t) = t {
-                runbook.step_index(t).ok_or_else(|| at(key, t))?;
+                find(key, t)?;
             }
         }
         if s.action == Action::Branch {
@@ -252,12 +270,12 @@ fn check_targets(runbook: &Runbook) -> Result<(), RunbookError> {
                 .chain([("Default".to_string(), s.inputs.get("Default"))]);
             for (key, t) in named {
                 if let Some(t) = t.and_then(Value::as_str).filter(|t| !t.contains("{{")) {
-                    runbook.step_index(t).ok_or_else(|| at(&key, t))?;
+                    find(&key, t)?;
                 }
             }
         }
         if let OnCancel::Step(t) = &s.on_cancel {
-            let i = runbook.step_index(t).ok_or_else(|| at("onCancel", t))?;
+            let i = find("onCancel", t)?;
             let action = runbook.steps[i].action;
             if matches!(action, Action::Approve | Action::Pause | Action::Sleep) {
                 return Err(RunbookError(format!(
@@ -275,5 +293,22 @@ impl Runbook {
     /// The index of the step called `name`.
     pub fn step_index(&self, name: &str) -> Option<usize> {
         self.steps.iter().position(|s| s.name == name)
+    }
+
+    /// How many of [`Runbook::steps`] are `mainSteps` (the inner steps of loops follow).
+    pub fn main_len(&self) -> usize {
+        self.steps
+            .iter()
+            .position(|s| s.parent.is_some())
+            .unwrap_or(self.steps.len())
+    }
+
+    /// The indexes of the steps step `index` may go to: its loop's inner steps, or the main
+    /// steps.
+    pub fn scope(&self, index: usize) -> std::ops::Range<usize> {
+        match self.steps.get(index).and_then(|s| s.parent) {
+            Some(p) => self.steps[p].body.clone(),
+            None => 0..self.main_len(),
+        }
     }
 }

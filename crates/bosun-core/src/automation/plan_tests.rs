@@ -102,7 +102,6 @@ fn actions_bosun_cannot_run_are_refused_by_name() {
         ),
         ("aws:createStack", json!({"StackName": "s"})),
         ("aws:invokeLambdaFunction", json!({"FunctionName": "f"})),
-        ("aws:loop", json!({"Steps": []})),
         ("aws:runInstances", json!({"ImageId": "ami-1"})),
         (
             "aws:createImage",

@@ -57,7 +57,7 @@ impl ExecStatus {
 
 impl Action {
     /// Every action Bosun runs.
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 11] = [
         Action::RunCommand,
         Action::Sleep,
         Action::Pause,
@@ -68,6 +68,7 @@ impl Action {
         Action::AssertAwsResourceProperty,
         Action::ExecuteAutomation,
         Action::ChangeInstanceState,
+        Action::Loop,
     ];
 
     /// `aws:runCommand` …
@@ -83,6 +84,7 @@ impl Action {
             Self::AssertAwsResourceProperty => "aws:assertAwsResourceProperty",
             Self::ExecuteAutomation => "aws:executeAutomation",
             Self::ChangeInstanceState => "aws:changeInstanceState",
+            Self::Loop => "aws:loop",
         }
     }
 

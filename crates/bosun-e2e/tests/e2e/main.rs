@@ -20,6 +20,7 @@ mod automation_cli_signal;
 mod automation_events;
 mod automation_fleet;
 mod automation_interactive;
+mod automation_loop;
 mod automation_nested;
 mod automation_power;
 mod automation_power_bosun;

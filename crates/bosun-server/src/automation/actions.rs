@@ -141,6 +141,11 @@ pub(super) fn advance(
             }
         }
         Action::ExecuteAutomation => nested::advance(state, e, row, &inputs)?,
+        // `loop_run.rs` drives loop rows; one is never advanced as an action.
+        Action::Loop => Attempt::Failed(
+            "aws:loop is run by its iterations, not as an action.".into(),
+            json!(null),
+        ),
     };
     let pending = |wake: Option<i64>| match (wake, deadline) {
         (Some(w), Some(d)) => Some(w.min(d)),

@@ -5,14 +5,15 @@
 use std::collections::BTreeMap;
 
 use bosun_core::automation::{
-    execution_outputs, interpolate, next_after, pending_start, stop_step_requested, Context,
-    ExecStatus, Next, Runbook, StepOutcome,
+    execution_outputs, inherited_end, interpolate, next_after, pending_start, stop_step_requested,
+    Action, Context, ExecStatus, InterpolateError, Next, Runbook, StepOutcome,
 };
 use bosun_core::ids;
 use bosun_store::{AutomationExecutionRecord, AutomationStepRecord};
 use serde_json::{Map, Value};
 
 use super::actions::{self, Progress};
+use super::loop_run;
 use super::writes::{put_step, update_execution};
 use crate::api::automation::describe::runbook_of;
 use crate::api::automation::targets::TargetPlan;
@@ -28,7 +29,11 @@ pub(super) fn is_terminal(status: &str) -> bool {
 /// Typed outputs of every ended step: `"<step>.<output>"` → value.
 fn all_outputs(steps: &[AutomationStepRecord]) -> BTreeMap<String, Value> {
     let mut out = BTreeMap::new();
-    for s in steps.iter().filter(|s| is_terminal(&s.status)) {
+    // An open loop's outputs (its iteration) are seen by its inner steps.
+    for s in steps
+        .iter()
+        .filter(|s| is_terminal(&s.status) || s.action == "aws:loop")
+    {
         let map: Map<String, Value> = serde_json::from_str(&s.outputs_json).unwrap_or_default();
         for (k, v) in map {
             out.insert(format!("{}.{k}", s.step_name), v);
@@ -54,7 +59,7 @@ pub(super) fn context(
     }
 }
 
-fn outcome_of(s: &AutomationStepRecord) -> StepOutcome {
+pub(super) fn outcome_of(s: &AutomationStepRecord) -> StepOutcome {
     match s.status.as_str() {
         "Success" if s.action == "aws:branch" => {
             let response: Value = serde_json::from_str(&s.response_json).unwrap_or_default();
@@ -100,6 +105,7 @@ pub(super) fn drive(state: &AppState, id: &str) -> anyhow::Result<Option<i64>> {
             return Ok(None);
         };
         let last = steps.last().cloned();
+        let next_seq = last.as_ref().map_or(0, |x| x.seq + 1);
         // A cancel flow (`onCancel: step:<name>`) runs to its end; then the execution ends
         // `Cancelled`.
         let cancelling = e.status == "Cancelling";
@@ -128,6 +134,9 @@ pub(super) fn drive(state: &AppState, id: &str) -> anyhow::Result<Option<i64>> {
                 }
                 *steps.last_mut().expect("a last step") = s;
             }
+            if !loop_run::cancel_open(state, &e, &mut steps, now)? {
+                return Ok(None);
+            }
             // `Complete` ends the execution as it stands, successfully; `Cancel` cancels it.
             let status = if e.stop_requested == "Complete" {
                 "Success"
@@ -137,6 +146,12 @@ pub(super) fn drive(state: &AppState, id: &str) -> anyhow::Result<Option<i64>> {
             finish(state, &mut e, Some(&runbook), &steps, status, "", now)?;
             return Ok(None);
         }
+        match loop_run::step(state, &mut e, &runbook, &steps, now)? {
+            loop_run::Done::NotMine => {}
+            loop_run::Done::Moved => continue,
+            loop_run::Done::Lost => return Ok(None),
+        }
+        let last = loop_run::current(&runbook, &steps).cloned();
         let interactive = e.mode == "Interactive";
         match last {
             None if interactive => {
@@ -188,29 +203,35 @@ pub(super) fn drive(state: &AppState, id: &str) -> anyhow::Result<Option<i64>> {
                 }
             }
             Some(s) => {
-                let earlier = &steps[..steps.len() - 1];
-                let failed_critical = earlier.iter().any(|x| {
+                // Main steps only: an inner step's failure is its loop's, which the loop step's
+                // own outcome (and `onFailure`) accounts for.
+                let mut earlier = steps.iter().filter(|x| x.seq != s.seq);
+                let failed_critical = earlier.any(|x| {
                     matches!(x.status.as_str(), "Failed" | "TimedOut")
                         && runbook
                             .steps
                             .get(x.step_index as usize)
-                            .is_some_and(|st| st.is_critical)
+                            .is_some_and(|st| st.is_critical && st.parent.is_none())
                 });
-                match next_after(
-                    &runbook,
-                    s.step_index as usize,
-                    &outcome_of(&s),
-                    failed_critical,
-                ) {
+                let next = if loop_run::inherited_failure(&s) {
+                    inherited_end(&outcome_of(&s))
+                } else {
+                    next_after(
+                        &runbook,
+                        s.step_index as usize,
+                        &outcome_of(&s),
+                        failed_critical,
+                    )
+                };
+                match next {
                     Next::Step(_) if interactive && !cancelling => {
                         let from = s.signal_base as usize;
-                        if !start_signalled(state, &mut e, &runbook, &steps, s.seq + 1, from, now)?
-                        {
+                        if !start_signalled(state, &mut e, &runbook, &steps, next_seq, from, now)? {
                             return Ok(None);
                         }
                     }
                     Next::Step(i) => {
-                        start_step(state, &mut e, &runbook, &steps, i, s.seq + 1, None, now)?
+                        start_step(state, &mut e, &runbook, &steps, i, next_seq, None, now)?
                     }
                     Next::End(_) if cancelling => {
                         finish(state, &mut e, Some(&runbook), &steps, "Cancelled", "", now)?;
@@ -261,7 +282,8 @@ fn start_signalled(
 ) -> anyhow::Result<bool> {
     let signals: Vec<Value> = serde_json::from_str(&e.signals_json).unwrap_or_default();
     if let Some((at, name)) = pending_start(&signals, from) {
-        if let Some(index) = runbook.steps.iter().position(|st| st.name == name) {
+        let main = &runbook.steps[..runbook.main_len()];
+        if let Some(index) = main.iter().position(|st| st.name == name) {
             let base = Some(at as i64 + 1);
             start_step(state, e, runbook, steps, index, seq, base, now)?;
             return Ok(true);
@@ -283,7 +305,7 @@ fn start_signalled(
 /// inputs, before its action does anything; a step whose inputs cannot be resolved is written
 /// `Failed` at once. Its own signals start at `signal_base` (default: those still to come).
 #[allow(clippy::too_many_arguments)]
-fn start_step(
+pub(super) fn start_step(
     state: &AppState,
     e: &mut AutomationExecutionRecord,
     runbook: &Runbook,
@@ -314,7 +336,13 @@ fn start_step(
         command_id: String::new(),
         signal_base: signal_base.unwrap_or(signals.len() as i64),
     };
-    match interpolate(&step.inputs, &context(state, e, steps, now)) {
+    let ctx = context(state, e, steps, now);
+    let inputs = if step.action == Action::Loop {
+        loop_run::start_inputs(step, &ctx).map_err(InterpolateError)
+    } else {
+        interpolate(&step.inputs, &ctx)
+    };
+    match inputs {
         Ok(inputs) => {
             row.inputs_json = inputs.to_string();
             actions::begin(step, &mut row, now);

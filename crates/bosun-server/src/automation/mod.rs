@@ -1,7 +1,8 @@
 //! The Automation runtime: drives every running automation execution this replica holds the
 //! lease of, step by step, with `bosun_core::automation`'s rules (`drive.rs`), running each
 //! action (`actions.rs`; `aws:runCommand` in `run_command.rs`, the `aws:executeAwsApi` family
-//! in `aws_api.rs`, `aws:executeAutomation`'s child execution in `nested.rs`), and parents
+//! in `aws_api.rs`, `aws:executeAutomation`'s child execution in `nested.rs`, `aws:loop`'s
+//! iterations in `loop_run.rs`), and parents
 //! started with `Targets` by starting their children (`children.rs`).
 //!
 //! Durable like Run Command: a step's row is written `InProgress` (with the id its command
@@ -23,6 +24,7 @@ mod aws_api;
 mod change_state;
 mod children;
 mod drive;
+pub(crate) mod loop_run;
 mod nested;
 mod run_command;
 mod writes;

@@ -18,6 +18,8 @@
 //!   runbooks, amazon-ssm-document-language-service, takes a string or a boolean).
 //! - Step `outputs` a list of `{Name, Selector, Type}`; top-level `outputs` a list of
 //!   `"<step>.<output>"` strings naming existing steps.
+//! - The inner `Steps` of an `aws:loop`, the same way, their targets inside their loop
+//!   (`automation_loop.rs`).
 //!
 //! Not checked: other top-level elements (`files`, `variables`, change-template elements) and
 //! input values, which AWS itself checks only when the step runs (reference §7.3).
@@ -114,6 +116,7 @@ pub(super) fn validate(doc: &mut ValidatedDocument) -> Result<(), DocumentError>
             &names,
         )?;
     }
+    super::automation_loop::check_loops(steps, &names)?;
     if let Some(outputs) = obj.get("outputs") {
         let list = outputs
             .as_array()
@@ -133,7 +136,11 @@ pub(super) fn validate(doc: &mut ValidatedDocument) -> Result<(), DocumentError>
     Ok(())
 }
 
-fn step(s: &Map<String, Value>, at: &str, names: &BTreeSet<&str>) -> Result<(), DocumentError> {
+pub(super) fn step(
+    s: &Map<String, Value>,
+    at: &str,
+    names: &BTreeSet<&str>,
+) -> Result<(), DocumentError> {
     let action = s.get("action").and_then(Value::as_str).unwrap_or_default();
     if !action.starts_with("aws:") || action.len() < 5 {
         return Err(bad(format!(

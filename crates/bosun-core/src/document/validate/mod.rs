@@ -9,6 +9,7 @@
 //! in the README, "Bosun's own document rules").
 
 mod automation;
+mod automation_loop;
 mod command;
 mod other;
 

@@ -164,13 +164,17 @@ pub fn send_automation_signal(ctx: &Ctx, body: Value) -> Result<Value, ApiError>
             }
             let runbook = super::describe::runbook_of(&e)
                 .ok_or_else(|| ApiError::internal("the execution's runbook cannot be read"))?;
-            if !runbook.steps.iter().any(|s| s.name == name) {
+            // Inner steps of an `aws:loop` run with their loop, not on their own.
+            if !runbook.steps[..runbook.main_len()]
+                .iter()
+                .any(|s| s.name == name)
+            {
                 return Err(step_not_found(format!(
                     "Step {name} is not a step of automation execution {}.",
                     e.execution_id
                 )));
             }
-            if let Some(running) = steps.last().filter(|s| !is_terminal(&s.status)) {
+            if let Some(running) = steps.iter().rev().find(|s| !is_terminal(&s.status)) {
                 return Err(invalid_signal(format!(
                     "Step {} of automation execution {} is still running; start the next step \
                      when it has ended.",

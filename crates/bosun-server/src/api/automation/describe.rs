@@ -127,15 +127,27 @@ pub fn step_json(s: &AutomationStepRecord, step: Option<&Step>) -> Value {
     Value::Object(out)
 }
 
-fn steps_json(e: &AutomationExecutionRecord, steps: &[AutomationStepRecord]) -> Vec<Value> {
+/// `page` of the execution's step rows `all`, as AWS's `StepExecution`s.
+fn steps_json(
+    e: &AutomationExecutionRecord,
+    page: &[AutomationStepRecord],
+    all: &[AutomationStepRecord],
+) -> Vec<Value> {
     let runbook = runbook_of(e);
-    steps
-        .iter()
+    page.iter()
         .map(|s| {
             let step = runbook
                 .as_ref()
                 .and_then(|r| r.steps.get(s.step_index as usize));
-            step_json(s, step)
+            let mut out = step_json(s, step);
+            // An `aws:loop`'s inner step: AWS's `ParentStepDetails`.
+            if let Some(parent) = runbook
+                .as_ref()
+                .and_then(|r| crate::automation::loop_run::parent_details(r, all, s))
+            {
+                out["ParentStepDetails"] = parent;
+            }
+            out
         })
         .collect()
 }
@@ -196,7 +208,10 @@ pub fn get_automation_execution(ctx: &Ctx, body: Value) -> Result<Value, ApiErro
     let count = |status: &str| steps.iter().filter(|s| s.status == status).count();
     let mut out = common(&e);
     out.insert("Parameters".into(), param_map(&e.parameters_json));
-    out.insert("StepExecutions".into(), json!(steps_json(&e, &steps)));
+    out.insert(
+        "StepExecutions".into(),
+        json!(steps_json(&e, &steps, &steps)),
+    );
     out.insert("StepExecutionsTruncated".into(), json!(false));
     out.insert(
         "ProgressCounters".into(),
@@ -301,7 +316,8 @@ pub fn describe_automation_executions(ctx: &Ctx, body: Value) -> Result<Value, A
 pub fn describe_automation_step_executions(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     let req: StepsRequest = parse(body)?;
     let e = execution(ctx, &req.automation_execution_id)?;
-    let mut steps = ctx.state.store.automation_steps(&e.execution_id)?;
+    let all = ctx.state.store.automation_steps(&e.execution_id)?;
+    let mut steps = all.clone();
     for f in req.filters.unwrap_or_default() {
         let values = f.values.clone();
         match f.key.as_str() {
@@ -336,7 +352,7 @@ pub fn describe_automation_step_executions(ctx: &Ctx, body: Value) -> Result<Val
     };
     let limit = req.max_results.unwrap_or(DEFAULT_MAX_RESULTS);
     let page: Vec<AutomationStepRecord> = steps.iter().skip(skip).take(limit).cloned().collect();
-    let mut out = json!({ "StepExecutions": steps_json(&e, &page) });
+    let mut out = json!({ "StepExecutions": steps_json(&e, &page, &all) });
     if skip + limit < steps.len() {
         out["NextToken"] = json!(encode_token(&(skip + limit).to_string()));
     }
