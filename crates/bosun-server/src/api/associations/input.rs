@@ -21,6 +21,8 @@ use crate::api::wire::{tags_to_pairs, Tag};
 use crate::api::Ctx;
 use crate::documents::{content, Selector};
 
+use super::input_runbook::{check_runbook, has_maps, runbook_values};
+
 const DOCREF_PATTERN: &str = r"^[a-zA-Z0-9_\-.:/]{3,128}$";
 const NAME_PATTERN: &str = r"^[a-zA-Z0-9_\-.]{3,128}$";
 const SEVERITIES: &[&str] = &["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNSPECIFIED"];
@@ -256,78 +258,6 @@ fn check_targets(req: &AssociationInput) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// An Automation association: targets given as `Targets` (one, as rate control takes), the
-/// target parameter named, no `Duration` (it cancels commands), and what its runs will ask of
-/// `StartAutomationExecution` acceptable now.
-fn check_runbook(ctx: &Ctx, req: &AssociationInput, name: &str) -> Result<(), ApiError> {
-    if has_maps(req) {
-        if req.automation_target_parameter_name.is_some() {
-            return Err(ApiError::validation(
-                "AutomationTargetParameterName applies to Targets; each TargetMaps entry names \
-                 the parameters it sets itself.",
-            ));
-        }
-        if req.duration.is_some() {
-            return Err(ApiError::validation(
-                "Duration applies to associations of Command documents; an Automation \
-                 association's runbook ends by its own steps' timeouts.",
-            ));
-        }
-        return crate::api::automation::start::check_target_maps_start(
-            ctx,
-            name,
-            req.document_version.as_deref(),
-            &req.parameters.clone().unwrap_or_default(),
-            req.target_maps.as_deref().unwrap_or_default(),
-            req.max_concurrency.as_deref(),
-            req.max_errors.as_deref(),
-        );
-    }
-    let Some(parameter) = req.automation_target_parameter_name.as_deref() else {
-        return Err(ApiError::new(
-            "InvalidParameters",
-            format!(
-                "{name} is an Automation runbook: name the runbook parameter each target fills \
-                 with AutomationTargetParameterName (or give each run's parameters with \
-                 TargetMaps)."
-            ),
-        ));
-    };
-    if req.instance_id.is_some() {
-        return Err(ApiError::new(
-            "InvalidTarget",
-            "An Automation association targets with Targets, not InstanceId.",
-        ));
-    }
-    if req.duration.is_some() {
-        return Err(ApiError::validation(
-            "Duration applies to associations of Command documents; an Automation \
-             association's runbook ends by its own steps' timeouts.",
-        ));
-    }
-    let targets = req.targets.clone().unwrap_or_default();
-    if targets.len() != 1 {
-        return Err(ApiError::new(
-            "InvalidTarget",
-            "An Automation association takes exactly one target (rate control runs the runbook \
-             once per value it matches).",
-        ));
-    }
-    let rate = crate::api::automation::targets::RateRequest {
-        targets: &targets,
-        target_parameter_name: Some(parameter),
-        max_concurrency: req.max_concurrency.as_deref(),
-        max_errors: req.max_errors.as_deref(),
-    };
-    crate::api::automation::start::check_rate_controlled_start(
-        ctx,
-        name,
-        req.document_version.as_deref(),
-        &req.parameters.clone().unwrap_or_default(),
-        &rate,
-    )
-}
-
 /// The document: it exists (in the version asked for), is a Command document (or an
 /// Automation runbook with `AutomationTargetParameterName`), and accepts the parameters.
 /// Returns the document's name as stored.
@@ -481,19 +411,4 @@ pub fn definition(
         },
         tags,
     ))
-}
-
-/// Whether the targets are a runbook's `ParameterValues` (values, not nodes).
-fn runbook_values(req: &AssociationInput) -> bool {
-    req.automation_target_parameter_name.is_some()
-        && req
-            .targets
-            .iter()
-            .flatten()
-            .any(|t| t.key.as_deref() == Some("ParameterValues"))
-}
-
-/// Whether the request gives `TargetMaps` (an Automation association's runs, one per map).
-pub fn has_maps(req: &AssociationInput) -> bool {
-    req.target_maps.as_ref().is_some_and(|m| !m.is_empty())
 }

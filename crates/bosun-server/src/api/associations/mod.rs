@@ -10,6 +10,7 @@ pub(crate) mod execute;
 pub(crate) mod execute_batch;
 mod executions;
 mod input;
+mod input_runbook;
 mod list;
 mod node_status;
 mod shape;
