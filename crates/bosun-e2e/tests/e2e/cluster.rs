@@ -349,8 +349,21 @@ async fn a_deadline_stops_queued_steps_on_nodes_of_every_replica() {
     for id in &ids {
         fleet.wait_online(id).await;
     }
-    let blocker = send(&fleet, &ids, "sleep 300", &[("executionTimeout", "400")]).await;
     let dir = tempfile::tempdir().unwrap();
+    let started = format!(
+        "touch {}/started-$AWS_SSM_INSTANCE_ID; sleep 300",
+        dir.path().display()
+    );
+    let blocker = send(&fleet, &ids, &started, &[("executionTimeout", "400")]).await;
+    // Each node's only worker busy before the next command is sent (deliveries from different
+    // replicas' passes may otherwise arrive in either order).
+    for node in &ids {
+        let marker = dir.path().join(format!("started-{node}"));
+        wait_for(&format!("{node} running the blocker"), LIMIT, || async {
+            marker.exists().then_some(())
+        })
+        .await;
+    }
     let marker = format!("touch {}/$AWS_SSM_INSTANCE_ID", dir.path().display());
     // Its deadline: 30 s to deliver + 5 s to run, passed while it waits for the worker.
     let queued = send(&fleet, &ids, &marker, &[("executionTimeout", "5")]).await;
