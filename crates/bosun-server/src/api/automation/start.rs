@@ -318,18 +318,13 @@ pub fn start_automation_execution(ctx: &Ctx, body: Value) -> Result<Value, ApiEr
     }
 }
 
-/// What an Automation association's runs will ask of `StartAutomationExecution`, checked when
-/// the association is created or updated, as a start would check it but storing nothing: the
-/// runbook exists and Bosun can run it, `target_parameter` is one of its parameters, the
-/// parameters type, and the rate controls parse. Targets that match no node now are accepted
-/// (nodes may come later; a run that finds none fails saying so).
-pub(crate) fn check_rate_controlled_start(
+/// The runbook an Automation association names, planned and checked as a start checks it.
+fn runbook_for_association(
     ctx: &Ctx,
     document_name: &str,
     document_version: Option<&str>,
     passed: &BTreeMap<String, Vec<String>>,
-    rate: &RateRequest,
-) -> Result<(), ApiError> {
+) -> Result<bosun_core::automation::Runbook, ApiError> {
     let name = crate::documents::bare_name(document_name).to_string();
     let doc = resolve(
         &*ctx.state.store,
@@ -342,6 +337,22 @@ pub(crate) fn check_rate_controlled_start(
         .map_err(|e| ApiError::validation(format!("Runbook {name}: {e}")))?;
     let runbook = plan(&value).map_err(|e| ApiError::validation(format!("Runbook {name}: {e}")))?;
     refuse_assume_role(&value, &runbook, passed)?;
+    Ok(runbook)
+}
+
+/// What an Automation association's runs will ask of `StartAutomationExecution`, checked when
+/// the association is created or updated, as a start would check it but storing nothing: the
+/// runbook exists and Bosun can run it, `target_parameter` is one of its parameters, the
+/// parameters type, and the rate controls parse. Targets that match no node now are accepted
+/// (nodes may come later; a run that finds none fails saying so).
+pub(crate) fn check_rate_controlled_start(
+    ctx: &Ctx,
+    document_name: &str,
+    document_version: Option<&str>,
+    passed: &BTreeMap<String, Vec<String>>,
+    rate: &RateRequest,
+) -> Result<(), ApiError> {
+    let runbook = runbook_for_association(ctx, document_name, document_version, passed)?;
     match plan_targets(ctx, &runbook, passed, rate) {
         Err(e) if e.code == "InvalidTarget" => Ok(()),
         other => other.map(|_| ()),
@@ -359,17 +370,6 @@ pub(crate) fn check_target_maps_start(
     max_concurrency: Option<&str>,
     max_errors: Option<&str>,
 ) -> Result<(), ApiError> {
-    let name = crate::documents::bare_name(document_name).to_string();
-    let doc = resolve(
-        &*ctx.state.store,
-        &ctx.region,
-        document_name,
-        Selector::from_request(document_version, None),
-    )
-    .map_err(|e| definition_error(&name, e))?;
-    let value = content::parse(&doc.content, &doc.format)
-        .map_err(|e| ApiError::validation(format!("Runbook {name}: {e}")))?;
-    let runbook = plan(&value).map_err(|e| ApiError::validation(format!("Runbook {name}: {e}")))?;
-    refuse_assume_role(&value, &runbook, passed)?;
+    let runbook = runbook_for_association(ctx, document_name, document_version, passed)?;
     plan_target_maps(&runbook, passed, maps, max_concurrency, max_errors).map(|_| ())
 }
