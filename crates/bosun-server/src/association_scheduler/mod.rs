@@ -34,7 +34,7 @@ mod automation_tests;
 mod deadlines;
 mod forget;
 mod new_nodes;
-mod rollup;
+pub(crate) mod rollup;
 #[cfg(test)]
 pub(crate) mod tests;
 

@@ -31,6 +31,34 @@ pub fn outcome(status: &str, details: &str) -> (&'static str, String) {
     }
 }
 
+/// Whether `e` is its association's latest execution (whose end is the `Overview`).
+pub(crate) fn is_latest(state: &AppState, e: &AssociationExecutionRecord) -> anyhow::Result<bool> {
+    let latest = state
+        .store
+        .association_executions(&e.region, &e.association_id, 1)?;
+    Ok(latest
+        .first()
+        .is_some_and(|l| l.execution_id == e.execution_id))
+}
+
+/// `a`'s run state once its latest execution `e` ended with (`status`, `detailed`).
+pub(crate) fn overview_after(
+    a: &AssociationRecord,
+    e: &AssociationExecutionRecord,
+    status: &str,
+    detailed: &str,
+    counts_json: String,
+) -> bosun_store::AssociationState {
+    let mut s = a.state.clone();
+    s.overview_status = status.into();
+    s.overview_detailed_status = detailed.into();
+    s.overview_counts_json = counts_json;
+    if status == "Success" {
+        s.last_successful_execution_ms = Some(e.created_ms);
+    }
+    s
+}
+
 /// Update every open execution whose command moved on.
 pub fn roll_up(state: &AppState, now: i64) -> anyhow::Result<()> {
     // Each region's nodes and tags, read once per pass (a slot may end many executions).
@@ -91,21 +119,10 @@ fn roll_up_one(
     let (status, detailed) = outcome(&command.status, &command.status_details);
     next.status = status.into();
     next.detailed_status = detailed.clone();
-    let latest = state
-        .store
-        .association_executions(&e.region, &e.association_id, 1)?;
-    let is_latest = latest
-        .first()
-        .is_some_and(|l| l.execution_id == e.execution_id);
+    let is_latest = is_latest(state, e)?;
     let association = state.store.get_association(&e.region, &e.association_id)?;
     let run_state = association.as_ref().filter(|_| is_latest).map(|a| {
-        let mut s = a.state.clone();
-        s.overview_status = status.into();
-        s.overview_detailed_status = detailed.clone();
-        s.overview_counts_json = counts_json;
-        if status == "Success" {
-            s.last_successful_execution_ms = Some(e.created_ms);
-        }
+        let mut s = overview_after(a, e, status, &detailed, counts_json);
         if !a.definition.instance_id.is_empty() {
             // What the agent reports for a legacy association (`UpdateAssociationStatus`).
             s.status_name = status.into();

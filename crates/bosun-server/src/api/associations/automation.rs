@@ -22,6 +22,7 @@ use serde_json::{json, Map, Value};
 
 use super::execute::{new_execution, Fired};
 use crate::api::{call_as_with, ApiError};
+use crate::association_scheduler::rollup::{is_latest, outcome, overview_after};
 use crate::state::AppState;
 
 /// The spec key holding who the runbook runs as (never shown: `shape.rs` drops `@` keys).
@@ -233,29 +234,14 @@ pub fn roll_up(state: &AppState, e: &AssociationExecutionRecord, now: i64) -> an
         }
         return Ok(());
     }
-    let (status, detailed) = if run.status == "Success" {
-        ("Success", "Success".to_string())
-    } else {
-        ("Failed", run.status.clone())
-    };
+    let (status, detailed) = outcome(&run.status, &run.status);
     next.status = status.into();
     next.detailed_status = detailed.clone();
-    let latest = state
-        .store
-        .association_executions(&e.region, &e.association_id, 1)?;
-    let is_latest = latest
-        .first()
-        .is_some_and(|l| l.execution_id == e.execution_id);
-    let run_state = association.as_ref().filter(|_| is_latest).map(|a| {
-        let mut s = a.state.clone();
-        s.overview_status = status.into();
-        s.overview_detailed_status = detailed.clone();
-        s.overview_counts_json = counts_json;
-        if status == "Success" {
-            s.last_successful_execution_ms = Some(e.created_ms);
-        }
-        s
-    });
+    let is_latest = is_latest(state, e)?;
+    let run_state = association
+        .as_ref()
+        .filter(|_| is_latest)
+        .map(|a| overview_after(a, e, status, &detailed, counts_json));
     state
         .store
         .end_association_execution(&next, run_state.as_ref(), &[], &[])?;
