@@ -25,6 +25,19 @@ pub struct Cli {
     pub command: TopCommand,
 }
 
+/// `--advertise-url`: an http(s) URL with a host and nothing after the port.
+fn advertise_url(text: &str) -> Result<String, String> {
+    let trimmed = text.trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("http://")
+        .or_else(|| trimmed.strip_prefix("https://"))
+        .ok_or("must start with http:// or https://")?;
+    if rest.is_empty() || rest.contains(['/', '?', '#', ' ']) {
+        return Err("must be http(s)://host[:port] with no path".into());
+    }
+    Ok(trimmed.to_string())
+}
+
 #[derive(Args, Clone)]
 pub struct ServerArgs {
     /// Address and port to listen on (port 0 picks a free one; see <data-dir>/listen-addr).
@@ -50,6 +63,12 @@ pub struct ServerArgs {
     /// sends again and applies deadlines). 50 to 60000.
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(50..=60_000))]
     pub orchestrator_sweep_ms: u64,
+    /// Where the other replicas of a postgres:// --database reach this one
+    /// (http(s)://host:port): a session's data channel that lands on another replica is
+    /// relayed here. Default: the listening address (the host name when listening on
+    /// 0.0.0.0 or [::]).
+    #[arg(long, env = "BOSUN_ADVERTISE_URL", value_name = "URL", value_parser = advertise_url)]
+    pub advertise_url: Option<String>,
     /// Shell command `bosun node stop` runs on the node (through AWS-RunShellScript).
     #[arg(long, default_value = "shutdown -h now")]
     pub node_stop_command: String,

@@ -63,6 +63,7 @@ fn server_config(args: &ServerArgs, data_dir: &Path) -> ServerConfig {
         },
         heartbeat_interval: std::time::Duration::from_secs(args.heartbeat_seconds.max(1)),
         orchestrator_sweep: Some(std::time::Duration::from_millis(args.orchestrator_sweep_ms)),
+        advertise_url: args.advertise_url.clone(),
         kms_key_file: args.kms_key_file.clone(),
         database: args.database.clone(),
         regions: args.regions.clone(),

@@ -46,6 +46,10 @@ pub struct ServerConfig {
     /// 500 ms). With PostgreSQL, replicas wake each other through the doorbell; this is the
     /// fallback that also renews command leases, resends and applies deadlines.
     pub orchestrator_sweep: Option<Duration>,
+    /// `--advertise-url`: where the other replicas reach this one (`http(s)://host:port`), for
+    /// session data channels that land on a replica other than the session's; `None` derives it
+    /// from the listening address (the host name when listening on every address).
+    pub advertise_url: Option<String>,
 }
 
 /// How the SMTP connection is protected.
@@ -244,6 +248,7 @@ impl Default for ServerConfig {
             node_stop_command: "shutdown -h now".into(),
             node_restart_command: "systemctl reboot".into(),
             orchestrator_sweep: None,
+            advertise_url: None,
         }
     }
 }
@@ -284,6 +289,26 @@ impl ServerConfig {
         self.kms_key_file
             .clone()
             .unwrap_or_else(|| crate::kms::Keyring::default_path(&self.data_dir))
+    }
+
+    /// Where the other replicas reach this one, listening on `bound` (the actual address).
+    pub fn replica_url(&self, bound: SocketAddr) -> String {
+        if let Some(url) = &self.advertise_url {
+            return url.trim_end_matches('/').to_string();
+        }
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        let host = if bound.ip().is_unspecified() {
+            nix::unistd::gethostname()
+                .ok()
+                .and_then(|h| h.into_string().ok())
+                .unwrap_or_else(|| "localhost".into())
+        } else {
+            match bound.ip() {
+                std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+                ip => ip.to_string(),
+            }
+        };
+        format!("{scheme}://{host}:{}", bound.port())
     }
 
     pub fn listen_addr_path(&self) -> PathBuf {

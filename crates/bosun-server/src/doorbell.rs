@@ -17,6 +17,9 @@
 //!   sends a cancel for them any more); the replicas holding those nodes' channels tell them.
 //!   Best effort, as on one replica: a node that misses it runs the step to its own end, and
 //!   its late result changes nothing.
+//! - `bosun_session`: "look at session S": sent to the replica relaying a session when another
+//!   replica started it (to take it over) or ended it (to close its sockets and tell the
+//!   node). That replica's periodic look at its sessions is the fallback.
 //!
 //! On SQLite there is one replica and the doorbell is silent ([`Doorbell::local`]).
 
@@ -39,6 +42,7 @@ const WAKE: &str = "bosun_wake";
 const WATCH: &str = "bosun_watch";
 const LIVE: &str = "bosun_live";
 const CANCEL: &str = "bosun_cancel";
+const SESSION: &str = "bosun_session";
 /// Shortest pause between two rings of one bell.
 const RING_GAP: Duration = Duration::from_millis(5);
 /// How often a replica says again that it follows a command's live output.
@@ -89,6 +93,12 @@ struct CancelNotice {
 }
 
 #[derive(Serialize, Deserialize)]
+struct SessionNotice {
+    to: String,
+    session_id: String,
+}
+
+#[derive(Serialize, Deserialize)]
 struct LivePiece {
     from: String,
     command_id: String,
@@ -110,7 +120,7 @@ impl Doorbell {
         url: &str,
         replica_id: &str,
     ) -> anyhow::Result<(Doorbell, UnboundedReceiver<Heard>)> {
-        let (pg, heard) = PgDoorbell::start(url, &[WAKE, WATCH, LIVE, CANCEL])?;
+        let (pg, heard) = PgDoorbell::start(url, &[WAKE, WATCH, LIVE, CANCEL, SESSION])?;
         let shared = Arc::new(Shared {
             pg,
             replica_id: replica_id.to_string(),
@@ -157,6 +167,17 @@ impl Doorbell {
                 instance_ids: ids.to_vec(),
             };
             s.pg.send(CANCEL, json(&notice));
+        }
+    }
+
+    /// Ask replica `to`, which relays `session_id`, to look at the session now.
+    pub fn session(&self, to: &str, session_id: &str) {
+        if let Some(s) = &self.0 {
+            let notice = SessionNotice {
+                to: to.to_string(),
+                session_id: session_id.to_string(),
+            };
+            s.pg.send(SESSION, json(&notice));
         }
     }
 
@@ -219,7 +240,7 @@ pub async fn run(state: Arc<AppState>, mut heard: UnboundedReceiver<Heard>) {
     }
 }
 
-fn on_notice(state: &AppState, channel: &str, payload: &str) {
+fn on_notice(state: &Arc<AppState>, channel: &str, payload: &str) {
     let me = &state.replica.id;
     match channel {
         WAKE => match serde_json::from_str::<Ring>(payload) {
@@ -271,6 +292,14 @@ fn on_notice(state: &AppState, channel: &str, payload: &str) {
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "an unreadable cancel from a replica"),
+        },
+        SESSION => match serde_json::from_str::<SessionNotice>(payload) {
+            Ok(n) if &n.to == me => {
+                let st = state.clone();
+                tokio::task::spawn_blocking(move || crate::sessions::look_at(&st, &n.session_id));
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "an unreadable session notice"),
         },
         other => tracing::debug!(channel = other, "a notification on an unknown channel"),
     }

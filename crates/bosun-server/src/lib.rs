@@ -238,6 +238,17 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         .with_context(|| format!("binding {}", config.listen))?;
     std_listener.set_nonblocking(true)?;
     let addr = std_listener.local_addr()?;
+    // Published before anyone can start a session here: a data channel that lands on another
+    // replica is relayed to this address.
+    state.replica.set_url(config.replica_url(addr));
+    let st = state.clone();
+    tokio::task::spawn_blocking(move || {
+        st.replica
+            .while_present(|| st.replica.beat(&*st.store, &st.kms, state::now_ms()))
+    })
+    .await
+    .context("replica heartbeat task")?
+    .context("recording this replica's address")?;
     let (tx, rx) = oneshot::channel::<()>();
     let task = match &config.tls {
         None => {

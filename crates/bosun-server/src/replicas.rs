@@ -38,6 +38,8 @@ struct View {
 pub struct Replica {
     pub id: String,
     started_ms: i64,
+    /// Where the other replicas reach this one (`""` until the server listens).
+    url: RwLock<String>,
     view: RwLock<View>,
     /// Set once this replica has left the database ([`Replica::leave`]); held while a heartbeat
     /// or a claim is written, so none lands after the leave.
@@ -70,6 +72,7 @@ impl Replica {
         Self {
             id: hex::encode(random_bytes::<8>()),
             started_ms: now_ms,
+            url: RwLock::default(),
             view: RwLock::default(),
             left: Mutex::new(false),
         }
@@ -98,6 +101,11 @@ impl Replica {
             *left = true;
         }
         Ok(())
+    }
+
+    /// Publish where the other replicas reach this one, from the next heartbeat on.
+    pub fn set_url(&self, url: String) {
+        *self.url.write().unwrap_or_else(|p| p.into_inner()) = url;
     }
 
     /// When this process started serving (milliseconds since the epoch).
@@ -135,6 +143,7 @@ impl Replica {
             started_ms: self.started_ms,
             heartbeat_ms: now_ms,
             keyring_fingerprint: mine.clone(),
+            url: self.url.read().unwrap_or_else(|p| p.into_inner()).clone(),
         })?;
         let live = store.live_replicas(live_since(now_ms))?;
         let differing: Vec<&ReplicaRecord> = live
@@ -171,6 +180,20 @@ impl Replica {
             .collect();
         Ok(())
     }
+}
+
+/// Where a live replica other than this one is reached (`None`: not live, or no URL yet).
+/// Blocks (a store read).
+pub fn url_of(state: &AppState, replica_id: &str) -> anyhow::Result<Option<String>> {
+    if replica_id == state.replica.id {
+        return Ok(None);
+    }
+    Ok(state
+        .store
+        .live_replicas(live_since(now_ms()))?
+        .into_iter()
+        .find(|r| r.replica_id == replica_id && !r.url.is_empty())
+        .map(|r| r.url))
 }
 
 /// Close the connections of this replica whose node connected again elsewhere (a newer session
@@ -260,6 +283,14 @@ impl Presence {
     /// When the replica holding the node's connection was last heard; `None`: not connected.
     pub fn heard(&self, instance_id: &str) -> Option<i64> {
         self.heard.get(instance_id).map(|(_, at)| *at)
+    }
+
+    /// The replica other than `own` holding the node's connection, if one does.
+    pub fn holder_elsewhere(&self, instance_id: &str, own: &str) -> Option<&str> {
+        self.heard
+            .get(instance_id)
+            .map(|(replica, _)| replica.as_str())
+            .filter(|replica| *replica != own)
     }
 
     /// As [`Presence::heard`], for a node held by a replica other than `own`. A replica's own

@@ -110,6 +110,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(33, "user_tags", "0033_user_tags.sql"),
     migration!(34, "rule_target_failures", "0034_rule_target_failures.sql"),
     migration!(35, "agent_release_pins", "0035_agent_release_pins.sql"),
+    migration!(36, "session_handoff", "0036_session_handoff.sql"),
 ];
 
 /// The advisory lock every migration transaction holds ("bosunmig" in ASCII).

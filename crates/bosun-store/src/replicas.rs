@@ -21,6 +21,8 @@ pub struct ReplicaRecord {
     pub heartbeat_ms: i64,
     /// A hash over its KMS keyring's keys that changes with their material (never shows it).
     pub keyring_fingerprint: String,
+    /// Where the other replicas reach it (`http(s)://host:port`; `""` while unknown).
+    pub url: String,
 }
 
 /// An agent's current connection: the replica that holds its websocket.
@@ -56,8 +58,8 @@ pub struct DeliveryMark {
 
 /// Replicas, agent sessions and command ownership.
 pub trait ReplicaStore {
-    /// Record a replica's sign of life: insert it, or update its heartbeat and keyring
-    /// fingerprint.
+    /// Record a replica's sign of life: insert it, or update its heartbeat, keyring
+    /// fingerprint and URL.
     fn heartbeat_replica(&self, r: &ReplicaRecord) -> Result<()>;
 
     /// Replicas whose heartbeat is at or after `since_ms`, by id.

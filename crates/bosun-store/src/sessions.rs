@@ -38,6 +38,10 @@ pub struct SessionRecord {
     pub agent_accepted: bool,
     /// The replica that relays the session.
     pub replica_id: String,
+    /// The join request for the relaying replica to send when another replica started the
+    /// session (JSON, without the agent's token, which the relaying replica makes); `""` once it
+    /// took the session over, or when the starting replica relays it itself.
+    pub handoff: String,
     /// Why it ended (`bosun_proto::session::SessionEndReason` in snake case), once it has.
     pub end_reason: Option<String>,
     /// What the agent reported at the end (absent until it does).
@@ -110,6 +114,16 @@ pub trait SessionStore {
         token_hash: &str,
         now_ms: i64,
     ) -> Result<TokenClaim>;
+
+    /// Take over an active session handed to `replica_id`: give it the agent token whose hash is
+    /// `token_hash` and clear its handoff. `false` when it ended, is another replica's, or was
+    /// taken over already (so of two attempts, one wins).
+    fn take_over_session(
+        &self,
+        session_id: &str,
+        replica_id: &str,
+        token_hash: &str,
+    ) -> Result<bool>;
 
     /// Use the agent token whose hash is `token_hash`, once, for an active session.
     fn claim_agent_token(&self, session_id: &str, token_hash: &str) -> Result<TokenClaim>;

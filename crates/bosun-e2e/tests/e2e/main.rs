@@ -29,6 +29,7 @@ mod aws_errors;
 mod cluster;
 mod cluster_demo;
 mod cluster_doorbell;
+mod cluster_sessions;
 mod compliance;
 mod console;
 mod console_can;

@@ -41,13 +41,22 @@ pub fn end_session(
             tracing::error!(%session_id, "the end of the session's log could not be stored");
         }
     }
+    // Relayed by another replica: that one closes its sockets and tells the node.
+    let record = match &live {
+        Some(_) => None,
+        None => state.store.get_session(session_id)?,
+    };
+    if let Some(r) = record.as_ref().filter(|r| r.replica_id != state.replica.id) {
+        state.doorbell.session(&r.replica_id, session_id);
+    }
     let target = match &live {
         Some(l) => Some(l.target.clone()),
-        None if tell_agent => state.store.get_session(session_id)?.map(|s| s.target),
+        None if tell_agent => record.as_ref().map(|s| s.target.clone()),
         None => None,
     };
     if let (true, Some(target)) = (tell_agent, &target) {
-        // Also when another replica (or a predecessor) relayed it: the agent ends its processes.
+        // Also when another replica (or a predecessor) relayed it, if the node is connected
+        // here: the agent ends its processes.
         state.hub.send(
             target,
             ServerMessage::TerminateSession {

@@ -3,13 +3,16 @@
 //! buffered for an absent side, and the timers (idle, maximum duration) the server enforces.
 //!
 //! The store holds each session's record (`bosun_store::SessionStore`); this holds what only
-//! lives while the process does. Both sockets of a session must reach the replica that started
-//! it (a session is relayed by one replica; cross-replica relaying is not done).
+//! lives while the process does. A session is relayed by one replica, the one holding its
+//! node's channel: sessions started on another replica are handed over ([`handoff`]), and data
+//! channel sockets that land on another replica are forwarded to it ([`proxy`]).
 
 mod ending;
 mod frames;
+mod handoff;
 mod log;
 mod log_http;
+mod proxy;
 mod relay;
 mod reports;
 
@@ -24,6 +27,7 @@ use bosun_proto::ServerMessage;
 use tokio::sync::mpsc;
 
 pub use ending::end_session;
+pub use handoff::{look_at, Handoff};
 pub use log::{is_logged, log_url};
 pub use log_http::{get_log, session_log};
 pub use relay::{data_channel, token_hash};
@@ -41,6 +45,8 @@ const AGENT_JOIN_GRACE_MS: i64 = 10_000;
 const MAX_BUFFERED_BYTES: usize = 4 * 1024 * 1024;
 /// The timer loop's period (limits are enforced to the second).
 const TICK: Duration = Duration::from_millis(250);
+/// Ticks between two looks at every active session ([`handoff::reconcile`]).
+const RECONCILE_EVERY_TICKS: u64 = 8;
 
 /// Which end of the data channel a socket is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,6 +111,8 @@ pub struct NewLive {
 pub struct Sessions {
     live: Mutex<HashMap<String, Live>>,
     next_conn: AtomicU64,
+    /// Held while a handed-over session is taken over, so it is taken over once.
+    taking_over: Mutex<()>,
 }
 
 impl Sessions {
@@ -153,15 +161,20 @@ impl Sessions {
         self.lock().contains_key(session_id)
     }
 
+    /// The ids of the sessions relayed here.
+    pub fn live_ids(&self) -> Vec<String> {
+        self.lock().keys().cloned().collect()
+    }
+
     /// The node a live session runs on.
     pub fn target_of(&self, session_id: &str) -> Option<String> {
         self.lock().get(session_id).map(|l| l.target.clone())
     }
 
-    /// A new client token was issued (`ResumeSession`).
+    /// A new client token was issued (`ResumeSession`), good until `expires_ms`.
     pub fn resumed(&self, session_id: &str, expires_ms: i64) {
         if let Some(l) = self.lock().get_mut(session_id) {
-            l.client_token_expires_ms = expires_ms;
+            l.client_token_expires_ms = l.client_token_expires_ms.max(expires_ms);
         }
     }
 
@@ -227,13 +240,19 @@ pub(crate) fn close(reason: &str) -> Message {
 /// The timers: re-send unaccepted join requests, end sessions past a limit or whose client
 /// never came.
 pub async fn run(state: Arc<AppState>) {
-    let st = state.clone();
-    match tokio::task::spawn_blocking(move || end_orphans(&st)).await {
-        Ok(Ok(n)) if n > 0 => tracing::info!(sessions = n, "ended sessions whose relay stopped"),
-        Ok(Err(e)) => tracing::error!(error = %e, "could not end orphaned sessions"),
-        _ => {}
-    }
+    let mut ticks: u64 = 0;
     loop {
+        if ticks.is_multiple_of(RECONCILE_EVERY_TICKS) {
+            let st = state.clone();
+            match tokio::task::spawn_blocking(move || handoff::reconcile(&st)).await {
+                Ok(Ok(n)) if n > 0 => {
+                    tracing::info!(sessions = n, "ended sessions whose relay stopped")
+                }
+                Ok(Err(e)) => tracing::warn!(error = %e, "could not look over the active sessions"),
+                _ => {}
+            }
+        }
+        ticks += 1;
         tokio::time::sleep(TICK).await;
         let now = now_ms();
         log::flush_due(&state, now);
@@ -263,13 +282,20 @@ pub async fn run(state: Arc<AppState>) {
                             live.max_duration_s.unwrap_or_default(),
                         ),
                     };
-                    due.push((id.clone(), "Terminated", limit.message(seconds), reason));
+                    due.push((
+                        id.clone(),
+                        "Terminated",
+                        limit.message(seconds),
+                        reason,
+                        false,
+                    ));
                 } else if !live.accepted && now > live.start.start_by_ms + AGENT_JOIN_GRACE_MS {
                     due.push((
                         id.clone(),
                         "Failed",
                         "The node's agent did not join the session in time.".to_string(),
                         SessionEndReason::Failed,
+                        false,
                     ));
                 } else if !live.client_ever
                     && live.client.is_none()
@@ -281,13 +307,25 @@ pub async fn run(state: Arc<AppState>) {
                         "No client connected to the session's data channel before its token expired."
                             .to_string(),
                         SessionEndReason::Failed,
+                        true,
                     ));
                 }
             }
         }
-        for (id, status, details, reason) in due {
+        for (id, status, details, reason, unless_resumed) in due {
             let st = state.clone();
             let ended = tokio::task::spawn_blocking(move || {
+                if unless_resumed {
+                    // `ResumeSession` through another replica gave the client a new token.
+                    let expires = st
+                        .store
+                        .get_session(&id)?
+                        .map(|s| s.client_token_expires_ms);
+                    if let Some(expires) = expires.filter(|e| *e >= now_ms()) {
+                        st.sessions.resumed(&id, expires);
+                        return Ok(false);
+                    }
+                }
                 end_session(&st, &id, status, &details, reason, true, now_ms())
             })
             .await;
@@ -296,29 +334,4 @@ pub async fn run(state: Arc<AppState>) {
             }
         }
     }
-}
-
-/// End active sessions whose relaying replica is gone (this process's predecessor, or a dead
-/// replica): their sockets went with it.
-fn end_orphans(state: &AppState) -> bosun_store::Result<usize> {
-    let live = state.replica.other_live_replicas();
-    let mut n = 0;
-    for s in state.store.active_sessions()? {
-        if s.replica_id == state.replica.id || live.contains(&s.replica_id) {
-            continue;
-        }
-        let details = "The Bosun server relaying the session stopped.";
-        if end_session(
-            state,
-            &s.session_id,
-            "Terminated",
-            details,
-            SessionEndReason::Terminated,
-            true,
-            now_ms(),
-        )? {
-            n += 1;
-        }
-    }
-    Ok(n)
 }

@@ -2,13 +2,15 @@
 //! the node's agent alike. The first text frame is `OpenDataChannelInput`; its token decides
 //! the side (the agent's single-use token with the node's id as `ClientInstanceId`, or the
 //! client's current single-use token). A refused socket gets a close frame saying why and the
-//! session is unharmed. Then binary frames are relayed unchanged ([`super::frames`]).
+//! session is unharmed. Then binary frames are relayed unchanged ([`super::frames`]). A socket
+//! for a session relayed by another replica is forwarded there ([`super::proxy`]).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use bosun_core::session::payloads::OpenDataChannelInput;
 use bosun_store::TokenClaim;
@@ -36,11 +38,24 @@ pub fn token_hash(token: &str) -> String {
 pub async fn data_channel(
     State(state): State<Arc<AppState>>,
     Path(session_id): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
+    let arrival = Arrival {
+        query,
+        forwarded: headers.contains_key(super::proxy::RELAYED_BY),
+    };
     ws.max_message_size(MAX_FRAME_BYTES)
         .read_buffer_size(READ_BUFFER_BYTES)
-        .on_upgrade(move |socket| async move { run(state, session_id, socket).await })
+        .on_upgrade(move |socket| async move { run(state, session_id, arrival, socket).await })
+}
+
+/// How a socket came.
+struct Arrival {
+    query: Option<String>,
+    /// Another replica forwarded it (it is never forwarded again).
+    forwarded: bool,
 }
 
 async fn refuse(mut socket: WebSocket, session_id: &str, reason: &str) {
@@ -48,12 +63,13 @@ async fn refuse(mut socket: WebSocket, session_id: &str, reason: &str) {
     let _ = socket.send(close(reason)).await;
 }
 
-/// The first text frame (pings answered meanwhile).
-async fn open_input(socket: &mut WebSocket) -> Result<OpenDataChannelInput, String> {
+/// The first text frame, as sent and parsed (pings answered meanwhile).
+async fn open_input(socket: &mut WebSocket) -> Result<(String, OpenDataChannelInput), String> {
     loop {
         match socket.next().await {
             Some(Ok(Message::Text(t))) => {
                 return serde_json::from_str(&t)
+                    .map(|input| (t.to_string(), input))
                     .map_err(|e| format!("the first frame is not an OpenDataChannelInput: {e}"))
             }
             Some(Ok(Message::Ping(p))) => {
@@ -68,8 +84,40 @@ async fn open_input(socket: &mut WebSocket) -> Result<OpenDataChannelInput, Stri
     }
 }
 
-async fn run(state: Arc<AppState>, session_id: String, mut socket: WebSocket) {
-    let input = match tokio::time::timeout(OPEN_TIMEOUT, open_input(&mut socket)).await {
+/// Where a socket for a session that is not relayed here goes.
+enum Elsewhere {
+    Refuse(&'static str),
+    /// Taken over just now (handed to this replica): go on here.
+    Here,
+    Forward(String),
+}
+
+/// Blocking: why a session is not relayed here, and what to do with its socket.
+fn elsewhere(state: &AppState, session_id: &str, forwarded: bool) -> anyhow::Result<Elsewhere> {
+    let not_here = "the session is not relayed by this server replica";
+    let Some(s) = state.store.get_session(session_id)? else {
+        return Ok(Elsewhere::Refuse("no such session"));
+    };
+    if s.end_ms.is_some() {
+        return Ok(Elsewhere::Refuse("the session has ended"));
+    }
+    if s.replica_id == state.replica.id {
+        return Ok(match super::handoff::take_over(state, session_id)? {
+            true => Elsewhere::Here,
+            false => Elsewhere::Refuse(not_here),
+        });
+    }
+    if forwarded {
+        return Ok(Elsewhere::Refuse(not_here));
+    }
+    Ok(match crate::replicas::url_of(state, &s.replica_id)? {
+        Some(url) => Elsewhere::Forward(url),
+        None => Elsewhere::Refuse("the server replica relaying the session is not reachable"),
+    })
+}
+
+async fn run(state: Arc<AppState>, session_id: String, arrival: Arrival, mut socket: WebSocket) {
+    let (first, input) = match tokio::time::timeout(OPEN_TIMEOUT, open_input(&mut socket)).await {
         Ok(Ok(i)) => i,
         Ok(Err(e)) => return refuse(socket, &session_id, &e).await,
         Err(_) => return refuse(socket, &session_id, "no OpenDataChannelInput in time").await,
@@ -80,17 +128,26 @@ async fn run(state: Arc<AppState>, session_id: String, mut socket: WebSocket) {
     } else {
         Side::Client
     };
-    // Before the token is spent: a connection to a replica that does not relay the session
-    // must leave the token for the one that does (and says why without spending it).
+    // Before the token is spent: a socket for a session relayed by another replica goes there
+    // with its token unspent.
     if !state.sessions.is_live(&session_id) {
         let (st, id) = (state.clone(), session_id.clone());
-        let why = match tokio::task::spawn_blocking(move || st.store.get_session(&id)).await {
-            Ok(Ok(None)) => "no such session",
-            Ok(Ok(Some(s))) if s.end_ms.is_some() => "the session has ended",
-            Ok(Ok(Some(_))) => "the session is not relayed by this server replica",
-            _ => "internal error",
-        };
-        return refuse(socket, &session_id, why).await;
+        let forwarded = arrival.forwarded;
+        let outcome = tokio::task::spawn_blocking(move || elsewhere(&st, &id, forwarded)).await;
+        match outcome {
+            Ok(Ok(Elsewhere::Here)) => {}
+            Ok(Ok(Elsewhere::Refuse(why))) => return refuse(socket, &session_id, why).await,
+            Ok(Ok(Elsewhere::Forward(url))) => {
+                let query = arrival.query.as_deref();
+                return super::proxy::forward(&state, socket, &url, &session_id, query, first)
+                    .await;
+            }
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "could not find a session's relaying replica");
+                return refuse(socket, &session_id, "internal error").await;
+            }
+            Err(_) => return refuse(socket, &session_id, "internal error").await,
+        }
     }
     let (st, id) = (state.clone(), session_id.clone());
     let claim = tokio::task::spawn_blocking(move || match side {

@@ -25,6 +25,7 @@ fn replica_from_row(r: &Row) -> RowResult<ReplicaRecord> {
         started_ms: r.try_get(1)?,
         heartbeat_ms: r.try_get(2)?,
         keyring_fingerprint: r.try_get(3)?,
+        url: r.try_get(4)?,
     })
 }
 
@@ -68,14 +69,15 @@ impl ReplicaStore for PgStore {
             client
                 .execute(
                     "INSERT INTO replicas (replica_id, started_ms, heartbeat_ms, \
-                     keyring_fingerprint) VALUES ($1, $2, $3, $4) ON CONFLICT (replica_id) DO \
+                     keyring_fingerprint, url) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (replica_id) DO \
                      UPDATE SET heartbeat_ms = EXCLUDED.heartbeat_ms, \
-                     keyring_fingerprint = EXCLUDED.keyring_fingerprint",
+                     keyring_fingerprint = EXCLUDED.keyring_fingerprint, url = EXCLUDED.url",
                     &[
                         &r.replica_id,
                         &r.started_ms,
                         &r.heartbeat_ms,
                         &r.keyring_fingerprint,
+                        &r.url,
                     ],
                 )
                 .await?;
@@ -86,7 +88,7 @@ impl ReplicaStore for PgStore {
     fn live_replicas(&self, since_ms: i64) -> Result<Vec<ReplicaRecord>> {
         select(
             self,
-            "SELECT replica_id, started_ms, heartbeat_ms, keyring_fingerprint FROM replicas \
+            "SELECT replica_id, started_ms, heartbeat_ms, keyring_fingerprint, url FROM replicas \
              WHERE heartbeat_ms >= $1 ORDER BY replica_id COLLATE \"C\"",
             &[&since_ms],
             replica_from_row,

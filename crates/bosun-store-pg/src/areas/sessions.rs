@@ -16,7 +16,8 @@ type RowResult<T> = std::result::Result<T, tokio_postgres::Error>;
 const COLUMNS: &str = "session_id, region, target, document_name, owner, reason, \
      status, details, start_ms, end_ms, output_url, max_duration_s, idle_timeout_s, \
      client_token_hash, client_token_expires_ms, agent_token_hash, agent_accepted, replica_id, \
-     end_reason, agent_reason, exit_code, signal, escaped_json, agent_error, agent_ended_ms";
+     end_reason, agent_reason, exit_code, signal, escaped_json, agent_error, agent_ended_ms, \
+     handoff";
 
 fn session_from_row(r: &Row) -> RowResult<SessionRecord> {
     let agent_reason: Option<String> = r.try_get(19)?;
@@ -40,6 +41,7 @@ fn session_from_row(r: &Row) -> RowResult<SessionRecord> {
         agent_accepted: r.try_get(16)?,
         replica_id: r.try_get(17)?,
         end_reason: r.try_get(18)?,
+        handoff: r.try_get(25)?,
         agent_report: match agent_reason {
             None => None,
             Some(reason) => Some(AgentReport {
@@ -88,8 +90,8 @@ impl SessionStore for PgStore {
             "INSERT INTO sessions (session_id, region, target, document_name, owner, reason, \
              status, details, start_ms, end_ms, active, output_url, max_duration_s, \
              idle_timeout_s, client_token_hash, client_token_expires_ms, agent_token_hash, \
-             agent_accepted, replica_id, end_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-             $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) ON CONFLICT DO NOTHING",
+             agent_accepted, replica_id, end_reason, handoff) VALUES ($1, $2, $3, $4, $5, $6, \
+             $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) ON CONFLICT DO NOTHING",
             &[
                 &s.session_id,
                 &s.region,
@@ -111,6 +113,7 @@ impl SessionStore for PgStore {
                 &s.agent_accepted,
                 &s.replica_id,
                 &s.end_reason,
+                &s.handoff,
             ],
         ).await? > 0;
             if !inserted {
@@ -183,6 +186,20 @@ impl SessionStore for PgStore {
             &[&session_id, &token_hash, &now_ms],
         )?;
         claim_outcome(self, session_id, used)
+    }
+
+    fn take_over_session(
+        &self,
+        session_id: &str,
+        replica_id: &str,
+        token_hash: &str,
+    ) -> Result<bool> {
+        changed(
+            self,
+            "UPDATE sessions SET agent_token_hash = $3, handoff = '' WHERE session_id = $1 \
+             AND active AND replica_id = $2 AND handoff <> ''",
+            &[&session_id, &replica_id, &token_hash],
+        )
     }
 
     fn claim_agent_token(&self, session_id: &str, token_hash: &str) -> Result<TokenClaim> {

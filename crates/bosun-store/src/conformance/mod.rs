@@ -281,6 +281,7 @@ macro_rules! conformance_tests {
             sessions {
                 sessions_are_created_listed_filtered_and_paged,
                 tokens_are_single_use_and_die_with_the_session,
+                a_handed_over_session_is_taken_over_once_by_its_replica,
                 sessions_end_once_and_keep_the_agent_report,
                 a_sessions_start_and_end_write_their_events_once,
             }

@@ -11,6 +11,7 @@ fn replica(id: &str, heartbeat_ms: i64, fingerprint: &str) -> ReplicaRecord {
         started_ms: 1,
         heartbeat_ms,
         keyring_fingerprint: fingerprint.into(),
+        url: format!("http://{id}.example:8080"),
     }
 }
 
@@ -32,12 +33,15 @@ pub fn replicas_are_live_while_their_heartbeat_is_fresh(store: &dyn Store) {
     let live = |since| ids(store.live_replicas(since).unwrap(), |r| &r.replica_id);
     assert_eq!(live(60), ["r1"]);
     assert_eq!(live(50), ["r1", "r2"]);
-    // A heartbeat refreshes the time and the fingerprint, not the start.
+    // A heartbeat refreshes the time, the fingerprint and the URL, not the start.
     let mut again = replica("r2", 200, "k2");
     again.started_ms = 99;
+    again.url = "https://r2.example:8443".into();
     store.heartbeat_replica(&again).unwrap();
     let r2 = store.live_replicas(150).unwrap();
-    assert_eq!(r2, [replica("r2", 200, "k2")]);
+    let mut expected = replica("r2", 200, "k2");
+    expected.url = again.url.clone();
+    assert_eq!(r2, [expected]);
     store.open_agent_session("mi-a", "r1", 100).unwrap();
     store.forget_replicas_before(150).unwrap();
     assert_eq!(live(0), ["r2"]);

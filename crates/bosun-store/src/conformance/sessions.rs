@@ -25,6 +25,7 @@ fn session(id: &str, target: &str, start_ms: i64) -> SessionRecord {
         agent_token_hash: format!("agent-{id}"),
         agent_accepted: false,
         replica_id: "r1".into(),
+        handoff: String::new(),
         end_reason: None,
         agent_report: None,
     }
@@ -165,6 +166,45 @@ pub fn tokens_are_single_use_and_die_with_the_session(store: &dyn Store) {
         TokenClaim::Ended
     );
     assert!(!store.set_client_token("a-2", "x", 20_000).unwrap());
+}
+
+pub fn a_handed_over_session_is_taken_over_once_by_its_replica(store: &dyn Store) {
+    // Started elsewhere for replica r2: no agent token until r2 makes one.
+    let mut handed = session("h-1", "mi-a", 100);
+    handed.replica_id = "r2".into();
+    handed.agent_token_hash = String::new();
+    handed.handoff = r#"{"session_id":"h-1"}"#.into();
+    store.create_session(&handed).unwrap();
+    assert_eq!(store.get_session("h-1").unwrap().unwrap(), handed);
+    assert_eq!(
+        store.claim_agent_token("h-1", "").unwrap(),
+        TokenClaim::Refused
+    );
+    // Only its replica takes it over, once, even when two try at once.
+    assert!(!store.take_over_session("h-1", "r1", "agent-x").unwrap());
+    let wins = race(|n| {
+        store
+            .take_over_session("h-1", "r2", &format!("agent-{n}"))
+            .unwrap()
+    });
+    assert_eq!(wins.iter().filter(|w| **w).count(), 1);
+    let taken = store.get_session("h-1").unwrap().unwrap();
+    assert_eq!(taken.handoff, "");
+    let token = taken.agent_token_hash.clone();
+    assert!(token.starts_with("agent-"));
+    assert!(!store.take_over_session("h-1", "r2", "agent-y").unwrap());
+    assert!(matches!(
+        store.claim_agent_token("h-1", &token).unwrap(),
+        TokenClaim::Claimed(_)
+    ));
+    // An ended session is not taken over.
+    let mut ended = handed.clone();
+    ended.session_id = "h-2".into();
+    store.create_session(&ended).unwrap();
+    assert!(store
+        .end_session("h-2", "Terminated", "", "terminated", 500)
+        .unwrap());
+    assert!(!store.take_over_session("h-2", "r2", "agent-z").unwrap());
 }
 
 pub fn sessions_end_once_and_keep_the_agent_report(store: &dyn Store) {

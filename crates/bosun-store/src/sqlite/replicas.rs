@@ -17,6 +17,7 @@ fn replica_from_row(r: &Row) -> rusqlite::Result<ReplicaRecord> {
         started_ms: r.get(1)?,
         heartbeat_ms: r.get(2)?,
         keyring_fingerprint: r.get(3)?,
+        url: r.get(4)?,
     })
 }
 
@@ -44,10 +45,11 @@ fn holds(tx: &rusqlite::Transaction<'_>, lease: &CommandLease) -> Result<bool> {
 impl ReplicaStore for SqliteStore {
     fn heartbeat_replica(&self, r: &ReplicaRecord) -> Result<()> {
         self.conn().execute(
-            "INSERT INTO replicas (replica_id, started_ms, heartbeat_ms, keyring_fingerprint) \
-             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (replica_id) DO UPDATE SET \
-             heartbeat_ms = excluded.heartbeat_ms, keyring_fingerprint = excluded.keyring_fingerprint",
-            params![r.replica_id, r.started_ms, r.heartbeat_ms, r.keyring_fingerprint],
+            "INSERT INTO replicas (replica_id, started_ms, heartbeat_ms, keyring_fingerprint, url) \
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (replica_id) DO UPDATE SET \
+             heartbeat_ms = excluded.heartbeat_ms, keyring_fingerprint = excluded.keyring_fingerprint, \
+             url = excluded.url",
+            params![r.replica_id, r.started_ms, r.heartbeat_ms, r.keyring_fingerprint, r.url],
         )?;
         Ok(())
     }
@@ -55,7 +57,7 @@ impl ReplicaStore for SqliteStore {
     fn live_replicas(&self, since_ms: i64) -> Result<Vec<ReplicaRecord>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT replica_id, started_ms, heartbeat_ms, keyring_fingerprint FROM replicas \
+            "SELECT replica_id, started_ms, heartbeat_ms, keyring_fingerprint, url FROM replicas \
              WHERE heartbeat_ms >= ?1 ORDER BY replica_id",
         )?;
         let rows = stmt.query_map([since_ms], replica_from_row)?;

@@ -822,6 +822,11 @@ CREATE INDEX rule_target_failures_region ON rule_target_failures (region, rule_n
     pinned_ms INTEGER NOT NULL,
     PRIMARY KEY (region, tag_key, tag_value)
 )",
+    // 36: sessions relayed by a replica other than the one that started them (issue 18): the
+    // join request handed over, and where each replica is reached for data channels that land
+    // on another one.
+    "ALTER TABLE sessions ADD COLUMN handoff TEXT NOT NULL DEFAULT '';
+ALTER TABLE replicas ADD COLUMN url TEXT NOT NULL DEFAULT ''",
 ];
 
 /// Apply every migration newer than the database's `user_version`.

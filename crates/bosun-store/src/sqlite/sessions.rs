@@ -13,7 +13,8 @@ use crate::{Result, StoreError};
 pub(crate) const COLUMNS: &str = "session_id, region, target, document_name, owner, reason, \
      status, details, start_ms, end_ms, output_url, max_duration_s, idle_timeout_s, \
      client_token_hash, client_token_expires_ms, agent_token_hash, agent_accepted, replica_id, \
-     end_reason, agent_reason, exit_code, signal, escaped_json, agent_error, agent_ended_ms";
+     end_reason, agent_reason, exit_code, signal, escaped_json, agent_error, agent_ended_ms, \
+     handoff";
 
 fn session_from_row(r: &Row) -> rusqlite::Result<SessionRecord> {
     let agent_reason: Option<String> = r.get(19)?;
@@ -37,6 +38,7 @@ fn session_from_row(r: &Row) -> rusqlite::Result<SessionRecord> {
         agent_accepted: r.get(16)?,
         replica_id: r.get(17)?,
         end_reason: r.get(18)?,
+        handoff: r.get(25)?,
         agent_report: match agent_reason {
             None => None,
             Some(reason) => Some(AgentReport {
@@ -92,8 +94,8 @@ impl SessionStore for SqliteStore {
             "INSERT INTO sessions (session_id, region, target, document_name, owner, reason, \
              status, details, start_ms, end_ms, active, output_url, max_duration_s, \
              idle_timeout_s, client_token_hash, client_token_expires_ms, agent_token_hash, \
-             agent_accepted, replica_id, end_reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, \
-             ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+             agent_accepted, replica_id, end_reason, handoff) VALUES (?1, ?2, ?3, ?4, ?5, ?6, \
+             ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
             params![
                 s.session_id,
                 s.region,
@@ -115,6 +117,7 @@ impl SessionStore for SqliteStore {
                 s.agent_accepted,
                 s.replica_id,
                 s.end_reason,
+                s.handoff,
             ],
         )?;
         let now = crate::event_outbox::now_ms();
@@ -190,6 +193,19 @@ impl SessionStore for SqliteStore {
             Some(s) if used => TokenClaim::Claimed(Box::new(s)),
             other => refusal(other),
         })
+    }
+
+    fn take_over_session(
+        &self,
+        session_id: &str,
+        replica_id: &str,
+        token_hash: &str,
+    ) -> Result<bool> {
+        Ok(self.conn().execute(
+            "UPDATE sessions SET agent_token_hash = ?3, handoff = '' WHERE session_id = ?1 \
+             AND active = 1 AND replica_id = ?2 AND handoff <> ''",
+            params![session_id, replica_id, token_hash],
+        )? > 0)
     }
 
     fn claim_agent_token(&self, session_id: &str, token_hash: &str) -> Result<TokenClaim> {

@@ -1,5 +1,6 @@
 //! `ResumeSession` (a new single-use client token for an active session), `TerminateSession`
-//! (end it now) and `GetConnectionStatus` (whether a session can start on a node here). Resume
+//! (end it now) and `GetConnectionStatus` (whether a session can start on a node). Any replica
+//! answers them: the session's relaying replica hears of a change made elsewhere. Resume
 //! and Terminate are authorized on the session's ARN by the pipeline.
 
 use bosun_proto::session::SessionEndReason;
@@ -50,15 +51,6 @@ pub fn resume_session(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     if s.end_ms.is_some() {
         return Err(inactive());
     }
-    if !ctx.state.sessions.is_live(&s.session_id) {
-        return Err(ApiError::new(
-            "InternalServerError",
-            format!(
-                "Session {} is relayed by another Bosun replica; resume it through that replica.",
-                s.session_id
-            ),
-        ));
-    }
     let (token, hash) = new_token();
     let expires = ctx.now_ms + CLIENT_TOKEN_TTL_MS;
     if !ctx
@@ -101,7 +93,13 @@ pub fn get_connection_status(ctx: &Ctx, body: Value) -> Result<Value, ApiError> 
         .store
         .get_instance(&req.target)?
         .is_some_and(|n| n.region == ctx.region && !n.deregistered);
-    let connected = known && ctx.state.hub.is_connected(&req.target);
+    // Connected to this replica or another: a session can start through any of them.
+    let connected = known
+        && (ctx.state.hub.is_connected(&req.target)
+            || crate::replicas::Presence::load(&*ctx.state.store, ctx.now_ms)
+                .map_err(ApiError::internal)?
+                .holder_elsewhere(&req.target, &ctx.state.replica.id)
+                .is_some());
     Ok(json!({
         "Target": req.target,
         "Status": if connected { "connected" } else { "notconnected" },

@@ -18,7 +18,7 @@ use crate::api::documents::{content_error, find};
 use crate::api::error::ApiError;
 use crate::api::{parse, Ctx};
 use crate::documents::{content, Selector};
-use crate::sessions::{NewLive, CLIENT_TOKEN_TTL_MS};
+use crate::sessions::{Handoff, NewLive, CLIENT_TOKEN_TTL_MS};
 use crate::state::random_bytes;
 
 /// The user tag naming the OS user a session runs as (with `runAsEnabled`), as in AWS.
@@ -118,26 +118,18 @@ pub fn start_session(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
     if !node.is_some_and(|n| n.region == ctx.region && !n.deregistered) {
         return Err(not_connected());
     }
-    if !ctx.state.hub.is_connected(&req.target) {
+    // The replica holding the node's channel relays the session: this one, or the one the
+    // session is handed to.
+    let relay = if ctx.state.hub.is_connected(&req.target) {
+        None
+    } else {
         let presence = crate::replicas::Presence::load(&*ctx.state.store, ctx.now_ms)
             .map_err(ApiError::internal)?;
-        if presence
-            .heard_elsewhere(&req.target, &ctx.state.replica.id)
-            .is_some()
-        {
-            // Honest about why: the node is there, on a replica this one cannot relay to.
-            return Err(ApiError::new(
-                "TargetNotConnected",
-                format!(
-                    "{} is connected to another Bosun server replica; a session must be \
-                     started on the replica that holds the node's connection (relaying \
-                     sessions between replicas is not supported yet).",
-                    req.target
-                ),
-            ));
+        match presence.holder_elsewhere(&req.target, &ctx.state.replica.id) {
+            Some(replica) => Some(replica.to_string()),
+            None => return Err(not_connected()),
         }
-        return Err(not_connected());
-    }
+    };
     let parameters = req.parameters.clone().unwrap_or_default();
     let (plan, prefs) = match session_document(ctx, &bare)? {
         Some((value, decls)) => {
@@ -199,40 +191,6 @@ pub fn start_session(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
         ctx.state.config.account_id, ctx.principal
     );
     let reason = req.reason.clone().unwrap_or_default();
-    let record = SessionRecord {
-        session_id: session_id.clone(),
-        region: ctx.region.clone(),
-        target: req.target.clone(),
-        document_name: bare.clone(),
-        owner,
-        reason: reason.clone(),
-        status: "Connecting".into(),
-        details: String::new(),
-        start_ms: now,
-        end_ms: None,
-        output_url: if crate::sessions::is_logged(kind(plan.session_type)) {
-            crate::sessions::log_url(&ctx.base_url, &session_id)
-        } else {
-            String::new()
-        },
-        max_duration_s: prefs.max_duration_s,
-        idle_timeout_s: prefs.idle_timeout_s,
-        client_token_hash: client_hash,
-        client_token_expires_ms: now + CLIENT_TOKEN_TTL_MS,
-        agent_token_hash: agent_hash,
-        agent_accepted: false,
-        replica_id: ctx.state.replica.id.clone(),
-        end_reason: None,
-        agent_report: None,
-    };
-    ctx.state.store.create_session(&record)?;
-    let detail = json!({
-        "SessionId": session_id, "Target": req.target, "DocumentName": bare, "Reason": reason,
-    });
-    ctx.audit_allowed(
-        &session_arn(ctx.state, &ctx.region, &session_id),
-        detail.to_string(),
-    )?;
     let start = SessionStart {
         session_id: session_id.clone(),
         document_name: bare.clone(),
@@ -253,17 +211,65 @@ pub fn start_session(ctx: &Ctx, body: Value) -> Result<Value, ApiError> {
             .collect(),
         start_by_ms: now + CLIENT_TOKEN_TTL_MS,
     };
-    ctx.state.sessions.add(
-        ctx.state,
-        NewLive {
-            target: req.target.clone(),
-            start,
-            idle_timeout_s: prefs.idle_timeout_s,
-            max_duration_s: prefs.max_duration_s,
-            idle_counts_input: prefs.idle_counts_input,
-            start_ms: now,
+    let record = SessionRecord {
+        session_id: session_id.clone(),
+        region: ctx.region.clone(),
+        target: req.target.clone(),
+        document_name: bare.clone(),
+        owner,
+        reason: reason.clone(),
+        status: "Connecting".into(),
+        details: String::new(),
+        start_ms: now,
+        end_ms: None,
+        output_url: if crate::sessions::is_logged(kind(plan.session_type)) {
+            crate::sessions::log_url(&ctx.base_url, &session_id)
+        } else {
+            String::new()
         },
-    );
+        max_duration_s: prefs.max_duration_s,
+        idle_timeout_s: prefs.idle_timeout_s,
+        client_token_hash: client_hash,
+        client_token_expires_ms: now + CLIENT_TOKEN_TTL_MS,
+        // Handed over: the relaying replica makes the agent's token.
+        agent_token_hash: if relay.is_some() {
+            String::new()
+        } else {
+            agent_hash
+        },
+        agent_accepted: false,
+        replica_id: relay
+            .clone()
+            .unwrap_or_else(|| ctx.state.replica.id.clone()),
+        handoff: match &relay {
+            Some(_) => Handoff::to_json(start.clone(), prefs.idle_counts_input),
+            None => String::new(),
+        },
+        end_reason: None,
+        agent_report: None,
+    };
+    ctx.state.store.create_session(&record)?;
+    let detail = json!({
+        "SessionId": session_id, "Target": req.target, "DocumentName": bare, "Reason": reason,
+    });
+    ctx.audit_allowed(
+        &session_arn(ctx.state, &ctx.region, &session_id),
+        detail.to_string(),
+    )?;
+    match &relay {
+        Some(replica) => ctx.state.doorbell.session(replica, &session_id),
+        None => ctx.state.sessions.add(
+            ctx.state,
+            NewLive {
+                target: req.target.clone(),
+                start,
+                idle_timeout_s: prefs.idle_timeout_s,
+                max_duration_s: prefs.max_duration_s,
+                idle_counts_input: prefs.idle_counts_input,
+                start_ms: now,
+            },
+        ),
+    }
     Ok(json!({
         "SessionId": session_id,
         "TokenValue": client_token,
