@@ -94,6 +94,17 @@ fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
+    // A session's worker: its own process, so the session outlives an agent restart (see
+    // `bosun_agent::session::worker`).
+    if args.get(1).is_some_and(|a| a == "session-worker") {
+        let Some(dir) = args.get(2) else {
+            eprintln!("bosun-agent session-worker: the session folder is missing");
+            std::process::exit(2);
+        };
+        std::process::exit(bosun_agent::session::worker::main(std::path::Path::new(
+            dir,
+        )));
+    }
     let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -160,10 +171,12 @@ fn main() -> anyhow::Result<()> {
                                 stop_grace: config.stop_timeout(),
                                 ..RunSettings::default()
                             },
+                            worker_program: Some(commands.settings.agent_exe.clone()),
                         },
                     )
                     .context("opening the session state folder")?,
                 );
+                sessions.recover().await;
                 sessions.spawn_resender();
                 let reason = tokio::select! {
                     e = bosun_agent::channel::run(&identity, &state_dir, &commands, &sessions) => e,

@@ -1,7 +1,9 @@
 //! The session's websocket to the server's data channel: dial the server URL the agent channel
 //! is on, present the single-use token in `OpenDataChannelInput`, then bridge binary frames to a
 //! [`Link`]. Redials (with backoff) while the session lives, keeping the session's sequence
-//! space (the pump keeps it); stops for good when the server refuses the upgrade (4xx).
+//! space (the pump keeps it); stops for good when the server refuses the upgrade (4xx), says
+//! the session is over, or cannot be reached for [`GIVE_UP_AFTER`] (the session then ends on
+//! the node: its worker does not outlive a server that forgot it).
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -18,6 +20,8 @@ use super::pump::Link;
 const DIAL_TIMEOUT: Duration = Duration::from_secs(15);
 const MIN_BACKOFF: Duration = Duration::from_millis(200);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// How long the data channel may stay down before the node ends the session.
+pub const GIVE_UP_AFTER: Duration = Duration::from_secs(120);
 
 /// Where and as whom to dial.
 #[derive(Clone)]
@@ -55,7 +59,12 @@ enum Dial {
 /// refuses the data channel.
 pub async fn dial_loop(target: DialTarget, links: mpsc::Sender<Link>) {
     let mut backoff = MIN_BACKOFF;
+    let mut down_since = tokio::time::Instant::now();
     loop {
+        if down_since.elapsed() > GIVE_UP_AFTER {
+            tracing::warn!(session_id = %target.session_id, "the data channel stayed down; ending the session");
+            return;
+        }
         let server = target
             .server
             .lock()
@@ -68,9 +77,15 @@ pub async fn dial_loop(target: DialTarget, links: mpsc::Sender<Link>) {
                 if links.send(agent).await.is_err() {
                     return;
                 }
-                if bridge(socket, far).await {
-                    return;
+                match bridge(socket, far).await {
+                    Bridged::SessionGone => return,
+                    Bridged::Over(why) => {
+                        tracing::info!(session_id = %target.session_id, reason = %why, "the server ended the data channel");
+                        return;
+                    }
+                    Bridged::Lost => {}
                 }
+                down_since = tokio::time::Instant::now();
                 tracing::info!(session_id = %target.session_id, "data channel lost; redialling");
             }
             Err(Dial::Refused(e)) => {
@@ -122,30 +137,47 @@ async fn dial(target: &DialTarget, server: &str) -> Result<crate::channel::Socke
     Ok(socket)
 }
 
-/// Move frames between the socket and the link until either ends; `true` when the session side
-/// is gone (stop dialling).
-async fn bridge(mut socket: crate::channel::Socket, mut far: Link) -> bool {
+/// How a bridged socket ended.
+enum Bridged {
+    /// The session side is gone: stop dialling.
+    SessionGone,
+    /// The server closed it saying the session is over (ended, or unknown to it).
+    Over(String),
+    /// Anything else: redial.
+    Lost,
+}
+
+/// Whether a close reason from the server means the session is over for good.
+fn is_over(reason: &str) -> bool {
+    reason.contains("the session has ended") || reason.contains("no such session")
+}
+
+/// Move frames between the socket and the link until either ends.
+async fn bridge(mut socket: crate::channel::Socket, mut far: Link) -> Bridged {
     loop {
         tokio::select! {
             out = far.rx.recv() => match out {
                 Some(bytes) => {
                     if socket.send(Message::Binary(bytes.into())).await.is_err() {
-                        return false;
+                        return Bridged::Lost;
                     }
                 }
                 None => {
                     let _ = socket.close(None).await;
-                    return true;
+                    return Bridged::SessionGone;
                 }
             },
             msg = socket.next() => match msg {
                 Some(Ok(Message::Binary(b))) => {
                     if far.tx.send(b.to_vec()).await.is_err() {
                         let _ = socket.close(None).await;
-                        return true;
+                        return Bridged::SessionGone;
                     }
                 }
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return false,
+                Some(Ok(Message::Close(Some(frame)))) if is_over(&frame.reason) => {
+                    return Bridged::Over(frame.reason.to_string())
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return Bridged::Lost,
                 Some(Ok(_)) => {}
             },
         }

@@ -7,7 +7,8 @@
 //! `link` (the websocket dialer), `run` (one session: connect, handshake, spawn), `shell` (the
 //! process relay and its end), `process` (PTY or pipes, run-as), `user` (passwd), `utf8` (whole characters per frame), `reap`
 //! (process group ending, escaped processes), `port` and `port_target` (TCP forwarding, basic
-//! and smux), `pending` (unacknowledged ends on disk).
+//! and smux), `pending` (unacknowledged ends on disk), `worker` (one session in its own
+//! process, which outlives an agent restart) and `workers` (the agent's side of them).
 
 pub mod link;
 pub mod pending;
@@ -20,6 +21,8 @@ pub mod run;
 pub mod shell;
 pub mod user;
 pub mod utf8;
+pub mod worker;
+pub mod workers;
 
 #[cfg(test)]
 mod port_tests;
@@ -30,18 +33,18 @@ mod test_client;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::commands::outbox::Outbox;
 use bosun_proto::session::{SessionEnd, SessionEndReason, SessionStart};
 use bosun_proto::{AgentMessage, ServerMessage};
-use tokio::sync::mpsc;
-
-use crate::commands::outbox::Outbox;
 use pending::PendingEnds;
 use run::RunSettings;
+use worker::WorkerSpec;
+use workers::{Found, Worker, Workers};
 
 /// How often unacknowledged ends are sent again while connected.
 const RESEND_EVERY: Duration = Duration::from_secs(15);
@@ -54,14 +57,17 @@ pub struct SessionSettings {
     /// `Mgs.SessionWorkersLimit`.
     pub workers_limit: usize,
     pub run: RunSettings,
+    /// `bosun-agent` itself, run as `session-worker` for each session; `None` runs sessions as
+    /// tasks of this process (unit tests).
+    pub worker_program: Option<PathBuf>,
 }
 
 pub struct SessionService {
     settings: SessionSettings,
     pub outbox: Outbox,
-    /// The server URL the agent channel is connected to.
-    server: Arc<Mutex<String>>,
-    live: Mutex<HashMap<String, mpsc::Sender<SessionEndReason>>>,
+    /// The sessions whose workers run.
+    live: Mutex<HashSet<String>>,
+    workers: Workers,
     /// Sessions that ended while this agent ran (a late `StartSession` is only re-answered).
     finished: Mutex<HashSet<String>>,
     pending: PendingEnds,
@@ -73,19 +79,41 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl SessionService {
     pub fn new(state_dir: &Path, server: &str, settings: SessionSettings) -> std::io::Result<Self> {
+        let workers = Workers::open(state_dir, settings.worker_program.clone())?;
+        workers.set_server(server);
         Ok(Self {
             settings,
             outbox: Outbox::default(),
-            server: Arc::new(Mutex::new(server.to_string())),
-            live: Mutex::new(HashMap::new()),
+            live: Mutex::new(HashSet::new()),
+            workers,
             finished: Mutex::new(HashSet::new()),
             pending: PendingEnds::open(state_dir)?,
         })
     }
 
-    /// The agent channel is up on `server`: remember it for dialling and resend pending ends.
+    /// Take back the sessions an earlier agent left running (their workers outlived it), and
+    /// the ends it had not taken.
+    pub async fn recover(self: &Arc<Self>) {
+        for found in self.workers.recover() {
+            match found {
+                Found::Running(id, worker) => {
+                    tracing::info!(session_id = %id, "session still running from before the restart");
+                    lock(&self.live).insert(id.clone());
+                    self.spawn_waiter(id, worker);
+                }
+                Found::Ended(end) => {
+                    let id = end.session_id.clone();
+                    self.finish(end).await;
+                    self.workers.forget(&id);
+                }
+            }
+        }
+    }
+
+    /// The agent channel is up on `server`: tell the workers (they redial there) and resend
+    /// pending ends.
     pub async fn on_connected(&self, server: &str) {
-        *lock(&self.server) = server.to_string();
+        self.workers.set_server(server);
         self.resend_pending().await;
     }
 
@@ -122,17 +150,12 @@ impl SessionService {
         match msg {
             ServerMessage::StartSession(start) => self.start(start).await,
             ServerMessage::TerminateSession { session_id, reason } => {
-                let tx = lock(&self.live).get(&session_id).cloned();
-                match tx {
-                    Some(tx) => {
-                        let _ = tx.try_send(reason);
-                    }
+                let running = lock(&self.live).contains(&session_id);
+                if running {
+                    self.workers.stop(&session_id, reason);
+                } else if let Some(end) = self.pending.get(&session_id) {
                     // Already over: say so again.
-                    None => {
-                        if let Some(end) = self.pending.get(&session_id) {
-                            self.outbox.send(AgentMessage::SessionEnded(end)).await;
-                        }
-                    }
+                    self.outbox.send(AgentMessage::SessionEnded(end)).await;
                 }
             }
             ServerMessage::SessionEndAck { session_id } => {
@@ -151,50 +174,56 @@ impl SessionService {
                 session_id: id.clone(),
             })
             .await;
-        if lock(&self.live).contains_key(&id) || lock(&self.finished).contains(&id) {
+        if lock(&self.live).contains(&id) || lock(&self.finished).contains(&id) {
             return;
         }
         if let Some(end) = self.pending.get(&id) {
             self.outbox.send(AgentMessage::SessionEnded(end)).await;
             return;
         }
-        let (stop_tx, stop_rx) = mpsc::channel(4);
         let full = {
             let mut live = lock(&self.live);
             let full = live.len() >= self.settings.workers_limit;
             if !full {
-                live.insert(id.clone(), stop_tx);
+                live.insert(id.clone());
             }
             full
         };
-        {
-            if full {
-                let error = format!(
-                    "the node already runs {} sessions, the agent's Mgs.SessionWorkersLimit",
-                    self.settings.workers_limit
-                );
+        if full {
+            let error = format!(
+                "the node already runs {} sessions, the agent's Mgs.SessionWorkersLimit",
+                self.settings.workers_limit
+            );
+            let end = run::ended(&id, SessionEndReason::Failed, None, None, Some(error));
+            self.finish(end).await;
+            return;
+        }
+        let spec = WorkerSpec {
+            start,
+            node_id: self.settings.node_id.clone(),
+            ca_file: self.settings.ca_file.clone(),
+            stop_grace_ms: self.settings.run.stop_grace.as_millis() as u64,
+        };
+        match self.workers.start(&spec) {
+            Ok(worker) => self.spawn_waiter(id, worker),
+            Err(e) => {
+                lock(&self.live).remove(&id);
+                let error = format!("the agent could not start the session's worker: {e}");
                 let end = run::ended(&id, SessionEndReason::Failed, None, None, Some(error));
                 self.finish(end).await;
-                return;
+                self.workers.forget(&id);
             }
         }
-        tracing::info!(session_id = %id, kind = ?start.kind, "session starting");
-        let (links_tx, links_rx) = mpsc::channel(1);
-        let target = link::DialTarget {
-            server: self.server.clone(),
-            ca_file: self.settings.ca_file.clone(),
-            session_id: id.clone(),
-            token: start.agent_token.clone(),
-            node_id: self.settings.node_id.clone(),
-        };
-        tokio::spawn(link::dial_loop(target, links_tx));
+    }
+
+    /// Report the session's end when its worker ends.
+    fn spawn_waiter(self: &Arc<Self>, id: String, worker: Worker) {
         let svc = self.clone();
-        let settings = self.settings.run.clone();
         tokio::spawn(async move {
-            let end = run::run_session(start, settings, links_rx, stop_rx).await;
-            tracing::info!(session_id = %end.session_id, reason = ?end.reason, exit_code = ?end.exit_code, signal = ?end.signal, "session ended");
-            lock(&svc.live).remove(&end.session_id);
+            let end = svc.workers.wait(&id, worker).await;
+            lock(&svc.live).remove(&id);
             svc.finish(end).await;
+            svc.workers.forget(&id);
         });
     }
 

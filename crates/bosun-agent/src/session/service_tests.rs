@@ -45,6 +45,7 @@ async fn the_service_dedupes_starts_refuses_beyond_its_limit_and_keeps_ends_unti
                 ca_file: None,
                 workers_limit: 1,
                 run: settings(),
+                worker_program: None,
             },
         )
         .unwrap(),

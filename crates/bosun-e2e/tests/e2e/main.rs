@@ -75,6 +75,7 @@ mod run_command;
 mod s3_blobs;
 mod s3_stall;
 mod send_command_notifications;
+mod session_agent_restart;
 mod session_bad_frames;
 mod session_events;
 mod session_input;

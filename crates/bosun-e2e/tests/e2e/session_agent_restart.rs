@@ -1,0 +1,144 @@
+//! A session outlives an agent restart (issue 18): each session runs in its own worker process
+//! (`bosun-agent session-worker`), as command steps run under their own supervisors. The agent
+//! is killed mid-session: the shell goes on (same shell, same variables), the restarted agent
+//! finds the worker again, reports its real exit code, and a `TerminateSession` after the
+//! restart still ends a session started before it.
+
+use std::time::Duration;
+
+use aws_sdk_ssm::types::SessionState;
+use aws_ssm_bridge::{CloseReason, EndpointPolicy, Session, SessionConfig};
+use bosun_e2e::fleet::Fleet;
+use bosun_e2e::sessions::{manager, Screen};
+use bosun_e2e::wait_for;
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+fn config(target: &str) -> SessionConfig {
+    let mut config = SessionConfig::new(target);
+    config.endpoint_policy = EndpointPolicy::AllowAny;
+    config
+}
+
+async fn closed(session: &Session) -> CloseReason {
+    tokio::time::timeout(LIMIT, session.closed())
+        .await
+        .expect("the session ends");
+    session
+        .close_reason()
+        .expect("a closed session has a reason")
+}
+
+/// The session's ended record (`DescribeSessions` History).
+async fn ended(fleet: &Fleet, session_id: &str) -> aws_sdk_ssm::types::Session {
+    wait_for(
+        &format!("session {session_id} in History"),
+        LIMIT,
+        || async {
+            let out = fleet
+                .client
+                .describe_sessions()
+                .state(SessionState::History)
+                .send()
+                .await
+                .ok()?;
+            out.sessions()
+                .iter()
+                .find(|s| s.session_id() == Some(session_id))
+                .cloned()
+        },
+    )
+    .await
+}
+
+/// Kill the agent (SIGKILL: nothing of it runs on) and start it again.
+async fn restart_agent(fleet: &mut Fleet, node: &str, running: usize) {
+    fleet.agents[0].kill().await;
+    fleet.agents[0].start();
+    fleet.wait_online(node).await;
+    wait_for(
+        "the restarted agent to find its sessions",
+        LIMIT,
+        || async {
+            let log = fleet.agents[0].log();
+            (log.matches("session still running from before the restart")
+                .count()
+                >= running)
+                .then_some(())
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_outlive_an_agent_restart_and_end_as_they_would_have() {
+    let mut fleet = Fleet::start(1, 1).await;
+    let node = fleet.ids()[0].clone();
+    let sessions = manager(&fleet.server);
+    let live = fleet.agents[0].state_dir.join("sessions/live");
+
+    let shell = sessions
+        .start_session(config(&node))
+        .await
+        .expect("StartSession");
+    let screen = Screen::watch(&shell);
+    shell
+        .send("export MARK=$((6*7)); echo set-$MARK\r")
+        .await
+        .unwrap();
+    screen.wait_for_text("set-42").await;
+
+    fleet.agents[0].kill().await;
+    // With no agent at all, the session still answers.
+    shell.send("echo alone-$MARK\r").await.unwrap();
+    screen.wait_for_text("alone-42").await;
+    fleet.agents[0].start();
+    fleet.wait_online(&node).await;
+    wait_for("the restarted agent to find the session", LIMIT, || async {
+        fleet.agents[0]
+            .log()
+            .contains("session still running from before the restart")
+            .then_some(())
+    })
+    .await;
+    shell.send("echo after-$MARK\r").await.unwrap();
+    screen.wait_for_text("after-42").await;
+    shell.send("exit 4\r").await.unwrap();
+    match closed(&shell).await {
+        CloseReason::AgentClosed { exit_code, .. } => assert_eq!(exit_code, Some(4)),
+        other => panic!("the shell's exit should close the session: {other:?}"),
+    }
+    // The restarted agent reported the worker's end: the record has the real exit code.
+    let record = ended(&fleet, shell.id()).await;
+    assert!(
+        record.details().unwrap_or_default().contains("exit code 4"),
+        "{record:?}"
+    );
+    wait_for("the worker's folder to go", LIMIT, || async {
+        (!live.join(shell.id()).exists()).then_some(())
+    })
+    .await;
+
+    // Started before a restart, terminated after it: the adopted worker ends the session.
+    let second = sessions
+        .start_session(config(&node))
+        .await
+        .expect("StartSession");
+    let screen = Screen::watch(&second);
+    second.send("echo second-$((1+1))\r").await.unwrap();
+    screen.wait_for_text("second-2").await;
+    restart_agent(&mut fleet, &node, 1).await;
+    fleet
+        .client
+        .terminate_session()
+        .session_id(second.id())
+        .send()
+        .await
+        .expect("TerminateSession");
+    closed(&second).await;
+    ended(&fleet, second.id()).await;
+    wait_for("the adopted worker to end", LIMIT, || async {
+        (!live.join(second.id()).exists()).then_some(())
+    })
+    .await;
+}
