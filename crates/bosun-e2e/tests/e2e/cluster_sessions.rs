@@ -1,7 +1,8 @@
 //! Sessions across replicas (issues 13 and 18): a session started through any replica reaches a
 //! node connected to another one. The replica holding the node's channel relays it, and data
 //! channel sockets that land elsewhere (the `StreamUrl` of the replica that answered) are
-//! forwarded there. Clients: `aws-ssm-bridge` (shell, command, reconnect through a forwarder)
+//! forwarded there, the agent's too when a load balancer sends it elsewhere. Clients:
+//! `aws-ssm-bridge` (shell, command, reconnect through a forwarder)
 //! and `bosun session`. Skipped without PostgreSQL's binaries (a failure under
 //! `BOSUN_REQUIRE_PG=1`).
 
@@ -13,6 +14,7 @@ use aws_ssm_bridge::{
     CloseReason, DocumentSpec, EndpointPolicy, ReconnectConfig, ReconnectEvent,
     ReconnectingSession, Session, SessionConfig,
 };
+use bosun_e2e::agent::register;
 use bosun_e2e::cutter::Cutter;
 use bosun_e2e::server::{client as client_for, postgres_database};
 use bosun_e2e::sessions::{manager_via, Screen};
@@ -255,4 +257,72 @@ async fn sessions_through_any_replica_reach_nodes_connected_to_another() {
         .collect();
     assert_eq!(ticks, (1..=15).collect::<Vec<_>>(), "{screen}");
     session.terminate().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_data_channel_a_load_balancer_sends_to_another_replica_is_forwarded() {
+    let Some(url) = postgres_database().await else {
+        return;
+    };
+    let (mut replicas, agents) = cluster(&url).await;
+    let fleet = fleet_via(&mut replicas, agents, 2);
+    // A node behind a load balancer: its channel reaches replica 0, its session data channels
+    // replica 1.
+    let balancer = Cutter::start_routed(&replicas[0].addr, &replicas[1].addr).await;
+    let admin = &replicas[0];
+    let activation = admin
+        .client()
+        .create_activation()
+        .iam_role("BosunNode")
+        .send()
+        .await
+        .expect("CreateActivation");
+    let mut agent = register(
+        &balancer.url(),
+        activation.activation_id().unwrap(),
+        activation.activation_code().unwrap(),
+        None,
+        &[],
+    )
+    .await
+    .expect("register through the load balancer");
+    agent.start();
+    let node = agent.instance_id.clone();
+    fleet.wait_online(&node).await;
+
+    // Through replica 2: the client's socket and the agent's are both forwarded to replica 0.
+    let mut cfg = config(&node);
+    cfg.document = Some(DocumentSpec::new(&NonInteractiveCommand::new(
+        "echo balanced-$((5*5)); exit 9",
+    )));
+    let session = manager_via(admin, &fleet.server.url)
+        .start_session(cfg)
+        .await
+        .expect("StartSession");
+    let screen = Screen::watch(&session);
+    match closed(&session).await {
+        CloseReason::AgentClosed { exit_code, .. } => {
+            assert_eq!(exit_code, Some(9), "{}", screen.text())
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(screen.text().contains("balanced-25"), "{}", screen.text());
+    for (name, replica) in [
+        ("replica 1 (the agent's)", &replicas[1]),
+        ("replica 2 (the client's)", &fleet.server),
+    ] {
+        assert!(
+            log_mentions(
+                replica,
+                "data channel forwarded to the relaying replica",
+                session.id()
+            ),
+            "{name} forwards its socket to replica 0"
+        );
+    }
+    assert!(log_mentions(
+        &replicas[0],
+        "relaying a session started on another replica",
+        session.id()
+    ));
 }
