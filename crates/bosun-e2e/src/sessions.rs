@@ -7,12 +7,74 @@ use std::time::Duration;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
-use aws_ssm_bridge::{Session, SessionManager};
+use aws_ssm_bridge::{
+    CloseReason, EndpointPolicy, ReconnectEvent, Session, SessionConfig, SessionManager,
+};
+use tokio::sync::broadcast;
 
 use crate::{wait_for, TestServer};
 
 /// How long a screen waits for text.
 const LIMIT: Duration = Duration::from_secs(30);
+
+/// A session on `target` with the default document, any endpoint allowed (the test servers
+/// are on loopback).
+pub fn config(target: &str) -> SessionConfig {
+    let mut config = SessionConfig::new(target);
+    config.endpoint_policy = EndpointPolicy::AllowAny;
+    config
+}
+
+/// Wait (bounded) for a session to end; why it ended.
+pub async fn closed(session: &Session) -> CloseReason {
+    tokio::time::timeout(LIMIT, session.closed())
+        .await
+        .expect("the session ends");
+    session
+        .close_reason()
+        .expect("a closed session has a reason")
+}
+
+/// Wait (bounded) until a `ReconnectingSession` resumed session `first_id`; a new session
+/// instead, or giving up, fails the test.
+pub async fn resumed(events: &mut broadcast::Receiver<ReconnectEvent>, first_id: &str) {
+    let resumed = tokio::time::timeout(LIMIT, async {
+        loop {
+            match events.recv().await {
+                Ok(ReconnectEvent::Resumed { session_id, .. }) => return session_id,
+                Ok(ReconnectEvent::Reconnected { session_id, .. }) => {
+                    panic!("a new session {session_id} instead of resuming {first_id}")
+                }
+                Ok(ReconnectEvent::GaveUp { reason, .. }) => panic!("gave up: {reason}"),
+                Ok(_) => {}
+                Err(e) => panic!("events: {e}"),
+            }
+        }
+    })
+    .await
+    .expect("resumed within the limit");
+    assert_eq!(resumed, first_id, "the same session carries on");
+}
+
+/// The session's record once it is in `DescribeSessions` History (waits, bounded).
+pub async fn ended_record(
+    client: &aws_sdk_ssm::Client,
+    session_id: &str,
+) -> aws_sdk_ssm::types::Session {
+    wait_for("the session in History", LIMIT, || async {
+        let out = client
+            .describe_sessions()
+            .state(aws_sdk_ssm::types::SessionState::History)
+            .send()
+            .await
+            .ok()?;
+        out.sessions()
+            .iter()
+            .find(|s| s.session_id() == Some(session_id))
+            .cloned()
+    })
+    .await
+}
 
 /// A `SessionManager` for this server with the admin's key, as an AWS SDK user builds one.
 pub fn manager(server: &TestServer) -> SessionManager {

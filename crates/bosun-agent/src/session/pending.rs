@@ -11,8 +11,9 @@ pub struct PendingEnds {
     dir: PathBuf,
 }
 
-/// Session ids are the server's (`<user>-<hex>`); anything else cannot name a file here.
-fn safe(id: &str) -> bool {
+/// Session ids are the server's (`<user>-<hex>`); anything else cannot name a file or folder
+/// here.
+pub(super) fn safe(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 128
         && id

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use bosun_proto::session::{SessionEnd, SessionEndReason};
 
+use super::pending::safe;
 use super::run::ended;
 use super::worker::{self, StopRequest, WorkerSpec};
 
@@ -36,16 +37,6 @@ pub enum Worker {
 pub enum Found {
     Running(String, Worker),
     Ended(SessionEnd),
-}
-
-/// Session ids are the server's (`<user>-<hex>`); anything else cannot name a folder here.
-fn safe(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 128
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
-        && !id.starts_with('.')
 }
 
 /// Whether `pid` is a live session worker for `dir` (not a reused pid).

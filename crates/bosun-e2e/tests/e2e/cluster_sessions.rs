@@ -11,33 +11,17 @@ use std::time::Duration;
 use aws_sdk_ssm::types::SessionState;
 use aws_ssm_bridge::documents::NonInteractiveCommand;
 use aws_ssm_bridge::{
-    CloseReason, DocumentSpec, EndpointPolicy, ReconnectConfig, ReconnectEvent,
-    ReconnectingSession, Session, SessionConfig,
+    CloseReason, DocumentSpec, EndpointPolicy, ReconnectConfig, ReconnectingSession,
 };
 use bosun_e2e::agent::register;
 use bosun_e2e::cutter::Cutter;
 use bosun_e2e::server::{client as client_for, postgres_database};
-use bosun_e2e::sessions::{manager_via, Screen};
+use bosun_e2e::sessions::{closed, config, manager_via, resumed, Screen};
 use bosun_e2e::{wait_for, TestServer};
 
 use crate::cluster::{cluster, fleet_via};
 
 const LIMIT: Duration = Duration::from_secs(30);
-
-fn config(target: &str) -> SessionConfig {
-    let mut config = SessionConfig::new(target);
-    config.endpoint_policy = EndpointPolicy::AllowAny;
-    config
-}
-
-async fn closed(session: &Session) -> CloseReason {
-    tokio::time::timeout(LIMIT, session.closed())
-        .await
-        .expect("the session ends");
-    session
-        .close_reason()
-        .expect("a closed session has a reason")
-}
 
 /// The session's record, once `status` (through `client`).
 async fn record_with_status(
@@ -229,22 +213,7 @@ async fn sessions_through_any_replica_reach_nodes_connected_to_another() {
     })
     .await;
     assert!(cutter.cut() > 0, "a connection was open to cut");
-    let resumed = tokio::time::timeout(LIMIT, async {
-        loop {
-            match events.recv().await {
-                Ok(ReconnectEvent::Resumed { session_id, .. }) => return session_id,
-                Ok(ReconnectEvent::Reconnected { session_id, .. }) => {
-                    panic!("a new session {session_id} instead of resuming {first_id}")
-                }
-                Ok(ReconnectEvent::GaveUp { reason, .. }) => panic!("gave up: {reason}"),
-                Ok(_) => {}
-                Err(e) => panic!("events: {e}"),
-            }
-        }
-    })
-    .await
-    .expect("resumed within the limit");
-    assert_eq!(resumed, first_id);
+    resumed(&mut events, &first_id).await;
     wait_for("end-42 on the screen", LIMIT, || async {
         text().contains("end-42\n").then_some(())
     })

@@ -6,50 +6,12 @@
 
 use std::time::Duration;
 
-use aws_sdk_ssm::types::SessionState;
-use aws_ssm_bridge::{CloseReason, EndpointPolicy, Session, SessionConfig};
+use aws_ssm_bridge::CloseReason;
 use bosun_e2e::fleet::Fleet;
-use bosun_e2e::sessions::{manager, Screen};
+use bosun_e2e::sessions::{closed, config, ended_record, manager, Screen};
 use bosun_e2e::wait_for;
 
 const LIMIT: Duration = Duration::from_secs(30);
-
-fn config(target: &str) -> SessionConfig {
-    let mut config = SessionConfig::new(target);
-    config.endpoint_policy = EndpointPolicy::AllowAny;
-    config
-}
-
-async fn closed(session: &Session) -> CloseReason {
-    tokio::time::timeout(LIMIT, session.closed())
-        .await
-        .expect("the session ends");
-    session
-        .close_reason()
-        .expect("a closed session has a reason")
-}
-
-/// The session's ended record (`DescribeSessions` History).
-async fn ended(fleet: &Fleet, session_id: &str) -> aws_sdk_ssm::types::Session {
-    wait_for(
-        &format!("session {session_id} in History"),
-        LIMIT,
-        || async {
-            let out = fleet
-                .client
-                .describe_sessions()
-                .state(SessionState::History)
-                .send()
-                .await
-                .ok()?;
-            out.sessions()
-                .iter()
-                .find(|s| s.session_id() == Some(session_id))
-                .cloned()
-        },
-    )
-    .await
-}
 
 /// Kill the agent (SIGKILL: nothing of it runs on) and start it again.
 async fn restart_agent(fleet: &mut Fleet, node: &str, running: usize) {
@@ -109,7 +71,7 @@ async fn sessions_outlive_an_agent_restart_and_end_as_they_would_have() {
         other => panic!("the shell's exit should close the session: {other:?}"),
     }
     // The restarted agent reported the worker's end: the record has the real exit code.
-    let record = ended(&fleet, shell.id()).await;
+    let record = ended_record(&fleet.client, shell.id()).await;
     assert!(
         record.details().unwrap_or_default().contains("exit code 4"),
         "{record:?}"
@@ -136,7 +98,7 @@ async fn sessions_outlive_an_agent_restart_and_end_as_they_would_have() {
         .await
         .expect("TerminateSession");
     closed(&second).await;
-    ended(&fleet, second.id()).await;
+    ended_record(&fleet.client, second.id()).await;
     wait_for("the adopted worker to end", LIMIT, || async {
         (!live.join(second.id()).exists()).then_some(())
     })

@@ -6,10 +6,10 @@
 
 use std::time::Duration;
 
-use aws_ssm_bridge::{EndpointPolicy, ReconnectConfig, ReconnectEvent, ReconnectingSession};
+use aws_ssm_bridge::{EndpointPolicy, ReconnectConfig, ReconnectingSession};
 use bosun_e2e::cutter::Cutter;
 use bosun_e2e::fleet::Fleet;
-use bosun_e2e::sessions::manager_via;
+use bosun_e2e::sessions::{manager_via, resumed};
 use bosun_e2e::wait_for;
 use std::sync::{Arc, Mutex};
 
@@ -62,22 +62,7 @@ async fn a_dropped_connection_is_resumed_and_nothing_printed_meanwhile_is_lost()
         .unwrap();
     shows("tick-3\n".into()).await;
     assert!(cutter.cut() > 0, "a connection was open to cut");
-    let resumed = tokio::time::timeout(LIMIT, async {
-        loop {
-            match events.recv().await {
-                Ok(ReconnectEvent::Resumed { session_id, .. }) => return session_id,
-                Ok(ReconnectEvent::Reconnected { session_id, .. }) => {
-                    panic!("a new session {session_id} instead of resuming {first_id}")
-                }
-                Ok(ReconnectEvent::GaveUp { reason, .. }) => panic!("gave up: {reason}"),
-                Ok(_) => {}
-                Err(e) => panic!("events: {e}"),
-            }
-        }
-    })
-    .await
-    .expect("resumed within the limit");
-    assert_eq!(resumed, first_id, "the same session carries on");
+    resumed(&mut events, &first_id).await;
 
     // The same shell ($MARK survives), and every tick once, in order.
     shows("end-42\n".into()).await;

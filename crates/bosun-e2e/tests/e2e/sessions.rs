@@ -8,27 +8,12 @@ use tokio::io::AsyncBufReadExt;
 
 use aws_sdk_ssm::types::SessionState;
 use aws_ssm_bridge::documents::NonInteractiveCommand;
-use aws_ssm_bridge::{CloseReason, DocumentSpec, EndpointPolicy, Session, SessionConfig};
+use aws_ssm_bridge::{CloseReason, DocumentSpec};
 use bosun_e2e::fleet::Fleet;
-use bosun_e2e::sessions::{manager, Screen};
+use bosun_e2e::sessions::{closed, config, ended_record, manager, Screen};
 use bosun_e2e::wait_for;
 
 const LIMIT: Duration = Duration::from_secs(30);
-
-fn config(target: &str) -> SessionConfig {
-    let mut config = SessionConfig::new(target);
-    config.endpoint_policy = EndpointPolicy::AllowAny;
-    config
-}
-
-async fn closed(session: &Session) -> CloseReason {
-    tokio::time::timeout(LIMIT, session.closed())
-        .await
-        .expect("the session ends");
-    session
-        .close_reason()
-        .expect("a closed session has a reason")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shell_session_echoes_and_its_exit_status_reaches_the_client_and_the_record() {
@@ -53,20 +38,7 @@ async fn a_shell_session_echoes_and_its_exit_status_reaches_the_client_and_the_r
         other => panic!("the shell's exit should close the session: {other:?}"),
     }
 
-    let history = wait_for("the session in History", LIMIT, || async {
-        let out = fleet
-            .client
-            .describe_sessions()
-            .state(SessionState::History)
-            .send()
-            .await
-            .ok()?;
-        out.sessions()
-            .iter()
-            .find(|s| s.session_id() == Some(session.id()))
-            .cloned()
-    })
-    .await;
+    let history = ended_record(&fleet.client, session.id()).await;
     assert_eq!(history.target(), Some(id.as_str()));
 }
 
@@ -366,26 +338,6 @@ pub(crate) async fn set_preferences(client: &aws_sdk_ssm::Client, inputs: serde_
             .await
             .expect("UpdateDocumentDefaultVersion SSM-SessionManagerRunShell");
     }
-}
-
-/// The session's record once it is in History.
-async fn ended_record(
-    client: &aws_sdk_ssm::Client,
-    session_id: &str,
-) -> aws_sdk_ssm::types::Session {
-    wait_for("the session in History", LIMIT, || async {
-        let out = client
-            .describe_sessions()
-            .state(SessionState::History)
-            .send()
-            .await
-            .ok()?;
-        out.sessions()
-            .iter()
-            .find(|s| s.session_id() == Some(session_id))
-            .cloned()
-    })
-    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
