@@ -3,7 +3,8 @@
 //! data channel (never the tokens themselves), its time limits and how it ended.
 //!
 //! A session is active until [`SessionStore::end_session`]; only active sessions accept tokens.
-//! Token claims are compare-and-set: of two connections presenting one token, one wins.
+//! Client token claims are compare-and-set: of two connections presenting one token, one wins.
+//! The agent's token serves the node for the session's life.
 
 use crate::Result;
 
@@ -125,7 +126,9 @@ pub trait SessionStore {
         token_hash: &str,
     ) -> Result<bool>;
 
-    /// Use the agent token whose hash is `token_hash`, once, for an active session.
+    /// Check the agent token whose hash is `token_hash` for an active session. Unlike a client
+    /// token it is not used up: it is the node's for the session's life, so the agent redials
+    /// with it after its data channel drops (the relay keeps one agent socket, the newest).
     fn claim_agent_token(&self, session_id: &str, token_hash: &str) -> Result<TokenClaim>;
 
     /// Give an active session's client a new token (`ResumeSession`); `false` when it ended.

@@ -1,5 +1,6 @@
 //! The session's websocket to the server's data channel: dial the server URL the agent channel
-//! is on, present the single-use token in `OpenDataChannelInput`, then bridge binary frames to a
+//! is on, present the session's agent token in `OpenDataChannelInput` (good for every redial
+//! while the session lives), then bridge binary frames to a
 //! [`Link`]. Redials (with backoff) while the session lives, keeping the session's sequence
 //! space (the pump keeps it); stops for good when the server refuses the upgrade (4xx), says
 //! the session is over, or cannot be reached for [`GIVE_UP_AFTER`] (the session then ends on
@@ -147,9 +148,16 @@ enum Bridged {
     Lost,
 }
 
-/// Whether a close reason from the server means the session is over for good.
+/// Whether a close reason from the server means the session is over for good (ended, unknown,
+/// or not this token's: no redial changes that).
 fn is_over(reason: &str) -> bool {
-    reason.contains("the session has ended") || reason.contains("no such session")
+    [
+        "the session has ended",
+        "no such session",
+        "the token is not valid",
+    ]
+    .iter()
+    .any(|over| reason.contains(over))
 }
 
 /// Move frames between the socket and the link until either ends.

@@ -2,11 +2,14 @@
 //! (`bosun-agent session-worker`), as command steps run under their own supervisors. The agent
 //! is killed mid-session: the shell goes on (same shell, same variables), the restarted agent
 //! finds the worker again, reports its real exit code, and a `TerminateSession` after the
-//! restart still ends a session started before it.
+//! restart still ends a session started before it. And the worker's own data channel, cut
+//! mid-output, redials with the session's agent token and loses nothing.
 
 use std::time::Duration;
 
 use aws_ssm_bridge::CloseReason;
+use bosun_e2e::agent::register;
+use bosun_e2e::cutter::Cutter;
 use bosun_e2e::fleet::Fleet;
 use bosun_e2e::sessions::{closed, config, ended_record, manager, Screen};
 use bosun_e2e::wait_for;
@@ -103,4 +106,69 @@ async fn sessions_outlive_an_agent_restart_and_end_as_they_would_have() {
         (!live.join(second.id()).exists()).then_some(())
     })
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agents_data_channel_redials_after_a_drop_and_nothing_is_lost() {
+    let mut fleet = Fleet::start(0, 0).await;
+    // The node reaches the server through a balancer that sends its data channels through a
+    // forwarder the test cuts; everything else goes straight through.
+    let cuttable = Cutter::start(&fleet.server.addr).await;
+    let balancer = Cutter::start_routed(&fleet.server.addr, &cuttable.addr).await;
+    let activation = fleet
+        .client
+        .create_activation()
+        .iam_role("BosunNode")
+        .send()
+        .await
+        .expect("CreateActivation");
+    let mut agent = register(
+        &balancer.url(),
+        activation.activation_id().unwrap(),
+        activation.activation_code().unwrap(),
+        None,
+        &[],
+    )
+    .await
+    .expect("register");
+    agent.start();
+    let node = agent.instance_id.clone();
+    fleet.agents.push(agent);
+    fleet.wait_online(&node).await;
+
+    let shell = manager(&fleet.server)
+        .start_session(config(&node))
+        .await
+        .expect("StartSession");
+    let screen = Screen::watch(&shell);
+    shell
+        .send("export MARK=$((6*7)); stty -echo\r")
+        .await
+        .unwrap();
+    shell
+        .send("for i in $(seq 1 15); do echo tick-$i; sleep 0.2; done; echo end-$MARK\r")
+        .await
+        .unwrap();
+    screen.wait_for_text("tick-3\n").await;
+    assert!(
+        cuttable.cut() > 0,
+        "the agent's data channel was open to cut"
+    );
+    // The node redials with its token and the same sequence space: every line once, in order.
+    screen.wait_for_text("end-42\n").await;
+    let text = screen.text();
+    let ticks: Vec<u32> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("tick-"))
+        .map(|n| n.parse().unwrap())
+        .collect();
+    assert_eq!(ticks, (1..=15).collect::<Vec<_>>(), "{text}");
+    assert!(fleet.agents[0]
+        .log()
+        .contains("data channel lost; redialling"));
+    shell.send("exit 6\r").await.unwrap();
+    match closed(&shell).await {
+        CloseReason::AgentClosed { exit_code, .. } => assert_eq!(exit_code, Some(6)),
+        other => panic!("{other:?}"),
+    }
 }

@@ -2,7 +2,7 @@
 //! `StreamUrl` of the replica that answered `StartSession`, a load balancer, an agent that
 //! failed over) is forwarded to that replica unchanged: its first frame, then every frame
 //! each way. The relaying replica checks the token as for a direct socket; the forwarding one
-//! sees nothing it could use (tokens are single use and spent there).
+//! keeps nothing: it checks and spends no token.
 //!
 //! A forwarded socket carries [`RELAYED_BY`], and a socket carrying it is never forwarded
 //! again, so two replicas that disagree about a session cannot bounce it between them.

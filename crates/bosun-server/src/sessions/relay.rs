@@ -1,8 +1,8 @@
 //! `GET /v1/data-channel/{session_id}`: a session's data channel socket, for the client and for
 //! the node's agent alike. The first text frame is `OpenDataChannelInput`; its token decides
-//! the side (the agent's single-use token with the node's id as `ClientInstanceId`, or the
-//! client's current single-use token). A refused socket gets a close frame saying why and the
-//! session is unharmed. Then binary frames are relayed unchanged ([`super::frames`]). A socket
+//! the side (the session's agent token, good for every redial, with the node's id as
+//! `ClientInstanceId`; or the client's current single-use token). A refused socket gets a close
+//! frame saying why and the session is unharmed. Then binary frames are relayed unchanged ([`super::frames`]). A socket
 //! for a session relayed by another replica is forwarded there ([`super::proxy`]).
 
 use std::sync::Arc;

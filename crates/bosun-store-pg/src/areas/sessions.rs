@@ -205,8 +205,8 @@ impl SessionStore for PgStore {
     fn claim_agent_token(&self, session_id: &str, token_hash: &str) -> Result<TokenClaim> {
         let used = changed(
             self,
-            "UPDATE sessions SET agent_token_hash = '' WHERE session_id = $1 AND active \
-             AND agent_token_hash <> '' AND agent_token_hash = $2",
+            "UPDATE sessions SET agent_token_hash = agent_token_hash WHERE session_id = $1 \
+             AND active AND agent_token_hash <> '' AND agent_token_hash = $2",
             &[&session_id, &token_hash],
         )?;
         claim_outcome(self, session_id, used)

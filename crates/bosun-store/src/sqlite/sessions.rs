@@ -211,8 +211,8 @@ impl SessionStore for SqliteStore {
     fn claim_agent_token(&self, session_id: &str, token_hash: &str) -> Result<TokenClaim> {
         let conn = self.conn();
         let used = conn.execute(
-            "UPDATE sessions SET agent_token_hash = '' WHERE session_id = ?1 AND active = 1 \
-             AND agent_token_hash <> '' AND agent_token_hash = ?2",
+            "UPDATE sessions SET agent_token_hash = agent_token_hash WHERE session_id = ?1 \
+             AND active = 1 AND agent_token_hash <> '' AND agent_token_hash = ?2",
             params![session_id, token_hash],
         )? > 0;
         let found = get(&conn, session_id)?;
