@@ -11,7 +11,8 @@ use std::collections::{HashMap, HashSet};
 use bosun_core::command::notification::CommandNotification;
 use bosun_store::{notification_column, notification_from_column};
 use bosun_store::{
-    CallRecords, CommandRecord, CommandStore, InvocationRecord, PluginRecord, Result, StoreError,
+    CallRecords, CommandRecord, CommandStore, EndedInvocations, InvocationDigest, InvocationRecord,
+    PluginRecord, Result, StoreError,
 };
 use tokio_postgres::types::{FromSql, Type};
 use tokio_postgres::Row;
@@ -556,6 +557,44 @@ impl CommandStore for PgStore {
             &[&command_id],
             inv_from_row,
         )
+    }
+
+    fn live_invocations(&self, command_id: &str) -> Result<InvocationDigest> {
+        // One statement, so one snapshot: each invocation is either live or counted.
+        let rows = select(
+            self,
+            &format!(
+                "SELECT {INV_COLS}, 1::int8 FROM invocations WHERE command_id = $1 \
+                 AND status IN ('Pending', 'InProgress', 'Delayed', 'Cancelling') \
+                 UNION ALL \
+                 SELECT NULL, NULL, NULL, NULL, status, status_details, NULL, NULL, NULL, NULL, \
+                 NULL, count(*) FROM invocations WHERE command_id = $1 \
+                 AND status NOT IN ('Pending', 'InProgress', 'Delayed', 'Cancelling') \
+                 GROUP BY status, status_details ORDER BY command_id NULLS LAST, seq"
+            ),
+            &[&command_id],
+            |r| {
+                Ok(match r.try_get::<_, Option<String>>(0)? {
+                    Some(_) => Ok(inv_from_row(r)?),
+                    None => Err(EndedInvocations {
+                        status: r.try_get(4)?,
+                        status_details: r.try_get(5)?,
+                        count: r.try_get(11)?,
+                    }),
+                })
+            },
+        )?;
+        let mut digest = InvocationDigest::default();
+        for row in rows {
+            match row {
+                Ok(live) => digest.live.push(live),
+                Err(ended) => digest.ended.push(ended),
+            }
+        }
+        digest
+            .ended
+            .sort_by(|a, b| (&a.status, &a.status_details).cmp(&(&b.status, &b.status_details)));
+        Ok(digest)
     }
 
     fn invocation(&self, command_id: &str, instance_id: &str) -> Result<Option<InvocationRecord>> {

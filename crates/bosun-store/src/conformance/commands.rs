@@ -2,7 +2,10 @@
 
 use super::fixtures::{audit_record, command, invocation, plugin, OTHER_REGION, REGION};
 use crate::prelude::*;
-use crate::{AuditRecord, AuditVerification, CallRecords, InvocationRecord, PluginRecord};
+use crate::{
+    AuditRecord, AuditVerification, CallRecords, EndedInvocations, InvocationDigest,
+    InvocationRecord, PluginRecord,
+};
 
 /// Command `id` on nodes `a` and `b`, two steps each.
 fn create(store: &dyn Store, id: &str, requested_ms: i64) {
@@ -248,6 +251,62 @@ pub fn a_batch_naming_an_invocation_twice_applies_its_rows_in_order(store: &dyn 
     assert_eq!(
         store.plugins("c1", "mi-b").unwrap(),
         [plugin("c1", "mi-b", 1), step("mi-b", 2, "Failed", "failed")]
+    );
+}
+
+/// A pass's read: the live invocations whole in dispatch order, the ended ones counted by
+/// (status, details).
+pub fn live_invocations_come_whole_and_ended_ones_counted(store: &dyn Store) {
+    let mut c = command("c1", 10);
+    c.target_count = 5;
+    let nodes = ["mi-e", "mi-d", "mi-c", "mi-b", "mi-a"];
+    let invocations: Vec<InvocationRecord> = nodes
+        .iter()
+        .zip(1..)
+        .map(|(node, seq)| invocation("c1", node, seq))
+        .collect();
+    store.create_command(&c, &invocations, &[]).unwrap();
+    create(store, "c2", 20);
+    assert_eq!(
+        store.live_invocations("c1").unwrap(),
+        InvocationDigest {
+            live: invocations.clone(),
+            ended: vec![]
+        }
+    );
+    let with = |n: usize, status: &str, details: &str| {
+        let mut i = invocations[n].clone();
+        i.status = status.into();
+        i.status_details = details.into();
+        i
+    };
+    store
+        .update_invocations(&[
+            with(0, "Failed", "Failed"),
+            with(1, "InProgress", "InProgress"),
+            with(2, "TimedOut", "DeliveryTimedOut"),
+            with(4, "Failed", "Failed"),
+        ])
+        .unwrap();
+    let ended = |status: &str, details: &str, count: i64| EndedInvocations {
+        status: status.into(),
+        status_details: details.into(),
+        count,
+    };
+    assert_eq!(
+        store.live_invocations("c1").unwrap(),
+        InvocationDigest {
+            live: vec![with(1, "InProgress", "InProgress"), invocations[3].clone()],
+            ended: vec![
+                ended("Failed", "Failed", 2),
+                ended("TimedOut", "DeliveryTimedOut", 1)
+            ],
+        }
+    );
+    assert_eq!(store.live_invocations("c2").unwrap().live.len(), 2);
+    assert_eq!(
+        store.live_invocations("c9").unwrap(),
+        InvocationDigest::default()
     );
 }
 
