@@ -15,6 +15,7 @@ use bosun_store::{
     PluginRecord, Result, StoreError,
 };
 use tokio_postgres::types::{FromSql, Type};
+use tokio_postgres::IsolationLevel;
 use tokio_postgres::Row;
 
 use super::calls::write_call_records;
@@ -560,37 +561,31 @@ impl CommandStore for PgStore {
     }
 
     fn live_invocations(&self, command_id: &str) -> Result<InvocationDigest> {
-        // One statement, so one snapshot: each invocation is either live or counted.
-        let rows = select(
-            self,
-            &format!(
-                "SELECT {INV_COLS}, 1::int8 FROM invocations WHERE command_id = $1 \
-                 AND status IN ('Pending', 'InProgress', 'Delayed', 'Cancelling') \
-                 UNION ALL \
-                 SELECT NULL, NULL, NULL, NULL, status, status_details, NULL, NULL, NULL, NULL, \
-                 NULL, count(*) FROM invocations WHERE command_id = $1 \
-                 AND status NOT IN ('Pending', 'InProgress', 'Delayed', 'Cancelling') \
-                 GROUP BY status, status_details ORDER BY command_id NULLS LAST, seq"
-            ),
-            &[&command_id],
-            |r| {
-                Ok(match r.try_get::<_, Option<String>>(0)? {
-                    Some(_) => Ok(inv_from_row(r)?),
-                    None => Err(EndedInvocations {
-                        status: r.try_get(4)?,
-                        status_details: r.try_get(5)?,
-                        count: r.try_get(11)?,
-                    }),
+        // Two reads in one snapshot (REPEATABLE READ): each invocation is either live or
+        // counted. The live filter is written `(…) IS TRUE` so the planner reads the command's
+        // rows by its key instead of walking `invocations_by_instance` for the statuses.
+        let live = format!(
+            "SELECT {INV_COLS} FROM invocations WHERE command_id = $1 \
+             AND (status IN ('Pending', 'InProgress', 'Delayed', 'Cancelling')) IS TRUE \
+             ORDER BY seq"
+        );
+        let ended = "SELECT status, status_details, count(*) FROM invocations \
+             WHERE command_id = $1 \
+             AND status NOT IN ('Pending', 'InProgress', 'Delayed', 'Cancelling') \
+             GROUP BY status, status_details";
+        let mut digest = self.transaction_at(IsolationLevel::RepeatableRead, async |tx| {
+            let statement = tx.prepare_cached(&live).await?;
+            let live = map_rows(&tx.query(&statement, &[&command_id]).await?, inv_from_row)?;
+            let statement = tx.prepare_cached(ended).await?;
+            let ended = map_rows(&tx.query(&statement, &[&command_id]).await?, |r| {
+                Ok(EndedInvocations {
+                    status: r.try_get(0)?,
+                    status_details: r.try_get(1)?,
+                    count: r.try_get(2)?,
                 })
-            },
-        )?;
-        let mut digest = InvocationDigest::default();
-        for row in rows {
-            match row {
-                Ok(live) => digest.live.push(live),
-                Err(ended) => digest.ended.push(ended),
-            }
-        }
+            })?;
+            Ok(InvocationDigest { live, ended })
+        })?;
         digest
             .ended
             .sort_by(|a, b| (&a.status, &a.status_details).cmp(&(&b.status, &b.status_details)));
