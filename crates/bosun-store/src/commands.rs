@@ -80,6 +80,54 @@ pub struct InvocationRecord {
     pub end_ms: Option<i64>,
 }
 
+/// The statuses an invocation may still leave; every other status is terminal.
+pub const LIVE_INVOCATION_STATUSES: [&str; 4] = ["Pending", "InProgress", "Delayed", "Cancelling"];
+
+/// A command's invocations as an orchestrator pass needs them
+/// ([`CommandStore::live_invocations`]): the live ones whole, the ended ones counted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InvocationDigest {
+    /// The invocations whose status is live ([`LIVE_INVOCATION_STATUSES`]), in dispatch order.
+    pub live: Vec<InvocationRecord>,
+    /// How many invocations ended with each (status, status details), ordered by status, then
+    /// details (byte order).
+    pub ended: Vec<EndedInvocations>,
+}
+
+/// How many of a command's invocations ended with one (status, status details).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndedInvocations {
+    pub status: String,
+    pub status_details: String,
+    pub count: i64,
+}
+
+impl InvocationDigest {
+    /// The digest of a command's invocations (in dispatch order).
+    pub fn of(invocations: Vec<InvocationRecord>) -> InvocationDigest {
+        let mut ended = std::collections::BTreeMap::<(String, String), i64>::new();
+        let mut live = Vec::new();
+        for i in invocations {
+            if LIVE_INVOCATION_STATUSES.contains(&i.status.as_str()) {
+                live.push(i);
+            } else {
+                *ended.entry((i.status, i.status_details)).or_default() += 1;
+            }
+        }
+        InvocationDigest {
+            live,
+            ended: ended
+                .into_iter()
+                .map(|((status, status_details), count)| EndedInvocations {
+                    status,
+                    status_details,
+                    count,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// One step's result on one node.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PluginRecord {
@@ -144,6 +192,14 @@ pub trait CommandStore {
 
     /// A command's invocations in dispatch order.
     fn invocations(&self, command_id: &str) -> Result<Vec<InvocationRecord>>;
+
+    /// A command's live invocations in dispatch order and its ended ones counted by (status,
+    /// status details), read together (one snapshot: every invocation is in exactly one of
+    /// the two). What an orchestrator pass reads, so a pass over a command that is mostly done
+    /// does not read every invocation whole.
+    fn live_invocations(&self, command_id: &str) -> Result<InvocationDigest> {
+        Ok(InvocationDigest::of(self.invocations(command_id)?))
+    }
 
     /// One node's invocation of a command.
     fn invocation(&self, command_id: &str, instance_id: &str) -> Result<Option<InvocationRecord>>;

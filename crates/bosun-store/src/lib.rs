@@ -75,8 +75,8 @@ pub use automation::{
     AutomationStore,
 };
 pub use commands::{
-    notification_column, notification_from_column, CommandRecord, CommandStore, InvocationRecord,
-    PluginRecord,
+    notification_column, notification_from_column, CommandRecord, CommandStore, EndedInvocations,
+    InvocationDigest, InvocationRecord, PluginRecord, LIVE_INVOCATION_STATUSES,
 };
 pub use compliance::{ComplianceItemRecord, ComplianceOutcome, ComplianceStore, UploadMode};
 pub use console_sessions::{ConsoleSessionRecord, ConsoleSessionStore};

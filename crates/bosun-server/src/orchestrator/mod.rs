@@ -241,9 +241,29 @@ fn process(
     presence: &mut Option<Presence>,
     now: i64,
 ) -> anyhow::Result<()> {
-    let mut invocations = state.store.invocations(&c.command_id)?;
+    // The live invocations whole, the ended ones only as their states: a pass over a command
+    // that is mostly done reads little.
+    let digest = state.store.live_invocations(&c.command_id)?;
+    let ended: Vec<InvocationState> = digest
+        .ended
+        .iter()
+        .flat_map(|e| {
+            let s = InvocationState::from_wire(&e.status, &e.status_details)
+                .unwrap_or(InvocationState::Pending);
+            std::iter::repeat_n(s, usize::try_from(e.count).unwrap_or(0))
+        })
+        .collect();
+    let mut invocations = digest.live;
     if let Some(lease) = lease {
-        if !advance(state, &mut c, lease, &mut invocations, presence, now)? {
+        if !advance(
+            state,
+            &mut c,
+            lease,
+            &mut invocations,
+            &ended,
+            presence,
+            now,
+        )? {
             tracing::warn!(command_id = %c.command_id, epoch = lease.epoch,
                 "ownership lost: another replica owns this command now; dropping it");
             return Ok(());

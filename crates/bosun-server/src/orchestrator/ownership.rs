@@ -23,11 +23,14 @@ use crate::state::AppState;
 ///
 /// A started invocation is `InProgress` when its node is connected to a live replica (which
 /// sends it, [`deliver`]), else `Delayed`; either way `dispatched_ms` 0 makes it due at once.
+///
+/// `invocations` are the command's live ones; `ended` the states of the others.
 pub(super) fn advance(
     state: &AppState,
     c: &mut CommandRecord,
     lease: &CommandLease,
     invocations: &mut [InvocationRecord],
+    ended: &[InvocationState],
     presence: &mut Option<Presence>,
     now: i64,
 ) -> anyhow::Result<bool> {
@@ -84,8 +87,12 @@ pub(super) fn advance(
             dirty[n] = apply(i, InvocationEvent::Undeliverable);
         }
     }
-    let targets = invocations.len();
-    let states: Vec<InvocationState> = invocations.iter().map(state_of).collect();
+    let targets = invocations.len() + ended.len();
+    let states: Vec<InvocationState> = invocations
+        .iter()
+        .map(state_of)
+        .chain(ended.iter().copied())
+        .collect();
     let max_concurrency = MaxConcurrency::parse(&c.max_concurrency)
         .map(|m| m.resolve(targets))
         .unwrap_or(50);
@@ -136,7 +143,11 @@ pub(super) fn advance(
         // Started or ended invocations: the replicas their nodes are connected to deliver now.
         state.orchestrator.ring_others();
     }
-    let states: Vec<InvocationState> = invocations.iter().map(state_of).collect();
+    let states: Vec<InvocationState> = invocations
+        .iter()
+        .map(state_of)
+        .chain(ended.iter().copied())
+        .collect();
     let (status, details) = command_status(&states, max_errors, c.cancel_requested);
     let counts = CommandCounts::tally(&states);
     let active = states.iter().any(|s| !s.is_terminal());

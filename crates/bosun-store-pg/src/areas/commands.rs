@@ -11,9 +11,11 @@ use std::collections::{HashMap, HashSet};
 use bosun_core::command::notification::CommandNotification;
 use bosun_store::{notification_column, notification_from_column};
 use bosun_store::{
-    CallRecords, CommandRecord, CommandStore, InvocationRecord, PluginRecord, Result, StoreError,
+    CallRecords, CommandRecord, CommandStore, EndedInvocations, InvocationDigest, InvocationRecord,
+    PluginRecord, Result, StoreError,
 };
 use tokio_postgres::types::{FromSql, Type};
+use tokio_postgres::IsolationLevel;
 use tokio_postgres::Row;
 
 use super::calls::write_call_records;
@@ -206,21 +208,57 @@ async fn upsert_plugins(tx: &Transaction<'_>, plugins: &[&PluginRecord]) -> PgRe
     Ok(())
 }
 
-/// Update the invocations of `rows` that are still live, in one statement (the rows name
-/// distinct invocations); then write the plugins of those it changed. Returns nothing: an
-/// invocation already terminal is left as it is, with its plugins.
+/// Write `rows` in order as if one by one: each updates its invocation only while the stored
+/// status is still live, and writes its plugins only then. Rows may name an invocation more
+/// than once (an acknowledgement and the result after it). The named invocations are locked
+/// and their statuses read first, so the rows are applied to them in memory and each
+/// invocation's last applied row is written in one statement, its plugins in one more — a batch
+/// costs three statements however many reports it holds. An invocation already terminal is
+/// left as it is, with its plugins; every status the rows go through is recorded in
+/// `transitions`, in order.
 pub(super) async fn write_batch(
     tx: &Transaction<'_>,
     rows: &[&(InvocationRecord, Vec<PluginRecord>)],
     transitions: &mut Transitions,
 ) -> PgResult<()> {
-    let old = lock_statuses(tx, rows).await?;
-    let column =
-        |f: fn(&InvocationRecord) -> &str| rows.iter().map(|r| f(&r.0)).collect::<Vec<&str>>();
-    let numbers =
-        |f: fn(&InvocationRecord) -> i64| rows.iter().map(|r| f(&r.0)).collect::<Vec<i64>>();
+    let mut stored = lock_statuses(tx, rows).await?;
+    // (command, node) -> index in `last` of its last applied row.
+    let mut written: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut last: Vec<&InvocationRecord> = Vec::new();
+    let mut plugins: Vec<&PluginRecord> = Vec::new();
+    for (i, row_plugins) in rows.iter().map(|r| (&r.0, &r.1)) {
+        let key = (i.command_id.clone(), i.instance_id.clone());
+        let Some(status) = stored.get_mut(&key) else {
+            continue;
+        };
+        if !is_live(status) {
+            continue;
+        }
+        transitions.invocation(
+            &i.command_id,
+            &i.instance_id,
+            Some(status.as_str()),
+            &i.status,
+        );
+        status.clone_from(&i.status);
+        match written.entry((&i.command_id, &i.instance_id)) {
+            std::collections::hash_map::Entry::Occupied(at) => last[*at.get()] = i,
+            std::collections::hash_map::Entry::Vacant(at) => {
+                at.insert(last.len());
+                last.push(i);
+            }
+        }
+        plugins.extend(row_plugins);
+    }
+    if last.is_empty() {
+        return Ok(());
+    }
+    let column = |f: fn(&InvocationRecord) -> &str| last.iter().map(|i| f(i)).collect::<Vec<_>>();
+    let numbers = |f: fn(&InvocationRecord) -> i64| last.iter().map(|i| f(i)).collect::<Vec<_>>();
     let times =
-        |f: fn(&InvocationRecord) -> Option<i64>| rows.iter().map(|r| f(&r.0)).collect::<Vec<_>>();
+        |f: fn(&InvocationRecord) -> Option<i64>| last.iter().map(|i| f(i)).collect::<Vec<_>>();
+    // Locked above and live: the status condition holds; it stays as the compare-and-set's
+    // statement of what may be overwritten.
     let statement = tx
         .prepare_cached(
             "UPDATE invocations AS i SET status = u.status, status_details = u.status_details, \
@@ -231,66 +269,56 @@ pub(super) async fn write_batch(
              AS u(command_id, instance_id, status, status_details, dispatched_ms, acked, \
              response_code, start_ms, end_ms) \
              WHERE i.command_id = u.command_id AND i.instance_id = u.instance_id \
-             AND i.status IN ('Pending', 'InProgress', 'Delayed', 'Cancelling') \
-             RETURNING i.command_id, i.instance_id, i.status",
+             AND i.status IN ('Pending', 'InProgress', 'Delayed', 'Cancelling')",
         )
         .await?;
-    let changed = tx
-        .query(
-            &statement,
-            &[
-                &column(|i| &i.command_id),
-                &column(|i| &i.instance_id),
-                &column(|i| &i.status),
-                &column(|i| &i.status_details),
-                &times(|i| i.dispatched_ms),
-                &rows.iter().map(|r| r.0.acked).collect::<Vec<bool>>(),
-                &numbers(|i| i.response_code),
-                &times(|i| i.start_ms),
-                &times(|i| i.end_ms),
-            ],
-        )
-        .await?;
-    let changed = changed
-        .iter()
-        .map(|r| {
-            let key = (r.try_get::<_, String>(0)?, r.try_get::<_, String>(1)?);
-            let new: &str = r.try_get(2)?;
-            transitions.invocation(&key.0, &key.1, old.get(&key).map(String::as_str), new);
-            Ok(key)
-        })
-        .collect::<RowResult<HashSet<(String, String)>>>()?;
-    // A result for an invocation that is already terminal changes nothing.
-    let plugins: Vec<&PluginRecord> = rows
-        .iter()
-        .filter(|(i, _)| changed.contains(&(i.command_id.clone(), i.instance_id.clone())))
-        .flat_map(|(_, plugins)| plugins)
-        .collect();
+    tx.execute(
+        &statement,
+        &[
+            &column(|i| &i.command_id),
+            &column(|i| &i.instance_id),
+            &column(|i| &i.status),
+            &column(|i| &i.status_details),
+            &times(|i| i.dispatched_ms),
+            &last.iter().map(|i| i.acked).collect::<Vec<bool>>(),
+            &numbers(|i| i.response_code),
+            &times(|i| i.start_ms),
+            &times(|i| i.end_ms),
+        ],
+    )
+    .await?;
+    // Of several rows' plugins with one key, the last applied counts.
     upsert_plugins(tx, &plugins).await
 }
 
-/// Lock the invocations `rows` name (in key order, so concurrent writers lock alike) and read
-/// their statuses before the update, to know which statuses it changes.
+/// Whether an invocation status may still be overwritten (not terminal).
+fn is_live(status: &str) -> bool {
+    matches!(status, "Pending" | "InProgress" | "Delayed" | "Cancelling")
+}
+
+/// Lock the invocations `rows` name (in key order, so concurrent writers lock alike; `NO KEY
+/// UPDATE`, since no key changes, so plugin inserts checking their foreign key do not wait)
+/// and read their statuses before the update.
 async fn lock_statuses(
     tx: &Transaction<'_>,
     rows: &[&(InvocationRecord, Vec<PluginRecord>)],
 ) -> PgResult<HashMap<(String, String), String>> {
-    let column =
-        |f: fn(&InvocationRecord) -> &str| rows.iter().map(|r| f(&r.0)).collect::<Vec<&str>>();
+    let mut seen = HashSet::new();
+    let (commands, nodes): (Vec<&str>, Vec<&str>) = rows
+        .iter()
+        .map(|r| (r.0.command_id.as_str(), r.0.instance_id.as_str()))
+        .filter(|key| seen.insert(*key))
+        .unzip();
     let statement = tx
         .prepare_cached(
             "SELECT i.command_id, i.instance_id, i.status FROM invocations AS i \
              JOIN UNNEST($1::text[], $2::text[]) AS u(command_id, instance_id) \
              ON i.command_id = u.command_id AND i.instance_id = u.instance_id \
-             ORDER BY i.command_id COLLATE \"C\", i.instance_id COLLATE \"C\" FOR UPDATE OF i",
+             ORDER BY i.command_id COLLATE \"C\", i.instance_id COLLATE \"C\" \
+             FOR NO KEY UPDATE OF i",
         )
         .await?;
-    let found = tx
-        .query(
-            &statement,
-            &[&column(|i| &i.command_id), &column(|i| &i.instance_id)],
-        )
-        .await?;
+    let found = tx.query(&statement, &[&commands, &nodes]).await?;
     found
         .iter()
         .map(|r| Ok(((r.try_get(0)?, r.try_get(1)?), r.try_get(2)?)))
@@ -311,7 +339,7 @@ pub(super) async fn write_command_status(
     let (replica, epoch) = owner.unzip();
     let old = tx
         .query_opt(
-            "SELECT status FROM commands WHERE command_id = $1 FOR UPDATE",
+            "SELECT status FROM commands WHERE command_id = $1 FOR NO KEY UPDATE",
             &[&c.command_id],
         )
         .await?;
@@ -351,8 +379,8 @@ pub(super) async fn write_command_status(
     Ok(written)
 }
 
-/// Split `rows` in order into runs that name each invocation at most once, so each run is one
-/// statement and the runs, applied in order, do what writing the rows one by one would.
+/// Split `rows` in order into runs that name each invocation at most once. [`write_batch`]
+/// takes repeats itself now; a caller whose rows never repeat (an owner's pass) gets one run.
 pub(super) fn runs(
     rows: &[(InvocationRecord, Vec<PluginRecord>)],
 ) -> Vec<Vec<&(InvocationRecord, Vec<PluginRecord>)>> {
@@ -532,6 +560,38 @@ impl CommandStore for PgStore {
         )
     }
 
+    fn live_invocations(&self, command_id: &str) -> Result<InvocationDigest> {
+        // Two reads in one snapshot (REPEATABLE READ): each invocation is either live or
+        // counted. The live filter is written `(…) IS TRUE` so the planner reads the command's
+        // rows by its key instead of walking `invocations_by_instance` for the statuses.
+        let live = format!(
+            "SELECT {INV_COLS} FROM invocations WHERE command_id = $1 \
+             AND (status IN ('Pending', 'InProgress', 'Delayed', 'Cancelling')) IS TRUE \
+             ORDER BY seq"
+        );
+        let ended = "SELECT status, status_details, count(*) FROM invocations \
+             WHERE command_id = $1 \
+             AND status NOT IN ('Pending', 'InProgress', 'Delayed', 'Cancelling') \
+             GROUP BY status, status_details";
+        let mut digest = self.transaction_at(IsolationLevel::RepeatableRead, async |tx| {
+            let statement = tx.prepare_cached(&live).await?;
+            let live = map_rows(&tx.query(&statement, &[&command_id]).await?, inv_from_row)?;
+            let statement = tx.prepare_cached(ended).await?;
+            let ended = map_rows(&tx.query(&statement, &[&command_id]).await?, |r| {
+                Ok(EndedInvocations {
+                    status: r.try_get(0)?,
+                    status_details: r.try_get(1)?,
+                    count: r.try_get(2)?,
+                })
+            })?;
+            Ok(InvocationDigest { live, ended })
+        })?;
+        digest
+            .ended
+            .sort_by(|a, b| (&a.status, &a.status_details).cmp(&(&b.status, &b.status_details)));
+        Ok(digest)
+    }
+
     fn invocation(&self, command_id: &str, instance_id: &str) -> Result<Option<InvocationRecord>> {
         Ok(select(
             self,
@@ -587,13 +647,11 @@ impl CommandStore for PgStore {
         if rows.is_empty() {
             return Ok(());
         }
-        let runs = runs(rows);
+        let rows: Vec<&(InvocationRecord, Vec<PluginRecord>)> = rows.iter().collect();
         let account = self.event_account.get();
         Ok(self.transaction(async |tx| {
             let mut transitions = Transitions::default();
-            for run in &runs {
-                write_batch(tx, run, &mut transitions).await?;
-            }
+            write_batch(tx, &rows, &mut transitions).await?;
             transitions.emit(tx, &account).await
         })?)
     }

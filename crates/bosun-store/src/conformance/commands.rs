@@ -2,7 +2,10 @@
 
 use super::fixtures::{audit_record, command, invocation, plugin, OTHER_REGION, REGION};
 use crate::prelude::*;
-use crate::{AuditRecord, AuditVerification, CallRecords, InvocationRecord, PluginRecord};
+use crate::{
+    AuditRecord, AuditVerification, CallRecords, EndedInvocations, InvocationDigest,
+    InvocationRecord, PluginRecord,
+};
 
 /// Command `id` on nodes `a` and `b`, two steps each.
 fn create(store: &dyn Store, id: &str, requested_ms: i64) {
@@ -196,6 +199,115 @@ pub fn results_never_overwrite_a_terminal_status(store: &dyn Store) {
     store.update_invocations(&[late_b]).unwrap();
     assert_eq!(store.invocations("c1").unwrap(), [done, b]);
     assert_eq!(store.plugins("c1", "mi-a").unwrap()[0], step);
+}
+
+/// One batch naming invocations several times (an acknowledgement and the result after it,
+/// interleaved across nodes) does what writing its rows one by one would: each row applies
+/// while the stored status is live, its plugins only then, the last applied row counts.
+pub fn a_batch_naming_an_invocation_twice_applies_its_rows_in_order(store: &dyn Store) {
+    create(store, "c1", 10);
+    let with = |node: &str, seq: i64, status: &str, acked: bool| {
+        let mut i = invocation("c1", node, seq);
+        i.status = status.into();
+        i.status_details = status.into();
+        i.dispatched_ms = Some(5);
+        i.acked = acked;
+        i
+    };
+    let step = |node: &str, seq: i64, status: &str, out: &str| {
+        let mut p = plugin("c1", node, seq);
+        p.status = status.into();
+        p.stdout = out.into();
+        p
+    };
+    let a_ack = with("mi-a", 1, "InProgress", true);
+    let mut a_done = with("mi-a", 1, "Success", true);
+    a_done.response_code = 0;
+    a_done.end_ms = Some(9);
+    let b_ack = with("mi-b", 2, "InProgress", true);
+    let b_failed = with("mi-b", 2, "Failed", true);
+    // Past a terminal status: neither it nor its plugin is written.
+    let b_late = with("mi-b", 2, "TimedOut", true);
+    store
+        .write_results(&[
+            (a_ack.clone(), vec![]),
+            (b_ack, vec![]),
+            (a_done.clone(), vec![step("mi-a", 1, "Success", "first")]),
+            (b_failed.clone(), vec![step("mi-b", 2, "Failed", "failed")]),
+            (a_done.clone(), vec![step("mi-a", 1, "Success", "again")]),
+            (b_late, vec![step("mi-b", 2, "TimedOut", "late")]),
+        ])
+        .unwrap();
+    assert_eq!(
+        store.invocations("c1").unwrap(),
+        [a_done, b_failed],
+        "the last row applied to each, none past a terminal status"
+    );
+    assert_eq!(
+        store.plugins("c1", "mi-a").unwrap(),
+        [step("mi-a", 1, "Success", "first"), plugin("c1", "mi-a", 2)],
+        "a row after the terminal one is not applied, so its plugins are not written"
+    );
+    assert_eq!(
+        store.plugins("c1", "mi-b").unwrap(),
+        [plugin("c1", "mi-b", 1), step("mi-b", 2, "Failed", "failed")]
+    );
+}
+
+/// A pass's read: the live invocations whole in dispatch order, the ended ones counted by
+/// (status, details).
+pub fn live_invocations_come_whole_and_ended_ones_counted(store: &dyn Store) {
+    let mut c = command("c1", 10);
+    c.target_count = 5;
+    let nodes = ["mi-e", "mi-d", "mi-c", "mi-b", "mi-a"];
+    let invocations: Vec<InvocationRecord> = nodes
+        .iter()
+        .zip(1..)
+        .map(|(node, seq)| invocation("c1", node, seq))
+        .collect();
+    store.create_command(&c, &invocations, &[]).unwrap();
+    create(store, "c2", 20);
+    assert_eq!(
+        store.live_invocations("c1").unwrap(),
+        InvocationDigest {
+            live: invocations.clone(),
+            ended: vec![]
+        }
+    );
+    let with = |n: usize, status: &str, details: &str| {
+        let mut i = invocations[n].clone();
+        i.status = status.into();
+        i.status_details = details.into();
+        i
+    };
+    store
+        .update_invocations(&[
+            with(0, "Failed", "Failed"),
+            with(1, "InProgress", "InProgress"),
+            with(2, "TimedOut", "DeliveryTimedOut"),
+            with(4, "Failed", "Failed"),
+        ])
+        .unwrap();
+    let ended = |status: &str, details: &str, count: i64| EndedInvocations {
+        status: status.into(),
+        status_details: details.into(),
+        count,
+    };
+    assert_eq!(
+        store.live_invocations("c1").unwrap(),
+        InvocationDigest {
+            live: vec![with(1, "InProgress", "InProgress"), invocations[3].clone()],
+            ended: vec![
+                ended("Failed", "Failed", 2),
+                ended("TimedOut", "DeliveryTimedOut", 1)
+            ],
+        }
+    );
+    assert_eq!(store.live_invocations("c2").unwrap().live.len(), 2);
+    assert_eq!(
+        store.live_invocations("c9").unwrap(),
+        InvocationDigest::default()
+    );
 }
 
 pub fn every_live_status_can_still_change(store: &dyn Store) {

@@ -136,6 +136,8 @@ macro_rules! conformance_tests {
                 command_status_retires_and_cancel_reactivates,
                 a_cancel_requested_after_the_read_survives_the_status_write,
                 results_never_overwrite_a_terminal_status,
+                a_batch_naming_an_invocation_twice_applies_its_rows_in_order,
+                live_invocations_come_whole_and_ended_ones_counted,
                 every_live_status_can_still_change,
                 a_command_and_its_audit_record_commit_together_and_keep_the_chain,
                 a_commands_notification_settings_are_stored_with_it,

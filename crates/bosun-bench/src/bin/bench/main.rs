@@ -27,7 +27,8 @@ struct Args {
     #[arg(long)]
     quick: bool,
     /// Run only these benchmarks (comma-separated: real, salt, sim, footprint, throughput,
-    /// associations, events, replicas); the others are left out of the figures.
+    /// associations, events, replicas; `replicas1` is the part of `replicas` on one replica
+    /// only); the others are left out of the figures.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// The Salt peer script, run beside Bosun for these fan-out sizes.
@@ -647,7 +648,10 @@ async fn main() -> anyhow::Result<()> {
     let mut scale_out = Value::Null;
     if wanted("replicas") {
         eprintln!("PostgreSQL + S3, one and three replicas…");
-        scale_out = recorded(json!({}), replicas::run(&args, runs).await);
+        scale_out = recorded(json!({}), replicas::run(&args, runs, false).await);
+    } else if wanted("replicas1") {
+        eprintln!("PostgreSQL + S3, one replica…");
+        scale_out = recorded(json!({}), replicas::run(&args, runs, true).await);
     }
     let machine = json!({
         "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),

@@ -346,13 +346,16 @@ async fn online(s: &Server, n: usize) -> anyhow::Result<()> {
 }
 
 /// Every scale-out figure; each failing part records its error and the others still run.
-pub async fn run(args: &Args, runs: usize) -> anyhow::Result<Value> {
+/// `one_only` (`--only replicas1`): just part (a), the fan-out on one replica, for iterating on
+/// PostgreSQL's fan-out without the three-replica and failover parts.
+pub async fn run(args: &Args, runs: usize, one_only: bool) -> anyhow::Result<Value> {
     let b = Backends::start().await?;
     let (one, three): (&[usize], &[usize]) = if args.quick {
         (&[1000], &[1000, 3000])
     } else {
         (&[1000, 10000], &[1000, 10000, 30000])
     };
+    let three = if one_only { &[][..] } else { three };
     let mut fan = Vec::new();
     for (count, sizes) in [(1, one), (3, three)] {
         for n in sizes {
@@ -362,6 +365,9 @@ pub async fn run(args: &Args, runs: usize) -> anyhow::Result<Value> {
                 fan_out_on(args, &b, count, *n, runs).await,
             ));
         }
+    }
+    if one_only {
+        return Ok(json!({ "fan_out": fan }));
     }
     let agents = if args.quick { 9 } else { 30 };
     eprintln!("failover: kill -9 of a command's owner with {agents} real agents…");
