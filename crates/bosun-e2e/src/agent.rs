@@ -43,6 +43,26 @@ fn kill_recorded(state_dir: &std::path::Path) {
     }
 }
 
+/// A new node registered with a fresh activation (made through `client`), reaching the server
+/// at `server_url` (a forwarder or load balancer in front of it); not started.
+pub async fn register_through(client: &aws_sdk_ssm::Client, server_url: &str) -> Agent {
+    let activation = client
+        .create_activation()
+        .iam_role("BosunNode")
+        .send()
+        .await
+        .expect("CreateActivation");
+    register(
+        server_url,
+        activation.activation_id().unwrap(),
+        activation.activation_code().unwrap(),
+        None,
+        &[],
+    )
+    .await
+    .expect("register")
+}
+
 /// Run `bosun-agent register`; `Err(stderr)` when it is refused.
 pub async fn register(
     server_url: &str,

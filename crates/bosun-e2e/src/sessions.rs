@@ -8,7 +8,8 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
 use aws_ssm_bridge::{
-    CloseReason, EndpointPolicy, ReconnectEvent, Session, SessionConfig, SessionManager,
+    CloseReason, EndpointPolicy, OutputStream, ReconnectEvent, Session, SessionConfig,
+    SessionManager,
 };
 use tokio::sync::broadcast;
 
@@ -100,8 +101,12 @@ pub struct Screen(Arc<Mutex<Vec<u8>>>);
 
 impl Screen {
     pub fn watch(session: &Session) -> Screen {
+        Screen::collect(session.output())
+    }
+
+    /// Collects an output stream (a `ReconnectingSession`'s too, across its reconnects).
+    pub fn collect(mut output: OutputStream) -> Screen {
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let mut output = session.output();
         let sink = seen.clone();
         tokio::spawn(async move {
             while let Some(bytes) = output.recv().await {
@@ -114,6 +119,15 @@ impl Screen {
     /// What the screen shows so far, without carriage returns.
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap()).replace('\r', "")
+    }
+
+    /// The numbers of the `tick-N` lines shown, in order.
+    pub fn ticks(&self) -> Vec<u32> {
+        self.text()
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("tick-"))
+            .map(|n| n.parse().unwrap())
+            .collect()
     }
 
     pub async fn wait_for_text(&self, needle: &str) {

@@ -13,7 +13,7 @@ use aws_ssm_bridge::documents::NonInteractiveCommand;
 use aws_ssm_bridge::{
     CloseReason, DocumentSpec, EndpointPolicy, ReconnectConfig, ReconnectingSession,
 };
-use bosun_e2e::agent::register;
+use bosun_e2e::agent::register_through;
 use bosun_e2e::cutter::Cutter;
 use bosun_e2e::server::{client as client_for, postgres_database};
 use bosun_e2e::sessions::{closed, config, manager_via, resumed, Screen};
@@ -194,37 +194,22 @@ async fn sessions_through_any_replica_reach_nodes_connected_to_another() {
     .expect("StartSession through the forwarder");
     let first_id = session.current().await.unwrap().id().to_string();
     let mut events = session.events();
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
-    let mut output = session.output();
-    let sink = seen.clone();
-    tokio::spawn(async move {
-        while let Some(bytes) = output.recv().await {
-            sink.lock().unwrap().extend_from_slice(&bytes);
-        }
-    });
-    let text = || String::from_utf8_lossy(&seen.lock().unwrap()).replace('\r', "");
+    let screen = Screen::collect(session.output());
     session.send("stty -echo\r").await.unwrap();
     session
         .send("for i in $(seq 1 15); do echo tick-$i; sleep 0.2; done; echo end-$((7*6))\r")
         .await
         .unwrap();
-    wait_for("tick-3 on the screen", LIMIT, || async {
-        text().contains("tick-3\n").then_some(())
-    })
-    .await;
+    screen.wait_for_text("tick-3\n").await;
     assert!(cutter.cut() > 0, "a connection was open to cut");
     resumed(&mut events, &first_id).await;
-    wait_for("end-42 on the screen", LIMIT, || async {
-        text().contains("end-42\n").then_some(())
-    })
-    .await;
-    let screen = text();
-    let ticks: Vec<u32> = screen
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("tick-"))
-        .map(|n| n.parse().unwrap())
-        .collect();
-    assert_eq!(ticks, (1..=15).collect::<Vec<_>>(), "{screen}");
+    screen.wait_for_text("end-42\n").await;
+    assert_eq!(
+        screen.ticks(),
+        (1..=15).collect::<Vec<_>>(),
+        "{}",
+        screen.text()
+    );
     session.terminate().await.unwrap();
 }
 
@@ -239,22 +224,7 @@ async fn a_data_channel_a_load_balancer_sends_to_another_replica_is_forwarded() 
     // replica 1.
     let balancer = Cutter::start_routed(&replicas[0].addr, &replicas[1].addr).await;
     let admin = &replicas[0];
-    let activation = admin
-        .client()
-        .create_activation()
-        .iam_role("BosunNode")
-        .send()
-        .await
-        .expect("CreateActivation");
-    let mut agent = register(
-        &balancer.url(),
-        activation.activation_id().unwrap(),
-        activation.activation_code().unwrap(),
-        None,
-        &[],
-    )
-    .await
-    .expect("register through the load balancer");
+    let mut agent = register_through(&admin.client(), &balancer.url()).await;
     agent.start();
     let node = agent.instance_id.clone();
     fleet.wait_online(&node).await;

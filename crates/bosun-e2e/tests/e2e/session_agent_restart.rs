@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use aws_ssm_bridge::CloseReason;
-use bosun_e2e::agent::register;
+use bosun_e2e::agent::register_through;
 use bosun_e2e::cutter::Cutter;
 use bosun_e2e::fleet::Fleet;
 use bosun_e2e::sessions::{closed, config, ended_record, manager, Screen};
@@ -115,22 +115,7 @@ async fn the_agents_data_channel_redials_after_a_drop_and_nothing_is_lost() {
     // forwarder the test cuts; everything else goes straight through.
     let cuttable = Cutter::start(&fleet.server.addr).await;
     let balancer = Cutter::start_routed(&fleet.server.addr, &cuttable.addr).await;
-    let activation = fleet
-        .client
-        .create_activation()
-        .iam_role("BosunNode")
-        .send()
-        .await
-        .expect("CreateActivation");
-    let mut agent = register(
-        &balancer.url(),
-        activation.activation_id().unwrap(),
-        activation.activation_code().unwrap(),
-        None,
-        &[],
-    )
-    .await
-    .expect("register");
+    let mut agent = register_through(&fleet.client, &balancer.url()).await;
     agent.start();
     let node = agent.instance_id.clone();
     fleet.agents.push(agent);
@@ -156,13 +141,12 @@ async fn the_agents_data_channel_redials_after_a_drop_and_nothing_is_lost() {
     );
     // The node redials with its token and the same sequence space: every line once, in order.
     screen.wait_for_text("end-42\n").await;
-    let text = screen.text();
-    let ticks: Vec<u32> = text
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("tick-"))
-        .map(|n| n.parse().unwrap())
-        .collect();
-    assert_eq!(ticks, (1..=15).collect::<Vec<_>>(), "{text}");
+    assert_eq!(
+        screen.ticks(),
+        (1..=15).collect::<Vec<_>>(),
+        "{}",
+        screen.text()
+    );
     assert!(fleet.agents[0]
         .log()
         .contains("data channel lost; redialling"));

@@ -9,9 +9,8 @@ use std::time::Duration;
 use aws_ssm_bridge::{EndpointPolicy, ReconnectConfig, ReconnectingSession};
 use bosun_e2e::cutter::Cutter;
 use bosun_e2e::fleet::Fleet;
-use bosun_e2e::sessions::{manager_via, resumed};
+use bosun_e2e::sessions::{manager_via, resumed, Screen};
 use bosun_e2e::wait_for;
-use std::sync::{Arc, Mutex};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -32,20 +31,12 @@ async fn a_dropped_connection_is_resumed_and_nothing_printed_meanwhile_is_lost()
             .expect("StartSession");
     let first_id = session.current().await.unwrap().id().to_string();
     let mut events = session.events();
-    let seen = Arc::new(Mutex::new(Vec::<u8>::new()));
-    let mut output = session.output();
-    let sink = seen.clone();
-    tokio::spawn(async move {
-        while let Some(bytes) = output.recv().await {
-            sink.lock().unwrap().extend_from_slice(&bytes);
-        }
-    });
-    let text = || String::from_utf8_lossy(&seen.lock().unwrap()).replace('\r', "");
+    let screen = Screen::collect(session.output());
     let shows = |needle: String| {
-        let text = &text;
+        let screen = &screen;
         async move {
             wait_for(&format!("{needle:?} on the screen"), LIMIT, || async {
-                text().contains(&needle).then_some(())
+                screen.text().contains(&needle).then_some(())
             })
             .await
         }
@@ -66,12 +57,11 @@ async fn a_dropped_connection_is_resumed_and_nothing_printed_meanwhile_is_lost()
 
     // The same shell ($MARK survives), and every tick once, in order.
     shows("end-42\n".into()).await;
-    let screen = text();
-    let ticks: Vec<u32> = screen
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("tick-"))
-        .map(|n| n.parse().unwrap())
-        .collect();
-    assert_eq!(ticks, (1..=20).collect::<Vec<_>>(), "{screen}");
+    assert_eq!(
+        screen.ticks(),
+        (1..=20).collect::<Vec<_>>(),
+        "{}",
+        screen.text()
+    );
     session.terminate().await.unwrap();
 }
